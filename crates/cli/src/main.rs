@@ -1,0 +1,2 @@
+//! The `whistler` command line tool.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The pure-Rust BPF loader: maps, programs, relocations, BTF, attachments, ring buffers.

@@ -1,0 +1,1 @@
+//! The `session!` proc macro: Lisp written in Rust source compiled to BPF at expansion time.

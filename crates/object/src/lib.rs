@@ -1,0 +1,219 @@
+//! BPF ELF objects and BTF: writing what the compiler produced, reading what any toolchain
+//! (our compiler, clang with libbpf conventions) produced. No syscalls.
+//!
+//! Writing takes an [`ObjectSpec`] (the compiler's output as plain data) and returns the bytes
+//! of an ELF64 relocatable EM_BPF object: one section per program, `.maps` with BTF-defined maps,
+//! `license`, `.BTF`, `.BTF.ext`, `.symtab` and `.rel<section>`. Identical input gives
+//! byte-identical output.
+
+use whistler_bpf::Insn;
+
+/// Everything needed to write one object file.
+#[derive(Clone, Debug, Default)]
+pub struct ObjectSpec {
+    /// The source file's name as line_info should show it (e.g. `counter.lisp`).
+    pub source_name: String,
+    /// The source text; line_info points at the text of each line.
+    pub source_text: String,
+    pub license: String,
+    pub maps: Vec<MapSpec>,
+    pub programs: Vec<ProgramSpec>,
+    /// Struct types to describe in BTF (defstructs), referenced by [`BtfTypeRef::Struct`].
+    pub structs: Vec<StructSpec>,
+}
+
+/// A BTF-defined map in `.maps`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapSpec {
+    pub name: String,
+    /// `BPF_MAP_TYPE_*` number.
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    /// The key's type for BTF; `None` describes it as an integer or byte array of `key_size`.
+    pub key_type: Option<BtfTypeRef>,
+    pub value_type: Option<BtfTypeRef>,
+}
+
+/// One program: its own section, instructions and relocations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramSpec {
+    /// Symbol name (the Lisp name; `-` is kept in the symbol, loaders sanitize).
+    pub name: String,
+    /// ELF section name, e.g. `xdp`, `kprobe/__x64_sys_execve`. Several programs may share one.
+    pub section: String,
+    pub insns: Vec<Insn>,
+    /// `ld_imm64` instructions that must receive a map's fd (R_BPF_64_64 against the map symbol).
+    pub map_relocs: Vec<MapReloc>,
+    /// Source line of instructions, in ascending `insn_index` order.
+    pub lines: Vec<LineInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapReloc {
+    pub insn_index: usize,
+    pub map_name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineInfo {
+    pub insn_index: usize,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based.
+    pub col: u32,
+}
+
+/// A C-layout struct to describe in BTF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructSpec {
+    pub name: String,
+    pub size: u32,
+    pub fields: Vec<FieldSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: String,
+    /// Byte offset in the struct.
+    pub offset: u32,
+    pub ty: BtfTypeRef,
+}
+
+/// A type as the writer should describe it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BtfTypeRef {
+    /// An integer of 1, 2, 4 or 8 bytes.
+    Int { size: u32, signed: bool },
+    /// `elem[count]`.
+    Array { elem: Box<BtfTypeRef>, count: u32 },
+    /// A struct from [`ObjectSpec::structs`], by name.
+    Struct(String),
+}
+
+/// An ELF BPF object as read from bytes, before anything is loaded: code sections with their
+/// relocations, map definitions (BTF-defined `.maps`, legacy `maps`, and global data sections
+/// `.data`/`.rodata*`/`.bss` presented as single-entry array maps), BTF and `.BTF.ext` records.
+/// Produced by `read::parse`; consumed by the loader, which links, relocates and loads.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedObject {
+    pub license: String,
+    pub kernel_version: u32,
+    pub maps: Vec<ParsedMap>,
+    /// Every executable section (program sections and `.text`), in section order.
+    pub code_sections: Vec<CodeSection>,
+    /// Programs: global function symbols in executable sections other than `.text`.
+    pub programs: Vec<ParsedProgram>,
+    /// Raw `.BTF` bytes, if present.
+    pub btf: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedMap {
+    pub name: String,
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    /// `LIBBPF_PIN_BY_NAME` and friends (`pinning` in BTF-defined maps).
+    pub pinning: u32,
+    /// BTF type ids of key and value, when the object's BTF describes them (0 otherwise).
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    /// For global data maps: which section and its initial contents (zeroes for `.bss`).
+    pub data: Option<GlobalData>,
+    /// For prog-array maps declared with `values = { [0] = &prog }`: (index, program name).
+    pub initial_programs: Vec<(u32, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalData {
+    pub section: String,
+    pub bytes: Vec<u8>,
+    /// `.rodata*` maps are frozen after their contents are written.
+    pub read_only: bool,
+}
+
+/// One executable section's instructions and everything that points into or out of them.
+#[derive(Clone, Debug, Default)]
+pub struct CodeSection {
+    pub name: String,
+    /// ELF section index, as symbols and `.BTF.ext` refer to it.
+    pub index: usize,
+    pub insns: Vec<whistler_bpf::Insn>,
+    /// Function symbols in this section: (name, first instruction, instruction count, global).
+    pub functions: Vec<FunctionSymbol>,
+    pub relocs: Vec<Relocation>,
+    pub func_info: Vec<FuncInfoRecord>,
+    pub line_info: Vec<LineInfoRecord>,
+    pub core_relos: Vec<CoreRelocation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSymbol {
+    pub name: String,
+    pub insn_offset: usize,
+    pub insn_count: usize,
+    pub global: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relocation {
+    /// Index of the instruction in its section.
+    pub insn_index: usize,
+    pub target: RelocTarget,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RelocTarget {
+    /// `ld_imm64` of a map: index into [`ParsedObject::maps`].
+    Map(usize),
+    /// `ld_imm64` of an address inside a global data map (the offset is the symbol's value plus
+    /// the addend already in the instruction's imm).
+    MapValue { map: usize, offset: u32 },
+    /// A `call` or `ld_imm64` of a function in a code section: section index and instruction.
+    Function { section: usize, insn_offset: usize },
+    /// A symbol the object does not define (kfuncs, kconfig externs): by name.
+    Extern(String),
+}
+
+/// `.BTF.ext` func_info, with `insn_offset` in instructions within its section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncInfoRecord {
+    pub insn_offset: u32,
+    pub type_id: u32,
+}
+
+/// `.BTF.ext` line_info, with `insn_offset` in instructions within its section; the name and
+/// line offsets index the object's BTF string table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineInfoRecord {
+    pub insn_offset: u32,
+    pub file_name_off: u32,
+    pub line_off: u32,
+    /// `line << 10 | col`, as the kernel stores it.
+    pub line_col: u32,
+}
+
+/// `.BTF.ext` CO-RE relocation (`struct bpf_core_relo`), `insn_offset` in instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoreRelocation {
+    pub insn_offset: u32,
+    pub type_id: u32,
+    pub access_str_off: u32,
+    pub kind: u32,
+}
+
+/// A parsed program: a global function symbol in a program section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedProgram {
+    pub name: String,
+    pub section: String,
+    /// Index into [`ParsedObject::code_sections`].
+    pub code_section: usize,
+    pub insn_offset: usize,
+    pub insn_count: usize,
+}

@@ -1,0 +1,91 @@
+//! The Whistler reader: source text to spanned s-expressions plus a list of diagnostics.
+//!
+//! The reader never panics and never stops at the first error. Every node carries the byte span
+//! of the text it was read from. Diagnostics are shared by every later stage (`Diagnostic`) and
+//! rendered rustc-style with the source line underlined (`render`).
+
+mod diagnostic;
+mod reader;
+mod source;
+
+pub use diagnostic::{render, Diagnostic, Severity};
+pub use reader::{read, ReadResult};
+pub use source::{LineCol, SourceFile, Span};
+
+/// A symbol as read: names are case-insensitive and stored lower-cased (`XDP_PASS` reads as
+/// `xdp_pass`). `pkg:sym` and `pkg::sym` keep their package; keywords (`:type`) have
+/// `package == Some("keyword")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Symbol {
+    pub package: Option<String>,
+    pub name: String,
+}
+
+impl Symbol {
+    pub fn new(name: impl Into<String>) -> Symbol {
+        Symbol {
+            package: None,
+            name: name.into(),
+        }
+    }
+    pub fn keyword(name: impl Into<String>) -> Symbol {
+        Symbol {
+            package: Some("keyword".into()),
+            name: name.into(),
+        }
+    }
+    pub fn is_keyword(&self) -> bool {
+        self.package.as_deref() == Some("keyword")
+    }
+}
+
+impl std::fmt::Display for Symbol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.package.as_deref() {
+            None => write!(f, "{}", self.name),
+            Some("keyword") => write!(f, ":{}", self.name),
+            Some(p) => write!(f, "{}:{}", p, self.name),
+        }
+    }
+}
+
+/// One s-expression with the span of its source text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sexp {
+    pub kind: SexpKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SexpKind {
+    /// `(a b c)`. `'x` reads as `(quote x)`, `` `x `` as `(quasiquote x)`, `,x` as `(unquote x)`,
+    /// `,@x` as `(unquote-splicing x)` and `#'f` as `(function f)`; the synthesized head symbol
+    /// carries the span of the prefix character(s).
+    List(Vec<Sexp>),
+    /// `(a b . c)`: the proper elements and the tail.
+    DottedList(Vec<Sexp>, Box<Sexp>),
+    Symbol(Symbol),
+    /// Integers in every accepted radix. Literals outside the i128 range are diagnostics.
+    Int(i128),
+    Str(String),
+    Char(char),
+}
+
+impl Sexp {
+    pub fn as_symbol(&self) -> Option<&Symbol> {
+        match &self.kind {
+            SexpKind::Symbol(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_list(&self) -> Option<&[Sexp]> {
+        match &self.kind {
+            SexpKind::List(items) => Some(items),
+            _ => None,
+        }
+    }
+    /// True when this is a symbol with no package (or keyword) and the given (lower-case) name.
+    pub fn is_symbol_named(&self, name: &str) -> bool {
+        matches!(&self.kind, SexpKind::Symbol(s) if s.name == name && !s.is_keyword())
+    }
+}
