@@ -1,0 +1,89 @@
+//! Kernel constants usable by name in BPF programs (`XDP_PASS`, `TC_ACT_SHOT`, `BPF_ANY`, ...).
+
+/// (name, value). Names are the kernel's, upper-case.
+pub static CONSTANTS: &[(&str, i64)] = &[
+    ("XDP_ABORTED", 0),
+    ("XDP_DROP", 1),
+    ("XDP_PASS", 2),
+    ("XDP_TX", 3),
+    ("XDP_REDIRECT", 4),
+    ("TC_ACT_UNSPEC", -1),
+    ("TC_ACT_OK", 0),
+    ("TC_ACT_RECLASSIFY", 1),
+    ("TC_ACT_SHOT", 2),
+    ("TC_ACT_PIPE", 3),
+    ("TC_ACT_STOLEN", 4),
+    ("TC_ACT_QUEUED", 5),
+    ("TC_ACT_REPEAT", 6),
+    ("TC_ACT_REDIRECT", 7),
+    ("SK_DROP", 0),
+    ("SK_PASS", 1),
+    ("BPF_ANY", 0),
+    ("BPF_NOEXIST", 1),
+    ("BPF_EXIST", 2),
+    ("BPF_F_LOCK", 4),
+    ("BPF_F_NO_PREALLOC", 1),
+    ("BPF_F_NO_COMMON_LRU", 2),
+    ("BPF_F_NUMA_NODE", 4),
+    ("BPF_F_RDONLY", 8),
+    ("BPF_F_WRONLY", 16),
+    ("BPF_F_RDONLY_PROG", 128),
+    ("BPF_F_WRONLY_PROG", 256),
+    ("BPF_F_MMAPABLE", 1024),
+    ("BPF_F_INGRESS", 1),
+    ("BPF_F_CURRENT_CPU", 0xffff_ffff),
+    ("BPF_F_INDEX_MASK", 0xffff_ffff),
+    ("BPF_F_USER_STACK", 256),
+    ("BPF_F_FAST_STACK_CMP", 512),
+    ("BPF_F_REUSE_STACKID", 1024),
+    ("BPF_RB_NO_WAKEUP", 1),
+    ("BPF_RB_FORCE_WAKEUP", 2),
+    ("BPF_RB_AVAIL_DATA", 0),
+    ("BPF_RB_RING_SIZE", 1),
+    ("BPF_RB_CONS_POS", 2),
+    ("BPF_RB_PROD_POS", 3),
+    ("BPF_SOCK_OPS_TCP_CONNECT_CB", 3),
+    ("BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB", 4),
+    ("BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB", 5),
+    ("ETH_P_IP", 0x0800),
+    ("ETH_P_ARP", 0x0806),
+    ("ETH_P_8021Q", 0x8100),
+    ("ETH_P_IPV6", 0x86dd),
+    ("IPPROTO_ICMP", 1),
+    ("IPPROTO_TCP", 6),
+    ("IPPROTO_UDP", 17),
+    ("IPPROTO_ICMPV6", 58),
+    ("AF_INET", 2),
+    ("AF_INET6", 10),
+    ("SOCK_STREAM", 1),
+    ("SOCK_DGRAM", 2),
+];
+
+/// Looks a constant up case-insensitively; `-` and `_` are interchangeable, and the
+/// `+name+` spelling is accepted (`xdp_pass`, `XDP-PASS`, `+xdp-pass+`).
+pub fn by_name(name: &str) -> Option<i64> {
+    let name = name
+        .strip_prefix('+')
+        .and_then(|n| n.strip_suffix('+'))
+        .unwrap_or(name);
+    CONSTANTS
+        .iter()
+        .find(|(n, _)| {
+            n.len() == name.len()
+                && n.bytes()
+                    .zip(name.bytes())
+                    .all(|(a, b)| a.eq_ignore_ascii_case(&b) || (a == b'_' && b == b'-'))
+        })
+        .map(|&(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn spellings() {
+        assert_eq!(super::by_name("xdp_pass"), Some(2));
+        assert_eq!(super::by_name("+xdp-drop+"), Some(1));
+        assert_eq!(super::by_name("TC_ACT_UNSPEC"), Some(-1));
+        assert_eq!(super::by_name("xdp_nope"), None);
+    }
+}
