@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace against the live kernel, after preparing a fresh machine:
+# Debian packages the tests use, bpffs and tracefs mounts. Must run as root (CAP_BPF).
+# Kernel tests skip without CAP_BPF; with WHISTLER_REQUIRE_KERNEL=1 a skip is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(clang llvm bpftool libbpf-dev iproute2 qemu-system-x86 busybox-static cpio)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing || true
+
+# Kernel tests run one at a time per binary where they share global state (netns names, pins).
+cargo test --workspace --no-fail-fast -- --test-threads=2 "$@"
