@@ -1,0 +1,337 @@
+//! Consumer side of BPF_MAP_TYPE_RINGBUF: records handed to a callback as zero-copy byte slices.
+//!
+//! Layout (kernel/bpf/ringbuf.c): page 0 holds the consumer position (mapped read-write), page 1
+//! the producer position, followed by the data area mapped twice in a row so that a record that
+//! wraps around the end is still contiguous (both read-only). Each record starts with an 8-byte
+//! header: `u32 len` whose top bits are BUSY (still being written) and DISCARD (skip it), then a
+//! page offset we do not need. Records are 8-byte aligned.
+//!
+//! The consumer reads the producer position with acquire, reads committed records, and publishes
+//! its new position with release after each record so the kernel can reuse the space.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
+
+use rustix::event::epoll;
+
+use crate::sys::mmap::{page_size, SharedMemory};
+
+const BPF_RINGBUF_BUSY_BIT: u32 = 1 << 31;
+const BPF_RINGBUF_DISCARD_BIT: u32 = 1 << 30;
+const BPF_RINGBUF_HDR_SZ: usize = 8;
+
+/// Why a ring buffer could not be set up or polled.
+#[derive(Debug, thiserror::Error)]
+pub enum RingBufferError {
+    #[error("ring buffer size {0} is not a power of two multiple of the page size")]
+    BadSize(u32),
+    #[error("cannot mmap the ring buffer: {0}")]
+    Mmap(#[source] std::io::Error),
+    #[error("epoll on the ring buffer failed: {0}")]
+    Epoll(#[source] std::io::Error),
+}
+
+/// A record too short for the type it was decoded as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("record of {len} bytes is shorter than {type_name} ({needed} bytes)")]
+pub struct RecordTooShort {
+    pub len: usize,
+    pub needed: usize,
+    pub type_name: &'static str,
+}
+
+/// Copies the start of a record into a `T` (the record need not be aligned; extra trailing bytes,
+/// such as padding, are ignored). A record shorter than `T` is an error, never an out-of-bounds read.
+pub fn typed<T: bytemuck::Pod>(record: &[u8]) -> Result<T, RecordTooShort> {
+    let needed = std::mem::size_of::<T>();
+    match record.get(..needed) {
+        Some(bytes) => Ok(bytemuck::pod_read_unaligned(bytes)),
+        None => Err(RecordTooShort {
+            len: record.len(),
+            needed,
+            type_name: std::any::type_name::<T>(),
+        }),
+    }
+}
+
+/// The two mappings of one ring buffer and the reading protocol; no callback, no epoll.
+#[derive(Debug)]
+struct RingReader {
+    consumer: SharedMemory,
+    producer: SharedMemory,
+    data_offset: usize,
+    mask: u64,
+}
+
+impl RingReader {
+    fn new(map: BorrowedFd<'_>, max_entries: u32) -> Result<RingReader, RingBufferError> {
+        let page = page_size();
+        let size = max_entries as usize;
+        if !max_entries.is_power_of_two() || size % page != 0 {
+            return Err(RingBufferError::BadSize(max_entries));
+        }
+        let consumer = SharedMemory::map(map, 0, page, true).map_err(RingBufferError::Mmap)?;
+        let producer = SharedMemory::map(map, page as u64, page + 2 * size, false)
+            .map_err(RingBufferError::Mmap)?;
+        Ok(RingReader {
+            consumer,
+            producer,
+            data_offset: page,
+            mask: u64::from(max_entries) - 1,
+        })
+    }
+
+    /// Hands every committed record to `f`; stops at a record still being written.
+    fn consume(&self, f: &mut dyn FnMut(&[u8])) -> usize {
+        let mut records = 0;
+        let mut consumer_pos = self.consumer.load_acquire_u64(0);
+        loop {
+            let producer_pos = self.producer.load_acquire_u64(0);
+            if consumer_pos >= producer_pos {
+                return records;
+            }
+            while consumer_pos < producer_pos {
+                let at = self.data_offset + (consumer_pos & self.mask) as usize;
+                let header = self.producer.load_acquire_u32(at);
+                if header & BPF_RINGBUF_BUSY_BIT != 0 {
+                    return records;
+                }
+                let len = (header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) as usize;
+                if header & BPF_RINGBUF_DISCARD_BIT == 0 {
+                    f(self.producer.bytes(at + BPF_RINGBUF_HDR_SZ, len));
+                    records += 1;
+                }
+                consumer_pos += round_up_8(BPF_RINGBUF_HDR_SZ + len) as u64;
+                self.consumer.store_release_u64(0, consumer_pos);
+            }
+        }
+    }
+
+    /// Bytes produced but not yet consumed.
+    fn pending_bytes(&self) -> u64 {
+        let producer_pos = self.producer.load_acquire_u64(0);
+        producer_pos.saturating_sub(self.consumer.load_acquire_u64(0))
+    }
+}
+
+fn round_up_8(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+fn epoll_add(epoll_fd: &OwnedFd, map: BorrowedFd<'_>, index: u64) -> Result<(), RingBufferError> {
+    epoll::add(
+        epoll_fd,
+        map,
+        epoll::EventData::new_u64(index),
+        epoll::EventFlags::IN,
+    )
+    .map_err(|e| RingBufferError::Epoll(e.into()))
+}
+
+fn epoll_new() -> Result<OwnedFd, RingBufferError> {
+    epoll::create(epoll::CreateFlags::CLOEXEC).map_err(|e| RingBufferError::Epoll(e.into()))
+}
+
+/// Waits until one of the epoll's fds is readable or the timeout passes (`None`: forever).
+/// An interrupted wait (EINTR) counts as a wakeup so signal handlers get to run.
+fn epoll_wait(epoll_fd: &OwnedFd, timeout: Option<Duration>) -> Result<(), RingBufferError> {
+    let timeout = timeout.map(|t| rustix::event::Timespec {
+        tv_sec: t.as_secs() as i64,
+        tv_nsec: i64::from(t.subsec_nanos()),
+    });
+    let mut events = Vec::with_capacity(8);
+    match epoll::wait(epoll_fd, spare(&mut events), timeout.as_ref()) {
+        Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+        Err(e) => Err(RingBufferError::Epoll(e.into())),
+    }
+}
+
+fn spare(events: &mut Vec<epoll::Event>) -> rustix::buffer::SpareCapacity<'_, epoll::Event> {
+    rustix::buffer::spare_capacity(events)
+}
+
+/// One ring buffer with its record callback.
+///
+/// ```no_run
+/// # fn demo(map: std::os::fd::BorrowedFd<'_>) -> Result<(), whistler_loader::ringbuf::RingBufferError> {
+/// use whistler_loader::ringbuf::RingBuffer;
+/// let mut ring = RingBuffer::new(map, 4096 * 64, |record: &[u8]| println!("{record:?}"))?;
+/// let n = ring.poll(Some(std::time::Duration::from_millis(100)))?;
+/// # Ok(()) }
+/// ```
+pub struct RingBuffer<'a> {
+    reader: RingReader,
+    callback: Box<dyn FnMut(&[u8]) + 'a>,
+    epoll: OwnedFd,
+}
+
+impl<'a> RingBuffer<'a> {
+    /// Maps the ring buffer map `map` (created with `max_entries` bytes) and registers it with a
+    /// new epoll instance.
+    pub fn new(
+        map: BorrowedFd<'_>,
+        max_entries: u32,
+        callback: impl FnMut(&[u8]) + 'a,
+    ) -> Result<RingBuffer<'a>, RingBufferError> {
+        let reader = RingReader::new(map, max_entries)?;
+        let epoll = epoll_new()?;
+        epoll_add(&epoll, map, 0)?;
+        Ok(RingBuffer {
+            reader,
+            callback: Box::new(callback),
+            epoll,
+        })
+    }
+
+    /// Consumes every committed record without waiting; returns how many were handed over.
+    pub fn consume(&mut self) -> usize {
+        self.reader.consume(&mut self.callback)
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for data, then consumes; returns the record count.
+    pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, RingBufferError> {
+        if self.reader.pending_bytes() == 0 {
+            epoll_wait(&self.epoll, timeout)?;
+        }
+        Ok(self.consume())
+    }
+
+    /// Bytes written by the kernel and not yet consumed (including discarded records).
+    pub fn pending_bytes(&self) -> u64 {
+        self.reader.pending_bytes()
+    }
+}
+
+impl AsFd for RingBuffer<'_> {
+    /// The epoll fd: readable when the ring buffer has data.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+}
+
+impl std::fmt::Debug for RingBuffer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingBuffer")
+            .field("reader", &self.reader)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Several ring buffers polled together through one epoll, each with its own callback.
+pub struct RingBufferSet<'a> {
+    rings: Vec<(RingReader, Box<dyn FnMut(&[u8]) + 'a>)>,
+    epoll: OwnedFd,
+}
+
+impl<'a> RingBufferSet<'a> {
+    pub fn new() -> Result<RingBufferSet<'a>, RingBufferError> {
+        Ok(RingBufferSet {
+            rings: Vec::new(),
+            epoll: epoll_new()?,
+        })
+    }
+
+    /// Adds a ring buffer map and the callback for its records.
+    pub fn add(
+        &mut self,
+        map: BorrowedFd<'_>,
+        max_entries: u32,
+        callback: impl FnMut(&[u8]) + 'a,
+    ) -> Result<&mut Self, RingBufferError> {
+        let reader = RingReader::new(map, max_entries)?;
+        epoll_add(&self.epoll, map, self.rings.len() as u64)?;
+        self.rings.push((reader, Box::new(callback)));
+        Ok(self)
+    }
+
+    /// Builder form of [`RingBufferSet::add`].
+    pub fn with(
+        mut self,
+        map: BorrowedFd<'_>,
+        max_entries: u32,
+        callback: impl FnMut(&[u8]) + 'a,
+    ) -> Result<Self, RingBufferError> {
+        self.add(map, max_entries, callback)?;
+        Ok(self)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rings.is_empty()
+    }
+
+    /// Consumes every committed record of every ring without waiting.
+    pub fn consume(&mut self) -> usize {
+        self.rings
+            .iter_mut()
+            .map(|(reader, callback)| reader.consume(callback))
+            .sum()
+    }
+
+    /// Waits up to `timeout` for any ring to have data, then consumes all of them.
+    pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, RingBufferError> {
+        if self.rings.iter().all(|(r, _)| r.pending_bytes() == 0) {
+            epoll_wait(&self.epoll, timeout)?;
+        }
+        Ok(self.consume())
+    }
+}
+
+impl AsFd for RingBufferSet<'_> {
+    /// The shared epoll fd: readable when any ring has data.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+}
+
+impl std::fmt::Debug for RingBufferSet<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingBufferSet")
+            .field("rings", &self.rings.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+    #[repr(C)]
+    struct Event {
+        pid: u32,
+        tid: u32,
+        count: u64,
+    }
+
+    #[test]
+    fn typed_reads_unaligned_and_rejects_short_records() {
+        let mut bytes = vec![0xAAu8];
+        bytes.extend_from_slice(bytemuck::bytes_of(&Event {
+            pid: 7,
+            tid: 8,
+            count: 9,
+        }));
+        assert_eq!(
+            typed::<Event>(&bytes[1..]),
+            Ok(Event {
+                pid: 7,
+                tid: 8,
+                count: 9
+            })
+        );
+        let err = typed::<Event>(&bytes[1..10]).unwrap_err();
+        assert_eq!((err.len, err.needed), (9, 16));
+        assert!(err.to_string().contains("Event"), "{err}");
+    }
+
+    #[test]
+    fn records_are_eight_byte_aligned() {
+        assert_eq!(round_up_8(8 + 1), 16);
+        assert_eq!(round_up_8(8 + 8), 16);
+        assert_eq!(round_up_8(8), 8);
+    }
+}

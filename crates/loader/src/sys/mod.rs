@@ -1,0 +1,6 @@
+//! Every kernel call of the workspace: the only module where `unsafe` is allowed.
+#![allow(unsafe_code)] // this module is the workspace's one boundary to raw syscalls and mmap
+
+pub mod mmap;
+pub mod netlink;
+pub mod perf;

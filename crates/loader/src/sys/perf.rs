@@ -1,0 +1,162 @@
+//! perf_event_open(2) and the perf ioctls the attach code needs (`struct perf_event_attr`,
+//! PERF_EVENT_IOC_ENABLE/DISABLE/SET_BPF).
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+/// `PERF_TYPE_*` for the fixed PMUs (dynamic PMUs such as kprobe/uprobe read theirs from sysfs).
+pub const PERF_TYPE_SOFTWARE: u32 = 1;
+pub const PERF_TYPE_TRACEPOINT: u32 = 2;
+
+/// `PERF_COUNT_SW_*`.
+pub const PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
+pub const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
+
+/// `PERF_SAMPLE_RAW`.
+pub const PERF_SAMPLE_RAW: u64 = 1 << 10;
+
+/// `PERF_RECORD_*` types found in a perf ring.
+pub const PERF_RECORD_LOST: u32 = 2;
+pub const PERF_RECORD_SAMPLE: u32 = 9;
+
+/// Bits of the `flags` bit field of `perf_event_attr`.
+pub const FLAG_DISABLED: u64 = 1 << 0;
+pub const FLAG_FREQ: u64 = 1 << 10;
+pub const FLAG_WATERMARK: u64 = 1 << 14;
+
+const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
+const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
+const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+
+/// `struct perf_event_attr` (PERF_ATTR_SIZE_VER8, 136 bytes). Union members are named after the
+/// use we make of them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PerfEventAttr {
+    pub type_: u32,
+    pub size: u32,
+    pub config: u64,
+    /// `sample_period` or, with [`FLAG_FREQ`], `sample_freq`.
+    pub sample_period_or_freq: u64,
+    pub sample_type: u64,
+    pub read_format: u64,
+    pub flags: u64,
+    /// `wakeup_events` or, with [`FLAG_WATERMARK`], `wakeup_watermark`.
+    pub wakeup: u32,
+    pub bp_type: u32,
+    /// `kprobe_func` / `uprobe_path` (a pointer to a NUL-terminated string) or `bp_addr`.
+    pub config1: u64,
+    /// `probe_offset` / `kprobe_addr` or `bp_len`.
+    pub config2: u64,
+    pub branch_sample_type: u64,
+    pub sample_regs_user: u64,
+    pub sample_stack_user: u32,
+    pub clockid: i32,
+    pub sample_regs_intr: u64,
+    pub aux_watermark: u32,
+    pub sample_max_stack: u16,
+    pub reserved_2: u16,
+    pub aux_sample_size: u32,
+    pub reserved_3: u32,
+    pub sig_data: u64,
+    pub config3: u64,
+}
+
+impl PerfEventAttr {
+    pub fn new(type_: u32, config: u64) -> PerfEventAttr {
+        PerfEventAttr {
+            type_,
+            size: std::mem::size_of::<PerfEventAttr>() as u32,
+            config,
+            ..PerfEventAttr::default()
+        }
+    }
+}
+
+/// Which task and CPU an event watches: `pid == -1` means every task (then `cpu` must be a CPU);
+/// `cpu == -1` means every CPU (then `pid` must be a task).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PerfScope {
+    pub pid: i32,
+    pub cpu: i32,
+}
+
+/// perf_event_open(2) with PERF_FLAG_FD_CLOEXEC and no group.
+pub fn perf_event_open(attr: &PerfEventAttr, scope: PerfScope) -> io::Result<OwnedFd> {
+    perf_event_open_with_path(attr, scope, None)
+}
+
+/// perf_event_open(2) where `config1` must point at `path` (uprobe PMU: the binary's path;
+/// kprobe PMU: the function name). The pointer is written here so it cannot dangle.
+pub fn perf_event_open_with_path(
+    attr: &PerfEventAttr,
+    scope: PerfScope,
+    path: Option<&CStr>,
+) -> io::Result<OwnedFd> {
+    let mut attr = *attr;
+    if let Some(path) = path {
+        attr.config1 = path.as_ptr() as u64;
+    }
+    // SAFETY: `attr` is a valid, fully initialised perf_event_attr whose `size` matches its
+    // layout; `config1`, when set, points at `path`, which outlives the call.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &attr as *const PerfEventAttr,
+            scope.pid,
+            scope.cpu,
+            -1 as libc::c_int,
+            libc::c_ulong::from(PERF_FLAG_FD_CLOEXEC),
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this fd to us and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+const PERF_FLAG_FD_CLOEXEC: u32 = 1 << 3;
+
+fn perf_ioctl(perf: BorrowedFd<'_>, request: libc::c_ulong, arg: libc::c_ulong) -> io::Result<()> {
+    // SAFETY: the perf ioctls used here take an integer argument (or none); `perf` is a live fd.
+    let rc = unsafe { libc::ioctl(perf.as_raw_fd(), request, arg) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// PERF_EVENT_IOC_ENABLE.
+pub fn perf_event_enable(perf: BorrowedFd<'_>) -> io::Result<()> {
+    perf_ioctl(perf, PERF_EVENT_IOC_ENABLE, 0)
+}
+
+/// PERF_EVENT_IOC_DISABLE.
+pub fn perf_event_disable(perf: BorrowedFd<'_>) -> io::Result<()> {
+    perf_ioctl(perf, PERF_EVENT_IOC_DISABLE, 0)
+}
+
+/// PERF_EVENT_IOC_SET_BPF: runs `prog` on every event of `perf` (the legacy attachment; it ends
+/// when the perf fd closes).
+pub fn perf_event_set_bpf(perf: BorrowedFd<'_>, prog: BorrowedFd<'_>) -> io::Result<()> {
+    perf_ioctl(
+        perf,
+        PERF_EVENT_IOC_SET_BPF,
+        prog.as_raw_fd() as libc::c_ulong,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attr_layout_matches_the_kernel() {
+        assert_eq!(std::mem::size_of::<PerfEventAttr>(), 136);
+        assert_eq!(std::mem::offset_of!(PerfEventAttr, config1), 56);
+        assert_eq!(std::mem::offset_of!(PerfEventAttr, config2), 64);
+        assert_eq!(std::mem::offset_of!(PerfEventAttr, sig_data), 120);
+    }
+}
