@@ -6,6 +6,8 @@
 //! `license`, `.BTF`, `.BTF.ext`, `.symtab` and `.rel<section>`. Identical input gives
 //! byte-identical output.
 
+pub mod btf;
+
 use whistler_bpf::Insn;
 
 /// Everything needed to write one object file.
