@@ -1,6 +1,7 @@
 //! Every kernel call of the workspace: the only module where `unsafe` is allowed.
 #![allow(unsafe_code)] // this module is the workspace's one boundary to raw syscalls and mmap
 
+pub mod bpf;
 pub mod mmap;
 pub mod netlink;
 pub mod perf;
