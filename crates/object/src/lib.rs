@@ -7,6 +7,9 @@
 //! byte-identical output.
 
 pub mod btf;
+pub mod write;
+
+pub use write::{try_write_object, write_object, WriteError};
 
 use whistler_bpf::Insn;
 

@@ -134,7 +134,7 @@ fn decode_part<R>(
     let mut c = Cursor::new(bytes);
     let truncated = BtfError::BadExt("records truncated");
     let rec_size = c.u32().ok_or(truncated.clone())?;
-    if rec_size < min_size || rec_size % 4 != 0 {
+    if rec_size < min_size || !rec_size.is_multiple_of(4) {
         return Err(BtfError::BadExt("record size too small"));
     }
     while !c.is_at_end() {

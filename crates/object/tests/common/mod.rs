@@ -1,0 +1,152 @@
+//! Shared test helpers: capability checks (skip or fail per WHISTLER_REQUIRE_KERNEL), scratch
+//! directories, running external tools, and a bpffs pin directory that cleans up after itself.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// True when the process has CAP_BPF (bit 39) or CAP_SYS_ADMIN (bit 21) in its effective set.
+pub fn has_cap_bpf() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    caps & (1 << 39) != 0 || caps & (1 << 21) != 0
+}
+
+/// Returns false (after printing the skip) when the kernel cannot be used; panics instead when
+/// `WHISTLER_REQUIRE_KERNEL=1`.
+pub fn kernel_available() -> bool {
+    if has_cap_bpf() && tool_exists("bpftool") {
+        return true;
+    }
+    if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
+        panic!("WHISTLER_REQUIRE_KERNEL=1 but CAP_BPF or bpftool is missing");
+    }
+    eprintln!("skipped: needs CAP_BPF");
+    false
+}
+
+pub fn tool_exists(name: &str) -> bool {
+    Command::new(name).arg("--version").output().is_ok()
+}
+
+/// A fresh scratch directory under the system temp dir.
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir =
+        std::env::temp_dir().join(format!("whistler-object-{}-{tag}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs a command; returns stdout, panicking with stderr on failure.
+pub fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A directory in bpffs, removed (with every pin in it) when dropped.
+pub struct PinDir {
+    pub path: PathBuf,
+}
+
+impl PinDir {
+    pub fn new(tag: &str) -> PinDir {
+        ensure_bpffs();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path = PathBuf::from(format!(
+            "/sys/fs/bpf/whistler-object-{}-{tag}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        PinDir { path }
+    }
+
+    pub fn join(&self, name: &str) -> String {
+        self.path.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for PinDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn ensure_bpffs() {
+    let mounted = Command::new("mountpoint")
+        .args(["-q", "/sys/fs/bpf"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        let _ = Command::new("mount")
+            .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
+            .status();
+    }
+}
+
+/// Loads every program of `object` with bpftool (libbpf strict mode), pinning programs in
+/// `pins` and maps in `pins/maps`.
+pub fn bpftool_loadall(object: &Path, pins: &PinDir) {
+    let maps = pins.join("maps");
+    run(
+        "bpftool",
+        &[
+            "prog",
+            "loadall",
+            &object.to_string_lossy(),
+            &pins.join(""),
+            "pinmaps",
+            &maps,
+        ],
+    );
+}
+
+/// Runs the pinned program with `data` as input and returns its return value.
+pub fn bpftool_run(pins: &PinDir, prog: &str, data: &[u8], dir: &Path) -> u32 {
+    let input = dir.join("data_in");
+    std::fs::write(&input, data).unwrap();
+    let out = run(
+        "bpftool",
+        &[
+            "-j",
+            "prog",
+            "run",
+            "pinned",
+            &pins.join(prog),
+            "data_in",
+            &input.to_string_lossy(),
+            "repeat",
+            "1",
+        ],
+    );
+    let key = "\"retval\":";
+    let at = out
+        .find(key)
+        .unwrap_or_else(|| panic!("no retval in {out}"))
+        + key.len();
+    out[at..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
