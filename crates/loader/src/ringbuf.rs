@@ -67,7 +67,7 @@ impl RingReader {
     fn new(map: BorrowedFd<'_>, max_entries: u32) -> Result<RingReader, RingBufferError> {
         let page = page_size();
         let size = max_entries as usize;
-        if !max_entries.is_power_of_two() || size % page != 0 {
+        if !max_entries.is_power_of_two() || !size.is_multiple_of(page) {
             return Err(RingBufferError::BadSize(max_entries));
         }
         let consumer = SharedMemory::map(map, 0, page, true).map_err(RingBufferError::Mmap)?;
@@ -150,6 +150,9 @@ fn spare(events: &mut Vec<epoll::Event>) -> rustix::buffer::SpareCapacity<'_, ep
     rustix::buffer::spare_capacity(events)
 }
 
+/// A callback receiving each record's bytes.
+type RecordCallback<'a> = Box<dyn FnMut(&[u8]) + 'a>;
+
 /// One ring buffer with its record callback.
 ///
 /// ```no_run
@@ -161,7 +164,7 @@ fn spare(events: &mut Vec<epoll::Event>) -> rustix::buffer::SpareCapacity<'_, ep
 /// ```
 pub struct RingBuffer<'a> {
     reader: RingReader,
-    callback: Box<dyn FnMut(&[u8]) + 'a>,
+    callback: RecordCallback<'a>,
     epoll: OwnedFd,
 }
 
@@ -219,7 +222,7 @@ impl std::fmt::Debug for RingBuffer<'_> {
 
 /// Several ring buffers polled together through one epoll, each with its own callback.
 pub struct RingBufferSet<'a> {
-    rings: Vec<(RingReader, Box<dyn FnMut(&[u8]) + 'a>)>,
+    rings: Vec<(RingReader, RecordCallback<'a>)>,
     epoll: OwnedFd,
 }
 

@@ -58,7 +58,8 @@ impl SharedMemory {
 
     fn check(&self, offset: usize, size: usize, align: usize) {
         assert!(
-            offset.checked_add(size).is_some_and(|end| end <= self.len) && offset % align == 0,
+            offset.checked_add(size).is_some_and(|end| end <= self.len)
+                && offset.is_multiple_of(align),
             "shared memory access out of bounds or misaligned: {offset}+{size} of {}",
             self.len
         );
@@ -77,8 +78,7 @@ impl SharedMemory {
     }
 
     /// Writes the u64 at `offset` with release ordering (a position we publish to the kernel).
-    /// Panics if the word is not in a writable mapping only through the kernel's SIGSEGV, so
-    /// callers use it only on pages mapped writable.
+    /// Only for mappings created writable (a read-only page would fault).
     pub fn store_release_u64(&self, offset: usize, value: u64) {
         self.atomic_u64(offset).store(value, Ordering::Release)
     }

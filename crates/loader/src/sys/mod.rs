@@ -5,3 +5,4 @@ pub mod bpf;
 pub mod mmap;
 pub mod netlink;
 pub mod perf;
+pub mod socket;

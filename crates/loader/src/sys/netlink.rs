@@ -99,7 +99,7 @@ impl Message {
     }
 
     fn pad(&mut self) {
-        while self.buf.len() % 4 != 0 {
+        while !self.buf.len().is_multiple_of(4) {
             self.buf.push(0);
         }
     }
@@ -151,14 +151,16 @@ struct Reply {
     payload: Vec<u8>,
 }
 
-/// A NETLINK_ROUTE socket.
-struct RouteSocket {
+/// A NETLINK_ROUTE socket. It stays bound to the network namespace it was opened in, so a legacy
+/// attachment keeps its socket to detach in the right namespace later.
+#[derive(Debug)]
+pub struct RouteSocket {
     fd: OwnedFd,
     seq: u32,
 }
 
 impl RouteSocket {
-    fn open() -> io::Result<RouteSocket> {
+    pub fn open() -> io::Result<RouteSocket> {
         let fd = rustix::net::socket_with(
             AddressFamily::NETLINK,
             SocketType::RAW,
@@ -278,6 +280,18 @@ fn enable_ext_ack(fd: &OwnedFd) {
     }
 }
 
+/// The index of the interface called `name` in the calling thread's network namespace.
+pub fn interface_index(name: &str) -> io::Result<i32> {
+    let name =
+        std::ffi::CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `name` is a valid NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if index == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(index as i32)
+}
+
 /// `struct ifinfomsg` for `ifindex`.
 fn ifinfomsg(ifindex: i32) -> [u8; 16] {
     let mut body = [0u8; 16];
@@ -297,56 +311,6 @@ fn tcmsg(ifindex: i32, handle: u32, parent: u32, info: u32) -> [u8; 20] {
     body
 }
 
-/// Sets (or, with `prog_fd == -1`, removes) the XDP program of an interface. `flags` carry the mode
-/// (`XDP_FLAGS_SKB_MODE`, `XDP_FLAGS_DRV_MODE`, ...); removal must use the same mode flags.
-pub fn xdp_set(
-    ifindex: i32,
-    prog_fd: i32,
-    flags: u32,
-    expected_fd: Option<i32>,
-) -> Result<(), NetlinkError> {
-    let mut msg = Message::new(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, &ifinfomsg(ifindex));
-    let nest = msg.begin_nested(IFLA_XDP);
-    msg.attr(IFLA_XDP_FD, &prog_fd.to_ne_bytes());
-    let mut flags = flags;
-    if let Some(expected) = expected_fd {
-        msg.attr(IFLA_XDP_EXPECTED_FD, &expected.to_ne_bytes());
-        flags |= XDP_FLAGS_REPLACE;
-    }
-    if flags != 0 {
-        msg.attr_u32(IFLA_XDP_FLAGS, flags);
-    }
-    msg.end_nested(nest);
-    RouteSocket::open()?.request(msg).map(drop)
-}
-
-/// Adds a clsact qdisc to the interface. Returns false if one was already there.
-pub fn clsact_create(ifindex: i32) -> Result<bool, NetlinkError> {
-    let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-    let mut msg = Message::new(
-        RTM_NEWQDISC,
-        flags,
-        &tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0),
-    );
-    msg.attr_str(TCA_KIND, "clsact");
-    match RouteSocket::open()?.request(msg) {
-        Ok(_) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// Removes the interface's clsact qdisc (and with it every filter under it).
-pub fn clsact_delete(ifindex: i32) -> Result<(), NetlinkError> {
-    let mut msg = Message::new(
-        RTM_DELQDISC,
-        NLM_F_REQUEST | NLM_F_ACK,
-        &tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0),
-    );
-    msg.attr_str(TCA_KIND, "clsact");
-    RouteSocket::open()?.request(msg).map(drop)
-}
-
 /// Where a tc filter sits: enough to delete exactly it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcFilterId {
@@ -360,56 +324,110 @@ fn filter_info(priority: u16) -> u32 {
     (u32::from(priority) << 16) | u32::from(ETH_P_ALL.to_be())
 }
 
-/// Adds a cls_bpf filter in direct-action mode running `prog_fd` under `parent`
-/// ([`TC_PARENT_INGRESS`] or [`TC_PARENT_EGRESS`]). Priority and handle 0 let the kernel choose;
-/// the chosen values are read back from the echoed message.
-pub fn tc_filter_add(
-    ifindex: i32,
-    parent: u32,
-    priority: u16,
-    handle: u32,
-    prog_fd: i32,
-    name: &str,
-) -> Result<TcFilterId, NetlinkError> {
-    let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO | NLM_F_CREATE | NLM_F_EXCL;
-    let body = tcmsg(ifindex, handle, parent, filter_info(priority));
-    let mut msg = Message::new(RTM_NEWTFILTER, flags, &body);
-    msg.attr_str(TCA_KIND, "bpf");
-    let nest = msg.begin_nested(TCA_OPTIONS);
-    msg.attr_u32(TCA_BPF_FD, prog_fd as u32)
-        .attr_str(TCA_BPF_NAME, name)
-        .attr_u32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
-    msg.end_nested(nest);
-    let replies = RouteSocket::open()?.request(msg)?;
-    let echoed = replies
-        .iter()
-        .find(|r| r.msg_type == RTM_NEWTFILTER && r.payload.len() >= 20)
-        .ok_or_else(|| io::Error::other("the kernel did not echo the new tc filter"))?;
-    Ok(TcFilterId {
-        ifindex,
-        parent,
-        priority: (u32_at(&echoed.payload, 16) >> 16) as u16,
-        handle: u32_at(&echoed.payload, 8),
-    })
-}
+impl RouteSocket {
+    /// Sets (or, with `prog_fd == -1`, removes) the XDP program of an interface. `flags` carry the mode
+    /// (`XDP_FLAGS_SKB_MODE`, `XDP_FLAGS_DRV_MODE`, ...); removal must use the same mode flags.
+    pub fn xdp_set(
+        &mut self,
+        ifindex: i32,
+        prog_fd: i32,
+        flags: u32,
+        expected_fd: Option<i32>,
+    ) -> Result<(), NetlinkError> {
+        let mut msg = Message::new(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, &ifinfomsg(ifindex));
+        let nest = msg.begin_nested(IFLA_XDP);
+        msg.attr(IFLA_XDP_FD, &prog_fd.to_ne_bytes());
+        let mut flags = flags;
+        if let Some(expected) = expected_fd {
+            msg.attr(IFLA_XDP_EXPECTED_FD, &expected.to_ne_bytes());
+            flags |= XDP_FLAGS_REPLACE;
+        }
+        if flags != 0 {
+            msg.attr_u32(IFLA_XDP_FLAGS, flags);
+        }
+        msg.end_nested(nest);
+        self.request(msg).map(drop)
+    }
 
-/// Deletes one filter added by [`tc_filter_add`].
-pub fn tc_filter_delete(id: TcFilterId) -> Result<(), NetlinkError> {
-    let body = tcmsg(id.ifindex, id.handle, id.parent, filter_info(id.priority));
-    let mut msg = Message::new(RTM_DELTFILTER, NLM_F_REQUEST | NLM_F_ACK, &body);
-    msg.attr_str(TCA_KIND, "bpf");
-    RouteSocket::open()?.request(msg).map(drop)
-}
+    /// Adds a clsact qdisc to the interface. Returns false if one was already there.
+    pub fn clsact_create(&mut self, ifindex: i32) -> Result<bool, NetlinkError> {
+        let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+        let mut msg = Message::new(
+            RTM_NEWQDISC,
+            flags,
+            &tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0),
+        );
+        msg.attr_str(TCA_KIND, "clsact");
+        match self.request(msg) {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 
-/// Counts the filters under `parent` of the interface (a dump request).
-pub fn tc_filter_count(ifindex: i32, parent: u32) -> Result<usize, NetlinkError> {
-    let body = tcmsg(ifindex, 0, parent, 0);
-    let msg = Message::new(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, &body);
-    let replies = RouteSocket::open()?.request(msg)?;
-    Ok(replies
-        .iter()
-        .filter(|r| r.msg_type == RTM_NEWTFILTER && tcmsg_handle(&r.payload) != 0)
-        .count())
+    /// Removes the interface's clsact qdisc (and with it every filter under it).
+    pub fn clsact_delete(&mut self, ifindex: i32) -> Result<(), NetlinkError> {
+        let mut msg = Message::new(
+            RTM_DELQDISC,
+            NLM_F_REQUEST | NLM_F_ACK,
+            &tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0),
+        );
+        msg.attr_str(TCA_KIND, "clsact");
+        self.request(msg).map(drop)
+    }
+
+    /// Adds a cls_bpf filter in direct-action mode running `prog_fd` under `parent`
+    /// ([`TC_PARENT_INGRESS`] or [`TC_PARENT_EGRESS`]). Priority and handle 0 let the kernel choose;
+    /// the chosen values are read back from the echoed message.
+    pub fn tc_filter_add(
+        &mut self,
+        ifindex: i32,
+        parent: u32,
+        priority: u16,
+        handle: u32,
+        prog_fd: i32,
+        name: &str,
+    ) -> Result<TcFilterId, NetlinkError> {
+        let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO | NLM_F_CREATE | NLM_F_EXCL;
+        let body = tcmsg(ifindex, handle, parent, filter_info(priority));
+        let mut msg = Message::new(RTM_NEWTFILTER, flags, &body);
+        msg.attr_str(TCA_KIND, "bpf");
+        let nest = msg.begin_nested(TCA_OPTIONS);
+        msg.attr_u32(TCA_BPF_FD, prog_fd as u32)
+            .attr_str(TCA_BPF_NAME, name)
+            .attr_u32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+        msg.end_nested(nest);
+        let replies = self.request(msg)?;
+        let echoed = replies
+            .iter()
+            .find(|r| r.msg_type == RTM_NEWTFILTER && r.payload.len() >= 20)
+            .ok_or_else(|| io::Error::other("the kernel did not echo the new tc filter"))?;
+        Ok(TcFilterId {
+            ifindex,
+            parent,
+            priority: (u32_at(&echoed.payload, 16) >> 16) as u16,
+            handle: u32_at(&echoed.payload, 8),
+        })
+    }
+
+    /// Deletes one filter added by [`tc_filter_add`].
+    pub fn tc_filter_delete(&mut self, id: TcFilterId) -> Result<(), NetlinkError> {
+        let body = tcmsg(id.ifindex, id.handle, id.parent, filter_info(id.priority));
+        let mut msg = Message::new(RTM_DELTFILTER, NLM_F_REQUEST | NLM_F_ACK, &body);
+        msg.attr_str(TCA_KIND, "bpf");
+        self.request(msg).map(drop)
+    }
+
+    /// Counts the filters under `parent` of the interface (a dump request).
+    pub fn tc_filter_count(&mut self, ifindex: i32, parent: u32) -> Result<usize, NetlinkError> {
+        let body = tcmsg(ifindex, 0, parent, 0);
+        let msg = Message::new(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, &body);
+        let replies = self.request(msg)?;
+        Ok(replies
+            .iter()
+            .filter(|r| r.msg_type == RTM_NEWTFILTER && tcmsg_handle(&r.payload) != 0)
+            .count())
+    }
 }
 
 /// A dump lists one entry per (priority, protocol) chain head with handle 0 plus the filters.

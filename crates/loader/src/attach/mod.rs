@@ -1,0 +1,293 @@
+//! Attaching a loaded program: one file per attach kind, and [`attach`], which picks the kind from
+//! the program's type and section name and returns an owned [`Link`].
+
+mod cgroup;
+mod kprobe;
+mod netns;
+mod perf_event;
+mod pmu;
+mod raw_tracepoint;
+mod socket;
+mod target;
+mod tc;
+pub(crate) mod tracefs;
+mod tracepoint;
+mod tracing;
+mod uprobe;
+mod xdp;
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::path::PathBuf;
+
+use whistler_bpf::section::{AttachKind, Section};
+use whistler_bpf::ProgramType;
+
+use crate::elf_symbols::ElfSymbolError;
+use crate::link::Link;
+use crate::sys::bpf;
+use crate::sys::netlink::NetlinkError;
+
+pub use cgroup::{cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
+pub use target::{AttachApi, InterfaceMode, PerfSampling, TcDirection, XdpMode};
+
+/// What the program is: the facts [`attach`] dispatches on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AttachProgramInfo {
+    /// `enum bpf_prog_type`.
+    pub prog_type: u32,
+    /// `enum bpf_attach_type` the program was loaded with (0 when none).
+    pub expected_attach_type: u32,
+    /// The ELF section name, e.g. `kprobe/__x64_sys_execve` (may be empty).
+    pub section: String,
+    /// The program's name, used to name tc filters and tracefs probes.
+    pub name: String,
+}
+
+/// Where to attach a program.
+#[derive(Debug)]
+pub enum AttachTarget {
+    /// Whatever the section name says (`kprobe/FUNC`, `tracepoint/CAT/NAME`, the cgroup v2 root,
+    /// the current network namespace, ...); tp_btf/fentry/fexit/lsm always use this.
+    Auto,
+    /// A kernel function for kprobe/kretprobe, optionally `name+offset`.
+    KernelFunction(String),
+    /// A user-space function: a symbol and/or a file offset in a binary or shared library,
+    /// optionally only in one process.
+    Uprobe {
+        binary: PathBuf,
+        symbol: Option<String>,
+        /// Added to the symbol's offset, or the whole file offset when there is no symbol.
+        offset: u64,
+        pid: Option<i32>,
+    },
+    Tracepoint {
+        category: String,
+        name: String,
+    },
+    RawTracepoint(String),
+    /// A cgroup v2 directory.
+    Cgroup(PathBuf),
+    /// A network interface (XDP, tc, tcx).
+    Interface {
+        name: String,
+        mode: InterfaceMode,
+    },
+    /// A socket for a socket filter; the link keeps this fd to detach the filter later.
+    Socket(OwnedFd),
+    /// A network namespace file such as `/proc/self/ns/net` or `/run/netns/NAME` (sk_lookup,
+    /// flow_dissector).
+    NetNs(PathBuf),
+    /// Software cpu-clock events on every online CPU (perf_event programs).
+    PerfEvent(PerfSampling),
+    /// A sockmap or sockhash (sk_skb, sk_msg programs); the link keeps this fd.
+    SockMap(OwnedFd),
+}
+
+/// Why a program could not be attached (or detached).
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    #[error("{call} failed: {source}{}", errno_hint(source))]
+    Syscall {
+        call: &'static str,
+        source: io::Error,
+    },
+    #[error("{what} failed: {source}")]
+    Netlink {
+        what: &'static str,
+        source: NetlinkError,
+    },
+    #[error("this kernel has no kprobe support (CONFIG_KPROBES off)")]
+    NoKprobeSupport,
+    #[error("this kernel has no uprobe support (no uprobe PMU and no uprobe_events)")]
+    NoUprobeSupport,
+    #[error("no tracefs: cannot mount it at /sys/kernel/tracing: {0}")]
+    NoTracefs(#[source] io::Error),
+    #[error("tracepoint {category}/{name} does not exist")]
+    NoSuchTracepoint { category: String, name: String },
+    #[error("{path} is not a cgroup v2 directory{}", match mount {
+        Some(m) => format!("; cgroup v2 is mounted at {}", m.display()),
+        None => "; cgroup v2 is not mounted (mount -t cgroup2 none DIR)".to_owned(),
+    })]
+    NotCgroup2 {
+        path: PathBuf,
+        mount: Option<PathBuf>,
+    },
+    #[error("no network interface named `{name}`: {source}")]
+    NoSuchInterface { name: String, source: io::Error },
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot write {path}: {source}")]
+    Tracefs { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Symbol(#[from] ElfSymbolError),
+    #[error("section `{section}`: {problem}")]
+    BadTarget { section: String, problem: String },
+    #[error("program `{name}` (type {prog_type}, section `{section}`) has no attach kind we know")]
+    NotAttachable {
+        name: String,
+        prog_type: u32,
+        section: String,
+    },
+}
+
+impl AttachError {
+    pub(crate) fn syscall(call: &'static str, source: io::Error) -> AttachError {
+        AttachError::Syscall { call, source }
+    }
+
+    fn bad_target(section: &str, problem: impl Into<String>) -> AttachError {
+        AttachError::BadTarget {
+            section: section.to_owned(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// The kernel-internal "not supported" errno that leaks to user space from some paths.
+const ENOTSUPP: i32 = 524;
+
+/// Words for the errnos users meet when attaching.
+fn errno_hint(error: &io::Error) -> &'static str {
+    match error.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => {
+            " (needs root with CAP_BPF/CAP_PERFMON/CAP_NET_ADMIN, or the kernel's lockdown forbids it)"
+        }
+        Some(libc::EINVAL) => " (the kernel rejects this program type or attach type here)",
+        Some(libc::EOPNOTSUPP) | Some(ENOTSUPP) => " (the kernel lacks this feature)",
+        Some(libc::EEXIST) | Some(libc::EBUSY) => " (another program is already attached there)",
+        Some(libc::ENOENT) => " (no such attach point)",
+        _ => "",
+    }
+}
+
+/// Attaches `prog` according to its type and section, at `target`.
+///
+/// `prog` is only borrowed: every link holds its own reference to the program in the kernel (or
+/// a duplicate fd where a legacy detach needs it), so the caller may close its fd afterwards.
+pub fn attach(
+    prog: BorrowedFd<'_>,
+    info: &AttachProgramInfo,
+    target: AttachTarget,
+) -> Result<Link, AttachError> {
+    let name = section_name(info);
+    let section = Section::parse(&name).ok_or_else(|| not_attachable(info))?;
+    let target = match target {
+        AttachTarget::Auto => AttachTarget::parse_for_section(&name, "")?,
+        given => given,
+    };
+    let wrong = |expected: &str| {
+        AttachError::bad_target(&info.section, format!("needs {expected}, not {target:?}"))
+    };
+    match (section.def.attach_kind, &target) {
+        (AttachKind::Kprobe { retprobe }, AttachTarget::KernelFunction(function)) => {
+            kprobe::attach(prog, info, function, retprobe)
+        }
+        (
+            AttachKind::Kprobe { retprobe } | AttachKind::Uprobe { retprobe },
+            AttachTarget::Uprobe {
+                binary,
+                symbol,
+                offset,
+                pid,
+            },
+        ) => {
+            let at = uprobe::UprobeLocation {
+                binary,
+                symbol: symbol.as_deref(),
+                offset: *offset,
+                pid: *pid,
+            };
+            uprobe::attach(prog, at, retprobe)
+        }
+        (AttachKind::Kprobe { .. }, _) => Err(wrong("a kernel function")),
+        (AttachKind::Uprobe { .. }, _) => Err(wrong("a binary and symbol")),
+        (AttachKind::Tracepoint, AttachTarget::Tracepoint { category, name }) => {
+            tracepoint::attach(prog, category, name)
+        }
+        (AttachKind::Tracepoint, _) => Err(wrong("a tracepoint CATEGORY/NAME")),
+        (AttachKind::RawTracepoint, AttachTarget::RawTracepoint(name)) => {
+            raw_tracepoint::attach(prog, name)
+        }
+        (AttachKind::RawTracepoint, _) => Err(wrong("a raw tracepoint name")),
+        (AttachKind::Tracing, AttachTarget::Auto) => tracing::attach(prog, info, &section),
+        (AttachKind::Tracing, _) => Err(wrong(
+            "no target (the BTF id given at load time decides where it attaches)",
+        )),
+        (AttachKind::Xdp, AttachTarget::Interface { name, mode }) => xdp::attach(prog, name, *mode),
+        (AttachKind::Tc | AttachKind::Tcx, AttachTarget::Interface { name, mode }) => {
+            tc::attach(prog, info, &section, name, *mode)
+        }
+        (AttachKind::Xdp | AttachKind::Tc | AttachKind::Tcx, _) => Err(wrong("an interface")),
+        (AttachKind::Cgroup, AttachTarget::Cgroup(path)) => {
+            cgroup::attach(prog, attach_type_of(info, &section), path)
+        }
+        (AttachKind::Cgroup, _) => Err(wrong("a cgroup v2 directory")),
+        (AttachKind::SocketFilter, AttachTarget::Socket(_)) => socket::attach_filter(prog, target),
+        (AttachKind::SocketFilter, _) => Err(wrong("a socket fd (AttachTarget::Socket)")),
+        (AttachKind::SockMap, AttachTarget::SockMap(_)) => {
+            socket::attach_sockmap(prog, attach_type_of(info, &section), target)
+        }
+        (AttachKind::SockMap, _) => Err(wrong("a sockmap fd (AttachTarget::SockMap)")),
+        (AttachKind::SkLookup | AttachKind::FlowDissector, AttachTarget::NetNs(path)) => {
+            netns::attach(prog, attach_type_of(info, &section), path)
+        }
+        (AttachKind::SkLookup | AttachKind::FlowDissector, _) => {
+            Err(wrong("a network namespace path"))
+        }
+        (AttachKind::PerfEvent, AttachTarget::PerfEvent(sampling)) => {
+            perf_event::attach_sampling(prog, *sampling)
+        }
+        (AttachKind::PerfEvent, _) => Err(wrong("a sampling frequency or period")),
+        (AttachKind::None, _) => Err(not_attachable(info)),
+    }
+}
+
+fn not_attachable(info: &AttachProgramInfo) -> AttachError {
+    AttachError::NotAttachable {
+        name: info.name.clone(),
+        prog_type: info.prog_type,
+        section: info.section.clone(),
+    }
+}
+
+/// The section name to interpret: the program's own, or its type's default when it has none.
+fn section_name(info: &AttachProgramInfo) -> String {
+    if !info.section.is_empty() {
+        return info.section.clone();
+    }
+    ProgramType::from_u32(info.prog_type)
+        .map(whistler_bpf::section::default_section)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// BPF_LINK_CREATE with no attach-type-specific data. `target` is an fd (cgroup, netns, perf
+/// event) as a number, an interface index (XDP, tcx), or 0 (tracing programs).
+pub(crate) fn link_create(
+    prog: BorrowedFd<'_>,
+    target: u32,
+    attach_type: u32,
+    flags: u32,
+) -> io::Result<OwnedFd> {
+    bpf::link_create(&bpf::LinkCreate {
+        prog,
+        target_fd_or_ifindex: target,
+        attach_type,
+        flags,
+        extra: bpf::LinkExtra::None,
+    })
+}
+
+/// An fd as BPF_LINK_CREATE's target number.
+pub(crate) fn fd_target(fd: BorrowedFd<'_>) -> u32 {
+    fd.as_raw_fd() as u32
+}
+
+/// The attach type: the one the program was loaded with, else the section's.
+fn attach_type_of(info: &AttachProgramInfo, section: &Section<'_>) -> u32 {
+    if info.expected_attach_type != 0 {
+        return info.expected_attach_type;
+    }
+    section.def.expected_attach_type.map_or(0, |t| t as u32)
+}

@@ -1,0 +1,132 @@
+//! tracefs: where it is (mounting it when absent), tracepoint ids, and dynamic probes created
+//! through `kprobe_events`/`uprobe_events` for kernels without the kprobe/uprobe PMUs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::AttachError;
+use crate::sys::perf;
+
+const TRACEFS: &str = "/sys/kernel/tracing";
+const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
+/// The tracefs group our dynamic probes live in.
+const GROUP: &str = "whistler";
+
+/// The tracefs root, mounting tracefs at /sys/kernel/tracing if neither usual place has it.
+pub fn root() -> Result<PathBuf, AttachError> {
+    for dir in [TRACEFS, DEBUGFS_TRACING] {
+        if Path::new(dir).join("events").is_dir() {
+            return Ok(PathBuf::from(dir));
+        }
+    }
+    perf::mount_tracefs(Path::new(TRACEFS)).map_err(AttachError::NoTracefs)?;
+    Ok(PathBuf::from(TRACEFS))
+}
+
+/// The perf tracepoint id of `category/name` (`events/<category>/<name>/id`).
+pub fn tracepoint_id(category: &str, name: &str) -> Result<u64, AttachError> {
+    let valid = |s: &str| !s.is_empty() && !s.contains(['/', '.']) && s != "..";
+    if !valid(category) || !valid(name) {
+        return Err(no_such_tracepoint(category, name));
+    }
+    let path = root()?.join("events").join(category).join(name).join("id");
+    let text = std::fs::read_to_string(&path).map_err(|_| no_such_tracepoint(category, name))?;
+    text.trim()
+        .parse()
+        .map_err(|_| no_such_tracepoint(category, name))
+}
+
+fn no_such_tracepoint(category: &str, name: &str) -> AttachError {
+    AttachError::NoSuchTracepoint {
+        category: category.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+/// A probe we added to `kprobe_events` or `uprobe_events`; removed when dropped (after every perf
+/// event using it has closed, or the kernel answers EBUSY).
+#[derive(Debug)]
+pub struct DynamicProbe {
+    events_file: PathBuf,
+    event: String,
+    removed: bool,
+}
+
+static NEXT_PROBE: AtomicU32 = AtomicU32::new(0);
+
+impl DynamicProbe {
+    /// Adds `p:whistler/NAME SPEC` (or `r:` for a return probe) to `kprobe_events` or
+    /// `uprobe_events`; `spec` is e.g. `do_sys_openat2` or `/bin/bash:0x4f20`.
+    pub fn create(
+        events_file: &str,
+        retprobe: bool,
+        spec: &str,
+    ) -> Result<DynamicProbe, AttachError> {
+        let events_file = root()?.join(events_file);
+        let kind = if retprobe { 'r' } else { 'p' };
+        let event = format!(
+            "{}_{}_{}",
+            if events_file.ends_with("kprobe_events") {
+                "kp"
+            } else {
+                "up"
+            },
+            std::process::id(),
+            NEXT_PROBE.fetch_add(1, Ordering::Relaxed)
+        );
+        append(&events_file, &format!("{kind}:{GROUP}/{event} {spec}\n"))?;
+        Ok(DynamicProbe {
+            events_file,
+            event,
+            removed: false,
+        })
+    }
+
+    /// The perf tracepoint id of the probe.
+    pub fn id(&self) -> Result<u64, AttachError> {
+        tracepoint_id(GROUP, &self.event)
+    }
+
+    /// Removes the probe, reporting failure.
+    pub fn remove(mut self) -> Result<(), AttachError> {
+        self.removed = true;
+        append(&self.events_file, &format!("-:{GROUP}/{}\n", self.event))
+    }
+}
+
+impl Drop for DynamicProbe {
+    fn drop(&mut self) {
+        if !self.removed {
+            let _ = append(&self.events_file, &format!("-:{GROUP}/{}\n", self.event));
+        }
+    }
+}
+
+fn append(path: &Path, line: &str) -> Result<(), AttachError> {
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+        file.write_all(line.as_bytes())
+    };
+    write().map_err(|source| AttachError::Tracefs {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracepoint_names_cannot_escape_tracefs() {
+        assert!(matches!(
+            tracepoint_id("..", "id"),
+            Err(AttachError::NoSuchTracepoint { .. })
+        ));
+        assert!(matches!(
+            tracepoint_id("sched/../x", "y"),
+            Err(AttachError::NoSuchTracepoint { .. })
+        ));
+    }
+}

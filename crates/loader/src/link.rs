@@ -1,0 +1,206 @@
+//! `Link`: an owned attachment of a program that detaches when dropped, whatever its kind.
+//!
+//! Link-based attachments (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN) end when their fd closes.
+//! The legacy kinds outlive the process unless undone explicitly: netlink XDP, tc filters,
+//! BPF_PROG_ATTACH and SO_ATTACH_BPF. Each keeps here what it needs to undo itself.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use crate::attach::tracefs::DynamicProbe;
+use crate::attach::AttachError;
+use crate::sys::netlink::{RouteSocket, TcFilterId};
+use crate::sys::{bpf, perf, socket};
+
+/// What kind of attachment a [`Link`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// A BPF link fd (BPF_LINK_CREATE or BPF_RAW_TRACEPOINT_OPEN).
+    BpfLink,
+    /// A perf event running the program (tracepoints, kprobes, uprobes, perf_event programs).
+    PerfEvent,
+    /// Several links that act as one (a perf_event program on every CPU).
+    Group,
+    /// XDP set through rtnetlink.
+    NetlinkXdp,
+    /// A cls_bpf filter under a clsact qdisc, set through rtnetlink.
+    NetlinkTc,
+    /// BPF_PROG_ATTACH on a cgroup, sockmap or network namespace.
+    ProgAttach,
+    /// SO_ATTACH_BPF on a socket.
+    SocketFilter,
+}
+
+/// An attached program; dropping it detaches the program.
+#[derive(Debug)]
+#[must_use = "dropping a Link detaches the program at once"]
+pub struct Link {
+    attachment: Attachment,
+}
+
+#[derive(Debug)]
+pub(crate) enum Attachment {
+    BpfLink(OwnedFd),
+    PerfEvent {
+        event: OwnedFd,
+        link: Option<OwnedFd>,
+        probe: Option<DynamicProbe>,
+    },
+    Group(Vec<Link>),
+    NetlinkXdp {
+        socket: RouteSocket,
+        ifindex: i32,
+        mode_flags: u32,
+        prog: OwnedFd,
+    },
+    NetlinkTc {
+        socket: RouteSocket,
+        filter: TcFilterId,
+        created_clsact: bool,
+    },
+    ProgAttach {
+        target: OwnedFd,
+        prog: OwnedFd,
+        attach_type: u32,
+    },
+    SocketFilter {
+        socket: OwnedFd,
+    },
+    /// Already detached (after [`Link::detach`] took the contents).
+    Detached,
+}
+
+impl Link {
+    pub(crate) fn new(attachment: Attachment) -> Link {
+        Link { attachment }
+    }
+
+    pub fn kind(&self) -> LinkKind {
+        match &self.attachment {
+            Attachment::BpfLink(_) => LinkKind::BpfLink,
+            Attachment::PerfEvent { .. } => LinkKind::PerfEvent,
+            Attachment::Group(_) => LinkKind::Group,
+            Attachment::NetlinkXdp { .. } => LinkKind::NetlinkXdp,
+            Attachment::NetlinkTc { .. } => LinkKind::NetlinkTc,
+            Attachment::ProgAttach { .. } | Attachment::Detached => LinkKind::ProgAttach,
+            Attachment::SocketFilter { .. } => LinkKind::SocketFilter,
+        }
+    }
+
+    /// The BPF link fd, for the kinds that have one (to pin it or query BPF_OBJ_GET_INFO_BY_FD).
+    pub fn bpf_link_fd(&self) -> Option<BorrowedFd<'_>> {
+        match &self.attachment {
+            Attachment::BpfLink(fd) => Some(fd.as_fd()),
+            Attachment::PerfEvent { link, .. } => link.as_ref().map(|l| l.as_fd()),
+            _ => None,
+        }
+    }
+
+    /// The links inside a group (empty for the other kinds).
+    pub fn members(&self) -> &[Link] {
+        match &self.attachment {
+            Attachment::Group(links) => links,
+            _ => &[],
+        }
+    }
+
+    /// Detaches now and reports failures (dropping detaches too but cannot report).
+    pub fn detach(mut self) -> Result<(), AttachError> {
+        let attachment = std::mem::replace(&mut self.attachment, Attachment::Detached);
+        detach(attachment)
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let attachment = std::mem::replace(&mut self.attachment, Attachment::Detached);
+        let _ = detach(attachment);
+    }
+}
+
+fn detach(attachment: Attachment) -> Result<(), AttachError> {
+    match attachment {
+        Attachment::BpfLink(fd) => drop(fd),
+        Attachment::PerfEvent { event, link, probe } => detach_perf_event(event, link, probe)?,
+        Attachment::Group(links) => detach_group(links)?,
+        Attachment::NetlinkXdp {
+            mut socket,
+            ifindex,
+            mode_flags,
+            prog,
+        } => socket
+            .xdp_set(ifindex, -1, mode_flags, Some(prog.as_raw_fd()))
+            .map_err(|source| AttachError::Netlink {
+                what: "detaching XDP",
+                source,
+            })?,
+        Attachment::NetlinkTc {
+            socket,
+            filter,
+            created_clsact,
+        } => detach_tc(socket, filter, created_clsact)?,
+        Attachment::ProgAttach {
+            target,
+            prog,
+            attach_type,
+        } => bpf::prog_detach(target.as_fd(), prog.as_fd(), attach_type)
+            .map_err(|source| AttachError::syscall("BPF_PROG_DETACH", source))?,
+        Attachment::SocketFilter { socket } => socket::detach_bpf(socket.as_fd())
+            .map_err(|source| AttachError::syscall("SO_DETACH_BPF", source))?,
+        Attachment::Detached => {}
+    }
+    Ok(())
+}
+
+/// Disables the event, closes link and event, then removes the tracefs probe (which the kernel
+/// refuses to remove while an event still uses it).
+fn detach_perf_event(
+    event: OwnedFd,
+    link: Option<OwnedFd>,
+    probe: Option<DynamicProbe>,
+) -> Result<(), AttachError> {
+    let _ = perf::perf_event_disable(event.as_fd());
+    drop(link);
+    drop(event);
+    match probe {
+        Some(probe) => probe.remove(),
+        None => Ok(()),
+    }
+}
+
+fn detach_group(links: Vec<Link>) -> Result<(), AttachError> {
+    let mut first_error = None;
+    for link in links {
+        if let Err(e) = link.detach() {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Deletes our filter, and the clsact qdisc too if we created it and nothing else uses it now.
+fn detach_tc(
+    mut socket: RouteSocket,
+    filter: TcFilterId,
+    created_clsact: bool,
+) -> Result<(), AttachError> {
+    let netlink = |what| move |source| AttachError::Netlink { what, source };
+    socket
+        .tc_filter_delete(filter)
+        .map_err(netlink("deleting the tc filter"))?;
+    if !created_clsact {
+        return Ok(());
+    }
+    let ifindex = filter.ifindex;
+    let remaining = socket
+        .tc_filter_count(ifindex, crate::sys::netlink::TC_PARENT_INGRESS)
+        .and_then(|n| {
+            Ok(n + socket.tc_filter_count(ifindex, crate::sys::netlink::TC_PARENT_EGRESS)?)
+        })
+        .map_err(netlink("listing tc filters"))?;
+    if remaining == 0 {
+        socket
+            .clsact_delete(ifindex)
+            .map_err(netlink("deleting the clsact qdisc"))?;
+    }
+    Ok(())
+}

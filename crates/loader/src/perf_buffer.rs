@@ -1,0 +1,294 @@
+//! Consumer of a BPF_MAP_TYPE_PERF_EVENT_ARRAY: one PERF_COUNT_SW_BPF_OUTPUT event per CPU, each
+//! with its own mmapped perf ring, stored in the map at index `cpu` so `bpf_perf_event_output`
+//! with BPF_F_CURRENT_CPU lands in the ring of the CPU it ran on.
+//!
+//! A perf ring is one metadata page (`struct perf_event_mmap_page`: `data_head` written by the
+//! kernel, `data_tail` written by us) followed by 2^n data pages. Records (`struct
+//! perf_event_header` + body) are 8-byte aligned but may wrap around the end of the data area;
+//! those are copied into a scratch buffer, all others are handed over without copying.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
+
+use rustix::event::epoll;
+
+use crate::sys::mmap::{page_size, SharedMemory};
+use crate::sys::perf::{self, PerfEventAttr, PerfScope};
+
+const DATA_HEAD: usize = 1024;
+const DATA_TAIL: usize = 1032;
+const HEADER_SIZE: usize = 8;
+
+/// Why a perf buffer could not be set up or polled.
+#[derive(Debug, thiserror::Error)]
+pub enum PerfBufferError {
+    #[error("pages per CPU must be a power of two, not {0}")]
+    BadPageCount(usize),
+    #[error("cannot read the online CPU list: {0}")]
+    Cpus(#[source] std::io::Error),
+    #[error("perf_event_open for CPU {cpu} failed: {source}")]
+    Open { cpu: u32, source: std::io::Error },
+    #[error("cannot mmap the perf ring of CPU {cpu}: {source}")]
+    Mmap { cpu: u32, source: std::io::Error },
+    #[error("cannot store the perf event of CPU {cpu} in the map: {source}")]
+    MapUpdate { cpu: u32, source: std::io::Error },
+    #[error("epoll on the perf buffer failed: {0}")]
+    Epoll(#[source] std::io::Error),
+}
+
+/// What a perf ring delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerfRecord<'a> {
+    /// The raw bytes of one `bpf_perf_event_output` call. The kernel pads them so that the
+    /// 4-byte size plus the data is a multiple of 8: up to 7 trailing bytes may be padding.
+    Sample { cpu: u32, data: &'a [u8] },
+    /// The kernel dropped `count` samples on this CPU because the ring was full.
+    Lost { cpu: u32, count: u64 },
+}
+
+/// One CPU's event and ring.
+struct CpuRing {
+    cpu: u32,
+    ring: SharedMemory,
+    data_size: u64,
+    event: OwnedFd,
+}
+
+impl CpuRing {
+    fn open(cpu: u32, pages: usize) -> Result<CpuRing, PerfBufferError> {
+        let mut attr = PerfEventAttr::new(perf::PERF_TYPE_SOFTWARE, perf::PERF_COUNT_SW_BPF_OUTPUT);
+        attr.sample_type = perf::PERF_SAMPLE_RAW;
+        attr.sample_period_or_freq = 1;
+        attr.wakeup = 1;
+        let scope = PerfScope {
+            pid: -1,
+            cpu: cpu as i32,
+        };
+        let event = perf::perf_event_open(&attr, scope)
+            .map_err(|source| PerfBufferError::Open { cpu, source })?;
+        let page = page_size();
+        let ring = SharedMemory::map(event.as_fd(), 0, page * (pages + 1), true)
+            .map_err(|source| PerfBufferError::Mmap { cpu, source })?;
+        perf::perf_event_enable(event.as_fd())
+            .map_err(|source| PerfBufferError::Open { cpu, source })?;
+        Ok(CpuRing {
+            cpu,
+            ring,
+            data_size: (page * pages) as u64,
+            event,
+        })
+    }
+
+    /// Hands every complete record to `f`, then publishes the new tail.
+    fn consume(&self, scratch: &mut Vec<u8>, f: &mut dyn FnMut(PerfRecord<'_>)) -> usize {
+        let head = self.ring.load_acquire_u64(DATA_HEAD);
+        let mut tail = self.ring.load_acquire_u64(DATA_TAIL);
+        let mut samples = 0;
+        while tail < head {
+            let header = self.read(tail, HEADER_SIZE, scratch).to_vec();
+            let kind = u32::from_ne_bytes(header[0..4].try_into().expect("4 bytes"));
+            let size = u16::from_ne_bytes([header[6], header[7]]) as usize;
+            if size < HEADER_SIZE {
+                break; // a corrupt header: stop rather than loop forever
+            }
+            let body = self.read(tail + HEADER_SIZE as u64, size - HEADER_SIZE, scratch);
+            if let Some(record) = decode(self.cpu, kind, body) {
+                samples += usize::from(matches!(record, PerfRecord::Sample { .. }));
+                f(record);
+            }
+            tail += size as u64;
+        }
+        self.ring.store_release_u64(DATA_TAIL, tail);
+        samples
+    }
+
+    /// `len` bytes at ring position `pos`: a direct slice, or a copy when they wrap.
+    fn read<'s>(&'s self, pos: u64, len: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        let data = page_size();
+        let start = (pos % self.data_size) as usize;
+        let first = len.min(self.data_size as usize - start);
+        if first == len {
+            return self.ring.bytes(data + start, len);
+        }
+        scratch.clear();
+        scratch.extend_from_slice(self.ring.bytes(data + start, first));
+        scratch.extend_from_slice(self.ring.bytes(data, len - first));
+        scratch
+    }
+}
+
+const PERF_RECORD_LOST_BODY: usize = 16;
+
+fn decode(cpu: u32, kind: u32, body: &[u8]) -> Option<PerfRecord<'_>> {
+    match kind {
+        perf::PERF_RECORD_SAMPLE if body.len() >= 4 => {
+            let raw = u32::from_ne_bytes(body[0..4].try_into().expect("4 bytes")) as usize;
+            let data = body.get(4..4 + raw).unwrap_or(&body[4..]);
+            Some(PerfRecord::Sample { cpu, data })
+        }
+        perf::PERF_RECORD_LOST if body.len() >= PERF_RECORD_LOST_BODY => {
+            let count = u64::from_ne_bytes(body[8..16].try_into().expect("8 bytes"));
+            Some(PerfRecord::Lost { cpu, count })
+        }
+        _ => None,
+    }
+}
+
+/// The CPUs listed in a sysfs CPU list such as `0-3,6`.
+pub fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
+    let mut cpus = Vec::new();
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => cpus.extend(a.parse::<u32>().ok()?..=b.parse::<u32>().ok()?),
+            None => cpus.push(part.parse().ok()?),
+        }
+    }
+    Some(cpus)
+}
+
+/// The online CPUs, from `/sys/devices/system/cpu/online`.
+pub fn online_cpus() -> std::io::Result<Vec<u32>> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/online")?;
+    parse_cpu_list(&text).ok_or_else(|| std::io::Error::other(format!("bad CPU list {text:?}")))
+}
+
+/// Per-CPU perf rings bound to a perf event array map, with a callback for their records.
+pub struct PerfBuffer<'a> {
+    rings: Vec<CpuRing>,
+    epoll: OwnedFd,
+    callback: Box<dyn FnMut(PerfRecord<'_>) + 'a>,
+    scratch: Vec<u8>,
+    lost: u64,
+}
+
+impl<'a> PerfBuffer<'a> {
+    /// Opens one BPF output event per online CPU with `pages_per_cpu` data pages (a power of two),
+    /// stores each in `map` at its CPU's index, and watches them all with one epoll.
+    pub fn new(
+        map: BorrowedFd<'_>,
+        pages_per_cpu: usize,
+        callback: impl FnMut(PerfRecord<'_>) + 'a,
+    ) -> Result<PerfBuffer<'a>, PerfBufferError> {
+        if !pages_per_cpu.is_power_of_two() {
+            return Err(PerfBufferError::BadPageCount(pages_per_cpu));
+        }
+        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC).map_err(epoll_error)?;
+        let mut rings = Vec::new();
+        for cpu in online_cpus().map_err(PerfBufferError::Cpus)? {
+            let ring = CpuRing::open(cpu, pages_per_cpu)?;
+            store_event_fd(map, cpu, ring.event.as_fd())?;
+            let data = epoll::EventData::new_u64(u64::from(cpu));
+            epoll::add(&epoll, &ring.event, data, epoll::EventFlags::IN).map_err(epoll_error)?;
+            rings.push(ring);
+        }
+        Ok(PerfBuffer {
+            rings,
+            epoll,
+            callback: Box::new(callback),
+            scratch: Vec::new(),
+            lost: 0,
+        })
+    }
+
+    /// Consumes every ring without waiting; returns the number of samples handed over.
+    pub fn consume(&mut self) -> usize {
+        let lost = &mut self.lost;
+        let callback = &mut self.callback;
+        let mut counting = |record: PerfRecord<'_>| {
+            if let PerfRecord::Lost { count, .. } = record {
+                *lost += count;
+            }
+            callback(record);
+        };
+        self.rings
+            .iter()
+            .map(|ring| ring.consume(&mut self.scratch, &mut counting))
+            .sum()
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for a sample on any CPU, then consumes all rings.
+    pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, PerfBufferError> {
+        let timeout = timeout.map(|t| rustix::event::Timespec {
+            tv_sec: t.as_secs() as i64,
+            tv_nsec: i64::from(t.subsec_nanos()),
+        });
+        let mut events = Vec::with_capacity(self.rings.len().max(1));
+        let spare = rustix::buffer::spare_capacity(&mut events);
+        match epoll::wait(&self.epoll, spare, timeout.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(self.consume()),
+            Err(e) => Err(epoll_error(e)),
+        }
+    }
+
+    /// Samples the kernel reported lost so far, summed over all CPUs.
+    pub fn lost_samples(&self) -> u64 {
+        self.lost
+    }
+
+    /// The CPUs with a ring.
+    pub fn cpus(&self) -> Vec<u32> {
+        self.rings.iter().map(|r| r.cpu).collect()
+    }
+}
+
+impl AsFd for PerfBuffer<'_> {
+    /// The epoll fd: readable when any CPU's ring has data.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+}
+
+impl std::fmt::Debug for PerfBuffer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerfBuffer")
+            .field("cpus", &self.cpus())
+            .field("lost", &self.lost)
+            .finish_non_exhaustive()
+    }
+}
+
+fn epoll_error(e: rustix::io::Errno) -> PerfBufferError {
+    PerfBufferError::Epoll(e.into())
+}
+
+fn store_event_fd(
+    map: BorrowedFd<'_>,
+    cpu: u32,
+    event: BorrowedFd<'_>,
+) -> Result<(), PerfBufferError> {
+    let value = event.as_raw_fd() as u32;
+    crate::sys::bpf::map_update_elem(map, &cpu.to_ne_bytes(), &value.to_ne_bytes(), 0)
+        .map_err(|source| PerfBufferError::MapUpdate { cpu, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(parse_cpu_list("0-1\n"), Some(vec![0, 1]));
+        assert_eq!(parse_cpu_list("0,2-4,7"), Some(vec![0, 2, 3, 4, 7]));
+        assert_eq!(parse_cpu_list("x"), None);
+    }
+
+    #[test]
+    fn records_decode() {
+        let mut sample = 5u32.to_ne_bytes().to_vec();
+        sample.extend_from_slice(b"hello\0\0\0");
+        assert_eq!(
+            decode(1, perf::PERF_RECORD_SAMPLE, &sample),
+            Some(PerfRecord::Sample {
+                cpu: 1,
+                data: b"hello"
+            })
+        );
+        let mut lost = 0u64.to_ne_bytes().to_vec();
+        lost.extend_from_slice(&3u64.to_ne_bytes());
+        assert_eq!(
+            decode(0, perf::PERF_RECORD_LOST, &lost),
+            Some(PerfRecord::Lost { cpu: 0, count: 3 })
+        );
+        assert_eq!(decode(0, 99, &lost), None);
+    }
+}
