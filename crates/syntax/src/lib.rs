@@ -5,11 +5,15 @@
 //! rendered rustc-style with the source line underlined (`render`).
 
 mod diagnostic;
+mod literal;
+mod print;
 mod reader;
 mod source;
+mod token;
 
 pub use diagnostic::{render, Diagnostic, Severity};
-pub use reader::{read, ReadResult};
+pub use print::write_symbol;
+pub use reader::{read, read_str, ReadResult, MAX_DEPTH};
 pub use source::{LineCol, SourceFile, Span};
 
 /// A symbol as read: names are case-insensitive and stored lower-cased (`XDP_PASS` reads as
@@ -81,6 +85,28 @@ impl Sexp {
     pub fn as_list(&self) -> Option<&[Sexp]> {
         match &self.kind {
             SexpKind::List(items) => Some(items),
+            _ => None,
+        }
+    }
+    pub fn new(kind: SexpKind, span: Span) -> Sexp {
+        Sexp { kind, span }
+    }
+    /// A symbol with no package.
+    pub fn symbol(name: impl Into<String>, span: Span) -> Sexp {
+        Sexp::new(SexpKind::Symbol(Symbol::new(name)), span)
+    }
+    pub fn list(items: Vec<Sexp>, span: Span) -> Sexp {
+        Sexp::new(SexpKind::List(items), span)
+    }
+    pub fn as_int(&self) -> Option<i128> {
+        match self.kind {
+            SexpKind::Int(n) => Some(n),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            SexpKind::Str(s) => Some(s),
             _ => None,
         }
     }

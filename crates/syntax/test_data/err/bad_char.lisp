@@ -1,0 +1,1 @@
+(#\Spacey #\Foo #\a)

@@ -1,0 +1,3 @@
+(a)
+#| this comment #| nests |# but never ends
+(b)

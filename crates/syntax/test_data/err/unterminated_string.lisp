@@ -1,0 +1,2 @@
+(format t "hello~%)
+(next form)

@@ -1,0 +1,1 @@
+(#\a #\A #\Space #\space #\Newline #\Tab #\Return #\Nul #\( #\) #\; #\" #\\ #\# #\U+41 #\é)

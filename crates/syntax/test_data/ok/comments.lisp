@@ -1,0 +1,8 @@
+; line comment
+a ; trailing comment
+#| block comment |# b
+#| nested #| inner |# still comment |# c
+(d #| inside a list |# e) ;; end
+#|
+multi-line
+|#

@@ -1,0 +1,7 @@
+(a #+sbcl (sb-ext:quit) b)
+(c #-sbcl (kept) d)
+#+whistler (whistler-only)
+#+(or sbcl whistler) (either)
+#+(and whistler (not ccl)) (both)
+#-whistler (skipped)
+(e)

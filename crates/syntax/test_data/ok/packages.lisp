@@ -1,0 +1,5 @@
+bpf:attach
+BPF:ATTACH
+bpf::map-ref
+sb-sys:interactive-interrupt
+whistler:defstruct

@@ -1,0 +1,7 @@
+"hello"
+"with \"quotes\" and \\ backslash"
+"multi
+line"
+""
+"\n is just n"
+"unicode: héllo ✓"
