@@ -1,0 +1,186 @@
+//! Shared helpers of the attach, ring buffer and perf buffer tests: the CAP_BPF skip rule, raw
+//! program loading, array maps, and small instruction sequences.
+#![allow(dead_code)] // each test binary uses a different subset of these helpers
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use whistler_bpf::opcode::*;
+use whistler_bpf::{Insn, Reg};
+use whistler_loader::sys::bpf;
+
+pub const MAP_LOOKUP_ELEM: i32 = 1;
+pub const GET_CURRENT_PID_TGID: i32 = 14;
+pub const PERF_EVENT_OUTPUT: i32 = 25;
+pub const RINGBUF_OUTPUT: i32 = 130;
+pub const RINGBUF_RESERVE: i32 = 131;
+pub const RINGBUF_SUBMIT: i32 = 132;
+pub const RINGBUF_DISCARD: i32 = 133;
+/// `BPF_F_CURRENT_CPU` for bpf_perf_event_output.
+pub const BPF_F_CURRENT_CPU: u64 = 0xffff_ffff;
+
+const CAP_BPF: u32 = 39;
+
+/// True when the kernel tests can run. Without CAP_BPF they are skipped (with a note on stderr),
+/// unless WHISTLER_REQUIRE_KERNEL=1 makes that a failure.
+pub fn kernel_available() -> bool {
+    if has_cap_bpf() {
+        return true;
+    }
+    if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
+        panic!("WHISTLER_REQUIRE_KERNEL=1 but this process lacks CAP_BPF");
+    }
+    eprintln!("skipped: needs CAP_BPF");
+    false
+}
+
+fn has_cap_bpf() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << CAP_BPF) != 0)
+}
+
+/// Loads raw instructions; panics with the verifier log on rejection.
+pub fn load(prog_type: u32, expected_attach_type: u32, insns: &[Insn], name: &str) -> OwnedFd {
+    load_with_btf_id(prog_type, expected_attach_type, 0, insns, name)
+}
+
+pub fn load_with_btf_id(
+    prog_type: u32,
+    expected_attach_type: u32,
+    attach_btf_id: u32,
+    insns: &[Insn],
+    name: &str,
+) -> OwnedFd {
+    bpf::bump_memlock_rlimit();
+    let code = Insn::encode_all(insns);
+    let license = CString::new("GPL").unwrap();
+    let mut log = vec![0u8; 1 << 20];
+    let result = bpf::prog_load(bpf::ProgLoad {
+        prog_type,
+        insns: &code,
+        license: &license,
+        log_level: 1,
+        log: Some(&mut log),
+        name,
+        expected_attach_type,
+        attach_btf_id,
+        ..Default::default()
+    });
+    match result {
+        Ok(fd) => fd,
+        Err(e) => {
+            let end = log.iter().position(|b| *b == 0).unwrap_or(log.len());
+            panic!(
+                "loading {name} failed: {e}\n{}",
+                String::from_utf8_lossy(&log[..end])
+            )
+        }
+    }
+}
+
+pub fn create_map(map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> OwnedFd {
+    bpf::bump_memlock_rlimit();
+    bpf::map_create(&bpf::MapCreate {
+        map_type,
+        key_size,
+        value_size,
+        max_entries,
+        name: "test_map",
+        ..Default::default()
+    })
+    .expect("map create")
+}
+
+/// An array of `n` u64 counters.
+pub fn counters(n: u32) -> OwnedFd {
+    create_map(2, 4, 8, n)
+}
+
+pub fn read_u64(map: BorrowedFd<'_>, key: u32) -> u64 {
+    let mut value = [0u8; 8];
+    let found = bpf::map_lookup_elem(map, &key.to_ne_bytes(), &mut value, 0).expect("lookup");
+    assert!(found, "key {key} missing");
+    u64::from_ne_bytes(value)
+}
+
+/// `ld_imm64 dst, map` with src = BPF_PSEUDO_MAP_FD.
+pub fn ld_map(dst: Reg, map: BorrowedFd<'_>) -> [Insn; 2] {
+    Insn::ld_imm64(dst, BPF_PSEUDO_MAP_FD, map.as_raw_fd() as u64)
+}
+
+/// `if (current tgid != tgid) goto exit` where `exit_offset` jumps to the final `r0 = 0; exit`.
+pub fn tgid_filter(tgid: u32, exit_offset: i16) -> Vec<Insn> {
+    vec![
+        Insn::call_helper(GET_CURRENT_PID_TGID),
+        Insn::alu64_imm(BPF_RSH, Reg::R0, 32),
+        Insn::jmp_imm(BPF_JNE, Reg::R0, tgid as i32, exit_offset),
+    ]
+}
+
+/// `counters[key] += 1` (atomically); clobbers r0-r5.
+pub fn increment(map: BorrowedFd<'_>, key: u32) -> Vec<Insn> {
+    let mut code = vec![
+        Insn::store_imm(BPF_W, Reg::FP, -4, key as i32),
+        Insn::mov64_reg(Reg::R2, Reg::FP),
+        Insn::alu64_imm(BPF_ADD, Reg::R2, -4),
+    ];
+    code.extend(ld_map(Reg::R1, map));
+    code.extend([
+        Insn::call_helper(MAP_LOOKUP_ELEM),
+        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, 2),
+        Insn::mov64_imm(Reg::R1, 1),
+        Insn::atomic(BPF_DW, BPF_ADD as i32, Reg::R0, 0, Reg::R1),
+    ]);
+    code
+}
+
+/// A program that does `counters[0] += 1` whenever the current process is ours, then returns
+/// `ret`.
+pub fn count_own_hits(map: BorrowedFd<'_>, ret: i32) -> Vec<Insn> {
+    let body = increment(map, 0);
+    let mut code = tgid_filter(std::process::id(), body.len() as i16);
+    code.extend(body);
+    code.extend([Insn::mov64_imm(Reg::R0, ret), Insn::exit()]);
+    code
+}
+
+/// A program that does `counters[0] += 1` on every run, then returns `ret`.
+pub fn count_all_hits(map: BorrowedFd<'_>, ret: i32) -> Vec<Insn> {
+    let mut code = increment(map, 0);
+    code.extend([Insn::mov64_imm(Reg::R0, ret), Insn::exit()]);
+    code
+}
+
+pub fn borrowed(fd: &OwnedFd) -> BorrowedFd<'_> {
+    fd.as_fd()
+}
+
+/// Runs a command, panicking with its output when it fails.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A name unique to this process and call, for namespaces, interfaces and cgroups.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}{}{}",
+        std::process::id() % 100_000,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
