@@ -7,8 +7,10 @@
 //! byte-identical output.
 
 pub mod btf;
+pub mod read;
 pub mod write;
 
+pub use read::{parse, ReadError};
 pub use write::{try_write_object, write_object, WriteError};
 
 use whistler_bpf::Insn;

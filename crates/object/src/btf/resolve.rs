@@ -109,7 +109,8 @@ impl Btf {
 impl Member {
     /// The member's byte offset, when it is byte-aligned and not a bitfield.
     pub fn byte_offset(&self) -> Option<u32> {
-        (self.bitfield_size == 0 && self.bit_offset.is_multiple_of(8)).then_some(self.bit_offset / 8)
+        (self.bitfield_size == 0 && self.bit_offset.is_multiple_of(8))
+            .then_some(self.bit_offset / 8)
     }
 
     /// True when the member is a bitfield (explicitly, or an integer narrower than its type,
