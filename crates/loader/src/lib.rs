@@ -1,8 +1,18 @@
 //! The pure-Rust BPF loader: maps, programs, relocations, BTF, attachments, ring buffers.
 
 pub mod attach;
+pub mod cpus;
 pub mod elf_symbols;
+pub mod error;
 pub mod link;
+pub mod maps;
+pub mod options;
 pub mod perf_buffer;
+pub mod programs;
 pub mod ringbuf;
 pub mod sys;
+
+pub use error::{LoadError, MapError, ProgramError};
+pub use maps::{Map, MapDefinition, MapInfo, PerCpuMap, TypedMap, UpdateFlags};
+pub use options::{LoadOptions, ProgramTypeOverride, RodataOverride, RodataTarget};
+pub use programs::{Program, TestRun, TestRunOutput};

@@ -1,0 +1,121 @@
+//! What a caller can change about loading: verifier log level, pinning, `.rodata` values,
+//! map sizes and program types.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use whistler_bpf::{AttachType, ProgramType};
+
+/// Where a `.rodata` override goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RodataTarget {
+    /// A global variable by name, found through the object's BTF `DATASEC`.
+    Symbol(String),
+    /// A byte offset in a read-only data section (`.rodata`, `.rodata.str1.1`, ...).
+    Offset { section: String, offset: u32 },
+}
+
+/// New bytes for part of a read-only data section, written before the map is frozen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RodataOverride {
+    pub target: RodataTarget,
+    pub bytes: Vec<u8>,
+}
+
+/// A program type (and expected attach type) that replaces what the section name says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramTypeOverride {
+    pub program_type: ProgramType,
+    pub expected_attach_type: Option<AttachType>,
+}
+
+/// Options of [`crate::Object::load`] and [`crate::Program::load_raw`].
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Verifier log level to load with from the start (0: load without a log, and reload with
+    /// level 1 only when the verifier refuses, to explain why).
+    pub log_level: u32,
+    /// Directory in a bpffs where maps with `pinning = LIBBPF_PIN_BY_NAME` are pinned by name
+    /// and reused when already there (default `/sys/fs/bpf`).
+    pub pin_dir: Option<PathBuf>,
+    /// Pin every map by name under [`LoadOptions::pin_dir`], not only those the object marks.
+    pub pin_all_maps: bool,
+    pub rodata: Vec<RodataOverride>,
+    /// `max_entries` by map name.
+    pub max_entries: HashMap<String, u32>,
+    /// Program types by program name.
+    pub program_types: HashMap<String, ProgramTypeOverride>,
+    /// Kernel BTF for CO-RE and BTF ids (default `/sys/kernel/btf/vmlinux`).
+    pub kernel_btf: Option<PathBuf>,
+}
+
+impl LoadOptions {
+    pub fn new() -> LoadOptions {
+        LoadOptions::default()
+    }
+
+    pub fn log_level(mut self, level: u32) -> LoadOptions {
+        self.log_level = level;
+        self
+    }
+
+    pub fn pin_dir(mut self, dir: impl Into<PathBuf>) -> LoadOptions {
+        self.pin_dir = Some(dir.into());
+        self
+    }
+
+    pub fn pin_all_maps(mut self, yes: bool) -> LoadOptions {
+        self.pin_all_maps = yes;
+        self
+    }
+
+    /// Sets the global `const volatile` variable `symbol` to `bytes` (its exact size).
+    pub fn rodata_symbol(mut self, symbol: &str, bytes: impl Into<Vec<u8>>) -> LoadOptions {
+        self.rodata.push(RodataOverride {
+            target: RodataTarget::Symbol(symbol.into()),
+            bytes: bytes.into(),
+        });
+        self
+    }
+
+    /// Writes `bytes` at `offset` of the read-only data section `section`.
+    pub fn rodata_offset(
+        mut self,
+        section: &str,
+        offset: u32,
+        bytes: impl Into<Vec<u8>>,
+    ) -> LoadOptions {
+        self.rodata.push(RodataOverride {
+            target: RodataTarget::Offset {
+                section: section.into(),
+                offset,
+            },
+            bytes: bytes.into(),
+        });
+        self
+    }
+
+    pub fn max_entries(mut self, map: &str, max_entries: u32) -> LoadOptions {
+        self.max_entries.insert(map.into(), max_entries);
+        self
+    }
+
+    pub fn program_type(
+        mut self,
+        program: &str,
+        program_type: ProgramType,
+        expected_attach_type: Option<AttachType>,
+    ) -> LoadOptions {
+        let o = ProgramTypeOverride {
+            program_type,
+            expected_attach_type,
+        };
+        self.program_types.insert(program.into(), o);
+        self
+    }
+
+    pub fn kernel_btf(mut self, path: impl Into<PathBuf>) -> LoadOptions {
+        self.kernel_btf = Some(path.into());
+        self
+    }
+}

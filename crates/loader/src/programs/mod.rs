@@ -1,0 +1,301 @@
+//! Loaded programs: loading instructions with BPF_PROG_LOAD (first without a log, then again
+//! with a verifier log to explain a refusal), BPF_PROG_TEST_RUN, and pinning.
+
+pub mod verifier_log;
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use whistler_bpf::{AttachType, Insn, ProgramType};
+
+use crate::error::{LoadError, ProgramError};
+use crate::maps::sanitize_name;
+use crate::options::LoadOptions;
+use crate::sys::bpf;
+use verifier_log::SourceLine;
+
+/// Initial verifier log buffer; doubled on ENOSPC up to [`MAX_LOG_SIZE`].
+const INITIAL_LOG_SIZE: usize = 1 << 20;
+/// The kernel's limit is `UINT_MAX >> 2`; stay well below.
+const MAX_LOG_SIZE: usize = 1 << 28;
+
+/// A program loaded into the kernel. Dropping it closes its fd; the kernel frees the program
+/// when no link, attachment or pin holds it any more.
+#[derive(Debug)]
+pub struct Program {
+    fd: OwnedFd,
+    name: String,
+    section: String,
+    program_type: ProgramType,
+    expected_attach_type: Option<AttachType>,
+    attach_btf_id: Option<u32>,
+    id: u32,
+    pinned: Option<PathBuf>,
+}
+
+/// Input of [`Program::test_run`].
+#[derive(Clone, Copy, Debug)]
+pub struct TestRun<'a> {
+    /// The packet (xdp, tc, socket filter, cgroup_skb); empty for context-only programs.
+    pub data_in: &'a [u8],
+    /// Room for the output packet (0: not wanted).
+    pub data_out_capacity: usize,
+    /// The context (raw_tracepoint arguments, syscall program input, `struct __sk_buff`...).
+    pub ctx_in: &'a [u8],
+    /// Room for the output context (0: not wanted).
+    pub ctx_out_capacity: usize,
+    /// Runs (at least 1); the duration is their average.
+    pub repeat: u32,
+}
+
+impl Default for TestRun<'_> {
+    fn default() -> Self {
+        TestRun {
+            data_in: &[],
+            data_out_capacity: 0,
+            ctx_in: &[],
+            ctx_out_capacity: 0,
+            repeat: 1,
+        }
+    }
+}
+
+/// Output of [`Program::test_run`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestRunOutput {
+    /// The program's return value (its low 32 bits).
+    pub retval: u32,
+    pub duration_ns: u32,
+    /// The output packet, cut to the capacity asked for.
+    pub data_out: Vec<u8>,
+    pub ctx_out: Vec<u8>,
+}
+
+/// Everything one BPF_PROG_LOAD needs; made by [`Program::load_raw`] and by object loading.
+pub(crate) struct ProgramLoad<'a> {
+    pub name: &'a str,
+    pub section: &'a str,
+    pub program_type: ProgramType,
+    pub expected_attach_type: Option<AttachType>,
+    pub attach_btf_id: Option<u32>,
+    pub insns: &'a [Insn],
+    pub license: &'a str,
+    pub kern_version: u32,
+    pub btf: Option<BorrowedFd<'a>>,
+    /// Encoded `bpf_func_info` / `bpf_line_info` records (8 and 16 bytes each).
+    pub func_info: &'a [u8],
+    pub line_info: &'a [u8],
+    /// line_info resolved to text, for the verifier summary.
+    pub source_lines: &'a [SourceLine],
+    pub log_level: u32,
+}
+
+impl Program {
+    /// Loads instructions that need no relocation (no map fds to patch, no BTF).
+    pub fn load_raw(
+        name: &str,
+        program_type: ProgramType,
+        expected_attach_type: Option<AttachType>,
+        insns: &[Insn],
+        license: &str,
+        options: &LoadOptions,
+    ) -> Result<Program, LoadError> {
+        Program::load(&ProgramLoad {
+            name,
+            section: whistler_bpf::section::default_section(program_type),
+            program_type,
+            expected_attach_type,
+            attach_btf_id: None,
+            insns,
+            license,
+            kern_version: 0,
+            btf: None,
+            func_info: &[],
+            line_info: &[],
+            source_lines: &[],
+            log_level: options.log_level,
+        })
+    }
+
+    pub(crate) fn load(req: &ProgramLoad<'_>) -> Result<Program, LoadError> {
+        let fd = load_with_log(req)?;
+        let id = bpf::prog_info(fd.as_fd())
+            .map_err(|e| LoadError::from_syscall("BPF_OBJ_GET_INFO_BY_FD", e))?
+            .id;
+        Ok(Program {
+            fd,
+            name: req.name.to_string(),
+            section: req.section.to_string(),
+            program_type: req.program_type,
+            expected_attach_type: req.expected_attach_type,
+            attach_btf_id: req.attach_btf_id,
+            id,
+            pinned: None,
+        })
+    }
+
+    /// The name the program was defined with (the kernel holds a sanitized copy).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The ELF section it came from (for raw loads, the program type's default section).
+    pub fn section(&self) -> &str {
+        &self.section
+    }
+
+    pub fn program_type(&self) -> ProgramType {
+        self.program_type
+    }
+
+    pub fn expected_attach_type(&self) -> Option<AttachType> {
+        self.expected_attach_type
+    }
+
+    /// The kernel BTF id of the function or tracepoint this program was loaded for (tp_btf,
+    /// fentry, fexit, lsm, iter).
+    pub fn attach_btf_id(&self) -> Option<u32> {
+        self.attach_btf_id
+    }
+
+    /// The kernel's id of the program.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Runs the program once per `repeat` on the given packet and context (BPF_PROG_TEST_RUN).
+    pub fn test_run(&self, run: TestRun<'_>) -> Result<TestRunOutput, ProgramError> {
+        let mut data_out = vec![0u8; run.data_out_capacity];
+        let mut ctx_out = vec![0u8; run.ctx_out_capacity];
+        let args = bpf::TestRun {
+            data_in: run.data_in,
+            data_out: &mut data_out,
+            ctx_in: run.ctx_in,
+            ctx_out: &mut ctx_out,
+            repeat: run.repeat,
+            flags: 0,
+            cpu: 0,
+        };
+        let result =
+            bpf::prog_test_run(self.fd.as_fd(), args).map_err(|source| ProgramError::TestRun {
+                program: self.name.clone(),
+                source,
+            })?;
+        data_out.truncate(result.data_size_out as usize);
+        ctx_out.truncate(result.ctx_size_out as usize);
+        Ok(TestRunOutput {
+            retval: result.retval,
+            duration_ns: result.duration,
+            data_out,
+            ctx_out,
+        })
+    }
+
+    /// Pins the program at `path` in a bpffs.
+    pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), ProgramError> {
+        let path = path.as_ref();
+        let pin_error = |source| ProgramError::Pin {
+            program: self.name.clone(),
+            path: path.to_path_buf(),
+            source,
+        };
+        let c_path = CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+            .map_err(|_| pin_error(std::io::ErrorKind::InvalidInput.into()))?;
+        bpf::obj_pin(self.fd.as_fd(), &c_path).map_err(pin_error)?;
+        self.pinned = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Removes the pin made by [`Program::pin`].
+    pub fn unpin(&mut self) -> Result<(), ProgramError> {
+        if let Some(path) = self.pinned.take() {
+            std::fs::remove_file(&path).map_err(|source| ProgramError::Pin {
+                program: self.name.clone(),
+                path,
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Gives up the program's fd.
+    pub fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+}
+
+impl AsFd for Program {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Loads; on failure loads again with a verifier log (growing the buffer on ENOSPC) and turns
+/// a non-empty log into [`LoadError::Verifier`].
+fn load_with_log(req: &ProgramLoad<'_>) -> Result<OwnedFd, LoadError> {
+    let first = if req.log_level == 0 {
+        prog_load(req, 0, &mut [])
+    } else {
+        let mut log = vec![0u8; INITIAL_LOG_SIZE];
+        prog_load(req, req.log_level, &mut log)
+    };
+    let first_error = match first {
+        Ok(fd) => return Ok(fd),
+        Err(e) => e,
+    };
+    let mut size = INITIAL_LOG_SIZE;
+    loop {
+        let mut log = vec![0u8; size];
+        let level = req.log_level.max(1);
+        match prog_load(req, level, &mut log) {
+            // Loading with a log succeeded where loading without one failed: report the first
+            // failure, which is the real one.
+            Ok(_) => return Err(explain(req, first_error, String::new())),
+            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) && size < MAX_LOG_SIZE => {
+                size *= 4;
+            }
+            Err(e) => return Err(explain(req, e, log_text(&log))),
+        }
+    }
+}
+
+fn log_text(log: &[u8]) -> String {
+    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    String::from_utf8_lossy(&log[..end]).into_owned()
+}
+
+fn explain(req: &ProgramLoad<'_>, error: std::io::Error, log: String) -> LoadError {
+    if log.trim().is_empty() {
+        let what = format!("loading program `{}` (BPF_PROG_LOAD)", req.name);
+        return LoadError::from_syscall(what, error);
+    }
+    LoadError::Verifier {
+        program: req.name.to_string(),
+        summary: verifier_log::summarize(&log, req.source_lines),
+        log,
+    }
+}
+
+fn prog_load(req: &ProgramLoad<'_>, log_level: u32, log: &mut [u8]) -> std::io::Result<OwnedFd> {
+    let license = CString::new(req.license.replace('\0', "")).unwrap_or_default();
+    let insns = Insn::encode_all(req.insns);
+    let name = sanitize_name(req.name);
+    bpf::prog_load(bpf::ProgLoad {
+        prog_type: req.program_type as u32,
+        insns: &insns,
+        license: &license,
+        log_level,
+        log: (!log.is_empty()).then_some(log),
+        kern_version: req.kern_version,
+        name: &name,
+        expected_attach_type: req.expected_attach_type.map_or(0, |t| t as u32),
+        prog_btf: req.btf,
+        func_info: req.func_info,
+        func_info_rec_size: 8,
+        line_info: req.line_info,
+        line_info_rec_size: 16,
+        attach_btf_id: req.attach_btf_id.unwrap_or(0),
+        ..Default::default()
+    })
+}

@@ -1,0 +1,91 @@
+//! Raw program loading against the running kernel: load_raw + test_run, verifier refusals with
+//! their log, and errors explained.
+
+mod common;
+
+use whistler_bpf::{Insn, ProgramType, Reg};
+use whistler_loader::{LoadError, LoadOptions, Program, TestRun};
+
+const XDP_PASS: i32 = 2;
+
+#[test]
+fn load_raw_xdp_and_test_run() {
+    if !common::kernel() {
+        return;
+    }
+    let insns = [Insn::mov64_imm(Reg::R0, XDP_PASS), Insn::exit()];
+    let opts = LoadOptions::default();
+    let prog = Program::load_raw("xdp-pass", ProgramType::XDP, None, &insns, "GPL", &opts).unwrap();
+    assert_eq!(prog.name(), "xdp-pass");
+    assert_eq!(prog.section(), "xdp");
+    assert!(prog.id() > 0);
+    let packet = [0xabu8; 64];
+    let out = prog
+        .test_run(TestRun {
+            data_in: &packet,
+            data_out_capacity: 128,
+            repeat: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, XDP_PASS as u32);
+    assert_eq!(out.data_out, packet);
+}
+
+#[test]
+fn verifier_refusal_carries_the_log() {
+    if !common::kernel() {
+        return;
+    }
+    // r0 is never set before exit.
+    let insns = [Insn::exit()];
+    let err = Program::load_raw(
+        "no-r0",
+        ProgramType::SOCKET_FILTER,
+        None,
+        &insns,
+        "GPL",
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    match err {
+        LoadError::Verifier {
+            program,
+            log,
+            summary,
+        } => {
+            assert_eq!(program, "no-r0");
+            assert!(log.contains("R0 !read_ok"), "{log}");
+            assert_eq!(summary, "R0 !read_ok at instruction 0");
+        }
+        other => panic!("expected a verifier error, got {other}"),
+    }
+}
+
+#[test]
+fn invalid_program_type_is_explained() {
+    if !common::kernel() {
+        return;
+    }
+    // Tracing programs need a BTF id to attach to: EINVAL-like refusals come back in words.
+    let insns = [Insn::mov64_imm(Reg::R0, 0), Insn::exit()];
+    let err = Program::load_raw(
+        "fentry_no_btf",
+        ProgramType::TRACING,
+        Some(whistler_bpf::AttachType::TRACE_FENTRY),
+        &insns,
+        "GPL",
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            LoadError::InvalidArgument { .. }
+                | LoadError::PermissionDenied { .. }
+                | LoadError::Verifier { .. }
+        ),
+        "{text}"
+    );
+}
