@@ -10,6 +10,9 @@ use crate::btf::{Btf, Kind};
 use crate::{CodeSection, FunctionSymbol};
 use whistler_bpf::Insn;
 
+/// Larger sections (a damaged `.bss` size, typically) are rejected rather than allocated.
+const MAX_SECTION_SIZE: usize = 256 << 20;
+
 /// A symbol, copied out of the symbol table.
 #[derive(Clone, Debug)]
 pub(super) struct Sym {
@@ -105,7 +108,7 @@ impl<'data> Elf<'data> {
                 .map_err(|_| ReadError::BadSection(name.into()))?
                 .to_vec();
             let size = usize::try_from(s.size()).map_err(|_| ReadError::BadSection(name.into()))?;
-            if size > 1 << 30 {
+            if size > MAX_SECTION_SIZE {
                 return Err(ReadError::BadSection(name.into()));
             }
             bytes.resize(size, 0);
@@ -147,7 +150,7 @@ impl<'data> Elf<'data> {
         self.file
             .elf_section_table()
             .section(SectionIndex(index))
-            .is_ok_and(|h| is_code(h))
+            .is_ok_and(is_code)
     }
 
     /// Every executable PROGBITS section with its instructions and function symbols.
