@@ -1,10 +1,12 @@
 //! BPF ELF objects and BTF: writing what the compiler produced, reading what any toolchain
 //! (our compiler, clang with libbpf conventions) produced. No syscalls.
 //!
-//! Writing takes an [`ObjectSpec`] (the compiler's output as plain data) and returns the bytes
-//! of an ELF64 relocatable EM_BPF object: one section per program, `.maps` with BTF-defined maps,
-//! `license`, `.BTF`, `.BTF.ext`, `.symtab` and `.rel<section>`. Identical input gives
-//! byte-identical output.
+//! - [`write_object`] takes an [`ObjectSpec`] (the compiler's output as plain data) and returns
+//!   the bytes of an ELF64 relocatable EM_BPF object: one section per program section name,
+//!   `.maps` with BTF-defined maps in libbpf's format, `license`, `.BTF`, `.BTF.ext` (func_info,
+//!   line_info), `.symtab` and `.rel<section>`. Identical input gives byte-identical output.
+//! - [`parse`] reads an object (ours or clang's) into a [`ParsedObject`] for the loader.
+//! - [`btf`] is the BTF model both use, also fit for decoding `/sys/kernel/btf/vmlinux`.
 
 pub mod btf;
 pub mod read;
@@ -113,7 +115,8 @@ pub struct ParsedObject {
     pub code_sections: Vec<CodeSection>,
     /// Programs: global function symbols in executable sections other than `.text`.
     pub programs: Vec<ParsedProgram>,
-    /// Raw `.BTF` bytes, if present.
+    /// The `.BTF` bytes, if present, with libbpf's fix-ups applied: DATASEC sizes and variable
+    /// offsets filled in from the ELF sections and symbols (clang leaves them 0).
     pub btf: Option<Vec<u8>>,
 }
 
@@ -134,6 +137,12 @@ pub struct ParsedMap {
     pub data: Option<GlobalData>,
     /// For prog-array maps declared with `values = { [0] = &prog }`: (index, program name).
     pub initial_programs: Vec<(u32, String)>,
+    /// For map-in-map types (`BPF_MAP_TYPE_ARRAY_OF_MAPS`, `HASH_OF_MAPS`) declared with
+    /// `__array(values, struct inner_def)`: the inner map's definition, which the kernel needs
+    /// as a template (`inner_map_fd`) when the outer map is created.
+    pub inner_map: Option<Box<ParsedMap>>,
+    /// For map-in-map types declared with `values = { [0] = &other_map }`: (index, map name).
+    pub initial_maps: Vec<(u32, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -211,6 +211,27 @@ fn btf_defined_maps() {
         (3, 4, 4, 4)
     );
     assert_eq!(jumps.initial_programs, [(2, "tail".to_string())]);
+    let (_, outer) = map(&object, "outer");
+    assert_eq!(
+        (
+            outer.map_type,
+            outer.key_size,
+            outer.value_size,
+            outer.max_entries
+        ),
+        (12, 4, 4, 2)
+    );
+    assert_eq!(outer.initial_maps, [(1, "inner_a".to_string())]);
+    let inner = outer.inner_map.as_ref().unwrap();
+    assert_eq!(
+        (
+            inner.map_type,
+            inner.key_size,
+            inner.value_size,
+            inner.max_entries
+        ),
+        (2, 4, 8, 1)
+    );
     let xdp = section(&object, "xdp");
     let maps: Vec<_> = xdp.relocs.iter().map(|r| r.target.clone()).collect();
     assert!(

@@ -78,21 +78,18 @@ fn global_data(elf: &Elf, btf: Option<&Btf>, maps: &mut Maps) -> Result<(), Read
             .and_then(|b| b.find_by_name_kind(&name, BtfKind::Datasec))
             .unwrap_or(0);
         maps.maps.push(ParsedMap {
-            name: name.clone(),
             map_type: MapType::ARRAY as u32,
             key_size: 4,
             value_size: bytes.len() as u32,
             max_entries: 1,
             map_flags: if read_only { BPF_F_RDONLY_PROG } else { 0 },
-            pinning: 0,
-            btf_key_type_id: 0,
             btf_value_type_id: value_type,
             data: Some(GlobalData {
-                section: name,
+                section: name.clone(),
                 bytes,
                 read_only,
             }),
-            initial_programs: Vec::new(),
+            ..empty_map(&name)
         });
         maps.origins.push(Origin {
             section: index,
@@ -137,17 +134,12 @@ fn legacy_maps(elf: &Elf, section: usize, maps: &mut Maps) -> Result<(), ReadErr
                 })
         };
         maps.maps.push(ParsedMap {
-            name: s.name.clone(),
             map_type: field(0)?,
             key_size: field(1)?,
             value_size: field(2)?,
             max_entries: field(3)?,
             map_flags: field(4)?,
-            pinning: 0,
-            btf_key_type_id: 0,
-            btf_value_type_id: 0,
-            data: None,
-            initial_programs: Vec::new(),
+            ..empty_map(&s.name)
         });
         maps.origins.push(Origin {
             section,
@@ -172,7 +164,7 @@ fn btf_maps(elf: &Elf, btf: &Btf, section: usize, maps: &mut Maps) -> Result<(),
         let Some(Kind::Var { ty, .. }) = btf.kind(v.ty) else {
             return Err(bad(&name, "`.maps` entry is not a variable"));
         };
-        let (map, values_offset) = map_definition(btf, &name, *ty)?;
+        let (map, values_offset) = map_definition(btf, &name, *ty, true)?;
         let offset = elf
             .symbols_in(section)
             .find(|s| s.name == name)
@@ -197,26 +189,21 @@ fn bad(map: &str, reason: &str) -> ReadError {
 }
 
 /// Decodes the map definition struct `ty`; returns the map and the byte offset of `values`.
-fn map_definition(btf: &Btf, name: &str, ty: u32) -> Result<(ParsedMap, Option<u64>), ReadError> {
+/// Only the outer map's inner definition is read: the kernel does not nest map-in-maps, and
+/// a self-referencing definition must not recurse forever.
+fn map_definition(
+    btf: &Btf,
+    name: &str,
+    ty: u32,
+    read_inner: bool,
+) -> Result<(ParsedMap, Option<u64>), ReadError> {
     let def = btf.skip_mods_and_typedefs(ty);
     let members = match btf.kind(def) {
         Some(Kind::Struct { members, .. }) => members,
         _ => return Err(bad(name, "definition is not a struct")),
     };
-    let mut map = ParsedMap {
-        name: name.to_string(),
-        map_type: 0,
-        key_size: 0,
-        value_size: 0,
-        max_entries: 0,
-        map_flags: 0,
-        pinning: 0,
-        btf_key_type_id: 0,
-        btf_value_type_id: 0,
-        data: None,
-        initial_programs: Vec::new(),
-    };
-    let mut values_offset = None;
+    let mut map = empty_map(name);
+    let mut values = None;
     for m in members {
         let field = btf.member_name(m);
         match field {
@@ -247,7 +234,7 @@ fn map_definition(btf: &Btf, name: &str, ty: u32) -> Result<(ParsedMap, Option<u
                 map.btf_value_type_id = id;
             }
             "values" => {
-                values_offset = Some(m.bit_offset as u64 / 8);
+                values = Some(*m);
                 // `values` of a map-in-map or prog array: the value is a 4-byte fd/id.
                 if map.value_size == 0 {
                     map.value_size = 4;
@@ -259,7 +246,52 @@ fn map_definition(btf: &Btf, name: &str, ty: u32) -> Result<(ParsedMap, Option<u
     if map.map_type == 0 {
         return Err(bad(name, "no `type` member"));
     }
-    Ok((map, values_offset))
+    let is_map_in_map = [MapType::ARRAY_OF_MAPS, MapType::HASH_OF_MAPS]
+        .iter()
+        .any(|t| *t as u32 == map.map_type);
+    if let (true, true, Some(values)) = (read_inner, is_map_in_map, values) {
+        map.inner_map = inner_map_definition(btf, name, values.ty)?.map(Box::new);
+    }
+    Ok((map, values.map(|m| m.bit_offset as u64 / 8)))
+}
+
+/// A map with only its name set.
+fn empty_map(name: &str) -> ParsedMap {
+    ParsedMap {
+        name: name.to_string(),
+        map_type: 0,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 0,
+        map_flags: 0,
+        pinning: 0,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        data: None,
+        initial_programs: Vec::new(),
+        inner_map: None,
+        initial_maps: Vec::new(),
+    }
+}
+
+/// `__array(values, struct inner)` is an array of pointers to the inner map's definition.
+fn inner_map_definition(
+    btf: &Btf,
+    outer: &str,
+    values: u32,
+) -> Result<Option<ParsedMap>, ReadError> {
+    let Some(Kind::Array { elem, .. }) = btf.kind(btf.skip_mods_and_typedefs(values)) else {
+        return Err(bad(outer, "`values` is not an array"));
+    };
+    let Some(Kind::Ptr { ty }) = btf.kind(btf.skip_mods_and_typedefs(*elem)) else {
+        return Err(bad(outer, "`values` is not an array of pointers"));
+    };
+    let inner = btf.skip_mods_and_typedefs(*ty);
+    if !matches!(btf.kind(inner), Some(Kind::Struct { .. })) {
+        return Ok(None);
+    }
+    let (map, _) = map_definition(btf, &format!("{outer}.inner"), inner, false)?;
+    Ok(Some(map))
 }
 
 /// `int (*name)[N]` gives N.
@@ -299,7 +331,8 @@ fn set_size(slot: &mut u32, size: u32, map: &str, field: &str) -> Result<(), Rea
     Ok(())
 }
 
-/// `values = { [i] = &prog }`: relocations in `.rel.maps` point slot `i` at a program symbol.
+/// `values = { [i] = &prog }` (or `&map` for map-in-map): relocations in `.rel.maps` point
+/// slot `i` at a program or map symbol.
 fn initial_programs(
     elf: &Elf,
     section: usize,
@@ -318,8 +351,11 @@ fn initial_programs(
         let Some(rel) = (offset - start).checked_sub(values_offset) else {
             continue;
         };
-        maps.maps[map]
-            .initial_programs
-            .push(((rel / 8) as u32, sym.name.clone()));
+        let entry = ((rel / 8) as u32, sym.name.clone());
+        if sym.section == Some(section) {
+            maps.maps[map].initial_maps.push(entry);
+        } else {
+            maps.maps[map].initial_programs.push(entry);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! code sections with their function symbols, relocations and `.BTF.ext` records; maps from
 //! BTF-defined `.maps`, legacy `maps` and global data sections; license, kernel version, BTF.
 //!
-//! Nothing is loaded or patched here: relocations are classified ([`RelocTarget`]) for the loader.
+//! Nothing is loaded or patched here: relocations are classified ([`crate::RelocTarget`]) for the loader.
 
 mod elf;
 mod maps;

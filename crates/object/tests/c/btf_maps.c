@@ -42,6 +42,22 @@ struct {
 	.values = { [2] = (void *)&tail },
 };
 
+struct inner_def {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, long long);
+} inner_a SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, int);
+	__array(values, struct inner_def);
+} outer SEC(".maps") = {
+	.values = { [1] = &inner_a },
+};
+
 SEC("xdp")
 int count(struct xdp_md *ctx)
 {
