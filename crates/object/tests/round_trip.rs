@@ -30,7 +30,7 @@ fn spec() -> ObjectSpec {
         license: "Dual MIT/GPL".into(),
         maps: vec![
             MapSpec {
-                name: "counts".into(),
+                name: "pkt-counts".into(),
                 map_type: MapType::HASH as u32,
                 key_size: 4,
                 value_size: 16,
@@ -57,7 +57,7 @@ fn spec() -> ObjectSpec {
                 insns: lookup,
                 map_relocs: vec![MapReloc {
                     insn_index: 1,
-                    map_name: "counts".into(),
+                    map_name: "pkt-counts".into(),
                 }],
                 lines: vec![line(0, 2, 1), line(1, 3, 3), line(2, 3, 3), line(5, 3, 4)],
             },
@@ -128,7 +128,10 @@ fn written_objects_parse_back() {
         .collect();
     assert_eq!(
         maps,
-        [("counts", 1, 4, 16, 1024, 1), ("events", 27, 0, 0, 8192, 0)]
+        [
+            ("pkt-counts", 1, 4, 16, 1024, 1),
+            ("events", 27, 0, 0, 8192, 0)
+        ]
     );
     let btf = Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
     assert_eq!(btf.name(object.maps[0].btf_value_type_id), "pair");
@@ -207,6 +210,7 @@ fn written_objects_parse_back() {
         .unwrap();
     assert!(socket.line_info.is_empty() && socket.func_info.len() == 1);
 
+    assert!(btf.find_by_name_kind("pkt_counts", BtfKind::Var).is_some());
     let maps_sec = btf.find_by_name_kind(".maps", BtfKind::Datasec).unwrap();
     let Some(Kind::Datasec { size, vars }) = btf.kind(maps_sec) else {
         panic!()

@@ -283,6 +283,8 @@ fn reference_every_map(maps: &[MapSpec]) -> ProgramSpec {
 fn every_defmap_type() -> Vec<MapSpec> {
     let mut lpm = map("lpm", MapType::LPM_TRIE, 8, 4, 16);
     lpm.map_flags = 1; // BPF_F_NO_PREALLOC
+    let mut mmapable = map("mmapable", MapType::ARRAY, 4, 8, 16);
+    mmapable.map_flags = 0x400; // BPF_F_MMAPABLE
     let mut flagged_hash = map("no_prealloc", MapType::HASH, 4, 8, 16);
     flagged_hash.map_flags = 1;
     vec![
@@ -300,6 +302,8 @@ fn every_defmap_type() -> Vec<MapSpec> {
         map("queue", MapType::QUEUE, 0, 4, 16),
         map("stack", MapType::STACK, 0, 8, 16),
         map("perf_events", MapType::PERF_EVENT_ARRAY, 4, 4, 0),
+        map("bloom", MapType::BLOOM_FILTER, 0, 8, 64),
+        mmapable,
     ]
 }
 

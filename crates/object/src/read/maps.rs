@@ -160,15 +160,20 @@ fn btf_maps(elf: &Elf, btf: &Btf, section: usize, maps: &mut Maps) -> Result<(),
     };
     let mut values_members = Vec::new();
     for v in vars {
-        let name = btf.name(v.ty).to_string();
+        let var_name = btf.name(v.ty);
         let Some(Kind::Var { ty, .. }) = btf.kind(v.ty) else {
-            return Err(bad(&name, "`.maps` entry is not a variable"));
+            return Err(bad(var_name, "`.maps` entry is not a variable"));
         };
-        let (map, values_offset) = map_definition(btf, &name, *ty, true)?;
         let offset = elf
             .symbols_in(section)
-            .find(|s| s.name == name)
+            .find(|s| s.name == var_name)
             .map_or(v.offset as u64, |s| s.value);
+        // Our writer keeps Lisp names (`pkt-count`) in symbols and C identifiers in BTF.
+        let name = elf
+            .symbols_in(section)
+            .find(|s| s.value == offset && s.kind == SymbolKind::Data)
+            .map_or(var_name, |s| s.name.as_str());
+        let (map, values_offset) = map_definition(btf, name, *ty, true)?;
         maps.maps.push(map);
         maps.origins.push(Origin {
             section,

@@ -5,6 +5,9 @@
 //! A map definition is an anonymous struct whose members are pointers, as libbpf's
 //! `__uint(name, N)` (`int (*name)[N]`) and `__type(name, T)` (`T *name`) macros produce; its
 //! `.maps` slot is exactly as large as that struct (8 bytes per member).
+//!
+//! BTF names must be C identifiers for the kernel: FUNC and map VAR names have other characters
+//! (`-` in Lisp names) replaced by `_`; the ELF symbols keep the names as given.
 
 use std::collections::HashMap;
 
@@ -45,7 +48,7 @@ pub(super) fn build(spec: &ObjectSpec) -> Result<ObjectBtf, WriteError> {
         let def = b.map_definition(map)?;
         let size = b.btf.resolve_size(def).unwrap_or(0);
         let var = b.btf.add(
-            &map.name,
+            &btf_identifier(&map.name),
             Kind::Var {
                 ty: def,
                 linkage: var_linkage::GLOBAL_ALLOCATED,
