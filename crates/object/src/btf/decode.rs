@@ -53,6 +53,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Btf, BtfError> {
     Ok(btf)
 }
 
+pub(crate) fn string_section(bytes: &[u8]) -> Option<&[u8]> {
+    let header = decode_header(bytes).ok()?;
+    slice(&bytes[header.hdr_len..], header.str_off, header.str_len).ok()
+}
+
 fn decode_header(bytes: &[u8]) -> Result<Header, BtfError> {
     if bytes.len() < 24 {
         return Err(BtfError::Truncated("header"));

@@ -53,6 +53,20 @@ pub enum BtfError {
     BadExt(&'static str),
 }
 
+/// The string table of `.BTF` bytes, found from the header alone (the types are not decoded):
+/// cheap when only line_info strings are wanted. `None` for bytes that are not valid BTF.
+pub fn string_section(btf_bytes: &[u8]) -> Option<&[u8]> {
+    decode::string_section(btf_bytes)
+}
+
+/// The string at `offset` of a string table from [`string_section`]; `""` when the offset is
+/// out of range or the bytes are not UTF-8.
+pub fn string_at(strings: &[u8], offset: u32) -> &str {
+    let rest = strings.get(offset as usize..).unwrap_or_default();
+    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    std::str::from_utf8(&rest[..end]).unwrap_or("")
+}
+
 /// A set of BTF types and their string table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Btf {

@@ -283,3 +283,15 @@ fn vmlinux_decodes_and_re_encodes_identically() {
     assert_eq!(btf.resolve_size(pid.ty), Ok(4));
     assert!(btf.resolve_size(task).unwrap() > 1000);
 }
+
+#[test]
+fn string_section_without_decoding_types() {
+    let mut btf = every_kind();
+    let off = btf.add_string("a line of source");
+    let bytes = btf.to_bytes();
+    let strings = string_section(&bytes).unwrap();
+    assert_eq!(string_at(strings, off), "a line of source");
+    assert_eq!(string_at(strings, off + 2), "line of source");
+    assert_eq!(string_at(strings, 1 << 20), "");
+    assert_eq!(string_section(&bytes[..10]), None);
+}
