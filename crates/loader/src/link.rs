@@ -6,6 +6,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
+use crate::attach::tc::{self, ClsactKey};
 use crate::attach::tracefs::DynamicProbe;
 use crate::attach::AttachError;
 use crate::sys::netlink::{RouteSocket, TcFilterId};
@@ -55,7 +56,7 @@ pub(crate) enum Attachment {
     NetlinkTc {
         socket: RouteSocket,
         filter: TcFilterId,
-        created_clsact: bool,
+        clsact: ClsactKey,
     },
     ProgAttach {
         target: OwnedFd,
@@ -136,8 +137,8 @@ fn detach(attachment: Attachment) -> Result<(), AttachError> {
         Attachment::NetlinkTc {
             socket,
             filter,
-            created_clsact,
-        } => detach_tc(socket, filter, created_clsact)?,
+            clsact,
+        } => tc::detach_netlink(socket, filter, clsact)?,
         Attachment::ProgAttach {
             target,
             prog,
@@ -175,32 +176,4 @@ fn detach_group(links: Vec<Link>) -> Result<(), AttachError> {
         }
     }
     first_error.map_or(Ok(()), Err)
-}
-
-/// Deletes our filter, and the clsact qdisc too if we created it and nothing else uses it now.
-fn detach_tc(
-    mut socket: RouteSocket,
-    filter: TcFilterId,
-    created_clsact: bool,
-) -> Result<(), AttachError> {
-    let netlink = |what| move |source| AttachError::Netlink { what, source };
-    socket
-        .tc_filter_delete(filter)
-        .map_err(netlink("deleting the tc filter"))?;
-    if !created_clsact {
-        return Ok(());
-    }
-    let ifindex = filter.ifindex;
-    let remaining = socket
-        .tc_filter_count(ifindex, crate::sys::netlink::TC_PARENT_INGRESS)
-        .and_then(|n| {
-            Ok(n + socket.tc_filter_count(ifindex, crate::sys::netlink::TC_PARENT_EGRESS)?)
-        })
-        .map_err(netlink("listing tc filters"))?;
-    if remaining == 0 {
-        socket
-            .clsact_delete(ifindex)
-            .map_err(netlink("deleting the clsact qdisc"))?;
-    }
-    Ok(())
 }

@@ -9,7 +9,7 @@ mod pmu;
 mod raw_tracepoint;
 mod socket;
 mod target;
-mod tc;
+pub(crate) mod tc;
 pub(crate) mod tracefs;
 mod tracepoint;
 mod tracing;
@@ -75,7 +75,7 @@ pub enum AttachTarget {
     },
     /// A socket for a socket filter; the link keeps this fd to detach the filter later.
     Socket(OwnedFd),
-    /// A network namespace file such as `/proc/self/ns/net` or `/run/netns/NAME` (sk_lookup,
+    /// A network namespace file such as `/proc/thread-self/ns/net` or `/run/netns/NAME` (sk_lookup,
     /// flow_dissector).
     NetNs(PathBuf),
     /// Software cpu-clock events on every online CPU (perf_event programs).

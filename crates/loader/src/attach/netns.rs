@@ -1,5 +1,5 @@
 //! Programs attached to a network namespace (sk_lookup, flow_dissector): a BPF link on the
-//! namespace's file, e.g. `/proc/self/ns/net` or `/run/netns/NAME`.
+//! namespace's file, e.g. `/proc/thread-self/ns/net` or `/run/netns/NAME`.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;

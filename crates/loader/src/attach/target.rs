@@ -9,7 +9,7 @@
 //! | `raw_tp/N`, `raw_tracepoint/N`| `N`                                           |
 //! | `cgroup_skb/...`, `cgroup/...`, `sockops` | cgroup v2 directory (default: the cgroup v2 root) |
 //! | `xdp`, `tc`, `tcx/...`        | interface name                                |
-//! | `sk_lookup`, `flow_dissector` | network namespace file (default `/proc/self/ns/net`) |
+//! | `sk_lookup`, `flow_dissector` | network namespace file (default: the calling thread's, `/proc/thread-self/ns/net`) |
 //! | `perf_event`                  | nothing (1000 Hz), `freq=N`/`N` (Hz) or `period=N` |
 //! | `tp_btf/`, `fentry/`, `fexit/`, `lsm/` | nothing: fixed at load time          |
 
@@ -106,7 +106,7 @@ impl AttachTarget {
             AttachKind::Cgroup => Ok(AttachTarget::Cgroup(PathBuf::from(text))),
             AttachKind::SkLookup | AttachKind::FlowDissector => {
                 Ok(AttachTarget::NetNs(PathBuf::from(if text.is_empty() {
-                    "/proc/self/ns/net"
+                    "/proc/thread-self/ns/net"
                 } else {
                     text
                 })))
@@ -282,7 +282,10 @@ mod tests {
             r#"RawTracepoint("sched_switch")"#
         );
         assert_eq!(parse("fentry/do_unlinkat", ""), "Auto");
-        assert_eq!(parse("sk_lookup", ""), r#"NetNs("/proc/self/ns/net")"#);
+        assert_eq!(
+            parse("sk_lookup", ""),
+            r#"NetNs("/proc/thread-self/ns/net")"#
+        );
         assert_eq!(parse("perf_event", ""), "PerfEvent(Frequency(1000))");
     }
 
