@@ -348,3 +348,25 @@ fn damaged_objects_give_errors_not_panics() {
     }
     assert!(matches!(parse(b"not an elf"), Err(ReadError::Elf(_))));
 }
+
+#[test]
+fn externs_are_left_to_the_loader() {
+    let Some(bytes) = compile("externs") else {
+        return;
+    };
+    let object = parse(&bytes).unwrap();
+    let s = section(&object, "tp_btf/sys_enter");
+    let mut names: Vec<_> = s
+        .relocs
+        .iter()
+        .map(|r| match &r.target {
+            RelocTarget::Extern(name) => name.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["LINUX_KERNEL_VERSION", "bpf_prog_active"]);
+    for r in &s.relocs {
+        assert!(s.insns[r.insn_index].is_ld_imm64());
+    }
+}
