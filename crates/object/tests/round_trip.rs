@@ -219,3 +219,23 @@ fn written_objects_parse_back() {
     assert_eq!(vars[0].size, 5 * 8); // type, key, value, max_entries, map_flags
     assert_eq!(vars[1].size, 2 * 8); // type, max_entries
 }
+
+#[test]
+fn damaged_written_objects_give_errors_not_panics() {
+    let bytes = write_object(&spec());
+    let mut state = 0x9e37_79b9u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    for _ in 0..20_000 {
+        let mut b = bytes.clone();
+        for _ in 0..1 + next() % 6 {
+            let i = next() as usize % b.len();
+            b[i] = next() as u8;
+        }
+        let _ = parse(&b);
+    }
+}

@@ -194,22 +194,22 @@ fn two_programs_share_one_section() {
 fn struct_valued_hash_map() {
     let mut spec = object(vec![], vec![]);
     spec.structs = vec![StructSpec {
-        name: "stats".into(),
+        name: "pkt-stats".into(),
         size: 16,
         fields: vec![
+            FieldSpec {
+                name: "last-len".into(),
+                offset: 8,
+                ty: BtfTypeRef::Int {
+                    size: 4,
+                    signed: false,
+                },
+            },
             FieldSpec {
                 name: "packets".into(),
                 offset: 0,
                 ty: BtfTypeRef::Int {
                     size: 8,
-                    signed: false,
-                },
-            },
-            FieldSpec {
-                name: "last_len".into(),
-                offset: 8,
-                ty: BtfTypeRef::Int {
-                    size: 4,
                     signed: false,
                 },
             },
@@ -227,13 +227,18 @@ fn struct_valued_hash_map() {
         ],
     }];
     let mut m = map("stats_by_key", MapType::HASH, 4, 16, 128);
-    m.value_type = Some(BtfTypeRef::Struct("stats".into()));
+    m.value_type = Some(BtfTypeRef::Struct("pkt-stats".into()));
     spec.maps = vec![m];
     spec.programs = vec![lookup_first_u32("stats_by_key")];
     let dir = scratch_dir("struct");
     let path = write_and_inspect(&spec, &dir);
     let dump = run("bpftool", &["btf", "dump", "file", &path.to_string_lossy()]);
-    assert!(dump.contains("STRUCT 'stats' size=16 vlen=3"), "{dump}");
+    // Lisp names become C identifiers; members are in offset order.
+    assert!(
+        dump.contains("STRUCT 'pkt_stats' size=16 vlen=3\n\t'packets'"),
+        "{dump}"
+    );
+    assert!(dump.contains("'last_len'"), "{dump}");
     if !kernel_available() {
         return;
     }

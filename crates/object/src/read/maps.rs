@@ -126,8 +126,10 @@ fn legacy_maps(elf: &Elf, section: usize, maps: &mut Maps) -> Result<(), ReadErr
     }
     for s in syms {
         let field = |i: usize| {
-            let at = s.value as usize + i * 4;
-            data.get(at..at + 4)
+            let at = usize::try_from(s.value)
+                .ok()
+                .and_then(|v| v.checked_add(i * 4));
+            at.and_then(|at| data.get(at..at.checked_add(4)?))
                 .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .ok_or_else(|| {
                     ReadError::BadLegacyMaps(format!("`{}` is outside the section", s.name))

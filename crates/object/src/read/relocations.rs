@@ -73,22 +73,22 @@ fn target(elf: &Elf, sym: &Sym, insn: Insn, maps: &Maps) -> Result<RelocTarget, 
 /// A call's target is `symbol + (imm + 1) * 8`; an address load's is `symbol + imm` bytes.
 fn function_target(sym: &Sym, insn: Insn, section: usize) -> Result<RelocTarget, String> {
     let byte = if insn.is_pseudo_call() {
-        sym.value as i64 + (insn.imm as i64 + 1) * 8
+        sym.value as i128 + (insn.imm as i128 + 1) * 8
     } else if insn.is_ld_imm64() {
-        sym.value as i64 + insn.imm as i64
+        sym.value as i128 + insn.imm as i128
     } else {
         return Err(format!(
             "function `{}` used by an instruction that is neither a call nor ld_imm64",
             sym.name
         ));
     };
-    if byte < 0 || byte % 8 != 0 {
-        return Err(format!(
+    match usize::try_from(byte) {
+        Ok(byte) if byte.is_multiple_of(8) => Ok(RelocTarget::Function {
+            section,
+            insn_offset: byte / 8,
+        }),
+        _ => Err(format!(
             "function target at byte {byte} is not an instruction"
-        ));
+        )),
     }
-    Ok(RelocTarget::Function {
-        section,
-        insn_offset: (byte / 8) as usize,
-    })
 }

@@ -6,8 +6,9 @@
 //! `__uint(name, N)` (`int (*name)[N]`) and `__type(name, T)` (`T *name`) macros produce; its
 //! `.maps` slot is exactly as large as that struct (8 bytes per member).
 //!
-//! BTF names must be C identifiers for the kernel: FUNC and map VAR names have other characters
-//! (`-` in Lisp names) replaced by `_`; the ELF symbols keep the names as given.
+//! BTF names must be C identifiers for the kernel: FUNC, VAR, struct and field names have other
+//! characters (`-` in Lisp names) replaced by `_`; the ELF symbols keep the names as given.
+//! Struct members are written in offset order, as the kernel requires.
 
 use std::collections::HashMap;
 
@@ -206,7 +207,7 @@ impl<'a> Builder<'a> {
     fn declare_structs(&mut self, structs: &'a [StructSpec]) -> Result<(), WriteError> {
         for s in structs {
             let id = self.btf.add(
-                &s.name,
+                &btf_identifier(&s.name),
                 Kind::Struct {
                     size: s.size,
                     members: Vec::new(),
@@ -232,12 +233,14 @@ impl<'a> Builder<'a> {
                 });
             }
             members.push(Member {
-                name_off: self.btf.add_string(&f.name),
+                name_off: self.btf.add_string(&btf_identifier(&f.name)),
                 ty,
                 bit_offset: f.offset * 8,
                 bitfield_size: 0,
             });
         }
+        // The kernel wants members in offset order.
+        members.sort_by_key(|m| m.bit_offset);
         let (id, _) = self.structs[s.name.as_str()];
         if let Some(Kind::Struct { members: m, .. }) =
             self.btf.type_by_id_mut(id).map(|t| &mut t.kind)
