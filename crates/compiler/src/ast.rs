@@ -1,0 +1,185 @@
+//! The expanded program: what `expand` produces and `lower` consumes. Names are resolved
+//! (variables to [`VarId`]s, maps to indexes, constants to integers) and every built-in
+//! convenience form (`when`, `cond`, `getmap`, `defstruct` accessors...) is already desugared into
+//! these primitives.
+
+use crate::ir::{BinOp, Cond, UnOp};
+use whistler_bpf::Insn;
+use whistler_syntax::Span;
+
+/// A local variable, unique within one program.
+pub type VarId = u32;
+
+/// A scalar type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+}
+
+impl Ty {
+    pub fn from_name(name: &str) -> Option<Ty> {
+        Some(match name {
+            "u8" => Ty::U8,
+            "u16" => Ty::U16,
+            "u32" => Ty::U32,
+            "u64" => Ty::U64,
+            "i8" | "s8" => Ty::I8,
+            "i16" | "s16" => Ty::I16,
+            "i32" | "s32" => Ty::I32,
+            "i64" | "s64" => Ty::I64,
+            _ => return None,
+        })
+    }
+    pub fn size(self) -> u32 {
+        match self {
+            Ty::U8 | Ty::I8 => 1,
+            Ty::U16 | Ty::I16 => 2,
+            Ty::U32 | Ty::I32 => 4,
+            Ty::U64 | Ty::I64 => 8,
+        }
+    }
+    pub fn signed(self) -> bool {
+        matches!(self, Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64)
+    }
+    pub fn unsigned_of_size(size: u32) -> Ty {
+        match size {
+            1 => Ty::U8,
+            2 => Ty::U16,
+            4 => Ty::U32,
+            _ => Ty::U64,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Ty::U8 => "u8",
+            Ty::U16 => "u16",
+            Ty::U32 => "u32",
+            Ty::U64 => "u64",
+            Ty::I8 => "i8",
+            Ty::I16 => "i16",
+            Ty::I32 => "i32",
+            Ty::I64 => "i64",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    /// The source form this expression came from.
+    pub span: Span,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+    pub fn int(v: i64, span: Span) -> Expr {
+        Expr::new(ExprKind::Int(v), span)
+    }
+    pub fn boxed(self) -> Box<Expr> {
+        Box::new(self)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExprKind {
+    Int(i64),
+    Var(VarId),
+    /// The context pointer the program received.
+    Ctx,
+    /// Evaluates `init`, converts it to `ty` (truncating or sign-extending), binds `var` for `body`.
+    Let {
+        var: VarId,
+        ty: Option<Ty>,
+        init: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// Assigns (converting to the variable's type); the value is the new value.
+    Set {
+        var: VarId,
+        ty: Option<Ty>,
+        value: Box<Expr>,
+    },
+    /// Evaluates in order; the value is the last one's (0 when empty).
+    Seq(Vec<Expr>),
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// Value: 0 at the first zero operand, else the last operand's value.
+    And(Vec<Expr>),
+    /// Value: the first non-zero operand's value, else 0.
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    /// 1 or 0.
+    Cmp {
+        cond: Cond,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Bin {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        arg: Box<Expr>,
+    },
+    /// Converts to a type: truncation, then sign extension for signed types.
+    Convert {
+        ty: Ty,
+        arg: Box<Expr>,
+    },
+    Load {
+        ty: Ty,
+        ptr: Box<Expr>,
+        offset: Box<Expr>,
+    },
+    Store {
+        ty: Ty,
+        ptr: Box<Expr>,
+        offset: Box<Expr>,
+        value: Box<Expr>,
+    },
+    AtomicAdd {
+        ty: Ty,
+        ptr: Box<Expr>,
+        offset: Box<Expr>,
+        value: Box<Expr>,
+    },
+    Call {
+        helper: u32,
+        args: Vec<Expr>,
+    },
+    /// The address of a map (for helper arguments), by index into the object's maps.
+    MapRef(u32),
+    /// A pointer to a fresh stack region of `size` bytes (zeroed when `zero`).
+    StackAlloc {
+        size: u32,
+        zero: bool,
+    },
+    /// Stores a scalar of `size` bytes into a short-lived stack temporary and yields its
+    /// address: how scalar keys and values reach map helpers. Valid until the next helper call.
+    Spill {
+        size: u32,
+        value: Box<Expr>,
+    },
+    Return(Box<Expr>),
+    /// `dotimes` with a constant count; `var` runs from 0 to `count - 1`.
+    Dotimes {
+        var: VarId,
+        count: u32,
+        body: Box<Expr>,
+    },
+    Asm(Insn),
+}

@@ -1,0 +1,503 @@
+//! Code generation: an allocated function to BPF instructions, with jump offsets resolved,
+//! `ld_imm64` map relocations recorded and a line-info entry at the first instruction of every
+//! source form.
+//!
+//! Frame: program stack slots first, then 8-byte spill slots, all 8-byte aligned below R10.
+//! R0 and R5 serve as scratch registers (the allocator never assigns them).
+
+mod moves;
+
+use crate::ir::{BinOp, Block, Cond, Function, InstKind, Operand, Terminator, UnOp, Value};
+use crate::regalloc::{Allocation, Loc};
+use moves::{sequentialize, Step};
+use whistler_bpf::opcode::*;
+use whistler_bpf::{Insn, Reg};
+use whistler_object::{LineInfo, MapReloc};
+use whistler_syntax::{SourceFile, Span};
+
+/// The BPF stack limit.
+pub const STACK_LIMIT: u32 = 512;
+
+pub struct Code {
+    pub insns: Vec<Insn>,
+    pub map_relocs: Vec<MapReloc>,
+    pub lines: Vec<LineInfo>,
+    pub stack_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodegenError {
+    #[error("the program needs {0} bytes of stack, more than the {STACK_LIMIT} bytes BPF allows")]
+    StackTooLarge(u32),
+    #[error("internal compiler error: {0}")]
+    Internal(String),
+}
+
+const R0: Reg = Reg::R0;
+const R5: Reg = Reg::R5;
+
+pub fn generate(
+    func: &Function,
+    alloc: &Allocation,
+    file: &SourceFile,
+) -> Result<Code, CodegenError> {
+    let (slot_offsets, spill_base, stack_size) = frame(func, alloc);
+    if stack_size > STACK_LIMIT {
+        return Err(CodegenError::StackTooLarge(stack_size));
+    }
+    let mut e = Emitter {
+        func,
+        alloc,
+        file,
+        slot_offsets,
+        spill_base,
+        insns: Vec::new(),
+        relocs: Vec::new(),
+        lines: Vec::new(),
+        last_span: None,
+        block_start: vec![usize::MAX; func.blocks.len()],
+        fixups: Vec::new(),
+    };
+    for (k, &b) in func.layout.iter().enumerate() {
+        let next = func.layout.get(k + 1).copied();
+        e.block(b, next)?;
+    }
+    e.resolve_jumps()?;
+    Ok(Code {
+        insns: e.insns,
+        map_relocs: e.relocs,
+        lines: e.lines,
+        stack_size,
+    })
+}
+
+/// Offsets (negative, from R10) of every program slot, the base of the spill area, and the
+/// total frame size.
+fn frame(func: &Function, alloc: &Allocation) -> (Vec<i32>, i32, u32) {
+    let mut used = 0u32;
+    let offsets = func
+        .slots
+        .iter()
+        .map(|s| {
+            used += s.size.next_multiple_of(8);
+            -(used as i32)
+        })
+        .collect();
+    let spill_base = used as i32;
+    used += alloc.spill_slots * 8;
+    (offsets, spill_base, used)
+}
+
+struct Emitter<'a> {
+    func: &'a Function,
+    alloc: &'a Allocation,
+    file: &'a SourceFile,
+    slot_offsets: Vec<i32>,
+    spill_base: i32,
+    insns: Vec<Insn>,
+    relocs: Vec<MapReloc>,
+    lines: Vec<LineInfo>,
+    last_span: Option<Span>,
+    block_start: Vec<usize>,
+    /// (instruction index, target block)
+    fixups: Vec<(usize, Block)>,
+}
+
+fn alu_op(op: BinOp) -> u8 {
+    match op {
+        BinOp::Add => BPF_ADD,
+        BinOp::Sub => BPF_SUB,
+        BinOp::Mul => BPF_MUL,
+        BinOp::Div => BPF_DIV,
+        BinOp::Mod => BPF_MOD,
+        BinOp::And => BPF_AND,
+        BinOp::Or => BPF_OR,
+        BinOp::Xor => BPF_XOR,
+        BinOp::Lsh => BPF_LSH,
+        BinOp::Rsh => BPF_RSH,
+        BinOp::Arsh => BPF_ARSH,
+    }
+}
+
+fn jmp_op(c: Cond) -> u8 {
+    match c {
+        Cond::Eq => BPF_JEQ,
+        Cond::Ne => BPF_JNE,
+        Cond::Gt => BPF_JGT,
+        Cond::Ge => BPF_JGE,
+        Cond::Lt => BPF_JLT,
+        Cond::Le => BPF_JLE,
+        Cond::Sgt => BPF_JSGT,
+        Cond::Sge => BPF_JSGE,
+        Cond::Slt => BPF_JSLT,
+        Cond::Sle => BPF_JSLE,
+        Cond::Set => BPF_JSET,
+    }
+}
+
+fn size_code(size: u8) -> u8 {
+    match size {
+        1 => BPF_B,
+        2 => BPF_H,
+        4 => BPF_W,
+        _ => BPF_DW,
+    }
+}
+
+impl Emitter<'_> {
+    fn push(&mut self, insn: Insn) {
+        self.insns.push(insn);
+    }
+
+    fn mark_line(&mut self, span: Span) {
+        if span == Span::default() || self.last_span == Some(span) {
+            return;
+        }
+        self.last_span = Some(span);
+        let lc = self.file.line_col(span.start);
+        let index = self.insns.len();
+        match self.lines.last_mut() {
+            Some(last) if last.insn_index == index => {
+                (last.line, last.col) = (lc.line, lc.col);
+            }
+            Some(last) if (last.line, last.col) == (lc.line, lc.col) => {}
+            _ => self.lines.push(LineInfo {
+                insn_index: index,
+                line: lc.line,
+                col: lc.col,
+            }),
+        }
+    }
+
+    fn loc(&self, v: Value) -> Result<Loc, CodegenError> {
+        self.alloc
+            .loc(v)
+            .ok_or_else(|| CodegenError::Internal(format!("{v} has no location")))
+    }
+
+    fn spill_offset(&self, slot: u32) -> i16 {
+        (-(self.spill_base + 8 * (slot as i32 + 1))) as i16
+    }
+
+    /// The register holding `v`, loading it into `scratch` when it is spilled.
+    fn read(&mut self, v: Value, scratch: Reg) -> Result<Reg, CodegenError> {
+        match self.loc(v)? {
+            Loc::Reg(r) => Ok(Reg(r)),
+            Loc::Stack(s) => {
+                let off = self.spill_offset(s);
+                self.push(Insn::load(BPF_DW, scratch, Reg::FP, off));
+                Ok(scratch)
+            }
+        }
+    }
+
+    /// The register to compute `v` in (R0 when `v` lives on the stack).
+    fn target(&self, v: Value) -> Result<Reg, CodegenError> {
+        Ok(match self.loc(v)? {
+            Loc::Reg(r) => Reg(r),
+            Loc::Stack(_) => R0,
+        })
+    }
+
+    /// Stores `v` computed in `r` to its stack slot, if it has one.
+    fn finish(&mut self, v: Value, r: Reg) -> Result<(), CodegenError> {
+        match self.loc(v)? {
+            Loc::Stack(s) => {
+                let off = self.spill_offset(s);
+                self.push(Insn::store_reg(BPF_DW, Reg::FP, off, r));
+            }
+            Loc::Reg(d) if d != r.0 => self.push(Insn::mov64_reg(Reg(d), r)),
+            Loc::Reg(_) => {}
+        }
+        Ok(())
+    }
+
+    fn move_step(&mut self, step: Step) {
+        let Step::Move { from, to } = step;
+        match (from, to) {
+            (Loc::Reg(a), Loc::Reg(b)) => self.push(Insn::mov64_reg(Reg(b), Reg(a))),
+            (Loc::Reg(a), Loc::Stack(s)) => {
+                let off = self.spill_offset(s);
+                self.push(Insn::store_reg(BPF_DW, Reg::FP, off, Reg(a)));
+            }
+            (Loc::Stack(s), Loc::Reg(b)) => {
+                let off = self.spill_offset(s);
+                self.push(Insn::load(BPF_DW, Reg(b), Reg::FP, off));
+            }
+            (Loc::Stack(a), Loc::Stack(b)) => {
+                let (oa, ob) = (self.spill_offset(a), self.spill_offset(b));
+                self.push(Insn::load(BPF_DW, R5, Reg::FP, oa));
+                self.push(Insn::store_reg(BPF_DW, Reg::FP, ob, R5));
+            }
+        }
+    }
+
+    fn block(&mut self, b: Block, next: Option<Block>) -> Result<(), CodegenError> {
+        self.block_start[b.index()] = self.insns.len();
+        let data = &self.func.blocks[b.index()];
+        for &i in &data.insts {
+            let inst = self.func.inst(i);
+            self.mark_line(inst.span);
+            self.inst(&inst.kind, inst.result)?;
+        }
+        self.mark_line(data.term_span);
+        let term = data
+            .term
+            .clone()
+            .ok_or_else(|| CodegenError::Internal(format!("{b} has no terminator")))?;
+        self.terminator(&term, next)
+    }
+
+    fn inst(&mut self, kind: &InstKind, result: Option<Value>) -> Result<(), CodegenError> {
+        let res = || result.ok_or_else(|| CodegenError::Internal("missing result".into()));
+        match kind {
+            InstKind::Iconst(c) => {
+                let r = res()?;
+                let d = self.target(r)?;
+                match i32::try_from(*c) {
+                    Ok(imm) => self.push(Insn::mov64_imm(d, imm)),
+                    Err(_) => self.insns.extend(Insn::ld_imm64(d, 0, *c as u64)),
+                }
+                self.finish(r, d)
+            }
+            InstKind::Arg => {
+                let r = res()?;
+                self.finish(r, Reg::R1)
+            }
+            InstKind::Binary { op, lhs, rhs } => self.binary(*op, *lhs, *rhs, res()?),
+            InstKind::Unary { op, arg } => {
+                let r = res()?;
+                let d = self.target(r)?;
+                let a = self.read(*arg, d)?;
+                match op {
+                    UnOp::Zext32 => self.push(Insn::alu32_reg(BPF_MOV, d, a)),
+                    _ => {
+                        if a != d {
+                            self.push(Insn::mov64_reg(d, a));
+                        }
+                        self.push(match op {
+                            UnOp::Neg => Insn::alu64_imm(BPF_NEG, d, 0),
+                            UnOp::Swap16 => Insn::to_be(d, 16),
+                            UnOp::Swap32 => Insn::to_be(d, 32),
+                            _ => Insn::to_be(d, 64),
+                        });
+                    }
+                }
+                self.finish(r, d)
+            }
+            InstKind::Copy(v) => {
+                let r = res()?;
+                let d = self.target(r)?;
+                let a = self.read(*v, d)?;
+                self.finish(r, a)
+            }
+            InstKind::Load { size, ptr, offset } => {
+                let r = res()?;
+                let p = self.read(*ptr, R0)?;
+                let d = self.target(r)?;
+                self.push(Insn::load(size_code(*size), d, p, *offset));
+                self.finish(r, d)
+            }
+            InstKind::Store {
+                size,
+                ptr,
+                offset,
+                value,
+            } => {
+                let p = self.read(*ptr, R0)?;
+                match value {
+                    Operand::Imm(i) => self.push(Insn::store_imm(size_code(*size), p, *offset, *i)),
+                    Operand::Value(v) => {
+                        let s = self.read(*v, R5)?;
+                        self.push(Insn::store_reg(size_code(*size), p, *offset, s));
+                    }
+                }
+                Ok(())
+            }
+            InstKind::AtomicAdd {
+                size,
+                ptr,
+                offset,
+                value,
+            } => {
+                let p = self.read(*ptr, R0)?;
+                let s = self.read(*value, R5)?;
+                self.push(Insn::atomic(
+                    size_code(*size),
+                    BPF_ADD as i32,
+                    p,
+                    *offset,
+                    s,
+                ));
+                Ok(())
+            }
+            InstKind::StackAddr(slot) => {
+                let r = res()?;
+                let d = self.target(r)?;
+                let off = self.slot_offsets.get(slot.index()).copied().unwrap_or(0);
+                self.push(Insn::mov64_reg(d, Reg::FP));
+                self.push(Insn::alu64_imm(BPF_ADD, d, off));
+                self.finish(r, d)
+            }
+            InstKind::MapFd(m) => {
+                let r = res()?;
+                let d = self.target(r)?;
+                let name = self.func.maps.get(*m as usize).cloned().unwrap_or_default();
+                self.relocs.push(MapReloc {
+                    insn_index: self.insns.len(),
+                    map_name: name,
+                });
+                self.insns.extend(Insn::ld_imm64(d, BPF_PSEUDO_MAP_FD, 0));
+                self.finish(r, d)
+            }
+            InstKind::Call { helper, args } => {
+                let moves: Vec<(Loc, Loc)> = args
+                    .iter()
+                    .enumerate()
+                    .map(|(k, a)| self.loc(*a).map(|l| (l, Loc::Reg(k as u8 + 1))))
+                    .collect::<Result<_, _>>()?;
+                for step in sequentialize(&moves) {
+                    self.move_step(step);
+                }
+                self.push(Insn::call_helper(*helper as i32));
+                self.finish(res()?, R0)
+            }
+            InstKind::Asm(insn) => {
+                self.push(*insn);
+                self.finish(res()?, R0)
+            }
+        }
+    }
+
+    fn binary(
+        &mut self,
+        op: BinOp,
+        lhs: Value,
+        rhs: Operand,
+        r: Value,
+    ) -> Result<(), CodegenError> {
+        let d = self.target(r)?;
+        let commutative = matches!(
+            op,
+            BinOp::Add | BinOp::Mul | BinOp::And | BinOp::Or | BinOp::Xor
+        );
+        if let Operand::Value(bv) = rhs {
+            let b_in_d = self.loc(bv)? == Loc::Reg(d.0);
+            if b_in_d && self.loc(lhs)? != Loc::Reg(d.0) {
+                // `d = a op b` with b already in d.
+                if commutative {
+                    let a = self.read(lhs, R5)?;
+                    self.push(Insn::alu64_reg(alu_op(op), d, a));
+                    return self.finish(r, d);
+                }
+                self.load_into(lhs, R0)?;
+                self.push(Insn::alu64_reg(alu_op(op), R0, d));
+                return self.finish(r, R0);
+            }
+        }
+        let b = match rhs {
+            Operand::Value(v) => Some(self.read(v, R5)?),
+            Operand::Imm(_) => None,
+        };
+        self.load_into(lhs, d)?;
+        match (b, rhs) {
+            (Some(br), _) => self.push(Insn::alu64_reg(alu_op(op), d, br)),
+            (None, Operand::Imm(i)) => self.push(Insn::alu64_imm(alu_op(op), d, i)),
+            (None, Operand::Value(_)) => {
+                return Err(CodegenError::Internal("missing operand".into()))
+            }
+        }
+        self.finish(r, d)
+    }
+
+    /// Copies `v` into register `to` (nothing when it is already there).
+    fn load_into(&mut self, v: Value, to: Reg) -> Result<(), CodegenError> {
+        match self.loc(v)? {
+            Loc::Reg(x) if x == to.0 => {}
+            Loc::Reg(x) => self.push(Insn::mov64_reg(to, Reg(x))),
+            Loc::Stack(s) => {
+                let off = self.spill_offset(s);
+                self.push(Insn::load(BPF_DW, to, Reg::FP, off));
+            }
+        }
+        Ok(())
+    }
+
+    fn terminator(&mut self, term: &Terminator, next: Option<Block>) -> Result<(), CodegenError> {
+        match term {
+            Terminator::Return(v) => {
+                match v {
+                    Operand::Imm(i) => self.push(Insn::mov64_imm(R0, *i)),
+                    Operand::Value(v) => {
+                        let r = self.read(*v, R0)?;
+                        if r != R0 {
+                            self.push(Insn::mov64_reg(R0, r));
+                        }
+                    }
+                }
+                self.push(Insn::exit());
+            }
+            Terminator::Jump { dest, args } => {
+                let params = &self.func.blocks[dest.index()].params;
+                let moves: Vec<(Loc, Loc)> = args
+                    .iter()
+                    .zip(params)
+                    .map(|(a, p)| Ok((self.loc(*a)?, self.loc(*p)?)))
+                    .collect::<Result<_, CodegenError>>()?;
+                for step in sequentialize(&moves) {
+                    self.move_step(step);
+                }
+                if Some(*dest) != next {
+                    self.jump_to(Insn::ja(0), *dest);
+                }
+            }
+            Terminator::Branch {
+                cond,
+                lhs,
+                rhs,
+                then_dest,
+                else_dest,
+            } => {
+                let a = self.read(*lhs, R0)?;
+                let b = match rhs {
+                    Operand::Value(v) => Some(self.read(*v, R5)?),
+                    Operand::Imm(_) => None,
+                };
+                let (mut c, mut t, mut f) = (*cond, *then_dest, *else_dest);
+                if Some(t) == next {
+                    if let Some(n) = c.negate() {
+                        (c, t, f) = (n, f, t);
+                    }
+                }
+                let insn = match (b, rhs) {
+                    (Some(br), _) => Insn::jmp_reg(jmp_op(c), a, br, 0),
+                    (None, Operand::Imm(i)) => Insn::jmp_imm(jmp_op(c), a, *i, 0),
+                    _ => return Err(CodegenError::Internal("missing branch operand".into())),
+                };
+                self.jump_to(insn, t);
+                if Some(f) != next {
+                    self.jump_to(Insn::ja(0), f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn jump_to(&mut self, insn: Insn, target: Block) {
+        self.fixups.push((self.insns.len(), target));
+        self.push(insn);
+    }
+
+    fn resolve_jumps(&mut self) -> Result<(), CodegenError> {
+        for &(at, target) in &self.fixups {
+            let dest = self.block_start[target.index()];
+            if dest == usize::MAX {
+                return Err(CodegenError::Internal(format!("jump to unplaced {target}")));
+            }
+            let off = dest as i64 - (at as i64 + 1);
+            self.insns[at].off = i16::try_from(off)
+                .map_err(|_| CodegenError::Internal("jump offset beyond 16 bits".into()))?;
+        }
+        Ok(())
+    }
+}

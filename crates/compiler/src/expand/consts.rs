@@ -1,0 +1,114 @@
+//! Compile-time evaluation of constant expressions: literals, `defconstant` names, kernel
+//! constants, `sizeof` and integer arithmetic on them.
+
+use super::{form_name, head_symbol, symbol_name, Env};
+use crate::diag::{error, with_suggestion};
+use whistler_syntax::{Diagnostic, Sexp, SexpKind};
+
+/// Checks that an integer literal fits in 64 bits (signed or unsigned) and returns its bits.
+pub fn literal(value: i128, form: &Sexp) -> Result<i64, Diagnostic> {
+    if value < i64::MIN as i128 || value > u64::MAX as i128 {
+        return Err(error(
+            form.span,
+            format!("integer literal {value} does not fit in 64 bits"),
+        )
+        .with_help("BPF registers hold 64 bits: use a value between -2^63 and 2^64-1"));
+    }
+    Ok(value as i64)
+}
+
+/// Looks a constant name up: `defconstant`s first, then the kernel's named constants.
+pub fn named(env: &Env, name: &str) -> Option<i64> {
+    match name {
+        "t" => return Some(1),
+        "nil" => return Some(0),
+        _ => {}
+    }
+    env.constants
+        .get(name)
+        .copied()
+        .or_else(|| whistler_bpf::consts::by_name(name))
+}
+
+/// Evaluates a constant expression.
+pub fn eval(env: &Env, form: &Sexp) -> Result<i64, Diagnostic> {
+    match &form.kind {
+        SexpKind::Int(v) => literal(*v, form),
+        SexpKind::Char(c) => Ok(*c as i64),
+        SexpKind::Symbol(_) => {
+            let name = symbol_name(form).unwrap_or("");
+            named(env, name).ok_or_else(|| {
+                with_suggestion(
+                    error(form.span, format!("`{name}` is not a constant")),
+                    name,
+                    env.constants.keys().map(String::as_str),
+                )
+            })
+        }
+        SexpKind::List(items) if !items.is_empty() => eval_call(env, form, items),
+        _ => Err(error(form.span, "expected a constant integer expression")),
+    }
+}
+
+fn eval_call(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<i64, Diagnostic> {
+    let op = head_symbol(form).and_then(form_name).unwrap_or("");
+    if op == "sizeof" {
+        return sizeof(env, form, items);
+    }
+    let args = items[1..]
+        .iter()
+        .map(|a| eval(env, a))
+        .collect::<Result<Vec<i64>, _>>()?;
+    let fold = |init: i64, f: fn(i64, i64) -> i64| args.iter().fold(init, |a, b| f(a, *b));
+    let first = args.first().copied();
+    Ok(match (op, args.len()) {
+        ("+", _) => fold(0, i64::wrapping_add),
+        ("*", _) => fold(1, i64::wrapping_mul),
+        ("-", 1) => first.unwrap_or(0).wrapping_neg(),
+        ("-", n) if n > 1 => args[1..]
+            .iter()
+            .fold(args[0], |a, b| a.wrapping_sub(*b)),
+        ("logand", _) => fold(-1, |a, b| a & b),
+        ("logior", _) => fold(0, |a, b| a | b),
+        ("logxor", _) => fold(0, |a, b| a ^ b),
+        ("lognot", 1) => !args[0],
+        ("/" | "floor" | "truncate", 2) | ("mod" | "rem", 2) if args[1] == 0 => {
+            return Err(error(form.span, "division by zero in a constant expression"))
+        }
+        ("/" | "floor" | "truncate", 2) => ((args[0] as u64) / (args[1] as u64)) as i64,
+        ("mod" | "rem", 2) => ((args[0] as u64) % (args[1] as u64)) as i64,
+        ("<<", 2) => args[0].wrapping_shl(args[1] as u32),
+        (">>", 2) => ((args[0] as u64).wrapping_shr(args[1] as u32)) as i64,
+        ("ash", 2) if args[1] >= 0 => args[0].wrapping_shl(args[1] as u32),
+        ("ash", 2) => args[0].wrapping_shr((-args[1]) as u32),
+        ("1+", 1) => args[0].wrapping_add(1),
+        ("1-", 1) => args[0].wrapping_sub(1),
+        ("min", n) if n > 0 => *args.iter().min().unwrap_or(&0),
+        ("max", n) if n > 0 => *args.iter().max().unwrap_or(&0),
+        _ => {
+            return Err(error(
+                form.span,
+                format!("`{op}` cannot be evaluated at compile time"),
+            )
+            .with_help("constant expressions may use integers, constants, sizeof, + - * / mod, logand logior logxor lognot, ash << >>"))
+        }
+    })
+}
+
+fn sizeof(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<i64, Diagnostic> {
+    let [_, name] = items else {
+        return Err(error(form.span, "`sizeof` takes one struct or type name"));
+    };
+    let n = symbol_name(name).unwrap_or("");
+    if let Some(ty) = crate::ast::Ty::from_name(n) {
+        return Ok(ty.size() as i64);
+    }
+    match env.struct_index.get(n) {
+        Some(&i) => Ok(env.structs[i].size as i64),
+        None => Err(with_suggestion(
+            error(name.span, format!("unknown struct `{n}`")),
+            n,
+            env.structs.iter().map(|s| s.name.as_str()),
+        )),
+    }
+}

@@ -1,0 +1,403 @@
+//! Map, ring buffer and tail-call forms. Scalar keys and values reach helpers through stack
+//! temporaries ([`ExprKind::Spill`]); keys and values larger than 8 bytes are pointers already.
+
+use super::body::{if_expr, Binding, Expander};
+use super::symbol_name;
+use crate::ast::{Expr, ExprKind, Ty};
+use crate::diag::{error, with_suggestion};
+use whistler_bpf::MapType;
+use whistler_syntax::{Sexp, SexpKind, Span, Symbol};
+
+const MAP_LOOKUP: u32 = 1;
+const MAP_UPDATE: u32 = 2;
+const MAP_DELETE: u32 = 3;
+const TAIL_CALL: u32 = 12;
+const RINGBUF_RESERVE: u32 = 131;
+const RINGBUF_SUBMIT: u32 = 132;
+const BPF_NOEXIST: i64 = 1;
+
+impl Expander<'_> {
+    pub(super) fn map_form(&mut self, form: &Sexp, name: &str, args: &[Sexp]) -> Option<Expr> {
+        let span = form.span;
+        let (min, max) = match name {
+            "map-lookup" | "map-lookup-ptr" | "map-delete" | "map-delete-ptr" | "getmap"
+            | "remmap" | "tail-call" => (2, 2),
+            "map-update" | "map-update-ptr" => (3, 4),
+            "with-ringbuf" => return Some(self.with_ringbuf(form, args)),
+            "fill-process-info" => return Some(self.fill_process_info(form, args)),
+            _ => return None,
+        };
+        if !self.arity(form, name, args, min, max) {
+            return Some(Expr::int(0, span));
+        }
+        let Some(map) = self.map_arg(&args[0]) else {
+            return Some(Expr::int(0, span));
+        };
+        let by_pointer = name.ends_with("-ptr");
+        let key = self.expr(&args[1]);
+        Some(match name {
+            "getmap" => self.getmap(map, key, span),
+            "map-lookup" | "map-lookup-ptr" => {
+                let key = self.key_arg(map, key, by_pointer, span);
+                self.call(MAP_LOOKUP, vec![self.map_ref(map, span), key], span)
+            }
+            "map-delete" | "map-delete-ptr" | "remmap" => {
+                let key = self.key_arg(map, key, by_pointer, span);
+                self.call(MAP_DELETE, vec![self.map_ref(map, span), key], span)
+            }
+            "map-update" | "map-update-ptr" => {
+                let key = self.key_arg(map, key, by_pointer, span);
+                let value = self.expr(&args[2]);
+                let value = self.value_arg(map, value, by_pointer, span);
+                let flags = args.get(3).map_or(Expr::int(0, span), |f| self.expr(f));
+                self.call(
+                    MAP_UPDATE,
+                    vec![self.map_ref(map, span), key, value, flags],
+                    span,
+                )
+            }
+            "tail-call" => {
+                if self.env.maps[map].map_type != MapType::PROG_ARRAY {
+                    let d = error(
+                        args[0].span,
+                        format!(
+                            "`tail-call` needs a `:prog-array` map, and `{}` is not one",
+                            self.env.maps[map].spec.name
+                        ),
+                    );
+                    return Some(self.report(d));
+                }
+                let ctx = Expr::new(ExprKind::Ctx, span);
+                self.call(TAIL_CALL, vec![ctx, self.map_ref(map, span), key], span)
+            }
+            _ => return None,
+        })
+    }
+
+    /// Resolves a map name argument.
+    pub fn map_arg(&mut self, form: &Sexp) -> Option<usize> {
+        let name = symbol_name(form).unwrap_or("");
+        if let Some(&m) = self.env.map_index.get(name) {
+            return Some(m);
+        }
+        let d = with_suggestion(
+            error(form.span, format!("unknown map `{name}`")),
+            name,
+            self.env.maps.iter().map(|m| m.spec.name.as_str()),
+        );
+        self.diags.push(d);
+        None
+    }
+
+    fn map_ref(&self, map: usize, span: Span) -> Expr {
+        Expr::new(ExprKind::MapRef(map as u32), span)
+    }
+
+    fn call(&self, helper: u32, args: Vec<Expr>, span: Span) -> Expr {
+        Expr::new(ExprKind::Call { helper, args }, span)
+    }
+
+    /// A key for a map helper: scalars (key size up to 8 bytes) go through a stack temporary,
+    /// larger keys are already pointers.
+    fn key_arg(&self, map: usize, key: Expr, by_pointer: bool, span: Span) -> Expr {
+        let size = self.env.maps[map].spec.key_size;
+        if by_pointer || size > 8 {
+            return key;
+        }
+        Expr::new(
+            ExprKind::Spill {
+                size: size.max(1),
+                value: key.boxed(),
+            },
+            span,
+        )
+    }
+
+    fn value_arg(&self, map: usize, value: Expr, by_pointer: bool, span: Span) -> Expr {
+        let size = self.env.maps[map].spec.value_size;
+        if by_pointer || size > 8 {
+            return value;
+        }
+        Expr::new(
+            ExprKind::Spill {
+                size: size.max(1),
+                value: value.boxed(),
+            },
+            span,
+        )
+    }
+
+    /// `(getmap m k)`: the value (0 when absent) for values up to 8 bytes, else the pointer.
+    pub fn getmap(&mut self, map: usize, key: Expr, span: Span) -> Expr {
+        let key = self.key_arg(map, key, false, span);
+        let lookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), key], span);
+        let size = self.env.maps[map].spec.value_size;
+        if size > 8 {
+            return lookup;
+        }
+        let p = self.fresh_var();
+        let pv = || Expr::new(ExprKind::Var(p), span);
+        let load = self.load(scalar_of(size), pv(), 0, span);
+        let body = if_expr(pv(), load, Expr::int(0, span), span);
+        Expr::new(
+            ExprKind::Let {
+                var: p,
+                ty: None,
+                init: lookup.boxed(),
+                body: body.boxed(),
+            },
+            span,
+        )
+    }
+
+    /// `(setf (getmap m k) v)`: update with BPF_ANY.
+    pub fn setmap(&mut self, map: usize, key: Expr, value: Expr, span: Span) -> Expr {
+        let key = self.key_arg(map, key, false, span);
+        let value = self.value_arg(map, value, false, span);
+        self.call(
+            MAP_UPDATE,
+            vec![self.map_ref(map, span), key, value, Expr::int(0, span)],
+            span,
+        )
+    }
+
+    /// `(incf (getmap m k) d)`: atomic add when the entry exists; for hash maps, insert `d`
+    /// with BPF_NOEXIST when it does not.
+    pub fn incf_map(&mut self, map: usize, key: Expr, delta: Expr, span: Span) -> Expr {
+        let (kv, dv, pv) = (self.fresh_var(), self.fresh_var(), self.fresh_var());
+        let var = |v| Expr::new(ExprKind::Var(v), span);
+        let spec = &self.env.maps[map].spec;
+        let (size, map_type) = (spec.value_size, self.env.maps[map].map_type);
+        let lookup_key = self.key_arg(map, var(kv), false, span);
+        let lookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), lookup_key], span);
+        let add = if size == 8 || size == 4 {
+            let ty = if size == 8 { Ty::U64 } else { Ty::U32 };
+            Expr::new(
+                ExprKind::AtomicAdd {
+                    ty,
+                    ptr: var(pv).boxed(),
+                    offset: Expr::int(0, span).boxed(),
+                    value: var(dv).boxed(),
+                },
+                span,
+            )
+        } else {
+            let ty = scalar_of(size);
+            let cur = self.load(ty, var(pv), 0, span);
+            let sum = Expr::new(
+                ExprKind::Bin {
+                    op: crate::ir::BinOp::Add,
+                    lhs: cur.boxed(),
+                    rhs: var(dv).boxed(),
+                },
+                span,
+            );
+            super::places::store(ty, var(pv), 0, sum, span)
+        };
+        let insert = if inserts_on_update(map_type) {
+            let k = self.key_arg(map, var(kv), false, span);
+            let v = self.value_arg(map, var(dv), false, span);
+            self.call(
+                MAP_UPDATE,
+                vec![self.map_ref(map, span), k, v, Expr::int(BPF_NOEXIST, span)],
+                span,
+            )
+        } else {
+            Expr::int(0, span)
+        };
+        let body = if_expr(var(pv), add, insert, span);
+        let with_p = Expr::new(
+            ExprKind::Let {
+                var: pv,
+                ty: None,
+                init: lookup.boxed(),
+                body: body.boxed(),
+            },
+            span,
+        );
+        let with_d = Expr::new(
+            ExprKind::Let {
+                var: dv,
+                ty: None,
+                init: delta.boxed(),
+                body: with_p.boxed(),
+            },
+            span,
+        );
+        Expr::new(
+            ExprKind::Let {
+                var: kv,
+                ty: None,
+                init: key.boxed(),
+                body: with_d.boxed(),
+            },
+            span,
+        )
+    }
+
+    /// `(with-ringbuf (VAR MAP SIZE [FLAGS | :flags FLAGS]) BODY...)`.
+    fn with_ringbuf(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let span = form.span;
+        let spec = args.first().and_then(|s| s.as_list()).unwrap_or_default();
+        let (Some(name), Some(map_form), Some(size_form)) =
+            (spec.first().and_then(symbol_name), spec.get(1), spec.get(2))
+        else {
+            return self.err(
+                span,
+                "expected `(with-ringbuf (VAR MAP SIZE [FLAGS]) BODY...)`",
+            );
+        };
+        let Some(map) = self.map_arg(map_form) else {
+            return Expr::int(0, span);
+        };
+        if self.env.maps[map].map_type != MapType::RINGBUF {
+            let d = error(
+                map_form.span,
+                format!(
+                    "`with-ringbuf` needs a `:ringbuf` map, and `{}` is not one",
+                    self.env.maps[map].spec.name
+                ),
+            );
+            return self.report(d);
+        }
+        let flags = match &spec[3..] {
+            [] => Expr::int(0, span),
+            [f] => self.expr(f),
+            [k, f] if super::keyword_name(k) == Some("flags") => self.expr(f),
+            _ => return self.err(span, "expected `[FLAGS]` or `:flags FLAGS` after the size"),
+        };
+        let size = self.expr(size_form);
+        let reserve = self.call(
+            RINGBUF_RESERVE,
+            vec![self.map_ref(map, span), size, flags],
+            span,
+        );
+        let var = self.fresh_var();
+        self.scopes
+            .push((name.to_string(), Binding::Reg { var, ty: None }));
+        let mut body = vec![self.body(&args[1..], span)];
+        self.scopes.pop();
+        let v = Expr::new(ExprKind::Var(var), span);
+        body.push(self.call(RINGBUF_SUBMIT, vec![v.clone(), Expr::int(0, span)], span));
+        body.push(Expr::int(0, span));
+        let guarded = if_expr(
+            v,
+            Expr::new(ExprKind::Seq(body), span),
+            Expr::int(0, span),
+            span,
+        );
+        Expr::new(
+            ExprKind::Let {
+                var,
+                ty: None,
+                init: reserve.boxed(),
+                body: guarded.boxed(),
+            },
+            span,
+        )
+    }
+
+    /// `(fill-process-info EVENT :pid-field ACC :uid-field ACC :timestamp-field ACC
+    /// :comm-field ACC-PTR :comm-size N)`.
+    fn fill_process_info(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let span = form.span;
+        let Some(event) = args.first() else {
+            return self.err(
+                span,
+                "expected `(fill-process-info EVENT :pid-field ACCESSOR ...)`",
+            );
+        };
+        let sym = |name: &str| Sexp {
+            kind: SexpKind::Symbol(Symbol::new(name)),
+            span,
+        };
+        let list = |items: Vec<Sexp>| Sexp {
+            kind: SexpKind::List(items),
+            span,
+        };
+        let ev = "%fill-process-info-event";
+        let mut forms = Vec::new();
+        let mut comm_size = Sexp {
+            kind: SexpKind::Int(16),
+            span,
+        };
+        let mut comm = None;
+        for pair in args[1..].chunks(2) {
+            let (Some(key), Some(value)) = (super::keyword_name(&pair[0]), pair.get(1)) else {
+                return self.err(pair[0].span, "expected `:KEY VALUE` pairs after the event");
+            };
+            let field = |acc: &Sexp| list(vec![acc.clone(), sym(ev)]);
+            let setf = |acc: &Sexp, v: Sexp| list(vec![sym("setf"), field(acc), v]);
+            let shifted = |h: &str| {
+                list(vec![
+                    sym("cast"),
+                    sym("u32"),
+                    list(vec![
+                        sym(">>"),
+                        list(vec![sym(h)]),
+                        Sexp {
+                            kind: SexpKind::Int(32),
+                            span,
+                        },
+                    ]),
+                ])
+            };
+            let low = |h: &str| list(vec![sym("cast"), sym("u32"), list(vec![sym(h)])]);
+            match key {
+                "pid-field" => forms.push(setf(value, shifted("get-current-pid-tgid"))),
+                "tid-field" => forms.push(setf(value, low("get-current-pid-tgid"))),
+                "uid-field" => forms.push(setf(value, low("get-current-uid-gid"))),
+                "gid-field" => forms.push(setf(value, shifted("get-current-uid-gid"))),
+                "timestamp-field" => forms.push(setf(value, list(vec![sym("ktime-get-ns")]))),
+                "comm-field" => comm = Some(value.clone()),
+                "comm-size" => comm_size = value.clone(),
+                other => {
+                    return self.err(
+                        pair[0].span,
+                        format!("unknown `fill-process-info` option `:{other}`"),
+                    )
+                }
+            }
+        }
+        if let Some(acc) = comm {
+            forms.push(list(vec![
+                sym("get-current-comm"),
+                list(vec![acc, sym(ev)]),
+                comm_size,
+            ]));
+        }
+        let init = self.expr(event);
+        let var = self.fresh_var();
+        self.scopes
+            .push((ev.to_string(), Binding::Reg { var, ty: None }));
+        let body = self.body(&forms, span);
+        self.scopes.pop();
+        Expr::new(
+            ExprKind::Let {
+                var,
+                ty: None,
+                init: init.boxed(),
+                body: body.boxed(),
+            },
+            span,
+        )
+    }
+}
+
+/// Map types whose update inserts missing keys.
+fn inserts_on_update(t: MapType) -> bool {
+    matches!(
+        t,
+        MapType::HASH | MapType::LRU_HASH | MapType::PERCPU_HASH | MapType::LRU_PERCPU_HASH
+    )
+}
+
+/// The widest scalar that fits in `size` bytes.
+fn scalar_of(size: u32) -> Ty {
+    match size {
+        8.. => Ty::U64,
+        4..=7 => Ty::U32,
+        2..=3 => Ty::U16,
+        _ => Ty::U8,
+    }
+}

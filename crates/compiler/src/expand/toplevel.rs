@@ -1,0 +1,390 @@
+//! Top-level definitions: `defconstant`, `defstruct`, `defmap`, `defprog`, `in-package`, and the
+//! forms handed to the macro host.
+
+use super::{consts, form_name, head_symbol, keyword_name, structs, symbol_name, Env, MacroHost};
+use crate::diag::{error, with_suggestion};
+use whistler_bpf::{section, MapType, ProgramType};
+use whistler_object::{BtfTypeRef, MapSpec};
+use whistler_syntax::{Diagnostic, Sexp, SexpKind, Span};
+
+#[derive(Clone, Debug)]
+pub struct MapDef {
+    pub map_type: MapType,
+    pub spec: MapSpec,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProgDef {
+    pub name: String,
+    pub program_type: ProgramType,
+    pub section: String,
+    pub license: Option<(String, Span)>,
+    pub body: Vec<Sexp>,
+    pub span: Span,
+}
+
+const TOPLEVEL_FORMS: &[&str] = &[
+    "defmap",
+    "defprog",
+    "defstruct",
+    "defconstant",
+    "in-package",
+    "defmacro",
+    "defun",
+    "defvar",
+    "defparameter",
+    "eval-when",
+    "progn",
+];
+
+/// Records one top-level form's definitions in `env`.
+pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut Vec<Diagnostic>) {
+    let Some(items) = form.as_list().filter(|l| !l.is_empty()) else {
+        diags.push(error(
+            form.span,
+            "expected a top-level definition such as `(defmap ...)` or `(defprog ...)`",
+        ));
+        return;
+    };
+    let head = head_symbol(form).and_then(form_name).unwrap_or("");
+    let result = match head {
+        "defconstant" | "defconst" => defconstant(env, form, items),
+        "defstruct" => defstruct(env, form, items),
+        "defmap" => defmap(env, form, items),
+        "defprog" => defprog(env, form, items),
+        "in-package" | "declaim" => Ok(()),
+        "defmacro" | "defun" | "defvar" | "defparameter" | "eval-when" | "defsetf" => {
+            host.eval_toplevel(form)
+        }
+        _ => Err(vec![with_suggestion(
+            error(
+                items[0].span,
+                format!(
+                    "unknown top-level form `{}`",
+                    items[0]
+                        .as_symbol()
+                        .map_or_else(|| "?".into(), |s| s.to_string())
+                ),
+            ),
+            head,
+            TOPLEVEL_FORMS.iter().copied(),
+        )]),
+    };
+    if let Err(mut e) = result {
+        diags.append(&mut e);
+    }
+}
+
+fn defconstant(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+    let (Some(name), Some(value)) = (items.get(1).and_then(symbol_name), items.get(2)) else {
+        return Err(vec![error(
+            form.span,
+            "expected `(defconstant NAME VALUE)`",
+        )]);
+    };
+    let v = consts::eval(env, value).map_err(|e| vec![e])?;
+    if env
+        .constants
+        .insert(name.to_string(), v)
+        .is_some_and(|old| old != v)
+    {
+        return Err(vec![error(
+            items[1].span,
+            format!("constant `{name}` is already defined with another value"),
+        )]);
+    }
+    Ok(())
+}
+
+fn defstruct(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+    let def = structs::parse(env, form, items)?;
+    if env.struct_index.contains_key(&def.name) {
+        return Err(vec![error(
+            items[1].span,
+            format!("struct `{}` is already defined", def.name),
+        )
+        .with_help("rename one of the definitions")]);
+    }
+    env.struct_index.insert(def.name.clone(), env.structs.len());
+    env.structs.push(def);
+    Ok(())
+}
+
+/// Splits `:key value` pairs, reporting odd lists and non-keywords.
+fn options<'a>(items: &'a [Sexp], diags: &mut Vec<Diagnostic>) -> Vec<(&'a str, &'a Sexp)> {
+    let mut out = Vec::new();
+    let mut it = items.iter();
+    while let Some(k) = it.next() {
+        let Some(name) = keyword_name(k) else {
+            diags.push(error(k.span, "expected a keyword option such as `:type`"));
+            continue;
+        };
+        match it.next() {
+            Some(v) => out.push((name, v)),
+            None => diags.push(error(k.span, format!("option `:{name}` has no value"))),
+        }
+    }
+    out
+}
+
+const MAP_OPTIONS: &[&str] = &[
+    "type",
+    "key-size",
+    "value-size",
+    "max-entries",
+    "map-flags",
+    "flags",
+    "key-type",
+    "value-type",
+    "pinning",
+];
+
+fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+    let Some(name) = items.get(1).and_then(symbol_name) else {
+        return Err(vec![error(
+            form.span,
+            "expected `(defmap NAME :type TYPE ...)`",
+        )]);
+    };
+    let mut errs = Vec::new();
+    let mut spec = MapSpec {
+        name: name.to_string(),
+        map_type: 0,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 0,
+        map_flags: 0,
+        key_type: None,
+        value_type: None,
+    };
+    let mut map_type = None;
+    let (mut has_key, mut has_value, mut has_max) = (false, false, false);
+    for (key, value) in options(&items[2..], &mut errs) {
+        let num = |errs: &mut Vec<Diagnostic>| match consts::eval(env, value) {
+            Ok(v) if (0..=u32::MAX as i64).contains(&v) => v as u32,
+            Ok(_) => {
+                errs.push(error(
+                    value.span,
+                    format!("`:{key}` must be between 0 and 2^32-1"),
+                ));
+                0
+            }
+            Err(e) => {
+                errs.push(e);
+                0
+            }
+        };
+        match key {
+            "type" => map_type = map_type_of(value, &mut errs),
+            "key-size" => (spec.key_size, has_key) = (num(&mut errs), true),
+            "value-size" => (spec.value_size, has_value) = (num(&mut errs), true),
+            "max-entries" => (spec.max_entries, has_max) = (num(&mut errs), true),
+            "map-flags" | "flags" => spec.map_flags = num(&mut errs),
+            "pinning" => {}
+            "key-type" | "value-type" => {
+                let (size, ty) = type_ref(env, value, &mut errs);
+                if key == "key-type" {
+                    (spec.key_size, spec.key_type, has_key) = (size, ty, true);
+                } else {
+                    (spec.value_size, spec.value_type, has_value) = (size, ty, true);
+                }
+            }
+            other => errs.push(with_suggestion(
+                error(value.span, format!("unknown map option `:{other}`")),
+                other,
+                MAP_OPTIONS.iter().copied(),
+            )),
+        }
+    }
+    let Some(map_type) = map_type else {
+        if errs.is_empty() {
+            errs.push(
+                error(form.span, format!("map `{name}` needs a `:type`"))
+                    .with_help("e.g. `:type :hash`"),
+            );
+        }
+        return Err(errs);
+    };
+    spec.map_type = map_type as u32;
+    apply_map_defaults(&mut spec, map_type, has_key, has_value);
+    if !has_max && map_type != MapType::PERF_EVENT_ARRAY {
+        errs.push(error(
+            form.span,
+            format!("map `{name}` needs `:max-entries`"),
+        ));
+    }
+    if !map_type.is_keyless()
+        && (spec.key_size == 0 || spec.value_size == 0)
+        && map_type != MapType::PERF_EVENT_ARRAY
+    {
+        errs.push(error(
+            form.span,
+            format!("map `{name}` needs `:key-size` and `:value-size`"),
+        ));
+    }
+    if env.map_index.contains_key(name) {
+        errs.push(
+            error(items[1].span, format!("map `{name}` is already defined"))
+                .with_help("rename one of the definitions"),
+        );
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    env.map_index.insert(name.to_string(), env.maps.len());
+    env.maps.push(MapDef {
+        map_type,
+        spec,
+        span: form.span,
+    });
+    Ok(())
+}
+
+fn apply_map_defaults(spec: &mut MapSpec, ty: MapType, has_key: bool, has_value: bool) {
+    let four = matches!(
+        ty,
+        MapType::PROG_ARRAY | MapType::PERF_EVENT_ARRAY | MapType::CGROUP_ARRAY
+    );
+    if four && !has_key {
+        spec.key_size = 4;
+    }
+    if four && !has_value {
+        spec.value_size = 4;
+    }
+    if ty == MapType::STACK_TRACE && !has_key {
+        spec.key_size = 4;
+    }
+    if ty == MapType::LPM_TRIE && spec.map_flags == 0 {
+        spec.map_flags = 1; // BPF_F_NO_PREALLOC: the kernel refuses LPM tries without it
+    }
+}
+
+fn map_type_of(value: &Sexp, errs: &mut Vec<Diagnostic>) -> Option<MapType> {
+    let name = keyword_name(value)
+        .or_else(|| symbol_name(value))
+        .unwrap_or("");
+    let t = MapType::from_lisp_name(name);
+    if t.is_none() {
+        let names: Vec<&str> = MapType::ALL
+            .iter()
+            .flat_map(|t| t.lisp_names().iter().copied())
+            .collect();
+        errs.push(with_suggestion(
+            error(value.span, format!("unknown map type `{name}`")),
+            name,
+            names,
+        ));
+    }
+    t
+}
+
+fn type_ref(env: &Env, value: &Sexp, errs: &mut Vec<Diagnostic>) -> (u32, Option<BtfTypeRef>) {
+    let name = symbol_name(value).unwrap_or("");
+    if let Some(t) = crate::ast::Ty::from_name(name) {
+        return (
+            t.size(),
+            Some(BtfTypeRef::Int {
+                size: t.size(),
+                signed: t.signed(),
+            }),
+        );
+    }
+    match env.struct_index.get(name) {
+        Some(&i) => (
+            env.structs[i].size,
+            Some(BtfTypeRef::Struct(name.replace('-', "_"))),
+        ),
+        None => {
+            errs.push(with_suggestion(
+                error(value.span, format!("unknown struct `{name}`")),
+                name,
+                env.structs.iter().map(|s| s.name.as_str()),
+            ));
+            (0, None)
+        }
+    }
+}
+
+const PROG_OPTIONS: &[&str] = &["type", "section", "license"];
+
+fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+    let Some(name) = items.get(1).and_then(symbol_name) else {
+        return Err(vec![error(
+            form.span,
+            "expected `(defprog NAME (:type TYPE ...) BODY...)`",
+        )]);
+    };
+    let opts_form = items.get(2);
+    let opts = opts_form.and_then(|o| o.as_list()).unwrap_or_default();
+    if opts_form.is_some_and(|o| o.as_list().is_none() && !o.is_symbol_named("nil")) {
+        return Err(vec![error(
+            opts_form.map_or(form.span, |o| o.span),
+            "expected an option list such as `(:type :xdp)`",
+        )]);
+    }
+    let mut errs = Vec::new();
+    let (mut ptype, mut section, mut license) = (None, None, None);
+    for (key, value) in options(opts, &mut errs) {
+        match key {
+            "type" => ptype = program_type_of(value, &mut errs),
+            "section" => match &value.kind {
+                SexpKind::Str(s) => section = Some(s.clone()),
+                _ if value.is_symbol_named("nil") => {}
+                _ => errs.push(error(value.span, "`:section` must be a string")),
+            },
+            "license" => match &value.kind {
+                SexpKind::Str(s) => license = Some((s.clone(), value.span)),
+                _ => errs.push(error(value.span, "`:license` must be a string")),
+            },
+            other => errs.push(with_suggestion(
+                error(value.span, format!("unknown program option `:{other}`")),
+                other,
+                PROG_OPTIONS.iter().copied(),
+            )),
+        }
+    }
+    let from_section = section
+        .as_deref()
+        .and_then(section::Section::parse)
+        .map(|s| s.def.program_type);
+    let program_type = ptype.or(from_section).unwrap_or(ProgramType::XDP);
+    let section = section.unwrap_or_else(|| section::default_section(program_type).to_string());
+    if env.programs.iter().any(|p| p.name == name) || env.map_index.contains_key(name) {
+        errs.push(
+            error(items[1].span, format!("`{name}` is already defined"))
+                .with_help("programs and maps need distinct names"),
+        );
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    env.programs.push(ProgDef {
+        name: name.to_string(),
+        program_type,
+        section,
+        license,
+        body: items.get(3..).unwrap_or_default().to_vec(),
+        span: form.span,
+    });
+    Ok(())
+}
+
+fn program_type_of(value: &Sexp, errs: &mut Vec<Diagnostic>) -> Option<ProgramType> {
+    let name = keyword_name(value)
+        .or_else(|| symbol_name(value))
+        .unwrap_or("");
+    let t = ProgramType::from_lisp_name(name);
+    if t.is_none() {
+        let names: Vec<&str> = ProgramType::ALL
+            .iter()
+            .flat_map(|t| t.lisp_names().iter().copied())
+            .collect();
+        errs.push(with_suggestion(
+            error(value.span, format!("unknown program type `{name}`")),
+            name,
+            names,
+        ));
+    }
+    t
+}

@@ -1,0 +1,482 @@
+//! The data of one function: instruction, block, value and stack-slot tables plus the block order.
+
+use super::{Block, Inst, StackSlot, Value};
+use whistler_bpf::Insn;
+use whistler_syntax::Span;
+
+/// Two-operand ALU operations, all 64-bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// Unsigned division (the kernel defines `x / 0 == 0`).
+    Div,
+    /// Unsigned modulo (the kernel defines `x % 0 == x`).
+    Mod,
+    And,
+    Or,
+    Xor,
+    Lsh,
+    Rsh,
+    Arsh,
+}
+
+/// One-operand operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Neg,
+    /// Byte swap of the low 16/32/64 bits (to big endian on this little-endian target), zero
+    /// extending the result.
+    Swap16,
+    Swap32,
+    Swap64,
+    /// Keeps the low 32 bits (`w = w`).
+    Zext32,
+}
+
+/// Branch conditions (`Set` is `lhs & rhs != 0`). Unsigned unless prefixed with `S`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cond {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Sgt,
+    Sge,
+    Slt,
+    Sle,
+    Set,
+}
+
+impl Cond {
+    /// The condition that holds exactly when this one does not (`None` for `Set`).
+    pub fn negate(self) -> Option<Cond> {
+        use Cond::*;
+        Some(match self {
+            Eq => Ne,
+            Ne => Eq,
+            Gt => Le,
+            Ge => Lt,
+            Lt => Ge,
+            Le => Gt,
+            Sgt => Sle,
+            Sge => Slt,
+            Slt => Sge,
+            Sle => Sgt,
+            Set => return None,
+        })
+    }
+
+    /// Evaluates the condition on two 64-bit values.
+    pub fn eval(self, a: u64, b: u64) -> bool {
+        use Cond::*;
+        let (sa, sb) = (a as i64, b as i64);
+        match self {
+            Eq => a == b,
+            Ne => a != b,
+            Gt => a > b,
+            Ge => a >= b,
+            Lt => a < b,
+            Le => a <= b,
+            Sgt => sa > sb,
+            Sge => sa >= sb,
+            Slt => sa < sb,
+            Sle => sa <= sb,
+            Set => a & b != 0,
+        }
+    }
+}
+
+/// A register value or a 32-bit immediate (sign-extended to 64 bits, as the kernel does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operand {
+    Value(Value),
+    Imm(i32),
+}
+
+impl Operand {
+    pub fn value(self) -> Option<Value> {
+        match self {
+            Operand::Value(v) => Some(v),
+            Operand::Imm(_) => None,
+        }
+    }
+}
+
+/// What an instruction does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstKind {
+    /// A 64-bit constant.
+    Iconst(i64),
+    /// The context pointer the kernel passes in R1; only in the entry block.
+    Arg,
+    Binary {
+        op: BinOp,
+        lhs: Value,
+        rhs: Operand,
+    },
+    Unary {
+        op: UnOp,
+        arg: Value,
+    },
+    Copy(Value),
+    /// Loads `size` bytes (1, 2, 4, 8) at `ptr + offset`, zero-extended.
+    Load {
+        size: u8,
+        ptr: Value,
+        offset: i16,
+    },
+    Store {
+        size: u8,
+        ptr: Value,
+        offset: i16,
+        value: Operand,
+    },
+    /// `lock *(size *)(ptr + offset) += value` for size 4 or 8.
+    AtomicAdd {
+        size: u8,
+        ptr: Value,
+        offset: i16,
+        value: Value,
+    },
+    /// The address of a stack slot (`r10 - n`).
+    StackAddr(StackSlot),
+    /// A map's address for helpers (`ld_imm64` with a map relocation); indexes `Function::maps`.
+    MapFd(u32),
+    /// A helper call: arguments go to R1..R5, the result comes back in R0; R1-R5 are clobbered.
+    Call {
+        helper: u32,
+        args: Vec<Value>,
+    },
+    /// A raw instruction (the `asm` escape hatch). It may use R0-R5 freely; its value is R0 after it.
+    Asm(Insn),
+}
+
+impl InstKind {
+    /// True when the instruction produces a value.
+    pub fn has_result(&self) -> bool {
+        !matches!(self, InstKind::Store { .. } | InstKind::AtomicAdd { .. })
+    }
+
+    /// True when the instruction must stay even if its result is unused.
+    pub fn has_side_effects(&self) -> bool {
+        matches!(
+            self,
+            InstKind::Store { .. }
+                | InstKind::AtomicAdd { .. }
+                | InstKind::Call { .. }
+                | InstKind::Asm(_)
+        )
+    }
+
+    /// True for instructions that clobber R0-R5.
+    pub fn is_call(&self) -> bool {
+        matches!(self, InstKind::Call { .. } | InstKind::Asm(_))
+    }
+
+    /// Calls `f` on every value the instruction reads, in operand order.
+    pub fn for_each_use(&self, mut f: impl FnMut(Value)) {
+        match self {
+            InstKind::Iconst(_)
+            | InstKind::Arg
+            | InstKind::StackAddr(_)
+            | InstKind::MapFd(_)
+            | InstKind::Asm(_) => {}
+            InstKind::Binary { lhs, rhs, .. } => {
+                f(*lhs);
+                if let Operand::Value(v) = rhs {
+                    f(*v);
+                }
+            }
+            InstKind::Unary { arg, .. } | InstKind::Copy(arg) => f(*arg),
+            InstKind::Load { ptr, .. } => f(*ptr),
+            InstKind::Store { ptr, value, .. } => {
+                f(*ptr);
+                if let Operand::Value(v) = value {
+                    f(*v);
+                }
+            }
+            InstKind::AtomicAdd { ptr, value, .. } => {
+                f(*ptr);
+                f(*value);
+            }
+            InstKind::Call { args, .. } => args.iter().copied().for_each(f),
+        }
+    }
+
+    /// Rewrites every value the instruction reads.
+    pub fn map_uses(&mut self, mut f: impl FnMut(Value) -> Value) {
+        let op = |o: &mut Operand, f: &mut dyn FnMut(Value) -> Value| {
+            if let Operand::Value(v) = o {
+                *v = f(*v);
+            }
+        };
+        match self {
+            InstKind::Iconst(_)
+            | InstKind::Arg
+            | InstKind::StackAddr(_)
+            | InstKind::MapFd(_)
+            | InstKind::Asm(_) => {}
+            InstKind::Binary { lhs, rhs, .. } => {
+                *lhs = f(*lhs);
+                op(rhs, &mut f);
+            }
+            InstKind::Unary { arg, .. } | InstKind::Copy(arg) => *arg = f(*arg),
+            InstKind::Load { ptr, .. } => *ptr = f(*ptr),
+            InstKind::Store { ptr, value, .. } => {
+                *ptr = f(*ptr);
+                op(value, &mut f);
+            }
+            InstKind::AtomicAdd { ptr, value, .. } => {
+                *ptr = f(*ptr);
+                *value = f(*value);
+            }
+            InstKind::Call { args, .. } => args.iter_mut().for_each(|a| *a = f(*a)),
+        }
+    }
+}
+
+/// How a block ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Terminator {
+    /// Jumps to `dest`, passing `args` to its parameters.
+    Jump { dest: Block, args: Vec<Value> },
+    /// Two-way branch; branch targets take no parameters.
+    Branch {
+        cond: Cond,
+        lhs: Value,
+        rhs: Operand,
+        then_dest: Block,
+        else_dest: Block,
+    },
+    /// Exits the program with a value in R0.
+    Return(Operand),
+}
+
+impl Terminator {
+    pub fn successors(&self) -> Vec<Block> {
+        match self {
+            Terminator::Jump { dest, .. } => vec![*dest],
+            Terminator::Branch {
+                then_dest,
+                else_dest,
+                ..
+            } => vec![*then_dest, *else_dest],
+            Terminator::Return(_) => vec![],
+        }
+    }
+
+    pub fn for_each_use(&self, mut f: impl FnMut(Value)) {
+        match self {
+            Terminator::Jump { args, .. } => args.iter().copied().for_each(f),
+            Terminator::Branch { lhs, rhs, .. } => {
+                f(*lhs);
+                if let Operand::Value(v) = rhs {
+                    f(*v);
+                }
+            }
+            Terminator::Return(Operand::Value(v)) => f(*v),
+            Terminator::Return(Operand::Imm(_)) => {}
+        }
+    }
+
+    pub fn map_uses(&mut self, mut f: impl FnMut(Value) -> Value) {
+        match self {
+            Terminator::Jump { args, .. } => args.iter_mut().for_each(|a| *a = f(*a)),
+            Terminator::Branch { lhs, rhs, .. } => {
+                *lhs = f(*lhs);
+                if let Operand::Value(v) = rhs {
+                    *v = f(*v);
+                }
+            }
+            Terminator::Return(Operand::Value(v)) => *v = f(*v),
+            Terminator::Return(Operand::Imm(_)) => {}
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct InstData {
+    pub kind: InstKind,
+    pub result: Option<Value>,
+    /// The source form the instruction came from (line info).
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BlockData {
+    pub params: Vec<Value>,
+    pub insts: Vec<Inst>,
+    /// `None` only while the function is being built.
+    pub term: Option<Terminator>,
+    pub term_span: Span,
+}
+
+/// Where a value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueDef {
+    Inst(Inst),
+    Param(Block, usize),
+    /// Not defined (a placeholder while building, or removed).
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotData {
+    pub size: u32,
+    pub align: u32,
+}
+
+/// One program as SSA.
+#[derive(Clone, Debug, Default)]
+pub struct Function {
+    pub name: String,
+    pub insts: Vec<InstData>,
+    pub blocks: Vec<BlockData>,
+    pub values: Vec<ValueDef>,
+    pub slots: Vec<SlotData>,
+    /// Names of the maps `MapFd` refers to.
+    pub maps: Vec<String>,
+    /// The blocks in program order; the first is the entry. Blocks not listed are dead.
+    pub layout: Vec<Block>,
+}
+
+impl Function {
+    pub fn new(name: impl Into<String>) -> Function {
+        Function {
+            name: name.into(),
+            ..Function::default()
+        }
+    }
+
+    pub fn entry(&self) -> Block {
+        self.layout[0]
+    }
+
+    pub fn create_block(&mut self) -> Block {
+        self.blocks.push(BlockData::default());
+        Block(self.blocks.len() as u32 - 1)
+    }
+
+    pub fn append_param(&mut self, block: Block) -> Value {
+        let v = self.new_value(ValueDef::Param(
+            block,
+            self.blocks[block.index()].params.len(),
+        ));
+        self.blocks[block.index()].params.push(v);
+        v
+    }
+
+    pub fn new_value(&mut self, def: ValueDef) -> Value {
+        self.values.push(def);
+        Value(self.values.len() as u32 - 1)
+    }
+
+    pub fn create_slot(&mut self, size: u32, align: u32) -> StackSlot {
+        self.slots.push(SlotData { size, align });
+        StackSlot(self.slots.len() as u32 - 1)
+    }
+
+    /// Appends an instruction to `block`, returning its result value if it has one.
+    pub fn append_inst(&mut self, block: Block, kind: InstKind, span: Span) -> Option<Value> {
+        let inst = Inst(self.insts.len() as u32);
+        let result = kind
+            .has_result()
+            .then(|| self.new_value(ValueDef::Inst(inst)));
+        self.insts.push(InstData { kind, result, span });
+        self.blocks[block.index()].insts.push(inst);
+        result
+    }
+
+    pub fn term(&self, block: Block) -> &Terminator {
+        self.blocks[block.index()]
+            .term
+            .as_ref()
+            .expect("every laid-out block has a terminator once built")
+    }
+
+    pub fn inst(&self, inst: Inst) -> &InstData {
+        &self.insts[inst.index()]
+    }
+
+    /// The constant a value is defined as, if any.
+    pub fn const_value(&self, v: Value) -> Option<i64> {
+        match self.values.get(v.index())? {
+            ValueDef::Inst(i) => match self.insts[i.index()].kind {
+                InstKind::Iconst(c) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Predecessors of every block (indexed by block), in layout order.
+    pub fn predecessors(&self) -> Vec<Vec<Block>> {
+        let mut preds = vec![Vec::new(); self.blocks.len()];
+        for &b in &self.layout {
+            if let Some(t) = &self.blocks[b.index()].term {
+                for s in t.successors() {
+                    preds[s.index()].push(b);
+                }
+            }
+        }
+        preds
+    }
+
+    /// Rewrites every use of a value through `subst` (applied until a fixed point, so chains
+    /// `a -> b -> c` resolve to `c`).
+    pub fn substitute(&mut self, subst: &[Option<Value>]) {
+        let resolve = |mut v: Value| {
+            let mut steps = 0;
+            while let Some(Some(n)) = subst.get(v.index()) {
+                if *n == v || steps > subst.len() {
+                    break;
+                }
+                v = *n;
+                steps += 1;
+            }
+            v
+        };
+        for &b in &self.layout {
+            let block = &mut self.blocks[b.index()];
+            for &i in &block.insts {
+                self.insts[i.index()].kind.map_uses(resolve);
+            }
+            if let Some(t) = &mut block.term {
+                t.map_uses(resolve);
+            }
+        }
+    }
+
+    /// Blocks reachable from the entry, in reverse postorder.
+    pub fn reverse_postorder(&self) -> Vec<Block> {
+        let mut visited = vec![false; self.blocks.len()];
+        let mut order = Vec::with_capacity(self.layout.len());
+        let mut stack: Vec<(Block, usize)> = vec![(self.entry(), 0)];
+        visited[self.entry().index()] = true;
+        while let Some((b, next)) = stack.pop() {
+            let succs = self.blocks[b.index()]
+                .term
+                .as_ref()
+                .map(Terminator::successors)
+                .unwrap_or_default();
+            // Successors are visited last-first so that the first one (a branch's `then`) is
+            // laid out right after its predecessor.
+            let pick = succs.len().checked_sub(next + 1).map(|k| succs[k]);
+            if let Some(s) = pick {
+                stack.push((b, next + 1));
+                if !visited[s.index()] {
+                    visited[s.index()] = true;
+                    stack.push((s, 0));
+                }
+            } else {
+                order.push(b);
+            }
+        }
+        order.reverse();
+        order
+    }
+}

@@ -1,0 +1,337 @@
+//! Reads the text [`super::print`] writes, so that passes can be tested from IR alone.
+
+use super::print::{binop_name, cond_name, unop_name};
+use super::*;
+use std::collections::HashMap;
+use whistler_bpf::Insn;
+use whistler_syntax::Span;
+
+/// A parse failure: the 1-based line and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Parses one function.
+pub fn parse(text: &str) -> Result<Function, ParseError> {
+    let mut p = Parser::default();
+    for (n, line) in text.lines().enumerate() {
+        p.line = n + 1;
+        let line = line.trim();
+        if !line.is_empty() && !line.starts_with(';') {
+            p.line_item(line)?;
+        }
+    }
+    p.finish()
+}
+
+#[derive(Default)]
+struct Parser {
+    func: Function,
+    line: usize,
+    values: HashMap<u32, Value>,
+    blocks: HashMap<u32, Block>,
+    current: Option<Block>,
+}
+
+impl Parser {
+    fn err<T>(&self, message: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError {
+            line: self.line,
+            message: message.into(),
+        })
+    }
+
+    fn line_item(&mut self, line: &str) -> Result<(), ParseError> {
+        if let Some(name) = line.strip_prefix("function ") {
+            self.func.name = name.trim().to_string();
+        } else if let Some(maps) = line.strip_prefix("maps ") {
+            self.func.maps = maps.split_whitespace().map(String::from).collect();
+        } else if line.starts_with("block") && line.ends_with(':') {
+            self.block_header(&line[..line.len() - 1])?;
+        } else if line.starts_with("ss") && line.contains("= slot") {
+            self.slot(line)?;
+        } else {
+            self.body_line(line)?;
+        }
+        Ok(())
+    }
+
+    fn slot(&mut self, line: &str) -> Result<(), ParseError> {
+        let nums: Vec<u32> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        match nums[..] {
+            [_, size, align] => {
+                self.func.create_slot(size, align);
+                Ok(())
+            }
+            _ => self.err("expected `ssN = slot SIZE, align ALIGN`"),
+        }
+    }
+
+    fn block_header(&mut self, text: &str) -> Result<(), ParseError> {
+        let (name, params) = match text.find('(') {
+            Some(i) => (&text[..i], text[i + 1..].trim_end_matches(')')),
+            None => (text, ""),
+        };
+        let b = self.block(name)?;
+        self.func.layout.push(b);
+        self.current = Some(b);
+        for (i, p) in list(params).into_iter().enumerate() {
+            let v = self.value(p)?;
+            self.func.values[v.index()] = ValueDef::Param(b, i);
+            self.func.blocks[b.index()].params.push(v);
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, name: &str) -> Result<Block, ParseError> {
+        let Some(n) = name.strip_prefix("block").and_then(|n| n.parse().ok()) else {
+            return self.err(format!("expected a block name, found `{name}`"));
+        };
+        if let Some(b) = self.blocks.get(&n) {
+            return Ok(*b);
+        }
+        let b = self.func.create_block();
+        self.blocks.insert(n, b);
+        Ok(b)
+    }
+
+    fn value(&mut self, name: &str) -> Result<Value, ParseError> {
+        let Some(n) = name.strip_prefix('v').and_then(|n| n.parse().ok()) else {
+            return self.err(format!("expected a value name, found `{name}`"));
+        };
+        if let Some(v) = self.values.get(&n) {
+            return Ok(*v);
+        }
+        let v = self.func.new_value(ValueDef::None);
+        self.values.insert(n, v);
+        Ok(v)
+    }
+
+    fn operand(&mut self, text: &str) -> Result<Operand, ParseError> {
+        match text.parse::<i32>() {
+            Ok(i) => Ok(Operand::Imm(i)),
+            Err(_) => Ok(Operand::Value(self.value(text)?)),
+        }
+    }
+
+    fn int<T: std::str::FromStr>(&self, text: &str) -> Result<T, ParseError> {
+        let parsed = match text.strip_prefix("0x") {
+            Some(h) => i64::from_str_radix(h, 16)
+                .ok()
+                .and_then(|v| v.to_string().parse().ok()),
+            None => text.parse().ok(),
+        };
+        match parsed {
+            Some(v) => Ok(v),
+            None => self.err(format!("expected an integer, found `{text}`")),
+        }
+    }
+
+    fn body_line(&mut self, line: &str) -> Result<(), ParseError> {
+        let Some(block) = self.current else {
+            return self.err("instruction outside a block");
+        };
+        let (result, rest) = match line.split_once(" = ") {
+            Some((r, rest)) => (Some(self.value(r.trim())?), rest),
+            None => (None, line),
+        };
+        let (op, args) = rest.split_once(' ').unwrap_or((rest, ""));
+        if let Some(term) = self.terminator(op, args)? {
+            self.func.blocks[block.index()].term = Some(term);
+            return Ok(());
+        }
+        let kind = self.inst_kind(op, args)?;
+        let inst = Inst(self.func.insts.len() as u32);
+        if kind.has_result() != result.is_some() {
+            return self.err(format!("`{op}` result mismatch"));
+        }
+        if let Some(r) = result {
+            self.func.values[r.index()] = ValueDef::Inst(inst);
+        }
+        self.func.insts.push(InstData {
+            kind,
+            result,
+            span: Span::default(),
+        });
+        self.func.blocks[block.index()].insts.push(inst);
+        Ok(())
+    }
+
+    fn terminator(&mut self, op: &str, args: &str) -> Result<Option<Terminator>, ParseError> {
+        Ok(Some(match op {
+            "jump" => {
+                let (dest, jargs) = match args.find('(') {
+                    Some(i) => (&args[..i], args[i + 1..].trim_end_matches(')')),
+                    None => (args, ""),
+                };
+                let dest = self.block(dest.trim())?;
+                let args = list(jargs)
+                    .into_iter()
+                    .map(|a| self.value(a))
+                    .collect::<Result<_, _>>()?;
+                Terminator::Jump { dest, args }
+            }
+            "br" => {
+                let (cond, rest) = args.split_once(' ').unwrap_or((args, ""));
+                let Some(cond) = ALL_CONDS.iter().copied().find(|c| cond_name(*c) == cond) else {
+                    return self.err(format!("unknown condition `{cond}`"));
+                };
+                let parts = list(rest);
+                if parts.len() != 4 {
+                    return self.err("expected `br COND a, b, then, else`");
+                }
+                Terminator::Branch {
+                    cond,
+                    lhs: self.value(parts[0])?,
+                    rhs: self.operand(parts[1])?,
+                    then_dest: self.block(parts[2])?,
+                    else_dest: self.block(parts[3])?,
+                }
+            }
+            "return" => Terminator::Return(self.operand(args.trim())?),
+            _ => return Ok(None),
+        }))
+    }
+
+    fn inst_kind(&mut self, op: &str, args: &str) -> Result<InstKind, ParseError> {
+        let parts = list(args);
+        let (base, size) = match op.split_once('.') {
+            Some((b, s)) => (b, self.int::<u8>(s)?),
+            None => (op, 8),
+        };
+        if let Some(bop) = ALL_BINOPS.iter().copied().find(|b| binop_name(*b) == base) {
+            return Ok(InstKind::Binary {
+                op: bop,
+                lhs: self.value(arg(&parts, 0))?,
+                rhs: self.operand(arg(&parts, 1))?,
+            });
+        }
+        if let Some(uop) = ALL_UNOPS.iter().copied().find(|u| unop_name(*u) == base) {
+            return Ok(InstKind::Unary {
+                op: uop,
+                arg: self.value(arg(&parts, 0))?,
+            });
+        }
+        Ok(match base {
+            "iconst" => InstKind::Iconst(self.int(args.trim())?),
+            "arg" => InstKind::Arg,
+            "copy" => InstKind::Copy(self.value(arg(&parts, 0))?),
+            "load" => InstKind::Load {
+                size,
+                ptr: self.value(arg(&parts, 0))?,
+                offset: self.int(arg(&parts, 1))?,
+            },
+            "store" => InstKind::Store {
+                size,
+                ptr: self.value(arg(&parts, 0))?,
+                offset: self.int(arg(&parts, 1))?,
+                value: self.operand(arg(&parts, 2))?,
+            },
+            "atomic_add" => InstKind::AtomicAdd {
+                size,
+                ptr: self.value(arg(&parts, 0))?,
+                offset: self.int(arg(&parts, 1))?,
+                value: self.value(arg(&parts, 2))?,
+            },
+            "stack_addr" => match arg(&parts, 0)
+                .strip_prefix("ss")
+                .and_then(|n| n.parse().ok())
+            {
+                Some(n) => InstKind::StackAddr(StackSlot(n)),
+                None => return self.err("expected `stack_addr ssN`"),
+            },
+            "map_fd" => {
+                let name = args.trim();
+                match self.func.maps.iter().position(|m| m == name) {
+                    Some(i) => InstKind::MapFd(i as u32),
+                    None => {
+                        self.func.maps.push(name.to_string());
+                        InstKind::MapFd(self.func.maps.len() as u32 - 1)
+                    }
+                }
+            }
+            "call" => {
+                let (id, rest) = args.split_once('(').unwrap_or((args, ")"));
+                let helper = self.int(id.trim())?;
+                let args = list(rest.trim_end_matches(')'))
+                    .into_iter()
+                    .map(|a| self.value(a))
+                    .collect::<Result<_, _>>()?;
+                InstKind::Call { helper, args }
+            }
+            "asm" => {
+                let f: Vec<&str> = args.split_whitespace().collect();
+                if f.len() != 5 {
+                    return self.err("expected `asm CODE DST SRC OFF IMM`");
+                }
+                InstKind::Asm(Insn::new(
+                    self.int(f[0])?,
+                    self.int(f[1])?,
+                    self.int(f[2])?,
+                    self.int(f[3])?,
+                    self.int(f[4])?,
+                ))
+            }
+            _ => return self.err(format!("unknown instruction `{op}`")),
+        })
+    }
+
+    fn finish(self) -> Result<Function, ParseError> {
+        if self.func.layout.is_empty() {
+            return self.err("a function needs at least one block");
+        }
+        Ok(self.func)
+    }
+}
+
+fn list(text: &str) -> Vec<&str> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn arg<'a>(parts: &[&'a str], i: usize) -> &'a str {
+    parts.get(i).copied().unwrap_or("")
+}
+
+const ALL_BINOPS: [BinOp; 11] = [
+    BinOp::Add,
+    BinOp::Sub,
+    BinOp::Mul,
+    BinOp::Div,
+    BinOp::Mod,
+    BinOp::And,
+    BinOp::Or,
+    BinOp::Xor,
+    BinOp::Lsh,
+    BinOp::Rsh,
+    BinOp::Arsh,
+];
+const ALL_UNOPS: [UnOp; 5] = [
+    UnOp::Neg,
+    UnOp::Swap16,
+    UnOp::Swap32,
+    UnOp::Swap64,
+    UnOp::Zext32,
+];
+const ALL_CONDS: [Cond; 11] = [
+    Cond::Eq,
+    Cond::Ne,
+    Cond::Gt,
+    Cond::Ge,
+    Cond::Lt,
+    Cond::Le,
+    Cond::Sgt,
+    Cond::Sge,
+    Cond::Slt,
+    Cond::Sle,
+    Cond::Set,
+];

@@ -1,0 +1,164 @@
+//! The IR as text. [`super::parse`] reads this format back.
+//!
+//! ```text
+//! function count
+//!   ss0 = slot 8, align 8
+//!   maps counts
+//! block0:
+//!   v0 = arg
+//!   v1 = map_fd counts
+//!   v2 = stack_addr ss0
+//!   store.4 v2, 0, 0
+//!   v3 = call 1(v1, v2)
+//!   br eq v3, 0, block1, block2
+//! ...
+//! ```
+
+use super::*;
+use std::fmt::Write;
+
+pub fn to_text(func: &Function) -> String {
+    let mut out = format!("function {}\n", func.name);
+    for (i, s) in func.slots.iter().enumerate() {
+        let _ = writeln!(out, "  ss{i} = slot {}, align {}", s.size, s.align);
+    }
+    if !func.maps.is_empty() {
+        let _ = writeln!(out, "  maps {}", func.maps.join(" "));
+    }
+    for &b in &func.layout {
+        write_block(&mut out, func, b);
+    }
+    out
+}
+
+fn write_block(out: &mut String, func: &Function, b: Block) {
+    let data = &func.blocks[b.index()];
+    let _ = write!(out, "{b}");
+    if !data.params.is_empty() {
+        let _ = write!(out, "({})", join(&data.params));
+    }
+    out.push_str(":\n");
+    for &i in &data.insts {
+        let inst = func.inst(i);
+        out.push_str("  ");
+        if let Some(r) = inst.result {
+            let _ = write!(out, "{r} = ");
+        }
+        out.push_str(&inst_text(func, &inst.kind));
+        out.push('\n');
+    }
+    match &data.term {
+        Some(t) => {
+            let _ = writeln!(out, "  {}", term_text(t));
+        }
+        None => out.push_str("  <no terminator>\n"),
+    }
+}
+
+fn join(values: &[Value]) -> String {
+    values
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn operand(o: &Operand) -> String {
+    match o {
+        Operand::Value(v) => v.to_string(),
+        Operand::Imm(i) => i.to_string(),
+    }
+}
+
+pub fn binop_name(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "add",
+        BinOp::Sub => "sub",
+        BinOp::Mul => "mul",
+        BinOp::Div => "div",
+        BinOp::Mod => "mod",
+        BinOp::And => "and",
+        BinOp::Or => "or",
+        BinOp::Xor => "xor",
+        BinOp::Lsh => "lsh",
+        BinOp::Rsh => "rsh",
+        BinOp::Arsh => "arsh",
+    }
+}
+
+pub fn unop_name(op: UnOp) -> &'static str {
+    match op {
+        UnOp::Neg => "neg",
+        UnOp::Swap16 => "swap16",
+        UnOp::Swap32 => "swap32",
+        UnOp::Swap64 => "swap64",
+        UnOp::Zext32 => "zext32",
+    }
+}
+
+pub fn cond_name(c: Cond) -> &'static str {
+    match c {
+        Cond::Eq => "eq",
+        Cond::Ne => "ne",
+        Cond::Gt => "gt",
+        Cond::Ge => "ge",
+        Cond::Lt => "lt",
+        Cond::Le => "le",
+        Cond::Sgt => "sgt",
+        Cond::Sge => "sge",
+        Cond::Slt => "slt",
+        Cond::Sle => "sle",
+        Cond::Set => "set",
+    }
+}
+
+fn inst_text(func: &Function, kind: &InstKind) -> String {
+    match kind {
+        InstKind::Iconst(c) => format!("iconst {c}"),
+        InstKind::Arg => "arg".into(),
+        InstKind::Binary { op, lhs, rhs } => {
+            format!("{} {lhs}, {}", binop_name(*op), operand(rhs))
+        }
+        InstKind::Unary { op, arg } => format!("{} {arg}", unop_name(*op)),
+        InstKind::Copy(v) => format!("copy {v}"),
+        InstKind::Load { size, ptr, offset } => format!("load.{size} {ptr}, {offset}"),
+        InstKind::Store {
+            size,
+            ptr,
+            offset,
+            value,
+        } => format!("store.{size} {ptr}, {offset}, {}", operand(value)),
+        InstKind::AtomicAdd {
+            size,
+            ptr,
+            offset,
+            value,
+        } => format!("atomic_add.{size} {ptr}, {offset}, {value}"),
+        InstKind::StackAddr(s) => format!("stack_addr {s}"),
+        InstKind::MapFd(m) => format!(
+            "map_fd {}",
+            func.maps.get(*m as usize).map_or("?", |s| s.as_str())
+        ),
+        InstKind::Call { helper, args } => format!("call {helper}({})", join(args)),
+        InstKind::Asm(i) => format!("asm {:#x} {} {} {} {}", i.code, i.dst, i.src, i.off, i.imm),
+    }
+}
+
+fn term_text(t: &Terminator) -> String {
+    match t {
+        Terminator::Jump { dest, args } if args.is_empty() => format!("jump {dest}"),
+        Terminator::Jump { dest, args } => format!("jump {dest}({})", join(args)),
+        Terminator::Branch {
+            cond,
+            lhs,
+            rhs,
+            then_dest,
+            else_dest,
+        } => format!(
+            "br {} {lhs}, {}, {then_dest}, {else_dest}",
+            cond_name(*cond),
+            operand(rhs)
+        ),
+        Terminator::Return(v) => format!("return {}", operand(v)),
+    }
+}

@@ -1,0 +1,40 @@
+//! Optimization passes, one per file, each `pub fn run(func: &mut Function)`. The pass list
+//! lives in `crate::pipeline`.
+
+pub mod const_fold;
+pub mod copy_propagation;
+pub mod dead_code;
+pub mod simplify_cfg;
+
+use crate::ir::{Function, InstKind, Value, ValueDef};
+
+/// Number of uses of every value (instructions and terminators of laid-out blocks).
+pub fn use_counts(func: &Function) -> Vec<u32> {
+    let mut counts = vec![0u32; func.values.len()];
+    for &b in &func.layout {
+        let data = &func.blocks[b.index()];
+        for &i in &data.insts {
+            func.inst(i).kind.for_each_use(|v| {
+                if let Some(c) = counts.get_mut(v.index()) {
+                    *c += 1;
+                }
+            });
+        }
+        if let Some(t) = &data.term {
+            t.for_each_use(|v| {
+                if let Some(c) = counts.get_mut(v.index()) {
+                    *c += 1;
+                }
+            });
+        }
+    }
+    counts
+}
+
+/// The instruction defining a value, if it is an instruction result.
+pub fn def_kind(func: &Function, v: Value) -> Option<&InstKind> {
+    match func.values.get(v.index())? {
+        ValueDef::Inst(i) => Some(&func.inst(*i).kind),
+        _ => None,
+    }
+}

@@ -1,0 +1,153 @@
+//! CFG simplification and jump threading:
+//! - a branch whose two targets are the same block becomes a jump;
+//! - a branch or jump to an empty block without parameters that only jumps on is redirected
+//!   to that block's destination (a jump also takes over a `return` of an empty block);
+//! - a block reached by a jump from its only predecessor is merged into it;
+//! - unreachable blocks are dropped and the layout becomes reverse postorder.
+//!
+//! Repeats until nothing changes. Does not reorder instructions or touch block parameters of
+//! blocks that keep several predecessors.
+
+use crate::ir::{Block, Function, Operand, Terminator, Value, ValueDef};
+
+pub fn run(func: &mut Function) {
+    loop {
+        func.layout = func.reverse_postorder();
+        let mut changed = false;
+        for b in func.layout.clone() {
+            changed |= thread(func, b);
+        }
+        func.layout = func.reverse_postorder();
+        changed |= merge_blocks(func);
+        if !changed {
+            break;
+        }
+    }
+    func.layout = func.reverse_postorder();
+}
+
+/// Where a jump or branch to `b` can go instead, if `b` is an empty forwarding block.
+fn forward_target(func: &Function, b: Block) -> Option<Block> {
+    let data = &func.blocks[b.index()];
+    if !data.insts.is_empty() || !data.params.is_empty() {
+        return None;
+    }
+    match &data.term {
+        Some(Terminator::Jump { dest, args }) if args.is_empty() && *dest != b => {
+            func.blocks[dest.index()].params.is_empty().then_some(*dest)
+        }
+        _ => None,
+    }
+}
+
+fn thread(func: &mut Function, b: Block) -> bool {
+    let Some(term) = func.blocks[b.index()].term.clone() else {
+        return false;
+    };
+    let new = match term {
+        Terminator::Branch {
+            cond,
+            lhs,
+            rhs,
+            then_dest,
+            else_dest,
+        } => {
+            let t = follow(func, then_dest);
+            let e = follow(func, else_dest);
+            if t == e {
+                Terminator::Jump {
+                    dest: t,
+                    args: Vec::new(),
+                }
+            } else {
+                Terminator::Branch {
+                    cond,
+                    lhs,
+                    rhs,
+                    then_dest: t,
+                    else_dest: e,
+                }
+            }
+        }
+        Terminator::Jump { dest, args } if args.is_empty() => {
+            let target = follow(func, dest);
+            match empty_return(func, target) {
+                Some(value) => Terminator::Return(value),
+                None => Terminator::Jump { dest: target, args },
+            }
+        }
+        other => other,
+    };
+    let changed = func.blocks[b.index()].term.as_ref() != Some(&new);
+    func.blocks[b.index()].term = Some(new);
+    changed
+}
+
+/// Follows forwarding blocks (bounded, so a cycle of empty blocks cannot loop forever).
+fn follow(func: &Function, mut b: Block) -> Block {
+    for _ in 0..64 {
+        match forward_target(func, b) {
+            Some(next) => b = next,
+            None => break,
+        }
+    }
+    b
+}
+
+/// The returned value of an empty, parameterless block that only returns a constant.
+fn empty_return(func: &Function, b: Block) -> Option<Operand> {
+    let data = &func.blocks[b.index()];
+    match (&data.term, data.insts.is_empty() && data.params.is_empty()) {
+        (Some(Terminator::Return(Operand::Imm(i))), true) => Some(Operand::Imm(*i)),
+        _ => None,
+    }
+}
+
+/// Merges every block into its predecessor when that predecessor jumps to it and is its only
+/// predecessor.
+fn merge_blocks(func: &mut Function) -> bool {
+    let preds = func.predecessors();
+    let mut changed = false;
+    let mut merged_into: Vec<Option<Block>> = vec![None; func.blocks.len()];
+    for b in func.layout.clone() {
+        let [p] = preds[b.index()][..] else { continue };
+        if p == b || b == func.entry() {
+            continue;
+        }
+        // The predecessor may itself have been merged into another block.
+        let mut host = p;
+        while let Some(h) = merged_into[host.index()] {
+            host = h;
+        }
+        let Some(Terminator::Jump { dest, args }) = func.blocks[host.index()].term.clone() else {
+            continue;
+        };
+        if dest != b {
+            continue;
+        }
+        let params = std::mem::take(&mut func.blocks[b.index()].params);
+        let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
+        for (param, arg) in params.iter().zip(args) {
+            subst[param.index()] = Some(arg);
+            func.values[param.index()] = ValueDef::None;
+        }
+        let insts = std::mem::take(&mut func.blocks[b.index()].insts);
+        let term = func.blocks[b.index()].term.take();
+        let span = func.blocks[b.index()].term_span;
+        let hb = &mut func.blocks[host.index()];
+        hb.insts.extend(insts);
+        hb.term = term;
+        hb.term_span = span;
+        // Keep `b` structurally valid (it is now unreachable): a self-loop.
+        func.blocks[b.index()].term = Some(Terminator::Jump {
+            dest: b,
+            args: Vec::new(),
+        });
+        merged_into[b.index()] = Some(host);
+        if !params.is_empty() {
+            func.substitute(&subst);
+        }
+        changed = true;
+    }
+    changed
+}

@@ -1,0 +1,197 @@
+//! The compiler pipeline as plain calls: read → expand → per program (lower → passes →
+//! register allocation → checker → code generation) → object spec → ELF bytes.
+
+use crate::codegen::{self, CodegenError};
+use crate::expand::{self, Expanded, MacroHost, NoMacros, Program};
+use crate::ir::{self, Function};
+use crate::{lower, opt, regalloc};
+use whistler_object::{ObjectSpec, ProgramSpec};
+use whistler_syntax::{Diagnostic, Sexp, SourceFile};
+
+/// What to keep besides the object.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Keep per-program dumps (IR after lowering, IR after optimization, disassembly).
+    pub dump: bool,
+}
+
+/// Text dumps of one program's compilation stages.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramDump {
+    pub name: String,
+    pub lowered_ir: String,
+    pub optimized_ir: String,
+    pub asm: String,
+}
+
+/// A compiled file.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub spec: ObjectSpec,
+    /// The ELF object (`whistler_object::write::write_object(&spec)`).
+    pub elf: Vec<u8>,
+    /// Filled when [`Options::dump`] is set.
+    pub dumps: Vec<ProgramDump>,
+}
+
+/// Compiles a whole source file.
+pub fn compile(file: &SourceFile) -> Result<Compiled, Vec<Diagnostic>> {
+    let read = whistler_syntax::read(file);
+    let result = compile_with(file, &read.forms, Options::default(), &mut NoMacros);
+    match (read.diagnostics.is_empty(), result) {
+        (true, r) => r,
+        (false, Ok(_)) => Err(read.diagnostics),
+        (false, Err(mut e)) => {
+            let mut all = read.diagnostics;
+            all.append(&mut e);
+            Err(all)
+        }
+    }
+}
+
+/// Compiles already-read top-level forms.
+pub fn compile_forms(file: &SourceFile, forms: &[Sexp]) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_with(file, forms, Options::default(), &mut NoMacros)
+}
+
+/// Compiles top-level forms with options and a macro host.
+pub fn compile_with(
+    file: &SourceFile,
+    forms: &[Sexp],
+    options: Options,
+    host: &mut dyn MacroHost,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let (expanded, mut diags) = expand::expand(file, forms, host);
+    let license = license(&expanded, &mut diags);
+    let mut programs = Vec::new();
+    let mut dumps = Vec::new();
+    if diags.is_empty() {
+        for p in &expanded.programs {
+            match compile_program(file, &expanded, p, options) {
+                Ok((spec, dump)) => {
+                    programs.push(spec);
+                    dumps.extend(dump);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let env = &expanded.env;
+    let spec = ObjectSpec {
+        source_name: file.name.clone(),
+        source_text: file.text.clone(),
+        license,
+        maps: env.maps.iter().map(|m| m.spec.clone()).collect(),
+        programs,
+        structs: env.structs.iter().map(|s| s.to_spec(env)).collect(),
+    };
+    let elf = whistler_object::write::write_object(&spec);
+    Ok(Compiled { spec, elf, dumps })
+}
+
+/// The object's license: every program that names one must agree; "GPL" by default.
+fn license(expanded: &Expanded, diags: &mut Vec<Diagnostic>) -> String {
+    let mut chosen: Option<String> = None;
+    for p in &expanded.env.programs {
+        let Some((l, span)) = &p.license else {
+            continue;
+        };
+        match &chosen {
+            Some(c) if c != l => diags.push(
+                Diagnostic::error(
+                    *span,
+                    format!("license \"{l}\" differs from \"{c}\" given earlier"),
+                )
+                .with_help("all programs of one object share one license"),
+            ),
+            Some(_) => {}
+            None => chosen = Some(l.clone()),
+        }
+    }
+    chosen.unwrap_or_else(|| "GPL".to_string())
+}
+
+fn compile_program(
+    file: &SourceFile,
+    expanded: &Expanded,
+    p: &Program,
+    options: Options,
+) -> Result<(ProgramSpec, Option<ProgramDump>), Diagnostic> {
+    let span = p.def.span;
+    let ice = |msg: String| Diagnostic::error(span, format!("internal compiler error: {msg}"));
+    let maps = expanded
+        .env
+        .maps
+        .iter()
+        .map(|m| m.spec.name.clone())
+        .collect();
+    let mut func = lower::lower(&p.def.name, &p.body, p.var_count, maps);
+    check(&func, "lowering").map_err(ice)?;
+    let lowered_ir = options.dump.then(|| ir::print::to_text(&func));
+    optimize(&mut func).map_err(ice)?;
+    let alloc = regalloc::allocate(&func);
+    regalloc::checker::check(&func, &alloc)
+        .map_err(|e| ice(format!("register allocation: {e}")))?;
+    let code = codegen::generate(&func, &alloc, file).map_err(|e| match e {
+        CodegenError::StackTooLarge(_) => Diagnostic::error(span, e.to_string()).with_help(
+            "use fewer or smaller structs and temporaries, or move data into a per-CPU array map",
+        ),
+        CodegenError::Internal(_) => Diagnostic::error(span, e.to_string()),
+    })?;
+    let dump = options.dump.then(|| ProgramDump {
+        name: p.def.name.clone(),
+        lowered_ir: lowered_ir.unwrap_or_default(),
+        optimized_ir: ir::print::to_text(&func),
+        asm: disassemble(&code.insns),
+    });
+    let spec = ProgramSpec {
+        name: p.def.name.clone(),
+        section: p.def.section.clone(),
+        insns: code.insns,
+        map_relocs: code.map_relocs,
+        lines: code.lines,
+    };
+    Ok((spec, dump))
+}
+
+/// The optimization passes, each followed by the verifier.
+pub fn optimize(func: &mut Function) -> Result<(), String> {
+    for round in 0..2 {
+        opt::simplify_cfg::run(func);
+        check(func, "simplify_cfg")?;
+        opt::copy_propagation::run(func);
+        check(func, "copy_propagation")?;
+        opt::const_fold::run(func);
+        check(func, "const_fold")?;
+        opt::copy_propagation::run(func);
+        check(func, "copy_propagation")?;
+        opt::dead_code::run(func);
+        check(func, "dead_code")?;
+        let _ = round;
+    }
+    opt::simplify_cfg::run(func);
+    check(func, "simplify_cfg")
+}
+
+/// Runs the IR verifier (debug and test builds only).
+fn check(func: &Function, after: &str) -> Result<(), String> {
+    if !cfg!(debug_assertions) {
+        return Ok(());
+    }
+    let errors = ir::verify::verify(func);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(format!("invalid IR after {after}: {}", errors.join("; ")))
+}
+
+/// Disassembly, one instruction per line.
+pub fn disassemble(insns: &[whistler_bpf::Insn]) -> String {
+    whistler_bpf::disasm::disassemble(insns)
+        .into_iter()
+        .map(|(i, text)| format!("{i:4}: {text}\n"))
+        .collect()
+}
