@@ -405,6 +405,28 @@ fn cgroup_skb_counts_egress_of_a_child_in_its_cgroup() {
 }
 
 #[test]
+fn cgroup_legacy_prog_attach_is_detached_on_drop() {
+    if !kernel_available() {
+        return;
+    }
+    let cgroup = TestCgroup::new();
+    let ingress = AttachType::CGROUP_INET_INGRESS as u32;
+    let (_map, prog) = counting_prog(8, ingress, 1, "cg_legacy");
+    let link = whistler_loader::attach::attach_cgroup_legacy(prog.as_fd(), ingress, &cgroup.path)
+        .expect("prog_attach");
+    assert_eq!(link.kind(), LinkKind::ProgAttach);
+    let cgroup_path = cgroup.path.to_str().unwrap();
+    let shown = run("bpftool", &["cgroup", "show", cgroup_path]);
+    assert!(
+        shown.contains("cg_legacy") && shown.contains("multi"),
+        "{shown}"
+    );
+    link.detach().expect("BPF_PROG_DETACH");
+    let shown = run("bpftool", &["cgroup", "show", cgroup_path]);
+    assert!(shown.trim().is_empty(), "still attached: {shown}");
+}
+
+#[test]
 fn cgroup_target_that_is_not_cgroup2_names_the_mount() {
     if !kernel_available() {
         return;

@@ -26,6 +26,18 @@ pub(super) fn attach(
     }
 }
 
+/// Attaches with BPF_PROG_ATTACH (BPF_F_ALLOW_MULTI) even where cgroup links exist: the
+/// attachment then shows in `bpftool cgroup show` as a plain program and can be ordered and
+/// replaced like any legacy one. The returned link detaches it with BPF_PROG_DETACH when dropped
+/// (a legacy attachment would otherwise outlive the process).
+pub fn attach_cgroup_legacy(
+    prog: BorrowedFd<'_>,
+    attach_type: u32,
+    path: &Path,
+) -> Result<Link, AttachError> {
+    prog_attach(prog, attach_type, open_cgroup2(path)?)
+}
+
 /// Kernels before 5.7 know no cgroup links.
 fn link_unsupported(e: &std::io::Error) -> bool {
     matches!(

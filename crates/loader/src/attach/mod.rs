@@ -28,7 +28,7 @@ use crate::link::Link;
 use crate::sys::bpf;
 use crate::sys::netlink::NetlinkError;
 
-pub use cgroup::{cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
+pub use cgroup::{attach_cgroup_legacy, cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
 pub use target::{AttachApi, InterfaceMode, PerfSampling, TcDirection, XdpMode};
 
 /// What the program is: the facts [`attach`] dispatches on.
