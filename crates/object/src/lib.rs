@@ -2,7 +2,8 @@
 //! (our compiler, clang with libbpf conventions) produced. No syscalls.
 //!
 //! - [`write_object`] takes an [`ObjectSpec`] (the compiler's output as plain data) and returns
-//!   the bytes of an ELF64 relocatable EM_BPF object: one section per program section name,
+//!   the bytes of an ELF64 relocatable EM_BPF object: one section per program section name
+//!   (subprograms, the targets of bpf-to-bpf calls, go to `.text` as libbpf requires),
 //!   `.maps` with BTF-defined maps in libbpf's format, `license`, `.BTF`, `.BTF.ext` (func_info,
 //!   line_info), `.symtab` and `.rel<section>`. Identical input gives byte-identical output.
 //! - [`parse`] reads an object (ours or clang's) into a [`ParsedObject`] for the loader.

@@ -373,3 +373,121 @@ fn ringbuf_output_from_a_program() {
     bpftool_loadall(&path, &pins);
     assert_eq!(bpftool_run(&pins, "emit", &[0; 64], &dir), 2);
 }
+
+#[test]
+fn program_with_a_subprogram() {
+    // r1 = 20; call sub; r0 += 1; exit; sub: r0 = r1; r0 += 1; exit  => 22
+    let insns = vec![
+        Insn::mov64_imm(Reg::R1, 20),
+        Insn::new(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 2),
+        Insn::alu64_imm(BPF_ADD, Reg::R0, 1),
+        Insn::exit(),
+        Insn::mov64_reg(Reg::R0, Reg::R1),
+        Insn::alu64_imm(BPF_ADD, Reg::R0, 1),
+        Insn::exit(),
+    ];
+    let mut p = program("caller", "xdp", insns);
+    // No line record at the subprogram's start: the writer adds one.
+    p.lines.retain(|l| l.insn_index != 4);
+    let spec = object(vec![], vec![p]);
+    let dir = scratch_dir("subprog");
+    let path = write_and_inspect(&spec, &dir);
+    let object = parse(&std::fs::read(&path).unwrap()).unwrap();
+    // The subprogram moved to .text (libbpf follows calls only there), called through a relocation.
+    let xdp = object
+        .code_sections
+        .iter()
+        .find(|s| s.name == "xdp")
+        .unwrap();
+    let text = object
+        .code_sections
+        .iter()
+        .find(|s| s.name == ".text")
+        .unwrap();
+    assert_eq!(xdp.insns.len(), 4);
+    assert_eq!(text.functions[0].name, "caller__sub4");
+    assert!(!text.functions[0].global);
+    let target = RelocTarget::Function {
+        section: text.index,
+        insn_offset: 0,
+    };
+    assert_eq!(
+        xdp.relocs
+            .iter()
+            .map(|r| (r.insn_index, r.target.clone()))
+            .collect::<Vec<_>>(),
+        [(1, target)]
+    );
+    assert_eq!(text.func_info.len(), 1);
+    assert_eq!(text.line_info[0].insn_offset, 0);
+    assert_eq!(object.programs.len(), 1);
+    if !kernel_available() {
+        return;
+    }
+    let pins = PinDir::new("subprog");
+    bpftool_loadall(&path, &pins);
+    assert_eq!(bpftool_run(&pins, "caller", &[0; 64], &dir), 22);
+    let xlated = run(
+        "bpftool",
+        &[
+            "prog",
+            "dump",
+            "xlated",
+            "pinned",
+            &pins.join("caller"),
+            "linum",
+        ],
+    );
+    assert!(xlated.contains("caller__sub4"), "{xlated}");
+}
+
+#[test]
+fn subprograms_of_two_programs_with_a_map_lookup_inside() {
+    // first: r0 = sub(); exit; sub: r0 = lookup(values, 0) ? *r0 : 99
+    let mut first = vec![
+        Insn::new(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 1),
+        Insn::exit(),
+    ];
+    let sub_start = first.len();
+    first.extend(lookup_first_u32("values").insns);
+    let mut first = program("first", "xdp", first);
+    first.map_relocs = vec![MapReloc {
+        insn_index: sub_start + 1,
+        map_name: "values".into(),
+    }];
+    // second: r1 = 5; r0 = double(r1) + 1
+    let second = program(
+        "second",
+        "xdp",
+        vec![
+            Insn::mov64_imm(Reg::R1, 5),
+            Insn::new(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 2),
+            Insn::alu64_imm(BPF_ADD, Reg::R0, 1),
+            Insn::exit(),
+            Insn::mov64_reg(Reg::R0, Reg::R1),
+            Insn::alu64_reg(BPF_ADD, Reg::R0, Reg::R1),
+            Insn::exit(),
+        ],
+    );
+    let spec = object(
+        vec![map("values", MapType::ARRAY, 4, 4, 1)],
+        vec![first, second],
+    );
+    let dir = scratch_dir("subprogs");
+    let path = write_and_inspect(&spec, &dir);
+    if !kernel_available() {
+        return;
+    }
+    let pins = PinDir::new("subprogs");
+    bpftool_loadall(&path, &pins);
+    assert_eq!(bpftool_run(&pins, "first", &[0; 64], &dir), 0);
+    let m = pins.join("maps/values");
+    run(
+        "bpftool",
+        &[
+            "map", "update", "pinned", &m, "key", "0", "0", "0", "0", "value", "7", "0", "0", "0",
+        ],
+    );
+    assert_eq!(bpftool_run(&pins, "first", &[0; 64], &dir), 7);
+    assert_eq!(bpftool_run(&pins, "second", &[0; 64], &dir), 11);
+}

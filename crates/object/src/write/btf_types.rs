@@ -1,5 +1,5 @@
 //! The `.BTF` of a written object: defstruct structs, each map's definition struct in libbpf's
-//! `.maps` format, one FUNC per program, the license variable, and the `.maps`/`license`
+//! `.maps` format, one FUNC per program and per subprogram, the license variable, and the `.maps`/`license`
 //! DATASECs.
 //!
 //! A map definition is an anonymous struct whose members are pointers, as libbpf's
@@ -22,6 +22,8 @@ pub(super) struct ObjectBtf {
     pub btf: Btf,
     /// The FUNC type of each program, in `spec.programs` order.
     pub func_type_ids: Vec<u32>,
+    /// For each program, its subprograms' first instruction and static FUNC type.
+    pub subprogram_func_ids: Vec<Vec<(usize, u32)>>,
     /// The size of each map's `.maps` slot, in `spec.maps` order.
     pub map_slot_sizes: Vec<u32>,
 }
@@ -66,7 +68,19 @@ pub(super) fn build(spec: &ObjectSpec) -> Result<ObjectBtf, WriteError> {
     let func_type_ids = spec
         .programs
         .iter()
-        .map(|p| b.program_func(&p.name))
+        .map(|p| b.func(&p.name, func_linkage::GLOBAL))
+        .collect();
+    let subprogram_func_ids = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let starts = super::subprograms::starts(&p.insns);
+            let name = |start| format!("{}__sub{start}", p.name);
+            starts
+                .into_iter()
+                .map(|start| (start, b.func(&name(start), func_linkage::STATIC)))
+                .collect()
+        })
         .collect();
     let license_var = b.license_var(&spec.license);
     if !map_vars.is_empty() {
@@ -88,6 +102,7 @@ pub(super) fn build(spec: &ObjectSpec) -> Result<ObjectBtf, WriteError> {
     Ok(ObjectBtf {
         btf: b.btf,
         func_type_ids,
+        subprogram_func_ids,
         map_slot_sizes,
     })
 }
@@ -380,8 +395,9 @@ impl<'a> Builder<'a> {
         Ok(self.type_member(what, id))
     }
 
-    /// `int name(void *ctx)` with global linkage.
-    fn program_func(&mut self, name: &str) -> u32 {
+    /// `int name(void *ctx)`: programs have global linkage, their subprograms static (the
+    /// verifier checks static subprograms from their callers, not from this prototype).
+    fn func(&mut self, name: &str, linkage: u32) -> u32 {
         let int = self.int(4, true);
         let void_ptr = self.ptr(0);
         let ctx = self.btf.add_string("ctx");
@@ -395,13 +411,8 @@ impl<'a> Builder<'a> {
                 }],
             },
         );
-        self.btf.add(
-            &btf_identifier(name),
-            Kind::Func {
-                proto,
-                linkage: func_linkage::GLOBAL,
-            },
-        )
+        self.btf
+            .add(&btf_identifier(name), Kind::Func { proto, linkage })
     }
 
     /// `char _license[N]`, as the `license` DATASEC's only variable.

@@ -2,9 +2,9 @@
 //! `line << 10 | col`, cleaned up to what the kernel insists on.
 //!
 //! The kernel requires, per program, strictly increasing instruction offsets, a record at the
-//! program's first instruction, and no record on the second half of an `ld_imm64`. Records are
-//! sorted, the first of several at one instruction is kept, misplaced ones are dropped, and
-//! when the first record is not at instruction 0 a copy of it is placed there.
+//! first instruction of the program and of each subprogram, and no record on the second half of
+//! an `ld_imm64`. Records are sorted, the first of several at one instruction is kept, misplaced
+//! ones are dropped, and a missing record at a function's start is copied from its neighbour.
 
 use crate::btf::Btf;
 use crate::{LineInfo, LineInfoRecord, ProgramSpec};
@@ -12,13 +12,14 @@ use crate::{LineInfo, LineInfoRecord, ProgramSpec};
 /// The largest column `line_col` can hold (10 bits).
 const MAX_COL: u32 = 0x3ff;
 
+/// The program's records, each with its instruction index in the program; `insn_offset` is
+/// left 0 for the caller to place.
 pub(super) fn records(
     program: &ProgramSpec,
-    start: usize,
     file_name: &str,
     source_lines: &[&str],
     btf: &mut Btf,
-) -> Vec<LineInfoRecord> {
+) -> Vec<(usize, LineInfoRecord)> {
     let lines = cleaned(program);
     if lines.is_empty() {
         return Vec::new();
@@ -32,12 +33,13 @@ pub(super) fn records(
                 .and_then(|i| source_lines.get(i))
                 .copied()
                 .unwrap_or("");
-            LineInfoRecord {
-                insn_offset: ((start + l.insn_index) * 8) as u32,
+            let record = LineInfoRecord {
+                insn_offset: 0,
                 file_name_off,
                 line_off: btf.add_string(text),
                 line_col: l.line << 10 | l.col.min(MAX_COL),
-            }
+            };
+            (l.insn_index, record)
         })
         .collect()
 }
@@ -52,16 +54,23 @@ fn cleaned(program: &ProgramSpec) -> Vec<LineInfo> {
         .collect();
     lines.sort_by_key(|l| l.insn_index);
     lines.dedup_by_key(|l| l.insn_index);
-    if let Some(&first) = lines.first() {
-        if first.insn_index != 0 {
-            lines.insert(
-                0,
-                LineInfo {
-                    insn_index: 0,
-                    ..first
-                },
-            );
+    if lines.is_empty() {
+        return lines;
+    }
+    for start in std::iter::once(0).chain(super::subprograms::starts(&program.insns)) {
+        let at = lines.partition_point(|l| l.insn_index < start);
+        if lines.get(at).is_some_and(|l| l.insn_index == start) {
+            continue;
         }
+        // The line of the nearest record before, or after when there is none before.
+        let model = lines[at.saturating_sub(1).min(lines.len() - 1)];
+        lines.insert(
+            at,
+            LineInfo {
+                insn_index: start,
+                ..model
+            },
+        );
     }
     lines
 }

@@ -2,21 +2,26 @@
 //! our loader accept.
 //!
 //! Layout: one section per distinct program section name (programs sharing a name are placed one
-//! after another, each with its own FUNC symbol), `license`, `.maps` (when there are maps),
-//! `.BTF`, `.BTF.ext`, one `.rel<section>` per code section with map relocations, `.symtab`,
-//! `.strtab`, `.shstrtab`. Nothing depends on hash-map iteration order or the clock, so identical
+//! after another, each with its own FUNC symbol), `.text` with the programs' subprograms if they
+//! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.BTF`, `.BTF.ext`, one
+//! `.rel<section>` per code section with relocations, `.symtab`, `.strtab`, `.shstrtab`. Nothing depends on hash-map iteration order or the clock, so identical
 //! input gives identical bytes.
 
 mod btf_types;
 mod elf;
+mod layout;
 mod line_info;
+mod subprograms;
 
 use crate::btf::ext::{BtfExt, ExtSection};
-use crate::{FuncInfoRecord, ObjectSpec, ProgramSpec};
+use crate::{FuncInfoRecord, LineInfoRecord, ObjectSpec, ProgramSpec};
 use elf::{Section, Symbol};
+use layout::{Layout, PieceKind};
 
 /// `R_BPF_64_64`: a 64-bit immediate load of a symbol's address (a map).
 const R_BPF_64_64: u32 = 1;
+/// `R_BPF_64_32`: a bpf-to-bpf call (here, into `.text`).
+const R_BPF_64_32: u32 = 10;
 
 /// Why an [`ObjectSpec`] cannot be written: each is a bug in whatever produced the spec.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +46,8 @@ pub enum WriteError {
     DuplicateProgram(String),
     #[error("program `{0}` has no instructions")]
     EmptyProgram(String),
+    #[error("program section `{0}` is a name the object format reserves")]
+    ReservedSection(String),
     #[error("program `{0}` has an empty name or section name")]
     EmptyName(String),
     #[error("an integer of {0} bytes cannot be described (1, 2, 4 or 8)")]
@@ -68,45 +75,25 @@ pub fn write_object(spec: &ObjectSpec) -> Vec<u8> {
 /// Writes `spec` as an ELF object, or says why the spec is inconsistent.
 pub fn try_write_object(spec: &ObjectSpec) -> Result<Vec<u8>, WriteError> {
     validate(spec)?;
-    let code = group_sections(&spec.programs);
+    let layout = Layout::new(&spec.programs);
     let mut object_btf = btf_types::build(spec)?;
-    let ext = build_ext(spec, &code, &mut object_btf);
-    let symbols = build_symbols(spec, &code, &object_btf.map_slot_sizes);
+    let ext = build_ext(spec, &layout, &mut object_btf);
+    let symbols = build_symbols(spec, &layout, &object_btf.map_slot_sizes);
     Ok(elf::write(sections(
         spec,
-        &code,
+        &layout,
         &object_btf,
         &ext,
         &symbols,
     )))
 }
 
-/// One code section: its name and the programs placed in it with their first instruction.
-struct CodeSection<'a> {
-    name: &'a str,
-    programs: Vec<(usize, usize)>,
-    len: usize,
-}
-
-fn group_sections(programs: &[ProgramSpec]) -> Vec<CodeSection<'_>> {
-    let mut sections: Vec<CodeSection> = Vec::new();
-    for (i, p) in programs.iter().enumerate() {
-        let pos = match sections.iter().position(|s| s.name == p.section) {
-            Some(pos) => pos,
-            None => {
-                sections.push(CodeSection {
-                    name: &p.section,
-                    programs: Vec::new(),
-                    len: 0,
-                });
-                sections.len() - 1
-            }
-        };
-        let s = &mut sections[pos];
-        s.programs.push((i, s.len));
-        s.len += p.insns.len();
-    }
-    sections
+/// Section names the writer uses itself.
+fn is_reserved_section(name: &str) -> bool {
+    let reserved = [
+        ".text", "license", ".maps", ".BTF", ".BTF.ext", ".symtab", ".strtab",
+    ];
+    reserved.contains(&name) || name == ".shstrtab" || name.starts_with(".rel")
 }
 
 fn validate(spec: &ObjectSpec) -> Result<(), WriteError> {
@@ -120,6 +107,9 @@ fn validate(spec: &ObjectSpec) -> Result<(), WriteError> {
     for p in &spec.programs {
         if p.name.is_empty() || p.section.is_empty() {
             return Err(WriteError::EmptyName(p.name.clone()));
+        }
+        if is_reserved_section(&p.section) {
+            return Err(WriteError::ReservedSection(p.section.clone()));
         }
         if !prog_names.insert(p.name.as_str()) {
             return Err(WriteError::DuplicateProgram(p.name.clone()));
@@ -156,34 +146,39 @@ fn validate_reloc(
     Ok(())
 }
 
-/// func_info (one record per program) and line_info, per code section; adds the strings they
-/// name to the BTF.
-fn build_ext(spec: &ObjectSpec, code: &[CodeSection], ob: &mut btf_types::ObjectBtf) -> BtfExt {
+/// func_info (one record per program and per subprogram) and line_info, per code section;
+/// adds the strings they name to the BTF.
+fn build_ext(spec: &ObjectSpec, layout: &Layout, ob: &mut btf_types::ObjectBtf) -> BtfExt {
     let source_lines: Vec<&str> = spec.source_text.lines().collect();
-    let mut ext = BtfExt::default();
-    for s in code {
-        let sec_name_off = ob.btf.add_string(s.name);
-        let mut funcs = Vec::new();
-        let mut lines = Vec::new();
-        for &(prog, start) in &s.programs {
-            funcs.push(FuncInfoRecord {
-                insn_offset: (start * 8) as u32,
-                type_id: ob.func_type_ids[prog],
-            });
-            let p = &spec.programs[prog];
-            lines.extend(line_info::records(
-                p,
-                start,
-                &spec.source_name,
-                &source_lines,
-                &mut ob.btf,
-            ));
+    let mut lines: Vec<Vec<LineInfoRecord>> = vec![Vec::new(); layout.sections.len()];
+    for (i, p) in spec.programs.iter().enumerate() {
+        let records = line_info::records(p, &spec.source_name, &source_lines, &mut ob.btf);
+        for (insn, record) in records {
+            if let Some((s, at)) = layout.locate(i, insn) {
+                lines[s].push(LineInfoRecord {
+                    insn_offset: (at * 8) as u32,
+                    ..record
+                });
+            }
         }
+    }
+    let mut ext = BtfExt::default();
+    for (section, mut lines) in layout.sections.iter().zip(lines) {
+        let sec_name_off = ob.btf.add_string(section.name);
+        let records = section
+            .pieces
+            .iter()
+            .map(|piece| FuncInfoRecord {
+                insn_offset: (piece.offset * 8) as u32,
+                type_id: func_type(ob, piece),
+            })
+            .collect();
         ext.func_info.push(ExtSection {
             sec_name_off,
-            records: funcs,
+            records,
         });
         if !lines.is_empty() {
+            lines.sort_by_key(|l| l.insn_offset);
             ext.line_info.push(ExtSection {
                 sec_name_off,
                 records: lines,
@@ -193,7 +188,22 @@ fn build_ext(spec: &ObjectSpec, code: &[CodeSection], ob: &mut btf_types::Object
     ext
 }
 
-/// Symbols and their string table; locals (section symbols) first.
+fn func_type(ob: &btf_types::ObjectBtf, piece: &layout::Piece) -> u32 {
+    match piece.kind {
+        PieceKind::Main => ob.func_type_ids[piece.program],
+        PieceKind::Subprogram => ob.subprogram_func_ids[piece.program]
+            .iter()
+            .find(|(start, _)| *start == piece.range.start)
+            .map_or(0, |(_, id)| *id),
+    }
+}
+
+/// The symbol name of a subprogram: its program's name and its first instruction.
+fn subprogram_name(program: &ProgramSpec, start: usize) -> String {
+    format!("{}__sub{start}", program.name)
+}
+
+/// Symbols and their string table; locals (section symbols, subprograms) first.
 struct Symbols {
     table: Vec<Symbol>,
     strtab: Vec<u8>,
@@ -202,14 +212,21 @@ struct Symbols {
     map_symbols: Vec<u32>,
 }
 
-/// Section indexes: code sections are 1..=n, then `license`, then `.maps` if there are maps.
-fn license_index(code: &[CodeSection]) -> u16 {
-    code.len() as u16 + 1
+impl Symbols {
+    /// The section symbol of code section `s` (they come first, in section order).
+    fn section_symbol(s: usize) -> u32 {
+        s as u32 + 1
+    }
 }
 
-fn build_symbols(spec: &ObjectSpec, code: &[CodeSection], slot_sizes: &[u32]) -> Symbols {
+/// ELF section index of the `license` section: right after the code sections.
+fn license_index(layout: &Layout) -> u16 {
+    layout.sections.len() as u16 + 1
+}
+
+fn build_symbols(spec: &ObjectSpec, layout: &Layout, slot_sizes: &[u32]) -> Symbols {
     let mut strtab = elf::ElfStrings::new();
-    let mut table: Vec<Symbol> = (0..code.len())
+    let mut table: Vec<Symbol> = (0..layout.sections.len())
         .map(|i| Symbol {
             name: 0,
             info: elf::STB_LOCAL << 4 | elf::STT_SECTION,
@@ -218,20 +235,32 @@ fn build_symbols(spec: &ObjectSpec, code: &[CodeSection], slot_sizes: &[u32]) ->
             size: 0,
         })
         .collect();
-    let first_global = table.len() as u32 + 1;
-    for (i, s) in code.iter().enumerate() {
-        for &(prog, start) in &s.programs {
-            let p = &spec.programs[prog];
-            table.push(Symbol {
-                name: strtab.add(&p.name),
-                info: elf::STB_GLOBAL << 4 | elf::STT_FUNC,
-                shndx: i as u16 + 1,
-                value: start as u64 * 8,
-                size: p.insns.len() as u64 * 8,
-            });
+    let function = |strtab: &mut elf::ElfStrings, s: usize, piece: &layout::Piece, bind: u8| {
+        let p = &spec.programs[piece.program];
+        let name = match piece.kind {
+            PieceKind::Main => p.name.clone(),
+            PieceKind::Subprogram => subprogram_name(p, piece.range.start),
+        };
+        Symbol {
+            name: strtab.add(&name),
+            info: bind << 4 | elf::STT_FUNC,
+            shndx: s as u16 + 1,
+            value: piece.offset as u64 * 8,
+            size: piece.range.len() as u64 * 8,
+        }
+    };
+    for (s, piece) in layout.pieces() {
+        if piece.kind == PieceKind::Subprogram {
+            table.push(function(&mut strtab, s, piece, elf::STB_LOCAL));
         }
     }
-    let maps_index = license_index(code) + 1;
+    let first_global = table.len() as u32 + 1;
+    for (s, piece) in layout.pieces() {
+        if piece.kind == PieceKind::Main {
+            table.push(function(&mut strtab, s, piece, elf::STB_GLOBAL));
+        }
+    }
+    let maps_index = license_index(layout) + 1;
     let mut map_symbols = Vec::new();
     let mut offset = 0u64;
     for (m, &size) in spec.maps.iter().zip(slot_sizes) {
@@ -248,7 +277,7 @@ fn build_symbols(spec: &ObjectSpec, code: &[CodeSection], slot_sizes: &[u32]) ->
     table.push(Symbol {
         name: strtab.add("_license"),
         info: elf::STB_GLOBAL << 4 | elf::STT_OBJECT,
-        shndx: license_index(code),
+        shndx: license_index(layout),
         value: 0,
         size: spec.license.len() as u64 + 1,
     });
@@ -262,21 +291,17 @@ fn build_symbols(spec: &ObjectSpec, code: &[CodeSection], slot_sizes: &[u32]) ->
 
 fn sections(
     spec: &ObjectSpec,
-    code: &[CodeSection],
+    layout: &Layout,
     ob: &btf_types::ObjectBtf,
     ext: &BtfExt,
     symbols: &Symbols,
 ) -> Vec<Section> {
     let alloc_exec = elf::SHF_ALLOC | elf::SHF_EXECINSTR;
-    let mut out: Vec<Section> = code
-        .iter()
+    let mut out: Vec<Section> = (0..layout.sections.len())
         .map(|s| {
-            let insns: Vec<u8> = s
-                .programs
-                .iter()
-                .flat_map(|&(p, _)| whistler_bpf::Insn::encode_all(&spec.programs[p].insns))
-                .collect();
-            Section::progbits(s.name, alloc_exec, insns, 8)
+            let insns = layout.section_insns(s, &spec.programs);
+            let bytes = whistler_bpf::Insn::encode_all(&insns);
+            Section::progbits(layout.sections[s].name, alloc_exec, bytes, 8)
         })
         .collect();
     let mut license = spec.license.as_bytes().to_vec();
@@ -294,19 +319,22 @@ fn sections(
     }
     out.push(Section::progbits(".BTF", 0, ob.btf.to_bytes(), 4));
     out.push(Section::progbits(".BTF.ext", 0, ext.to_bytes(), 4));
-    let symtab_index = out.len() as u32 + 1 + rel_sections_count(spec, code);
-    for (i, s) in code.iter().enumerate() {
-        let relocs = code_relocations(spec, s, symbols);
+    let relocations: Vec<_> = (0..layout.sections.len())
+        .map(|s| code_relocations(spec, layout, s, symbols))
+        .collect();
+    let rel_count = relocations.iter().filter(|r| !r.is_empty()).count() as u32;
+    let symtab_index = out.len() as u32 + 1 + rel_count;
+    for (s, relocs) in relocations.iter().enumerate() {
         if relocs.is_empty() {
             continue;
         }
         out.push(Section {
-            name: format!(".rel{}", s.name),
+            name: format!(".rel{}", layout.sections[s].name),
             sh_type: elf::SHT_REL,
             flags: elf::SHF_INFO_LINK,
-            data: elf::relocation_table(&relocs),
+            data: elf::relocation_table(relocs),
             link: symtab_index,
-            info: i as u32 + 1,
+            info: s as u32 + 1,
             align: 8,
             entsize: 16,
         });
@@ -334,29 +362,34 @@ fn sections(
     out
 }
 
-fn rel_sections_count(spec: &ObjectSpec, code: &[CodeSection]) -> u32 {
-    code.iter()
-        .filter(|s| {
-            s.programs
-                .iter()
-                .any(|&(p, _)| !spec.programs[p].map_relocs.is_empty())
-        })
-        .count() as u32
-}
-
-/// (byte offset in the section, symbol index, type) for every map relocation of a section.
-fn code_relocations(spec: &ObjectSpec, s: &CodeSection, symbols: &Symbols) -> Vec<(u64, u32, u32)> {
+/// (byte offset, symbol index, type) for the map relocations and the calls into `.text` of
+/// code section `s`, in offset order.
+fn code_relocations(
+    spec: &ObjectSpec,
+    layout: &Layout,
+    s: usize,
+    symbols: &Symbols,
+) -> Vec<(u64, u32, u32)> {
     let mut relocs = Vec::new();
-    for &(prog, start) in &s.programs {
-        for r in &spec.programs[prog].map_relocs {
+    for (prog, p) in spec.programs.iter().enumerate() {
+        for r in &p.map_relocs {
             // validate() checked that the map exists.
             let Some(map) = spec.maps.iter().position(|m| m.name == r.map_name) else {
                 continue;
             };
-            let offset = (start + r.insn_index) as u64 * 8;
-            relocs.push((offset, symbols.map_symbols[map], R_BPF_64_64));
+            if let Some((section, at)) = layout.locate(prog, r.insn_index) {
+                if section == s {
+                    relocs.push((at as u64 * 8, symbols.map_symbols[map], R_BPF_64_64));
+                }
+            }
         }
     }
+    let text = layout.sections.len() - 1;
+    for call in layout.cross_calls(s, &spec.programs) {
+        let text_symbol = Symbols::section_symbol(text);
+        relocs.push((call.at as u64 * 8, text_symbol, R_BPF_64_32));
+    }
+    relocs.sort_unstable();
     relocs
 }
 
