@@ -7,6 +7,9 @@ use super::Map;
 use crate::error::MapError;
 use crate::sys::bpf;
 
+/// A (key, value) pair of raw bytes.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// The keys of a map, in the kernel's order. A key deleted while iterating may make the walk
 /// restart from the first key (the kernel's rule for hash maps).
 pub struct Keys<'m> {
@@ -47,7 +50,7 @@ pub struct Entries<'m> {
 }
 
 impl Iterator for Entries<'_> {
-    type Item = Result<(Vec<u8>, Vec<u8>), MapError>;
+    type Item = Result<Entry, MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -81,7 +84,7 @@ impl Map {
 
     /// Every (key, value) pair, `batch_size` entries per syscall. Hash maps may need a batch
     /// larger than their fullest bucket: the batch grows on ENOSPC.
-    pub fn lookup_batch(&self, batch_size: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MapError> {
+    pub fn lookup_batch(&self, batch_size: u32) -> Result<Vec<Entry>, MapError> {
         let key_size = self.info.key_size as usize;
         let value_size = self.syscall_value_size()?;
         let token_size = key_size.max(4);

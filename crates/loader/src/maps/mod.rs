@@ -16,7 +16,7 @@ use crate::cpus::possible_cpu_count;
 use crate::error::MapError;
 use crate::sys::bpf;
 
-pub use iter::{Entries, Keys};
+pub use iter::{Entries, Entry, Keys};
 pub use typed::{PerCpuMap, TypedMap};
 
 /// `BPF_F_NO_PREALLOC`, required by lpm_trie.

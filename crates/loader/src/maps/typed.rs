@@ -20,11 +20,14 @@ fn decode<T: Pod>(bytes: &[u8]) -> T {
     bytemuck::pod_read_unaligned(&bytes[..size_of::<T>()])
 }
 
+/// Marks the key and value types without owning any (so the map stays Send and Sync).
+type KeyValue<K, V> = fn(K, V) -> (K, V);
+
 /// A map with keys of type `K` and values of type `V`.
 #[derive(Debug)]
 pub struct TypedMap<K, V, M = Map> {
     map: M,
-    types: PhantomData<fn(K, V) -> (K, V)>,
+    types: PhantomData<KeyValue<K, V>>,
 }
 
 impl<K: Pod, V: Pod, M: Borrow<Map>> TypedMap<K, V, M> {
@@ -102,7 +105,7 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> TypedMap<K, V, M> {
 #[derive(Debug)]
 pub struct PerCpuMap<K, V, M = Map> {
     map: M,
-    types: PhantomData<fn(K, V) -> (K, V)>,
+    types: PhantomData<KeyValue<K, V>>,
 }
 
 impl<K: Pod, V: Pod, M: Borrow<Map>> PerCpuMap<K, V, M> {

@@ -35,7 +35,7 @@ pub struct Program {
 }
 
 /// Input of [`Program::test_run`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct TestRun<'a> {
     /// The packet (xdp, tc, socket filter, cgroup_skb); empty for context-only programs.
     pub data_in: &'a [u8],
@@ -45,21 +45,11 @@ pub struct TestRun<'a> {
     pub ctx_in: &'a [u8],
     /// Room for the output context (0: not wanted).
     pub ctx_out_capacity: usize,
-    /// Runs (at least 1); the duration is their average.
+    /// Runs; 0 and 1 both mean once (raw_tracepoint programs accept only 0). The duration is
+    /// their average.
     pub repeat: u32,
 }
 
-impl Default for TestRun<'_> {
-    fn default() -> Self {
-        TestRun {
-            data_in: &[],
-            data_out_capacity: 0,
-            ctx_in: &[],
-            ctx_out_capacity: 0,
-            repeat: 1,
-        }
-    }
-}
 
 /// Output of [`Program::test_run`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +79,25 @@ pub(crate) struct ProgramLoad<'a> {
     /// line_info resolved to text, for the verifier summary.
     pub source_lines: &'a [SourceLine],
     pub log_level: u32,
+}
+
+/// `BPF_F_SLEEPABLE`.
+const BPF_F_SLEEPABLE: u32 = 1 << 4;
+/// `BPF_F_XDP_HAS_FRAGS`.
+const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
+
+/// Load flags libbpf derives from the program type and section: syscall programs and `*.s/`
+/// sections are sleepable, `xdp.frags` programs accept multi-buffer packets.
+pub fn program_flags(program_type: ProgramType, section: &str) -> u32 {
+    let prefix = section.split('/').next().unwrap_or("");
+    let mut flags = 0;
+    if program_type == ProgramType::SYSCALL || prefix.ends_with(".s") {
+        flags |= BPF_F_SLEEPABLE;
+    }
+    if prefix == "xdp.frags" {
+        flags |= BPF_F_XDP_HAS_FRAGS;
+    }
+    flags
 }
 
 impl Program {
@@ -288,6 +297,7 @@ fn prog_load(req: &ProgramLoad<'_>, log_level: u32, log: &mut [u8]) -> std::io::
         log_level,
         log: (!log.is_empty()).then_some(log),
         kern_version: req.kern_version,
+        prog_flags: program_flags(req.program_type, req.section),
         name: &name,
         expected_attach_type: req.expected_attach_type.map_or(0, |t| t as u32),
         prog_btf: req.btf,

@@ -58,3 +58,29 @@ pub fn unique() -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// Compiles `tests/c/<name>.c` with `clang -O2 -g -target bpf` and returns the object's bytes.
+/// Without clang the test fails: scripts/test.sh installs it.
+pub fn compile_c(name: &str) -> Vec<u8> {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/c/{name}.c"));
+    let dir = std::env::temp_dir().join(format!("whistler-loader-c-{}", unique()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}.o"));
+    let multiarch = format!("-I/usr/include/{}-linux-gnu", std::env::consts::ARCH);
+    let result = std::process::Command::new("clang")
+        .args(["-O2", "-g", "-target", "bpf", &multiarch, "-c"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run clang (scripts/test.sh installs it): {e}"));
+    assert!(
+        result.status.success(),
+        "clang failed on {}:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}

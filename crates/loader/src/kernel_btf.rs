@@ -1,0 +1,102 @@
+//! The running kernel's BTF (`/sys/kernel/btf/vmlinux`), read once per path and shared, and the
+//! BTF ids that tracing programs are loaded against.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use whistler_bpf::ProgramType;
+use whistler_object::btf::{Btf, BtfKind};
+
+use crate::error::LoadError;
+
+pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// Decoded kernel BTF with a name index for fast lookups.
+#[derive(Debug)]
+pub struct KernelBtf {
+    pub btf: Btf,
+    by_name: HashMap<String, Vec<u32>>,
+}
+
+impl KernelBtf {
+    fn read(path: &Path) -> Result<KernelBtf, LoadError> {
+        let fail = |message: String| LoadError::KernelBtf {
+            path: path.to_path_buf(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        let btf = Btf::from_bytes(&bytes).map_err(|e| fail(e.to_string()))?;
+        Ok(KernelBtf::from_btf(btf))
+    }
+
+    /// Indexes decoded BTF (tests use small hand-made ones).
+    pub fn from_btf(btf: Btf) -> KernelBtf {
+        let by_name = btf
+            .name_index()
+            .into_iter()
+            .map(|(name, ids)| (name.to_string(), ids))
+            .collect();
+        KernelBtf { btf, by_name }
+    }
+
+    /// Type ids named `name`, in id order.
+    pub fn ids_named(&self, name: &str) -> &[u32] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first type named `name` of kind `kind`.
+    pub fn find(&self, name: &str, kind: BtfKind) -> Option<u32> {
+        self.ids_named(name)
+            .iter()
+            .copied()
+            .find(|&id| self.btf.kind(id).is_some_and(|k| k.btf_kind() == kind))
+    }
+}
+
+/// The kernel BTF at `path` (default [`VMLINUX_BTF`]), decoded on first use.
+pub fn kernel_btf(path: Option<&Path>) -> Result<Arc<KernelBtf>, LoadError> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<KernelBtf>>>> = OnceLock::new();
+    let path = path.unwrap_or(Path::new(VMLINUX_BTF)).to_path_buf();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(btf) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&path) {
+        return Ok(btf.clone());
+    }
+    let btf = Arc::new(KernelBtf::read(&path)?);
+    let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(guard.entry(path).or_insert(btf).clone())
+}
+
+/// The name and kind of the kernel type a tracing or LSM program of this section attaches to:
+/// `tp_btf/X` → typedef `btf_trace_X`, `fentry|fexit|fmod_ret/X` → function `X`, `lsm/X` →
+/// function `bpf_lsm_X`, `iter/X` → function `bpf_iter_X`. `None` when the section names no
+/// BTF target.
+pub fn attach_btf_target(program_type: ProgramType, section: &str) -> Option<(String, BtfKind)> {
+    if !matches!(program_type, ProgramType::TRACING | ProgramType::LSM) {
+        return None;
+    }
+    let (prefix, target) = section.split_once('/')?;
+    let prefix = prefix.trim_end_matches(".s");
+    let (name, kind) = match prefix {
+        "tp_btf" => (format!("btf_trace_{target}"), BtfKind::Typedef),
+        "fentry" | "fexit" | "fmod_ret" => (target.to_string(), BtfKind::Func),
+        "lsm" | "lsm_cgroup" => (format!("bpf_lsm_{target}"), BtfKind::Func),
+        "iter" => (format!("bpf_iter_{target}"), BtfKind::Func),
+        _ => return None,
+    };
+    Some((name, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn btf_targets_of_sections() {
+        let t = attach_btf_target(ProgramType::TRACING, "tp_btf/sched_switch");
+        assert_eq!(t, Some(("btf_trace_sched_switch".into(), BtfKind::Typedef)));
+        let t = attach_btf_target(ProgramType::LSM, "lsm.s/file_open");
+        assert_eq!(t, Some(("bpf_lsm_file_open".into(), BtfKind::Func)));
+        assert_eq!(attach_btf_target(ProgramType::XDP, "xdp"), None);
+    }
+}

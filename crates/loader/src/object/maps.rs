@@ -1,0 +1,233 @@
+//! Creating an object's maps: sizes overridden by name, BTF key/value types when the kernel takes
+//! them, pinning by name (reusing a compatible pin), and global data written (with `.rodata`
+//! overrides) and frozen.
+
+use std::os::fd::BorrowedFd;
+use std::path::{Path, PathBuf};
+
+use whistler_object::btf::{Btf, Kind};
+use whistler_object::ParsedMap;
+
+use crate::error::{LoadError, MapError};
+use crate::maps::{Map, MapDefinition, UpdateFlags};
+use crate::options::{LoadOptions, RodataTarget};
+
+/// `LIBBPF_PIN_BY_NAME`.
+const PIN_BY_NAME: u32 = 1;
+const DEFAULT_PIN_DIR: &str = "/sys/fs/bpf";
+
+/// Creates (or opens from their pins) every map of the object, in order.
+pub fn create_maps(
+    parsed: &[ParsedMap],
+    btf: Option<(&Btf, BorrowedFd<'_>)>,
+    options: &LoadOptions,
+) -> Result<Vec<Map>, LoadError> {
+    parsed.iter().map(|m| create_map(m, btf, options)).collect()
+}
+
+fn map_error(map: &ParsedMap) -> impl FnOnce(MapError) -> LoadError + '_ {
+    move |source| LoadError::Map {
+        map: map.name.clone(),
+        source,
+    }
+}
+
+fn create_map(
+    parsed: &ParsedMap,
+    btf: Option<(&Btf, BorrowedFd<'_>)>,
+    options: &LoadOptions,
+) -> Result<Map, LoadError> {
+    let def = definition(parsed, options);
+    let pin_path = pin_path(parsed, options);
+    if let Some(path) = pin_path.as_deref().filter(|p| p.exists()) {
+        return reuse_pin(parsed, &def, path);
+    }
+    let mut map = create_with_fallback(parsed, &def, btf.map(|(_, fd)| fd))?;
+    if let Some(data) = &parsed.data {
+        let mut bytes = data.bytes.clone();
+        if data.read_only {
+            apply_rodata_overrides(&data.section, &mut bytes, btf.map(|(b, _)| b), options)?;
+        }
+        write_global_data(&map, &bytes, data.read_only).map_err(map_error(parsed))?;
+    }
+    if let Some(path) = pin_path {
+        map.pin(&path).map_err(map_error(parsed))?;
+    }
+    Ok(map)
+}
+
+fn definition(parsed: &ParsedMap, options: &LoadOptions) -> MapDefinition {
+    let max_entries = options.max_entries.get(&parsed.name).copied();
+    MapDefinition {
+        name: parsed.name.clone(),
+        map_type: parsed.map_type,
+        key_size: parsed.key_size,
+        value_size: parsed.value_size,
+        max_entries: max_entries.unwrap_or(parsed.max_entries),
+        map_flags: parsed.map_flags,
+        map_extra: 0,
+    }
+}
+
+/// With BTF types when the object has them; without when the kernel refuses those.
+fn create_with_fallback(
+    parsed: &ParsedMap,
+    def: &MapDefinition,
+    btf: Option<BorrowedFd<'_>>,
+) -> Result<Map, LoadError> {
+    let has_types = parsed.btf_key_type_id != 0 || parsed.btf_value_type_id != 0;
+    if let (Some(btf), true) = (btf, has_types) {
+        let (key, value) = (parsed.btf_key_type_id, parsed.btf_value_type_id);
+        if let Ok(map) = Map::create_with_btf(def, Some(btf), key, value) {
+            return Ok(map);
+        }
+    }
+    Map::create(def).map_err(map_error(parsed))
+}
+
+fn pin_path(parsed: &ParsedMap, options: &LoadOptions) -> Option<PathBuf> {
+    if parsed.pinning != PIN_BY_NAME && !options.pin_all_maps {
+        return None;
+    }
+    let dir = options
+        .pin_dir
+        .as_deref()
+        .unwrap_or(Path::new(DEFAULT_PIN_DIR));
+    Some(dir.join(&parsed.name))
+}
+
+/// Opens a pinned map and checks it is the one the object describes.
+fn reuse_pin(parsed: &ParsedMap, def: &MapDefinition, path: &Path) -> Result<Map, LoadError> {
+    let mut map = Map::from_pin(path).map_err(map_error(parsed))?;
+    let info = map.info();
+    let same = info.map_type == def.map_type
+        && info.key_size == def.key_size
+        && info.value_size == def.value_size
+        && info.max_entries == def.max_entries;
+    if !same {
+        return Err(LoadError::Map {
+            map: parsed.name.clone(),
+            source: MapError::Pin {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!(
+                        "a different map is pinned there (type {}, key {}, value {}, max {})",
+                        info.map_type, info.key_size, info.value_size, info.max_entries
+                    ),
+                ),
+            },
+        });
+    }
+    map.set_pinned_path(path.to_path_buf());
+    Ok(map)
+}
+
+fn write_global_data(map: &Map, bytes: &[u8], read_only: bool) -> Result<(), MapError> {
+    map.update(&0u32.to_ne_bytes(), bytes, UpdateFlags::Any)?;
+    if read_only {
+        map.freeze()?;
+    }
+    Ok(())
+}
+
+/// Writes every override aimed at `section` into its initial bytes.
+fn apply_rodata_overrides(
+    section: &str,
+    bytes: &mut [u8],
+    btf: Option<&Btf>,
+    options: &LoadOptions,
+) -> Result<(), LoadError> {
+    for o in &options.rodata {
+        let (name, offset) = match &o.target {
+            RodataTarget::Offset { section: s, offset } if s == section => {
+                (format!("{section}+{offset}"), *offset as usize)
+            }
+            RodataTarget::Symbol(symbol) => match symbol_offset(btf, section, symbol)? {
+                Some((offset, size)) => {
+                    check_size(symbol, size, o.bytes.len())?;
+                    (symbol.clone(), offset)
+                }
+                None => continue,
+            },
+            RodataTarget::Offset { .. } => continue,
+        };
+        let end = offset + o.bytes.len();
+        let slot = bytes
+            .get_mut(offset..end)
+            .ok_or_else(|| LoadError::RodataOverride {
+                symbol: name.clone(),
+                message: format!("bytes {offset}..{end} are outside `{section}`"),
+            })?;
+        slot.copy_from_slice(&o.bytes);
+    }
+    Ok(())
+}
+
+fn check_size(symbol: &str, size: usize, got: usize) -> Result<(), LoadError> {
+    if size == got {
+        return Ok(());
+    }
+    Err(LoadError::RodataOverride {
+        symbol: symbol.into(),
+        message: format!("the variable is {size} bytes, the override {got}"),
+    })
+}
+
+/// Offset and size of variable `symbol` in data section `section`, from its BTF `DATASEC`.
+fn symbol_offset(
+    btf: Option<&Btf>,
+    section: &str,
+    symbol: &str,
+) -> Result<Option<(usize, usize)>, LoadError> {
+    let Some(btf) = btf else {
+        return Err(LoadError::RodataOverride {
+            symbol: symbol.into(),
+            message: "the object has no BTF to find variables by name: override by offset".into(),
+        });
+    };
+    let datasec = btf.find_by_name_kind(section, whistler_object::btf::BtfKind::Datasec);
+    let Some(Kind::Datasec { vars, .. }) = datasec.and_then(|id| btf.kind(id)) else {
+        return Ok(None);
+    };
+    Ok(vars
+        .iter()
+        .find(|v| btf.name(v.ty) == symbol)
+        .map(|v| (v.offset as usize, v.size as usize)))
+}
+
+/// Fails when a symbol override names a variable that no read-only section holds.
+pub fn check_overrides_found(
+    parsed: &[ParsedMap],
+    btf: Option<&Btf>,
+    options: &LoadOptions,
+) -> Result<(), LoadError> {
+    for o in &options.rodata {
+        let found = match &o.target {
+            RodataTarget::Symbol(symbol) => {
+                let mut found = false;
+                for data in parsed.iter().filter_map(|m| m.data.as_ref()) {
+                    if data.read_only && symbol_offset(btf, &data.section, symbol)?.is_some() {
+                        found = true;
+                    }
+                }
+                found
+            }
+            RodataTarget::Offset { section, .. } => parsed
+                .iter()
+                .filter_map(|m| m.data.as_ref())
+                .any(|d| d.read_only && &d.section == section),
+        };
+        if !found {
+            let symbol = match &o.target {
+                RodataTarget::Symbol(s) => s.clone(),
+                RodataTarget::Offset { section, offset } => format!("{section}+{offset}"),
+            };
+            return Err(LoadError::RodataOverride {
+                symbol,
+                message: "no read-only data section of the object holds it".into(),
+            });
+        }
+    }
+    Ok(())
+}

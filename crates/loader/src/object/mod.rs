@@ -1,0 +1,331 @@
+//! Loading a whole BPF object: parse the ELF, load its BTF, create its maps, resolve CO-RE
+//! relocations against the kernel's BTF, link each program with the functions it calls, patch
+//! map references, load every program and fill program arrays. [`Object`] then owns it all.
+
+mod linker;
+mod maps;
+
+use std::cell::OnceCell;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
+
+use whistler_bpf::section::Section;
+use whistler_bpf::{AttachType, ProgramType};
+use whistler_object::btf::Btf;
+use whistler_object::{CodeSection, FuncInfoRecord, LineInfoRecord, ParsedObject, ParsedProgram};
+
+use crate::btf_load::{load_btf, LoadedBtf};
+use crate::error::LoadError;
+use crate::kernel_btf::{attach_btf_target, kernel_btf, KernelBtf};
+use crate::maps::{Map, UpdateFlags};
+use crate::options::LoadOptions;
+use crate::programs::verifier_log::SourceLine;
+use crate::programs::{Program, ProgramLoad};
+use crate::sys::bpf;
+
+pub use linker::{link_program, LinkedProgram, Resolver};
+
+/// A loaded object: its programs and maps, by name.
+#[derive(Debug)]
+pub struct Object {
+    programs: Vec<Program>,
+    maps: Vec<Map>,
+    license: String,
+}
+
+impl Object {
+    /// Parses and loads `bytes` (an ELF BPF object from our compiler or from clang).
+    pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Object, LoadError> {
+        let parsed = whistler_object::parse(bytes).map_err(|e| LoadError::Object(e.to_string()))?;
+        Object::load_parsed(parsed, options)
+    }
+
+    /// Loads an object already parsed.
+    pub fn load_parsed(parsed: ParsedObject, options: &LoadOptions) -> Result<Object, LoadError> {
+        bpf::bump_memlock_rlimit();
+        let btf = match &parsed.btf {
+            Some(bytes) => {
+                Some(Btf::from_bytes(bytes).map_err(|e| LoadError::Object(e.to_string()))?)
+            }
+            None => None,
+        };
+        maps::check_overrides_found(&parsed.maps, btf.as_ref(), options)?;
+        let loaded_btf = btf.as_ref().map(load_btf);
+        let btf_fd = loaded_btf.as_ref().and_then(LoadedBtf::fd);
+        let map_btf = btf.as_ref().zip(btf_fd.map(|fd| fd.as_fd()));
+        let maps = maps::create_maps(&parsed.maps, map_btf, options)?;
+        let kernel = LazyKernelBtf::new(options);
+        let sections = relocate_core(&parsed, btf.as_ref(), &kernel)?;
+        let context = LoadContext {
+            parsed: &parsed,
+            sections: &sections,
+            btf: btf.as_ref().filter(|_| btf_fd.is_some()),
+            btf_fd: btf_fd.map(|fd| fd.as_fd()),
+            maps: &maps,
+            kernel: &kernel,
+            options,
+        };
+        let programs = parsed
+            .programs
+            .iter()
+            .map(|p| context.load_program(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        fill_program_arrays(&parsed, &maps, &programs)?;
+        Ok(Object {
+            programs,
+            maps,
+            license: parsed.license,
+        })
+    }
+
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.name() == name)
+    }
+
+    pub fn program_mut(&mut self, name: &str) -> Option<&mut Program> {
+        self.programs.iter_mut().find(|p| p.name() == name)
+    }
+
+    /// Every program, in the object's section order.
+    pub fn programs(&self) -> impl Iterator<Item = &Program> {
+        self.programs.iter()
+    }
+
+    pub fn map(&self, name: &str) -> Option<&Map> {
+        self.maps.iter().find(|m| m.name() == name)
+    }
+
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
+        self.maps.iter_mut().find(|m| m.name() == name)
+    }
+
+    /// Every map, in the object's order (global data maps included, named after their section).
+    pub fn maps(&self) -> impl Iterator<Item = &Map> {
+        self.maps.iter()
+    }
+
+    /// Takes a program out of the object (it stays loaded while the returned value lives).
+    pub fn take_program(&mut self, name: &str) -> Option<Program> {
+        let i = self.programs.iter().position(|p| p.name() == name)?;
+        Some(self.programs.remove(i))
+    }
+
+    /// Takes a map out of the object.
+    pub fn take_map(&mut self, name: &str) -> Option<Map> {
+        let i = self.maps.iter().position(|m| m.name() == name)?;
+        Some(self.maps.remove(i))
+    }
+
+    /// Every program and map, for callers that organize them their own way.
+    pub fn into_parts(self) -> (Vec<Program>, Vec<Map>) {
+        (self.programs, self.maps)
+    }
+
+    pub fn license(&self) -> &str {
+        &self.license
+    }
+}
+
+/// The kernel BTF, read only when a CO-RE relocation, kfunc or tracing program needs it.
+struct LazyKernelBtf<'a> {
+    options: &'a LoadOptions,
+    btf: OnceCell<Result<Arc<KernelBtf>, String>>,
+}
+
+impl<'a> LazyKernelBtf<'a> {
+    fn new(options: &'a LoadOptions) -> Self {
+        LazyKernelBtf {
+            options,
+            btf: OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> Result<&KernelBtf, LoadError> {
+        let path = self.options.kernel_btf.as_deref();
+        let loaded = self
+            .btf
+            .get_or_init(|| kernel_btf(path).map_err(|e| e.to_string()));
+        loaded.as_deref().map_err(|message| LoadError::KernelBtf {
+            path: path
+                .unwrap_or(crate::kernel_btf::VMLINUX_BTF.as_ref())
+                .into(),
+            message: message.clone(),
+        })
+    }
+}
+
+/// The code sections with CO-RE relocations applied (a copy; the parsed object is untouched).
+fn relocate_core(
+    parsed: &ParsedObject,
+    btf: Option<&Btf>,
+    kernel: &LazyKernelBtf<'_>,
+) -> Result<Vec<CodeSection>, LoadError> {
+    let mut sections = parsed.code_sections.clone();
+    let needs_core = sections.iter().any(|s| !s.core_relos.is_empty());
+    let (true, Some(local)) = (needs_core, btf) else {
+        return Ok(sections);
+    };
+    let target = kernel.get()?;
+    for section in &mut sections {
+        crate::core::relocate_section(section, local, target).map_err(|e| LoadError::Core {
+            program: program_at(parsed, &section.name, e.insn),
+            index: e.index,
+            message: e.message,
+        })?;
+    }
+    Ok(sections)
+}
+
+/// The program of `section` that holds instruction `insn` (for error messages).
+fn program_at(parsed: &ParsedObject, section: &str, insn: usize) -> String {
+    parsed
+        .programs
+        .iter()
+        .find(|p| {
+            p.section == section && (p.insn_offset..p.insn_offset + p.insn_count).contains(&insn)
+        })
+        .map_or_else(
+            || format!("{section} (instruction {insn})"),
+            |p| p.name.clone(),
+        )
+}
+
+struct LoadContext<'a> {
+    parsed: &'a ParsedObject,
+    sections: &'a [CodeSection],
+    /// The object's BTF, only when the kernel accepted it.
+    btf: Option<&'a Btf>,
+    btf_fd: Option<std::os::fd::BorrowedFd<'a>>,
+    maps: &'a [Map],
+    kernel: &'a LazyKernelBtf<'a>,
+    options: &'a LoadOptions,
+}
+
+impl Resolver for LoadContext<'_> {
+    fn map_fd(&self, index: usize) -> i32 {
+        self.maps[index].as_fd().as_raw_fd()
+    }
+
+    fn kfunc(&self, name: &str) -> Option<u32> {
+        let kernel = self.kernel.get().ok()?;
+        kernel.find(name, whistler_object::btf::BtfKind::Func)
+    }
+}
+
+impl LoadContext<'_> {
+    fn load_program(&self, p: &ParsedProgram) -> Result<Program, LoadError> {
+        let (program_type, expected_attach_type) = self.program_type(p)?;
+        let attach_btf_id = self.attach_btf_id(program_type, &p.section)?;
+        let linked =
+            link_program(self.sections, p, self).map_err(|message| LoadError::Relocation {
+                program: p.name.clone(),
+                message,
+            })?;
+        let (func_info, line_info) = match self.btf {
+            Some(_) => (
+                encode_func_info(&linked.func_info),
+                encode_line_info(&linked.line_info),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let source_lines = self.source_lines(&linked.line_info);
+        Program::load(&ProgramLoad {
+            name: &p.name,
+            section: &p.section,
+            program_type,
+            expected_attach_type,
+            attach_btf_id,
+            insns: &linked.insns,
+            license: &self.parsed.license,
+            kern_version: self.parsed.kernel_version,
+            btf: self.btf_fd,
+            func_info: &func_info,
+            line_info: &line_info,
+            source_lines: &source_lines,
+            log_level: self.options.log_level,
+        })
+    }
+
+    fn program_type(
+        &self,
+        p: &ParsedProgram,
+    ) -> Result<(ProgramType, Option<AttachType>), LoadError> {
+        if let Some(o) = self.options.program_types.get(&p.name) {
+            return Ok((o.program_type, o.expected_attach_type));
+        }
+        let section = Section::parse(&p.section).ok_or_else(|| LoadError::UnknownSection {
+            program: p.name.clone(),
+            section: p.section.clone(),
+        })?;
+        Ok((section.def.program_type, section.def.expected_attach_type))
+    }
+
+    fn attach_btf_id(&self, ty: ProgramType, section: &str) -> Result<Option<u32>, LoadError> {
+        let Some((name, kind)) = attach_btf_target(ty, section) else {
+            return Ok(None);
+        };
+        let kernel = self.kernel.get()?;
+        let id = kernel
+            .find(&name, kind)
+            .ok_or_else(|| LoadError::Relocation {
+                program: section.to_string(),
+                message: format!("the kernel's BTF has no {kind:?} `{name}` to attach to"),
+            })?;
+        Ok(Some(id))
+    }
+
+    fn source_lines(&self, records: &[LineInfoRecord]) -> Vec<SourceLine> {
+        let Some(btf) = self.parsed.btf.as_ref().and(self.btf) else {
+            return Vec::new();
+        };
+        records
+            .iter()
+            .map(|r| SourceLine {
+                insn: r.insn_offset,
+                file: btf.str_at(r.file_name_off).to_string(),
+                line: r.line_col >> 10,
+                col: r.line_col & 0x3ff,
+                text: btf.str_at(r.line_off).to_string(),
+            })
+            .collect()
+    }
+}
+
+fn encode_func_info(records: &[FuncInfoRecord]) -> Vec<u8> {
+    records
+        .iter()
+        .flat_map(|r| [r.insn_offset, r.type_id])
+        .flat_map(u32::to_ne_bytes)
+        .collect()
+}
+
+fn encode_line_info(records: &[LineInfoRecord]) -> Vec<u8> {
+    records
+        .iter()
+        .flat_map(|r| [r.insn_offset, r.file_name_off, r.line_off, r.line_col])
+        .flat_map(u32::to_ne_bytes)
+        .collect()
+}
+
+/// Puts each program array's declared programs (`values = { [i] = &prog }`) at their index.
+fn fill_program_arrays(
+    parsed: &ParsedObject,
+    maps: &[Map],
+    programs: &[Program],
+) -> Result<(), LoadError> {
+    for (parsed_map, map) in parsed.maps.iter().zip(maps) {
+        for (index, name) in &parsed_map.initial_programs {
+            let program = programs
+                .iter()
+                .find(|p| p.name() == name)
+                .ok_or_else(|| LoadError::NoSuchProgram(name.clone()))?;
+            let fd = program.as_fd().as_raw_fd() as u32;
+            map.update(&index.to_ne_bytes(), &fd.to_ne_bytes(), UpdateFlags::Any)
+                .map_err(|source| LoadError::Map {
+                    map: map.name().to_string(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
+}

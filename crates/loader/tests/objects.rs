@@ -1,0 +1,226 @@
+//! Whole objects built by clang from `tests/c/*.c`, loaded into the running kernel and run with
+//! BPF_PROG_TEST_RUN: global data and `.rodata` overrides, subprograms and callbacks, several
+//! programs per section, CO-RE reads of task_struct, legacy maps, program arrays filled by name,
+//! pinned maps reused, and a verifier refusal mapped back to its source line.
+
+mod common;
+
+use whistler_bpf::MapType;
+use whistler_loader::{LoadError, LoadOptions, Object, TestRun, TypedMap};
+
+fn run(object: &Object, program: &str) -> u32 {
+    let program = object
+        .program(program)
+        .unwrap_or_else(|| panic!("no program {program}"));
+    program.test_run(TestRun::default()).unwrap().retval
+}
+
+fn run_xdp(object: &Object, program: &str, packet_len: usize) -> u32 {
+    let packet = vec![0u8; packet_len];
+    let run = TestRun {
+        data_in: &packet,
+        ..Default::default()
+    };
+    object
+        .program(program)
+        .unwrap()
+        .test_run(run)
+        .unwrap()
+        .retval
+}
+
+fn load(name: &str, options: &LoadOptions) -> Object {
+    Object::load(&common::compile_c(name), options).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn global_data_and_rodata_overrides() {
+    if !common::kernel() {
+        return;
+    }
+    let object = load("global_data", &LoadOptions::default());
+    assert_eq!(run(&object, "scaled"), 42);
+    let data = object.map(".data").expect(".data map");
+    assert_eq!(data.info().kind(), Some(MapType::ARRAY));
+    let calls = data.lookup(&0u32.to_ne_bytes()).unwrap().unwrap();
+    assert_eq!(&calls[..4], &101i32.to_ne_bytes());
+    let bss = object
+        .map(".bss")
+        .unwrap()
+        .lookup(&0u32.to_ne_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(&bss[..8], &(42i64 + i64::from(b'h')).to_ne_bytes());
+    // .rodata is frozen: user space cannot change it after load.
+    let rodata = object.map(".rodata").unwrap();
+    let mut bytes = rodata.lookup(&0u32.to_ne_bytes()).unwrap().unwrap();
+    bytes[0] = 9;
+    assert!(rodata
+        .update(&0u32.to_ne_bytes(), &bytes, Default::default())
+        .is_err());
+
+    let options = LoadOptions::new()
+        .rodata_symbol("factor", 5i32.to_ne_bytes())
+        .rodata_symbol("greeting", *b"Jello\0\0\0");
+    let object = load("global_data", &options);
+    assert_eq!(run(&object, "scaled"), 105);
+    let bss = object
+        .map(".bss")
+        .unwrap()
+        .lookup(&0u32.to_ne_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(&bss[..8], &(105i64 + i64::from(b'J')).to_ne_bytes());
+
+    let wrong_size = LoadOptions::new().rodata_symbol("factor", [1u8]);
+    let err = Object::load(&common::compile_c("global_data"), &wrong_size).unwrap_err();
+    assert!(matches!(err, LoadError::RodataOverride { .. }), "{err}");
+    let unknown = LoadOptions::new().rodata_symbol("no_such_variable", [1u8]);
+    let err = Object::load(&common::compile_c("global_data"), &unknown).unwrap_err();
+    assert!(matches!(err, LoadError::RodataOverride { .. }), "{err}");
+}
+
+#[test]
+fn subprograms_callbacks_and_shared_functions() {
+    if !common::kernel() {
+        return;
+    }
+    let object = load("subprograms", &LoadOptions::default());
+    assert_eq!(run(&object, "first"), 13 + 10 + 1000);
+    assert_eq!(run(&object, "second"), 45);
+    let names: Vec<&str> = object.programs().map(|p| p.name()).collect();
+    assert_eq!(names, ["first", "second"]);
+}
+
+#[test]
+fn several_programs_per_section() {
+    if !common::kernel() {
+        return;
+    }
+    let object = load("multi", &LoadOptions::default());
+    assert_eq!(run_xdp(&object, "pass_all", 64), 2);
+    assert_eq!(run_xdp(&object, "drop_all", 64), 1);
+    assert_eq!(run_xdp(&object, "drop_short", 64), 2);
+    assert_eq!(run_xdp(&object, "drop_short", 20), 1);
+    let socket = object.program("accept_all").unwrap();
+    assert_eq!(
+        socket.program_type(),
+        whistler_bpf::ProgramType::SOCKET_FILTER
+    );
+    let xdp = object.program("drop_all").unwrap();
+    assert_eq!(xdp.section(), "xdp");
+    assert_eq!(
+        xdp.expected_attach_type(),
+        Some(whistler_bpf::AttachType::XDP)
+    );
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct CoreResult {
+    pid: i32,
+    tgid: i32,
+    parent_tgid: i32,
+    missing_exists: i32,
+    pid_exists: i32,
+    task_size_positive: i32,
+    sid_value: i32,
+    not_there_exists: i32,
+}
+
+#[test]
+fn core_reads_of_task_struct() {
+    if !common::kernel() {
+        return;
+    }
+    let mut object = load("core_task", &LoadOptions::default());
+    // raw_tracepoint test runs execute in the calling thread: two u64 arguments for sys_enter.
+    let args = [0u8; 16];
+    let run = TestRun {
+        ctx_in: &args,
+        ..Default::default()
+    };
+    let out = object.program("read_task").unwrap().test_run(run).unwrap();
+    assert_eq!(out.retval, 0);
+    let results = TypedMap::<u32, CoreResult>::new(object.take_map("results").unwrap()).unwrap();
+    let r = results.get(&0).unwrap().unwrap();
+    // SAFETY-free ids: the kernel's view of this thread.
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    assert_eq!(r.pid, tid);
+    assert_eq!(r.tgid, std::process::id() as i32);
+    assert_eq!(
+        r.parent_tgid,
+        rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get())
+    );
+    assert_eq!((r.missing_exists, r.pid_exists), (0, 1));
+    assert_eq!(r.task_size_positive, 1);
+    assert_eq!(
+        r.sid_value, 3,
+        "PIDTYPE_SID is 3 in the kernel, 7 in the local enum"
+    );
+    assert_eq!(r.not_there_exists, 0);
+}
+
+#[test]
+fn legacy_maps_section() {
+    if !common::kernel() {
+        return;
+    }
+    let object = load("legacy_maps", &LoadOptions::default());
+    run(&object, "count_hit");
+    run(&object, "count_hit");
+    let hits = TypedMap::<u32, u64, _>::new(object.map("hits").unwrap()).unwrap();
+    assert_eq!(hits.get(&7).unwrap(), Some(2));
+}
+
+#[test]
+fn program_array_filled_by_name_and_pinned_map_reused() {
+    if !common::kernel() {
+        return;
+    }
+    let dir = common::bpffs_dir("objects");
+    let options = LoadOptions::new().pin_dir(&dir);
+    let first = load("tail_calls", &options);
+    assert_eq!(
+        run_xdp(&first, "entry", 64),
+        3,
+        "the tail call reached `target`"
+    );
+    let counts = first.map("shared_counts").unwrap();
+    assert_eq!(
+        counts.pinned_path(),
+        Some(dir.join("shared_counts").as_path())
+    );
+    let second = load("tail_calls", &options);
+    let reused = second.map("shared_counts").unwrap();
+    assert_eq!(reused.info().id, counts.info().id);
+    assert_eq!(run_xdp(&second, "entry", 64), 3);
+    let typed = TypedMap::<u32, u64, _>::new(reused).unwrap();
+    assert_eq!(typed.get(&1).unwrap(), Some(2));
+    let jump = second.map("jump_table").unwrap();
+    assert_eq!(jump.info().kind(), Some(MapType::PROG_ARRAY));
+    drop((first, second));
+    std::fs::remove_file(dir.join("shared_counts")).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+}
+
+#[test]
+fn verifier_refusal_names_the_source_line() {
+    if !common::kernel() {
+        return;
+    }
+    let err = Object::load(&common::compile_c("bad_access"), &LoadOptions::default()).unwrap_err();
+    let LoadError::Verifier {
+        program,
+        log,
+        summary,
+    } = err
+    else {
+        panic!("expected a verifier error, got {err}");
+    };
+    assert_eq!(program, "unchecked");
+    assert!(log.contains("invalid mem access"), "{log}");
+    assert!(summary.starts_with("R0 invalid mem access"), "{summary}");
+    assert!(summary.contains("bad_access.c:17:"), "{summary}");
+    assert!(summary.contains("return *value + 1;"), "{summary}");
+}
