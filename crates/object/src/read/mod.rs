@@ -8,9 +8,11 @@ mod elf;
 mod maps;
 mod relocations;
 
-use crate::btf::ext::BtfExt;
+use crate::btf::ext::{BtfExt, ExtSection};
 use crate::btf::{Btf, BtfError};
-use crate::{CodeSection, ParsedObject, ParsedProgram};
+use crate::{
+    CodeSection, CoreRelocation, FuncInfoRecord, LineInfoRecord, ParsedObject, ParsedProgram,
+};
 use elf::Elf;
 
 /// Why an object could not be read.
@@ -100,35 +102,40 @@ fn programs(code_sections: &[CodeSection]) -> Vec<ParsedProgram> {
 
 /// Hands each section its func_info, line_info and CO-RE records, offsets in instructions.
 fn distribute_ext(ext: &BtfExt, btf: &Btf, sections: &mut [CodeSection]) {
-    let index_of = |sections: &[CodeSection], name_off: u32| {
-        let name = btf.str_at(name_off);
-        sections.iter().position(|s| s.name == name)
-    };
-    for part in &ext.func_info {
-        if let Some(i) = index_of(sections, part.sec_name_off) {
-            let recs = part.records.iter().map(|r| crate::FuncInfoRecord {
-                insn_offset: r.insn_offset / 8,
-                ..*r
-            });
-            sections[i].func_info.extend(recs);
-        }
-    }
-    for part in &ext.line_info {
-        if let Some(i) = index_of(sections, part.sec_name_off) {
-            let recs = part.records.iter().map(|r| crate::LineInfoRecord {
-                insn_offset: r.insn_offset / 8,
-                ..*r
-            });
-            sections[i].line_info.extend(recs);
-        }
-    }
-    for part in &ext.core_relos {
-        if let Some(i) = index_of(sections, part.sec_name_off) {
-            let recs = part.records.iter().map(|r| crate::CoreRelocation {
-                insn_offset: r.insn_offset / 8,
-                ..*r
-            });
-            sections[i].core_relos.extend(recs);
+    for_each_record(&ext.func_info, btf, sections, |s, r| {
+        s.func_info.push(FuncInfoRecord {
+            insn_offset: r.insn_offset / 8,
+            ..r
+        })
+    });
+    for_each_record(&ext.line_info, btf, sections, |s, r| {
+        s.line_info.push(LineInfoRecord {
+            insn_offset: r.insn_offset / 8,
+            ..r
+        })
+    });
+    for_each_record(&ext.core_relos, btf, sections, |s, r| {
+        s.core_relos.push(CoreRelocation {
+            insn_offset: r.insn_offset / 8,
+            ..r
+        })
+    });
+}
+
+/// Calls `add` with the code section each record's part names (parts naming no code section
+/// are skipped).
+fn for_each_record<R: Copy>(
+    parts: &[ExtSection<R>],
+    btf: &Btf,
+    sections: &mut [CodeSection],
+    mut add: impl FnMut(&mut CodeSection, R),
+) {
+    for part in parts {
+        let name = btf.str_at(part.sec_name_off);
+        if let Some(section) = sections.iter_mut().find(|s| s.name == name) {
+            for &r in &part.records {
+                add(section, r);
+            }
         }
     }
 }

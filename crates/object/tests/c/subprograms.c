@@ -12,7 +12,8 @@ __attribute__((noinline)) int add_one(int x)
 	return x + 1;
 }
 
-// Static, in the program's own section: a subprogram, not a program.
+// Static, in the program's own section: a subprogram, not a program. (libbpf 1.1 refuses such
+// objects; the format allows them, and `parse` must not mistake `half` for a program.)
 static __attribute__((noinline)) __attribute__((section("xdp"))) int half(int x)
 {
 	return x >> 1;
