@@ -144,6 +144,10 @@ pub struct ParsedMap {
     pub inner_map: Option<Box<ParsedMap>>,
     /// For map-in-map types declared with `values = { [0] = &other_map }`: (index, map name).
     pub initial_maps: Vec<(u32, String)>,
+    /// `map_extra` of BTF-defined maps (the bloom filter's number of hash functions, ...).
+    pub map_extra: u64,
+    /// `numa_node` of BTF-defined maps, meaningful when `map_flags` has `BPF_F_NUMA_NODE`.
+    pub numa_node: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

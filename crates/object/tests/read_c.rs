@@ -190,6 +190,16 @@ fn btf_defined_maps() {
         ),
         (27, 0, 0, 4096)
     );
+    let (_, seen) = map(&object, "seen");
+    assert_eq!(
+        (
+            seen.map_type,
+            seen.key_size,
+            seen.value_size,
+            seen.map_extra
+        ),
+        (30, 0, 8, 3)
+    );
     let (_, perf) = map(&object, "perf");
     assert_eq!(
         (

@@ -218,6 +218,8 @@ fn map_definition(
             "max_entries" => map.max_entries = uint_field(btf, name, field, m.ty)?,
             "map_flags" => map.map_flags = uint_field(btf, name, field, m.ty)?,
             "pinning" => map.pinning = uint_field(btf, name, field, m.ty)?,
+            "numa_node" => map.numa_node = uint_field(btf, name, field, m.ty)?,
+            "map_extra" => map.map_extra = uint_field(btf, name, field, m.ty)? as u64,
             "key_size" => set_size(
                 &mut map.key_size,
                 uint_field(btf, name, field, m.ty)?,
@@ -247,7 +249,7 @@ fn map_definition(
                     map.value_size = 4;
                 }
             }
-            _ => {} // numa_node, map_extra and fields newer than this reader: not needed to load
+            _ => {} // fields newer than this reader: not needed to load
         }
     }
     if map.map_type == 0 {
@@ -278,6 +280,8 @@ fn empty_map(name: &str) -> ParsedMap {
         initial_programs: Vec::new(),
         inner_map: None,
         initial_maps: Vec::new(),
+        map_extra: 0,
+        numa_node: 0,
     }
 }
 

@@ -22,6 +22,13 @@ struct {
 } events SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
+	__type(value, long long);
+	__uint(max_entries, 128);
+	__uint(map_extra, 3);
+} seen SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(int));
 	__uint(value_size, sizeof(int));
