@@ -25,30 +25,6 @@ fn info(prog_type: ProgramType, expected: u32, section: &str) -> AttachProgramIn
     }
 }
 
-/// The calling thread's id, from /proc/thread-self.
-fn thread_id() -> u32 {
-    let link = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self");
-    link.file_name().unwrap().to_str().unwrap().parse().unwrap()
-}
-
-/// `if (current thread != tid) goto exit`.
-fn thread_filter(tid: u32, exit_offset: i16) -> Vec<Insn> {
-    vec![
-        Insn::call_helper(GET_CURRENT_PID_TGID),
-        Insn::alu32_reg(BPF_MOV, Reg::R0, Reg::R0),
-        Insn::jmp_imm(BPF_JNE, Reg::R0, tid as i32, exit_offset),
-    ]
-}
-
-/// Counts hits from this thread only.
-fn count_thread_hits(map: BorrowedFd<'_>) -> Vec<Insn> {
-    let body = increment(map, 0);
-    let mut code = thread_filter(thread_id(), body.len() as i16);
-    code.extend(body);
-    code.extend([Insn::mov64_imm(Reg::R0, 0), Insn::exit()]);
-    code
-}
-
 /// Counts this thread's getpid calls seen by a raw `sys_enter` hook (`ctx[1]` is the syscall
 /// number; `ctx` is saved in r6 across the helper call).
 fn count_thread_getpids(map: BorrowedFd<'_>) -> Vec<Insn> {

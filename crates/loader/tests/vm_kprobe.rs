@@ -1,0 +1,154 @@
+//! kprobe, kretprobe, fentry and lsm attachments, which this machine's kernel refuses (no
+//! CONFIG_KPROBES, trampolines blocked), tested inside a qemu VM booting Debian's kernel.
+//!
+//! On the host, `kprobe_kretprobe_fentry_lsm_in_a_vm` builds this very test binary statically,
+//! packs it into a busybox initramfs and boots it; inside the VM, `/init` runs the ignored test
+//! `vm_guest_checks` which attaches real programs and counts their hits. Skipped (with the reason
+//! printed) when qemu is not installed, unless WHISTLER_REQUIRE_KERNEL=1.
+
+mod attach_util;
+mod vm;
+
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use attach_util::*;
+use whistler_bpf::{AttachType, ProgramType};
+use whistler_loader::attach::{attach, AttachProgramInfo, AttachTarget};
+use whistler_loader::link::LinkKind;
+use whistler_object::btf::{Btf, BtfKind};
+
+const VM_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[test]
+fn kprobe_kretprobe_fentry_lsm_in_a_vm() {
+    let Some(qemu) = vm::qemu() else {
+        if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
+            panic!("WHISTLER_REQUIRE_KERNEL=1 but qemu-system-x86_64 is not installed");
+        }
+        eprintln!("skipped: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+        return;
+    };
+    let cache = vm::cache_dir();
+    let kernel = vm::kernel_image(&cache).unwrap_or_else(|e| panic!("kernel: {e}"));
+    let guest = vm::build_static_test("vm_kprobe").unwrap_or_else(|e| panic!("guest build: {e}"));
+    let initrd = vm::initramfs(&cache, &guest).unwrap_or_else(|e| panic!("initramfs: {e}"));
+    let run = vm::boot(&qemu, &kernel, &initrd, VM_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let verdict = match (run.timed_out, run.guest_exit_code(), run.qemu_status) {
+        (true, _, _) => Some(format!("the VM did not finish within {VM_TIMEOUT:?}")),
+        (_, None, status) => Some(format!("the guest never reported (qemu exit {status:?})")),
+        (_, Some(0), Some(1)) => None,
+        (_, Some(code), status) => Some(format!("guest checks exited {code} (qemu {status:?})")),
+    };
+    if let Some(problem) = verdict {
+        panic!("{problem}\n--- VM console ---\n{}", run.console);
+    }
+    eprintln!("{}", run.console);
+}
+
+fn info(prog_type: ProgramType, expected: u32, section: &str) -> AttachProgramInfo {
+    AttachProgramInfo {
+        prog_type: prog_type as u32,
+        expected_attach_type: expected,
+        section: section.to_owned(),
+        name: "vm_test".to_owned(),
+    }
+}
+
+fn getpid_times(n: u32) {
+    for _ in 0..n {
+        std::hint::black_box(std::process::id());
+    }
+}
+
+/// Runs inside the VM only (started by `/init` with WHISTLER_VM_GUEST=1).
+#[test]
+#[ignore = "runs inside the VM that kprobe_kretprobe_fentry_lsm_in_a_vm boots"]
+fn vm_guest_checks() {
+    if std::env::var("WHISTLER_VM_GUEST").as_deref() != Ok("1") {
+        eprintln!("vm_guest_checks only runs inside the test VM");
+        return;
+    }
+    assert!(kernel_available());
+    kprobe_counts_getpid(false);
+    kprobe_counts_getpid(true);
+    let btf = Btf::from_bytes(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
+    fentry_counts_opens(&btf);
+    lsm_counts_file_opens(&btf);
+    eprintln!("all VM checks passed");
+}
+
+fn kprobe_counts_getpid(retprobe: bool) {
+    let map = counters(1);
+    let prog = load(2, 0, &count_thread_hits(map.as_fd()), "vm_kprobe");
+    let kind = if retprobe { "kretprobe" } else { "kprobe" };
+    let section = format!("{kind}/__x64_sys_getpid");
+    let link = attach(
+        prog.as_fd(),
+        &info(ProgramType::KPROBE, 0, &section),
+        AttachTarget::Auto,
+    )
+    .unwrap_or_else(|e| panic!("attach {section}: {e}"));
+    assert_eq!(link.kind(), LinkKind::PerfEvent);
+    getpid_times(20);
+    assert_eq!(read_u64(map.as_fd(), 0), 20, "{section}");
+    drop(link);
+    getpid_times(5);
+    assert_eq!(
+        read_u64(map.as_fd(), 0),
+        20,
+        "{section} still counting after drop"
+    );
+    eprintln!("{section}: ok");
+}
+
+fn open_times(n: u32) {
+    for _ in 0..n {
+        drop(std::fs::File::open("/proc/version").unwrap());
+    }
+}
+
+/// fentry on do_sys_openat2 (syscall wrappers such as __x64_sys_getpid have no BTF func).
+fn fentry_counts_opens(btf: &Btf) {
+    let id = btf
+        .find_by_name_kind("do_sys_openat2", BtfKind::Func)
+        .expect("do_sys_openat2 in vmlinux BTF");
+    let map = counters(1);
+    let expected = AttachType::TRACE_FENTRY as u32;
+    let code = count_thread_hits(map.as_fd());
+    let prog = load_with_btf_id(26, expected, id, &code, "vm_fentry");
+    let section = "fentry/do_sys_openat2";
+    let link = attach(
+        prog.as_fd(),
+        &info(ProgramType::TRACING, expected, section),
+        AttachTarget::Auto,
+    )
+    .unwrap_or_else(|e| panic!("attach fentry: {e}"));
+    assert_eq!(link.kind(), LinkKind::BpfLink);
+    open_times(12);
+    drop(link);
+    open_times(3);
+    assert_eq!(read_u64(map.as_fd(), 0), 12, "fentry");
+    eprintln!("{section}: ok");
+}
+
+fn lsm_counts_file_opens(btf: &Btf) {
+    let id = btf
+        .find_by_name_kind("bpf_lsm_file_open", BtfKind::Func)
+        .expect("bpf_lsm_file_open in vmlinux BTF");
+    let map = counters(1);
+    let expected = AttachType::LSM_MAC as u32;
+    let prog = load_with_btf_id(29, expected, id, &count_thread_hits(map.as_fd()), "vm_lsm");
+    let section = "lsm/file_open";
+    let link = attach(
+        prog.as_fd(),
+        &info(ProgramType::LSM, expected, section),
+        AttachTarget::Auto,
+    )
+    .unwrap_or_else(|e| panic!("attach lsm: {e}"));
+    open_times(15);
+    drop(link);
+    open_times(2);
+    assert_eq!(read_u64(map.as_fd(), 0), 15, "lsm file_open");
+    eprintln!("{section}: ok");
+}
