@@ -18,6 +18,6 @@ pub mod sys;
 
 pub use error::{LoadError, MapError, ProgramError};
 pub use object::Object;
-pub use maps::{Map, MapDefinition, MapInfo, PerCpuMap, TypedMap, UpdateFlags};
+pub use maps::{CreateOptions, Map, MapDefinition, MapInfo, PerCpuMap, TypedMap, UpdateFlags};
 pub use options::{LoadOptions, ProgramTypeOverride, RodataOverride, RodataTarget};
 pub use programs::{Program, TestRun, TestRunOutput};

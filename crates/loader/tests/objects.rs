@@ -205,6 +205,23 @@ fn program_array_filled_by_name_and_pinned_map_reused() {
 }
 
 #[test]
+fn maps_of_maps_filled_by_name() {
+    if !common::kernel() {
+        return;
+    }
+    let object = load("map_in_map", &LoadOptions::default());
+    let set = |name: &str, v: u32| {
+        let map = TypedMap::<u32, u32, _>::new(object.map(name).unwrap()).unwrap();
+        map.set(&0, &v).unwrap();
+    };
+    set("inner_a", 4);
+    set("inner_b", 2);
+    assert_eq!(run(&object, "read_both"), 42);
+    let outer = object.map("outer").unwrap();
+    assert_eq!(outer.info().kind(), Some(MapType::ARRAY_OF_MAPS));
+}
+
+#[test]
 fn verifier_refusal_names_the_source_line() {
     if !common::kernel() {
         return;

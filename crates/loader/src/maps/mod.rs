@@ -113,6 +113,17 @@ pub struct MapDefinition {
     pub map_extra: u64,
 }
 
+/// Extras of [`Map::create_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CreateOptions<'a> {
+    /// BTF describing the key and value (both ids in it).
+    pub btf: Option<BorrowedFd<'a>>,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    /// For array_of_maps / hash_of_maps: a map like the ones the outer map will hold.
+    pub inner_map: Option<BorrowedFd<'a>>,
+}
+
 /// A map the process holds an fd of. Dropping it closes the fd; the map itself lives on while a
 /// program or pin still refers to it.
 #[derive(Debug)]
@@ -142,16 +153,11 @@ impl Map {
     /// Creates a map. perf_event_array with `max_entries == 0` gets one entry per possible CPU;
     /// lpm_trie always gets `BPF_F_NO_PREALLOC`.
     pub fn create(def: &MapDefinition) -> Result<Map, MapError> {
-        Map::create_with_btf(def, None, 0, 0)
+        Map::create_with(def, &CreateOptions::default())
     }
 
-    /// Creates a map whose key and value are described by BTF types in `btf`.
-    pub fn create_with_btf(
-        def: &MapDefinition,
-        btf: Option<BorrowedFd<'_>>,
-        btf_key_type_id: u32,
-        btf_value_type_id: u32,
-    ) -> Result<Map, MapError> {
+    /// Creates a map with BTF key/value types or an inner map template.
+    pub fn create_with(def: &MapDefinition, options: &CreateOptions<'_>) -> Result<Map, MapError> {
         let mut def = def.clone();
         if def.map_type == MapType::PERF_EVENT_ARRAY as u32 && def.max_entries == 0 {
             def.max_entries = possible_cpu_count().map_err(MapError::Cpus)? as u32;
@@ -166,10 +172,11 @@ impl Map {
             value_size: def.value_size,
             max_entries: def.max_entries,
             map_flags: def.map_flags,
+            inner_map: options.inner_map,
             name: &kernel_name,
-            btf,
-            btf_key_type_id,
-            btf_value_type_id,
+            btf: options.btf,
+            btf_key_type_id: options.btf_key_type_id,
+            btf_value_type_id: options.btf_value_type_id,
             map_extra: def.map_extra,
             ..Default::default()
         };

@@ -2,27 +2,49 @@
 //! them, pinning by name (reusing a compatible pin), and global data written (with `.rodata`
 //! overrides) and frozen.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use whistler_object::btf::{Btf, Kind};
 use whistler_object::ParsedMap;
 
 use crate::error::{LoadError, MapError};
-use crate::maps::{Map, MapDefinition, UpdateFlags};
+use crate::maps::{CreateOptions, Map, MapDefinition, UpdateFlags};
 use crate::options::{LoadOptions, RodataTarget};
 
 /// `LIBBPF_PIN_BY_NAME`.
 const PIN_BY_NAME: u32 = 1;
 const DEFAULT_PIN_DIR: &str = "/sys/fs/bpf";
 
-/// Creates (or opens from their pins) every map of the object, in order.
+/// Creates (or opens from their pins) every map of the object, in order, then puts the maps
+/// that map-in-map definitions name into their outer maps.
 pub fn create_maps(
     parsed: &[ParsedMap],
     btf: Option<(&Btf, BorrowedFd<'_>)>,
     options: &LoadOptions,
 ) -> Result<Vec<Map>, LoadError> {
-    parsed.iter().map(|m| create_map(m, btf, options)).collect()
+    let maps = parsed
+        .iter()
+        .map(|m| create_map(m, btf, options))
+        .collect::<Result<Vec<_>, _>>()?;
+    fill_outer_maps(parsed, &maps)?;
+    Ok(maps)
+}
+
+fn fill_outer_maps(parsed: &[ParsedMap], maps: &[Map]) -> Result<(), LoadError> {
+    for (outer_def, outer) in parsed.iter().zip(maps) {
+        for (index, name) in &outer_def.initial_maps {
+            let inner = maps
+                .iter()
+                .find(|m| m.name() == name)
+                .ok_or_else(|| LoadError::NoSuchMap(name.clone()))?;
+            let fd = inner.as_fd().as_raw_fd() as u32;
+            outer
+                .update(&index.to_ne_bytes(), &fd.to_ne_bytes(), UpdateFlags::Any)
+                .map_err(map_error(outer_def))?;
+        }
+    }
+    Ok(())
 }
 
 fn map_error(map: &ParsedMap) -> impl FnOnce(MapError) -> LoadError + '_ {
@@ -69,20 +91,47 @@ fn definition(parsed: &ParsedMap, options: &LoadOptions) -> MapDefinition {
     }
 }
 
-/// With BTF types when the object has them; without when the kernel refuses those.
+/// With BTF types when the object has them; without when the kernel refuses those. Map-in-map
+/// types get a template of their inner map, closed once the outer map exists.
 fn create_with_fallback(
     parsed: &ParsedMap,
     def: &MapDefinition,
     btf: Option<BorrowedFd<'_>>,
 ) -> Result<Map, LoadError> {
+    let template = match &parsed.inner_map {
+        Some(inner) => Some(Map::create(&inner_definition(inner)).map_err(map_error(parsed))?),
+        None => None,
+    };
+    let mut options = CreateOptions {
+        inner_map: template.as_ref().map(Map::as_fd),
+        ..Default::default()
+    };
     let has_types = parsed.btf_key_type_id != 0 || parsed.btf_value_type_id != 0;
     if let (Some(btf), true) = (btf, has_types) {
-        let (key, value) = (parsed.btf_key_type_id, parsed.btf_value_type_id);
-        if let Ok(map) = Map::create_with_btf(def, Some(btf), key, value) {
+        let typed = CreateOptions {
+            btf: Some(btf),
+            btf_key_type_id: parsed.btf_key_type_id,
+            btf_value_type_id: parsed.btf_value_type_id,
+            ..options
+        };
+        if let Ok(map) = Map::create_with(def, &typed) {
             return Ok(map);
         }
+        options.btf = None;
     }
-    Map::create(def).map_err(map_error(parsed))
+    Map::create_with(def, &options).map_err(map_error(parsed))
+}
+
+fn inner_definition(inner: &ParsedMap) -> MapDefinition {
+    MapDefinition {
+        name: inner.name.clone(),
+        map_type: inner.map_type,
+        key_size: inner.key_size,
+        value_size: inner.value_size,
+        max_entries: inner.max_entries.max(1),
+        map_flags: inner.map_flags,
+        map_extra: 0,
+    }
 }
 
 fn pin_path(parsed: &ParsedMap, options: &LoadOptions) -> Option<PathBuf> {

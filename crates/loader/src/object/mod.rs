@@ -60,6 +60,7 @@ impl Object {
             parsed: &parsed,
             sections: &sections,
             btf: btf.as_ref().filter(|_| btf_fd.is_some()),
+            object_btf: btf.as_ref(),
             btf_fd: btf_fd.map(|fd| fd.as_fd()),
             maps: &maps,
             kernel: &kernel,
@@ -195,6 +196,8 @@ struct LoadContext<'a> {
     sections: &'a [CodeSection],
     /// The object's BTF, only when the kernel accepted it.
     btf: Option<&'a Btf>,
+    /// The object's BTF whether or not the kernel took it (for source lines in errors).
+    object_btf: Option<&'a Btf>,
     btf_fd: Option<std::os::fd::BorrowedFd<'a>>,
     maps: &'a [Map],
     kernel: &'a LazyKernelBtf<'a>,
@@ -275,7 +278,7 @@ impl LoadContext<'_> {
     }
 
     fn source_lines(&self, records: &[LineInfoRecord]) -> Vec<SourceLine> {
-        let Some(btf) = self.parsed.btf.as_ref().and(self.btf) else {
+        let Some(btf) = self.object_btf else {
             return Vec::new();
         };
         records
