@@ -491,3 +491,52 @@ fn subprograms_of_two_programs_with_a_map_lookup_inside() {
     assert_eq!(bpftool_run(&pins, "first", &[0; 64], &dir), 7);
     assert_eq!(bpftool_run(&pins, "second", &[0; 64], &dir), 11);
 }
+
+#[test]
+fn bpf_loop_callback_by_address() {
+    const BPF_PSEUDO_FUNC: u8 = 4;
+    // r1 = 3; r2 = &callback; r3 = 0; r4 = 0; r0 = bpf_loop(...); exit; callback: r0 = 0; exit
+    let mut insns = vec![Insn::mov64_imm(Reg::R1, 3)];
+    let mut load = Insn::ld_imm64(Reg::R2, BPF_PSEUDO_FUNC, 0);
+    load[0].imm = 5; // from instruction 1: 1 + 5 + 1 = 7
+    insns.extend(load);
+    insns.extend([
+        Insn::mov64_imm(Reg::R3, 0),
+        Insn::mov64_imm(Reg::R4, 0),
+        Insn::call_helper(181), // bpf_loop
+        Insn::exit(),
+        Insn::mov64_imm(Reg::R0, 0),
+        Insn::exit(),
+    ]);
+    let spec = object(vec![], vec![program("looper", "xdp", insns)]);
+    let dir = scratch_dir("loop");
+    let path = write_and_inspect(&spec, &dir);
+    let object = parse(&std::fs::read(&path).unwrap()).unwrap();
+    let text = object
+        .code_sections
+        .iter()
+        .find(|s| s.name == ".text")
+        .unwrap();
+    let xdp = object
+        .code_sections
+        .iter()
+        .find(|s| s.name == "xdp")
+        .unwrap();
+    let target = RelocTarget::Function {
+        section: text.index,
+        insn_offset: 0,
+    };
+    assert_eq!(
+        xdp.relocs
+            .iter()
+            .map(|r| (r.insn_index, r.target.clone()))
+            .collect::<Vec<_>>(),
+        [(1, target)]
+    );
+    if !kernel_available() {
+        return;
+    }
+    let pins = PinDir::new("loop");
+    bpftool_loadall(&path, &pins);
+    assert_eq!(bpftool_run(&pins, "looper", &[0; 64], &dir), 3);
+}

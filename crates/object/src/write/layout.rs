@@ -1,7 +1,8 @@
 //! Where each instruction of each program goes. Program sections hold the programs' main
 //! bodies, one after another; `.text` holds their subprograms (everything from a program's first
-//! bpf-to-bpf call target on), because libbpf only follows calls into `.text`. A call from a main
-//! body into its subprograms becomes a relocation against `.text`.
+//! bpf-to-bpf call or callback target on), because libbpf only follows calls into `.text`. A
+//! call or function-address load from a main body into its subprograms becomes a relocation
+//! against `.text`.
 
 use std::ops::Range;
 
@@ -40,12 +41,14 @@ pub(super) struct Layout<'a> {
     pub sections: Vec<Section<'a>>,
 }
 
-/// A call from a main body into a subprogram: where the call is and where it lands.
-pub(super) struct CrossCall {
-    /// The call's index within its section.
+/// A call or function-address load in a main body that refers to a subprogram.
+pub(super) struct CrossReference {
+    /// The instruction's index within its section.
     pub at: usize,
     /// The target's index within `.text`.
     pub target: usize,
+    /// True for a call, false for an `ld_imm64` of the function's address.
+    pub is_call: bool,
 }
 
 impl<'a> Layout<'a> {
@@ -87,23 +90,32 @@ impl<'a> Layout<'a> {
             .map(|(s, p)| (s, p.offset + insn - p.range.start))
     }
 
-    /// The instructions of section `s`, with calls into `.text` pointing at their targets
-    /// relative to the `.text` section symbol (as clang emits them for static functions).
+    /// The instructions of section `s`, with references into `.text` pointing at their targets
+    /// relative to the `.text` section symbol, as clang emits them for static functions: a
+    /// call's imm counts instructions from the next one, an address load's imm is a byte offset.
     pub(super) fn section_insns(&self, s: usize, programs: &[ProgramSpec]) -> Vec<Insn> {
         let section = &self.sections[s];
         let mut insns = Vec::with_capacity(section.len);
         for piece in &section.pieces {
             insns.extend_from_slice(&programs[piece.program].insns[piece.range.clone()]);
         }
-        for call in self.cross_calls(s, programs) {
-            insns[call.at].imm = call.target as i32 - 1;
+        for r in self.cross_references(s, programs) {
+            insns[r.at].imm = if r.is_call {
+                r.target as i32 - 1
+            } else {
+                r.target as i32 * 8
+            };
         }
         insns
     }
 
-    /// Calls in section `s` from a main body into its subprograms in `.text`.
-    pub(super) fn cross_calls(&self, s: usize, programs: &[ProgramSpec]) -> Vec<CrossCall> {
-        let mut calls = Vec::new();
+    /// References in section `s` from a main body into its subprograms in `.text`.
+    pub(super) fn cross_references(
+        &self,
+        s: usize,
+        programs: &[ProgramSpec],
+    ) -> Vec<CrossReference> {
+        let mut refs = Vec::new();
         for piece in self.sections[s]
             .pieces
             .iter()
@@ -111,23 +123,22 @@ impl<'a> Layout<'a> {
         {
             let insns = &programs[piece.program].insns;
             for i in piece.range.clone() {
-                let insn = insns[i];
-                let target = i as i64 + insn.imm as i64 + 1;
-                let Ok(target) = usize::try_from(target) else {
+                let Some(target) = subprograms::reference_target(insns, i) else {
                     continue;
                 };
-                if !insn.is_pseudo_call() || piece.range.contains(&target) {
+                if piece.range.contains(&target) {
                     continue;
                 }
                 if let Some((_, at_text)) = self.locate(piece.program, target) {
-                    calls.push(CrossCall {
+                    refs.push(CrossReference {
                         at: piece.offset + i - piece.range.start,
                         target: at_text,
+                        is_call: insns[i].is_pseudo_call(),
                     });
                 }
             }
         }
-        calls
+        refs
     }
 }
 

@@ -4,8 +4,9 @@
 //! Layout: one section per distinct program section name (programs sharing a name are placed one
 //! after another, each with its own FUNC symbol), `.text` with the programs' subprograms if they
 //! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.BTF`, `.BTF.ext`, one
-//! `.rel<section>` per code section with relocations, `.symtab`, `.strtab`, `.shstrtab`. Nothing depends on hash-map iteration order or the clock, so identical
-//! input gives identical bytes.
+//! `.rel<section>` per code section with relocations, `.symtab`, `.strtab`, `.shstrtab`.
+//! Nothing depends on hash-map iteration order or the clock, so identical input gives identical
+//! bytes.
 
 mod btf_types;
 mod elf;
@@ -18,7 +19,7 @@ use crate::{FuncInfoRecord, LineInfoRecord, ObjectSpec, ProgramSpec};
 use elf::{Section, Symbol};
 use layout::{Layout, PieceKind};
 
-/// `R_BPF_64_64`: a 64-bit immediate load of a symbol's address (a map).
+/// `R_BPF_64_64`: a 64-bit immediate load of a symbol's address (a map, a callback).
 const R_BPF_64_64: u32 = 1;
 /// `R_BPF_64_32`: a bpf-to-bpf call (here, into `.text`).
 const R_BPF_64_32: u32 = 10;
@@ -362,7 +363,7 @@ fn sections(
     out
 }
 
-/// (byte offset, symbol index, type) for the map relocations and the calls into `.text` of
+/// (byte offset, symbol index, type) for the map relocations and the references into `.text` of
 /// code section `s`, in offset order.
 fn code_relocations(
     spec: &ObjectSpec,
@@ -385,9 +386,9 @@ fn code_relocations(
         }
     }
     let text = layout.sections.len() - 1;
-    for call in layout.cross_calls(s, &spec.programs) {
-        let text_symbol = Symbols::section_symbol(text);
-        relocs.push((call.at as u64 * 8, text_symbol, R_BPF_64_32));
+    for r in layout.cross_references(s, &spec.programs) {
+        let ty = if r.is_call { R_BPF_64_32 } else { R_BPF_64_64 };
+        relocs.push((r.at as u64 * 8, Symbols::section_symbol(text), ty));
     }
     relocs.sort_unstable();
     relocs
