@@ -1,2 +1,50 @@
-//! The `whistler` command line tool.
-fn main() {}
+//! The `whistler` command line tool: compile, disassemble, test-run and run BPF programs.
+//! This is the only crate that prints.
+
+mod commands;
+mod input;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "whistler",
+    version,
+    about = "Whistler Lisp to eBPF: compile, inspect, load and run"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a .lisp file to a BPF ELF object.
+    Compile(commands::compile::Args),
+    /// Print readable assembly of a .lisp file or a BPF object, with source lines interleaved.
+    Disasm(commands::disasm::Args),
+    /// Run one program once (or N times) with BPF_PROG_TEST_RUN and print its result.
+    TestRun(commands::test_run::Args),
+    /// Load, attach and run an object or a Lisp file until Ctrl-C or --duration, printing
+    /// ring-buffer records as they arrive and every map at the end.
+    Run(commands::run::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile(args) => commands::compile::run(args),
+        Command::Disasm(args) => commands::disasm::run(args),
+        Command::TestRun(args) => commands::test_run::run(args),
+        Command::Run(args) => commands::run::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(commands::Failure::Reported) => ExitCode::FAILURE,
+        Err(commands::Failure::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

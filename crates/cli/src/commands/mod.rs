@@ -1,0 +1,46 @@
+//! One module per subcommand, and the shared compile step.
+
+pub mod compile;
+pub mod disasm;
+pub mod run;
+pub mod test_run;
+
+use whistler_syntax::{render, SourceFile};
+
+/// Why a command failed: either its diagnostics were already printed, or another error.
+pub enum Failure {
+    Reported,
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::Other(e.into())
+    }
+}
+
+pub type CommandResult = Result<(), Failure>;
+
+/// Compiles a source file, printing every diagnostic on failure.
+pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, Failure> {
+    whistler_compiler::compile(file).map_err(|diagnostics| {
+        for d in &diagnostics {
+            eprint!("{}", render(file, d));
+        }
+        let n = diagnostics.len();
+        eprintln!(
+            "{}: {n} error{} found, nothing written",
+            file.name,
+            if n == 1 { "" } else { "s" }
+        );
+        Failure::Reported
+    })
+}
+
+/// Compiles a Lisp input or passes an object through, returning ELF bytes.
+pub fn object_bytes(input: crate::input::Input) -> Result<Vec<u8>, Failure> {
+    match input {
+        crate::input::Input::Object(bytes) => Ok(bytes),
+        crate::input::Input::Lisp(file) => Ok(compile_source(&file)?.elf),
+    }
+}
