@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use attach_util::*;
 use whistler_bpf::{AttachType, ProgramType};
-use whistler_loader::attach::{attach, AttachProgramInfo, AttachTarget};
+use whistler_loader::attach::{attach, attach_kprobe_tracefs, AttachProgramInfo, AttachTarget};
 use whistler_loader::link::LinkKind;
 use whistler_object::btf::{Btf, BtfKind};
 
@@ -72,6 +72,7 @@ fn vm_guest_checks() {
     assert!(kernel_available());
     kprobe_counts_getpid(false);
     kprobe_counts_getpid(true);
+    tracefs_kprobe_counts_and_is_removed();
     let btf = Btf::from_bytes(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
     fentry_counts_opens(&btf);
     lsm_counts_file_opens(&btf);
@@ -106,6 +107,34 @@ fn open_times(n: u32) {
     for _ in 0..n {
         drop(std::fs::File::open("/proc/version").unwrap());
     }
+}
+
+/// The kprobe_events fallback: the probe line exists while attached and is gone after drop.
+fn tracefs_kprobe_counts_and_is_removed() {
+    let map = counters(1);
+    let prog = load(2, 0, &count_thread_hits(map.as_fd()), "vm_kp_tracefs");
+    let link = attach_kprobe_tracefs(prog.as_fd(), "__x64_sys_getpid", true)
+        .unwrap_or_else(|e| panic!("kprobe_events: {e}"));
+    let events = "/sys/kernel/tracing/kprobe_events";
+    let listed = std::fs::read_to_string(events).unwrap();
+    assert!(
+        listed.contains("whistler/") && listed.contains("__x64_sys_getpid"),
+        "{listed}"
+    );
+    getpid_times(9);
+    drop(link);
+    getpid_times(2);
+    assert_eq!(
+        read_u64(map.as_fd(), 0),
+        9,
+        "kretprobe through kprobe_events"
+    );
+    let listed = std::fs::read_to_string(events).unwrap();
+    assert!(
+        !listed.contains("whistler/"),
+        "probe left in kprobe_events: {listed}"
+    );
+    eprintln!("kprobe_events fallback: ok");
 }
 
 /// fentry on do_sys_openat2 (syscall wrappers such as __x64_sys_getpid have no BTF func).

@@ -27,17 +27,44 @@ pub(super) fn attach(
         return attach_pmu(prog, pmu, name, offset, retprobe);
     }
     if has_kprobe_events() {
-        let spec = if offset == 0 {
-            name.to_owned()
-        } else {
-            format!("{name}+{offset}")
-        };
-        let probe = DynamicProbe::create("kprobe_events", retprobe, &spec)?;
-        let attr = PerfEventAttr::new(PERF_TYPE_TRACEPOINT, probe.id()?);
-        let event = open_disabled(attr, ALL_TASKS, None)?;
-        return attach_to_event(prog, event, Some(probe));
+        return attach_tracefs(prog, name, offset, retprobe);
     }
     Err(AttachError::NoKprobeSupport)
+}
+
+/// Attaches through tracefs `kprobe_events` even when the kprobe PMU exists (the path kernels
+/// before 4.17 need). `function` is `NAME` or `NAME+OFFSET`. The probe is deleted from
+/// `kprobe_events` when the link drops.
+pub fn attach_kprobe_tracefs(
+    prog: BorrowedFd<'_>,
+    function: &str,
+    retprobe: bool,
+) -> Result<Link, AttachError> {
+    let (name, offset) = split_offset(function).ok_or_else(|| AttachError::BadTarget {
+        section: "kprobe".to_owned(),
+        problem: format!("bad kernel function `{function}` (want NAME or NAME+OFFSET)"),
+    })?;
+    if !has_kprobe_events() {
+        return Err(AttachError::NoKprobeSupport);
+    }
+    attach_tracefs(prog, name, offset, retprobe)
+}
+
+fn attach_tracefs(
+    prog: BorrowedFd<'_>,
+    name: &str,
+    offset: u64,
+    retprobe: bool,
+) -> Result<Link, AttachError> {
+    let spec = if offset == 0 {
+        name.to_owned()
+    } else {
+        format!("{name}+{offset}")
+    };
+    let probe = DynamicProbe::create("kprobe_events", retprobe, &spec)?;
+    let attr = PerfEventAttr::new(PERF_TYPE_TRACEPOINT, probe.id()?);
+    let event = open_disabled(attr, ALL_TASKS, None)?;
+    attach_to_event(prog, event, Some(probe))
 }
 
 fn attach_pmu(

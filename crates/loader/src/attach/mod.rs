@@ -29,6 +29,7 @@ use crate::sys::bpf;
 use crate::sys::netlink::NetlinkError;
 
 pub use cgroup::{attach_cgroup_legacy, cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
+pub use kprobe::attach_kprobe_tracefs;
 pub use target::{AttachApi, InterfaceMode, PerfSampling, TcDirection, XdpMode};
 
 /// What the program is: the facts [`attach`] dispatches on.
