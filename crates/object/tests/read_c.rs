@@ -14,7 +14,8 @@ fn compile(name: &str) -> Option<Vec<u8>> {
         return None;
     }
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/c/{name}.c"));
-    let out = common::scratch_dir(name).join(format!("{name}.o"));
+    let dir = common::scratch_dir(name);
+    let out = dir.join(format!("{name}.o"));
     let multiarch = common::run("clang", &["-print-multiarch"]);
     let include = format!("-I/usr/include/{}", multiarch.trim());
     common::run(

@@ -37,14 +37,31 @@ pub fn tool_exists(name: &str) -> bool {
     Command::new(name).arg("--version").output().is_ok()
 }
 
-/// A fresh scratch directory under the system temp dir.
-pub fn scratch_dir(tag: &str) -> PathBuf {
+/// A fresh scratch directory under the system temp dir, removed when dropped.
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+pub fn scratch_dir(tag: &str) -> ScratchDir {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir =
+    let path =
         std::env::temp_dir().join(format!("whistler-object-{}-{tag}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    let _ = std::fs::remove_dir_all(&path);
+    std::fs::create_dir_all(&path).unwrap();
+    ScratchDir { path }
 }
 
 /// Runs a command; returns stdout, panicking with stderr on failure.
