@@ -148,7 +148,8 @@ fn compile_program(
         asm: disassemble(&code.insns),
     });
     let spec = ProgramSpec {
-        name: p.def.name.clone(),
+        // libbpf passes the symbol name to the kernel, which accepts only [A-Za-z0-9_.].
+        name: p.def.name.replace('-', "_"),
         section: p.def.section.clone(),
         insns: code.insns,
         map_relocs: code.map_relocs,
@@ -173,7 +174,11 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         let _ = round;
     }
     opt::simplify_cfg::run(func);
-    check(func, "simplify_cfg")
+    check(func, "simplify_cfg")?;
+    opt::rematerialize::run(func);
+    check(func, "rematerialize")?;
+    opt::dead_code::run(func);
+    check(func, "dead_code")
 }
 
 /// Runs the IR verifier (debug and test builds only).

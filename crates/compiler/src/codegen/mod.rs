@@ -57,6 +57,7 @@ pub fn generate(
         last_span: None,
         block_start: vec![usize::MAX; func.blocks.len()],
         fixups: Vec::new(),
+        uses: crate::opt::use_counts(func),
     };
     for (k, &b) in func.layout.iter().enumerate() {
         let next = func.layout.get(k + 1).copied();
@@ -101,6 +102,9 @@ struct Emitter<'a> {
     block_start: Vec<usize>,
     /// (instruction index, target block)
     fixups: Vec<(usize, Block)>,
+    /// Use counts: a helper's unused result is never read from R0 (void helpers leave R0
+    /// unreadable for the verifier).
+    uses: Vec<u32>,
 }
 
 fn alu_op(op: BinOp) -> u8 {
@@ -210,6 +214,13 @@ impl Emitter<'_> {
             Loc::Reg(_) => {}
         }
         Ok(())
+    }
+
+    fn finish_call(&mut self, r: Value) -> Result<(), CodegenError> {
+        if self.uses.get(r.index()).copied().unwrap_or(0) == 0 {
+            return Ok(());
+        }
+        self.finish(r, R0)
     }
 
     fn move_step(&mut self, step: Step) {
@@ -360,11 +371,11 @@ impl Emitter<'_> {
                     self.move_step(step);
                 }
                 self.push(Insn::call_helper(*helper as i32));
-                self.finish(res()?, R0)
+                self.finish_call(res()?)
             }
             InstKind::Asm(insn) => {
                 self.push(*insn);
-                self.finish(res()?, R0)
+                self.finish_call(res()?)
             }
         }
     }

@@ -1,11 +1,56 @@
 //! Dead code elimination: removes instructions without side effects whose results are unused,
 //! repeatedly (a worklist over use counts), so whole unused expression trees disappear.
 //!
-//! Does not remove unused block parameters or unreachable blocks (see `simplify_cfg`).
+//! Unused block parameters are removed too, with their jump arguments (which may make more
+//! instructions dead, so both repeat until nothing changes). Unreachable blocks are
+//! `simplify_cfg`'s job.
 
-use crate::ir::{Function, Inst, ValueDef};
+use crate::ir::{Function, Inst, Terminator, ValueDef};
 
 pub fn run(func: &mut Function) {
+    loop {
+        remove_dead_insts(func);
+        if !remove_dead_params(func) {
+            return;
+        }
+    }
+}
+
+/// Removes parameters nothing reads; returns whether any was removed.
+fn remove_dead_params(func: &mut Function) -> bool {
+    let counts = super::use_counts(func);
+    let preds = func.predecessors();
+    let mut changed = false;
+    for b in func.layout.clone() {
+        let params = func.blocks[b.index()].params.clone();
+        for k in (0..params.len()).rev() {
+            if counts[params[k].index()] != 0 {
+                continue;
+            }
+            func.blocks[b.index()].params.remove(k);
+            func.values[params[k].index()] = ValueDef::None;
+            for &p in &preds[b.index()] {
+                if let Some(Terminator::Jump { args, .. }) = &mut func.blocks[p.index()].term {
+                    if k < args.len() {
+                        args.remove(k);
+                    }
+                }
+            }
+            changed = true;
+        }
+        for (i, p) in func.blocks[b.index()]
+            .params
+            .clone()
+            .into_iter()
+            .enumerate()
+        {
+            func.values[p.index()] = ValueDef::Param(b, i);
+        }
+    }
+    changed
+}
+
+fn remove_dead_insts(func: &mut Function) {
     let mut counts = super::use_counts(func);
     let mut dead = vec![false; func.insts.len()];
     let mut work: Vec<Inst> = Vec::new();

@@ -1,0 +1,3 @@
+;; test: prog=p expect=97
+(defprog p (:type :xdp)
+  #\a)

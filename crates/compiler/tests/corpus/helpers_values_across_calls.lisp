@@ -1,0 +1,13 @@
+;; test: prog=p data=0304000000000000000000000000000000 expect=107
+;; values live across helper calls stay in callee-saved registers (or spill)
+(defmap m :type :array :key-size 4 :value-size 8 :max-entries 4)
+(defprog p (:type :xdp)
+  (let ((data (xdp-data)) (data-end (xdp-data-end)))
+    (when (> (+ data 16) data-end) (return 0))
+    (let ((a (load u8 data 0)) (b (load u8 data 1)) (c (+ (load u8 data 0) 10))
+          (d (+ (load u8 data 1) 20)) (e 5) (f (* (load u8 data 0) 3)))
+      (setf (getmap m 0) a)
+      (setf (getmap m 1) b)
+      (let ((g (ktime-get-ns)))
+        (setf (getmap m 2) (+ c d))
+        (+ a b c d e f (getmap m 0) (getmap m 1) (getmap m 2) (if g 1 0) (load u8 data 1))))))

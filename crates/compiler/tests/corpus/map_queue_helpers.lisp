@@ -1,0 +1,15 @@
+;; test: prog=p expect=30
+;; queue maps through the push/pop helpers by name
+(defmap q :type :queue :value-size 8 :max-entries 4)
+(defprog p (:type :xdp)
+  (let ((v (make-box)))
+    (setf (box-n v) 10)
+    (map-push-elem q v 0)
+    (setf (box-n v) 20)
+    (map-push-elem q v 0)
+    (setf (box-n v) 0)
+    (map-pop-elem q v)
+    (let ((first (box-n v)))
+      (map-pop-elem q v)
+      (+ first (box-n v)))))
+(defstruct box (n u64))

@@ -1,0 +1,8 @@
+;; test: prog=p data=09000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 expect=1001
+;; test: prog=p data=01010000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 expect=2002
+;; when unless
+(defprog p (:type :xdp)
+  (let ((data (xdp-data)) (data-end (xdp-data-end)))
+    (when (> (+ data 16) data-end) (return XDP_ABORTED))
+    (let ((x (load u8 data 0)) (y (load u8 data 1)))
+      (+ (when (> x 5) 1000) (unless (> x 5) 2000) (when (= y 0) 1) (unless (= y 0) 2)))))

@@ -1,0 +1,4 @@
+;; test: prog=p expect=1
+;; xdp drop
+(defprog p (:type :xdp)
+  XDP_DROP)

@@ -1,0 +1,4 @@
+;; test: prog=p expect=2
+;; xdp pass
+(defprog p (:type :xdp)
+  XDP_PASS)

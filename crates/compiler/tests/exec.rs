@@ -1,0 +1,103 @@
+//! Execution tests: every program of `tests/corpus/*.lisp` is compiled, loaded into the running
+//! kernel with bpftool (libbpf strict mode: the libbpf-compatibility check) and run with
+//! BPF_PROG_TEST_RUN; return values, output packets and map contents are checked against the
+//! directives at the top of each file (format in `common/mod.rs`).
+
+mod common;
+
+use std::path::PathBuf;
+use whistler_syntax::{render, SourceFile};
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "lisp"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn run_file(path: &PathBuf, index: usize) -> Result<usize, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let spec = common::parse_spec(&text)?;
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    let file = SourceFile::new(name, text);
+    let compiled = whistler_compiler::compile(&file).map_err(|ds| {
+        ds.iter()
+            .map(|d| render(&file, d))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let pinned = common::load(&compiled.elf, &index.to_string())?;
+    if spec.load_only {
+        return Ok(0);
+    }
+    if spec.cases.is_empty() {
+        return Err("no `;; test:` directive".into());
+    }
+    for c in &spec.cases {
+        let (value, packet) = common::run(&pinned, &c.prog, &c.data)?;
+        if value != c.expect {
+            return Err(format!(
+                "{}: returned {value}, expected {}",
+                c.prog, c.expect
+            ));
+        }
+        if let Some(out) = &c.out {
+            if !packet.starts_with(out) {
+                return Err(format!(
+                    "{}: output packet {packet:02x?}, expected it to start with {out:02x?}",
+                    c.prog
+                ));
+            }
+        }
+    }
+    for m in &spec.maps {
+        let mut values = common::lookup(&pinned, &m.map, &m.key)?;
+        if values.len() > 1 {
+            values = vec![common::sum_le(&values)];
+        }
+        if !values.iter().any(|v| *v == m.value) {
+            return Err(format!(
+                "map {} key {:02x?}: found {values:02x?}, expected {:02x?}",
+                m.map, m.key, m.value
+            ));
+        }
+    }
+    Ok(spec.cases.len())
+}
+
+#[test]
+fn corpus_runs_in_the_kernel() {
+    if !common::kernel_available() {
+        return;
+    }
+    let files = corpus();
+    assert!(
+        files.len() >= 60,
+        "the corpus should hold at least 60 programs, found {}",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (i, f) in files.iter().enumerate() {
+        match run_file(f, i) {
+            Ok(n) => cases += n,
+            Err(e) => failures.push(format!("{}: {e}", f.display())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus files failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+    eprintln!("{} files, {cases} test runs passed", files.len());
+}
