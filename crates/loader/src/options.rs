@@ -35,6 +35,9 @@ pub struct LoadOptions {
     /// Verifier log level to load with from the start (0: load without a log, and reload with
     /// level 1 only when the verifier refuses, to explain why).
     pub log_level: u32,
+    /// Initial size of the verifier log buffer (0: 1 MiB); it grows while the kernel reports
+    /// it too small.
+    pub log_size: usize,
     /// Directory in a bpffs where maps with `pinning = LIBBPF_PIN_BY_NAME` are pinned by name
     /// and reused when already there (default `/sys/fs/bpf`).
     pub pin_dir: Option<PathBuf>,
@@ -56,6 +59,11 @@ impl LoadOptions {
 
     pub fn log_level(mut self, level: u32) -> LoadOptions {
         self.log_level = level;
+        self
+    }
+
+    pub fn log_size(mut self, bytes: usize) -> LoadOptions {
+        self.log_size = bytes;
         self
     }
 

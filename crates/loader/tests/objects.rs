@@ -5,7 +5,7 @@
 
 mod common;
 
-use whistler_bpf::MapType;
+use whistler_bpf::{MapType, ProgramType};
 use whistler_loader::{LoadError, LoadOptions, Object, TestRun, TypedMap};
 
 fn run(object: &Object, program: &str) -> u32 {
@@ -202,6 +202,30 @@ fn program_array_filled_by_name_and_pinned_map_reused() {
     drop((first, second));
     std::fs::remove_file(dir.join("shared_counts")).unwrap();
     std::fs::remove_dir(&dir).unwrap();
+}
+
+#[test]
+fn max_entries_and_program_type_overrides() {
+    if !common::kernel() {
+        return;
+    }
+    let options = LoadOptions::new().max_entries("hits", 1024);
+    let object = load("legacy_maps", &options);
+    assert_eq!(object.map("hits").unwrap().info().max_entries, 1024);
+
+    let bytes = common::compile_c("unknown_section");
+    let err = Object::load(&bytes, &LoadOptions::default()).unwrap_err();
+    assert!(matches!(err, LoadError::UnknownSection { .. }), "{err}");
+    let options = LoadOptions::new().program_type("custom", ProgramType::SOCKET_FILTER, None);
+    let object = Object::load(&bytes, &options).unwrap();
+    let custom = object.program("custom").unwrap();
+    assert_eq!(custom.program_type(), ProgramType::SOCKET_FILTER);
+    let packet = [0u8; 64];
+    let run = TestRun {
+        data_in: &packet,
+        ..Default::default()
+    };
+    assert_eq!(custom.test_run(run).unwrap().retval, 7);
 }
 
 #[test]

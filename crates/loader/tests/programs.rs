@@ -89,3 +89,41 @@ fn invalid_program_type_is_explained() {
         "{text}"
     );
 }
+
+#[test]
+fn log_level_keeps_the_log_of_a_successful_load() {
+    if !common::kernel() {
+        return;
+    }
+    let insns = [Insn::mov64_imm(Reg::R0, 1), Insn::exit()];
+    let opts = LoadOptions::new().log_level(2);
+    let prog = Program::load_raw("logged", ProgramType::XDP, None, &insns, "GPL", &opts).unwrap();
+    let log = prog.verifier_log().expect("a log was asked for");
+    assert!(log.contains("processed 2 insns"), "{log}");
+    let quiet = Program::load_raw(
+        "quiet",
+        ProgramType::XDP,
+        None,
+        &insns,
+        "GPL",
+        &LoadOptions::default(),
+    );
+    assert_eq!(quiet.unwrap().verifier_log(), None);
+}
+
+#[test]
+fn a_small_log_buffer_grows_until_the_log_fits() {
+    if !common::kernel() {
+        return;
+    }
+    // 200 no-ops before the faulty exit make a log longer than 64 bytes at level 2.
+    let mut insns = vec![Insn::mov64_imm(Reg::R1, 0); 200];
+    insns.push(Insn::exit());
+    let opts = LoadOptions::new().log_size(64);
+    let err = Program::load_raw("grow", ProgramType::XDP, None, &insns, "GPL", &opts).unwrap_err();
+    let LoadError::Verifier { log, summary, .. } = err else {
+        panic!("expected a verifier error, got {err}");
+    };
+    assert!(log.len() > 64, "{log}");
+    assert_eq!(summary, "R0 !read_ok at instruction 200");
+}

@@ -246,6 +246,7 @@ impl LoadContext<'_> {
             line_info: &line_info,
             source_lines: &source_lines,
             log_level: self.options.log_level,
+            log_size: self.options.log_size,
         })
     }
 

@@ -4,12 +4,15 @@
 pub mod verifier_log;
 
 use std::ffi::CString;
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use whistler_bpf::{AttachType, Insn, ProgramType};
 
+use crate::attach::{AttachError, AttachProgramInfo, AttachTarget};
 use crate::error::{LoadError, ProgramError};
+use crate::link::Link;
 use crate::maps::sanitize_name;
 use crate::options::LoadOptions;
 use crate::sys::bpf;
@@ -32,6 +35,7 @@ pub struct Program {
     attach_btf_id: Option<u32>,
     id: u32,
     pinned: Option<PathBuf>,
+    verifier_log: Option<String>,
 }
 
 /// Input of [`Program::test_run`].
@@ -49,7 +53,6 @@ pub struct TestRun<'a> {
     /// their average.
     pub repeat: u32,
 }
-
 
 /// Output of [`Program::test_run`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +82,8 @@ pub(crate) struct ProgramLoad<'a> {
     /// line_info resolved to text, for the verifier summary.
     pub source_lines: &'a [SourceLine],
     pub log_level: u32,
+    /// Initial verifier log buffer size (0: the default, 1 MiB).
+    pub log_size: usize,
 }
 
 /// `BPF_F_SLEEPABLE`.
@@ -124,11 +129,12 @@ impl Program {
             line_info: &[],
             source_lines: &[],
             log_level: options.log_level,
+            log_size: options.log_size,
         })
     }
 
     pub(crate) fn load(req: &ProgramLoad<'_>) -> Result<Program, LoadError> {
-        let fd = load_with_log(req)?;
+        let (fd, verifier_log) = load_with_log(req)?;
         let id = bpf::prog_info(fd.as_fd())
             .map_err(|e| LoadError::from_syscall("BPF_OBJ_GET_INFO_BY_FD", e))?
             .id;
@@ -141,6 +147,7 @@ impl Program {
             attach_btf_id: req.attach_btf_id,
             id,
             pinned: None,
+            verifier_log,
         })
     }
 
@@ -168,9 +175,30 @@ impl Program {
         self.attach_btf_id
     }
 
+    /// The verifier's log of a successful load, when [`LoadOptions::log_level`] was set.
+    pub fn verifier_log(&self) -> Option<&str> {
+        self.verifier_log.as_deref()
+    }
+
     /// The kernel's id of the program.
     pub fn id(&self) -> u32 {
         self.id
+    }
+
+    /// What the attach code dispatches on: type, expected attach type, section and name.
+    pub fn attach_info(&self) -> AttachProgramInfo {
+        AttachProgramInfo {
+            prog_type: self.program_type as u32,
+            expected_attach_type: self.expected_attach_type.map_or(0, |t| t as u32),
+            section: self.section.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// Attaches the program the way its section says ([`crate::attach::attach`]); the
+    /// attachment lasts while the returned link lives.
+    pub fn attach(&self, target: AttachTarget) -> Result<Link, AttachError> {
+        crate::attach::attach(self.fd.as_fd(), &self.attach_info(), target)
     }
 
     /// Runs the program once per `repeat` on the given packet and context (BPF_PROG_TEST_RUN).
@@ -240,31 +268,46 @@ impl AsFd for Program {
     }
 }
 
-/// Loads; on failure loads again with a verifier log (growing the buffer on ENOSPC) and turns
-/// a non-empty log into [`LoadError::Verifier`].
-fn load_with_log(req: &ProgramLoad<'_>) -> Result<OwnedFd, LoadError> {
-    let first = if req.log_level == 0 {
-        prog_load(req, 0, &mut [])
-    } else {
-        let mut log = vec![0u8; INITIAL_LOG_SIZE];
-        prog_load(req, req.log_level, &mut log)
-    };
-    let first_error = match first {
-        Ok(fd) => return Ok(fd),
+/// Loads; on failure loads again with a verifier log and turns a non-empty log into
+/// [`LoadError::Verifier`]. With a log level set, loads with the log from the start and returns
+/// it.
+fn load_with_log(req: &ProgramLoad<'_>) -> Result<(OwnedFd, Option<String>), LoadError> {
+    if req.log_level != 0 {
+        return match load_logged(req, req.log_level) {
+            Ok((fd, log)) => Ok((fd, Some(log))),
+            Err((e, log)) => Err(explain(req, e, log)),
+        };
+    }
+    let first_error = match prog_load(req, 0, &mut []) {
+        Ok(fd) => return Ok((fd, None)),
         Err(e) => e,
     };
-    let mut size = INITIAL_LOG_SIZE;
+    match load_logged(req, 1) {
+        // Loading with a log succeeded where loading without one failed: report the first
+        // failure, which is the real one.
+        Ok(_) => Err(explain(req, first_error, String::new())),
+        Err((e, log)) => Err(explain(req, e, log)),
+    }
+}
+
+/// Loads with a verifier log, growing the buffer while the kernel says it is too small.
+fn load_logged(
+    req: &ProgramLoad<'_>,
+    level: u32,
+) -> Result<(OwnedFd, String), (io::Error, String)> {
+    let mut size = if req.log_size == 0 {
+        INITIAL_LOG_SIZE
+    } else {
+        req.log_size
+    };
     loop {
         let mut log = vec![0u8; size];
-        let level = req.log_level.max(1);
         match prog_load(req, level, &mut log) {
-            // Loading with a log succeeded where loading without one failed: report the first
-            // failure, which is the real one.
-            Ok(_) => return Err(explain(req, first_error, String::new())),
+            Ok(fd) => return Ok((fd, log_text(&log))),
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) && size < MAX_LOG_SIZE => {
-                size *= 4;
+                size = (size * 4).min(MAX_LOG_SIZE);
             }
-            Err(e) => return Err(explain(req, e, log_text(&log))),
+            Err(e) => return Err((e, log_text(&log))),
         }
     }
 }
