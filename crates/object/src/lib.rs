@@ -119,6 +119,9 @@ pub struct ParsedObject {
     /// The `.BTF` bytes, if present, with libbpf's fix-ups applied: DATASEC sizes and variable
     /// offsets filled in from the ELF sections and symbols (clang leaves them 0).
     pub btf: Option<Vec<u8>>,
+    /// Why `.BTF` or `.BTF.ext` was malformed and ignored (as libbpf does, when no BTF-defined
+    /// map needs it); `None` when they were read or absent.
+    pub btf_error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -239,3 +239,31 @@ fn damaged_written_objects_give_errors_not_panics() {
         let _ = parse(&b);
     }
 }
+
+#[test]
+fn unreadable_btf_is_dropped_unless_maps_need_it() {
+    let mut spec = spec();
+    spec.maps.clear();
+    for p in &mut spec.programs {
+        p.map_relocs.clear();
+    }
+    let mut bytes = write_object(&spec);
+    // Break the BTF magic: the object still parses, without BTF and line info.
+    let at = bytes
+        .windows(4)
+        .position(|w| w == [0x9f, 0xeb, 1, 0])
+        .unwrap();
+    bytes[at] = 0;
+    let object = parse(&bytes).unwrap();
+    assert!(object.btf.is_none() && object.btf_error.is_some());
+    assert!(object.code_sections.iter().all(|s| s.line_info.is_empty()));
+    assert_eq!(object.programs.len(), 3);
+
+    let mut with_maps = write_object(&self::spec());
+    let at = with_maps
+        .windows(4)
+        .position(|w| w == [0x9f, 0xeb, 1, 0])
+        .unwrap();
+    with_maps[at] = 0;
+    assert!(matches!(parse(&with_maps), Err(ReadError::Btf(_))));
+}

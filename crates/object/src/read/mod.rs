@@ -55,9 +55,13 @@ impl From<object::Error> for ReadError {
 /// load it directly.
 pub fn parse(bytes: &[u8]) -> Result<ParsedObject, ReadError> {
     let elf = Elf::parse(bytes)?;
-    let mut btf = match elf.section_data(".BTF")? {
-        Some(data) => Some(Btf::from_bytes(data)?),
-        None => None,
+    let needs_btf = elf.section_index(".maps").is_some();
+    // Like libbpf, BTF that cannot be read is dropped (with its .BTF.ext) unless maps need it.
+    let (mut btf, mut btf_error) = match elf.section_data(".BTF")?.map(Btf::from_bytes) {
+        Some(Ok(btf)) => (Some(btf), None),
+        Some(Err(e)) if needs_btf => return Err(e.into()),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
     };
     if let Some(btf) = btf.as_mut() {
         elf.fixup_datasecs(btf);
@@ -68,7 +72,10 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedObject, ReadError> {
         section.relocs = relocations::classify(&elf, section, &maps)?;
     }
     if let (Some(btf), Some(data)) = (btf.as_ref(), elf.section_data(".BTF.ext")?) {
-        distribute_ext(&BtfExt::from_bytes(data)?, btf, &mut code_sections);
+        match BtfExt::from_bytes(data) {
+            Ok(ext) => distribute_ext(&ext, btf, &mut code_sections),
+            Err(e) => btf_error = Some(format!(".BTF.ext ignored: {e}")),
+        }
     }
     Ok(ParsedObject {
         license: elf.license()?,
@@ -77,6 +84,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedObject, ReadError> {
         programs: programs(&code_sections),
         code_sections,
         btf: btf.map(|b| b.to_bytes()),
+        btf_error,
     })
 }
 
