@@ -134,22 +134,10 @@ fn decode(cpu: u32, kind: u32, body: &[u8]) -> Option<PerfRecord<'_>> {
     }
 }
 
-/// The CPUs listed in a sysfs CPU list such as `0-3,6`.
-pub fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
-    let mut cpus = Vec::new();
-    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => cpus.extend(a.parse::<u32>().ok()?..=b.parse::<u32>().ok()?),
-            None => cpus.push(part.parse().ok()?),
-        }
-    }
-    Some(cpus)
-}
-
 /// The online CPUs, from `/sys/devices/system/cpu/online`.
 pub fn online_cpus() -> std::io::Result<Vec<u32>> {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/online")?;
-    parse_cpu_list(&text).ok_or_else(|| std::io::Error::other(format!("bad CPU list {text:?}")))
+    crate::cpus::parse_cpu_list(&text)
 }
 
 /// Per-CPU perf rings bound to a perf event array map, with a callback for their records.
@@ -264,13 +252,6 @@ fn store_event_fd(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_lists() {
-        assert_eq!(parse_cpu_list("0-1\n"), Some(vec![0, 1]));
-        assert_eq!(parse_cpu_list("0,2-4,7"), Some(vec![0, 2, 3, 4, 7]));
-        assert_eq!(parse_cpu_list("x"), None);
-    }
 
     #[test]
     fn records_decode() {
