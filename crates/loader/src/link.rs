@@ -35,7 +35,8 @@ pub enum LinkKind {
 #[derive(Debug)]
 #[must_use = "dropping a Link detaches the program at once"]
 pub struct Link {
-    attachment: Attachment,
+    /// Always `Some` until `detach` or `drop` takes it.
+    attachment: Option<Attachment>,
 }
 
 #[derive(Debug)]
@@ -66,30 +67,36 @@ pub(crate) enum Attachment {
     SocketFilter {
         socket: OwnedFd,
     },
-    /// Already detached (after [`Link::detach`] took the contents).
-    Detached,
 }
 
 impl Link {
     pub(crate) fn new(attachment: Attachment) -> Link {
-        Link { attachment }
+        Link {
+            attachment: Some(attachment),
+        }
+    }
+
+    fn attachment(&self) -> &Attachment {
+        self.attachment
+            .as_ref()
+            .expect("a Link holds its attachment until detach() or drop takes it")
     }
 
     pub fn kind(&self) -> LinkKind {
-        match &self.attachment {
+        match self.attachment() {
             Attachment::BpfLink(_) => LinkKind::BpfLink,
             Attachment::PerfEvent { .. } => LinkKind::PerfEvent,
             Attachment::Group(_) => LinkKind::Group,
             Attachment::NetlinkXdp { .. } => LinkKind::NetlinkXdp,
             Attachment::NetlinkTc { .. } => LinkKind::NetlinkTc,
-            Attachment::ProgAttach { .. } | Attachment::Detached => LinkKind::ProgAttach,
+            Attachment::ProgAttach { .. } => LinkKind::ProgAttach,
             Attachment::SocketFilter { .. } => LinkKind::SocketFilter,
         }
     }
 
     /// The BPF link fd, for the kinds that have one (to pin it or query BPF_OBJ_GET_INFO_BY_FD).
     pub fn bpf_link_fd(&self) -> Option<BorrowedFd<'_>> {
-        match &self.attachment {
+        match self.attachment() {
             Attachment::BpfLink(fd) => Some(fd.as_fd()),
             Attachment::PerfEvent { link, .. } => link.as_ref().map(|l| l.as_fd()),
             _ => None,
@@ -98,7 +105,7 @@ impl Link {
 
     /// The links inside a group (empty for the other kinds).
     pub fn members(&self) -> &[Link] {
-        match &self.attachment {
+        match self.attachment() {
             Attachment::Group(links) => links,
             _ => &[],
         }
@@ -106,15 +113,15 @@ impl Link {
 
     /// Detaches now and reports failures (dropping detaches too but cannot report).
     pub fn detach(mut self) -> Result<(), AttachError> {
-        let attachment = std::mem::replace(&mut self.attachment, Attachment::Detached);
-        detach(attachment)
+        self.attachment.take().map_or(Ok(()), detach)
     }
 }
 
 impl Drop for Link {
     fn drop(&mut self) {
-        let attachment = std::mem::replace(&mut self.attachment, Attachment::Detached);
-        let _ = detach(attachment);
+        if let Some(attachment) = self.attachment.take() {
+            let _ = detach(attachment);
+        }
     }
 }
 
@@ -147,7 +154,6 @@ fn detach(attachment: Attachment) -> Result<(), AttachError> {
             .map_err(|source| AttachError::syscall("BPF_PROG_DETACH", source))?,
         Attachment::SocketFilter { socket } => socket::detach_bpf(socket.as_fd())
             .map_err(|source| AttachError::syscall("SO_DETACH_BPF", source))?,
-        Attachment::Detached => {}
     }
     Ok(())
 }

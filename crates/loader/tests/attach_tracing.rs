@@ -76,8 +76,9 @@ fn tracepoint_target_given_as_text() {
     let map = counters(1);
     let prog = load(5, 0, &count_thread_hits(map.as_fd()), "tp_text");
     let info = info(ProgramType::TRACEPOINT, 0, "tracepoint");
+    // The Lisp spelling, with `-` for `_`, names the same tracepoint.
     let target =
-        AttachTarget::parse_for_section("tracepoint", "syscalls/sys_enter_getpid").unwrap();
+        AttachTarget::parse_for_section("tracepoint", "syscalls/sys-enter-getpid").unwrap();
     let link = attach(prog.as_fd(), &info, target).expect("attach");
     getpid_times(3);
     drop(link);

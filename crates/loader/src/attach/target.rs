@@ -117,6 +117,52 @@ impl AttachTarget {
             AttachKind::None => Err(AttachError::bad_target(section, "cannot be attached")),
         }
     }
+
+    /// The argument list of Whistler's `(bpf:attach PROG TARGET &rest ARGS)`: `args[0]` is the
+    /// target text as for [`AttachTarget::parse_for_section`] (none: the section's own), and a
+    /// second argument is a uprobe's symbol (`"/usr/bin/bash" "readline"`), an XDP mode
+    /// (`xdp`, `xdpdrv`/`native`, `xdpgeneric`/`generic`) or a tc direction (`ingress`,
+    /// `egress`).
+    pub fn parse_for_section_args(
+        section: &str,
+        args: &[&str],
+    ) -> Result<AttachTarget, AttachError> {
+        if args.len() > 2 {
+            return Err(AttachError::bad_target(
+                section,
+                format!("too many attach arguments: {args:?}"),
+            ));
+        }
+        let first = args.first().map_or("", |a| a.trim());
+        let Some(extra) = args.get(1).map(|a| a.trim()) else {
+            return AttachTarget::parse_for_section(section, first);
+        };
+        let is_uprobe = Section::parse(section)
+            .is_some_and(|s| matches!(s.def.attach_kind, AttachKind::Uprobe { .. }));
+        if is_uprobe {
+            return AttachTarget::parse_for_section(section, &format!("{first}:{extra}"));
+        }
+        AttachTarget::parse_for_section(section, first)?.with_extra(section, extra)
+    }
+
+    fn with_extra(self, section: &str, extra: &str) -> Result<AttachTarget, AttachError> {
+        let bad =
+            || AttachError::bad_target(section, format!("unexpected attach argument `{extra}`"));
+        match self {
+            AttachTarget::Interface { name, mut mode } => {
+                match extra {
+                    "xdp" => mode.xdp = XdpMode::Default,
+                    "xdpdrv" | "native" => mode.xdp = XdpMode::Native,
+                    "xdpgeneric" | "generic" => mode.xdp = XdpMode::Generic,
+                    "ingress" => mode.direction = Some(TcDirection::Ingress),
+                    "egress" => mode.direction = Some(TcDirection::Egress),
+                    _ => return Err(bad()),
+                }
+                Ok(AttachTarget::Interface { name, mode })
+            }
+            _ => Err(bad()),
+        }
+    }
 }
 
 fn strip_any<'a>(text: &'a str, prefixes: &[&str]) -> &'a str {
@@ -188,26 +234,27 @@ struct UprobeSpec<'a> {
     location: Option<&'a str>,
 }
 
-/// `/path:location`, `/path`, or a bare `location` (symbol, `symbol+off` or offset).
+/// `binary:location`, a path (`/...` or `./...`), or a bare `location` (symbol, `symbol+off` or
+/// offset). Symbols never contain `:`, so the last `:` separates a binary from its location.
 fn uprobe_spec(text: &str) -> UprobeSpec<'_> {
     if text.is_empty() {
         return UprobeSpec::default();
     }
-    if !text.starts_with('/') && !text.starts_with('.') {
+    if let Some((binary, location)) = text.rsplit_once(':') {
         return UprobeSpec {
-            binary: None,
-            location: Some(text),
+            binary: (!binary.is_empty()).then_some(binary),
+            location: (!location.is_empty()).then_some(location),
         };
     }
-    match text.rsplit_once(':') {
-        Some((binary, location)) => UprobeSpec {
-            binary: Some(binary),
-            location: (!location.is_empty()).then_some(location),
-        },
-        None => UprobeSpec {
+    if text.starts_with('/') || text.starts_with('.') {
+        return UprobeSpec {
             binary: Some(text),
             location: None,
-        },
+        };
+    }
+    UprobeSpec {
+        binary: None,
+        location: Some(text),
     }
 }
 
@@ -324,6 +371,37 @@ mod tests {
             "PerfEvent(Period(100000))"
         );
         assert_eq!(parse("perf_event", "99"), "PerfEvent(Frequency(99))");
+    }
+
+    fn parse_args(section: &str, args: &[&str]) -> String {
+        match AttachTarget::parse_for_section_args(section, args) {
+            Ok(t) => format!("{t:?}"),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[test]
+    fn whistler_attach_argument_lists() {
+        assert_eq!(
+            parse_args("uprobe/x", &["/usr/bin/bash", "readline"]),
+            r#"Uprobe { binary: "/usr/bin/bash", symbol: Some("readline"), offset: 0, pid: None }"#
+        );
+        assert_eq!(
+            parse_args("uprobe", &["libc.so.6:malloc"]),
+            r#"Uprobe { binary: "libc.so.6", symbol: Some("malloc"), offset: 0, pid: None }"#
+        );
+        assert_eq!(
+            parse_args("xdp", &["eth0", "xdpgeneric"]),
+            r#"Interface { name: "eth0", mode: InterfaceMode { api: Auto, xdp: Generic, direction: None } }"#
+        );
+        assert_eq!(
+            parse_args("tc", &["eth0", "egress"]),
+            r#"Interface { name: "eth0", mode: InterfaceMode { api: Auto, xdp: Default, direction: Some(Egress) } }"#
+        );
+        assert_eq!(parse_args("kprobe/f", &[]), r#"KernelFunction("f")"#);
+        assert!(parse_args("xdp", &["eth0", "sideways"]).contains("unexpected attach argument"));
+        assert!(parse_args("kprobe", &["f", "x"]).contains("unexpected attach argument"));
+        assert!(parse_args("tc", &["a", "b", "c"]).contains("too many"));
     }
 
     #[test]

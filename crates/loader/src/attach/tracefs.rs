@@ -24,14 +24,18 @@ pub fn root() -> Result<PathBuf, AttachError> {
     Ok(PathBuf::from(TRACEFS))
 }
 
-/// The perf tracepoint id of `category/name` (`events/<category>/<name>/id`).
+/// The perf tracepoint id of `category/name` (`events/<category>/<name>/id`). Lisp spellings
+/// with `-` for `_` (`sched/sched-process-exec`) are found too.
 pub fn tracepoint_id(category: &str, name: &str) -> Result<u64, AttachError> {
     let valid = |s: &str| !s.is_empty() && !s.contains(['/', '.']) && s != "..";
     if !valid(category) || !valid(name) {
         return Err(no_such_tracepoint(category, name));
     }
-    let path = root()?.join("events").join(category).join(name).join("id");
-    let text = std::fs::read_to_string(&path).map_err(|_| no_such_tracepoint(category, name))?;
+    let events = root()?.join("events");
+    let read = |c: &str, n: &str| std::fs::read_to_string(events.join(c).join(n).join("id"));
+    let text = read(category, name)
+        .or_else(|_| read(&category.replace('-', "_"), &name.replace('-', "_")))
+        .map_err(|_| no_such_tracepoint(category, name))?;
     text.trim()
         .parse()
         .map_err(|_| no_such_tracepoint(category, name))
