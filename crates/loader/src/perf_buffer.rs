@@ -34,6 +34,31 @@ pub enum PerfBufferError {
     MapUpdate { cpu: u32, source: std::io::Error },
     #[error("epoll on the perf buffer failed: {0}")]
     Epoll(#[source] std::io::Error),
+    #[error("cannot query the map: {0}")]
+    MapInfo(#[source] std::io::Error),
+    #[error("cannot duplicate the map fd: {0}")]
+    DupMap(#[source] std::io::Error),
+    #[error("the map is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY (its type is {0})")]
+    NotAPerfEventArray(u32),
+    #[error("the perf event array has {slots} slots but CPU {cpu} is online")]
+    TooFewSlots { slots: u32, cpu: u32 },
+}
+
+const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
+
+/// Checks that `map` is a perf event array with a slot for every CPU in `cpus`.
+fn check_map(map: BorrowedFd<'_>, cpus: &[u32]) -> Result<(), PerfBufferError> {
+    let info = crate::sys::bpf::map_info(map).map_err(PerfBufferError::MapInfo)?;
+    if info.map_type != BPF_MAP_TYPE_PERF_EVENT_ARRAY {
+        return Err(PerfBufferError::NotAPerfEventArray(info.map_type));
+    }
+    match cpus.iter().find(|&&cpu| cpu >= info.max_entries) {
+        Some(&cpu) => Err(PerfBufferError::TooFewSlots {
+            slots: info.max_entries,
+            cpu,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// What a perf ring delivers.
@@ -142,6 +167,8 @@ pub fn online_cpus() -> std::io::Result<Vec<u32>> {
 
 /// Per-CPU perf rings bound to a perf event array map, with a callback for their records.
 pub struct PerfBuffer<'a> {
+    /// A duplicate of the map's fd, to empty our slots again on drop.
+    map: OwnedFd,
     rings: Vec<CpuRing>,
     epoll: OwnedFd,
     callback: Box<dyn FnMut(PerfRecord<'_>) + 'a>,
@@ -160,22 +187,27 @@ impl<'a> PerfBuffer<'a> {
         if !pages_per_cpu.is_power_of_two() {
             return Err(PerfBufferError::BadPageCount(pages_per_cpu));
         }
+        let cpus = online_cpus().map_err(PerfBufferError::Cpus)?;
+        check_map(map, &cpus)?;
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC).map_err(epoll_error)?;
-        let mut rings = Vec::new();
-        for cpu in online_cpus().map_err(PerfBufferError::Cpus)? {
-            let ring = CpuRing::open(cpu, pages_per_cpu)?;
-            store_event_fd(map, cpu, ring.event.as_fd())?;
-            let data = epoll::EventData::new_u64(u64::from(cpu));
-            epoll::add(&epoll, &ring.event, data, epoll::EventFlags::IN).map_err(epoll_error)?;
-            rings.push(ring);
-        }
-        Ok(PerfBuffer {
-            rings,
+        let mut buffer = PerfBuffer {
+            map: map.try_clone_to_owned().map_err(PerfBufferError::DupMap)?,
+            rings: Vec::new(),
             epoll,
             callback: Box::new(callback),
             scratch: Vec::new(),
             lost: 0,
-        })
+        };
+        for cpu in cpus {
+            let ring = CpuRing::open(cpu, pages_per_cpu)?;
+            let data = epoll::EventData::new_u64(u64::from(cpu));
+            epoll::add(&buffer.epoll, &ring.event, data, epoll::EventFlags::IN)
+                .map_err(epoll_error)?;
+            // Pushed before the map update so that drop empties the slot on a later failure.
+            buffer.rings.push(ring);
+            store_event_fd(map, cpu, buffer.rings[buffer.rings.len() - 1].event.as_fd())?;
+        }
+        Ok(buffer)
     }
 
     /// Consumes every ring without waiting; returns the number of samples handed over.
@@ -216,6 +248,16 @@ impl<'a> PerfBuffer<'a> {
     /// The CPUs with a ring.
     pub fn cpus(&self) -> Vec<u32> {
         self.rings.iter().map(|r| r.cpu).collect()
+    }
+}
+
+impl Drop for PerfBuffer<'_> {
+    /// Empties the map slots we filled, so the events and their rings are freed now rather than
+    /// when the map closes.
+    fn drop(&mut self) {
+        for ring in &self.rings {
+            let _ = crate::sys::bpf::map_delete_elem(self.map.as_fd(), &ring.cpu.to_ne_bytes());
+        }
     }
 }
 

@@ -29,6 +29,23 @@ pub enum RingBufferError {
     Mmap(#[source] std::io::Error),
     #[error("epoll on the ring buffer failed: {0}")]
     Epoll(#[source] std::io::Error),
+    #[error("cannot query the map: {0}")]
+    MapInfo(#[source] std::io::Error),
+    #[error("the map is not a BPF_MAP_TYPE_RINGBUF (its type is {0})")]
+    NotARingBuffer(u32),
+    #[error("the ring buffer has {actual} bytes, not {given}")]
+    SizeMismatch { given: u32, actual: u32 },
+}
+
+const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+
+/// The size (max_entries) of a ring buffer map, checking that it is one.
+pub fn ring_buffer_size(map: BorrowedFd<'_>) -> Result<u32, RingBufferError> {
+    let info = crate::sys::bpf::map_info(map).map_err(RingBufferError::MapInfo)?;
+    if info.map_type != BPF_MAP_TYPE_RINGBUF {
+        return Err(RingBufferError::NotARingBuffer(info.map_type));
+    }
+    Ok(info.max_entries)
 }
 
 /// A record too short for the type it was decoded as.
@@ -69,6 +86,13 @@ impl RingReader {
         let size = max_entries as usize;
         if !max_entries.is_power_of_two() || !size.is_multiple_of(page) {
             return Err(RingBufferError::BadSize(max_entries));
+        }
+        let actual = ring_buffer_size(map)?;
+        if actual != max_entries {
+            return Err(RingBufferError::SizeMismatch {
+                given: max_entries,
+                actual,
+            });
         }
         let consumer = SharedMemory::map(map, 0, page, true).map_err(RingBufferError::Mmap)?;
         let producer = SharedMemory::map(map, page as u64, page + 2 * size, false)
@@ -184,6 +208,14 @@ impl<'a> RingBuffer<'a> {
             callback: Box::new(callback),
             epoll,
         })
+    }
+
+    /// The same, with the size read from the map itself.
+    pub fn open(
+        map: BorrowedFd<'_>,
+        callback: impl FnMut(&[u8]) + 'a,
+    ) -> Result<RingBuffer<'a>, RingBufferError> {
+        RingBuffer::new(map, ring_buffer_size(map)?, callback)
     }
 
     /// Consumes every committed record without waiting; returns how many were handed over.

@@ -162,3 +162,34 @@ fn many_polls_wrap_the_rings_and_overflow_reports_lost_samples() {
     assert_eq!(&seqs[..800], &(0..800).collect::<Vec<u64>>()[..]);
     assert_eq!(seqs.len() as u64 + lost, 1301);
 }
+
+#[test]
+fn slots_are_emptied_on_drop_and_wrong_maps_refused() {
+    if !kernel_available() {
+        return;
+    }
+    let events = perf_array();
+    let buffer = PerfBuffer::new(events.as_fd(), 2, |_: PerfRecord<'_>| {}).unwrap();
+    let cpu = buffer.cpus()[0];
+    drop(buffer);
+    let err = bpf::map_delete_elem(events.as_fd(), &cpu.to_ne_bytes()).unwrap_err();
+    assert_eq!(
+        err.raw_os_error(),
+        Some(libc::ENOENT),
+        "slot still filled after drop"
+    );
+    let array = counters(1);
+    let err = PerfBuffer::new(array.as_fd(), 2, |_: PerfRecord<'_>| {}).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not a BPF_MAP_TYPE_PERF_EVENT_ARRAY"),
+        "{err}"
+    );
+    let one_slot = create_map(4, 4, 4, 1);
+    if online_cpus().unwrap().len() > 1 {
+        let err = PerfBuffer::new(one_slot.as_fd(), 2, |_: PerfRecord<'_>| {}).unwrap_err();
+        assert!(err.to_string().contains("has 1 slots"), "{err}");
+    }
+    let err = PerfBuffer::new(events.as_fd(), 3, |_: PerfRecord<'_>| {}).unwrap_err();
+    assert!(err.to_string().contains("power of two"), "{err}");
+}

@@ -317,11 +317,24 @@ fn several_ring_buffers_poll_together() {
 }
 
 #[test]
-fn a_bad_size_is_refused() {
+fn wrong_sizes_and_maps_are_refused() {
     if !kernel_available() {
         return;
     }
-    let ring = ring_map(PAGE);
+    let ring = ring_map(2 * PAGE);
     let err = RingBuffer::new(ring.as_fd(), 3000, |_: &[u8]| {}).unwrap_err();
     assert!(err.to_string().contains("3000"), "{err}");
+    let err = RingBuffer::new(ring.as_fd(), PAGE, |_: &[u8]| {}).unwrap_err();
+    assert!(
+        err.to_string().contains("has 8192 bytes, not 4096"),
+        "{err}"
+    );
+    let array = counters(1);
+    let err = RingBuffer::open(array.as_fd(), |_: &[u8]| {}).unwrap_err();
+    assert!(
+        err.to_string().contains("not a BPF_MAP_TYPE_RINGBUF"),
+        "{err}"
+    );
+    let opened = RingBuffer::open(ring.as_fd(), |_: &[u8]| {}).expect("size from the map");
+    assert_eq!(opened.pending_bytes(), 0);
 }
