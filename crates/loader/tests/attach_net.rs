@@ -549,3 +549,76 @@ fn sk_lookup_steers_a_connection_to_another_port() {
         assert!(refused.is_err(), "still steered after the link dropped");
     });
 }
+
+#[test]
+fn flow_dissector_link_owns_the_namespace_hook_until_dropped() {
+    if !kernel_available() {
+        return;
+    }
+    let ns = Netns::new();
+    let path = ns.path();
+    ns.run_inside(move || {
+        let expected = AttachType::FLOW_DISSECTOR as u32;
+        let ok = [Insn::mov64_imm(Reg::R0, 0), Insn::exit()];
+        let first = load(22, expected, &ok, "flow_first");
+        let second = load(22, expected, &ok, "flow_second");
+        let info = info(ProgramType::FLOW_DISSECTOR, expected, "flow_dissector");
+        let target = || AttachTarget::NetNs(path.clone());
+        let link = attach(first.as_fd(), &info, target()).expect("attach flow_dissector");
+        assert!(
+            attach(second.as_fd(), &info, target()).is_err(),
+            "a namespace holds one flow dissector"
+        );
+        drop(link);
+        let link = attach(second.as_fd(), &info, target()).expect("the hook is free again");
+        drop(link);
+    });
+}
+
+const SK_DROP: i32 = 0;
+
+#[test]
+fn sk_msg_on_a_sockmap_drops_sends_and_detaches() {
+    if !kernel_available() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.run_inside(|| {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (_server, _) = listener.accept().unwrap();
+        let sockmap = create_map(15, 4, 8, 1);
+        let expected = AttachType::SK_MSG_VERDICT as u32;
+        let verdict = [Insn::mov64_imm(Reg::R0, SK_DROP), Insn::exit()];
+        let prog = load(16, expected, &verdict, "msg_drop");
+        let client_fd = client.as_raw_fd() as u64;
+        let add = || {
+            let fd = client_fd;
+            whistler_loader::sys::bpf::map_update_elem(
+                sockmap.as_fd(),
+                &0u32.to_ne_bytes(),
+                &fd.to_ne_bytes(),
+                0,
+            )
+            .expect("sockmap update")
+        };
+        let remove = || {
+            whistler_loader::sys::bpf::map_delete_elem(sockmap.as_fd(), &0u32.to_ne_bytes())
+                .expect("sockmap delete")
+        };
+        let info = info(ProgramType::SK_MSG, expected, "sk_msg");
+        let target = AttachTarget::SockMap(sockmap.try_clone().unwrap());
+        let link = attach(prog.as_fd(), &info, target).expect("attach sk_msg");
+        assert_eq!(link.kind(), LinkKind::ProgAttach);
+        add();
+        let err = client.write(b"dropped").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EACCES), "{err}");
+        remove();
+        link.detach().expect("BPF_PROG_DETACH");
+        add(); // a socket added now gets no verdict program
+        assert_eq!(client.write(b"passes").unwrap(), 6);
+        remove();
+    });
+}
