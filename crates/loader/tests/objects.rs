@@ -40,10 +40,13 @@ fn global_data_and_rodata_overrides() {
     }
     let object = load("global_data", &LoadOptions::default());
     assert_eq!(run(&object, "scaled"), 42);
+    assert_eq!(run(&object, "scaled"), 42);
+    // `static` variables and bpf_printk's format string live in the data sections too.
+    assert_eq!(object.maps().count(), 3);
     let data = object.map(".data").expect(".data map");
     assert_eq!(data.info().kind(), Some(MapType::ARRAY));
     let calls = data.lookup(&0u32.to_ne_bytes()).unwrap().unwrap();
-    assert_eq!(&calls[..4], &101i32.to_ne_bytes());
+    assert_eq!(&calls[..4], &102i32.to_ne_bytes());
     let bss = object
         .map(".bss")
         .unwrap()
@@ -126,6 +129,7 @@ struct CoreResult {
     task_size_positive: i32,
     sid_value: i32,
     not_there_exists: i32,
+    in_execve: i32,
 }
 
 #[test]
@@ -159,6 +163,7 @@ fn core_reads_of_task_struct() {
         "PIDTYPE_SID is 3 in the kernel, 7 in the local enum"
     );
     assert_eq!(r.not_there_exists, 0);
+    assert_eq!(r.in_execve, 10, "this thread is not in execve");
 }
 
 #[test]

@@ -4,8 +4,11 @@
 
 mod common;
 
+use std::os::fd::AsFd;
 use whistler_bpf::opcode::{BPF_ADD, BPF_DW, BPF_JEQ, BPF_W};
 use whistler_bpf::{Insn, MapType, Reg};
+
+use whistler_loader::sys::bpf;
 use whistler_loader::{LoadError, LoadOptions, Object, TestRun, TypedMap};
 use whistler_object::{LineInfo, MapReloc, MapSpec, ObjectSpec, ProgramSpec};
 
@@ -97,6 +100,12 @@ fn counter_with_a_subprogram_counts() {
     let bytes = whistler_object::write_object(&spec(vec![counter()]));
     let object = Object::load(&bytes, &LoadOptions::default()).unwrap();
     let program = object.program("count-packets").unwrap();
+    let info = bpf::prog_info(program.as_fd()).unwrap();
+    assert_eq!(
+        &info.name[..14],
+        b"count_packets\0",
+        "the kernel got a sanitized name"
+    );
     let packet = [0u8; 64];
     for _ in 0..3 {
         let run = TestRun {

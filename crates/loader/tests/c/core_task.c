@@ -8,6 +8,7 @@ struct task_struct___mine {
 	int tgid;
 	struct task_struct___mine *real_parent;
 	int no_such_field_here;
+	unsigned int in_execve:1;
 } __attribute__((preserve_access_index));
 
 enum pid_type___mine {
@@ -25,6 +26,7 @@ struct result {
 	int task_size_positive;
 	int sid_value;
 	int not_there_exists;
+	int in_execve;
 };
 
 struct {
@@ -50,6 +52,7 @@ int read_task(void *ctx)
 	r->task_size_positive = bpf_core_type_size(struct task_struct___mine) > 64;
 	r->sid_value = bpf_core_enum_value(enum pid_type___mine, PIDTYPE_SID);
 	r->not_there_exists = bpf_core_enum_value_exists(enum pid_type___mine, PIDTYPE_NOT_THERE);
+	r->in_execve = BPF_CORE_READ_BITFIELD_PROBED(task, in_execve) + 10;
 	return 0;
 }
 

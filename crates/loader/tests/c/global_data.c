@@ -6,6 +6,8 @@ const volatile int factor = 2;
 const volatile char greeting[8] = "hello";
 int calls = 100;
 long last_result;
+static int hidden_total;
+static char scratch[16] = "abc";
 
 SEC("syscall")
 int scaled(void *ctx)
@@ -13,6 +15,9 @@ int scaled(void *ctx)
 	int result = factor * 21;
 	__sync_fetch_and_add(&calls, 1);
 	last_result = result + greeting[0];
+	hidden_total += result;
+	scratch[3] = 'd';
+	bpf_printk("scaled %d %s", result, scratch);
 	return result;
 }
 
