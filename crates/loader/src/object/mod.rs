@@ -79,12 +79,16 @@ impl Object {
         })
     }
 
+    /// The program named `name`. A Lisp name (`count-packets`) also finds the C identifier the
+    /// object writer made of it (`count_packets`).
     pub fn program(&self, name: &str) -> Option<&Program> {
-        self.programs.iter().find(|p| p.name() == name)
+        let i = position(&self.programs, name, Program::name)?;
+        Some(&self.programs[i])
     }
 
     pub fn program_mut(&mut self, name: &str) -> Option<&mut Program> {
-        self.programs.iter_mut().find(|p| p.name() == name)
+        let i = position(&self.programs, name, Program::name)?;
+        Some(&mut self.programs[i])
     }
 
     /// Every program, in the object's section order.
@@ -92,12 +96,15 @@ impl Object {
         self.programs.iter()
     }
 
+    /// The map named `name` (a Lisp name also finds its C identifier, as for programs).
     pub fn map(&self, name: &str) -> Option<&Map> {
-        self.maps.iter().find(|m| m.name() == name)
+        let i = position(&self.maps, name, Map::name)?;
+        Some(&self.maps[i])
     }
 
     pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
-        self.maps.iter_mut().find(|m| m.name() == name)
+        let i = position(&self.maps, name, Map::name)?;
+        Some(&mut self.maps[i])
     }
 
     /// Every map, in the object's order (global data maps included, named after their section).
@@ -107,13 +114,13 @@ impl Object {
 
     /// Takes a program out of the object (it stays loaded while the returned value lives).
     pub fn take_program(&mut self, name: &str) -> Option<Program> {
-        let i = self.programs.iter().position(|p| p.name() == name)?;
+        let i = position(&self.programs, name, Program::name)?;
         Some(self.programs.remove(i))
     }
 
     /// Takes a map out of the object.
     pub fn take_map(&mut self, name: &str) -> Option<Map> {
-        let i = self.maps.iter().position(|m| m.name() == name)?;
+        let i = position(&self.maps, name, Map::name)?;
         Some(self.maps.remove(i))
     }
 
@@ -125,6 +132,15 @@ impl Object {
     pub fn license(&self) -> &str {
         &self.license
     }
+}
+
+/// Where `name` is in `items`: an exact match first, else the one whose name is `name` with
+/// `-` written `_` (how Lisp names become C identifiers).
+fn position<T>(items: &[T], name: &str, name_of: impl Fn(&T) -> &str) -> Option<usize> {
+    items.iter().position(|t| name_of(t) == name).or_else(|| {
+        let c_name = name.replace('-', "_");
+        items.iter().position(|t| name_of(t) == c_name)
+    })
 }
 
 /// The kernel BTF, read only when a CO-RE relocation, kfunc or tracing program needs it.
