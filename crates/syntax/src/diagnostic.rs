@@ -7,6 +7,8 @@ use std::fmt::Write;
 pub enum Severity {
     Error,
     Warning,
+    /// Context for the diagnostic before it, such as "in expansion of macro `with-tcp`".
+    Note,
 }
 
 /// A located message about the user's source: what is wrong (`message`) and, when we can tell,
@@ -28,6 +30,14 @@ impl Diagnostic {
             help: None,
         }
     }
+    pub fn note(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Note,
+            message: message.into(),
+            span,
+            help: None,
+        }
+    }
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
@@ -41,6 +51,7 @@ pub fn render(file: &SourceFile, d: &Diagnostic) -> String {
     let kind = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "note",
     };
     let mut out = String::new();
     let _ = writeln!(

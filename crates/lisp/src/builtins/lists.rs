@@ -1,0 +1,469 @@
+//! Conses and lists: accessors, construction, searching (`member`, `assoc`), mapping
+//! (`mapcar`, `mapc`, `mapcan`, `maplist`), property lists and set operations.
+
+use super::{arity, index, keyword};
+use crate::error::{fail, Flow};
+use crate::interp::Interp;
+use crate::place::{cxr_path, nthcdr};
+use crate::value::Value;
+use whistler_syntax::Span;
+
+pub fn install(interp: &mut Interp) {
+    interp.define_fn("cons", |_, a, s| {
+        arity(a, 2, 2, "cons", s)?;
+        Ok(Value::cons(a[0].clone(), a[1].clone()))
+    });
+    interp.define_fn("list", |_, a, _| Ok(Value::list(a.iter().cloned())));
+    interp.define_fn("list*", |_, a, s| {
+        arity(a, 1, usize::MAX, "list*", s)?;
+        let (last, items) = a.split_last().expect("arity checked");
+        Ok(Value::list_with_tail(items.iter().cloned(), last.clone()))
+    });
+    install_cxrs(interp);
+    for (i, name) in [
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+        "tenth",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let f: crate::value::BuiltinFn = match i {
+            0 => |_, a, s| nth_of(a, s, 0),
+            1 => |_, a, s| nth_of(a, s, 1),
+            2 => |_, a, s| nth_of(a, s, 2),
+            3 => |_, a, s| nth_of(a, s, 3),
+            4 => |_, a, s| nth_of(a, s, 4),
+            5 => |_, a, s| nth_of(a, s, 5),
+            6 => |_, a, s| nth_of(a, s, 6),
+            7 => |_, a, s| nth_of(a, s, 7),
+            8 => |_, a, s| nth_of(a, s, 8),
+            _ => |_, a, s| nth_of(a, s, 9),
+        };
+        interp.define_fn(name, f);
+    }
+    interp.define_fn("rest", |_, a, s| {
+        arity(a, 1, 1, "rest", s)?;
+        list_arg(&a[0], s).map(|l| l.cdr())
+    });
+    interp.define_fn("nth", |_, a, s| {
+        arity(a, 2, 2, "nth", s)?;
+        Ok(nthcdr(&a[1], index(&a[0], s)?).car())
+    });
+    interp.define_fn("nthcdr", |_, a, s| {
+        arity(a, 2, 2, "nthcdr", s)?;
+        Ok(nthcdr(&a[1], index(&a[0], s)?))
+    });
+    interp.define_fn("last", last);
+    interp.define_fn("butlast", butlast);
+    interp.define_fn("append", append);
+    interp.define_fn("nconc", append);
+    interp.define_fn("copy-list", |_, a, s| {
+        arity(a, 1, 1, "copy-list", s)?;
+        Ok(copy_list(&a[0]))
+    });
+    interp.define_fn("copy-tree", |_, a, s| {
+        arity(a, 1, 1, "copy-tree", s)?;
+        Ok(copy_tree(&a[0], 0))
+    });
+    interp.define_fn("make-list", |_, a, s| {
+        arity(a, 1, 3, "make-list", s)?;
+        let n = index(&a[0], s)?;
+        let init = keyword(&a[1..], "initial-element")
+            .cloned()
+            .unwrap_or(Value::Nil);
+        Ok(Value::list(vec![init; n]))
+    });
+    interp.define_fn("member", member);
+    interp.define_fn("member-if", |i, a, s| member_if(i, a, s, true));
+    interp.define_fn("member-if-not", |i, a, s| member_if(i, a, s, false));
+    interp.define_fn("assoc", assoc);
+    interp.define_fn("assoc-if", assoc_if);
+    interp.define_fn("rassoc", rassoc);
+    interp.define_fn("acons", |_, a, s| {
+        arity(a, 3, 3, "acons", s)?;
+        Ok(Value::cons(
+            Value::cons(a[0].clone(), a[1].clone()),
+            a[2].clone(),
+        ))
+    });
+    interp.define_fn("pairlis", |_, a, s| {
+        arity(a, 2, 3, "pairlis", s)?;
+        let tail = a.get(2).cloned().unwrap_or(Value::Nil);
+        let pairs: Vec<Value> = a[0]
+            .iter()
+            .zip(a[1].iter())
+            .map(|(k, v)| Value::cons(k, v))
+            .collect();
+        Ok(Value::list_with_tail(pairs, tail))
+    });
+    interp.define_fn("getf", |_, a, s| {
+        arity(a, 2, 3, "getf", s)?;
+        Ok(getf(&a[0], &a[1]).unwrap_or_else(|| a.get(2).cloned().unwrap_or(Value::Nil)))
+    });
+    interp.define_fn("mapcar", |i, a, s| {
+        map_lists(i, a, s, MapKind::Collect, false)
+    });
+    interp.define_fn("mapc", |i, a, s| map_lists(i, a, s, MapKind::Ignore, false));
+    interp.define_fn("mapcan", |i, a, s| {
+        map_lists(i, a, s, MapKind::Concatenate, false)
+    });
+    interp.define_fn("maplist", |i, a, s| {
+        map_lists(i, a, s, MapKind::Collect, true)
+    });
+    interp.define_fn("mapl", |i, a, s| map_lists(i, a, s, MapKind::Ignore, true));
+    interp.define_fn("mapcon", |i, a, s| {
+        map_lists(i, a, s, MapKind::Concatenate, true)
+    });
+    interp.define_fn("adjoin", |i, a, s| {
+        arity(a, 2, usize::MAX, "adjoin", s)?;
+        for e in a[1].iter() {
+            if test_matches(i, &a[2..], &a[0], &e, s)? {
+                return Ok(a[1].clone());
+            }
+        }
+        Ok(Value::cons(a[0].clone(), a[1].clone()))
+    });
+    interp.define_fn("union", |i, a, s| set_op(i, a, s, SetOp::Union));
+    interp.define_fn("intersection", |i, a, s| {
+        set_op(i, a, s, SetOp::Intersection)
+    });
+    interp.define_fn("set-difference", |i, a, s| {
+        set_op(i, a, s, SetOp::Difference)
+    });
+    interp.define_fn("subsetp", |i, a, s| {
+        arity(a, 2, usize::MAX, "subsetp", s)?;
+        for x in a[0].iter() {
+            if !contains(i, &a[2..], &x, &a[1], s)? {
+                return Ok(Value::Nil);
+            }
+        }
+        Ok(i.t())
+    });
+    interp.define_fn("list-length", |_, a, s| {
+        arity(a, 1, 1, "list-length", s)?;
+        Ok(Value::int(a[0].iter().count() as i64))
+    });
+    interp.define_fn("tree-equal", |i, a, s| {
+        arity(a, 2, 2, "tree-equal", s)?;
+        Ok(i.bool(crate::hash::equal(&a[0], &a[1])))
+    });
+    interp.define_fn("subst", |_, a, s| {
+        arity(a, 3, 3, "subst", s)?;
+        Ok(subst(&a[0], &a[1], &a[2], 0))
+    });
+}
+
+fn list_arg(v: &Value, span: Span) -> Result<Value, Flow> {
+    match v {
+        Value::Nil | Value::Cons(_) => Ok(v.clone()),
+        other => fail(
+            "type-error",
+            format!("{} is not a list", crate::printer::prin1(other)),
+            span,
+        ),
+    }
+}
+
+/// Defines the c[ad]r family with a function per name (each knows its path).
+pub fn install_cxrs(interp: &mut Interp) {
+    macro_rules! cxr_fns {
+        ($($name:literal),*) => {
+            $(interp.define_fn($name, |_, a, s| walk_cxr($name, a, s));)*
+        };
+    }
+    cxr_fns!(
+        "car", "cdr", "caar", "cadr", "cdar", "cddr", "caaar", "caadr", "cadar", "caddr", "cdaar",
+        "cdadr", "cddar", "cdddr", "cadddr", "cddddr"
+    );
+}
+
+fn walk_cxr(name: &str, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, 1, name, span)?;
+    let path = cxr_path(name).unwrap_or("");
+    let mut v = args[0].clone();
+    for step in path.chars().rev() {
+        v = list_arg(&v, span).map_err(|_| {
+            crate::error::EvalError::new(
+                "type-error",
+                format!("{name}: {} is not a list", crate::printer::prin1(&v)),
+                span,
+            )
+        })?;
+        v = if step == 'a' { v.car() } else { v.cdr() };
+    }
+    Ok(v)
+}
+
+fn nth_of(args: &[Value], span: Span, n: usize) -> Result<Value, Flow> {
+    arity(args, 1, 1, "first..tenth", span)?;
+    list_arg(&args[0], span)?;
+    Ok(nthcdr(&args[0], n).car())
+}
+
+fn last(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, 2, "last", span)?;
+    let n = args
+        .get(1)
+        .map(|v| index(v, span))
+        .transpose()?
+        .unwrap_or(1);
+    let mut cells = Vec::new();
+    let mut rest = list_arg(&args[0], span)?;
+    while let Value::Cons(_) = rest {
+        cells.push(rest.clone());
+        rest = rest.cdr();
+    }
+    Ok(if n == 0 {
+        rest
+    } else {
+        cells
+            .get(cells.len().saturating_sub(n))
+            .cloned()
+            .unwrap_or(Value::Nil)
+    })
+}
+
+fn butlast(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, 2, "butlast", span)?;
+    let n = args
+        .get(1)
+        .map(|v| index(v, span))
+        .transpose()?
+        .unwrap_or(1);
+    let items: Vec<Value> = list_arg(&args[0], span)?.iter().collect();
+    Ok(Value::list(items[..items.len().saturating_sub(n)].to_vec()))
+}
+
+fn append(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    let Some((last, init)) = args.split_last() else {
+        return Ok(Value::Nil);
+    };
+    let mut items = Vec::new();
+    for a in init {
+        items.extend(list_arg(a, span)?.iter());
+    }
+    Ok(Value::list_with_tail(items, last.clone()))
+}
+
+pub fn copy_list(v: &Value) -> Value {
+    let mut items = Vec::new();
+    let mut rest = v.clone();
+    while let Value::Cons(c) = rest {
+        items.push(c.car());
+        rest = c.cdr();
+    }
+    Value::list_with_tail(items, rest)
+}
+
+fn copy_tree(v: &Value, depth: usize) -> Value {
+    match v {
+        Value::Cons(c) if depth < 10_000 => Value::cons_at(
+            copy_tree(&c.car(), depth + 1),
+            copy_tree(&c.cdr(), depth + 1),
+            c.span,
+        ),
+        other => other.clone(),
+    }
+}
+
+fn subst(new: &Value, old: &Value, tree: &Value, depth: usize) -> Value {
+    if crate::hash::eql(tree, old) {
+        return new.clone();
+    }
+    match tree {
+        Value::Cons(c) if depth < 10_000 => Value::cons_at(
+            subst(new, old, &c.car(), depth + 1),
+            subst(new, old, &c.cdr(), depth + 1),
+            c.span,
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Applies the `:key` function of `options` to `v`.
+pub fn apply_key(
+    interp: &mut Interp,
+    options: &[Value],
+    v: &Value,
+    span: Span,
+) -> Result<Value, Flow> {
+    match keyword(options, "key") {
+        Some(f) if f.truthy() => interp.apply(f, std::slice::from_ref(v), span),
+        _ => Ok(v.clone()),
+    }
+}
+
+/// Whether `item` matches `element` under the `:test`/`:test-not`/`:key` of `options`.
+pub fn test_matches(
+    interp: &mut Interp,
+    options: &[Value],
+    item: &Value,
+    element: &Value,
+    span: Span,
+) -> Result<bool, Flow> {
+    let element = apply_key(interp, options, element, span)?;
+    if let Some(test) = keyword(options, "test") {
+        return Ok(interp.apply(test, &[item.clone(), element], span)?.truthy());
+    }
+    if let Some(test) = keyword(options, "test-not") {
+        return Ok(interp.apply(test, &[item.clone(), element], span)?.is_nil());
+    }
+    Ok(crate::hash::eql(item, &element))
+}
+
+fn contains(
+    interp: &mut Interp,
+    options: &[Value],
+    item: &Value,
+    list: &Value,
+    span: Span,
+) -> Result<bool, Flow> {
+    let item = apply_key(interp, options, item, span)?;
+    for e in list.iter() {
+        if test_matches(interp, options, &item, &e, span)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn member(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "member", span)?;
+    let mut rest = list_arg(&args[1], span)?;
+    while let Value::Cons(c) = &rest {
+        if test_matches(interp, &args[2..], &args[0], &c.car(), span)? {
+            return Ok(rest);
+        }
+        let next = c.cdr();
+        rest = next;
+    }
+    Ok(Value::Nil)
+}
+
+fn member_if(interp: &mut Interp, args: &[Value], span: Span, want: bool) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "member-if", span)?;
+    let mut rest = list_arg(&args[1], span)?;
+    while let Value::Cons(c) = &rest {
+        let key = apply_key(interp, &args[2..], &c.car(), span)?;
+        if interp.apply(&args[0], &[key], span)?.truthy() == want {
+            return Ok(rest);
+        }
+        let next = c.cdr();
+        rest = next;
+    }
+    Ok(Value::Nil)
+}
+
+fn assoc(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "assoc", span)?;
+    for pair in list_arg(&args[1], span)?.iter() {
+        if pair.truthy() && test_matches(interp, &args[2..], &args[0], &pair.car(), span)? {
+            return Ok(pair);
+        }
+    }
+    Ok(Value::Nil)
+}
+
+fn assoc_if(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "assoc-if", span)?;
+    for pair in list_arg(&args[1], span)?.iter() {
+        if pair.truthy() && interp.apply(&args[0], &[pair.car()], span)?.truthy() {
+            return Ok(pair);
+        }
+    }
+    Ok(Value::Nil)
+}
+
+fn rassoc(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "rassoc", span)?;
+    for pair in list_arg(&args[1], span)?.iter() {
+        if pair.truthy() && test_matches(interp, &args[2..], &args[0], &pair.cdr(), span)? {
+            return Ok(pair);
+        }
+    }
+    Ok(Value::Nil)
+}
+
+pub fn getf(plist: &Value, indicator: &Value) -> Option<Value> {
+    let mut rest = plist.clone();
+    while let Value::Cons(c) = rest {
+        let next = c.cdr();
+        if crate::hash::eq(&c.car(), indicator) {
+            return Some(next.car());
+        }
+        rest = next.cdr();
+    }
+    None
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum MapKind {
+    Collect,
+    Ignore,
+    Concatenate,
+}
+
+fn map_lists(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    kind: MapKind,
+    on_tails: bool,
+) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "mapcar", span)?;
+    let f = &args[0];
+    let mut lists: Vec<Value> = args[1..]
+        .iter()
+        .map(|l| list_arg(l, span))
+        .collect::<Result<_, _>>()?;
+    let mut results = Vec::new();
+    while lists.iter().all(|l| matches!(l, Value::Cons(_))) {
+        interp.tick(span)?;
+        let call_args: Vec<Value> = lists
+            .iter()
+            .map(|l| if on_tails { l.clone() } else { l.car() })
+            .collect();
+        let r = interp.apply(f, &call_args, span)?;
+        match kind {
+            MapKind::Collect => results.push(r),
+            MapKind::Concatenate => results.extend(r.iter()),
+            MapKind::Ignore => {}
+        }
+        for l in &mut lists {
+            *l = l.cdr();
+        }
+    }
+    Ok(match kind {
+        MapKind::Ignore => args[1].clone(),
+        _ => Value::list(results),
+    })
+}
+
+enum SetOp {
+    Union,
+    Intersection,
+    Difference,
+}
+
+fn set_op(interp: &mut Interp, args: &[Value], span: Span, op: SetOp) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "set operation", span)?;
+    let options = &args[2..];
+    let mut out = Vec::new();
+    for x in list_arg(&args[0], span)?.iter() {
+        let inside = contains(interp, options, &x, &args[1], span)?;
+        match op {
+            SetOp::Intersection if inside => out.push(x),
+            SetOp::Difference if !inside => out.push(x),
+            SetOp::Union => out.push(x),
+            _ => {}
+        }
+    }
+    if let SetOp::Union = op {
+        for y in list_arg(&args[1], span)?.iter() {
+            if !contains(interp, options, &y, &args[0], span)? {
+                out.push(y);
+            }
+        }
+    }
+    Ok(Value::list(out))
+}

@@ -1,0 +1,489 @@
+//! Equality, type predicates, functions as values, evaluation and macroexpansion, multiple
+//! values, hash tables, symbols' cells and property lists, output, and time.
+
+use super::{arity, keyword};
+use crate::error::{fail, Flow};
+use crate::interp::Interp;
+use crate::value::{Function, HashTable, HashTest, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use whistler_syntax::Span;
+
+pub fn install(interp: &mut Interp) {
+    interp.define_fn("eq", |i, a, s| pair(i, a, s, crate::hash::eq));
+    interp.define_fn("eql", |i, a, s| pair(i, a, s, crate::hash::eql));
+    interp.define_fn("equal", |i, a, s| pair(i, a, s, crate::hash::equal));
+    interp.define_fn("equalp", |i, a, s| pair(i, a, s, crate::hash::equalp));
+    interp.define_fn("not", |i, a, s| predicate(i, a, s, Value::is_nil));
+    interp.define_fn("null", |i, a, s| predicate(i, a, s, Value::is_nil));
+    interp.define_fn("endp", |i, a, s| predicate(i, a, s, Value::is_nil));
+    interp.define_fn("atom", |i, a, s| {
+        predicate(i, a, s, |v| !matches!(v, Value::Cons(_)))
+    });
+    interp.define_fn("consp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Cons(_)))
+    });
+    interp.define_fn("listp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Cons(_) | Value::Nil))
+    });
+    interp.define_fn("symbolp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Sym(..) | Value::Nil))
+    });
+    interp.define_fn("keywordp", |i, a, s| {
+        predicate(i, a, s, |v| v.as_sym().is_some_and(|s| s.is_keyword()))
+    });
+    interp.define_fn("stringp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Str(..)))
+    });
+    interp.define_fn("characterp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Char(..)))
+    });
+    interp.define_fn("integerp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Int(..) | Value::Big(_)))
+    });
+    interp.define_fn("numberp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Int(..) | Value::Big(_)))
+    });
+    interp.define_fn("functionp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Func(_)))
+    });
+    interp.define_fn("hash-table-p", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Hash(_)))
+    });
+    interp.define_fn("vectorp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Vector(_) | Value::Str(..)))
+    });
+    interp.define_fn("arrayp", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Vector(_) | Value::Str(..)))
+    });
+    interp.define_fn("simple-vector-p", |i, a, s| {
+        predicate(i, a, s, |v| matches!(v, Value::Vector(_)))
+    });
+    interp.define_fn("typep", |i, a, s| {
+        arity(a, 2, 2, "typep", s)?;
+        Ok(i.bool(super::typep(i, &a[0], &a[1])))
+    });
+    interp.define_fn("type-of", |i, a, s| {
+        arity(a, 1, 1, "type-of", s)?;
+        let name = match &a[0] {
+            Value::Condition(c) => c.ctype.name.clone(),
+            other => super::type_of(other).to_string(),
+        };
+        Ok(Value::sym(&i.symbol(&name)))
+    });
+    interp.define_fn("identity", |_, a, s| {
+        arity(a, 1, 1, "identity", s)?;
+        Ok(a[0].clone())
+    });
+    interp.define_fn("funcall", |i, a, s| {
+        arity(a, 1, usize::MAX, "funcall", s)?;
+        i.apply(&a[0], &a[1..], s)
+    });
+    interp.define_fn("apply", apply);
+    interp.define_fn("eval", |i, a, s| {
+        arity(a, 1, 1, "eval", s)?;
+        let global = i.global.clone();
+        i.eval(&a[0], &global)
+    });
+    interp.define_fn("macroexpand-1", |i, a, s| macroexpand(i, a, s, false));
+    interp.define_fn("macroexpand", |i, a, s| macroexpand(i, a, s, true));
+    interp.define_fn("macro-function", |i, a, s| {
+        arity(a, 1, 2, "macro-function", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        let m = sym.macro_fn.borrow().clone();
+        Ok(m.unwrap_or(Value::Nil))
+    });
+    interp.define_fn("values", |i, a, _| {
+        i.values = Some(a.to_vec());
+        Ok(a.first().cloned().unwrap_or(Value::Nil))
+    });
+    interp.define_fn("values-list", |i, a, s| {
+        arity(a, 1, 1, "values-list", s)?;
+        let items: Vec<Value> = a[0].iter().collect();
+        let first = items.first().cloned().unwrap_or(Value::Nil);
+        i.values = Some(items);
+        Ok(first)
+    });
+    interp.define_fn("boundp", |i, a, s| {
+        arity(a, 1, 1, "boundp", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        let bound = sym.value.borrow().is_some();
+        Ok(i.bool(bound))
+    });
+    interp.define_fn("fboundp", |i, a, s| {
+        arity(a, 1, 1, "fboundp", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        let bound = sym.function.borrow().is_some()
+            || sym.macro_fn.borrow().is_some()
+            || sym.form.get().is_some();
+        Ok(i.bool(bound))
+    });
+    interp.define_fn("symbol-value", |i, a, s| {
+        arity(a, 1, 1, "symbol-value", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        let v = sym.value.borrow().clone();
+        v.map_or_else(
+            || {
+                fail(
+                    "unbound-variable",
+                    format!("the variable `{}` is unbound", sym.name),
+                    s,
+                )
+            },
+            Ok,
+        )
+    });
+    interp.define_fn("symbol-function", symbol_function);
+    interp.define_fn("fdefinition", symbol_function);
+    interp.define_fn("set", |i, a, s| {
+        arity(a, 2, 2, "set", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        sym.value.replace(Some(a[1].clone()));
+        Ok(a[1].clone())
+    });
+    interp.define_fn("get", |i, a, s| {
+        arity(a, 2, 3, "get", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        let plist = sym.plist.borrow().clone();
+        Ok(super::lists::getf(&plist, &a[1])
+            .unwrap_or_else(|| a.get(2).cloned().unwrap_or(Value::Nil)))
+    });
+    interp.define_fn("symbol-plist", |i, a, s| {
+        arity(a, 1, 1, "symbol-plist", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        let plist = sym.plist.borrow().clone();
+        Ok(plist)
+    });
+    interp.define_fn("make-hash-table", make_hash_table);
+    interp.define_fn("gethash", gethash);
+    interp.define_fn("remhash", |i, a, s| {
+        arity(a, 2, 2, "remhash", s)?;
+        let table = hash_arg(&a[1], s)?;
+        let mut table = table.borrow_mut();
+        let key = crate::hash::key(table.test, &a[0]);
+        let removed = table.map.shift_remove(&key).is_some();
+        Ok(i.bool(removed))
+    });
+    interp.define_fn("clrhash", |_, a, s| {
+        arity(a, 1, 1, "clrhash", s)?;
+        hash_arg(&a[0], s)?.borrow_mut().map.clear();
+        Ok(a[0].clone())
+    });
+    interp.define_fn("hash-table-count", |_, a, s| {
+        arity(a, 1, 1, "hash-table-count", s)?;
+        Ok(Value::int(hash_arg(&a[0], s)?.borrow().map.len() as i64))
+    });
+    interp.define_fn("maphash", |i, a, s| {
+        arity(a, 2, 2, "maphash", s)?;
+        let entries: Vec<(Value, Value)> =
+            hash_arg(&a[1], s)?.borrow().map.values().cloned().collect();
+        for (k, v) in entries {
+            i.apply(&a[0], &[k, v], s)?;
+        }
+        Ok(Value::Nil)
+    });
+    interp.define_fn("constantly", |_, a, s| {
+        arity(a, 1, 1, "constantly", s)?;
+        let value = a[0].clone();
+        Ok(host_fn("constantly", move |_, _, _| Ok(value.clone())))
+    });
+    interp.define_fn("complement", |_, a, s| {
+        arity(a, 1, 1, "complement", s)?;
+        let f = a[0].clone();
+        Ok(host_fn("complement", move |i, args, span| {
+            let r = i.apply(&f, args, span).map_err(flow_error)?;
+            Ok(i.bool(r.is_nil()))
+        }))
+    });
+    interp.define_fn("format", format);
+    interp.define_fn("print", |i, a, s| {
+        print(i, a, s, "\n", crate::printer::prin1, " ")
+    });
+    interp.define_fn("prin1", |i, a, s| {
+        print(i, a, s, "", crate::printer::prin1, "")
+    });
+    interp.define_fn("princ", |i, a, s| {
+        print(i, a, s, "", crate::printer::princ, "")
+    });
+    interp.define_fn("write", |i, a, s| {
+        print(i, &a[..a.len().min(1)], s, "", crate::printer::prin1, "")
+    });
+    interp.define_fn("write-string", |i, a, s| {
+        print(i, a, s, "", crate::printer::princ, "")
+    });
+    interp.define_fn("write-char", |i, a, s| {
+        print(i, a, s, "", crate::printer::princ, "")
+    });
+    interp.define_fn("write-line", |i, a, s| {
+        print(i, a, s, "", crate::printer::princ, "")?;
+        emit(i, a.get(1), "\n", s)?;
+        Ok(a.first().cloned().unwrap_or(Value::Nil))
+    });
+    interp.define_fn("terpri", |i, a, s| {
+        emit(i, a.first(), "\n", s)?;
+        Ok(Value::Nil)
+    });
+    interp.define_fn("fresh-line", |i, a, s| {
+        if !i.at_line_start
+            || a.first()
+                .is_some_and(|v| v.downcast::<super::StringStream>().is_some())
+        {
+            emit(i, a.first(), "\n", s)?;
+            return Ok(i.t());
+        }
+        Ok(Value::Nil)
+    });
+    interp.define_fn("finish-output", |i, _, _| {
+        i.flush_output();
+        Ok(Value::Nil)
+    });
+    interp.define_fn("force-output", |i, _, _| {
+        i.flush_output();
+        Ok(Value::Nil)
+    });
+    interp.define_fn("sleep", sleep);
+    interp.define_fn("get-universal-time", |_, _, _| {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(Value::int(unix as i64 + 2_208_988_800))
+    });
+    interp.define_fn("get-internal-real-time", |_, _, _| {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        Ok(Value::int(micros as i64))
+    });
+}
+
+fn flow_error(flow: Flow) -> crate::EvalError {
+    match flow {
+        Flow::Error(raised) => raised.error,
+        _ => crate::EvalError::new(
+            "control-error",
+            "non-local exit through a builtin",
+            crate::value::NO_SPAN,
+        ),
+    }
+}
+
+fn host_fn(
+    name: &str,
+    f: impl FnMut(&mut Interp, &[Value], Span) -> Result<Value, crate::EvalError> + 'static,
+) -> Value {
+    Value::Func(Rc::new(Function::Host {
+        name: name.to_string(),
+        f: RefCell::new(Box::new(f)),
+    }))
+}
+
+fn pair(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    f: fn(&Value, &Value) -> bool,
+) -> Result<Value, Flow> {
+    arity(args, 2, 2, "equality", span)?;
+    Ok(interp.bool(f(&args[0], &args[1])))
+}
+
+fn predicate(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    f: fn(&Value) -> bool,
+) -> Result<Value, Flow> {
+    arity(args, 1, 1, "predicate", span)?;
+    Ok(interp.bool(f(&args[0])))
+}
+
+fn apply(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "apply", span)?;
+    let (last, middle) = args[1..].split_last().expect("arity checked");
+    let mut call: Vec<Value> = middle.to_vec();
+    match last {
+        Value::Nil | Value::Cons(_) => call.extend(last.iter()),
+        other => {
+            return fail(
+                "type-error",
+                format!(
+                    "apply: the last argument {} is not a list",
+                    crate::printer::prin1(other)
+                ),
+                span,
+            )
+        }
+    }
+    interp.apply(&args[0], &call, span)
+}
+
+fn symbol_function(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, 1, "symbol-function", span)?;
+    let sym = super::symbol(&args[0], interp, span)?;
+    let f = sym.function.borrow().clone();
+    f.map_or_else(
+        || {
+            fail(
+                "undefined-function",
+                format!("the function `{}` is undefined", sym.name),
+                span,
+            )
+        },
+        Ok,
+    )
+}
+
+fn macroexpand(interp: &mut Interp, args: &[Value], span: Span, all: bool) -> Result<Value, Flow> {
+    arity(args, 1, 2, "macroexpand", span)?;
+    let global = interp.global.clone();
+    let mut form = args[0].clone();
+    let mut expanded = false;
+    while let Some(next) = interp.expand_once(&form, &global)? {
+        form = next;
+        expanded = true;
+        if !all {
+            break;
+        }
+        interp.tick(span)?;
+    }
+    interp.values = Some(vec![form.clone(), interp.bool(expanded)]);
+    Ok(form)
+}
+
+fn hash_arg(v: &Value, span: Span) -> Result<Rc<RefCell<HashTable>>, Flow> {
+    match v {
+        Value::Hash(h) => Ok(h.clone()),
+        other => fail(
+            "type-error",
+            format!("{} is not a hash table", crate::printer::prin1(other)),
+            span,
+        ),
+    }
+}
+
+fn make_hash_table(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    let name = match keyword(args, "test") {
+        Some(Value::Sym(s, _)) => s.name.clone(),
+        Some(Value::Func(f)) => f.name(),
+        Some(other) => {
+            return fail(
+                "type-error",
+                format!(
+                    "make-hash-table: bad :test {}",
+                    crate::printer::prin1(other)
+                ),
+                span,
+            )
+        }
+        None => "eql".into(),
+    };
+    let test = match name.as_str() {
+        "eq" => HashTest::Eq,
+        "eql" => HashTest::Eql,
+        "equal" | "string=" => HashTest::Equal,
+        "equalp" => HashTest::Equalp,
+        other => {
+            return fail(
+                "type-error",
+                format!("make-hash-table: unsupported :test {other}"),
+                span,
+            )
+        }
+    };
+    Ok(Value::Hash(Rc::new(RefCell::new(HashTable {
+        test,
+        map: Default::default(),
+    }))))
+}
+
+fn gethash(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, 3, "gethash", span)?;
+    let table = hash_arg(&args[1], span)?;
+    let table = table.borrow();
+    let key = crate::hash::key(table.test, &args[0]);
+    let (value, found) = match table.map.get(&key) {
+        Some((_, v)) => (v.clone(), true),
+        None => (args.get(2).cloned().unwrap_or(Value::Nil), false),
+    };
+    interp.values = Some(vec![value.clone(), interp.bool(found)]);
+    Ok(value)
+}
+
+/// Writes `text` to a stream designator: `t`/`nil`/absent mean standard output.
+fn emit(interp: &mut Interp, stream: Option<&Value>, text: &str, span: Span) -> Result<(), Flow> {
+    match stream {
+        Some(v @ Value::Foreign(_)) => match v.downcast::<super::StringStream>() {
+            Some(s) => {
+                s.text.borrow_mut().push_str(text);
+                Ok(())
+            }
+            None => fail("type-error", "not an output stream", span),
+        },
+        _ => interp.write_out(text),
+    }
+}
+
+fn print(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    before: &str,
+    show: fn(&Value) -> String,
+    after: &str,
+) -> Result<Value, Flow> {
+    arity(args, 1, 2, "print", span)?;
+    let text = format!("{before}{}{after}", show(&args[0]));
+    emit(interp, args.get(1), &text, span)?;
+    Ok(args[0].clone())
+}
+
+fn format(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "format", span)?;
+    let control = match &args[1] {
+        Value::Str(s, _) => s.clone(),
+        other => {
+            return fail(
+                "type-error",
+                format!(
+                    "format: the control string {} is not a string",
+                    crate::printer::prin1(other)
+                ),
+                span,
+            )
+        }
+    };
+    let dest = &args[0];
+    let string_stream = dest.downcast::<super::StringStream>();
+    let line_start = match (&string_stream, dest) {
+        (Some(s), _) => s.text.borrow().is_empty() || s.text.borrow().ends_with('\n'),
+        (None, Value::Nil) => true,
+        _ => interp.at_line_start,
+    };
+    let text = crate::format::format_at(interp, &control, &args[2..], span, line_start)?;
+    match (string_stream, dest) {
+        (Some(s), _) => {
+            s.text.borrow_mut().push_str(&text);
+            Ok(Value::Nil)
+        }
+        (None, Value::Nil) => Ok(Value::string(text)),
+        (None, _) => {
+            interp.write_out(&text)?;
+            Ok(Value::Nil)
+        }
+    }
+}
+
+fn sleep(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, 1, "sleep", span)?;
+    let seconds = super::int(&args[0], span)?.max(0) as u64;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    interp.flush_output();
+    loop {
+        interp.check_interrupt(span)?;
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return Ok(Value::Nil);
+        }
+        std::thread::sleep((deadline - now).min(std::time::Duration::from_millis(20)));
+    }
+}

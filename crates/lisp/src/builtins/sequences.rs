@@ -1,0 +1,532 @@
+//! Generic sequence functions over lists, strings and vectors: `length`, `elt`, `subseq`,
+//! `reverse`, `find`, `position`, `remove`, `count`, `some`/`every`, `reduce`, `sort`,
+//! `remove-duplicates`, `concatenate`, `coerce`, `map`, `search`, and vectors themselves.
+
+use super::lists::{apply_key, test_matches};
+use super::{arity, index, keyword};
+use crate::error::{fail, Flow};
+use crate::interp::Interp;
+use crate::value::{Value, NO_SPAN};
+use std::cell::RefCell;
+use std::rc::Rc;
+use whistler_syntax::Span;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    List,
+    Str,
+    Vector,
+}
+
+fn items(v: &Value, span: Span) -> Result<(Vec<Value>, Kind), Flow> {
+    Ok(match v {
+        Value::Nil => (Vec::new(), Kind::List),
+        Value::Cons(_) => (v.iter().collect(), Kind::List),
+        Value::Str(s, _) => (
+            s.chars().map(|c| Value::Char(c, NO_SPAN)).collect(),
+            Kind::Str,
+        ),
+        Value::Vector(items) => (items.borrow().clone(), Kind::Vector),
+        other => {
+            return fail(
+                "type-error",
+                format!("{} is not a sequence", crate::printer::prin1(other)),
+                span,
+            )
+        }
+    })
+}
+
+fn rebuild(kind: Kind, items: Vec<Value>, span: Span) -> Result<Value, Flow> {
+    Ok(match kind {
+        Kind::List => Value::list(items),
+        Kind::Vector => Value::Vector(Rc::new(RefCell::new(items))),
+        Kind::Str => {
+            let mut s = String::new();
+            for item in items {
+                match item {
+                    Value::Char(c, _) => s.push(c),
+                    other => {
+                        return fail(
+                            "type-error",
+                            format!("{} is not a character", crate::printer::prin1(&other)),
+                            span,
+                        )
+                    }
+                }
+            }
+            Value::string(s)
+        }
+    })
+}
+
+pub fn install(interp: &mut Interp) {
+    interp.define_fn("length", |_, a, s| {
+        arity(a, 1, 1, "length", s)?;
+        Ok(Value::int(match &a[0] {
+            Value::Str(text, _) => text.chars().count(),
+            Value::Vector(v) => v.borrow().len(),
+            other => items(other, s)?.0.len(),
+        } as i64))
+    });
+    interp.define_fn("elt", |_, a, s| {
+        arity(a, 2, 2, "elt", s)?;
+        let (items, _) = items(&a[0], s)?;
+        let i = index(&a[1], s)?;
+        items.get(i).cloned().map_or_else(
+            || fail("error", format!("elt: index {i} is out of bounds"), s),
+            Ok,
+        )
+    });
+    interp.define_fn("subseq", subseq);
+    interp.define_fn("reverse", reverse);
+    interp.define_fn("nreverse", reverse);
+    interp.define_fn("find", |i, a, s| find(i, a, s, Search::Item, false));
+    interp.define_fn("find-if", |i, a, s| find(i, a, s, Search::If, false));
+    interp.define_fn("find-if-not", |i, a, s| find(i, a, s, Search::IfNot, false));
+    interp.define_fn("position", |i, a, s| find(i, a, s, Search::Item, true));
+    interp.define_fn("position-if", |i, a, s| find(i, a, s, Search::If, true));
+    interp.define_fn("position-if-not", |i, a, s| {
+        find(i, a, s, Search::IfNot, true)
+    });
+    interp.define_fn("remove", |i, a, s| remove(i, a, s, Search::Item));
+    interp.define_fn("remove-if", |i, a, s| remove(i, a, s, Search::If));
+    interp.define_fn("remove-if-not", |i, a, s| remove(i, a, s, Search::IfNot));
+    interp.define_fn("delete", |i, a, s| remove(i, a, s, Search::Item));
+    interp.define_fn("delete-if", |i, a, s| remove(i, a, s, Search::If));
+    interp.define_fn("delete-if-not", |i, a, s| remove(i, a, s, Search::IfNot));
+    interp.define_fn("count", |i, a, s| count(i, a, s, Search::Item));
+    interp.define_fn("count-if", |i, a, s| count(i, a, s, Search::If));
+    interp.define_fn("count-if-not", |i, a, s| count(i, a, s, Search::IfNot));
+    interp.define_fn("some", |i, a, s| quantify(i, a, s, Quantifier::Some));
+    interp.define_fn("every", |i, a, s| quantify(i, a, s, Quantifier::Every));
+    interp.define_fn("notany", |i, a, s| quantify(i, a, s, Quantifier::NotAny));
+    interp.define_fn("notevery", |i, a, s| {
+        quantify(i, a, s, Quantifier::NotEvery)
+    });
+    interp.define_fn("reduce", reduce);
+    interp.define_fn("sort", sort);
+    interp.define_fn("stable-sort", sort);
+    interp.define_fn("remove-duplicates", remove_duplicates);
+    interp.define_fn("concatenate", concatenate);
+    interp.define_fn("coerce", coerce);
+    interp.define_fn("map", map);
+    interp.define_fn("search", search);
+    interp.define_fn("vector", |_, a, _| {
+        Ok(Value::Vector(Rc::new(RefCell::new(a.to_vec()))))
+    });
+    interp.define_fn("make-array", make_array);
+    interp.define_fn("aref", aref);
+    interp.define_fn("svref", aref);
+    interp.define_fn("char", aref);
+    interp.define_fn("schar", aref);
+    interp.define_fn("vector-push-extend", vector_push);
+    interp.define_fn("vector-push", vector_push);
+    interp.define_fn("fill-pointer", |_, a, s| {
+        arity(a, 1, 1, "fill-pointer", s)?;
+        match &a[0] {
+            Value::Vector(v) => Ok(Value::int(v.borrow().len() as i64)),
+            _ => fail("type-error", "fill-pointer: not a vector", s),
+        }
+    });
+}
+
+/// The `:start`/`:end` bounds of `options` for a sequence of `len` items.
+fn bounds(options: &[Value], len: usize, span: Span) -> Result<(usize, usize), Flow> {
+    let start = keyword(options, "start")
+        .map(|v| index(v, span))
+        .transpose()?
+        .unwrap_or(0);
+    let end = match keyword(options, "end") {
+        Some(Value::Nil) | None => len,
+        Some(v) => index(v, span)?,
+    };
+    if start > end || end > len {
+        return fail(
+            "error",
+            format!("bounds {start}..{end} are out of range for length {len}"),
+            span,
+        );
+    }
+    Ok((start, end))
+}
+
+fn subseq(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, 3, "subseq", span)?;
+    let (items, kind) = items(&args[0], span)?;
+    let start = index(&args[1], span)?;
+    let end = match args.get(2) {
+        Some(Value::Nil) | None => items.len(),
+        Some(v) => index(v, span)?,
+    };
+    if start > end || end > items.len() {
+        return fail(
+            "error",
+            format!(
+                "subseq: bounds {start}..{end} are out of range for length {}",
+                items.len()
+            ),
+            span,
+        );
+    }
+    rebuild(kind, items[start..end].to_vec(), span)
+}
+
+fn reverse(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, 1, "reverse", span)?;
+    let (mut items, kind) = items(&args[0], span)?;
+    items.reverse();
+    rebuild(kind, items, span)
+}
+
+#[derive(Clone, Copy)]
+enum Search {
+    Item,
+    If,
+    IfNot,
+}
+
+fn hit(
+    interp: &mut Interp,
+    how: Search,
+    target: &Value,
+    options: &[Value],
+    element: &Value,
+    span: Span,
+) -> Result<bool, Flow> {
+    match how {
+        Search::Item => test_matches(interp, options, target, element, span),
+        Search::If | Search::IfNot => {
+            let key = apply_key(interp, options, element, span)?;
+            let r = interp.apply(target, &[key], span)?.truthy();
+            Ok(r == matches!(how, Search::If))
+        }
+    }
+}
+
+fn find(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    how: Search,
+    position: bool,
+) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "find", span)?;
+    let (items, _) = items(&args[1], span)?;
+    let options = &args[2..];
+    let (start, end) = bounds(options, items.len(), span)?;
+    let from_end = keyword(options, "from-end").is_some_and(Value::truthy);
+    let mut order: Vec<usize> = (start..end).collect();
+    if from_end {
+        order.reverse();
+    }
+    for i in order {
+        if hit(interp, how, &args[0], options, &items[i], span)? {
+            return Ok(if position {
+                Value::int(i as i64)
+            } else {
+                items[i].clone()
+            });
+        }
+    }
+    Ok(Value::Nil)
+}
+
+fn remove(interp: &mut Interp, args: &[Value], span: Span, how: Search) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "remove", span)?;
+    let (items, kind) = items(&args[1], span)?;
+    let options = &args[2..];
+    let mut out = Vec::new();
+    for item in items {
+        if !hit(interp, how, &args[0], options, &item, span)? {
+            out.push(item);
+        }
+    }
+    rebuild(kind, out, span)
+}
+
+fn count(interp: &mut Interp, args: &[Value], span: Span, how: Search) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "count", span)?;
+    let (items, _) = items(&args[1], span)?;
+    let mut n = 0;
+    for item in &items {
+        if hit(interp, how, &args[0], &args[2..], item, span)? {
+            n += 1;
+        }
+    }
+    Ok(Value::int(n))
+}
+
+#[derive(Clone, Copy)]
+enum Quantifier {
+    Some,
+    Every,
+    NotAny,
+    NotEvery,
+}
+
+fn quantify(interp: &mut Interp, args: &[Value], span: Span, q: Quantifier) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "some/every", span)?;
+    let seqs: Vec<Vec<Value>> = args[1..]
+        .iter()
+        .map(|s| items(s, span).map(|(i, _)| i))
+        .collect::<Result<_, _>>()?;
+    let len = seqs.iter().map(Vec::len).min().unwrap_or(0);
+    for i in 0..len {
+        let call: Vec<Value> = seqs.iter().map(|s| s[i].clone()).collect();
+        let r = interp.apply(&args[0], &call, span)?;
+        match q {
+            Quantifier::Some if r.truthy() => return Ok(r),
+            Quantifier::Every if r.is_nil() => return Ok(Value::Nil),
+            Quantifier::NotAny if r.truthy() => return Ok(Value::Nil),
+            Quantifier::NotEvery if r.is_nil() => return Ok(interp.t()),
+            _ => {}
+        }
+    }
+    Ok(match q {
+        Quantifier::Some | Quantifier::NotEvery => Value::Nil,
+        Quantifier::Every | Quantifier::NotAny => interp.t(),
+    })
+}
+
+fn reduce(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "reduce", span)?;
+    let (mut items, _) = items(&args[1], span)?;
+    let options = &args[2..];
+    let from_end = keyword(options, "from-end").is_some_and(Value::truthy);
+    for item in &mut items {
+        *item = apply_key(interp, options, item, span)?;
+    }
+    if from_end {
+        items.reverse();
+    }
+    let mut iter = items.into_iter();
+    let mut acc = match keyword(options, "initial-value") {
+        Some(v) => v.clone(),
+        None => match iter.next() {
+            Some(v) => v,
+            None => return interp.apply(&args[0], &[], span),
+        },
+    };
+    for item in iter {
+        let call = if from_end { [item, acc] } else { [acc, item] };
+        acc = interp.apply(&args[0], &call, span)?;
+    }
+    Ok(acc)
+}
+
+fn sort(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, 4, "sort", span)?;
+    let (items, kind) = items(&args[0], span)?;
+    let mut keyed = Vec::new();
+    for item in items {
+        keyed.push((apply_key(interp, &args[2..], &item, span)?, item));
+    }
+    // Merge sort driven by the Lisp predicate (stable; errors propagate).
+    let sorted = merge_sort(interp, keyed, &args[1], span)?;
+    rebuild(kind, sorted.into_iter().map(|(_, v)| v).collect(), span)
+}
+
+fn merge_sort(
+    interp: &mut Interp,
+    mut v: Vec<(Value, Value)>,
+    less: &Value,
+    span: Span,
+) -> Result<Vec<(Value, Value)>, Flow> {
+    if v.len() <= 1 {
+        return Ok(v);
+    }
+    let right = v.split_off(v.len() / 2);
+    let left = merge_sort(interp, v, less, span)?;
+    let right = merge_sort(interp, right, less, span)?;
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        let take_right = interp
+            .apply(less, &[b.0.clone(), a.0.clone()], span)?
+            .truthy();
+        out.push(if take_right { r.next() } else { l.next() }.expect("peeked"));
+    }
+    out.extend(l);
+    out.extend(r);
+    Ok(out)
+}
+
+fn remove_duplicates(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, "remove-duplicates", span)?;
+    let (items, kind) = items(&args[0], span)?;
+    let options = &args[1..];
+    let mut out: Vec<Value> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let key = apply_key(interp, options, item, span)?;
+        let mut later = false;
+        for other in &items[i + 1..] {
+            if test_matches(interp, options, &key, other, span)? {
+                later = true;
+                break;
+            }
+        }
+        if !later {
+            out.push(item.clone());
+        }
+    }
+    rebuild(kind, out, span)
+}
+
+fn result_kind(v: &Value, span: Span) -> Result<Kind, Flow> {
+    let name = match v {
+        Value::Sym(s, _) => s.name.clone(),
+        Value::Cons(_) => v.car().as_sym().map(|s| s.name.clone()).unwrap_or_default(),
+        _ => String::new(),
+    };
+    Ok(match name.as_str() {
+        "string" | "simple-string" | "base-string" => Kind::Str,
+        "list" | "cons" => Kind::List,
+        "vector" | "simple-vector" | "array" => Kind::Vector,
+        other => {
+            return fail(
+                "type-error",
+                format!("unsupported result type `{other}`"),
+                span,
+            )
+        }
+    })
+}
+
+fn concatenate(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, "concatenate", span)?;
+    let kind = result_kind(&args[0], span)?;
+    let mut all = Vec::new();
+    for a in &args[1..] {
+        all.extend(items(a, span)?.0);
+    }
+    rebuild(kind, all, span)
+}
+
+fn coerce(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, 2, "coerce", span)?;
+    if let Some(name) = args[1].as_sym().map(|s| s.name.as_str()) {
+        match (name, &args[0]) {
+            ("character", Value::Str(s, _)) if s.chars().count() == 1 => {
+                return Ok(Value::Char(s.chars().next().unwrap_or(' '), NO_SPAN))
+            }
+            ("character", Value::Sym(s, _)) if s.name.chars().count() == 1 => {
+                return Ok(Value::Char(
+                    s.lisp_name().chars().next().unwrap_or(' '),
+                    NO_SPAN,
+                ))
+            }
+            ("integer" | "fixnum", v @ (Value::Int(..) | Value::Big(_))) => return Ok(v.clone()),
+            _ => {}
+        }
+    }
+    let kind = result_kind(&args[1], span)?;
+    let (items, _) = items(&args[0], span)?;
+    rebuild(kind, items, span)
+}
+
+fn map(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 3, usize::MAX, "map", span)?;
+    let seqs: Vec<Vec<Value>> = args[2..]
+        .iter()
+        .map(|s| items(s, span).map(|(i, _)| i))
+        .collect::<Result<_, _>>()?;
+    let len = seqs.iter().map(Vec::len).min().unwrap_or(0);
+    let mut out = Vec::new();
+    for i in 0..len {
+        let call: Vec<Value> = seqs.iter().map(|s| s[i].clone()).collect();
+        out.push(interp.apply(&args[1], &call, span)?);
+    }
+    if args[0].is_nil() {
+        return Ok(Value::Nil);
+    }
+    rebuild(result_kind(&args[0], span)?, out, span)
+}
+
+fn search(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "search", span)?;
+    let (needle, _) = items(&args[0], span)?;
+    let (hay, _) = items(&args[1], span)?;
+    if needle.len() > hay.len() {
+        return Ok(Value::Nil);
+    }
+    'outer: for start in 0..=hay.len() - needle.len() {
+        for (i, n) in needle.iter().enumerate() {
+            if !test_matches(interp, &args[2..], n, &hay[start + i], span)? {
+                continue 'outer;
+            }
+        }
+        return Ok(Value::int(start as i64));
+    }
+    Ok(Value::Nil)
+}
+
+fn make_array(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, "make-array", span)?;
+    let size = match &args[0] {
+        Value::Cons(_) => index(&args[0].car(), span)?,
+        v => index(v, span)?,
+    };
+    if size > 100_000_000 {
+        return fail(
+            "storage-condition",
+            format!("make-array: {size} elements is too many"),
+            span,
+        );
+    }
+    let options = &args[1..];
+    let items = match keyword(options, "initial-contents") {
+        Some(contents) => items(contents, span)?.0,
+        None => vec![
+            keyword(options, "initial-element")
+                .cloned()
+                .unwrap_or(Value::Nil);
+            size
+        ],
+    };
+    let fill = match keyword(options, "fill-pointer") {
+        Some(Value::Int(n, _)) => Some(*n as usize),
+        _ => None,
+    };
+    let mut items = items;
+    if let Some(n) = fill {
+        items.truncate(n);
+    }
+    Ok(Value::Vector(Rc::new(RefCell::new(items))))
+}
+
+fn aref(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, 2, "aref", span)?;
+    let i = index(&args[1], span)?;
+    let item = match &args[0] {
+        Value::Vector(v) => v.borrow().get(i).cloned(),
+        Value::Str(s, _) => s.chars().nth(i).map(|c| Value::Char(c, NO_SPAN)),
+        other => {
+            return fail(
+                "type-error",
+                format!("{} is not an array", crate::printer::prin1(other)),
+                span,
+            )
+        }
+    };
+    item.map_or_else(
+        || fail("error", format!("index {i} is out of bounds"), span),
+        Ok,
+    )
+}
+
+fn vector_push(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, 3, "vector-push-extend", span)?;
+    match &args[1] {
+        Value::Vector(v) => {
+            let mut v = v.borrow_mut();
+            v.push(args[0].clone());
+            Ok(Value::int(v.len() as i64 - 1))
+        }
+        other => fail(
+            "type-error",
+            format!("{} is not a vector", crate::printer::prin1(other)),
+            span,
+        ),
+    }
+}

@@ -1,0 +1,378 @@
+//! Strings, characters and symbol names: comparison, case, `intern`, `make-symbol`, `gensym`,
+//! `parse-integer`, `read-from-string`, printing to strings.
+
+use super::{arity, keyword, string_designator};
+use crate::error::{fail, Flow};
+use crate::interp::Interp;
+use crate::value::{Value, NO_SPAN};
+use std::cmp::Ordering;
+use std::rc::Rc;
+use whistler_syntax::Span;
+
+pub fn install(interp: &mut Interp) {
+    interp.define_fn("string=", |i, a, s| {
+        compare(i, a, s, false, |o| o == Ordering::Equal)
+    });
+    interp.define_fn("string-equal", |i, a, s| {
+        compare(i, a, s, true, |o| o == Ordering::Equal)
+    });
+    interp.define_fn("string/=", |i, a, s| {
+        compare(i, a, s, false, |o| o != Ordering::Equal)
+    });
+    interp.define_fn("string<", |i, a, s| {
+        compare(i, a, s, false, |o| o == Ordering::Less)
+    });
+    interp.define_fn("string>", |i, a, s| {
+        compare(i, a, s, false, |o| o == Ordering::Greater)
+    });
+    interp.define_fn("string<=", |i, a, s| {
+        compare(i, a, s, false, |o| o != Ordering::Greater)
+    });
+    interp.define_fn("string>=", |i, a, s| {
+        compare(i, a, s, false, |o| o != Ordering::Less)
+    });
+    interp.define_fn("string-lessp", |i, a, s| {
+        compare(i, a, s, true, |o| o == Ordering::Less)
+    });
+    interp.define_fn("string-upcase", |_, a, s| {
+        convert(a, s, |t| t.to_uppercase())
+    });
+    interp.define_fn("string-downcase", |_, a, s| {
+        convert(a, s, |t| t.to_lowercase())
+    });
+    interp.define_fn("string-capitalize", |_, a, s| convert(a, s, capitalize));
+    interp.define_fn("string", |_, a, s| convert(a, s, |t| t.to_string()));
+    interp.define_fn("symbol-name", |i, a, s| {
+        arity(a, 1, 1, "symbol-name", s)?;
+        Ok(Value::string(super::symbol(&a[0], i, s)?.lisp_name()))
+    });
+    interp.define_fn("intern", intern);
+    interp.define_fn("make-symbol", |_, a, s| {
+        arity(a, 1, 1, "make-symbol", s)?;
+        let name = string_designator(&a[0], s)?.to_lowercase();
+        Ok(Value::sym(&Rc::new(crate::value::SymData::new(
+            name, None, false,
+        ))))
+    });
+    interp.define_fn("gensym", |i, a, s| {
+        arity(a, 0, 1, "gensym", s)?;
+        let prefix = match a.first() {
+            Some(v) => string_designator(v, s)?,
+            None => "g".into(),
+        };
+        Ok(Value::sym(&i.gensym(&prefix)))
+    });
+    interp.define_fn("symbol-package", |i, a, s| {
+        arity(a, 1, 1, "symbol-package", s)?;
+        let sym = super::symbol(&a[0], i, s)?;
+        Ok(match (&sym.package, sym.interned) {
+            (_, false) => Value::Nil,
+            (Some(p), _) => Value::string(p.to_uppercase()),
+            (None, _) => Value::string("COMMON-LISP-USER"),
+        })
+    });
+    interp.define_fn("char-code", |_, a, s| {
+        arity(a, 1, 1, "char-code", s)?;
+        Ok(Value::int(char_arg(&a[0], s)? as i64))
+    });
+    interp.define_fn("code-char", |_, a, s| {
+        arity(a, 1, 1, "code-char", s)?;
+        let code = super::int(&a[0], s)?;
+        Ok(u32::try_from(code)
+            .ok()
+            .and_then(char::from_u32)
+            .map_or(Value::Nil, |c| Value::Char(c, NO_SPAN)))
+    });
+    interp.define_fn("char-upcase", |_, a, s| {
+        char_map(a, s, |c| c.to_uppercase().next().unwrap_or(c))
+    });
+    interp.define_fn("char-downcase", |_, a, s| {
+        char_map(a, s, |c| c.to_lowercase().next().unwrap_or(c))
+    });
+    interp.define_fn("char=", |i, a, s| {
+        char_compare(i, a, s, false, |o| o == Ordering::Equal)
+    });
+    interp.define_fn("char-equal", |i, a, s| {
+        char_compare(i, a, s, true, |o| o == Ordering::Equal)
+    });
+    interp.define_fn("char<", |i, a, s| {
+        char_compare(i, a, s, false, |o| o == Ordering::Less)
+    });
+    interp.define_fn("char>", |i, a, s| {
+        char_compare(i, a, s, false, |o| o == Ordering::Greater)
+    });
+    interp.define_fn("char/=", |i, a, s| {
+        char_compare(i, a, s, false, |o| o != Ordering::Equal)
+    });
+    interp.define_fn("digit-char-p", |_, a, s| {
+        arity(a, 1, 2, "digit-char-p", s)?;
+        let radix = a
+            .get(1)
+            .map(|r| super::int(r, s))
+            .transpose()?
+            .unwrap_or(10)
+            .clamp(2, 36) as u32;
+        Ok(char_arg(&a[0], s)?
+            .to_digit(radix)
+            .map_or(Value::Nil, |d| Value::int(d as i64)))
+    });
+    interp.define_fn("digit-char", |_, a, s| {
+        arity(a, 1, 2, "digit-char", s)?;
+        let radix = a
+            .get(1)
+            .map(|r| super::int(r, s))
+            .transpose()?
+            .unwrap_or(10)
+            .clamp(2, 36) as u32;
+        let d = super::int(&a[0], s)?;
+        Ok(u32::try_from(d)
+            .ok()
+            .and_then(|d| char::from_digit(d, radix))
+            .map_or(Value::Nil, |c| Value::Char(c.to_ascii_uppercase(), NO_SPAN)))
+    });
+    interp.define_fn("alpha-char-p", |i, a, s| {
+        char_test(i, a, s, char::is_alphabetic)
+    });
+    interp.define_fn("alphanumericp", |i, a, s| {
+        char_test(i, a, s, char::is_alphanumeric)
+    });
+    interp.define_fn("upper-case-p", |i, a, s| {
+        char_test(i, a, s, char::is_uppercase)
+    });
+    interp.define_fn("lower-case-p", |i, a, s| {
+        char_test(i, a, s, char::is_lowercase)
+    });
+    interp.define_fn("string-trim", |_, a, s| trim(a, s, true, true));
+    interp.define_fn("string-left-trim", |_, a, s| trim(a, s, true, false));
+    interp.define_fn("string-right-trim", |_, a, s| trim(a, s, false, true));
+    interp.define_fn("princ-to-string", |_, a, s| {
+        arity(a, 1, 1, "princ-to-string", s)?;
+        Ok(Value::string(crate::printer::princ(&a[0])))
+    });
+    interp.define_fn("prin1-to-string", |_, a, s| {
+        arity(a, 1, 1, "prin1-to-string", s)?;
+        Ok(Value::string(crate::printer::prin1(&a[0])))
+    });
+    interp.define_fn("write-to-string", |_, a, s| {
+        arity(a, 1, usize::MAX, "write-to-string", s)?;
+        Ok(Value::string(crate::printer::prin1(&a[0])))
+    });
+    interp.define_fn("parse-integer", parse_integer);
+    interp.define_fn("read-from-string", read_from_string);
+}
+
+fn compare(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    fold: bool,
+    ok: fn(Ordering) -> bool,
+) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, "string comparison", span)?;
+    let mut a = string_designator(&args[0], span)?;
+    let mut b = string_designator(&args[1], span)?;
+    if fold {
+        a = a.to_lowercase();
+        b = b.to_lowercase();
+    }
+    Ok(interp.bool(ok(a.cmp(&b))))
+}
+
+fn convert(args: &[Value], span: Span, f: impl Fn(&str) -> String) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, "string conversion", span)?;
+    Ok(Value::string(f(&string_designator(&args[0], span)?)))
+}
+
+fn capitalize(text: &str) -> String {
+    let mut out = String::new();
+    let mut start = true;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if start {
+                out.extend(c.to_uppercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+            start = false;
+        } else {
+            out.push(c);
+            start = true;
+        }
+    }
+    out
+}
+
+fn intern(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, 2, "intern", span)?;
+    let name = match &args[0] {
+        Value::Str(s, _) => s.to_lowercase(),
+        other => {
+            return fail(
+                "type-error",
+                format!("intern: {} is not a string", crate::printer::prin1(other)),
+                span,
+            )
+        }
+    };
+    let package = match args.get(1) {
+        Some(p) => Some(string_designator(p, span)?.to_lowercase()),
+        None => None,
+    };
+    if name == "nil" && package.is_none() {
+        return Ok(Value::Nil);
+    }
+    let sym = interp.intern_in(package.as_deref(), &name);
+    interp.values = Some(vec![Value::sym(&sym), Value::Nil]);
+    Ok(Value::sym(&sym))
+}
+
+fn char_arg(v: &Value, span: Span) -> Result<char, Flow> {
+    match v {
+        Value::Char(c, _) => Ok(*c),
+        other => fail(
+            "type-error",
+            format!("{} is not a character", crate::printer::prin1(other)),
+            span,
+        ),
+    }
+}
+
+fn char_map(args: &[Value], span: Span, f: fn(char) -> char) -> Result<Value, Flow> {
+    arity(args, 1, 1, "character function", span)?;
+    Ok(Value::Char(f(char_arg(&args[0], span)?), NO_SPAN))
+}
+
+fn char_test(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    f: fn(char) -> bool,
+) -> Result<Value, Flow> {
+    arity(args, 1, 1, "character predicate", span)?;
+    Ok(interp.bool(f(char_arg(&args[0], span)?)))
+}
+
+fn char_compare(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    fold: bool,
+    ok: fn(Ordering) -> bool,
+) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, "character comparison", span)?;
+    let mut chars = Vec::new();
+    for a in args {
+        let c = char_arg(a, span)?;
+        chars.push(if fold {
+            c.to_lowercase().next().unwrap_or(c)
+        } else {
+            c
+        });
+    }
+    Ok(interp.bool(chars.windows(2).all(|w| ok(w[0].cmp(&w[1])))))
+}
+
+fn trim(args: &[Value], span: Span, left: bool, right: bool) -> Result<Value, Flow> {
+    arity(args, 2, 2, "string-trim", span)?;
+    let bag: Vec<char> = match &args[0] {
+        Value::Str(s, _) => s.chars().collect(),
+        list => list
+            .iter()
+            .filter_map(|c| {
+                if let Value::Char(c, _) = c {
+                    Some(c)
+                } else {
+                    None
+                }
+            })
+            .collect(),
+    };
+    let text = string_designator(&args[1], span)?;
+    let mut t = text.as_str();
+    if left {
+        t = t.trim_start_matches(|c| bag.contains(&c));
+    }
+    if right {
+        t = t.trim_end_matches(|c| bag.contains(&c));
+    }
+    Ok(Value::string(t))
+}
+
+fn parse_integer(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, "parse-integer", span)?;
+    let text = string_designator(&args[0], span)?;
+    let options = &args[1..];
+    let radix = keyword(options, "radix")
+        .and_then(Value::as_i64)
+        .unwrap_or(10)
+        .clamp(2, 36) as u32;
+    let junk_allowed = keyword(options, "junk-allowed").is_some_and(Value::truthy);
+    let trimmed = text.trim();
+    let (negative, digits) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    if end == 0 || (end < digits.len() && !junk_allowed) {
+        if junk_allowed {
+            return Ok(Value::Nil);
+        }
+        return fail(
+            "parse-error",
+            format!("parse-integer: {text:?} is not an integer"),
+            span,
+        );
+    }
+    let Some(mut n) = num_bigint::BigInt::parse_bytes(&digits.as_bytes()[..end], radix) else {
+        return fail(
+            "parse-error",
+            format!("parse-integer: {text:?} is not an integer"),
+            span,
+        );
+    };
+    if negative {
+        n = -n;
+    }
+    let value = crate::number::from_big(n);
+    interp.values = Some(vec![value.clone(), Value::int(text.len() as i64)]);
+    Ok(value)
+}
+
+fn read_from_string(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, "read-from-string", span)?;
+    let text = string_designator(&args[0], span)?;
+    let result = whistler_syntax::read_str(&text);
+    if let Some(d) = result.diagnostics.first() {
+        return fail(
+            "reader-error",
+            format!("read-from-string: {}", d.message),
+            span,
+        );
+    }
+    let Some(first) = result.forms.first() else {
+        return fail(
+            "end-of-file",
+            "read-from-string: no form in the string",
+            span,
+        );
+    };
+    let value = interp.sexp_to_value(first);
+    Ok(strip_spans(&value))
+}
+
+/// Values read from a string at run time have no place in the user's source.
+fn strip_spans(v: &Value) -> Value {
+    match v {
+        Value::Int(n, _) => Value::Int(*n, NO_SPAN),
+        Value::Sym(s, _) => Value::Sym(s.clone(), NO_SPAN),
+        Value::Str(s, _) => Value::Str(s.clone(), NO_SPAN),
+        Value::Char(c, _) => Value::Char(*c, NO_SPAN),
+        Value::Cons(_) => {
+            let items: Vec<Value> = v.iter().map(|i| strip_spans(&i)).collect();
+            Value::list(items)
+        }
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,798 @@
+//! The interpreter: symbol table, limits, the public entry points, and the core of evaluation
+//! (symbols, function calls, macro forms, closures and blocks).
+
+use crate::env::{Env, Namespace};
+use crate::error::{fail, ErrorKind, EvalError, Flow, Raised};
+use crate::value::{Closure, Condition, Cons, Function, HostFn, Sym, SymData, Value, NO_SPAN};
+use std::collections::HashMap;
+use std::io::Write;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use whistler_syntax::{Sexp, Span, Symbol};
+
+/// How many nested compound forms one level of calls may use before the nesting counts as
+/// runaway too (deeply nested generated code).
+const NESTING_PER_CALL: usize = 16;
+
+/// Bounds that turn runaway code into errors.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Forms evaluated per top-level call before giving up.
+    pub max_steps: u64,
+    /// Function calls and macro expansions nested deeper than this fail.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_steps: 10_000_000,
+            max_depth: 2_000,
+        }
+    }
+}
+
+/// Symbols the evaluator itself looks for.
+pub(crate) struct Known {
+    pub t: Sym,
+    pub nil: Sym,
+    pub quasiquote: Sym,
+    pub unquote: Sym,
+    pub unquote_splicing: Sym,
+    pub lambda: Sym,
+    pub optional: Sym,
+    pub rest: Sym,
+    pub body: Sym,
+    pub key: Sym,
+    pub aux: Sym,
+    pub whole: Sym,
+    pub environment: Sym,
+    pub allow_other_keys: Sym,
+    pub allow_other_keys_kw: Sym,
+    pub declare: Sym,
+    pub standard_output: Sym,
+}
+
+pub struct Interp {
+    symbols: HashMap<String, Sym>,
+    pub(crate) known: Known,
+    pub(crate) output: Box<dyn Write>,
+    /// Whether the last character written to `output` ended a line (for `~&` and `fresh-line`).
+    pub(crate) at_line_start: bool,
+    interrupt: Arc<AtomicBool>,
+    pub limits: Limits,
+    steps: u64,
+    depth: usize,
+    /// Nested evaluation of compound forms (bounded at `NESTING_PER_CALL` times the depth limit).
+    nesting: usize,
+    /// How many host entry points (`eval_value`, `call`, ...) are running.
+    active: usize,
+    next_block: u64,
+    pub(crate) gensym_counter: u64,
+    expansion_cache: HashMap<usize, (Rc<Cons>, Value)>,
+    /// Secondary values of the last multiple-value call (`floor`, `gethash`, `values`).
+    pub(crate) values: Option<Vec<Value>>,
+    /// `define-condition` parents, by condition type name.
+    pub(crate) condition_parents: HashMap<String, Vec<String>>,
+    pub(crate) global: Rc<Env>,
+}
+
+impl Default for Interp {
+    fn default() -> Interp {
+        Interp::new()
+    }
+}
+
+impl Drop for Interp {
+    /// Symbols' cells may hold closures whose environments refer back to symbols: break the
+    /// cycles so everything is freed.
+    fn drop(&mut self) {
+        for sym in self.symbols.values() {
+            sym.clear();
+        }
+        self.expansion_cache.clear();
+    }
+}
+
+/// Packages that are all one namespace for us (the Common Lisp and Whistler user packages).
+fn package_key(package: Option<&str>) -> Option<&str> {
+    match package {
+        None
+        | Some(
+            "cl"
+            | "common-lisp"
+            | "cl-user"
+            | "common-lisp-user"
+            | "whistler"
+            | "whistler-user"
+            | "whistler-loader-user",
+        ) => None,
+        Some(p) => Some(p),
+    }
+}
+
+impl Interp {
+    pub fn new() -> Interp {
+        let mut symbols = HashMap::new();
+        let mut intern = |name: &str| -> Sym {
+            let sym = Rc::new(SymData::new(name.to_string(), None, true));
+            symbols.insert(name.to_string(), sym.clone());
+            sym
+        };
+        let known = Known {
+            t: intern("t"),
+            nil: intern("nil"),
+            quasiquote: intern("quasiquote"),
+            unquote: intern("unquote"),
+            unquote_splicing: intern("unquote-splicing"),
+            lambda: intern("lambda"),
+            optional: intern("&optional"),
+            rest: intern("&rest"),
+            body: intern("&body"),
+            key: intern("&key"),
+            aux: intern("&aux"),
+            whole: intern("&whole"),
+            environment: intern("&environment"),
+            allow_other_keys: intern("&allow-other-keys"),
+            allow_other_keys_kw: Rc::new(SymData::new(
+                "allow-other-keys".into(),
+                Some("keyword".into()),
+                true,
+            )),
+            declare: intern("declare"),
+            standard_output: intern("*standard-output*"),
+        };
+        symbols.insert(
+            ":allow-other-keys".into(),
+            known.allow_other_keys_kw.clone(),
+        );
+        let mut interp = Interp {
+            symbols,
+            known,
+            output: Box::new(std::io::stdout()),
+            at_line_start: true,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            limits: Limits::default(),
+            steps: 0,
+            depth: 0,
+            nesting: 0,
+            active: 0,
+            next_block: 0,
+            gensym_counter: 0,
+            expansion_cache: HashMap::new(),
+            values: None,
+            condition_parents: HashMap::new(),
+            global: Env::root(),
+        };
+        interp.install_globals();
+        interp
+    }
+
+    fn install_globals(&mut self) {
+        let t = self.known.t.clone();
+        t.value.replace(Some(Value::sym(&t)));
+        t.constant.set(true);
+        self.known.nil.constant.set(true);
+        let out = self.known.standard_output.clone();
+        out.value.replace(Some(Value::sym(&t)));
+        out.special.set(true);
+        crate::special::install(self);
+        crate::builtins::install(self);
+        crate::conditions::install(self);
+    }
+
+    /// Where `format t`, `print` and friends write.
+    pub fn set_output(&mut self, w: Box<dyn Write>) {
+        self.output = w;
+        self.at_line_start = true;
+    }
+
+    /// Setting this flag (from a Ctrl-C handler) signals an `interrupt` condition in the running
+    /// code, which `handler-case` can catch.
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupt.clone()
+    }
+
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The interned symbol `name` (written as Lisp reads it: `foo`, `bpf:attach`, `:key`).
+    pub fn symbol(&mut self, name: &str) -> Sym {
+        let (package, base) = match name.rfind(':') {
+            Some(0) => (Some("keyword"), &name[1..]),
+            Some(i) => (Some(name[..i].trim_end_matches(':')), &name[i + 1..]),
+            None => (None, name),
+        };
+        self.intern_in(package, &base.to_lowercase())
+    }
+
+    pub(crate) fn intern_in(&mut self, package: Option<&str>, name: &str) -> Sym {
+        let package = package_key(package);
+        let key = match package {
+            Some(p) => format!("{p}:{name}"),
+            None => name.to_string(),
+        };
+        if let Some(sym) = self.symbols.get(&key) {
+            return sym.clone();
+        }
+        let sym = Rc::new(SymData::new(
+            name.to_string(),
+            package.map(String::from),
+            true,
+        ));
+        if sym.is_keyword() {
+            sym.value.replace(Some(Value::sym(&sym)));
+        }
+        self.symbols.insert(key, sym.clone());
+        sym
+    }
+
+    pub(crate) fn intern_symbol(&mut self, s: &Symbol) -> Sym {
+        self.intern_in(s.package.as_deref(), &s.name)
+    }
+
+    pub(crate) fn keyword(&mut self, name: &str) -> Sym {
+        self.intern_in(Some("keyword"), name)
+    }
+
+    pub(crate) fn t(&self) -> Value {
+        Value::sym(&self.known.t)
+    }
+
+    pub(crate) fn bool(&self, b: bool) -> Value {
+        Value::bool(b, &self.known.t)
+    }
+
+    /// Evaluates a top-level form (`defmacro`, `defun`, `defvar`, `progn`, anything).
+    pub fn eval_toplevel(&mut self, form: &Sexp) -> Result<Value, EvalError> {
+        let value = self.sexp_to_value(form);
+        self.eval_value(&value)
+    }
+
+    /// Evaluates a form given as a value, in the global environment.
+    pub fn eval_value(&mut self, form: &Value) -> Result<Value, EvalError> {
+        let global = self.global.clone();
+        let result = self.run_outermost(|interp| interp.eval(form, &global));
+        self.values = None;
+        result.map_err(|flow| self.flow_to_error(flow, form.span()))
+    }
+
+    /// Calls a function value (a closure from Lisp code, a builtin) with arguments.
+    pub fn call(&mut self, function: &Value, args: &[Value]) -> Result<Value, EvalError> {
+        let result = self.run_outermost(|interp| interp.apply(function, args, NO_SPAN));
+        result.map_err(|flow| self.flow_to_error(flow, NO_SPAN))
+    }
+
+    /// Runs `f` with fresh step and depth counters when it is the outermost entry from the
+    /// host (host functions may re-enter the interpreter; those share the running budget).
+    fn run_outermost<T>(
+        &mut self,
+        f: impl FnOnce(&mut Interp) -> Result<T, Flow>,
+    ) -> Result<T, Flow> {
+        if self.active == 0 {
+            self.steps = 0;
+            self.depth = 0;
+            self.nesting = 0;
+        }
+        self.active += 1;
+        let result = f(self);
+        self.active -= 1;
+        result
+    }
+
+    fn flow_to_error(&self, flow: Flow, span: Span) -> EvalError {
+        match flow {
+            Flow::Error(raised) => raised.error,
+            Flow::Return { .. } => EvalError::new(
+                "control-error",
+                "return-from a block that is no longer active",
+                span,
+            ),
+            Flow::Throw { tag, .. } => EvalError::new(
+                "control-error",
+                format!("throw to tag {} with no catch", crate::printer::prin1(&tag)),
+                span,
+            ),
+        }
+    }
+
+    /// True when `name` is defined as a macro with `defmacro`.
+    pub fn is_macro(&self, name: &Symbol) -> bool {
+        let key = match package_key(name.package.as_deref()) {
+            Some(p) => format!("{p}:{}", name.name),
+            None => name.name.clone(),
+        };
+        self.symbols
+            .get(&key)
+            .is_some_and(|s| s.macro_fn.borrow().is_some())
+    }
+
+    /// One macroexpansion step of a form whose head is a macro; `Ok(None)` if it is not a
+    /// macro form. Pieces of the arguments keep their spans; everything the macro built gets
+    /// the span of `form`.
+    pub fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, EvalError> {
+        let Some(head) = form
+            .as_list()
+            .and_then(|l| l.first())
+            .and_then(Sexp::as_symbol)
+        else {
+            return Ok(None);
+        };
+        if !self.is_macro(head) {
+            return Ok(None);
+        }
+        let value = self.sexp_to_value(form);
+        let global = self.global.clone();
+        let expanded = self
+            .run_outermost(|interp| interp.expand_once(&value, &global))
+            .map_err(|flow| self.flow_to_error(flow, form.span))?;
+        let Some(expansion) = expanded else {
+            return Ok(None);
+        };
+        crate::convert::check_convertible(&expansion, form.span)?;
+        Ok(Some(self.value_to_sexp(&expansion, form.span)))
+    }
+
+    /// Registers a host function callable from Lisp as `name` (e.g. `"bpf:attach"`).
+    pub fn define_builtin(&mut self, name: &str, f: Box<HostFn>) {
+        let sym = self.symbol(name);
+        let function = Function::Host {
+            name: name.to_string(),
+            f: std::cell::RefCell::new(f),
+        };
+        sym.function.replace(Some(Value::Func(Rc::new(function))));
+    }
+
+    pub(crate) fn define_fn(&mut self, name: &'static str, f: crate::value::BuiltinFn) {
+        let sym = self.symbol(name);
+        sym.function
+            .replace(Some(Value::Func(Rc::new(Function::Builtin { name, f }))));
+    }
+
+    /// Sets a global (special) variable, as `defparameter` would.
+    pub fn set_global(&mut self, name: &str, value: Value) {
+        let sym = self.symbol(name);
+        sym.special.set(true);
+        sym.value.replace(Some(value));
+    }
+
+    pub fn global(&mut self, name: &str) -> Option<Value> {
+        let sym = self.symbol(name);
+        let value = sym.value.borrow().clone();
+        value
+    }
+
+    /// Counts a step and checks the step limit and the interrupt flag.
+    pub(crate) fn tick(&mut self, span: Span) -> Result<(), Flow> {
+        self.steps += 1;
+        if self.steps > self.limits.max_steps {
+            return Err(EvalError {
+                kind: ErrorKind::StepLimit(self.limits.max_steps),
+                span,
+                expansions: Vec::new(),
+                help: Some("this looks like an endless loop or recursion; raise the step limit if the work is real".into()),
+            }
+            .into());
+        }
+        if self.steps & 0xff == 0 && self.interrupt.swap(false, Ordering::Relaxed) {
+            return Err(self.interrupt_condition(span));
+        }
+        Ok(())
+    }
+
+    /// Raises the interrupt condition now if the host set the flag.
+    pub(crate) fn check_interrupt(&mut self, span: Span) -> Result<(), Flow> {
+        if self.interrupt.swap(false, Ordering::Relaxed) {
+            return Err(self.interrupt_condition(span));
+        }
+        Ok(())
+    }
+
+    fn interrupt_condition(&mut self, span: Span) -> Flow {
+        let ctype = self.symbol("interrupt");
+        let condition = Value::Condition(Rc::new(Condition {
+            ctype,
+            message: "interrupted".into(),
+        }));
+        Flow::Error(Box::new(Raised {
+            error: EvalError {
+                kind: ErrorKind::Interrupted,
+                span,
+                expansions: Vec::new(),
+                help: None,
+            },
+            condition: Some(condition),
+        }))
+    }
+
+    /// Enters a call or expansion, checking the depth limit.
+    pub(crate) fn enter(&mut self, span: Span) -> Result<(), Flow> {
+        if self.depth >= self.limits.max_depth {
+            return Err(self.depth_error(span));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn depth_error(&self, span: Span) -> Flow {
+        EvalError {
+            kind: ErrorKind::DepthLimit(self.limits.max_depth),
+            span,
+            expansions: Vec::new(),
+            help: Some("this looks like endless recursion; check the base case".into()),
+        }
+        .into()
+    }
+
+    pub(crate) fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    pub(crate) fn new_block_id(&mut self) -> u64 {
+        self.next_block += 1;
+        self.next_block
+    }
+
+    pub(crate) fn eval(&mut self, form: &Value, env: &Rc<Env>) -> Result<Value, Flow> {
+        match form {
+            Value::Sym(s, span) => self.eval_symbol(s, *span, env),
+            Value::Cons(c) => {
+                self.tick(c.span)?;
+                if self.nesting >= self.limits.max_depth.saturating_mul(NESTING_PER_CALL) {
+                    return Err(self.depth_error(c.span));
+                }
+                self.nesting += 1;
+                let c = c.clone();
+                let result =
+                    stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.eval_cons(&c, env));
+                self.nesting -= 1;
+                result
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    fn eval_symbol(&mut self, s: &Sym, span: Span, env: &Rc<Env>) -> Result<Value, Flow> {
+        if s.is_keyword() {
+            return Ok(Value::Sym(s.clone(), span));
+        }
+        if !s.special.get() {
+            if let Some(v) = env.lookup(s, Namespace::Variable) {
+                return Ok(v);
+            }
+        }
+        if let Some(v) = s.value.borrow().as_ref() {
+            return Ok(v.clone());
+        }
+        Err(EvalError::new(
+            "unbound-variable",
+            format!("the variable `{}` is unbound", s.name),
+            span,
+        )
+        .with_help("bind it with `let`, or define it with `defvar` or `defparameter`")
+        .into())
+    }
+
+    /// Evaluates each form of a list, returning the last value (`progn`).
+    pub(crate) fn progn(&mut self, body: &Value, env: &Rc<Env>) -> Result<Value, Flow> {
+        let mut result = Value::Nil;
+        let mut rest = body.clone();
+        while let Value::Cons(c) = rest {
+            result = self.eval(&c.car.borrow(), env)?;
+            rest = c.cdr();
+        }
+        Ok(result)
+    }
+
+    fn eval_cons(&mut self, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+        let head = c.car();
+        let Value::Sym(sym, _) = &head else {
+            return self.eval_lambda_call(c, &head, env);
+        };
+        if let Some(form) = sym.form.get() {
+            return crate::special::eval(self, form, c, env);
+        }
+        if let Some((ns, local)) = env.shadows_function(sym) {
+            if ns == Namespace::Macro {
+                return self.eval_macro_form(c, sym, &local, env);
+            }
+            let args = self.eval_args(&c.cdr(), env)?;
+            return self.apply(&local, &args, c.span);
+        }
+        let macro_fn = sym.macro_fn.borrow().clone();
+        if let Some(m) = macro_fn {
+            return self.eval_macro_form(c, sym, &m, env);
+        }
+        let function = sym.function.borrow().clone();
+        let Some(f) = function else {
+            return Err(undefined_function(sym, c.span));
+        };
+        let args = self.eval_args(&c.cdr(), env)?;
+        self.apply(&f, &args, c.span)
+    }
+
+    fn eval_lambda_call(
+        &mut self,
+        c: &Rc<Cons>,
+        head: &Value,
+        env: &Rc<Env>,
+    ) -> Result<Value, Flow> {
+        let is_lambda = matches!(head.car().as_sym(), Some(s) if Rc::ptr_eq(s, &self.known.lambda));
+        if !is_lambda {
+            return fail(
+                "program-error",
+                format!("{} is not a function name", crate::printer::prin1(head)),
+                head.span(),
+            );
+        }
+        let f = self.eval(head, env)?;
+        let args = self.eval_args(&c.cdr(), env)?;
+        self.apply(&f, &args, c.span)
+    }
+
+    pub(crate) fn eval_args(&mut self, args: &Value, env: &Rc<Env>) -> Result<Vec<Value>, Flow> {
+        let mut out = Vec::new();
+        let mut rest = args.clone();
+        while let Value::Cons(c) = rest {
+            out.push(self.eval(&c.car.borrow(), env)?);
+            rest = c.cdr();
+        }
+        Ok(out)
+    }
+
+    fn eval_macro_form(
+        &mut self,
+        c: &Rc<Cons>,
+        sym: &Sym,
+        expander: &Value,
+        env: &Rc<Env>,
+    ) -> Result<Value, Flow> {
+        let key = Rc::as_ptr(c) as usize;
+        let cached = self.expansion_cache.get(&key).map(|(_, v)| v.clone());
+        let expansion = match cached {
+            Some(v) => v,
+            None => {
+                let form = Value::Cons(c.clone());
+                let v = self.call_expander(expander, &form, sym, env)?;
+                self.expansion_cache.insert(key, (c.clone(), v.clone()));
+                v
+            }
+        };
+        self.enter(c.span)?;
+        let result = self.eval(&expansion, env);
+        self.leave();
+        result.map_err(|flow| in_expansion(flow, &sym.name, c.span))
+    }
+
+    /// Applies a macro's expander to the whole form.
+    pub(crate) fn call_expander(
+        &mut self,
+        expander: &Value,
+        form: &Value,
+        sym: &Sym,
+        env: &Rc<Env>,
+    ) -> Result<Value, Flow> {
+        let span = form.span();
+        let Value::Func(f) = expander else {
+            return fail("error", "macro expander is not a function", span);
+        };
+        let Function::Closure(closure) = &**f else {
+            let args = [form.clone(), Value::Nil];
+            return self.apply(expander, &args, span);
+        };
+        let _ = env;
+        self.enter(span)?;
+        let result = self.call_closure_with(closure, CallArgs::Macro(form), span);
+        self.leave();
+        result.map_err(|flow| in_expansion(flow, &sym.name, span))
+    }
+
+    /// Expands `form` once if its head is a macro (global or local); `None` otherwise.
+    pub(crate) fn expand_once(
+        &mut self,
+        form: &Value,
+        env: &Rc<Env>,
+    ) -> Result<Option<Value>, Flow> {
+        let Some(sym) = form.car().as_sym().cloned() else {
+            return Ok(None);
+        };
+        if form.car().as_sym().is_none() || !matches!(form, Value::Cons(_)) {
+            return Ok(None);
+        }
+        let expander = match env.shadows_function(&sym) {
+            Some((Namespace::Macro, m)) => m,
+            Some(_) => return Ok(None),
+            None => match sym.macro_fn.borrow().clone() {
+                Some(m) => m,
+                None => return Ok(None),
+            },
+        };
+        self.call_expander(&expander, form, &sym, env).map(Some)
+    }
+
+    pub(crate) fn clear_expansion_cache(&mut self) {
+        self.expansion_cache.clear();
+    }
+
+    /// Calls a function value with evaluated arguments.
+    pub(crate) fn apply(&mut self, f: &Value, args: &[Value], span: Span) -> Result<Value, Flow> {
+        self.tick(span)?;
+        let func = match f {
+            Value::Func(func) => func.clone(),
+            Value::Sym(s, _) => match s.function.borrow().clone() {
+                Some(Value::Func(func)) => func,
+                _ => return Err(undefined_function(s, span)),
+            },
+            other => {
+                return fail(
+                    "type-error",
+                    format!("{} is not a function", crate::printer::prin1(other)),
+                    span,
+                )
+            }
+        };
+        match &*func {
+            Function::Builtin { f, .. } => f(self, args, span),
+            Function::Host { name, f } => {
+                let Ok(mut host) = f.try_borrow_mut() else {
+                    return fail("error", format!("{name} called itself re-entrantly"), span);
+                };
+                host(self, args, span).map_err(|mut e| {
+                    if e.span == NO_SPAN {
+                        e.span = span;
+                    }
+                    Flow::from(e)
+                })
+            }
+            Function::Closure(closure) => {
+                self.enter(span)?;
+                let result = self.call_closure_with(closure, CallArgs::Function(args), span);
+                self.leave();
+                result
+            }
+        }
+    }
+
+    fn call_closure_with(
+        &mut self,
+        c: &Closure,
+        args: CallArgs,
+        span: Span,
+    ) -> Result<Value, Flow> {
+        let env = Env::child(&c.env);
+        let what = c.name.as_ref().map_or_else(
+            || "anonymous function".to_string(),
+            |s| format!("`{}`", s.name),
+        );
+        match args {
+            CallArgs::Function(args) => {
+                crate::lambda_list::bind(self, &c.params, args, Value::Nil, &env, span, &what)?
+            }
+            CallArgs::Macro(form) => {
+                crate::lambda_list::bind_macro(self, &c.params, form, &env, span, &what)?
+            }
+        }
+        let body = c.body.clone();
+        match &c.block {
+            Some(name) => self.with_block(name, &env, |interp, env| interp.progn(&body, env)),
+            None => self.progn(&body, &env),
+        }
+    }
+
+    /// Runs `f` inside a block named `name` that `return-from` can leave.
+    pub(crate) fn with_block(
+        &mut self,
+        name: &Sym,
+        env: &Rc<Env>,
+        f: impl FnOnce(&mut Interp, &Rc<Env>) -> Result<Value, Flow>,
+    ) -> Result<Value, Flow> {
+        let id = self.new_block_id();
+        let inner = Env::child(env);
+        inner.bind(name, Namespace::Block, Value::int(id as i64));
+        match f(self, &inner) {
+            Err(Flow::Return { block, value }) if block == id => Ok(value),
+            other => other,
+        }
+    }
+
+    /// Makes a closure over `env`.
+    pub(crate) fn make_closure(
+        &mut self,
+        name: Option<Sym>,
+        params: &Value,
+        body: &Value,
+        env: &Rc<Env>,
+        span: Span,
+        destructuring: bool,
+    ) -> Result<Value, Flow> {
+        let params = crate::lambda_list::parse(self, params, destructuring, span)?;
+        let body = strip_declarations(self, body);
+        let block = name.clone();
+        Ok(Value::Func(Rc::new(Function::Closure(Closure {
+            name,
+            params: Rc::new(params),
+            body,
+            env: env.clone(),
+            block,
+            span,
+        }))))
+    }
+
+    /// A fresh uninterned symbol.
+    pub(crate) fn gensym(&mut self, prefix: &str) -> Sym {
+        self.gensym_counter += 1;
+        Rc::new(SymData::new(
+            format!("{}{}", prefix.to_lowercase(), self.gensym_counter),
+            None,
+            false,
+        ))
+    }
+
+    pub(crate) fn write_out(&mut self, text: &str) -> Result<(), Flow> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.at_line_start = text.ends_with('\n');
+        self.output
+            .write_all(text.as_bytes())
+            .and_then(|_| {
+                if text.contains('\n') {
+                    self.output.flush()
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(|e| {
+                EvalError::new("stream-error", format!("cannot write output: {e}"), NO_SPAN).into()
+            })
+    }
+
+    pub(crate) fn flush_output(&mut self) {
+        let _ = self.output.flush();
+    }
+}
+
+pub(crate) enum CallArgs<'a> {
+    Function(&'a [Value]),
+    Macro(&'a Value),
+}
+
+fn undefined_function(sym: &Sym, span: Span) -> Flow {
+    EvalError::new(
+        "undefined-function",
+        format!(
+            "the function `{}` is undefined",
+            crate::printer::symbol_text(sym)
+        ),
+        span,
+    )
+    .with_help("define it with `defun` (or `defmacro`) before this form runs")
+    .into()
+}
+
+fn in_expansion(flow: Flow, name: &str, span: Span) -> Flow {
+    match flow {
+        Flow::Error(mut raised) => {
+            raised.error.in_expansion(name, span);
+            Flow::Error(raised)
+        }
+        other => other,
+    }
+}
+
+/// Drops leading `(declare ...)` forms and a docstring followed by more forms.
+fn strip_declarations(interp: &Interp, body: &Value) -> Value {
+    let mut rest = body.clone();
+    loop {
+        let first = rest.car();
+        let is_declare =
+            matches!(first.car().as_sym(), Some(s) if Rc::ptr_eq(s, &interp.known.declare));
+        let is_doc = matches!(first, Value::Str(..)) && rest.cdr().truthy();
+        if !(is_declare || is_doc) {
+            return rest;
+        }
+        rest = rest.cdr();
+    }
+}

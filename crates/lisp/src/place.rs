@@ -1,0 +1,370 @@
+//! Generalized places for `setf`, `push`, `pop`, `incf`, `decf`: a place's subforms are
+//! evaluated once into a [`Place`], which is then read and written.
+
+use crate::env::{Env, Namespace};
+use crate::error::{fail, Flow};
+use crate::interp::Interp;
+use crate::special::{arg, args_from};
+use crate::value::{Cons, HashTable, Sym, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use whistler_syntax::Span;
+
+pub enum Place {
+    Var(Sym, Span),
+    Car(Rc<Cons>),
+    Cdr(Rc<Cons>),
+    Hash(Rc<RefCell<HashTable>>, Value, Value),
+    Aref(Rc<RefCell<Vec<Value>>>, usize),
+    SymbolValue(Sym),
+    /// `(getf base indicator default)`.
+    Getf(Box<Place>, Value, Value),
+    /// `(get symbol indicator)`: the symbol's property list.
+    Get(Sym, Value),
+}
+
+fn cons_of(v: Value, what: &str, span: Span) -> Result<Rc<Cons>, Flow> {
+    match v {
+        Value::Cons(c) => Ok(c),
+        other => fail(
+            "type-error",
+            format!(
+                "cannot setf the {what} of {}, which is not a cons",
+                crate::printer::prin1(&other)
+            ),
+            span,
+        ),
+    }
+}
+
+/// Evaluates the subforms of a place form.
+pub fn resolve(interp: &mut Interp, form: &Value, env: &Rc<Env>) -> Result<Place, Flow> {
+    let span = form.span();
+    let c = match form {
+        Value::Sym(s, span) => return Ok(Place::Var(s.clone(), *span)),
+        Value::Cons(c) => c.clone(),
+        other => {
+            return fail(
+                "program-error",
+                format!(
+                    "{} is not a place that setf can assign",
+                    crate::printer::prin1(other)
+                ),
+                span,
+            )
+        }
+    };
+    let Some(head) = c.car().as_sym().cloned() else {
+        return fail("program-error", "malformed place", span);
+    };
+    let name = head.name.as_str();
+    if let Some(path) = cxr_path(name) {
+        let mut target = interp.eval(&arg(&c, 0), env)?;
+        for step in path[1..].chars().rev() {
+            target = if step == 'a' {
+                target.car()
+            } else {
+                target.cdr()
+            };
+        }
+        let cell = cons_of(target, name, span)?;
+        return Ok(if path.starts_with('a') {
+            Place::Car(cell)
+        } else {
+            Place::Cdr(cell)
+        });
+    }
+    match name {
+        "first" | "second" | "third" | "fourth" | "fifth" | "sixth" | "seventh" | "eighth"
+        | "ninth" | "tenth" => {
+            let index = ORDINALS.iter().position(|o| *o == name).unwrap_or(0);
+            let list = interp.eval(&arg(&c, 0), env)?;
+            Ok(Place::Car(cons_of(nthcdr(&list, index), name, span)?))
+        }
+        "rest" => Ok(Place::Cdr(cons_of(
+            interp.eval(&arg(&c, 0), env)?,
+            name,
+            span,
+        )?)),
+        "nth" => {
+            let n = interp.eval(&arg(&c, 0), env)?;
+            let list = interp.eval(&arg(&c, 1), env)?;
+            let n = crate::builtins::index(&n, span)?;
+            Ok(Place::Car(cons_of(nthcdr(&list, n), name, span)?))
+        }
+        "gethash" => {
+            let key = interp.eval(&arg(&c, 0), env)?;
+            let table = interp.eval(&arg(&c, 1), env)?;
+            let default = interp.eval(&arg(&c, 2), env)?;
+            match table {
+                Value::Hash(h) => Ok(Place::Hash(h, key, default)),
+                other => fail(
+                    "type-error",
+                    format!("{} is not a hash table", crate::printer::prin1(&other)),
+                    span,
+                ),
+            }
+        }
+        "aref" | "svref" | "elt" | "char" | "schar" => {
+            let target = interp.eval(&arg(&c, 0), env)?;
+            let i = interp.eval(&arg(&c, 1), env)?;
+            let i = crate::builtins::index(&i, span)?;
+            match target {
+                Value::Vector(v) => {
+                    if i >= v.borrow().len() {
+                        return fail("error", format!("index {i} is out of bounds"), span);
+                    }
+                    Ok(Place::Aref(v, i))
+                }
+                list @ Value::Cons(_) if name == "elt" => {
+                    Ok(Place::Car(cons_of(nthcdr(&list, i), name, span)?))
+                }
+                other => fail(
+                    "type-error",
+                    format!(
+                        "cannot setf an element of {}",
+                        crate::printer::prin1(&other)
+                    ),
+                    span,
+                ),
+            }
+        }
+        "getf" => {
+            let base = resolve(interp, &arg(&c, 0), env)?;
+            let indicator = interp.eval(&arg(&c, 1), env)?;
+            let default = interp.eval(&arg(&c, 2), env)?;
+            Ok(Place::Getf(Box::new(base), indicator, default))
+        }
+        "get" => {
+            let sym = interp.eval(&arg(&c, 0), env)?;
+            let indicator = interp.eval(&arg(&c, 1), env)?;
+            match sym.as_sym() {
+                Some(s) => Ok(Place::Get(s.clone(), indicator)),
+                None => fail("type-error", "get: not a symbol", span),
+            }
+        }
+        "symbol-value" => {
+            let sym = interp.eval(&arg(&c, 0), env)?;
+            match sym.as_sym() {
+                Some(s) => Ok(Place::SymbolValue(s.clone())),
+                None => fail("type-error", "symbol-value: not a symbol", span),
+            }
+        }
+        _ => match interp.expand_once(form, env)? {
+            Some(expanded) => resolve(interp, &expanded, env),
+            None => fail(
+                "program-error",
+                format!("`({} ...)` is not a place that setf can assign", head.name),
+                span,
+            ),
+        },
+    }
+}
+
+const ORDINALS: [&str; 10] = [
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+];
+
+/// `cadr` -> `Some("ad")`: the letters between `c` and `r`.
+pub fn cxr_path(name: &str) -> Option<&str> {
+    let inner = name.strip_prefix('c')?.strip_suffix('r')?;
+    (!inner.is_empty() && inner.len() <= 4 && inner.chars().all(|c| c == 'a' || c == 'd'))
+        .then_some(inner)
+}
+
+pub fn nthcdr(list: &Value, n: usize) -> Value {
+    let mut v = list.clone();
+    for _ in 0..n {
+        v = v.cdr();
+    }
+    v
+}
+
+fn plist_find(plist: &Value, indicator: &Value) -> Option<Rc<Cons>> {
+    let mut rest = plist.clone();
+    while let Value::Cons(c) = rest {
+        let value_cell = c.cdr();
+        if crate::hash::eq(&c.car(), indicator) {
+            return value_cell.as_cons().cloned();
+        }
+        rest = value_cell.cdr();
+    }
+    None
+}
+
+pub fn get(interp: &mut Interp, place: &Place, env: &Rc<Env>) -> Result<Value, Flow> {
+    Ok(match place {
+        Place::Var(s, span) => interp.eval(&Value::Sym(s.clone(), *span), env)?,
+        Place::Car(c) => c.car(),
+        Place::Cdr(c) => c.cdr(),
+        Place::Hash(h, key, default) => {
+            let h = h.borrow();
+            let k = crate::hash::key(h.test, key);
+            h.map
+                .get(&k)
+                .map_or_else(|| default.clone(), |(_, v)| v.clone())
+        }
+        Place::Aref(v, i) => v.borrow()[*i].clone(),
+        Place::SymbolValue(s) => s.value.borrow().clone().unwrap_or(Value::Nil),
+        Place::Getf(base, indicator, default) => {
+            let plist = get(interp, base, env)?;
+            plist_find(&plist, indicator).map_or_else(|| default.clone(), |c| c.car())
+        }
+        Place::Get(s, indicator) => {
+            let plist = s.plist.borrow().clone();
+            plist_find(&plist, indicator).map_or(Value::Nil, |c| c.car())
+        }
+    })
+}
+
+pub fn set(interp: &mut Interp, place: &Place, value: Value, env: &Rc<Env>) -> Result<(), Flow> {
+    match place {
+        Place::Var(s, span) => set_variable(s, value, env, *span)?,
+        Place::Car(c) => {
+            c.car.replace(value);
+        }
+        Place::Cdr(c) => {
+            c.cdr.replace(value);
+        }
+        Place::Hash(h, key, _) => {
+            let mut h = h.borrow_mut();
+            let k = crate::hash::key(h.test, key);
+            h.map.insert(k, (key.clone(), value));
+        }
+        Place::Aref(v, i) => v.borrow_mut()[*i] = value,
+        Place::SymbolValue(s) => {
+            s.value.replace(Some(value));
+        }
+        Place::Getf(base, indicator, _) => {
+            let plist = get(interp, base, env)?;
+            match plist_find(&plist, indicator) {
+                Some(cell) => {
+                    cell.car.replace(value);
+                }
+                None => {
+                    let extended = Value::cons(indicator.clone(), Value::cons(value, plist));
+                    set(interp, base, extended, env)?;
+                }
+            }
+        }
+        Place::Get(s, indicator) => {
+            let plist = s.plist.borrow().clone();
+            match plist_find(&plist, indicator) {
+                Some(cell) => {
+                    cell.car.replace(value);
+                }
+                None => {
+                    s.plist
+                        .replace(Value::cons(indicator.clone(), Value::cons(value, plist)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn set_variable(s: &Sym, value: Value, env: &Rc<Env>, span: Span) -> Result<(), Flow> {
+    if s.constant.get() {
+        return fail(
+            "program-error",
+            format!("cannot assign to the constant `{}`", s.name),
+            span,
+        );
+    }
+    if s.special.get() || !env.set(s, Namespace::Variable, value.clone()) {
+        s.value.replace(Some(value));
+    }
+    Ok(())
+}
+
+/// `(setf place value ...)` and `(setq var value ...)`.
+pub fn setf(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let mut rest = args_from(c, 0);
+    let mut result = Value::Nil;
+    while let Value::Cons(pair) = rest {
+        let value_form = pair.cdr();
+        if value_form.is_nil() {
+            return fail(
+                "program-error",
+                "setf needs an even number of arguments (place value ...)",
+                c.span,
+            );
+        }
+        let place = resolve(interp, &pair.car(), env)?;
+        result = interp.eval(&value_form.car(), env)?;
+        set(interp, &place, result.clone(), env)?;
+        rest = value_form.cdr();
+    }
+    Ok(result)
+}
+
+/// `(psetf place value ...)`: all values are computed before any place is assigned.
+pub fn psetf(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let mut assignments = Vec::new();
+    let mut rest = args_from(c, 0);
+    while let Value::Cons(pair) = rest {
+        let place = resolve(interp, &pair.car(), env)?;
+        let value = interp.eval(&pair.cdr().car(), env)?;
+        assignments.push((place, value));
+        rest = pair.cdr().cdr();
+    }
+    for (place, value) in assignments {
+        set(interp, &place, value, env)?;
+    }
+    Ok(Value::Nil)
+}
+
+pub fn push(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let item = interp.eval(&arg(c, 0), env)?;
+    let place = resolve(interp, &arg(c, 1), env)?;
+    let old = get(interp, &place, env)?;
+    let new = Value::cons(item, old);
+    set(interp, &place, new.clone(), env)?;
+    Ok(new)
+}
+
+pub fn pushnew(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let item = interp.eval(&arg(c, 0), env)?;
+    let place = resolve(interp, &arg(c, 1), env)?;
+    let options = interp.eval_args(&args_from(c, 2), env)?;
+    let old = get(interp, &place, env)?;
+    for existing in old.iter() {
+        if crate::builtins::lists::test_matches(interp, &options, &item, &existing, c.span)? {
+            return Ok(old);
+        }
+    }
+    let new = Value::cons(item, old);
+    set(interp, &place, new.clone(), env)?;
+    Ok(new)
+}
+
+pub fn pop(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let place = resolve(interp, &arg(c, 0), env)?;
+    let old = get(interp, &place, env)?;
+    set(interp, &place, old.cdr(), env)?;
+    Ok(old.car())
+}
+
+pub fn incf(
+    interp: &mut Interp,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+    decrement: bool,
+) -> Result<Value, Flow> {
+    let place = resolve(interp, &arg(c, 0), env)?;
+    let old = get(interp, &place, env)?;
+    let delta = match args_from(c, 1) {
+        Value::Nil => Value::int(1),
+        rest => interp.eval(&rest.car(), env)?,
+    };
+    let a = crate::number::num(&old, c.span)?;
+    let b = crate::number::num(&delta, c.span)?;
+    let new = if decrement {
+        crate::number::sub(&a, &b)
+    } else {
+        crate::number::add(&a, &b)
+    }
+    .value();
+    set(interp, &place, new.clone(), env)?;
+    Ok(new)
+}

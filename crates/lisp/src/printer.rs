@@ -1,0 +1,187 @@
+//! Printing values as Common Lisp does: `prin1` (readable: strings quoted, `#\c` characters)
+//! and `princ` (for people). Symbols print in upper case, like SBCL. Deep or circular
+//! structure is cut off with `...` instead of looping.
+
+use crate::value::{Function, Sym, Value};
+use std::fmt::Write;
+
+/// Lists longer than this, or nested deeper, print with `...`.
+const MAX_LENGTH: usize = 100_000;
+const MAX_DEPTH: usize = 1_000;
+
+pub fn prin1(v: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, v, true, 0);
+    out
+}
+
+pub fn princ(v: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, v, false, 0);
+    out
+}
+
+/// A symbol's name for messages: lower case as written in source, with its package.
+pub fn symbol_text(s: &Sym) -> String {
+    match s.package.as_deref() {
+        Some("keyword") => format!(":{}", s.name),
+        Some(p) => format!("{p}:{}", s.name),
+        None => s.name.clone(),
+    }
+}
+
+fn write_symbol(out: &mut String, s: &Sym, readably: bool) {
+    match s.package.as_deref() {
+        Some("keyword") => out.push(':'),
+        Some(p) => {
+            out.push_str(&p.to_uppercase());
+            out.push(':');
+        }
+        None if readably && !s.interned => out.push_str("#:"),
+        None => {}
+    }
+    out.push_str(&s.lisp_name());
+}
+
+fn write_value(out: &mut String, v: &Value, readably: bool, depth: usize) {
+    if depth > MAX_DEPTH {
+        out.push_str("...");
+        return;
+    }
+    match v {
+        Value::Nil => out.push_str("NIL"),
+        Value::Int(n, _) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Big(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Value::Sym(s, _) => write_symbol(out, s, readably),
+        Value::Str(s, _) if readably => {
+            out.push('"');
+            for c in s.chars() {
+                if c == '"' || c == '\\' {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
+        }
+        Value::Str(s, _) => out.push_str(s),
+        Value::Char(c, _) if readably => write_char(out, *c),
+        Value::Char(c, _) => out.push(*c),
+        Value::Cons(_) => write_list(out, v, readably, depth),
+        Value::Vector(items) => {
+            out.push_str("#(");
+            for (i, item) in items.borrow().iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_value(out, item, readably, depth + 1);
+            }
+            out.push(')');
+        }
+        Value::Hash(h) => {
+            let h = h.borrow();
+            let _ = write!(
+                out,
+                "#<HASH-TABLE :TEST {:?} :COUNT {}>",
+                h.test,
+                h.map.len()
+            );
+            out.make_ascii_uppercase_tail();
+        }
+        Value::Func(f) => {
+            let kind = if matches!(**f, Function::Closure(_)) {
+                "FUNCTION"
+            } else {
+                "BUILTIN-FUNCTION"
+            };
+            let _ = write!(out, "#<{kind} {}>", f.name().to_uppercase());
+        }
+        Value::Condition(c) if readably => {
+            let _ = write!(out, "#<{} \"{}\">", c.ctype.lisp_name(), c.message);
+        }
+        Value::Condition(c) => out.push_str(&c.message),
+        Value::Foreign(_) => out.push_str("#<FOREIGN-OBJECT>"),
+    }
+}
+
+trait UpperTail {
+    fn make_ascii_uppercase_tail(&mut self);
+}
+
+impl UpperTail for String {
+    /// Upper-cases the `#<...>` just written (for the hash table's test name).
+    fn make_ascii_uppercase_tail(&mut self) {
+        if let Some(start) = self.rfind("#<") {
+            let tail = self.split_off(start).to_ascii_uppercase();
+            self.push_str(&tail);
+        }
+    }
+}
+
+fn write_char(out: &mut String, c: char) {
+    out.push_str("#\\");
+    match c {
+        ' ' => out.push_str("Space"),
+        '\n' => out.push_str("Newline"),
+        '\t' => out.push_str("Tab"),
+        '\r' => out.push_str("Return"),
+        '\0' => out.push_str("Nul"),
+        c if c.is_control() => {
+            let _ = write!(out, "U+{:04X}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+fn quote_prefix(v: &Value) -> Option<&'static str> {
+    let s = v.car();
+    let s = s.as_sym()?;
+    if s.package.is_some() || !v.cdr().cdr().is_nil() || v.cdr().is_nil() {
+        return None;
+    }
+    Some(match s.name.as_str() {
+        "quote" => "'",
+        "function" => "#'",
+        "quasiquote" => "`",
+        "unquote" => ",",
+        "unquote-splicing" => ",@",
+        _ => return None,
+    })
+}
+
+fn write_list(out: &mut String, v: &Value, readably: bool, depth: usize) {
+    if let Some(prefix) = quote_prefix(v) {
+        out.push_str(prefix);
+        write_value(out, &v.cdr().car(), readably, depth + 1);
+        return;
+    }
+    out.push('(');
+    let mut rest = v.clone();
+    let mut count = 0;
+    loop {
+        match rest {
+            Value::Cons(c) => {
+                if count > 0 {
+                    out.push(' ');
+                }
+                if count >= MAX_LENGTH {
+                    out.push_str("...");
+                    break;
+                }
+                write_value(out, &c.car(), readably, depth + 1);
+                count += 1;
+                rest = c.cdr();
+            }
+            Value::Nil => break,
+            atom => {
+                out.push_str(" . ");
+                write_value(out, &atom, readably, depth + 1);
+                break;
+            }
+        }
+    }
+    out.push(')');
+}

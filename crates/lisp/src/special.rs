@@ -1,0 +1,620 @@
+//! Special forms and the standard macros the evaluator implements natively: binding, definition,
+//! conditionals, blocks. Iteration, places, conditions, `loop` and backquote live in their own
+//! files; this one dispatches to them.
+
+use crate::env::{Env, Namespace};
+use crate::error::{fail, Flow};
+use crate::interp::Interp;
+use crate::value::{Cons, Sym, Value};
+use std::rc::Rc;
+use whistler_syntax::Span;
+
+macro_rules! special_forms {
+    ($($variant:ident = $name:literal),* $(,)?) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum SpecialForm { $($variant),* }
+        const TABLE: &[(&str, SpecialForm)] = &[$(($name, SpecialForm::$variant)),*];
+    };
+}
+
+special_forms! {
+    Quote = "quote", Quasiquote = "quasiquote", Function = "function", Lambda = "lambda",
+    If = "if", Progn = "progn", Let = "let", LetStar = "let*", Setq = "setq", Psetq = "psetq",
+    Setf = "setf", Psetf = "psetf", Defun = "defun", Defmacro = "defmacro", Defvar = "defvar",
+    Defparameter = "defparameter", Defconstant = "defconstant", Flet = "flet", Labels = "labels",
+    Macrolet = "macrolet", Block = "block", ReturnFrom = "return-from", Return = "return",
+    When = "when", Unless = "unless", Cond = "cond", Case = "case", Ecase = "ecase",
+    Typecase = "typecase", Etypecase = "etypecase", And = "and", Or = "or", Dolist = "dolist",
+    Dotimes = "dotimes", Do = "do", DoStar = "do*", Loop = "loop",
+    UnwindProtect = "unwind-protect", HandlerCase = "handler-case", IgnoreErrors = "ignore-errors",
+    Catch = "catch", Throw = "throw", Push = "push", Pushnew = "pushnew", Pop = "pop",
+    Incf = "incf", Decf = "decf", MultipleValueBind = "multiple-value-bind",
+    MultipleValueList = "multiple-value-list", DestructuringBind = "destructuring-bind",
+    Declare = "declare", Declaim = "declaim", The = "the", Locally = "locally",
+    EvalWhen = "eval-when", InPackage = "in-package", Prog1 = "prog1", Prog2 = "prog2",
+    Assert = "assert", CheckType = "check-type", DefineCondition = "define-condition",
+    WithOutputToString = "with-output-to-string", Time = "time", Defpackage = "defpackage",
+    WhenLet = "when-let", IfLet = "if-let",
+}
+
+pub fn install(interp: &mut Interp) {
+    for (name, form) in TABLE {
+        interp.symbol(name).form.set(Some(*form));
+    }
+}
+
+/// The `n`th argument form of a special form (0 = the first after the head).
+pub(crate) fn arg(c: &Cons, n: usize) -> Value {
+    let mut rest = c.cdr();
+    for _ in 0..n {
+        rest = rest.cdr();
+    }
+    rest.car()
+}
+
+/// The argument forms from the `n`th on.
+pub(crate) fn args_from(c: &Cons, n: usize) -> Value {
+    let mut rest = c.cdr();
+    for _ in 0..n {
+        rest = rest.cdr();
+    }
+    rest
+}
+
+pub(crate) fn sym_arg(c: &Cons, n: usize, what: &str) -> Result<Sym, Flow> {
+    let v = arg(c, n);
+    match v.as_sym() {
+        Some(s) => Ok(s.clone()),
+        None => fail(
+            "program-error",
+            format!("{what} must be a symbol, not {}", crate::printer::prin1(&v)),
+            if v.span() == crate::value::NO_SPAN {
+                c.span
+            } else {
+                v.span()
+            },
+        ),
+    }
+}
+
+pub fn eval(
+    interp: &mut Interp,
+    form: SpecialForm,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+) -> Result<Value, Flow> {
+    use SpecialForm as F;
+    match form {
+        F::Quote => Ok(arg(c, 0)),
+        F::Quasiquote => crate::quasi::eval(interp, &arg(c, 0), env),
+        F::Function => function(interp, c, env),
+        F::Lambda => interp.make_closure(None, &arg(c, 0), &args_from(c, 1), env, c.span, false),
+        F::If => {
+            let branch = if interp.eval(&arg(c, 0), env)?.truthy() {
+                1
+            } else {
+                2
+            };
+            interp.eval(&arg(c, branch), env)
+        }
+        F::Progn | F::Locally => interp.progn(&args_from(c, 0), env),
+        F::EvalWhen => interp.progn(&args_from(c, 1), env),
+        F::Let => let_form(interp, c, env, false),
+        F::LetStar => let_form(interp, c, env, true),
+        F::Setq | F::Setf => crate::place::setf(interp, c, env),
+        F::Psetq | F::Psetf => crate::place::psetf(interp, c, env),
+        F::Defun => defun(interp, c, env),
+        F::Defmacro => defmacro(interp, c, env),
+        F::Defvar | F::Defparameter | F::Defconstant => defvar(interp, form, c, env),
+        F::Flet => flet(interp, c, env, false),
+        F::Labels => flet(interp, c, env, true),
+        F::Macrolet => macrolet(interp, c, env),
+        F::Block => {
+            let name = block_name(interp, &arg(c, 0), c.span)?;
+            let body = args_from(c, 1);
+            interp.with_block(&name, env, |interp, env| interp.progn(&body, env))
+        }
+        F::ReturnFrom => {
+            let name = block_name(interp, &arg(c, 0), c.span)?;
+            return_from(interp, &name, &arg(c, 1), env, c.span)
+        }
+        F::Return => {
+            let name = interp.known.nil.clone();
+            return_from(interp, &name, &arg(c, 0), env, c.span)
+        }
+        F::When | F::Unless => {
+            let test = interp.eval(&arg(c, 0), env)?.truthy();
+            if test == (form == F::When) {
+                interp.progn(&args_from(c, 1), env)
+            } else {
+                Ok(Value::Nil)
+            }
+        }
+        F::Cond => cond(interp, c, env),
+        F::Case | F::Ecase => case(interp, c, env, form == F::Ecase),
+        F::Typecase | F::Etypecase => typecase(interp, c, env, form == F::Etypecase),
+        F::And => {
+            let mut result = interp.t();
+            for f in args_from(c, 0).iter() {
+                result = interp.eval(&f, env)?;
+                if result.is_nil() {
+                    break;
+                }
+            }
+            Ok(result)
+        }
+        F::Or => {
+            for f in args_from(c, 0).iter() {
+                interp.values = None;
+                let v = interp.eval(&f, env)?;
+                if v.truthy() {
+                    return Ok(v);
+                }
+            }
+            Ok(Value::Nil)
+        }
+        F::Dolist => crate::iteration::dolist(interp, c, env),
+        F::Dotimes => crate::iteration::dotimes(interp, c, env),
+        F::Do => crate::iteration::do_loop(interp, c, env, false),
+        F::DoStar => crate::iteration::do_loop(interp, c, env, true),
+        F::Loop => crate::loop_macro::eval(interp, c, env),
+        F::UnwindProtect => crate::conditions::unwind_protect(interp, c, env),
+        F::HandlerCase => crate::conditions::handler_case(interp, c, env),
+        F::IgnoreErrors => crate::conditions::ignore_errors(interp, c, env),
+        F::Catch => crate::conditions::catch(interp, c, env),
+        F::Throw => {
+            let tag = interp.eval(&arg(c, 0), env)?;
+            let value = interp.eval(&arg(c, 1), env)?;
+            Err(Flow::Throw { tag, value })
+        }
+        F::Push => crate::place::push(interp, c, env),
+        F::Pushnew => crate::place::pushnew(interp, c, env),
+        F::Pop => crate::place::pop(interp, c, env),
+        F::Incf => crate::place::incf(interp, c, env, false),
+        F::Decf => crate::place::incf(interp, c, env, true),
+        F::MultipleValueBind => multiple_value_bind(interp, c, env),
+        F::MultipleValueList => {
+            let values = multiple_values(interp, &arg(c, 0), env)?;
+            Ok(Value::list(values))
+        }
+        F::DestructuringBind => destructuring_bind(interp, c, env),
+        F::Declare | F::Declaim | F::InPackage | F::Defpackage => Ok(Value::Nil),
+        F::The => interp.eval(&arg(c, 1), env),
+        F::Prog1 | F::Prog2 => {
+            let keep = if form == F::Prog1 { 0 } else { 1 };
+            let mut result = Value::Nil;
+            for (i, f) in args_from(c, 0).iter().enumerate() {
+                let v = interp.eval(&f, env)?;
+                if i == keep {
+                    result = v;
+                }
+            }
+            Ok(result)
+        }
+        F::Assert => crate::conditions::assert(interp, c, env),
+        F::CheckType => crate::conditions::check_type(interp, c, env),
+        F::DefineCondition => crate::conditions::define_condition(interp, c),
+        F::WithOutputToString => with_output_to_string(interp, c, env),
+        F::Time => interp.eval(&arg(c, 0), env),
+        F::WhenLet | F::IfLet => when_let(interp, c, env, form == F::IfLet),
+    }
+}
+
+fn function(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let name = arg(c, 0);
+    match &name {
+        Value::Sym(s, span) => {
+            if let Some(f) = env.lookup(s, Namespace::Function) {
+                return Ok(f);
+            }
+            match s.function.borrow().clone() {
+                Some(f) => Ok(f),
+                None => fail(
+                    "undefined-function",
+                    format!("the function `{}` is undefined", s.name),
+                    *span,
+                ),
+            }
+        }
+        Value::Cons(_) => interp.eval(&name, env),
+        other => fail(
+            "program-error",
+            format!(
+                "(function {}) names no function",
+                crate::printer::prin1(other)
+            ),
+            c.span,
+        ),
+    }
+}
+
+pub(crate) fn block_name(interp: &Interp, v: &Value, span: Span) -> Result<Sym, Flow> {
+    match v {
+        Value::Nil => Ok(interp.known.nil.clone()),
+        Value::Sym(s, _) => Ok(s.clone()),
+        other => fail(
+            "program-error",
+            format!(
+                "block name {} is not a symbol",
+                crate::printer::prin1(other)
+            ),
+            span,
+        ),
+    }
+}
+
+fn return_from(
+    interp: &mut Interp,
+    name: &Sym,
+    form: &Value,
+    env: &Rc<Env>,
+    span: Span,
+) -> Result<Value, Flow> {
+    let Some(id) = env.lookup(name, Namespace::Block) else {
+        return fail(
+            "control-error",
+            format!("return-from `{}`: no such block is active here", name.name),
+            span,
+        );
+    };
+    let value = interp.eval(form, env)?;
+    Err(Flow::Return {
+        block: id.as_i64().unwrap_or(0) as u64,
+        value,
+    })
+}
+
+/// `(var init)`, `var` or `(var)` in a binding list.
+pub(crate) fn binding_parts(binding: &Value, span: Span) -> Result<(Sym, Value), Flow> {
+    match binding {
+        Value::Sym(s, _) => Ok((s.clone(), Value::Nil)),
+        Value::Cons(_) => match binding.car().as_sym() {
+            Some(s) => Ok((s.clone(), binding.cdr().car())),
+            None => fail(
+                "program-error",
+                "malformed binding: expected (variable value)",
+                binding.span(),
+            ),
+        },
+        other => fail(
+            "program-error",
+            format!("malformed binding {}", crate::printer::prin1(other)),
+            span,
+        ),
+    }
+}
+
+/// Binds `sym` in `env`, or dynamically (saving the old value in `saved`) when it is special.
+pub(crate) fn bind_var(
+    env: &Rc<Env>,
+    sym: &Sym,
+    value: Value,
+    saved: &mut Vec<(Sym, Option<Value>)>,
+) {
+    if sym.special.get() {
+        let old = sym.value.replace(Some(value));
+        saved.push((sym.clone(), old));
+    } else {
+        env.bind(sym, Namespace::Variable, value);
+    }
+}
+
+pub(crate) fn restore_specials(saved: Vec<(Sym, Option<Value>)>) {
+    for (sym, old) in saved.into_iter().rev() {
+        sym.value.replace(old);
+    }
+}
+
+fn let_form(
+    interp: &mut Interp,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+    sequential: bool,
+) -> Result<Value, Flow> {
+    let inner = Env::child(env);
+    let mut saved = Vec::new();
+    let result = let_bindings(interp, c, env, &inner, sequential, &mut saved)
+        .and_then(|()| interp.progn(&args_from(c, 1), &inner));
+    restore_specials(saved);
+    result
+}
+
+fn let_bindings(
+    interp: &mut Interp,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+    inner: &Rc<Env>,
+    sequential: bool,
+    saved: &mut Vec<(Sym, Option<Value>)>,
+) -> Result<(), Flow> {
+    let mut pending = Vec::new();
+    for binding in arg(c, 0).iter() {
+        let (sym, init) = binding_parts(&binding, c.span)?;
+        let value = interp.eval(&init, if sequential { inner } else { env })?;
+        if sequential {
+            bind_var(inner, &sym, value, saved);
+        } else {
+            pending.push((sym, value));
+        }
+    }
+    for (sym, value) in pending {
+        bind_var(inner, &sym, value, saved);
+    }
+    Ok(())
+}
+
+fn defun(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let name = sym_arg(c, 0, "the function name")?;
+    let f = interp.make_closure(
+        Some(name.clone()),
+        &arg(c, 1),
+        &args_from(c, 2),
+        env,
+        c.span,
+        false,
+    )?;
+    name.function.replace(Some(f));
+    if name.form.get().is_some_and(is_redefinable) {
+        name.form.set(None);
+    }
+    Ok(Value::sym(&name))
+}
+
+fn defmacro(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let name = sym_arg(c, 0, "the macro name")?;
+    let f = interp.make_closure(
+        Some(name.clone()),
+        &arg(c, 1),
+        &args_from(c, 2),
+        env,
+        c.span,
+        true,
+    )?;
+    name.macro_fn.replace(Some(f));
+    if name.form.get().is_some_and(is_redefinable) {
+        name.form.set(None);
+    }
+    interp.clear_expansion_cache();
+    Ok(Value::sym(&name))
+}
+
+/// Forms that user code may redefine as functions or macros (the standard macros we implement
+/// natively); the true special operators stay.
+fn is_redefinable(form: SpecialForm) -> bool {
+    use SpecialForm as F;
+    !matches!(
+        form,
+        F::Quote
+            | F::Quasiquote
+            | F::Function
+            | F::If
+            | F::Progn
+            | F::Let
+            | F::LetStar
+            | F::Setq
+            | F::Block
+            | F::ReturnFrom
+            | F::Flet
+            | F::Labels
+            | F::Macrolet
+            | F::UnwindProtect
+            | F::Catch
+            | F::Throw
+            | F::The
+            | F::Locally
+            | F::EvalWhen
+            | F::Lambda
+    )
+}
+
+fn defvar(
+    interp: &mut Interp,
+    form: SpecialForm,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+) -> Result<Value, Flow> {
+    let name = sym_arg(c, 0, "the variable name")?;
+    let has_value = args_from(c, 1).truthy();
+    let bound = name.value.borrow().is_some();
+    if has_value && (form != SpecialForm::Defvar || !bound) {
+        let value = interp.eval(&arg(c, 1), env)?;
+        name.value.replace(Some(value));
+    }
+    if form == SpecialForm::Defconstant {
+        name.constant.set(true);
+    } else {
+        name.special.set(true);
+    }
+    Ok(Value::sym(&name))
+}
+
+fn flet(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>, recursive: bool) -> Result<Value, Flow> {
+    let inner = Env::child(env);
+    for def in arg(c, 0).iter() {
+        let Some(name) = def.car().as_sym().cloned() else {
+            return fail(
+                "program-error",
+                "malformed local function definition",
+                c.span,
+            );
+        };
+        let closure_env = if recursive { &inner } else { env };
+        let f = interp.make_closure(
+            Some(name.clone()),
+            &def.cdr().car(),
+            &def.cdr().cdr(),
+            closure_env,
+            def.span(),
+            false,
+        )?;
+        inner.bind(&name, Namespace::Function, f);
+    }
+    interp.progn(&args_from(c, 1), &inner)
+}
+
+fn macrolet(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let inner = Env::child(env);
+    for def in arg(c, 0).iter() {
+        let Some(name) = def.car().as_sym().cloned() else {
+            return fail("program-error", "malformed macrolet definition", c.span);
+        };
+        let f = interp.make_closure(
+            Some(name.clone()),
+            &def.cdr().car(),
+            &def.cdr().cdr(),
+            env,
+            def.span(),
+            true,
+        )?;
+        inner.bind(&name, Namespace::Macro, f);
+    }
+    interp.progn(&args_from(c, 1), &inner)
+}
+
+fn cond(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    for clause in args_from(c, 0).iter() {
+        let test = interp.eval(&clause.car(), env)?;
+        if test.truthy() {
+            let body = clause.cdr();
+            return if body.is_nil() {
+                Ok(test)
+            } else {
+                interp.progn(&body, env)
+            };
+        }
+    }
+    Ok(Value::Nil)
+}
+
+fn is_otherwise(v: &Value) -> bool {
+    matches!(v.as_sym(), Some(s) if s.name == "otherwise" || s.name == "t")
+}
+
+fn case(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>, exhaustive: bool) -> Result<Value, Flow> {
+    let key = interp.eval(&arg(c, 0), env)?;
+    for clause in args_from(c, 1).iter() {
+        let keys = clause.car();
+        let hit = match &keys {
+            k if is_otherwise(k) && !exhaustive => true,
+            Value::Cons(_) => keys.iter().any(|k| crate::hash::eql(&k, &key)),
+            k => crate::hash::eql(k, &key),
+        };
+        if hit {
+            return interp.progn(&clause.cdr(), env);
+        }
+    }
+    if exhaustive {
+        return fail(
+            "type-error",
+            format!("ecase: {} matches no clause", crate::printer::prin1(&key)),
+            c.span,
+        );
+    }
+    Ok(Value::Nil)
+}
+
+fn typecase(
+    interp: &mut Interp,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+    exhaustive: bool,
+) -> Result<Value, Flow> {
+    let key = interp.eval(&arg(c, 0), env)?;
+    for clause in args_from(c, 1).iter() {
+        let ty = clause.car();
+        if (is_otherwise(&ty) && !exhaustive) || crate::builtins::typep(interp, &key, &ty) {
+            return interp.progn(&clause.cdr(), env);
+        }
+    }
+    if exhaustive {
+        return fail(
+            "type-error",
+            format!(
+                "etypecase: {} matches no clause",
+                crate::printer::prin1(&key)
+            ),
+            c.span,
+        );
+    }
+    Ok(Value::Nil)
+}
+
+/// All values of `form` (secondary values come from `values`, `floor`, `gethash`, ...).
+pub(crate) fn multiple_values(
+    interp: &mut Interp,
+    form: &Value,
+    env: &Rc<Env>,
+) -> Result<Vec<Value>, Flow> {
+    interp.values = None;
+    let primary = interp.eval(form, env)?;
+    Ok(match interp.values.take() {
+        Some(values)
+            if values
+                .first()
+                .is_some_and(|v| crate::hash::eql(v, &primary)) =>
+        {
+            values
+        }
+        _ => vec![primary],
+    })
+}
+
+fn multiple_value_bind(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let values = multiple_values(interp, &arg(c, 1), env)?;
+    let inner = Env::child(env);
+    for (i, var) in arg(c, 0).iter().enumerate() {
+        if let Some(s) = var.as_sym() {
+            inner.bind(
+                s,
+                Namespace::Variable,
+                values.get(i).cloned().unwrap_or(Value::Nil),
+            );
+        }
+    }
+    interp.progn(&args_from(c, 2), &inner)
+}
+
+fn destructuring_bind(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let ll = crate::lambda_list::parse(interp, &arg(c, 0), true, c.span)?;
+    let value = interp.eval(&arg(c, 1), env)?;
+    let inner = Env::child(env);
+    crate::lambda_list::bind_list(interp, &ll, &value, &inner, c.span, "destructuring-bind")?;
+    interp.progn(&args_from(c, 2), &inner)
+}
+
+/// `(with-output-to-string (s) body)`: `format s` and `princ x s` inside write to a string.
+fn with_output_to_string(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let var = arg(c, 0).car();
+    let buffer = crate::builtins::StringStream::new();
+    let inner = Env::child(env);
+    if let Some(s) = var.as_sym() {
+        inner.bind(s, Namespace::Variable, Value::Foreign(buffer.clone()));
+    }
+    interp.progn(&args_from(c, 1), &inner)?;
+    let text = buffer.text.borrow().clone();
+    Ok(Value::string(text))
+}
+
+/// `(when-let ((x form)) body)` / `(if-let ((x form)) then else)` (Alexandria's).
+fn when_let(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>, if_let: bool) -> Result<Value, Flow> {
+    let bindings = arg(c, 0);
+    let bindings = if bindings.car().as_sym().is_some() {
+        Value::list([bindings])
+    } else {
+        bindings
+    };
+    let inner = Env::child(env);
+    let mut all = true;
+    for binding in bindings.iter() {
+        let (sym, init) = binding_parts(&binding, c.span)?;
+        let value = interp.eval(&init, env)?;
+        all &= value.truthy();
+        inner.bind(&sym, Namespace::Variable, value);
+    }
+    match (all, if_let) {
+        (true, false) => interp.progn(&args_from(c, 1), &inner),
+        (false, false) => Ok(Value::Nil),
+        (true, true) => interp.eval(&arg(c, 1), &inner),
+        (false, true) => interp.progn(&args_from(c, 2), env),
+    }
+}

@@ -1,0 +1,341 @@
+//! Lisp values: symbols with their value/function cells, conses that remember the span they were
+//! read from, integers that grow into bignums, strings, characters, vectors, hash tables,
+//! functions, conditions and opaque host objects.
+
+use crate::special::SpecialForm;
+use num_bigint::BigInt;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use whistler_syntax::Span;
+
+/// The span of values that were not read from source (built by running code).
+pub const NO_SPAN: Span = Span {
+    start: u32::MAX,
+    end: u32::MAX,
+};
+
+/// A symbol. Interned symbols are unique per (package, name), so identity is pointer identity.
+pub type Sym = Rc<SymData>;
+
+pub struct SymData {
+    /// The canonical (lower-case) name.
+    pub name: String,
+    /// `None` for ordinary symbols, `Some("keyword")` for keywords, else the package written.
+    pub package: Option<String>,
+    pub(crate) interned: bool,
+    pub(crate) value: RefCell<Option<Value>>,
+    pub(crate) function: RefCell<Option<Value>>,
+    pub(crate) macro_fn: RefCell<Option<Value>>,
+    pub(crate) special: Cell<bool>,
+    pub(crate) constant: Cell<bool>,
+    pub(crate) plist: RefCell<Value>,
+    pub(crate) form: Cell<Option<SpecialForm>>,
+}
+
+impl SymData {
+    pub(crate) fn new(name: String, package: Option<String>, interned: bool) -> SymData {
+        let keyword = package.as_deref() == Some("keyword");
+        SymData {
+            name,
+            package,
+            interned,
+            value: RefCell::new(None),
+            function: RefCell::new(None),
+            macro_fn: RefCell::new(None),
+            special: Cell::new(false),
+            constant: Cell::new(keyword),
+            plist: RefCell::new(Value::Nil),
+            form: Cell::new(None),
+        }
+    }
+    pub fn is_keyword(&self) -> bool {
+        self.package.as_deref() == Some("keyword")
+    }
+    /// The name as Common Lisp shows it (`symbol-name`): upper case.
+    pub fn lisp_name(&self) -> String {
+        self.name.to_uppercase()
+    }
+    /// Drops the cells (they may hold closures that refer back to this symbol).
+    pub(crate) fn clear(&self) {
+        self.value.replace(None);
+        self.function.replace(None);
+        self.macro_fn.replace(None);
+        self.plist.replace(Value::Nil);
+    }
+}
+
+impl std::fmt::Debug for SymData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.package {
+            Some(p) => write!(f, "{p}:{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// A cons cell. `span` is the source text of the list that starts here (or [`NO_SPAN`]).
+pub struct Cons {
+    pub(crate) car: RefCell<Value>,
+    pub(crate) cdr: RefCell<Value>,
+    pub span: Span,
+}
+
+impl Cons {
+    pub fn car(&self) -> Value {
+        self.car.borrow().clone()
+    }
+    pub fn cdr(&self) -> Value {
+        self.cdr.borrow().clone()
+    }
+}
+
+impl Drop for Cons {
+    /// Drops long and deep lists without recursion.
+    fn drop(&mut self) {
+        let car = std::mem::replace(self.car.get_mut(), Value::Nil);
+        let cdr = std::mem::replace(self.cdr.get_mut(), Value::Nil);
+        if !matches!(car, Value::Cons(_)) && !matches!(cdr, Value::Cons(_)) {
+            return;
+        }
+        let mut pending = vec![car, cdr];
+        while let Some(value) = pending.pop() {
+            if let Value::Cons(rc) = value {
+                if let Ok(mut cell) = Rc::try_unwrap(rc) {
+                    pending.push(std::mem::replace(cell.car.get_mut(), Value::Nil));
+                    pending.push(std::mem::replace(cell.cdr.get_mut(), Value::Nil));
+                }
+            }
+        }
+    }
+}
+
+pub type BuiltinFn = fn(&mut crate::Interp, &[Value], Span) -> Result<Value, crate::error::Flow>;
+/// A host function registered with [`crate::Interp::define_builtin`].
+pub type HostFn = dyn FnMut(&mut crate::Interp, &[Value], Span) -> Result<Value, crate::EvalError>;
+
+pub enum Function {
+    Builtin {
+        name: &'static str,
+        f: BuiltinFn,
+    },
+    Host {
+        name: String,
+        f: RefCell<Box<HostFn>>,
+    },
+    Closure(Closure),
+}
+
+pub struct Closure {
+    pub name: Option<Sym>,
+    pub(crate) params: Rc<crate::lambda_list::LambdaList>,
+    pub(crate) body: Value,
+    pub(crate) env: Rc<crate::env::Env>,
+    /// The block name `return-from` uses inside the body (the function's name for `defun`).
+    pub(crate) block: Option<Sym>,
+    pub span: Span,
+}
+
+impl Function {
+    pub fn name(&self) -> String {
+        match self {
+            Function::Builtin { name, .. } => name.to_string(),
+            Function::Host { name, .. } => name.clone(),
+            Function::Closure(c) => c
+                .name
+                .as_ref()
+                .map_or_else(|| "lambda".to_string(), |s| s.name.clone()),
+        }
+    }
+}
+
+/// A condition object, as `handler-case` binds it and `error` signals it.
+pub struct Condition {
+    /// The condition's type name (`simple-error`, `interrupt`, or a `define-condition` name).
+    pub ctype: Sym,
+    pub message: String,
+}
+
+/// How a hash table compares keys.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HashTest {
+    Eq,
+    Eql,
+    Equal,
+    Equalp,
+}
+
+pub struct HashTable {
+    pub test: HashTest,
+    pub(crate) map: indexmap::IndexMap<crate::hash::HashKey, (Value, Value)>,
+}
+
+/// A Lisp value. Atoms read from source remember their span; equality ignores spans.
+#[derive(Clone)]
+pub enum Value {
+    Nil,
+    Int(i64, Span),
+    Big(Rc<BigInt>),
+    Sym(Sym, Span),
+    Str(Rc<str>, Span),
+    Char(char, Span),
+    Cons(Rc<Cons>),
+    Vector(Rc<RefCell<Vec<Value>>>),
+    Hash(Rc<RefCell<HashTable>>),
+    Func(Rc<Function>),
+    Condition(Rc<Condition>),
+    /// An opaque host object (a map handle, a ring consumer, ...).
+    Foreign(Rc<dyn Any>),
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::printer::prin1(self))
+    }
+}
+
+impl Value {
+    pub fn int(n: i64) -> Value {
+        Value::Int(n, NO_SPAN)
+    }
+    pub fn string(s: impl Into<Rc<str>>) -> Value {
+        Value::Str(s.into(), NO_SPAN)
+    }
+    pub fn sym(s: &Sym) -> Value {
+        Value::Sym(s.clone(), NO_SPAN)
+    }
+    pub fn foreign<T: Any>(object: T) -> Value {
+        Value::Foreign(Rc::new(object))
+    }
+    pub fn cons(car: Value, cdr: Value) -> Value {
+        Value::cons_at(car, cdr, NO_SPAN)
+    }
+    pub fn cons_at(car: Value, cdr: Value, span: Span) -> Value {
+        Value::Cons(Rc::new(Cons {
+            car: RefCell::new(car),
+            cdr: RefCell::new(cdr),
+            span,
+        }))
+    }
+    /// A proper list of `items`.
+    pub fn list(items: impl IntoIterator<Item = Value, IntoIter: DoubleEndedIterator>) -> Value {
+        Value::list_with_tail(items, Value::Nil)
+    }
+    pub fn list_with_tail(
+        items: impl IntoIterator<Item = Value, IntoIter: DoubleEndedIterator>,
+        tail: Value,
+    ) -> Value {
+        items
+            .into_iter()
+            .rev()
+            .fold(tail, |rest, item| Value::cons(item, rest))
+    }
+    pub fn bool(b: bool, t: &Sym) -> Value {
+        if b {
+            Value::sym(t)
+        } else {
+            Value::Nil
+        }
+    }
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+    pub fn truthy(&self) -> bool {
+        !self.is_nil()
+    }
+    pub fn as_cons(&self) -> Option<&Rc<Cons>> {
+        match self {
+            Value::Cons(c) => Some(c),
+            _ => None,
+        }
+    }
+    pub fn as_sym(&self) -> Option<&Sym> {
+        match self {
+            Value::Sym(s, _) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(n, _) => Some(*n),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s, _) => Some(s),
+            _ => None,
+        }
+    }
+    /// The downcast host object, when this is a [`Value::Foreign`] of type `T`.
+    pub fn downcast<T: Any>(&self) -> Option<Rc<T>> {
+        match self {
+            Value::Foreign(rc) => rc.clone().downcast::<T>().ok(),
+            _ => None,
+        }
+    }
+    /// The span this value was read from, or [`NO_SPAN`].
+    pub fn span(&self) -> Span {
+        match self {
+            Value::Int(_, s) | Value::Sym(_, s) | Value::Str(_, s) | Value::Char(_, s) => *s,
+            Value::Cons(c) => c.span,
+            _ => NO_SPAN,
+        }
+    }
+    pub fn car(&self) -> Value {
+        match self {
+            Value::Cons(c) => c.car(),
+            _ => Value::Nil,
+        }
+    }
+    pub fn cdr(&self) -> Value {
+        match self {
+            Value::Cons(c) => c.cdr(),
+            _ => Value::Nil,
+        }
+    }
+    /// Iterates the elements of a list (stops at a non-cons tail).
+    pub fn iter(&self) -> ListIter {
+        ListIter { next: self.clone() }
+    }
+    /// The elements of a proper list, or `None` for a dotted or circular-looking list.
+    pub fn to_vec(&self) -> Option<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut cur = self.clone();
+        loop {
+            match cur {
+                Value::Nil => return Some(out),
+                Value::Cons(c) => {
+                    out.push(c.car());
+                    cur = c.cdr();
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+pub struct ListIter {
+    next: Value,
+}
+
+impl Iterator for ListIter {
+    type Item = Value;
+    fn next(&mut self) -> Option<Value> {
+        let Value::Cons(c) = std::mem::replace(&mut self.next, Value::Nil) else {
+            return None;
+        };
+        self.next = c.cdr();
+        Some(c.car())
+    }
+}
+
+/// A span is kept when it lies inside `within`; otherwise (built by code, or from another place
+/// such as a macro's definition) it becomes `within`.
+pub fn span_within(span: Span, within: Span) -> Span {
+    if span != NO_SPAN && span.start >= within.start && span.end <= within.end {
+        span
+    } else {
+        within
+    }
+}

@@ -1,0 +1,274 @@
+//! The Rust API the compiler and the session runner use: macro expansion with spans, host
+//! builtins, foreign values, interrupts from another thread, limits, and load speed.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use whistler_lisp::{ErrorKind, Interp, Limits, Value};
+use whistler_syntax::{read_str, Sexp, Span};
+
+fn forms(text: &str) -> Vec<Sexp> {
+    let r = read_str(text);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    r.forms
+}
+
+fn load(interp: &mut Interp, text: &str) {
+    for f in forms(text) {
+        interp.eval_toplevel(&f).unwrap_or_else(|e| panic!("{e:?}"));
+    }
+}
+
+fn slice(text: &str, span: Span) -> &str {
+    &text[span.start as usize..span.end as usize]
+}
+
+#[test]
+fn expansion_keeps_argument_spans_and_gives_new_parts_the_call_span() {
+    let mut interp = Interp::new();
+    load(
+        &mut interp,
+        "(defmacro guard (test &body body) `(if ,test (progn ,@body) 0))",
+    );
+    let text = "(guard (> len 14) (parse pkt) 1)";
+    let call = &forms(text)[0];
+    assert!(interp.is_macro(call.as_list().unwrap()[0].as_symbol().unwrap()));
+    let expanded = interp.macroexpand_1(call).unwrap().expect("a macro form");
+    assert_eq!(
+        expanded.to_string(),
+        "(if (> len 14) (progn (parse pkt) 1) 0)"
+    );
+    assert_eq!(expanded.span, call.span);
+    let items = expanded.as_list().unwrap();
+    assert_eq!(items[0].span, call.span, "`if` was built by the macro");
+    assert_eq!(slice(text, items[1].span), "(> len 14)");
+    let progn = items[2].as_list().unwrap();
+    assert_eq!(progn[0].span, call.span);
+    assert_eq!(slice(text, progn[1].span), "(parse pkt)");
+    assert_eq!(slice(text, progn[1].as_list().unwrap()[1].span), "pkt");
+    assert_eq!(slice(text, progn[2].span), "1");
+    assert_eq!(items[3].span, call.span);
+}
+
+#[test]
+fn non_macro_forms_are_not_expanded() {
+    let mut interp = Interp::new();
+    assert_eq!(
+        interp.macroexpand_1(&forms("(getmap m 0)")[0]).unwrap(),
+        None
+    );
+    assert_eq!(interp.macroexpand_1(&forms("xdp_pass")[0]).unwrap(), None);
+    assert_eq!(interp.macroexpand_1(&forms("(when a b)")[0]).unwrap(), None);
+}
+
+#[test]
+fn expansion_errors_carry_the_macro_stack() {
+    let mut interp = Interp::new();
+    load(
+        &mut interp,
+        "(defmacro inner (x) (if (integerp x) x (error \"inner: ~s is not an integer\" x)))
+         (defmacro outer (x) `(inner ,x))",
+    );
+    let text = "(outer foo)";
+    let call = &forms(text)[0];
+    let once = interp.macroexpand_1(call).unwrap().unwrap();
+    assert_eq!(once.to_string(), "(inner foo)");
+    let err = interp.macroexpand_1(&once).unwrap_err();
+    assert_eq!(err.message(), "inner: FOO is not an integer");
+    assert_eq!(err.span, call.span);
+    let diagnostics = err.to_diagnostics();
+    assert_eq!(diagnostics.len(), 2);
+    assert!(diagnostics[1].message.contains("inner"));
+}
+
+#[test]
+fn expansions_that_cannot_be_source_are_errors() {
+    let mut interp = Interp::new();
+    load(&mut interp, "(defmacro gives-function () #'car) (defmacro circular () (let ((l (list 1))) (setf (cdr l) l) l))");
+    for text in ["(gives-function)", "(circular)"] {
+        let err = interp.macroexpand_1(&forms(text)[0]).unwrap_err();
+        assert!(
+            err.message().contains("cannot be compiled"),
+            "{}",
+            err.message()
+        );
+    }
+}
+
+#[test]
+fn host_builtins_and_foreign_values() {
+    struct Handle(u32);
+    let mut interp = Interp::new();
+    interp.define_builtin(
+        "bpf:make-handle",
+        Box::new(|_, args, _| Ok(Value::foreign(Handle(args[0].as_i64().unwrap_or(0) as u32)))),
+    );
+    interp.define_builtin(
+        "bpf:handle-id",
+        Box::new(|_, args, span| match args[0].downcast::<Handle>() {
+            Some(h) => Ok(Value::int(h.0 as i64)),
+            None => Err(whistler_lisp::EvalError::new(
+                "type-error",
+                "not a handle",
+                span,
+            )),
+        }),
+    );
+    let v = interp
+        .eval_toplevel(&forms("(bpf:handle-id (bpf:make-handle 7))")[0])
+        .unwrap();
+    assert_eq!(v.as_i64(), Some(7));
+    let err = interp
+        .eval_toplevel(&forms("(bpf:handle-id 3)")[0])
+        .unwrap_err();
+    assert_eq!(err.message(), "not a handle");
+    assert_eq!(err.span, forms("(bpf:handle-id 3)")[0].span);
+    let caught = interp
+        .eval_toplevel(&forms("(handler-case (bpf:handle-id 3) (type-error () 'caught))")[0])
+        .unwrap();
+    assert_eq!(whistler_lisp::prin1(&caught), "CAUGHT");
+}
+
+#[test]
+fn host_can_call_lisp_functions() {
+    let mut interp = Interp::new();
+    load(&mut interp, "(defun on-event (x) (* x 2))");
+    let f = interp.eval_toplevel(&forms("#'on-event")[0]).unwrap();
+    let r = interp.call(&f, &[Value::int(21)]).unwrap();
+    assert_eq!(r.as_i64(), Some(42));
+}
+
+#[test]
+fn interrupt_from_another_thread_is_catchable() {
+    let mut interp = Interp::new();
+    let flag = interp.interrupt_flag();
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        flag.store(true, Ordering::Relaxed);
+    });
+    let text = "(handler-case (loop (sleep 1)) (sb-sys:interactive-interrupt () :stopped))";
+    let started = Instant::now();
+    let v = interp.eval_toplevel(&forms(text)[0]).unwrap();
+    setter.join().unwrap();
+    assert_eq!(whistler_lisp::prin1(&v), ":STOPPED");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn uncaught_interrupt_is_its_own_error_kind() {
+    let mut interp = Interp::new();
+    interp.interrupt_flag().store(true, Ordering::Relaxed);
+    let err = interp.eval_toplevel(&forms("(loop)")[0]).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Interrupted);
+}
+
+#[test]
+fn default_depth_limit_does_not_overflow_a_small_stack() {
+    // Test threads have 2 MiB stacks; the evaluator must grow its own.
+    let mut interp = Interp::new();
+    load(
+        &mut interp,
+        "(defun down (n) (if (= n 0) 0 (+ 1 (down (- n 1)))))",
+    );
+    let v = interp.eval_toplevel(&forms("(down 1900)")[0]).unwrap();
+    assert_eq!(v.as_i64(), Some(1900));
+    let err = interp
+        .eval_toplevel(&forms("(down 100000)")[0])
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::DepthLimit(2000));
+}
+
+#[test]
+fn deeply_nested_generated_code_is_an_error_not_a_crash() {
+    let mut interp = Interp::new();
+    load(
+        &mut interp,
+        "(defun nest (n) (let ((f 0)) (dotimes (i n) (setf f (list '+ 1 f))) f))",
+    );
+    let err = interp
+        .eval_toplevel(&forms("(eval (nest 100000))")[0])
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::DepthLimit(_)), "{err:?}");
+    let ok = interp
+        .eval_toplevel(&forms("(eval (nest 5000))")[0])
+        .unwrap();
+    assert_eq!(ok.as_i64(), Some(5000));
+}
+
+#[test]
+fn step_limit_is_configurable() {
+    let mut interp = Interp::new();
+    interp.set_limits(Limits {
+        max_steps: 1000,
+        max_depth: 50,
+    });
+    let err = interp.eval_toplevel(&forms("(loop)")[0]).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::StepLimit(1000));
+}
+
+#[test]
+fn long_lists_drop_without_recursion() {
+    let mut interp = Interp::new();
+    let v = interp
+        .eval_toplevel(&forms("(let ((l nil)) (dotimes (i 300000) (push i l)) l)")[0])
+        .unwrap();
+    drop(v);
+    let deep = interp
+        .eval_toplevel(&forms("(let ((l nil)) (dotimes (i 300000) (setf l (list l))) l)")[0])
+        .unwrap();
+    drop(deep);
+}
+
+#[test]
+fn output_is_captured() {
+    #[derive(Clone, Default)]
+    struct Sink(Rc<std::cell::RefCell<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let mut interp = Interp::new();
+    interp.set_output(Box::new(sink.clone()));
+    interp
+        .eval_toplevel(&forms("(format t \"packets: ~d~%\" 42)")[0])
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(sink.0.borrow().clone()).unwrap(),
+        "packets: 42\n"
+    );
+}
+
+/// A macro library of a few hundred lines loads quickly (the budget is 50 ms in release
+/// builds; debug builds get ten times that).
+#[test]
+fn macro_library_loads_fast() {
+    let mut text = String::new();
+    for i in 0..100 {
+        text.push_str(&format!(
+            "(defmacro with-field-{i} ((var buf &key (offset {i}) (size 4)) &body body)
+               (let ((g (gensym)))
+                 `(let* ((,g (+ ,buf ,offset)) (,var (load ,size ,g))) ,@body)))
+             (defconstant +field-{i}-offset+ (* {i} 4))
+             (defun field-{i}-name () (format nil \"field-~d\" {i}))\n"
+        ));
+    }
+    let all = forms(&text);
+    assert!(all.len() >= 300);
+    let started = Instant::now();
+    let mut interp = Interp::new();
+    for f in &all {
+        interp.eval_toplevel(f).unwrap();
+    }
+    let call = &forms("(with-field-7 (x pkt :size 2) (use x))")[0];
+    let expanded = interp.macroexpand_1(call).unwrap().unwrap();
+    let elapsed = started.elapsed();
+    assert!(expanded.to_string().starts_with("(let* ((g"), "{expanded}");
+    let budget = if cfg!(debug_assertions) { 500 } else { 50 };
+    assert!(elapsed < Duration::from_millis(budget), "took {elapsed:?}");
+}
