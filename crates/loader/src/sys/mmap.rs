@@ -2,7 +2,9 @@
 //!
 //! The consumers read these pages under a producer/consumer protocol: the kernel publishes a
 //! position with release semantics, we read it with acquire, read the bytes below it, then publish
-//! our own position with release. This module offers exactly those operations and nothing more.
+//! our own position with release. This module offers exactly those operations and nothing more,
+//! and only inside the crate: [`SharedMemory::bytes`] is sound only for callers that follow that
+//! protocol (the ring buffer and perf buffer consumers).
 
 use std::io;
 use std::os::fd::BorrowedFd;
@@ -46,14 +48,6 @@ impl SharedMemory {
         }?;
         let base = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap null"))?;
         Ok(SharedMemory { base, len })
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     fn check(&self, offset: usize, size: usize, align: usize) {

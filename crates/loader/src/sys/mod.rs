@@ -2,7 +2,7 @@
 #![allow(unsafe_code)] // this module is the workspace's one boundary to raw syscalls and mmap
 
 pub mod bpf;
-pub mod mmap;
+pub(crate) mod mmap;
 pub mod netlink;
 pub mod perf;
 pub mod socket;

@@ -410,7 +410,7 @@ impl RouteSocket {
         })
     }
 
-    /// Deletes one filter added by [`tc_filter_add`].
+    /// Deletes one filter added by [`RouteSocket::tc_filter_add`].
     pub fn tc_filter_delete(&mut self, id: TcFilterId) -> Result<(), NetlinkError> {
         let body = tcmsg(id.ifindex, id.handle, id.parent, filter_info(id.priority));
         let mut msg = Message::new(RTM_DELTFILTER, NLM_F_REQUEST | NLM_F_ACK, &body);
