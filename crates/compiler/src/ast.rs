@@ -183,3 +183,85 @@ pub enum ExprKind {
     },
     Asm(Insn),
 }
+
+impl std::fmt::Display for Expr {
+    /// A compact s-expression form of the expanded program (for expansion dumps).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::ir::print::{binop_name, cond_name, unop_name};
+        let list = |f: &mut std::fmt::Formatter<'_>, head: &str, items: &[&Expr]| {
+            write!(f, "({head}")?;
+            for i in items {
+                write!(f, " {i}")?;
+            }
+            write!(f, ")")
+        };
+        match &self.kind {
+            ExprKind::Int(v) => write!(f, "{v}"),
+            ExprKind::Var(v) => write!(f, "%{v}"),
+            ExprKind::Ctx => write!(f, "ctx"),
+            ExprKind::Let {
+                var,
+                ty,
+                init,
+                body,
+            } => {
+                let ty = ty.map_or(String::new(), |t| format!(" {}", t.name()));
+                write!(f, "(let (%{var}{ty} {init}) {body})")
+            }
+            ExprKind::Set { var, value, .. } => write!(f, "(set %{var} {value})"),
+            ExprKind::Seq(items) => list(f, "seq", &items.iter().collect::<Vec<_>>()),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => list(f, "if", &[cond, then, otherwise]),
+            ExprKind::And(items) => list(f, "and", &items.iter().collect::<Vec<_>>()),
+            ExprKind::Or(items) => list(f, "or", &items.iter().collect::<Vec<_>>()),
+            ExprKind::Not(x) => list(f, "not", &[x]),
+            ExprKind::Cmp { cond, lhs, rhs } => list(f, cond_name(*cond), &[lhs, rhs]),
+            ExprKind::Bin { op, lhs, rhs } => list(f, binop_name(*op), &[lhs, rhs]),
+            ExprKind::Unary { op, arg } => list(f, unop_name(*op), &[arg]),
+            ExprKind::Convert { ty, arg } => list(f, &format!("convert {}", ty.name()), &[arg]),
+            ExprKind::Load { ty, ptr, offset } => {
+                list(f, &format!("load {}", ty.name()), &[ptr, offset])
+            }
+            ExprKind::Store {
+                ty,
+                ptr,
+                offset,
+                value,
+            } => list(f, &format!("store {}", ty.name()), &[ptr, offset, value]),
+            ExprKind::AtomicAdd {
+                ty,
+                ptr,
+                offset,
+                value,
+            } => list(
+                f,
+                &format!("atomic-add {}", ty.name()),
+                &[ptr, offset, value],
+            ),
+            ExprKind::Call { helper, args } => {
+                let name = whistler_bpf::helpers::by_id(*helper)
+                    .map_or_else(|| helper.to_string(), |h| h.lisp_name());
+                list(f, &format!("call {name}"), &args.iter().collect::<Vec<_>>())
+            }
+            ExprKind::MapRef(m) => write!(f, "(map {m})"),
+            ExprKind::StackAlloc { size, zero } => write!(
+                f,
+                "(stack-alloc {size}{})",
+                if *zero { " zeroed" } else { "" }
+            ),
+            ExprKind::Spill { size, value } => list(f, &format!("spill {size}"), &[value]),
+            ExprKind::Return(v) => list(f, "return", &[v]),
+            ExprKind::Dotimes { var, count, body } => {
+                write!(f, "(dotimes (%{var} {count}) {body})")
+            }
+            ExprKind::Asm(i) => write!(
+                f,
+                "(asm {:#x} {} {} {} {})",
+                i.code, i.dst, i.src, i.off, i.imm
+            ),
+        }
+    }
+}

@@ -19,6 +19,8 @@ pub struct Options {
 #[derive(Clone, Debug, Default)]
 pub struct ProgramDump {
     pub name: String,
+    /// The expanded program (see `ast::Expr`'s `Display`).
+    pub expanded: String,
     pub lowered_ir: String,
     pub optimized_ir: String,
     pub asm: String,
@@ -77,6 +79,8 @@ pub fn compile_with(
         }
     }
     if !diags.is_empty() {
+        // Report in source order, whichever stage found them.
+        diags.sort_by_key(|d| d.span.start);
         return Err(diags);
     }
     let env = &expanded.env;
@@ -143,6 +147,7 @@ fn compile_program(
     })?;
     let dump = options.dump.then(|| ProgramDump {
         name: p.def.name.clone(),
+        expanded: p.body.to_string(),
         lowered_ir: lowered_ir.unwrap_or_default(),
         optimized_ir: ir::print::to_text(&func),
         asm: disassemble(&code.insns),

@@ -204,6 +204,11 @@ impl Expander<'_> {
     }
 
     pub fn expr(&mut self, form: &Sexp) -> Expr {
+        // Deeply nested (or macro-generated) forms must not overflow the native stack.
+        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(form))
+    }
+
+    fn expr_inner(&mut self, form: &Sexp) -> Expr {
         let span = form.span;
         match &form.kind {
             SexpKind::Int(v) => match consts::literal(*v, form) {
@@ -477,8 +482,9 @@ impl Expander<'_> {
                 }
             }
             3 => {
-                let t = self.ty(&parts[1])?;
-                Some((name, Some(t), Some(&parts[2])))
+                // A bad type is reported; the variable is still bound so later uses resolve.
+                let t = self.ty(&parts[1]);
+                Some((name, t, Some(&parts[2])))
             }
             _ => {
                 self.diags.push(error(
@@ -974,11 +980,17 @@ impl Expander<'_> {
         })
     }
 
-    fn fold(&self, op: BinOp, items: Vec<Expr>, identity: i64, span: Span) -> Expr {
-        let mut it = items.into_iter();
-        match it.next() {
-            None => Expr::int(identity, span),
-            Some(first) => it.fold(first, |acc, x| self.bin(op, acc, x, span)),
+    /// Folds an associative operation as a balanced tree (long argument lists stay shallow).
+    fn fold(&self, op: BinOp, mut items: Vec<Expr>, identity: i64, span: Span) -> Expr {
+        match items.len() {
+            0 => Expr::int(identity, span),
+            1 => items.pop().unwrap_or_else(|| Expr::int(identity, span)),
+            n => {
+                let right = items.split_off(n / 2);
+                let l = self.fold(op, items, identity, span);
+                let r = self.fold(op, right, identity, span);
+                self.bin(op, l, r, span)
+            }
         }
     }
 

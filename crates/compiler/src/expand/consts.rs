@@ -32,6 +32,10 @@ pub fn named(env: &Env, name: &str) -> Option<i64> {
 
 /// Evaluates a constant expression.
 pub fn eval(env: &Env, form: &Sexp) -> Result<i64, Diagnostic> {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(env, form))
+}
+
+fn eval_inner(env: &Env, form: &Sexp) -> Result<i64, Diagnostic> {
     match &form.kind {
         SexpKind::Int(v) => literal(*v, form),
         SexpKind::Char(c) => Ok(*c as i64),

@@ -208,7 +208,8 @@ fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnost
     };
     spec.map_type = map_type as u32;
     apply_map_defaults(&mut spec, map_type, has_key, has_value);
-    if !has_max && map_type != MapType::PERF_EVENT_ARRAY {
+    let options_ok = errs.is_empty();
+    if options_ok && !has_max && map_type != MapType::PERF_EVENT_ARRAY {
         errs.push(error(
             form.span,
             format!("map `{name}` needs `:max-entries`"),

@@ -94,24 +94,29 @@ impl Parser {
         let Some(n) = name.strip_prefix("block").and_then(|n| n.parse().ok()) else {
             return self.err(format!("expected a block name, found `{name}`"));
         };
-        if let Some(b) = self.blocks.get(&n) {
-            return Ok(*b);
+        if n > MAX_ENTITY {
+            return self.err(format!("block number {n} is too large"));
         }
-        let b = self.func.create_block();
-        self.blocks.insert(n, b);
-        Ok(b)
+        // Keep the printed numbering so that text round-trips exactly.
+        while self.func.blocks.len() <= n as usize {
+            self.func.create_block();
+        }
+        self.blocks.insert(n, Block(n));
+        Ok(Block(n))
     }
 
     fn value(&mut self, name: &str) -> Result<Value, ParseError> {
         let Some(n) = name.strip_prefix('v').and_then(|n| n.parse().ok()) else {
             return self.err(format!("expected a value name, found `{name}`"));
         };
-        if let Some(v) = self.values.get(&n) {
-            return Ok(*v);
+        if n > MAX_ENTITY {
+            return self.err(format!("value number {n} is too large"));
         }
-        let v = self.func.new_value(ValueDef::None);
-        self.values.insert(n, v);
-        Ok(v)
+        while self.func.values.len() <= n as usize {
+            self.func.new_value(ValueDef::None);
+        }
+        self.values.insert(n, Value(n));
+        Ok(Value(n))
     }
 
     fn operand(&mut self, text: &str) -> Result<Operand, ParseError> {
@@ -290,6 +295,9 @@ impl Parser {
         Ok(self.func)
     }
 }
+
+/// Entity numbers above this are rejected (the tables are dense).
+const MAX_ENTITY: u32 = 1 << 22;
 
 fn list(text: &str) -> Vec<&str> {
     text.split(',')

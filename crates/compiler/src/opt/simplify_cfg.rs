@@ -1,21 +1,25 @@
 //! CFG simplification and jump threading:
 //! - a branch whose two targets are the same block becomes a jump;
-//! - a branch or jump to an empty block without parameters that only jumps on is redirected
-//!   to that block's destination (a jump also takes over a `return` of an empty block);
+//! - a branch to an empty block without parameters that only jumps on is redirected to that
+//!   block's destination;
+//! - a jump to a block without instructions takes over its terminator (parameters replaced by
+//!   the jump's arguments), which threads jumps through forwarding blocks and duplicates
+//!   small `return`s and branches;
 //! - a block reached by a jump from its only predecessor is merged into it;
 //! - unreachable blocks are dropped and the layout becomes reverse postorder.
 //!
 //! Repeats until nothing changes. Does not reorder instructions or touch block parameters of
 //! blocks that keep several predecessors.
 
-use crate::ir::{Block, Function, Operand, Terminator, Value, ValueDef};
+use crate::ir::{Block, Function, Terminator, Value, ValueDef};
 
 pub fn run(func: &mut Function) {
     loop {
         func.layout = func.reverse_postorder();
         let mut changed = false;
+        let counts = super::use_counts(func);
         for b in func.layout.clone() {
-            changed |= thread(func, b);
+            changed |= thread(func, b, &counts);
         }
         func.layout = func.reverse_postorder();
         changed |= merge_blocks(func);
@@ -40,7 +44,7 @@ fn forward_target(func: &Function, b: Block) -> Option<Block> {
     }
 }
 
-fn thread(func: &mut Function, b: Block) -> bool {
+fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
     let Some(term) = func.blocks[b.index()].term.clone() else {
         return false;
     };
@@ -69,18 +73,30 @@ fn thread(func: &mut Function, b: Block) -> bool {
                 }
             }
         }
-        Terminator::Jump { dest, args } if args.is_empty() => {
-            let target = follow(func, dest);
-            match empty_return(func, target) {
-                Some(value) => Terminator::Return(value),
-                None => Terminator::Jump { dest: target, args },
-            }
-        }
+        Terminator::Jump { dest, args } => inline_jump(func, b, dest, args, counts),
         other => other,
     };
     let changed = func.blocks[b.index()].term.as_ref() != Some(&new);
     func.blocks[b.index()].term = Some(new);
     changed
+}
+
+/// True when a parameter of `b` is used outside `b`'s own terminator (then `b`'s terminator
+/// cannot be copied into a predecessor: the other uses would lose their definition).
+fn params_escape(func: &Function, b: Block, counts: &[u32]) -> bool {
+    let data = &func.blocks[b.index()];
+    let mut local = vec![0u32; data.params.len()];
+    if let Some(t) = &data.term {
+        t.for_each_use(|v| {
+            if let Some(k) = data.params.iter().position(|p| *p == v) {
+                local[k] += 1;
+            }
+        });
+    }
+    data.params
+        .iter()
+        .zip(&local)
+        .any(|(p, l)| counts.get(p.index()).copied().unwrap_or(0) != *l)
 }
 
 /// Follows forwarding blocks (bounded, so a cycle of empty blocks cannot loop forever).
@@ -94,13 +110,40 @@ fn follow(func: &Function, mut b: Block) -> Block {
     b
 }
 
-/// The returned value of an empty, parameterless block that only returns a constant.
-fn empty_return(func: &Function, b: Block) -> Option<Operand> {
-    let data = &func.blocks[b.index()];
-    match (&data.term, data.insts.is_empty() && data.params.is_empty()) {
-        (Some(Terminator::Return(Operand::Imm(i))), true) => Some(Operand::Imm(*i)),
-        _ => None,
+/// A jump to a block without instructions takes over that block's terminator, with the
+/// block's parameters replaced by the jump's arguments (repeated a bounded number of times).
+fn inline_jump(
+    func: &Function,
+    from: Block,
+    mut dest: Block,
+    mut args: Vec<Value>,
+    counts: &[u32],
+) -> Terminator {
+    for _ in 0..8 {
+        let data = &func.blocks[dest.index()];
+        if !data.insts.is_empty() || dest == from || params_escape(func, dest, counts) {
+            break;
+        }
+        let Some(mut term) = data.term.clone() else {
+            break;
+        };
+        if matches!(&term, Terminator::Jump { dest: d, .. } if *d == dest) {
+            break;
+        }
+        let params = data.params.clone();
+        term.map_uses(|v| match params.iter().position(|p| *p == v) {
+            Some(k) => args.get(k).copied().unwrap_or(v),
+            None => v,
+        });
+        match term {
+            Terminator::Jump { dest: d, args: a } => {
+                dest = d;
+                args = a;
+            }
+            other => return other,
+        }
     }
+    Terminator::Jump { dest, args }
 }
 
 /// Merges every block into its predecessor when that predecessor jumps to it and is its only

@@ -1,0 +1,8 @@
+;; test: prog=p data=07000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 expect=1007
+;; test: prog=p data=1e000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 expect=5
+;; dotimes return inside
+(defprog p (:type :xdp)
+  (let ((data (xdp-data)) (data-end (xdp-data-end)))
+    (when (> (+ data 16) data-end) (return XDP_ABORTED))
+    (let ((x (load u8 data 0)) (y (load u8 data 1)))
+      (progn (dotimes (i 20) (when (= i x) (return (+ 1000 i)))) 5))))

@@ -1,0 +1,8 @@
+;; test: prog=p data=01050000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 expect=7
+;; test: prog=p data=02050000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 expect=9
+;; an if as the program's value must reach r0 (a Whistler defect)
+(defprog p (:type :xdp)
+  (let ((data (xdp-data)) (data-end (xdp-data-end)))
+    (if (> (+ data 16) data-end)
+        0
+        (if (= (load u8 data 0) 1) (+ (load u8 data 1) 2) (+ (load u8 data 1) 4)))))

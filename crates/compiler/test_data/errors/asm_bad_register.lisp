@@ -1,0 +1,2 @@
+(defprog p (:type :xdp)
+  (asm #xb7 11 0 0 1))

@@ -1,0 +1,2 @@
+(defprog p (:type :tracepoint)
+  (ctx pid))

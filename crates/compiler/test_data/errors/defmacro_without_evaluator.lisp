@@ -1,0 +1,2 @@
+(defmacro twice (x) `(* 2 ,x))
+(defprog p (:type :xdp) 1)

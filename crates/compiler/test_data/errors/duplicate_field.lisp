@@ -1,0 +1,1 @@
+(defstruct s (a u32) (a u64))

@@ -1,0 +1,2 @@
+(defmap m :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defmap m :type :array :key-size 4 :value-size 8 :max-entries 2)

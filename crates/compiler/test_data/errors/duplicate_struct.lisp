@@ -1,0 +1,2 @@
+(defstruct s (a u32))
+(defstruct s (b u64))

@@ -1,0 +1,1 @@
+(defmap m :type :hash :max-entries 8)

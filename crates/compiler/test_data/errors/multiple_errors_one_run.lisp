@@ -1,0 +1,6 @@
+(defmap counts :type :hash :key-size 4 :value-size 8 :max-entries 16)
+(defprog p (:type :xdp)
+  (incf (getmap cuonts 1))
+  (frobnicate 1)
+  (let ((x u99 1)) x))
+(defprog q (:type :nonsense) 0)

@@ -1,0 +1,3 @@
+(defprog p (:type :xdp)
+  (let ((n (xdp-data)))
+    (dotimes (i n) 0)))

@@ -1,0 +1,2 @@
+(defprog p (:type :xdp)
+  (setf (+ 1 2) 3))

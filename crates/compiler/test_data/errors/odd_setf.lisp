@@ -1,0 +1,3 @@
+(defprog p (:type :xdp)
+  (let ((a 1))
+    (setf a)))

@@ -1,0 +1,2 @@
+(defprog p (:type :xdp)
+  "hello")

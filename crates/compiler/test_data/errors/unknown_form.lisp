@@ -1,0 +1,2 @@
+(defprog p (:type :xdp)
+  (wehn (= 1 1) 2))

@@ -1,0 +1,3 @@
+(defprog p (:type :tracepoint)
+  (get-current-pid-tigd)
+  0)

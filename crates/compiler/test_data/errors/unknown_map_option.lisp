@@ -1,0 +1,1 @@
+(defmap m :type :hash :key-size 4 :value-size 4 :max-entrys 1)

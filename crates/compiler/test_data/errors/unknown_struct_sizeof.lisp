@@ -1,0 +1,3 @@
+(defstruct event (pid u32))
+(defprog p (:type :xdp)
+  (sizeof evnet))

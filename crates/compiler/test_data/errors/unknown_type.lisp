@@ -1,0 +1,2 @@
+(defprog p (:type :xdp)
+  (let ((x u33 5)) x))

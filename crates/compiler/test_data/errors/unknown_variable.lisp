@@ -1,0 +1,3 @@
+(defprog p (:type :xdp)
+  (let ((count 1))
+    (+ cuont 1)))

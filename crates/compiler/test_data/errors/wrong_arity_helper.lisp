@@ -1,0 +1,2 @@
+(defprog p (:type :tracepoint)
+  (get-current-comm 16))

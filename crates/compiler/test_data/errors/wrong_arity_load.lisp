@@ -1,0 +1,2 @@
+(defprog p (:type :xdp)
+  (load u32))

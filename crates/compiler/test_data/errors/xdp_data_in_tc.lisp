@@ -1,0 +1,2 @@
+(defprog p (:type :tc)
+  (xdp-data))
