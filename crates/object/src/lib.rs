@@ -14,7 +14,7 @@ pub mod read;
 pub mod write;
 
 pub use read::{parse, ReadError};
-pub use write::{try_write_object, write_object, WriteError};
+pub use write::{symbol_name, try_write_object, write_object, WriteError};
 
 use whistler_bpf::Insn;
 

@@ -54,6 +54,18 @@ impl From<object::Error> for ReadError {
 /// from the ELF sections and symbols, as clang leaves them 0), so the loader can sanitize and
 /// load it directly.
 pub fn parse(bytes: &[u8]) -> Result<ParsedObject, ReadError> {
+    // ELF headers are read in place and need 8-byte alignment; objects embedded with
+    // `include_bytes!` or byte-string literals have none, so such input is copied first.
+    if bytes.as_ptr().align_offset(8) != 0 {
+        let mut aligned = vec![0u64; bytes.len().div_ceil(8)];
+        let copy = &mut bytemuck::cast_slice_mut::<u64, u8>(&mut aligned)[..bytes.len()];
+        copy.copy_from_slice(bytes);
+        return parse_aligned(copy);
+    }
+    parse_aligned(bytes)
+}
+
+fn parse_aligned(bytes: &[u8]) -> Result<ParsedObject, ReadError> {
     let elf = Elf::parse(bytes)?;
     let needs_btf = elf.section_index(".maps").is_some();
     // Like libbpf, BTF that cannot be read is dropped (with its .BTF.ext) unless maps need it.

@@ -75,6 +75,7 @@ pub fn write_object(spec: &ObjectSpec) -> Vec<u8> {
 
 /// Writes `spec` as an ELF object, or says why the spec is inconsistent.
 pub fn try_write_object(spec: &ObjectSpec) -> Result<Vec<u8>, WriteError> {
+    let spec = &with_symbol_names(spec);
     validate(spec)?;
     let layout = Layout::new(&spec.programs);
     let mut object_btf = btf_types::build(spec)?;
@@ -87,6 +88,36 @@ pub fn try_write_object(spec: &ObjectSpec) -> Result<Vec<u8>, WriteError> {
         &ext,
         &symbols,
     )))
+}
+
+/// The ELF symbol name of a program or map: libbpf passes symbol names to the kernel unchanged,
+/// and the kernel accepts only `[A-Za-z0-9_.]`, so a Lisp name such as `pkt-count` becomes
+/// `pkt_count`. Loaders and sessions look programs and maps up by this name.
+pub fn symbol_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A copy of `spec` whose program and map names are symbol names.
+fn with_symbol_names(spec: &ObjectSpec) -> ObjectSpec {
+    let mut spec = spec.clone();
+    for p in &mut spec.programs {
+        p.name = symbol_name(&p.name);
+        for r in &mut p.map_relocs {
+            r.map_name = symbol_name(&r.map_name);
+        }
+    }
+    for m in &mut spec.maps {
+        m.name = symbol_name(&m.name);
+    }
+    spec
 }
 
 /// Section names the writer uses itself.

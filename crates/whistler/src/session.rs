@@ -1,0 +1,90 @@
+//! Loading a session: options, the loaded object, and the trait generated session types
+//! implement.
+
+use crate::{Error, Result};
+use std::marker::PhantomData;
+use std::path::PathBuf;
+use whistler_loader::object::Object;
+use whistler_loader::LoadOptions;
+
+/// Implemented by the types `session!` declares.
+pub trait Session: Sized {
+    /// The BPF ELF object compiled at build time.
+    const OBJECT: &'static [u8];
+    /// Takes the session's programs and maps out of a freshly loaded object.
+    fn from_loaded(loaded: &mut LoadedObject) -> Result<Self>;
+}
+
+/// A loaded object whose programs and maps are handed to a session's fields.
+pub struct LoadedObject {
+    object: Object,
+}
+
+impl LoadedObject {
+    pub fn take_program(&mut self, name: &str) -> Result<crate::Program> {
+        let program = self
+            .object
+            .take_program(name)
+            .ok_or_else(|| Error::NoSuchProgram(name.to_string()))?;
+        Ok(crate::Program::new(program))
+    }
+
+    pub fn take_map<M: crate::maps::FromMap>(&mut self, name: &str) -> Result<M> {
+        let map = self
+            .object
+            .take_map(name)
+            .ok_or_else(|| Error::NoSuchMap(name.to_string()))?;
+        M::from_map(map)
+    }
+}
+
+/// Options for [`Session`] loading; `S::builder().pin_path(...).max_entries(...).load()`.
+pub struct SessionBuilder<S> {
+    options: LoadOptions,
+    _session: PhantomData<S>,
+}
+
+impl<S: Session> Default for SessionBuilder<S> {
+    fn default() -> Self {
+        SessionBuilder::new()
+    }
+}
+
+impl<S: Session> SessionBuilder<S> {
+    pub fn new() -> Self {
+        SessionBuilder {
+            options: LoadOptions::default(),
+            _session: PhantomData,
+        }
+    }
+
+    /// Pins every map under `dir` (bpffs) and reuses maps already pinned there.
+    pub fn pin_path(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.options = self.options.pin_dir(dir).pin_all_maps(true);
+        self
+    }
+
+    /// Overrides a map's `max_entries` (by its Lisp name).
+    pub fn max_entries(mut self, map: &str, entries: u32) -> Self {
+        self.options.max_entries.insert(map.to_string(), entries);
+        self
+    }
+
+    /// Sets the bytes of a `.rodata` variable before load.
+    pub fn rodata(mut self, symbol: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.options = self.options.rodata_symbol(symbol, bytes);
+        self
+    }
+
+    /// The verifier log level used for every load (1 or 2 for a full log even on success).
+    pub fn verifier_log_level(mut self, level: u32) -> Self {
+        self.options = self.options.log_level(level);
+        self
+    }
+
+    /// Creates the maps and loads the programs.
+    pub fn load(self) -> Result<S> {
+        let object = Object::load(S::OBJECT, &self.options)?;
+        S::from_loaded(&mut LoadedObject { object })
+    }
+}
