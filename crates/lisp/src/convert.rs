@@ -119,6 +119,31 @@ fn to_sexp(v: &Value, within: Span, depth: usize, budget: &mut usize) -> Sexp {
     }
 }
 
+/// A copy of `v` whose conses and atoms carry no span (deep structure is shared, not copied,
+/// below the nesting limit).
+pub(crate) fn strip_spans(v: &Value) -> Value {
+    strip(v, 0)
+}
+
+fn strip(v: &Value, depth: usize) -> Value {
+    match v {
+        Value::Int(n, _) => Value::Int(*n, NO_SPAN),
+        Value::Sym(s, _) => Value::Sym(s.clone(), NO_SPAN),
+        Value::Str(s, _) => Value::Str(s.clone(), NO_SPAN),
+        Value::Char(c, _) => Value::Char(*c, NO_SPAN),
+        Value::Cons(_) if depth < MAX_DEPTH * 4 => {
+            let mut items = Vec::new();
+            let mut rest = v.clone();
+            while let Value::Cons(c) = rest {
+                items.push(strip(&c.car(), depth + 1));
+                rest = c.cdr();
+            }
+            Value::list_with_tail(items, strip(&rest, depth + 1))
+        }
+        other => other.clone(),
+    }
+}
+
 /// Checks that a macro expansion can be handed back as source: no functions, hash tables or
 /// host objects, no integers beyond 128 bits, no circular lists (at most 10 million conses), at most `MAX_DEPTH` deep.
 pub fn check_convertible(v: &Value, call: Span) -> Result<(), EvalError> {

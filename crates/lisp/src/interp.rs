@@ -336,6 +336,8 @@ impl Interp {
     }
 
     /// Registers a host function callable from Lisp as `name` (e.g. `"bpf:attach"`).
+    /// A host function replaces a standard macro of the same name (`defstruct`, ...), but not a
+    /// special operator.
     pub fn define_builtin(&mut self, name: &str, f: Box<HostFn>) {
         let sym = self.symbol(name);
         let function = Function::Host {
@@ -343,6 +345,37 @@ impl Interp {
             f: std::cell::RefCell::new(f),
         };
         sym.function.replace(Some(Value::Func(Rc::new(function))));
+        sym.macro_fn.replace(None);
+        crate::special::forget_standard_macro(&sym);
+    }
+
+    /// Registers a macro implemented in Rust: `f` receives the whole call form (unevaluated,
+    /// with spans) and returns its expansion. The compiler sees it through
+    /// [`Interp::is_macro`] and [`Interp::macroexpand_1`] like any `defmacro`.
+    pub fn define_host_macro(&mut self, name: &str, mut f: Box<HostFn>) {
+        let sym = self.symbol(name);
+        let expander: Box<HostFn> = Box::new(move |interp, args, span| f(interp, &args[..1], span));
+        let function = Function::Host {
+            name: name.to_string(),
+            f: std::cell::RefCell::new(expander),
+        };
+        sym.macro_fn.replace(Some(Value::Func(Rc::new(function))));
+        crate::special::forget_standard_macro(&sym);
+        self.clear_expansion_cache();
+    }
+
+    /// Evaluates a form of a library shipped with the compiler: its values carry no spans, so
+    /// whatever its macros build, and any error inside them, is placed at the user's call site.
+    /// An error while loading is placed at `form`'s own span (in the library's text).
+    pub fn eval_library_form(&mut self, form: &Sexp) -> Result<Value, EvalError> {
+        let value = self.sexp_to_value(form);
+        let value = crate::convert::strip_spans(&value);
+        self.eval_value(&value).map_err(|mut e| {
+            if e.span == NO_SPAN {
+                e.span = form.span;
+            }
+            e
+        })
     }
 
     pub(crate) fn define_fn(&mut self, name: &'static str, f: crate::value::BuiltinFn) {

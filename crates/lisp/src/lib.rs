@@ -24,6 +24,7 @@ mod place;
 mod printer;
 mod quasi;
 mod special;
+mod structs;
 mod value;
 
 pub use convert::check_convertible;

@@ -150,6 +150,21 @@ pub fn resolve(interp: &mut Interp, form: &Value, env: &Rc<Env>) -> Result<Place
                 None => fail("type-error", "symbol-value: not a symbol", span),
             }
         }
+        _ if struct_slot(&head).is_some() => {
+            let index = struct_slot(&head).unwrap_or(0);
+            match interp.eval(&arg(&c, 0), env)? {
+                Value::Vector(v) if index < v.borrow().len() => Ok(Place::Aref(v, index)),
+                other => fail(
+                    "type-error",
+                    format!(
+                        "{}: {} is not a structure of the right type",
+                        head.name,
+                        crate::printer::prin1(&other)
+                    ),
+                    span,
+                ),
+            }
+        }
         _ => match interp.expand_once(form, env)? {
             Some(expanded) => resolve(interp, &expanded, env),
             None => fail(
@@ -159,6 +174,23 @@ pub fn resolve(interp: &mut Interp, form: &Value, env: &Rc<Env>) -> Result<Place
             ),
         },
     }
+}
+
+/// The slot index a `defstruct` accessor recorded on its symbol.
+fn struct_slot(accessor: &Sym) -> Option<usize> {
+    let plist = accessor.plist.borrow().clone();
+    let mut rest = plist;
+    while let Value::Cons(c) = rest {
+        let next = c.cdr();
+        if c.car()
+            .as_sym()
+            .is_some_and(|s| s.name == crate::structs::SLOT_INDEX)
+        {
+            return next.car().as_i64().map(|n| n as usize);
+        }
+        rest = next.cdr();
+    }
+    None
 }
 
 const ORDINALS: [&str; 10] = [

@@ -34,7 +34,7 @@ special_forms! {
     EvalWhen = "eval-when", InPackage = "in-package", Prog1 = "prog1", Prog2 = "prog2",
     Assert = "assert", CheckType = "check-type", DefineCondition = "define-condition",
     WithOutputToString = "with-output-to-string", Time = "time", Defpackage = "defpackage",
-    WhenLet = "when-let", IfLet = "if-let",
+    WhenLet = "when-let", IfLet = "if-let", Defstruct = "defstruct",
 }
 
 pub fn install(interp: &mut Interp) {
@@ -197,6 +197,7 @@ pub fn eval(
         F::WithOutputToString => with_output_to_string(interp, c, env),
         F::Time => interp.eval(&arg(c, 0), env),
         F::WhenLet | F::IfLet => when_let(interp, c, env, form == F::IfLet),
+        F::Defstruct => crate::structs::defstruct(interp, c, env),
     }
 }
 
@@ -354,9 +355,7 @@ fn defun(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow
         false,
     )?;
     name.function.replace(Some(f));
-    if name.form.get().is_some_and(is_redefinable) {
-        name.form.set(None);
-    }
+    forget_standard_macro(&name);
     Ok(Value::sym(&name))
 }
 
@@ -371,11 +370,16 @@ fn defmacro(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, F
         true,
     )?;
     name.macro_fn.replace(Some(f));
-    if name.form.get().is_some_and(is_redefinable) {
-        name.form.set(None);
-    }
+    forget_standard_macro(&name);
     interp.clear_expansion_cache();
     Ok(Value::sym(&name))
+}
+
+/// Lets a user or host definition of `sym` replace our native standard macro of that name.
+pub(crate) fn forget_standard_macro(sym: &Sym) {
+    if sym.form.get().is_some_and(is_redefinable) {
+        sym.form.set(None);
+    }
 }
 
 /// Forms that user code may redefine as functions or macros (the standard macros we implement

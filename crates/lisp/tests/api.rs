@@ -272,3 +272,66 @@ fn macro_library_loads_fast() {
     let budget = if cfg!(debug_assertions) { 500 } else { 50 };
     assert!(elapsed < Duration::from_millis(budget), "took {elapsed:?}");
 }
+
+#[test]
+fn host_macros_expand_for_the_compiler_and_the_evaluator() {
+    let mut interp = Interp::new();
+    interp.define_host_macro(
+        "bpf:twice",
+        Box::new(|interp, args, _| {
+            let form = &args[0];
+            let arg = form.cdr().car();
+            let plus = interp.eval_toplevel(&forms("'+")[0])?;
+            Ok(Value::list([plus, arg.clone(), arg]))
+        }),
+    );
+    let text = "(bpf:twice (f x))";
+    let call = &forms(text)[0];
+    assert!(interp.is_macro(call.as_list().unwrap()[0].as_symbol().unwrap()));
+    let expanded = interp.macroexpand_1(call).unwrap().unwrap();
+    assert_eq!(expanded.to_string(), "(+ (f x) (f x))");
+    assert_eq!(slice(text, expanded.as_list().unwrap()[1].span), "(f x)");
+    assert_eq!(
+        interp
+            .eval_toplevel(&forms("(bpf:twice 21)")[0])
+            .unwrap()
+            .as_i64(),
+        Some(42)
+    );
+}
+
+#[test]
+fn host_functions_can_replace_standard_macros() {
+    let mut interp = Interp::new();
+    interp.define_builtin(
+        "whistler:defstruct",
+        Box::new(|_, args, _| Ok(Value::int(args.len() as i64))),
+    );
+    let v = interp
+        .eval_toplevel(&forms("(defstruct 1 2 3)")[0])
+        .unwrap();
+    assert_eq!(v.as_i64(), Some(3));
+}
+
+#[test]
+fn library_macros_place_everything_at_the_call_site() {
+    let library =
+        "(defmacro lib-check (x) (if (symbolp x) `(quote ,x) (error \"lib-check wants a symbol\")))
+                   (defmacro lib-wrap (x) `(progn (lib-marker) ,x))";
+    let mut interp = Interp::new();
+    for f in forms(library) {
+        interp.eval_library_form(&f).unwrap();
+    }
+    // The user's text is short, so the library's offsets would fall inside it if kept.
+    let text = "(lib-wrap (g y))";
+    let call = &forms(text)[0];
+    let expanded = interp.macroexpand_1(call).unwrap().unwrap();
+    let items = expanded.as_list().unwrap();
+    assert_eq!(items[0].span, call.span);
+    assert_eq!(items[1].span, call.span);
+    assert_eq!(slice(text, items[2].span), "(g y)");
+    let err = interp
+        .macroexpand_1(&forms("(lib-check 5)")[0])
+        .unwrap_err();
+    assert_eq!(err.span, forms("(lib-check 5)")[0].span);
+}

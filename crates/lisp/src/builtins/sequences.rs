@@ -80,6 +80,11 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("subseq", subseq);
     interp.define_fn("reverse", reverse);
+    interp.define_fn("copy-seq", |_, a, s| {
+        arity(a, 1, 1, "copy-seq", s)?;
+        let (items, kind) = items(&a[0], s)?;
+        rebuild(kind, items, s)
+    });
     interp.define_fn("nreverse", reverse);
     interp.define_fn("find", |i, a, s| find(i, a, s, Search::Item, false));
     interp.define_fn("find-if", |i, a, s| find(i, a, s, Search::If, false));

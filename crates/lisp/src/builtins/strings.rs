@@ -359,20 +359,5 @@ fn read_from_string(interp: &mut Interp, args: &[Value], span: Span) -> Result<V
         );
     };
     let value = interp.sexp_to_value(first);
-    Ok(strip_spans(&value))
-}
-
-/// Values read from a string at run time have no place in the user's source.
-fn strip_spans(v: &Value) -> Value {
-    match v {
-        Value::Int(n, _) => Value::Int(*n, NO_SPAN),
-        Value::Sym(s, _) => Value::Sym(s.clone(), NO_SPAN),
-        Value::Str(s, _) => Value::Str(s.clone(), NO_SPAN),
-        Value::Char(c, _) => Value::Char(*c, NO_SPAN),
-        Value::Cons(_) => {
-            let items: Vec<Value> = v.iter().map(|i| strip_spans(&i)).collect();
-            Value::list(items)
-        }
-        other => other.clone(),
-    }
+    Ok(crate::convert::strip_spans(&value))
 }
