@@ -87,6 +87,25 @@ pub fn attach_btf_target(program_type: ProgramType, section: &str) -> Option<(St
     Some((name, kind))
 }
 
+/// The kernel BTF id a program of this type and section must be loaded against, if any.
+pub fn attach_btf_id(
+    program_type: ProgramType,
+    section: &str,
+    kernel_btf_path: Option<&Path>,
+) -> Result<Option<u32>, LoadError> {
+    let Some((name, kind)) = attach_btf_target(program_type, section) else {
+        return Ok(None);
+    };
+    let kernel = kernel_btf(kernel_btf_path)?;
+    let id = kernel
+        .find(&name, kind)
+        .ok_or_else(|| LoadError::Relocation {
+            program: section.to_string(),
+            message: format!("the kernel's BTF has no {kind:?} `{name}` to attach to"),
+        })?;
+    Ok(Some(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

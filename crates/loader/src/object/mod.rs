@@ -9,18 +9,16 @@ use std::cell::OnceCell;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Arc;
 
-use whistler_bpf::section::Section;
-use whistler_bpf::{AttachType, ProgramType};
 use whistler_object::btf::Btf;
 use whistler_object::{CodeSection, FuncInfoRecord, LineInfoRecord, ParsedObject, ParsedProgram};
 
 use crate::btf_load::{load_btf, LoadedBtf};
 use crate::error::LoadError;
-use crate::kernel_btf::{attach_btf_target, kernel_btf, KernelBtf};
+use crate::kernel_btf::{attach_btf_id, kernel_btf, KernelBtf};
 use crate::maps::{Map, UpdateFlags};
 use crate::options::LoadOptions;
 use crate::programs::verifier_log::SourceLine;
-use crate::programs::{Program, ProgramLoad};
+use crate::programs::{program_kind, Program, ProgramLoad};
 use crate::sys::bpf;
 
 pub use linker::{link_program, LinkedProgram, Resolver};
@@ -233,8 +231,9 @@ impl Resolver for LoadContext<'_> {
 
 impl LoadContext<'_> {
     fn load_program(&self, p: &ParsedProgram) -> Result<Program, LoadError> {
-        let (program_type, expected_attach_type) = self.program_type(p)?;
-        let attach_btf_id = self.attach_btf_id(program_type, &p.section)?;
+        let (program_type, expected_attach_type) = program_kind(&p.name, &p.section, self.options)?;
+        let kernel_btf = self.options.kernel_btf.as_deref();
+        let attach_btf_id = attach_btf_id(program_type, &p.section, kernel_btf)?;
         let linked =
             link_program(self.sections, p, self).map_err(|message| LoadError::Relocation {
                 program: p.name.clone(),
@@ -264,34 +263,6 @@ impl LoadContext<'_> {
             log_level: self.options.log_level,
             log_size: self.options.log_size,
         })
-    }
-
-    fn program_type(
-        &self,
-        p: &ParsedProgram,
-    ) -> Result<(ProgramType, Option<AttachType>), LoadError> {
-        if let Some(o) = self.options.program_types.get(&p.name) {
-            return Ok((o.program_type, o.expected_attach_type));
-        }
-        let section = Section::parse(&p.section).ok_or_else(|| LoadError::UnknownSection {
-            program: p.name.clone(),
-            section: p.section.clone(),
-        })?;
-        Ok((section.def.program_type, section.def.expected_attach_type))
-    }
-
-    fn attach_btf_id(&self, ty: ProgramType, section: &str) -> Result<Option<u32>, LoadError> {
-        let Some((name, kind)) = attach_btf_target(ty, section) else {
-            return Ok(None);
-        };
-        let kernel = self.kernel.get()?;
-        let id = kernel
-            .find(&name, kind)
-            .ok_or_else(|| LoadError::Relocation {
-                program: section.to_string(),
-                message: format!("the kernel's BTF has no {kind:?} `{name}` to attach to"),
-            })?;
-        Ok(Some(id))
     }
 
     fn source_lines(&self, records: &[LineInfoRecord]) -> Vec<SourceLine> {

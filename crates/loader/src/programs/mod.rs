@@ -86,6 +86,25 @@ pub(crate) struct ProgramLoad<'a> {
     pub log_size: usize,
 }
 
+/// The program type and expected attach type of program `name` in `section`: an override from
+/// the options, else libbpf's section table.
+pub fn program_kind(
+    name: &str,
+    section: &str,
+    options: &LoadOptions,
+) -> Result<(ProgramType, Option<AttachType>), LoadError> {
+    if let Some(o) = options.program_types.get(name) {
+        return Ok((o.program_type, o.expected_attach_type));
+    }
+    let parsed = whistler_bpf::section::Section::parse(section).ok_or_else(|| {
+        LoadError::UnknownSection {
+            program: name.to_string(),
+            section: section.to_string(),
+        }
+    })?;
+    Ok((parsed.def.program_type, parsed.def.expected_attach_type))
+}
+
 /// `BPF_F_SLEEPABLE`.
 const BPF_F_SLEEPABLE: u32 = 1 << 4;
 /// `BPF_F_XDP_HAS_FRAGS`.
@@ -121,6 +140,38 @@ impl Program {
             program_type,
             expected_attach_type,
             attach_btf_id: None,
+            insns,
+            license,
+            kern_version: 0,
+            btf: None,
+            func_info: &[],
+            line_info: &[],
+            source_lines: &[],
+            log_level: options.log_level,
+            log_size: options.log_size,
+        })
+    }
+
+    /// Loads instructions that need no relocation as a program of `section` (libbpf's names):
+    /// the section gives the program type and expected attach type (unless
+    /// [`LoadOptions::program_types`] names this program), and for tp_btf, fentry, fexit, lsm
+    /// and iter sections the kernel BTF id of the target.
+    pub fn load_raw_in_section(
+        name: &str,
+        section: &str,
+        insns: &[Insn],
+        license: &str,
+        options: &LoadOptions,
+    ) -> Result<Program, LoadError> {
+        let (program_type, expected_attach_type) = program_kind(name, section, options)?;
+        let kernel_btf = options.kernel_btf.as_deref();
+        let attach_btf_id = crate::kernel_btf::attach_btf_id(program_type, section, kernel_btf)?;
+        Program::load(&ProgramLoad {
+            name,
+            section,
+            program_type,
+            expected_attach_type,
+            attach_btf_id,
             insns,
             license,
             kern_version: 0,
