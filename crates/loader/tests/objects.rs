@@ -270,3 +270,57 @@ fn verifier_refusal_names_the_source_line() {
     assert!(summary.contains("bad_access.c:17:"), "{summary}");
     assert!(summary.contains("return *value + 1;"), "{summary}");
 }
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct Snapshot {
+    pid: i32,
+    tgid: i32,
+    parent_tgid: i32,
+    sid_type: i32,
+    task_flags_bit_exists: u32,
+    comm: [u8; 16],
+    parent_comm: [u8; 16],
+}
+
+fn comm_of(path: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.trim_end().as_bytes().to_vec()
+}
+
+fn c_string(bytes: &[u8]) -> Vec<u8> {
+    bytes.iter().copied().take_while(|&b| b != 0).collect()
+}
+
+#[test]
+fn core_with_a_generated_vmlinux_h() {
+    if !common::kernel() {
+        return;
+    }
+    let include = common::vmlinux_h_dir();
+    let flag = format!("-I{}", include.display());
+    let bytes = common::compile_c_with("vmlinux_task", &["-D__TARGET_ARCH_x86", &flag]);
+    std::fs::remove_dir_all(&include).unwrap();
+    let object = Object::load(&bytes, &LoadOptions::default()).unwrap();
+    let args = [0u8; 16];
+    let run = TestRun {
+        ctx_in: &args,
+        ..Default::default()
+    };
+    let out = object
+        .program("snapshot_task")
+        .unwrap()
+        .test_run(run)
+        .unwrap();
+    assert_eq!(out.retval, 0);
+    let snapshots = TypedMap::<u32, Snapshot, _>::new(object.map("snapshots").unwrap()).unwrap();
+    let s = snapshots.get(&0).unwrap().unwrap();
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    assert_eq!((s.pid, s.tgid), (tid, std::process::id() as i32));
+    let ppid = rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
+    assert_eq!(s.parent_tgid, ppid);
+    assert_eq!((s.sid_type, s.task_flags_bit_exists), (3, 1));
+    assert_eq!(c_string(&s.comm), comm_of("/proc/thread-self/comm"));
+    let parent_comm = comm_of(&format!("/proc/{ppid}/comm"));
+    assert_eq!(c_string(&s.parent_comm), parent_comm);
+}
