@@ -324,3 +324,65 @@ fn core_with_a_generated_vmlinux_h() {
     let parent_comm = comm_of(&format!("/proc/{ppid}/comm"));
     assert_eq!(c_string(&s.parent_comm), parent_comm);
 }
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct KconfigSeen {
+    version: u32,
+    bpf: i32,
+    hz: i32,
+    missing: i32,
+}
+
+#[test]
+fn kconfig_externs_read_the_running_kernel() {
+    if !common::kernel() {
+        return;
+    }
+    let object = load("externs", &LoadOptions::default());
+    assert_eq!(run(&object, "read_kconfig"), 0);
+    let seen = TypedMap::<u32, KconfigSeen, _>::new(object.map("seen").unwrap()).unwrap();
+    let s = seen.get(&0).unwrap().unwrap();
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    let mut parts = release
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap(), parts.next().unwrap());
+    assert_eq!(s.version >> 8, (major << 8) | minor, "{release}");
+    assert_eq!(s.missing, 0);
+    if std::path::Path::new("/proc/config.gz").exists() {
+        assert_eq!(s.bpf, 1);
+        assert!(s.hz >= 100, "CONFIG_HZ = {}", s.hz);
+    }
+    assert!(object.map(".kconfig").is_some());
+}
+
+#[test]
+fn typed_ksym_variable() {
+    if !common::kernel() {
+        return;
+    }
+    // The ld_imm64 gets BPF_PSEUDO_BTF_ID and the kernel's BTF id of `runqueues`; kernels
+    // without CONFIG_KALLSYMS_ALL (this host) then cannot find its address.
+    let bytes = common::compile_c("ksym");
+    let object = match Object::load(&bytes, &LoadOptions::default()) {
+        Ok(object) => object,
+        Err(LoadError::Verifier { summary, .. }) => {
+            let expected = "failed to find the address for kernel symbol 'runqueues'";
+            assert!(summary.contains(expected), "{summary}");
+            return;
+        }
+        Err(other) => panic!("{other}"),
+    };
+    let args = [0u8; 16];
+    let run = TestRun {
+        ctx_in: &args,
+        ..Default::default()
+    };
+    let out = object.program("this_cpu").unwrap().test_run(run).unwrap();
+    let cpus = whistler_loader::cpus::possible_cpu_count().unwrap() as u32;
+    assert!((1000..1000 + cpus).contains(&out.retval), "{}", out.retval);
+}

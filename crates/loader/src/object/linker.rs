@@ -15,6 +15,7 @@ use whistler_object::{
 const PSEUDO_MAP_FD: u8 = 1;
 const PSEUDO_MAP_VALUE: u8 = 2;
 const PSEUDO_FUNC: u8 = 4;
+const PSEUDO_BTF_ID: u8 = 3;
 const PSEUDO_KFUNC_CALL: u8 = 2;
 /// `BPF_JMP | BPF_CALL`.
 const CALL: u8 = 0x85;
@@ -33,6 +34,17 @@ pub trait Resolver {
     fn map_fd(&self, index: usize) -> i32;
     /// The kernel BTF id of the kernel function (kfunc) `name`, if there is one.
     fn kfunc(&self, name: &str) -> Option<u32>;
+    /// Where the extern variable `name` (`__kconfig` or `__ksym`) is, for `ld_imm64`.
+    fn extern_variable(&self, name: &str) -> Result<ExternVariable, String>;
+}
+
+/// What an `ld_imm64` of an extern variable becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternVariable {
+    /// A `__kconfig` value at `offset` in the `.kconfig` map whose fd is `map_fd`.
+    MapValue { map_fd: i32, offset: u32 },
+    /// A `__ksym` kernel variable by its vmlinux BTF id (`BPF_PSEUDO_BTF_ID`).
+    KernelVariable { btf_id: u32 },
 }
 
 /// A run of instructions copied from a section into the linked program.
@@ -169,9 +181,19 @@ impl Linker<'_> {
 
     fn extern_call(&mut self, out: usize, name: &str) -> Result<(), String> {
         let insn = self.out[out];
+        if insn.is_ld_imm64() {
+            return match self.resolver.extern_variable(name)? {
+                ExternVariable::MapValue { map_fd, offset } => {
+                    self.patch_ld_imm64(out, PSEUDO_MAP_VALUE, map_fd, offset as i32)
+                }
+                ExternVariable::KernelVariable { btf_id } => {
+                    self.patch_ld_imm64(out, PSEUDO_BTF_ID, btf_id as i32, 0)
+                }
+            };
+        }
         if insn.code != CALL {
             return Err(format!(
-                "extern variable `{name}` (.kconfig/.ksyms variables are not supported)"
+                "extern `{name}` used by an instruction that is neither call nor ld_imm64"
             ));
         }
         let id = self
@@ -289,6 +311,9 @@ mod tests {
         }
         fn kfunc(&self, _: &str) -> Option<u32> {
             None
+        }
+        fn extern_variable(&self, name: &str) -> Result<ExternVariable, String> {
+            Err(format!("no extern {name}"))
         }
     }
 

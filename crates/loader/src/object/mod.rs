@@ -2,6 +2,7 @@
 //! relocations against the kernel's BTF, link each program with the functions it calls, patch
 //! map references, load every program and fill program arrays. [`Object`] then owns it all.
 
+mod kconfig;
 mod linker;
 mod maps;
 
@@ -21,7 +22,7 @@ use crate::programs::verifier_log::SourceLine;
 use crate::programs::{program_kind, Program, ProgramLoad};
 use crate::sys::bpf;
 
-pub use linker::{link_program, LinkedProgram, Resolver};
+pub use linker::{link_program, ExternVariable, LinkedProgram, Resolver};
 
 /// A loaded object: its programs and maps, by name.
 #[derive(Debug)]
@@ -51,7 +52,8 @@ impl Object {
         let loaded_btf = btf.as_ref().map(load_btf);
         let btf_fd = loaded_btf.as_ref().and_then(LoadedBtf::fd);
         let map_btf = btf.as_ref().zip(btf_fd.map(|fd| fd.as_fd()));
-        let maps = maps::create_maps(&parsed.maps, map_btf, options)?;
+        let mut maps = maps::create_maps(&parsed.maps, map_btf, options)?;
+        let kconfig = kconfig::create(btf.as_ref())?;
         let kernel = LazyKernelBtf::new(options);
         let sections = relocate_core(&parsed, btf.as_ref(), &kernel)?;
         let context = LoadContext {
@@ -61,6 +63,7 @@ impl Object {
             object_btf: btf.as_ref(),
             btf_fd: btf_fd.map(|fd| fd.as_fd()),
             maps: &maps,
+            kconfig: kconfig.as_ref(),
             kernel: &kernel,
             options,
         };
@@ -70,6 +73,7 @@ impl Object {
             .map(|p| context.load_program(p))
             .collect::<Result<Vec<_>, _>>()?;
         fill_program_arrays(&parsed, &maps, &programs)?;
+        maps.extend(kconfig.map(|k| k.map));
         Ok(Object {
             programs,
             maps,
@@ -214,6 +218,7 @@ struct LoadContext<'a> {
     object_btf: Option<&'a Btf>,
     btf_fd: Option<std::os::fd::BorrowedFd<'a>>,
     maps: &'a [Map],
+    kconfig: Option<&'a kconfig::Kconfig>,
     kernel: &'a LazyKernelBtf<'a>,
     options: &'a LoadOptions,
 }
@@ -226,6 +231,22 @@ impl Resolver for LoadContext<'_> {
     fn kfunc(&self, name: &str) -> Option<u32> {
         let kernel = self.kernel.get().ok()?;
         kernel.find(name, whistler_object::btf::BtfKind::Func)
+    }
+
+    fn extern_variable(&self, name: &str) -> Result<ExternVariable, String> {
+        if let Some(k) = self.kconfig {
+            if let Some(&offset) = k.offsets.get(name) {
+                let map_fd = k.map.as_fd().as_raw_fd();
+                return Ok(ExternVariable::MapValue { map_fd, offset });
+            }
+        }
+        let kernel = self.kernel.get().map_err(|e| e.to_string())?;
+        let btf_id = kernel
+            .find(name, whistler_object::btf::BtfKind::Var)
+            .ok_or_else(|| {
+                format!("extern `{name}` is neither a __kconfig nor a kernel variable")
+            })?;
+        Ok(ExternVariable::KernelVariable { btf_id })
     }
 }
 
