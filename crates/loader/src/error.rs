@@ -118,6 +118,12 @@ pub enum MapError {
         #[source]
         source: io::Error,
     },
+    #[error("creating map `{map}`: {}", create_reason(.source))]
+    Create {
+        map: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("{operation} on map `{map}`: the entry already exists (BPF_NOEXIST)")]
     AlreadyExists {
         map: String,
@@ -141,7 +147,9 @@ pub enum MapError {
 impl MapError {
     pub(crate) fn syscall(map: &str, operation: &'static str, source: io::Error) -> MapError {
         let map = map.to_string();
+        let creating = operation == "BPF_MAP_CREATE";
         match source.raw_os_error() {
+            _ if creating => MapError::Create { map, source },
             Some(libc::EEXIST) => MapError::AlreadyExists { map, operation },
             Some(libc::E2BIG) => MapError::Full { map, operation },
             _ => MapError::Syscall {
@@ -151,6 +159,21 @@ impl MapError {
             },
         }
     }
+}
+
+/// Words for the error numbers of BPF_MAP_CREATE.
+fn create_reason(source: &io::Error) -> String {
+    let why = match source.raw_os_error() {
+        Some(libc::EPERM) => "permission denied: creating maps needs CAP_BPF (run as root)",
+        Some(libc::EINVAL) => {
+            "the kernel rejected the definition: unknown map type or flag for this kernel, or \
+             sizes that type does not allow (lpm_trie keys, ring buffer page multiples, ...)"
+        }
+        Some(libc::E2BIG) => "a size is over the kernel's limit",
+        Some(libc::ENOMEM) => "out of memory (the memory cgroup limit may be reached)",
+        _ => return source.to_string(),
+    };
+    format!("{why} ({source})")
 }
 
 /// Why running or pinning a loaded program failed.

@@ -1,4 +1,12 @@
 //! The pure-Rust BPF loader: maps, programs, relocations, BTF, attachments, ring buffers.
+//!
+//! - [`Object::load`] loads a whole ELF object (ours or clang's with libbpf conventions): maps,
+//!   global data, BTF, CO-RE, subprograms, externs; [`LoadOptions`] changes what it does.
+//! - [`Program::load_raw`] loads bare instructions; [`Program::test_run`] runs a program.
+//! - [`Map`] gives byte access to any map, [`TypedMap`] and [`PerCpuMap`] typed access.
+//! - [`attach`] attaches programs ([`Program::attach`]); [`ringbuf`] and [`perf_buffer`] read
+//!   what programs send.
+//! - [`sys`] is the only module with `unsafe`: one function per bpf(2) command.
 
 pub mod attach;
 pub mod btf_load;
@@ -17,7 +25,7 @@ pub mod ringbuf;
 pub mod sys;
 
 pub use error::{LoadError, MapError, ProgramError};
-pub use object::Object;
 pub use maps::{CreateOptions, Map, MapDefinition, MapInfo, PerCpuMap, TypedMap, UpdateFlags};
+pub use object::Object;
 pub use options::{LoadOptions, ProgramTypeOverride, RodataOverride, RodataTarget};
 pub use programs::{Program, TestRun, TestRunOutput};

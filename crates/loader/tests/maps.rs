@@ -243,3 +243,14 @@ fn frozen_map_refuses_user_writes() {
         5u32.to_ne_bytes()
     );
 }
+
+#[test]
+fn creation_errors_are_explained() {
+    if !common::kernel() {
+        return;
+    }
+    // A ring buffer's size must be a power-of-two multiple of the page size.
+    let err = Map::create(&def("badring", MapType::RINGBUF, 0, 0, 1000)).unwrap_err();
+    assert!(matches!(err, MapError::Create { .. }), "{err}");
+    assert!(err.to_string().contains("rejected the definition"), "{err}");
+}
