@@ -126,6 +126,10 @@ pub(crate) fn strip_spans(v: &Value) -> Value {
 }
 
 fn strip(v: &Value, depth: usize) -> Value {
+    crate::stack::guard(|| strip_unguarded(v, depth))
+}
+
+fn strip_unguarded(v: &Value, depth: usize) -> Value {
     match v {
         Value::Int(n, _) => Value::Int(*n, NO_SPAN),
         Value::Sym(s, _) => Value::Sym(s.clone(), NO_SPAN),

@@ -213,6 +213,9 @@ impl Parser<'_> {
     }
 }
 
+/// The largest padding width or repeat count a directive may ask for.
+const MAX_COUNT: i64 = 1_000_000;
+
 /// The arguments a format run consumes.
 struct Args<'a> {
     list: &'a [Value],
@@ -307,7 +310,14 @@ impl Run<'_> {
         Ok(Outcome::Done)
     }
 
+    /// A numeric parameter, clamped so that padding and repeat counts stay reasonable.
     fn param(&self, d: &Directive, i: usize, args: &mut Args) -> Result<Option<i64>, Flow> {
+        Ok(self
+            .raw_param(d, i, args)?
+            .map(|n| n.clamp(-MAX_COUNT, MAX_COUNT)))
+    }
+
+    fn raw_param(&self, d: &Directive, i: usize, args: &mut Args) -> Result<Option<i64>, Flow> {
         Ok(match d.params.get(i) {
             Some(Param::Int(n)) => Some(*n),
             Some(Param::Char(c)) => Some(*c as i64),

@@ -75,6 +75,10 @@ pub fn eql(a: &Value, b: &Value) -> bool {
 /// Structural equality; `fold` compares strings and characters case-insensitively and vectors
 /// element by element (`equalp`).
 fn structural(a: &Value, b: &Value, fold: bool, depth: usize) -> bool {
+    crate::stack::guard(|| structural_unguarded(a, b, fold, depth))
+}
+
+fn structural_unguarded(a: &Value, b: &Value, fold: bool, depth: usize) -> bool {
     if depth > 10_000 {
         return false;
     }

@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use whistler_syntax::{Sexp, Span, Symbol};
 
+/// Macro expansions remembered per call form (code built at run time can make many forms).
+const MAX_CACHED_EXPANSIONS: usize = 100_000;
+
 /// How many nested compound forms one level of calls may use before the nesting counts as
 /// runaway too (deeply nested generated code).
 const NESTING_PER_CALL: usize = 16;
@@ -256,7 +259,13 @@ impl Interp {
         let global = self.global.clone();
         let result = self.run_outermost(|interp| interp.eval(form, &global));
         self.values = None;
-        result.map_err(|flow| self.flow_to_error(flow, form.span()))
+        result.map_err(|flow| {
+            let mut e = self.flow_to_error(flow, form.span());
+            if e.span == NO_SPAN {
+                e.span = form.span();
+            }
+            e
+        })
     }
 
     /// Calls a function value (a closure from Lisp code, a builtin) with arguments.
@@ -589,6 +598,9 @@ impl Interp {
             None => {
                 let form = Value::Cons(c.clone());
                 let v = self.call_expander(expander, &form, sym, env)?;
+                if self.expansion_cache.len() >= MAX_CACHED_EXPANSIONS {
+                    self.expansion_cache.clear();
+                }
                 self.expansion_cache.insert(key, (c.clone(), v.clone()));
                 v
             }
@@ -631,9 +643,6 @@ impl Interp {
         let Some(sym) = form.car().as_sym().cloned() else {
             return Ok(None);
         };
-        if form.car().as_sym().is_none() || !matches!(form, Value::Cons(_)) {
-            return Ok(None);
-        }
         let expander = match env.shadows_function(&sym) {
             Some((Namespace::Macro, m)) => m,
             Some(_) => return Ok(None),

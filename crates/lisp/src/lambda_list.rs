@@ -191,6 +191,15 @@ fn pattern(
     destructuring: bool,
     span: Span,
 ) -> Result<Pattern, Flow> {
+    crate::stack::guard(|| pattern_unguarded(interp, item, destructuring, span))
+}
+
+fn pattern_unguarded(
+    interp: &mut Interp,
+    item: &Value,
+    destructuring: bool,
+    span: Span,
+) -> Result<Pattern, Flow> {
     match item {
         Value::Sym(s, _) if s.is_keyword() || s.constant.get() => {
             Err(crate::error::EvalError::new(
@@ -453,6 +462,17 @@ fn bind_keys(
 }
 
 fn bind_pattern(
+    interp: &mut Interp,
+    pattern: &Pattern,
+    value: Value,
+    env: &Rc<Env>,
+    span: Span,
+    what: &str,
+) -> Result<(), Flow> {
+    crate::stack::guard(|| bind_pattern_unguarded(interp, pattern, value, env, span, what))
+}
+
+fn bind_pattern_unguarded(
     interp: &mut Interp,
     pattern: &Pattern,
     value: Value,

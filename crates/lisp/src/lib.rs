@@ -24,6 +24,7 @@ mod place;
 mod printer;
 mod quasi;
 mod special;
+mod stack;
 mod structs;
 mod value;
 

@@ -493,6 +493,10 @@ fn run(interp: &mut Interp, spec: &Spec, env: &Rc<Env>, span: Span) -> Result<Va
 }
 
 fn destructure(env: &Rc<Env>, pattern: &Value, value: Value, fresh: bool) {
+    crate::stack::guard(|| destructure_unguarded(env, pattern, value, fresh))
+}
+
+fn destructure_unguarded(env: &Rc<Env>, pattern: &Value, value: Value, fresh: bool) {
     match pattern {
         Value::Sym(s, _) if (fresh || !env.set(s, Namespace::Variable, value.clone())) => {
             env.bind(s, Namespace::Variable, value);

@@ -52,6 +52,24 @@ pub fn from_i128(n: i128) -> Value {
     }
 }
 
+/// Integers are limited to this many bits, so runaway squaring fails instead of eating memory.
+pub const MAX_BITS: u64 = 1 << 18;
+
+/// Fails when `n` is beyond [`MAX_BITS`].
+pub fn check_bits(n: Num, span: Span) -> Result<Num, Flow> {
+    match &n {
+        Num::Big(b) if b.bits() > MAX_BITS => fail(
+            "storage-condition",
+            format!(
+                "integer result of {} bits is beyond the {MAX_BITS}-bit limit",
+                b.bits()
+            ),
+            span,
+        ),
+        _ => Ok(n),
+    }
+}
+
 /// The integer in `v`, or a `type-error`.
 pub fn num(v: &Value, span: Span) -> Result<Num, Flow> {
     match v {
@@ -168,17 +186,20 @@ fn round_half_even(x: &BigInt, y: &BigInt) -> (BigInt, BigInt) {
 
 /// `(ash n count)`: shift left for positive counts, arithmetic right for negative ones.
 pub fn ash(n: &Num, count: i64, span: Span) -> Result<Num, Flow> {
-    if count > 1 << 20 {
+    if count > MAX_BITS as i64 {
         return fail("error", "shift count too large", span);
     }
     let b = n.big();
-    Ok(normalize(if count >= 0 {
-        b << (count as usize)
-    } else {
-        let shift = count.unsigned_abs().min(1 << 20) as usize;
-        // Arithmetic shift: floor division by 2^shift.
-        b.div_floor(&(BigInt::one() << shift))
-    }))
+    check_bits(
+        normalize(if count >= 0 {
+            b << (count as usize)
+        } else {
+            let shift = count.unsigned_abs().min(1 << 20) as usize;
+            // Arithmetic shift: floor division by 2^shift.
+            b.div_floor(&(BigInt::one() << shift))
+        }),
+        span,
+    )
 }
 
 pub fn expt(base: &Num, power: &Num, span: Span) -> Result<Num, Flow> {
@@ -189,6 +210,16 @@ pub fn expt(base: &Num, power: &Num, span: Span) -> Result<Num, Flow> {
             span,
         );
     };
+    let bits = base.big().bits().saturating_mul(p as u64);
+    if bits > MAX_BITS {
+        return fail(
+            "storage-condition",
+            format!(
+                "expt: the result would have about {bits} bits, beyond the {MAX_BITS}-bit limit"
+            ),
+            span,
+        );
+    }
     Ok(normalize(num_traits::pow(base.big(), p as usize)))
 }
 

@@ -45,6 +45,15 @@ fn wrap(sym: &Sym, inner: Value) -> Value {
 }
 
 fn expand(interp: &mut Interp, x: &Value, env: &Rc<Env>, depth: usize) -> Result<Value, Flow> {
+    crate::stack::guard(|| expand_unguarded(interp, x, env, depth))
+}
+
+fn expand_unguarded(
+    interp: &mut Interp,
+    x: &Value,
+    env: &Rc<Env>,
+    depth: usize,
+) -> Result<Value, Flow> {
     match operator(interp, x) {
         Some((Op::Unquote, e)) if depth == 1 => return interp.eval(&e, env),
         Some((Op::Splice, _)) if depth == 1 => {

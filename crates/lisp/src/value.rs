@@ -93,18 +93,27 @@ impl Cons {
 impl Drop for Cons {
     /// Drops long and deep lists without recursion.
     fn drop(&mut self) {
-        let car = std::mem::replace(self.car.get_mut(), Value::Nil);
-        let cdr = std::mem::replace(self.cdr.get_mut(), Value::Nil);
-        if !matches!(car, Value::Cons(_)) && !matches!(cdr, Value::Cons(_)) {
-            return;
-        }
-        let mut pending = vec![car, cdr];
-        while let Some(value) = pending.pop() {
-            if let Value::Cons(rc) = value {
+        // Walk the cdr chain in a loop; cars that are conses wait in `pending` (which only
+        // allocates when there are any), so lists of atoms drop without allocating.
+        let mut pending: Vec<Value> = Vec::new();
+        let take = |cell: &mut Cons, pending: &mut Vec<Value>| {
+            let car = std::mem::replace(cell.car.get_mut(), Value::Nil);
+            if matches!(car, Value::Cons(_)) {
+                pending.push(car);
+            }
+            std::mem::replace(cell.cdr.get_mut(), Value::Nil)
+        };
+        let mut next = take(self, &mut pending);
+        loop {
+            if let Value::Cons(rc) = next {
                 if let Ok(mut cell) = Rc::try_unwrap(rc) {
-                    pending.push(std::mem::replace(cell.car.get_mut(), Value::Nil));
-                    pending.push(std::mem::replace(cell.cdr.get_mut(), Value::Nil));
+                    next = take(&mut cell, &mut pending);
+                    continue;
                 }
+            }
+            match pending.pop() {
+                Some(value) => next = value,
+                None => return,
             }
         }
     }

@@ -68,6 +68,7 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("make-list", |_, a, s| {
         arity(a, 1, 3, "make-list", s)?;
         let n = index(&a[0], s)?;
+        super::check_size(n, s)?;
         let init = keyword(&a[1..], "initial-element")
             .cloned()
             .unwrap_or(Value::Nil);
@@ -238,6 +239,8 @@ fn append(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     let Some((last, init)) = args.split_last() else {
         return Ok(Value::Nil);
     };
+    let total = init.iter().map(|l| l.iter().count()).sum();
+    super::check_size(total, span)?;
     let mut items = Vec::new();
     for a in init {
         items.extend(list_arg(a, span)?.iter());
@@ -256,6 +259,10 @@ pub fn copy_list(v: &Value) -> Value {
 }
 
 fn copy_tree(v: &Value, depth: usize) -> Value {
+    crate::stack::guard(|| copy_tree_unguarded(v, depth))
+}
+
+fn copy_tree_unguarded(v: &Value, depth: usize) -> Value {
     match v {
         Value::Cons(c) if depth < 10_000 => Value::cons_at(
             copy_tree(&c.car(), depth + 1),
@@ -267,6 +274,10 @@ fn copy_tree(v: &Value, depth: usize) -> Value {
 }
 
 fn subst(new: &Value, old: &Value, tree: &Value, depth: usize) -> Value {
+    crate::stack::guard(|| subst_unguarded(new, old, tree, depth))
+}
+
+fn subst_unguarded(new: &Value, old: &Value, tree: &Value, depth: usize) -> Value {
     if crate::hash::eql(tree, old) {
         return new.clone();
     }

@@ -34,6 +34,21 @@ impl StringStream {
     }
 }
 
+/// The most elements one list, string or vector built by a builtin may have.
+pub const MAX_ELEMENTS: usize = 4_000_000;
+
+/// Fails with a `storage-condition` when `n` elements would be too many.
+pub fn check_size(n: usize, span: Span) -> Result<(), Flow> {
+    if n > MAX_ELEMENTS {
+        return fail(
+            "storage-condition",
+            format!("a sequence of {n} elements is larger than the limit of {MAX_ELEMENTS}"),
+            span,
+        );
+    }
+    Ok(())
+}
+
 /// Checks the argument count.
 pub fn arity(args: &[Value], min: usize, max: usize, name: &str, span: Span) -> Result<(), Flow> {
     if args.len() < min || args.len() > max {
@@ -120,6 +135,10 @@ pub fn keyword<'a>(args: &'a [Value], name: &str) -> Option<&'a Value> {
 
 /// `(typep value type)` for the type specifiers macros use.
 pub fn typep(interp: &Interp, v: &Value, ty: &Value) -> bool {
+    crate::stack::guard(|| typep_unguarded(interp, v, ty))
+}
+
+fn typep_unguarded(interp: &Interp, v: &Value, ty: &Value) -> bool {
     let name = match ty {
         Value::Sym(s, _) => s.name.as_str(),
         Value::Nil => return false,

@@ -112,7 +112,7 @@ pub fn install(interp: &mut Interp) {
 fn fold(args: &[Value], span: Span, init: Num, op: fn(&Num, &Num) -> Num) -> Result<Value, Flow> {
     let mut acc = init;
     for a in args {
-        acc = op(&acc, &num(a, span)?);
+        acc = number::check_bits(op(&acc, &num(a, span)?), span)?;
     }
     Ok(acc.value())
 }

@@ -37,7 +37,17 @@ fn items(v: &Value, span: Span) -> Result<(Vec<Value>, Kind), Flow> {
     })
 }
 
+/// A sequence's length without copying it (0 for non-sequences, which fail later).
+fn sequence_length(v: &Value) -> usize {
+    match v {
+        Value::Str(s, _) => s.chars().count(),
+        Value::Vector(items) => items.borrow().len(),
+        other => other.iter().count(),
+    }
+}
+
 fn rebuild(kind: Kind, items: Vec<Value>, span: Span) -> Result<Value, Flow> {
+    super::check_size(items.len(), span)?;
     Ok(match kind {
         Kind::List => Value::list(items),
         Kind::Vector => Value::Vector(Rc::new(RefCell::new(items))),
@@ -401,6 +411,12 @@ fn result_kind(v: &Value, span: Span) -> Result<Kind, Flow> {
 fn concatenate(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "concatenate", span)?;
     let kind = result_kind(&args[0], span)?;
+    let total = args[1..].iter().map(sequence_length).sum();
+    super::check_size(total, span)?;
+    if kind == Kind::Str && args[1..].iter().all(|a| matches!(a, Value::Str(..))) {
+        let joined: String = args[1..].iter().filter_map(Value::as_str).collect();
+        return Ok(Value::string(joined));
+    }
     let mut all = Vec::new();
     for a in &args[1..] {
         all.extend(items(a, span)?.0);
@@ -472,13 +488,7 @@ fn make_array(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow>
         Value::Cons(_) => index(&args[0].car(), span)?,
         v => index(v, span)?,
     };
-    if size > 100_000_000 {
-        return fail(
-            "storage-condition",
-            format!("make-array: {size} elements is too many"),
-            span,
-        );
-    }
+    super::check_size(size, span)?;
     let options = &args[1..];
     let items = match keyword(options, "initial-contents") {
         Some(contents) => items(contents, span)?.0,
