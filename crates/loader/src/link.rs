@@ -127,7 +127,7 @@ impl Drop for Link {
 
 fn detach(attachment: Attachment) -> Result<(), AttachError> {
     match attachment {
-        Attachment::BpfLink(fd) => drop(fd),
+        Attachment::BpfLink(fd) => detach_bpf_link(fd),
         Attachment::PerfEvent { event, link, probe } => detach_perf_event(event, link, probe)?,
         Attachment::Group(links) => detach_group(links)?,
         Attachment::NetlinkXdp {
@@ -158,6 +158,15 @@ fn detach(attachment: Attachment) -> Result<(), AttachError> {
     Ok(())
 }
 
+/// BPF_LINK_DETACH, then close. Closing alone detaches only once every copy of the fd is closed,
+/// and a child forked by another thread holds copies until its exec; an explicit detach ends the
+/// attachment now. Link types without a detach operation (raw tracepoint, tracing, perf event)
+/// answer EOPNOTSUPP and end with the close.
+fn detach_bpf_link(fd: OwnedFd) {
+    let _ = bpf::link_detach(fd.as_fd());
+    drop(fd);
+}
+
 /// Disables the event, closes link and event, then removes the tracefs probe (which the kernel
 /// refuses to remove while an event still uses it).
 fn detach_perf_event(
@@ -166,7 +175,9 @@ fn detach_perf_event(
     probe: Option<DynamicProbe>,
 ) -> Result<(), AttachError> {
     let _ = perf::perf_event_disable(event.as_fd());
-    drop(link);
+    if let Some(link) = link {
+        detach_bpf_link(link);
+    }
     drop(event);
     match probe {
         Some(probe) => probe.remove(),

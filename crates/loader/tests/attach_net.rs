@@ -417,6 +417,34 @@ fn cgroup_skb_counts_egress_of_a_child_in_its_cgroup() {
 }
 
 #[test]
+fn dropping_a_link_detaches_even_while_a_copy_of_its_fd_is_open() {
+    if !kernel_available() {
+        return;
+    }
+    let cgroup = TestCgroup::new();
+    let ingress = AttachType::CGROUP_INET_INGRESS as u32;
+    let (_map, prog) = counting_prog(8, ingress, 1, "cg_copied");
+    let target = AttachTarget::Cgroup(cgroup.path.clone());
+    let link = attach(
+        prog.as_fd(),
+        &info(ProgramType::CGROUP_SKB, ingress, "cgroup_skb/ingress"),
+        target,
+    )
+    .expect("attach");
+    // What a child forked by another thread holds until it execs.
+    let copy = link.bpf_link_fd().unwrap().try_clone_to_owned().unwrap();
+    let cgroup_path = cgroup.path.to_str().unwrap();
+    assert!(run("bpftool", &["cgroup", "show", cgroup_path]).contains("cg_copied"));
+    drop(link);
+    let shown = run("bpftool", &["cgroup", "show", cgroup_path]);
+    assert!(
+        shown.trim().is_empty(),
+        "the copied fd kept it attached: {shown}"
+    );
+    drop(copy);
+}
+
+#[test]
 fn cgroup_legacy_prog_attach_is_detached_on_drop() {
     if !kernel_available() {
         return;
