@@ -95,14 +95,32 @@ impl DynamicProbe {
     /// Removes the probe, reporting failure.
     pub fn remove(mut self) -> Result<(), AttachError> {
         self.removed = true;
-        append(&self.events_file, &format!("-:{GROUP}/{}\n", self.event))
+        self.delete()
+    }
+
+    /// The kernel answers EBUSY while a perf event still uses the probe, which a child forked by
+    /// another thread can hold for a moment (until its exec): retry for up to 200 ms.
+    fn delete(&self) -> Result<(), AttachError> {
+        let line = format!("-:{GROUP}/{}\n", self.event);
+        let mut tries = 40;
+        loop {
+            match append(&self.events_file, &line) {
+                Err(AttachError::Tracefs { source, .. })
+                    if source.raw_os_error() == Some(libc::EBUSY) && tries > 0 =>
+                {
+                    tries -= 1;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => return other,
+            }
+        }
     }
 }
 
 impl Drop for DynamicProbe {
     fn drop(&mut self) {
         if !self.removed {
-            let _ = append(&self.events_file, &format!("-:{GROUP}/{}\n", self.event));
+            let _ = self.delete();
         }
     }
 }
