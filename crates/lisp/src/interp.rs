@@ -197,6 +197,18 @@ impl Interp {
         self.interrupt.clone()
     }
 
+    /// The names of every function defined (builtins, host functions and `defun`s), sorted.
+    pub fn function_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .symbols
+            .iter()
+            .filter(|(_, s)| s.function.borrow().is_some())
+            .map(|(key, _)| key.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
     }

@@ -42,7 +42,8 @@ pub(crate) fn next(
         let c = text[start..].chars().next()?;
         *pos += c.len_utf8();
         let token = match c {
-            ' ' | '\t' | '\n' | '\r' | '\x0c' => continue,
+            // A byte-order mark is not content.
+            ' ' | '\t' | '\n' | '\r' | '\x0c' | '\u{feff}' => continue,
             ';' => {
                 *pos = text[start..].find('\n').map_or(text.len(), |i| start + i);
                 continue;
