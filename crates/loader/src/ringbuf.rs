@@ -94,6 +94,13 @@ impl RingReader {
                 actual,
             });
         }
+        RingReader::map(map, max_entries)
+    }
+
+    /// Maps the consumer page and the producer page with the data area, without checking what
+    /// `fd` is (the tests map a memfd laid out like a ring buffer).
+    fn map(map: BorrowedFd<'_>, max_entries: u32) -> Result<RingReader, RingBufferError> {
+        let (page, size) = (page_size(), max_entries as usize);
         let consumer = SharedMemory::map(map, 0, page, true).map_err(RingBufferError::Mmap)?;
         let producer = SharedMemory::map(map, page as u64, page + 2 * size, false)
             .map_err(RingBufferError::Mmap)?;
@@ -361,6 +368,71 @@ mod tests {
         let err = typed::<Event>(&bytes[1..10]).unwrap_err();
         assert_eq!((err.len, err.needed), (9, 16));
         assert!(err.to_string().contains("Event"), "{err}");
+    }
+
+    /// A memfd laid out like a ring buffer (consumer page, producer page, data), written with
+    /// plain file writes standing in for the kernel. It is not double-mapped, so records here
+    /// must not wrap.
+    struct FakeRing {
+        file: std::fs::File,
+        reader: RingReader,
+    }
+
+    const SIZE: u32 = 4096 * 4;
+
+    impl FakeRing {
+        fn new() -> FakeRing {
+            use std::os::unix::fs::FileExt;
+            let fd = rustix::fs::memfd_create("ring", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
+            let file = std::fs::File::from(fd);
+            file.set_len((page_size() * 2 + 2 * SIZE as usize) as u64)
+                .unwrap();
+            file.write_all_at(&[0], 0).unwrap();
+            let reader = RingReader::map(file.as_fd(), SIZE).unwrap();
+            FakeRing { file, reader }
+        }
+
+        fn write(&self, offset: usize, bytes: &[u8]) {
+            use std::os::unix::fs::FileExt;
+            self.file.write_all_at(bytes, offset as u64).unwrap();
+        }
+
+        /// Writes a record header and body at data position `pos`.
+        fn record(&self, pos: usize, header: u32, body: &[u8]) {
+            let data = 2 * page_size();
+            self.write(data + pos, &header.to_ne_bytes());
+            self.write(data + pos + 8, body);
+        }
+
+        fn produce_up_to(&self, pos: u64) {
+            self.write(page_size(), &pos.to_ne_bytes());
+        }
+
+        fn consume(&self) -> Vec<Vec<u8>> {
+            let mut out = Vec::new();
+            self.reader.consume(&mut |r: &[u8]| out.push(r.to_vec()));
+            out
+        }
+
+        fn consumer_pos(&self) -> u64 {
+            self.reader.consumer.load_acquire_u64(0)
+        }
+    }
+
+    #[test]
+    fn busy_records_stop_the_consumer_and_discarded_ones_are_skipped() {
+        let ring = FakeRing::new();
+        ring.record(0, 3, b"abc");
+        ring.record(16, 5 | BPF_RINGBUF_DISCARD_BIT, b"gone!");
+        ring.record(32, 4 | BPF_RINGBUF_BUSY_BIT, b"wait");
+        ring.produce_up_to(48);
+        assert_eq!(ring.consume(), vec![b"abc".to_vec()]);
+        assert_eq!(ring.consumer_pos(), 32, "stopped before the busy record");
+        assert!(ring.consume().is_empty(), "still busy");
+        ring.record(32, 4, b"wait");
+        assert_eq!(ring.consume(), vec![b"wait".to_vec()]);
+        assert_eq!(ring.consumer_pos(), 48);
+        assert_eq!(ring.reader.pending_bytes(), 0);
     }
 
     #[test]
