@@ -269,7 +269,6 @@ impl Expander<'_> {
     }
 
     pub fn list(&mut self, form: &Sexp, items: &[Sexp]) -> Expr {
-        let span = form.span;
         let Some(head) = items[0].as_symbol() else {
             return self.err(items[0].span, "expected a form name in the first position");
         };

@@ -51,9 +51,7 @@ impl Verifier<'_> {
         for &b in &f.layout {
             self.check_block(b, &laid, &mut defined_at);
         }
-        if self.errors.is_empty() {
-            self.check_dominance(&defined_at);
-        }
+        self.check_dominance(&defined_at);
     }
 
     fn check_block(&mut self, b: Block, laid: &[bool], defined_at: &mut [Option<(Block, usize)>]) {
@@ -152,7 +150,7 @@ impl Verifier<'_> {
                 continue; // unreachable blocks are removed later; their uses are not checked
             }
             let data = &f.blocks[b.index()];
-            let mut check = |v: Value, pos: usize, errors: &mut Vec<String>| match defined_at
+            let check = |v: Value, pos: usize, errors: &mut Vec<String>| match defined_at
                 .get(v.index())
                 .copied()
                 .flatten()

@@ -73,7 +73,7 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
         block_end: vec![0; func.blocks.len()],
         calls: Vec::new(),
     };
-    let mut use_at = |v: Value, pos: u32, end: &mut Vec<u32>| {
+    let use_at = |v: Value, pos: u32, end: &mut Vec<u32>| {
         if let Some(e) = end.get_mut(v.index()) {
             *e = (*e).max(pos);
         }

@@ -1,0 +1,12 @@
+//! Fuzz target: arbitrary bytes through the reader and the compiler must never panic.
+//! Run with `cargo +nightly fuzz run compile` from `crates/compiler`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use whistler_syntax::SourceFile;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data).to_string();
+    let file = SourceFile::new("fuzz.lisp", text);
+    let _ = whistler_compiler::compile(&file);
+});

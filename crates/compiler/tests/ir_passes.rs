@@ -1,0 +1,140 @@
+//! Passes and the register allocator tested from IR text alone.
+
+use whistler_compiler::ir::{parse::parse, print::to_text, verify::verify};
+use whistler_compiler::opt;
+use whistler_compiler::regalloc::{self, checker, Allocation, Loc};
+
+fn run(text: &str, pass: fn(&mut whistler_compiler::ir::Function)) -> String {
+    let mut f = parse(text).expect("parse");
+    assert_eq!(verify(&f), Vec::<String>::new(), "input must verify");
+    pass(&mut f);
+    assert_eq!(verify(&f), Vec::<String>::new(), "output must verify");
+    to_text(&f)
+}
+
+#[test]
+fn const_fold_evaluates_and_makes_immediates() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  v1 = iconst 6\n  v2 = iconst 7\n  v3 = mul v1, v2\n  v4 = add v0, v3\n  v5 = div v3, 0\n  v6 = add v2, v0\n  br gt v1, v2, block1, block2\nblock1:\n  return v4\nblock2:\n  return v5\n",
+        opt::const_fold::run,
+    );
+    assert!(out.contains("v3 = iconst 42"), "{out}");
+    assert!(out.contains("v4 = add v0, 42"), "{out}");
+    assert!(
+        out.contains("v5 = iconst 0"),
+        "kernel semantics: x / 0 == 0\n{out}"
+    );
+    assert!(
+        out.contains("v6 = add v0, 7"),
+        "commutative ops put the constant second\n{out}"
+    );
+    assert!(
+        out.contains("jump block2"),
+        "constant branch becomes a jump\n{out}"
+    );
+}
+
+#[test]
+fn copy_propagation_removes_trivial_params() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  v1 = copy v0\n  br eq v1, 0, block1, block2\nblock1:\n  jump block3(v1)\nblock2:\n  jump block3(v0)\nblock3(v2):\n  return v2\n",
+        opt::copy_propagation::run,
+    );
+    assert!(!out.contains("copy"), "{out}");
+    assert!(out.contains("block3:\n  return v0"), "{out}");
+}
+
+#[test]
+fn dead_code_removes_unused_chains_but_keeps_effects() {
+    let out = run(
+        "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = iconst 1\n  v1 = add v0, 2\n  v2 = stack_addr ss0\n  store.8 v2, 0, 5\n  v3 = call 5()\n  return 0\n",
+        opt::dead_code::run,
+    );
+    assert!(!out.contains("v1 ="), "{out}");
+    assert!(!out.contains("v0 ="), "{out}");
+    assert!(out.contains("store.8"), "{out}");
+    assert!(
+        out.contains("call 5"),
+        "unused helper results still call\n{out}"
+    );
+}
+
+#[test]
+fn simplify_cfg_merges_and_threads() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  jump block1\nblock1:\n  br eq v0, 0, block2, block3\nblock2:\n  jump block4\nblock3:\n  jump block4\nblock4:\n  return 1\nblock5:\n  return 9\n",
+        opt::simplify_cfg::run,
+    );
+    assert!(!out.contains("block5"), "unreachable blocks go\n{out}");
+    assert!(
+        out.contains("block0:\n  v0 = arg\n  br eq v0, 0"),
+        "block1 merges into block0\n{out}"
+    );
+}
+
+#[test]
+fn verifier_rejects_broken_ir() {
+    let f =
+        parse("function f\nblock0:\n  v1 = add v0, 1\n  jump block1(v1)\nblock1:\n  return v1\n")
+            .expect("parse");
+    let errors = verify(&f);
+    assert!(errors.iter().any(|e| e.contains("v0")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("passes 1 arguments")),
+        "{errors:?}"
+    );
+}
+
+const CALLS: &str = "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  v2 = call 5()\n  v3 = add v1, v2\n  v4 = call 7()\n  v5 = add v3, v4\n  return v5\n";
+
+#[test]
+fn values_live_across_calls_get_callee_saved_registers() {
+    let f = parse(CALLS).expect("parse");
+    let alloc = regalloc::allocate(&f);
+    checker::check(&f, &alloc).expect("allocation checks");
+    let v1 = alloc
+        .loc(whistler_compiler::ir::Value(1))
+        .expect("allocated");
+    assert!(matches!(v1, Loc::Reg(6..=9) | Loc::Stack(_)), "{v1:?}");
+}
+
+#[test]
+fn checker_catches_a_clobbered_value() {
+    let f = parse(CALLS).expect("parse");
+    let mut alloc: Allocation = regalloc::allocate(&f);
+    // Move the value live across the first call into a caller-saved register.
+    alloc.locs[1] = Some(Loc::Reg(2));
+    let err = checker::check(&f, &alloc).expect_err("r2 is clobbered by the call");
+    assert!(err.contains("v1"), "{err}");
+}
+
+#[test]
+fn checker_catches_two_values_in_one_register() {
+    let f = parse(
+        "function f\nblock0:\n  v0 = iconst 1\n  v1 = iconst 2\n  v2 = add v0, v1\n  return v2\n",
+    )
+    .expect("parse");
+    let mut alloc = regalloc::allocate(&f);
+    alloc.locs[0] = Some(Loc::Reg(3));
+    alloc.locs[1] = Some(Loc::Reg(3));
+    assert!(checker::check(&f, &alloc).is_err());
+}
+
+#[test]
+fn register_pressure_spills_and_still_checks() {
+    let mut text = String::from("function f\nblock0:\n");
+    for i in 0..20 {
+        text += &format!("  v{i} = iconst {i}\n");
+    }
+    text += "  v20 = call 5()\n";
+    let mut last = 20;
+    for i in 0..20 {
+        text += &format!("  v{} = add v{last}, v{i}\n", 21 + i);
+        last = 21 + i;
+    }
+    text += &format!("  return v{last}\n");
+    let f = parse(&text).expect("parse");
+    let alloc = regalloc::allocate(&f);
+    checker::check(&f, &alloc).expect("allocation checks");
+    assert!(alloc.spill_slots > 0);
+}
