@@ -194,3 +194,15 @@ fn detach_group(links: Vec<Link>) -> Result<(), AttachError> {
     }
     first_error.map_or(Ok(()), Err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_and_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn links_move_between_threads() {
+        send_and_sync::<Link>();
+    }
+}

@@ -1,5 +1,20 @@
 //! Attaching a loaded program: one file per attach kind, and [`attach`], which picks the kind from
 //! the program's type and section name and returns an owned [`Link`].
+//!
+//! | section (kind)                      | mechanism                                            | on drop |
+//! |-------------------------------------|------------------------------------------------------|---------|
+//! | `kprobe/`, `kretprobe/`             | kprobe PMU perf event, else tracefs `kprobe_events`  | disable, close, delete the probe |
+//! | `uprobe/`, `uretprobe/`             | uprobe PMU perf event (one event), else `uprobe_events` | same |
+//! | `tracepoint/`, `tp/`                | PERF_TYPE_TRACEPOINT event, id from tracefs          | disable, close |
+//! | `raw_tp/`, `raw_tracepoint/`        | BPF_RAW_TRACEPOINT_OPEN                              | close |
+//! | `tp_btf/`, `fentry/`, `fexit/`, `lsm/`, `iter/` | BPF_LINK_CREATE (target from load time)  | close |
+//! | `perf_event`                        | cpu-clock event per online CPU                       | disable, close all |
+//! | `xdp`                               | XDP link, else netlink IFLA_XDP                      | LINK_DETACH / netlink fd -1 |
+//! | `tc`, `classifier`, `tcx/`          | tcx link, else clsact + cls_bpf direct-action        | LINK_DETACH / delete filter (and our clsact) |
+//! | `cgroup_skb/`, `cgroup/`, `sockops` | cgroup link, else BPF_PROG_ATTACH (multi)            | LINK_DETACH / BPF_PROG_DETACH |
+//! | `socket`                            | SO_ATTACH_BPF on the given socket                    | SO_DETACH_BPF |
+//! | `sk_lookup`, `flow_dissector`       | netns link                                           | LINK_DETACH |
+//! | `sk_skb/`, `sk_msg`                 | BPF_PROG_ATTACH on the given sockmap                 | BPF_PROG_DETACH |
 
 mod cgroup;
 mod kprobe;
