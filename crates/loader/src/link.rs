@@ -34,6 +34,7 @@ pub enum LinkKind {
 /// An attached program; dropping it detaches the program.
 #[derive(Debug)]
 #[must_use = "dropping a Link detaches the program at once"]
+#[doc(alias = "bpf_link")]
 pub struct Link {
     /// Always `Some` until `detach` or `drop` takes it.
     attachment: Option<Attachment>,

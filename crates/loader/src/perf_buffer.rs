@@ -166,6 +166,8 @@ pub fn online_cpus() -> std::io::Result<Vec<u32>> {
 }
 
 /// Per-CPU perf rings bound to a perf event array map, with a callback for their records.
+#[doc(alias = "BPF_MAP_TYPE_PERF_EVENT_ARRAY")]
+#[doc(alias = "perf_buffer")]
 pub struct PerfBuffer<'a> {
     /// A duplicate of the map's fd, to empty our slots again on drop.
     map: OwnedFd,

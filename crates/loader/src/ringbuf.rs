@@ -193,6 +193,7 @@ type RecordCallback<'a> = Box<dyn FnMut(&[u8]) + 'a>;
 /// let n = ring.poll(Some(std::time::Duration::from_millis(100)))?;
 /// # Ok(()) }
 /// ```
+#[doc(alias = "BPF_MAP_TYPE_RINGBUF")]
 pub struct RingBuffer<'a> {
     reader: RingReader,
     callback: RecordCallback<'a>,
