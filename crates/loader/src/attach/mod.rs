@@ -267,9 +267,12 @@ fn not_attachable(info: &AttachProgramInfo) -> AttachError {
     }
 }
 
-/// The section name to interpret: the program's own, or its type's default when it has none.
+/// The section name to interpret: the program's own when it names the program's type, else the
+/// type's default section (no section, a section we do not know, or a type given explicitly
+/// over the section's).
 fn section_name(info: &AttachProgramInfo) -> String {
-    if !info.section.is_empty() {
+    let own = Section::parse(&info.section);
+    if own.is_some_and(|s| info.prog_type == 0 || s.def.program_type as u32 == info.prog_type) {
         return info.section.clone();
     }
     ProgramType::from_u32(info.prog_type)
@@ -306,4 +309,34 @@ fn attach_type_of(info: &AttachProgramInfo, section: &Section<'_>) -> u32 {
         return info.expected_attach_type;
     }
     section.def.expected_attach_type.map_or(0, |t| t as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(prog_type: ProgramType, section: &str) -> AttachProgramInfo {
+        AttachProgramInfo {
+            prog_type: prog_type as u32,
+            section: section.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_section_is_read_only_when_it_names_the_programs_type() {
+        assert_eq!(
+            section_name(&info(ProgramType::KPROBE, "uprobe/x")),
+            "uprobe/x"
+        );
+        assert_eq!(section_name(&info(ProgramType::XDP, "")), "xdp");
+        assert_eq!(
+            section_name(&info(ProgramType::SCHED_CLS, "my_filter")),
+            "tc"
+        );
+        assert_eq!(
+            section_name(&info(ProgramType::SOCKET_FILTER, "xdp")),
+            "socket"
+        );
+    }
 }
