@@ -202,6 +202,27 @@ fn uretprobe_for_one_pid_counts_every_return() {
 }
 
 #[test]
+fn uprobe_in_a_shared_library_named_without_a_path() {
+    if !kernel_available() {
+        return;
+    }
+    let map = counters(1);
+    let prog = load(2, 0, &count_thread_hits(map.as_fd()), "uprobe_libc");
+    let info = info(ProgramType::KPROBE, 0, "uprobe");
+    // Whistler's argument list: a library found in the usual directories, then the symbol.
+    let mut target =
+        AttachTarget::parse_for_section_args("uprobe", &["libc.so.6", "getpid"]).expect("target");
+    if let AttachTarget::Uprobe { pid, .. } = &mut target {
+        *pid = Some(std::process::id() as i32);
+    }
+    let link = attach(prog.as_fd(), &info, target).expect("attach uprobe on libc");
+    getpid_times(13);
+    drop(link);
+    getpid_times(2);
+    assert_eq!(read_u64(map.as_fd(), 0), 13);
+}
+
+#[test]
 fn uprobe_on_a_missing_symbol_names_it() {
     if !kernel_available() {
         return;
