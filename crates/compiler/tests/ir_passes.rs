@@ -62,14 +62,28 @@ fn dead_code_removes_unused_chains_but_keeps_effects() {
 #[test]
 fn simplify_cfg_merges_and_threads() {
     let out = run(
-        "function f\nblock0:\n  v0 = arg\n  jump block1\nblock1:\n  br eq v0, 0, block2, block3\nblock2:\n  jump block4\nblock3:\n  jump block4\nblock4:\n  return 1\nblock5:\n  return 9\n",
+        "function f\nblock0:\n  v0 = arg\n  jump block1\nblock1:\n  br eq v0, 0, block2, block3\nblock2:\n  jump block4\nblock3:\n  return v0\nblock4:\n  return 1\nblock5:\n  return 9\n",
         opt::simplify_cfg::run,
     );
+    assert!(
+        out.contains("block2:\n  return 1"),
+        "block4 merges into its only predecessor\n{out}"
+    );
+    assert!(!out.contains("block4") && !out.contains("block1"), "{out}");
     assert!(!out.contains("block5"), "unreachable blocks go\n{out}");
     assert!(
         out.contains("block0:\n  v0 = arg\n  br eq v0, 0"),
         "block1 merges into block0\n{out}"
     );
+}
+
+#[test]
+fn simplify_cfg_folds_a_branch_with_one_destination() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  br eq v0, 0, block1, block2\nblock1:\n  jump block3\nblock2:\n  jump block3\nblock3:\n  return 1\n",
+        opt::simplify_cfg::run,
+    );
+    assert_eq!(out, "function f\nblock0:\n  v0 = arg\n  return 1\n");
 }
 
 #[test]

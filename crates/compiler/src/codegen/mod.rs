@@ -3,7 +3,8 @@
 //! source form.
 //!
 //! Frame: program stack slots first, then 8-byte spill slots, all 8-byte aligned below R10.
-//! R0 and R5 serve as scratch registers (the allocator never assigns them).
+//! R5 serves as a scratch register (the allocator never assigns it), and R0 too when the
+//! allocation spills (the allocator then does not assign R0).
 
 mod moves;
 
@@ -367,7 +368,8 @@ impl Emitter<'_> {
                     .enumerate()
                     .map(|(k, a)| self.loc(*a).map(|l| (l, Loc::Reg(k as u8 + 1))))
                     .collect::<Result<_, _>>()?;
-                for step in sequentialize(&moves) {
+                // Call arguments never live in R0, so R0 can break cycles.
+                for step in sequentialize(&moves, Loc::Reg(0)) {
                     self.move_step(step);
                 }
                 self.push(Insn::call_helper(*helper as i32));
@@ -401,9 +403,10 @@ impl Emitter<'_> {
                     self.push(Insn::alu64_reg(alu_op(op), d, a));
                     return self.finish(r, d);
                 }
-                self.load_into(lhs, R0)?;
-                self.push(Insn::alu64_reg(alu_op(op), R0, d));
-                return self.finish(r, R0);
+                // R5 is free here: b sits in d, so nothing was loaded into R5.
+                self.load_into(lhs, R5)?;
+                self.push(Insn::alu64_reg(alu_op(op), R5, d));
+                return self.finish(r, R5);
             }
         }
         let b = match rhs {
@@ -455,7 +458,13 @@ impl Emitter<'_> {
                     .zip(params)
                     .map(|(a, p)| Ok((self.loc(*a)?, self.loc(*p)?)))
                     .collect::<Result<_, CodegenError>>()?;
-                for step in sequentialize(&moves) {
+                // Without spills R0 may hold a live value; R5 then breaks cycles.
+                let temp = if self.alloc.spill_slots == 0 {
+                    Loc::Reg(5)
+                } else {
+                    Loc::Reg(0)
+                };
+                for step in sequentialize(&moves, temp) {
                     self.move_step(step);
                 }
                 if Some(*dest) != next {

@@ -1,6 +1,6 @@
 //! Parallel moves between locations (jump arguments into block parameters, helper arguments
-//! into R1-R5), sequentialized with R0 as the cycle-breaking temporary and R5 for
-//! stack-to-stack copies.
+//! into R1-R5), sequentialized with a caller-chosen cycle-breaking temporary (R5 is used by
+//! the emitter for stack-to-stack copies, which only occur when R0 is the temporary).
 
 use crate::regalloc::Loc;
 
@@ -10,12 +10,10 @@ pub enum Step {
     Move { from: Loc, to: Loc },
 }
 
-/// The register used to break cycles.
-pub const TEMP: Loc = Loc::Reg(0);
-
 /// Orders `moves` (all destinations distinct) so that no source is overwritten before it is
-/// read.
-pub fn sequentialize(moves: &[(Loc, Loc)]) -> Vec<Step> {
+/// read, saving one value in `temp` (which must be neither a source nor a destination) to
+/// break each cycle.
+pub fn sequentialize(moves: &[(Loc, Loc)], temp: Loc) -> Vec<Step> {
     let mut pending: Vec<(Loc, Loc)> = moves.iter().copied().filter(|(s, d)| s != d).collect();
     let mut out = Vec::new();
     while !pending.is_empty() {
@@ -30,10 +28,10 @@ pub fn sequentialize(moves: &[(Loc, Loc)]) -> Vec<Step> {
             None => {
                 // Every destination is still needed as a source: save one in the temporary.
                 let (_, d) = pending[0];
-                out.push(Step::Move { from: d, to: TEMP });
+                out.push(Step::Move { from: d, to: temp });
                 for m in pending.iter_mut() {
                     if m.0 == d {
-                        m.0 = TEMP;
+                        m.0 = temp;
                     }
                 }
             }
@@ -54,7 +52,7 @@ mod tests {
         };
         let mut state: Vec<Option<u32>> = (0..40).map(|i| Some(i as u32)).collect();
         state[0] = None;
-        for Step::Move { from, to } in sequentialize(moves) {
+        for Step::Move { from, to } in sequentialize(moves, Loc::Reg(0)) {
             state[key(to)] = state[key(from)];
         }
         state

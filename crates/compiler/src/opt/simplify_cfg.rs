@@ -11,12 +11,12 @@
 //! Repeats until nothing changes. Does not reorder instructions or touch block parameters of
 //! blocks that keep several predecessors.
 
-use crate::ir::{Block, Function, Terminator, Value, ValueDef};
+use crate::ir::{Block, Function, Operand, Terminator, Value, ValueDef};
 
 pub fn run(func: &mut Function) {
     loop {
         func.layout = func.reverse_postorder();
-        let mut changed = false;
+        let mut changed = share_constant_returns(func);
         let counts = super::use_counts(func);
         for b in func.layout.clone() {
             changed |= thread(func, b, &counts);
@@ -81,6 +81,57 @@ fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
     changed
 }
 
+/// Makes every block that returns the same constant jump to one shared block that does, so
+/// branches can go straight to a common exit. Returns whether anything changed.
+fn share_constant_returns(func: &mut Function) -> bool {
+    let mut canonical: std::collections::HashMap<i32, Block> = std::collections::HashMap::new();
+    // Prefer an existing empty block as the shared exit.
+    for &b in &func.layout {
+        let data = &func.blocks[b.index()];
+        if let (true, Some(Terminator::Return(Operand::Imm(k)))) =
+            (data.insts.is_empty() && data.params.is_empty(), &data.term)
+        {
+            canonical.entry(*k).or_insert(b);
+        }
+    }
+    let mut changed = false;
+    for b in func.layout.clone() {
+        let Some(Terminator::Return(Operand::Imm(k))) = func.blocks[b.index()].term.clone() else {
+            continue;
+        };
+        let shared = match canonical.get(&k) {
+            Some(&c) if c == b => continue,
+            Some(&c) => c,
+            None => {
+                // The first non-empty block returning k keeps its return until a second appears.
+                let c = func.create_block();
+                func.blocks[c.index()].term = Some(Terminator::Return(Operand::Imm(k)));
+                func.blocks[c.index()].term_span = func.blocks[b.index()].term_span;
+                canonical.insert(k, c);
+                if !func
+                    .layout
+                    .iter()
+                    .any(|&o| o != b && returns_imm(func, o, k))
+                {
+                    canonical.insert(k, b);
+                    continue;
+                }
+                c
+            }
+        };
+        func.blocks[b.index()].term = Some(Terminator::Jump {
+            dest: shared,
+            args: Vec::new(),
+        });
+        changed = true;
+    }
+    changed
+}
+
+fn returns_imm(func: &Function, b: Block, k: i32) -> bool {
+    matches!(func.blocks[b.index()].term, Some(Terminator::Return(Operand::Imm(x))) if x == k)
+}
+
 /// True when a parameter of `b` is used outside `b`'s own terminator (then `b`'s terminator
 /// cannot be copied into a predecessor: the other uses would lose their definition).
 fn params_escape(func: &Function, b: Block, counts: &[u32]) -> bool {
@@ -140,6 +191,8 @@ fn inline_jump(
                 dest = d;
                 args = a;
             }
+            // Constant returns stay shared (one `goto` is shorter than `r0 = k; exit`).
+            Terminator::Return(Operand::Imm(_)) => break,
             other => return other,
         }
     }

@@ -3,7 +3,8 @@
 //! read their operands from their assigned locations, calls clobber R0-R5, definitions write
 //! their location, jumps perform their parallel moves into the destination's parameters, and
 //! block entry states are the intersection of all incoming states. Any use that does not find
-//! its value in its location is an error.
+//! its value in its location is an error. R5 and R10 are never allocated; R0 only when nothing
+//! spills (the code generator's scratch register otherwise).
 
 use super::{Allocation, Loc};
 use crate::ir::{Function, Terminator, Value};
@@ -18,7 +19,8 @@ pub fn check(func: &Function, alloc: &Allocation) -> Result<(), String> {
     };
     for (v, l) in alloc.locs.iter().enumerate() {
         if let Some(Loc::Reg(r)) = l {
-            if matches!(r, 0 | 5 | 10) || *r > 10 {
+            let r0_reserved = *r == 0 && alloc.spill_slots > 0;
+            if r0_reserved || matches!(r, 5 | 10) || *r > 10 {
                 return Err(format!("v{v} is allocated to reserved register r{r}"));
             }
         }

@@ -3,6 +3,11 @@
 //! R0 and R5 are kept as scratch registers for the code generator (call results, spilled
 //! operands, move cycles), R10 is the read-only frame pointer.
 //!
+//! R0 is allocatable too, for values that are neither block parameters nor jump or call
+//! arguments and live across no call (typically a helper's result that is null-checked and
+//! dereferenced), but only when nothing spills: with spills the allocation is redone without
+//! R0, which the code generator then uses as scratch.
+//!
 //! Input: a function whose layout is final. Output: an [`Allocation`] (a location for every
 //! value), which [`checker::check`] re-verifies independently.
 //!
@@ -45,6 +50,8 @@ struct Interval {
     end: u32,
     hint: Option<Value>,
     hint_reg: Option<u8>,
+    /// May live in R0: not a block parameter, jump argument or call argument.
+    r0_ok: bool,
 }
 
 /// Program points: block starts, instruction uses (even) and definitions (odd).
@@ -59,7 +66,11 @@ pub fn allocate(func: &Function) -> Allocation {
     extend_over_loops(func, &numbering, &mut intervals);
     let mut order: Vec<usize> = (0..intervals.len()).collect();
     order.sort_by_key(|&i| (intervals[i].start, intervals[i].value));
-    Scan::new(func.values.len()).run(&intervals, &order, &numbering.calls)
+    let first = Scan::new(func.values.len(), true).run(&intervals, &order, &numbering.calls);
+    if first.spill_slots == 0 {
+        return first;
+    }
+    Scan::new(func.values.len(), false).run(&intervals, &order, &numbering.calls)
 }
 
 fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
@@ -68,6 +79,7 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
     let mut end = vec![0u32; n];
     let mut hint_reg: Vec<Option<u8>> = vec![None; n];
     let mut hint: Vec<Option<Value>> = vec![None; n];
+    let mut r0_ok = vec![true; n];
     let mut numbering = Numbering {
         block_start: vec![0; func.blocks.len()],
         block_end: vec![0; func.blocks.len()],
@@ -83,6 +95,7 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
         let data = &func.blocks[b.index()];
         numbering.block_start[b.index()] = pos;
         for &p in &data.params {
+            r0_ok[p.index()] = false;
             start[p.index()] = pos;
             end[p.index()] = end[p.index()].max(pos);
         }
@@ -91,8 +104,11 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
             let inst = func.inst(i);
             inst.kind.for_each_use(|v| use_at(v, pos, &mut end));
             if let InstKind::Call { args, .. } = &inst.kind {
-                for (k, a) in args.iter().enumerate().take(4) {
-                    hint_reg[a.index()] = Some(k as u8 + 1);
+                for (k, a) in args.iter().enumerate() {
+                    r0_ok[a.index()] = false;
+                    if k < 4 {
+                        hint_reg[a.index()] = Some(k as u8 + 1);
+                    }
                 }
             }
             if inst.kind.is_call() {
@@ -101,6 +117,9 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
             if let Some(r) = inst.result {
                 start[r.index()] = pos + 1;
                 end[r.index()] = end[r.index()].max(pos + 1);
+                if inst.kind.is_call() {
+                    hint_reg[r.index()].get_or_insert(0);
+                }
                 if let InstKind::Binary { lhs, .. } | InstKind::Unary { arg: lhs, .. } = &inst.kind
                 {
                     hint[r.index()] = Some(*lhs);
@@ -112,6 +131,7 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
             t.for_each_use(|v| use_at(v, pos, &mut end));
             if let Terminator::Jump { dest, args } = t {
                 for (p, a) in func.blocks[dest.index()].params.iter().zip(args) {
+                    r0_ok[a.index()] = false;
                     hint[p.index()].get_or_insert(*a);
                 }
             }
@@ -127,6 +147,7 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
             end: end[v].max(start[v]),
             hint: hint[v],
             hint_reg: hint_reg[v],
+            r0_ok: r0_ok[v],
         })
         .collect();
     (intervals, numbering)
@@ -170,16 +191,18 @@ struct Scan {
     active_slots: Vec<(u32, u32)>,
     free_slots: Vec<u32>,
     spill_slots: u32,
+    use_r0: bool,
 }
 
 impl Scan {
-    fn new(n: usize) -> Scan {
+    fn new(n: usize, use_r0: bool) -> Scan {
         Scan {
             locs: vec![None; n],
             active: Vec::new(),
             active_slots: Vec::new(),
             free_slots: Vec::new(),
             spill_slots: 0,
+            use_r0,
         }
     }
 
@@ -190,6 +213,8 @@ impl Scan {
             let crosses = crosses_call(calls, iv.start, iv.end);
             let allowed: &[u8] = if crosses {
                 &CALLEE_SAVED
+            } else if self.use_r0 && iv.r0_ok {
+                &[1, 2, 3, 4, 6, 7, 8, 9, 0]
             } else {
                 &[1, 2, 3, 4, 6, 7, 8, 9]
             };
