@@ -140,8 +140,7 @@ pub fn build_static_test(test: &str) -> Result<PathBuf> {
         .args(["--message-format", "json-render-diagnostics"])
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
         .env("CARGO_TARGET_DIR", target_root().join("vm-guest"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit()))?;
+        .current_dir(env!("CARGO_MANIFEST_DIR")))?;
     let needle = format!("\"name\":\"{test}\"");
     out.lines()
         .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains(&needle))
