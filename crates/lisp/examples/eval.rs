@@ -1,7 +1,7 @@
 //! Evaluates a Lisp file form by form, printing uncaught errors rendered against the source:
 //! `cargo run -p whistler-lisp --example eval -- FILE.lisp`.
 
-use whistler_syntax::{read, render, SourceFile};
+use whistler_syntax::{read_with, render, ReadOptions, SourceFile};
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
@@ -16,7 +16,7 @@ fn main() {
         }
     };
     let file = SourceFile::new(path, text);
-    let result = read(&file);
+    let result = read_with(&file, ReadOptions { floats: true });
     let mut failed = !result.diagnostics.is_empty();
     for d in &result.diagnostics {
         eprint!("{}", render(&file, d));

@@ -5,7 +5,7 @@
 use crate::error::EvalError;
 use crate::interp::Interp;
 use crate::value::{span_within, Value, NO_SPAN};
-use whistler_syntax::{Sexp, SexpKind, Span, Symbol, MAX_DEPTH};
+use whistler_syntax::{Sexp, SexpKind, Span, Symbol, FLOAT_PACKAGE, MAX_DEPTH};
 
 impl Interp {
     /// The value of a read form (conses and atoms keep their spans).
@@ -17,6 +17,10 @@ impl Interp {
                 self.list_value(items, tail, s.span)
             }
             SexpKind::Symbol(sym) if sym.package.is_none() && sym.name == "nil" => Value::Nil,
+            SexpKind::Symbol(sym) if sym.package.as_deref() == Some(FLOAT_PACKAGE) => {
+                let text = sym.name.replace(['d', 'f', 's', 'l'], "e");
+                Value::Float(text.parse().unwrap_or(f64::NAN))
+            }
             SexpKind::Symbol(sym) => Value::Sym(self.intern_symbol(sym), s.span),
             SexpKind::Int(n) => match crate::number::from_i128(*n) {
                 Value::Int(n, _) => Value::Int(n, s.span),
@@ -77,6 +81,13 @@ fn to_sexp(v: &Value, within: Span, depth: usize, budget: &mut usize) -> Sexp {
                 None => Sexp::symbol(b.to_string(), within),
             }
         }
+        Value::Float(x) => Sexp {
+            kind: SexpKind::Symbol(Symbol {
+                package: Some(FLOAT_PACKAGE.to_string()),
+                name: format!("{x:?}"),
+            }),
+            span: within,
+        },
         Value::Sym(s, _) => atom(
             SexpKind::Symbol(Symbol {
                 package: s.package.clone(),
@@ -184,6 +195,7 @@ pub fn check_convertible(v: &Value, call: Span) -> Result<(), EvalError> {
                 }
             }
             Value::Nil | Value::Int(..) | Value::Sym(..) | Value::Str(..) | Value::Char(..) => {}
+            Value::Float(x) => return Err(problem(format!("the floating-point number {x:?}"))),
             other => return Err(problem(crate::printer::prin1(other))),
         }
     }

@@ -388,6 +388,22 @@ impl Run<'_> {
                 let radix = self.param(d, 0, args)?.unwrap_or(10).clamp(2, 36) as u32;
                 self.integer(d, args, radix, 1)?;
             }
+            'f' => {
+                let width = self.param(d, 0, args)?.unwrap_or(0).max(0) as usize;
+                let digits = self.param(d, 1, args)?;
+                let v = args.next(self.span)?;
+                let text = match (crate::number::real(&v), digits) {
+                    (Some(x), Some(n)) => format!("{x:.*}", n.clamp(0, 100) as usize),
+                    (Some(x), None) => format!("{x:?}"),
+                    (None, _) => princ(&v),
+                };
+                let text = if d.at && !text.starts_with('-') {
+                    format!("+{text}")
+                } else {
+                    text
+                };
+                self.out.push_str(&pad_text(&text, width, ' ', true));
+            }
             'c' => {
                 let v = args.next(self.span)?;
                 self.out.push_str(&princ(&v));

@@ -11,6 +11,7 @@ pub enum HashKey {
     Int(i64),
     Big(BigInt),
     Char(char),
+    Float(u64),
     Str(String),
     /// Identity of a heap object (symbols, conses, vectors, functions, ...).
     Ptr(usize),
@@ -30,7 +31,7 @@ pub fn identity(v: &Value) -> Option<usize> {
         Value::Condition(c) => Rc::as_ptr(c) as usize,
         Value::Foreign(f) => Rc::as_ptr(f) as *const () as usize,
         Value::Big(b) => Rc::as_ptr(b) as usize,
-        Value::Nil | Value::Int(..) | Value::Char(..) => return None,
+        Value::Nil | Value::Int(..) | Value::Char(..) | Value::Float(_) => return None,
     })
 }
 
@@ -38,6 +39,7 @@ pub fn key(test: HashTest, v: &Value) -> HashKey {
     match (test, v) {
         (_, Value::Nil) => HashKey::Nil,
         (_, Value::Int(n, _)) => HashKey::Int(*n),
+        (_, Value::Float(x)) => HashKey::Float(x.to_bits()),
         (HashTest::Eq, Value::Big(_)) => HashKey::Ptr(identity(v).unwrap_or(0)),
         (_, Value::Big(b)) => HashKey::Big((**b).clone()),
         (HashTest::Equalp, Value::Char(c, _)) => HashKey::Char(c.to_ascii_lowercase()),
@@ -61,6 +63,7 @@ pub fn eq(a: &Value, b: &Value) -> bool {
         (Value::Nil, Value::Nil) => true,
         (Value::Int(x, _), Value::Int(y, _)) => x == y,
         (Value::Char(x, _), Value::Char(y, _)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
         _ => matches!((identity(a), identity(b)), (Some(x), Some(y)) if x == y),
     }
 }

@@ -28,6 +28,7 @@ mod stack;
 mod structs;
 mod value;
 
+pub use builtins::keyword as keyword_arg;
 pub use convert::check_convertible;
 pub use error::{ErrorKind, EvalError, MacroFrame};
 pub use interp::{Interp, Limits};

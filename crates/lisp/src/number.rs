@@ -70,6 +70,39 @@ pub fn check_bits(n: Num, span: Span) -> Result<Num, Flow> {
     }
 }
 
+/// The number in `v` as a float, when `v` is an integer or a float.
+pub fn real(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(n, _) => Some(*n as f64),
+        Value::Big(b) => b.to_f64(),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    }
+}
+
+/// True when any of `args` is a float (so arithmetic is done in floating point).
+pub fn any_float(args: &[Value]) -> bool {
+    args.iter().any(|a| matches!(a, Value::Float(_)))
+}
+
+/// The reals in `args`, or a `type-error`.
+pub fn reals(args: &[Value], span: Span) -> Result<Vec<f64>, Flow> {
+    args.iter()
+        .map(|a| {
+            real(a).map_or_else(
+                || {
+                    fail(
+                        "type-error",
+                        format!("{} is not a number", crate::printer::prin1(a)),
+                        span,
+                    )
+                },
+                Ok,
+            )
+        })
+        .collect()
+}
+
 /// The integer in `v`, or a `type-error`.
 pub fn num(v: &Value, span: Span) -> Result<Num, Flow> {
     match v {

@@ -56,6 +56,9 @@ fn write_value(out: &mut String, v: &Value, readably: bool, depth: usize) {
         Value::Big(b) => {
             let _ = write!(out, "{b}");
         }
+        Value::Float(x) => {
+            let _ = write!(out, "{x:?}");
+        }
         Value::Sym(s, _) => write_symbol(out, s, readably),
         Value::Str(s, _) if readably => {
             out.push('"');

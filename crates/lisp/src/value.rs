@@ -185,6 +185,9 @@ pub enum Value {
     Nil,
     Int(i64, Span),
     Big(Rc<BigInt>),
+    /// Floating-point numbers exist only in host code read with `ReadOptions::floats`
+    /// (`(sleep 0.5)`); BPF programs have none.
+    Float(f64),
     Sym(Sym, Span),
     Str(Rc<str>, Span),
     Char(char, Span),

@@ -3,7 +3,8 @@
 //! beside it. `UPDATE_EXPECT=1` rewrites the expected files.
 //!
 //! A first line `;; limits: steps=N depth=M` sets the interpreter's limits. The host function
-//! `(test:set-interrupt)` sets the interrupt flag as a Ctrl-C handler would.
+//! `(test:set-interrupt)` sets the interrupt flag as a Ctrl-C handler would. Files are read
+//! as host code (floating-point literals allowed).
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use whistler_lisp::{Interp, Limits, Value};
-use whistler_syntax::{read, render, SourceFile};
+use whistler_syntax::{read_with, render, ReadOptions, SourceFile};
 
 #[derive(Clone, Default)]
 struct Capture(Rc<RefCell<Vec<u8>>>);
@@ -48,7 +49,7 @@ fn limits_from(text: &str) -> Limits {
 pub fn run_file(path: &Path) -> String {
     let text = std::fs::read_to_string(path).expect("read test file");
     let file = SourceFile::new(path.file_name().unwrap().to_string_lossy(), text.clone());
-    let read = read(&file);
+    let read = read_with(&file, ReadOptions { floats: true });
     let capture = Capture::default();
     let mut interp = Interp::new();
     interp.set_output(Box::new(capture.clone()));

@@ -13,7 +13,11 @@ mod token;
 
 pub use diagnostic::{render, Diagnostic, Severity};
 pub use print::write_symbol;
-pub use reader::{read, read_str, ReadResult, MAX_DEPTH};
+pub use reader::{read, read_str, read_with, ReadOptions, ReadResult, MAX_DEPTH};
+
+/// The package of the symbols that stand for floating-point literals when reading with
+/// [`ReadOptions::floats`]; the symbol's name is the literal (`0.5`).
+pub const FLOAT_PACKAGE: &str = "%float";
 pub use source::{LineCol, SourceFile, Span};
 
 /// A symbol as read: names are case-insensitive and stored lower-cased (`XDP_PASS` reads as

@@ -58,6 +58,7 @@ fn prefix_form(items: &[Sexp]) -> Option<&'static str> {
 /// Writes a symbol so that reading the text gives the same symbol.
 pub fn write_symbol(f: &mut impl Write, sym: &Symbol) -> fmt::Result {
     match sym.package.as_deref() {
+        Some(crate::FLOAT_PACKAGE) => return f.write_str(&sym.name),
         None => {}
         Some("keyword") => f.write_char(':')?,
         Some(p) => {

@@ -23,14 +23,33 @@ pub struct ReadResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// How to read. The default is what the compiler wants.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadOptions {
+    /// Read floating-point literals (`0.5`, `1e3`) as symbols in the [`crate::FLOAT_PACKAGE`]
+    /// package, whose name is the literal's text, instead of reporting them. For code that
+    /// runs on the host (session files), where `(sleep 0.5)` makes sense.
+    pub floats: bool,
+}
+
 /// Reads every top-level form of `file`.
 pub fn read(file: &SourceFile) -> ReadResult {
     read_str(&file.text)
 }
 
+/// Reads every top-level form of `file` with `options`.
+pub fn read_with(file: &SourceFile, options: ReadOptions) -> ReadResult {
+    read_text(&file.text, options)
+}
+
 /// Reads every top-level form of `text` (spans are byte offsets into `text`).
 pub fn read_str(text: &str) -> ReadResult {
+    read_text(text, ReadOptions::default())
+}
+
+fn read_text(text: &str, options: ReadOptions) -> ReadResult {
     let mut reader = Reader {
+        options,
         text,
         pos: 0,
         stack: Vec::new(),
@@ -85,6 +104,7 @@ impl Frame {
 }
 
 struct Reader<'a> {
+    options: ReadOptions,
     text: &'a str,
     pos: usize,
     stack: Vec<Frame>,
@@ -95,9 +115,12 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn run(&mut self) {
-        while let Some((tok, span)) =
-            token::next(self.text, &mut self.pos, &mut self.result.diagnostics)
-        {
+        while let Some((tok, span)) = token::next(
+            self.text,
+            &mut self.pos,
+            &mut self.result.diagnostics,
+            self.options.floats,
+        ) {
             self.token(tok, span);
         }
         self.finish();

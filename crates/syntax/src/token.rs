@@ -36,6 +36,7 @@ pub(crate) fn next(
     text: &str,
     pos: &mut usize,
     diags: &mut Vec<Diagnostic>,
+    floats: bool,
 ) -> Option<(Token, Span)> {
     loop {
         let start = *pos;
@@ -69,7 +70,7 @@ pub(crate) fn next(
             _ => {
                 *pos = start;
                 let raw = raw_token(text, pos, diags);
-                classify(raw, Span::new(start, *pos), diags)
+                classify(raw, Span::new(start, *pos), diags, floats)
             }
         };
         return Some((token, Span::new(start, *pos)));
@@ -137,7 +138,7 @@ fn raw_token(text: &str, pos: &mut usize, diags: &mut Vec<Diagnostic>) -> RawTok
 }
 
 /// Decides whether a token is the consing dot, a number or a symbol.
-fn classify(raw: RawToken, span: Span, diags: &mut Vec<Diagnostic>) -> Token {
+fn classify(raw: RawToken, span: Span, diags: &mut Vec<Diagnostic>, floats: bool) -> Token {
     if let Some(text) = raw.plain() {
         if text == "." {
             return Token::Dot;
@@ -153,6 +154,12 @@ fn classify(raw: RawToken, span: Span, diags: &mut Vec<Diagnostic>) -> Token {
         if let Some(number) = crate::literal::parse_token(&text) {
             return match number {
                 Ok(n) => Token::Atom(SexpKind::Int(n)),
+                Err(crate::literal::NumberProblem::Float) if floats => {
+                    Token::Atom(SexpKind::Symbol(Symbol {
+                        package: Some(crate::FLOAT_PACKAGE.to_string()),
+                        name: text.to_lowercase(),
+                    }))
+                }
                 Err(problem) => {
                     diags.push(problem.diagnostic(span, &text));
                     Token::Skipped

@@ -2,7 +2,9 @@
 //! and "never panics, always round-trips" properties over random input.
 
 use proptest::prelude::*;
-use whistler_syntax::{read_str, Sexp, SexpKind, Symbol, MAX_DEPTH};
+use whistler_syntax::{
+    read_str, read_with, ReadOptions, Sexp, SexpKind, SourceFile, Symbol, FLOAT_PACKAGE, MAX_DEPTH,
+};
 
 fn one(text: &str) -> Sexp {
     let result = read_str(text);
@@ -61,6 +63,20 @@ fn integers_cover_the_i128_range() {
     let over = read_str("170141183460469231731687303715884105728");
     assert_eq!(over.diagnostics.len(), 1);
     assert!(over.diagnostics[0].message.contains("out of range"));
+}
+
+#[test]
+fn floats_are_symbols_only_when_asked_for() {
+    assert_eq!(read_str("(sleep 0.5)").diagnostics.len(), 1);
+    let file = SourceFile::new("host.lisp", "(sleep 0.5 1E3 1/2)");
+    let result = read_with(&file, ReadOptions { floats: true });
+    assert_eq!(result.diagnostics.len(), 1, "ratios stay errors");
+    let items = result.forms[0].as_list().unwrap();
+    let float = items[1].as_symbol().unwrap();
+    assert_eq!(float.package.as_deref(), Some(FLOAT_PACKAGE));
+    assert_eq!(float.name, "0.5");
+    assert_eq!(items[2].as_symbol().unwrap().name, "1e3");
+    assert_eq!(result.forms[0].to_string(), "(sleep 0.5 1e3)");
 }
 
 #[test]

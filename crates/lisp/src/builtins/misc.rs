@@ -42,7 +42,9 @@ pub fn install(interp: &mut Interp) {
         predicate(i, a, s, |v| matches!(v, Value::Int(..) | Value::Big(_)))
     });
     interp.define_fn("numberp", |i, a, s| {
-        predicate(i, a, s, |v| matches!(v, Value::Int(..) | Value::Big(_)))
+        predicate(i, a, s, |v| {
+            matches!(v, Value::Int(..) | Value::Big(_) | Value::Float(_))
+        })
     });
     interp.define_fn("functionp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Func(_)))
@@ -475,8 +477,20 @@ fn format(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
 
 fn sleep(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, 1, "sleep", span)?;
-    let seconds = super::int(&args[0], span)?.max(0) as u64;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let seconds = match crate::number::real(&args[0]) {
+        Some(s) if s.is_finite() => s.clamp(0.0, 1e9),
+        _ => {
+            return fail(
+                "type-error",
+                format!(
+                    "sleep: {} is not a number of seconds",
+                    crate::printer::prin1(&args[0])
+                ),
+                span,
+            )
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
     interp.flush_output();
     loop {
         interp.check_interrupt(span)?;

@@ -123,7 +123,7 @@ pub fn symbol(v: &Value, interp: &Interp, span: Span) -> Result<Sym, Flow> {
     }
 }
 
-/// Looks up `:name` in keyword arguments.
+/// Looks up `:name` in keyword arguments (`name` without the colon): `(f x :timeout-ms 10)`.
 pub fn keyword<'a>(args: &'a [Value], name: &str) -> Option<&'a Value> {
     args.chunks(2)
         .find(|p| {
@@ -183,6 +183,7 @@ fn type_name_matches(interp: &Interp, v: &Value, name: &str) -> bool {
         ("boolean", Value::Sym(s, _)) => Rc::ptr_eq(s, &interp.known.t),
         ("integer" | "number" | "rational" | "real", Value::Int(..) | Value::Big(_)) => true,
         ("fixnum", Value::Int(..)) => true,
+        ("float" | "double-float" | "single-float" | "number" | "real", Value::Float(_)) => true,
         ("bignum", Value::Big(_)) => true,
         ("string" | "simple-string", Value::Str(..)) => true,
         ("character" | "base-char" | "standard-char", Value::Char(..)) => true,
@@ -201,6 +202,7 @@ pub fn type_of(v: &Value) -> &'static str {
         Value::Nil => "null",
         Value::Int(..) => "fixnum",
         Value::Big(_) => "bignum",
+        Value::Float(_) => "double-float",
         Value::Sym(s, _) if s.is_keyword() => "keyword",
         Value::Sym(..) => "symbol",
         Value::Str(..) => "string",

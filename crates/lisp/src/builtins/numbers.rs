@@ -9,8 +9,26 @@ use std::cmp::Ordering;
 use whistler_syntax::Span;
 
 pub fn install(interp: &mut Interp) {
-    interp.define_fn("+", |_, a, s| fold(a, s, Num::Small(0), number::add));
-    interp.define_fn("*", |_, a, s| fold(a, s, Num::Small(1), number::mul));
+    interp.define_fn("+", |_, a, s| match number::any_float(a) {
+        true => float_fold(a, s, 0.0, |x, y| x + y),
+        false => fold(a, s, Num::Small(0), number::add),
+    });
+    interp.define_fn("*", |_, a, s| match number::any_float(a) {
+        true => float_fold(a, s, 1.0, |x, y| x * y),
+        false => fold(a, s, Num::Small(1), number::mul),
+    });
+    interp.define_fn("float", |_, a, s| {
+        arity(a, 1, 2, "float", s)?;
+        Ok(Value::Float(number::reals(&a[..1], s)?[0]))
+    });
+    interp.define_fn("floatp", |i, a, s| {
+        arity(a, 1, 1, "floatp", s)?;
+        Ok(i.bool(matches!(a[0], Value::Float(_))))
+    });
+    interp.define_fn("realp", |i, a, s| {
+        arity(a, 1, 1, "realp", s)?;
+        Ok(i.bool(number::real(&a[0]).is_some()))
+    });
     interp.define_fn("logand", |_, a, s| {
         fold(a, s, Num::Small(-1), number::logand)
     });
@@ -29,6 +47,9 @@ pub fn install(interp: &mut Interp) {
         unary(a, s, "1-", |n| number::sub(&n, &Num::Small(1)))
     });
     interp.define_fn("abs", |_, a, s| {
+        if let [Value::Float(x)] = a {
+            return Ok(Value::Float(x.abs()));
+        }
         unary(a, s, "abs", |n| {
             if number::compare(&n, &Num::Small(0)).is_lt() {
                 number::neg(&n)
@@ -122,8 +143,37 @@ fn unary(args: &[Value], span: Span, name: &str, op: impl Fn(Num) -> Num) -> Res
     Ok(op(num(&args[0], span)?).value())
 }
 
+fn float_fold(
+    args: &[Value],
+    span: Span,
+    init: f64,
+    op: fn(f64, f64) -> f64,
+) -> Result<Value, Flow> {
+    Ok(Value::Float(
+        number::reals(args, span)?.into_iter().fold(init, op),
+    ))
+}
+
+/// `-` and `/` in floating point: one argument negates or inverts.
+fn float_reduce(
+    args: &[Value],
+    span: Span,
+    identity: f64,
+    op: fn(f64, f64) -> f64,
+) -> Result<Value, Flow> {
+    let xs = number::reals(args, span)?;
+    Ok(Value::Float(match xs.as_slice() {
+        [x] => op(identity, *x),
+        [first, rest @ ..] => rest.iter().fold(*first, |a, b| op(a, *b)),
+        [] => identity,
+    }))
+}
+
 fn minus(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "-", span)?;
+    if number::any_float(args) {
+        return float_reduce(args, span, 0.0, |x, y| x - y);
+    }
     let first = num(&args[0], span)?;
     if args.len() == 1 {
         return Ok(number::neg(&first).value());
@@ -137,6 +187,9 @@ fn minus(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
 
 fn divide(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "/", span)?;
+    if number::any_float(args) {
+        return float_reduce(args, span, 1.0, |x, y| x / y);
+    }
     let (mut acc, rest) = if args.len() == 1 {
         (Num::Small(1), args)
     } else {
@@ -184,6 +237,24 @@ fn division(
     rounding: Rounding,
 ) -> Result<Value, Flow> {
     arity(args, 1, 2, "division", span)?;
+    if number::any_float(args) {
+        let xs = number::reals(args, span)?;
+        let q = xs[0] / xs.get(1).copied().unwrap_or(1.0);
+        let q = match rounding {
+            Rounding::Floor => q.floor(),
+            Rounding::Truncate => q.trunc(),
+            Rounding::Ceiling => q.ceil(),
+            Rounding::Round => q.round_ties_even(),
+        };
+        if !q.is_finite() || q.abs() > 1e30 {
+            return fail(
+                "arithmetic-error",
+                format!("cannot convert {q} to an integer"),
+                span,
+            );
+        }
+        return Ok(number::from_i128(q as i128));
+    }
     let a = num(&args[0], span)?;
     let b = match args.get(1) {
         Some(v) => num(v, span)?,
@@ -213,6 +284,13 @@ fn compare(
     ok: fn(Ordering) -> bool,
 ) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "comparison", span)?;
+    if number::any_float(args) {
+        let xs = number::reals(args, span)?;
+        let holds = xs
+            .windows(2)
+            .all(|w| w[0].partial_cmp(&w[1]).is_some_and(ok));
+        return Ok(interp.bool(holds));
+    }
     let nums = args
         .iter()
         .map(|a| num(a, span))
@@ -235,6 +313,17 @@ fn not_equal(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, F
 
 fn extreme(args: &[Value], span: Span, want: Ordering) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "max/min", span)?;
+    if number::any_float(args) {
+        let xs = number::reals(args, span)?;
+        let best = xs.iter().copied().reduce(|a, b| {
+            if b.partial_cmp(&a) == Some(want) {
+                b
+            } else {
+                a
+            }
+        });
+        return Ok(Value::Float(best.unwrap_or(0.0)));
+    }
     let mut best = num(&args[0], span)?;
     for a in &args[1..] {
         let n = num(a, span)?;
@@ -252,6 +341,11 @@ fn test(
     pred: fn(&Num) -> bool,
 ) -> Result<Value, Flow> {
     arity(args, 1, 1, "predicate", span)?;
+    if let Value::Float(x) = args[0] {
+        // zerop, plusp, minusp by the sign; evenp/oddp are integer-only.
+        let as_int = Num::Small(x.signum() as i64 * i64::from(x != 0.0));
+        return Ok(interp.bool(pred(&as_int)));
+    }
     Ok(interp.bool(pred(&num(&args[0], span)?)))
 }
 
