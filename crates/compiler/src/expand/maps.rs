@@ -235,6 +235,41 @@ impl Expander<'_> {
         )
     }
 
+    /// Adds the variable `delta` to the map value `ptr` points to: atomically for 4- and
+    /// 8-byte values.
+    fn add_to_entry(
+        &mut self,
+        size: u32,
+        ptr: crate::ast::VarId,
+        delta: crate::ast::VarId,
+        span: Span,
+    ) -> Expr {
+        let var = |v| Expr::new(ExprKind::Var(v), span);
+        if size == 8 || size == 4 {
+            let ty = if size == 8 { Ty::U64 } else { Ty::U32 };
+            return Expr::new(
+                ExprKind::AtomicAdd {
+                    ty,
+                    ptr: var(ptr).boxed(),
+                    offset: Expr::int(0, span).boxed(),
+                    value: var(delta).boxed(),
+                },
+                span,
+            );
+        }
+        let ty = scalar_of(size);
+        let cur = self.load(ty, var(ptr), 0, span);
+        let sum = Expr::new(
+            ExprKind::Bin {
+                op: crate::ir::BinOp::Add,
+                lhs: cur.boxed(),
+                rhs: var(delta).boxed(),
+            },
+            span,
+        );
+        super::places::store(ty, var(ptr), 0, sum, span)
+    }
+
     /// `(with-ringbuf (VAR MAP SIZE [FLAGS | :flags FLAGS]) BODY...)`.
     fn with_ringbuf(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
         let span = form.span;

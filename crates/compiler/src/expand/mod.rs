@@ -141,7 +141,7 @@ fn flatten_toplevel(
 fn is_builtin_toplevel(head: &Symbol) -> bool {
     matches!(
         form_name(head),
-        Some("defmap" | "defprog" | "defstruct" | "defconstant" | "in-package")
+        Some("defmap" | "defprog" | "defstruct" | "defunion" | "defconstant" | "in-package")
     )
 }
 

@@ -28,6 +28,7 @@ const TOPLEVEL_FORMS: &[&str] = &[
     "defmap",
     "defprog",
     "defstruct",
+    "defunion",
     "defconstant",
     "in-package",
     "defmacro",
@@ -51,6 +52,7 @@ pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut 
     let result = match head {
         "defconstant" | "defconst" => defconstant(env, form, items),
         "defstruct" => defstruct(env, form, items),
+        "defunion" => defunion(env, form, items),
         "defmap" => defmap(env, form, items),
         "defprog" => defprog(env, form, items),
         "in-package" | "declaim" => Ok(()),
@@ -108,6 +110,50 @@ fn defstruct(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagn
     }
     env.struct_index.insert(def.name.clone(), env.structs.len());
     env.structs.push(def);
+    Ok(())
+}
+
+/// `(defunion NAME STRUCT...)`: storage for the largest member; any member's accessors apply.
+fn defunion(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+    let Some(name) = items.get(1).and_then(symbol_name) else {
+        return Err(vec![error(
+            form.span,
+            "expected `(defunion NAME STRUCT...)`",
+        )]);
+    };
+    let (mut size, mut align) = (0u32, 1u32);
+    let mut errs = Vec::new();
+    for m in &items[2..] {
+        let member = symbol_name(m).unwrap_or("");
+        match env.struct_index.get(member) {
+            Some(&i) => {
+                size = size.max(env.structs[i].size);
+                align = align.max(env.structs[i].align);
+            }
+            None => errs.push(with_suggestion(
+                error(m.span, format!("unknown struct `{member}`")),
+                member,
+                env.structs.iter().map(|s| s.name.as_str()),
+            )),
+        }
+    }
+    if env.struct_index.contains_key(name) {
+        errs.push(error(
+            items[1].span,
+            format!("struct `{name}` is already defined"),
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    env.struct_index.insert(name.to_string(), env.structs.len());
+    env.structs.push(structs::StructDef {
+        name: name.to_string(),
+        size: size.next_multiple_of(align),
+        align,
+        fields: Vec::new(),
+        span: form.span,
+    });
     Ok(())
 }
 

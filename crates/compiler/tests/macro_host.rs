@@ -1,0 +1,71 @@
+//! The macro hook: a host's top-level forms and macros are consulted before built-in handling,
+//! except for built-in form names.
+
+use whistler_compiler::{compile_with, MacroHost, Options};
+use whistler_syntax::{read, Diagnostic, Sexp, SexpKind, SourceFile, Symbol};
+
+/// Knows one macro, `(twice X)` => `(* 2 X)`, and records the top-level forms it was given.
+#[derive(Default)]
+struct FakeHost {
+    toplevel: Vec<String>,
+}
+
+impl MacroHost for FakeHost {
+    fn eval_toplevel(&mut self, form: &Sexp) -> Result<(), Vec<Diagnostic>> {
+        let head = form
+            .as_list()
+            .and_then(|l| l.first())
+            .and_then(|h| h.as_symbol());
+        self.toplevel
+            .push(head.map_or_else(String::new, |h| h.name.clone()));
+        Ok(())
+    }
+    fn is_macro(&self, name: &Symbol) -> bool {
+        name.name == "twice" || name.name == "when"
+    }
+    fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, Vec<Diagnostic>> {
+        let items = form.as_list().unwrap_or_default();
+        let span = form.span;
+        let sym = |n: &str| Sexp {
+            kind: SexpKind::Symbol(Symbol::new(n)),
+            span,
+        };
+        Ok(Some(Sexp {
+            kind: SexpKind::List(vec![
+                sym("*"),
+                Sexp {
+                    kind: SexpKind::Int(2),
+                    span,
+                },
+                items[1].clone(),
+            ]),
+            span,
+        }))
+    }
+}
+
+#[test]
+fn host_macros_expand_and_toplevel_forms_reach_the_host() {
+    let file = SourceFile::new(
+        "m.lisp",
+        "(defmacro twice (x) `(* 2 ,x))\n(defvar *n* 3)\n(defprog p (:type :xdp) (when 1 (twice (twice 5))))",
+    );
+    let forms = read(&file).forms;
+    let mut host = FakeHost::default();
+    let compiled =
+        compile_with(&file, &forms, Options { dump: true }, &mut host).expect("compiles");
+    assert_eq!(host.toplevel, ["defmacro", "defvar"]);
+    // `when` stays the built-in form even though the host claims it.
+    assert!(
+        compiled.dumps[0]
+            .expanded
+            .contains("(if 1 (mul 2 (mul 2 5)) 0)"),
+        "{}",
+        compiled.dumps[0].expanded
+    );
+    assert!(
+        compiled.dumps[0].asm.contains("r0 = 20"),
+        "{}",
+        compiled.dumps[0].asm
+    );
+}
