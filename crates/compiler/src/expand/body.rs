@@ -216,7 +216,7 @@ impl Expander<'_> {
                 Err(d) => self.report(d),
             },
             SexpKind::Char(c) => Expr::int(*c as i64, span),
-            SexpKind::Str(_) => self.err(span, "a string is not a value in a BPF program"),
+            SexpKind::Str(text) => self.string(text, span),
             SexpKind::Symbol(s) if s.is_keyword() => {
                 self.err(span, format!("keyword `:{}` is not a value here", s.name))
             }
@@ -255,6 +255,43 @@ impl Expander<'_> {
             candidates,
         );
         self.report(d)
+    }
+
+    /// A string literal: a NUL-terminated copy on the stack, valued as its address (for
+    /// `trace-printk` formats and the like).
+    fn string(&mut self, text: &str, span: Span) -> Expr {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.push(0);
+        if bytes.len() > 256 {
+            return self.err(
+                span,
+                "string literals in BPF programs are limited to 255 bytes",
+            );
+        }
+        let size = (bytes.len() as u32).next_multiple_of(8);
+        bytes.resize(size as usize, 0);
+        let ptr = self.fresh_var();
+        let p = || Expr::new(ExprKind::Var(ptr), span);
+        let mut items: Vec<Expr> = bytes
+            .chunks(8)
+            .enumerate()
+            .map(|(i, c)| {
+                let word = i64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+                super::places::store(Ty::U64, p(), 8 * i as i64, Expr::int(word, span), span)
+            })
+            .collect();
+        items.push(p());
+        let alloc = Expr::new(ExprKind::StackAlloc { size, zero: false }, span);
+        let body = Expr::new(ExprKind::Seq(items), span);
+        Expr::new(
+            ExprKind::Let {
+                var: ptr,
+                ty: None,
+                init: alloc.boxed(),
+                body: body.boxed(),
+            },
+            span,
+        )
     }
 
     pub fn load(&mut self, ty: Ty, ptr: Expr, offset: i64, span: Span) -> Expr {
@@ -1472,7 +1509,10 @@ impl Expander<'_> {
             );
             return self.report(d);
         }
-        if args.len() != h.arg_count as usize {
+        // Trailing `flags` arguments may be omitted (they default to 0), as Whistler's examples do.
+        let optional = optional_flags(h.kernel_name);
+        let min = h.arg_count as usize - optional;
+        if !(min..=h.arg_count as usize).contains(&args.len()) {
             let d = error(
                 span,
                 format!(
@@ -1484,8 +1524,19 @@ impl Expander<'_> {
             );
             return self.report(d);
         }
-        let args = args.iter().map(|a| self.expr(a)).collect();
+        let mut args: Vec<Expr> = args.iter().map(|a| self.expr(a)).collect();
+        while args.len() < h.arg_count as usize {
+            args.push(Expr::int(0, span));
+        }
         Expr::new(ExprKind::Call { helper: h.id, args }, span)
+    }
+}
+
+/// How many trailing `flags` arguments of a helper may be left out.
+fn optional_flags(kernel_name: &str) -> usize {
+    match kernel_name {
+        "ringbuf_reserve" | "ringbuf_submit" | "ringbuf_discard" | "ringbuf_output" => 1,
+        _ => 0,
     }
 }
 

@@ -28,7 +28,33 @@ pub fn named(env: &Env, name: &str) -> Option<i64> {
         .get(name)
         .copied()
         .or_else(|| whistler_bpf::consts::by_name(name))
+        .or_else(|| {
+            PROTOCOL_CONSTANTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+        })
 }
+
+/// The protocol library's documented constants (Whistler manual, "Protocol constants").
+const PROTOCOL_CONSTANTS: &[(&str, i64)] = &[
+    ("+ethertype-ipv4+", 0x0800),
+    ("+ethertype-ipv6+", 0x86dd),
+    ("+ethertype-arp+", 0x0806),
+    ("+eth-hdr-len+", 14),
+    ("+ipv4-hdr-len+", 20),
+    ("+tcp-hdr-len+", 20),
+    ("+udp-hdr-len+", 8),
+    ("+ip-proto-icmp+", 1),
+    ("+ip-proto-tcp+", 6),
+    ("+ip-proto-udp+", 17),
+    ("+tcp-fin+", 0x01),
+    ("+tcp-syn+", 0x02),
+    ("+tcp-rst+", 0x04),
+    ("+tcp-psh+", 0x08),
+    ("+tcp-ack+", 0x10),
+    ("+tcp-urg+", 0x20),
+];
 
 /// Evaluates a constant expression.
 pub fn eval(env: &Env, form: &Sexp) -> Result<i64, Diagnostic> {

@@ -30,6 +30,7 @@ pub fn lower(name: &str, body: &Expr, var_count: u32, maps: Vec<String>) -> Func
         next_var: var_count,
         temps: Vec::new(),
         temps_in_use: 0,
+        site_slots: std::collections::HashMap::new(),
         span: body.span,
     };
     let entry = l.new_block();
@@ -53,6 +54,8 @@ struct Lowerer {
     /// Stack temporaries for helper arguments, reused from one call to the next.
     temps: Vec<StackSlot>,
     temps_in_use: usize,
+    /// Stack slots by allocation site (the address of its `StackAlloc` node).
+    site_slots: std::collections::HashMap<usize, StackSlot>,
     span: Span,
 }
 
@@ -226,7 +229,7 @@ impl Lowerer {
             }
             ExprKind::Call { helper, args } => self.call(*helper, args),
             ExprKind::MapRef(m) => self.emit(InstKind::MapFd(*m)),
-            ExprKind::StackAlloc { size, zero } => self.stack_alloc(*size, *zero),
+            ExprKind::StackAlloc { size, zero } => self.stack_alloc(e, *size, *zero),
             ExprKind::Spill { size, value } => self.spill(*size, value),
             ExprKind::Return(v) => {
                 let v = self.expr(v);
@@ -300,9 +303,19 @@ impl Lowerer {
         })
     }
 
-    fn stack_alloc(&mut self, size: u32, zero: bool) -> Value {
+    /// A stack region for an allocation site. The same site lowered again (an unrolled loop
+    /// body) reuses its slot: each iteration's value is dead by the next.
+    fn stack_alloc(&mut self, site: &Expr, size: u32, zero: bool) -> Value {
         let size = size.next_multiple_of(8);
-        let slot = self.func.create_slot(size, 8);
+        let key = site as *const Expr as usize;
+        let slot = match self.site_slots.get(&key) {
+            Some(&s) => s,
+            None => {
+                let s = self.func.create_slot(size, 8);
+                self.site_slots.insert(key, s);
+                s
+            }
+        };
         let addr = self.emit(InstKind::StackAddr(slot));
         if zero {
             for off in (0..size).step_by(8) {

@@ -1,2 +1,0 @@
-(defprog p (:type :xdp)
-  "hello")

@@ -1,0 +1,10 @@
+;; test: prog=p expect=28
+;; make-NAME inside an unrolled loop reuses one stack slot (fresh and zeroed each iteration)
+(defstruct big (a (array u64 30)))
+(defprog p (:type :xdp)
+  (let ((s 0))
+    (dotimes (i 8)
+      (let ((b (make-big)))
+        (setf (big-a b 29) (+ (big-a b 29) i))
+        (incf s (big-a b 29))))
+    s))
