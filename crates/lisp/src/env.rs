@@ -13,6 +13,8 @@ pub enum Namespace {
     Block,
     /// A `macrolet` macro; the value is the expander closure.
     Macro,
+    /// A `tagbody` tag; the value is `(tagbody-id . statement-index)`.
+    Tag,
 }
 
 pub struct Env {

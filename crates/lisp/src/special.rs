@@ -34,7 +34,8 @@ special_forms! {
     EvalWhen = "eval-when", InPackage = "in-package", Prog1 = "prog1", Prog2 = "prog2",
     Assert = "assert", CheckType = "check-type", DefineCondition = "define-condition",
     WithOutputToString = "with-output-to-string", Time = "time", Defpackage = "defpackage",
-    WhenLet = "when-let", IfLet = "if-let", Defstruct = "defstruct",
+    WhenLet = "when-let", IfLet = "if-let", Defstruct = "defstruct", Tagbody = "tagbody",
+    Go = "go", NthValue = "nth-value",
 }
 
 pub fn install(interp: &mut Interp) {
@@ -198,6 +199,14 @@ pub fn eval(
         F::Time => interp.eval(&arg(c, 0), env),
         F::WhenLet | F::IfLet => when_let(interp, c, env, form == F::IfLet),
         F::Defstruct => crate::structs::defstruct(interp, c, env),
+        F::Tagbody => tagbody(interp, c, env),
+        F::Go => go(interp, c, env),
+        F::NthValue => {
+            let n = interp.eval(&arg(c, 0), env)?;
+            let n = crate::builtins::index(&n, c.span)?;
+            let values = multiple_values(interp, &arg(c, 1), env)?;
+            Ok(values.get(n).cloned().unwrap_or(Value::Nil))
+        }
     }
 }
 
@@ -584,6 +593,57 @@ fn destructuring_bind(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Resul
     let inner = Env::child(env);
     crate::lambda_list::bind_list(interp, &ll, &value, &inner, c.span, "destructuring-bind")?;
     interp.progn(&args_from(c, 2), &inner)
+}
+
+/// `(tagbody tag statement... (go tag) ...)`: runs the statements in order; `go` jumps to the
+/// statement after a tag. Returns nil.
+fn tagbody(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let items: Vec<Value> = args_from(c, 0).iter().collect();
+    let id = interp.new_block_id();
+    let inner = Env::child(env);
+    for (i, item) in items.iter().enumerate() {
+        if let Value::Sym(tag, _) = item {
+            inner.bind(
+                tag,
+                Namespace::Tag,
+                Value::cons(Value::int(id as i64), Value::int(i as i64)),
+            );
+        }
+    }
+    let mut pc = 0;
+    while pc < items.len() {
+        let item = &items[pc];
+        pc += 1;
+        if !matches!(item, Value::Cons(_)) {
+            continue;
+        }
+        interp.tick(c.span)?;
+        match interp.eval(item, &inner) {
+            Ok(_) => {}
+            Err(Flow::Return { block, value }) if block == id => {
+                pc = value.as_i64().unwrap_or(0) as usize + 1;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(Value::Nil)
+}
+
+fn go(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let _ = interp;
+    let tag = arg(c, 0);
+    let target = tag.as_sym().and_then(|s| env.lookup(s, Namespace::Tag));
+    let Some(target) = target else {
+        return fail(
+            "control-error",
+            format!("go: no tag {} is visible here", crate::printer::prin1(&tag)),
+            c.span,
+        );
+    };
+    Err(Flow::Return {
+        block: target.car().as_i64().unwrap_or(0) as u64,
+        value: target.cdr(),
+    })
 }
 
 /// `(with-output-to-string (s) body)`: `format s` and `princ x s` inside write to a string.

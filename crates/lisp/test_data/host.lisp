@@ -22,3 +22,7 @@
 (print (multiple-value-list (values 1 2 3)))
 (print (multiple-value-list (floor 7 2)))
 (print (multiple-value-list (truncate -7 2)))
+(print (let ((i 0) (acc nil)) (tagbody top (push i acc) (incf i) (when (< i 3) (go top))) acc))
+(print (nth-value 1 (floor 7 2)))
+(print (let ((s (make-string-output-stream))) (format s "a~a" 1) (princ 'b s) (get-output-stream-string s)))
+(print (handler-case (go nowhere) (control-error () 'no-tag)))

@@ -284,6 +284,11 @@ fn dispatch(
             }
         },
         (':', true) => uninterned(text, start, pos, diags),
+        // `#p"/path"`: a pathname is just its string for us.
+        ('p', true) if text[*pos..].starts_with('"') => {
+            *pos += 1;
+            string(text, *pos - 1, pos, diags)
+        }
         ('+', true) => Token::Feature(true),
         ('-', true) => Token::Feature(false),
         _ => unsupported_dispatch(c, text, start, pos, diags),
@@ -339,7 +344,7 @@ fn unsupported_dispatch(
         ),
         _ => (
             format!("unknown `{shown}` syntax"),
-            "supported `#` syntax: `#'f`, `#\\c`, `#x`, `#b`, `#o`, `#Nr`, `#:name`, `#| ... |#`",
+            "supported `#` syntax: `#'f`, `#\\c`, `#x`, `#b`, `#o`, `#Nr`, `#:name`, `#p\"path\"`, `#+feature`, `#| ... |#`",
         ),
     };
     diags.push(Diagnostic::error(span, message).with_help(help));

@@ -198,6 +198,22 @@ pub fn install(interp: &mut Interp) {
         }))
     });
     interp.define_fn("format", format);
+    interp.define_fn("make-string-output-stream", |_, _, _| {
+        Ok(Value::Foreign(super::StringStream::new()))
+    });
+    interp.define_fn("get-output-stream-string", |_, a, s| {
+        arity(a, 1, 1, "get-output-stream-string", s)?;
+        match a[0].downcast::<super::StringStream>() {
+            Some(stream) => Ok(Value::string(std::mem::take(
+                &mut *stream.text.borrow_mut(),
+            ))),
+            None => fail(
+                "type-error",
+                "get-output-stream-string: not a string output stream",
+                s,
+            ),
+        }
+    });
     interp.define_fn("print", |i, a, s| {
         print(i, a, s, "\n", crate::printer::prin1, " ")
     });

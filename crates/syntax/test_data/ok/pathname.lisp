@@ -1,0 +1,1 @@
+(attach prog #p"/sys/fs/cgroup" #P"x")
