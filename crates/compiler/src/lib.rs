@@ -10,6 +10,7 @@ pub mod context;
 mod diag;
 pub mod expand;
 pub mod ir;
+pub mod lisp_host;
 pub mod lower;
 pub mod opt;
 mod pipeline;

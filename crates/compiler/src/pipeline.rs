@@ -39,7 +39,12 @@ pub struct Compiled {
 /// Compiles a whole source file.
 pub fn compile(file: &SourceFile) -> Result<Compiled, Vec<Diagnostic>> {
     let read = whistler_syntax::read(file);
-    let result = compile_with(file, &read.forms, Options::default(), &mut NoMacros);
+    let result = compile_with(
+        file,
+        &read.forms,
+        Options::default(),
+        &mut crate::lisp_host::standard_interp(),
+    );
     match (read.diagnostics.is_empty(), result) {
         (true, r) => r,
         (false, Ok(_)) => Err(read.diagnostics),
@@ -53,7 +58,12 @@ pub fn compile(file: &SourceFile) -> Result<Compiled, Vec<Diagnostic>> {
 
 /// Compiles already-read top-level forms.
 pub fn compile_forms(file: &SourceFile, forms: &[Sexp]) -> Result<Compiled, Vec<Diagnostic>> {
-    compile_with(file, forms, Options::default(), &mut NoMacros)
+    compile_with(
+        file,
+        forms,
+        Options::default(),
+        &mut crate::lisp_host::standard_interp(),
+    )
 }
 
 /// Compiles top-level forms with options and a macro host.
@@ -172,6 +182,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "copy_propagation")?;
         opt::const_fold::run(func);
         check(func, "const_fold")?;
+        opt::value_numbering::run(func);
+        check(func, "value_numbering")?;
         opt::copy_propagation::run(func);
         check(func, "copy_propagation")?;
         opt::dead_code::run(func);

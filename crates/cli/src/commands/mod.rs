@@ -27,7 +27,10 @@ pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, 
         for d in &diagnostics {
             eprint!("{}", render(file, d));
         }
-        let n = diagnostics.len();
+        let n = diagnostics
+            .iter()
+            .filter(|d| d.severity == whistler_syntax::Severity::Error)
+            .count();
         eprintln!(
             "{}: {n} error{} found, nothing written",
             file.name,

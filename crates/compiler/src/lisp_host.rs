@@ -1,0 +1,75 @@
+//! The embedded Common Lisp evaluator as the compiler's macro host: top-level `defmacro`,
+//! `defun`, `defvar`... are evaluated, and macro calls in program bodies are expanded, by a
+//! [`whistler_lisp::Interp`] preloaded with the standard macro library (`lib/*.lisp`).
+
+use crate::expand::MacroHost;
+use whistler_lisp::Interp;
+use whistler_syntax::{Diagnostic, Sexp, SourceFile, Symbol};
+
+/// The standard macro library, in load order: (file name, text).
+pub const STANDARD_LIBRARY: &[(&str, &str)] =
+    &[("lib/core.lisp", include_str!("../lib/core.lisp"))];
+
+/// An evaluator with the standard macro library loaded.
+///
+/// # Panics
+/// When the shipped library fails to load: a bug caught by this crate's tests.
+pub fn standard_interp() -> Interp {
+    let mut interp = Interp::new();
+    load_standard_library(&mut interp)
+        .unwrap_or_else(|errors| panic!("the standard macro library does not load: {errors:?}"));
+    interp
+}
+
+/// Loads the standard library into `interp`, reporting errors against the library's own text.
+pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    for (name, text) in STANDARD_LIBRARY {
+        let file = SourceFile::new(*name, *text);
+        let read = whistler_syntax::read(&file);
+        errors.extend(
+            read.diagnostics
+                .iter()
+                .map(|d| whistler_syntax::render(&file, d)),
+        );
+        for form in &read.forms {
+            if let Err(e) = interp.eval_library_form(form) {
+                errors.extend(
+                    e.to_diagnostics()
+                        .iter()
+                        .map(|d| whistler_syntax::render(&file, d)),
+                );
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+impl MacroHost for Interp {
+    fn eval_toplevel(&mut self, form: &Sexp) -> Result<(), Vec<Diagnostic>> {
+        Interp::eval_toplevel(self, form)
+            .map(drop)
+            .map_err(|e| e.to_diagnostics())
+    }
+
+    fn is_macro(&self, name: &Symbol) -> bool {
+        Interp::is_macro(self, name)
+    }
+
+    fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, Vec<Diagnostic>> {
+        Interp::macroexpand_1(self, form).map_err(|e| e.to_diagnostics())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_standard_library_loads() {
+        let mut interp = whistler_lisp::Interp::new();
+        assert_eq!(super::load_standard_library(&mut interp), Ok(()));
+    }
+}
