@@ -30,8 +30,11 @@ pub fn symbol_text(s: &Sym) -> String {
     }
 }
 
+/// `princ` shows only the name (`:key` prints as `KEY`, like SBCL); `prin1` adds the package
+/// marker.
 fn write_symbol(out: &mut String, s: &Sym, readably: bool) {
     match s.package.as_deref() {
+        _ if !readably => {}
         Some("keyword") => out.push(':'),
         Some(p) => {
             out.push_str(&p.to_uppercase());

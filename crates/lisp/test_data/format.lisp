@@ -27,3 +27,4 @@
            line directive~%")
 (format t "~r ~2r ~16,4,'0r~%" 10 10 10)
 (format t "~&fresh~%")
+(format t "~a ~s ~a ~s~%" :key :key (quote bpf:attach) (quote bpf:attach))
