@@ -13,7 +13,9 @@ use crate::token::{self, Token};
 use crate::{Diagnostic, Sexp, SexpKind, SourceFile, Span, Symbol};
 
 /// The deepest nesting of lists the reader builds. Deeper input is a diagnostic ("nesting deeper
-/// than N levels"); later stages may recurse over trees up to this depth.
+/// than N levels"); later stages may recurse over trees up to this depth. Measured in a debug
+/// build: `Clone` and `==` of a tree this deep take about 512 KiB of stack, the derived `Debug`
+/// about 1 MiB, so a 2 MiB thread (the test default) walks one comfortably.
 pub const MAX_DEPTH: usize = 1000;
 
 /// Everything read from one file: the forms that could be read and every problem found.

@@ -113,6 +113,27 @@ fn nesting_at_the_limit_is_accepted() {
 }
 
 #[test]
+fn trees_at_the_depth_limit_print_clone_compare_and_drop_on_a_test_thread_stack() {
+    let text = format!(
+        "{}x{}",
+        "'(".repeat(MAX_DEPTH / 2),
+        ")".repeat(MAX_DEPTH / 2)
+    );
+    let form = one(&text);
+    let worker = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let copy = form.clone();
+            assert_eq!(copy, form);
+            assert_eq!(copy.to_string(), text);
+            drop(copy);
+            format!("{form:?}").len()
+        })
+        .unwrap();
+    assert!(worker.join().unwrap() > 0);
+}
+
+#[test]
 fn deep_quotes_are_limited_too() {
     let text = format!("{}x", "'".repeat(100_000));
     let result = read_str(&text);
