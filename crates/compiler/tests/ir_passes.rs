@@ -152,3 +152,19 @@ fn register_pressure_spills_and_still_checks() {
     checker::check(&f, &alloc).expect("allocation checks");
     assert!(alloc.spill_slots > 0);
 }
+
+#[test]
+fn value_numbering_reuses_dominating_arithmetic() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  v1 = add v0, 14\n  br eq v1, 0, block1, block2\nblock1:\n  v2 = add v0, 14\n  v3 = load.1 v2, 0\n  return v3\nblock2:\n  v4 = add v0, 14\n  v5 = add v0, 14\n  v6 = sub v4, v5\n  return v6\n",
+        opt::value_numbering::run,
+    );
+    assert!(
+        !out.contains("v2 =") && !out.contains("v4 =") && !out.contains("v5 ="),
+        "{out}"
+    );
+    assert!(
+        out.contains("v3 = load.1 v1, 0") && out.contains("v6 = sub v1, v1"),
+        "{out}"
+    );
+}

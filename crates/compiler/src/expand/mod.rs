@@ -165,6 +165,7 @@ pub fn form_name(sym: &Symbol) -> Option<&str> {
             "struct" => "defstruct",
             other => other,
         }),
+        Some("asdf") if sym.name == "load-system" => Some("load-system"),
         Some(_) => None,
     }
 }

@@ -55,7 +55,10 @@ pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut 
         "defunion" => defunion(env, form, items),
         "defmap" => defmap(env, form, items),
         "defprog" => defprog(env, form, items),
-        "in-package" | "declaim" => Ok(()),
+        // Setup forms of whole Whistler files (loading systems, packages, writing the object):
+        // nothing to compile.
+        "in-package" | "declaim" | "require" | "provide" | "use-package" | "defpackage"
+        | "compile-to-elf" | "load-system" => Ok(()),
         "defmacro" | "defun" | "defvar" | "defparameter" | "eval-when" | "defsetf" => {
             host.eval_toplevel(form)
         }
@@ -395,7 +398,9 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
         .as_deref()
         .and_then(section::Section::parse)
         .map(|s| s.def.program_type);
-    let program_type = ptype.or(from_section).unwrap_or(ProgramType::XDP);
+    // A section libbpf knows decides the type the program is loaded as, so it wins over
+    // `:type` (Whistler's `(:type :cgroup-sock :section "sockops")` loads as sock_ops).
+    let program_type = from_section.or(ptype).unwrap_or(ProgramType::XDP);
     let section = section.unwrap_or_else(|| section::default_section(program_type).to_string());
     if env.programs.iter().any(|p| p.name == name) || env.map_index.contains_key(name) {
         errs.push(

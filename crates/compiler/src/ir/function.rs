@@ -107,7 +107,7 @@ impl Operand {
 }
 
 /// What an instruction does.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum InstKind {
     /// A 64-bit constant.
     Iconst(i64),

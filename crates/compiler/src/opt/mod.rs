@@ -6,6 +6,7 @@ pub mod copy_propagation;
 pub mod dead_code;
 pub mod rematerialize;
 pub mod simplify_cfg;
+pub mod value_numbering;
 
 use crate::ir::{Function, InstKind, Value, ValueDef};
 

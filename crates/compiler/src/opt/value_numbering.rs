@@ -1,0 +1,74 @@
+//! Global value numbering over the dominator tree: an arithmetic instruction (`Binary`,
+//! `Unary`) identical to one that dominates it is replaced by that one's result.
+//!
+//! Does not touch memory accesses, calls, constants, stack or map addresses (those are cheaper
+//! to recompute than to keep live across helper calls; see `rematerialize`).
+
+use crate::ir::verify::dominators;
+use crate::ir::{Block, Function, InstKind, Value};
+use std::collections::HashMap;
+
+pub fn run(func: &mut Function) {
+    let idom = dominators(func);
+    let mut children: Vec<Vec<Block>> = vec![Vec::new(); func.blocks.len()];
+    for &b in &func.layout {
+        if let Some(d) = idom[b.index()] {
+            if d != b {
+                children[d.index()].push(b);
+            }
+        }
+    }
+    let mut table: HashMap<InstKind, Value> = HashMap::new();
+    let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
+    let mut removed = vec![false; func.insts.len()];
+    // Iterative preorder walk; `undo` records the keys each block added.
+    let mut stack: Vec<(Block, bool)> = vec![(func.entry(), false)];
+    let mut undo: Vec<Vec<InstKind>> = Vec::new();
+    while let Some((b, leaving)) = stack.pop() {
+        if leaving {
+            for key in undo.pop().unwrap_or_default() {
+                table.remove(&key);
+            }
+            continue;
+        }
+        let mut added = Vec::new();
+        for &i in &func.blocks[b.index()].insts {
+            let mut kind = func.insts[i.index()].kind.clone();
+            if !matches!(kind, InstKind::Binary { .. } | InstKind::Unary { .. }) {
+                continue;
+            }
+            kind.map_uses(|v| resolve(&subst, v));
+            let Some(result) = func.insts[i.index()].result else {
+                continue;
+            };
+            match table.get(&kind) {
+                Some(&earlier) => {
+                    subst[result.index()] = Some(earlier);
+                    removed[i.index()] = true;
+                }
+                None => {
+                    table.insert(kind.clone(), result);
+                    added.push(kind);
+                }
+            }
+        }
+        undo.push(added);
+        stack.push((b, true));
+        for &c in children[b.index()].iter().rev() {
+            stack.push((c, false));
+        }
+    }
+    if removed.iter().any(|r| *r) {
+        func.substitute(&subst);
+        for &b in &func.layout {
+            func.blocks[b.index()].insts.retain(|i| !removed[i.index()]);
+        }
+    }
+}
+
+fn resolve(subst: &[Option<Value>], mut v: Value) -> Value {
+    while let Some(Some(n)) = subst.get(v.index()) {
+        v = *n;
+    }
+    v
+}
