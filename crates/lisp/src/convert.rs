@@ -35,7 +35,7 @@ impl Interp {
     fn list_value(&mut self, items: &[Sexp], tail: Value, span: Span) -> Value {
         let mut list = tail;
         for (i, item) in items.iter().enumerate().rev() {
-            let car = self.sexp_to_value(item);
+            let car = crate::stack::guard(|| self.sexp_to_value(item));
             let cell_span = if i == 0 {
                 span
             } else {
