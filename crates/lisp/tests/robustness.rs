@@ -88,6 +88,7 @@ proptest! {
 #[test]
 fn every_builtin_with_every_single_argument() {
     for name in names() {
+        let mut interp = interp();
         for arg in ARGS {
             for call in [
                 format!("({name} {arg})"),
@@ -95,7 +96,6 @@ fn every_builtin_with_every_single_argument() {
                 format!("({name})"),
             ] {
                 let forms = read_str(&call).forms;
-                let mut interp = interp();
                 for form in &forms {
                     let _ = interp.eval_toplevel(form);
                 }
