@@ -265,7 +265,8 @@ pub fn set(interp: &mut Interp, place: &Place, value: Value, env: &Rc<Env>) -> R
         }
         Place::Aref(v, i) => v.borrow_mut()[*i] = value,
         Place::SymbolValue(s) => {
-            s.value.replace(Some(value));
+            let global = interp.global.clone();
+            set_variable(s, value, &global, crate::value::NO_SPAN)?;
         }
         Place::Getf(base, indicator, _) => {
             let plist = get(interp, base, env)?;

@@ -140,7 +140,8 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("set", |i, a, s| {
         arity(a, 2, 2, "set", s)?;
         let sym = super::symbol(&a[0], i, s)?;
-        sym.value.replace(Some(a[1].clone()));
+        let global = i.global.clone();
+        crate::place::set_variable(&sym, a[1].clone(), &global, s)?;
         Ok(a[1].clone())
     });
     interp.define_fn("get", |i, a, s| {
