@@ -8,6 +8,7 @@ use whistler_syntax::{read, Diagnostic, Sexp, SexpKind, SourceFile, Symbol};
 #[derive(Default)]
 struct FakeHost {
     toplevel: Vec<String>,
+    constants: Vec<(String, i64)>,
 }
 
 impl MacroHost for FakeHost {
@@ -22,6 +23,12 @@ impl MacroHost for FakeHost {
     }
     fn is_macro(&self, name: &Symbol) -> bool {
         name.name == "twice" || name.name == "when"
+    }
+    fn constant_value(&self, name: &Symbol) -> Option<i64> {
+        (name.name == "*threshold*").then_some(7)
+    }
+    fn define_constant(&mut self, name: &Symbol, value: i64) {
+        self.constants.push((name.name.clone(), value));
     }
     fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, Vec<Diagnostic>> {
         let items = form.as_list().unwrap_or_default();
@@ -65,6 +72,24 @@ fn host_macros_expand_and_toplevel_forms_reach_the_host() {
     );
     assert!(
         compiled.dumps[0].asm.contains("r0 = 20"),
+        "{}",
+        compiled.dumps[0].asm
+    );
+}
+
+#[test]
+fn host_globals_are_constants_and_defconstants_reach_the_host() {
+    let file = SourceFile::new(
+        "c.lisp",
+        "(defconstant +base+ 5)\n(defprog p (:type :xdp) (+ +base+ *threshold*))",
+    );
+    let forms = read(&file).forms;
+    let mut host = FakeHost::default();
+    let compiled =
+        compile_with(&file, &forms, Options { dump: true }, &mut host).expect("compiles");
+    assert_eq!(host.constants, [("+base+".to_string(), 5)]);
+    assert!(
+        compiled.dumps[0].asm.contains("r0 = 12"),
         "{}",
         compiled.dumps[0].asm
     );

@@ -240,6 +240,9 @@ impl Expander<'_> {
         if let Some(v) = consts::named(self.env, name) {
             return Expr::int(v, span);
         }
+        if let Some(v) = form.as_symbol().and_then(|s| self.host.constant_value(s)) {
+            return Expr::int(v, span);
+        }
         if name == "ctx" {
             return Expr::new(ExprKind::Ctx, span);
         }

@@ -41,6 +41,16 @@ pub trait MacroHost {
         let _ = form;
         Ok(None)
     }
+    /// The integer value of a global the host knows (`defvar`, `defparameter`, a library
+    /// constant), consulted for symbols that are not local variables or file constants.
+    fn constant_value(&self, name: &Symbol) -> Option<i64> {
+        let _ = name;
+        None
+    }
+    /// Tells the host about a `defconstant` the compiler evaluated, so macros can use it.
+    fn define_constant(&mut self, name: &Symbol, value: i64) {
+        let _ = (name, value);
+    }
 }
 
 /// A host without an evaluator: no user macros.

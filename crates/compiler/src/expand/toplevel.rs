@@ -50,7 +50,7 @@ pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut 
     };
     let head = head_symbol(form).and_then(form_name).unwrap_or("");
     let result = match head {
-        "defconstant" | "defconst" => defconstant(env, form, items),
+        "defconstant" | "defconst" => defconstant(env, form, items, host),
         "defstruct" => defstruct(env, form, items),
         "defunion" => defunion(env, form, items),
         "defmap" => defmap(env, form, items),
@@ -81,7 +81,12 @@ pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut 
     }
 }
 
-fn defconstant(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+fn defconstant(
+    env: &mut Env,
+    form: &Sexp,
+    items: &[Sexp],
+    host: &mut dyn MacroHost,
+) -> Result<(), Vec<Diagnostic>> {
     let (Some(name), Some(value)) = (items.get(1).and_then(symbol_name), items.get(2)) else {
         return Err(vec![error(
             form.span,
@@ -89,6 +94,9 @@ fn defconstant(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Dia
         )]);
     };
     let v = consts::eval(env, value).map_err(|e| vec![e])?;
+    if let Some(sym) = items[1].as_symbol() {
+        host.define_constant(sym, v);
+    }
     if env
         .constants
         .insert(name.to_string(), v)
