@@ -7,6 +7,28 @@
 //! pieces it reuses and gives everything it built the span of the call. Errors
 //! ([`EvalError`]) carry the span of the failing form and the macro expansions it happened in.
 //! A step limit, a depth limit and an interrupt flag keep runaway code in check.
+//!
+//! ```
+//! use whistler_lisp::{Interp, Value};
+//! use whistler_syntax::read_str;
+//!
+//! let mut interp = Interp::new();
+//! let text = "(defmacro twice (x) `(+ ,x ,x)) (twice (f y))";
+//! let forms = read_str(text).forms;
+//! interp.eval_toplevel(&forms[0]).unwrap();
+//! let expanded = interp.macroexpand_1(&forms[1]).unwrap().unwrap();
+//! assert_eq!(expanded.to_string(), "(+ (f y) (f y))");
+//! // `(f y)` in the expansion still points at the call's argument text.
+//! let arg = &expanded.as_list().unwrap()[1];
+//! assert_eq!(&text[arg.span.start as usize..arg.span.end as usize], "(f y)");
+//!
+//! // Host functions (the session runner's `bpf:attach`, ...) are plain closures.
+//! interp.define_builtin("host:double", Box::new(|_, args, _| {
+//!     Ok(Value::int(args[0].as_i64().unwrap_or(0) * 2))
+//! }));
+//! let v = interp.eval_toplevel(&read_str("(host:double 21)").forms[0]).unwrap();
+//! assert_eq!(v.as_i64(), Some(42));
+//! ```
 
 mod builtins;
 mod conditions;

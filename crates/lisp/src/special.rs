@@ -338,7 +338,18 @@ fn let_bindings(
     saved: &mut Vec<(Sym, Option<Value>)>,
 ) -> Result<(), Flow> {
     let mut pending = Vec::new();
-    for binding in arg(c, 0).iter() {
+    let bindings = arg(c, 0);
+    if !matches!(bindings, Value::Nil | Value::Cons(_)) {
+        return fail(
+            "program-error",
+            format!(
+                "malformed let: the bindings {} are not a list",
+                crate::printer::prin1(&bindings)
+            ),
+            c.span,
+        );
+    }
+    for binding in bindings.iter() {
         let (sym, init) = binding_parts(&binding, c.span)?;
         let value = interp.eval(&init, if sequential { inner } else { env })?;
         if sequential {

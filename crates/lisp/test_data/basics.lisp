@@ -24,3 +24,5 @@
 (print (list 'xdp_pass 'XDP_PASS (eq 'xdp_pass 'XDP_PASS)))
 (print (list #x10 #b101 #o17 -0x10))
 (terpri)
+(print (list (ldb (byte 8 8) #x1234) (dpb #xff (byte 8 0) #x1200) (logtest 4 5) (logtest 2 5) (logbitp 0 5)))
+(let x (print x))

@@ -98,6 +98,30 @@ pub fn install(interp: &mut Interp) {
         arity(a, 1, 1, "integer-length", s)?;
         Ok(Value::int(number::integer_length(&num(&a[0], s)?) as i64))
     });
+    interp.define_fn("logtest", |i, a, s| {
+        arity(a, 2, 2, "logtest", s)?;
+        Ok(i.bool(!number::logand(&num(&a[0], s)?, &num(&a[1], s)?).is_zero()))
+    });
+    interp.define_fn("byte", |_, a, s| {
+        arity(a, 2, 2, "byte", s)?;
+        super::index(&a[0], s)?;
+        super::index(&a[1], s)?;
+        Ok(Value::cons(a[0].clone(), a[1].clone()))
+    });
+    interp.define_fn("ldb", |_, a, s| {
+        arity(a, 2, 2, "ldb", s)?;
+        let (size, pos) = byte_spec(&a[0], s)?;
+        let shifted = number::ash(&num(&a[1], s)?, -pos, s)?;
+        Ok(number::logand(&shifted, &mask(size, s)?).value())
+    });
+    interp.define_fn("dpb", |_, a, s| {
+        arity(a, 3, 3, "dpb", s)?;
+        let (size, pos) = byte_spec(&a[1], s)?;
+        let field = number::ash(&mask(size, s)?, pos, s)?;
+        let new = number::logand(&number::ash(&num(&a[0], s)?, pos, s)?, &field);
+        let kept = number::logand(&num(&a[2], s)?, &number::lognot(&field));
+        Ok(number::logior(&kept, &new).value())
+    });
     interp.define_fn("logbitp", |i, a, s| {
         arity(a, 2, 2, "logbitp", s)?;
         let bit = super::index(&a[0], s)?;
@@ -128,6 +152,27 @@ pub fn install(interp: &mut Interp) {
         }
         Ok(number::from_big(n.sqrt()))
     });
+}
+
+/// `(byte size position)` as made by `byte`.
+fn byte_spec(v: &Value, span: Span) -> Result<(i64, i64), Flow> {
+    match (v.car().as_i64(), v.cdr().as_i64()) {
+        (Some(size), Some(pos)) if size >= 0 && pos >= 0 => Ok((size, pos)),
+        _ => fail(
+            "type-error",
+            format!(
+                "{} is not a byte specifier; use (byte size position)",
+                crate::printer::prin1(v)
+            ),
+            span,
+        ),
+    }
+}
+
+/// `size` one bits.
+fn mask(size: i64, span: Span) -> Result<Num, Flow> {
+    let one = number::ash(&Num::Small(1), size, span)?;
+    Ok(number::sub(&one, &Num::Small(1)))
 }
 
 fn fold(args: &[Value], span: Span, init: Num, op: fn(&Num, &Num) -> Num) -> Result<Value, Flow> {
