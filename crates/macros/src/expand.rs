@@ -62,8 +62,9 @@ pub fn scoped_session(input: TokenStream, call: CallFile) -> TokenStream {
         #declared
         (|| -> ::whistler::Result<_> {
             let mut session = #name::load()?;
-            let body = #closure;
-            let result = ::whistler::__private::call_scoped(&mut session, body);
+            // The closure is passed straight to a function whose bound names `&mut Session`,
+            // so that its parameter's type is known while its body is type-checked.
+            let result = ::whistler::__private::call_scoped(&mut session, #closure);
             drop(session);
             Ok(result)
         })()
