@@ -251,6 +251,19 @@ fn maps_of_maps_filled_by_name() {
 }
 
 #[test]
+fn a_failed_load_removes_the_pins_it_made() {
+    if !common::kernel() {
+        return;
+    }
+    let dir = common::bpffs_dir("failed");
+    let options = LoadOptions::new().pin_dir(&dir);
+    let err = Object::load(&common::compile_c("pinned_bad"), &options).unwrap_err();
+    assert!(matches!(err, LoadError::Verifier { .. }), "{err}");
+    assert!(!dir.join("pinned_then_failed").exists());
+    std::fs::remove_dir(&dir).unwrap();
+}
+
+#[test]
 fn verifier_refusal_names_the_source_line() {
     if !common::kernel() {
         return;

@@ -23,11 +23,21 @@ pub fn create_maps(
     btf: Option<(&Btf, BorrowedFd<'_>)>,
     options: &LoadOptions,
 ) -> Result<Vec<Map>, LoadError> {
-    let maps = parsed
-        .iter()
-        .map(|m| create_map(m, btf, options))
-        .collect::<Result<Vec<_>, _>>()?;
-    fill_outer_maps(parsed, &maps)?;
+    let existing = existing_pins(parsed, options);
+    let mut maps = Vec::with_capacity(parsed.len());
+    for m in parsed {
+        match create_map(m, btf, options) {
+            Ok(map) => maps.push(map),
+            Err(e) => {
+                remove_new_pins(&mut maps, &existing);
+                return Err(e);
+            }
+        }
+    }
+    if let Err(e) = fill_outer_maps(parsed, &maps) {
+        remove_new_pins(&mut maps, &existing);
+        return Err(e);
+    }
     Ok(maps)
 }
 
@@ -131,6 +141,28 @@ fn inner_definition(inner: &ParsedMap) -> MapDefinition {
         max_entries: inner.max_entries.max(1),
         map_flags: inner.map_flags,
         map_extra: 0,
+    }
+}
+
+/// The pins this load would reuse because they exist already.
+pub fn existing_pins(parsed: &[ParsedMap], options: &LoadOptions) -> Vec<PathBuf> {
+    parsed
+        .iter()
+        .filter_map(|m| pin_path(m, options))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Removes the pins a failed load made (those not in `existing`), so that a load that fails
+/// leaves nothing pinned behind.
+pub fn remove_new_pins(maps: &mut [Map], existing: &[PathBuf]) {
+    for map in maps {
+        let is_new = map
+            .pinned_path()
+            .is_some_and(|p| !existing.iter().any(|e| e == p));
+        if is_new {
+            let _ = map.unpin();
+        }
     }
 }
 

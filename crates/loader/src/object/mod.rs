@@ -52,27 +52,16 @@ impl Object {
         let loaded_btf = btf.as_ref().map(load_btf);
         let btf_fd = loaded_btf.as_ref().and_then(LoadedBtf::fd);
         let map_btf = btf.as_ref().zip(btf_fd.map(|fd| fd.as_fd()));
+        let existing_pins = maps::existing_pins(&parsed.maps, options);
         let mut maps = maps::create_maps(&parsed.maps, map_btf, options)?;
-        let kconfig = kconfig::create(btf.as_ref())?;
-        let kernel = LazyKernelBtf::new(options);
-        let sections = relocate_core(&parsed, btf.as_ref(), &kernel)?;
-        let context = LoadContext {
-            parsed: &parsed,
-            sections: &sections,
-            btf: btf.as_ref().filter(|_| btf_fd.is_some()),
-            object_btf: btf.as_ref(),
-            btf_fd: btf_fd.map(|fd| fd.as_fd()),
-            maps: &maps,
-            kconfig: kconfig.as_ref(),
-            kernel: &kernel,
-            options,
+        let programs = load_programs(&parsed, btf.as_ref(), btf_fd, &maps, options);
+        let (programs, kconfig) = match programs {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                maps::remove_new_pins(&mut maps, &existing_pins);
+                return Err(e);
+            }
         };
-        let programs = parsed
-            .programs
-            .iter()
-            .map(|p| context.load_program(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        fill_program_arrays(&parsed, &maps, &programs)?;
         maps.extend(kconfig.map(|k| k.map));
         Ok(Object {
             programs,
@@ -134,6 +123,37 @@ impl Object {
     pub fn license(&self) -> &str {
         &self.license
     }
+}
+
+/// Everything after the maps: kconfig, CO-RE, linking and loading each program, program arrays.
+fn load_programs(
+    parsed: &ParsedObject,
+    btf: Option<&Btf>,
+    btf_fd: Option<&std::os::fd::OwnedFd>,
+    maps: &[Map],
+    options: &LoadOptions,
+) -> Result<(Vec<Program>, Option<kconfig::Kconfig>), LoadError> {
+    let kconfig = kconfig::create(btf)?;
+    let kernel = LazyKernelBtf::new(options);
+    let sections = relocate_core(parsed, btf, &kernel)?;
+    let context = LoadContext {
+        parsed,
+        sections: &sections,
+        btf: btf.filter(|_| btf_fd.is_some()),
+        object_btf: btf,
+        btf_fd: btf_fd.map(|fd| fd.as_fd()),
+        maps,
+        kconfig: kconfig.as_ref(),
+        kernel: &kernel,
+        options,
+    };
+    let programs = parsed
+        .programs
+        .iter()
+        .map(|p| context.load_program(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    fill_program_arrays(parsed, maps, &programs)?;
+    Ok((programs, kconfig))
 }
 
 /// Where `name` is in `items`: an exact match first, else the one whose name is `name` with
