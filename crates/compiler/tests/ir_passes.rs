@@ -168,3 +168,19 @@ fn value_numbering_reuses_dominating_arithmetic() {
         "{out}"
     );
 }
+
+#[test]
+fn known_branches_decides_dominated_tests() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  br lt v0, 16, block1, block2\nblock1:\n  br ge v0, 20, block3, block4\nblock2:\n  return 2\nblock3:\n  return 3\nblock4:\n  br lt v0, 16, block5, block6\nblock5:\n  return 5\nblock6:\n  return 6\n",
+        opt::known_branches::run,
+    );
+    assert!(
+        out.contains("block1:\n  jump block4"),
+        "v0 < 16 implies v0 < 20\n{out}"
+    );
+    assert!(
+        out.contains("block4:\n  jump block5"),
+        "the same test again\n{out}"
+    );
+}

@@ -1,0 +1,148 @@
+//! Branches decided by a dominating branch: below the edge where `v < 16` was taken, another
+//! test of `v` against a constant (or the same test, or its negation) has a known outcome and
+//! becomes a jump. Facts come from single-predecessor branch edges and hold in the dominator
+//! subtree of their target; unsigned comparisons with immediates are combined as value ranges.
+//!
+//! Does not reason about signed comparisons with different constants, `set`, or facts that
+//! only hold at join points.
+
+use crate::ir::verify::dominators;
+use crate::ir::{Block, Cond, Function, Operand, Terminator, Value};
+use std::collections::HashMap;
+
+/// `lhs cond rhs` is known to hold.
+#[derive(Clone, Copy, Debug)]
+struct Fact {
+    cond: Cond,
+    rhs: Operand,
+}
+
+pub fn run(func: &mut Function) {
+    let idom = dominators(func);
+    let preds = func.predecessors();
+    let mut children: Vec<Vec<Block>> = vec![Vec::new(); func.blocks.len()];
+    for &b in &func.layout {
+        if let Some(d) = idom[b.index()] {
+            if d != b {
+                children[d.index()].push(b);
+            }
+        }
+    }
+    let mut facts: HashMap<Value, Vec<Fact>> = HashMap::new();
+    let mut stack: Vec<(Block, Option<Value>)> = vec![(func.entry(), None)];
+    let mut decided: Vec<(Block, Block)> = Vec::new();
+    while let Some((b, leaving)) = stack.pop() {
+        if let Some(v) = leaving {
+            if let Some(list) = facts.get_mut(&v) {
+                list.pop();
+            }
+            continue;
+        }
+        let pushed = edge_fact(func, &preds, b);
+        if let Some((v, fact)) = pushed {
+            facts.entry(v).or_default().push(fact);
+        }
+        if let Some(Terminator::Branch {
+            cond,
+            lhs,
+            rhs,
+            then_dest,
+            else_dest,
+        }) = &func.blocks[b.index()].term
+        {
+            if let Some(outcome) =
+                implied(facts.get(lhs).map_or(&[][..], Vec::as_slice), *cond, *rhs)
+            {
+                decided.push((b, if outcome { *then_dest } else { *else_dest }));
+            }
+        }
+        // Pop this block's fact after its subtree (a marker entry carries the value).
+        if let Some((v, _)) = pushed {
+            stack.push((b, Some(v)));
+        }
+        for &c in children[b.index()].iter().rev() {
+            stack.push((c, None));
+        }
+    }
+    for (b, dest) in decided {
+        func.blocks[b.index()].term = Some(Terminator::Jump {
+            dest,
+            args: Vec::new(),
+        });
+    }
+}
+
+/// The fact a block inherits from its single predecessor's branch.
+fn edge_fact(func: &Function, preds: &[Vec<Block>], b: Block) -> Option<(Value, Fact)> {
+    let [p] = preds[b.index()][..] else {
+        return None;
+    };
+    let Some(Terminator::Branch {
+        cond,
+        lhs,
+        rhs,
+        then_dest,
+        else_dest,
+    }) = &func.blocks[p.index()].term
+    else {
+        return None;
+    };
+    if then_dest == else_dest {
+        return None;
+    }
+    let cond = if b == *then_dest {
+        *cond
+    } else {
+        cond.negate()?
+    };
+    Some((*lhs, Fact { cond, rhs: *rhs }))
+}
+
+/// Whether `lhs cond rhs` is decided by the facts about `lhs`.
+fn implied(facts: &[Fact], cond: Cond, rhs: Operand) -> Option<bool> {
+    for f in facts {
+        if f.rhs == rhs && f.cond == cond {
+            return Some(true);
+        }
+        if f.rhs == rhs && f.cond.negate() == Some(cond) {
+            return Some(false);
+        }
+    }
+    let Operand::Imm(k) = rhs else { return None };
+    let (lo, hi) = range(facts)?;
+    let k = k as i64 as u64;
+    use Cond::*;
+    match cond {
+        Lt if hi < k => Some(true),
+        Lt if lo >= k => Some(false),
+        Le if hi <= k => Some(true),
+        Le if lo > k => Some(false),
+        Gt if lo > k => Some(true),
+        Gt if hi <= k => Some(false),
+        Ge if lo >= k => Some(true),
+        Ge if hi < k => Some(false),
+        Eq if lo == k && hi == k => Some(true),
+        Eq | Ne if k < lo || k > hi => Some(cond == Ne),
+        _ => None,
+    }
+}
+
+/// The unsigned range the facts with immediate right-hand sides allow.
+fn range(facts: &[Fact]) -> Option<(u64, u64)> {
+    let (mut lo, mut hi) = (0u64, u64::MAX);
+    let mut any = false;
+    for f in facts {
+        let Operand::Imm(k) = f.rhs else { continue };
+        let k = k as i64 as u64;
+        any = true;
+        match f.cond {
+            Cond::Lt => hi = hi.min(k.checked_sub(1)?),
+            Cond::Le => hi = hi.min(k),
+            Cond::Gt => lo = lo.max(k.checked_add(1)?),
+            Cond::Ge => lo = lo.max(k),
+            Cond::Eq => (lo, hi) = (lo.max(k), hi.min(k)),
+            _ => {}
+        }
+    }
+    (any && lo <= hi).then_some((lo, hi))
+}
