@@ -54,7 +54,7 @@ impl Object {
         let map_btf = btf.as_ref().zip(btf_fd.map(|fd| fd.as_fd()));
         let existing_pins = maps::existing_pins(&parsed.maps, options);
         let mut maps = maps::create_maps(&parsed.maps, map_btf, options)?;
-        let programs = load_programs(&parsed, btf.as_ref(), btf_fd, &maps, options);
+        let programs = load_programs(&parsed, btf.as_ref(), loaded_btf.as_ref(), &maps, options);
         let (programs, kconfig) = match programs {
             Ok(loaded) => loaded,
             Err(e) => {
@@ -129,10 +129,15 @@ impl Object {
 fn load_programs(
     parsed: &ParsedObject,
     btf: Option<&Btf>,
-    btf_fd: Option<&std::os::fd::OwnedFd>,
+    loaded_btf: Option<&LoadedBtf>,
     maps: &[Map],
     options: &LoadOptions,
 ) -> Result<(Vec<Program>, Option<kconfig::Kconfig>), LoadError> {
+    let btf_fd = loaded_btf.and_then(LoadedBtf::fd);
+    let btf_refusal = match loaded_btf {
+        Some(LoadedBtf::Refused { log }) => Some(log.as_str()),
+        _ => None,
+    };
     let kconfig = kconfig::create(btf)?;
     let kernel = LazyKernelBtf::new(options);
     let sections = relocate_core(parsed, btf, &kernel)?;
@@ -141,6 +146,7 @@ fn load_programs(
         sections: &sections,
         btf: btf.filter(|_| btf_fd.is_some()),
         object_btf: btf,
+        btf_refusal,
         btf_fd: btf_fd.map(|fd| fd.as_fd()),
         maps,
         kconfig: kconfig.as_ref(),
@@ -236,6 +242,8 @@ struct LoadContext<'a> {
     btf: Option<&'a Btf>,
     /// The object's BTF whether or not the kernel took it (for source lines in errors).
     object_btf: Option<&'a Btf>,
+    /// The kernel's log when it refused the object's BTF.
+    btf_refusal: Option<&'a str>,
     btf_fd: Option<std::os::fd::BorrowedFd<'a>>,
     maps: &'a [Map],
     kconfig: Option<&'a kconfig::Kconfig>,
@@ -304,6 +312,32 @@ impl LoadContext<'_> {
             log_level: self.options.log_level,
             log_size: self.options.log_size,
         })
+        .map_err(|e| self.note_refused_btf(e))
+    }
+
+    /// A refusal after the kernel refused the object's BTF may come from the missing BTF
+    /// (callbacks and global functions need func_info): say so.
+    fn note_refused_btf(&self, error: LoadError) -> LoadError {
+        let (
+            LoadError::Verifier {
+                program,
+                log,
+                summary,
+            },
+            Some(btf_log),
+        ) = (&error, self.btf_refusal)
+        else {
+            return error;
+        };
+        let reason = btf_log.lines().last().unwrap_or(btf_log);
+        LoadError::Verifier {
+            program: program.clone(),
+            log: log.clone(),
+            summary: format!(
+                "{summary}; note: the kernel refused the object's BTF ({reason}), so it \
+                 was loaded without func_info and line_info"
+            ),
+        }
     }
 
     fn source_lines(&self, records: &[LineInfoRecord]) -> Vec<SourceLine> {
