@@ -42,12 +42,16 @@ fn main() -> whistler::Result<()> {
         }
         Err(e) => return Err(e),
     }
+    let mut seen = 0u64;
     let mut consumer = s.events.consumer(|ev: &CallEvent| {
+        seen += 1;
         println!("exec pid={} ts={}", ev.pid, ev.ts);
     })?;
     let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
     while !stop.is_set() && std::time::Instant::now() < deadline {
         consumer.poll(Duration::from_millis(200))?;
     }
+    drop(consumer);
+    println!("{seen} execs seen in {seconds} s");
     Ok(())
 }
