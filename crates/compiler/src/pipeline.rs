@@ -2,7 +2,7 @@
 //! register allocation → checker → code generation) → object spec → ELF bytes.
 
 use crate::codegen::{self, CodegenError};
-use crate::expand::{self, Expanded, MacroHost, NoMacros, Program};
+use crate::expand::{self, Expanded, MacroHost, Program};
 use crate::ir::{self, Function};
 use crate::{lower, opt, regalloc};
 use whistler_object::{ObjectSpec, ProgramSpec};

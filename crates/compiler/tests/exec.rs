@@ -63,7 +63,7 @@ fn run_file(path: &PathBuf, index: usize) -> Result<usize, String> {
         if values.len() > 1 {
             values = vec![common::sum_le(&values)];
         }
-        if !values.iter().any(|v| *v == m.value) {
+        if !values.contains(&m.value) {
             return Err(format!(
                 "map {} key {:02x?}: found {values:02x?}, expected {:02x?}",
                 m.map, m.key, m.value

@@ -170,38 +170,28 @@ impl Expander<'_> {
         let (size, map_type) = (spec.value_size, self.env.maps[map].map_type);
         let lookup_key = self.key_arg(map, var(kv), false, span);
         let lookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), lookup_key], span);
-        let add = if size == 8 || size == 4 {
-            let ty = if size == 8 { Ty::U64 } else { Ty::U32 };
-            Expr::new(
-                ExprKind::AtomicAdd {
-                    ty,
-                    ptr: var(pv).boxed(),
-                    offset: Expr::int(0, span).boxed(),
-                    value: var(dv).boxed(),
-                },
-                span,
-            )
-        } else {
-            let ty = scalar_of(size);
-            let cur = self.load(ty, var(pv), 0, span);
-            let sum = Expr::new(
-                ExprKind::Bin {
-                    op: crate::ir::BinOp::Add,
-                    lhs: cur.boxed(),
-                    rhs: var(dv).boxed(),
+        let add = self.add_to_entry(size, pv, dv, span);
+        let insert = if inserts_on_update(map_type) {
+            // Insert; if another CPU inserted first (the update fails), add to its entry.
+            let k = self.key_arg(map, var(kv), false, span);
+            let v = self.value_arg(map, var(dv), false, span);
+            let flags = Expr::int(BPF_NOEXIST, span);
+            let update = self.call(MAP_UPDATE, vec![self.map_ref(map, span), k, v, flags], span);
+            let k2 = self.key_arg(map, var(kv), false, span);
+            let relookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), k2], span);
+            let p2 = self.fresh_var();
+            let add2 = self.add_to_entry(size, p2, dv, span);
+            let retry = if_expr(var(p2), add2, Expr::int(0, span), span);
+            let retry = Expr::new(
+                ExprKind::Let {
+                    var: p2,
+                    ty: None,
+                    init: relookup.boxed(),
+                    body: retry.boxed(),
                 },
                 span,
             );
-            super::places::store(ty, var(pv), 0, sum, span)
-        };
-        let insert = if inserts_on_update(map_type) {
-            let k = self.key_arg(map, var(kv), false, span);
-            let v = self.value_arg(map, var(dv), false, span);
-            self.call(
-                MAP_UPDATE,
-                vec![self.map_ref(map, span), k, v, Expr::int(BPF_NOEXIST, span)],
-                span,
-            )
+            if_expr(update, retry, Expr::int(0, span), span)
         } else {
             Expr::int(0, span)
         };

@@ -30,7 +30,7 @@ impl Expander<'_> {
         let span = form.span;
         Some(match name {
             "setf" | "setq" => {
-                if args.len() % 2 != 0 {
+                if !args.len().is_multiple_of(2) {
                     return Some(self.err(
                         span,
                         format!(

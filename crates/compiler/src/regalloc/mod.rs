@@ -285,14 +285,14 @@ impl Scan {
         match victim {
             Some((k, (end, value, r))) if end > iv.end => {
                 self.active.remove(k);
-                self.to_stack(value, end);
+                self.spill_to_stack(value, end);
                 self.assign(iv, r);
             }
-            _ => self.to_stack(iv.value, iv.end),
+            _ => self.spill_to_stack(iv.value, iv.end),
         }
     }
 
-    fn to_stack(&mut self, v: Value, end: u32) {
+    fn spill_to_stack(&mut self, v: Value, end: u32) {
         let slot = self.free_slots.pop().unwrap_or_else(|| {
             self.spill_slots += 1;
             self.spill_slots - 1

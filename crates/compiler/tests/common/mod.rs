@@ -45,7 +45,7 @@ pub fn hex(s: &str) -> Result<Vec<u8>, String> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '_')
         .collect();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd hex length: {s}"));
     }
     (0..s.len())
@@ -276,9 +276,9 @@ pub fn sum_le(values: &[Vec<u8>]) -> Vec<u8> {
     let mut acc = vec![0u8; width];
     for v in values {
         let mut carry = 0u16;
-        for i in 0..width {
-            let s = acc[i] as u16 + *v.get(i).unwrap_or(&0) as u16 + carry;
-            acc[i] = s as u8;
+        for (i, a) in acc.iter_mut().enumerate() {
+            let s = *a as u16 + *v.get(i).unwrap_or(&0) as u16 + carry;
+            *a = s as u8;
             carry = s >> 8;
         }
     }
