@@ -184,6 +184,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "const_fold")?;
         opt::value_numbering::run(func);
         check(func, "value_numbering")?;
+        opt::address_folding::run(func);
+        check(func, "address_folding")?;
         opt::known_branches::run(func);
         check(func, "known_branches")?;
         opt::copy_propagation::run(func);

@@ -184,3 +184,15 @@ fn known_branches_decides_dominated_tests() {
         "the same test again\n{out}"
     );
 }
+
+#[test]
+fn address_folding_moves_constants_into_offsets() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  v1 = add v0, 14\n  v2 = load.1 v1, 9\n  store.4 v1, -2, v2\n  return v2\n",
+        opt::address_folding::run,
+    );
+    assert!(
+        out.contains("v2 = load.1 v0, 23") && out.contains("store.4 v0, 12, v2"),
+        "{out}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Optimization passes, one per file, each `pub fn run(func: &mut Function)`. The pass list
 //! lives in `crate::pipeline`.
 
+pub mod address_folding;
 pub mod const_fold;
 pub mod copy_propagation;
 pub mod dead_code;
