@@ -196,3 +196,12 @@ fn address_folding_moves_constants_into_offsets() {
         "{out}"
     );
 }
+
+#[test]
+fn byte_swapped_loads_compare_against_swapped_constants() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.2 v0, 12\n  v2 = swap16 v1\n  br eq v2, 2048, block1, block2\nblock1:\n  return 1\nblock2:\n  return 2\n",
+        opt::const_fold::run,
+    );
+    assert!(out.contains("br eq v1, 8, block1, block2"), "{out}");
+}

@@ -4,6 +4,9 @@
 //! (`x + 0`, `x * 1`, `x | 0`, shifts by 0) become copies, and branches on two constants become
 //! jumps.
 //!
+//! A byte-swapped load compared for (in)equality with a constant compares the raw load with
+//! the swapped constant instead.
+//!
 //! Does not propagate through memory or block parameters, and never folds an operation whose
 //! first operand is not constant into something else (pointer arithmetic keeps its shape so the
 //! verifier sees the same pointer registers).
@@ -158,7 +161,51 @@ fn swapped(c: Cond) -> Cond {
     }
 }
 
+/// `swap(x) == k` tests `x == swap(k)` when `x` is a load of exactly the swapped width (its
+/// upper bits are zero) and the swapped constant is still an immediate.
+fn unswap(func: &Function, cond: Cond, lhs: Value, rhs: Operand) -> Option<(Value, Operand)> {
+    let (Cond::Eq | Cond::Ne, Operand::Imm(k)) = (cond, rhs) else {
+        return None;
+    };
+    let InstKind::Unary { op, arg } = super::def_kind(func, lhs)? else {
+        return None;
+    };
+    let width: u8 = match op {
+        UnOp::Swap16 => 2,
+        UnOp::Swap32 => 4,
+        _ => return None,
+    };
+    match super::def_kind(func, *arg)? {
+        InstKind::Load { size, .. } if *size == width => {}
+        _ => return None,
+    }
+    let imm = i32::try_from(eval_unary(*op, k as i64)).ok()?;
+    Some((*arg, Operand::Imm(imm)))
+}
+
 fn fold_term(func: &Function, t: Terminator) -> Terminator {
+    match fold_term_operands(func, t) {
+        Terminator::Branch {
+            cond,
+            lhs,
+            rhs,
+            then_dest,
+            else_dest,
+        } => {
+            let (lhs, rhs) = unswap(func, cond, lhs, rhs).unwrap_or((lhs, rhs));
+            Terminator::Branch {
+                cond,
+                lhs,
+                rhs,
+                then_dest,
+                else_dest,
+            }
+        }
+        other => other,
+    }
+}
+
+fn fold_term_operands(func: &Function, t: Terminator) -> Terminator {
     match t {
         Terminator::Branch {
             cond,
