@@ -111,12 +111,20 @@ fn open_times(n: u32) {
 
 /// The kprobe_events fallback: the probe line exists while attached and is gone after drop.
 fn tracefs_kprobe_counts_and_is_removed() {
+    let events = "/sys/kernel/tracing/kprobe_events";
+    // A probe left by a killed process (a pid above any pid_max) is cleared by the next attach.
+    let stale = "p:whistler/kp_4194305_0 __x64_sys_getpid\n";
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(events)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, stale.as_bytes()))
+        .expect("add a stale probe");
     let map = counters(1);
     let prog = load(2, 0, &count_thread_hits(map.as_fd()), "vm_kp_tracefs");
     let link = attach_kprobe_tracefs(prog.as_fd(), "__x64_sys_getpid", true)
         .unwrap_or_else(|e| panic!("kprobe_events: {e}"));
-    let events = "/sys/kernel/tracing/kprobe_events";
     let listed = std::fs::read_to_string(events).unwrap();
+    assert!(!listed.contains("kp_4194305_0"), "stale probe kept: {listed}");
     assert!(
         listed.contains("whistler/") && listed.contains("__x64_sys_getpid"),
         "{listed}"

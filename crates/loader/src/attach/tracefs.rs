@@ -79,6 +79,7 @@ impl DynamicProbe {
             std::process::id(),
             NEXT_PROBE.fetch_add(1, Ordering::Relaxed)
         );
+        remove_stale_probes(&events_file);
         append(&events_file, &format!("{kind}:{GROUP}/{event} {spec}\n"))?;
         Ok(DynamicProbe {
             events_file,
@@ -125,6 +126,30 @@ impl Drop for DynamicProbe {
     }
 }
 
+/// Deletes our probes left behind by processes that no longer exist (killed before their links
+/// dropped): their names carry the pid (`whistler/kp_<pid>_<n>`).
+fn remove_stale_probes(events_file: &Path) {
+    let Ok(listed) = std::fs::read_to_string(events_file) else {
+        return;
+    };
+    for event in stale_probes(&listed, |pid| Path::new("/proc").join(pid.to_string()).exists()) {
+        let _ = append(events_file, &format!("-:{GROUP}/{event}\n"));
+    }
+}
+
+/// The names of our probes in a `kprobe_events`/`uprobe_events` listing whose pid is not alive.
+fn stale_probes(listed: &str, alive: impl Fn(u32) -> bool) -> Vec<String> {
+    let prefix = format!(":{GROUP}/");
+    listed
+        .lines()
+        .filter_map(|line| {
+            let name = line.split_whitespace().next()?.split_once(&prefix)?.1;
+            let pid: u32 = name.split('_').nth(1)?.parse().ok()?;
+            (!alive(pid)).then(|| name.to_owned())
+        })
+        .collect()
+}
+
 fn append(path: &Path, line: &str) -> Result<(), AttachError> {
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
@@ -139,6 +164,16 @@ fn append(path: &Path, line: &str) -> Result<(), AttachError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probes_of_dead_processes_are_found() {
+        let listed = "p:whistler/kp_100_0 do_sys_openat2\n\
+                      r:whistler/kp_200_3 do_sys_openat2\n\
+                      p:kprobes/other_300 vfs_read\n\
+                      p:whistler/up_300_1 /bin/bash:0x4f20\n";
+        let alive = |pid| pid == 200;
+        assert_eq!(stale_probes(listed, alive), vec!["kp_100_0", "up_300_1"]);
+    }
 
     #[test]
     fn tracepoint_names_cannot_escape_tracefs() {
