@@ -75,6 +75,23 @@ impl Env {
             }
         }
     }
+    /// The names of every lexical variable visible here.
+    pub fn variable_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut env = Some(self);
+        while let Some(e) = env {
+            names.extend(
+                e.entries
+                    .borrow()
+                    .iter()
+                    .filter(|(_, ns, _)| *ns == Namespace::Variable)
+                    .map(|(s, _, _)| s.name.clone()),
+            );
+            env = e.parent.as_deref();
+        }
+        names
+    }
+
     /// True when a local function or local macro of this name shadows the global definition.
     pub fn shadows_function(&self, sym: &Sym) -> Option<(Namespace, Value)> {
         let mut env = self;

@@ -520,13 +520,48 @@ impl Interp {
         if let Some(v) = s.value.borrow().as_ref() {
             return Ok(v.clone());
         }
+        let mut candidates = env.variable_names();
+        candidates.extend(self.names_where(|s| s.value.borrow().is_some() && !s.is_keyword()));
+        let help = match crate::suggest::closest(&s.name, &candidates) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "bind it with `let`, or define it with `defvar` or `defparameter`".into(),
+        };
         Err(EvalError::new(
             "unbound-variable",
             format!("the variable `{}` is unbound", s.name),
             span,
         )
-        .with_help("bind it with `let`, or define it with `defvar` or `defparameter`")
+        .with_help(help)
         .into())
+    }
+
+    /// Names of interned symbols (without package) that satisfy `keep`.
+    fn names_where(&self, keep: impl Fn(&SymData) -> bool) -> Vec<String> {
+        self.symbols
+            .values()
+            .filter(|s| s.package.is_none() && keep(s))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    fn undefined_function(&self, sym: &Sym, span: Span) -> Flow {
+        let candidates = self.names_where(|s| {
+            s.function.borrow().is_some() || s.macro_fn.borrow().is_some() || s.form.get().is_some()
+        });
+        let help = match crate::suggest::closest(&sym.name, &candidates) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "define it with `defun` (or `defmacro`) before this form runs".into(),
+        };
+        EvalError::new(
+            "undefined-function",
+            format!(
+                "the function `{}` is undefined",
+                crate::printer::symbol_text(sym)
+            ),
+            span,
+        )
+        .with_help(help)
+        .into()
     }
 
     /// Evaluates each form of a list, returning the last value (`progn`).
@@ -561,7 +596,7 @@ impl Interp {
         }
         let function = sym.function.borrow().clone();
         let Some(f) = function else {
-            return Err(undefined_function(sym, c.span));
+            return Err(self.undefined_function(sym, c.span));
         };
         let args = self.eval_args(&c.cdr(), env)?;
         self.apply(&f, &args, c.span)
@@ -677,7 +712,7 @@ impl Interp {
             Value::Func(func) => func.clone(),
             Value::Sym(s, _) => match s.function.borrow().clone() {
                 Some(Value::Func(func)) => func,
-                _ => return Err(undefined_function(s, span)),
+                _ => return Err(self.undefined_function(s, span)),
             },
             other => {
                 return fail(
@@ -811,19 +846,6 @@ impl Interp {
 pub(crate) enum CallArgs<'a> {
     Function(&'a [Value]),
     Macro(&'a Value),
-}
-
-fn undefined_function(sym: &Sym, span: Span) -> Flow {
-    EvalError::new(
-        "undefined-function",
-        format!(
-            "the function `{}` is undefined",
-            crate::printer::symbol_text(sym)
-        ),
-        span,
-    )
-    .with_help("define it with `defun` (or `defmacro`) before this form runs")
-    .into()
 }
 
 fn in_expansion(flow: Flow, name: &str, span: Span) -> Flow {

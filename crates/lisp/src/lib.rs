@@ -48,6 +48,7 @@ mod quasi;
 mod special;
 mod stack;
 mod structs;
+mod suggest;
 mod value;
 
 pub use builtins::keyword as keyword_arg;

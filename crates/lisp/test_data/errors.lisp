@@ -19,3 +19,5 @@
 (setf 5 6)
 (return-from nowhere 1)
 (/ 1 3)
+(mapcr #'1+ '(1 2))
+(let ((counter 1)) (+ countr 1))
