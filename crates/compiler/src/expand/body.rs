@@ -403,9 +403,18 @@ impl Expander<'_> {
         false
     }
 
+    /// Evaluates a constant expression; a bare symbol may also name a global of the macro host.
+    pub fn const_eval(&self, form: &Sexp) -> Result<i64, Diagnostic> {
+        consts::eval(self.env, form).or_else(|d| {
+            form.as_symbol()
+                .and_then(|s| self.host.constant_value(s))
+                .ok_or(d)
+        })
+    }
+
     /// A compile-time constant argument.
     pub fn constant(&mut self, form: &Sexp) -> Option<i64> {
-        match consts::eval(self.env, form) {
+        match self.const_eval(form) {
             Ok(v) => Some(v),
             Err(d) => {
                 self.diags.push(d);
@@ -757,7 +766,7 @@ impl Expander<'_> {
         let Some(count_form) = spec.get(1) else {
             return self.err(span, "expected `(dotimes (VAR COUNT) BODY...)`");
         };
-        let count = match consts::eval(self.env, count_form) {
+        let count = match self.const_eval(count_form) {
             Ok(c) if (0..=1 << 20).contains(&c) => c as u32,
             Ok(_) => {
                 return self.err(
@@ -942,7 +951,7 @@ impl Expander<'_> {
                     ">>" => BinOp::Rsh,
                     _ => BinOp::Arsh,
                 };
-                let rhs_const = consts::eval(self.env, &args[1]).ok();
+                let rhs_const = self.const_eval(&args[1]).ok();
                 if matches!(op, BinOp::Div | BinOp::Mod) && rhs_const == Some(0) {
                     return Some(self.err(args[1].span, "division by the constant zero"));
                 }
@@ -1256,7 +1265,7 @@ impl Expander<'_> {
             );
         }
         let ptr = self.expr(&args[0]);
-        let byte = consts::eval(self.env, &args[2]).ok();
+        let byte = self.const_eval(&args[2]).ok();
         let pvar = self.fresh_var();
         let value_var = self.fresh_var();
         let value = match byte {
@@ -1475,7 +1484,7 @@ impl Expander<'_> {
             });
         };
         let count = count.unwrap_or(1);
-        if let Ok(i) = consts::eval(self.env, index_form) {
+        if let Ok(i) = self.const_eval(index_form) {
             if i < 0 || i >= count as i64 {
                 self.diags.push(error(
                     index_form.span,
