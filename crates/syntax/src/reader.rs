@@ -57,6 +57,7 @@ fn read_text(text: &str, options: ReadOptions) -> ReadResult {
         stack: Vec::new(),
         result: ReadResult::default(),
         depth_reported: false,
+        first_column_open: None,
     };
     reader.run();
     reader.result
@@ -113,6 +114,9 @@ struct Reader<'a> {
     result: ReadResult,
     /// Whether the current top-level form already got its "nesting too deep" diagnostic.
     depth_reported: bool,
+    /// The first `(` in the first column of a line seen while a list was open: where a missing
+    /// `)` most likely belongs.
+    first_column_open: Option<usize>,
 }
 
 impl Reader<'_> {
@@ -173,6 +177,11 @@ impl Reader<'_> {
     }
 
     fn open(&mut self, span: Span) {
+        let start = span.start as usize;
+        let first_column = start == 0 || self.text.as_bytes()[start - 1] == b'\n';
+        if first_column && !self.stack.is_empty() && self.first_column_open.is_none() {
+            self.first_column_open = Some(start);
+        }
         let discard = self.push_depth_check(span);
         self.stack.push(Frame::List {
             open: span.start as usize,
@@ -271,6 +280,7 @@ impl Reader<'_> {
                 None => {
                     self.result.forms.extend(sexp);
                     self.depth_reported = false;
+                    self.first_column_open = None;
                     return;
                 }
                 Some(Frame::Prefix { .. }) => {
@@ -361,6 +371,12 @@ impl Reader<'_> {
             self.result
                 .diagnostics
                 .push(Diagnostic::error(Span::new(open, open + 1), message).with_help(help));
+            if let Some(at) = self.first_column_open {
+                self.result.diagnostics.push(Diagnostic::note(
+                    Span::new(at, at + 1),
+                    "this form starts in the first column inside the unclosed list; a `)` is probably missing before it",
+                ));
+            }
         }
         self.stack.clear();
     }
