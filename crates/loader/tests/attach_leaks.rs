@@ -128,28 +128,49 @@ fn hundreds_of_attach_drop_cycles_leave_nothing_behind() {
     let uprobe_events =
         std::fs::read_to_string("/sys/kernel/tracing/uprobe_events").unwrap_or_default();
     assert!(!uprobe_events.contains("whistler"), "{uprobe_events}");
-    let shown = run("bpftool", &["cgroup", "show", cgroup.to_str().unwrap()]);
+    let shown = run("bpftool", &["cgroup", "show", cgroup.0.to_str().unwrap()]);
     assert!(shown.trim().is_empty(), "cgroup attachments left: {shown}");
-    std::fs::remove_dir(&cgroup).unwrap();
 }
 
-fn cgroup_cycles(prog: BorrowedFd<'_>, egress: u32) -> std::path::PathBuf {
+/// A cgroup directory of the test's own, removed on drop (also when the test fails).
+struct CgroupDir(std::path::PathBuf);
+
+impl Drop for CgroupDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+fn cgroup_cycles(prog: BorrowedFd<'_>, egress: u32) -> CgroupDir {
     let root = whistler_loader::attach::cgroup2_mount_point().unwrap();
-    let cgroup = root.join(unique("whistler-leak-"));
-    std::fs::create_dir(&cgroup).unwrap();
+    let dir = CgroupDir(root.join(unique("whistler-leak-")));
+    std::fs::create_dir(&dir.0).unwrap();
+    let cgroup = &dir.0;
     let cg_info = info(ProgramType::CGROUP_SKB, egress, "cgroup_skb/egress");
     cycle(ROUNDS, prog, &cg_info, || {
         AttachTarget::Cgroup(cgroup.clone())
     });
     for _ in 0..ROUNDS {
-        drop(attach_cgroup_legacy(prog, egress, &cgroup).expect("prog_attach"));
+        drop(attach_cgroup_legacy(prog, egress, cgroup).expect("prog_attach"));
     }
-    cgroup
+    dir
 }
 
 /// XDP over netlink and tc over netlink on an interface of a namespace of our own.
+/// A network namespace of the test's own, deleted on drop (also when the test fails).
+struct NetnsName(String);
+
+impl Drop for NetnsName {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .status();
+    }
+}
+
 fn net_cycles() {
-    let ns = unique("whleak");
+    let guard = NetnsName(unique("whleak"));
+    let ns = guard.0.clone();
     run("ip", &["netns", "add", &ns]);
     let veth = unique("wlv");
     let peer = unique("wlp");
@@ -175,9 +196,7 @@ fn net_cycles() {
     .unwrap();
     let links = run("ip", &["-n", &ns, "link", "show", &veth]);
     let qdiscs = run("tc", &["-n", &ns, "qdisc", "show", "dev", &veth]);
-    let _ = std::process::Command::new("ip")
-        .args(["netns", "del", &ns])
-        .status();
+    drop(guard);
     assert!(!links.contains("xdp"), "{links}");
     assert!(!qdiscs.contains("clsact"), "{qdiscs}");
 }
