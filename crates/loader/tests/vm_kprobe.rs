@@ -124,7 +124,10 @@ fn tracefs_kprobe_counts_and_is_removed() {
     let link = attach_kprobe_tracefs(prog.as_fd(), "__x64_sys_getpid", true)
         .unwrap_or_else(|e| panic!("kprobe_events: {e}"));
     let listed = std::fs::read_to_string(events).unwrap();
-    assert!(!listed.contains("kp_4194305_0"), "stale probe kept: {listed}");
+    assert!(
+        !listed.contains("kp_4194305_0"),
+        "stale probe kept: {listed}"
+    );
     assert!(
         listed.contains("whistler/") && listed.contains("__x64_sys_getpid"),
         "{listed}"

@@ -132,7 +132,9 @@ fn remove_stale_probes(events_file: &Path) {
     let Ok(listed) = std::fs::read_to_string(events_file) else {
         return;
     };
-    for event in stale_probes(&listed, |pid| Path::new("/proc").join(pid.to_string()).exists()) {
+    for event in stale_probes(&listed, |pid| {
+        Path::new("/proc").join(pid.to_string()).exists()
+    }) {
         let _ = append(events_file, &format!("-:{GROUP}/{event}\n"));
     }
 }
