@@ -17,4 +17,6 @@ mod pipeline;
 pub mod regalloc;
 
 pub use expand::{MacroHost, NoMacros};
-pub use pipeline::{compile, compile_forms, compile_with, Compiled, Options, ProgramDump};
+pub use pipeline::{
+    compile, compile_forms, compile_with, symbol_name, Compiled, Options, ProgramDump,
+};
