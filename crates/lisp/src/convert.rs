@@ -149,7 +149,13 @@ fn strip_unguarded(v: &Value, depth: usize) -> Value {
         Value::Cons(_) if depth < MAX_DEPTH * 4 => {
             let mut items = Vec::new();
             let mut rest = v.clone();
+            let mut walked = 0usize;
             while let Value::Cons(c) = rest {
+                walked += 1;
+                if walked > crate::value::MAX_LIST_WALK {
+                    rest = Value::Nil;
+                    break;
+                }
                 items.push(strip(&c.car(), depth + 1));
                 rest = c.cdr();
             }

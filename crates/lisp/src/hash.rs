@@ -86,7 +86,7 @@ fn structural_unguarded(a: &Value, b: &Value, fold: bool, depth: usize) -> bool 
         return false;
     }
     let (mut a, mut b) = (a.clone(), b.clone());
-    loop {
+    for _ in 0..crate::value::MAX_LIST_WALK {
         match (&a, &b) {
             (Value::Cons(x), Value::Cons(y)) => {
                 if Rc::ptr_eq(x, y) {
@@ -116,6 +116,7 @@ fn structural_unguarded(a: &Value, b: &Value, fold: bool, depth: usize) -> bool 
             _ => return eql(&a, &b),
         }
     }
+    false
 }
 
 pub fn equal(a: &Value, b: &Value) -> bool {

@@ -568,7 +568,12 @@ impl Interp {
     pub(crate) fn progn(&mut self, body: &Value, env: &Rc<Env>) -> Result<Value, Flow> {
         let mut result = Value::Nil;
         let mut rest = body.clone();
+        let mut walked = 0usize;
         while let Value::Cons(c) = rest {
+            walked += 1;
+            if walked > crate::value::MAX_LIST_WALK {
+                break;
+            }
             result = self.eval(&c.car.borrow(), env)?;
             rest = c.cdr();
         }
@@ -624,7 +629,12 @@ impl Interp {
     pub(crate) fn eval_args(&mut self, args: &Value, env: &Rc<Env>) -> Result<Vec<Value>, Flow> {
         let mut out = Vec::new();
         let mut rest = args.clone();
+        let mut walked = 0usize;
         while let Value::Cons(c) = rest {
+            walked += 1;
+            if walked > crate::value::MAX_LIST_WALK {
+                break;
+            }
             out.push(self.eval(&c.car.borrow(), env)?);
             rest = c.cdr();
         }

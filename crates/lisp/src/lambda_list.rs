@@ -315,7 +315,13 @@ pub fn bind_list(
 ) -> Result<(), Flow> {
     let mut items = Vec::new();
     let mut rest = list.clone();
+    let mut walked = 0usize;
     while let Value::Cons(c) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            rest = Value::Nil;
+            break;
+        }
         items.push(c.car());
         rest = c.cdr();
     }

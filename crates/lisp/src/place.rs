@@ -180,7 +180,12 @@ pub fn resolve(interp: &mut Interp, form: &Value, env: &Rc<Env>) -> Result<Place
 fn struct_slot(accessor: &Sym) -> Option<usize> {
     let plist = accessor.plist.borrow().clone();
     let mut rest = plist;
+    let mut walked = 0usize;
     while let Value::Cons(c) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         let next = c.cdr();
         if c.car()
             .as_sym()
@@ -214,7 +219,12 @@ pub fn nthcdr(list: &Value, n: usize) -> Value {
 
 fn plist_find(plist: &Value, indicator: &Value) -> Option<Rc<Cons>> {
     let mut rest = plist.clone();
+    let mut walked = 0usize;
     while let Value::Cons(c) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         let value_cell = c.cdr();
         if crate::hash::eq(&c.car(), indicator) {
             return value_cell.as_cons().cloned();
@@ -314,7 +324,12 @@ pub fn set_variable(s: &Sym, value: Value, env: &Rc<Env>, span: Span) -> Result<
 pub fn setf(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
     let mut rest = args_from(c, 0);
     let mut result = Value::Nil;
+    let mut walked = 0usize;
     while let Value::Cons(pair) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         let value_form = pair.cdr();
         if value_form.is_nil() {
             return fail(
@@ -335,7 +350,12 @@ pub fn setf(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, F
 pub fn psetf(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
     let mut assignments = Vec::new();
     let mut rest = args_from(c, 0);
+    let mut walked = 0usize;
     while let Value::Cons(pair) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         let place = resolve(interp, &pair.car(), env)?;
         let value = interp.eval(&pair.cdr().car(), env)?;
         assignments.push((place, value));

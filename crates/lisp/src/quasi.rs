@@ -82,6 +82,9 @@ fn expand_unguarded(
     let mut items = Vec::new();
     let mut rest = x.clone();
     let tail = loop {
+        if items.len() >= crate::value::MAX_LIST_WALK {
+            return fail("error", "backquote template is a circular list", x.span());
+        }
         match &rest {
             Value::Cons(c) => {
                 if operator(interp, &rest).is_some_and(|(op, _)| op == Op::Unquote) {

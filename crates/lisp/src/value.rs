@@ -9,6 +9,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use whistler_syntax::Span;
 
+/// The most conses any walk along a list visits. Lists this long cannot be built within the
+/// step and size limits, so a walk that gets this far is going round a circular list: it stops
+/// instead of hanging.
+pub const MAX_LIST_WALK: usize = crate::builtins::MAX_ELEMENTS + 1;
+
 /// The span of values that were not read from source (built by running code).
 pub const NO_SPAN: Span = Span {
     start: u32::MAX,
@@ -308,13 +313,19 @@ impl Value {
     }
     /// Iterates the elements of a list (stops at a non-cons tail).
     pub fn iter(&self) -> ListIter {
-        ListIter { next: self.clone() }
+        ListIter {
+            next: self.clone(),
+            walked: 0,
+        }
     }
     /// The elements of a proper list, or `None` for a dotted or circular-looking list.
     pub fn to_vec(&self) -> Option<Vec<Value>> {
         let mut out = Vec::new();
         let mut cur = self.clone();
         loop {
+            if out.len() >= MAX_LIST_WALK {
+                return None;
+            }
             match cur {
                 Value::Nil => return Some(out),
                 Value::Cons(c) => {
@@ -329,6 +340,7 @@ impl Value {
 
 pub struct ListIter {
     next: Value,
+    walked: usize,
 }
 
 impl Iterator for ListIter {
@@ -337,6 +349,10 @@ impl Iterator for ListIter {
         let Value::Cons(c) = std::mem::replace(&mut self.next, Value::Nil) else {
             return None;
         };
+        self.walked += 1;
+        if self.walked > MAX_LIST_WALK {
+            return None;
+        }
         self.next = c.cdr();
         Some(c.car())
     }

@@ -103,3 +103,21 @@ fn every_builtin_with_every_single_argument() {
         }
     }
 }
+
+#[test]
+fn circular_lists_end_in_a_value_or_an_error() {
+    let mut interp = interp();
+    let setup = "(defvar *c* (let ((l (list 1 2))) (setf (cdr (cdr l)) l) l))";
+    interp.eval_toplevel(&read_str(setup).forms[0]).unwrap();
+    for call in [
+        "(length *c*)",
+        "(subseq *c* 0 3)",
+        "(member 3 *c*)",
+        "(getf *c* 5)",
+        "(print *c*)",
+        "(mapcar #'1+ *c*)",
+        "(equal *c* *c*)",
+    ] {
+        let _ = interp.eval_toplevel(&read_str(call).forms[0]);
+    }
+}

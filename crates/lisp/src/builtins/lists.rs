@@ -210,7 +210,12 @@ fn last(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
         .unwrap_or(1);
     let mut cells = Vec::new();
     let mut rest = list_arg(&args[0], span)?;
+    let mut walked = 0usize;
     while let Value::Cons(_) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         cells.push(rest.clone());
         rest = rest.cdr();
     }
@@ -251,7 +256,13 @@ fn append(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
 pub fn copy_list(v: &Value) -> Value {
     let mut items = Vec::new();
     let mut rest = v.clone();
+    let mut walked = 0usize;
     while let Value::Cons(c) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            rest = Value::Nil;
+            break;
+        }
         items.push(c.car());
         rest = c.cdr();
     }
@@ -341,7 +352,12 @@ fn contains(
 fn member(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "member", span)?;
     let mut rest = list_arg(&args[1], span)?;
+    let mut walked = 0usize;
     while let Value::Cons(c) = &rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         if test_matches(interp, &args[2..], &args[0], &c.car(), span)? {
             return Ok(rest);
         }
@@ -354,7 +370,12 @@ fn member(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
 fn member_if(interp: &mut Interp, args: &[Value], span: Span, want: bool) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "member-if", span)?;
     let mut rest = list_arg(&args[1], span)?;
+    let mut walked = 0usize;
     while let Value::Cons(c) = &rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         let key = apply_key(interp, &args[2..], &c.car(), span)?;
         if interp.apply(&args[0], &[key], span)?.truthy() == want {
             return Ok(rest);
@@ -397,7 +418,12 @@ fn rassoc(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
 
 pub fn getf(plist: &Value, indicator: &Value) -> Option<Value> {
     let mut rest = plist.clone();
+    let mut walked = 0usize;
     while let Value::Cons(c) = rest {
+        walked += 1;
+        if walked > crate::value::MAX_LIST_WALK {
+            break;
+        }
         let next = c.cdr();
         if crate::hash::eq(&c.car(), indicator) {
             return Some(next.car());

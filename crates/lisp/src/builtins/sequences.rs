@@ -21,7 +21,11 @@ enum Kind {
 fn items(v: &Value, span: Span) -> Result<(Vec<Value>, Kind), Flow> {
     Ok(match v {
         Value::Nil => (Vec::new(), Kind::List),
-        Value::Cons(_) => (v.iter().collect(), Kind::List),
+        Value::Cons(_) => {
+            let items: Vec<Value> = v.iter().take(super::MAX_ELEMENTS + 1).collect();
+            super::check_size(items.len(), span)?;
+            (items, Kind::List)
+        }
         Value::Str(s, _) => (
             s.chars().map(|c| Value::Char(c, NO_SPAN)).collect(),
             Kind::Str,
