@@ -34,6 +34,49 @@ pub fn named(env: &Env, name: &str) -> Option<i64> {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| *v)
         })
+        .or_else(|| more_kernel_constants(name))
+}
+
+/// Kernel constants the shared table (`whistler_bpf::consts`) does not list yet, matched like
+/// it: case-insensitively, `-` for `_`, optionally as `+name+`.
+fn more_kernel_constants(name: &str) -> Option<i64> {
+    const MORE: &[(&str, i64)] = &[
+        ("ETH_HLEN", 14),
+        ("ETH_ALEN", 6),
+        ("ETH_P_ALL", 3),
+        ("IPPROTO_IP", 0),
+        ("IPPROTO_IPIP", 4),
+        ("IPPROTO_IPV6", 41),
+        ("IPPROTO_GRE", 47),
+        ("IPPROTO_ESP", 50),
+        ("IPPROTO_SCTP", 132),
+        ("BPF_F_RECOMPUTE_CSUM", 1),
+        ("BPF_F_INVALIDATE_HASH", 2),
+        ("BPF_F_HDR_FIELD_MASK", 15),
+        ("BPF_F_PSEUDO_HDR", 16),
+        ("BPF_F_MARK_MANGLED_0", 32),
+        ("BPF_F_MARK_ENFORCE", 64),
+        ("BPF_SK_LOOKUP_F_REPLACE", 1),
+        ("BPF_SK_LOOKUP_F_NO_REUSEPORT", 2),
+        ("BPF_SOCK_OPS_TIMEOUT_INIT", 1),
+        ("BPF_SOCK_OPS_RWND_INIT", 2),
+        ("BPF_SOCK_OPS_NEEDS_ECN", 6),
+        ("BPF_SOCK_OPS_BASE_RTT", 7),
+        ("BPF_SOCK_OPS_RTO_CB", 8),
+        ("BPF_SOCK_OPS_RETRANS_CB", 9),
+        ("BPF_SOCK_OPS_STATE_CB", 10),
+        ("BPF_SOCK_OPS_TCP_LISTEN_CB", 11),
+        ("PACKET_HOST", 0),
+        ("PACKET_BROADCAST", 1),
+        ("PACKET_MULTICAST", 2),
+        ("PACKET_OTHERHOST", 3),
+    ];
+    let name = name
+        .strip_prefix('+')
+        .and_then(|n| n.strip_suffix('+'))
+        .unwrap_or(name);
+    let norm = name.to_ascii_uppercase().replace('-', "_");
+    MORE.iter().find(|(n, _)| *n == norm).map(|(_, v)| *v)
 }
 
 /// The protocol library's documented constants (Whistler manual, "Protocol constants").
