@@ -204,6 +204,15 @@ fn program_array_filled_by_name_and_pinned_map_reused() {
     assert_eq!(typed.get(&1).unwrap(), Some(2));
     let jump = second.map("jump_table").unwrap();
     assert_eq!(jump.info().kind(), Some(MapType::PROG_ARRAY));
+    // Slot 1 re-pointed at `entry` itself: the tail call now loops until the kernel's limit
+    // and `entry` returns XDP_ABORTED.
+    second
+        .set_program_array_slot("jump_table", 1, "entry")
+        .unwrap();
+    assert_eq!(run_xdp(&second, "entry", 64), 0);
+    assert!(second
+        .set_program_array_slot("jump_table", 0, "nope")
+        .is_err());
     drop((first, second));
     std::fs::remove_file(dir.join("shared_counts")).unwrap();
     std::fs::remove_dir(&dir).unwrap();

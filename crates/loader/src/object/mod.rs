@@ -103,6 +103,28 @@ impl Object {
         self.maps.iter()
     }
 
+    /// Puts program `program` at `index` of program array `map` (for tail calls by name).
+    pub fn set_program_array_slot(
+        &self,
+        map: &str,
+        index: u32,
+        program: &str,
+    ) -> Result<(), LoadError> {
+        let target = self
+            .map(map)
+            .ok_or_else(|| LoadError::NoSuchMap(map.into()))?;
+        let program = self
+            .program(program)
+            .ok_or_else(|| LoadError::NoSuchProgram(program.into()))?;
+        let fd = program.as_fd().as_raw_fd() as u32;
+        target
+            .update(&index.to_ne_bytes(), &fd.to_ne_bytes(), UpdateFlags::Any)
+            .map_err(|source| LoadError::Map {
+                map: map.into(),
+                source,
+            })
+    }
+
     /// Takes a program out of the object (it stays loaded while the returned value lives).
     pub fn take_program(&mut self, name: &str) -> Option<Program> {
         let i = position(&self.programs, name, Program::name)?;
