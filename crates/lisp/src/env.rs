@@ -22,6 +22,19 @@ pub struct Env {
     parent: Option<Rc<Env>>,
 }
 
+impl Drop for Env {
+    /// Releases a long chain of parents without recursion.
+    fn drop(&mut self) {
+        let mut parent = self.parent.take();
+        while let Some(env) = parent {
+            match Rc::try_unwrap(env) {
+                Ok(mut env) => parent = env.parent.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 impl Env {
     pub fn root() -> Rc<Env> {
         Rc::new(Env {

@@ -335,3 +335,22 @@ fn library_macros_place_everything_at_the_call_site() {
         .unwrap_err();
     assert_eq!(err.span, forms("(lib-check 5)")[0].span);
 }
+
+#[test]
+fn closures_over_deep_environments_drop_without_recursion() {
+    // Everything runs on a small stack: evaluation grows its own, and dropping the closure must
+    // release 20,000 nested environments without recursing.
+    let worker = std::thread::Builder::new().stack_size(256 * 1024).spawn(|| {
+        let mut interp = Interp::new();
+        load(
+            &mut interp,
+            "(defun nest-lets (n) (let ((f '(lambda () 1))) (dotimes (i n) (setf f (list 'let (list (list 'x i)) f))) f))",
+        );
+        let closure = interp.eval_toplevel(&forms("(eval (nest-lets 20000))")[0]).unwrap();
+        let one = interp.call(&closure, &[]).unwrap().as_i64();
+        drop(interp);
+        drop(closure);
+        one
+    });
+    assert_eq!(worker.unwrap().join().unwrap(), Some(1));
+}
