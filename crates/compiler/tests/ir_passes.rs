@@ -205,3 +205,15 @@ fn byte_swapped_loads_compare_against_swapped_constants() {
     );
     assert!(out.contains("br eq v1, 8, block1, block2"), "{out}");
 }
+
+#[test]
+fn known_branches_threads_edges_into_decided_tests() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.1 v0, 0\n  br ne v1, 6, block2, block1\nblock1:\n  v2 = load.1 v0, 1\n  br eq v2, 0, block3, block2\nblock2:\n  br ne v1, 6, block3, block4\nblock3:\n  return 2\nblock4:\n  return 4\n",
+        opt::known_branches::run,
+    );
+    assert!(
+        out.contains("br ne v1, 6, block3, block1"),
+        "the v1 != 6 edge skips block2\n{out}"
+    );
+}

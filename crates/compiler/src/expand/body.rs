@@ -335,12 +335,16 @@ impl Expander<'_> {
         if let Some(&acc) = self.accessors.get(&name) {
             return self.accessor(form, acc, args);
         }
+        if let Some(e) = self.protocol_form(form, &name, args) {
+            return e;
+        }
         if let Some(h) = helpers::by_name(&name) {
             return self.helper_call(form, h, args);
         }
         let mut candidates: Vec<String> = BUILTIN_FORMS.iter().map(|s| s.to_string()).collect();
         candidates.extend(self.accessors.keys().cloned());
         candidates.extend(helpers::HELPERS.iter().map(|h| h.lisp_name()));
+        candidates.extend(super::protocols::names().map(String::from));
         let d = with_suggestion(
             error(items[0].span, format!("unknown form `{name}`")),
             &name,

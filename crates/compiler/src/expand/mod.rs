@@ -9,6 +9,7 @@ mod body;
 mod consts;
 mod maps;
 mod places;
+mod protocols;
 mod structs;
 mod toplevel;
 

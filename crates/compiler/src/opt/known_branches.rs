@@ -3,6 +3,10 @@
 //! becomes a jump. Facts come from single-predecessor branch edges and hold in the dominator
 //! subtree of their target; unsigned comparisons with immediates are combined as value ranges.
 //!
+//! An edge into a block that holds nothing but a test its facts decide (the usual shape after
+//! `(when (and (= p 6) ...) (return ...))` followed by `(when (= p 6) ...)`) is threaded to
+//! the decided target, so the verifier never walks a path the program cannot take.
+//!
 //! Does not reason about signed comparisons with different constants, `set`, or facts that
 //! only hold at join points.
 
@@ -31,6 +35,7 @@ pub fn run(func: &mut Function) {
     let mut facts: HashMap<Value, Vec<Fact>> = HashMap::new();
     let mut stack: Vec<(Block, Option<Value>)> = vec![(func.entry(), None)];
     let mut decided: Vec<(Block, Block)> = Vec::new();
+    let mut threaded: Vec<(Block, usize, Block)> = Vec::new();
     while let Some((b, leaving)) = stack.pop() {
         if let Some(v) = leaving {
             if let Some(list) = facts.get_mut(&v) {
@@ -54,6 +59,21 @@ pub fn run(func: &mut Function) {
                 implied(facts.get(lhs).map_or(&[][..], Vec::as_slice), *cond, *rhs)
             {
                 decided.push((b, if outcome { *then_dest } else { *else_dest }));
+            } else {
+                // Thread each edge into a lone test of the same value that the edge decides.
+                let known = facts.get(lhs).map_or(&[][..], Vec::as_slice);
+                let edges = [(*then_dest, Some(*cond)), (*else_dest, cond.negate())];
+                for (k, (dest, edge_cond)) in edges.into_iter().enumerate() {
+                    let Some(edge_cond) = edge_cond else { continue };
+                    let mut with_edge = known.to_vec();
+                    with_edge.push(Fact {
+                        cond: edge_cond,
+                        rhs: *rhs,
+                    });
+                    if let Some(target) = thread_target(func, dest, *lhs, &with_edge) {
+                        threaded.push((b, k, target));
+                    }
+                }
             }
         }
         // Pop this block's fact after its subtree (a marker entry carries the value).
@@ -64,12 +84,48 @@ pub fn run(func: &mut Function) {
             stack.push((c, None));
         }
     }
+    for (b, k, target) in threaded {
+        if let Some(Terminator::Branch {
+            then_dest,
+            else_dest,
+            ..
+        }) = &mut func.blocks[b.index()].term
+        {
+            *(if k == 0 { then_dest } else { else_dest }) = target;
+        }
+    }
     for (b, dest) in decided {
         func.blocks[b.index()].term = Some(Terminator::Jump {
             dest,
             args: Vec::new(),
         });
     }
+}
+
+/// Where an edge into `dest` can go instead: `dest` (after forwarding blocks) holds nothing
+/// but a branch on `value` whose outcome `facts` decide.
+fn thread_target(func: &Function, mut dest: Block, value: Value, facts: &[Fact]) -> Option<Block> {
+    for _ in 0..8 {
+        let data = &func.blocks[dest.index()];
+        if !data.insts.is_empty() || !data.params.is_empty() {
+            return None;
+        }
+        match data.term.as_ref()? {
+            Terminator::Jump { dest: next, args } if args.is_empty() => dest = *next,
+            Terminator::Branch {
+                cond,
+                lhs,
+                rhs,
+                then_dest,
+                else_dest,
+            } if *lhs == value => {
+                let outcome = implied(facts, *cond, *rhs)?;
+                return Some(if outcome { *then_dest } else { *else_dest });
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The fact a block inherits from its single predecessor's branch.
