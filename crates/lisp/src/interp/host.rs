@@ -1,0 +1,169 @@
+//! The entry points the host (the compiler, the session runner) calls: evaluating top-level
+//! forms and library forms, expanding macro calls, calling Lisp functions, and registering
+//! host functions and macros.
+
+use super::{package_key, Interp};
+use crate::error::{EvalError, Flow};
+use crate::value::{Function, HostFn, Value, NO_SPAN};
+use std::rc::Rc;
+use whistler_syntax::{Sexp, Span, Symbol};
+
+impl Interp {
+    /// Evaluates a top-level form (`defmacro`, `defun`, `defvar`, `progn`, anything).
+    pub fn eval_toplevel(&mut self, form: &Sexp) -> Result<Value, EvalError> {
+        let value = self.sexp_to_value(form);
+        self.eval_value(&value)
+    }
+
+    /// Evaluates a form given as a value, in the global environment.
+    pub fn eval_value(&mut self, form: &Value) -> Result<Value, EvalError> {
+        let global = self.global.clone();
+        let result = self.run_outermost(|interp| interp.eval(form, &global));
+        self.values = None;
+        result.map_err(|flow| {
+            let mut e = self.flow_to_error(flow, form.span());
+            if e.span == NO_SPAN {
+                e.span = form.span();
+            }
+            e
+        })
+    }
+
+    /// Calls a function value (a closure from Lisp code, a builtin) with arguments.
+    pub fn call(&mut self, function: &Value, args: &[Value]) -> Result<Value, EvalError> {
+        let result = self.run_outermost(|interp| interp.apply(function, args, NO_SPAN));
+        result.map_err(|flow| self.flow_to_error(flow, NO_SPAN))
+    }
+
+    /// Runs `f` with fresh step and depth counters when it is the outermost entry from the
+    /// host (host functions may re-enter the interpreter; those share the running budget).
+    fn run_outermost<T>(
+        &mut self,
+        f: impl FnOnce(&mut Interp) -> Result<T, Flow>,
+    ) -> Result<T, Flow> {
+        if self.active == 0 {
+            self.steps = 0;
+            self.depth = 0;
+            self.nesting = 0;
+        }
+        self.active += 1;
+        let result = f(self);
+        self.active -= 1;
+        result
+    }
+
+    fn flow_to_error(&self, flow: Flow, span: Span) -> EvalError {
+        match flow {
+            Flow::Error(raised) => raised.error,
+            Flow::Return { .. } => EvalError::new(
+                "control-error",
+                "return-from a block that is no longer active",
+                span,
+            ),
+            Flow::Throw { tag, .. } => EvalError::new(
+                "control-error",
+                format!("throw to tag {} with no catch", crate::printer::prin1(&tag)),
+                span,
+            ),
+        }
+    }
+
+    /// True when `name` is defined as a macro with `defmacro`.
+    pub fn is_macro(&self, name: &Symbol) -> bool {
+        let key = match package_key(name.package.as_deref()) {
+            Some(p) => format!("{p}:{}", name.name),
+            None => name.name.clone(),
+        };
+        self.symbols
+            .get(&key)
+            .is_some_and(|s| s.macro_fn.borrow().is_some())
+    }
+
+    /// One macroexpansion step of a form whose head is a macro; `Ok(None)` if it is not a
+    /// macro form. Pieces of the arguments keep their spans; everything the macro built gets
+    /// the span of `form`.
+    pub fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, EvalError> {
+        let Some(head) = form
+            .as_list()
+            .and_then(|l| l.first())
+            .and_then(Sexp::as_symbol)
+        else {
+            return Ok(None);
+        };
+        if !self.is_macro(head) {
+            return Ok(None);
+        }
+        let value = self.sexp_to_value(form);
+        let global = self.global.clone();
+        let expanded = self
+            .run_outermost(|interp| interp.expand_once(&value, &global))
+            .map_err(|flow| self.flow_to_error(flow, form.span))?;
+        let Some(expansion) = expanded else {
+            return Ok(None);
+        };
+        crate::convert::check_convertible(&expansion, form.span)?;
+        Ok(Some(self.value_to_sexp(&expansion, form.span)))
+    }
+
+    /// Registers a host function callable from Lisp as `name` (e.g. `"bpf:attach"`).
+    /// A host function replaces a standard macro of the same name (`defstruct`, ...), but not a
+    /// special operator.
+    pub fn define_builtin(&mut self, name: &str, f: Box<HostFn>) {
+        let sym = self.symbol(name);
+        let function = Function::Host {
+            name: name.to_string(),
+            f: std::cell::RefCell::new(f),
+        };
+        sym.function.replace(Some(Value::Func(Rc::new(function))));
+        sym.macro_fn.replace(None);
+        crate::special::forget_standard_macro(&sym);
+    }
+
+    /// Registers a macro implemented in Rust: `f` receives the whole call form (unevaluated,
+    /// with spans) and returns its expansion. The compiler sees it through
+    /// [`Interp::is_macro`] and [`Interp::macroexpand_1`] like any `defmacro`.
+    pub fn define_host_macro(&mut self, name: &str, mut f: Box<HostFn>) {
+        let sym = self.symbol(name);
+        let expander: Box<HostFn> = Box::new(move |interp, args, span| f(interp, &args[..1], span));
+        let function = Function::Host {
+            name: name.to_string(),
+            f: std::cell::RefCell::new(expander),
+        };
+        sym.macro_fn.replace(Some(Value::Func(Rc::new(function))));
+        crate::special::forget_standard_macro(&sym);
+        self.clear_expansion_cache();
+    }
+
+    /// Evaluates a form of a library shipped with the compiler: its values carry no spans, so
+    /// whatever its macros build, and any error inside them, is placed at the user's call site.
+    /// An error while loading is placed at `form`'s own span (in the library's text).
+    pub fn eval_library_form(&mut self, form: &Sexp) -> Result<Value, EvalError> {
+        let value = self.sexp_to_value(form);
+        let value = crate::convert::strip_spans(&value);
+        self.eval_value(&value).map_err(|mut e| {
+            if e.span == NO_SPAN {
+                e.span = form.span;
+            }
+            e
+        })
+    }
+
+    pub(crate) fn define_fn(&mut self, name: &'static str, f: crate::value::BuiltinFn) {
+        let sym = self.symbol(name);
+        sym.function
+            .replace(Some(Value::Func(Rc::new(Function::Builtin { name, f }))));
+    }
+
+    /// Sets a global (special) variable, as `defparameter` would.
+    pub fn set_global(&mut self, name: &str, value: Value) {
+        let sym = self.symbol(name);
+        sym.special.set(true);
+        sym.value.replace(Some(value));
+    }
+
+    pub fn global(&mut self, name: &str) -> Option<Value> {
+        let sym = self.symbol(name);
+        let value = sym.value.borrow().clone();
+        value
+    }
+}
