@@ -1,0 +1,6 @@
+whistler::session! {
+    pub struct S;
+    (defmap m :type :array :key-size 4 :value-size 8 :max-entries [1])
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+whistler::session! {
+    pub struct S;
+    (defmap m :type :array :key-size 4 :value-size 8 :max-entries 1)
+    (defmap m :type :array :key-size 4 :value-size 8 :max-entries 2)
+}
+
+fn main() {}

@@ -1,0 +1,3 @@
+whistler::session!(pub struct S; include "no_such_file.lisp");
+
+fn main() {}

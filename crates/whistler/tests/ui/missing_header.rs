@@ -1,0 +1,5 @@
+whistler::session! {
+    (defmap m :type :array :key-size 4 :value-size 8 :max-entries 1)
+}
+
+fn main() {}
