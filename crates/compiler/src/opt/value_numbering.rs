@@ -1,7 +1,10 @@
 //! Global value numbering over the dominator tree: an arithmetic instruction (`Binary`,
 //! `Unary`) identical to one that dominates it is replaced by that one's result.
 //!
-//! Does not touch memory accesses, calls, constants, stack or map addresses (those are cheaper
+//! Loads from the context pointer are numbered too when nothing in the function can change
+//! the context (no helper calls, raw instructions or context stores).
+//!
+//! Does not touch other memory accesses, calls, constants, stack or map addresses (those are cheaper
 //! to recompute than to keep live across helper calls; see `rematerialize`).
 
 use crate::ir::verify::dominators;
@@ -18,6 +21,7 @@ pub fn run(func: &mut Function) {
             }
         }
     }
+    let ctx_loads_pure = ctx_is_immutable(func);
     let mut table: HashMap<InstKind, Value> = HashMap::new();
     let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
     let mut removed = vec![false; func.insts.len()];
@@ -34,7 +38,12 @@ pub fn run(func: &mut Function) {
         let mut added = Vec::new();
         for &i in &func.blocks[b.index()].insts {
             let mut kind = func.insts[i.index()].kind.clone();
-            if !matches!(kind, InstKind::Binary { .. } | InstKind::Unary { .. }) {
+            let numbered = match &kind {
+                InstKind::Binary { .. } | InstKind::Unary { .. } => true,
+                InstKind::Load { ptr, .. } => ctx_loads_pure && is_ctx(func, *ptr),
+                _ => false,
+            };
+            if !numbered {
                 continue;
             }
             kind.map_uses(|v| resolve(&subst, v));
@@ -64,6 +73,27 @@ pub fn run(func: &mut Function) {
             func.blocks[b.index()].insts.retain(|i| !removed[i.index()]);
         }
     }
+}
+
+/// The context can only change through helper calls (`bpf_xdp_adjust_head`...), raw
+/// instructions or stores through the context pointer; without any, its loads are pure.
+fn ctx_is_immutable(func: &Function) -> bool {
+    func.layout.iter().all(|&b| {
+        func.blocks[b.index()]
+            .insts
+            .iter()
+            .all(|&i| match &func.inst(i).kind {
+                InstKind::Call { .. } | InstKind::Asm(_) => false,
+                InstKind::Store { ptr, .. } | InstKind::AtomicAdd { ptr, .. } => {
+                    !is_ctx(func, *ptr)
+                }
+                _ => true,
+            })
+    })
+}
+
+fn is_ctx(func: &Function, v: Value) -> bool {
+    matches!(super::def_kind(func, v), Some(InstKind::Arg))
 }
 
 fn resolve(subst: &[Option<Value>], mut v: Value) -> Value {
