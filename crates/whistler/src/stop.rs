@@ -33,10 +33,10 @@ pub fn stop_on_ctrl_c() -> crate::Result<StopFlag> {
     static FLAG: OnceLock<Result<Arc<AtomicBool>, String>> = OnceLock::new();
     let flag = FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
-        let setter = flag.clone();
-        ctrlc::set_handler(move || setter.store(true, Ordering::SeqCst))
-            .map(|()| flag)
-            .map_err(|e| e.to_string())
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, flag.clone()).map_err(|e| e.to_string())?;
+        }
+        Ok(flag)
     });
     match flag {
         Ok(flag) => Ok(StopFlag(flag.clone())),
