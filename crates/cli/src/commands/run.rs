@@ -31,9 +31,22 @@ pub struct Args {
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
+    /// Arguments for a Lisp session file (`*args*`), after `--`.
+    #[arg(last = true)]
+    args: Vec<String>,
 }
 
 pub fn run(args: Args) -> CommandResult {
+    if is_session_file(&args.input) {
+        let options = whistler_runner::RunOptions {
+            args: args.args.clone(),
+        };
+        let outcome = whistler_runner::run_file(&args.input, &options)?;
+        match outcome.exit_code() {
+            0 => return Ok(()),
+            code => std::process::exit(code),
+        }
+    }
     let targets = parse_targets(&args.targets)?;
     let bytes = object_bytes(crate::input::read(&args.input)?)?;
     let object = Object::load(&bytes, &LoadOptions::default())?;
@@ -67,6 +80,19 @@ pub fn run(args: Args) -> CommandResult {
         print_map(map, args.json)?;
     }
     Ok(())
+}
+
+/// A `.lisp` file with user code or `with-bpf-session` runs through the session runner.
+fn is_session_file(path: &std::path::Path) -> bool {
+    if path.extension().and_then(|e| e.to_str()) != Some("lisp") {
+        return false;
+    }
+    std::fs::read_to_string(path).is_ok_and(|text| {
+        whistler_runner::needs_runner(&whistler_syntax::SourceFile::new(
+            path.display().to_string(),
+            text,
+        ))
+    })
 }
 
 fn parse_targets(specs: &[String]) -> anyhow::Result<HashMap<String, String>> {

@@ -1,0 +1,371 @@
+//! Runs one-file Lisp session files (`whistler run FILE.lisp`) written the way Whistler's
+//! documentation writes them: `whistler:defstruct`, `defmacro`/`defun`, and
+//! `(with-bpf-session () (bpf:map ...) (bpf:prog ...) USER-CODE...)`.
+//!
+//! The BPF side of every session in the file is compiled first, with the same evaluator that
+//! later runs the user code (so user macros work in program bodies); a compile error runs
+//! nothing. Then the top-level forms run in order. Each `with-bpf-session` loads its object
+//! when reached, binds its maps and programs to their names, runs its body and closes
+//! everything on the way out, whether the body returns, fails or is interrupted (Ctrl-C
+//! signals an `interrupt` condition that `handler-case` can catch).
+
+mod api;
+mod bytes;
+mod plan;
+mod records;
+mod ring;
+mod session;
+
+use plan::TopKind;
+use session::{CompiledSession, Runtime};
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use whistler_lisp::{ErrorKind, EvalError, Interp, Limits, Value};
+use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile};
+
+/// What the run came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every form ran.
+    Completed,
+    /// The file did not read or compile; nothing ran.
+    CompileFailed,
+    /// User code signalled an error nothing handled (everything was closed).
+    Failed,
+    /// Ctrl-C, not handled by the code (everything was closed).
+    Interrupted,
+}
+
+impl Outcome {
+    /// The process exit code: 0, 1, 1, 130.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Completed => 0,
+            Outcome::CompileFailed | Outcome::Failed => 1,
+            Outcome::Interrupted => 130,
+        }
+    }
+}
+
+/// What the session file sees of the command line.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// The arguments after `--`: `*args*` and `(uiop:command-line-arguments)`.
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    CtrlC(#[from] ctrlc::Error),
+}
+
+/// True when `file` is a session file to run with [`run_file`] (a `with-bpf-session`, or any
+/// top-level user code), false for a plain file of definitions (compile and run as an object).
+pub fn needs_runner(file: &SourceFile) -> bool {
+    let read = whistler_syntax::read_with(file, ReadOptions { floats: true });
+    plan::needs_runner(&read.forms)
+}
+
+/// Runs the session file at `path`, writing its output to stdout and diagnostics to stderr,
+/// with Ctrl-C raising the `interrupt` condition.
+pub fn run_file(path: &Path, options: &RunOptions) -> Result<Outcome, RunError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RunError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    install_ctrl_c()?;
+    let file = SourceFile::new(path.display().to_string(), text);
+    let outcome = run_source(
+        &file,
+        options,
+        Box::new(std::io::stdout()),
+        &mut std::io::stderr(),
+    );
+    let _ = std::io::stdout().flush();
+    Ok(outcome)
+}
+
+/// The interrupt flag of the interpreter running now (set by the Ctrl-C handler).
+static CTRL_C_TARGET: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
+
+fn install_ctrl_c() -> Result<(), ctrlc::Error> {
+    static INSTALL: Once = Once::new();
+    let mut result = Ok(());
+    INSTALL.call_once(|| {
+        result = ctrlc::set_handler(|| {
+            let target = CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(flag) = target.as_ref() {
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+    });
+    result
+}
+
+/// Runs a session file's text: Lisp output goes to `out`, diagnostics to `err`.
+pub fn run_source(
+    file: &SourceFile,
+    options: &RunOptions,
+    out: Box<dyn Write>,
+    err: &mut dyn Write,
+) -> Outcome {
+    let read = whistler_syntax::read_with(file, ReadOptions { floats: true });
+    if !read.diagnostics.is_empty() {
+        report(file, &read.diagnostics, err);
+        return Outcome::CompileFailed;
+    }
+    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    interp.set_output(out);
+    *CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner()) = Some(interp.interrupt_flag());
+    let rt = Rc::new(RefCell::new(Runtime::default()));
+    if let Err(e) = install(&mut interp, &rt, options) {
+        report(file, &e.to_diagnostics(), err);
+        return Outcome::Failed;
+    }
+    let outcome = match prepare(file, &read.forms, &mut interp, &rt) {
+        Ok(kinds) => run_forms(file, &read.forms, &kinds, &mut interp, err),
+        Err(diags) => {
+            report(file, &diags, err);
+            Outcome::CompileFailed
+        }
+    };
+    rt.borrow_mut().close_all();
+    outcome
+}
+
+fn report(file: &SourceFile, diags: &[Diagnostic], err: &mut dyn Write) {
+    for d in diags {
+        let _ = writeln!(err, "{}", whistler_syntax::render(file, d));
+    }
+}
+
+/// Macros written in Lisp that session files use.
+const PRELUDE: &str = r#"
+(defvar *bpf-session* nil)
+(defconstant +bpf-any+ 0)
+(defconstant +bpf-noexist+ 1)
+(defconstant +bpf-exist+ 2)
+(defmacro with-decoding-ring-consumer ((var map decoder callback) &body body)
+  `(let ((,var (open-decoding-ring-consumer ,map ,decoder ,callback)))
+     (unwind-protect (progn ,@body) (close-ring-consumer ,var))))
+(defmacro with-ring-consumer ((var map callback) &body body)
+  `(let ((,var (open-ring-consumer ,map ,callback)))
+     (unwind-protect (progn ,@body) (close-ring-consumer ,var))))
+"#;
+
+fn install(
+    interp: &mut Interp,
+    rt: &Rc<RefCell<Runtime>>,
+    options: &RunOptions,
+) -> Result<(), EvalError> {
+    api::install(interp, rt);
+    interp.define_host_macro("with-bpf-session", Box::new(expand_session));
+    let prelude = SourceFile::new("<runner prelude>", PRELUDE);
+    for form in whistler_syntax::read(&prelude).forms {
+        interp.eval_library_form(&form)?;
+    }
+    let args: Vec<Value> = options
+        .args
+        .iter()
+        .map(|a| Value::string(a.as_str()))
+        .collect();
+    let list = Value::list(args);
+    let args_sym = interp.symbol("*args*");
+    let defvar = Value::list([
+        Value::sym(&interp.symbol("defparameter")),
+        Value::sym(&args_sym),
+        Value::list([Value::sym(&interp.symbol("quote")), list.clone()]),
+    ]);
+    interp.eval_value(&defvar)?;
+    interp.define_builtin(
+        "uiop:command-line-arguments",
+        Box::new(move |_, _, _| Ok(list.clone())),
+    );
+    interp.define_builtin(
+        "uiop:getenv",
+        Box::new(|_, args, _| {
+            let name = args.first().and_then(Value::as_str).unwrap_or_default();
+            Ok(std::env::var(name).map_or(Value::Nil, |v| Value::string(v.as_str())))
+        }),
+    );
+    Ok(())
+}
+
+/// `(with-bpf-session OPTIONS BODY...)` → open the compiled session, bind its maps and
+/// programs to their names, run the rest of BODY, close the session in any case.
+fn expand_session(
+    interp: &mut Interp,
+    args: &[Value],
+    span: whistler_syntax::Span,
+) -> Result<Value, EvalError> {
+    let form = args.first().cloned().unwrap_or(Value::Nil);
+    let start = form.span().start as usize;
+    if form.span() == whistler_lisp::NO_SPAN {
+        return Err(records::error(
+            "with-bpf-session must be written in the file, not built by a macro",
+            span,
+        ));
+    }
+    let sym = |interp: &mut Interp, name: &str| Value::sym(&interp.symbol(name));
+    let quote = sym(interp, "quote");
+    let session_var = sym(interp, &format!("%bpf-session-{start}"));
+    let mut bindings = vec![Value::list([
+        sym(interp, "*bpf-session*"),
+        session_var.clone(),
+    ])];
+    let mut body = Vec::new();
+    for item in form.cdr().cdr().iter() {
+        let head = item.car();
+        let bpf = head
+            .as_sym()
+            .filter(|s| s.package.as_deref() == Some("bpf"));
+        let getter = match bpf.map(|s| s.name.as_str()) {
+            Some("map") => "bpf-session-map",
+            Some("prog") => "bpf-session-prog",
+            _ => {
+                body.push(item);
+                continue;
+            }
+        };
+        let name = item.cdr().car();
+        let fetch = Value::list([
+            sym(interp, getter),
+            Value::list([quote.clone(), name.clone()]),
+        ]);
+        bindings.push(Value::list([name, fetch]));
+    }
+    let inner = Value::list_with_tail(
+        [sym(interp, "let"), Value::list(bindings)],
+        Value::list(body),
+    );
+    let open = Value::list([sym(interp, "%bpf-session-open"), Value::int(start as i64)]);
+    let close = Value::list([sym(interp, "%bpf-session-close"), session_var.clone()]);
+    Ok(Value::list([
+        sym(interp, "let"),
+        Value::list([Value::list([session_var, open])]),
+        Value::list([sym(interp, "unwind-protect"), inner, close]),
+    ]))
+}
+
+/// Classifies the forms and compiles the BPF side of every session; defines the record
+/// codecs. Returns each top-level form's kind.
+fn prepare(
+    file: &SourceFile,
+    forms: &[Sexp],
+    interp: &mut Interp,
+    rt: &Rc<RefCell<Runtime>>,
+) -> Result<Vec<TopKind>, Vec<Diagnostic>> {
+    let mut struct_names = Vec::new();
+    let mut kinds = Vec::new();
+    for form in forms {
+        let kind = plan::classify(form, &struct_names);
+        if kind == TopKind::BpfOnly {
+            struct_names.extend(plan::declared_name(form));
+        }
+        kinds.push(kind);
+    }
+    let shared: Vec<Sexp> = forms
+        .iter()
+        .zip(&kinds)
+        .filter(|(_, k)| matches!(k, TopKind::BpfOnly | TopKind::Shared))
+        .map(|(f, _)| f.clone())
+        .collect();
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut structs = Vec::new();
+    let sessions = plan::sessions(forms);
+    let mut units: Vec<(Option<&plan::SessionForm>, Vec<Sexp>)> = sessions
+        .iter()
+        .map(|s| {
+            let mut unit = shared.clone();
+            unit.extend(s.maps.iter().cloned());
+            unit.extend(s.progs.iter().cloned());
+            (Some(s), unit)
+        })
+        .collect();
+    if units.is_empty() && kinds.contains(&TopKind::BpfOnly) {
+        units.push((None, shared.clone()));
+    }
+    for (session, unit) in units {
+        let options = whistler_compiler::Options::default();
+        match whistler_compiler::compile_with(file, &unit, options, interp) {
+            Ok(compiled) => {
+                structs = compiled.spec.structs.clone();
+                if let Some(s) = session {
+                    let entry = CompiledSession {
+                        elf: compiled.elf,
+                        maps: s.map_names(),
+                        progs: s.prog_names(),
+                    };
+                    rt.borrow_mut().compiled.insert(s.start, entry);
+                }
+            }
+            Err(errors) => {
+                for d in errors {
+                    if !diags
+                        .iter()
+                        .any(|e| e.span == d.span && e.message == d.message)
+                    {
+                        diags.push(d);
+                    }
+                }
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let struct_forms: Vec<Sexp> = forms
+        .iter()
+        .zip(&kinds)
+        .filter(|(f, k)| {
+            **k == TopKind::BpfOnly
+                && plan::head(f).is_some_and(|h| h.name == "defstruct" || h.name == "struct")
+        })
+        .map(|(f, _)| f.clone())
+        .collect();
+    let layouts = Rc::new(records::Layouts::new(&struct_forms, &structs));
+    records::define_all(interp, &layouts).map_err(|e| e.to_diagnostics())?;
+    Ok(kinds)
+}
+
+/// Runs the Shared and User forms in order; stops at the first unhandled error.
+fn run_forms(
+    file: &SourceFile,
+    forms: &[Sexp],
+    kinds: &[TopKind],
+    interp: &mut Interp,
+    err: &mut dyn Write,
+) -> Outcome {
+    interp.set_limits(Limits {
+        max_steps: u64::MAX,
+        ..Limits::default()
+    });
+    for (form, kind) in forms.iter().zip(kinds) {
+        if matches!(kind, TopKind::Setup | TopKind::BpfOnly) {
+            continue;
+        }
+        if let Err(mut e) = interp.eval_toplevel(form) {
+            // The session form is the frame of all user code: naming it says nothing.
+            e.expansions.retain(|f| f.name != "with-bpf-session");
+            let _ = std::io::stdout().flush();
+            if e.kind == ErrorKind::Interrupted {
+                let _ = writeln!(err, "interrupted");
+                return Outcome::Interrupted;
+            }
+            report(file, &e.to_diagnostics(), err);
+            return Outcome::Failed;
+        }
+    }
+    Outcome::Completed
+}

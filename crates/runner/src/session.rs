@@ -1,0 +1,195 @@
+//! The run-time side of `with-bpf-session`: compiled objects waiting to be loaded, the open
+//! sessions (their maps, programs, links and ring consumers) and the handles user code holds.
+//!
+//! A handle does not own its kernel object: the session does, and closing the session closes
+//! it (ring consumers, then links, then programs, then maps) even while Lisp values still
+//! refer to the handle; using it afterwards is an error.
+
+use crate::ring::RingConsumer;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use whistler_loader::link::Link;
+use whistler_loader::object::Object;
+use whistler_loader::{LoadOptions, Map, Program};
+
+/// One `with-bpf-session` form's compiled BPF side.
+#[derive(Clone, Debug)]
+pub struct CompiledSession {
+    pub elf: Vec<u8>,
+    /// Lisp names of the maps and programs the form declares.
+    pub maps: Vec<String>,
+    pub progs: Vec<String>,
+}
+
+/// A map of an open session, as user code holds it.
+pub struct MapHandle {
+    pub name: String,
+    pub session: u64,
+    map: RefCell<Option<Map>>,
+}
+
+/// A program of an open session, as user code holds it.
+pub struct ProgHandle {
+    pub name: String,
+    pub session: u64,
+    program: RefCell<Option<Program>>,
+}
+
+/// The value `%bpf-session-open` returns: which session to close.
+pub struct SessionToken(pub u64);
+
+impl MapHandle {
+    /// Runs `f` on the map, or says that its session has ended.
+    pub fn with<T>(&self, f: impl FnOnce(&Map) -> T) -> Result<T, String> {
+        match self.map.borrow().as_ref() {
+            Some(map) => Ok(f(map)),
+            None => Err(format!(
+                "map `{}` is closed: its session has ended",
+                self.name
+            )),
+        }
+    }
+}
+
+impl ProgHandle {
+    pub fn with<T>(&self, f: impl FnOnce(&Program) -> T) -> Result<T, String> {
+        match self.program.borrow().as_ref() {
+            Some(p) => Ok(f(p)),
+            None => Err(format!(
+                "program `{}` is closed: its session has ended",
+                self.name
+            )),
+        }
+    }
+}
+
+/// An open session: everything it must close.
+pub struct Session {
+    id: u64,
+    pub consumers: Vec<Rc<RingConsumer>>,
+    pub links: Vec<Link>,
+    pub programs: Vec<Rc<ProgHandle>>,
+    pub maps: Vec<Rc<MapHandle>>,
+}
+
+impl Session {
+    /// Closes ring consumers, links, programs and maps, in that order.
+    fn close(&mut self) {
+        for c in self.consumers.drain(..) {
+            c.close();
+        }
+        self.links.clear();
+        for p in self.programs.drain(..) {
+            p.program.borrow_mut().take();
+        }
+        for m in self.maps.drain(..) {
+            m.map.borrow_mut().take();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Everything the runner's Lisp functions share.
+#[derive(Default)]
+pub struct Runtime {
+    /// Compiled sessions by the byte offset of their `with-bpf-session` form.
+    pub compiled: HashMap<usize, CompiledSession>,
+    /// Open sessions, innermost last.
+    open: Vec<Session>,
+    next_id: u64,
+}
+
+impl Runtime {
+    /// Loads the session compiled for the form at `start`: creates its maps, loads its programs.
+    pub fn open(&mut self, start: usize) -> Result<u64, String> {
+        let compiled = self.compiled.get(&start).ok_or_else(|| {
+            "this with-bpf-session form was not compiled (it must appear literally in the file)"
+                .to_string()
+        })?;
+        let object = Object::load(&compiled.elf, &LoadOptions::default())
+            .map_err(|e| format!("cannot load the session's BPF programs: {e}"))?;
+        self.next_id += 1;
+        let id = self.next_id;
+        let session = take_parts(id, object, compiled)?;
+        self.open.push(session);
+        Ok(id)
+    }
+
+    /// Closes session `id` (and any session opened inside it and still open).
+    pub fn close(&mut self, id: u64) {
+        if let Some(i) = self.open.iter().position(|s| s.id == id) {
+            while self.open.len() > i {
+                drop(self.open.pop());
+            }
+        }
+    }
+
+    /// Closes every open session, innermost first.
+    pub fn close_all(&mut self) {
+        while let Some(s) = self.open.pop() {
+            drop(s);
+        }
+    }
+
+    pub fn session_mut(&mut self, id: u64) -> Option<&mut Session> {
+        self.open.iter_mut().find(|s| s.id == id)
+    }
+
+    /// The innermost open session.
+    pub fn current(&self) -> Option<&Session> {
+        self.open.last()
+    }
+
+    /// A map of the innermost session that has one by this Lisp name.
+    pub fn find_map(&self, name: &str) -> Option<Rc<MapHandle>> {
+        self.open
+            .iter()
+            .rev()
+            .find_map(|s| s.maps.iter().find(|m| m.name == name).cloned())
+    }
+
+    pub fn find_program(&self, name: &str) -> Option<Rc<ProgHandle>> {
+        self.open
+            .iter()
+            .rev()
+            .find_map(|s| s.programs.iter().find(|p| p.name == name).cloned())
+    }
+}
+
+/// Takes the declared maps and programs out of a loaded object, by their Lisp names.
+fn take_parts(id: u64, mut object: Object, compiled: &CompiledSession) -> Result<Session, String> {
+    let mut session = Session {
+        id,
+        consumers: Vec::new(),
+        links: Vec::new(),
+        programs: Vec::new(),
+        maps: Vec::new(),
+    };
+    for name in &compiled.maps {
+        let map = object
+            .take_map(&whistler_object::symbol_name(name))
+            .ok_or_else(|| format!("internal error: map `{name}` missing from the object"))?;
+        session.maps.push(Rc::new(MapHandle {
+            name: name.clone(),
+            session: id,
+            map: RefCell::new(Some(map)),
+        }));
+    }
+    for name in &compiled.progs {
+        let program = object
+            .take_program(&whistler_object::symbol_name(name))
+            .ok_or_else(|| format!("internal error: program `{name}` missing from the object"))?;
+        session.programs.push(Rc::new(ProgHandle {
+            name: name.clone(),
+            session: id,
+            program: RefCell::new(Some(program)),
+        }));
+    }
+    Ok(session)
+}
