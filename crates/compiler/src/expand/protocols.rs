@@ -4,7 +4,7 @@
 //! `with-packet`, `with-eth`, `with-ipv4`, `with-tcp`, `with-udp` (XDP: early `XDP_PASS`) and
 //! `with-tc-*` (tc: early `TC_ACT_OK`), the expression-style `parse-eth`, `parse-ipv4`,
 //! `parse-tcp`, `parse-udp` (pointer or 0), `tc-data`, `tc-data-end`, `kernel-load`,
-//! `struct-alloc`, `setmap` and `delmap`. Each expands to ordinary forms.
+//! `struct-alloc`, `setmap`, `delmap`, `do-user-ptrs` and `do-user-array`. Each expands to ordinary forms.
 
 use super::body::Expander;
 use crate::ast::Expr;
@@ -171,6 +171,7 @@ impl Expander<'_> {
             | "with-tc-ipv4" | "with-tcp" | "with-tc-tcp" | "with-udp" | "with-tc-udp" => {
                 return Some(self.with_header(form, name, args));
             }
+            "do-user-ptrs" | "do-user-array" => return Some(self.do_user(form, name, args)),
             "parse-eth" | "parse-ipv4" | "parse-tcp" | "parse-udp" => {
                 if !self.arity(form, name, args, 2, 2) {
                     return Some(Expr::int(0, form.span));
@@ -180,6 +181,90 @@ impl Expander<'_> {
             _ => return None,
         };
         Some(self.expr(&expanded))
+    }
+
+    /// `(do-user-ptrs (PTR BASE COUNT MAX [:index I]) body...)` and
+    /// `(do-user-array (VAR TYPE BASE COUNT MAX [:index I]) body...)`: a bounded loop reading
+    /// user memory element by element with `probe-read-user`.
+    fn do_user(&mut self, form: &Sexp, name: &str, args: &[Sexp]) -> Expr {
+        let b = B(form.span);
+        let spec = args.first().and_then(|s| s.as_list()).unwrap_or_default();
+        let fixed = if name == "do-user-ptrs" { 4 } else { 5 };
+        if spec.len() < fixed {
+            return self.err(
+                form.span,
+                format!(
+                    "expected `({name} ({}) BODY...)`",
+                    if fixed == 4 {
+                        "PTR BASE COUNT MAX [:index I]"
+                    } else {
+                        "VAR TYPE BASE COUNT MAX [:index I]"
+                    }
+                ),
+            );
+        }
+        let index = match &spec[fixed..] {
+            [k, v] if super::keyword_name(k) == Some("index") => v.clone(),
+            _ => b.sym("%do-user-index"),
+        };
+        let body: Vec<Sexp> = args[1..].to_vec();
+        let (var, ty, base, count, max) = if fixed == 4 {
+            (&spec[0], b.sym("u64"), &spec[1], &spec[2], &spec[3])
+        } else {
+            (&spec[0], spec[1].clone(), &spec[2], &spec[3], &spec[4])
+        };
+        let ty_name = super::symbol_name(&ty).unwrap_or("");
+        let struct_size = self
+            .env
+            .struct_index
+            .get(ty_name)
+            .map(|&i| self.env.structs[i].size as i64);
+        let size = struct_size
+            .unwrap_or_else(|| crate::ast::Ty::from_name(ty_name).map_or(8, |t| t.size() as i64));
+        let buf = match struct_size {
+            Some(_) => var.clone(),
+            None => b.sym("%do-user-buffer"),
+        };
+        let addr = b.call(
+            "+",
+            vec![base.clone(), b.call("*", vec![index.clone(), b.int(size)])],
+        );
+        let read = b.call("probe-read-user", vec![buf.clone(), b.int(size), addr]);
+        let mut step = vec![read];
+        let value = b.call("load", vec![ty.clone(), buf.clone(), b.int(0)]);
+        if name == "do-user-ptrs" {
+            let mut wl = vec![
+                b.sym("when-let"),
+                b.list(vec![b.list(vec![var.clone(), value])]),
+            ];
+            wl.extend(body);
+            step.push(b.list(wl));
+        } else if struct_size.is_some() {
+            step.extend(body);
+        } else {
+            let mut l = vec![b.sym("let"), b.list(vec![b.list(vec![var.clone(), value])])];
+            l.extend(body);
+            step.push(b.list(l));
+        }
+        let mut when = vec![
+            b.sym("when"),
+            b.call(">", vec![count.clone(), index.clone()]),
+        ];
+        when.extend(step);
+        let lp = b.call(
+            "dotimes",
+            vec![b.list(vec![index, max.clone()]), b.list(when)],
+        );
+        let expanded = b.call(
+            "let",
+            vec![
+                b.list(vec![
+                    b.list(vec![buf, b.call("struct-alloc", vec![b.int(size)])])
+                ]),
+                lp,
+            ],
+        );
+        self.expr(&expanded)
     }
 
     fn alloc(&mut self, size: i64, span: Span) -> Expr {

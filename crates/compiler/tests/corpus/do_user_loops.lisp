@@ -1,0 +1,13 @@
+;; load-only
+;; do-user-ptrs / do-user-array read user memory in bounded loops (uprobe-style tracing)
+(defstruct item (code u32) (flags u32))
+(defmap seen :type :array :key-size 4 :value-size 8 :max-entries 8)
+(defprog trace (:type :kprobe :section "kprobe/do_sys_openat2")
+  (let ((base (pt-regs-parm1)) (n (pt-regs-parm2)))
+    (do-user-ptrs (p base n 4 :index i)
+      (setf (getmap seen i) p))
+    (do-user-array (v u32 base n 4)
+      (incf (getmap seen 4) v))
+    (do-user-array (it item base n 2 :index j)
+      (incf (getmap seen (+ 5 j)) (item-code it))))
+  0)
