@@ -1,9 +1,20 @@
 //! The Whistler compiler: spanned s-expressions to eBPF instructions and object specs. No I/O, no unsafe.
 //!
-//! The pipeline ([`pipeline`]) is: `expand` (definitions, macros, desugaring to [`ast`]) →
-//! `lower` (SSA [`ir`]) → `opt` passes → `regalloc` (linear scan + checker) → `codegen`
-//! (instructions, map relocations, line info) → `whistler_object::write`.
-
+//! The pipeline (`pipeline.rs`, plain calls) is: `expand` (definitions, macros, desugaring to
+//! [`ast`]) → `lower` (SSA [`ir`] with block parameters) → `opt` passes (CFG simplification,
+//! copy propagation, constant folding, value numbering, address folding, known-branch
+//! elimination, dead code, constant rematerialization; the IR verifier after each in debug and
+//! test builds) → `regalloc` (linear scan knowing BPF's call conventions, re-verified by
+//! `regalloc::checker`) → `codegen` (instructions, map relocations, line info) →
+//! `whistler_object::write`.
+//!
+//! The language is Whistler's (its manual and book): `defmap`, `defprog`, `defstruct`,
+//! `defunion`, `defconstant`, every body form of the manual including the protocol library
+//! (`with-tcp`, `parse-ipv4`, `eth-type`...), and every kernel helper by its Lisp name.
+//! `(asm OPCODE DST SRC OFF IMM)` emits one raw instruction from constant fields; it may use
+//! R0-R5 freely (they are treated as clobbered, like a helper call) and its value is R0
+//! afterwards. String literals are NUL-terminated stack copies (for `trace-printk`).
+//! `(return v)` exits the program (also inside `dotimes`).
 pub mod ast;
 pub mod codegen;
 pub mod context;
