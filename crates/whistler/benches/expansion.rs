@@ -1,0 +1,157 @@
+//! What `session!` costs at build time: the compiler run on each example's Lisp, which is the
+//! bulk of the macro's expansion (the token rebuild before it is linear and small). For
+//! comparison, the same run prints how long `clang -O2 -target bpf -c` takes on equivalent C
+//! programs (`benches/c/`), as a ratio. Reported, never asserted.
+//!
+//! `cargo bench -p whistler --bench expansion`
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use whistler_syntax::SourceFile;
+
+const EXAMPLES: [&str; 4] = ["cgroup_count", "exec_trace", "uprobe_count", "xdp_count"];
+
+fn crate_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Lisp inside the first `session! { pub struct Name; ... }` of an example, with the
+/// `//` comments rustc would have dropped removed (strings are left alone).
+fn session_lisp(example: &str) -> String {
+    let path = crate_dir().join("examples").join(format!("{example}.rs"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("session! {").expect("a session! block") + "session! {".len();
+    let header_end = start + text[start..].find(';').expect("`struct Name;`") + 1;
+    let mut depth = 1;
+    let mut end = header_end;
+    for (i, c) in text[header_end..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            end = header_end + i;
+            break;
+        }
+    }
+    text[header_end..end]
+        .lines()
+        .map(strip_comment)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn strip_comment(line: &str) -> &str {
+    let mut in_string = false;
+    let bytes = line.as_bytes();
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+fn sources() -> &'static Vec<(&'static str, SourceFile)> {
+    static SOURCES: OnceLock<Vec<(&'static str, SourceFile)>> = OnceLock::new();
+    SOURCES.get_or_init(|| {
+        EXAMPLES
+            .iter()
+            .map(|&name| {
+                let file = SourceFile::new(format!("{name}.rs"), session_lisp(name));
+                if let Err(errors) = whistler_compiler::compile(&file) {
+                    panic!("{name}: the example's Lisp does not compile: {errors:?}");
+                }
+                (name, file)
+            })
+            .collect()
+    })
+}
+
+fn source(name: &str) -> &'static SourceFile {
+    &sources().iter().find(|(n, _)| *n == name).unwrap().1
+}
+
+#[divan::bench(args = EXAMPLES)]
+fn compile_example(bencher: divan::Bencher, example: &str) {
+    let file = source(example);
+    bencher.bench(|| whistler_compiler::compile(divan::black_box(file)).is_ok());
+}
+
+/// Mean time of `run` over `rounds` calls.
+fn mean(rounds: u32, mut run: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..rounds {
+        run();
+    }
+    start.elapsed() / rounds
+}
+
+fn clang_available() -> bool {
+    Command::new("clang")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn clang_once(c_file: &Path, out: &Path) {
+    let status = Command::new("clang")
+        .args([
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-I/usr/include/x86_64-linux-gnu",
+            "-c",
+        ])
+        .arg(c_file)
+        .arg("-o")
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "clang failed on {}", c_file.display());
+}
+
+/// Prints, per example with a C twin, the compiler's in-process time, clang's whole-process
+/// time, and their ratio.
+fn compare_with_clang() {
+    if !clang_available() {
+        println!("clang is not installed: no comparison");
+        return;
+    }
+    let out_dir: PathBuf =
+        std::env::temp_dir().join(format!("whistler-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    println!();
+    println!("example        whistler (in the macro)   clang -O2 -target bpf (process)   ratio");
+    for name in EXAMPLES {
+        let c_file = crate_dir().join("benches/c").join(format!("{name}.c"));
+        if !c_file.exists() {
+            continue;
+        }
+        let file = source(name);
+        let ours = mean(200, || {
+            divan::black_box(whistler_compiler::compile(file).is_ok());
+        });
+        let out = out_dir.join(format!("{name}.o"));
+        clang_once(&c_file, &out); // warms the page cache
+        let clang = mean(10, || clang_once(&c_file, &out));
+        println!(
+            "{name:<14} {:>14.3} ms {:>24.3} ms {:>16.1}x",
+            ours.as_secs_f64() * 1e3,
+            clang.as_secs_f64() * 1e3,
+            clang.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+fn main() {
+    divan::main();
+    compare_with_clang();
+}
