@@ -50,7 +50,8 @@ pub struct MapSpec {
 /// One program: its own section, instructions and relocations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgramSpec {
-    /// Symbol name (the Lisp name; `-` is kept in the symbol, loaders sanitize).
+    /// The Lisp name; the writer emits it as [`symbol_name`] (`-` becomes `_`), which is what
+    /// libbpf passes to the kernel and what loaders look programs up by.
     pub name: String,
     /// ELF section name, e.g. `xdp`, `kprobe/__x64_sys_execve`. Several programs may share one.
     pub section: String,
