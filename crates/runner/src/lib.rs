@@ -8,6 +8,17 @@
 //! when reached, binds its maps and programs to their names, runs its body and closes
 //! everything on the way out, whether the body returns, fails or is interrupted (Ctrl-C
 //! signals an `interrupt` condition that `handler-case` can catch).
+//!
+//! Lisp functions for session code: `bpf:attach`, `bpf:map-ref`, `bpf-session-map`,
+//! `bpf-session-prog`, `*bpf-session*`; `map-lookup`, `map-update`, `map-delete`,
+//! `map-get-next-key` (octet vectors or integers as keys), their `-int` variants (integers),
+//! `map-lookup-struct[-int]`, `map-update-struct[-int]`, `map-delete-struct`,
+//! `map-get-next-key-struct`, `map-keys`, `encode-int-key`, `decode-int-value`,
+//! `+bpf-any+`/`+bpf-noexist+`/`+bpf-exist+`; `open-ring-consumer`,
+//! `open-decoding-ring-consumer`, `with-decoding-ring-consumer`, `with-ring-consumer`,
+//! `ring-poll` (`:timeout-ms`), `ring-consume`, `close-ring-consumer`; per `whistler:defstruct`
+//! NAME: `make-NAME-record`, `NAME-record-FIELD`, `decode-NAME`, `encode-NAME`; and `*args*`,
+//! `(uiop:command-line-arguments)`, `(uiop:getenv NAME)`.
 
 mod api;
 mod bytes;
