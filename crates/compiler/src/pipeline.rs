@@ -164,28 +164,13 @@ fn compile_program(
     });
     let spec = ProgramSpec {
         // libbpf passes the symbol name to the kernel, which accepts only [A-Za-z0-9_.].
-        name: symbol_name(&p.def.name),
+        name: whistler_object::symbol_name(&p.def.name),
         section: p.def.section.clone(),
         insns: code.insns,
         map_relocs: code.map_relocs,
         lines: code.lines,
     };
     Ok((spec, dump))
-}
-
-/// The ELF symbol for a Lisp name: libbpf hands it to the kernel, which accepts only
-/// `[A-Za-z0-9_.]`, so everything else becomes `_`.
-pub fn symbol_name(lisp_name: &str) -> String {
-    lisp_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// The optimization passes, each followed by the verifier.

@@ -410,11 +410,11 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
     // `:type` (Whistler's `(:type :cgroup-sock :section "sockops")` loads as sock_ops).
     let program_type = from_section.or(ptype).unwrap_or(ProgramType::XDP);
     let section = section.unwrap_or_else(|| section::default_section(program_type).to_string());
-    let symbol = crate::pipeline::symbol_name(name);
+    let symbol = whistler_object::symbol_name(name);
     let clash = env
         .programs
         .iter()
-        .any(|p| crate::pipeline::symbol_name(&p.name) == symbol);
+        .any(|p| whistler_object::symbol_name(&p.name) == symbol);
     if clash || env.map_index.contains_key(name) {
         errs.push(
             error(items[1].span, format!("`{name}` is already defined"))
