@@ -7,8 +7,15 @@ use whistler_lisp::Interp;
 use whistler_syntax::{Diagnostic, Sexp, SourceFile, Symbol};
 
 /// The standard macro library, in load order: (file name, text).
-pub const STANDARD_LIBRARY: &[(&str, &str)] =
-    &[("lib/core.lisp", include_str!("../lib/core.lisp"))];
+pub const STANDARD_LIBRARY: &[(&str, &str)] = &[
+    ("lib/core.lisp", include_str!("../lib/core.lisp")),
+    ("lib/headers.lisp", include_str!("../lib/headers.lisp")),
+    ("lib/packets.lisp", include_str!("../lib/packets.lisp")),
+    (
+        "lib/user-memory.lisp",
+        include_str!("../lib/user-memory.lisp"),
+    ),
+];
 
 /// An evaluator with the standard macro library loaded.
 ///

@@ -1,0 +1,494 @@
+//! The standard macro library (`lib/*.lisp`) end to end: programs using the packet and
+//! user-memory macros (`tests/stdlib/*.lisp`) are compiled, loaded into the running kernel and
+//! run with BPF_PROG_TEST_RUN on crafted packets; golden expansions (`tests/stdlib/expansions.lisp`,
+//! expected output beside it, regenerated with `UPDATE_EXPECT=1`); and the library's errors.
+
+mod common;
+
+use std::path::Path;
+use whistler_loader::object::Object;
+use whistler_loader::{LoadOptions, TestRun};
+use whistler_syntax::SourceFile;
+
+// ---- packets -------------------------------------------------------------------------------
+
+const ETH_IPV4: u16 = 0x0800;
+const ETH_IPV6: u16 = 0x86dd;
+const ETH_ARP: u16 = 0x0806;
+const TCP: u8 = 6;
+const UDP: u8 = 17;
+const ICMP: u8 = 1;
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+
+fn eth(ethertype: u16) -> Vec<u8> {
+    let mut p = vec![0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02];
+    p.extend(ethertype.to_be_bytes());
+    p
+}
+
+/// An IPv4 header with `ihl` words (options are NOP bytes), TTL 64, around `payload`.
+fn ipv4(protocol: u8, ihl: u8, payload: &[u8]) -> Vec<u8> {
+    let header_len = 4 * usize::from(ihl);
+    let total = (header_len.max(20) + payload.len()) as u16;
+    let mut p = vec![0x40 | ihl, 0];
+    p.extend(total.to_be_bytes());
+    p.extend([0x12, 0x34, 0x40, 0x00, 64, protocol, 0, 0]);
+    p.extend([10, 0, 0, 1, 10, 0, 0, 2]);
+    p.resize(header_len.max(20), 1);
+    p.extend(payload);
+    p
+}
+
+/// An IPv6 header, hop limit 63, around `payload`.
+fn ipv6(next_header: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0];
+    p.extend((payload.len() as u16).to_be_bytes());
+    p.extend([next_header, 63]);
+    p.extend([0xfe; 16]);
+    p.extend([0xfd; 16]);
+    p.extend(payload);
+    p
+}
+
+fn tcp(sport: u16, dport: u16, flags: u8) -> Vec<u8> {
+    let mut p = Vec::new();
+    p.extend(sport.to_be_bytes());
+    p.extend(dport.to_be_bytes());
+    p.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    p
+}
+
+fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut p = Vec::new();
+    p.extend(sport.to_be_bytes());
+    p.extend(dport.to_be_bytes());
+    p.extend(((8 + payload.len()) as u16).to_be_bytes());
+    p.extend([0, 0]);
+    p.extend(payload);
+    p
+}
+
+fn icmp(kind: u8, code: u8) -> Vec<u8> {
+    vec![kind, code, 0, 0, 0, 1, 0, 1]
+}
+
+fn cat(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+fn tcp4(dport: u16, flags: u8, ihl: u8) -> Vec<u8> {
+    cat(&[&eth(ETH_IPV4), &ipv4(TCP, ihl, &tcp(1234, dport, flags))])
+}
+
+fn tcp6(dport: u16, flags: u8) -> Vec<u8> {
+    cat(&[&eth(ETH_IPV6), &ipv6(TCP, &tcp(1234, dport, flags))])
+}
+
+fn udp4(dport: u16, payload: &[u8]) -> Vec<u8> {
+    cat(&[&eth(ETH_IPV4), &ipv4(UDP, 5, &udp(5353, dport, payload))])
+}
+
+fn udp6(dport: u16, payload: &[u8]) -> Vec<u8> {
+    cat(&[&eth(ETH_IPV6), &ipv6(UDP, &udp(5353, dport, payload))])
+}
+
+fn icmp4(kind: u8, code: u8) -> Vec<u8> {
+    cat(&[&eth(ETH_IPV4), &ipv4(ICMP, 5, &icmp(kind, code))])
+}
+
+fn arp() -> Vec<u8> {
+    let mut p = eth(ETH_ARP);
+    p.resize(60, 0);
+    p
+}
+
+// ---- compiling and running ------------------------------------------------------------------
+
+fn compile_file(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/stdlib")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("test program");
+    let file = SourceFile::new(name, text.as_str());
+    match whistler_compiler::compile(&file) {
+        Ok(compiled) => compiled.elf,
+        Err(diags) => {
+            let shown: Vec<String> = diags
+                .iter()
+                .map(|d| whistler_syntax::render(&file, d))
+                .collect();
+            panic!("{name} does not compile:\n{}", shown.join("\n"))
+        }
+    }
+}
+
+/// The compiled and loaded programs of one test file.
+struct Loaded(Object);
+
+impl Loaded {
+    fn new(name: &str) -> Loaded {
+        let elf = compile_file(name);
+        match Object::load(&elf, &LoadOptions::default()) {
+            Ok(object) => Loaded(object),
+            Err(e) => panic!("{name} does not load: {e}"),
+        }
+    }
+
+    fn run_full(&self, prog: &str, packet: &[u8]) -> (u32, Vec<u8>) {
+        let program = self
+            .0
+            .program(&whistler_object::symbol_name(prog))
+            .unwrap_or_else(|| panic!("no program {prog}"));
+        let out = program
+            .test_run(TestRun {
+                data_in: packet,
+                data_out_capacity: 256,
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("{prog}: test run failed: {e}"));
+        (out.retval, out.data_out)
+    }
+
+    fn try_run(&self, prog: &str, packet: &[u8]) -> Result<u32, String> {
+        let program = self
+            .0
+            .program(&whistler_object::symbol_name(prog))
+            .unwrap_or_else(|| panic!("no program {prog}"));
+        program
+            .test_run(TestRun {
+                data_in: packet,
+                ..Default::default()
+            })
+            .map(|out| out.retval)
+            .map_err(|e| e.to_string())
+    }
+
+    fn run(&self, prog: &str, packet: &[u8]) -> u32 {
+        self.run_full(prog, packet).0
+    }
+
+    /// Runs a raw tracepoint program with the given arguments.
+    fn run_args(&self, prog: &str, args: &[u64]) -> u32 {
+        let ctx: Vec<u8> = args.iter().flat_map(|a| a.to_le_bytes()).collect();
+        let program = self
+            .0
+            .program(&whistler_object::symbol_name(prog))
+            .unwrap_or_else(|| panic!("no program {prog}"));
+        program
+            .test_run(TestRun {
+                ctx_in: &ctx,
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("{prog}: test run failed: {e}"))
+            .retval
+    }
+
+    /// Every proper prefix of `packet` from 14 bytes (the smallest packet BPF_PROG_TEST_RUN
+    /// accepts) gives `expect`: no header boundary is read past.
+    fn assert_truncations(&self, prog: &str, packet: &[u8], expect: u32) {
+        for len in 14..packet.len() {
+            assert_eq!(
+                self.run(prog, &packet[..len]),
+                expect,
+                "{prog} on the first {len} of {} bytes",
+                packet.len()
+            );
+        }
+    }
+}
+
+fn packets() -> Option<Loaded> {
+    common::kernel_available().then(|| Loaded::new("packets.lisp"))
+}
+
+const XDP_DROP: u32 = 1;
+const XDP_PASS: u32 = 2;
+
+#[test]
+fn with_tcp_drops_syn_to_port_80_only() {
+    let Some(p) = packets() else { return };
+    assert_eq!(p.run("syn-80", &tcp4(80, SYN, 5)), XDP_DROP);
+    assert_eq!(p.run("syn-80", &tcp4(22, SYN, 5)), XDP_PASS);
+    assert_eq!(p.run("syn-80", &tcp4(80, ACK, 5)), XDP_PASS);
+    assert_eq!(p.run("syn-80", &tcp4(80, SYN | ACK, 5)), XDP_DROP);
+    assert_eq!(p.run("syn-80", &udp4(80, &[0; 8])), XDP_PASS);
+    assert_eq!(p.run("syn-80", &arp()), XDP_PASS);
+    assert_eq!(p.run("syn-80", &tcp6(80, SYN)), XDP_PASS);
+    for ihl in [6, 7, 15] {
+        assert_eq!(p.run("syn-80", &tcp4(80, SYN, ihl)), XDP_DROP, "IHL {ihl}");
+        assert_eq!(p.run("syn-80", &tcp4(22, SYN, ihl)), XDP_PASS, "IHL {ihl}");
+    }
+    p.assert_truncations("syn-80", &tcp4(80, SYN, 5), XDP_PASS);
+    p.assert_truncations("syn-80", &tcp4(80, SYN, 7), XDP_PASS);
+}
+
+#[test]
+fn with_tcp_finds_the_header_after_ipv4_options() {
+    let Some(p) = packets() else { return };
+    for ihl in 5..=15 {
+        assert_eq!(p.run("tcp-dport", &tcp4(8080, SYN, ihl)), 8080, "IHL {ihl}");
+        let expect = (1234 << 16) | (20 << 8) | u32::from(SYN | ACK);
+        assert_eq!(p.run("tcp-fields", &tcp4(9, SYN | ACK, ihl)), expect);
+    }
+    // An IHL below 5 is malformed, whatever follows.
+    for ihl in 0..5 {
+        let mut packet = tcp4(8080, SYN, 5);
+        packet[14] = 0x40 | ihl;
+        assert_eq!(p.run("tcp-dport", &packet), 1, "IHL {ihl}");
+        assert_eq!(p.run("ipv4-info", &packet), 1, "IHL {ihl}");
+    }
+    p.assert_truncations("tcp-dport", &tcp4(443, SYN, 6), 1);
+    p.assert_truncations("tcp-dport", &tcp4(443, SYN, 15), 1);
+}
+
+#[test]
+fn with_tcp_families() {
+    let Some(p) = packets() else { return };
+    assert_eq!(p.run("tcp6-dport", &tcp6(22, SYN)), 22);
+    assert_eq!(p.run("tcp6-dport", &tcp4(22, SYN, 5)), 1);
+    assert_eq!(p.run("tcp6-dport", &udp6(22, &[])), 1);
+    p.assert_truncations("tcp6-dport", &tcp6(22, SYN), 1);
+    assert_eq!(p.run("tcp-any-dport", &tcp6(443, SYN)), 443);
+    assert_eq!(p.run("tcp-any-dport", &tcp4(443, SYN, 7)), 443);
+    assert_eq!(p.run("tcp-any-dport", &udp4(443, &[])), 1);
+    assert_eq!(p.run("tcp-any-dport", &arp()), 1);
+    p.assert_truncations("tcp-any-dport", &tcp6(443, SYN), 1);
+    p.assert_truncations("tcp-any-dport", &tcp4(443, SYN, 6), 1);
+}
+
+#[test]
+fn with_udp_and_with_icmp() {
+    let Some(p) = packets() else { return };
+    assert_eq!(p.run("udp-dport", &udp4(53, &[1, 2, 3])), 53);
+    assert_eq!(p.run("udp-dport", &tcp4(53, SYN, 5)), 1);
+    assert_eq!(p.run("udp-dport", &udp6(53, &[])), 1);
+    p.assert_truncations("udp-dport", &udp4(53, &[]), 1);
+    assert_eq!(p.run("udp-any-len", &udp6(53, &[0; 12])), 20);
+    assert_eq!(p.run("udp-any-len", &udp4(53, &[0; 4])), 12);
+    p.assert_truncations("udp-any-len", &udp6(53, &[]), 1);
+    assert_eq!(p.run("icmp-type", &icmp4(8, 0)), 0x0800);
+    assert_eq!(p.run("icmp-type", &icmp4(3, 3)), 0x0303);
+    assert_eq!(p.run("icmp-type", &udp4(53, &[0; 8])), 1);
+    p.assert_truncations("icmp-type", &icmp4(8, 0), 1);
+    let mut vxlan = vec![0x08, 0, 0, 0];
+    vxlan.extend([0x12, 0x34, 0x56, 0]);
+    assert_eq!(p.run("vxlan-vni", &udp4(4789, &vxlan)), 0x123456);
+    assert_eq!(p.run("vxlan-vni", &udp4(4789, &vxlan[..7])), 1);
+}
+
+#[test]
+fn with_ipv4_ipv6_eth_and_packet() {
+    let Some(p) = packets() else { return };
+    assert_eq!(
+        p.run("ipv4-info", &tcp4(1, SYN, 5)),
+        (20 << 16) | (6 << 8) | 64
+    );
+    assert_eq!(
+        p.run("ipv4-info", &udp4(1, &[])),
+        (20 << 16) | (17 << 8) | 64
+    );
+    assert_eq!(
+        p.run("ipv4-info", &tcp4(1, SYN, 7)),
+        (28 << 16) | (6 << 8) | 64
+    );
+    assert_eq!(p.run("ipv4-info", &tcp6(1, SYN)), 1);
+    assert_eq!(p.run("ipv4-info", &arp()), 1);
+    p.assert_truncations("ipv4-info", &icmp4(0, 0)[..34], 1);
+    assert_eq!(
+        p.run("ipv6-info", &tcp6(1, SYN)),
+        (20 << 16) | (6 << 8) | 63
+    );
+    assert_eq!(
+        p.run("ipv6-info", &udp6(1, &[0; 4])),
+        (12 << 16) | (17 << 8) | 63
+    );
+    assert_eq!(p.run("ipv6-info", &tcp4(1, SYN, 5)), 1);
+    p.assert_truncations("ipv6-info", &tcp6(1, SYN)[..54], 1);
+    assert_eq!(p.run("eth-type", &arp()), u32::from(ETH_ARP));
+    assert_eq!(p.run("eth-type", &eth(ETH_IPV6)), u32::from(ETH_IPV6));
+    assert_eq!(p.run("min-60", &arp()), 7);
+    assert_eq!(p.run("min-60", &arp()[..59]), 1);
+}
+
+#[test]
+fn header_setters_rewrite_the_packet() {
+    let Some(p) = packets() else { return };
+    let packet = tcp4(80, SYN, 5);
+    let (ret, out) = p.run_full("set-ttl", &packet);
+    assert_eq!(ret, XDP_PASS);
+    let mut expect = packet.clone();
+    expect[14 + 8] = 9;
+    expect[16..18].copy_from_slice(&300u16.to_be_bytes());
+    assert_eq!(out, expect);
+}
+
+#[test]
+fn parse_macros_give_a_pointer_or_zero() {
+    let Some(p) = packets() else { return };
+    assert_eq!(p.run("parse-tcp-sp", &tcp4(80, SYN, 5)), 1234);
+    assert_eq!(p.run("parse-tcp-sp", &tcp4(80, SYN, 7)), 1234);
+    assert_eq!(p.run("parse-tcp-sp", &udp4(80, &[])), 1);
+    assert_eq!(p.run("parse-tcp-sp", &tcp6(80, SYN)), 1);
+    p.assert_truncations("parse-tcp-sp", &tcp4(80, SYN, 6), 1);
+    assert_eq!(p.run("parse-udp-dp", &udp4(5000, &[])), 5000);
+    assert_eq!(p.run("parse-udp-dp", &tcp4(5000, SYN, 5)), 1);
+    p.assert_truncations("parse-udp-dp", &udp4(5000, &[]), 1);
+    assert_eq!(p.run("parse-icmp-t", &icmp4(11, 0)), 11);
+    p.assert_truncations("parse-icmp-t", &icmp4(11, 0), 1);
+    assert_eq!(p.run("parse-ip-ttl", &udp4(1, &[])), 64);
+    assert_eq!(p.run("parse-ip-ttl", &arp()), 1);
+    p.assert_truncations("parse-ip-ttl", &udp4(1, &[])[..34], 1);
+    assert_eq!(p.run("parse-ip6-hl", &udp6(1, &[])), 63);
+    assert_eq!(p.run("parse-ip6-hl", &udp4(1, &[])), 1);
+    p.assert_truncations("parse-ip6-hl", &udp6(1, &[])[..54], 1);
+    assert_eq!(p.run("parse-eth-t", &arp()), u32::from(ETH_ARP));
+}
+
+#[test]
+fn tc_variants_read_the_sk_buff_packet() {
+    let Some(p) = packets() else { return };
+    const TC_ACT_OK: u32 = 0;
+    const TC_ACT_SHOT: u32 = 2;
+    assert_eq!(p.run("tc-tcp-dport", &tcp4(80, SYN, 5)), TC_ACT_SHOT);
+    assert_eq!(p.run("tc-tcp-dport", &tcp4(80, SYN, 6)), TC_ACT_SHOT);
+    assert_eq!(p.run("tc-tcp-dport", &tcp4(22, SYN, 5)), TC_ACT_OK);
+    assert_eq!(p.run("tc-tcp-dport", &arp()), TC_ACT_OK);
+    // The kernel refuses to test-run some short IPv4 skbs (EINVAL); every length it runs
+    // must pass.
+    let packet = tcp4(80, SYN, 6);
+    let mut refused = Vec::new();
+    for len in 14..packet.len() {
+        match p.try_run("tc-tcp-dport", &packet[..len]) {
+            Ok(ret) => assert_eq!(ret, TC_ACT_OK, "the first {len} bytes"),
+            Err(_) => refused.push(len),
+        }
+    }
+    eprintln!("lengths the kernel would not test-run: {refused:?}");
+    assert!(refused.iter().all(|&len| len < 34), "{refused:?}");
+}
+
+// ---- user memory ----------------------------------------------------------------------------
+
+#[test]
+fn do_user_loops_read_user_memory() {
+    if !common::kernel_available() {
+        return;
+    }
+    let p = Loaded::new("user_memory.lisp");
+    let values: Vec<u32> = vec![5, 7, 11, 13, 17];
+    let base = values.as_ptr() as u64;
+    let weighted = |n: usize| -> u32 {
+        values[..n]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (i as u32 + 1))
+            .sum()
+    };
+    for n in 0..=values.len() {
+        assert_eq!(
+            p.run_args("sum-u32", &[base, n as u64]),
+            weighted(n),
+            "count {n}"
+        );
+    }
+    // Past the constant bound, elements are not read.
+    let long: Vec<u32> = (1..=20).collect();
+    let expect: u32 = (1..=16u32).map(|v| v * v).sum();
+    assert_eq!(p.run_args("sum-u32", &[long.as_ptr() as u64, 20]), expect);
+    // An unreadable array is skipped.
+    assert_eq!(p.run_args("sum-u32", &[8, 3]), 0);
+
+    let pairs: Vec<[u32; 2]> = vec![[2, 3], [4, 5], [6, 7]];
+    assert_eq!(
+        p.run_args("sum-pairs", &[pairs.as_ptr() as u64, 3]),
+        6 + 20 + 42
+    );
+    assert_eq!(p.run_args("sum-pairs", &[pairs.as_ptr() as u64, 2]), 26);
+
+    let (a, b) = (100u32, 20u32);
+    let ptrs: Vec<u64> = vec![
+        &a as *const u32 as u64,
+        0,
+        &b as *const u32 as u64,
+        &a as *const u32 as u64,
+    ];
+    // indexes 0, 2, 3 visited (the null one skipped)
+    let expect = 100 + 20 + 100 + 1000 * (2 + 3);
+    assert_eq!(p.run_args("sum-ptrs", &[ptrs.as_ptr() as u64, 4]), expect);
+    assert_eq!(p.run_args("sum-ptrs", &[ptrs.as_ptr() as u64, 1]), 100);
+}
+
+// ---- expansions and errors ------------------------------------------------------------------
+
+/// Expands every form of `tests/stdlib/expansions.lisp` fully at its head and compares the
+/// printed result with `expansions.expected`.
+#[test]
+fn golden_expansions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stdlib");
+    let text = std::fs::read_to_string(dir.join("expansions.lisp")).expect("expansions.lisp");
+    let file = SourceFile::new("expansions.lisp", text.as_str());
+    let read = whistler_syntax::read(&file);
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    let mut out = String::new();
+    for form in &read.forms {
+        let mut interp = whistler_compiler::lisp_host::standard_interp();
+        let mut current = form.clone();
+        while let Some(next) = interp
+            .macroexpand_1(&current)
+            .unwrap_or_else(|e| panic!("{form}: {e:?}"))
+        {
+            current = next;
+        }
+        out.push_str(&format!("{form}\n=> {current}\n\n"));
+    }
+    let expected_path = dir.join("expansions.expected");
+    if std::env::var("UPDATE_EXPECT").as_deref() == Ok("1") {
+        std::fs::write(&expected_path, &out).expect("write expansions.expected");
+        return;
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+    assert_eq!(out, expected, "rerun with UPDATE_EXPECT=1 to accept");
+}
+
+fn compile_errors(source: &str) -> String {
+    let file = SourceFile::new("bad.lisp", source);
+    match whistler_compiler::compile(&file) {
+        Ok(_) => panic!("compiled: {source}"),
+        Err(diags) => diags
+            .iter()
+            .map(|d| whistler_syntax::render(&file, d))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[test]
+fn library_mistakes_are_reported_at_the_call() {
+    let e = compile_errors("(defheader bad (f :offset 0 :type u24))");
+    assert!(e.contains("needs a :type among u8 u16 u32 u64"), "{e}");
+    assert!(e.contains("bad.lisp:1"), "{e}");
+    let e = compile_errors("(defheader bad (f :type u8))");
+    assert!(e.contains("needs an integer :offset"), "{e}");
+    let e = compile_errors(
+        "(defprog p (:type :xdp :license \"GPL\")\n  (with-tcp (data data-end tcp :family :ipx) 0))",
+    );
+    assert!(e.contains(":family must be :ipv4, :ipv6 or :any"), "{e}");
+    assert!(e.contains("bad.lisp:2"), "{e}");
+    let e = compile_errors("(defprog p (:type :xdp :license \"GPL\")\n  (with-ipv4 (data) 0))");
+    assert!(e.contains("with-ipv4"), "{e}");
+}
+
+#[test]
+fn header_accessors_work_without_the_kernel() {
+    // A program using only accessors and a setter compiles: no kernel needed.
+    let file = SourceFile::new(
+        "ok.lisp",
+        "(defprog p (:type :xdp :license \"GPL\")
+           (with-tcp (data data-end tcp)
+             (set-tcp-window tcp 1024)
+             (setf (tcp-flags tcp) +tcp-ack+)
+             (tcp-seq tcp)))",
+    );
+    assert!(whistler_compiler::compile(&file).is_ok());
+}
