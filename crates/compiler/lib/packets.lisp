@@ -3,23 +3,49 @@
 ;;;; expression-style `parse-eth`, `parse-ipv4`, `parse-ipv6`, `parse-tcp`, `parse-udp`,
 ;;;; `parse-icmp` returning a header pointer or 0.
 ;;;;
-;;;; The statement-style macros are flat guards: each check returns the default action at once
-;;;; (XDP_PASS, or TC_ACT_OK for `with-tc-*`, or the `:default` given), so the success path never
-;;;; nests. Every bounds check compares the very pointer the body then reads through, plus the
-;;;; bytes read, against `data-end`: the form the kernel's verifier understands. IPv4 options
-;;;; are honoured: the transport header starts IHL * 4 bytes after the IP header, and an IHL
-;;;; below 5 is rejected. IPv6 extension headers are not followed: the next header must be the
-;;;; transport protocol itself.
+;;;; The statement-style macros bind DATA and DATA-END from the program's context (XDP or tc),
+;;;; then check the packet step by step; the success path never nests (flat guards):
+;;;; - a packet too short for the headers is answered at once with `(return ACTION)`: XDP_PASS,
+;;;;   TC_ACT_OK for `with-tc-*`, or the `:default` given;
+;;;; - a packet of another kind (EtherType, IP protocol, an IPv4 IHL below 5) skips the body and
+;;;;   execution goes on after the form, as in Whistler, so `(with-tcp ...) (with-udp ...)` chains
+;;;;   work; with `:default ACTION` it returns ACTION instead.
+;;;; Every bounds check compares the very pointer the body then reads through, plus the bytes
+;;;; read, against `data-end`: the form the kernel's verifier understands. IPv4 options are
+;;;; honoured: the transport header starts IHL * 4 bytes after the IP header. IPv6 extension
+;;;; headers are not followed: the next header must be the transport protocol itself.
 
-;;; Expansion-time helpers.
+;;; Expansion-time helpers. A parse is a list of steps, turned into forms by %steps->forms:
+;;;   (:short TEST)    the packet is too short when TEST holds
+;;;   (:mismatch TEST) the packet is of another kind when TEST holds
+;;;   (:bind VAR INIT) VAR is INIT in the steps that follow and the body
+;;;   (:do FORM)       FORM runs for effect
 
-(defun %guard (test default)
-  "A flat guard: return DEFAULT from the program when TEST holds."
-  `(when ,test (return ,default)))
+(defun %guard (test action)
+  "A flat guard: return ACTION from the program when TEST holds."
+  `(when ,test (return ,action)))
 
-(defun %bounds-guard (ptr length data-end default)
-  "Returns DEFAULT unless LENGTH bytes from PTR lie before DATA-END."
-  (%guard `(> (+ ,ptr ,length) ,data-end) default))
+(defun %steps->forms (steps body short mismatch)
+  "The forms checking STEPS, then BODY (a list of forms). SHORT is the action for a packet too
+short; MISMATCH the action for one of another kind, or NIL to skip the body."
+  (if (null steps)
+      body
+      (let ((step (first steps))
+            (rest (%steps->forms (rest steps) body short mismatch)))
+        (case (first step)
+          (:short (cons (%guard (second step) short) rest))
+          (:mismatch (if mismatch
+                         (cons (%guard (second step) mismatch) rest)
+                         (list `(unless ,(second step) ,@rest))))
+          (:bind (list `(let ((,(second step) ,(third step))) ,@rest)))
+          (:do (cons (second step) rest))
+          (t (error "unknown parse step ~s" step))))))
+
+(defun %with-context (data data-end steps body short mismatch)
+  "Binds DATA and DATA-END to the packet's bounds from the context, then checks STEPS."
+  `(let ((,data (ctx data))
+         (,data-end (ctx data-end)))
+     ,@(%steps->forms steps body short mismatch)))
 
 (defun %packet-spec (macro spec)
   "Checks the (DATA DATA-END ...) list of a packet macro and returns it."
@@ -34,79 +60,68 @@
       (error "~a: expected (~a (DATA DATA-END VAR [:default ACTION]) BODY...)" macro macro))
     var))
 
-(defun %with-packet (data data-end min-len default body)
-  "Binds DATA and DATA-END from the context and guards MIN-LEN bytes of packet."
-  `(let ((,data (ctx data))
-         (,data-end (ctx data-end)))
-     ,(%bounds-guard data min-len data-end default)
-     ,@body))
+(defun %ipv4-steps (data data-end ip)
+  "Steps of an Ethernet/IPv4 packet, binding IP to the IPv4 header."
+  `((:short (> (+ ,data ,(+ +eth-hdr-len+ +ipv4-hdr-len+)) ,data-end))
+    (:mismatch (/= (eth-type ,data) ,+ethertype-ipv4+))
+    (:bind ,ip (+ ,data ,+eth-hdr-len+))
+    (:mismatch (< (ipv4-ihl ,ip) 5))))
 
-(defun %with-ipv4 (data data-end ip default body)
-  "An IPv4 packet: Ethernet and the fixed IPv4 header in bounds, EtherType IPv4, IHL >= 5."
-  (%with-packet data data-end (+ +eth-hdr-len+ +ipv4-hdr-len+) default
-                `(,(%guard `(/= (eth-type ,data) ,+ethertype-ipv4+) default)
-                  (let ((,ip (+ ,data ,+eth-hdr-len+)))
-                    ,(%guard `(< (ipv4-ihl ,ip) 5) default)
-                    ,@body))))
+(defun %ipv6-steps (data data-end ip6)
+  "Steps of an Ethernet/IPv6 packet, binding IP6 to the IPv6 header."
+  `((:short (> (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+)) ,data-end))
+    (:mismatch (/= (eth-type ,data) ,+ethertype-ipv6+))
+    (:bind ,ip6 (+ ,data ,+eth-hdr-len+))))
 
-(defun %with-ipv6 (data data-end ip6 default body)
-  "An IPv6 packet: Ethernet and the fixed IPv6 header in bounds, EtherType IPv6."
-  (%with-packet data data-end (+ +eth-hdr-len+ +ipv6-hdr-len+) default
-                `(,(%guard `(/= (eth-type ,data) ,+ethertype-ipv6+) default)
-                  (let ((,ip6 (+ ,data ,+eth-hdr-len+)))
-                    ,@body))))
+(defun %l4-bound-steps (var init length data-end)
+  "Binds VAR to the transport header at INIT and checks its LENGTH bytes."
+  `((:bind ,var ,init)
+    (:short (> (+ ,var ,length) ,data-end))))
 
-(defun %l4-after-ipv4 (data data-end var protocol length default body)
-  "The transport header after an IPv4 header (options skipped), PROTOCOL checked."
-  (let ((ip (%fresh "ip")))
-    (%with-ipv4 data data-end ip default
-                `(,(%guard `(/= (ipv4-protocol ,ip) ,protocol) default)
-                  (let ((,var (+ ,ip (ipv4-header-length ,ip))))
-                    ,(%bounds-guard var length data-end default)
-                    ,@body)))))
-
-(defun %l4-after-ipv6 (data data-end var protocol length default body)
-  "The transport header right after the fixed IPv6 header, next header checked."
-  (let ((ip6 (%fresh "ip6")))
-    (%with-ipv6 data data-end ip6 default
-                `(,(%guard `(/= (ipv6-nexthdr ,ip6) ,protocol) default)
-                  (let ((,var (+ ,ip6 ,+ipv6-hdr-len+)))
-                    ,(%bounds-guard var length data-end default)
-                    ,@body)))))
-
-(defun %l4-after-any-ip (data data-end var protocol length default body)
-  "The transport header after either an IPv4 or an IPv6 header, chosen by EtherType."
-  (let ((l4 (%fresh "l4"))
-        (ip (%fresh "ip"))
+(defun %any-ip-steps (data data-end l4 protocol short)
+  "Steps of an IPv4 or IPv6 packet carrying PROTOCOL, setting L4 to the transport header (or
+leaving it 0)."
+  (let ((ip (%fresh "ip"))
         (type (%fresh "ethertype")))
-    (%with-packet
-     data data-end +eth-hdr-len+ default
-     `((let ((,l4 0)
-             (,type (eth-type ,data)))
-         (cond ((= ,type ,+ethertype-ipv4+)
-                ,(%bounds-guard data (+ +eth-hdr-len+ +ipv4-hdr-len+) data-end default)
-                (let ((,ip (+ ,data ,+eth-hdr-len+)))
-                  ,(%guard `(< (ipv4-ihl ,ip) 5) default)
-                  ,(%guard `(/= (ipv4-protocol ,ip) ,protocol) default)
-                  (setq ,l4 (+ ,ip (ipv4-header-length ,ip)))))
-               ((= ,type ,+ethertype-ipv6+)
-                ,(%bounds-guard data (+ +eth-hdr-len+ +ipv6-hdr-len+) data-end default)
-                ,(%guard `(/= (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)) ,protocol) default)
-                (setq ,l4 (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+))))
-               (t (return ,default)))
-         (let ((,var ,l4))
-           ,(%bounds-guard var length data-end default)
-           ,@body))))))
+    `((:short (> (+ ,data ,+eth-hdr-len+) ,data-end))
+      (:bind ,l4 0)
+      (:do (let ((,type (eth-type ,data)))
+             (cond ((= ,type ,+ethertype-ipv4+)
+                    ,(%guard `(> (+ ,data ,(+ +eth-hdr-len+ +ipv4-hdr-len+)) ,data-end) short)
+                    (let ((,ip (+ ,data ,+eth-hdr-len+)))
+                      (when (and (>= (ipv4-ihl ,ip) 5) (= (ipv4-protocol ,ip) ,protocol))
+                        (setq ,l4 (+ ,ip (ipv4-header-length ,ip))))))
+                   ((= ,type ,+ethertype-ipv6+)
+                    ,(%guard `(> (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+)) ,data-end) short)
+                    (when (= (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)) ,protocol)
+                      (setq ,l4 (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+))))))))
+      (:mismatch (= ,l4 0)))))
+
+(defun %l4-steps (family data data-end var protocol length short)
+  "Steps of a packet whose transport header (PROTOCOL, LENGTH bytes) is bound to VAR."
+  (let ((ip (%fresh "ip"))
+        (l4 (%fresh "l4")))
+    (case family
+      (:ipv4 (append (%ipv4-steps data data-end ip)
+                     `((:mismatch (/= (ipv4-protocol ,ip) ,protocol)))
+                     (%l4-bound-steps var `(+ ,ip (ipv4-header-length ,ip)) length data-end)))
+      (:ipv6 (append (%ipv6-steps data data-end ip)
+                     `((:mismatch (/= (ipv6-nexthdr ,ip) ,protocol)))
+                     (%l4-bound-steps var `(+ ,ip ,+ipv6-hdr-len+) length data-end)))
+      (:any (append (%any-ip-steps data data-end l4 protocol short)
+                    (%l4-bound-steps var l4 length data-end)))
+      (t (error "the :family must be :ipv4, :ipv6 or :any, found ~s" family)))))
 
 (defun %with-l4 (macro spec body protocol length fallback)
   "Expands `with-tcp`-like macros: SPEC is (DATA DATA-END VAR &key default family)."
-  (destructuring-bind (data data-end var &key (default fallback) (family :ipv4))
-      (progn (%header-var macro spec) spec)
-    (case family
-      (:ipv4 (%l4-after-ipv4 data data-end var protocol length default body))
-      (:ipv6 (%l4-after-ipv6 data data-end var protocol length default body))
-      (:any (%l4-after-any-ip data data-end var protocol length default body))
-      (t (error "~a: :family must be :ipv4, :ipv6 or :any, found ~s" macro family)))))
+  (%header-var macro spec)
+  (destructuring-bind (data data-end var &key default (family :ipv4)) spec
+    (unless (member family '(:ipv4 :ipv6 :any))
+      (error "~a: :family must be :ipv4, :ipv6 or :any, found ~s" macro family))
+    (let ((short (or default fallback)))
+      (%with-context data data-end
+                     (%l4-steps family data data-end var protocol length short)
+                     body short default))))
 
 ;;; Statement-style macros, XDP and tc.
 
@@ -114,42 +129,45 @@
   "Binds DATA and DATA-END to the packet's bounds (from the program's context: XDP or tc) and
 runs BODY when at least MIN-LEN bytes are present; otherwise returns DEFAULT (XDP_PASS)."
   (%packet-spec 'with-packet (list data data-end))
-  (%with-packet data data-end min-len default body))
+  (%with-context data data-end `((:short (> (+ ,data ,min-len) ,data-end))) body default nil))
 
 (defmacro with-eth ((data data-end &key (default 'XDP_PASS)) &body body)
   "Like `with-packet`, guaranteeing a whole Ethernet header at DATA."
   (%packet-spec 'with-eth (list data data-end))
-  (%with-packet data data-end +eth-hdr-len+ default body))
+  `(with-packet (,data ,data-end :min-len ,+eth-hdr-len+ :default ,default) ,@body))
 
-(defmacro with-ipv4 ((data data-end ip &key (default 'XDP_PASS)) &body body)
-  "Binds IP to the IPv4 header of an Ethernet/IPv4 packet and runs BODY; returns DEFAULT
-(XDP_PASS) when the packet is too short, not IPv4, or has an IHL below 5."
+(defmacro with-ipv4 ((data data-end ip &key default) &body body)
+  "Binds IP to the IPv4 header of an Ethernet/IPv4 packet and runs BODY. A packet too short
+returns DEFAULT (XDP_PASS); one that is not IPv4 or has an IHL below 5 skips BODY, or returns
+DEFAULT when one is given."
   (%header-var 'with-ipv4 (list data data-end ip))
-  (%with-ipv4 data data-end ip default body))
+  (%with-context data data-end (%ipv4-steps data data-end ip) body
+                 (or default 'XDP_PASS) default))
 
-(defmacro with-ipv6 ((data data-end ip6 &key (default 'XDP_PASS)) &body body)
-  "Binds IP6 to the IPv6 header of an Ethernet/IPv6 packet and runs BODY; returns DEFAULT
-(XDP_PASS) when the packet is too short or not IPv6."
+(defmacro with-ipv6 ((data data-end ip6 &key default) &body body)
+  "Binds IP6 to the IPv6 header of an Ethernet/IPv6 packet and runs BODY. A packet too short
+returns DEFAULT (XDP_PASS); one that is not IPv6 skips BODY, or returns DEFAULT when given."
   (%header-var 'with-ipv6 (list data data-end ip6))
-  (%with-ipv6 data data-end ip6 default body))
+  (%with-context data data-end (%ipv6-steps data data-end ip6) body
+                 (or default 'XDP_PASS) default))
 
 (defmacro with-tcp ((&rest spec) &body body)
   "(with-tcp (DATA DATA-END TCP [:default ACTION] [:family :ipv4|:ipv6|:any]) BODY...)
-Binds TCP to the TCP header (20 bytes guaranteed) and runs BODY; returns ACTION (XDP_PASS)
-when the packet is too short or not TCP over the FAMILY of IP (IPv4 by default; IPv4 options
-are skipped)."
+Binds TCP to the TCP header (20 bytes guaranteed) of a TCP packet over the FAMILY of IP (IPv4
+by default; IPv4 options are skipped) and runs BODY. A packet too short returns ACTION
+(XDP_PASS); one of another protocol skips BODY, or returns ACTION when one is given."
   (%with-l4 'with-tcp spec body +ip-proto-tcp+ +tcp-hdr-len+ 'XDP_PASS))
 
 (defmacro with-udp ((&rest spec) &body body)
   "(with-udp (DATA DATA-END UDP [:default ACTION] [:family :ipv4|:ipv6|:any]) BODY...)
-Binds UDP to the UDP header (8 bytes guaranteed) and runs BODY; returns ACTION (XDP_PASS)
-when the packet is too short or not UDP over the FAMILY of IP (IPv4 by default)."
+Binds UDP to the UDP header (8 bytes guaranteed) and runs BODY; too short or of another
+protocol: as `with-tcp`."
   (%with-l4 'with-udp spec body +ip-proto-udp+ +udp-hdr-len+ 'XDP_PASS))
 
 (defmacro with-icmp ((&rest spec) &body body)
   "(with-icmp (DATA DATA-END ICMP [:default ACTION]) BODY...)
-Binds ICMP to the ICMP header of an IPv4 packet (8 bytes guaranteed) and runs BODY; returns
-ACTION (XDP_PASS) when the packet is too short or not ICMP."
+Binds ICMP to the ICMP header (8 bytes guaranteed) of an IPv4 packet and runs BODY; too short
+or of another protocol: as `with-tcp`."
   (%with-l4 'with-icmp spec body +ip-proto-icmp+ +icmp-hdr-len+ 'XDP_PASS))
 
 (defmacro with-tc-packet ((data data-end &key (min-len 0) (default 'TC_ACT_OK)) &body body)
@@ -157,27 +175,31 @@ ACTION (XDP_PASS) when the packet is too short or not ICMP."
   `(with-packet (,data ,data-end :min-len ,min-len :default ,default) ,@body))
 
 (defmacro with-tc-eth ((data data-end &key (default 'TC_ACT_OK)) &body body)
-  "`with-eth` for tc programs (default action TC_ACT_OK)."
+  "`with-eth` for tc programs (TC_ACT_OK when too short)."
   `(with-eth (,data ,data-end :default ,default) ,@body))
 
-(defmacro with-tc-ipv4 ((data data-end ip &key (default 'TC_ACT_OK)) &body body)
-  "`with-ipv4` for tc programs (default action TC_ACT_OK)."
-  `(with-ipv4 (,data ,data-end ,ip :default ,default) ,@body))
+(defmacro with-tc-ipv4 ((data data-end ip &key default) &body body)
+  "`with-ipv4` for tc programs (TC_ACT_OK when too short)."
+  (%header-var 'with-tc-ipv4 (list data data-end ip))
+  (%with-context data data-end (%ipv4-steps data data-end ip) body
+                 (or default 'TC_ACT_OK) default))
 
-(defmacro with-tc-ipv6 ((data data-end ip6 &key (default 'TC_ACT_OK)) &body body)
-  "`with-ipv6` for tc programs (default action TC_ACT_OK)."
-  `(with-ipv6 (,data ,data-end ,ip6 :default ,default) ,@body))
+(defmacro with-tc-ipv6 ((data data-end ip6 &key default) &body body)
+  "`with-ipv6` for tc programs (TC_ACT_OK when too short)."
+  (%header-var 'with-tc-ipv6 (list data data-end ip6))
+  (%with-context data data-end (%ipv6-steps data data-end ip6) body
+                 (or default 'TC_ACT_OK) default))
 
 (defmacro with-tc-tcp ((&rest spec) &body body)
-  "`with-tcp` for tc programs (default action TC_ACT_OK)."
+  "`with-tcp` for tc programs (TC_ACT_OK when too short)."
   (%with-l4 'with-tc-tcp spec body +ip-proto-tcp+ +tcp-hdr-len+ 'TC_ACT_OK))
 
 (defmacro with-tc-udp ((&rest spec) &body body)
-  "`with-udp` for tc programs (default action TC_ACT_OK)."
+  "`with-udp` for tc programs (TC_ACT_OK when too short)."
   (%with-l4 'with-tc-udp spec body +ip-proto-udp+ +udp-hdr-len+ 'TC_ACT_OK))
 
 (defmacro with-tc-icmp ((&rest spec) &body body)
-  "`with-icmp` for tc programs (default action TC_ACT_OK)."
+  "`with-icmp` for tc programs (TC_ACT_OK when too short)."
   (%with-l4 'with-tc-icmp spec body +ip-proto-icmp+ +icmp-hdr-len+ 'TC_ACT_OK))
 
 (defmacro tc-data ()

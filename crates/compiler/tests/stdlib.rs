@@ -224,6 +224,23 @@ fn with_tcp_drops_syn_to_port_80_only() {
 }
 
 #[test]
+fn without_a_default_other_packets_fall_through_to_the_next_form() {
+    let Some(p) = packets() else { return };
+    assert_eq!(p.run("chain", &tcp4(22, SYN, 6)), 22);
+    assert_eq!(p.run("chain", &udp4(53, &[0; 8])), 10053);
+    assert_eq!(p.run("chain", &udp6(53, &[0; 8])), 10053);
+    assert_eq!(p.run("chain", &icmp4(8, 0)), 1001);
+    assert_eq!(p.run("chain", &arp()), 7);
+    let mut malformed = tcp4(22, SYN, 5);
+    malformed[14] = 0x44;
+    assert_eq!(p.run("chain", &malformed), 7);
+    // Too short for the first form's IPv4 header: Whistler's early XDP_PASS.
+    assert_eq!(p.run("chain", &arp()[..20]), XDP_PASS);
+    // A UDP packet too short for its UDP header (but long enough for TCP's IP checks).
+    assert_eq!(p.run("chain", &udp4(53, &[])[..40]), XDP_PASS);
+}
+
+#[test]
 fn with_tcp_finds_the_header_after_ipv4_options() {
     let Some(p) = packets() else { return };
     for ihl in 5..=15 {

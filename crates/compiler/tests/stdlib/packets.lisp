@@ -126,3 +126,13 @@
       (when (> (+ vx 8) data-end)
         (return 1))
       (>> (vxlan-vni vx) 8))))
+
+;; Without :default, a packet of another kind skips the body and goes on to the next form.
+(defprog chain (:type :xdp :section "xdp" :license "GPL")
+  (with-tcp (data data-end tcp)
+    (return (tcp-dst-port tcp)))
+  (with-udp (data data-end udp :family :any)
+    (return (+ 10000 (udp-dst-port udp))))
+  (with-ipv4 (data data-end ip)
+    (return (+ 1000 (ipv4-protocol ip))))
+  7)
