@@ -15,6 +15,10 @@ pub const STANDARD_LIBRARY: &[(&str, &str)] = &[
         "lib/user-memory.lisp",
         include_str!("../lib/user-memory.lisp"),
     ),
+    (
+        "lib/tracepoints.lisp",
+        include_str!("../lib/tracepoints.lisp"),
+    ),
 ];
 
 /// An evaluator with the standard macro library loaded.

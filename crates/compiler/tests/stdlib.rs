@@ -436,6 +436,127 @@ fn do_user_loops_read_user_memory() {
     assert_eq!(p.run_args("sum-ptrs", &[ptrs.as_ptr() as u64, 1]), 100);
 }
 
+#[test]
+fn incf_map_and_set_getmap() {
+    if !common::kernel_available() {
+        return;
+    }
+    let p = Loaded::new("user_memory.lisp");
+    assert_eq!(p.run_args("counts", &[]), 42 + 100);
+}
+
+// ---- tracepoints ----------------------------------------------------------------------------
+
+const FORK_FORMAT: &str = "name: sched_process_fork
+ID: 1
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+\tfield:__data_loc char[] parent_comm;\toffset:8;\tsize:4;\tsigned:0;
+\tfield:pid_t parent_pid;\toffset:12;\tsize:4;\tsigned:1;
+\tfield:char child_comm[16];\toffset:16;\tsize:16;\tsigned:0;
+\tfield:pid_t child_pid;\toffset:32;\tsize:4;\tsigned:1;
+
+print fmt: \"x\"
+";
+
+/// An evaluator whose `%tracepoint-format` answers with `read(category, event)`.
+fn interp_with_formats(
+    read: impl Fn(&str, &str) -> Result<String, String> + 'static,
+) -> whistler_lisp::Interp {
+    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    interp.define_builtin(
+        "%tracepoint-format",
+        Box::new(move |_, args, span| {
+            let arg = |i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or("");
+            read(arg(0), arg(1))
+                .map(whistler_lisp::Value::string)
+                .map_err(|e| whistler_lisp::EvalError::new("error", e, span))
+        }),
+    );
+    interp
+}
+
+fn expand_all(interp: &mut whistler_lisp::Interp, source: &str) -> String {
+    let file = SourceFile::new("e.lisp", source);
+    let form = whistler_syntax::read(&file).forms.remove(0);
+    let expanded = interp
+        .macroexpand_1(&form)
+        .expect("expands")
+        .expect("a macro");
+    expanded.to_string()
+}
+
+#[test]
+fn deftracepoint_defines_field_accessors_from_the_format() {
+    let mut interp = interp_with_formats(|category, event| {
+        assert_eq!((category, event), ("sched", "sched_process_fork"));
+        Ok(FORK_FORMAT.to_string())
+    });
+    let all = expand_all(&mut interp, "(deftracepoint sched/sched-process-fork)");
+    for (name, body) in [
+        ("tp-parent-comm", "'(ctx-load u32 8)"),
+        ("tp-parent-pid", "'(ctx-load i32 12)"),
+        ("tp-child-comm-ptr", "'(+ (ctx-ptr) 16)"),
+        ("tp-child-pid", "'(ctx-load i32 32)"),
+    ] {
+        assert!(
+            all.contains(&format!("(defmacro {name} nil")),
+            "{name} in {all}"
+        );
+        assert!(all.contains(body), "{body} in {all}");
+    }
+    assert!(!all.contains("common"), "{all}");
+    assert!(!all.contains("tp-child-comm nil"), "{all}");
+    let some = expand_all(
+        &mut interp,
+        "(deftracepoint sched/sched-process-fork child-pid)",
+    );
+    assert!(
+        some.contains("tp-child-pid") && !some.contains("parent"),
+        "{some}"
+    );
+    let file = SourceFile::new("e.lisp", "(deftracepoint sched/sched-process-fork kid-pid)");
+    let form = whistler_syntax::read(&file).forms.remove(0);
+    let err = format!("{:?}", interp.macroexpand_1(&form).unwrap_err());
+    assert!(err.contains("no field kid-pid"), "{err}");
+    let e = compile_errors("(deftracepoint sched/sched-process-fork)");
+    assert!(e.contains("no tracepoint format reader"), "{e}");
+}
+
+/// With the running kernel's own format file, the program using the accessors loads.
+#[test]
+fn deftracepoint_programs_load_with_the_kernels_format() {
+    if !common::kernel_available() {
+        return;
+    }
+    let tracing = Path::new("/sys/kernel/tracing");
+    if !tracing.join("events").exists() {
+        let _ = std::process::Command::new("mount")
+            .args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"])
+            .status();
+    }
+    let mut interp = interp_with_formats(|category, event| {
+        let path = format!("/sys/kernel/tracing/events/{category}/{event}/format");
+        std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))
+    });
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stdlib/tracepoint.lisp");
+    let text = std::fs::read_to_string(path).expect("tracepoint.lisp");
+    let file = SourceFile::new("tracepoint.lisp", text.as_str());
+    let forms = whistler_syntax::read(&file).forms;
+    let compiled = whistler_compiler::compile_with(
+        &file,
+        &forms,
+        whistler_compiler::Options::default(),
+        &mut interp,
+    )
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    let object = Object::load(&compiled.elf, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("does not load: {e}"));
+    assert!(object.program("on_fork").is_some());
+}
+
 // ---- expansions and errors ------------------------------------------------------------------
 
 /// Expands every form of `tests/stdlib/expansions.lisp` fully at its head and compares the

@@ -8,3 +8,5 @@
 (with-tc-udp (data data-end udp :family :ipv6) (udp-dst-port udp))
 (parse-tcp data data-end)
 (do-user-ptrs (p base n 8 :index i) (foo p i))
+(incf-map counts key)
+(set-getmap! counts key 5)

@@ -1,6 +1,8 @@
 ;;; Programs using `do-user-ptrs` and `do-user-array`, run by tests/stdlib.rs as raw
 ;;; tracepoints whose two arguments are a user-space pointer and an element count.
 
+(defmap tally :type :hash :key-size 4 :value-size 8 :max-entries 4)
+
 (defstruct pair
   (a u32)
   (b u32))
@@ -27,3 +29,10 @@
       (probe-read-user cell 4 ptr)
       (setq sum (+ sum (load u32 cell 0) (* 1000 i))))
     sum))
+
+(defprog counts (:type :raw-tracepoint :section "raw_tp/sys_enter" :license "GPL")
+  ;; incf-map twice and set-getmap! once, then the entries' sum
+  (incf-map tally 1)
+  (incf-map tally 1 41)
+  (set-getmap! tally 2 100)
+  (+ (getmap tally 1) (getmap tally 2)))
