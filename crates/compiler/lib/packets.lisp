@@ -78,19 +78,24 @@ short; MISMATCH the action for one of another kind, or NIL to skip the body."
   `((:bind ,var ,init)
     (:short (> (+ ,var ,length) ,data-end))))
 
+(defun %ipv4-l4-init (data ihl)
+  "The transport header's address after the IPv4 header of DATA with IHL words."
+  `(+ ,data (+ (<< ,ihl 2) ,+eth-hdr-len+)))
+
 (defun %any-ip-steps (data data-end l4 protocol short)
   "Steps of an IPv4 or IPv6 packet carrying PROTOCOL, setting L4 to the transport header (or
 leaving it 0)."
-  (let ((ip (%fresh "ip"))
+  (let ((ihl (%fresh "ihl"))
         (type (%fresh "ethertype")))
     `((:short (> (+ ,data ,+eth-hdr-len+) ,data-end))
       (:bind ,l4 0)
       (:do (let ((,type (eth-type ,data)))
              (cond ((= ,type ,+ethertype-ipv4+)
                     ,(%guard `(> (+ ,data ,(+ +eth-hdr-len+ +ipv4-hdr-len+)) ,data-end) short)
-                    (let ((,ip (+ ,data ,+eth-hdr-len+)))
-                      (when (and (>= (ipv4-ihl ,ip) 5) (= (ipv4-protocol ,ip) ,protocol))
-                        (setq ,l4 (+ ,ip (ipv4-header-length ,ip))))))
+                    (let ((,ihl (ipv4-ihl (+ ,data ,+eth-hdr-len+))))
+                      (when (and (>= ,ihl 5)
+                                 (= (ipv4-protocol (+ ,data ,+eth-hdr-len+)) ,protocol))
+                        (setq ,l4 ,(%ipv4-l4-init data ihl)))))
                    ((= ,type ,+ethertype-ipv6+)
                     ,(%guard `(> (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+)) ,data-end) short)
                     (when (= (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)) ,protocol)
@@ -98,16 +103,21 @@ leaving it 0)."
       (:mismatch (= ,l4 0)))))
 
 (defun %l4-steps (family data data-end var protocol length short)
-  "Steps of a packet whose transport header (PROTOCOL, LENGTH bytes) is bound to VAR."
-  (let ((ip (%fresh "ip"))
+  "Steps of a packet whose transport header (PROTOCOL, LENGTH bytes) is bound to VAR. The IP
+header is addressed from DATA with constant offsets, so no pointer but VAR is kept."
+  (let ((ip6 (%fresh "ip6"))
+        (ihl (%fresh "ihl"))
         (l4 (%fresh "l4")))
     (case family
-      (:ipv4 (append (%ipv4-steps data data-end ip)
-                     `((:mismatch (/= (ipv4-protocol ,ip) ,protocol)))
-                     (%l4-bound-steps var `(+ ,ip (ipv4-header-length ,ip)) length data-end)))
-      (:ipv6 (append (%ipv6-steps data data-end ip)
-                     `((:mismatch (/= (ipv6-nexthdr ,ip) ,protocol)))
-                     (%l4-bound-steps var `(+ ,ip ,+ipv6-hdr-len+) length data-end)))
+      (:ipv4 `((:short (> (+ ,data ,(+ +eth-hdr-len+ +ipv4-hdr-len+)) ,data-end))
+               (:mismatch (/= (eth-type ,data) ,+ethertype-ipv4+))
+               (:bind ,ihl (ipv4-ihl (+ ,data ,+eth-hdr-len+)))
+               (:mismatch (< ,ihl 5))
+               (:mismatch (/= (ipv4-protocol (+ ,data ,+eth-hdr-len+)) ,protocol))
+               ,@(%l4-bound-steps var (%ipv4-l4-init data ihl) length data-end)))
+      (:ipv6 (append (%ipv6-steps data data-end ip6)
+                     `((:mismatch (/= (ipv6-nexthdr ,ip6) ,protocol)))
+                     (%l4-bound-steps var `(+ ,ip6 ,+ipv6-hdr-len+) length data-end)))
       (:any (append (%any-ip-steps data data-end l4 protocol short)
                     (%l4-bound-steps var l4 length data-end)))
       (t (error "the :family must be :ipv4, :ipv6 or :any, found ~s" family)))))
