@@ -13,3 +13,17 @@
 (defmacro set-getmap! (map key value)
   "Stores VALUE under KEY in MAP (Whistler's writer for (setf (getmap MAP KEY) VALUE))."
   `(setf (getmap ,map ,key) ,value))
+
+(defmacro log2 (value)
+  "The integer base-2 logarithm of the unsigned 64-bit VALUE, floor(log2(VALUE)), and 0 for 0:
+an unrolled binary search over shifts of 32, 16, 8, 4, 2 and 1 bits (histogram buckets)."
+  (let ((v (gensym "%log2-value-"))
+        (result (gensym "%log2-")))
+    `(let ((,v ,value)
+           (,result 0))
+       ,@(mapcar (lambda (shift)
+                   `(when (>= ,v ,(ash 1 shift))
+                      (setq ,v (>> ,v ,shift))
+                      (setq ,result (+ ,result ,shift))))
+                 '(32 16 8 4 2 1))
+       ,result)))

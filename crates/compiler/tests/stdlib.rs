@@ -445,6 +445,24 @@ fn incf_map_and_set_getmap() {
     assert_eq!(p.run_args("counts", &[]), 42 + 100);
 }
 
+#[test]
+fn log2_of_64_bit_values() {
+    if !common::kernel_available() {
+        return;
+    }
+    let p = Loaded::new("log2.lisp");
+    let mut cases = vec![(0u64, 0u32), (1, 0), (2, 1), (3, 1), (1024, 10), (1025, 10)];
+    cases.extend([
+        (u64::from(u32::MAX), 31),
+        (1 << 32, 32),
+        ((1 << 40) + 5, 40),
+    ]);
+    cases.push((u64::MAX, 63));
+    for (value, expect) in cases {
+        assert_eq!(p.run_args("log2-arg", &[value]), expect, "log2 {value}");
+    }
+}
+
 // ---- tracepoints ----------------------------------------------------------------------------
 
 const FORK_FORMAT: &str = "name: sched_process_fork

@@ -10,3 +10,4 @@
 (do-user-ptrs (p base n 8 :index i) (foo p i))
 (incf-map counts key)
 (set-getmap! counts key 5)
+(log2 x)
