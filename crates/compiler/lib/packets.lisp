@@ -82,6 +82,13 @@ short; MISMATCH the action for one of another kind, or NIL to skip the body."
   "The transport header's address after the IPv4 header of DATA with IHL words."
   `(+ ,data (+ (<< ,ihl 2) ,+eth-hdr-len+)))
 
+(defun %protocol (protocol family)
+  "PROTOCOL's number for FAMILY (:ipv4 or :ipv6): PROTOCOL is one number for both, or a list
+(IPV4-NUMBER IPV6-NUMBER) such as ICMP's (1 58)."
+  (if (consp protocol)
+      (if (eq family :ipv6) (second protocol) (first protocol))
+      protocol))
+
 (defun %any-ip-steps (data data-end l4 protocol short)
   "Steps of an IPv4 or IPv6 packet carrying PROTOCOL, setting L4 to the transport header (or
 leaving it 0)."
@@ -94,11 +101,12 @@ leaving it 0)."
                     ,(%guard `(> (+ ,data ,(+ +eth-hdr-len+ +ipv4-hdr-len+)) ,data-end) short)
                     (let ((,ihl (ipv4-ihl (+ ,data ,+eth-hdr-len+))))
                       (when (and (>= ,ihl 5)
-                                 (= (ipv4-protocol (+ ,data ,+eth-hdr-len+)) ,protocol))
+                                 (= (ipv4-protocol (+ ,data ,+eth-hdr-len+))
+                                    ,(%protocol protocol :ipv4)))
                         (setq ,l4 ,(%ipv4-l4-init data ihl)))))
                    ((= ,type ,+ethertype-ipv6+)
                     ,(%guard `(> (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+)) ,data-end) short)
-                    (when (= (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)) ,protocol)
+                    (when (= (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)) ,(%protocol protocol :ipv6))
                       (setq ,l4 (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+))))))))
       (:mismatch (= ,l4 0)))))
 
@@ -113,10 +121,10 @@ header is addressed from DATA with constant offsets, so no pointer but VAR is ke
                (:mismatch (/= (eth-type ,data) ,+ethertype-ipv4+))
                (:bind ,ihl (ipv4-ihl (+ ,data ,+eth-hdr-len+)))
                (:mismatch (< ,ihl 5))
-               (:mismatch (/= (ipv4-protocol (+ ,data ,+eth-hdr-len+)) ,protocol))
+               (:mismatch (/= (ipv4-protocol (+ ,data ,+eth-hdr-len+)) ,(%protocol protocol :ipv4)))
                ,@(%l4-bound-steps var (%ipv4-l4-init data ihl) length data-end)))
       (:ipv6 (append (%ipv6-steps data data-end ip6)
-                     `((:mismatch (/= (ipv6-nexthdr ,ip6) ,protocol)))
+                     `((:mismatch (/= (ipv6-nexthdr ,ip6) ,(%protocol protocol :ipv6))))
                      (%l4-bound-steps var `(+ ,ip6 ,+ipv6-hdr-len+) length data-end)))
       (:any (append (%any-ip-steps data data-end l4 protocol short)
                     (%l4-bound-steps var l4 length data-end)))
@@ -175,10 +183,12 @@ protocol: as `with-tcp`."
   (%with-l4 'with-udp spec body +ip-proto-udp+ +udp-hdr-len+ 'XDP_PASS))
 
 (defmacro with-icmp ((&rest spec) &body body)
-  "(with-icmp (DATA DATA-END ICMP [:default ACTION]) BODY...)
-Binds ICMP to the ICMP header (8 bytes guaranteed) of an IPv4 packet and runs BODY; too short
-or of another protocol: as `with-tcp`."
-  (%with-l4 'with-icmp spec body +ip-proto-icmp+ +icmp-hdr-len+ 'XDP_PASS))
+  "(with-icmp (DATA DATA-END ICMP [:default ACTION] [:family :ipv4|:ipv6|:any]) BODY...)
+Binds ICMP to the ICMP header (8 bytes guaranteed: ICMP over IPv4, ICMPv6 over IPv6; the type,
+code and checksum fields sit alike) and runs BODY; too short or of another protocol: as
+`with-tcp`."
+  (%with-l4 'with-icmp spec body (list +ip-proto-icmp+ +ip-proto-ipv6-icmp+) +icmp-hdr-len+
+            'XDP_PASS))
 
 (defmacro with-tc-packet ((data data-end &key (min-len 0) (default 'TC_ACT_OK)) &body body)
   "`with-packet` for tc programs: returns DEFAULT (TC_ACT_OK) when the packet is too short."
@@ -210,7 +220,8 @@ or of another protocol: as `with-tcp`."
 
 (defmacro with-tc-icmp ((&rest spec) &body body)
   "`with-icmp` for tc programs (TC_ACT_OK when too short)."
-  (%with-l4 'with-tc-icmp spec body +ip-proto-icmp+ +icmp-hdr-len+ 'TC_ACT_OK))
+  (%with-l4 'with-tc-icmp spec body (list +ip-proto-icmp+ +ip-proto-ipv6-icmp+) +icmp-hdr-len+
+            'TC_ACT_OK))
 
 (defmacro tc-data ()
   "The packet's start in a tc program (`__sk_buff` data)."

@@ -288,6 +288,17 @@ fn with_udp_and_with_icmp() {
     assert_eq!(p.run("icmp-type", &icmp4(3, 3)), 0x0303);
     assert_eq!(p.run("icmp-type", &udp4(53, &[0; 8])), 1);
     p.assert_truncations("icmp-type", &icmp4(8, 0), 1);
+    assert_eq!(p.run("icmp-any", &icmp4(0, 0)), 0);
+    let echo6 = cat(&[&eth(ETH_IPV6), &ipv6(58, &icmp(128, 0))]);
+    assert_eq!(p.run("icmp-any", &echo6), 128 << 8);
+    assert_eq!(
+        p.run(
+            "icmp-any",
+            &cat(&[&eth(ETH_IPV6), &ipv6(ICMP, &icmp(8, 0))])
+        ),
+        1
+    );
+    p.assert_truncations("icmp-any", &echo6, 1);
     let mut vxlan = vec![0x08, 0, 0, 0];
     vxlan.extend([0x12, 0x34, 0x56, 0]);
     assert_eq!(p.run("vxlan-vni", &udp4(4789, &vxlan)), 0x123456);

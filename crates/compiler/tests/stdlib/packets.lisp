@@ -136,3 +136,8 @@
   (with-ipv4 (data data-end ip)
     (return (+ 1000 (ipv4-protocol ip))))
   7)
+
+(defprog icmp-any (:type :xdp :section "xdp" :license "GPL")
+  ;; ICMP over IPv4 or ICMPv6 over IPv6: type << 8 | code
+  (with-icmp (data data-end icmp :default 1 :family :any)
+    (logior (<< (icmp-type icmp) 8) (icmp-code icmp))))
