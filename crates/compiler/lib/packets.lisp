@@ -12,8 +12,8 @@
 ;;;;   work; with `:default ACTION` it returns ACTION instead.
 ;;;; Every bounds check compares the very pointer the body then reads through, plus the bytes
 ;;;; read, against `data-end`: the form the kernel's verifier understands. IPv4 options are
-;;;; honoured: the transport header starts IHL * 4 bytes after the IP header. IPv6 extension
-;;;; headers are not followed: the next header must be the transport protocol itself.
+;;;; honoured: the transport header starts IHL * 4 bytes after the IP header. Up to 4 IPv6
+;;;; extension headers (hop-by-hop, routing, fragment, destination options) are stepped over.
 
 ;;; Expansion-time helpers. A parse is a list of steps, turned into forms by %steps->forms:
 ;;;   (:short TEST)    the packet is too short when TEST holds
@@ -89,11 +89,38 @@ short; MISMATCH the action for one of another kind, or NIL to skip the body."
       (if (eq family :ipv6) (second protocol) (first protocol))
       protocol))
 
+(defconstant +ipv6-max-extension-headers+ 4
+  "Extension headers the IPv6 parsers step over before giving up on a packet.")
+
+(defun %ipv6-extension-walk (data data-end next offset short)
+  "A bounded loop stepping over IPv6 extension headers (hop-by-hop 0, routing 43, fragment 44,
+destination options 60): NEXT holds the next-header number and OFFSET the byte offset from
+DATA, both updated in place; an extension header cut short returns SHORT."
+  (let ((ext (%fresh "ext"))
+        (i (%fresh "i")))
+    `(dotimes (,i ,+ipv6-max-extension-headers+)
+       (when (or (= ,next 0) (= ,next 43) (= ,next 44) (= ,next 60))
+         (let ((,ext (+ ,data ,offset)))
+           ,(%guard `(> (+ ,ext 8) ,data-end) short)
+           (setq ,offset (+ ,offset (if (= ,next 44) 8 (<< (+ (load u8 ,ext 1) 1) 3))))
+           (setq ,next (load u8 ,ext 0)))))))
+
+(defun %ipv6-l4-steps (data data-end next offset short)
+  "Steps of an Ethernet/IPv6 packet binding NEXT to the upper-layer protocol number and OFFSET
+to its header's offset from DATA, past any extension headers."
+  `((:short (> (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+)) ,data-end))
+    (:mismatch (/= (eth-type ,data) ,+ethertype-ipv6+))
+    (:bind ,next (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)))
+    (:bind ,offset ,(+ +eth-hdr-len+ +ipv6-hdr-len+))
+    (:do ,(%ipv6-extension-walk data data-end next offset short))))
+
 (defun %any-ip-steps (data data-end l4 protocol short)
   "Steps of an IPv4 or IPv6 packet carrying PROTOCOL, setting L4 to the transport header (or
 leaving it 0)."
   (let ((ihl (%fresh "ihl"))
-        (type (%fresh "ethertype")))
+        (type (%fresh "ethertype"))
+        (next (%fresh "next"))
+        (offset (%fresh "offset")))
     `((:short (> (+ ,data ,+eth-hdr-len+) ,data-end))
       (:bind ,l4 0)
       (:do (let ((,type (eth-type ,data)))
@@ -106,14 +133,18 @@ leaving it 0)."
                         (setq ,l4 ,(%ipv4-l4-init data ihl)))))
                    ((= ,type ,+ethertype-ipv6+)
                     ,(%guard `(> (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+)) ,data-end) short)
-                    (when (= (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)) ,(%protocol protocol :ipv6))
-                      (setq ,l4 (+ ,data ,(+ +eth-hdr-len+ +ipv6-hdr-len+))))))))
+                    (let ((,next (ipv6-nexthdr (+ ,data ,+eth-hdr-len+)))
+                          (,offset ,(+ +eth-hdr-len+ +ipv6-hdr-len+)))
+                      ,(%ipv6-extension-walk data data-end next offset short)
+                      (when (= ,next ,(%protocol protocol :ipv6))
+                        (setq ,l4 (+ ,data ,offset))))))))
       (:mismatch (= ,l4 0)))))
 
 (defun %l4-steps (family data data-end var protocol length short)
   "Steps of a packet whose transport header (PROTOCOL, LENGTH bytes) is bound to VAR. The IP
 header is addressed from DATA with constant offsets, so no pointer but VAR is kept."
-  (let ((ip6 (%fresh "ip6"))
+  (let ((next (%fresh "next"))
+        (offset (%fresh "offset"))
         (ihl (%fresh "ihl"))
         (l4 (%fresh "l4")))
     (case family
@@ -123,9 +154,9 @@ header is addressed from DATA with constant offsets, so no pointer but VAR is ke
                (:mismatch (< ,ihl 5))
                (:mismatch (/= (ipv4-protocol (+ ,data ,+eth-hdr-len+)) ,(%protocol protocol :ipv4)))
                ,@(%l4-bound-steps var (%ipv4-l4-init data ihl) length data-end)))
-      (:ipv6 (append (%ipv6-steps data data-end ip6)
-                     `((:mismatch (/= (ipv6-nexthdr ,ip6) ,(%protocol protocol :ipv6))))
-                     (%l4-bound-steps var `(+ ,ip6 ,+ipv6-hdr-len+) length data-end)))
+      (:ipv6 (append (%ipv6-l4-steps data data-end next offset short)
+                     `((:mismatch (/= ,next ,(%protocol protocol :ipv6))))
+                     (%l4-bound-steps var `(+ ,data ,offset) length data-end)))
       (:any (append (%any-ip-steps data data-end l4 protocol short)
                     (%l4-bound-steps var l4 length data-end)))
       (t (error "the :family must be :ipv4, :ipv6 or :any, found ~s" family)))))

@@ -274,6 +274,45 @@ fn with_tcp_families() {
     p.assert_truncations("tcp-any-dport", &tcp4(443, SYN, 6), 1);
 }
 
+/// An IPv6 packet with extension headers `(next header, length in bytes)` before `payload`
+/// (each header's next-header byte names the following one; the last names `protocol`).
+fn ipv6_ext(headers: &[(u8, usize)], protocol: u8, payload: &[u8]) -> Vec<u8> {
+    let mut rest = Vec::new();
+    for (i, &(_, len)) in headers.iter().enumerate() {
+        let next = headers.get(i + 1).map_or(protocol, |h| h.0);
+        let mut ext = vec![next, (len / 8 - 1) as u8];
+        ext.resize(len, 1);
+        rest.extend(ext);
+    }
+    rest.extend(payload);
+    let first = headers.first().map_or(protocol, |h| h.0);
+    cat(&[&eth(ETH_IPV6), &ipv6(first, &rest)])
+}
+
+#[test]
+fn ipv6_extension_headers_are_stepped_over() {
+    let Some(p) = packets() else { return };
+    let segment = tcp(1234, 8443, SYN);
+    let hop = ipv6_ext(&[(0, 8)], TCP, &segment);
+    assert_eq!(p.run("tcp6-dport", &hop), 8443);
+    assert_eq!(p.run("tcp-any-dport", &hop), 8443);
+    // A fragment header is 8 bytes whatever its second byte says.
+    let mut fragment = ipv6_ext(&[(0, 16), (44, 8), (60, 24)], TCP, &segment);
+    fragment[14 + 40 + 16 + 1] = 0xff;
+    assert_eq!(p.run("tcp6-dport", &fragment), 8443);
+    assert_eq!(p.run("tcp-any-dport", &fragment), 8443);
+    p.assert_truncations("tcp6-dport", &fragment, 1);
+    p.assert_truncations("tcp-any-dport", &fragment, 1);
+    let routed = ipv6_ext(&[(43, 8), (60, 8)], UDP, &udp(1, 53, &[]));
+    assert_eq!(p.run("udp-any-len", &routed), 8);
+    // Four extension headers are the most stepped over.
+    let four = ipv6_ext(&[(0, 8), (60, 8), (43, 8), (60, 8)], TCP, &segment);
+    assert_eq!(p.run("tcp6-dport", &four), 8443);
+    let five = ipv6_ext(&[(0, 8), (60, 8), (43, 8), (60, 8), (60, 8)], TCP, &segment);
+    assert_eq!(p.run("tcp6-dport", &five), 1);
+    assert_eq!(p.run("tcp-any-dport", &five), 1);
+}
+
 #[test]
 fn with_udp_and_with_icmp() {
     let Some(p) = packets() else { return };
