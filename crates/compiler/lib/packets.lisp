@@ -95,7 +95,8 @@ short; MISMATCH the action for one of another kind, or NIL to skip the body."
 (defun %ipv6-extension-walk (data data-end next offset short)
   "A bounded loop stepping over IPv6 extension headers (hop-by-hop 0, routing 43, fragment 44,
 destination options 60): NEXT holds the next-header number and OFFSET the byte offset from
-DATA, both updated in place; an extension header cut short returns SHORT."
+DATA, both updated in place; an extension header cut short returns SHORT. A fragment other
+than the first carries no upper-layer header: NEXT becomes 59 (no next header)."
   (let ((ext (%fresh "ext"))
         (i (%fresh "i")))
     `(dotimes (,i ,+ipv6-max-extension-headers+)
@@ -103,7 +104,10 @@ DATA, both updated in place; an extension header cut short returns SHORT."
          (let ((,ext (+ ,data ,offset)))
            ,(%guard `(> (+ ,ext 8) ,data-end) short)
            (setq ,offset (+ ,offset (if (= ,next 44) 8 (<< (+ (load u8 ,ext 1) 1) 3))))
-           (setq ,next (load u8 ,ext 0)))))))
+           (setq ,next (if (and (= ,next 44)
+                                (/= (logand (ntohs (load u16 ,ext 2)) #xfff8) 0))
+                           59
+                           (load u8 ,ext 0))))))))
 
 (defun %ipv6-l4-steps (data data-end next offset short)
   "Steps of an Ethernet/IPv6 packet binding NEXT to the upper-layer protocol number and OFFSET

@@ -297,10 +297,17 @@ fn ipv6_extension_headers_are_stepped_over() {
     assert_eq!(p.run("tcp6-dport", &hop), 8443);
     assert_eq!(p.run("tcp-any-dport", &hop), 8443);
     // A fragment header is 8 bytes whatever its second byte says.
+    // (the first fragment: offset 0, more fragments)
     let mut fragment = ipv6_ext(&[(0, 16), (44, 8), (60, 24)], TCP, &segment);
-    fragment[14 + 40 + 16 + 1] = 0xff;
+    let at = 14 + 40 + 16;
+    fragment[at + 1..at + 4].copy_from_slice(&[0xff, 0, 1]);
     assert_eq!(p.run("tcp6-dport", &fragment), 8443);
     assert_eq!(p.run("tcp-any-dport", &fragment), 8443);
+    // A later fragment carries no TCP header.
+    let mut later = fragment.clone();
+    later[at + 3] = 0x09;
+    assert_eq!(p.run("tcp6-dport", &later), 1);
+    assert_eq!(p.run("tcp-any-dport", &later), 1);
     p.assert_truncations("tcp6-dport", &fragment, 1);
     p.assert_truncations("tcp-any-dport", &fragment, 1);
     let routed = ipv6_ext(&[(43, 8), (60, 8)], UDP, &udp(1, 53, &[]));
