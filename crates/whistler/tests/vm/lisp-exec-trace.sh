@@ -7,7 +7,7 @@ probes() {
 /whistler run /exec-trace.lisp > /tmp/out 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 200 ] && kill -0 $pid 2>/dev/null && ! grep -q '^exec pid=' /tmp/out; do
+while [ $i -lt 150 ] && kill -0 $pid 2>/dev/null && ! grep -q '^exec pid=' /tmp/out; do
   /bin/true; sleep 0.2; i=$((i + 1))
 done
 for n in 1 2 3 4 5; do /bin/true; done
