@@ -390,3 +390,36 @@ fn type_size(ty: &BtfTypeRef, structs: &[StructSpec]) -> usize {
             .map_or(0, |s| s.size as usize),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call() -> CallFile {
+        CallFile {
+            display_name: "test.rs".into(),
+            local_path: None,
+        }
+    }
+
+    #[test]
+    fn without_positions_the_session_is_a_stub_not_an_error() {
+        // `pub struct S;` then Lisp with an error, every token at the same position.
+        let tokens = crate::tokens::tests::tokens_without_positions(
+            "pub struct S; (defprog p (:type :xdp) (getmap nosuch 0))",
+        );
+        let out = session(tokens, call()).to_string();
+        assert!(out.contains("NotCompiled"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn with_positions_errors_are_compile_errors() {
+        let tokens: TokenStream = "pub struct S; (defprog p (:type :xdp) (getmap nosuch 0))"
+            .parse()
+            .unwrap();
+        let out = session(tokens, call()).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("nosuch"), "{out}");
+    }
+}

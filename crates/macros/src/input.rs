@@ -82,7 +82,21 @@ pub fn parse(input: TokenStream) -> Result<(Header, Body), InputError> {
             ))
         }
     }
-    let rest: Vec<TokenTree> = tokens.collect();
+    let mut rest: Vec<TokenTree> = tokens.collect();
+    // rustfmt rewrites `session!(pub struct S; r#"..."#)` as `(pub struct S;, r#"..."#)`: a
+    // comma before a string body is accepted, so that formatted code still builds.
+    if let [TokenTree::Punct(comma), after @ ..] = rest.as_slice() {
+        let string_body = match after {
+            [TokenTree::Literal(lit)] => is_string_literal(lit),
+            [TokenTree::Ident(kw), TokenTree::Literal(lit)] => {
+                kw == "include" && is_string_literal(lit)
+            }
+            _ => false,
+        };
+        if comma.as_char() == ',' && string_body {
+            rest.remove(0);
+        }
+    }
     let body = match rest.as_slice() {
         [TokenTree::Literal(lit)] if is_string_literal(lit) => Body::Literal(lit.clone()),
         [TokenTree::Ident(kw), TokenTree::Literal(lit)]

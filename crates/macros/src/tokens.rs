@@ -33,6 +33,10 @@ struct Builder {
     col: usize,
     last_start: Option<(usize, usize, usize, usize)>,
     distinct_positions: bool,
+    /// Whether the previous piece was a `'` (which shares its span with the next token).
+    last_was_quote: bool,
+    /// The first token sharing its whole span with the token before it (not after a `'`).
+    shared_span: Option<Span>,
 }
 
 /// Rebuilds the text of `tokens`.
@@ -43,10 +47,20 @@ pub fn rebuild(tokens: TokenStream) -> Result<LispText, TokenProblem> {
         col: 0,
         last_start: None,
         distinct_positions: false,
+        last_was_quote: false,
+        shared_span: None,
     };
     b.stream(tokens)?;
     if b.out.pieces.len() > 1 && !b.distinct_positions {
         return Err(TokenProblem::PositionsUnavailable);
+    }
+    if let Some(span) = b.shared_span {
+        return Err(TokenProblem::Unsupported {
+            span,
+            message: "these tokens share one source position (made by another macro?), so the \
+                      Lisp cannot be rebuilt from them; write the Lisp directly, or as a string"
+                .into(),
+        });
     }
     Ok(b.out)
 }
@@ -87,10 +101,15 @@ impl Builder {
     fn piece(&mut self, text: &str, span: Span) {
         let (start, end) = (span.start(), span.end());
         let key = (start.line, start.column, end.line, end.column);
-        if self.last_start.is_some_and(|last| last != key) {
-            self.distinct_positions = true;
+        match self.last_start {
+            Some(last) if last != key => self.distinct_positions = true,
+            Some(_) if !self.last_was_quote && self.shared_span.is_none() => {
+                self.shared_span = Some(span)
+            }
+            _ => {}
         }
         self.last_start = Some(key);
+        self.last_was_quote = text == "'";
         if start.line > self.line {
             self.out
                 .text
@@ -148,7 +167,7 @@ impl LispText {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn rebuilt(src: &str) -> String {
@@ -169,6 +188,61 @@ mod tests {
     fn lines_and_columns_are_kept() {
         let src = "\n\n   (a\n      b)";
         assert_eq!(rebuilt(src), src);
+    }
+
+    /// Tokens as an IDE without position information hands them over: every span the same.
+    pub(crate) fn tokens_without_positions(src: &str) -> TokenStream {
+        fn respan(tokens: TokenStream) -> TokenStream {
+            tokens
+                .into_iter()
+                .map(|tree| match tree {
+                    TokenTree::Group(g) => {
+                        let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream()));
+                        group.set_span(Span::call_site());
+                        TokenTree::Group(group)
+                    }
+                    mut other => {
+                        other.set_span(Span::call_site());
+                        other
+                    }
+                })
+                .collect()
+        }
+        respan(src.parse().unwrap())
+    }
+
+    #[test]
+    fn equal_positions_are_reported_as_unavailable() {
+        let tokens = tokens_without_positions("(defmap m :type :array) (defprog p (:type :xdp) 0)");
+        assert!(matches!(
+            rebuild(tokens),
+            Err(TokenProblem::PositionsUnavailable)
+        ));
+    }
+
+    #[test]
+    fn one_token_or_distinct_positions_are_not_flagged() {
+        assert!(rebuild(tokens_without_positions("x")).is_ok());
+        assert!(rebuild("(a b)".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn tokens_sharing_a_position_among_others_are_refused() {
+        let mut tokens: TokenStream = "x a".parse().unwrap();
+        tokens.extend(tokens_without_positions("b c"));
+        assert!(matches!(
+            rebuild(tokens),
+            Err(TokenProblem::Unsupported { message, .. }) if message.contains("share one source position")
+        ));
+    }
+
+    #[test]
+    fn a_quote_shares_its_span_with_the_next_token() {
+        let quote = proc_macro2::Punct::new('\'', proc_macro2::Spacing::Joint);
+        let name = proc_macro2::Ident::new("foo", Span::call_site());
+        let mut tokens: TokenStream = "a".parse().unwrap();
+        tokens.extend([TokenTree::Punct(quote), TokenTree::Ident(name)]);
+        assert!(rebuild(tokens).is_ok());
     }
 
     #[test]

@@ -143,6 +143,7 @@ fn scoped_session_closes_everything_after_the_body() {
     common::assert_nothing_left(mark, &["scoped_prog"], &["scoped_hits"]);
 }
 
+// Written as rustfmt leaves it (it adds the comma after `;`); braces avoid the rewrite.
 whistler::session!(
     pub struct RawForm;,
     r#"
@@ -153,6 +154,11 @@ whistler::session!(
     (if (= (getmap raw-hits 1) 3) XDP_PASS XDP_DROP))
 "#
 );
+
+whistler::session! {
+    pub struct RawInBraces;
+    r#"(defprog raw-braces (:type :xdp :section "xdp" :license "GPL") XDP_DROP)"#
+}
 
 #[test]
 fn raw_string_form_loads() {
@@ -173,6 +179,15 @@ fn raw_string_form_loads() {
     assert_eq!(run(&s), 2); // XDP_PASS on the first run
     assert_eq!(run(&s), 1); // XDP_DROP once the count is 6
     assert_eq!(s.raw_hits.get(&1).unwrap(), Some(6));
+    let braces = RawInBraces::load().unwrap();
+    let out = braces
+        .raw_braces
+        .test_run(TestRun {
+            data_in: &packet,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, 1);
 }
 
 whistler::session!(pub struct FileForm; include "fixtures/file_form.lisp");
