@@ -169,7 +169,11 @@ fn defunion(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagno
 }
 
 /// Splits `:key value` pairs, reporting odd lists and non-keywords.
-fn options<'a>(items: &'a [Sexp], diags: &mut Vec<Diagnostic>) -> Vec<(&'a str, &'a Sexp)> {
+/// `:key value` pairs as (the keyword form, its name, the value).
+fn options<'a>(
+    items: &'a [Sexp],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(&'a Sexp, &'a str, &'a Sexp)> {
     let mut out = Vec::new();
     let mut it = items.iter();
     while let Some(k) = it.next() {
@@ -178,7 +182,7 @@ fn options<'a>(items: &'a [Sexp], diags: &mut Vec<Diagnostic>) -> Vec<(&'a str, 
             continue;
         };
         match it.next() {
-            Some(v) => out.push((name, v)),
+            Some(v) => out.push((k, name, v)),
             None => diags.push(error(k.span, format!("option `:{name}` has no value"))),
         }
     }
@@ -217,7 +221,7 @@ fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnost
     };
     let mut map_type = None;
     let (mut has_key, mut has_value, mut has_max) = (false, false, false);
-    for (key, value) in options(&items[2..], &mut errs) {
+    for (key_form, key, value) in options(&items[2..], &mut errs) {
         let num = |errs: &mut Vec<Diagnostic>| match consts::eval(env, value) {
             Ok(v) if (0..=u32::MAX as i64).contains(&v) => v as u32,
             Ok(_) => {
@@ -248,7 +252,7 @@ fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnost
                 }
             }
             other => errs.push(with_suggestion(
-                error(value.span, format!("unknown map option `:{other}`")),
+                error(key_form.span, format!("unknown map option `:{other}`")),
                 other,
                 MAP_OPTIONS.iter().copied(),
             )),
@@ -383,7 +387,7 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
     }
     let mut errs = Vec::new();
     let (mut ptype, mut section, mut license) = (None, None, None);
-    for (key, value) in options(opts, &mut errs) {
+    for (key_form, key, value) in options(opts, &mut errs) {
         match key {
             "type" => ptype = program_type_of(value, &mut errs),
             "section" => match &value.kind {
@@ -396,7 +400,7 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
                 _ => errs.push(error(value.span, "`:license` must be a string")),
             },
             other => errs.push(with_suggestion(
-                error(value.span, format!("unknown program option `:{other}`")),
+                error(key_form.span, format!("unknown program option `:{other}`")),
                 other,
                 PROG_OPTIONS.iter().copied(),
             )),
