@@ -8,11 +8,3 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
-
-/// Cases whose `.stderr` holds the span they should have, awaiting a fix outside the macro.
-#[test]
-#[ignore = "compiler bug: unknown map and program options are reported on the option value, not on the keyword"]
-fn ui_pending() {
-    let cases = trybuild::TestCases::new();
-    cases.compile_fail("tests/ui_pending/*.rs");
-}
