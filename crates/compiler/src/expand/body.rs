@@ -1157,7 +1157,10 @@ impl Expander<'_> {
                     Some(Binding::Mem { ptr, .. }) => Expr::new(ExprKind::Var(ptr), span),
                     _ => self.err(
                         args[0].span,
-                        format!("`stack-addr` needs a variable bound by `let`, found `{var}`"),
+                        format!(
+                            "`stack-addr` needs a variable bound by `let`, found `{}`",
+                            args[0]
+                        ),
                     ),
                 }
             }
