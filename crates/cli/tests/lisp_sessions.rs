@@ -2,6 +2,9 @@
 //! `examples/lisp/` with their output checked, compile errors that run nothing, cleanup after
 //! Lisp errors and Ctrl-C, and `handler-case` catching the interrupt.
 
+mod common;
+use common::kernel_available;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -19,27 +22,6 @@ fn scratch_file(name: &str, content: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
     path.to_str().unwrap().to_string()
-}
-
-/// True when the process may load BPF; otherwise prints a skip (or fails under
-/// WHISTLER_REQUIRE_KERNEL=1).
-fn kernel_available(test: &str) -> bool {
-    const CAP_BPF: u32 = 39;
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let caps = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .unwrap_or(0);
-    if caps & (1 << CAP_BPF) != 0 {
-        return true;
-    }
-    assert!(
-        std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() != Ok("1"),
-        "{test}: needs CAP_BPF"
-    );
-    eprintln!("skipped {test}: needs CAP_BPF");
-    false
 }
 
 /// A running `whistler run`, its stdout read line by line.
