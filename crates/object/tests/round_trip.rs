@@ -129,7 +129,7 @@ fn written_objects_parse_back() {
     assert_eq!(
         maps,
         [
-            ("pkt-counts", 1, 4, 16, 1024, 1),
+            ("pkt_counts", 1, 4, 16, 1024, 1),
             ("events", 27, 0, 0, 8192, 0)
         ]
     );
