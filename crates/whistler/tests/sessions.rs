@@ -96,6 +96,31 @@ whistler::session! {
       XDP_PASS)
 }
 
+whistler::session! {
+    struct WithMacros;
+    // User macros (no backquote: Rust's lexer cannot carry it), one built on another.
+    (defmacro twice (x) (list (quote +) x x))
+    (defmacro twice-plus-two (x) (list (quote +) (list (quote twice) x) 2))
+    (bpf:prog macro-prog (:type :xdp :license "GPL")
+      (twice-plus-two 20))
+}
+
+#[test]
+fn user_macros_expand_inside_rust_sessions() {
+    if !common::kernel() {
+        return;
+    }
+    let s = WithMacros::load().unwrap();
+    let run = s
+        .macro_prog
+        .test_run(TestRun {
+            data_in: &[0u8; 64],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(run.retval, 42);
+}
+
 #[test]
 fn per_cpu_values_are_one_per_cpu() {
     if !common::kernel() {
