@@ -240,6 +240,43 @@ fn tracepoint_ring_buffer_prints_decoded_records() {
     }
 }
 
+/// A session whose program reads the tracepoint's own `pid` field through `deftracepoint` (the
+/// format comes from the live tracefs) and whose record layout comes from a top-level user macro.
+const TRACEPOINT_FIELDS: &str = r#"
+(defmacro defevent (name &rest fields)
+  `(whistler:defstruct ,name ,@(mapcar (lambda (f) (list f 'u32)) fields)))
+(defevent exec-event pid old-pid)
+(deftracepoint sched/sched-process-exec pid old-pid)
+(with-bpf-session ()
+  (bpf:map tpf-events :type :ringbuf :max-entries 4096)
+  (bpf:prog tpf-probe (:type :tracepoint :section "tracepoint/sched/sched_process_exec" :license "GPL")
+    (with-ringbuf (ev tpf-events (sizeof exec-event))
+      (setf (exec-event-pid ev) (tp-pid)
+            (exec-event-old-pid ev) (tp-old-pid)))
+    0)
+  (bpf:attach tpf-probe "sched/sched_process_exec")
+  (format t "ready~%")
+  (with-decoding-ring-consumer (c (bpf-session-map 'tpf-events) #'decode-exec-event
+                                  (lambda (e) (format t "exec ~d ~d~%" (exec-event-record-pid e)
+                                                      (exec-event-record-old-pid e))))
+    (loop repeat 20 do (ring-poll c :timeout-ms 100))))
+"#;
+
+#[test]
+fn deftracepoint_fields_and_user_macros_in_a_session() {
+    if !kernel_available("deftracepoint_fields_and_user_macros_in_a_session") {
+        return;
+    }
+    let file = scratch_file("tracepoint-fields.lisp", TRACEPOINT_FIELDS);
+    let mut run = Run::start(&[], &file, &[]);
+    run.wait_for("ready", Duration::from_secs(30));
+    let pid = spawn_ok("/bin/true", &[]);
+    let (status, lines, err) = run.finish();
+    assert!(status.success(), "{err}");
+    let line = format!("exec {pid} {pid}");
+    assert!(lines.contains(&line), "no `{line}` in {lines:?}");
+}
+
 #[test]
 fn uprobe_counts_calls_per_process() {
     if !kernel_available("uprobe_counts_calls_per_process") {

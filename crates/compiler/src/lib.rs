@@ -28,6 +28,8 @@ mod pipeline;
 pub mod regalloc;
 
 pub use expand::{MacroHost, NoMacros};
-pub use pipeline::{compile, compile_forms, compile_with, Compiled, Options, ProgramDump};
+pub use pipeline::{
+    compile, compile_forms, compile_in, compile_with, Compiled, Options, ProgramDump,
+};
 /// The ELF symbol (and kernel name) a Lisp program or map name becomes.
 pub use whistler_object::symbol_name;

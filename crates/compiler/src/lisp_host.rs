@@ -3,7 +3,7 @@
 //! [`whistler_lisp::Interp`] preloaded with the standard macro library (`lib/*.lisp`).
 
 use crate::expand::MacroHost;
-use whistler_lisp::Interp;
+use whistler_lisp::{Interp, Value};
 use whistler_syntax::{Diagnostic, Sexp, SourceFile, Symbol};
 
 /// The standard macro library, in load order: (file name, text).
@@ -60,6 +60,24 @@ pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
     }
 }
 
+/// Defines `(%tracepoint-format "CATEGORY" "EVENT")`, which `deftracepoint` calls for a
+/// tracepoint's format text, as `read(category, event)`; an `Err` becomes a Lisp error with its
+/// text. The compiler does no I/O: the embedding program supplies `read` (tracefs, or a file).
+pub fn install_tracepoint_formats<E: std::fmt::Display>(
+    interp: &mut Interp,
+    read: impl Fn(&str, &str) -> Result<String, E> + 'static,
+) {
+    interp.define_builtin(
+        "%tracepoint-format",
+        Box::new(move |_, args, span| {
+            let arg = |i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or("");
+            read(arg(0), arg(1))
+                .map(Value::string)
+                .map_err(|e| whistler_lisp::EvalError::new("error", e.to_string(), span))
+        }),
+    );
+}
+
 impl MacroHost for Interp {
     fn eval_toplevel(&mut self, form: &Sexp) -> Result<(), Vec<Diagnostic>> {
         Interp::eval_toplevel(self, form)
@@ -73,6 +91,17 @@ impl MacroHost for Interp {
 
     fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, Vec<Diagnostic>> {
         Interp::macroexpand_1(self, form).map_err(|e| e.to_diagnostics())
+    }
+
+    fn constant_value(&self, name: &Symbol) -> Option<i64> {
+        match self.global_value(name)? {
+            Value::Int(n, _) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn define_constant(&mut self, name: &Symbol, value: i64) {
+        Interp::define_constant(self, name, Value::int(value));
     }
 }
 

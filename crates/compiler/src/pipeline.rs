@@ -36,15 +36,19 @@ pub struct Compiled {
     pub dumps: Vec<ProgramDump>,
 }
 
-/// Compiles a whole source file.
+/// Compiles a whole source file, with the standard macro library.
 pub fn compile(file: &SourceFile) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_in(file, &mut crate::lisp_host::standard_interp())
+}
+
+/// Compiles a whole source file with a given macro host (e.g. an evaluator with host functions
+/// such as `%tracepoint-format` installed).
+pub fn compile_in(
+    file: &SourceFile,
+    host: &mut dyn MacroHost,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let read = whistler_syntax::read(file);
-    let result = compile_with(
-        file,
-        &read.forms,
-        Options::default(),
-        &mut crate::lisp_host::standard_interp(),
-    );
+    let result = compile_with(file, &read.forms, Options::default(), host);
     match (read.diagnostics.is_empty(), result) {
         (true, r) => r,
         (false, Ok(_)) => Err(read.diagnostics),

@@ -1,5 +1,5 @@
 //! Robustness: random token soups never make the reader or the compiler panic, long programs
-//! compile quickly, and very deep nesting is reported rather than overflowing the stack.
+//! compile, and very deep nesting is reported rather than overflowing the stack.
 
 use proptest::prelude::*;
 use whistler_syntax::{read, SourceFile};
@@ -119,8 +119,10 @@ proptest! {
     }
 }
 
+/// Long programs compile (their compile time, which must grow linearly, is measured by
+/// `cargo bench -p whistler --bench expansion`).
 #[test]
-fn long_program_compiles_quickly() {
+fn long_programs_compile() {
     let mut text = String::from(
         "(defmap m :type :array :key-size 4 :value-size 8 :max-entries 64)\n(defprog p (:type :xdp)\n (let ((a 0))\n",
     );
@@ -131,31 +133,16 @@ fn long_program_compiles_quickly() {
         );
     }
     text += "  a))\n";
-    let file = SourceFile::new("long.lisp", text);
-    let start = std::time::Instant::now();
-    let result = whistler_compiler::compile(&file);
-    let elapsed = start.elapsed();
+    let result = whistler_compiler::compile(&SourceFile::new("long.lisp", text));
     assert!(result.is_ok(), "{:?}", result.err());
-    // Debug builds are slower; the bound is generous there and tight in release.
-    let limit = if cfg!(debug_assertions) { 10.0 } else { 1.0 };
-    assert!(
-        elapsed.as_secs_f64() < limit,
-        "5,000 forms took {elapsed:?}"
-    );
-}
 
-#[test]
-fn straight_line_arithmetic_compiles_quickly() {
     let mut text = String::from("(defprog p (:type :xdp)\n (let* ((a 1)\n");
     for i in 0..5000 {
         text += &format!("   (a (+ (* a 3) {i}))\n");
     }
     text += "  ) a))\n";
-    let file = SourceFile::new("chain.lisp", text);
-    let start = std::time::Instant::now();
-    assert!(whistler_compiler::compile(&file).is_ok());
-    let limit = if cfg!(debug_assertions) { 10.0 } else { 1.0 };
-    assert!(start.elapsed().as_secs_f64() < limit);
+    let result = whistler_compiler::compile(&SourceFile::new("chain.lisp", text));
+    assert!(result.is_ok(), "{:?}", result.err());
 }
 
 #[test]

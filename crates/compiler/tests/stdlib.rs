@@ -541,15 +541,7 @@ fn interp_with_formats(
     read: impl Fn(&str, &str) -> Result<String, String> + 'static,
 ) -> whistler_lisp::Interp {
     let mut interp = whistler_compiler::lisp_host::standard_interp();
-    interp.define_builtin(
-        "%tracepoint-format",
-        Box::new(move |_, args, span| {
-            let arg = |i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or("");
-            read(arg(0), arg(1))
-                .map(whistler_lisp::Value::string)
-                .map_err(|e| whistler_lisp::EvalError::new("error", e, span))
-        }),
-    );
+    whistler_compiler::lisp_host::install_tracepoint_formats(&mut interp, read);
     interp
 }
 
@@ -606,16 +598,11 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
     if !common::kernel_available() {
         return;
     }
-    let tracing = Path::new("/sys/kernel/tracing");
-    if !tracing.join("events").exists() {
-        let _ = std::process::Command::new("mount")
-            .args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"])
-            .status();
-    }
-    let mut interp = interp_with_formats(|category, event| {
-        let path = format!("/sys/kernel/tracing/events/{category}/{event}/format");
-        std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))
-    });
+    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    whistler_compiler::lisp_host::install_tracepoint_formats(
+        &mut interp,
+        whistler_loader::attach::tracepoint_format,
+    );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stdlib/tracepoint.lisp");
     let text = std::fs::read_to_string(path).expect("tracepoint.lisp");
     let file = SourceFile::new("tracepoint.lisp", text.as_str());
@@ -630,6 +617,30 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
     let object = Object::load(&compiled.elf, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("does not load: {e}"));
     assert!(object.program("on_fork").is_some());
+}
+
+// ---- user macros ----------------------------------------------------------------------------
+
+/// Top-level forms are defined in order, so macros from earlier forms (also ones that define
+/// macros or maps) expand in later ones, `defconstant`s are values while expanding, and
+/// uninterned symbols stay distinct from the user's.
+#[test]
+fn toplevel_user_macros_define_maps_macros_and_constants() {
+    if !common::kernel_available() {
+        return;
+    }
+    let loaded = Loaded::new("user_macros.lisp");
+    assert_eq!(loaded.run("counted", &eth(ETH_IPV4)), 3 * (20 + 1) + 1);
+    assert_eq!(loaded.run("hygienic", &eth(ETH_IPV4)), 41);
+    loaded.run("counted", &eth(ETH_IPV4));
+    let hits = loaded
+        .0
+        .map("hits")
+        .expect("the map defined by a user macro");
+    assert_eq!(
+        hits.lookup(&0u32.to_ne_bytes()).unwrap(),
+        Some(2u64.to_ne_bytes().to_vec())
+    );
 }
 
 // ---- expansions and errors ------------------------------------------------------------------

@@ -91,7 +91,13 @@ fn to_sexp(v: &Value, within: Span, depth: usize, budget: &mut usize) -> Sexp {
         Value::Sym(s, _) => atom(
             SexpKind::Symbol(Symbol {
                 package: s.package.clone(),
-                name: s.name.clone(),
+                // An uninterned symbol (a gensym) keeps its `#:` so that it never names the
+                // same variable as a symbol the user wrote.
+                name: if s.interned || s.package.is_some() {
+                    s.name.clone()
+                } else {
+                    format!("#:{}", s.name)
+                },
             }),
             v,
             within,

@@ -104,7 +104,7 @@ fn compile_tokens(tokens: TokenStream, call: &CallFile) -> Outcome {
         }
     };
     let file = SourceFile::new(call.display_name.clone(), text.text.clone());
-    match whistler_compiler::compile(&file) {
+    match compile(&file) {
         Ok(compiled) => Outcome::Compiled {
             compiled,
             extra: TokenStream::new(),
@@ -157,7 +157,7 @@ fn compile_file(literal: Literal, call: &CallFile) -> Outcome {
 /// Compiles a source whose errors can only be shown on one literal: the message carries the
 /// position inside it.
 fn compile_whole(file: SourceFile, literal: &Literal, extra: TokenStream) -> Outcome {
-    match whistler_compiler::compile(&file) {
+    match compile(&file) {
         Ok(compiled) => Outcome::Compiled { compiled, extra },
         Err(diagnostics) => Outcome::Errors(
             diagnostics
@@ -389,6 +389,16 @@ fn type_size(ty: &BtfTypeRef, structs: &[StructSpec]) -> usize {
             .find(|s| &s.name == name)
             .map_or(0, |s| s.size as usize),
     }
+}
+
+/// Compiles with the standard macro library; `deftracepoint` reads the build machine's tracefs.
+fn compile(file: &SourceFile) -> Result<Compiled, Vec<whistler_syntax::Diagnostic>> {
+    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    whistler_compiler::lisp_host::install_tracepoint_formats(
+        &mut interp,
+        whistler_loader::attach::tracepoint_format,
+    );
+    whistler_compiler::compile_in(file, &mut interp)
 }
 
 #[cfg(test)]

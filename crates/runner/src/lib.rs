@@ -85,7 +85,17 @@ pub enum RunError {
 /// top-level user code), false for a plain file of definitions (compile and run as an object).
 pub fn needs_runner(file: &SourceFile) -> bool {
     let read = whistler_syntax::read_with(file, ReadOptions { floats: true });
-    plan::needs_runner(&read.forms)
+    plan::needs_runner(&plan::expand_definitions(&read.forms, &mut new_interp()))
+}
+
+/// The evaluator with the standard macro library, `deftracepoint` reading the live tracefs.
+fn new_interp() -> Interp {
+    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    whistler_compiler::lisp_host::install_tracepoint_formats(
+        &mut interp,
+        whistler_loader::attach::tracepoint_format,
+    );
+    interp
 }
 
 /// Runs the session file at `path`, writing its output to stdout and diagnostics to stderr,
@@ -136,7 +146,7 @@ pub fn run_source(
         report(file, &read.diagnostics, err);
         return Outcome::CompileFailed;
     }
-    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    let mut interp = new_interp();
     interp.set_output(out);
     *CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner()) = Some(interp.interrupt_flag());
     let rt = Rc::new(RefCell::new(Runtime::default()));
@@ -144,8 +154,9 @@ pub fn run_source(
         report(file, &e.to_diagnostics(), err);
         return Outcome::Failed;
     }
-    let outcome = match prepare(file, &read.forms, &mut interp, &rt) {
-        Ok(kinds) => run_forms(file, &read.forms, &kinds, &mut interp, err),
+    let forms = plan::expand_definitions(&read.forms, &mut interp);
+    let outcome = match prepare(file, &forms, &mut interp, &rt) {
+        Ok(kinds) => run_forms(file, &forms, &kinds, &mut interp, err),
         Err(diags) => {
             report(file, &diags, err);
             Outcome::CompileFailed

@@ -2,6 +2,7 @@
 //! BPF side (structs, constants, macros), which are user code, and where the
 //! `with-bpf-session` forms are, each with its `bpf:map`/`bpf:prog` declarations.
 
+use whistler_lisp::Interp;
 use whistler_syntax::{Sexp, SexpKind, Symbol};
 
 /// What one top-level form is.
@@ -167,6 +168,52 @@ fn collect_sessions(form: &Sexp, out: &mut Vec<SessionForm>, depth: usize) {
         collect_sessions(item, out, depth + 1);
     }
 }
+
+/// The top-level forms with each user macro call that expands to definitions (a
+/// `whistler:defstruct`, a `defmacro` such as `deftracepoint` makes...) replaced by its
+/// expansion, `progn`s spliced, so that the compiler sees those definitions. Calls that expand
+/// to user code stay as written and run in order. Definitions (`Shared` forms) are evaluated on
+/// the way, so a macro defined by an earlier form expands later ones; their errors are reported
+/// when the compiler evaluates them again.
+pub fn expand_definitions(forms: &[Sexp], interp: &mut Interp) -> Vec<Sexp> {
+    let mut out = Vec::new();
+    for form in forms {
+        expand_definition(form, interp, &mut out, 0);
+    }
+    out
+}
+
+fn expand_definition(form: &Sexp, interp: &mut Interp, out: &mut Vec<Sexp>, depth: usize) {
+    match classify(form, &[]) {
+        TopKind::Shared => {
+            let _ = interp.eval_toplevel(form);
+        }
+        TopKind::User if depth < MAX_EXPANSIONS && !is_session_form(form) => {
+            let expansion = head(form)
+                .filter(|h| interp.is_macro(h))
+                .and_then(|_| interp.macroexpand_1(form).ok().flatten());
+            if let Some(expansion) = expansion {
+                let pieces = match expansion.as_list() {
+                    Some([h, rest @ ..]) if h.is_symbol_named("progn") => rest.to_vec(),
+                    _ => vec![expansion],
+                };
+                let mut expanded = Vec::new();
+                for piece in &pieces {
+                    expand_definition(piece, interp, &mut expanded, depth + 1);
+                }
+                if expanded.iter().any(|f| classify(f, &[]) != TopKind::User) {
+                    out.extend(expanded);
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+    out.push(form.clone());
+}
+
+/// How many macro expansions deep a top-level form is followed looking for definitions.
+const MAX_EXPANSIONS: usize = 100;
 
 /// True when a file needs the session runner: a `with-bpf-session` anywhere, or any top-level
 /// form that is neither a definition nor setup (user code to run).

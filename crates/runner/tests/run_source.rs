@@ -50,6 +50,25 @@ fn definition_files_stay_objects_and_session_files_run() {
 }
 
 #[test]
+fn top_level_macros_that_expand_to_definitions_are_definitions() {
+    let defcounter = "(defmacro defcounter (name) `(defmap ,name :type :array :key-size 4 :value-size 8 :max-entries 1))\n";
+    assert!(!needs(&format!(
+        "{defcounter}(defcounter hits)\n(defprog p (:type :xdp) (incf (getmap hits 0)) 2)"
+    )));
+    assert!(needs(&format!(
+        "{defcounter}(defcounter hits)\n(format t \"hi\")"
+    )));
+    let text = "(defmacro defrecord (name count &rest fields)\n\
+                  `(progn (whistler:defstruct ,name ,@(mapcar (lambda (f) (list f 'u16)) fields))\n\
+                          (defconstant ,count ,(length fields))))\n\
+                (defrecord pair +pair-fields+ a b)\n\
+                (format t \"~a ~a~%\" (encode-pair '(:a 1 :b 2)) +pair-fields+)\n";
+    let (outcome, out, err) = run(text, &[]);
+    assert_eq!(outcome, Outcome::Completed, "{err}");
+    assert_eq!(out, "#(1 0 2 0) 2\n");
+}
+
+#[test]
 fn compile_errors_run_nothing() {
     let (outcome, out, err) = run(
         "(format t \"before~%\")\n(with-bpf-session ()\n  (bpf:prog p (:type :xdp)\n    (+ 1 nosuch))\n  (format t \"in~%\"))\n",

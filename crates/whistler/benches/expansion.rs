@@ -83,6 +83,33 @@ fn compile_example(bencher: divan::Bencher, example: &str) {
     bencher.bench(|| whistler_compiler::compile(divan::black_box(file)).is_ok());
 }
 
+/// A program of `forms` `when`/`getmap` forms: compile time should grow linearly with it.
+fn long_program(forms: usize) -> SourceFile {
+    let mut text = String::from(
+        "(defmap m :type :array :key-size 4 :value-size 8 :max-entries 64)\n(defprog p (:type :xdp)\n (let ((a 0))\n",
+    );
+    for i in 0..forms {
+        text += &format!(
+            "  (when (> (getmap m {}) {i}) (setf a (+ a {i})))\n",
+            i % 64
+        );
+    }
+    text += "  a))\n";
+    SourceFile::new("long.lisp", text)
+}
+
+#[divan::bench(args = [1000, 2000, 4000])]
+fn compile_long_program(bencher: divan::Bencher, forms: usize) {
+    let file = long_program(forms);
+    bencher.bench(|| whistler_compiler::compile(divan::black_box(&file)).is_ok());
+}
+
+/// The evaluator with the standard macro library loaded: the fixed cost of every expansion.
+#[divan::bench]
+fn load_standard_macro_library() -> whistler_lisp::Interp {
+    whistler_compiler::lisp_host::standard_interp()
+}
+
 /// Mean time of `run` over `rounds` calls.
 fn mean(rounds: u32, mut run: impl FnMut()) -> Duration {
     let start = Instant::now();

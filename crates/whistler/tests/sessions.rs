@@ -101,7 +101,12 @@ whistler::session! {
     // User macros (no backquote: Rust's lexer cannot carry it), one built on another.
     (defmacro twice (x) (list (quote +) x x))
     (defmacro twice-plus-two (x) (list (quote +) (list (quote twice) x) 2))
+    // A macro that expands to a map definition, called at top level.
+    (defmacro defcounter (name)
+      (list (quote bpf:map) name :type :array :key-size 4 :value-size 8 :max-entries 1))
+    (defcounter macro-hits)
     (bpf:prog macro-prog (:type :xdp :license "GPL")
+      (incf (getmap macro-hits 0))
       (twice-plus-two 20))
 }
 
@@ -119,6 +124,7 @@ fn user_macros_expand_inside_rust_sessions() {
         })
         .unwrap();
     assert_eq!(run.retval, 42);
+    assert_eq!(s.macro_hits.get(&0).unwrap(), Some(1));
 }
 
 #[test]

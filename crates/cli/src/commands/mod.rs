@@ -23,7 +23,12 @@ pub type CommandResult = Result<(), Failure>;
 
 /// Compiles a source file, printing every diagnostic on failure.
 pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, Failure> {
-    whistler_compiler::compile(file).map_err(|diagnostics| {
+    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    whistler_compiler::lisp_host::install_tracepoint_formats(
+        &mut interp,
+        whistler_loader::attach::tracepoint_format,
+    );
+    whistler_compiler::compile_in(file, &mut interp).map_err(|diagnostics| {
         for d in &diagnostics {
             eprint!("{}", render(file, d));
         }

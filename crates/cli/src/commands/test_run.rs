@@ -89,7 +89,7 @@ pub fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
     let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(anyhow!(
             "--data-hex needs an even number of hex digits, got {}",
             digits.len()

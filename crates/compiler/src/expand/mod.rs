@@ -92,12 +92,8 @@ pub fn expand(
     let _ = file;
     let mut diags = Vec::new();
     let mut env = Env::default();
-    let mut flat = Vec::new();
     for form in forms {
-        flatten_toplevel(form, host, &mut flat, &mut diags, 0);
-    }
-    for form in &flat {
-        toplevel::define(&mut env, form, host, &mut diags);
+        define_toplevel(form, &mut env, host, &mut diags, 0);
     }
     let mut programs = Vec::new();
     for def in env.programs.clone() {
@@ -111,11 +107,12 @@ pub fn expand(
     (Expanded { env, programs }, diags)
 }
 
-/// Expands top-level macros and splices top-level `progn`s.
-fn flatten_toplevel(
+/// Defines one top-level form after expanding its macros and splicing `progn`s. Forms are
+/// defined in file order, so a macro (or a macro-defining macro) is usable by every later form.
+fn define_toplevel(
     form: &Sexp,
+    env: &mut Env,
     host: &mut dyn MacroHost,
-    out: &mut Vec<Sexp>,
     diags: &mut Vec<Diagnostic>,
     depth: usize,
 ) {
@@ -130,7 +127,7 @@ fn flatten_toplevel(
         if host.is_macro(head) && !is_builtin_toplevel(head) {
             match host.macroexpand_1(form) {
                 Ok(Some(expanded)) => {
-                    return flatten_toplevel(&expanded, host, out, diags, depth + 1)
+                    return define_toplevel(&expanded, env, host, diags, depth + 1)
                 }
                 Ok(None) => {}
                 Err(mut e) => {
@@ -141,12 +138,12 @@ fn flatten_toplevel(
         }
         if form_name(head) == Some("progn") {
             for f in &form.as_list().unwrap_or_default()[1..] {
-                flatten_toplevel(f, host, out, diags, depth + 1);
+                define_toplevel(f, env, host, diags, depth + 1);
             }
             return;
         }
     }
-    out.push(form.clone());
+    toplevel::define(env, form, host, diags);
 }
 
 fn is_builtin_toplevel(head: &Symbol) -> bool {

@@ -43,7 +43,8 @@ impl Expander<'_> {
                     .map(|pair| {
                         let value = self.expr(&pair[1]);
                         match self.place(&pair[0]) {
-                            Some(p) => self.write_place(p, value, pair[0].span),
+                            Some(p @ Place::Var(_)) => self.write_place(p, value, pair[0].span),
+                            Some(p) => self.write_returning_value(p, value, pair[0].span),
                             None => Expr::int(0, pair[0].span),
                         }
                     })
@@ -231,6 +232,23 @@ impl Expander<'_> {
             }
             Place::Map { map, key } => self.setmap(map, key, value, span),
         }
+    }
+
+    /// A write whose value is the value written, as `setf`'s is in Common Lisp (a map update or
+    /// a store alone has none).
+    fn write_returning_value(&mut self, place: Place, value: Expr, span: Span) -> Expr {
+        let var = self.fresh_var();
+        let v = || Expr::new(ExprKind::Var(var), span);
+        let write = self.write_place(place, v(), span);
+        Expr::new(
+            ExprKind::Let {
+                var,
+                ty: None,
+                init: value.boxed(),
+                body: Expr::new(ExprKind::Seq(vec![write, v()]), span).boxed(),
+            },
+            span,
+        )
     }
 
     fn incf_place(&mut self, place: Place, delta: Expr, span: Span) -> Expr {

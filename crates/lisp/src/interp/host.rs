@@ -4,7 +4,7 @@
 
 use super::{package_key, Interp};
 use crate::error::{EvalError, Flow};
-use crate::value::{Function, HostFn, Value, NO_SPAN};
+use crate::value::{Function, HostFn, Sym, Value, NO_SPAN};
 use std::rc::Rc;
 use whistler_syntax::{Sexp, Span, Symbol};
 
@@ -70,13 +70,30 @@ impl Interp {
 
     /// True when `name` is defined as a macro with `defmacro`.
     pub fn is_macro(&self, name: &Symbol) -> bool {
+        self.find_symbol(name)
+            .is_some_and(|s| s.macro_fn.borrow().is_some())
+    }
+
+    /// The global value of `name` (`defvar`, `defparameter`, `defconstant`, [`Interp::set_global`]),
+    /// without interning it.
+    pub fn global_value(&self, name: &Symbol) -> Option<Value> {
+        self.find_symbol(name)?.value.borrow().clone()
+    }
+
+    /// Defines `name` as a global constant, as `defconstant` would.
+    pub fn define_constant(&mut self, name: &Symbol, value: Value) {
+        let sym = self.intern_symbol(name);
+        sym.special.set(true);
+        sym.constant.set(true);
+        sym.value.replace(Some(value));
+    }
+
+    fn find_symbol(&self, name: &Symbol) -> Option<&Sym> {
         let key = match package_key(name.package.as_deref()) {
             Some(p) => format!("{p}:{}", name.name),
             None => name.name.clone(),
         };
-        self.symbols
-            .get(&key)
-            .is_some_and(|s| s.macro_fn.borrow().is_some())
+        self.symbols.get(&key)
     }
 
     /// One macroexpansion step of a form whose head is a macro; `Ok(None)` if it is not a

@@ -27,18 +27,29 @@ pub fn root() -> Result<PathBuf, AttachError> {
 /// The perf tracepoint id of `category/name` (`events/<category>/<name>/id`). Lisp spellings
 /// with `-` for `_` (`sched/sched-process-exec`) are found too.
 pub fn tracepoint_id(category: &str, name: &str) -> Result<u64, AttachError> {
+    event_file(category, name, "id")?
+        .trim()
+        .parse()
+        .map_err(|_| no_such_tracepoint(category, name))
+}
+
+/// One file of a tracepoint's directory under `events/`.
+fn event_file(category: &str, name: &str, file: &str) -> Result<String, AttachError> {
     let valid = |s: &str| !s.is_empty() && !s.contains(['/', '.']) && s != "..";
     if !valid(category) || !valid(name) {
         return Err(no_such_tracepoint(category, name));
     }
     let events = root()?.join("events");
-    let read = |c: &str, n: &str| std::fs::read_to_string(events.join(c).join(n).join("id"));
-    let text = read(category, name)
+    let read = |c: &str, n: &str| std::fs::read_to_string(events.join(c).join(n).join(file));
+    read(category, name)
         .or_else(|_| read(&category.replace('-', "_"), &name.replace('-', "_")))
-        .map_err(|_| no_such_tracepoint(category, name))?;
-    text.trim()
-        .parse()
         .map_err(|_| no_such_tracepoint(category, name))
+}
+
+/// The text of tracepoint `category/name`'s format file (`events/<category>/<name>/format`), with
+/// the same spellings as [`tracepoint_id`].
+pub fn tracepoint_format(category: &str, name: &str) -> Result<String, AttachError> {
+    event_file(category, name, "format")
 }
 
 fn no_such_tracepoint(category: &str, name: &str) -> AttachError {
