@@ -78,6 +78,57 @@ fn compile_errors_are_located_and_fail() {
     assert!(!dir.join("bad.bpf.o").exists());
 }
 
+/// `deftracepoint` reads the running kernel's tracefs format: the field accessors compile into
+/// loads at the kernel's offsets, and a wrong field name is a located error listing the fields.
+#[test]
+fn compile_reads_tracepoint_formats_from_tracefs() {
+    if !kernel_available("compile_reads_tracepoint_formats_from_tracefs") {
+        return;
+    }
+    let format =
+        std::fs::read_to_string("/sys/kernel/tracing/events/sched/sched_process_exec/format")
+            .expect("tracefs is mounted (scripts/test.sh mounts it)");
+    let pid_offset = format
+        .lines()
+        .find(|l| l.contains(" pid;"))
+        .and_then(|l| l.split("offset:").nth(1))
+        .and_then(|rest| rest.split(';').next())
+        .expect("a pid field")
+        .to_string();
+    let dir = scratch("tracepoint");
+    let good = write(
+        &dir,
+        "tp.lisp",
+        "(deftracepoint sched/sched-process-exec pid)
+         (defprog on-exec (:type :tracepoint :section \"tracepoint/sched/sched_process_exec\" :license \"GPL\")
+           (tp-pid))
+",
+    );
+    let out = whistler(&["compile", &good]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = whistler(&["disasm", &dir.join("tp.bpf.o").to_string_lossy()]);
+    let listing = text(&out.stdout);
+    assert!(
+        listing.contains(&format!("+{pid_offset})")),
+        "loads the pid at offset {pid_offset}: {listing}"
+    );
+    let bad = write(
+        &dir,
+        "bad.lisp",
+        "(deftracepoint sched/sched-process-exec pdi)
+(defprog p (:type :tracepoint) 0)
+",
+    );
+    let out = whistler(&["compile", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.lisp:1:1"), "{err}");
+    assert!(
+        err.contains("no field pdi") && err.contains("old-pid"),
+        "{err}"
+    );
+}
+
 #[test]
 fn non_text_input_is_refused() {
     let dir = scratch("binary");
