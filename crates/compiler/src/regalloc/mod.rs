@@ -17,7 +17,7 @@
 
 pub mod checker;
 
-use crate::ir::{Block, Function, InstKind, Terminator, Value};
+use crate::ir::{Block, Function, InstKind, Operand, Terminator, Value};
 
 /// Where a value lives for its whole lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -129,15 +129,36 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
         }
         if let Some(t) = &data.term {
             t.for_each_use(|v| use_at(v, pos, &mut end));
-            if let Terminator::Jump { dest, args } = t {
-                for (p, a) in func.blocks[dest.index()].params.iter().zip(args) {
-                    r0_ok[a.index()] = false;
-                    hint[p.index()].get_or_insert(*a);
+            match t {
+                Terminator::Jump { dest, args } => {
+                    for (p, a) in func.blocks[dest.index()].params.iter().zip(args) {
+                        r0_ok[a.index()] = false;
+                        hint[p.index()].get_or_insert(*a);
+                    }
                 }
+                Terminator::Return(Operand::Value(v)) => {
+                    hint_reg[v.index()].get_or_insert(0);
+                }
+                _ => {}
             }
         }
         numbering.block_end[b.index()] = pos;
         pos += 2;
+    }
+    // A value computed into R0 for `exit` pulls the operand it is computed from there too, so
+    // that a chain ending in the return value needs no final move.
+    for &b in func.layout.iter().rev() {
+        for &i in func.blocks[b.index()].insts.iter().rev() {
+            let inst = func.inst(i);
+            let (Some(r), InstKind::Binary { lhs, .. } | InstKind::Unary { arg: lhs, .. }) =
+                (inst.result, &inst.kind)
+            else {
+                continue;
+            };
+            if hint_reg[r.index()] == Some(0) && r0_ok[lhs.index()] {
+                hint_reg[lhs.index()].get_or_insert(0);
+            }
+        }
     }
     let intervals = (0..n)
         .filter(|&v| start[v] != u32::MAX)
@@ -218,13 +239,15 @@ impl Scan {
             } else {
                 &[1, 2, 3, 4, 6, 7, 8, 9]
             };
-            let hinted = iv
-                .hint
-                .and_then(|h| match self.locs[h.index()] {
-                    Some(Loc::Reg(r)) => Some(r),
-                    _ => None,
-                })
-                .or(iv.hint_reg);
+            // R0 for the return value (or a call's result) comes first: it saves a move.
+            let from_operand = iv.hint.and_then(|h| match self.locs[h.index()] {
+                Some(Loc::Reg(r)) => Some(r),
+                _ => None,
+            });
+            let hinted = match iv.hint_reg {
+                Some(0) => Some(0),
+                reg => from_operand.or(reg),
+            };
             match self.pick(allowed, hinted, crosses) {
                 Some(r) => self.assign(iv, r),
                 None => self.spill_one(iv, allowed),
