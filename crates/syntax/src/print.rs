@@ -12,7 +12,14 @@ impl Display for Sexp {
         match &self.kind {
             SexpKind::List(items) => {
                 if let Some(prefix) = prefix_form(items) {
-                    return write!(f, "{prefix}{}", items[1]);
+                    let inner = items[1].to_string();
+                    // `,` before `@...` or `.` would read as `,@` or `,.`: keep them apart.
+                    let space = if prefix == "," && inner.starts_with(['@', '.']) {
+                        " "
+                    } else {
+                        ""
+                    };
+                    return write!(f, "{prefix}{space}{inner}");
                 }
                 f.write_char('(')?;
                 write_items(f, items)?;

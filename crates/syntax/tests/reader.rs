@@ -257,3 +257,15 @@ proptest! {
         let _ = read_str(&text);
     }
 }
+
+/// Found by the `read` fuzz target: `,` then a skipped control character then `@b` is the
+/// unquote of the symbol `@b`, which must not print as the splice `,@b`.
+#[test]
+fn unquote_of_an_at_symbol_prints_apart() {
+    let result = read_str("`(a ,\u{1}@b ,|.c|)");
+    let printed_once = printed(&result.forms);
+    assert_eq!(printed_once, ["`(a , @b , .c)"]);
+    let reread = read_str(&printed_once.join("\n"));
+    assert!(reread.diagnostics.is_empty(), "{:?}", reread.diagnostics);
+    assert_eq!(printed(&reread.forms), printed_once);
+}

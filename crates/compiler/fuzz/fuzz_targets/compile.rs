@@ -1,5 +1,5 @@
 //! Fuzz target: arbitrary bytes through the reader and the compiler must never panic.
-//! Run with `cargo +nightly fuzz run compile` from `crates/compiler`.
+//! Run with `scripts/fuzz.sh compiler compile [SECONDS]` (stable toolchain).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
