@@ -168,17 +168,19 @@ impl Expander<'_> {
         let var = |v| Expr::new(ExprKind::Var(v), span);
         let spec = &self.env.maps[map].spec;
         let (size, map_type) = (spec.value_size, self.env.maps[map].map_type);
-        let lookup_key = self.key_arg(map, var(kv), false, span);
-        let lookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), lookup_key], span);
+        // `kv` is the key's address, its stack copy written once for all three helper calls.
+        let lookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), var(kv)], span);
         let add = self.add_to_entry(size, pv, dv, span);
         let insert = if inserts_on_update(map_type) {
             // Insert; if another CPU inserted first (the update fails), add to its entry.
-            let k = self.key_arg(map, var(kv), false, span);
             let v = self.value_arg(map, var(dv), false, span);
             let flags = Expr::int(BPF_NOEXIST, span);
-            let update = self.call(MAP_UPDATE, vec![self.map_ref(map, span), k, v, flags], span);
-            let k2 = self.key_arg(map, var(kv), false, span);
-            let relookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), k2], span);
+            let update = self.call(
+                MAP_UPDATE,
+                vec![self.map_ref(map, span), var(kv), v, flags],
+                span,
+            );
+            let relookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), var(kv)], span);
             let p2 = self.fresh_var();
             let add2 = self.add_to_entry(size, p2, dv, span);
             let retry = if_expr(var(p2), add2, Expr::int(0, span), span);
@@ -214,6 +216,7 @@ impl Expander<'_> {
             },
             span,
         );
+        let key = self.key_arg(map, key, false, span);
         Expr::new(
             ExprKind::Let {
                 var: kv,
