@@ -1,7 +1,6 @@
 //! The `whistler` binary end to end: compile, disasm, test-run and run, errors and exit codes.
 
-mod common;
-use common::kernel_available;
+use whistler_testkit::kernel_available;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,8 +2,7 @@
 //! `examples/lisp/` with their output checked, compile errors that run nothing, cleanup after
 //! Lisp errors and Ctrl-C, and `handler-case` catching the interrupt.
 
-mod common;
-use common::kernel_available;
+use whistler_testkit::kernel_available;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

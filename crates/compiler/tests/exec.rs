@@ -75,7 +75,7 @@ fn run_file(path: &PathBuf, index: usize) -> Result<usize, String> {
 
 #[test]
 fn corpus_runs_in_the_kernel() {
-    if !common::kernel_available() {
+    if !common::kernel_available("corpus_runs_in_the_kernel") {
         return;
     }
     let files = corpus();

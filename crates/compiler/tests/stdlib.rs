@@ -199,7 +199,7 @@ impl Loaded {
 }
 
 fn packets() -> Option<Loaded> {
-    common::kernel_available().then(|| Loaded::new("packets.lisp"))
+    common::kernel_available("stdlib packet tests").then(|| Loaded::new("packets.lisp"))
 }
 
 const XDP_DROP: u32 = 1;
@@ -446,7 +446,7 @@ fn tc_variants_read_the_sk_buff_packet() {
 
 #[test]
 fn do_user_loops_read_user_memory() {
-    if !common::kernel_available() {
+    if !common::kernel_available("do_user_loops_read_user_memory") {
         return;
     }
     let p = Loaded::new("user_memory.lisp");
@@ -495,7 +495,7 @@ fn do_user_loops_read_user_memory() {
 
 #[test]
 fn incf_map_and_set_getmap() {
-    if !common::kernel_available() {
+    if !common::kernel_available("incf_map_and_set_getmap") {
         return;
     }
     let p = Loaded::new("user_memory.lisp");
@@ -504,7 +504,7 @@ fn incf_map_and_set_getmap() {
 
 #[test]
 fn log2_of_64_bit_values() {
-    if !common::kernel_available() {
+    if !common::kernel_available("log2_of_64_bit_values") {
         return;
     }
     let p = Loaded::new("log2.lisp");
@@ -595,7 +595,7 @@ fn deftracepoint_defines_field_accessors_from_the_format() {
 /// With the running kernel's own format file, the program using the accessors loads.
 #[test]
 fn deftracepoint_programs_load_with_the_kernels_format() {
-    if !common::kernel_available() {
+    if !common::kernel_available("deftracepoint_programs_load_with_the_kernels_format") {
         return;
     }
     let mut interp = whistler_compiler::lisp_host::standard_interp();
@@ -626,7 +626,7 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
 /// uninterned symbols stay distinct from the user's.
 #[test]
 fn toplevel_user_macros_define_maps_macros_and_constants() {
-    if !common::kernel_available() {
+    if !common::kernel_available("toplevel_user_macros_define_maps_macros_and_constants") {
         return;
     }
     let loaded = Loaded::new("user_macros.lisp");

@@ -14,6 +14,7 @@ use whistler_loader::attach::{
     PerfSampling, XdpMode,
 };
 use whistler_loader::sys::bpf;
+use whistler_testkit::kernel_available;
 
 const ROUNDS: usize = 200;
 /// Tracepoint and uprobe events cost the kernel ~70-120 ms each to tear down.
@@ -76,7 +77,7 @@ fn cycle(
 
 #[test]
 fn hundreds_of_attach_drop_cycles_leave_nothing_behind() {
-    if !kernel_available() {
+    if !kernel_available("hundreds_of_attach_drop_cycles_leave_nothing_behind") {
         return;
     }
     let map = counters(1);

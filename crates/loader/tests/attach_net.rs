@@ -18,6 +18,7 @@ use whistler_loader::attach::{
     attach, AttachApi, AttachProgramInfo, AttachTarget, InterfaceMode, TcDirection, XdpMode,
 };
 use whistler_loader::link::LinkKind;
+use whistler_testkit::kernel_available;
 
 fn info(prog_type: ProgramType, expected: u32, section: &str) -> AttachProgramInfo {
     AttachProgramInfo {
@@ -188,7 +189,7 @@ fn xdp_test(mode: InterfaceMode, expected_kind: LinkKind) {
 
 #[test]
 fn xdp_link_counts_packets_and_detaches() {
-    if !kernel_available() {
+    if !kernel_available("xdp_link_counts_packets_and_detaches") {
         return;
     }
     xdp_test(InterfaceMode::default(), LinkKind::BpfLink);
@@ -196,7 +197,7 @@ fn xdp_link_counts_packets_and_detaches() {
 
 #[test]
 fn xdp_netlink_generic_counts_packets_and_detaches() {
-    if !kernel_available() {
+    if !kernel_available("xdp_netlink_generic_counts_packets_and_detaches") {
         return;
     }
     let mode = InterfaceMode {
@@ -209,7 +210,7 @@ fn xdp_netlink_generic_counts_packets_and_detaches() {
 
 #[test]
 fn xdp_netlink_native_counts_packets_and_detaches() {
-    if !kernel_available() {
+    if !kernel_available("xdp_netlink_native_counts_packets_and_detaches") {
         return;
     }
     let mode = InterfaceMode {
@@ -251,7 +252,7 @@ fn detach_in(ns: &Netns, link: whistler_loader::link::Link) {
 
 #[test]
 fn tc_netlink_filters_count_and_clean_up_filters_and_qdisc() {
-    if !kernel_available() {
+    if !kernel_available("tc_netlink_filters_count_and_clean_up_filters_and_qdisc") {
         return;
     }
     let pair = VethPair::new();
@@ -289,7 +290,7 @@ fn tc_netlink_filters_count_and_clean_up_filters_and_qdisc() {
 
 #[test]
 fn tc_keeps_a_clsact_qdisc_it_did_not_create() {
-    if !kernel_available() {
+    if !kernel_available("tc_keeps_a_clsact_qdisc_it_did_not_create") {
         return;
     }
     let pair = VethPair::new();
@@ -314,7 +315,7 @@ fn tc_keeps_a_clsact_qdisc_it_did_not_create() {
 
 #[test]
 fn tcx_link_counts_egress_and_detaches() {
-    if !kernel_available() {
+    if !kernel_available("tcx_link_counts_egress_and_detaches") {
         return;
     }
     let pair = VethPair::new();
@@ -338,7 +339,7 @@ fn tcx_link_counts_egress_and_detaches() {
 
 #[test]
 fn tc_direction_can_be_overridden() {
-    if !kernel_available() {
+    if !kernel_available("tc_direction_can_be_overridden") {
         return;
     }
     let pair = VethPair::new();
@@ -378,7 +379,7 @@ impl Drop for TestCgroup {
 
 #[test]
 fn cgroup_skb_counts_egress_of_a_child_in_its_cgroup() {
-    if !kernel_available() {
+    if !kernel_available("cgroup_skb_counts_egress_of_a_child_in_its_cgroup") {
         return;
     }
     let pair = VethPair::new();
@@ -418,7 +419,7 @@ fn cgroup_skb_counts_egress_of_a_child_in_its_cgroup() {
 
 #[test]
 fn dropping_a_link_detaches_even_while_a_copy_of_its_fd_is_open() {
-    if !kernel_available() {
+    if !kernel_available("dropping_a_link_detaches_even_while_a_copy_of_its_fd_is_open") {
         return;
     }
     let cgroup = TestCgroup::new();
@@ -446,7 +447,7 @@ fn dropping_a_link_detaches_even_while_a_copy_of_its_fd_is_open() {
 
 #[test]
 fn cgroup_legacy_prog_attach_is_detached_on_drop() {
-    if !kernel_available() {
+    if !kernel_available("cgroup_legacy_prog_attach_is_detached_on_drop") {
         return;
     }
     let cgroup = TestCgroup::new();
@@ -468,7 +469,7 @@ fn cgroup_legacy_prog_attach_is_detached_on_drop() {
 
 #[test]
 fn cgroup_target_that_is_not_cgroup2_names_the_mount() {
-    if !kernel_available() {
+    if !kernel_available("cgroup_target_that_is_not_cgroup2_names_the_mount") {
         return;
     }
     let (_map, prog) = counting_prog(8, 1, 1, "cg_wrong");
@@ -489,7 +490,7 @@ fn cgroup_target_that_is_not_cgroup2_names_the_mount() {
 
 #[test]
 fn socket_filter_drops_then_passes_after_detach() {
-    if !kernel_available() {
+    if !kernel_available("socket_filter_drops_then_passes_after_detach") {
         return;
     }
     let (sender, receiver) = UnixDatagram::pair().unwrap();
@@ -555,7 +556,7 @@ fn steer_to_sockmap(sockmap: BorrowedFd<'_>) -> Vec<Insn> {
 
 #[test]
 fn sk_lookup_steers_a_connection_to_another_port() {
-    if !kernel_available() {
+    if !kernel_available("sk_lookup_steers_a_connection_to_another_port") {
         return;
     }
     let ns = Netns::new();
@@ -592,7 +593,7 @@ fn sk_lookup_steers_a_connection_to_another_port() {
 
 #[test]
 fn flow_dissector_link_owns_the_namespace_hook_until_dropped() {
-    if !kernel_available() {
+    if !kernel_available("flow_dissector_link_owns_the_namespace_hook_until_dropped") {
         return;
     }
     let ns = Netns::new();
@@ -619,7 +620,7 @@ const SK_DROP: i32 = 0;
 
 #[test]
 fn sk_msg_on_a_sockmap_drops_sends_and_detaches() {
-    if !kernel_available() {
+    if !kernel_available("sk_msg_on_a_sockmap_drops_sends_and_detaches") {
         return;
     }
     let ns = Netns::new();

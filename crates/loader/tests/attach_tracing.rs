@@ -13,6 +13,7 @@ use whistler_bpf::opcode::*;
 use whistler_bpf::{AttachType, Insn, ProgramType, Reg};
 use whistler_loader::attach::{attach, AttachProgramInfo, AttachTarget, PerfSampling};
 use whistler_loader::link::LinkKind;
+use whistler_testkit::kernel_available;
 
 const SYS_GETPID: i32 = 39;
 
@@ -48,7 +49,7 @@ fn getpid_times(n: u32) {
 
 #[test]
 fn tracepoint_counts_our_getpid_calls_then_detaches() {
-    if !kernel_available() {
+    if !kernel_available("tracepoint_counts_our_getpid_calls_then_detaches") {
         return;
     }
     let map = counters(1);
@@ -70,7 +71,7 @@ fn tracepoint_counts_our_getpid_calls_then_detaches() {
 
 #[test]
 fn tracepoint_target_given_as_text() {
-    if !kernel_available() {
+    if !kernel_available("tracepoint_target_given_as_text") {
         return;
     }
     let map = counters(1);
@@ -94,7 +95,7 @@ fn tracepoint_target_given_as_text() {
 
 #[test]
 fn raw_tracepoint_sees_getpid_syscalls() {
-    if !kernel_available() {
+    if !kernel_available("raw_tracepoint_sees_getpid_syscalls") {
         return;
     }
     let map = counters(1);
@@ -111,7 +112,7 @@ fn raw_tracepoint_sees_getpid_syscalls() {
 
 #[test]
 fn tp_btf_sees_getpid_syscalls() {
-    if !kernel_available() {
+    if !kernel_available("tp_btf_sees_getpid_syscalls") {
         return;
     }
     let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux").expect("vmlinux BTF");
@@ -160,7 +161,7 @@ fn own_binary() -> String {
 
 #[test]
 fn uprobe_on_a_function_of_this_binary_counts_every_call() {
-    if !kernel_available() {
+    if !kernel_available("uprobe_on_a_function_of_this_binary_counts_every_call") {
         return;
     }
     let map = counters(1);
@@ -181,7 +182,7 @@ fn uprobe_on_a_function_of_this_binary_counts_every_call() {
 
 #[test]
 fn uretprobe_for_one_pid_counts_every_return() {
-    if !kernel_available() {
+    if !kernel_available("uretprobe_for_one_pid_counts_every_return") {
         return;
     }
     let map = counters(1);
@@ -203,7 +204,7 @@ fn uretprobe_for_one_pid_counts_every_return() {
 
 #[test]
 fn uprobe_in_a_shared_library_named_without_a_path() {
-    if !kernel_available() {
+    if !kernel_available("uprobe_in_a_shared_library_named_without_a_path") {
         return;
     }
     let map = counters(1);
@@ -224,7 +225,7 @@ fn uprobe_in_a_shared_library_named_without_a_path() {
 
 #[test]
 fn uprobe_on_a_missing_symbol_names_it() {
-    if !kernel_available() {
+    if !kernel_available("uprobe_on_a_missing_symbol_names_it") {
         return;
     }
     let map = counters(1);
@@ -239,7 +240,7 @@ fn uprobe_on_a_missing_symbol_names_it() {
 
 #[test]
 fn kprobe_without_kernel_support_says_so() {
-    if !kernel_available() {
+    if !kernel_available("kprobe_without_kernel_support_says_so") {
         return;
     }
     if std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {
@@ -270,7 +271,7 @@ fn leftover_probe_events() -> bool {
 
 #[test]
 fn perf_event_program_samples_cpu_clock_on_every_cpu() {
-    if !kernel_available() {
+    if !kernel_available("perf_event_program_samples_cpu_clock_on_every_cpu") {
         return;
     }
     let map = counters(1);

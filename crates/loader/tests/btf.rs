@@ -21,7 +21,7 @@ fn count(btf: &Btf, kind: BtfKind) -> usize {
 
 #[test]
 fn sanitized_btf_is_accepted_and_has_no_new_kinds() {
-    if !common::kernel() {
+    if !common::kernel("sanitized_btf_is_accepted_and_has_no_new_kinds") {
         return;
     }
     let btf = object_btf();
@@ -50,7 +50,7 @@ fn sanitized_btf_is_accepted_and_has_no_new_kinds() {
 
 #[test]
 fn object_with_tagged_types_loads_and_runs() {
-    if !common::kernel() {
+    if !common::kernel("object_with_tagged_types_loads_and_runs") {
         return;
     }
     let object = Object::load(&common::compile_c("btf_kinds"), &LoadOptions::default()).unwrap();
@@ -72,7 +72,7 @@ fn object_with_tagged_types_loads_and_runs() {
 
 #[test]
 fn btf_the_kernel_refuses_is_dropped_and_programs_load_without_it() {
-    if !common::kernel() {
+    if !common::kernel("btf_the_kernel_refuses_is_dropped_and_programs_load_without_it") {
         return;
     }
     // (Callbacks such as bpf_loop's need func_info, so an object using them cannot load this way.)

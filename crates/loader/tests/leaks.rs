@@ -66,7 +66,7 @@ fn id_floors() -> (u32, u32) {
 
 #[test]
 fn three_hundred_cycles_leave_nothing_behind() {
-    if !common::kernel() {
+    if !common::kernel("three_hundred_cycles_leave_nothing_behind") {
         return;
     }
     let bytes = common::compile_c("leak_probe");

@@ -24,7 +24,7 @@ fn u32_key(k: u32) -> [u8; 4] {
 
 #[test]
 fn hash_like_maps_update_lookup_delete_iterate() {
-    if !common::kernel() {
+    if !common::kernel("hash_like_maps_update_lookup_delete_iterate") {
         return;
     }
     for map_type in [MapType::HASH, MapType::LRU_HASH] {
@@ -67,7 +67,7 @@ fn hash_like_maps_update_lookup_delete_iterate() {
 
 #[test]
 fn typed_access_and_batch_lookup_on_a_large_map() {
-    if !common::kernel() {
+    if !common::kernel("typed_access_and_batch_lookup_on_a_large_map") {
         return;
     }
     for map_type in [MapType::HASH, MapType::ARRAY] {
@@ -88,7 +88,7 @@ fn typed_access_and_batch_lookup_on_a_large_map() {
 
 #[test]
 fn per_cpu_values_one_per_possible_cpu() {
-    if !common::kernel() {
+    if !common::kernel("per_cpu_values_one_per_possible_cpu") {
         return;
     }
     let cpus = possible_cpu_count().unwrap();
@@ -113,7 +113,7 @@ fn per_cpu_values_one_per_possible_cpu() {
 
 #[test]
 fn queue_and_stack_push_pop_peek() {
-    if !common::kernel() {
+    if !common::kernel("queue_and_stack_push_pop_peek") {
         return;
     }
     let queue = Map::create(&def("q", MapType::QUEUE, 0, 4, 8)).unwrap();
@@ -136,7 +136,7 @@ fn queue_and_stack_push_pop_peek() {
 
 #[test]
 fn lpm_trie_longest_prefix_match() {
-    if !common::kernel() {
+    if !common::kernel("lpm_trie_longest_prefix_match") {
         return;
     }
     // key: u32 prefix length + 4 address bytes; created with BPF_F_NO_PREALLOC automatically.
@@ -166,7 +166,7 @@ fn lpm_trie_longest_prefix_match() {
 
 #[test]
 fn bloom_filter_membership() {
-    if !common::kernel() {
+    if !common::kernel("bloom_filter_membership") {
         return;
     }
     let map = Map::create(&def("bloom", MapType::BLOOM_FILTER, 0, 4, 100)).unwrap();
@@ -176,7 +176,7 @@ fn bloom_filter_membership() {
 
 #[test]
 fn every_other_map_type_creates() {
-    if !common::kernel() {
+    if !common::kernel("every_other_map_type_creates") {
         return;
     }
     let cpus = possible_cpu_count().unwrap() as u32;
@@ -205,7 +205,7 @@ fn every_other_map_type_creates() {
 
 #[test]
 fn pin_and_reuse_from_bpffs() {
-    if !common::kernel() {
+    if !common::kernel("pin_and_reuse_from_bpffs") {
         return;
     }
     let dir = common::bpffs_dir("maps");
@@ -228,7 +228,7 @@ fn pin_and_reuse_from_bpffs() {
 
 #[test]
 fn frozen_map_refuses_user_writes() {
-    if !common::kernel() {
+    if !common::kernel("frozen_map_refuses_user_writes") {
         return;
     }
     let map = Map::create(&def("frozen", MapType::ARRAY, 4, 4, 1)).unwrap();
@@ -246,7 +246,7 @@ fn frozen_map_refuses_user_writes() {
 
 #[test]
 fn creation_errors_are_explained() {
-    if !common::kernel() {
+    if !common::kernel("creation_errors_are_explained") {
         return;
     }
     // A ring buffer's size must be a power-of-two multiple of the page size.

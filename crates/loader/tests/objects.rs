@@ -35,7 +35,7 @@ fn load(name: &str, options: &LoadOptions) -> Object {
 
 #[test]
 fn global_data_and_rodata_overrides() {
-    if !common::kernel() {
+    if !common::kernel("global_data_and_rodata_overrides") {
         return;
     }
     let object = load("global_data", &LoadOptions::default());
@@ -85,7 +85,7 @@ fn global_data_and_rodata_overrides() {
 
 #[test]
 fn subprograms_callbacks_and_shared_functions() {
-    if !common::kernel() {
+    if !common::kernel("subprograms_callbacks_and_shared_functions") {
         return;
     }
     let object = load("subprograms", &LoadOptions::default());
@@ -97,7 +97,7 @@ fn subprograms_callbacks_and_shared_functions() {
 
 #[test]
 fn several_programs_per_section() {
-    if !common::kernel() {
+    if !common::kernel("several_programs_per_section") {
         return;
     }
     let object = load("multi", &LoadOptions::default());
@@ -134,7 +134,7 @@ struct CoreResult {
 
 #[test]
 fn core_reads_of_task_struct() {
-    if !common::kernel() {
+    if !common::kernel("core_reads_of_task_struct") {
         return;
     }
     let mut object = load("core_task", &LoadOptions::default());
@@ -168,7 +168,7 @@ fn core_reads_of_task_struct() {
 
 #[test]
 fn legacy_maps_section() {
-    if !common::kernel() {
+    if !common::kernel("legacy_maps_section") {
         return;
     }
     let object = load("legacy_maps", &LoadOptions::default());
@@ -180,7 +180,7 @@ fn legacy_maps_section() {
 
 #[test]
 fn program_array_filled_by_name_and_pinned_map_reused() {
-    if !common::kernel() {
+    if !common::kernel("program_array_filled_by_name_and_pinned_map_reused") {
         return;
     }
     let dir = common::bpffs_dir("objects");
@@ -220,7 +220,7 @@ fn program_array_filled_by_name_and_pinned_map_reused() {
 
 #[test]
 fn max_entries_and_program_type_overrides() {
-    if !common::kernel() {
+    if !common::kernel("max_entries_and_program_type_overrides") {
         return;
     }
     let options = LoadOptions::new().max_entries("hits", 1024);
@@ -244,7 +244,7 @@ fn max_entries_and_program_type_overrides() {
 
 #[test]
 fn maps_of_maps_filled_by_name() {
-    if !common::kernel() {
+    if !common::kernel("maps_of_maps_filled_by_name") {
         return;
     }
     let object = load("map_in_map", &LoadOptions::default());
@@ -261,7 +261,7 @@ fn maps_of_maps_filled_by_name() {
 
 #[test]
 fn a_failed_load_removes_the_pins_it_made() {
-    if !common::kernel() {
+    if !common::kernel("a_failed_load_removes_the_pins_it_made") {
         return;
     }
     let dir = common::bpffs_dir("failed");
@@ -274,7 +274,7 @@ fn a_failed_load_removes_the_pins_it_made() {
 
 #[test]
 fn verifier_refusal_names_the_source_line() {
-    if !common::kernel() {
+    if !common::kernel("verifier_refusal_names_the_source_line") {
         return;
     }
     let err = Object::load(&common::compile_c("bad_access"), &LoadOptions::default()).unwrap_err();
@@ -316,7 +316,7 @@ fn c_string(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn core_with_a_generated_vmlinux_h() {
-    if !common::kernel() {
+    if !common::kernel("core_with_a_generated_vmlinux_h") {
         return;
     }
     let include = common::vmlinux_h_dir();
@@ -358,7 +358,7 @@ struct KconfigSeen {
 
 #[test]
 fn kconfig_externs_read_the_running_kernel() {
-    if !common::kernel() {
+    if !common::kernel("kconfig_externs_read_the_running_kernel") {
         return;
     }
     let object = load("externs", &LoadOptions::default());
@@ -384,7 +384,7 @@ fn kconfig_externs_read_the_running_kernel() {
 
 #[test]
 fn typed_ksym_variable() {
-    if !common::kernel() {
+    if !common::kernel("typed_ksym_variable") {
         return;
     }
     // The ld_imm64 gets BPF_PSEUDO_BTF_ID and the kernel's BTF id of `runqueues`; kernels

@@ -94,7 +94,7 @@ fn spec(programs: Vec<ProgramSpec>) -> ObjectSpec {
 
 #[test]
 fn counter_with_a_subprogram_counts() {
-    if !common::kernel() {
+    if !common::kernel("counter_with_a_subprogram_counts") {
         return;
     }
     let bytes = whistler_object::write_object(&spec(vec![counter()]));
@@ -120,7 +120,7 @@ fn counter_with_a_subprogram_counts() {
 
 #[test]
 fn refusal_points_at_the_lisp_line() {
-    if !common::kernel() {
+    if !common::kernel("refusal_points_at_the_lisp_line") {
         return;
     }
     let bytes = whistler_object::write_object(&spec(vec![counter(), bad_read()]));

@@ -13,6 +13,7 @@ use whistler_bpf::{Insn, Reg};
 use whistler_loader::perf_buffer::{online_cpus, PerfBuffer, PerfRecord};
 use whistler_loader::ringbuf::typed;
 use whistler_loader::sys::bpf;
+use whistler_testkit::kernel_available;
 
 const XDP_PASS: i32 = 2;
 
@@ -87,7 +88,7 @@ fn run_times(prog: BorrowedFd<'_>, times: u32) {
 
 #[test]
 fn samples_arrive_with_their_bytes() {
-    if !kernel_available() {
+    if !kernel_available("samples_arrive_with_their_bytes") {
         return;
     }
     stay_on_first_cpu();
@@ -121,7 +122,7 @@ fn samples_arrive_with_their_bytes() {
 
 #[test]
 fn many_polls_wrap_the_rings_and_overflow_reports_lost_samples() {
-    if !kernel_available() {
+    if !kernel_available("many_polls_wrap_the_rings_and_overflow_reports_lost_samples") {
         return;
     }
     stay_on_first_cpu();
@@ -165,7 +166,7 @@ fn many_polls_wrap_the_rings_and_overflow_reports_lost_samples() {
 
 #[test]
 fn slots_are_emptied_on_drop_and_wrong_maps_refused() {
-    if !kernel_available() {
+    if !kernel_available("slots_are_emptied_on_drop_and_wrong_maps_refused") {
         return;
     }
     let events = perf_array();

@@ -10,7 +10,7 @@ const XDP_PASS: i32 = 2;
 
 #[test]
 fn load_raw_xdp_and_test_run() {
-    if !common::kernel() {
+    if !common::kernel("load_raw_xdp_and_test_run") {
         return;
     }
     let insns = [Insn::mov64_imm(Reg::R0, XDP_PASS), Insn::exit()];
@@ -34,7 +34,7 @@ fn load_raw_xdp_and_test_run() {
 
 #[test]
 fn verifier_refusal_carries_the_log() {
-    if !common::kernel() {
+    if !common::kernel("verifier_refusal_carries_the_log") {
         return;
     }
     // r0 is never set before exit.
@@ -64,7 +64,7 @@ fn verifier_refusal_carries_the_log() {
 
 #[test]
 fn invalid_program_type_is_explained() {
-    if !common::kernel() {
+    if !common::kernel("invalid_program_type_is_explained") {
         return;
     }
     // Tracing programs need a BTF id to attach to: EINVAL-like refusals come back in words.
@@ -92,7 +92,7 @@ fn invalid_program_type_is_explained() {
 
 #[test]
 fn log_level_keeps_the_log_of_a_successful_load() {
-    if !common::kernel() {
+    if !common::kernel("log_level_keeps_the_log_of_a_successful_load") {
         return;
     }
     let insns = [Insn::mov64_imm(Reg::R0, 1), Insn::exit()];
@@ -113,7 +113,7 @@ fn log_level_keeps_the_log_of_a_successful_load() {
 
 #[test]
 fn a_small_log_buffer_grows_until_the_log_fits() {
-    if !common::kernel() {
+    if !common::kernel("a_small_log_buffer_grows_until_the_log_fits") {
         return;
     }
     // 200 no-ops before the faulty exit make a log longer than 64 bytes at level 2.

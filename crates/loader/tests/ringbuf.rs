@@ -12,6 +12,7 @@ use whistler_bpf::opcode::*;
 use whistler_bpf::{Insn, Reg};
 use whistler_loader::ringbuf::{typed, RingBuffer, RingBufferSet};
 use whistler_loader::sys::bpf;
+use whistler_testkit::kernel_available;
 
 const MAGIC: u32 = 0x5157_4853;
 const XDP_PASS: i32 = 2;
@@ -120,7 +121,7 @@ fn decode_all(records: &[Vec<u8>]) -> Vec<Event> {
 
 #[test]
 fn records_arrive_in_order_and_decode() {
-    if !kernel_available() {
+    if !kernel_available("records_arrive_in_order_and_decode") {
         return;
     }
     let (counter, ring) = (counters(1), ring_map(16 * PAGE));
@@ -153,7 +154,7 @@ fn records_arrive_in_order_and_decode() {
 
 #[test]
 fn wraps_around_a_small_buffer_many_times() {
-    if !kernel_available() {
+    if !kernel_available("wraps_around_a_small_buffer_many_times") {
         return;
     }
     let (counter, ring) = (counters(1), ring_map(PAGE));
@@ -186,7 +187,7 @@ fn wraps_around_a_small_buffer_many_times() {
 
 #[test]
 fn discarded_records_are_skipped() {
-    if !kernel_available() {
+    if !kernel_available("discarded_records_are_skipped") {
         return;
     }
     let (counter, ring) = (counters(1), ring_map(PAGE));
@@ -208,7 +209,7 @@ fn discarded_records_are_skipped() {
 
 #[test]
 fn a_full_buffer_drops_new_records_without_corruption() {
-    if !kernel_available() {
+    if !kernel_available("a_full_buffer_drops_new_records_without_corruption") {
         return;
     }
     let (counter, ring) = (counters(1), ring_map(PAGE));
@@ -232,7 +233,7 @@ fn a_full_buffer_drops_new_records_without_corruption() {
 
 #[test]
 fn poll_wakes_up_when_a_record_arrives() {
-    if !kernel_available() {
+    if !kernel_available("poll_wakes_up_when_a_record_arrives") {
         return;
     }
     let (counter, ring) = (counters(1), ring_map(PAGE));
@@ -286,7 +287,7 @@ fn poll_wakes_up_when_a_record_arrives() {
 
 #[test]
 fn several_ring_buffers_poll_together() {
-    if !kernel_available() {
+    if !kernel_available("several_ring_buffers_poll_together") {
         return;
     }
     let counter = counters(1);
@@ -318,7 +319,7 @@ fn several_ring_buffers_poll_together() {
 
 #[test]
 fn wrong_sizes_and_maps_are_refused() {
-    if !kernel_available() {
+    if !kernel_available("wrong_sizes_and_maps_are_refused") {
         return;
     }
     let ring = ring_map(2 * PAGE);

@@ -11,7 +11,7 @@ use whistler_object::btf::BtfKind;
 
 #[test]
 fn tp_btf_object_gets_the_tracepoint_btf_id() {
-    if !common::kernel() {
+    if !common::kernel("tp_btf_object_gets_the_tracepoint_btf_id") {
         return;
     }
     let object = Object::load(&common::compile_c("tp_btf"), &LoadOptions::default()).unwrap();
@@ -29,7 +29,7 @@ fn tp_btf_object_gets_the_tracepoint_btf_id() {
 
 #[test]
 fn raw_instructions_in_a_tp_btf_section() {
-    if !common::kernel() {
+    if !common::kernel("raw_instructions_in_a_tp_btf_section") {
         return;
     }
     let insns = [Insn::mov64_imm(Reg::R0, 0), Insn::exit()];
@@ -50,7 +50,7 @@ fn raw_instructions_in_a_tp_btf_section() {
 
 #[test]
 fn fentry_loads_or_is_refused_in_words() {
-    if !common::kernel() {
+    if !common::kernel("fentry_loads_or_is_refused_in_words") {
         return;
     }
     match Object::load(&common::compile_c("fentry"), &LoadOptions::default()) {

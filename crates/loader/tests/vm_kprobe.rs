@@ -2,12 +2,12 @@
 //! CONFIG_KPROBES, trampolines blocked), tested inside a qemu VM booting Debian's kernel.
 //!
 //! On the host, `kprobe_kretprobe_fentry_lsm_in_a_vm` builds this very test binary statically,
-//! packs it into a busybox initramfs and boots it; inside the VM, `/init` runs the ignored test
-//! `vm_guest_checks` which attaches real programs and counts their hits. Skipped (with the reason
-//! printed) when qemu is not installed, unless WHISTLER_REQUIRE_KERNEL=1.
+//! packs it into a busybox initramfs and boots it (`whistler_testkit::vm`); inside the VM,
+//! [`GUEST_SCRIPT`] runs the ignored test `vm_guest_checks` which attaches real programs and
+//! counts their hits. Skipped (with the reason printed) when qemu is not installed, unless
+//! WHISTLER_REQUIRE_KERNEL=1.
 
 mod attach_util;
-mod vm;
 
 use std::os::fd::AsFd;
 use std::time::Duration;
@@ -17,33 +17,33 @@ use whistler_bpf::{AttachType, ProgramType};
 use whistler_loader::attach::{attach, attach_kprobe_tracefs, AttachProgramInfo, AttachTarget};
 use whistler_loader::link::LinkKind;
 use whistler_object::btf::{Btf, BtfKind};
+use whistler_testkit::kernel_available;
+use whistler_testkit::vm::{self, Artifact, GuestFile};
 
 const VM_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The guest's part of `/init`: this test binary, copied to `/guest`, runs the guest checks; its
+/// exit code is the verdict.
+const GUEST_SCRIPT: &str = "\
+WHISTLER_VM_GUEST=1 /guest --ignored --exact vm_guest_checks --nocapture --test-threads=1
+code=$?";
+
 #[test]
 fn kprobe_kretprobe_fentry_lsm_in_a_vm() {
-    let Some(qemu) = vm::qemu() else {
-        if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
-            panic!("WHISTLER_REQUIRE_KERNEL=1 but qemu-system-x86_64 is not installed");
-        }
-        eprintln!("skipped: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+    let Some(qemu) = vm::qemu_or_skip("kprobe_kretprobe_fentry_lsm_in_a_vm") else {
         return;
     };
-    let cache = vm::cache_dir();
-    let kernel = vm::kernel_image(&cache).unwrap_or_else(|e| panic!("kernel: {e}"));
-    let guest = vm::build_static_test("vm_kprobe").unwrap_or_else(|e| panic!("guest build: {e}"));
-    let initrd = vm::initramfs(&cache, &guest).unwrap_or_else(|e| panic!("initramfs: {e}"));
-    let run = vm::boot(&qemu, &kernel, &initrd, VM_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    let verdict = match (run.timed_out, run.guest_exit_code(), run.qemu_status) {
-        (true, _, _) => Some(format!("the VM did not finish within {VM_TIMEOUT:?}")),
-        (_, None, status) => Some(format!("the guest never reported (qemu exit {status:?})")),
-        (_, Some(0), Some(1)) => None,
-        (_, Some(code), status) => Some(format!("guest checks exited {code} (qemu {status:?})")),
-    };
-    if let Some(problem) = verdict {
-        panic!("{problem}\n--- VM console ---\n{}", run.console);
-    }
-    eprintln!("{}", run.console);
+    let guest = vm::build_static(Artifact::Test {
+        package: "whistler-loader",
+        name: "vm_kprobe",
+    })
+    .unwrap_or_else(|e| panic!("guest build: {e}"));
+    let files = [GuestFile {
+        name: "guest",
+        source: &guest,
+        executable: true,
+    }];
+    vm::boot_and_check(&qemu, "vm-kprobe", GUEST_SCRIPT, &files, VM_TIMEOUT);
 }
 
 fn info(prog_type: ProgramType, expected: u32, section: &str) -> AttachProgramInfo {
@@ -69,7 +69,7 @@ fn vm_guest_checks() {
         eprintln!("vm_guest_checks only runs inside the test VM");
         return;
     }
-    assert!(kernel_available());
+    assert!(kernel_available("vm_guest_checks"));
     kprobe_counts_getpid(false);
     kprobe_counts_getpid(true);
     tracefs_kprobe_counts_and_is_removed();

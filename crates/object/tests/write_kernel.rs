@@ -114,7 +114,7 @@ fn xdp_program_returning_pass() {
     );
     let dir = scratch_dir("xdp");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available() {
+    if !kernel_available("xdp_program_returning_pass") {
         return;
     }
     let pins = PinDir::new("xdp");
@@ -146,7 +146,7 @@ fn array_map_lookup_through_a_relocation() {
     );
     let dir = scratch_dir("array");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available() {
+    if !kernel_available("array_map_lookup_through_a_relocation") {
         return;
     }
     let pins = PinDir::new("array");
@@ -181,7 +181,7 @@ fn two_programs_share_one_section() {
     );
     let dir = scratch_dir("shared");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available() {
+    if !kernel_available("two_programs_share_one_section") {
         return;
     }
     let pins = PinDir::new("shared");
@@ -239,7 +239,7 @@ fn struct_valued_hash_map() {
         "{dump}"
     );
     assert!(dump.contains("'last_len'"), "{dump}");
-    if !kernel_available() {
+    if !kernel_available("struct_valued_hash_map") {
         return;
     }
     let pins = PinDir::new("struct");
@@ -318,7 +318,7 @@ fn every_defmap_type_loads() {
     let spec = object(maps.clone(), vec![reference_every_map(&maps)]);
     let dir = scratch_dir("maps");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available() {
+    if !kernel_available("every_defmap_type_loads") {
         return;
     }
     let pins = PinDir::new("maps");
@@ -366,7 +366,7 @@ fn ringbuf_output_from_a_program() {
     let spec = object(vec![rb], vec![p]);
     let dir = scratch_dir("ringbuf");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available() {
+    if !kernel_available("ringbuf_output_from_a_program") {
         return;
     }
     let pins = PinDir::new("ringbuf");
@@ -421,7 +421,7 @@ fn program_with_a_subprogram() {
     assert_eq!(text.func_info.len(), 1);
     assert_eq!(text.line_info[0].insn_offset, 0);
     assert_eq!(object.programs.len(), 1);
-    if !kernel_available() {
+    if !kernel_available("program_with_a_subprogram") {
         return;
     }
     let pins = PinDir::new("subprog");
@@ -475,7 +475,7 @@ fn subprograms_of_two_programs_with_a_map_lookup_inside() {
     );
     let dir = scratch_dir("subprogs");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available() {
+    if !kernel_available("subprograms_of_two_programs_with_a_map_lookup_inside") {
         return;
     }
     let pins = PinDir::new("subprogs");
@@ -533,7 +533,7 @@ fn bpf_loop_callback_by_address() {
             .collect::<Vec<_>>(),
         [(1, target)]
     );
-    if !kernel_available() {
+    if !kernel_available("bpf_loop_callback_by_address") {
         return;
     }
     let pins = PinDir::new("loop");

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use whistler_testkit::kernel_available;
+
 /// `target/<profile>/examples/NAME`, built by `cargo test`; built here when missing.
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -92,7 +94,7 @@ impl Drop for Running {
 
 #[test]
 fn uprobe_count_counts_every_call() {
-    if !common::kernel() {
+    if !kernel_available("uprobe_count_counts_every_call") {
         return;
     }
     let mark = common::id_mark();
@@ -108,7 +110,7 @@ fn uprobe_count_counts_every_call() {
 
 #[test]
 fn exec_trace_sees_our_children() {
-    if !common::kernel() {
+    if !kernel_available("exec_trace_sees_our_children") {
         return;
     }
     common::tracefs();
@@ -148,7 +150,7 @@ const DATAGRAMS: u64 = 25;
 
 #[test]
 fn cgroup_count_counts_a_cgroup_of_its_own() {
-    if !common::kernel() {
+    if !kernel_available("cgroup_count_counts_a_cgroup_of_its_own") {
         return;
     }
     let cgroup = common::TestCgroup::new("count");
@@ -255,7 +257,7 @@ fn counts(line: &str) -> Option<[u64; 4]> {
 
 #[test]
 fn xdp_count_counts_by_protocol_on_a_veth() {
-    if !common::kernel() {
+    if !kernel_available("xdp_count_counts_by_protocol_on_a_veth") {
         return;
     }
     let pair = VethPair::new();

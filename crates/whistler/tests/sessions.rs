@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 use whistler::loader::TestRun;
+use whistler_testkit::kernel_available;
 
 whistler::session! {
     pub struct GetpidTrace;
@@ -30,7 +31,7 @@ whistler::session! {
 
 #[test]
 fn tracepoint_ring_buffer_of_defstruct_records() {
-    if !common::kernel() {
+    if !kernel_available("tracepoint_ring_buffer_of_defstruct_records") {
         return;
     }
     common::tracefs();
@@ -112,7 +113,7 @@ whistler::session! {
 
 #[test]
 fn user_macros_expand_inside_rust_sessions() {
-    if !common::kernel() {
+    if !kernel_available("user_macros_expand_inside_rust_sessions") {
         return;
     }
     let s = WithMacros::load().unwrap();
@@ -129,7 +130,7 @@ fn user_macros_expand_inside_rust_sessions() {
 
 #[test]
 fn per_cpu_values_are_one_per_cpu() {
-    if !common::kernel() {
+    if !kernel_available("per_cpu_values_are_one_per_cpu") {
         return;
     }
     let s = PerCpu::load().unwrap();
@@ -155,7 +156,7 @@ fn per_cpu_values_are_one_per_cpu() {
 
 #[test]
 fn scoped_session_closes_everything_after_the_body() {
-    if !common::kernel() {
+    if !kernel_available("scoped_session_closes_everything_after_the_body") {
         return;
     }
     let mark = common::id_mark();
@@ -193,7 +194,7 @@ whistler::session! {
 
 #[test]
 fn raw_string_form_loads() {
-    if !common::kernel() {
+    if !kernel_available("raw_string_form_loads") {
         return;
     }
     let s = RawForm::load().unwrap();
@@ -225,7 +226,7 @@ whistler::session!(pub struct FileForm; include "fixtures/file_form.lisp");
 
 #[test]
 fn file_form_loads_relative_to_the_calling_file() {
-    if !common::kernel() {
+    if !kernel_available("file_form_loads_relative_to_the_calling_file") {
         return;
     }
     let s = FileForm::load().unwrap();
@@ -258,7 +259,7 @@ whistler::session! {
 
 #[test]
 fn builder_overrides_max_entries_by_lisp_name() {
-    if !common::kernel() {
+    if !kernel_available("builder_overrides_max_entries_by_lisp_name") {
         return;
     }
     let s = Options::builder()
@@ -272,7 +273,7 @@ fn builder_overrides_max_entries_by_lisp_name() {
 
 #[test]
 fn builder_pins_maps_and_reuses_them() {
-    if !common::kernel() {
+    if !kernel_available("builder_pins_maps_and_reuses_them") {
         return;
     }
     let dir = common::bpffs_dir("pin");
@@ -291,7 +292,7 @@ fn builder_pins_maps_and_reuses_them() {
 
 #[test]
 fn builder_verifier_log_level_and_rodata_errors() {
-    if !common::kernel() {
+    if !kernel_available("builder_verifier_log_level_and_rodata_errors") {
         return;
     }
     let s = Options::builder().verifier_log_level(2).load().unwrap();
@@ -316,7 +317,7 @@ whistler::session! {
 
 #[test]
 fn verifier_rejection_names_the_rs_file_and_the_lisp_line() {
-    if !common::kernel() {
+    if !kernel_available("verifier_rejection_names_the_rs_file_and_the_lisp_line") {
         return;
     }
     let source = include_str!("sessions.rs");

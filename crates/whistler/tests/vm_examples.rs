@@ -1,48 +1,19 @@
 //! The kprobe examples on a kernel that has kprobes: Debian's 6.1 booted under qemu (this
 //! machine's kernel has no CONFIG_KPROBES, so there the examples fall back or fail).
 //!
-//! Each test builds one binary statically, packs it into a busybox initramfs with a shell
-//! script (`tests/vm/*.sh`) that runs it while exec'ing a few commands, checks what it printed
-//! and powers the VM off with the verdict. Skipped (with the reason printed) when qemu is not
-//! installed, unless WHISTLER_REQUIRE_KERNEL=1.
+//! Each test builds one binary statically, packs it into a busybox initramfs
+//! (`whistler_testkit::vm`) with a shell script (`tests/vm/*.sh`) that runs it while exec'ing a
+//! few commands, checks what it printed and sets the verdict. Skipped (with the reason printed)
+//! when qemu is not installed, unless WHISTLER_REQUIRE_KERNEL=1.
 
-mod vm;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use vm::{Artifact, GuestFile};
+use whistler_testkit::vm::{self, Artifact, GuestFile};
 
 /// qemu is killed after this long (a run takes 10-20 s under software emulation on an idle
 /// machine, over a minute on a loaded one).
 const VM_TIMEOUT: Duration = Duration::from_secs(180);
-
-/// The qemu binary, or `None` (after saying why) when the test must be skipped.
-fn qemu_or_skip() -> Option<PathBuf> {
-    let found = vm::qemu();
-    if found.is_none() {
-        if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
-            panic!("WHISTLER_REQUIRE_KERNEL=1 but qemu-system-x86_64 is not installed");
-        }
-        eprintln!("skipped: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
-    }
-    found
-}
-
-/// Boots a VM running `script` with `files` and panics with its console unless the script's
-/// verdict is 0; returns the console.
-fn boot_and_check(qemu: &Path, label: &str, script: &str, files: &[GuestFile]) -> String {
-    let cache = vm::cache_dir();
-    let kernel = vm::kernel_image(&cache).unwrap_or_else(|e| panic!("kernel: {e}"));
-    let initrd =
-        vm::initramfs(&cache, label, script, files).unwrap_or_else(|e| panic!("initramfs: {e}"));
-    let run = vm::boot(qemu, &kernel, &initrd, VM_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    if let Some(problem) = run.problem(VM_TIMEOUT) {
-        panic!("{problem}\n--- VM console ---\n{}", run.console);
-    }
-    eprintln!("{}", run.console);
-    run.console
-}
 
 /// The lines between `--- NAME output` and `--- end of NAME output ---` in the console.
 fn section<'a>(console: &'a str, name: &str) -> Vec<&'a str> {
@@ -63,7 +34,9 @@ fn exec_records(lines: &[&str]) -> usize {
 
 #[test]
 fn exec_trace_example_traces_with_its_kprobe_in_a_vm() {
-    let Some(qemu) = qemu_or_skip() else { return };
+    let Some(qemu) = vm::qemu_or_skip("exec_trace_example_traces_with_its_kprobe_in_a_vm") else {
+        return;
+    };
     let binary = vm::build_static(Artifact::Example {
         package: "whistler",
         name: "exec_trace",
@@ -75,7 +48,7 @@ fn exec_trace_example_traces_with_its_kprobe_in_a_vm() {
         executable: true,
     }];
     let script = include_str!("vm/exec-trace.sh");
-    let console = boot_and_check(&qemu, "vm-exec-trace", script, &files);
+    let console = vm::boot_and_check(&qemu, "vm-exec-trace", script, &files, VM_TIMEOUT);
     let output = section(&console, "exec_trace");
     assert!(
         output
@@ -92,7 +65,10 @@ fn exec_trace_example_traces_with_its_kprobe_in_a_vm() {
 
 #[test]
 fn lisp_exec_trace_runs_and_cleans_up_on_ctrl_c_in_a_vm() {
-    let Some(qemu) = qemu_or_skip() else { return };
+    let Some(qemu) = vm::qemu_or_skip("lisp_exec_trace_runs_and_cleans_up_on_ctrl_c_in_a_vm")
+    else {
+        return;
+    };
     let binary = vm::build_static(Artifact::Bin {
         package: "whistler-cli",
         name: "whistler",
@@ -112,7 +88,7 @@ fn lisp_exec_trace_runs_and_cleans_up_on_ctrl_c_in_a_vm() {
         },
     ];
     let script = include_str!("vm/lisp-exec-trace.sh");
-    let console = boot_and_check(&qemu, "vm-lisp-exec-trace", script, &files);
+    let console = vm::boot_and_check(&qemu, "vm-lisp-exec-trace", script, &files, VM_TIMEOUT);
     let output = section(&console, "whistler run");
     assert!(exec_records(&output) >= 5, "{output:#?}");
 }

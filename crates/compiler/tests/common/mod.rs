@@ -15,7 +15,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 #[derive(Debug, Default, Clone)]
@@ -115,37 +115,14 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
     Ok(spec)
 }
 
-/// Whether kernel tests can run here; panics when they cannot but are required.
-pub fn kernel_available() -> bool {
-    let has_cap = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapEff:").map(|v| v.trim().to_string()))
-        })
-        .and_then(|v| u64::from_str_radix(&v, 16).ok())
-        .is_some_and(|caps| caps & (1 << 39) != 0 || caps & (1 << 21) != 0);
-    let required = std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1");
-    if !has_cap {
-        assert!(
-            !required,
-            "WHISTLER_REQUIRE_KERNEL=1 but the process lacks CAP_BPF"
-        );
-        eprintln!("skipped: needs CAP_BPF");
-        return false;
+/// Whether kernel tests can run here (the workspace's rule, `whistler_testkit`), with the
+/// bpffs mounted for pinning.
+pub fn kernel_available(test: &str) -> bool {
+    let available = whistler_testkit::kernel_available(test);
+    if available {
+        whistler_testkit::mount_bpffs();
     }
-    let bpffs = Path::new("/sys/fs/bpf");
-    let mounted = Command::new("mountpoint")
-        .arg("-q")
-        .arg(bpffs)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        let _ = Command::new("mount")
-            .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
-            .status();
-    }
-    true
+    available
 }
 
 /// A loaded object pinned under bpffs; unpinned on drop.

@@ -1,5 +1,5 @@
-//! Shared helpers of the attach, ring buffer and perf buffer tests: the CAP_BPF skip rule, raw
-//! program loading, array maps, and small instruction sequences.
+//! Shared helpers of the attach, ring buffer and perf buffer tests: raw program loading, array
+//! maps, and small instruction sequences.
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
 use std::ffi::CString;
@@ -18,30 +18,6 @@ pub const RINGBUF_SUBMIT: i32 = 132;
 pub const RINGBUF_DISCARD: i32 = 133;
 /// `BPF_F_CURRENT_CPU` for bpf_perf_event_output.
 pub const BPF_F_CURRENT_CPU: u64 = 0xffff_ffff;
-
-const CAP_BPF: u32 = 39;
-
-/// True when the kernel tests can run. Without CAP_BPF they are skipped (with a note on stderr),
-/// unless WHISTLER_REQUIRE_KERNEL=1 makes that a failure.
-pub fn kernel_available() -> bool {
-    if has_cap_bpf() {
-        return true;
-    }
-    if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
-        panic!("WHISTLER_REQUIRE_KERNEL=1 but this process lacks CAP_BPF");
-    }
-    eprintln!("skipped: needs CAP_BPF");
-    false
-}
-
-fn has_cap_bpf() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .is_some_and(|caps| caps & (1 << CAP_BPF) != 0)
-}
 
 /// Loads raw instructions; panics with the verifier log on rejection.
 pub fn load(prog_type: u32, expected_attach_type: u32, insns: &[Insn], name: &str) -> OwnedFd {

@@ -1,62 +1,27 @@
-//! Shared by the kernel tests: the CAP_BPF skip rule, bpffs mounting, unique names.
+//! Shared by the kernel tests: the CAP_BPF skip rule with a raised memlock limit, bpffs mounting,
+//! unique names.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-const CAP_BPF: u32 = 39;
+use whistler_testkit::unique;
 
-fn has_cap_bpf() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let caps = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .unwrap_or(0);
-    caps & (1 << CAP_BPF) != 0
-}
-
-/// True when the test may use the kernel. Without CAP_BPF it prints why and returns false,
-/// unless WHISTLER_REQUIRE_KERNEL=1, where it panics instead.
-pub fn kernel() -> bool {
-    if has_cap_bpf() {
+/// True when `test` may use the kernel ([`whistler_testkit::kernel_available`]), with the
+/// memlock limit raised for it.
+pub fn kernel(test: &str) -> bool {
+    let available = whistler_testkit::kernel_available(test);
+    if available {
         whistler_loader::sys::bpf::bump_memlock_rlimit();
-        return true;
     }
-    if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
-        panic!("WHISTLER_REQUIRE_KERNEL=1 but the process lacks CAP_BPF");
-    }
-    eprintln!("skipped: needs CAP_BPF");
-    false
+    available
 }
 
 /// Mounts the bpffs at /sys/fs/bpf if it is not there, and returns a fresh directory in it.
 pub fn bpffs_dir(tag: &str) -> PathBuf {
-    let root = PathBuf::from("/sys/fs/bpf");
-    let is_bpffs = std::process::Command::new("mountpoint")
-        .args(["-q", "/sys/fs/bpf"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !is_bpffs {
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "cannot mount the bpffs at /sys/fs/bpf");
-    }
-    let dir = root.join(format!("whistler_test_{}_{}", tag, unique()));
+    whistler_testkit::mount_bpffs();
+    let dir = PathBuf::from("/sys/fs/bpf").join(format!("whistler_test_{}_{}", tag, unique()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A number unique within the test process, combined with its pid.
-pub fn unique() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// Compiles `tests/c/<name>.c` with `clang -O2 -g -target bpf` and returns the object's bytes.

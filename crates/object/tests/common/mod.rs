@@ -1,4 +1,4 @@
-//! Shared test helpers: capability checks (skip or fail per WHISTLER_REQUIRE_KERNEL), scratch
+//! Shared test helpers: the kernel check (skip or fail per WHISTLER_REQUIRE_KERNEL), scratch
 //! directories, running external tools, and a bpffs pin directory that cleans up after itself.
 
 #![allow(dead_code)] // each test binary uses a different subset
@@ -9,28 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// True when the process has CAP_BPF (bit 39) or CAP_SYS_ADMIN (bit 21) in its effective set.
-pub fn has_cap_bpf() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let caps = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .unwrap_or(0);
-    caps & (1 << 39) != 0 || caps & (1 << 21) != 0
-}
-
-/// Returns false (after printing the skip) when the kernel cannot be used; panics instead when
-/// `WHISTLER_REQUIRE_KERNEL=1`.
-pub fn kernel_available() -> bool {
-    if has_cap_bpf() && tool_exists("bpftool") {
-        return true;
-    }
-    if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
-        panic!("WHISTLER_REQUIRE_KERNEL=1 but CAP_BPF or bpftool is missing");
-    }
-    eprintln!("skipped: needs CAP_BPF");
-    false
+/// True when `test` may load programs with bpftool: CAP_BPF
+/// ([`whistler_testkit::kernel_available`]) and bpftool installed; otherwise it is skipped, or
+/// fails under `WHISTLER_REQUIRE_KERNEL=1`.
+pub fn kernel_available(test: &str) -> bool {
+    whistler_testkit::kernel_available(test)
+        && (tool_exists("bpftool") || whistler_testkit::skip(test, "needs bpftool"))
 }
 
 pub fn tool_exists(name: &str) -> bool {
@@ -86,7 +70,7 @@ pub struct PinDir {
 
 impl PinDir {
     pub fn new(tag: &str) -> PinDir {
-        ensure_bpffs();
+        whistler_testkit::mount_bpffs();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let path = PathBuf::from(format!(
             "/sys/fs/bpf/whistler-object-{}-{tag}-{n}",
@@ -104,18 +88,6 @@ impl PinDir {
 impl Drop for PinDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-fn ensure_bpffs() {
-    let mounted = Command::new("mountpoint")
-        .args(["-q", "/sys/fs/bpf"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        let _ = Command::new("mount")
-            .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
-            .status();
     }
 }
 

@@ -1,48 +1,13 @@
-//! Shared by the session tests: the CAP_BPF skip rule, mounts, unique names, and listings of
-//! what is loaded in the kernel (programs, maps, links) to prove that nothing stays behind.
+//! Shared by the session tests: mounts, unique names, and listings of what is loaded in the
+//! kernel (programs, maps, links) to prove that nothing stays behind.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use whistler::loader::sys::bpf;
-
-const CAP_BPF: u32 = 39;
-
-fn has_cap_bpf() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let caps = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .unwrap_or(0);
-    caps & (1 << CAP_BPF) != 0
-}
-
-/// True when the test may use the kernel. Without CAP_BPF it prints why and returns false,
-/// unless WHISTLER_REQUIRE_KERNEL=1, where it panics instead.
-pub fn kernel() -> bool {
-    if has_cap_bpf() {
-        return true;
-    }
-    if std::env::var("WHISTLER_REQUIRE_KERNEL").as_deref() == Ok("1") {
-        panic!("WHISTLER_REQUIRE_KERNEL=1 but the process lacks CAP_BPF");
-    }
-    eprintln!("skipped: needs CAP_BPF");
-    false
-}
-
-/// A name unique within the machine for this test process: pid plus a counter.
-pub fn unique() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
+use whistler_testkit::unique;
 
 fn run_ok(program: &str, args: &[&str]) -> bool {
     Command::new(program)
@@ -54,12 +19,7 @@ fn run_ok(program: &str, args: &[&str]) -> bool {
 /// Mounts the bpffs at /sys/fs/bpf if it is not there, and returns a fresh directory in it,
 /// removed (with everything pinned in it) when the guard drops.
 pub fn bpffs_dir(tag: &str) -> ScratchDir {
-    if !run_ok("mountpoint", &["-q", "/sys/fs/bpf"]) {
-        assert!(
-            run_ok("mount", &["-t", "bpf", "bpf", "/sys/fs/bpf"]),
-            "cannot mount the bpffs at /sys/fs/bpf"
-        );
-    }
+    whistler_testkit::mount_bpffs();
     let dir = PathBuf::from("/sys/fs/bpf").join(format!("whistler_sessions_{tag}_{}", unique()));
     std::fs::create_dir_all(&dir).unwrap();
     ScratchDir(dir)

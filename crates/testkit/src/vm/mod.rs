@@ -1,13 +1,16 @@
-//! Boots Debian's kernel (which has kprobes, unlike this machine's) under qemu with a busybox
-//! initramfs holding statically linked copies of our binaries and a shell `/init` written by the
-//! test. Adapted from the loader's VM harness (`crates/loader/tests/vm/`): a shared module would
-//! need a crate of its own, so the few functions are repeated here. The kernel download is
-//! shared with that harness; each VM gets its own initramfs directory.
-#![allow(dead_code)] // only the VM tests use this module
+//! Boots Debian's kernel (which has kprobes, fentry trampolines and BPF LSM, unlike this
+//! machine's) under qemu with a busybox initramfs holding statically linked copies of our
+//! binaries and a shell `/init` written by the test: the prologue mounts what BPF needs, the
+//! test's script runs its checks and sets `code`, the epilogue reports it and powers off.
+//!
+//! The kernel download is cached in [`cache_dir`] and shared by every VM test; each VM gets its
+//! own initramfs, named by a label. Guest binaries are built in `<target>/vm-guest`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::skip;
 
 const KERNEL_PACKAGE: &str = "linux-image-amd64";
 const QEMU: &str = "qemu-system-x86_64";
@@ -25,6 +28,18 @@ const GUEST_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 pub type Result<T> = std::result::Result<T, String>;
 
+/// The qemu binary, or `None` after [`skip`]ping `test` when qemu is not installed.
+pub fn qemu_or_skip(test: &str) -> Option<PathBuf> {
+    let found = qemu();
+    if found.is_none() {
+        skip(
+            test,
+            "needs qemu-system-x86_64 (apt-get install qemu-system-x86)",
+        );
+    }
+    found
+}
+
 /// The qemu binary, if installed.
 pub fn qemu() -> Option<PathBuf> {
     std::env::var_os("PATH")?
@@ -34,7 +49,7 @@ pub fn qemu() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-/// The root of the cargo target directory this test binary was built in.
+/// The root of the cargo target directory the running test binary was built in.
 fn target_root() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     // <root>/debug/deps/<test>-<hash>
@@ -134,32 +149,50 @@ fn download(cache: &Path, package: &str) -> Result<PathBuf> {
         })
 }
 
-/// What to build for the guest: an example of a package or a binary of one.
+/// What to build for the guest: an example, a binary or an integration test of a package.
 pub enum Artifact<'a> {
-    Example { package: &'a str, name: &'a str },
-    Bin { package: &'a str, name: &'a str },
+    Example {
+        package: &'a str,
+        name: &'a str,
+    },
+    Bin {
+        package: &'a str,
+        name: &'a str,
+    },
+    /// Built with `cargo test --no-run`; the guest runs the test binary itself.
+    Test {
+        package: &'a str,
+        name: &'a str,
+    },
 }
 
 /// Builds `artifact` statically linked (`-C target-feature=+crt-static`, which `--target` keeps
 /// away from proc macros and build scripts) in `<target>/vm-guest`, and returns the executable.
 pub fn build_static(artifact: Artifact) -> Result<PathBuf> {
-    let (package, kind, name) = match artifact {
-        Artifact::Example { package, name } => (package, "--example", name),
-        Artifact::Bin { package, name } => (package, "--bin", name),
+    let (subcommand, kind, package, name): (&[&str], _, _, _) = match artifact {
+        Artifact::Example { package, name } => (&["build"], "--example", package, name),
+        Artifact::Bin { package, name } => (&["build"], "--bin", package, name),
+        Artifact::Test { package, name } => (&["test", "--no-run"], "--test", package, name),
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = run(Command::new(cargo)
-        .args(["build", "-p", package, kind, name, "--target", GUEST_TARGET])
+        .args(subcommand)
+        .args(["-p", package, kind, name, "--target", GUEST_TARGET])
         .args(["--message-format", "json-render-diagnostics"])
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
         .env("CARGO_TARGET_DIR", target_root().join("vm-guest"))
         .current_dir(env!("CARGO_MANIFEST_DIR")))?;
+    executable(&out, name).ok_or_else(|| format!("cargo built no executable for {kind} {name}"))
+}
+
+/// The executable of target `name` in cargo's JSON messages.
+fn executable(cargo_json: &str, name: &str) -> Option<PathBuf> {
     let needle = format!("\"name\":\"{name}\"");
-    out.lines()
+    cargo_json
+        .lines()
         .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains(&needle))
         .find_map(|l| json_string_field(l, "executable"))
         .map(PathBuf::from)
-        .ok_or_else(|| format!("cargo built no executable for {kind} {name}"))
 }
 
 /// The value of `"field":"..."` in one line of cargo's JSON (paths need no unescaping here).
@@ -255,6 +288,28 @@ impl VmRun {
     }
 }
 
+/// Boots the kernel with an initramfs labelled `label` holding `script` and `files`, and panics
+/// with the console unless the script's verdict is 0 within `timeout`; returns the console (also
+/// printed to stderr).
+pub fn boot_and_check(
+    qemu: &Path,
+    label: &str,
+    script: &str,
+    files: &[GuestFile],
+    timeout: Duration,
+) -> String {
+    let cache = cache_dir();
+    let kernel = kernel_image(&cache).unwrap_or_else(|e| panic!("kernel: {e}"));
+    let initrd =
+        initramfs(&cache, label, script, files).unwrap_or_else(|e| panic!("initramfs: {e}"));
+    let run = boot(qemu, &kernel, &initrd, timeout).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(problem) = run.problem(timeout) {
+        panic!("{problem}\n--- VM console ---\n{}", run.console);
+    }
+    eprintln!("{}", run.console);
+    run.console
+}
+
 /// Boots `kernel` with `initrd` under TCG (KVM here is paravirtual and hangs stock kernels);
 /// qemu is killed after `timeout`.
 pub fn boot(qemu: &Path, kernel: &Path, initrd: &Path, timeout: Duration) -> Result<VmRun> {
@@ -320,5 +375,20 @@ mod tests {
             json_string_field(line, "executable").as_deref(),
             Some("/t/x86_64-unknown-linux-gnu/debug/examples/exec_trace")
         );
+    }
+
+    #[test]
+    fn finds_the_named_executable() {
+        let out = [
+            r#"{"reason":"compiler-artifact","target":{"name":"whistler_loader"},"executable":null}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"vm_kprobe"},"executable":"/t/debug/deps/vm_kprobe-1"}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            executable(&out, "vm_kprobe"),
+            Some(PathBuf::from("/t/debug/deps/vm_kprobe-1"))
+        );
+        assert_eq!(executable(&out, "whistler_loader"), None);
     }
 }
