@@ -5,57 +5,15 @@
 //!
 //! `cargo bench -p whistler --bench expansion`
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use common::{clang_available, clang_once, crate_dir, session_lisp};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use whistler_syntax::SourceFile;
 
 const EXAMPLES: [&str; 4] = ["cgroup_count", "exec_trace", "uprobe_count", "xdp_count"];
-
-fn crate_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The Lisp inside the first `session! { pub struct Name; ... }` of an example, with the
-/// `//` comments rustc would have dropped removed (strings are left alone).
-fn session_lisp(example: &str) -> String {
-    let path = crate_dir().join("examples").join(format!("{example}.rs"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    let start = text.find("session! {").expect("a session! block") + "session! {".len();
-    let header_end = start + text[start..].find(';').expect("`struct Name;`") + 1;
-    let mut depth = 1;
-    let mut end = header_end;
-    for (i, c) in text[header_end..].char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth -= 1,
-            _ => {}
-        }
-        if depth == 0 {
-            end = header_end + i;
-            break;
-        }
-    }
-    text[header_end..end]
-        .lines()
-        .map(strip_comment)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn strip_comment(line: &str) -> &str {
-    let mut in_string = false;
-    let bytes = line.as_bytes();
-    for i in 0..bytes.len() {
-        match bytes[i] {
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
-            _ => {}
-        }
-    }
-    line
-}
 
 fn sources() -> &'static Vec<(&'static str, SourceFile)> {
     static SOURCES: OnceLock<Vec<(&'static str, SourceFile)>> = OnceLock::new();
@@ -117,31 +75,6 @@ fn mean(rounds: u32, mut run: impl FnMut()) -> Duration {
         run();
     }
     start.elapsed() / rounds
-}
-
-fn clang_available() -> bool {
-    Command::new("clang")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn clang_once(c_file: &Path, out: &Path) {
-    let status = Command::new("clang")
-        .args([
-            "-O2",
-            "-g",
-            "-target",
-            "bpf",
-            "-I/usr/include/x86_64-linux-gnu",
-            "-c",
-        ])
-        .arg(c_file)
-        .arg("-o")
-        .arg(out)
-        .status()
-        .unwrap();
-    assert!(status.success(), "clang failed on {}", c_file.display());
 }
 
 /// Prints, per example with a C twin, the compiler's in-process time, clang's whole-process
