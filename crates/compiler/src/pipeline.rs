@@ -186,6 +186,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "copy_propagation")?;
         opt::const_fold::run(func);
         check(func, "const_fold")?;
+        opt::redundant_zext::run(func);
+        check(func, "redundant_zext")?;
         opt::value_numbering::run(func);
         check(func, "value_numbering")?;
         opt::address_folding::run(func);

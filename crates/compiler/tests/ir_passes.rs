@@ -35,6 +35,20 @@ fn const_fold_evaluates_and_makes_immediates() {
 }
 
 #[test]
+fn redundant_zext_keeps_only_extensions_that_clear_bits() {
+    let out = run(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  v2 = rsh v1, 32\n  v3 = zext32 v2\n  v4 = load.4 v0, 8\n  v5 = zext32 v4\n  v6 = rsh v1, 8\n  v7 = zext32 v6\n  v8 = add v3, v5\n  v9 = add v8, v7\n  return v9\n",
+        opt::redundant_zext::run,
+    );
+    assert!(out.contains("v3 = copy v2"), "shifted right by 32\n{out}");
+    assert!(out.contains("v5 = copy v4"), "a 4-byte load\n{out}");
+    assert!(
+        out.contains("v7 = zext32 v6"),
+        "a shift by 8 keeps upper bits\n{out}"
+    );
+}
+
+#[test]
 fn copy_propagation_removes_trivial_params() {
     let out = run(
         "function f\nblock0:\n  v0 = arg\n  v1 = copy v0\n  br eq v1, 0, block1, block2\nblock1:\n  jump block3(v1)\nblock2:\n  jump block3(v0)\nblock3(v2):\n  return v2\n",

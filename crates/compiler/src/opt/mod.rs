@@ -6,6 +6,7 @@ pub mod const_fold;
 pub mod copy_propagation;
 pub mod dead_code;
 pub mod known_branches;
+pub mod redundant_zext;
 pub mod rematerialize;
 pub mod simplify_cfg;
 pub mod value_numbering;
