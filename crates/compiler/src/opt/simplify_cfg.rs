@@ -205,6 +205,10 @@ fn merge_blocks(func: &mut Function) -> bool {
     let preds = func.predecessors();
     let mut changed = false;
     let mut merged_into: Vec<Option<Block>> = vec![None; func.blocks.len()];
+    // Parameters of merged blocks become their arguments, substituted once at the end (chains
+    // resolve there), so merging stays linear in the function's size.
+    let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
+    let mut substituted = false;
     for b in func.layout.clone() {
         let [p] = preds[b.index()][..] else { continue };
         if p == b || b == func.entry() {
@@ -222,7 +226,7 @@ fn merge_blocks(func: &mut Function) -> bool {
             continue;
         }
         let params = std::mem::take(&mut func.blocks[b.index()].params);
-        let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
+        substituted |= !params.is_empty();
         for (param, arg) in params.iter().zip(args) {
             subst[param.index()] = Some(arg);
             func.values[param.index()] = ValueDef::None;
@@ -240,10 +244,10 @@ fn merge_blocks(func: &mut Function) -> bool {
             args: Vec::new(),
         });
         merged_into[b.index()] = Some(host);
-        if !params.is_empty() {
-            func.substitute(&subst);
-        }
         changed = true;
+    }
+    if substituted {
+        func.substitute(&subst);
     }
     changed
 }
