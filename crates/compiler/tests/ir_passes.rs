@@ -49,6 +49,17 @@ fn redundant_zext_keeps_only_extensions_that_clear_bits() {
 }
 
 #[test]
+fn copy_propagation_resolves_long_chains() {
+    let mut text = String::from("function f\nblock0:\n  v0 = arg\n");
+    for i in 1..=10_000 {
+        text += &format!("  v{i} = copy v{}\n", i - 1);
+    }
+    text += "  return v10000\n";
+    let out = run(&text, opt::copy_propagation::run);
+    assert!(out.ends_with("  return v0\n"), "{out}");
+}
+
+#[test]
 fn copy_propagation_removes_trivial_params() {
     let out = run(
         "function f\nblock0:\n  v0 = arg\n  v1 = copy v0\n  br eq v1, 0, block1, block2\nblock1:\n  jump block3(v1)\nblock2:\n  jump block3(v0)\nblock3(v2):\n  return v2\n",

@@ -429,17 +429,8 @@ impl Function {
     /// Rewrites every use of a value through `subst` (applied until a fixed point, so chains
     /// `a -> b -> c` resolve to `c`).
     pub fn substitute(&mut self, subst: &[Option<Value>]) {
-        let resolve = |mut v: Value| {
-            let mut steps = 0;
-            while let Some(Some(n)) = subst.get(v.index()) {
-                if *n == v || steps > subst.len() {
-                    break;
-                }
-                v = *n;
-                steps += 1;
-            }
-            v
-        };
+        let ends = chain_ends(subst);
+        let resolve = |v: Value| ends.get(v.index()).copied().unwrap_or(v);
         for &b in &self.layout {
             let block = &mut self.blocks[b.index()];
             for &i in &block.insts {
@@ -479,4 +470,33 @@ impl Function {
         order.reverse();
         order
     }
+}
+
+/// Where each value ends up through `subst`: a chain `a -> b -> c` ends at `c` (a cycle, which
+/// a valid substitution never has, ends where the walk closes it). Each value is walked once,
+/// so long chains stay linear.
+fn chain_ends(subst: &[Option<Value>]) -> Vec<Value> {
+    let n = subst.len();
+    let mut end: Vec<Option<Value>> = vec![None; n];
+    let mut path = Vec::new();
+    for start in 0..n {
+        let mut v = Value(start as u32);
+        while v.index() < n && end[v.index()].is_none() {
+            // Provisionally its own end: marks `v` as on this walk, so a cycle stops here.
+            end[v.index()] = Some(v);
+            path.push(v);
+            match subst[v.index()] {
+                Some(next) if next != v => v = next,
+                _ => break,
+            }
+        }
+        let target = end.get(v.index()).copied().flatten().unwrap_or(v);
+        for p in path.drain(..) {
+            end[p.index()] = Some(target);
+        }
+    }
+    end.into_iter()
+        .enumerate()
+        .map(|(i, e)| e.unwrap_or(Value(i as u32)))
+        .collect()
 }
