@@ -60,13 +60,14 @@ pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
     }
 }
 
-/// Defines `(%tracepoint-format "CATEGORY" "EVENT")`, which `deftracepoint` calls for a
-/// tracepoint's format text, as `read(category, event)`; an `Err` becomes a Lisp error with its
-/// text. The compiler does no I/O: the embedding program supplies `read` (tracefs, or a file).
-pub fn install_tracepoint_formats<E: std::fmt::Display>(
-    interp: &mut Interp,
+/// [`standard_interp`] whose `deftracepoint` gets a tracepoint's format text from
+/// `read(category, event)` (through the host function `%tracepoint-format`); an `Err` becomes a
+/// Lisp error with its text. The compiler does no I/O: the embedding program supplies `read`
+/// (tracefs, or a file).
+pub fn standard_interp_with_tracepoints<E: std::fmt::Display>(
     read: impl Fn(&str, &str) -> Result<String, E> + 'static,
-) {
+) -> Interp {
+    let mut interp = standard_interp();
     interp.define_builtin(
         "%tracepoint-format",
         Box::new(move |_, args, span| {
@@ -76,6 +77,7 @@ pub fn install_tracepoint_formats<E: std::fmt::Display>(
                 .map_err(|e| whistler_lisp::EvalError::new("error", e.to_string(), span))
         }),
     );
+    interp
 }
 
 impl MacroHost for Interp {

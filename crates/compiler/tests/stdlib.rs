@@ -536,15 +536,6 @@ format:
 print fmt: \"x\"
 ";
 
-/// An evaluator whose `%tracepoint-format` answers with `read(category, event)`.
-fn interp_with_formats(
-    read: impl Fn(&str, &str) -> Result<String, String> + 'static,
-) -> whistler_lisp::Interp {
-    let mut interp = whistler_compiler::lisp_host::standard_interp();
-    whistler_compiler::lisp_host::install_tracepoint_formats(&mut interp, read);
-    interp
-}
-
 fn expand_all(interp: &mut whistler_lisp::Interp, source: &str) -> String {
     let file = SourceFile::new("e.lisp", source);
     let form = whistler_syntax::read(&file).forms.remove(0);
@@ -557,10 +548,11 @@ fn expand_all(interp: &mut whistler_lisp::Interp, source: &str) -> String {
 
 #[test]
 fn deftracepoint_defines_field_accessors_from_the_format() {
-    let mut interp = interp_with_formats(|category, event| {
-        assert_eq!((category, event), ("sched", "sched_process_fork"));
-        Ok(FORK_FORMAT.to_string())
-    });
+    let mut interp =
+        whistler_compiler::lisp_host::standard_interp_with_tracepoints(|category, event| {
+            assert_eq!((category, event), ("sched", "sched_process_fork"));
+            Ok::<_, String>(FORK_FORMAT.to_string())
+        });
     let all = expand_all(&mut interp, "(deftracepoint sched/sched-process-fork)");
     for (name, body) in [
         ("tp-parent-comm", "'(ctx-load u32 8)"),
@@ -598,9 +590,7 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
     if !common::kernel_available("deftracepoint_programs_load_with_the_kernels_format") {
         return;
     }
-    let mut interp = whistler_compiler::lisp_host::standard_interp();
-    whistler_compiler::lisp_host::install_tracepoint_formats(
-        &mut interp,
+    let mut interp = whistler_compiler::lisp_host::standard_interp_with_tracepoints(
         whistler_loader::attach::tracepoint_format,
     );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stdlib/tracepoint.lisp");

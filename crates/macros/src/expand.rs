@@ -393,9 +393,7 @@ fn type_size(ty: &BtfTypeRef, structs: &[StructSpec]) -> usize {
 
 /// Compiles with the standard macro library; `deftracepoint` reads the build machine's tracefs.
 fn compile(file: &SourceFile) -> Result<Compiled, Vec<whistler_syntax::Diagnostic>> {
-    let mut interp = whistler_compiler::lisp_host::standard_interp();
-    whistler_compiler::lisp_host::install_tracepoint_formats(
-        &mut interp,
+    let mut interp = whistler_compiler::lisp_host::standard_interp_with_tracepoints(
         whistler_loader::attach::tracepoint_format,
     );
     whistler_compiler::compile_in(file, &mut interp)

@@ -90,12 +90,9 @@ pub fn needs_runner(file: &SourceFile) -> bool {
 
 /// The evaluator with the standard macro library, `deftracepoint` reading the live tracefs.
 fn new_interp() -> Interp {
-    let mut interp = whistler_compiler::lisp_host::standard_interp();
-    whistler_compiler::lisp_host::install_tracepoint_formats(
-        &mut interp,
+    whistler_compiler::lisp_host::standard_interp_with_tracepoints(
         whistler_loader::attach::tracepoint_format,
-    );
-    interp
+    )
 }
 
 /// Runs the session file at `path`, writing its output to stdout and diagnostics to stderr,

@@ -23,9 +23,7 @@ pub type CommandResult = Result<(), Failure>;
 
 /// Compiles a source file, printing every diagnostic on failure.
 pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, Failure> {
-    let mut interp = whistler_compiler::lisp_host::standard_interp();
-    whistler_compiler::lisp_host::install_tracepoint_formats(
-        &mut interp,
+    let mut interp = whistler_compiler::lisp_host::standard_interp_with_tracepoints(
         whistler_loader::attach::tracepoint_format,
     );
     whistler_compiler::compile_in(file, &mut interp).map_err(|diagnostics| {
