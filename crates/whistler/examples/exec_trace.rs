@@ -39,6 +39,7 @@ fn main() -> whistler::Result<()> {
         Err(e) if e.is_unsupported() => {
             println!("this kernel has no kprobes ({e}); using tracepoint sched/sched_process_exec instead");
             s.trace_exec_tp.attach_auto()?;
+            println!("tracing execs with tracepoint/sched/sched_process_exec for {seconds} s");
         }
         Err(e) => return Err(e),
     }

@@ -11,21 +11,21 @@ use std::time::Duration;
 
 use whistler_testkit::kernel_available;
 
-/// `target/<profile>/examples/NAME`, built by `cargo test`; built here when missing.
+/// `target/<profile>/examples/NAME`, built from this checkout first: `cargo test` compiles
+/// examples under hashed names only, so a plain `examples/NAME` may be left from an earlier build.
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "-p", "whistler", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "cannot build example {name}");
-    }
-    path
+    let profile = profile_dir.file_name().unwrap().to_str().unwrap();
+    let profile = if profile == "debug" { "dev" } else { profile };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let ok = Command::new(cargo)
+        .args(["build", "-p", "whistler", "--profile", profile, "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "cannot build example {name}");
+    profile_dir.join("examples").join(name)
 }
 
 /// A running example whose stdout lines arrive on a channel.
@@ -118,7 +118,8 @@ fn exec_trace_sees_our_children() {
     let mut command = Command::new(example("exec_trace"));
     command.arg("3");
     let mut run = Running::start(command);
-    run.wait_for("exec");
+    // The line that follows a successful attach (the kprobe-less notice comes before it).
+    run.wait_for("tracing ");
     let pids: Vec<u32> = (0..5)
         .map(|_| {
             let mut child = Command::new("/bin/true").spawn().unwrap();
