@@ -276,6 +276,26 @@ fn deftracepoint_fields_and_user_macros_in_a_session() {
     assert!(lines.contains(&line), "no `{line}` in {lines:?}");
 }
 
+/// `import-kernel-struct` reads task_struct's layout from the live kernel's BTF: the program
+/// follows `real_parent` and reads `tgid` and `comm` through kernel pointers.
+#[test]
+fn kernel_struct_fields_from_btf_in_a_session() {
+    if !kernel_available("kernel_struct_fields_from_btf_in_a_session") {
+        return;
+    }
+    let mut run = Run::start(&[], &example("exec-parents.lisp"), &["3"]);
+    run.wait_for("tracing execs", Duration::from_secs(30));
+    let pids: Vec<u32> = (0..3).map(|_| spawn_ok("/bin/true", &[])).collect();
+    let (status, lines, err) = run.finish();
+    assert!(status.success(), "{err}");
+    assert!(err.contains("task_struct is "), "{err}");
+    let parent = std::process::id();
+    for pid in pids {
+        let line = format!("exec pid={pid} ppid={parent} comm=true");
+        assert!(lines.contains(&line), "no `{line}` in {lines:?}");
+    }
+}
+
 #[test]
 fn uprobe_counts_calls_per_process() {
     if !kernel_available("uprobe_counts_calls_per_process") {

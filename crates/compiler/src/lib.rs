@@ -21,6 +21,7 @@ pub mod context;
 mod diag;
 pub mod expand;
 pub mod ir;
+pub mod kernel_structs;
 pub mod lisp_host;
 pub mod lower;
 pub mod opt;

@@ -3,7 +3,10 @@
 //! [`whistler_lisp::Interp`] preloaded with the standard macro library (`lib/*.lisp`).
 
 use crate::expand::MacroHost;
-use whistler_lisp::{Interp, Value};
+use crate::kernel_structs::{kernel_struct, FieldAccess, KernelStruct};
+use std::cell::OnceCell;
+use whistler_lisp::{EvalError, Interp, Value};
+use whistler_object::btf::Btf;
 use whistler_syntax::{Diagnostic, Sexp, SourceFile, Symbol};
 
 /// The standard macro library, in load order: (file name, text).
@@ -18,6 +21,10 @@ pub const STANDARD_LIBRARY: &[(&str, &str)] = &[
     (
         "lib/tracepoints.lisp",
         include_str!("../lib/tracepoints.lisp"),
+    ),
+    (
+        "lib/kernel-structs.lisp",
+        include_str!("../lib/kernel-structs.lisp"),
     ),
 ];
 
@@ -60,24 +67,66 @@ pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
     }
 }
 
-/// [`standard_interp`] whose `deftracepoint` gets a tracepoint's format text from
-/// `read(category, event)` (through the host function `%tracepoint-format`); an `Err` becomes a
-/// Lisp error with its text. The compiler does no I/O: the embedding program supplies `read`
-/// (tracefs, or a file).
-pub fn standard_interp_with_tracepoints<E: std::fmt::Display>(
-    read: impl Fn(&str, &str) -> Result<String, E> + 'static,
+/// [`standard_interp`] that can read the kernel a program is built for: `deftracepoint` gets a
+/// tracepoint's format text from `tracepoint_format(category, event)` (through the host function
+/// `%tracepoint-format`) and `import-kernel-struct` reads struct layouts from the BTF bytes
+/// `vmlinux_btf()` returns (decoded once, on first use; host function `%kernel-struct`). An `Err`
+/// becomes a Lisp error with its text. The compiler does no I/O: the embedding program supplies
+/// both (tracefs and `/sys/kernel/btf/vmlinux`, or files).
+pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
+    tracepoint_format: impl Fn(&str, &str) -> Result<String, E1> + 'static,
+    vmlinux_btf: impl Fn() -> Result<Vec<u8>, E2> + 'static,
 ) -> Interp {
     let mut interp = standard_interp();
     interp.define_builtin(
         "%tracepoint-format",
         Box::new(move |_, args, span| {
             let arg = |i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or("");
-            read(arg(0), arg(1))
+            tracepoint_format(arg(0), arg(1))
                 .map(Value::string)
-                .map_err(|e| whistler_lisp::EvalError::new("error", e.to_string(), span))
+                .map_err(|e| EvalError::new("error", e.to_string(), span))
+        }),
+    );
+    let btf: OnceCell<Result<Btf, String>> = OnceCell::new();
+    interp.define_builtin(
+        "%kernel-struct",
+        Box::new(move |interp, args, span| {
+            let btf = btf.get_or_init(|| {
+                let bytes =
+                    vmlinux_btf().map_err(|e| format!("cannot read the kernel's BTF: {e}"))?;
+                Btf::from_bytes(&bytes).map_err(|e| format!("cannot decode the kernel's BTF: {e}"))
+            });
+            let name = args.first().and_then(|a| a.as_str()).unwrap_or("");
+            btf.as_ref()
+                .map_err(String::clone)
+                .and_then(|btf| kernel_struct(btf, name))
+                .map(|layout| layout_value(interp, &layout))
+                .map_err(|e| EvalError::new("error", e, span))
         }),
     );
     interp
+}
+
+/// A struct layout as `%kernel-struct` returns it: (SIZE (("name" OFFSET ACCESS TYPE)...)).
+fn layout_value(interp: &mut Interp, layout: &KernelStruct) -> Value {
+    let fields = layout.fields.iter().map(|field| {
+        let (access, ty) = match &field.access {
+            FieldAccess::Value(ty) => (":value", Value::sym(&interp.symbol(ty))),
+            FieldAccess::Address(name) => (
+                ":address",
+                name.as_deref().map_or(Value::Nil, Value::string),
+            ),
+            FieldAccess::Bitfield => (":bitfield", Value::Nil),
+        };
+        Value::list([
+            Value::string(field.name.as_str()),
+            Value::int(i64::from(field.offset)),
+            Value::sym(&interp.symbol(access)),
+            ty,
+        ])
+    });
+    let fields: Vec<Value> = fields.collect();
+    Value::list([Value::int(i64::from(layout.size)), Value::list(fields)])
 }
 
 impl MacroHost for Interp {

@@ -548,11 +548,13 @@ fn expand_all(interp: &mut whistler_lisp::Interp, source: &str) -> String {
 
 #[test]
 fn deftracepoint_defines_field_accessors_from_the_format() {
-    let mut interp =
-        whistler_compiler::lisp_host::standard_interp_with_tracepoints(|category, event| {
+    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
+        |category, event| {
             assert_eq!((category, event), ("sched", "sched_process_fork"));
             Ok::<_, String>(FORK_FORMAT.to_string())
-        });
+        },
+        || Err::<Vec<u8>, _>("no BTF here"),
+    );
     let all = expand_all(&mut interp, "(deftracepoint sched/sched-process-fork)");
     for (name, body) in [
         ("tp-parent-comm", "'(ctx-load u32 8)"),
@@ -590,8 +592,9 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
     if !common::kernel_available("deftracepoint_programs_load_with_the_kernels_format") {
         return;
     }
-    let mut interp = whistler_compiler::lisp_host::standard_interp_with_tracepoints(
+    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
         whistler_loader::attach::tracepoint_format,
+        whistler_loader::kernel_btf::vmlinux_btf_bytes,
     );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stdlib/tracepoint.lisp");
     let text = std::fs::read_to_string(path).expect("tracepoint.lisp");
@@ -607,6 +610,200 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
     let object = Object::load(&compiled.elf, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("does not load: {e}"));
     assert!(object.program("on_fork").is_some());
+}
+
+// ---- kernel structs ------------------------------------------------------------------------
+
+/// BTF with `struct task { int pid; unsigned x:3; struct task *parent; char comm[16];
+/// union { u16 a; }; struct list links; }` and `struct list`.
+fn task_btf() -> Vec<u8> {
+    use whistler_object::btf::{Btf, Kind, Member, Type, INT_SIGNED};
+    let mut btf = Btf::new();
+    let int = btf.add(
+        "int",
+        Kind::Int {
+            size: 4,
+            encoding: INT_SIGNED,
+            offset: 0,
+            bits: 32,
+        },
+    );
+    let uint = btf.add(
+        "unsigned int",
+        Kind::Int {
+            size: 4,
+            encoding: 0,
+            offset: 0,
+            bits: 32,
+        },
+    );
+    let u16_ = btf.add(
+        "u16",
+        Kind::Int {
+            size: 2,
+            encoding: 0,
+            offset: 0,
+            bits: 16,
+        },
+    );
+    let char_ = btf.add(
+        "char",
+        Kind::Int {
+            size: 1,
+            encoding: 0,
+            offset: 0,
+            bits: 8,
+        },
+    );
+    let comm = btf.add(
+        "",
+        Kind::Array {
+            elem: char_,
+            index: int,
+            nelems: 16,
+        },
+    );
+    let mut member = |name: &str, ty, bit_offset, bitfield_size| Member {
+        name_off: btf.add_string(name),
+        ty,
+        bit_offset,
+        bitfield_size,
+    };
+    let (a, next) = (member("a", u16_, 0, 0), member("next", int, 0, 0));
+    let task_members = vec![
+        member("pid", int, 0, 0),
+        member("x", uint, 32, 3),
+        member("parent", 8, 64, 0),
+        member("comm", comm, 128, 0),
+        member("", 6, 256, 0),
+        member("links", 7, 320, 0),
+    ];
+    let anon = btf.add(
+        "",
+        Kind::Union {
+            size: 2,
+            members: vec![a],
+            bitfield_encoding: false,
+        },
+    );
+    let list = btf.add(
+        "list",
+        Kind::Struct {
+            size: 4,
+            members: vec![next],
+            bitfield_encoding: false,
+        },
+    );
+    let ptr = btf.add_type(Type {
+        name_off: 0,
+        kind: Kind::Ptr { ty: 9 },
+    });
+    let task = btf.add(
+        "task",
+        Kind::Struct {
+            size: 48,
+            members: task_members,
+            bitfield_encoding: true,
+        },
+    );
+    assert_eq!(
+        (anon, list, ptr, task),
+        (6, 7, 8, 9),
+        "the ids the members refer to"
+    );
+    btf.to_bytes()
+}
+fn kernel_struct_interp() -> whistler_lisp::Interp {
+    whistler_compiler::lisp_host::standard_interp_for_kernel(
+        |_, _| Err::<String, _>("no tracefs here"),
+        || Ok::<_, String>(task_btf()),
+    )
+}
+
+fn expansion_error(interp: &mut whistler_lisp::Interp, source: &str) -> String {
+    let file = SourceFile::new("e.lisp", source);
+    let form = whistler_syntax::read(&file).forms.remove(0);
+    format!("{:?}", interp.macroexpand_1(&form).unwrap_err())
+}
+
+#[test]
+fn import_kernel_struct_defines_accessors_from_btf() {
+    let mut interp = kernel_struct_interp();
+    let all = expand_all(&mut interp, "(import-kernel-struct task)");
+    for expected in [
+        "(defmacro as-task (ptr)",
+        "(defmacro task-pid (ptr)",
+        "(list 'kernel-load 'i32 (%check-struct-pointer 'task ptr 'task-pid) 0)",
+        "(list 'kernel-load 'u64 (%check-struct-pointer 'task ptr 'task-parent) 8)",
+        "(list '+ (%check-struct-pointer 'task ptr 'task-comm) 16)",
+        "(list 'kernel-load 'u16 (%check-struct-pointer 'task ptr 'task-a) 32)",
+        "(list 'typed-ptr 'list (list '+ (%check-struct-pointer 'task ptr 'task-links) 40))",
+        "(defconstant +task-size+ 48)",
+    ] {
+        assert!(all.contains(expected), "{expected} in {all}");
+    }
+    assert!(!all.contains("task-x"), "bitfields are left out: {all}");
+    let some = expand_all(&mut interp, "(import-kernel-struct task parent)");
+    assert!(
+        some.contains("task-parent") && !some.contains("task-pid"),
+        "{some}"
+    );
+
+    let e = expansion_error(&mut interp, "(import-kernel-struct tsak)");
+    assert!(
+        e.contains("no struct or union named `tsak`; did you mean `task`?"),
+        "{e}"
+    );
+    let e = expansion_error(&mut interp, "(import-kernel-struct task ppid)");
+    assert!(
+        e.contains("no field ppid; the fields are pid x parent comm a links"),
+        "{e}"
+    );
+    let e = expansion_error(&mut interp, "(import-kernel-struct task x)");
+    assert!(e.contains("x is a bitfield"), "{e}");
+    let e = compile_errors("(import-kernel-struct task pid)");
+    assert!(e.contains("no kernel BTF reader"), "{e}");
+}
+
+/// The accessors compile to `probe-read-kernel` loads; a pointer marked as another struct's is
+/// an error at the call.
+#[test]
+fn kernel_struct_accessors_compile_and_check_pointer_kinds() {
+    let source = "(import-kernel-struct task pid links)
+(import-kernel-struct list next)
+(defmap out :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defprog p (:type :kprobe :section \"kprobe/x\" :license \"GPL\")
+  (let ((task (get-current-task)))
+    (setf (getmap out 0) (+ (task-pid task) (list-next (task-links task)) +task-size+)))
+  0)";
+    let file = SourceFile::new("k.lisp", source);
+    let forms = whistler_syntax::read(&file).forms;
+    let options = whistler_compiler::Options::default();
+    let compiled = whistler_compiler::compile_with(
+        &file,
+        &forms,
+        options.clone(),
+        &mut kernel_struct_interp(),
+    )
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(compiled.spec.programs.len(), 1);
+    let bad = source.replace("(list-next (task-links task))", "(task-pid (as-list task))");
+    let file = SourceFile::new("k.lisp", bad.as_str());
+    let forms = whistler_syntax::read(&file).forms;
+    let Err(errors) =
+        whistler_compiler::compile_with(&file, &forms, options, &mut kernel_struct_interp())
+    else {
+        panic!("a list pointer given to a task accessor compiled");
+    };
+    let text: String = errors
+        .iter()
+        .map(|d| whistler_syntax::render(&file, d))
+        .collect();
+    assert!(
+        text.contains("task-pid takes a pointer to task, not to list"),
+        "{text}"
+    );
+    assert!(text.contains("k.lisp:6:"), "{text}");
 }
 
 // ---- user macros ----------------------------------------------------------------------------

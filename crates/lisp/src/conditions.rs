@@ -8,6 +8,7 @@ use crate::env::{Env, Namespace};
 use crate::error::{fail, ErrorKind, EvalError, Flow, Raised};
 use crate::interp::Interp;
 use crate::special::{arg, args_from};
+use crate::streams::Sink;
 use crate::value::{Condition, Cons, Value};
 use std::rc::Rc;
 use whistler_syntax::Span;
@@ -118,7 +119,11 @@ pub fn handler_case(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<
                 )?;
                 interp.progn(&clause.cdr().cdr(), &inner)
             }
-            None => Ok(values.into_iter().next().unwrap_or(Value::Nil)),
+            None => {
+                let first = values.first().cloned().unwrap_or(Value::Nil);
+                interp.values = Some(values);
+                Ok(first)
+            }
         },
         Err(Flow::Error(raised)) if catchable(&raised) => {
             let ctype = raised.error.condition().to_string();
@@ -293,9 +298,8 @@ fn make_condition(interp: &mut Interp, args: &[Value], span: Span) -> Result<Val
 
 fn warn(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     let condition = make_signal(interp, args, span)?;
-    if !interp.at_line_start {
-        interp.write_out("\n")?;
-    }
-    interp.write_out(&format!("WARNING: {}\n", condition.message))?;
+    let sink = Sink::Error;
+    let fresh = if sink.at_line_start(interp) { "" } else { "\n" };
+    sink.write(interp, &format!("{fresh}WARNING: {}\n", condition.message))?;
     Ok(Value::Nil)
 }

@@ -3,6 +3,7 @@
 
 use crate::env::{Env, Namespace};
 use crate::error::{fail, ErrorKind, EvalError, Flow, Raised};
+use crate::streams::{ErrorStream, Output};
 use crate::value::{Closure, Condition, Cons, Function, Sym, SymData, Value, NO_SPAN};
 use std::collections::HashMap;
 use std::io::Write;
@@ -62,9 +63,8 @@ pub(crate) struct Known {
 pub struct Interp {
     symbols: HashMap<String, Sym>,
     pub(crate) known: Known,
-    pub(crate) output: Box<dyn Write>,
-    /// Whether the last character written to `output` ended a line (for `~&` and `fresh-line`).
-    pub(crate) at_line_start: bool,
+    pub(crate) output: Output,
+    pub(crate) error_output: Output,
     interrupt: Arc<AtomicBool>,
     pub limits: Limits,
     steps: u64,
@@ -155,8 +155,8 @@ impl Interp {
         let mut interp = Interp {
             symbols,
             known,
-            output: Box::new(std::io::stdout()),
-            at_line_start: true,
+            output: Output::new(Box::new(std::io::stdout())),
+            error_output: Output::new(Box::new(std::io::stderr())),
             interrupt: Arc::new(AtomicBool::new(false)),
             limits: Limits::default(),
             steps: 0,
@@ -182,6 +182,18 @@ impl Interp {
         let out = self.known.standard_output.clone();
         out.value.replace(Some(Value::sym(&t)));
         out.special.set(true);
+        for name in ["*error-output*", "*trace-output*"] {
+            let stream = self.symbol(name);
+            stream
+                .value
+                .replace(Some(Value::Foreign(Rc::new(ErrorStream))));
+            stream.special.set(true);
+        }
+        for name in ["*terminal-io*", "*query-io*", "*debug-io*"] {
+            let stream = self.symbol(name);
+            stream.value.replace(Some(Value::sym(&t)));
+            stream.special.set(true);
+        }
         crate::special::install(self);
         crate::builtins::install(self);
         crate::conditions::install(self);
@@ -189,8 +201,22 @@ impl Interp {
 
     /// Where `format t`, `print` and friends write.
     pub fn set_output(&mut self, w: Box<dyn Write>) {
-        self.output = w;
-        self.at_line_start = true;
+        self.output = Output::new(w);
+    }
+
+    /// Where `*error-output*`, `*trace-output*` and warnings write (stderr by default).
+    pub fn set_error_output(&mut self, w: Box<dyn Write>) {
+        self.error_output = Output::new(w);
+    }
+
+    /// The current value of `*standard-output*`.
+    pub(crate) fn standard_output_value(&self) -> Value {
+        self.known
+            .standard_output
+            .value
+            .borrow()
+            .clone()
+            .unwrap_or(Value::Nil)
     }
 
     /// Setting this flag (from a Ctrl-C handler) signals an `interrupt` condition in the running
@@ -673,27 +699,10 @@ impl Interp {
         ))
     }
 
-    pub(crate) fn write_out(&mut self, text: &str) -> Result<(), Flow> {
-        if text.is_empty() {
-            return Ok(());
-        }
-        self.at_line_start = text.ends_with('\n');
-        self.output
-            .write_all(text.as_bytes())
-            .and_then(|_| {
-                if text.contains('\n') {
-                    self.output.flush()
-                } else {
-                    Ok(())
-                }
-            })
-            .map_err(|e| {
-                EvalError::new("stream-error", format!("cannot write output: {e}"), NO_SPAN).into()
-            })
-    }
-
+    /// Flushes standard and error output.
     pub(crate) fn flush_output(&mut self) {
-        let _ = self.output.flush();
+        self.output.flush();
+        self.error_output.flush();
     }
 }
 

@@ -47,6 +47,7 @@ mod printer;
 mod quasi;
 mod special;
 mod stack;
+mod streams;
 mod structs;
 mod suggest;
 mod value;

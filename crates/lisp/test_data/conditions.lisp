@@ -16,5 +16,7 @@
 (print (handler-case (check-type 5 string) (type-error (e) (princ-to-string e))))
 (print (handler-case (handler-case (error "inner") (type-error () 'wrong)) (error () 'outer)))
 (print (handler-case (error "with ~{~a~^+~}" '(1 2)) ((or type-error simple-error) (e) (princ-to-string e))))
+(print (multiple-value-list (handler-case (values 1 2) (error () 3))))
+(print (multiple-value-list (handler-case (floor 7 2) (error () 3))))
 (error "uncaught: ~s" "text")
 (print 'after-uncaught)

@@ -27,6 +27,29 @@ impl Write for Capture {
     }
 }
 
+/// Error output (`*error-output*`, warnings) into the same buffer, each line marked `stderr| `.
+struct ErrorCapture {
+    out: Capture,
+    at_line_start: bool,
+}
+
+impl Write for ErrorCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = self.out.0.borrow_mut();
+        for &b in buf {
+            if self.at_line_start {
+                out.extend_from_slice(b"stderr| ");
+            }
+            out.push(b);
+            self.at_line_start = b == b'\n';
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn limits_from(text: &str) -> Limits {
     let mut limits = Limits::default();
     if let Some(line) = text
@@ -53,6 +76,10 @@ pub fn run_file(path: &Path) -> String {
     let capture = Capture::default();
     let mut interp = Interp::new();
     interp.set_output(Box::new(capture.clone()));
+    interp.set_error_output(Box::new(ErrorCapture {
+        out: capture.clone(),
+        at_line_start: true,
+    }));
     interp.set_limits(limits_from(&text));
     let flag = interp.interrupt_flag();
     interp.define_builtin(

@@ -88,10 +88,12 @@ pub fn needs_runner(file: &SourceFile) -> bool {
     plan::needs_runner(&plan::expand_definitions(&read.forms, &mut new_interp()))
 }
 
-/// The evaluator with the standard macro library, `deftracepoint` reading the live tracefs.
+/// The evaluator with the standard macro library, `deftracepoint` and `import-kernel-struct`
+/// reading the live tracefs and kernel BTF.
 fn new_interp() -> Interp {
-    whistler_compiler::lisp_host::standard_interp_with_tracepoints(
+    whistler_compiler::lisp_host::standard_interp_for_kernel(
         whistler_loader::attach::tracepoint_format,
+        whistler_loader::kernel_btf::vmlinux_btf_bytes,
     )
 }
 

@@ -20,7 +20,15 @@ fn example(name: &str) -> PathBuf {
     let profile = if profile == "debug" { "dev" } else { profile };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let ok = Command::new(cargo)
-        .args(["build", "-p", "whistler", "--profile", profile, "--example", name])
+        .args([
+            "build",
+            "-p",
+            "whistler",
+            "--profile",
+            profile,
+            "--example",
+            name,
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .is_ok_and(|s| s.success());

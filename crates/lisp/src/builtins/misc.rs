@@ -4,6 +4,7 @@
 use super::{arity, keyword};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
+use crate::streams::Sink;
 use crate::value::{Function, HashTable, HashTest, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -243,14 +244,12 @@ pub fn install(interp: &mut Interp) {
         Ok(Value::Nil)
     });
     interp.define_fn("fresh-line", |i, a, s| {
-        if !i.at_line_start
-            || a.first()
-                .is_some_and(|v| v.downcast::<super::StringStream>().is_some())
-        {
-            emit(i, a.first(), "\n", s)?;
-            return Ok(i.t());
+        let sink = Sink::of(i, a.first(), s)?;
+        if sink.at_line_start(i) {
+            return Ok(Value::Nil);
         }
-        Ok(Value::Nil)
+        sink.write(i, "\n")?;
+        Ok(i.t())
     });
     interp.define_fn("finish-output", |i, _, _| {
         i.flush_output();
@@ -430,16 +429,7 @@ fn gethash(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flo
 
 /// Writes `text` to a stream designator: `t`/`nil`/absent mean standard output.
 fn emit(interp: &mut Interp, stream: Option<&Value>, text: &str, span: Span) -> Result<(), Flow> {
-    match stream {
-        Some(v @ Value::Foreign(_)) => match v.downcast::<super::StringStream>() {
-            Some(s) => {
-                s.text.borrow_mut().push_str(text);
-                Ok(())
-            }
-            None => fail("type-error", "not an output stream", span),
-        },
-        _ => interp.write_out(text),
-    }
+    Sink::of(interp, stream, span)?.write(interp, text)
 }
 
 fn print(
@@ -471,25 +461,15 @@ fn format(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
             )
         }
     };
-    let dest = &args[0];
-    let string_stream = dest.downcast::<super::StringStream>();
-    let line_start = match (&string_stream, dest) {
-        (Some(s), _) => s.text.borrow().is_empty() || s.text.borrow().ends_with('\n'),
-        (None, Value::Nil) => true,
-        _ => interp.at_line_start,
-    };
-    let text = crate::format::format_at(interp, &control, &args[2..], span, line_start)?;
-    match (string_stream, dest) {
-        (Some(s), _) => {
-            s.text.borrow_mut().push_str(&text);
-            Ok(Value::Nil)
-        }
-        (None, Value::Nil) => Ok(Value::string(text)),
-        (None, _) => {
-            interp.write_out(&text)?;
-            Ok(Value::Nil)
-        }
+    if args[0].is_nil() {
+        let text = crate::format::format_at(interp, &control, &args[2..], span, true)?;
+        return Ok(Value::string(text));
     }
+    let sink = Sink::of(interp, Some(&args[0]), span)?;
+    let line_start = sink.at_line_start(interp);
+    let text = crate::format::format_at(interp, &control, &args[2..], span, line_start)?;
+    sink.write(interp, &text)?;
+    Ok(Value::Nil)
 }
 
 fn sleep(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {

@@ -9,7 +9,6 @@ mod strings;
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::value::{Sym, Value};
-use std::cell::RefCell;
 use std::rc::Rc;
 use whistler_syntax::Span;
 
@@ -21,18 +20,7 @@ pub fn install(interp: &mut Interp) {
     misc::install(interp);
 }
 
-/// A string output stream (`with-output-to-string`).
-pub struct StringStream {
-    pub text: RefCell<String>,
-}
-
-impl StringStream {
-    pub fn new() -> Rc<StringStream> {
-        Rc::new(StringStream {
-            text: RefCell::new(String::new()),
-        })
-    }
-}
+pub use crate::streams::StringStream;
 
 /// The most elements one list, string or vector built by a builtin may have.
 pub const MAX_ELEMENTS: usize = 4_000_000;

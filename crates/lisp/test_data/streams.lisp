@@ -1,0 +1,18 @@
+;; Output streams: t and *standard-output* print; *error-output* and *trace-output* go to error
+;; output (marked `stderr| ` here); *standard-output* can be rebound to a string stream.
+(format t "to t~%")
+(format *standard-output* "to standard output~%")
+(format *error-output* "to error output ~d~%" 1)
+(format *trace-output* "to trace output~%")
+(princ "princ to error output" *error-output*)
+(terpri *error-output*)
+(format *error-output* "partial")
+(fresh-line *error-output*)
+(format *error-output* "~&after fresh-line~%")
+(write-line "write-line to error output" *error-output*)
+(warn "a warning goes to error output")
+(print (with-output-to-string (s) (let ((*standard-output* s)) (format t "captured ~a" 'text) (princ "!"))))
+(print (let ((*standard-output* *error-output*)) (princ "rebound to error output") (terpri) 'done))
+(print (list (fresh-line) (fresh-line)))
+(format 42 "not a stream")
+(print 'after-error)
