@@ -527,6 +527,42 @@ const RECORDS: &str = r#"
   (format t "keys=~a next=~a~%" (map-keys pairs) (map-get-next-key-int pairs nil)))
 "#;
 
+/// Idioms of SBCL scripts: a package of their own, vector literals, `*error-output*`,
+/// `sb-ext:*posix-argv*`, the session's maps and programs as alists by C name.
+const SCRIPT_IDIOMS: &str = r#"
+(defpackage #:idioms (:use #:cl #:whistler #:whistler/loader))
+(in-package #:idioms)
+(defparameter *names* #("zero" "one" "two"))
+(with-bpf-session ()
+  (bpf:map idiom-counts :type :array :key-size 4 :value-size 8 :max-entries 3)
+  (bpf:prog idiom-probe (:type :xdp :license "GPL") XDP_PASS)
+  (format *error-output* "argv=~s~%" (rest sb-ext:*posix-argv*))
+  (let ((m (cdr (assoc "idiom_counts" (bpf-session-maps *bpf-session*) :test #'string=))))
+    (map-update-int m 2 42)
+    (format t "~a=~d~%" (aref *names* 2) (decode-int-value (map-lookup m (encode-int-key 2 4))))
+    (format t "progs=~a~%" (mapcar #'car (bpf-session-progs)))))
+"#;
+
+#[test]
+fn sbcl_script_idioms() {
+    if !kernel_available("sbcl_script_idioms") {
+        return;
+    }
+    let file = scratch_file("idioms.lisp", SCRIPT_IDIOMS);
+    // Arguments follow the file directly, as `sbcl --script FILE ARGS` takes them.
+    let out = Command::new(env!("CARGO_BIN_EXE_whistler"))
+        .args(["run", &file, "first", "--second"])
+        .output()
+        .expect("whistler runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout, "two=42\nprogs=(idiom_probe)\n");
+    assert_eq!(stderr, "argv=(\"first\" \"--second\")\n");
+}
+
 #[test]
 fn records_and_map_functions() {
     if !kernel_available("records_and_map_functions") {

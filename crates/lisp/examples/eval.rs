@@ -16,7 +16,7 @@ fn main() {
         }
     };
     let file = SourceFile::new(path, text);
-    let result = read_with(&file, ReadOptions { floats: true });
+    let result = read_with(&file, ReadOptions { host_code: true });
     let mut failed = !result.diagnostics.is_empty();
     for d in &result.diagnostics {
         eprint!("{}", render(&file, d));

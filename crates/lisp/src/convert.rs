@@ -5,13 +5,21 @@
 use crate::error::EvalError;
 use crate::interp::Interp;
 use crate::value::{span_within, Value, NO_SPAN};
-use whistler_syntax::{Sexp, SexpKind, Span, Symbol, FLOAT_PACKAGE, MAX_DEPTH};
+use std::cell::RefCell;
+use std::rc::Rc;
+use whistler_syntax::{Sexp, SexpKind, Span, Symbol, FLOAT_PACKAGE, MAX_DEPTH, VECTOR_LITERAL};
 
 impl Interp {
     /// The value of a read form (conses and atoms keep their spans).
     pub fn sexp_to_value(&mut self, s: &Sexp) -> Value {
         match &s.kind {
-            SexpKind::List(items) => self.list_value(items, Value::Nil, s.span),
+            SexpKind::List(items) => match vector_literal(items) {
+                Some(elements) => {
+                    let elements = elements.iter().map(|e| self.sexp_to_value(e)).collect();
+                    Value::Vector(Rc::new(RefCell::new(elements)))
+                }
+                None => self.list_value(items, Value::Nil, s.span),
+            },
             SexpKind::DottedList(items, tail) => {
                 let tail = self.sexp_to_value(tail);
                 self.list_value(items, tail, s.span)
@@ -56,6 +64,20 @@ impl Interp {
     pub fn value_to_sexp(&self, v: &Value, span: Span) -> Sexp {
         let mut budget = 10_000_000usize;
         to_sexp(v, span, 0, &mut budget)
+    }
+}
+
+/// The elements of `(%vector-literal (ELEMENTS...))`, how host code reads `#(ELEMENTS...)`.
+fn vector_literal(items: &[Sexp]) -> Option<&[Sexp]> {
+    match items {
+        [head, elements]
+            if head
+                .as_symbol()
+                .is_some_and(|s| s.package.is_none() && s.name == VECTOR_LITERAL) =>
+        {
+            elements.as_list()
+        }
+        _ => None,
     }
 }
 

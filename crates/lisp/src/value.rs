@@ -190,7 +190,7 @@ pub enum Value {
     Nil,
     Int(i64, Span),
     Big(Rc<BigInt>),
-    /// Floating-point numbers exist only in host code read with `ReadOptions::floats`
+    /// Floating-point numbers exist only in host code read with `ReadOptions::host_code`
     /// (`(sleep 0.5)`); BPF programs have none.
     Float(f64),
     Sym(Sym, Span),

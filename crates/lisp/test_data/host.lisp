@@ -26,3 +26,7 @@
 (print (nth-value 1 (floor 7 2)))
 (print (let ((s (make-string-output-stream))) (format s "a~a" 1) (princ 'b s) (get-output-stream-string s)))
 (print (handler-case (go nowhere) (control-error () 'no-tag)))
+;; Vector literals (host code): self-evaluating, elements not evaluated.
+(print #(1 "two" three (4)))
+(print (list (aref #(10 20 30) 1) (length #(a b)) (vectorp #()) (equalp #(1 2) (vector 1 2))))
+(print (map 'list #'1+ #(1 2 3)))

@@ -72,7 +72,7 @@ fn limits_from(text: &str) -> Limits {
 pub fn run_file(path: &Path) -> String {
     let text = std::fs::read_to_string(path).expect("read test file");
     let file = SourceFile::new(path.file_name().unwrap().to_string_lossy(), text.clone());
-    let read = read_with(&file, ReadOptions { floats: true });
+    let read = read_with(&file, ReadOptions { host_code: true });
     let capture = Capture::default();
     let mut interp = Interp::new();
     interp.set_output(Box::new(capture.clone()));

@@ -85,8 +85,59 @@ fn install_sessions(interp: &mut Interp, rt: &Shared) {
             .map(|h| Value::Foreign(h))
             .ok_or_else(|| missing(rt, "program", &name, span))
     });
+    def(interp, rt, "bpf-session-maps", |_, rt, args, span| {
+        session_members(rt, args, span, "bpf-session-maps", |s| {
+            s.maps
+                .iter()
+                .map(|m| (m.name.clone(), Value::Foreign(m.clone())))
+                .collect()
+        })
+    });
+    def(interp, rt, "bpf-session-progs", |_, rt, args, span| {
+        session_members(rt, args, span, "bpf-session-progs", |s| {
+            s.programs
+                .iter()
+                .map(|p| (p.name.clone(), Value::Foreign(p.clone())))
+                .collect()
+        })
+    });
     def(interp, rt, "bpf:attach", attach);
     def(interp, rt, "bpf:map-ref", map_ref);
+}
+
+/// `(bpf-session-maps [SESSION])` and `-progs`: an alist of (C-NAME . OBJECT) of SESSION (a
+/// `*bpf-session*` value), the innermost open session by default.
+fn session_members(
+    rt: &Shared,
+    args: &[Value],
+    span: Span,
+    name: &str,
+    members: impl Fn(&crate::session::Session) -> Vec<(String, Value)>,
+) -> Result<Value> {
+    let rt = rt.borrow();
+    let session = match args.first() {
+        None | Some(Value::Nil) => rt.current(),
+        Some(v) => {
+            let token = v.downcast::<SessionToken>().ok_or_else(|| {
+                error(
+                    format!("{name}: expected a session (the value of *bpf-session*)"),
+                    span,
+                )
+            })?;
+            rt.session(token.0)
+        }
+    }
+    .ok_or_else(|| {
+        error(format!("{name}: no BPF session is open"), span)
+            .with_help("call this inside the body of `with-bpf-session`")
+    })?;
+    let entries = members(session).into_iter().map(|(lisp_name, object)| {
+        Value::cons(
+            Value::string(whistler_object::symbol_name(&lisp_name)),
+            object,
+        )
+    });
+    Ok(Value::list(entries.collect::<Vec<_>>()))
 }
 
 /// The Lisp name a symbol or string argument gives.

@@ -84,7 +84,7 @@ pub enum RunError {
 /// True when `file` is a session file to run with [`run_file`] (a `with-bpf-session`, or any
 /// top-level user code), false for a plain file of definitions (compile and run as an object).
 pub fn needs_runner(file: &SourceFile) -> bool {
-    let read = whistler_syntax::read_with(file, ReadOptions { floats: true });
+    let read = whistler_syntax::read_with(file, ReadOptions { host_code: true });
     plan::needs_runner(&plan::expand_definitions(&read.forms, &mut new_interp()))
 }
 
@@ -140,7 +140,7 @@ pub fn run_source(
     out: Box<dyn Write>,
     err: &mut dyn Write,
 ) -> Outcome {
-    let read = whistler_syntax::read_with(file, ReadOptions { floats: true });
+    let read = whistler_syntax::read_with(file, ReadOptions { host_code: true });
     if !read.diagnostics.is_empty() {
         report(file, &read.diagnostics, err);
         return Outcome::CompileFailed;
@@ -202,13 +202,10 @@ fn install(
         .map(|a| Value::string(a.as_str()))
         .collect();
     let list = Value::list(args);
-    let args_sym = interp.symbol("*args*");
-    let defvar = Value::list([
-        Value::sym(&interp.symbol("defparameter")),
-        Value::sym(&args_sym),
-        Value::list([Value::sym(&interp.symbol("quote")), list.clone()]),
-    ]);
-    interp.eval_value(&defvar)?;
+    define_parameter(interp, "*args*", list.clone())?;
+    // SBCL's argv (program name first), which scripts read as `(second sb-ext:*posix-argv*)`.
+    let argv = Value::list_with_tail([Value::string("whistler")], list.clone());
+    define_parameter(interp, "sb-ext:*posix-argv*", argv)?;
     interp.define_builtin(
         "uiop:command-line-arguments",
         Box::new(move |_, _, _| Ok(list.clone())),
@@ -221,6 +218,16 @@ fn install(
         }),
     );
     Ok(())
+}
+
+/// `(defparameter NAME 'VALUE)`.
+fn define_parameter(interp: &mut Interp, name: &str, value: Value) -> Result<(), EvalError> {
+    let form = Value::list([
+        Value::sym(&interp.symbol("defparameter")),
+        Value::sym(&interp.symbol(name)),
+        Value::list([Value::sym(&interp.symbol("quote")), value]),
+    ]);
+    interp.eval_value(&form).map(drop)
 }
 
 /// `(with-bpf-session OPTIONS BODY...)` → open the compiled session, bind its maps and

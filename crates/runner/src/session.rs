@@ -137,6 +137,10 @@ impl Runtime {
         }
     }
 
+    pub fn session(&self, id: u64) -> Option<&Session> {
+        self.open.iter().find(|s| s.id == id)
+    }
+
     pub fn session_mut(&mut self, id: u64) -> Option<&mut Session> {
         self.open.iter_mut().find(|s| s.id == id)
     }

@@ -16,8 +16,12 @@ pub use print::write_symbol;
 pub use reader::{read, read_str, read_with, ReadOptions, ReadResult, MAX_DEPTH};
 
 /// The package of the symbols that stand for floating-point literals when reading with
-/// [`ReadOptions::floats`]; the symbol's name is the literal (`0.5`).
+/// [`ReadOptions::host_code`]; the symbol's name is the literal (`0.5`).
 pub const FLOAT_PACKAGE: &str = "%float";
+
+/// The head of the form a vector literal `#(a b)` reads as with [`ReadOptions::host_code`]:
+/// `(%vector-literal (a b))`, printed back as `#(a b)`.
+pub const VECTOR_LITERAL: &str = "%vector-literal";
 pub use source::{LineCol, SourceFile, Span};
 
 /// A symbol as read: names are case-insensitive and stored lower-cased (`XDP_PASS` reads as

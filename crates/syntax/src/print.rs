@@ -50,9 +50,10 @@ fn write_items(f: &mut Formatter<'_>, items: &[Sexp]) -> fmt::Result {
 
 /// The reader prefix for `(quote x)` and friends.
 fn prefix_form(items: &[Sexp]) -> Option<&'static str> {
-    let [head, _] = items else { return None };
+    let [head, form] = items else { return None };
     let sym = head.as_symbol().filter(|s| s.package.is_none())?;
     Some(match sym.name.as_str() {
+        crate::VECTOR_LITERAL if form.as_list().is_some() => "#",
         "quote" => "'",
         "quasiquote" => "`",
         "unquote" => ",",

@@ -28,10 +28,12 @@ pub struct ReadResult {
 /// How to read. The default is what the compiler wants.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReadOptions {
-    /// Read floating-point literals (`0.5`, `1e3`) as symbols in the [`crate::FLOAT_PACKAGE`]
-    /// package, whose name is the literal's text, instead of reporting them. For code that
-    /// runs on the host (session files), where `(sleep 0.5)` makes sense.
-    pub floats: bool,
+    /// Read syntax that only code running on the host (session files) can use, instead of
+    /// reporting it: floating-point literals (`0.5`, `1e3`) as symbols in the
+    /// [`crate::FLOAT_PACKAGE`] package whose name is the literal's text, so that
+    /// `(sleep 0.5)` makes sense; vector literals `#(a b)` as `(%vector-literal (a b))`
+    /// ([`crate::VECTOR_LITERAL`]).
+    pub host_code: bool,
 }
 
 /// Reads every top-level form of `file`.
@@ -125,7 +127,7 @@ impl Reader<'_> {
             self.text,
             &mut self.pos,
             &mut self.result.diagnostics,
-            self.options.floats,
+            self.options.host_code,
         ) {
             self.token(tok, span);
         }

@@ -36,7 +36,7 @@ pub(crate) fn next(
     text: &str,
     pos: &mut usize,
     diags: &mut Vec<Diagnostic>,
-    floats: bool,
+    host_code: bool,
 ) -> Option<(Token, Span)> {
     loop {
         let start = *pos;
@@ -59,7 +59,7 @@ pub(crate) fn next(
             }
             ',' => Token::Prefix("unquote"),
             '"' => string(text, start, pos, diags),
-            '#' => match dispatch(text, start, pos, diags) {
+            '#' => match dispatch(text, start, pos, diags, host_code) {
                 Some(token) => token,
                 None => continue,
             },
@@ -70,7 +70,7 @@ pub(crate) fn next(
             _ => {
                 *pos = start;
                 let raw = raw_token(text, pos, diags);
-                classify(raw, Span::new(start, *pos), diags, floats)
+                classify(raw, Span::new(start, *pos), diags, host_code)
             }
         };
         return Some((token, Span::new(start, *pos)));
@@ -249,6 +249,7 @@ fn dispatch(
     start: usize,
     pos: &mut usize,
     diags: &mut Vec<Diagnostic>,
+    host_code: bool,
 ) -> Option<Token> {
     let digits = text[*pos..]
         .find(|c: char| !c.is_ascii_digit())
@@ -288,6 +289,11 @@ fn dispatch(
         ('p', true) if text[*pos..].starts_with('"') => {
             *pos += 1;
             string(text, *pos - 1, pos, diags)
+        }
+        // `#(a b)` reads as `(%vector-literal (a b))`: the `(` is read again as the list's.
+        ('(', true) if host_code => {
+            *pos -= 1;
+            Token::Prefix(crate::VECTOR_LITERAL)
         }
         ('+', true) => Token::Feature(true),
         ('-', true) => Token::Feature(false),

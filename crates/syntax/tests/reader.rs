@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use whistler_syntax::{
     read_str, read_with, ReadOptions, Sexp, SexpKind, SourceFile, Symbol, FLOAT_PACKAGE, MAX_DEPTH,
+    VECTOR_LITERAL,
 };
 
 fn one(text: &str) -> Sexp {
@@ -69,7 +70,7 @@ fn integers_cover_the_i128_range() {
 fn floats_are_symbols_only_when_asked_for() {
     assert_eq!(read_str("(sleep 0.5)").diagnostics.len(), 1);
     let file = SourceFile::new("host.lisp", "(sleep 0.5 1E3 1/2)");
-    let result = read_with(&file, ReadOptions { floats: true });
+    let result = read_with(&file, ReadOptions { host_code: true });
     assert_eq!(result.diagnostics.len(), 1, "ratios stay errors");
     let items = result.forms[0].as_list().unwrap();
     let float = items[1].as_symbol().unwrap();
@@ -77,6 +78,27 @@ fn floats_are_symbols_only_when_asked_for() {
     assert_eq!(float.name, "0.5");
     assert_eq!(items[2].as_symbol().unwrap().name, "1e3");
     assert_eq!(result.forms[0].to_string(), "(sleep 0.5 1e3)");
+}
+
+#[test]
+fn vector_literals_only_in_host_code() {
+    let compiled = read_str("(f #(1 2))");
+    assert_eq!(compiled.diagnostics.len(), 1);
+    assert!(compiled.diagnostics[0].message.contains("vector literals"));
+    let file = SourceFile::new("host.lisp", "(f #(1 \"a\" #(b)) #() '#(x))");
+    let result = read_with(&file, ReadOptions { host_code: true });
+    assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
+    let items = result.forms[0].as_list().unwrap();
+    let vector = items[1].as_list().unwrap();
+    assert_eq!(vector[0].as_symbol().unwrap().name, VECTOR_LITERAL);
+    assert_eq!(vector[1].as_list().unwrap().len(), 3);
+    let text = result.forms[0].to_string();
+    assert_eq!(text, "(f #(1 \"a\" #(b)) #() '#(x))");
+    let again = read_with(
+        &SourceFile::new("again.lisp", text.as_str()),
+        ReadOptions { host_code: true },
+    );
+    assert_eq!(again.forms[0].to_string(), text);
 }
 
 #[test]

@@ -31,8 +31,9 @@ pub struct Args {
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
-    /// Arguments for a Lisp session file (`*args*`), after `--`.
-    #[arg(last = true)]
+    /// Arguments for a Lisp session file (`*args*`), after the file (or after `--` when one
+    /// starts with `-`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     args: Vec<String>,
 }
 
