@@ -159,19 +159,7 @@ fn cgroup_counter_prints_each_second() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut run = Run::start(&[], &example("cgroup-count-at.lisp"), &[&dir, "3"]);
     run.wait_for("counting egress packets of", Duration::from_secs(30));
-    let script = format!(
-        "echo $$ > {dir}/cgroup.procs && exec python3 -c \"
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(100):
-    s.sendto(b'x', ('127.0.0.1', 9))
-\""
-    );
-    assert!(Command::new("sh")
-        .args(["-c", &script])
-        .status()
-        .unwrap()
-        .success());
+    send_from_cgroup(&dir, 100);
     let (status, lines, err) = run.finish();
     let _ = std::fs::remove_dir(&dir);
     assert!(status.success(), "{err}");
@@ -184,6 +172,75 @@ for i in range(100):
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
     assert!(*counts.last().unwrap() >= 100, "{counts:?}");
     assert!(!program_loaded("count_egress"));
+}
+
+/// Whistler's object-level API, as its book writes it: top-level definitions written out by
+/// `compile-to-elf`, loaded by `with-bpf-object`, attached by name, detached by hand.
+const OBJECT_API: &str = r#"
+(in-package #:whistler)
+(defmap obj-count :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defprog obj-egress (:type :cgroup-skb :section "cgroup_skb/egress" :license "GPL")
+  (incf (getmap obj-count 0))
+  1)
+(defvar *cgroup* (first *args*))
+(defvar *object* (second *args*))
+(compile-to-elf *object*)
+(defun packets (map)
+  (whistler/loader:decode-int-value
+   (whistler/loader:map-lookup map (whistler/loader:encode-int-key 0 4))))
+(whistler/loader:with-bpf-object (obj *object*)
+  (let* ((map (whistler/loader:bpf-object-map obj "obj_count"))
+         (prog (whistler/loader:bpf-object-prog obj "obj_egress"))
+         (att (whistler/loader:attach-obj-cgroup obj "obj_egress" *cgroup*
+                                                 whistler/loader:+bpf-cgroup-inet-egress+)))
+    (format t "ready ~a~%" (plusp (whistler/loader:prog-info-fd prog)))
+    (sleep 2)
+    (whistler/loader:detach att)
+    (format t "after detach ~d~%" (packets map))
+    (sleep 2)
+    (format t "later ~d~%" (packets map))
+    (let ((again (whistler/loader:attach-cgroup (whistler/loader:prog-info-fd prog) *cgroup*
+                                               whistler/loader:+bpf-cgroup-inet-egress+)))
+      (format t "attached again ~a~%" (not (null again))))))
+"#;
+
+/// Sends `n` UDP datagrams from a process in cgroup `dir`.
+fn send_from_cgroup(dir: &str, n: usize) {
+    let script = format!(
+        "echo $$ > {dir}/cgroup.procs && exec python3 -c \"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range({n}):
+    s.sendto(b'x', ('127.0.0.1', 9))
+\""
+    );
+    let status = Command::new("sh").args(["-c", &script]).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn object_api_compiles_loads_attaches_and_detaches() {
+    if !kernel_available("object_api_compiles_loads_attaches_and_detaches") {
+        return;
+    }
+    let dir = format!("/sys/fs/cgroup/unified/whistler-obj-{}", std::process::id());
+    std::fs::create_dir_all(&dir).unwrap();
+    let object = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("object-api.bpf.o");
+    let file = scratch_file("object-api.lisp", OBJECT_API);
+    let mut run = Run::start(&[], &file, &[&dir, object.to_str().unwrap()]);
+    run.wait_for("ready T", Duration::from_secs(30));
+    send_from_cgroup(&dir, 50);
+    let detached = run.wait_for("after detach ", Duration::from_secs(30));
+    send_from_cgroup(&dir, 50);
+    let (status, lines, err) = run.finish();
+    let _ = std::fs::remove_dir(&dir);
+    assert!(status.success(), "{err}");
+    let at_detach: u64 = detached["after detach ".len()..].parse().unwrap();
+    assert!(at_detach >= 50, "{lines:?}");
+    assert!(lines.contains(&format!("later {at_detach}")), "{lines:?}");
+    assert!(lines.contains(&"attached again T".to_string()), "{lines:?}");
+    assert!(object.exists(), "compile-to-elf wrote the object");
+    assert!(!program_loaded("obj_egress"));
 }
 
 #[test]

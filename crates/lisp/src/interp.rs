@@ -111,6 +111,8 @@ fn package_key(package: Option<&str>) -> Option<&str> {
             | "common-lisp-user"
             | "whistler"
             | "whistler-user"
+            | "whistler/loader"
+            | "whistler-loader"
             | "whistler-loader-user",
         ) => None,
         Some(p) => Some(p),

@@ -11,10 +11,11 @@ use std::rc::Rc;
 use std::time::Duration;
 use whistler_lisp::{ErrorKind, EvalError, Interp, Value};
 use whistler_loader::attach::AttachTarget;
+use whistler_loader::link::Link;
 use whistler_loader::{Map, UpdateFlags};
 use whistler_syntax::Span;
 
-type Shared = Rc<RefCell<Runtime>>;
+pub(crate) type Shared = Rc<RefCell<Runtime>>;
 type Result<T> = std::result::Result<T, EvalError>;
 
 /// Registers every function on `interp`.
@@ -23,10 +24,11 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
     install_maps(interp, rt);
     install_struct_maps(interp, rt);
     install_rings(interp, rt);
+    crate::objects::install(interp, rt);
 }
 
 /// Registers `name` as a host function with access to the runtime.
-fn def(
+pub(crate) fn def(
     interp: &mut Interp,
     rt: &Shared,
     name: &'static str,
@@ -49,7 +51,7 @@ fn t(interp: &mut Interp) -> Value {
 }
 
 /// A string argument (strings, symbols, numbers as written).
-fn text(value: &Value) -> String {
+pub(crate) fn text(value: &Value) -> String {
     match value {
         Value::Str(s, _) => s.to_string(),
         other => whistler_lisp::princ(other),
@@ -160,7 +162,7 @@ fn missing(rt: &Shared, what: &str, name: &str, span: Span) -> EvalError {
 }
 
 /// A map argument: a map handle, or a map's name.
-fn map_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<MapHandle>> {
+pub(crate) fn map_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<MapHandle>> {
     if let Some(h) = value.downcast::<MapHandle>() {
         return Ok(h);
     }
@@ -177,7 +179,7 @@ fn map_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<MapHandle>> {
     }
 }
 
-fn prog_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<ProgHandle>> {
+pub(crate) fn prog_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<ProgHandle>> {
     if let Some(h) = value.downcast::<ProgHandle>() {
         return Ok(h);
     }
@@ -198,7 +200,7 @@ fn prog_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<ProgHandle>> {
 }
 
 /// `(bpf:attach PROG TARGET...)`: the kind of attachment comes from the program's section.
-fn attach(interp: &mut Interp, rt: &Shared, args: &[Value], span: Span) -> Result<Value> {
+fn attach(_: &mut Interp, rt: &Shared, args: &[Value], span: Span) -> Result<Value> {
     let prog = prog_arg(rt, arg(args, 0, "bpf:attach", span)?, span)?;
     let targets: Vec<String> = args[1..].iter().map(text).collect();
     let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
@@ -210,12 +212,15 @@ fn attach(interp: &mut Interp, rt: &Shared, args: &[Value], span: Span) -> Resul
         })
         .and_then(|r| r)
         .map_err(|e| error(format!("cannot attach program `{}`: {e}", prog.name), span))?;
-    let mut rt = rt.borrow_mut();
-    let session = rt
-        .session_mut(prog.session)
-        .ok_or_else(|| error("the program's session has ended", span))?;
-    session.links.push(link);
-    Ok(t(interp))
+    keep_link(rt, &prog, link, span)
+}
+
+/// Gives `link` to its program's session and returns its handle.
+pub(crate) fn keep_link(rt: &Shared, prog: &ProgHandle, link: Link, span: Span) -> Result<Value> {
+    rt.borrow_mut()
+        .add_link(prog.session, link)
+        .map(Value::foreign)
+        .ok_or_else(|| error("the program's session has ended", span))
 }
 
 /// `(bpf:map-ref MAP KEY)`: the value as an unsigned integer (octets when wider than 8

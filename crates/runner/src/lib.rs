@@ -22,6 +22,7 @@
 
 mod api;
 mod bytes;
+mod objects;
 mod plan;
 mod records;
 mod ring;
@@ -183,6 +184,28 @@ const PRELUDE: &str = r#"
 (defmacro with-ring-consumer ((var map callback) &body body)
   `(let ((,var (open-ring-consumer ,map ,callback)))
      (unwind-protect (progn ,@body) (close-ring-consumer ,var))))
+(defmacro with-bpf-object ((var path) &body body)
+  `(let ((,var (open-bpf-object ,path)))
+     (unwind-protect (progn (load-bpf-object ,var) ,@body) (close-bpf-object ,var))))
+(defconstant +bpf-cgroup-inet-ingress+ 0)
+(defconstant +bpf-cgroup-inet-egress+ 1)
+(defconstant +bpf-cgroup-inet-sock-create+ 2)
+(defconstant +bpf-cgroup-sock-ops+ 3)
+(defconstant +bpf-cgroup-device+ 6)
+(defconstant +bpf-cgroup-inet4-bind+ 8)
+(defconstant +bpf-cgroup-inet6-bind+ 9)
+(defconstant +bpf-cgroup-inet4-connect+ 10)
+(defconstant +bpf-cgroup-inet6-connect+ 11)
+(defconstant +bpf-cgroup-inet4-post-bind+ 12)
+(defconstant +bpf-cgroup-inet6-post-bind+ 13)
+(defconstant +bpf-cgroup-udp4-sendmsg+ 14)
+(defconstant +bpf-cgroup-udp6-sendmsg+ 15)
+(defconstant +bpf-cgroup-sysctl+ 18)
+(defconstant +bpf-cgroup-udp4-recvmsg+ 19)
+(defconstant +bpf-cgroup-udp6-recvmsg+ 20)
+(defconstant +bpf-cgroup-getsockopt+ 21)
+(defconstant +bpf-cgroup-setsockopt+ 22)
+(defconstant +bpf-cgroup-inet-sock-release+ 34)
 "#;
 
 fn install(
@@ -321,7 +344,7 @@ fn prepare(
             (Some(s), unit)
         })
         .collect();
-    if units.is_empty() && kinds.contains(&TopKind::BpfOnly) {
+    if (units.is_empty() && kinds.contains(&TopKind::BpfOnly)) || plan::defines_programs(forms) {
         units.push((None, shared.clone()));
     }
     for (session, unit) in units {
@@ -336,6 +359,8 @@ fn prepare(
                         progs: s.prog_names(),
                     };
                     rt.borrow_mut().compiled.insert(s.start, entry);
+                } else {
+                    rt.borrow_mut().toplevel_elf = Some(compiled.elf);
                 }
             }
             Err(errors) => {

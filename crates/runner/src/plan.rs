@@ -132,6 +132,13 @@ fn has_constant_value(form: &Sexp) -> bool {
     }
 }
 
+/// True when a top-level form is a `defmap` or `defprog`: what `compile-to-elf` writes.
+pub fn defines_programs(forms: &[Sexp]) -> bool {
+    forms
+        .iter()
+        .any(|f| head_is(f, None, "defmap") || head_is(f, None, "defprog"))
+}
+
 /// Every `with-bpf-session` form anywhere in `forms` (also inside `defun`s), outermost first.
 pub fn sessions(forms: &[Sexp]) -> Vec<SessionForm> {
     let mut out = Vec::new();

@@ -39,7 +39,22 @@ pub struct ProgHandle {
 /// The value `%bpf-session-open` returns: which session to close.
 pub struct SessionToken(pub u64);
 
+/// An attachment user code holds (what `bpf:attach` and `attach-*` return): `detach` ends it
+/// early; otherwise it ends with its program's session.
+pub struct LinkHandle {
+    pub id: u64,
+    pub session: u64,
+}
+
 impl MapHandle {
+    fn new(name: String, session: u64, map: Map) -> MapHandle {
+        MapHandle {
+            name,
+            session,
+            map: RefCell::new(Some(map)),
+        }
+    }
+
     /// Runs `f` on the map, or says that its session has ended.
     pub fn with<T>(&self, f: impl FnOnce(&Map) -> T) -> Result<T, String> {
         match self.map.borrow().as_ref() {
@@ -53,6 +68,14 @@ impl MapHandle {
 }
 
 impl ProgHandle {
+    fn new(name: String, session: u64, program: Program) -> ProgHandle {
+        ProgHandle {
+            name,
+            session,
+            program: RefCell::new(Some(program)),
+        }
+    }
+
     pub fn with<T>(&self, f: impl FnOnce(&Program) -> T) -> Result<T, String> {
         match self.program.borrow().as_ref() {
             Some(p) => Ok(f(p)),
@@ -68,12 +91,23 @@ impl ProgHandle {
 pub struct Session {
     id: u64,
     pub consumers: Vec<Rc<RingConsumer>>,
-    pub links: Vec<Link>,
+    /// Attachments by [`LinkHandle::id`].
+    links: Vec<(u64, Link)>,
     pub programs: Vec<Rc<ProgHandle>>,
     pub maps: Vec<Rc<MapHandle>>,
 }
 
 impl Session {
+    fn new(id: u64) -> Session {
+        Session {
+            id,
+            consumers: Vec::new(),
+            links: Vec::new(),
+            programs: Vec::new(),
+            maps: Vec::new(),
+        }
+    }
+
     /// Closes ring consumers, links, programs and maps, in that order.
     fn close(&mut self) {
         for c in self.consumers.drain(..) {
@@ -100,7 +134,9 @@ impl Drop for Session {
 pub struct Runtime {
     /// Compiled sessions by the byte offset of their `with-bpf-session` form.
     pub compiled: HashMap<usize, CompiledSession>,
-    /// Open sessions, innermost last.
+    /// The file's top-level `defmap`/`defprog` forms compiled (what `compile-to-elf` writes).
+    pub toplevel_elf: Option<Vec<u8>>,
+    /// Open sessions (and loaded objects), innermost last.
     open: Vec<Session>,
     next_id: u64,
 }
@@ -114,11 +150,64 @@ impl Runtime {
         })?;
         let object = Object::load(&compiled.elf, &LoadOptions::default())
             .map_err(|e| format!("cannot load the session's BPF programs: {e}"))?;
-        self.next_id += 1;
-        let id = self.next_id;
+        let id = self.next_id + 1;
         let session = take_parts(id, object, compiled)?;
+        self.next_id = id;
         self.open.push(session);
         Ok(id)
+    }
+
+    /// Loads an ELF object (`load-bpf-object`): every map and program, by its ELF name.
+    pub fn open_object(&mut self, elf: &[u8]) -> Result<u64, String> {
+        let object = Object::load(elf, &LoadOptions::default()).map_err(|e| e.to_string())?;
+        let id = self.new_id();
+        let (programs, maps) = object.into_parts();
+        let mut session = Session::new(id);
+        session.maps = maps
+            .into_iter()
+            .map(|map| Rc::new(MapHandle::new(map.name().to_string(), id, map)))
+            .collect();
+        session.programs = programs
+            .into_iter()
+            .map(|program| Rc::new(ProgHandle::new(program.name().to_string(), id, program)))
+            .collect();
+        self.open.push(session);
+        Ok(id)
+    }
+
+    fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Keeps `link` until its session closes or [`Runtime::detach`]; None when the session has
+    /// ended (the link is dropped: detached).
+    pub fn add_link(&mut self, session: u64, link: Link) -> Option<LinkHandle> {
+        let id = self.new_id();
+        let open = self.open.iter_mut().find(|s| s.id == session)?;
+        open.links.push((id, link));
+        Some(LinkHandle { id, session })
+    }
+
+    /// Ends an attachment; false when it had already ended.
+    pub fn detach(&mut self, handle: &LinkHandle) -> bool {
+        let Some(session) = self.open.iter_mut().find(|s| s.id == handle.session) else {
+            return false;
+        };
+        let before = session.links.len();
+        session.links.retain(|(id, _)| *id != handle.id);
+        session.links.len() < before
+    }
+
+    /// The program of an open session whose fd is `fd` (`prog-info-fd` values).
+    pub fn program_by_fd(&self, fd: i32) -> Option<Rc<ProgHandle>> {
+        use std::os::fd::{AsFd, AsRawFd};
+        self.open.iter().rev().find_map(|s| {
+            s.programs
+                .iter()
+                .find(|p| p.with(|p| p.as_fd().as_raw_fd() == fd).unwrap_or(false))
+                .cloned()
+        })
     }
 
     /// Closes session `id` (and any session opened inside it and still open).
@@ -168,32 +257,22 @@ impl Runtime {
 
 /// Takes the declared maps and programs out of a loaded object, by their Lisp names.
 fn take_parts(id: u64, mut object: Object, compiled: &CompiledSession) -> Result<Session, String> {
-    let mut session = Session {
-        id,
-        consumers: Vec::new(),
-        links: Vec::new(),
-        programs: Vec::new(),
-        maps: Vec::new(),
-    };
+    let mut session = Session::new(id);
     for name in &compiled.maps {
         let map = object
             .take_map(&whistler_object::symbol_name(name))
             .ok_or_else(|| format!("internal error: map `{name}` missing from the object"))?;
-        session.maps.push(Rc::new(MapHandle {
-            name: name.clone(),
-            session: id,
-            map: RefCell::new(Some(map)),
-        }));
+        session
+            .maps
+            .push(Rc::new(MapHandle::new(name.clone(), id, map)));
     }
     for name in &compiled.progs {
         let program = object
             .take_program(&whistler_object::symbol_name(name))
             .ok_or_else(|| format!("internal error: program `{name}` missing from the object"))?;
-        session.programs.push(Rc::new(ProgHandle {
-            name: name.clone(),
-            session: id,
-            program: RefCell::new(Some(program)),
-        }));
+        session
+            .programs
+            .push(Rc::new(ProgHandle::new(name.clone(), id, program)));
     }
     Ok(session)
 }
