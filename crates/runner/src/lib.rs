@@ -17,8 +17,10 @@
 //! `+bpf-any+`/`+bpf-noexist+`/`+bpf-exist+`; `open-ring-consumer`,
 //! `open-decoding-ring-consumer`, `with-decoding-ring-consumer`, `with-ring-consumer`,
 //! `ring-poll` (`:timeout-ms`), `ring-consume`, `close-ring-consumer`; per `whistler:defstruct`
-//! NAME: `make-NAME-record`, `NAME-record-FIELD`, `decode-NAME`, `encode-NAME`; and `*args*`,
-//! `(uiop:command-line-arguments)`, `(uiop:getenv NAME)`.
+//! NAME: `make-NAME-record`, `NAME-record-FIELD`, `decode-NAME`, `encode-NAME`;
+//! `bpf-session-maps`/`bpf-session-progs`; the object-level API of `objects.rs`
+//! (`compile-to-elf`, `with-bpf-object`, `attach-*`, `detach`...); and `*args*`,
+//! `sb-ext:*posix-argv*`, `(uiop:command-line-arguments)`, `(uiop:getenv NAME)`.
 
 mod api;
 mod bytes;
@@ -66,7 +68,7 @@ impl Outcome {
 /// What the session file sees of the command line.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
-    /// The arguments after `--`: `*args*` and `(uiop:command-line-arguments)`.
+    /// The arguments after the file: `*args*` and `(uiop:command-line-arguments)`.
     pub args: Vec<String>,
 }
 
