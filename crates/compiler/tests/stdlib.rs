@@ -819,6 +819,7 @@ fn toplevel_user_macros_define_maps_macros_and_constants() {
     let loaded = Loaded::new("user_macros.lisp");
     assert_eq!(loaded.run("counted", &eth(ETH_IPV4)), 3 * (20 + 1) + 1);
     assert_eq!(loaded.run("hygienic", &eth(ETH_IPV4)), 41);
+    assert_eq!(loaded.run("primes", &eth(ETH_IPV4)), 4 * 100 + 17);
     loaded.run("counted", &eth(ETH_IPV4));
     let hits = loaded
         .0

@@ -93,10 +93,28 @@ fn defconstant(
             "expected `(defconstant NAME VALUE)`",
         )]);
     };
-    let v = consts::eval(env, value).map_err(|e| vec![e])?;
-    if let Some(sym) = items[1].as_symbol() {
-        host.define_constant(sym, v);
-    }
+    let v = match consts::eval(env, value) {
+        Ok(v) => {
+            if let Some(sym) = items[1].as_symbol() {
+                host.define_constant(sym, v);
+            }
+            v
+        }
+        // Anything else (a list for macros to use, a value a Lisp function computes) is the
+        // evaluator's to define; an integer it yields is a constant of BPF code too.
+        Err(not_constant) => {
+            if host.eval_toplevel(form).is_err() {
+                return Err(vec![not_constant]);
+            }
+            match items[1]
+                .as_symbol()
+                .and_then(|sym| host.constant_value(sym))
+            {
+                Some(v) => v,
+                None => return Ok(()),
+            }
+        }
+    };
     if env
         .constants
         .insert(name.to_string(), v)

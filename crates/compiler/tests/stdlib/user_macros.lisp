@@ -27,3 +27,18 @@
 (defprog hygienic (:type :xdp :license "GPL")
   (let ((y 40))
     (plus-one y)))
+
+;; A `defconstant` whose value is a list is for macros; one computed by a Lisp function is an
+;; integer constant of the program too.
+(defconstant +small-primes+ '(2 3 5 7))
+(defun sum-of (numbers) (reduce #'+ numbers))
+(defconstant +prime-sum+ (sum-of +small-primes+))
+(defmacro prime-p (n)
+  `(or ,@(mapcar (lambda (p) `(= ,n ,p)) +small-primes+)))
+
+(defprog primes (:type :xdp :license "GPL")
+  (let ((count 0))
+    (dotimes (i 10)
+      (when (prime-p i)
+        (incf count)))
+    (+ (* count 100) +prime-sum+)))
