@@ -713,6 +713,32 @@ fn task_btf() -> Vec<u8> {
     );
     btf.to_bytes()
 }
+#[test]
+fn kernel_struct_layouts_from_btf() {
+    use whistler_compiler::kernel_structs::{kernel_struct, FieldAccess};
+    let btf = whistler_object::btf::Btf::from_bytes(&task_btf()).unwrap();
+    let layout = kernel_struct(&btf, "task").unwrap();
+    assert_eq!(layout.size, 48);
+    let fields: Vec<(&str, u32, &FieldAccess)> = layout
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.offset, &f.access))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("pid", 0, &FieldAccess::Value("i32")),
+            ("x", 4, &FieldAccess::Bitfield),
+            ("parent", 8, &FieldAccess::Value("u64")),
+            ("comm", 16, &FieldAccess::Address(None)),
+            ("a", 32, &FieldAccess::Value("u16")),
+            ("links", 40, &FieldAccess::Address(Some("list".into()))),
+        ]
+    );
+    let e = kernel_struct(&btf, "tsak").unwrap_err();
+    assert!(e.contains("did you mean `task`?"), "{e}");
+}
+
 fn kernel_struct_interp() -> whistler_lisp::Interp {
     whistler_compiler::lisp_host::standard_interp_for_kernel(
         |_, _| Err::<String, _>("no tracefs here"),

@@ -74,19 +74,13 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
     def(interp, rt, "bpf-object-map", |_, rt, args, span| {
         let (object, name) = object_and_name(args, "bpf-object-map", span)?;
         let id = loaded(&object, span)?;
-        let rt = rt.borrow();
-        let map = rt
-            .session(id)
-            .and_then(|s| s.maps.iter().find(|m| m.name == name).cloned());
+        let map = rt.borrow().session(id).and_then(|s| s.map(&name));
         Ok(map.map_or(Value::Nil, |m| Value::Foreign(m)))
     });
     def(interp, rt, "bpf-object-prog", |_, rt, args, span| {
         let (object, name) = object_and_name(args, "bpf-object-prog", span)?;
         let id = loaded(&object, span)?;
-        let rt = rt.borrow();
-        let prog = rt
-            .session(id)
-            .and_then(|s| s.programs.iter().find(|p| p.name == name).cloned());
+        let prog = rt.borrow().session(id).and_then(|s| s.program(&name));
         Ok(prog.map_or(Value::Nil, |p| Value::Foreign(p)))
     });
     def(interp, rt, "prog-info-fd", |_, rt, args, span| {
@@ -130,10 +124,7 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
         def(interp, rt, obj_name, move |_, rt, args, span| {
             let (object, prog_name) = object_and_name(args, obj_name, span)?;
             let id = loaded(&object, span)?;
-            let found = rt
-                .borrow()
-                .session(id)
-                .and_then(|s| s.programs.iter().find(|p| p.name == prog_name).cloned());
+            let found = rt.borrow().session(id).and_then(|s| s.program(&prog_name));
             let prog = found.ok_or_else(|| {
                 error(
                     format!("{obj_name}: {} has no program `{prog_name}`", object.path),

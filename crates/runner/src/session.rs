@@ -108,6 +108,14 @@ impl Session {
         }
     }
 
+    pub fn map(&self, name: &str) -> Option<Rc<MapHandle>> {
+        self.maps.iter().find(|m| m.name == name).cloned()
+    }
+
+    pub fn program(&self, name: &str) -> Option<Rc<ProgHandle>> {
+        self.programs.iter().find(|p| p.name == name).cloned()
+    }
+
     /// Closes ring consumers, links, programs and maps, in that order.
     fn close(&mut self) {
         for c in self.consumers.drain(..) {
@@ -241,17 +249,11 @@ impl Runtime {
 
     /// A map of the innermost session that has one by this Lisp name.
     pub fn find_map(&self, name: &str) -> Option<Rc<MapHandle>> {
-        self.open
-            .iter()
-            .rev()
-            .find_map(|s| s.maps.iter().find(|m| m.name == name).cloned())
+        self.open.iter().rev().find_map(|s| s.map(name))
     }
 
     pub fn find_program(&self, name: &str) -> Option<Rc<ProgHandle>> {
-        self.open
-            .iter()
-            .rev()
-            .find_map(|s| s.programs.iter().find(|p| p.name == name).cloned())
+        self.open.iter().rev().find_map(|s| s.program(name))
     }
 }
 
