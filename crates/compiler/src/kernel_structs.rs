@@ -116,9 +116,10 @@ fn scalar(size: u32, signed: bool) -> FieldAccess {
 }
 
 fn not_found(btf: &Btf, name: &str) -> String {
-    let names = btf.iter().filter_map(|(id, ty)| {
-        matches!(ty.kind, Kind::Struct { .. } | Kind::Union { .. }).then(|| btf.name(id))
-    });
+    let names = btf
+        .iter()
+        .filter(|(_, ty)| matches!(ty.kind, Kind::Struct { .. } | Kind::Union { .. }))
+        .map(|(id, _)| btf.name(id));
     let names: Vec<&str> = names.filter(|n| !n.is_empty()).collect();
     let mut message = format!("the kernel's BTF has no struct or union named `{name}`");
     if let Some(near) = crate::diag::closest(name, names.iter().copied()) {

@@ -808,7 +808,7 @@ fn kernel_struct_accessors_compile_and_check_pointer_kinds() {
     let compiled = whistler_compiler::compile_with(
         &file,
         &forms,
-        options.clone(),
+        options,
         &mut kernel_struct_interp(),
     )
     .unwrap_or_else(|d| panic!("{d:?}"));
