@@ -151,6 +151,13 @@ impl MacroHost for Interp {
         }
     }
 
+    fn describe_global(&self, name: &Symbol) -> Option<String> {
+        if name.is_keyword() {
+            return None;
+        }
+        self.global_value(name).map(|v| whistler_lisp::prin1(&v))
+    }
+
     fn define_constant(&mut self, name: &Symbol, value: i64) {
         Interp::define_constant(self, name, Value::int(value));
     }

@@ -805,13 +805,9 @@ fn kernel_struct_accessors_compile_and_check_pointer_kinds() {
     let file = SourceFile::new("k.lisp", source);
     let forms = whistler_syntax::read(&file).forms;
     let options = whistler_compiler::Options::default();
-    let compiled = whistler_compiler::compile_with(
-        &file,
-        &forms,
-        options,
-        &mut kernel_struct_interp(),
-    )
-    .unwrap_or_else(|d| panic!("{d:?}"));
+    let compiled =
+        whistler_compiler::compile_with(&file, &forms, options, &mut kernel_struct_interp())
+            .unwrap_or_else(|d| panic!("{d:?}"));
     assert_eq!(compiled.spec.programs.len(), 1);
     let bad = source.replace("(list-next (task-links task))", "(task-pid (as-list task))");
     let file = SourceFile::new("k.lisp", bad.as_str());
@@ -846,6 +842,14 @@ fn toplevel_user_macros_define_maps_macros_and_constants() {
     assert_eq!(loaded.run("counted", &eth(ETH_IPV4)), 3 * (20 + 1) + 1);
     assert_eq!(loaded.run("hygienic", &eth(ETH_IPV4)), 41);
     assert_eq!(loaded.run("primes", &eth(ETH_IPV4)), 4 * 100 + 17);
+    let e = compile_errors(
+        "(defconstant +ports+ '(80 443))\n(defprog p (:type :xdp) (if (= 80 +ports+) 1 2))",
+    );
+    assert!(
+        e.contains("`+ports+` is (80 443) while compiling, not an integer the program can use"),
+        "{e}"
+    );
+    assert!(e.contains("2:35"), "{e}");
     loaded.run("counted", &eth(ETH_IPV4));
     let hits = loaded
         .0

@@ -249,6 +249,14 @@ impl Expander<'_> {
         if let Some(&m) = self.env.map_index.get(name) {
             return Expr::new(ExprKind::MapRef(m as u32), span);
         }
+        if let Some(value) = form.as_symbol().and_then(|s| self.host.describe_global(s)) {
+            let d = error(
+                span,
+                format!("`{name}` is {value} while compiling, not an integer the program can use"),
+            )
+            .with_help("use it inside a macro, which turns it into code");
+            return self.report(d);
+        }
         let mut candidates: Vec<&str> = self.scopes.iter().map(|(n, _)| n.as_str()).collect();
         candidates.extend(self.env.constants.keys().map(String::as_str));
         candidates.extend(self.env.maps.iter().map(|m| m.spec.name.as_str()));

@@ -165,7 +165,7 @@ fn eval_call(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<i64, Diagnostic> 
         _ => {
             return Err(error(
                 form.span,
-                format!("`{op}` cannot be evaluated at compile time"),
+                format!("`{}` cannot be evaluated at compile time", if op.is_empty() { form.to_string() } else { op.to_string() }),
             )
             .with_help("constant expressions may use integers, constants, sizeof, + - * / mod, logand logior logxor lognot, ash << >>"))
         }

@@ -48,6 +48,12 @@ pub trait MacroHost {
         let _ = name;
         None
     }
+    /// The printed value of a global the host knows that is not an integer (a list for macros),
+    /// for the error that says why a program cannot use it.
+    fn describe_global(&self, name: &Symbol) -> Option<String> {
+        let _ = name;
+        None
+    }
     /// Tells the host about a `defconstant` the compiler evaluated, so macros can use it.
     fn define_constant(&mut self, name: &Symbol, value: i64) {
         let _ = (name, value);
