@@ -48,6 +48,20 @@ impl Ty {
     pub fn signed(self) -> bool {
         matches!(self, Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64)
     }
+    /// The integer type of `size` bytes and this signedness, if there is one.
+    pub fn integer(size: u32, signed: bool) -> Option<Ty> {
+        Some(match (size, signed) {
+            (1, false) => Ty::U8,
+            (2, false) => Ty::U16,
+            (4, false) => Ty::U32,
+            (8, false) => Ty::U64,
+            (1, true) => Ty::I8,
+            (2, true) => Ty::I16,
+            (4, true) => Ty::I32,
+            (8, true) => Ty::I64,
+            _ => return None,
+        })
+    }
     pub fn unsigned_of_size(size: u32) -> Ty {
         match size {
             1 => Ty::U8,

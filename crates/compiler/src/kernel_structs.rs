@@ -2,6 +2,7 @@
 //! how BPF code reads it. Members of anonymous structs and unions are flattened into their
 //! parent, as C code names them.
 
+use crate::ast::Ty;
 use whistler_object::btf::{Btf, BtfKind, Kind, INT_SIGNED};
 
 /// A struct (or union) of the kernel, by its C name.
@@ -24,9 +25,9 @@ pub struct KernelField {
 /// How BPF code reads a field through a kernel pointer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldAccess {
-    /// An integer, enum or pointer, loaded (with `probe-read-kernel`) as this Whistler type:
-    /// `u8`..`u64` or `i8`..`i64`; pointers are `u64`.
-    Value(&'static str),
+    /// An integer, enum or pointer, loaded (with `probe-read-kernel`) as this type; pointers
+    /// are `u64`.
+    Value(Ty),
     /// An embedded struct or union (with its C name when it has one), an array or anything else
     /// that is not a scalar: the accessor gives its address.
     Address(Option<String>),
@@ -79,7 +80,7 @@ fn collect_fields(btf: &Btf, id: u32, base: u32, out: &mut Vec<KernelField>, dep
             FieldAccess::Bitfield
         } else {
             match kind {
-                Some(Kind::Ptr { .. }) => FieldAccess::Value("u64"),
+                Some(Kind::Ptr { .. }) => FieldAccess::Value(Ty::U64),
                 Some(Kind::Int { size, encoding, .. }) => scalar(*size, encoding & INT_SIGNED != 0),
                 Some(Kind::Enum { size, signed, .. } | Kind::Enum64 { size, signed, .. }) => {
                     scalar(*size, *signed)
@@ -99,20 +100,9 @@ fn collect_fields(btf: &Btf, id: u32, base: u32, out: &mut Vec<KernelField>, dep
     }
 }
 
-/// The Whistler type of a `size`-byte integer; other sizes (`__int128`) are read by address.
+/// The load type of a `size`-byte integer; other sizes (`__int128`) are read by address.
 fn scalar(size: u32, signed: bool) -> FieldAccess {
-    let name = match (size, signed) {
-        (1, false) => "u8",
-        (2, false) => "u16",
-        (4, false) => "u32",
-        (8, false) => "u64",
-        (1, true) => "i8",
-        (2, true) => "i16",
-        (4, true) => "i32",
-        (8, true) => "i64",
-        _ => return FieldAccess::Address(None),
-    };
-    FieldAccess::Value(name)
+    Ty::integer(size, signed).map_or(FieldAccess::Address(None), FieldAccess::Value)
 }
 
 fn not_found(btf: &Btf, name: &str) -> String {

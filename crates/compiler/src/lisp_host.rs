@@ -111,7 +111,7 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
 fn layout_value(interp: &mut Interp, layout: &KernelStruct) -> Value {
     let fields = layout.fields.iter().map(|field| {
         let (access, ty) = match &field.access {
-            FieldAccess::Value(ty) => (":value", Value::sym(&interp.symbol(ty))),
+            FieldAccess::Value(ty) => (":value", Value::sym(&interp.symbol(ty.name()))),
             FieldAccess::Address(name) => (
                 ":address",
                 name.as_deref().map_or(Value::Nil, Value::string),

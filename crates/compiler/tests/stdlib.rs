@@ -619,47 +619,27 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
 fn task_btf() -> Vec<u8> {
     use whistler_object::btf::{Btf, Kind, Member, Type, INT_SIGNED};
     let mut btf = Btf::new();
-    let int = btf.add(
-        "int",
-        Kind::Int {
-            size: 4,
-            encoding: INT_SIGNED,
-            offset: 0,
-            bits: 32,
-        },
-    );
-    let uint = btf.add(
-        "unsigned int",
-        Kind::Int {
-            size: 4,
-            encoding: 0,
-            offset: 0,
-            bits: 32,
-        },
-    );
-    let u16_ = btf.add(
-        "u16",
-        Kind::Int {
-            size: 2,
-            encoding: 0,
-            offset: 0,
-            bits: 16,
-        },
-    );
-    let char_ = btf.add(
-        "char",
-        Kind::Int {
-            size: 1,
-            encoding: 0,
-            offset: 0,
-            bits: 8,
-        },
-    );
+    let mut int = |name: &str, size: u32, encoding: u8| {
+        let bits = (size * 8) as u8;
+        btf.add(
+            name,
+            Kind::Int {
+                size,
+                encoding,
+                offset: 0,
+                bits,
+            },
+        )
+    };
+    let int_ = int("int", 4, INT_SIGNED);
+    let uint = int("unsigned int", 4, 0);
+    let u16_ = int("u16", 2, 0);
+    let char_ = int("char", 1, 0);
     let comm = btf.add(
         "",
         Kind::Array {
             elem: char_,
-            index: int,
+            index: int_,
             nelems: 16,
         },
     );
@@ -669,9 +649,9 @@ fn task_btf() -> Vec<u8> {
         bit_offset,
         bitfield_size,
     };
-    let (a, next) = (member("a", u16_, 0, 0), member("next", int, 0, 0));
+    let (a, next) = (member("a", u16_, 0, 0), member("next", int_, 0, 0));
     let task_members = vec![
-        member("pid", int, 0, 0),
+        member("pid", int_, 0, 0),
         member("x", uint, 32, 3),
         member("parent", 8, 64, 0),
         member("comm", comm, 128, 0),
@@ -715,6 +695,7 @@ fn task_btf() -> Vec<u8> {
 }
 #[test]
 fn kernel_struct_layouts_from_btf() {
+    use whistler_compiler::ast::Ty;
     use whistler_compiler::kernel_structs::{kernel_struct, FieldAccess};
     let btf = whistler_object::btf::Btf::from_bytes(&task_btf()).unwrap();
     let layout = kernel_struct(&btf, "task").unwrap();
@@ -727,11 +708,11 @@ fn kernel_struct_layouts_from_btf() {
     assert_eq!(
         fields,
         vec![
-            ("pid", 0, &FieldAccess::Value("i32")),
+            ("pid", 0, &FieldAccess::Value(Ty::I32)),
             ("x", 4, &FieldAccess::Bitfield),
-            ("parent", 8, &FieldAccess::Value("u64")),
+            ("parent", 8, &FieldAccess::Value(Ty::U64)),
             ("comm", 16, &FieldAccess::Address(None)),
-            ("a", 32, &FieldAccess::Value("u16")),
+            ("a", 32, &FieldAccess::Value(Ty::U16)),
             ("links", 40, &FieldAccess::Address(Some("list".into()))),
         ]
     );

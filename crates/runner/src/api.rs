@@ -41,12 +41,12 @@ pub(crate) fn def(
     );
 }
 
-fn arg<'a>(args: &'a [Value], i: usize, name: &str, span: Span) -> Result<&'a Value> {
+pub(crate) fn arg<'a>(args: &'a [Value], i: usize, name: &str, span: Span) -> Result<&'a Value> {
     args.get(i)
         .ok_or_else(|| error(format!("{name}: missing argument {}", i + 1), span))
 }
 
-fn t(interp: &mut Interp) -> Value {
+pub(crate) fn t(interp: &mut Interp) -> Value {
     Value::sym(&interp.symbol("t"))
 }
 

@@ -7,7 +7,7 @@
 //! A loaded object is a session of the runtime: whatever is still open when the file ends,
 //! fails or is interrupted is closed like a `with-bpf-session`'s.
 
-use crate::api::{def, keep_link, map_arg, prog_arg, text, Shared};
+use crate::api::{arg, def, keep_link, map_arg, prog_arg, t, text, Shared};
 use crate::records::error;
 use crate::session::{LinkHandle, ProgHandle};
 use std::cell::Cell;
@@ -110,11 +110,7 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
             .downcast::<LinkHandle>()
             .ok_or_else(|| error("detach: expected an attachment", span))?;
         let detached = rt.borrow_mut().detach(&link);
-        Ok(if detached {
-            Value::sym(&interp.symbol("t"))
-        } else {
-            Value::Nil
-        })
+        Ok(if detached { t(interp) } else { Value::Nil })
     });
     for &(name, obj_name, attach) in ATTACH_FUNCTIONS {
         def(interp, rt, name, move |_, rt, args, span| {
@@ -332,11 +328,6 @@ fn loaded(object: &ObjectHandle, span: Span) -> Result<u64> {
         error(format!("{} is not loaded", object.path), span)
             .with_help("call load-bpf-object first (with-bpf-object does)")
     })
-}
-
-fn arg<'a>(args: &'a [Value], i: usize, name: &str, span: Span) -> Result<&'a Value> {
-    args.get(i)
-        .ok_or_else(|| error(format!("{name}: missing argument {}", i + 1), span))
 }
 
 /// A `:KEY` argument at or after `from` that is present and not nil.

@@ -152,15 +152,14 @@ pub struct Runtime {
 impl Runtime {
     /// Loads the session compiled for the form at `start`: creates its maps, loads its programs.
     pub fn open(&mut self, start: usize) -> Result<u64, String> {
+        let id = self.new_id();
         let compiled = self.compiled.get(&start).ok_or_else(|| {
             "this with-bpf-session form was not compiled (it must appear literally in the file)"
                 .to_string()
         })?;
         let object = Object::load(&compiled.elf, &LoadOptions::default())
             .map_err(|e| format!("cannot load the session's BPF programs: {e}"))?;
-        let id = self.next_id + 1;
         let session = take_parts(id, object, compiled)?;
-        self.next_id = id;
         self.open.push(session);
         Ok(id)
     }
