@@ -14,6 +14,14 @@
   "Stores VALUE under KEY in MAP (Whistler's writer for (setf (getmap MAP KEY) VALUE))."
   `(setf (getmap ,map ,key) ,value))
 
+(defmacro setmap (map key value)
+  "Stores VALUE under KEY in MAP (Whistler's name for (setf (getmap MAP KEY) VALUE))."
+  `(setf (getmap ,map ,key) ,value))
+
+(defmacro delmap (map key)
+  "Deletes KEY from MAP (Whistler's name for (remmap MAP KEY))."
+  `(remmap ,map ,key))
+
 (defmacro log2 (value)
   "The integer base-2 logarithm of the unsigned 64-bit VALUE, floor(log2(VALUE)), and 0 for 0:
 an unrolled binary search over shifts of 32, 16, 8, 4, 2 and 1 bits (histogram buckets)."

@@ -1,10 +1,22 @@
-;;;; `import-kernel-struct`: accessor macros for a kernel struct's fields, from the kernel's BTF.
+;;;; `import-kernel-struct`: accessor macros for a kernel struct's fields, from the kernel's BTF;
+;;;; `kernel-load`, the read through a kernel pointer they expand to.
 ;;;;
 ;;;; The compiler does no I/O, so the layout comes from a host function the embedding program
 ;;;; defines: (%kernel-struct "C_NAME") returning (SIZE FIELDS), each field
 ;;;; ("c_name" OFFSET ACCESS TYPE) with ACCESS :value (TYPE the load type), :address (TYPE the
 ;;;; embedded struct's C name or NIL) or :bitfield. The CLI and sessions read
 ;;;; /sys/kernel/btf/vmlinux. Everything else is here.
+
+(defmacro kernel-load (type ptr offset)
+  "The TYPE (u8...u64, i8...i64) at byte OFFSET of the kernel pointer PTR, read into a stack
+buffer with `probe-read-kernel` (0 when the read fails)."
+  (let ((size (%scalar-size type))
+        (buffer (%fresh "buffer")))
+    (unless size
+      (error "kernel-load: expected a scalar type (u8...u64, i8...i64), found ~s" type))
+    `(let ((,buffer (struct-alloc ,size)))
+       (probe-read-kernel ,buffer ,size (+ ,ptr ,offset))
+       (load ,type ,buffer 0))))
 
 (defmacro typed-ptr (struct expr)
   "EXPR, marked while expanding as a pointer to the kernel struct STRUCT (no run-time cost):

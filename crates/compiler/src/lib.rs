@@ -9,8 +9,9 @@
 //! `whistler_object::write`.
 //!
 //! The language is Whistler's (its manual and book): `defmap`, `defprog`, `defstruct`,
-//! `defunion`, `defconstant`, every body form of the manual including the protocol library
-//! (`with-tcp`, `parse-ipv4`, `eth-type`...), and every kernel helper by its Lisp name.
+//! `defunion`, `defconstant`, the built-in body forms ([`forms`]), and every kernel helper by
+//! its Lisp name. The rest of the manual (the protocol library: `with-tcp`, `parse-ipv4`,
+//! `eth-type`...) is the standard macro library in `lib/`, Lisp loaded by [`compile`].
 //! `(asm OPCODE DST SRC OFF IMM)` emits one raw instruction from constant fields; it may use
 //! R0-R5 freely (they are treated as clobbered, like a helper call) and its value is R0
 //! afterwards. String literals are NUL-terminated stack copies (for `trace-printk`).

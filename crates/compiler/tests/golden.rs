@@ -1,11 +1,12 @@
 //! Golden tests over `test_data/`: expected outputs sit beside each input and are regenerated
-//! with `UPDATE_EXPECT=1 cargo test -p whistler-compiler --test golden`.
+//! with `UPDATE_EXPECT=1 cargo test -p whistler-compiler --test golden`. Inputs compile as users'
+//! files do: with the standard macro library.
 //! - `errors/*.lisp`: every rendered diagnostic (`.txt`); compilation must fail.
 //! - `codegen/*.lisp`: per program the expansion, the optimized IR and the disassembly (`.txt`);
 //!   compilation must succeed, and the IR text must parse back to the same text.
 
 use std::path::{Path, PathBuf};
-use whistler_compiler::{compile_with, ir, NoMacros, Options};
+use whistler_compiler::{compile_with, ir, lisp_host, Options};
 use whistler_syntax::{read, render, SourceFile};
 
 fn inputs(dir: &str) -> Vec<PathBuf> {
@@ -49,7 +50,8 @@ fn source(path: &Path) -> SourceFile {
 
 fn compile_file(file: &SourceFile, dump: bool) -> Result<whistler_compiler::Compiled, String> {
     let r = read(file);
-    let result = compile_with(file, &r.forms, Options { dump }, &mut NoMacros);
+    let mut host = lisp_host::standard_interp();
+    let result = compile_with(file, &r.forms, Options { dump }, &mut host);
     let mut diags = r.diagnostics;
     match result {
         Ok(c) if diags.is_empty() => return Ok(c),

@@ -1,7 +1,7 @@
 //! The macro hook: a host's top-level forms and macros are consulted before built-in handling,
 //! except for built-in form names.
 
-use whistler_compiler::{compile_with, MacroHost, Options};
+use whistler_compiler::{compile_with, MacroHost, NoMacros, Options};
 use whistler_syntax::{read, Diagnostic, Sexp, SexpKind, SourceFile, Symbol};
 
 /// Knows one macro, `(twice X)` => `(* 2 X)`, and records the top-level forms it was given.
@@ -92,5 +92,23 @@ fn host_globals_are_constants_and_defconstants_reach_the_host() {
         compiled.dumps[0].asm.contains("r0 = 19"),
         "{}",
         compiled.dumps[0].asm
+    );
+}
+
+#[test]
+fn without_an_evaluator_lisp_definitions_are_errors() {
+    let file = SourceFile::new("m.lisp", "(defmacro twice (x) `(* 2 ,x))\n(defprog p (:type :xdp) 1)");
+    let forms = read(&file).forms;
+    let errors = compile_with(&file, &forms, Options::default(), &mut NoMacros)
+        .err()
+        .expect("a defmacro without an evaluator fails");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].span.start, 0);
+    assert!(
+        errors[0]
+            .message
+            .contains("needs the Common Lisp evaluator, which this compiler was built without"),
+        "{}",
+        errors[0].message
     );
 }

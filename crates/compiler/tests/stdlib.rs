@@ -494,8 +494,8 @@ fn do_user_loops_read_user_memory() {
 }
 
 #[test]
-fn incf_map_and_set_getmap() {
-    if !common::kernel_available("incf_map_and_set_getmap") {
+fn incf_map_set_getmap_setmap_and_delmap() {
+    if !common::kernel_available("incf_map_set_getmap_setmap_and_delmap") {
         return;
     }
     let p = Loaded::new("user_memory.lisp");

@@ -1,4 +1,5 @@
-//! Fuzz target: arbitrary bytes through the reader and the compiler must never panic.
+//! Fuzz target: arbitrary bytes through the reader, the standard macro library and the compiler,
+//! as users' files go through them, must never panic.
 //! Run with `scripts/fuzz.sh compiler compile [SECONDS]` (stable toolchain).
 #![no_main]
 

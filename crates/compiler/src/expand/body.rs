@@ -134,6 +134,7 @@ pub(super) const BUILTIN_FORMS: &[&str] = &[
     "ctx",
     "ctx-ptr",
     "stack-addr",
+    "struct-alloc",
     "atomic-add",
     "memset",
     "memcpy",
@@ -343,16 +344,12 @@ impl Expander<'_> {
         if let Some(&acc) = self.accessors.get(&name) {
             return self.accessor(form, acc, args);
         }
-        if let Some(e) = self.protocol_form(form, &name, args) {
-            return e;
-        }
         if let Some(h) = helpers::by_name(&name) {
             return self.helper_call(form, h, args);
         }
         let mut candidates: Vec<String> = BUILTIN_FORMS.iter().map(|s| s.to_string()).collect();
         candidates.extend(self.accessors.keys().cloned());
         candidates.extend(helpers::HELPERS.iter().map(|h| h.lisp_name()));
-        candidates.extend(super::protocols::names().map(String::from));
         let d = with_suggestion(
             error(items[0].span, format!("unknown form `{name}`")),
             &name,
@@ -1195,6 +1192,16 @@ impl Expander<'_> {
                     },
                     span,
                 )
+            }
+            "struct-alloc" => {
+                if !self.arity(form, name, args, 1, 1) {
+                    return Some(Expr::int(0, span));
+                }
+                let Some(size) = self.constant(&args[0]) else {
+                    return Some(Expr::int(0, span));
+                };
+                let size = size.clamp(1, 1 << 16) as u32;
+                Expr::new(ExprKind::StackAlloc { size, zero: true }, span)
             }
             "memset" => self.memset(form, args),
             "memcpy" => self.memcpy(form, args),

@@ -9,7 +9,6 @@ mod body;
 mod consts;
 mod maps;
 mod places;
-mod protocols;
 mod structs;
 mod toplevel;
 

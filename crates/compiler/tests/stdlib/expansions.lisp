@@ -10,4 +10,7 @@
 (do-user-ptrs (p base n 8 :index i) (foo p i))
 (incf-map counts key)
 (set-getmap! counts key 5)
+(setmap counts key 5)
+(delmap counts key)
+(kernel-load u16 task 24)
 (log2 x)

@@ -31,8 +31,10 @@
     sum))
 
 (defprog counts (:type :raw-tracepoint :section "raw_tp/sys_enter" :license "GPL")
-  ;; incf-map twice and set-getmap! once, then the entries' sum
+  ;; incf-map twice and set-getmap! once, then the entries' sum; key 3 is set and deleted
   (incf-map tally 1)
   (incf-map tally 1 41)
   (set-getmap! tally 2 100)
-  (+ (getmap tally 1) (getmap tally 2)))
+  (setmap tally 3 7)
+  (delmap tally 3)
+  (+ (getmap tally 1) (getmap tally 2) (getmap tally 3)))
