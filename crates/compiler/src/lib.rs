@@ -29,7 +29,7 @@ pub mod opt;
 mod pipeline;
 pub mod regalloc;
 
-pub use expand::{MacroHost, NoMacros};
+pub use expand::{forms, Arity, Form, MacroHost, NoMacros};
 pub use pipeline::{
     compile, compile_forms, compile_in, compile_with, Compiled, Options, ProgramDump,
 };

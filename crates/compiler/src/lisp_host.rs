@@ -144,6 +144,10 @@ impl MacroHost for Interp {
         Interp::macroexpand_1(self, form).map_err(|e| e.to_diagnostics())
     }
 
+    fn macro_names(&self) -> Vec<String> {
+        Interp::macro_names(self)
+    }
+
     fn constant_value(&self, name: &Symbol) -> Option<i64> {
         match self.global_value(name)? {
             Value::Int(n, _) => Some(n),

@@ -97,11 +97,13 @@ fn host_globals_are_constants_and_defconstants_reach_the_host() {
 
 #[test]
 fn without_an_evaluator_lisp_definitions_are_errors() {
-    let file = SourceFile::new("m.lisp", "(defmacro twice (x) `(* 2 ,x))\n(defprog p (:type :xdp) 1)");
+    let file = SourceFile::new(
+        "m.lisp",
+        "(defmacro twice (x) `(* 2 ,x))\n(defprog p (:type :xdp) 1)",
+    );
     let forms = read(&file).forms;
     let errors = compile_with(&file, &forms, Options::default(), &mut NoMacros)
-        .err()
-        .expect("a defmacro without an evaluator fails");
+        .expect_err("a defmacro without an evaluator fails");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].span.start, 0);
     assert!(

@@ -7,11 +7,11 @@
 
 mod body;
 mod consts;
-mod maps;
-mod places;
+mod forms;
 mod structs;
 mod toplevel;
 
+pub use forms::{forms, Arity, Form};
 pub use structs::{FieldDef, FieldTy, StructDef};
 pub use toplevel::{MapDef, ProgDef};
 
@@ -40,6 +40,10 @@ pub trait MacroHost {
     fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, Vec<Diagnostic>> {
         let _ = form;
         Ok(None)
+    }
+    /// The names of the host's macros, for "did you mean" suggestions.
+    fn macro_names(&self) -> Vec<String> {
+        Vec::new()
     }
     /// The integer value of a global the host knows (`defvar`, `defparameter`, a library
     /// constant), consulted for symbols that are not local variables or file constants.

@@ -74,6 +74,18 @@ impl Interp {
             .is_some_and(|s| s.macro_fn.borrow().is_some())
     }
 
+    /// The names of every macro defined (library and user `defmacro`s), sorted.
+    pub fn macro_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .symbols
+            .iter()
+            .filter(|(_, s)| s.macro_fn.borrow().is_some())
+            .map(|(key, _)| key.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The global value of `name` (`defvar`, `defparameter`, `defconstant`, [`Interp::set_global`]),
     /// without interning it.
     pub fn global_value(&self, name: &Symbol) -> Option<Value> {

@@ -1,10 +1,10 @@
 //! Map, ring buffer and tail-call forms. Scalar keys and values reach helpers through stack
 //! temporaries ([`ExprKind::Spill`]); keys and values larger than 8 bytes are pointers already.
 
-use super::body::{if_expr, Binding, Expander};
-use super::symbol_name;
 use crate::ast::{Expr, ExprKind, Ty};
 use crate::diag::{error, with_suggestion};
+use crate::expand::body::{if_expr, Binding, Expander};
+use crate::expand::{keyword_name, symbol_name};
 use whistler_bpf::MapType;
 use whistler_syntax::{Sexp, SexpKind, Span, Symbol};
 
@@ -17,65 +17,74 @@ const RINGBUF_SUBMIT: u32 = 132;
 const BPF_NOEXIST: i64 = 1;
 
 impl Expander<'_> {
-    pub(super) fn map_form(&mut self, form: &Sexp, name: &str, args: &[Sexp]) -> Option<Expr> {
+    /// The map and the expanded key of a map form's first two arguments.
+    fn map_and_key(&mut self, args: &[Sexp]) -> Option<(usize, Expr)> {
+        let map = self.map_arg(&args[0])?;
+        Some((map, self.expr(&args[1])))
+    }
+
+    pub(super) fn map_lookup(&mut self, form: &Sexp, args: &[Sexp], by_pointer: bool) -> Expr {
         let span = form.span;
-        let (min, max) = match name {
-            "map-lookup" | "map-lookup-ptr" | "map-delete" | "map-delete-ptr" | "getmap"
-            | "remmap" | "tail-call" => (2, 2),
-            "map-update" | "map-update-ptr" => (3, 4),
-            "with-ringbuf" => return Some(self.with_ringbuf(form, args)),
-            "fill-process-info" => return Some(self.fill_process_info(form, args)),
-            _ => return None,
+        let Some((map, key)) = self.map_and_key(args) else {
+            return Expr::int(0, span);
         };
-        if !self.arity(form, name, args, min, max) {
-            return Some(Expr::int(0, span));
+        let key = self.key_arg(map, key, by_pointer, span);
+        self.call(MAP_LOOKUP, vec![self.map_ref(map, span), key], span)
+    }
+
+    pub(super) fn map_delete(&mut self, form: &Sexp, args: &[Sexp], by_pointer: bool) -> Expr {
+        let span = form.span;
+        let Some((map, key)) = self.map_and_key(args) else {
+            return Expr::int(0, span);
+        };
+        let key = self.key_arg(map, key, by_pointer, span);
+        self.call(MAP_DELETE, vec![self.map_ref(map, span), key], span)
+    }
+
+    pub(super) fn map_update(&mut self, form: &Sexp, args: &[Sexp], by_pointer: bool) -> Expr {
+        let span = form.span;
+        let Some((map, key)) = self.map_and_key(args) else {
+            return Expr::int(0, span);
+        };
+        let key = self.key_arg(map, key, by_pointer, span);
+        let value = self.expr(&args[2]);
+        let value = self.value_arg(map, value, by_pointer, span);
+        let flags = args.get(3).map_or(Expr::int(0, span), |f| self.expr(f));
+        self.call(
+            MAP_UPDATE,
+            vec![self.map_ref(map, span), key, value, flags],
+            span,
+        )
+    }
+
+    pub(super) fn getmap_form(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        match self.map_and_key(args) {
+            Some((map, key)) => self.getmap(map, key, form.span),
+            None => Expr::int(0, form.span),
         }
-        let Some(map) = self.map_arg(&args[0]) else {
-            return Some(Expr::int(0, span));
+    }
+
+    pub(super) fn tail_call(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let span = form.span;
+        let Some((map, index)) = self.map_and_key(args) else {
+            return Expr::int(0, span);
         };
-        let by_pointer = name.ends_with("-ptr");
-        let key = self.expr(&args[1]);
-        Some(match name {
-            "getmap" => self.getmap(map, key, span),
-            "map-lookup" | "map-lookup-ptr" => {
-                let key = self.key_arg(map, key, by_pointer, span);
-                self.call(MAP_LOOKUP, vec![self.map_ref(map, span), key], span)
-            }
-            "map-delete" | "map-delete-ptr" | "remmap" => {
-                let key = self.key_arg(map, key, by_pointer, span);
-                self.call(MAP_DELETE, vec![self.map_ref(map, span), key], span)
-            }
-            "map-update" | "map-update-ptr" => {
-                let key = self.key_arg(map, key, by_pointer, span);
-                let value = self.expr(&args[2]);
-                let value = self.value_arg(map, value, by_pointer, span);
-                let flags = args.get(3).map_or(Expr::int(0, span), |f| self.expr(f));
-                self.call(
-                    MAP_UPDATE,
-                    vec![self.map_ref(map, span), key, value, flags],
-                    span,
-                )
-            }
-            "tail-call" => {
-                if self.env.maps[map].map_type != MapType::PROG_ARRAY {
-                    let d = error(
-                        args[0].span,
-                        format!(
-                            "`tail-call` needs a `:prog-array` map, and `{}` is not one",
-                            self.env.maps[map].spec.name
-                        ),
-                    );
-                    return Some(self.report(d));
-                }
-                let ctx = Expr::new(ExprKind::Ctx, span);
-                self.call(TAIL_CALL, vec![ctx, self.map_ref(map, span), key], span)
-            }
-            _ => return None,
-        })
+        if self.env.maps[map].map_type != MapType::PROG_ARRAY {
+            let d = error(
+                args[0].span,
+                format!(
+                    "`tail-call` needs a `:prog-array` map, and `{}` is not one",
+                    self.env.maps[map].spec.name
+                ),
+            );
+            return self.report(d);
+        }
+        let ctx = Expr::new(ExprKind::Ctx, span);
+        self.call(TAIL_CALL, vec![ctx, self.map_ref(map, span), index], span)
     }
 
     /// Resolves a map name argument.
-    pub fn map_arg(&mut self, form: &Sexp) -> Option<usize> {
+    pub(super) fn map_arg(&mut self, form: &Sexp) -> Option<usize> {
         let name = symbol_name(form).unwrap_or("");
         if let Some(&m) = self.env.map_index.get(name) {
             return Some(m);
@@ -128,7 +137,7 @@ impl Expander<'_> {
     }
 
     /// `(getmap m k)`: the value (0 when absent) for values up to 8 bytes, else the pointer.
-    pub fn getmap(&mut self, map: usize, key: Expr, span: Span) -> Expr {
+    pub(super) fn getmap(&mut self, map: usize, key: Expr, span: Span) -> Expr {
         let key = self.key_arg(map, key, false, span);
         let lookup = self.call(MAP_LOOKUP, vec![self.map_ref(map, span), key], span);
         let size = self.env.maps[map].spec.value_size;
@@ -151,7 +160,7 @@ impl Expander<'_> {
     }
 
     /// `(setf (getmap m k) v)`: update with BPF_ANY.
-    pub fn setmap(&mut self, map: usize, key: Expr, value: Expr, span: Span) -> Expr {
+    pub(super) fn setmap(&mut self, map: usize, key: Expr, value: Expr, span: Span) -> Expr {
         let key = self.key_arg(map, key, false, span);
         let value = self.value_arg(map, value, false, span);
         self.call(
@@ -163,7 +172,7 @@ impl Expander<'_> {
 
     /// `(incf (getmap m k) d)`: atomic add when the entry exists; for hash maps, insert `d`
     /// with BPF_NOEXIST when it does not.
-    pub fn incf_map(&mut self, map: usize, key: Expr, delta: Expr, span: Span) -> Expr {
+    pub(super) fn incf_map(&mut self, map: usize, key: Expr, delta: Expr, span: Span) -> Expr {
         let (kv, dv, pv) = (self.fresh_var(), self.fresh_var(), self.fresh_var());
         let var = |v| Expr::new(ExprKind::Var(v), span);
         let spec = &self.env.maps[map].spec;
@@ -260,11 +269,11 @@ impl Expander<'_> {
             },
             span,
         );
-        super::places::store(ty, var(ptr), 0, sum, span)
+        super::store(ty, var(ptr), 0, sum, span)
     }
 
     /// `(with-ringbuf (VAR MAP SIZE [FLAGS | :flags FLAGS]) BODY...)`.
-    fn with_ringbuf(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+    pub(super) fn with_ringbuf(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
         let span = form.span;
         let spec = args.first().and_then(|s| s.as_list()).unwrap_or_default();
         let (Some(name), Some(map_form), Some(size_form)) =
@@ -291,7 +300,7 @@ impl Expander<'_> {
         let flags = match &spec[3..] {
             [] => Expr::int(0, span),
             [f] => self.expr(f),
-            [k, f] if super::keyword_name(k) == Some("flags") => self.expr(f),
+            [k, f] if keyword_name(k) == Some("flags") => self.expr(f),
             _ => return self.err(span, "expected `[FLAGS]` or `:flags FLAGS` after the size"),
         };
         let size = self.expr(size_form);
@@ -327,7 +336,7 @@ impl Expander<'_> {
 
     /// `(fill-process-info EVENT :pid-field ACC :uid-field ACC :timestamp-field ACC
     /// :comm-field ACC-PTR :comm-size N)`.
-    fn fill_process_info(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+    pub(super) fn fill_process_info(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
         let span = form.span;
         let Some(event) = args.first() else {
             return self.err(
@@ -351,7 +360,7 @@ impl Expander<'_> {
         };
         let mut comm = None;
         for pair in args[1..].chunks(2) {
-            let (Some(key), Some(value)) = (super::keyword_name(&pair[0]), pair.get(1)) else {
+            let (Some(key), Some(value)) = (keyword_name(&pair[0]), pair.get(1)) else {
                 return self.err(pair[0].span, "expected `:KEY VALUE` pairs after the event");
             };
             let field = |acc: &Sexp| list(vec![acc.clone(), sym(ev)]);

@@ -1,11 +1,11 @@
 //! Places: what `setf`, `incf` and `decf` can assign (variables, struct fields, `load`
 //! locations, context fields and `getmap` entries).
 
-use super::body::{cmp, if_expr, Accessor, Binding, Expander, BUILTIN_FORMS};
-use super::{form_name, head_symbol, symbol_name};
 use crate::ast::{Expr, ExprKind, Ty};
 use crate::diag::{error, with_suggestion};
-use crate::ir::{BinOp, Cond};
+use crate::expand::body::{cmp, if_expr, Accessor, Binding, Expander};
+use crate::expand::{form_name, head_symbol, symbol_name};
+use crate::ir::{BinOp, Cond, UnOp};
 use whistler_syntax::{Sexp, Span};
 
 pub enum Place {
@@ -26,59 +26,53 @@ pub enum Place {
 }
 
 impl Expander<'_> {
-    pub(super) fn place_form(&mut self, form: &Sexp, name: &str, args: &[Sexp]) -> Option<Expr> {
+    /// `setf` or `setq` (`name`): place/value pairs.
+    pub(super) fn setf(&mut self, form: &Sexp, name: &str, args: &[Sexp]) -> Expr {
         let span = form.span;
-        Some(match name {
-            "setf" | "setq" => {
-                if !args.len().is_multiple_of(2) {
-                    return Some(self.err(
-                        span,
-                        format!(
-                            "`{name}` takes place/value pairs, found an odd number of arguments"
-                        ),
-                    ));
+        if !args.len().is_multiple_of(2) {
+            return self.err(
+                span,
+                format!("`{name}` takes place/value pairs, found an odd number of arguments"),
+            );
+        }
+        let mut items: Vec<Expr> = args
+            .chunks(2)
+            .map(|pair| {
+                let value = self.expr(&pair[1]);
+                match self.place(&pair[0]) {
+                    Some(p @ Place::Var(_)) => self.write_place(p, value, pair[0].span),
+                    Some(p) => self.write_returning_value(p, value, pair[0].span),
+                    None => Expr::int(0, pair[0].span),
                 }
-                let items: Vec<Expr> = args
-                    .chunks(2)
-                    .map(|pair| {
-                        let value = self.expr(&pair[1]);
-                        match self.place(&pair[0]) {
-                            Some(p @ Place::Var(_)) => self.write_place(p, value, pair[0].span),
-                            Some(p) => self.write_returning_value(p, value, pair[0].span),
-                            None => Expr::int(0, pair[0].span),
-                        }
-                    })
-                    .collect();
-                match items.len() {
-                    1 => items.into_iter().next().unwrap_or(Expr::int(0, span)),
-                    _ => Expr::new(ExprKind::Seq(items), span),
-                }
-            }
-            "incf" | "decf" => {
-                if !self.arity(form, name, args, 1, 2) {
-                    return Some(Expr::int(0, span));
-                }
-                let mut delta = args.get(1).map_or(Expr::int(1, span), |d| self.expr(d));
-                if name == "decf" {
-                    delta = Expr::new(
-                        ExprKind::Unary {
-                            op: crate::ir::UnOp::Neg,
-                            arg: delta.boxed(),
-                        },
-                        span,
-                    );
-                }
-                match self.place(&args[0]) {
-                    Some(p) => self.incf_place(p, delta, span),
-                    None => Expr::int(0, span),
-                }
-            }
-            _ => return None,
-        })
+            })
+            .collect();
+        match items.len() {
+            1 => items.pop().unwrap_or(Expr::int(0, span)),
+            _ => Expr::new(ExprKind::Seq(items), span),
+        }
+    }
+
+    /// `incf`, or `decf` (`negate`).
+    pub(super) fn incf(&mut self, form: &Sexp, args: &[Sexp], negate: bool) -> Expr {
+        let span = form.span;
+        let mut delta = args.get(1).map_or(Expr::int(1, span), |d| self.expr(d));
+        if negate {
+            delta = Expr::new(
+                ExprKind::Unary {
+                    op: UnOp::Neg,
+                    arg: delta.boxed(),
+                },
+                span,
+            );
+        }
+        match self.place(&args[0]) {
+            Some(p) => self.incf_place(p, delta, span),
+            None => Expr::int(0, span),
+        }
     }
 
     /// Resolves a form used as a place.
-    pub fn place(&mut self, form: &Sexp) -> Option<Place> {
+    fn place(&mut self, form: &Sexp) -> Option<Place> {
         if let Some(name) = symbol_name(form) {
             return match self.lookup(name) {
                 Some(b) => Some(Place::Var(b)),
@@ -103,7 +97,7 @@ impl Expander<'_> {
         let args = &items[1..];
         match name.as_str() {
             "getmap" => {
-                if !self.arity(form, "getmap", args, 2, 2) {
+                if !self.builtin_arity(form, "getmap", args) {
                     return None;
                 }
                 let map = self.map_arg(&args[0])?;
@@ -111,6 +105,9 @@ impl Expander<'_> {
                 Some(Place::Map { map, key })
             }
             "ctx" => {
+                if !self.builtin_arity(form, "ctx", args) {
+                    return None;
+                }
                 let (ty, offset) = self.ctx_place(form, args)?;
                 Some(Place::Mem {
                     ty,
@@ -120,7 +117,7 @@ impl Expander<'_> {
                 })
             }
             "load" => {
-                if !self.arity(form, "load", args, 2, 3) {
+                if !self.builtin_arity(form, "load", args) {
                     return None;
                 }
                 let ty = self.ty(&args[0])?;
@@ -145,16 +142,14 @@ impl Expander<'_> {
             }
             _ => match self.accessors.get(&name).copied() {
                 Some(Accessor::Field(si, fi)) => self.field_place(form, si, fi, args),
-                _ if !BUILTIN_FORMS.contains(&name.as_str()) && self.host.is_macro(head) => {
-                    match self.host.macroexpand_1(form) {
-                        Ok(Some(expanded)) => self.place(&expanded),
-                        Ok(None) => None,
-                        Err(mut e) => {
-                            self.diags.append(&mut e);
-                            None
-                        }
+                _ if self.is_macro(head) => match self.host.macroexpand_1(form) {
+                    Ok(Some(expanded)) => self.place(&expanded),
+                    Ok(None) => None,
+                    Err(mut e) => {
+                        self.diags.append(&mut e);
+                        None
                     }
-                }
+                },
                 _ => {
                     self.diags.push(error(
                         form.span,
@@ -166,7 +161,7 @@ impl Expander<'_> {
         }
     }
 
-    pub fn read_place(&mut self, place: Place, span: Span) -> Expr {
+    pub(super) fn read_place(&mut self, place: Place, span: Span) -> Expr {
         match place {
             Place::Var(Binding::Reg { var, .. }) => Expr::new(ExprKind::Var(var), span),
             Place::Var(Binding::Mem { ptr, ty }) => {
@@ -190,7 +185,7 @@ impl Expander<'_> {
         }
     }
 
-    pub fn write_place(&mut self, place: Place, value: Expr, span: Span) -> Expr {
+    fn write_place(&mut self, place: Place, value: Expr, span: Span) -> Expr {
         match place {
             Place::Var(Binding::Reg { var, ty }) => Expr::new(
                 ExprKind::Set {
