@@ -16,6 +16,7 @@
 //! R0-R5 freely (they are treated as clobbered, like a helper call) and its value is R0
 //! afterwards. String literals are NUL-terminated stack copies (for `trace-printk`).
 //! `(return v)` exits the program (also inside `dotimes`).
+pub mod analysis;
 pub mod ast;
 pub mod codegen;
 pub mod context;

@@ -15,6 +15,7 @@
 //! 9. Stack slots and maps referred to exist.
 
 use super::*;
+use crate::analysis::dominators::DominatorTree;
 
 /// Checks every invariant; returns the list of violations (empty when the function is valid).
 pub fn verify(func: &Function) -> Vec<String> {
@@ -142,11 +143,9 @@ impl Verifier<'_> {
 
     fn check_dominance(&mut self, defined_at: &[Option<(Block, usize)>]) {
         let f = self.func;
-        let idom = dominators(f);
-        let tree = DomTree::new(f, &idom);
-        let dominates = |a: Block, b: Block| tree.dominates(a, b);
+        let tree = DominatorTree::compute(f);
         for &b in &f.layout {
-            if idom[b.index()].is_none() {
+            if !tree.is_reachable(b) {
                 continue; // unreachable blocks are removed later; their uses are not checked
             }
             let data = &f.blocks[b.index()];
@@ -160,7 +159,7 @@ impl Verifier<'_> {
                     let ok = if db == b {
                         dpos <= pos
                     } else {
-                        dominates(db, b)
+                        tree.dominates(db, b)
                     };
                     if !ok {
                         errors.push(format!(
@@ -178,92 +177,5 @@ impl Verifier<'_> {
                 t.for_each_use(|v| check(v, data.insts.len(), &mut self.errors));
             }
         }
-    }
-}
-
-/// Immediate dominators (indexed by block; `None` for unreachable blocks, the entry maps to
-/// itself), by the Cooper-Harvey-Kennedy iteration over reverse postorder.
-pub fn dominators(f: &Function) -> Vec<Option<Block>> {
-    let rpo = f.reverse_postorder();
-    let mut order = vec![usize::MAX; f.blocks.len()];
-    for (i, b) in rpo.iter().enumerate() {
-        order[b.index()] = i;
-    }
-    let preds = f.predecessors();
-    let mut idom: Vec<Option<Block>> = vec![None; f.blocks.len()];
-    idom[f.entry().index()] = Some(f.entry());
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for &b in rpo.iter().skip(1) {
-            let mut new: Option<Block> = None;
-            for &p in &preds[b.index()] {
-                if idom[p.index()].is_none() {
-                    continue;
-                }
-                new = Some(match new {
-                    None => p,
-                    Some(n) => intersect(&idom, &order, p, n),
-                });
-            }
-            if new.is_some() && idom[b.index()] != new {
-                idom[b.index()] = new;
-                changed = true;
-            }
-        }
-    }
-    idom
-}
-
-fn intersect(idom: &[Option<Block>], order: &[usize], mut a: Block, mut b: Block) -> Block {
-    while a != b {
-        while order[a.index()] > order[b.index()] {
-            a = idom[a.index()].unwrap_or(a);
-        }
-        while order[b.index()] > order[a.index()] {
-            b = idom[b.index()].unwrap_or(b);
-        }
-    }
-    a
-}
-
-/// The dominator tree numbered in DFS pre/post order, so that dominance is an O(1) query.
-pub struct DomTree {
-    pre: Vec<u32>,
-    post: Vec<u32>,
-}
-
-impl DomTree {
-    pub fn new(f: &Function, idom: &[Option<Block>]) -> DomTree {
-        let n = f.blocks.len();
-        let mut children = vec![Vec::new(); n];
-        for (b, d) in idom.iter().enumerate() {
-            if let Some(d) = d {
-                if d.index() != b {
-                    children[d.index()].push(Block(b as u32));
-                }
-            }
-        }
-        let (mut pre, mut post) = (vec![u32::MAX; n], vec![0; n]);
-        let mut counter = 0;
-        let mut stack = vec![(f.entry(), 0usize)];
-        pre[f.entry().index()] = 0;
-        while let Some((b, next)) = stack.pop() {
-            if let Some(&c) = children[b.index()].get(next) {
-                stack.push((b, next + 1));
-                counter += 1;
-                pre[c.index()] = counter;
-                stack.push((c, 0));
-            } else {
-                counter += 1;
-                post[b.index()] = counter;
-            }
-        }
-        DomTree { pre, post }
-    }
-
-    /// True when `a` dominates `b` (both reachable).
-    pub fn dominates(&self, a: Block, b: Block) -> bool {
-        self.pre[a.index()] <= self.pre[b.index()] && self.post[b.index()] <= self.post[a.index()]
     }
 }

@@ -10,7 +10,7 @@
 //! Does not reason about signed comparisons with different constants, `set`, or facts that
 //! only hold at join points.
 
-use crate::ir::verify::dominators;
+use crate::analysis::dominators::DominatorTree;
 use crate::ir::{Block, Cond, Function, Operand, Terminator, Value};
 use std::collections::HashMap;
 
@@ -22,16 +22,8 @@ struct Fact {
 }
 
 pub fn run(func: &mut Function) {
-    let idom = dominators(func);
+    let tree = DominatorTree::compute(func);
     let preds = func.predecessors();
-    let mut children: Vec<Vec<Block>> = vec![Vec::new(); func.blocks.len()];
-    for &b in &func.layout {
-        if let Some(d) = idom[b.index()] {
-            if d != b {
-                children[d.index()].push(b);
-            }
-        }
-    }
     let mut facts: HashMap<Value, Vec<Fact>> = HashMap::new();
     let mut stack: Vec<(Block, Option<Value>)> = vec![(func.entry(), None)];
     let mut decided: Vec<(Block, Block)> = Vec::new();
@@ -80,7 +72,7 @@ pub fn run(func: &mut Function) {
         if let Some((v, _)) = pushed {
             stack.push((b, Some(v)));
         }
-        for &c in children[b.index()].iter().rev() {
+        for &c in tree.children(b).iter().rev() {
             stack.push((c, None));
         }
     }

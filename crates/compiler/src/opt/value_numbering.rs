@@ -7,20 +7,12 @@
 //! Does not touch other memory accesses, calls, constants, stack or map addresses (those are cheaper
 //! to recompute than to keep live across helper calls; see `rematerialize`).
 
-use crate::ir::verify::dominators;
+use crate::analysis::dominators::DominatorTree;
 use crate::ir::{Block, Function, InstKind, Value};
 use std::collections::HashMap;
 
 pub fn run(func: &mut Function) {
-    let idom = dominators(func);
-    let mut children: Vec<Vec<Block>> = vec![Vec::new(); func.blocks.len()];
-    for &b in &func.layout {
-        if let Some(d) = idom[b.index()] {
-            if d != b {
-                children[d.index()].push(b);
-            }
-        }
-    }
+    let tree = DominatorTree::compute(func);
     let ctx_loads_pure = ctx_is_immutable(func);
     let mut table: HashMap<InstKind, Value> = HashMap::new();
     let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
@@ -63,7 +55,7 @@ pub fn run(func: &mut Function) {
         }
         undo.push(added);
         stack.push((b, true));
-        for &c in children[b.index()].iter().rev() {
+        for &c in tree.children(b).iter().rev() {
             stack.push((c, false));
         }
     }

@@ -1,0 +1,9 @@
+//! Analyses of IR functions that the verifier and the passes share. An analysis reads a
+//! function and returns facts about it; it never changes the function.
+//!
+//! - [`dominators`]: immediate dominators, the dominator tree's children, O(1) dominance.
+//!
+//! Control-flow facts simple enough to be one method stay on [`crate::ir::Function`]
+//! (`predecessors`, `reverse_postorder`).
+
+pub mod dominators;
