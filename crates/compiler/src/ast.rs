@@ -3,7 +3,7 @@
 //! convenience form (`when`, `cond`, `getmap`, `defstruct` accessors...) is already desugared into
 //! these primitives.
 
-use crate::ir::{BinOp, Cond, UnOp};
+use crate::ops::{BinOp, Cond, UnOp};
 use whistler_bpf::Insn;
 use whistler_syntax::Span;
 
@@ -201,7 +201,6 @@ pub enum ExprKind {
 impl std::fmt::Display for Expr {
     /// A compact s-expression form of the expanded program (for expansion dumps).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::ir::print::{binop_name, cond_name, unop_name};
         let list = |f: &mut std::fmt::Formatter<'_>, head: &str, items: &[&Expr]| {
             write!(f, "({head}")?;
             for i in items {
@@ -232,9 +231,9 @@ impl std::fmt::Display for Expr {
             ExprKind::And(items) => list(f, "and", &items.iter().collect::<Vec<_>>()),
             ExprKind::Or(items) => list(f, "or", &items.iter().collect::<Vec<_>>()),
             ExprKind::Not(x) => list(f, "not", &[x]),
-            ExprKind::Cmp { cond, lhs, rhs } => list(f, cond_name(*cond), &[lhs, rhs]),
-            ExprKind::Bin { op, lhs, rhs } => list(f, binop_name(*op), &[lhs, rhs]),
-            ExprKind::Unary { op, arg } => list(f, unop_name(*op), &[arg]),
+            ExprKind::Cmp { cond, lhs, rhs } => list(f, cond.name(), &[lhs, rhs]),
+            ExprKind::Bin { op, lhs, rhs } => list(f, op.name(), &[lhs, rhs]),
+            ExprKind::Unary { op, arg } => list(f, op.name(), &[arg]),
             ExprKind::Convert { ty, arg } => list(f, &format!("convert {}", ty.name()), &[arg]),
             ExprKind::Load { ty, ptr, offset } => {
                 list(f, &format!("load {}", ty.name()), &[ptr, offset])

@@ -26,6 +26,7 @@ pub mod ir;
 pub mod kernel_structs;
 pub mod lisp_host;
 pub mod lower;
+pub mod ops;
 pub mod opt;
 mod pipeline;
 pub mod regalloc;

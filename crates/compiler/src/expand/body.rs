@@ -6,7 +6,7 @@ use super::forms::{self, Arity};
 use super::{consts, form_name, head_symbol, symbol_name, Env, MacroHost, ProgDef};
 use crate::ast::{Expr, ExprKind, Ty, VarId};
 use crate::diag::{error, with_suggestion};
-use crate::ir::{BinOp, Cond};
+use crate::ops::{BinOp, Cond};
 use std::collections::HashMap;
 use whistler_bpf::{helpers, ProgramType};
 use whistler_syntax::{Diagnostic, Sexp, SexpKind, Span, Symbol};

@@ -1,94 +1,9 @@
 //! The data of one function: instruction, block, value and stack-slot tables plus the block order.
 
 use super::{Block, Inst, StackSlot, Value};
+use crate::ops::{BinOp, Cond, UnOp};
 use whistler_bpf::Insn;
 use whistler_syntax::Span;
-
-/// Two-operand ALU operations, all 64-bit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BinOp {
-    Add,
-    Sub,
-    Mul,
-    /// Unsigned division (the kernel defines `x / 0 == 0`).
-    Div,
-    /// Unsigned modulo (the kernel defines `x % 0 == x`).
-    Mod,
-    And,
-    Or,
-    Xor,
-    Lsh,
-    Rsh,
-    Arsh,
-}
-
-/// One-operand operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum UnOp {
-    Neg,
-    /// Byte swap of the low 16/32/64 bits (to big endian on this little-endian target), zero
-    /// extending the result.
-    Swap16,
-    Swap32,
-    Swap64,
-    /// Keeps the low 32 bits (`w = w`).
-    Zext32,
-}
-
-/// Branch conditions (`Set` is `lhs & rhs != 0`). Unsigned unless prefixed with `S`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Cond {
-    Eq,
-    Ne,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Sgt,
-    Sge,
-    Slt,
-    Sle,
-    Set,
-}
-
-impl Cond {
-    /// The condition that holds exactly when this one does not (`None` for `Set`).
-    pub fn negate(self) -> Option<Cond> {
-        use Cond::*;
-        Some(match self {
-            Eq => Ne,
-            Ne => Eq,
-            Gt => Le,
-            Ge => Lt,
-            Lt => Ge,
-            Le => Gt,
-            Sgt => Sle,
-            Sge => Slt,
-            Slt => Sge,
-            Sle => Sgt,
-            Set => return None,
-        })
-    }
-
-    /// Evaluates the condition on two 64-bit values.
-    pub fn eval(self, a: u64, b: u64) -> bool {
-        use Cond::*;
-        let (sa, sb) = (a as i64, b as i64);
-        match self {
-            Eq => a == b,
-            Ne => a != b,
-            Gt => a > b,
-            Ge => a >= b,
-            Lt => a < b,
-            Le => a <= b,
-            Sgt => sa > sb,
-            Sge => sa >= sb,
-            Slt => sa < sb,
-            Sle => sa <= sb,
-            Set => a & b != 0,
-        }
-    }
-}
 
 /// A register value or a 32-bit immediate (sign-extended to 64 bits, as the kernel does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

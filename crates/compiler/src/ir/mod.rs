@@ -8,5 +8,7 @@ pub mod parse;
 pub mod print;
 pub mod verify;
 
+/// The operations are the AST's too; the IR's passes name them from here.
+pub use crate::ops::{BinOp, Cond, UnOp};
 pub use entities::{Block, Inst, StackSlot, Value};
 pub use function::*;

@@ -1,6 +1,5 @@
 //! Reads the text [`super::print`] writes, so that passes can be tested from IR alone.
 
-use super::print::{binop_name, cond_name, unop_name};
 use super::*;
 use std::collections::HashMap;
 use whistler_bpf::Insn;
@@ -185,7 +184,7 @@ impl Parser {
             }
             "br" => {
                 let (cond, rest) = args.split_once(' ').unwrap_or((args, ""));
-                let Some(cond) = ALL_CONDS.iter().copied().find(|c| cond_name(*c) == cond) else {
+                let Some(cond) = Cond::from_name(cond) else {
                     return self.err(format!("unknown condition `{cond}`"));
                 };
                 let parts = list(rest);
@@ -211,14 +210,14 @@ impl Parser {
             Some((b, s)) => (b, self.int::<u8>(s)?),
             None => (op, 8),
         };
-        if let Some(bop) = ALL_BINOPS.iter().copied().find(|b| binop_name(*b) == base) {
+        if let Some(bop) = BinOp::from_name(base) {
             return Ok(InstKind::Binary {
                 op: bop,
                 lhs: self.value(arg(&parts, 0))?,
                 rhs: self.operand(arg(&parts, 1))?,
             });
         }
-        if let Some(uop) = ALL_UNOPS.iter().copied().find(|u| unop_name(*u) == base) {
+        if let Some(uop) = UnOp::from_name(base) {
             return Ok(InstKind::Unary {
                 op: uop,
                 arg: self.value(arg(&parts, 0))?,
@@ -309,37 +308,3 @@ fn list(text: &str) -> Vec<&str> {
 fn arg<'a>(parts: &[&'a str], i: usize) -> &'a str {
     parts.get(i).copied().unwrap_or("")
 }
-
-const ALL_BINOPS: [BinOp; 11] = [
-    BinOp::Add,
-    BinOp::Sub,
-    BinOp::Mul,
-    BinOp::Div,
-    BinOp::Mod,
-    BinOp::And,
-    BinOp::Or,
-    BinOp::Xor,
-    BinOp::Lsh,
-    BinOp::Rsh,
-    BinOp::Arsh,
-];
-const ALL_UNOPS: [UnOp; 5] = [
-    UnOp::Neg,
-    UnOp::Swap16,
-    UnOp::Swap32,
-    UnOp::Swap64,
-    UnOp::Zext32,
-];
-const ALL_CONDS: [Cond; 11] = [
-    Cond::Eq,
-    Cond::Ne,
-    Cond::Gt,
-    Cond::Ge,
-    Cond::Lt,
-    Cond::Le,
-    Cond::Sgt,
-    Cond::Sge,
-    Cond::Slt,
-    Cond::Sle,
-    Cond::Set,
-];

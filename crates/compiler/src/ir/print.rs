@@ -70,56 +70,14 @@ fn operand(o: &Operand) -> String {
     }
 }
 
-pub fn binop_name(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Add => "add",
-        BinOp::Sub => "sub",
-        BinOp::Mul => "mul",
-        BinOp::Div => "div",
-        BinOp::Mod => "mod",
-        BinOp::And => "and",
-        BinOp::Or => "or",
-        BinOp::Xor => "xor",
-        BinOp::Lsh => "lsh",
-        BinOp::Rsh => "rsh",
-        BinOp::Arsh => "arsh",
-    }
-}
-
-pub fn unop_name(op: UnOp) -> &'static str {
-    match op {
-        UnOp::Neg => "neg",
-        UnOp::Swap16 => "swap16",
-        UnOp::Swap32 => "swap32",
-        UnOp::Swap64 => "swap64",
-        UnOp::Zext32 => "zext32",
-    }
-}
-
-pub fn cond_name(c: Cond) -> &'static str {
-    match c {
-        Cond::Eq => "eq",
-        Cond::Ne => "ne",
-        Cond::Gt => "gt",
-        Cond::Ge => "ge",
-        Cond::Lt => "lt",
-        Cond::Le => "le",
-        Cond::Sgt => "sgt",
-        Cond::Sge => "sge",
-        Cond::Slt => "slt",
-        Cond::Sle => "sle",
-        Cond::Set => "set",
-    }
-}
-
 fn inst_text(func: &Function, kind: &InstKind) -> String {
     match kind {
         InstKind::Iconst(c) => format!("iconst {c}"),
         InstKind::Arg => "arg".into(),
         InstKind::Binary { op, lhs, rhs } => {
-            format!("{} {lhs}, {}", binop_name(*op), operand(rhs))
+            format!("{} {lhs}, {}", op.name(), operand(rhs))
         }
-        InstKind::Unary { op, arg } => format!("{} {arg}", unop_name(*op)),
+        InstKind::Unary { op, arg } => format!("{} {arg}", op.name()),
         InstKind::Copy(v) => format!("copy {v}"),
         InstKind::Load { size, ptr, offset } => format!("load.{size} {ptr}, {offset}"),
         InstKind::Store {
@@ -156,7 +114,7 @@ fn term_text(t: &Terminator) -> String {
             else_dest,
         } => format!(
             "br {} {lhs}, {}, {then_dest}, {else_dest}",
-            cond_name(*cond),
+            cond.name(),
             operand(rhs)
         ),
         Terminator::Return(v) => format!("return {}", operand(v)),

@@ -4,7 +4,7 @@
 use crate::ast::{Expr, ExprKind};
 use crate::expand::body::{cmp, Expander};
 use crate::expand::consts;
-use crate::ir::{BinOp, Cond, UnOp};
+use crate::ops::{BinOp, Cond, UnOp};
 use whistler_syntax::{Sexp, Span};
 
 impl Expander<'_> {

@@ -7,7 +7,7 @@ use crate::ast::{Expr, ExprKind};
 use crate::diag::error;
 use crate::expand::body::{Accessor, Expander};
 use crate::expand::structs::FieldTy;
-use crate::ir::BinOp;
+use crate::ops::BinOp;
 use whistler_bpf::helpers;
 use whistler_syntax::Sexp;
 

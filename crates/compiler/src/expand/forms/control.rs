@@ -5,7 +5,7 @@ use crate::ast::{Expr, ExprKind, Ty};
 use crate::diag::error;
 use crate::expand::body::{cmp, if_expr, Binding, Expander};
 use crate::expand::symbol_name;
-use crate::ir::Cond;
+use crate::ops::Cond;
 use whistler_syntax::{Sexp, Span};
 
 impl Expander<'_> {

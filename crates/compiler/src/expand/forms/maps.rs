@@ -263,7 +263,7 @@ impl Expander<'_> {
         let cur = self.load(ty, var(ptr), 0, span);
         let sum = Expr::new(
             ExprKind::Bin {
-                op: crate::ir::BinOp::Add,
+                op: crate::ops::BinOp::Add,
                 lhs: cur.boxed(),
                 rhs: var(delta).boxed(),
             },

@@ -4,7 +4,7 @@
 use crate::ast::{Expr, ExprKind, Ty};
 use crate::expand::body::{Binding, Expander};
 use crate::expand::symbol_name;
-use crate::ir::BinOp;
+use crate::ops::BinOp;
 use whistler_bpf::Insn;
 use whistler_syntax::Sexp;
 

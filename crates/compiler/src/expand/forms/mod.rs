@@ -23,7 +23,7 @@ pub(super) use places::store;
 
 use super::body::Expander;
 use crate::ast::Expr;
-use crate::ir::{BinOp, Cond, UnOp};
+use crate::ops::{BinOp, Cond, UnOp};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use whistler_syntax::Sexp;

@@ -5,7 +5,7 @@ use crate::ast::{Expr, ExprKind, Ty};
 use crate::diag::{error, with_suggestion};
 use crate::expand::body::{cmp, if_expr, Accessor, Binding, Expander};
 use crate::expand::{form_name, head_symbol, symbol_name};
-use crate::ir::{BinOp, Cond, UnOp};
+use crate::ops::{BinOp, Cond, UnOp};
 use whistler_syntax::{Sexp, Span};
 
 pub enum Place {
