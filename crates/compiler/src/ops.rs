@@ -3,7 +3,7 @@
 //! conditions, with their semantics (`Cond::eval`, the kernel's rules for division by zero) and
 //! their names in IR text and expansion dumps. A Whistler operator means exactly the machine
 //! operation, so both layers use one set of types; lowering passes them through unchanged (only
-//! the IR's own rewrites use `UnOp::Zext32` and `Cond::Set`).
+//! lowering's conversions and the passes use `UnOp::Zext32` and `Cond::Set`).
 
 /// Two-operand ALU operations, all 64-bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
