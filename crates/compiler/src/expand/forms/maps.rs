@@ -8,9 +8,9 @@ use crate::expand::{keyword_name, symbol_name};
 use whistler_bpf::MapType;
 use whistler_syntax::{Sexp, SexpKind, Span, Symbol};
 
-const MAP_LOOKUP: u32 = 1;
+pub(super) const MAP_LOOKUP: u32 = 1;
 const MAP_UPDATE: u32 = 2;
-const MAP_DELETE: u32 = 3;
+pub(super) const MAP_DELETE: u32 = 3;
 const TAIL_CALL: u32 = 12;
 const RINGBUF_RESERVE: u32 = 131;
 const RINGBUF_SUBMIT: u32 = 132;
@@ -23,22 +23,20 @@ impl Expander<'_> {
         Some((map, self.expr(&args[1])))
     }
 
-    pub(super) fn map_lookup(&mut self, form: &Sexp, args: &[Sexp], by_pointer: bool) -> Expr {
+    /// A helper call on a map and a key: `map-lookup` or `map-delete` (`helper`).
+    pub(super) fn map_key_call(
+        &mut self,
+        form: &Sexp,
+        args: &[Sexp],
+        helper: u32,
+        by_pointer: bool,
+    ) -> Expr {
         let span = form.span;
         let Some((map, key)) = self.map_and_key(args) else {
             return Expr::int(0, span);
         };
         let key = self.key_arg(map, key, by_pointer, span);
-        self.call(MAP_LOOKUP, vec![self.map_ref(map, span), key], span)
-    }
-
-    pub(super) fn map_delete(&mut self, form: &Sexp, args: &[Sexp], by_pointer: bool) -> Expr {
-        let span = form.span;
-        let Some((map, key)) = self.map_and_key(args) else {
-            return Expr::int(0, span);
-        };
-        let key = self.key_arg(map, key, by_pointer, span);
-        self.call(MAP_DELETE, vec![self.map_ref(map, span), key], span)
+        self.call(helper, vec![self.map_ref(map, span), key], span)
     }
 
     pub(super) fn map_update(&mut self, form: &Sexp, args: &[Sexp], by_pointer: bool) -> Expr {

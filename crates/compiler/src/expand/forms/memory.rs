@@ -6,7 +6,7 @@ use crate::expand::body::{Binding, Expander};
 use crate::expand::symbol_name;
 use crate::ops::BinOp;
 use whistler_bpf::Insn;
-use whistler_syntax::Sexp;
+use whistler_syntax::{Sexp, Span};
 
 impl Expander<'_> {
     pub(super) fn load_form(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
@@ -17,14 +17,7 @@ impl Expander<'_> {
         let offset = args
             .get(2)
             .map_or(Expr::int(0, form.span), |o| self.expr(o));
-        Expr::new(
-            ExprKind::Load {
-                ty,
-                ptr: ptr.boxed(),
-                offset: offset.boxed(),
-            },
-            form.span,
-        )
+        access(ty, ptr, offset, None, form.span)
     }
 
     pub(super) fn store_form(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
@@ -34,47 +27,18 @@ impl Expander<'_> {
         let ptr = self.expr(&args[1]);
         let offset = self.expr(&args[2]);
         let value = self.expr(&args[3]);
-        Expr::new(
-            ExprKind::Store {
-                ty,
-                ptr: ptr.boxed(),
-                offset: offset.boxed(),
-                value: value.boxed(),
-            },
-            form.span,
-        )
+        access(ty, ptr, offset, Some(value), form.span)
     }
 
-    pub(super) fn ctx_load(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+    /// `(ctx-load TYPE OFFSET)`, or `(ctx-store TYPE OFFSET VALUE)` when `store`.
+    pub(super) fn ctx_access(&mut self, form: &Sexp, args: &[Sexp], store: bool) -> Expr {
         let Some(ty) = self.ty(&args[0]) else {
             return Expr::int(0, form.span);
         };
         let offset = self.expr(&args[1]);
-        Expr::new(
-            ExprKind::Load {
-                ty,
-                ptr: Expr::new(ExprKind::Ctx, form.span).boxed(),
-                offset: offset.boxed(),
-            },
-            form.span,
-        )
-    }
-
-    pub(super) fn ctx_store(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
-        let Some(ty) = self.ty(&args[0]) else {
-            return Expr::int(0, form.span);
-        };
-        let offset = self.expr(&args[1]);
-        let value = self.expr(&args[2]);
-        Expr::new(
-            ExprKind::Store {
-                ty,
-                ptr: Expr::new(ExprKind::Ctx, form.span).boxed(),
-                offset: offset.boxed(),
-                value: value.boxed(),
-            },
-            form.span,
-        )
+        let value = store.then(|| self.expr(&args[2]));
+        let ctx = Expr::new(ExprKind::Ctx, form.span);
+        access(ty, ctx, offset, value, form.span)
     }
 
     pub(super) fn stack_addr(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
@@ -273,6 +237,21 @@ impl Expander<'_> {
             span,
         )
     }
+}
+
+/// A load of `ty` at `ptr + offset`, or a store of `value` there.
+fn access(ty: Ty, ptr: Expr, offset: Expr, value: Option<Expr>, span: Span) -> Expr {
+    let (ptr, offset) = (ptr.boxed(), offset.boxed());
+    let kind = match value {
+        None => ExprKind::Load { ty, ptr, offset },
+        Some(value) => ExprKind::Store {
+            ty,
+            ptr,
+            offset,
+            value: value.boxed(),
+        },
+    };
+    Expr::new(kind, span)
 }
 
 /// Splits `n` bytes at `offset` into naturally aligned accesses of 8, 4, 2 or 1 bytes.

@@ -19,6 +19,7 @@ mod maps;
 mod memory;
 mod places;
 
+use maps::{MAP_DELETE, MAP_LOOKUP};
 pub(super) use places::store;
 
 use super::body::Expander;
@@ -549,14 +550,14 @@ static FORMS: &[Form] = &[
         arity: Arity::exactly(2),
         syntax: "(ctx-load TYPE OFFSET)",
         summary: "The TYPE value at OFFSET in the program's context.",
-        expand: |x, form, args| x.ctx_load(form, args),
+        expand: |x, form, args| x.ctx_access(form, args, false),
     },
     Form {
         name: "ctx-store",
         arity: Arity::exactly(3),
         syntax: "(ctx-store TYPE OFFSET VALUE)",
         summary: "Writes VALUE as a TYPE at OFFSET in the program's context.",
-        expand: |x, form, args| x.ctx_store(form, args),
+        expand: |x, form, args| x.ctx_access(form, args, true),
     },
     Form {
         name: "stack-addr",
@@ -687,14 +688,14 @@ static FORMS: &[Form] = &[
         arity: Arity::exactly(2),
         syntax: "(map-lookup MAP KEY)",
         summary: "A pointer to KEY's value in MAP, or 0 (a key up to 8 bytes is a value).",
-        expand: |x, form, args| x.map_lookup(form, args, false),
+        expand: |x, form, args| x.map_key_call(form, args, MAP_LOOKUP, false),
     },
     Form {
         name: "map-lookup-ptr",
         arity: Arity::exactly(2),
         syntax: "(map-lookup-ptr MAP KEY-PTR)",
         summary: "`map-lookup` with the key given by its address.",
-        expand: |x, form, args| x.map_lookup(form, args, true),
+        expand: |x, form, args| x.map_key_call(form, args, MAP_LOOKUP, true),
     },
     Form {
         name: "map-update",
@@ -715,14 +716,14 @@ static FORMS: &[Form] = &[
         arity: Arity::exactly(2),
         syntax: "(map-delete MAP KEY)",
         summary: "Deletes KEY from MAP (bpf_map_delete_elem); 0 on success.",
-        expand: |x, form, args| x.map_delete(form, args, false),
+        expand: |x, form, args| x.map_key_call(form, args, MAP_DELETE, false),
     },
     Form {
         name: "map-delete-ptr",
         arity: Arity::exactly(2),
         syntax: "(map-delete-ptr MAP KEY-PTR)",
         summary: "`map-delete` with the key given by its address.",
-        expand: |x, form, args| x.map_delete(form, args, true),
+        expand: |x, form, args| x.map_key_call(form, args, MAP_DELETE, true),
     },
     Form {
         name: "getmap",
@@ -737,7 +738,7 @@ static FORMS: &[Form] = &[
         arity: Arity::exactly(2),
         syntax: "(remmap MAP KEY)",
         summary: "Deletes KEY from MAP; 0 on success.",
-        expand: |x, form, args| x.map_delete(form, args, false),
+        expand: |x, form, args| x.map_key_call(form, args, MAP_DELETE, false),
     },
     Form {
         name: "tail-call",
