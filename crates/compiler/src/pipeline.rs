@@ -177,9 +177,16 @@ fn compile_program(
     Ok((spec, dump))
 }
 
-/// The optimization passes, each followed by the verifier.
+/// Rounds of the main pass list at most; each round peels one level of constants or branches
+/// (an unrolled `log2` of a constant needs one round per step), and a round that changes
+/// nothing ends the loop early.
+const MAX_ROUNDS: usize = 12;
+
+/// The optimization passes, each followed by the verifier, repeated until the IR stops
+/// changing.
 pub fn optimize(func: &mut Function) -> Result<(), String> {
-    for round in 0..2 {
+    let mut before = func.fingerprint();
+    for _ in 0..MAX_ROUNDS {
         opt::simplify_cfg::run(func);
         check(func, "simplify_cfg")?;
         opt::copy_propagation::run(func);
@@ -198,7 +205,11 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "copy_propagation")?;
         opt::dead_code::run(func);
         check(func, "dead_code")?;
-        let _ = round;
+        let after = func.fingerprint();
+        if after == before {
+            break;
+        }
+        before = after;
     }
     opt::simplify_cfg::run(func);
     check(func, "simplify_cfg")?;
