@@ -203,8 +203,12 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "known_branches")?;
         opt::copy_propagation::run(func);
         check(func, "copy_propagation")?;
+        opt::unused_helper_calls::run(func);
+        check(func, "unused_helper_calls")?;
         opt::dead_code::run(func);
         check(func, "dead_code")?;
+        opt::dead_stack_stores::run(func);
+        check(func, "dead_stack_stores")?;
         let after = func.fingerprint();
         if after == before {
             break;
