@@ -54,9 +54,18 @@ fn redundant_zext_sees_through_joins_and_narrow_stores() {
         "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br eq v1, 0, block1, block2\nblock1:\n  v2 = iconst 1\n  jump block3(v2)\nblock2:\n  v3 = load.2 v0, 8\n  jump block3(v3)\nblock3(v4):\n  v5 = zext32 v4\n  v6 = zext32 v1\n  v7 = stack_addr ss0\n  store.4 v7, 0, v6\n  v8 = zext32 v1\n  store.4 v7, 4, v8\n  v9 = add v8, v5\n  return v9\n",
         opt::redundant_zext::run,
     );
-    assert!(out.contains("v5 = copy v4"), "a join of 32-bit values\n{out}");
-    assert!(out.contains("v6 = copy v1"), "only stored in 4 bytes\n{out}");
-    assert!(out.contains("v8 = zext32 v1"), "also added in 64 bits\n{out}");
+    assert!(
+        out.contains("v5 = copy v4"),
+        "a join of 32-bit values\n{out}"
+    );
+    assert!(
+        out.contains("v6 = copy v1"),
+        "only stored in 4 bytes\n{out}"
+    );
+    assert!(
+        out.contains("v8 = zext32 v1"),
+        "also added in 64 bits\n{out}"
+    );
 }
 
 #[test]

@@ -119,7 +119,11 @@ fn main() {
         }
     }
     let r = ratio(all_ours, all_clang);
-    writeln!(report, "| **total** | | **{all_ours}** | **{all_clang}** | **{r}** |").unwrap();
+    writeln!(
+        report,
+        "| **total** | | **{all_ours}** | **{all_clang}** | **{r}** |"
+    )
+    .unwrap();
     let (files, corpus) = corpus_total();
     writeln!(
         report,

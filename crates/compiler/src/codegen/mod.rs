@@ -7,6 +7,7 @@
 //! allocation spills (the allocator then does not assign R0).
 
 mod moves;
+mod peephole;
 
 use crate::ir::{BinOp, Block, Cond, Function, InstKind, Operand, Terminator, UnOp, Value};
 use crate::regalloc::{Allocation, Loc};
@@ -65,12 +66,14 @@ pub fn generate(
         e.block(b, next)?;
     }
     e.resolve_jumps()?;
-    Ok(Code {
+    let mut code = Code {
         insns: e.insns,
         map_relocs: e.relocs,
         lines: e.lines,
         stack_size,
-    })
+    };
+    peephole::run(&mut code);
+    Ok(code)
 }
 
 /// Offsets (negative, from R10) of every program slot, the base of the spill area, and the

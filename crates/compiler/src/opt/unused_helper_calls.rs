@@ -16,7 +16,8 @@ pub fn run(func: &mut Function) {
         func.blocks[b.index()].insts.retain(|&i| {
             let data = &func.insts[i.index()];
             let unused = data.result.is_none_or(|r| counts[r.index()] == 0);
-            !(unused && matches!(data.kind, InstKind::Call { helper, .. } if side_effect_free(helper)))
+            !(unused
+                && matches!(data.kind, InstKind::Call { helper, .. } if side_effect_free(helper)))
         });
     }
 }
