@@ -208,6 +208,25 @@ fn checker_catches_two_values_in_one_register() {
     assert!(checker::check(&f, &alloc).is_err());
 }
 
+const SWAP: &str = "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  v2 = load.8 v0, 8\n  jump block1(v2, v1)\nblock1(v3, v4):\n  v5 = sub v3, v4\n  return v5\n";
+
+#[test]
+fn checker_follows_the_moves_of_a_jump() {
+    let f = parse(SWAP).expect("parse");
+    let mut alloc = regalloc::allocate(&f);
+    // A swap: arguments in r3/r4, parameters in r3/r4 (a cycle the moves break through r5).
+    alloc.locs[1] = Some(Loc::Reg(3));
+    alloc.locs[2] = Some(Loc::Reg(4));
+    alloc.locs[3] = Some(Loc::Reg(3));
+    alloc.locs[4] = Some(Loc::Reg(4));
+    checker::check(&f, &alloc).expect("a swap checks");
+    // Both parameters in one register: the second move overwrites the first, even though
+    // nothing reads the overwritten parameter before the subtraction would.
+    alloc.locs[4] = Some(Loc::Reg(3));
+    let err = checker::check(&f, &alloc).expect_err("one register cannot hold two arguments");
+    assert!(err.contains("jump to block1"), "{err}");
+}
+
 #[test]
 fn register_pressure_spills_and_still_checks() {
     let mut text = String::from("function f\nblock0:\n");

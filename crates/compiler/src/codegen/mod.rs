@@ -6,12 +6,12 @@
 //! R5 serves as a scratch register (the allocator never assigns it), and R0 too when the
 //! allocation spills (the allocator then does not assign R0).
 
-mod moves;
+pub(crate) mod moves;
 mod peephole;
 
 use crate::ir::{BinOp, Block, Cond, Function, InstKind, Operand, Terminator, UnOp, Value};
 use crate::regalloc::{Allocation, Loc};
-use moves::{sequentialize, Step};
+use moves::{sequentialize, Step, CALL_TEMP};
 use whistler_bpf::opcode::*;
 use whistler_bpf::{Insn, Reg};
 use whistler_object::{LineInfo, MapReloc};
@@ -241,8 +241,9 @@ impl Emitter<'_> {
             }
             (Loc::Stack(a), Loc::Stack(b)) => {
                 let (oa, ob) = (self.spill_offset(a), self.spill_offset(b));
-                self.push(Insn::load(BPF_DW, R5, Reg::FP, oa));
-                self.push(Insn::store_reg(BPF_DW, Reg::FP, ob, R5));
+                let scratch = Reg(moves::STACK_COPY_SCRATCH);
+                self.push(Insn::load(BPF_DW, scratch, Reg::FP, oa));
+                self.push(Insn::store_reg(BPF_DW, Reg::FP, ob, scratch));
             }
         }
     }
@@ -371,8 +372,7 @@ impl Emitter<'_> {
                     .enumerate()
                     .map(|(k, a)| self.loc(*a).map(|l| (l, Loc::Reg(k as u8 + 1))))
                     .collect::<Result<_, _>>()?;
-                // Call arguments never live in R0, so R0 can break cycles.
-                for step in sequentialize(&moves, Loc::Reg(0)) {
+                for step in sequentialize(&moves, CALL_TEMP) {
                     self.move_step(step);
                 }
                 self.push(Insn::call_helper(*helper as i32));
@@ -461,13 +461,7 @@ impl Emitter<'_> {
                     .zip(params)
                     .map(|(a, p)| Ok((self.loc(*a)?, self.loc(*p)?)))
                     .collect::<Result<_, CodegenError>>()?;
-                // Without spills R0 may hold a live value; R5 then breaks cycles.
-                let temp = if self.alloc.spill_slots == 0 {
-                    Loc::Reg(5)
-                } else {
-                    Loc::Reg(0)
-                };
-                for step in sequentialize(&moves, temp) {
+                for step in sequentialize(&moves, moves::jump_temp(self.alloc)) {
                     self.move_step(step);
                 }
                 if Some(*dest) != next {
