@@ -28,7 +28,12 @@ fn sections(elf: &[u8]) -> BTreeMap<String, usize> {
 
 fn ours(name: &str, lisp: String) -> BTreeMap<String, usize> {
     let file = SourceFile::new(format!("{name}.lisp"), lisp);
-    match whistler_compiler::compile(&file) {
+    let options = whistler_compiler::Options {
+        cpu: CPU.parse().expect("a BPF cpu"),
+        ..Default::default()
+    };
+    let mut host = whistler_compiler::lisp_host::standard_interp();
+    match whistler_compiler::compile_in_with(&file, options, &mut host) {
         Ok(compiled) => sections(&compiled.elf),
         Err(errors) => panic!("{name}: does not compile: {errors:?}"),
     }

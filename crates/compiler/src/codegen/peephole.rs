@@ -18,7 +18,7 @@
 //! Calls are assumed to read R1-R5 and clobber R0-R5; unknown instructions (`asm`, legacy
 //! packet loads) read every register. Line-info and relocation indices follow the instructions.
 
-use super::Code;
+use super::{Code, Cpu};
 use std::collections::HashMap;
 use whistler_bpf::opcode::*;
 use whistler_bpf::{Insn, Reg};
@@ -39,7 +39,7 @@ struct Node {
     deleted: bool,
 }
 
-pub fn run(code: &mut Code) {
+pub fn run(code: &mut Code, cpu: Cpu) {
     if !code.insns.iter().all(supported) {
         return;
     }
@@ -50,7 +50,7 @@ pub fn run(code: &mut Code) {
         changed |= thread_jumps(&mut nodes);
         changed |= merge_tails(&mut nodes, code);
         changed |= merge_tails_before_jumps(&mut nodes, code);
-        changed |= branch_over_jumps(&mut nodes);
+        changed |= branch_over_jumps(&mut nodes, cpu);
         changed |= remove_unreachable(&mut nodes);
         if !changed {
             return;
@@ -598,7 +598,7 @@ fn merge_tails_before_jumps(nodes: &mut [Node], code: &Code) -> bool {
 
 /// `if c goto A; goto B; A:` becomes `if !c goto B; A:` when nothing else jumps to the
 /// `goto`.
-fn branch_over_jumps(nodes: &mut [Node]) -> bool {
+fn branch_over_jumps(nodes: &mut [Node], cpu: Cpu) -> bool {
     resolve_targets(nodes);
     let mut targeted = vec![false; nodes.len() + 1];
     for n in nodes.iter().filter(|n| !n.deleted) {
@@ -616,7 +616,8 @@ fn branch_over_jumps(nodes: &mut [Node]) -> bool {
             continue;
         };
         let after = (j + 1..nodes.len()).find(|&a| !nodes[a].deleted);
-        let Some(negated) = negate(n.insn.code) else {
+        let Some(negated) = negate(n.insn.code).filter(|&c| cpu >= Cpu::V2 || !is_less_than(c))
+        else {
             continue;
         };
         if !is_ja(&nodes[j].insn) || targeted[j] || n.target != after || nodes[j].target == Some(j)
@@ -629,6 +630,11 @@ fn branch_over_jumps(nodes: &mut [Node]) -> bool {
         changed = true;
     }
     changed
+}
+
+/// The `<`/`<=` jumps v1 lacks.
+fn is_less_than(code: u8) -> bool {
+    matches!(code & 0xf0, BPF_JLT | BPF_JLE | BPF_JSLT | BPF_JSLE)
 }
 
 /// The opcode of the opposite conditional jump (none for `jset`).
@@ -746,7 +752,7 @@ mod tests {
             lines: Vec::new(),
             stack_size: 0,
         };
-        run(&mut code);
+        run(&mut code, Cpu::V3);
         whistler_bpf::disasm::disassemble(&code.insns)
             .into_iter()
             .map(|(_, text)| text)
