@@ -30,6 +30,28 @@ const fn h(id: u32, kernel_name: &'static str, arg_count: u8, returns_pointer: b
     }
 }
 
+/// True for helpers that only read kernel state: a call whose result is unused can be removed
+/// without changing what the program does (`map_lookup_elem`, `ktime_get_ns`,
+/// `get_current_pid_tgid`...).
+pub fn side_effect_free(id: u32) -> bool {
+    const READ_ONLY: [&str; 13] = [
+        "map_lookup_elem",
+        "ktime_get_ns",
+        "get_smp_processor_id",
+        "get_current_pid_tgid",
+        "get_current_uid_gid",
+        "get_current_task",
+        "get_numa_node_id",
+        "get_current_cgroup_id",
+        "jiffies64",
+        "ktime_get_boot_ns",
+        "get_current_task_btf",
+        "ktime_get_coarse_ns",
+        "ktime_get_tai_ns",
+    ];
+    by_id(id).is_some_and(|h| READ_ONLY.contains(&h.kernel_name))
+}
+
 /// Looks a helper up by its Lisp name (`ktime-get-ns`) or kernel name (`ktime_get_ns`,
 /// `bpf_ktime_get_ns`).
 pub fn by_name(name: &str) -> Option<&'static Helper> {

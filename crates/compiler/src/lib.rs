@@ -31,9 +31,11 @@ pub mod opt;
 mod pipeline;
 pub mod regalloc;
 
+pub use codegen::Cpu;
 pub use expand::{forms, Arity, Form, MacroHost, NoMacros};
 pub use pipeline::{
-    compile, compile_forms, compile_in, compile_with, Compiled, Options, ProgramDump,
+    compile, compile_forms, compile_in, compile_in_with, compile_with, Compiled, Options,
+    ProgramDump,
 };
 /// The ELF symbol (and kernel name) a Lisp program or map name becomes.
 pub use whistler_object::symbol_name;

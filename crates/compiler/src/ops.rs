@@ -71,6 +71,24 @@ impl Cond {
         })
     }
 
+    /// The condition with its operands swapped (`a < b` is `b > a`; `None` for `Set`).
+    pub fn mirror(self) -> Option<Cond> {
+        use Cond::*;
+        Some(match self {
+            Eq => Eq,
+            Ne => Ne,
+            Gt => Lt,
+            Ge => Le,
+            Lt => Gt,
+            Le => Ge,
+            Sgt => Slt,
+            Sge => Sle,
+            Slt => Sgt,
+            Sle => Sge,
+            Set => return None,
+        })
+    }
+
     /// Evaluates the condition on two 64-bit values.
     pub fn eval(self, a: u64, b: u64) -> bool {
         use Cond::*;

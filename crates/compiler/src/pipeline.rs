@@ -1,7 +1,7 @@
 //! The compiler pipeline as plain calls: read → expand → per program (lower → passes →
 //! register allocation → checker → code generation) → object spec → ELF bytes.
 
-use crate::codegen::{self, CodegenError};
+use crate::codegen::{self, CodegenError, Cpu};
 use crate::expand::{self, Expanded, MacroHost, Program};
 use crate::ir::{self, Function};
 use crate::{lower, opt, regalloc};
@@ -13,6 +13,8 @@ use whistler_syntax::{Diagnostic, Sexp, SourceFile};
 pub struct Options {
     /// Keep per-program dumps (IR after lowering, IR after optimization, disassembly).
     pub dump: bool,
+    /// The instruction-set version to emit for (`--cpu`, like clang's `-mcpu`).
+    pub cpu: Cpu,
 }
 
 /// Text dumps of one program's compilation stages.
@@ -47,8 +49,17 @@ pub fn compile_in(
     file: &SourceFile,
     host: &mut dyn MacroHost,
 ) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_in_with(file, Options::default(), host)
+}
+
+/// Compiles a whole source file with options and a given macro host.
+pub fn compile_in_with(
+    file: &SourceFile,
+    options: Options,
+    host: &mut dyn MacroHost,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let read = whistler_syntax::read(file);
-    let result = compile_with(file, &read.forms, Options::default(), host);
+    let result = compile_with(file, &read.forms, options, host);
     match (read.diagnostics.is_empty(), result) {
         (true, r) => r,
         (false, Ok(_)) => Err(read.diagnostics),
@@ -153,7 +164,7 @@ fn compile_program(
     let alloc = regalloc::allocate(&func);
     regalloc::checker::check(&func, &alloc)
         .map_err(|e| ice(format!("register allocation: {e}")))?;
-    let code = codegen::generate(&func, &alloc, file).map_err(|e| match e {
+    let code = codegen::generate(&func, &alloc, file, options.cpu).map_err(|e| match e {
         CodegenError::StackTooLarge(_) => Diagnostic::error(span, e.to_string()).with_help(
             "use fewer or smaller structs and temporaries, or move data into a per-CPU array map",
         ),
@@ -177,9 +188,16 @@ fn compile_program(
     Ok((spec, dump))
 }
 
-/// The optimization passes, each followed by the verifier.
+/// Rounds of the main pass list at most; each round peels one level of constants or branches
+/// (an unrolled `log2` of a constant needs one round per step), and a round that changes
+/// nothing ends the loop early.
+const MAX_ROUNDS: usize = 12;
+
+/// The optimization passes, each followed by the verifier, repeated until the IR stops
+/// changing.
 pub fn optimize(func: &mut Function) -> Result<(), String> {
-    for round in 0..2 {
+    let mut before = func.fingerprint();
+    for _ in 0..MAX_ROUNDS {
         opt::simplify_cfg::run(func);
         check(func, "simplify_cfg")?;
         opt::copy_propagation::run(func);
@@ -196,9 +214,17 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "known_branches")?;
         opt::copy_propagation::run(func);
         check(func, "copy_propagation")?;
+        opt::unused_helper_calls::run(func);
+        check(func, "unused_helper_calls")?;
         opt::dead_code::run(func);
         check(func, "dead_code")?;
-        let _ = round;
+        opt::dead_stack_stores::run(func);
+        check(func, "dead_stack_stores")?;
+        let after = func.fingerprint();
+        if after == before {
+            break;
+        }
+        before = after;
     }
     opt::simplify_cfg::run(func);
     check(func, "simplify_cfg")?;

@@ -6,6 +6,8 @@
 mod common;
 
 use std::path::PathBuf;
+use whistler_compiler::lisp_host::standard_interp;
+use whistler_compiler::{compile_in_with, Cpu, Options};
 use whistler_syntax::{render, SourceFile};
 
 fn corpus() -> Vec<PathBuf> {
@@ -19,7 +21,7 @@ fn corpus() -> Vec<PathBuf> {
     files
 }
 
-fn run_file(path: &PathBuf, index: usize) -> Result<usize, String> {
+fn run_file(path: &PathBuf, index: usize, cpu: Cpu) -> Result<usize, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let spec = common::parse_spec(&text)?;
     let name = path
@@ -28,13 +30,20 @@ fn run_file(path: &PathBuf, index: usize) -> Result<usize, String> {
         .to_string_lossy()
         .to_string();
     let file = SourceFile::new(name, text);
-    let compiled = whistler_compiler::compile(&file).map_err(|ds| {
+    let options = Options {
+        cpu,
+        ..Options::default()
+    };
+    let compiled = compile_in_with(&file, options, &mut standard_interp()).map_err(|ds| {
         ds.iter()
             .map(|d| render(&file, d))
             .collect::<Vec<_>>()
             .join("\n")
     })?;
-    let pinned = common::load(&compiled.elf, &index.to_string())?;
+    if cpu == Cpu::V1 {
+        check_v1_only(&compiled)?;
+    }
+    let pinned = common::load(&compiled.elf, &format!("{index}_{cpu:?}"))?;
     if spec.load_only {
         return Ok(0);
     }
@@ -73,9 +82,22 @@ fn run_file(path: &PathBuf, index: usize) -> Result<usize, String> {
     Ok(spec.cases.len())
 }
 
-#[test]
-fn corpus_runs_in_the_kernel() {
-    if !common::kernel_available("corpus_runs_in_the_kernel") {
+/// No `<`/`<=` jumps, which the v1 instruction set lacks.
+fn check_v1_only(compiled: &whistler_compiler::Compiled) -> Result<(), String> {
+    use whistler_bpf::opcode::*;
+    for p in &compiled.spec.programs {
+        for (k, i) in p.insns.iter().enumerate() {
+            let less = matches!(i.code & 0xf0, BPF_JLT | BPF_JLE | BPF_JSLT | BPF_JSLE);
+            if matches!(class(i.code), BPF_JMP | BPF_JMP32) && less {
+                return Err(format!("{}: instruction {k} is not in v1", p.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_corpus(test: &str, cpu: Cpu) {
+    if !common::kernel_available(test) {
         return;
     }
     let files = corpus();
@@ -87,17 +109,25 @@ fn corpus_runs_in_the_kernel() {
     let mut failures = Vec::new();
     let mut cases = 0;
     for (i, f) in files.iter().enumerate() {
-        match run_file(f, i) {
+        match run_file(f, i, cpu) {
             Ok(n) => cases += n,
             Err(e) => failures.push(format!("{}: {e}", f.display())),
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} corpus files failed:\n{}",
+        "{} of {} corpus files failed at {cpu:?}:\n{}",
         failures.len(),
         files.len(),
         failures.join("\n\n")
     );
-    eprintln!("{} files, {cases} test runs passed", files.len());
+    eprintln!("{} files, {cases} test runs passed at {cpu:?}", files.len());
+}
+
+/// At the default instruction set, then for v1 (which must give the same results). One test:
+/// the runs share temporary file names.
+#[test]
+fn corpus_runs_in_the_kernel() {
+    run_corpus("corpus_runs_in_the_kernel", Cpu::default());
+    run_corpus("corpus_runs_in_the_kernel", Cpu::V1);
 }

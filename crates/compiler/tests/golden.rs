@@ -51,7 +51,15 @@ fn source(path: &Path) -> SourceFile {
 fn compile_file(file: &SourceFile, dump: bool) -> Result<whistler_compiler::Compiled, String> {
     let r = read(file);
     let mut host = lisp_host::standard_interp();
-    let result = compile_with(file, &r.forms, Options { dump }, &mut host);
+    let result = compile_with(
+        file,
+        &r.forms,
+        Options {
+            dump,
+            ..Options::default()
+        },
+        &mut host,
+    );
     let mut diags = r.diagnostics;
     match result {
         Ok(c) if diags.is_empty() => return Ok(c),

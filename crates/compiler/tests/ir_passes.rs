@@ -49,6 +49,55 @@ fn redundant_zext_keeps_only_extensions_that_clear_bits() {
 }
 
 #[test]
+fn redundant_zext_sees_through_joins_and_narrow_stores() {
+    let out = run(
+        "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br eq v1, 0, block1, block2\nblock1:\n  v2 = iconst 1\n  jump block3(v2)\nblock2:\n  v3 = load.2 v0, 8\n  jump block3(v3)\nblock3(v4):\n  v5 = zext32 v4\n  v6 = zext32 v1\n  v7 = stack_addr ss0\n  store.4 v7, 0, v6\n  v8 = zext32 v1\n  store.4 v7, 4, v8\n  v9 = add v8, v5\n  return v9\n",
+        opt::redundant_zext::run,
+    );
+    assert!(
+        out.contains("v5 = copy v4"),
+        "a join of 32-bit values\n{out}"
+    );
+    assert!(
+        out.contains("v6 = copy v1"),
+        "only stored in 4 bytes\n{out}"
+    );
+    assert!(
+        out.contains("v8 = zext32 v1"),
+        "also added in 64 bits\n{out}"
+    );
+}
+
+#[test]
+fn unused_read_only_helper_calls_go_with_their_key() {
+    let text = "function f\n  ss0 = slot 4, align 4\n  ss1 = slot 8, align 8\n  maps m\nblock0:\n  v0 = stack_addr ss0\n  store.4 v0, 0, 7\n  v1 = map_fd 0\n  v2 = call 1(v1, v0)\n  v3 = call 5()\n  v4 = call 7()\n  v5 = stack_addr ss1\n  store.8 v5, 0, 0\n  store.4 v5, 0, 1\n  store.4 v5, 4, 2\n  v7 = iconst 0\n  v6 = call 2(v1, v0, v5, v7)\n  return 0\n";
+    let out = run(text, |f| {
+        opt::unused_helper_calls::run(f);
+        opt::dead_code::run(f);
+        opt::dead_stack_stores::run(f);
+    });
+    assert!(!out.contains("call 1("), "unused lookup\n{out}");
+    assert!(!out.contains("call 5("), "unused ktime_get_ns\n{out}");
+    assert!(out.contains("call 7("), "prandom is kept\n{out}");
+    assert!(out.contains("call 2("), "an update writes a map\n{out}");
+    assert!(
+        out.contains("store.4 v0, 0, 7"),
+        "the key is still read by the update\n{out}"
+    );
+    assert!(
+        !out.contains("store.8 v5, 0, 0"),
+        "overwritten before the call reads it\n{out}"
+    );
+}
+
+#[test]
+fn stores_to_a_slot_nothing_reads_are_dead() {
+    let text = "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = stack_addr ss0\n  store.8 v0, 0, 1\n  store.4 v0, 4, 2\n  return 0\n";
+    let out = run(text, opt::dead_stack_stores::run);
+    assert!(!out.contains("store"), "{out}");
+}
+
+#[test]
 fn copy_propagation_resolves_long_chains() {
     let mut text = String::from("function f\nblock0:\n  v0 = arg\n");
     for i in 1..=10_000 {
@@ -157,6 +206,25 @@ fn checker_catches_two_values_in_one_register() {
     alloc.locs[0] = Some(Loc::Reg(3));
     alloc.locs[1] = Some(Loc::Reg(3));
     assert!(checker::check(&f, &alloc).is_err());
+}
+
+const SWAP: &str = "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  v2 = load.8 v0, 8\n  jump block1(v2, v1)\nblock1(v3, v4):\n  v5 = sub v3, v4\n  return v5\n";
+
+#[test]
+fn checker_follows_the_moves_of_a_jump() {
+    let f = parse(SWAP).expect("parse");
+    let mut alloc = regalloc::allocate(&f);
+    // A swap: arguments in r3/r4, parameters in r3/r4 (a cycle the moves break through r5).
+    alloc.locs[1] = Some(Loc::Reg(3));
+    alloc.locs[2] = Some(Loc::Reg(4));
+    alloc.locs[3] = Some(Loc::Reg(3));
+    alloc.locs[4] = Some(Loc::Reg(4));
+    checker::check(&f, &alloc).expect("a swap checks");
+    // Both parameters in one register: the second move overwrites the first, even though
+    // nothing reads the overwritten parameter before the subtraction would.
+    alloc.locs[4] = Some(Loc::Reg(3));
+    let err = checker::check(&f, &alloc).expect_err("one register cannot hold two arguments");
+    assert!(err.contains("jump to block1"), "{err}");
 }
 
 #[test]

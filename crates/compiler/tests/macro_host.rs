@@ -59,8 +59,16 @@ fn host_macros_expand_and_toplevel_forms_reach_the_host() {
     );
     let forms = read(&file).forms;
     let mut host = FakeHost::default();
-    let compiled =
-        compile_with(&file, &forms, Options { dump: true }, &mut host).expect("compiles");
+    let compiled = compile_with(
+        &file,
+        &forms,
+        Options {
+            dump: true,
+            ..Default::default()
+        },
+        &mut host,
+    )
+    .expect("compiles");
     assert_eq!(host.toplevel, ["defmacro", "defvar"]);
     // `when` stays the built-in form even though the host claims it.
     assert!(
@@ -85,8 +93,16 @@ fn host_globals_are_constants_and_defconstants_reach_the_host() {
     );
     let forms = read(&file).forms;
     let mut host = FakeHost::default();
-    let compiled =
-        compile_with(&file, &forms, Options { dump: true }, &mut host).expect("compiles");
+    let compiled = compile_with(
+        &file,
+        &forms,
+        Options {
+            dump: true,
+            ..Default::default()
+        },
+        &mut host,
+    )
+    .expect("compiles");
     assert_eq!(host.constants, [("+base+".to_string(), 5)]);
     assert!(
         compiled.dumps[0].asm.contains("r0 = 19"),

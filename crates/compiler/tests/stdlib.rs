@@ -932,7 +932,10 @@ const DROP_PORT: &str = "(defmap drop-count :type :array :key-size 4 :value-size
 fn compiled_size(source: &str) -> (usize, String) {
     let file = SourceFile::new("size.lisp", source);
     let forms = whistler_syntax::read(&file).forms;
-    let options = whistler_compiler::Options { dump: true };
+    let options = whistler_compiler::Options {
+        dump: true,
+        ..Default::default()
+    };
     let mut host = whistler_compiler::lisp_host::standard_interp();
     let compiled = whistler_compiler::compile_with(&file, &forms, options, &mut host)
         .unwrap_or_else(|d| panic!("{d:?}"));

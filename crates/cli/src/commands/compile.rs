@@ -1,6 +1,6 @@
-//! `whistler compile IN.lisp [-o OUT.bpf.o]`.
+//! `whistler compile IN.lisp [-o OUT.bpf.o] [--cpu v1|v2|v3|v4]`.
 
-use super::{compile_source, CommandResult};
+use super::{compile_source_for, CommandResult};
 use anyhow::{anyhow, Context};
 use std::path::PathBuf;
 
@@ -11,6 +11,9 @@ pub struct Args {
     /// Where to write the object (default: the input with `.bpf.o`).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// The BPF instruction-set version to emit for, like clang's -mcpu: v1, v2, v3 or v4.
+    #[arg(long, default_value = "v3")]
+    cpu: whistler_compiler::Cpu,
 }
 
 pub fn run(args: Args) -> CommandResult {
@@ -21,7 +24,7 @@ pub fn run(args: Args) -> CommandResult {
         )
         .into());
     };
-    let compiled = compile_source(&file)?;
+    let compiled = compile_source_for(&file, args.cpu)?;
     let output = args
         .output
         .unwrap_or_else(|| args.input.with_extension("bpf.o"));

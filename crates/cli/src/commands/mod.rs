@@ -23,11 +23,23 @@ pub type CommandResult = Result<(), Failure>;
 
 /// Compiles a source file, printing every diagnostic on failure.
 pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, Failure> {
+    compile_source_for(file, whistler_compiler::Cpu::default())
+}
+
+/// Compiles for a given BPF instruction-set version.
+pub fn compile_source_for(
+    file: &SourceFile,
+    cpu: whistler_compiler::Cpu,
+) -> Result<whistler_compiler::Compiled, Failure> {
     let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
         whistler_loader::attach::tracepoint_format,
         whistler_loader::kernel_btf::vmlinux_btf_bytes,
     );
-    whistler_compiler::compile_in(file, &mut interp).map_err(|diagnostics| {
+    let options = whistler_compiler::Options {
+        cpu,
+        ..Default::default()
+    };
+    whistler_compiler::compile_in_with(file, options, &mut interp).map_err(|diagnostics| {
         for d in &diagnostics {
             eprint!("{}", render(file, d));
         }

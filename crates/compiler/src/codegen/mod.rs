@@ -6,15 +6,53 @@
 //! R5 serves as a scratch register (the allocator never assigns it), and R0 too when the
 //! allocation spills (the allocator then does not assign R0).
 
-mod moves;
+pub(crate) mod moves;
+mod peephole;
 
 use crate::ir::{BinOp, Block, Cond, Function, InstKind, Operand, Terminator, UnOp, Value};
 use crate::regalloc::{Allocation, Loc};
-use moves::{sequentialize, Step};
+use moves::{sequentialize, Step, CALL_TEMP};
 use whistler_bpf::opcode::*;
 use whistler_bpf::{Insn, Reg};
 use whistler_object::{LineInfo, MapReloc};
 use whistler_syntax::{SourceFile, Span};
+
+/// The BPF instruction-set version to emit for, like clang's `-mcpu`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cpu {
+    /// The original instruction set: no `<`/`<=` jumps (`jlt`, `jle`, `jslt`, `jsle`).
+    V1,
+    /// Adds the `<`/`<=` jumps (kernel 4.14).
+    V2,
+    /// Adds 32-bit jumps and atomic fetch operations (kernel 5.1); the default.
+    #[default]
+    V3,
+    /// Adds sign-extending loads and moves, signed division, `bswap` and `gotol` (kernel 6.6).
+    V4,
+}
+
+impl std::str::FromStr for Cpu {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cpu, String> {
+        match s {
+            "v1" | "generic" => Ok(Cpu::V1),
+            "v2" => Ok(Cpu::V2),
+            "v3" => Ok(Cpu::V3),
+            "v4" => Ok(Cpu::V4),
+            other => Err(format!(
+                "unknown BPF cpu `{other}` (expected v1, v2, v3 or v4)"
+            )),
+        }
+    }
+}
+
+impl Cpu {
+    /// True when the conditional jump for `c` exists in this instruction set.
+    pub fn has_jump(self, c: Cond) -> bool {
+        self >= Cpu::V2 || !matches!(c, Cond::Lt | Cond::Le | Cond::Slt | Cond::Sle)
+    }
+}
 
 /// The BPF stack limit.
 pub const STACK_LIMIT: u32 = 512;
@@ -41,6 +79,7 @@ pub fn generate(
     func: &Function,
     alloc: &Allocation,
     file: &SourceFile,
+    cpu: Cpu,
 ) -> Result<Code, CodegenError> {
     let (slot_offsets, spill_base, stack_size) = frame(func, alloc);
     if stack_size > STACK_LIMIT {
@@ -59,18 +98,21 @@ pub fn generate(
         block_start: vec![usize::MAX; func.blocks.len()],
         fixups: Vec::new(),
         uses: crate::opt::use_counts(func),
+        cpu,
     };
     for (k, &b) in func.layout.iter().enumerate() {
         let next = func.layout.get(k + 1).copied();
         e.block(b, next)?;
     }
     e.resolve_jumps()?;
-    Ok(Code {
+    let mut code = Code {
         insns: e.insns,
         map_relocs: e.relocs,
         lines: e.lines,
         stack_size,
-    })
+    };
+    peephole::run(&mut code, cpu);
+    Ok(code)
 }
 
 /// Offsets (negative, from R10) of every program slot, the base of the spill area, and the
@@ -106,6 +148,7 @@ struct Emitter<'a> {
     /// Use counts: a helper's unused result is never read from R0 (void helpers leave R0
     /// unreadable for the verifier).
     uses: Vec<u32>,
+    cpu: Cpu,
 }
 
 fn alu_op(op: BinOp) -> u8 {
@@ -238,8 +281,9 @@ impl Emitter<'_> {
             }
             (Loc::Stack(a), Loc::Stack(b)) => {
                 let (oa, ob) = (self.spill_offset(a), self.spill_offset(b));
-                self.push(Insn::load(BPF_DW, R5, Reg::FP, oa));
-                self.push(Insn::store_reg(BPF_DW, Reg::FP, ob, R5));
+                let scratch = Reg(moves::STACK_COPY_SCRATCH);
+                self.push(Insn::load(BPF_DW, scratch, Reg::FP, oa));
+                self.push(Insn::store_reg(BPF_DW, Reg::FP, ob, scratch));
             }
         }
     }
@@ -368,8 +412,7 @@ impl Emitter<'_> {
                     .enumerate()
                     .map(|(k, a)| self.loc(*a).map(|l| (l, Loc::Reg(k as u8 + 1))))
                     .collect::<Result<_, _>>()?;
-                // Call arguments never live in R0, so R0 can break cycles.
-                for step in sequentialize(&moves, Loc::Reg(0)) {
+                for step in sequentialize(&moves, CALL_TEMP) {
                     self.move_step(step);
                 }
                 self.push(Insn::call_helper(*helper as i32));
@@ -458,13 +501,7 @@ impl Emitter<'_> {
                     .zip(params)
                     .map(|(a, p)| Ok((self.loc(*a)?, self.loc(*p)?)))
                     .collect::<Result<_, CodegenError>>()?;
-                // Without spills R0 may hold a live value; R5 then breaks cycles.
-                let temp = if self.alloc.spill_slots == 0 {
-                    Loc::Reg(5)
-                } else {
-                    Loc::Reg(0)
-                };
-                for step in sequentialize(&moves, temp) {
+                for step in sequentialize(&moves, moves::jump_temp(self.alloc)) {
                     self.move_step(step);
                 }
                 if Some(*dest) != next {
@@ -478,15 +515,28 @@ impl Emitter<'_> {
                 then_dest,
                 else_dest,
             } => {
-                let a = self.read(*lhs, R0)?;
-                let b = match rhs {
+                let mut a = self.read(*lhs, R0)?;
+                let mut b = match rhs {
                     Operand::Value(v) => Some(self.read(*v, R5)?),
                     Operand::Imm(_) => None,
                 };
                 let (mut c, mut t, mut f) = (*cond, *then_dest, *else_dest);
                 if Some(t) == next {
-                    if let Some(n) = c.negate() {
+                    if let Some(n) = c.negate().filter(|&n| self.cpu.has_jump(n)) {
                         (c, t, f) = (n, f, t);
+                    }
+                }
+                if !self.cpu.has_jump(c) {
+                    // v1 has no `<`/`<=`: swap the operands (`b > a`), or with an immediate
+                    // branch on the opposite condition to the other block.
+                    match (b, c.mirror()) {
+                        (Some(br), Some(m)) => (a, b, c) = (br, Some(a), m),
+                        _ => {
+                            let n = c.negate().ok_or_else(|| {
+                                CodegenError::Internal(format!("no v1 jump for {c:?}"))
+                            })?;
+                            (c, t, f) = (n, f, t);
+                        }
                     }
                 }
                 let insn = match (b, rhs) {

@@ -2,7 +2,23 @@
 //! into R1-R5), sequentialized with a caller-chosen cycle-breaking temporary (R5 is used by
 //! the emitter for stack-to-stack copies, which only occur when R0 is the temporary).
 
-use crate::regalloc::Loc;
+use crate::regalloc::{Allocation, Loc};
+
+/// The cycle-breaking temporary for helper arguments: call arguments never live in R0.
+pub const CALL_TEMP: Loc = Loc::Reg(0);
+
+/// The cycle-breaking temporary for jump arguments: without spills R0 may hold a live value
+/// and R5 breaks cycles; with spills R5 is the stack-to-stack scratch and R0 is free.
+pub fn jump_temp(alloc: &Allocation) -> Loc {
+    if alloc.spill_slots == 0 {
+        Loc::Reg(5)
+    } else {
+        Loc::Reg(0)
+    }
+}
+
+/// The scratch register of a stack-to-stack move.
+pub const STACK_COPY_SCRATCH: u8 = 5;
 
 /// One primitive move the emitter performs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

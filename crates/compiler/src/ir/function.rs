@@ -155,7 +155,7 @@ impl InstKind {
 }
 
 /// How a block ends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Terminator {
     /// Jumps to `dest`, passing `args` to its parameters.
     Jump { dest: Block, args: Vec<Value> },
@@ -355,6 +355,21 @@ impl Function {
                 t.map_uses(resolve);
             }
         }
+    }
+
+    /// A hash of the laid-out code (parameters, instructions, terminators): equal fingerprints
+    /// before and after a pass mean, short of a collision, that the pass changed nothing.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for &b in &self.layout {
+            let data = &self.blocks[b.index()];
+            (b, &data.params, &data.term).hash(&mut h);
+            for &i in &data.insts {
+                (&self.insts[i.index()].kind, self.insts[i.index()].result).hash(&mut h);
+            }
+        }
+        h.finish()
     }
 
     /// Blocks reachable from the entry, in reverse postorder.

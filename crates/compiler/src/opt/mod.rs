@@ -5,10 +5,12 @@ pub mod address_folding;
 pub mod const_fold;
 pub mod copy_propagation;
 pub mod dead_code;
+pub mod dead_stack_stores;
 pub mod known_branches;
 pub mod redundant_zext;
 pub mod rematerialize;
 pub mod simplify_cfg;
+pub mod unused_helper_calls;
 pub mod value_numbering;
 
 use crate::ir::{Function, InstKind, Value, ValueDef};

@@ -1,22 +1,57 @@
 //! Re-verifies an allocation by abstract interpretation, independently of how it was computed:
 //! every location (R0-R10 and each spill slot) holds a known value or nothing; instructions
 //! read their operands from their assigned locations, calls clobber R0-R5, definitions write
-//! their location, jumps perform their parallel moves into the destination's parameters, and
-//! block entry states are the intersection of all incoming states. Any use that does not find
-//! its value in its location is an error. R5 and R10 are never allocated; R0 only when nothing
-//! spills (the code generator's scratch register otherwise).
+//! their location, and block entry states are the intersection of all incoming states. Any use
+//! that does not find its value in its location is an error. R5 and R10 are never allocated;
+//! R0 only when nothing spills (the code generator's scratch register otherwise).
+//!
+//! The moves the code generator emits for helper arguments and jump arguments are checked step
+//! by step, in the order it performs them (the same sequentialization, temporaries and
+//! stack-to-stack scratch): after them every argument register, and every parameter of the
+//! destination, must hold its argument.
 
 use super::{Allocation, Loc};
-use crate::ir::{Function, Terminator, Value};
+use crate::codegen::moves::{self, sequentialize, Step};
+use crate::ir::{Function, InstKind, Terminator, Value};
 
 type State = Vec<Option<Value>>;
 
-pub fn check(func: &Function, alloc: &Allocation) -> Result<(), String> {
-    let slots = alloc.spill_slots as usize;
-    let index = |l: Loc| match l {
+fn index(l: Loc) -> usize {
+    match l {
         Loc::Reg(r) => r as usize,
         Loc::Stack(s) => 11 + s as usize,
-    };
+    }
+}
+
+/// Performs the parallel move `values[k]: from[k] -> to[k]` as the code generator does, then
+/// checks that every destination holds its value.
+fn perform_moves(
+    state: &mut State,
+    pairs: &[(Value, Loc, Loc)],
+    temp: Loc,
+    what: &str,
+) -> Result<(), String> {
+    let plan: Vec<(Loc, Loc)> = pairs.iter().map(|&(_, from, to)| (from, to)).collect();
+    for Step::Move { from, to } in sequentialize(&plan, temp) {
+        let moved = state[index(from)];
+        if let (Loc::Stack(_), Loc::Stack(_)) = (from, to) {
+            state[moves::STACK_COPY_SCRATCH as usize] = moved;
+        }
+        state[index(to)] = moved;
+    }
+    for &(v, _, to) in pairs {
+        if state[index(to)] != Some(v) {
+            let held = state[index(to)];
+            return Err(format!(
+                "{what}: {to:?} should hold {v} after the moves, holds {held:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn check(func: &Function, alloc: &Allocation) -> Result<(), String> {
+    let slots = alloc.spill_slots as usize;
     for (v, l) in alloc.locs.iter().enumerate() {
         if let Some(Loc::Reg(r)) = l {
             let r0_reserved = *r == 0 && alloc.spill_slots > 0;
@@ -55,6 +90,14 @@ pub fn check(func: &Function, alloc: &Allocation) -> Result<(), String> {
                 }
             });
             err?;
+            if let InstKind::Call { args, .. } = &inst.kind {
+                let pairs = args
+                    .iter()
+                    .enumerate()
+                    .map(|(k, a)| Ok((*a, loc_of(*a)?, Loc::Reg(k as u8 + 1))))
+                    .collect::<Result<Vec<_>, String>>()?;
+                perform_moves(&mut state, &pairs, moves::CALL_TEMP, &format!("{b}: call"))?;
+            }
             if inst.kind.is_call() {
                 for r in state.iter_mut().take(6) {
                     *r = None;
@@ -78,13 +121,18 @@ pub fn check(func: &Function, alloc: &Allocation) -> Result<(), String> {
             let mut out = state.clone();
             if let Terminator::Jump { args, .. } = term {
                 let params = &func.blocks[s.index()].params;
-                let moved: Vec<(usize, Value)> = params
+                if params.len() != args.len() {
+                    return Err(format!("{b}: jump to {s} passes {} arguments", args.len()));
+                }
+                let pairs = args
                     .iter()
-                    .map(|p| loc_of(*p).map(|l| (index(l), *p)))
-                    .collect::<Result<_, _>>()?;
-                let _ = args;
-                for (li, p) in moved {
-                    out[li] = Some(p);
+                    .zip(params)
+                    .map(|(a, p)| Ok((*a, loc_of(*a)?, loc_of(*p)?)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                let what = format!("{b}: jump to {s}");
+                perform_moves(&mut out, &pairs, moves::jump_temp(alloc), &what)?;
+                for (p, (_, _, to)) in params.iter().zip(&pairs) {
+                    out[index(*to)] = Some(*p);
                 }
             }
             let merged = match &entry_state[s.index()] {

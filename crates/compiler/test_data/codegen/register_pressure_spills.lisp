@@ -4,7 +4,7 @@
   (let ((data (xdp-data)) (data-end (xdp-data-end)))
     (when (> (+ data 16) data-end) (return 0))
     (let ((v0 (+ (load u8 data 0) 0)) (v1 (+ (load u8 data 1) 1)) (v2 (+ (load u8 data 2) 2)) (v3 (+ (load u8 data 3) 3)) (v4 (+ (load u8 data 4) 4)) (v5 (+ (load u8 data 5) 5)) (v6 (+ (load u8 data 6) 6)) (v7 (+ (load u8 data 7) 7)) (v8 (+ (load u8 data 8) 8)) (v9 (+ (load u8 data 9) 9)) (v10 (+ (load u8 data 10) 10)) (v11 (+ (load u8 data 11) 11)) (v12 (+ (load u8 data 12) 12)) (v13 (+ (load u8 data 13) 13)))
-      (ktime-get-ns)
+      (get-prandom-u32)
       (let ((s1 (+ v0 v1 v2 v3 v4 v5 v6 v7 v8 v9 v10 v11 v12 v13)))
         (get-prandom-u32)
         (+ s1 v0 v1 v2 v3 v4 v5 v6 v7 v8 v9 v10 v11 v12 v13)))))

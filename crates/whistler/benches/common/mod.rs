@@ -55,6 +55,9 @@ pub fn clang_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// The BPF instruction-set version clang targets (`-mcpu`), the same as our compiler's default.
+pub const CPU: &str = "v3";
+
 pub fn clang_once(c_file: &Path, out: &Path) {
     let status = Command::new("clang")
         .args([
@@ -62,6 +65,7 @@ pub fn clang_once(c_file: &Path, out: &Path) {
             "-g",
             "-target",
             "bpf",
+            &format!("-mcpu={CPU}"),
             "-I/usr/include/x86_64-linux-gnu",
             "-c",
         ])

@@ -1,0 +1,819 @@
+//! Machine-level clean-up of the emitted instructions, before encoding. Repeated until nothing
+//! changes:
+//! - memory accesses through a register known to hold `r10 + k` (within a basic block) address
+//!   `r10` directly (`r2 = r10; r2 += -8; *(u32 *)(r2 +0) = r1` stores to `r10 -8`);
+//! - a register known to hold a constant, stored to the stack, becomes a store-immediate
+//!   (`BPF_ST`, only to `r10`: older verifiers reject it into the context);
+//! - `w1 = w1` goes when the upper half is already zero or nothing reads it before it is
+//!   redefined (only 32-bit operations and stores of at most 4 bytes follow);
+//! - equal-register moves (`r1 = r1`) and definitions of registers nothing reads go (ALU
+//!   operations, loads, `ld_imm64` with its relocation);
+//! - jumps to an unconditional jump go to its target; jumps to the next instruction go;
+//! - identical tails ending in `exit` or in a jump to the same place are shared: the later one
+//!   becomes a jump into the earlier one;
+//! - code right before a `goto L` that repeats the code falling into `L` jumps into that
+//!   code instead; `if c goto A; goto B; A:` becomes `if !c goto B; A:`;
+//! - instructions no path reaches go (the verifier rejects them).
+//!
+//! Calls are assumed to read R1-R5 and clobber R0-R5; unknown instructions (`asm`, legacy
+//! packet loads) read every register. Line-info and relocation indices follow the instructions.
+
+use super::{Code, Cpu};
+use std::collections::HashMap;
+use whistler_bpf::opcode::*;
+use whistler_bpf::{Insn, Reg};
+
+const MAX_ROUNDS: usize = 8;
+/// Every register but R10.
+const ALL: u16 = 0x3ff;
+const CALL_ARGS: u16 = 0b11_1110;
+const CALL_CLOBBERS: u16 = 0b11_1111;
+
+/// One instruction with its jump target as an index, not an offset.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    insn: Insn,
+    /// The second slot of an `ld_imm64`.
+    high: Option<Insn>,
+    target: Option<usize>,
+    deleted: bool,
+}
+
+pub fn run(code: &mut Code, cpu: Cpu) {
+    if !code.insns.iter().all(supported) {
+        return;
+    }
+    for _ in 0..MAX_ROUNDS {
+        let mut nodes = decode(&code.insns);
+        let mut changed = fold_frame_addresses(&mut nodes);
+        changed |= remove_dead(&mut nodes);
+        changed |= thread_jumps(&mut nodes);
+        changed |= merge_tails(&mut nodes, code);
+        changed |= merge_tails_before_jumps(&mut nodes, code);
+        changed |= branch_over_jumps(&mut nodes, cpu);
+        changed |= remove_unreachable(&mut nodes);
+        if !changed {
+            return;
+        }
+        encode(&nodes, code);
+    }
+}
+
+/// Instructions whose control flow this pass does not model: `gotol` (its offset is in the
+/// immediate) and calls of BPF functions.
+fn supported(i: &Insn) -> bool {
+    i.code != BPF_JMP32 | BPF_JA && !(i.code == BPF_JMP | BPF_CALL && i.src != 0)
+}
+
+fn is_jump(i: &Insn) -> bool {
+    matches!(class(i.code), BPF_JMP | BPF_JMP32) && !matches!(i.code & 0xf0, BPF_CALL | BPF_EXIT)
+}
+
+fn is_ja(i: &Insn) -> bool {
+    i.code == BPF_JMP | BPF_JA
+}
+
+fn decode(insns: &[Insn]) -> Vec<Node> {
+    let mut nodes = Vec::with_capacity(insns.len());
+    let mut k = 0;
+    while k < insns.len() {
+        let insn = insns[k];
+        let high = insn
+            .is_ld_imm64()
+            .then(|| insns.get(k + 1).copied())
+            .flatten();
+        let width = if high.is_some() { 2 } else { 1 };
+        let target = is_jump(&insn).then(|| (k as i64 + 1 + insn.off as i64) as usize);
+        nodes.push(Node {
+            insn,
+            high,
+            target,
+            deleted: false,
+        });
+        // The second slot gets a deleted placeholder so that slot indices stay node indices.
+        if let Some(h) = high {
+            nodes.push(Node {
+                insn: h,
+                high: None,
+                target: None,
+                deleted: true,
+            });
+        }
+        k += width;
+    }
+    nodes
+}
+
+/// Writes the surviving nodes back, with offsets, line info and relocations renumbered.
+fn encode(nodes: &[Node], code: &mut Code) {
+    // new_index[k]: where slot k (or the next surviving instruction) ends up.
+    let mut new_index = vec![0usize; nodes.len() + 1];
+    let mut next = 0;
+    for (k, n) in nodes.iter().enumerate() {
+        new_index[k] = next;
+        if !n.deleted {
+            next += if n.high.is_some() { 2 } else { 1 };
+        }
+    }
+    new_index[nodes.len()] = next;
+    // A deleted slot maps to the next surviving instruction.
+    for k in (0..nodes.len()).rev() {
+        if nodes[k].deleted {
+            new_index[k] = new_index[k + 1];
+        }
+    }
+    let mut insns = Vec::with_capacity(next);
+    for n in nodes.iter().filter(|n| !n.deleted) {
+        let mut insn = n.insn;
+        if let Some(t) = n.target {
+            insn.off = (new_index[t] as i64 - insns.len() as i64 - 1) as i16;
+        }
+        insns.push(insn);
+        insns.extend(n.high);
+    }
+    code.insns = insns;
+    code.map_relocs.retain(|r| !nodes[r.insn_index].deleted);
+    for r in &mut code.map_relocs {
+        r.insn_index = new_index[r.insn_index];
+    }
+    let mut lines: Vec<whistler_object::LineInfo> = Vec::with_capacity(code.lines.len());
+    for l in &code.lines {
+        let at = new_index[l.insn_index];
+        if at >= next {
+            continue;
+        }
+        match lines.last_mut() {
+            Some(last) if last.insn_index == at => {
+                *last = whistler_object::LineInfo {
+                    insn_index: at,
+                    ..*l
+                }
+            }
+            _ => lines.push(whistler_object::LineInfo {
+                insn_index: at,
+                ..*l
+            }),
+        }
+    }
+    code.lines = lines;
+}
+
+fn bit(r: u8) -> u16 {
+    if r < 10 {
+        1 << r
+    } else {
+        0
+    }
+}
+
+/// Registers an instruction reads and writes.
+fn effects(i: &Insn) -> (u16, u16) {
+    let (dst, src) = (bit(i.dst), bit(i.src));
+    let uses_src = i.code & BPF_X != 0;
+    match class(i.code) {
+        BPF_ALU | BPF_ALU64 => match i.code & 0xf0 {
+            BPF_MOV => (if uses_src { src } else { 0 }, dst),
+            BPF_NEG | BPF_END => (dst, dst),
+            _ => (dst | if uses_src { src } else { 0 }, dst),
+        },
+        BPF_LDX => (src, dst),
+        BPF_ST => (dst, 0),
+        BPF_STX if i.code & 0xe0 == BPF_ATOMIC => {
+            if i.imm == BPF_CMPXCHG {
+                (dst | src | 1, 1)
+            } else if i.imm & BPF_FETCH != 0 {
+                (dst | src, src)
+            } else {
+                (dst | src, 0)
+            }
+        }
+        BPF_STX => (dst | src, 0),
+        BPF_LD if i.is_ld_imm64() => (0, dst),
+        BPF_JMP | BPF_JMP32 => match i.code & 0xf0 {
+            BPF_CALL => (CALL_ARGS, CALL_CLOBBERS),
+            BPF_EXIT => (1, 0),
+            BPF_JA => (0, 0),
+            _ => (dst | if uses_src { src } else { 0 }, 0),
+        },
+        // Legacy packet loads and anything unknown: read everything, clobber like a call.
+        _ => (ALL, CALL_CLOBBERS),
+    }
+}
+
+/// Instructions without effects besides writing their destination register.
+fn is_pure_def(i: &Insn) -> bool {
+    match class(i.code) {
+        BPF_ALU | BPF_ALU64 => true,
+        BPF_LDX => i.code & 0xe0 == BPF_MEM || i.code & 0xe0 == BPF_MEMSX,
+        BPF_LD => i.is_ld_imm64(),
+        _ => false,
+    }
+}
+
+fn successors(nodes: &[Node], k: usize) -> impl Iterator<Item = usize> + '_ {
+    let n = &nodes[k];
+    let falls = !(is_ja(&n.insn) || n.insn.code == BPF_JMP | BPF_EXIT);
+    let next = (k + 1..nodes.len()).find(|&j| !nodes[j].deleted);
+    n.target.into_iter().chain(next.filter(|_| falls))
+}
+
+/// Registers live after each node.
+fn live_out(nodes: &[Node]) -> Vec<u16> {
+    let mut live_in = vec![0u16; nodes.len()];
+    let mut out = vec![0u16; nodes.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for k in (0..nodes.len()).rev() {
+            if nodes[k].deleted {
+                continue;
+            }
+            let o = successors(nodes, k).fold(0, |acc, s| acc | live_in[s]);
+            let (reads, writes) = effects(&nodes[k].insn);
+            let i = reads | (o & !writes);
+            if o != out[k] || i != live_in[k] {
+                (out[k], live_in[k]) = (o, i);
+                changed = true;
+            }
+        }
+        // A deleted slot is live as its next instruction.
+        for k in (0..nodes.len()).rev() {
+            let next = live_in.get(k + 1).copied().unwrap_or(0);
+            if nodes[k].deleted && live_in[k] != next {
+                live_in[k] = next;
+                changed = true;
+            }
+        }
+    }
+    out
+}
+
+/// Nodes where a new basic block starts (jump targets and what follows a jump or exit).
+fn block_starts(nodes: &[Node]) -> Vec<bool> {
+    let mut start = vec![false; nodes.len() + 1];
+    for (k, n) in nodes.iter().enumerate() {
+        if let Some(t) = n.target {
+            start[t] = true;
+        }
+        if is_jump(&n.insn) || n.insn.code == BPF_JMP | BPF_EXIT {
+            start[k + 1] = true;
+        }
+    }
+    start
+}
+
+/// What is known about each register at a point of a basic block.
+#[derive(Clone, Copy, Default)]
+struct Known {
+    frame_offset: Option<i64>,
+    constant: Option<i64>,
+    upper_zero: bool,
+}
+
+/// R10-relative addressing, store-immediates and needless `w = w`, by a forward walk through
+/// each basic block.
+fn fold_frame_addresses(nodes: &mut [Node]) -> bool {
+    let starts = block_starts(nodes);
+    let mut regs = [Known::default(); 10];
+    let mut changed = false;
+    for k in 0..nodes.len() {
+        if starts[k] {
+            regs = [Known::default(); 10];
+        }
+        if nodes[k].deleted {
+            continue;
+        }
+        let insn = &mut nodes[k].insn;
+        changed |= rebase_on_frame(insn, &regs);
+        changed |= store_immediate(insn, &regs);
+        if insn.code == BPF_ALU | BPF_MOV | BPF_X
+            && insn.dst == insn.src
+            && regs.get(insn.dst as usize).is_some_and(|r| r.upper_zero)
+        {
+            nodes[k].deleted = true;
+            changed = true;
+            continue;
+        }
+        learn(&nodes[k].insn, &mut regs);
+    }
+    changed
+}
+
+fn rebase_on_frame(insn: &mut Insn, regs: &[Known; 10]) -> bool {
+    let base = match class(insn.code) {
+        BPF_LDX => &mut insn.src,
+        BPF_ST | BPF_STX => &mut insn.dst,
+        _ => return false,
+    };
+    let Some(k) = regs.get(*base as usize).and_then(|r| r.frame_offset) else {
+        return false;
+    };
+    let Ok(off) = i16::try_from(insn.off as i64 + k) else {
+        return false;
+    };
+    *base = Reg::FP.0;
+    insn.off = off;
+    true
+}
+
+fn store_immediate(insn: &mut Insn, regs: &[Known; 10]) -> bool {
+    if class(insn.code) != BPF_STX || insn.code & 0xe0 != BPF_MEM || insn.dst != Reg::FP.0 {
+        return false;
+    }
+    let Some(c) = regs.get(insn.src as usize).and_then(|r| r.constant) else {
+        return false;
+    };
+    let size = insn.code & 0x18;
+    // A doubleword store-immediate sign-extends its 32-bit immediate.
+    let imm = if size == BPF_DW {
+        i32::try_from(c).ok()
+    } else {
+        Some(c as i32)
+    };
+    let Some(imm) = imm else {
+        return false;
+    };
+    *insn = Insn::store_imm(size, Reg::FP, insn.off, imm);
+    true
+}
+
+/// Updates what is known after `insn`.
+fn learn(insn: &Insn, regs: &mut [Known; 10]) {
+    let (_, writes) = effects(insn);
+    let d = insn.dst as usize;
+    let before = regs.get(d).copied().unwrap_or_default();
+    let src = regs.get(insn.src as usize).copied().unwrap_or_default();
+    for (r, known) in regs.iter_mut().enumerate() {
+        if writes & (1 << r) != 0 {
+            *known = Known::default();
+        }
+    }
+    if d >= 10 || writes & bit(insn.dst) == 0 {
+        return;
+    }
+    let code = insn.code;
+    let k = &mut regs[d];
+    match (class(code), code & 0xf0, code & BPF_X != 0) {
+        (BPF_ALU64, BPF_MOV, true) if insn.src == Reg::FP.0 => k.frame_offset = Some(0),
+        (BPF_ALU64, BPF_MOV, true) => *k = src,
+        (BPF_ALU64, BPF_MOV, false) => {
+            k.constant = Some(insn.imm as i64);
+            k.upper_zero = insn.imm >= 0;
+        }
+        (BPF_ALU64, BPF_ADD, false) => {
+            k.frame_offset = before.frame_offset.map(|f| f + insn.imm as i64);
+        }
+        (BPF_ALU64, BPF_RSH, false) => k.upper_zero = insn.imm >= 32,
+        (BPF_ALU64, BPF_AND, false) => k.upper_zero = insn.imm >= 0,
+        (BPF_ALU, BPF_MOV, false) => {
+            k.constant = Some(insn.imm as u32 as i64);
+            k.upper_zero = true;
+        }
+        (BPF_ALU, BPF_END, _) => k.upper_zero = insn.imm <= 32,
+        (BPF_ALU, _, _) => k.upper_zero = true,
+        (BPF_LDX, _, _) => k.upper_zero = code & 0xe0 == BPF_MEM && code & 0x18 != BPF_DW,
+        _ => {}
+    }
+}
+
+/// Removes equal-register moves, `w = w` whose upper half nothing reads, and definitions of
+/// dead registers.
+fn remove_dead(nodes: &mut [Node]) -> bool {
+    let live = live_out(nodes);
+    let starts = block_starts(nodes);
+    let mut changed = false;
+    for k in 0..nodes.len() {
+        let n = &nodes[k];
+        if n.deleted {
+            continue;
+        }
+        let i = n.insn;
+        let same_reg_move = i.code == BPF_ALU64 | BPF_MOV | BPF_X && i.dst == i.src;
+        let zext_unread = i.code == BPF_ALU | BPF_MOV | BPF_X
+            && i.dst == i.src
+            && upper_half_unread(nodes, &starts, &live, k);
+        let dead = is_pure_def(&i) && i.dst < 10 && live[k] & bit(i.dst) == 0;
+        if same_reg_move || zext_unread || dead {
+            nodes[k].deleted = true;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// True when, after the `w = w` at `k`, only 32-bit operations and narrow stores read the
+/// register before the end of its value (a redefinition, or the block's end with the
+/// register dead).
+fn upper_half_unread(nodes: &[Node], starts: &[bool], live: &[u16], k: usize) -> bool {
+    let r = nodes[k].insn.dst;
+    let mut last = k;
+    for j in k + 1..nodes.len() {
+        if starts[j] {
+            break;
+        }
+        let n = &nodes[j];
+        if n.deleted {
+            continue;
+        }
+        last = j;
+        let (reads, writes) = effects(&n.insn);
+        if reads & bit(r) != 0 && !reads_low_half_only(&n.insn, r) {
+            return false;
+        }
+        if writes & bit(r) != 0 {
+            return true;
+        }
+        if is_jump(&n.insn) || n.insn.code & 0xf0 == BPF_EXIT {
+            break;
+        }
+    }
+    live[last] & bit(r) == 0
+}
+
+fn reads_low_half_only(i: &Insn, r: u8) -> bool {
+    match class(i.code) {
+        BPF_STX => i.code & 0xe0 == BPF_MEM && i.code & 0x18 != BPF_DW && i.dst != r,
+        BPF_ALU => i.code & 0xf0 != BPF_END,
+        BPF_JMP32 => true,
+        _ => false,
+    }
+}
+
+/// Jumps to unconditional jumps go to their targets; jumps to the next instruction go.
+fn thread_jumps(nodes: &mut [Node]) -> bool {
+    let mut changed = false;
+    for k in 0..nodes.len() {
+        if nodes[k].deleted {
+            continue;
+        }
+        let Some(mut t) = nodes[k].target else {
+            continue;
+        };
+        for _ in 0..16 {
+            let skip_deleted = (t..nodes.len()).find(|&j| !nodes[j].deleted);
+            match skip_deleted {
+                Some(j) if j != k && is_ja(&nodes[j].insn) && nodes[j].target != Some(j) => {
+                    t = nodes[j].target.unwrap_or(j);
+                }
+                Some(j) => {
+                    t = j;
+                    break;
+                }
+                None => break,
+            }
+        }
+        if nodes[k].target != Some(t) {
+            nodes[k].target = Some(t);
+            changed = true;
+        }
+        let next = (k + 1..nodes.len()).find(|&j| !nodes[j].deleted);
+        if next == Some(t) {
+            nodes[k].deleted = true;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The later of two identical tails (ending in `exit` or a jump to the same place) becomes a
+/// jump into the earlier one.
+fn merge_tails(nodes: &mut [Node], code: &Code) -> bool {
+    resolve_targets(nodes);
+    let mut relocated = vec![false; nodes.len()];
+    for m in &code.map_relocs {
+        relocated[m.insn_index] = true;
+    }
+    let mut groups: HashMap<(Insn, Option<usize>), Vec<usize>> = HashMap::new();
+    for (k, n) in nodes.iter().enumerate() {
+        if !n.deleted && (n.insn.code == BPF_JMP | BPF_EXIT || is_ja(&n.insn)) {
+            groups.entry((n.insn, n.target)).or_default().push(k);
+        }
+    }
+    let mut changed = false;
+    for ends in groups.values() {
+        for (a, &second) in ends.iter().enumerate().skip(1) {
+            for &first in &ends[..a] {
+                if nodes[first].deleted || nodes[second].deleted {
+                    continue;
+                }
+                // Replacing `len` instructions by one jump pays from two on.
+                let len = common_tail(nodes, &relocated, first, second);
+                if len >= 2 {
+                    let kept = tail(nodes, first, len);
+                    let replaced = tail(nodes, second, len);
+                    redirect_into(nodes, &kept, &replaced);
+                    changed = true;
+                    break;
+                }
+            }
+        }
+    }
+    changed
+}
+
+fn remove_unreachable(nodes: &mut [Node]) -> bool {
+    resolve_targets(nodes);
+    let mut reached = vec![false; nodes.len()];
+    let mut work: Vec<usize> = (0..nodes.len())
+        .find(|&k| !nodes[k].deleted)
+        .into_iter()
+        .collect();
+    while let Some(k) = work.pop() {
+        if k >= nodes.len() || reached[k] {
+            continue;
+        }
+        reached[k] = true;
+        work.extend(successors(nodes, k));
+    }
+    let mut changed = false;
+    for (n, reached) in nodes.iter_mut().zip(reached) {
+        if !n.deleted && !reached {
+            n.deleted = true;
+            changed = true;
+        }
+    }
+    changed
+}
+
+fn prev_alive(nodes: &[Node], k: usize) -> Option<usize> {
+    (0..k).rev().find(|&j| !nodes[j].deleted)
+}
+
+fn falls_through(i: &Insn) -> bool {
+    !is_jump(i) && i.code != BPF_JMP | BPF_EXIT
+}
+
+/// `X; goto L` where the code falling into `L` also ends in `X`: the first `X` and its `goto`
+/// become a jump to the second `X`.
+fn merge_tails_before_jumps(nodes: &mut [Node], code: &Code) -> bool {
+    resolve_targets(nodes);
+    let mut relocated = vec![false; nodes.len()];
+    for m in &code.map_relocs {
+        relocated[m.insn_index] = true;
+    }
+    let mut changed = false;
+    for j in 0..nodes.len() {
+        if nodes[j].deleted || !is_ja(&nodes[j].insn) {
+            continue;
+        }
+        let Some(t) = nodes[j].target else { continue };
+        let (Some(p), Some(q)) = (prev_alive(nodes, t), prev_alive(nodes, j)) else {
+            continue;
+        };
+        let (mut kept, mut replaced) = (Vec::new(), Vec::new());
+        let (mut a, mut b) = (Some(p), Some(q));
+        while let (Some(x), Some(y)) = (a, b) {
+            let (nx, ny) = (&nodes[x], &nodes[y]);
+            let overlaps = kept.contains(&y) || replaced.contains(&x) || x == y || x == j || y == j;
+            if overlaps
+                || !falls_through(&nx.insn)
+                || relocated[x]
+                || relocated[y]
+                || nx.insn != ny.insn
+                || nx.high != ny.high
+            {
+                break;
+            }
+            kept.push(x);
+            replaced.push(y);
+            (a, b) = (prev_alive(nodes, x), prev_alive(nodes, y));
+        }
+        if replaced.is_empty() {
+            continue;
+        }
+        kept.reverse();
+        replaced.reverse();
+        // The `goto` itself goes too: jumps to it go to `L`, which follows the kept code.
+        for n in nodes.iter_mut() {
+            if n.target == Some(j) {
+                n.target = Some(t);
+            }
+        }
+        nodes[j].deleted = true;
+        redirect_into(nodes, &kept, &replaced);
+        changed = true;
+    }
+    changed
+}
+
+/// `if c goto A; goto B; A:` becomes `if !c goto B; A:` when nothing else jumps to the
+/// `goto`.
+fn branch_over_jumps(nodes: &mut [Node], cpu: Cpu) -> bool {
+    resolve_targets(nodes);
+    let mut targeted = vec![false; nodes.len() + 1];
+    for n in nodes.iter().filter(|n| !n.deleted) {
+        if let Some(t) = n.target {
+            targeted[t] = true;
+        }
+    }
+    let mut changed = false;
+    for k in 0..nodes.len() {
+        let n = nodes[k];
+        if n.deleted || !is_jump(&n.insn) || is_ja(&n.insn) {
+            continue;
+        }
+        let Some(j) = (k + 1..nodes.len()).find(|&j| !nodes[j].deleted) else {
+            continue;
+        };
+        let after = (j + 1..nodes.len()).find(|&a| !nodes[a].deleted);
+        let Some(negated) = negate(n.insn.code).filter(|&c| cpu >= Cpu::V2 || !is_less_than(c))
+        else {
+            continue;
+        };
+        if !is_ja(&nodes[j].insn) || targeted[j] || n.target != after || nodes[j].target == Some(j)
+        {
+            continue;
+        }
+        nodes[k].insn.code = negated;
+        nodes[k].target = nodes[j].target;
+        nodes[j].deleted = true;
+        changed = true;
+    }
+    changed
+}
+
+/// The `<`/`<=` jumps v1 lacks.
+fn is_less_than(code: u8) -> bool {
+    matches!(code & 0xf0, BPF_JLT | BPF_JLE | BPF_JSLT | BPF_JSLE)
+}
+
+/// The opcode of the opposite conditional jump (none for `jset`).
+fn negate(code: u8) -> Option<u8> {
+    let op = match code & 0xf0 {
+        BPF_JEQ => BPF_JNE,
+        BPF_JNE => BPF_JEQ,
+        BPF_JGT => BPF_JLE,
+        BPF_JLE => BPF_JGT,
+        BPF_JGE => BPF_JLT,
+        BPF_JLT => BPF_JGE,
+        BPF_JSGT => BPF_JSLE,
+        BPF_JSLE => BPF_JSGT,
+        BPF_JSGE => BPF_JSLT,
+        BPF_JSLT => BPF_JSGE,
+        _ => return None,
+    };
+    Some(code & 0x0f | op)
+}
+
+/// Makes every jump target a surviving node (a deleted one stands for the next survivor).
+fn resolve_targets(nodes: &mut [Node]) {
+    let mut next_alive = vec![nodes.len(); nodes.len() + 1];
+    for k in (0..nodes.len()).rev() {
+        next_alive[k] = if nodes[k].deleted {
+            next_alive[k + 1]
+        } else {
+            k
+        };
+    }
+    for n in nodes.iter_mut() {
+        if let Some(t) = n.target {
+            n.target = Some(next_alive[t]);
+        }
+    }
+}
+
+/// The `len` surviving nodes ending at `end`, in order.
+fn tail(nodes: &[Node], end: usize, len: usize) -> Vec<usize> {
+    let mut t: Vec<usize> = (0..=end)
+        .rev()
+        .filter(|&k| !nodes[k].deleted)
+        .take(len)
+        .collect();
+    t.reverse();
+    t
+}
+
+/// How many instructions (up to the end markers) the tails ending at `a` and `b` share.
+fn common_tail(nodes: &[Node], relocated: &[bool], a: usize, b: usize) -> usize {
+    let same = |x: &Node, y: &Node| x.insn == y.insn && x.high == y.high && x.target == y.target;
+    if !same(&nodes[a], &nodes[b]) {
+        return 0;
+    }
+    let (mut i, mut j, mut len) = (a, b, 1);
+    loop {
+        let prev = |mut k: usize| {
+            while k > 0 {
+                k -= 1;
+                if !nodes[k].deleted {
+                    return Some(k);
+                }
+            }
+            None
+        };
+        let (Some(pi), Some(pj)) = (prev(i), prev(j)) else {
+            return len;
+        };
+        // The earlier tail must not run into the later one, and tails stop at control flow.
+        let ni = &nodes[pi];
+        if pj <= a
+            || pi == pj
+            || relocated[pi]
+            || relocated[pj]
+            || is_jump(&ni.insn)
+            || ni.insn.code == BPF_JMP | BPF_EXIT
+            || !same(ni, &nodes[pj])
+        {
+            return len;
+        }
+        (i, j, len) = (pi, pj, len + 1);
+    }
+}
+
+/// Replaces the `replaced` tail by a jump to the `kept` one; jumps into the middle of the
+/// replaced tail go to the matching point of the kept one.
+fn redirect_into(nodes: &mut [Node], kept: &[usize], replaced: &[usize]) {
+    for n in nodes.iter_mut() {
+        if let Some(t) = n.target {
+            if let Some(m) = replaced[1..].iter().position(|&r| r == t) {
+                n.target = Some(kept[m + 1]);
+            }
+        }
+    }
+    for &k in &replaced[1..] {
+        nodes[k].deleted = true;
+    }
+    nodes[replaced[0]] = Node {
+        insn: Insn::ja(0),
+        high: None,
+        target: Some(kept[0]),
+        deleted: false,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use whistler_bpf::Reg as R;
+
+    fn optimized(insns: Vec<Insn>) -> Vec<String> {
+        let mut code = Code {
+            insns,
+            map_relocs: Vec::new(),
+            lines: Vec::new(),
+            stack_size: 0,
+        };
+        run(&mut code, Cpu::V3);
+        whistler_bpf::disasm::disassemble(&code.insns)
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect()
+    }
+
+    #[test]
+    fn stack_stores_address_r10_and_take_immediates() {
+        let out = optimized(vec![
+            Insn::mov64_reg(R::R2, R::FP),
+            Insn::alu64_imm(BPF_ADD, R::R2, -8),
+            Insn::mov64_imm(R::R1, 5),
+            Insn::store_reg(BPF_W, R::R2, 0, R::R1),
+            Insn::mov64_imm(R::R0, 0),
+            Insn::exit(),
+        ]);
+        assert_eq!(out, ["*(u32 *)(r10 -8) = 5", "r0 = 0", "exit"]);
+    }
+
+    #[test]
+    fn zero_extension_before_a_narrow_store_goes() {
+        let out = optimized(vec![
+            Insn::alu32_reg(BPF_MOV, R::R1, R::R1),
+            Insn::store_reg(BPF_W, R::FP, -8, R::R1),
+            Insn::mov64_reg(R::R0, R::R1),
+            Insn::exit(),
+        ]);
+        assert_eq!(out[0], "w1 = w1", "r1 is returned whole: {out:?}");
+        let out = optimized(vec![
+            Insn::alu32_reg(BPF_MOV, R::R1, R::R1),
+            Insn::store_reg(BPF_W, R::FP, -8, R::R1),
+            Insn::mov64_imm(R::R0, 0),
+            Insn::exit(),
+        ]);
+        assert_eq!(out, ["*(u32 *)(r10 -8) = r1", "r0 = 0", "exit"]);
+    }
+
+    #[test]
+    fn identical_tails_are_shared_and_jumps_to_the_next_insn_go() {
+        let out = optimized(vec![
+            Insn::jmp_imm(BPF_JEQ, R::R1, 0, 3),
+            Insn::mov64_reg(R::R0, R::R1),
+            Insn::alu64_imm(BPF_ADD, R::R0, 5),
+            Insn::exit(),
+            Insn::mov64_reg(R::R0, R::R1),
+            Insn::alu64_imm(BPF_ADD, R::R0, 5),
+            Insn::exit(),
+        ]);
+        assert_eq!(out, ["r0 = r1", "r0 += 5", "exit"]);
+    }
+
+    #[test]
+    fn a_loop_keeps_what_its_next_iteration_reads() {
+        // r1 counts down to zero; the add is read by the loop test, not dead.
+        let out = optimized(vec![
+            Insn::mov64_imm(R::R1, 3),
+            Insn::alu64_imm(BPF_ADD, R::R1, -1),
+            Insn::jmp_imm(BPF_JNE, R::R1, 0, -2),
+            Insn::mov64_imm(R::R0, 0),
+            Insn::exit(),
+        ]);
+        assert_eq!(out.len(), 5, "{out:?}");
+    }
+}
