@@ -81,6 +81,8 @@ pub struct Interp {
     /// `define-condition` parents, by condition type name.
     pub(crate) condition_parents: HashMap<String, Vec<String>>,
     pub(crate) global: Rc<Env>,
+    /// Files, clocks, the environment: whatever the embedding program allows.
+    pub(crate) host: Box<dyn crate::host::Host>,
 }
 
 impl Default for Interp {
@@ -171,6 +173,7 @@ impl Interp {
             values: None,
             condition_parents: HashMap::new(),
             global: Env::root(),
+            host: Box::new(crate::host::NoHost),
         };
         interp.install_globals();
         interp
@@ -191,6 +194,11 @@ impl Interp {
                 .replace(Some(Value::Foreign(Rc::new(ErrorStream))));
             stream.special.set(true);
         }
+        let input = self.symbol("*standard-input*");
+        input
+            .value
+            .replace(Some(Value::Foreign(crate::streams::InputStream::standard())));
+        input.special.set(true);
         for name in ["*terminal-io*", "*query-io*", "*debug-io*"] {
             let stream = self.symbol(name);
             stream.value.replace(Some(Value::sym(&t)));
@@ -204,6 +212,12 @@ impl Interp {
     /// Where `format t`, `print` and friends write.
     pub fn set_output(&mut self, w: Box<dyn Write>) {
         self.output = Output::new(w);
+    }
+
+    /// What the evaluator may ask of the world (files, clocks, the environment); by default
+    /// nothing ([`crate::host::NoHost`]).
+    pub fn set_host(&mut self, host: Box<dyn crate::host::Host>) {
+        self.host = host;
     }
 
     /// Where `*error-output*`, `*trace-output*` and warnings write (stderr by default).
@@ -237,6 +251,23 @@ impl Interp {
             .collect();
         names.sort();
         names
+    }
+
+    /// How `name` is defined, as Common Lisp's `describe` would say: `"special operator"`,
+    /// `"macro"`, `"function"` or `"variable"` (constants included); `None` when undefined.
+    pub fn definition_kind(&self, name: &str) -> Option<&'static str> {
+        let sym = self.symbols.get(name)?;
+        if sym.form.get().is_some() {
+            Some("special operator")
+        } else if sym.macro_fn.borrow().is_some() {
+            Some("macro")
+        } else if sym.function.borrow().is_some() {
+            Some("function")
+        } else if sym.value.borrow().is_some() {
+            Some("variable")
+        } else {
+            None
+        }
     }
 
     pub fn set_limits(&mut self, limits: Limits) {

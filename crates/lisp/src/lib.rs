@@ -37,6 +37,7 @@ mod env;
 mod error;
 mod format;
 mod hash;
+pub mod host;
 mod interp;
 mod iteration;
 mod lambda_list;
@@ -57,6 +58,7 @@ pub use convert::check_convertible;
 pub use error::{ErrorKind, EvalError, MacroFrame};
 pub use interp::{Interp, Limits};
 pub use printer::{prin1, princ};
+pub use streams::{InputStream, StringStream};
 pub use value::{
     Closure, Condition, Cons, Function, HashTable, HashTest, HostFn, Sym, SymData, Value, NO_SPAN,
 };

@@ -190,6 +190,8 @@ pub enum Value {
     Nil,
     Int(i64, Span),
     Big(Rc<BigInt>),
+    /// A ratio in lowest terms whose denominator is above 1 (`(/ 1 3)`).
+    Ratio(Rc<num_rational::BigRational>),
     /// Floating-point numbers exist only in host code read with `ReadOptions::host_code`
     /// (`(sleep 0.5)`); BPF programs have none.
     Float(f64),
