@@ -81,6 +81,12 @@ pub struct Interp {
     /// `define-condition` parents, by condition type name.
     pub(crate) condition_parents: HashMap<String, Vec<String>>,
     pub(crate) global: Rc<Env>,
+    /// Active `handler-bind` and `handler-case` clusters, innermost last.
+    pub(crate) handlers: Vec<Vec<crate::conditions::Handler>>,
+    /// Active restarts, innermost last.
+    pub(crate) restarts: Vec<Rc<crate::restarts::Restart>>,
+    /// `define-condition` slots and reports, by condition type name.
+    pub(crate) condition_classes: HashMap<String, crate::conditions::ConditionClass>,
     /// Files, clocks, the environment: whatever the embedding program allows.
     pub(crate) host: Box<dyn crate::host::Host>,
 }
@@ -173,6 +179,9 @@ impl Interp {
             values: None,
             condition_parents: HashMap::new(),
             global: Env::root(),
+            handlers: Vec::new(),
+            restarts: Vec::new(),
+            condition_classes: HashMap::new(),
             host: Box::new(crate::host::NoHost),
         };
         interp.install_globals();
@@ -207,6 +216,8 @@ impl Interp {
         crate::special::install(self);
         crate::builtins::install(self);
         crate::conditions::install(self);
+        crate::restarts::install(self);
+        crate::prelude::load(self);
     }
 
     /// Where `format t`, `print` and friends write.
@@ -352,6 +363,7 @@ impl Interp {
         let condition = Value::Condition(Rc::new(Condition {
             ctype,
             message: "interrupted".into(),
+            slots: Vec::new(),
         }));
         Flow::Error(Box::new(Raised {
             error: EvalError {
@@ -361,6 +373,7 @@ impl Interp {
                 help: None,
             },
             condition: Some(condition),
+            signalled: false,
         }))
     }
 
@@ -405,7 +418,7 @@ impl Interp {
                 let result =
                     stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.eval_cons(&c, env));
                 self.nesting -= 1;
-                result
+                result.or_else(|flow| Err(crate::conditions::signal_raised(self, flow)))
             }
             other => Ok(other.clone()),
         }
@@ -636,7 +649,8 @@ impl Interp {
             }
         };
         match &*func {
-            Function::Builtin { f, .. } => f(self, args, span),
+            Function::Builtin { f, .. } => f(self, args, span)
+                .or_else(|flow| Err(crate::conditions::signal_raised(self, flow))),
             Function::Host { name, f } => {
                 let Ok(mut host) = f.try_borrow_mut() else {
                     return fail("error", format!("{name} called itself re-entrantly"), span);

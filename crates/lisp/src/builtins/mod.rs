@@ -1,5 +1,6 @@
 //! Built-in functions, grouped by what they work on, plus the argument helpers they share.
 
+mod environment;
 mod files;
 mod input;
 pub mod lists;
@@ -27,6 +28,7 @@ pub fn install(interp: &mut Interp) {
     input::install(interp);
     files::install(interp);
     time::install(interp);
+    environment::install(interp);
 }
 
 pub use crate::streams::StringStream;

@@ -12,6 +12,9 @@ use whistler_syntax::Span;
 /// Universal time of 1970-01-01 00:00 UTC.
 pub const UNIX_EPOCH_UNIVERSAL: i64 = 2_208_988_800;
 
+/// The latest universal time decoded (the year 100000), keeping calendar arithmetic exact.
+const MAX_UNIVERSAL: i64 = 3_093_527_980_800;
+
 /// Internal time units per second, as SBCL: microseconds.
 const UNITS_PER_SECOND: i64 = 1_000_000;
 
@@ -55,6 +58,13 @@ fn decode(
     zone: Option<&Value>,
     span: Span,
 ) -> Result<Value, Flow> {
+    if !(0..=MAX_UNIVERSAL).contains(&universal) {
+        return fail(
+            "type-error",
+            format!("{universal} is not a universal time this Lisp can decode"),
+            span,
+        );
+    }
     let unix = universal - UNIX_EPOCH_UNIVERSAL;
     let (offset, daylight, zone_value) = match zone {
         Some(z) if z.truthy() => {
@@ -119,7 +129,8 @@ fn encode(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
         *slot = super::int(v, span)?;
     }
     let [second, minute, hour, day, month, year] = f;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    let in_range = (0..60).contains(&second) && (0..60).contains(&minute) && (0..24).contains(&hour);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !in_range || !(0..100_000).contains(&year) {
         return fail("type-error", "encode-universal-time: no such date", span);
     }
     let year = if year < 100 { year + 2000 } else { year };
