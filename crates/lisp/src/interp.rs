@@ -193,6 +193,7 @@ impl Interp {
         t.value.replace(Some(Value::sym(&t)));
         t.constant.set(true);
         self.known.nil.constant.set(true);
+        self.known.nil.value.replace(Some(Value::Nil));
         let out = self.known.standard_output.clone();
         out.value.replace(Some(Value::sym(&t)));
         out.special.set(true);

@@ -103,6 +103,22 @@ pub fn install(interp: &mut Interp) {
         Ok(Value::Nil)
     });
     interp.define_fn("room", |_, _, _| Ok(Value::Nil));
+    interp.define_fn("hash-table-test", |i, a, s| {
+        arity(a, 1, 1, "hash-table-test", s)?;
+        let Value::Hash(h) = &a[0] else {
+            return fail("type-error", "hash-table-test: not a hash table", s);
+        };
+        let name = match h.borrow().test {
+            crate::value::HashTest::Eq => "eq",
+            crate::value::HashTest::Eql => "eql",
+            crate::value::HashTest::Equal => "equal",
+            crate::value::HashTest::Equalp => "equalp",
+        };
+        Ok(Value::sym(&i.symbol(name)))
+    });
+    interp.define_fn("machine-instance", |i, _, _| {
+        Ok(i.host.machine_name().map_or(Value::Nil, Value::string))
+    });
     interp.define_fn("vector-pop", |_, a, s| {
         arity(a, 1, 1, "vector-pop", s)?;
         match &a[0] {

@@ -216,18 +216,6 @@ pub fn install(interp: &mut Interp) {
             ),
         }
     });
-    interp.define_fn("print", |i, a, s| {
-        print(i, a, s, "\n", crate::printer::prin1, " ")
-    });
-    interp.define_fn("prin1", |i, a, s| {
-        print(i, a, s, "", crate::printer::prin1, "")
-    });
-    interp.define_fn("princ", |i, a, s| {
-        print(i, a, s, "", crate::printer::princ, "")
-    });
-    interp.define_fn("write", |i, a, s| {
-        print(i, &a[..a.len().min(1)], s, "", crate::printer::prin1, "")
-    });
     interp.define_fn("write-string", |i, a, s| {
         print(i, a, s, "", crate::printer::princ, "")
     });

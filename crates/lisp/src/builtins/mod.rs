@@ -8,6 +8,7 @@ mod math;
 mod misc;
 mod numbers;
 mod pathnames;
+mod printing;
 mod sequences;
 mod strings;
 mod time;
@@ -29,6 +30,7 @@ pub fn install(interp: &mut Interp) {
     files::install(interp);
     time::install(interp);
     environment::install(interp);
+    printing::install(interp);
 }
 
 pub use crate::streams::StringStream;
