@@ -160,7 +160,8 @@ fn call_with_handlers(interp: &mut Interp, args: &[Value], span: Span) -> Result
 /// The parent of a built-in condition type.
 fn builtin_parent(name: &str) -> Option<&'static str> {
     Some(match name {
-        "serious-condition" | "warning" | "interrupt" | "simple-condition" => "condition",
+        // `%exit` is how a host's exit function unwinds: no `error` handler may stop it.
+        "serious-condition" | "warning" | "interrupt" | "simple-condition" | "%exit" => "condition",
         "error" => "serious-condition",
         "simple-error" | "type-error" | "program-error" | "control-error" | "arithmetic-error"
         | "cell-error" | "stream-error" | "file-error" | "package-error" | "parse-error" => "error",

@@ -27,6 +27,8 @@ pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, 
         whistler_loader::attach::tracepoint_format,
         whistler_loader::kernel_btf::vmlinux_btf_bytes,
     );
+    // Code run while compiling (an `eval-when` with `probe-file`) may read files.
+    interp.set_host(Box::new(whistler_runner::os_host::OsHost::read_only()));
     whistler_compiler::compile_in(file, &mut interp).map_err(|diagnostics| {
         for d in &diagnostics {
             eprint!("{}", render(file, d));
