@@ -82,7 +82,8 @@
                     unless (eq p '&optional)
                       collect (if (consp p) (car p) p))))
     `(defmacro ,name (,place ,@lambda-list)
-       (list* '%apply-to-place ,place '(function ,function) (list* ,@vars (list ,rest))))))
+       (list* '%apply-to-place ,place '(function ,function)
+              ,(if rest `(list* ,@vars ,rest) `(list ,@vars))))))
 
 (defun %define-setf-function (accessor function)
   (%set-setf-function accessor function)
