@@ -646,14 +646,27 @@ fn traced_workload_report() {
     if !kernel_available("traced_workload_report") {
         return;
     }
-    let workload = ["/bin/sh", "-c", "/bin/true; /bin/true; echo finished; exit 3"];
+    let workload = [
+        "/bin/sh",
+        "-c",
+        "/bin/true; /bin/true; echo finished; exit 3",
+    ];
     let (status, lines, err) = run_to_end(&example("trace-workload.lisp"), &workload);
     assert!(status.success(), "{err}");
     let stamped = |line: &String| line.len() > 21 && &line[4..5] == "-" && &line[19..21] == "Z ";
     assert!(lines.iter().all(stamped), "{lines:?}");
-    assert!(lines.iter().any(|l| l.ends_with("exit code 3")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.ends_with("output: finished")), "{lines:?}");
-    let execs = lines.iter().find_map(|l| l.split("execs traced: ").nth(1)).unwrap();
+    assert!(
+        lines.iter().any(|l| l.ends_with("exit code 3")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with("output: finished")),
+        "{lines:?}"
+    );
+    let execs = lines
+        .iter()
+        .find_map(|l| l.split("execs traced: ").nth(1))
+        .unwrap();
     assert!(execs.parse::<u32>().unwrap() >= 3, "{lines:?}");
 }
 

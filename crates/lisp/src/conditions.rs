@@ -377,7 +377,10 @@ pub fn define_condition(interp: &mut Interp, c: &Rc<Cons>) -> Result<Value, Flow
         let (slot_name, options) = match slot.as_sym() {
             Some(s) => (s.name.clone(), Vec::new()),
             None => (
-                slot.car().as_sym().map(|s| s.name.clone()).unwrap_or_default(),
+                slot.car()
+                    .as_sym()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
                 slot.cdr().iter().collect::<Vec<_>>(),
             ),
         };
@@ -469,7 +472,11 @@ fn report_of(interp: &Interp, ctype: &str) -> Option<Value> {
         if seen > 100 {
             return None;
         }
-        if let Some(report) = interp.condition_classes.get(&name).and_then(|c| c.report.clone()) {
+        if let Some(report) = interp
+            .condition_classes
+            .get(&name)
+            .and_then(|c| c.report.clone())
+        {
             return Some(report);
         }
         if let Some(parents) = interp.condition_parents.get(&name) {
@@ -529,9 +536,16 @@ fn make_signal(
             let ctype = interp.symbol(default_type);
             let slots = vec![
                 ("format-control".to_string(), datum.clone()),
-                ("format-arguments".to_string(), Value::list(args[1..].to_vec())),
+                (
+                    "format-arguments".to_string(),
+                    Value::list(args[1..].to_vec()),
+                ),
             ];
-            Ok(Rc::new(Condition { ctype, message, slots }))
+            Ok(Rc::new(Condition {
+                ctype,
+                message,
+                slots,
+            }))
         }
         Value::Sym(s, _) => {
             let rest = &args[1..];
@@ -629,7 +643,12 @@ fn signal(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
 }
 
 fn make_condition(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
-    Ok(Value::Condition(make_signal(interp, args, "simple-condition", span)?))
+    Ok(Value::Condition(make_signal(
+        interp,
+        args,
+        "simple-condition",
+        span,
+    )?))
 }
 
 /// `(warn datum args...)`: handlers run with a `muffle-warning` restart; unless one muffles

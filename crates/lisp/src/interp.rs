@@ -205,9 +205,9 @@ impl Interp {
             stream.special.set(true);
         }
         let input = self.symbol("*standard-input*");
-        input
-            .value
-            .replace(Some(Value::Foreign(crate::streams::InputStream::standard())));
+        input.value.replace(Some(
+            Value::Foreign(crate::streams::InputStream::standard()),
+        ));
         input.special.set(true);
         for name in ["*terminal-io*", "*query-io*", "*debug-io*"] {
             let stream = self.symbol(name);
@@ -419,7 +419,7 @@ impl Interp {
                 let result =
                     stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.eval_cons(&c, env));
                 self.nesting -= 1;
-                result.or_else(|flow| Err(crate::conditions::signal_raised(self, flow)))
+                result.map_err(|flow| crate::conditions::signal_raised(self, flow))
             }
             other => Ok(other.clone()),
         }
@@ -650,8 +650,9 @@ impl Interp {
             }
         };
         match &*func {
-            Function::Builtin { f, .. } => f(self, args, span)
-                .or_else(|flow| Err(crate::conditions::signal_raised(self, flow))),
+            Function::Builtin { f, .. } => {
+                f(self, args, span).map_err(|flow| crate::conditions::signal_raised(self, flow))
+            }
             Function::Host { name, f } => {
                 let Ok(mut host) = f.try_borrow_mut() else {
                     return fail("error", format!("{name} called itself re-entrantly"), span);

@@ -6,8 +6,8 @@
 use crate::error::{fail, Flow};
 use crate::value::{Value, NO_SPAN};
 use num_bigint::BigInt;
-use num_rational::BigRational;
 use num_integer::Integer;
+use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::cmp::Ordering;
 use std::rc::Rc;

@@ -466,7 +466,11 @@ pub fn rotatef(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value
 pub fn shiftf(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
     let forms: Vec<Value> = args_from(c, 0).iter().collect();
     let Some((new_form, place_forms)) = forms.split_last() else {
-        return fail("program-error", "shiftf needs at least a place and a value", c.span);
+        return fail(
+            "program-error",
+            "shiftf needs at least a place and a value",
+            c.span,
+        );
     };
     let mut places = Vec::new();
     let mut values = Vec::new();

@@ -14,7 +14,11 @@ const PRELUDE: &str = include_str!("prelude.lisp");
 pub fn load(interp: &mut Interp) {
     let file = SourceFile::new("prelude.lisp", PRELUDE);
     let read = whistler_syntax::read_with(&file, ReadOptions { host_code: true });
-    assert!(read.diagnostics.is_empty(), "prelude.lisp: {:?}", read.diagnostics);
+    assert!(
+        read.diagnostics.is_empty(),
+        "prelude.lisp: {:?}",
+        read.diagnostics
+    );
     for form in &read.forms {
         if let Err(e) = interp.eval_library_form(form) {
             panic!("prelude.lisp does not load: {e}");

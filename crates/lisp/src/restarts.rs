@@ -55,8 +55,12 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("abort", |i, a, s| standard(i, a, s, "abort", true));
     interp.define_fn("continue", |i, a, s| standard(i, a, s, "continue", false));
-    interp.define_fn("muffle-warning", |i, a, s| standard(i, a, s, "muffle-warning", true));
-    interp.define_fn("store-value", |i, a, s| standard(i, a, s, "store-value", false));
+    interp.define_fn("muffle-warning", |i, a, s| {
+        standard(i, a, s, "muffle-warning", true)
+    });
+    interp.define_fn("store-value", |i, a, s| {
+        standard(i, a, s, "store-value", false)
+    });
     interp.define_fn("use-value", |i, a, s| standard(i, a, s, "use-value", false));
 }
 
@@ -85,7 +89,12 @@ fn find(interp: &Interp, designator: &Value, span: Span) -> Result<Rc<Restart>, 
     }
 }
 
-fn invoke(interp: &mut Interp, restart: &Rc<Restart>, args: Vec<Value>, span: Span) -> Result<Value, Flow> {
+fn invoke(
+    interp: &mut Interp,
+    restart: &Rc<Restart>,
+    args: Vec<Value>,
+    span: Span,
+) -> Result<Value, Flow> {
     if let Some(function) = &restart.function {
         return interp.apply(function, &args, span);
     }
@@ -109,10 +118,18 @@ fn standard(
     let sym = interp.symbol(name);
     match lookup(interp, &Value::sym(&sym)) {
         Some(r) => {
-            let values = if takes_value { args.iter().take(1).cloned().collect() } else { Vec::new() };
+            let values = if takes_value {
+                args.iter().take(1).cloned().collect()
+            } else {
+                Vec::new()
+            };
             invoke(interp, &r, values, span)
         }
-        None if required => fail("control-error", format!("no {name} restart is active"), span),
+        None if required => fail(
+            "control-error",
+            format!("no {name} restart is active"),
+            span,
+        ),
         None => Ok(Value::Nil),
     }
 }
@@ -149,7 +166,8 @@ pub(crate) fn with_restart<T>(
 }
 
 fn is_tag(tag: &Value, restart: &Rc<Restart>) -> bool {
-    tag.downcast::<Restart>().is_some_and(|t| Rc::ptr_eq(&t, restart))
+    tag.downcast::<Restart>()
+        .is_some_and(|t| Rc::ptr_eq(&t, restart))
 }
 
 /// `(%call-with-restarts ((name report interactive function unwind-p)...) thunk)`: runs the
@@ -174,15 +192,13 @@ fn call_with_restarts(interp: &mut Interp, args: &[Value], span: Span) -> Result
     }
     let thunk = args[1].clone();
     match with_restarts(interp, &restarts, |interp| interp.apply(&thunk, &[], span)) {
-        Err(Flow::Throw { tag, value }) => {
-            match clauses.iter().find(|(r, _)| is_tag(&tag, r)) {
-                Some((_, function)) => {
-                    let args: Vec<Value> = value.iter().collect();
-                    interp.apply(function, &args, span)
-                }
-                None => Err(Flow::Throw { tag, value }),
+        Err(Flow::Throw { tag, value }) => match clauses.iter().find(|(r, _)| is_tag(&tag, r)) {
+            Some((_, function)) => {
+                let args: Vec<Value> = value.iter().collect();
+                interp.apply(function, &args, span)
             }
-        }
+            None => Err(Flow::Throw { tag, value }),
+        },
         other => other,
     }
 }

@@ -237,7 +237,13 @@ fn function(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, F
             let accessor = setf_name(&name).unwrap_or_else(|| interp.known.nil.clone());
             let f = accessor.setf_function.borrow().clone();
             f.map_or_else(
-                || fail("undefined-function", format!("(setf {}) is undefined", accessor.name), c.span),
+                || {
+                    fail(
+                        "undefined-function",
+                        format!("(setf {}) is undefined", accessor.name),
+                        c.span,
+                    )
+                },
                 Ok,
             )
         }

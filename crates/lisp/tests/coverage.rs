@@ -7,7 +7,10 @@ use std::collections::BTreeSet;
 use whistler_lisp::Interp;
 
 fn names(file: &str) -> Vec<String> {
-    let path = format!("{}/test_data/conformance/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/test_data/conformance/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -26,24 +29,43 @@ fn the_standard_symbols_are_defined_or_excluded_with_a_reason() {
     let mut defined_but_excluded = Vec::new();
     let mut defined = 0;
     for name in &standard {
-        match (interp.definition_kind(name).is_some(), excluded.contains(name)) {
+        match (
+            interp.definition_kind(name).is_some(),
+            excluded.contains(name),
+        ) {
             (true, false) => defined += 1,
             (true, true) => defined_but_excluded.push(name.clone()),
             (false, false) => undefined_unexplained.push(name.clone()),
             (false, true) => {}
         }
     }
-    assert!(undefined_unexplained.is_empty(), "undefined and not excluded: {undefined_unexplained:?}");
-    assert!(defined_but_excluded.is_empty(), "defined now, drop from excluded.txt: {defined_but_excluded:?}");
+    assert!(
+        undefined_unexplained.is_empty(),
+        "undefined and not excluded: {undefined_unexplained:?}"
+    );
+    assert!(
+        defined_but_excluded.is_empty(),
+        "defined now, drop from excluded.txt: {defined_but_excluded:?}"
+    );
     let unknown: Vec<_> = excluded.iter().filter(|n| !standard.contains(n)).collect();
-    assert!(unknown.is_empty(), "excluded.txt names no standard symbol: {unknown:?}");
-    assert!(defined >= 700, "only {defined} of {} defined", standard.len());
+    assert!(
+        unknown.is_empty(),
+        "excluded.txt names no standard symbol: {unknown:?}"
+    );
+    assert!(
+        defined >= 700,
+        "only {defined} of {} defined",
+        standard.len()
+    );
 }
 
 #[test]
 fn the_kind_of_each_definition_matches_the_standard() {
     let interp = Interp::new();
-    let path = format!("{}/test_data/conformance/cl-symbols.txt", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/test_data/conformance/cl-symbols.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let mut wrong = Vec::new();
     for line in text.lines().filter(|l| !l.starts_with(';')) {

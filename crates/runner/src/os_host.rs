@@ -48,7 +48,10 @@ impl Host for OsHost {
         if mode.must_not_exist {
             options.create_new(true);
         } else {
-            options.create(mode.create).append(mode.append).truncate(!mode.append);
+            options
+                .create(mode.create)
+                .append(mode.append)
+                .truncate(!mode.append);
         }
         let file = options.open(path).map_err(|e| HostError::file(path, e))?;
         Ok(Box::new(std::io::BufWriter::new(file)))

@@ -77,7 +77,11 @@ pub fn install(interp: &mut Interp) {
         Box::new(|interp, args, span| {
             let p = process(args, span)?;
             poll(interp, &p, span)?;
-            let status = if p.exit_code.borrow().is_some() { "exited" } else { "running" };
+            let status = if p.exit_code.borrow().is_some() {
+                "exited"
+            } else {
+                "running"
+            };
             Ok(Value::sym(&interp.symbol(&format!(":{status}"))))
         }),
     );
@@ -113,10 +117,7 @@ pub fn install(interp: &mut Interp) {
             Ok(interp.global("t").unwrap_or(Value::Nil))
         }),
     );
-    interp.define_builtin(
-        "sb-ext:process-close",
-        Box::new(|_, _, _| Ok(Value::Nil)),
-    );
+    interp.define_builtin("sb-ext:process-close", Box::new(|_, _, _| Ok(Value::Nil)));
 }
 
 fn process(args: &[Value], span: Span) -> Result<Rc<Process>, EvalError> {
@@ -162,7 +163,11 @@ fn stdio(d: &Destination, span: Span) -> Result<Stdio, EvalError> {
 /// `(run-program program args &key search output error input wait environment directory)`.
 fn run_program(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, EvalError> {
     let program = args.first().and_then(Value::as_str).ok_or_else(|| {
-        EvalError::new("type-error", "run-program: the program must be a string", span)
+        EvalError::new(
+            "type-error",
+            "run-program: the program must be a string",
+            span,
+        )
     })?;
     let arguments: Vec<String> = args
         .get(1)
@@ -177,7 +182,11 @@ fn run_program(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value,
         .is_some_and(|s| s.name == "output");
     let error = destination(interp, keyword_arg(options, "error"));
     command.stdout(stdio(&output, span)?);
-    command.stderr(if error_to_output { stdio(&output, span)? } else { stdio(&error, span)? });
+    command.stderr(if error_to_output {
+        stdio(&output, span)?
+    } else {
+        stdio(&error, span)?
+    });
     command.stdin(match keyword_arg(options, "input") {
         Some(Value::Sym(s, _)) if s.name == "t" => Stdio::inherit(),
         Some(Value::Str(path, _)) => Stdio::from(
@@ -199,7 +208,11 @@ fn run_program(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value,
         }
     }
     let child = command.spawn().map_err(|e| {
-        EvalError::new("simple-error", format!("run-program: cannot run {program}: {e}"), span)
+        EvalError::new(
+            "simple-error",
+            format!("run-program: cannot run {program}: {e}"),
+            span,
+        )
     })?;
     let mut copy_to = Vec::new();
     for (d, is_error) in [(&output, false), (&error, true)] {

@@ -14,7 +14,9 @@ use std::rc::Rc;
 pub fn install(interp: &mut Interp) {
     interp.define_fn("%set-setf-function", |i, a, s| {
         arity(a, 2, 2, "%set-setf-function", s)?;
-        symbol(&a[0], i, s)?.setf_function.replace(Some(a[1].clone()));
+        symbol(&a[0], i, s)?
+            .setf_function
+            .replace(Some(a[1].clone()));
         Ok(a[0].clone())
     });
     interp.define_fn("%set-symbol-plist", |i, a, s| {
@@ -47,7 +49,10 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("special-operator-p", |i, a, s| {
         arity(a, 1, 1, "special-operator-p", s)?;
         let sym = symbol(&a[0], i, s)?;
-        let special = sym.form.get().is_some_and(|f| !crate::special::is_redefinable(f));
+        let special = sym
+            .form
+            .get()
+            .is_some_and(|f| !crate::special::is_redefinable(f));
         Ok(i.bool(special))
     });
     interp.define_fn("constantp", |i, a, s| {
@@ -128,7 +133,10 @@ pub fn install(interp: &mut Interp) {
             },
             other => fail(
                 "type-error",
-                format!("vector-pop: {} is not a vector", crate::printer::prin1(other)),
+                format!(
+                    "vector-pop: {} is not a vector",
+                    crate::printer::prin1(other)
+                ),
                 s,
             ),
         }
@@ -139,7 +147,10 @@ pub fn install(interp: &mut Interp) {
             Value::Vector(v) => Ok(Value::Vector(Rc::new(RefCell::new(v.borrow().clone())))),
             other => fail(
                 "type-error",
-                format!("copy-structure: {} is not a structure", crate::printer::prin1(other)),
+                format!(
+                    "copy-structure: {} is not a structure",
+                    crate::printer::prin1(other)
+                ),
                 s,
             ),
         }
@@ -162,7 +173,11 @@ pub fn install(interp: &mut Interp) {
 /// `(subtypep type1 type2)` for type names: true when every value of the first type is of
 /// the second, judged by the type hierarchy the evaluator knows; the second value says
 /// whether the answer is sure.
-fn subtypep(interp: &mut Interp, args: &[Value], span: whistler_syntax::Span) -> Result<Value, Flow> {
+fn subtypep(
+    interp: &mut Interp,
+    args: &[Value],
+    span: whistler_syntax::Span,
+) -> Result<Value, Flow> {
     arity(args, 2, 3, "subtypep", span)?;
     let (Some(a), Some(b)) = (args[0].as_sym(), args[1].as_sym()) else {
         interp.values = Some(vec![Value::Nil, Value::Nil]);
@@ -170,13 +185,27 @@ fn subtypep(interp: &mut Interp, args: &[Value], span: whistler_syntax::Span) ->
     };
     let (a, b) = (a.name.as_str(), b.name.as_str());
     let parents: &[(&str, &str)] = &[
-        ("fixnum", "integer"), ("bignum", "integer"), ("integer", "rational"),
-        ("ratio", "rational"), ("rational", "real"), ("float", "real"),
-        ("double-float", "float"), ("single-float", "float"), ("real", "number"),
-        ("null", "symbol"), ("null", "list"), ("keyword", "symbol"), ("boolean", "symbol"),
-        ("cons", "list"), ("list", "sequence"), ("string", "vector"),
-        ("simple-string", "string"), ("vector", "array"), ("vector", "sequence"),
-        ("simple-vector", "vector"), ("base-char", "character"),
+        ("fixnum", "integer"),
+        ("bignum", "integer"),
+        ("integer", "rational"),
+        ("ratio", "rational"),
+        ("rational", "real"),
+        ("float", "real"),
+        ("double-float", "float"),
+        ("single-float", "float"),
+        ("real", "number"),
+        ("null", "symbol"),
+        ("null", "list"),
+        ("keyword", "symbol"),
+        ("boolean", "symbol"),
+        ("cons", "list"),
+        ("list", "sequence"),
+        ("string", "vector"),
+        ("simple-string", "string"),
+        ("vector", "array"),
+        ("vector", "sequence"),
+        ("simple-vector", "vector"),
+        ("base-char", "character"),
         ("standard-char", "base-char"),
     ];
     let mut pending = vec![a.to_string()];
@@ -186,9 +215,17 @@ fn subtypep(interp: &mut Interp, args: &[Value], span: whistler_syntax::Span) ->
             found = true;
             break;
         }
-        pending.extend(parents.iter().filter(|(c, _)| *c == ty).map(|(_, p)| p.to_string()));
+        pending.extend(
+            parents
+                .iter()
+                .filter(|(c, _)| *c == ty)
+                .map(|(_, p)| p.to_string()),
+        );
     }
-    if !found && crate::conditions::is_subtype(interp, a, b) && interp.condition_parents.contains_key(a) {
+    if !found
+        && crate::conditions::is_subtype(interp, a, b)
+        && interp.condition_parents.contains_key(a)
+    {
         found = true;
     }
     let t = interp.t();

@@ -26,7 +26,10 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("open-stream-p", |i, a, s| {
         arity(a, 1, 1, "open-stream-p", s)?;
-        let open = match (a[0].downcast::<FileOutput>(), a[0].downcast::<InputStream>()) {
+        let open = match (
+            a[0].downcast::<FileOutput>(),
+            a[0].downcast::<InputStream>(),
+        ) {
             (Some(f), _) => f.writer.borrow().is_some(),
             (_, Some(input)) => input.open.get(),
             _ => is_stream(&a[0]),
@@ -48,7 +51,9 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("interactive-stream-p", |i, a, s| {
         arity(a, 1, 1, "interactive-stream-p", s)?;
-        let standard = a[0].downcast::<InputStream>().is_some_and(|s| s.standard_input);
+        let standard = a[0]
+            .downcast::<InputStream>()
+            .is_some_and(|s| s.standard_input);
         Ok(i.bool(standard))
     });
     interp.define_fn("stream-element-type", |i, a, s| {
@@ -175,7 +180,10 @@ pub fn pathname(v: &Value, span: Span) -> Result<String, Flow> {
         Value::Str(s, _) => Ok(s.to_string()),
         other => fail(
             "type-error",
-            format!("{} is not a pathname designator", crate::printer::prin1(other)),
+            format!(
+                "{} is not a pathname designator",
+                crate::printer::prin1(other)
+            ),
             span,
         ),
     }
@@ -186,10 +194,16 @@ fn open(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> 
     arity(args, 1, usize::MAX, "open", span)?;
     let path = pathname(&args[0], span)?;
     let options = &args[1..];
-    let option = |name: &str| keyword(options, name).and_then(|v| v.as_sym().map(|s| s.name.clone()));
+    let option =
+        |name: &str| keyword(options, name).and_then(|v| v.as_sym().map(|s| s.name.clone()));
     let binary = keyword(options, "element-type").is_some_and(|t| {
-        let head = if t.as_cons().is_some() { t.car() } else { t.clone() };
-        head.as_sym().is_some_and(|s| s.name.contains("byte") || s.name == "bit")
+        let head = if t.as_cons().is_some() {
+            t.car()
+        } else {
+            t.clone()
+        };
+        head.as_sym()
+            .is_some_and(|s| s.name.contains("byte") || s.name == "bit")
     });
     let direction = option("direction").unwrap_or_else(|| "input".into());
     match direction.as_str() {
@@ -208,7 +222,11 @@ fn open(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> 
         }
         "output" | "io" => {
             let if_exists = option("if-exists");
-            let exists = interp.host.file_info(&path).map_err(|e| e.at(span))?.is_some();
+            let exists = interp
+                .host
+                .file_info(&path)
+                .map_err(|e| e.at(span))?
+                .is_some();
             if exists && keyword(options, "if-exists").is_some_and(Value::is_nil) {
                 return Ok(Value::Nil);
             }
@@ -219,9 +237,12 @@ fn open(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> 
             let mode = WriteMode {
                 append: if_exists.as_deref() == Some("append"),
                 must_not_exist: if_exists.as_deref() == Some("error"),
-                create: !missing.is_some_and(|m| m.as_sym().is_some_and(|s| s.name == "error")),
+                create: missing.is_none_or(|m| m.as_sym().is_none_or(|s| s.name != "error")),
             };
-            let writer = interp.host.write_file(&path, mode).map_err(|e| e.at(span))?;
+            let writer = interp
+                .host
+                .write_file(&path, mode)
+                .map_err(|e| e.at(span))?;
             Ok(Value::foreign(FileOutput {
                 path,
                 writer: RefCell::new(Some(writer)),
@@ -274,7 +295,11 @@ fn directory(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, F
     let pattern = pathname(&args[0], span)?;
     let absolute = pattern.starts_with('/');
     let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
-    let mut found = vec![if absolute { "/".to_string() } else { String::new() }];
+    let mut found = vec![if absolute {
+        "/".to_string()
+    } else {
+        String::new()
+    }];
     let wants_directories = pattern.ends_with('/');
     for (n, part) in parts.iter().enumerate() {
         let last = n + 1 == parts.len();
@@ -295,7 +320,11 @@ fn directory(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, F
             for name in listing {
                 let name = name.trim_end_matches('/');
                 let path = format!("{base}{name}");
-                next.push(if last && !wants_directories { path } else { format!("{path}/") });
+                next.push(if last && !wants_directories {
+                    path
+                } else {
+                    format!("{path}/")
+                });
             }
         }
         found = next;
@@ -328,7 +357,8 @@ fn wildcard(pattern: &str, name: &str) -> bool {
 
 /// The directory part of a path, with its trailing slash (`"/a/b/"` for `"/a/b/c.txt"`).
 pub fn directory_part(path: &str) -> String {
-    path.rfind('/').map_or(String::new(), |i| path[..=i].to_string())
+    path.rfind('/')
+        .map_or(String::new(), |i| path[..=i].to_string())
 }
 
 /// Fills what `path` leaves out from `defaults` (`merge-pathnames` on strings).
@@ -339,7 +369,11 @@ pub fn merge(path: &str, defaults: &str) -> String {
     let file = &path[path.rfind('/').map_or(0, |i| i + 1)..];
     let directory = format!("{}{}", directory_part(defaults), directory_part(path));
     let default_file = &defaults[defaults.rfind('/').map_or(0, |i| i + 1)..];
-    let file = match (file.is_empty(), file.contains('.'), default_file.rsplit_once('.')) {
+    let file = match (
+        file.is_empty(),
+        file.contains('.'),
+        default_file.rsplit_once('.'),
+    ) {
         (true, _, _) => default_file.to_string(),
         (false, false, Some((_, ty))) if !ty.is_empty() => format!("{file}.{ty}"),
         _ => file.to_string(),

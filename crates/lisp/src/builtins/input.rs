@@ -30,8 +30,8 @@ pub fn install(interp: &mut Interp) {
         stream.position.set(stream.chars.borrow().len());
         Ok(Value::Nil)
     });
-    interp.define_fn("read", |i, a, s| read(i, a, s));
-    interp.define_fn("read-preserving-whitespace", |i, a, s| read(i, a, s));
+    interp.define_fn("read", read);
+    interp.define_fn("read-preserving-whitespace", read);
     interp.define_fn("read-byte", read_byte);
     interp.define_fn("read-sequence", read_sequence);
     interp.define_fn("make-string-input-stream", |_, a, s| {
@@ -120,7 +120,10 @@ fn part(
         Some(v) => Ok(v),
         None => fail(
             "type-error",
-            format!("{} is not that kind of stream", crate::printer::prin1(&args[0])),
+            format!(
+                "{} is not that kind of stream",
+                crate::printer::prin1(&args[0])
+            ),
             span,
         ),
     }
@@ -172,7 +175,12 @@ pub(crate) fn input(
 }
 
 fn global(interp: &mut Interp, name: &str) -> Value {
-    interp.symbol(name).value.borrow().clone().unwrap_or(Value::Nil)
+    interp
+        .symbol(name)
+        .value
+        .borrow()
+        .clone()
+        .unwrap_or(Value::Nil)
 }
 
 fn resolve(
@@ -278,7 +286,11 @@ fn read_line(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, F
         }
         line.push(c);
     }
-    echo(interp, echo_to, &format!("{line}{}", if ended { "\n" } else { "" }))?;
+    echo(
+        interp,
+        echo_to,
+        &format!("{line}{}", if ended { "\n" } else { "" }),
+    )?;
     let line = Value::string(line);
     interp.values = Some(vec![line.clone(), interp.bool(!ended)]);
     Ok(line)
@@ -366,7 +378,9 @@ fn read(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> 
     arity(args, 0, 4, "read", span)?;
     let (stream, _) = input(interp, args.first(), span)?;
     loop {
-        let rest: String = stream.chars.borrow()[stream.position.get()..].iter().collect();
+        let rest: String = stream.chars.borrow()[stream.position.get()..]
+            .iter()
+            .collect();
         match read_one(interp, &rest, span)? {
             Some((value, used)) => {
                 let consumed = rest[..used].chars().count();

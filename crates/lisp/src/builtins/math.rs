@@ -76,7 +76,10 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("rationalize", |_, a, s| rational(a, s, true));
     interp.define_fn("rationalp", |i, a, s| {
         arity(a, 1, 1, "rationalp", s)?;
-        Ok(i.bool(matches!(a[0], Value::Int(..) | Value::Big(_) | Value::Ratio(_))))
+        Ok(i.bool(matches!(
+            a[0],
+            Value::Int(..) | Value::Big(_) | Value::Ratio(_)
+        )))
     });
     interp.define_fn("complexp", |_, a, s| {
         arity(a, 1, 1, "complexp", s)?;
@@ -99,11 +102,19 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("phase", |_, a, s| {
         arity(a, 1, 1, "phase", s)?;
         let x = float(&a[0], s)?;
-        Ok(Value::Float(if x < 0.0 { std::f64::consts::PI } else { 0.0 }))
+        Ok(Value::Float(if x < 0.0 {
+            std::f64::consts::PI
+        } else {
+            0.0
+        }))
     });
     interp.define_fn("ffloor", |i, a, s| float_rounding(i, a, s, Rounding::Floor));
-    interp.define_fn("fceiling", |i, a, s| float_rounding(i, a, s, Rounding::Ceiling));
-    interp.define_fn("ftruncate", |i, a, s| float_rounding(i, a, s, Rounding::Truncate));
+    interp.define_fn("fceiling", |i, a, s| {
+        float_rounding(i, a, s, Rounding::Ceiling)
+    });
+    interp.define_fn("ftruncate", |i, a, s| {
+        float_rounding(i, a, s, Rounding::Truncate)
+    });
     interp.define_fn("fround", |i, a, s| float_rounding(i, a, s, Rounding::Round));
     interp.define_fn("decode-float", decode_float);
     interp.define_fn("integer-decode-float", integer_decode_float);
@@ -140,7 +151,10 @@ pub fn install(interp: &mut Interp) {
         arity(a, 1, 1, "random-state-p", s)?;
         Ok(i.bool(a[0].downcast::<RandomState>().is_some()))
     });
-    interp.set_global("*random-state*", Value::foreign(RandomState::seeded(0x2545_F491_4F6C_DD1D)));
+    interp.set_global(
+        "*random-state*",
+        Value::foreign(RandomState::seeded(0x2545_F491_4F6C_DD1D)),
+    );
     interp.define_fn("lcm", |_, a, s| {
         let mut l = BigInt::from(1);
         for v in a {
@@ -229,10 +243,17 @@ fn rational(args: &[Value], span: Span, simplest: bool) -> Result<Value, Flow> {
         return number::number(&args[0], span).map(|n| n.value());
     };
     let Some(exact) = num_rational::BigRational::from_float(x) else {
-        return fail("arithmetic-error", format!("{x} has no rational value"), span);
+        return fail(
+            "arithmetic-error",
+            format!("{x} has no rational value"),
+            span,
+        );
     };
     if !simplest {
-        return Ok(number::ratio_value(exact.numer().clone(), exact.denom().clone()));
+        return Ok(number::ratio_value(
+            exact.numer().clone(),
+            exact.denom().clone(),
+        ));
     }
     // Continued fraction convergents until one reads back as the same float.
     let (mut h0, mut h1) = (BigInt::from(0), BigInt::from(1));
@@ -289,7 +310,11 @@ fn integer_decode_float(interp: &mut Interp, args: &[Value], span: Span) -> Resu
         0 => (fraction, -1074),
         e => (fraction | (1 << 52), e - 1075),
     };
-    let values = vec![Value::int(significand), Value::int(exponent), Value::int(sign)];
+    let values = vec![
+        Value::int(significand),
+        Value::int(exponent),
+        Value::int(sign),
+    ];
     interp.values = Some(values.clone());
     Ok(values[0].clone())
 }
@@ -319,7 +344,9 @@ fn random(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
     arity(args, 1, 2, "random", span)?;
     let state = match args.get(1) {
         Some(s) => s.downcast::<RandomState>(),
-        None => interp.global("*random-state*").and_then(|s| s.downcast::<RandomState>()),
+        None => interp
+            .global("*random-state*")
+            .and_then(|s| s.downcast::<RandomState>()),
     };
     let Some(state) = state else {
         return fail("type-error", "random: not a random state", span);
@@ -340,7 +367,10 @@ fn random(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
         }
         _ => fail(
             "type-error",
-            format!("random: {} is not a positive integer or float", crate::printer::prin1(&args[0])),
+            format!(
+                "random: {} is not a positive integer or float",
+                crate::printer::prin1(&args[0])
+            ),
             span,
         ),
     }
@@ -370,9 +400,22 @@ fn make_random_state(interp: &mut Interp, args: &[Value], span: Span) -> Result<
 /// `boole`, the `log*` combinations, and the remaining byte functions.
 fn install_bits(interp: &mut Interp) {
     let ops = [
-        "boole-clr", "boole-set", "boole-1", "boole-2", "boole-c1", "boole-c2", "boole-and",
-        "boole-ior", "boole-xor", "boole-eqv", "boole-nand", "boole-nor", "boole-andc1",
-        "boole-andc2", "boole-orc1", "boole-orc2",
+        "boole-clr",
+        "boole-set",
+        "boole-1",
+        "boole-2",
+        "boole-c1",
+        "boole-c2",
+        "boole-and",
+        "boole-ior",
+        "boole-xor",
+        "boole-eqv",
+        "boole-nand",
+        "boole-nor",
+        "boole-andc1",
+        "boole-andc2",
+        "boole-orc1",
+        "boole-orc2",
     ];
     for (code, name) in ops.iter().enumerate() {
         define_constant(interp, name, Value::int(code as i64));
@@ -383,7 +426,11 @@ fn install_bits(interp: &mut Interp) {
         let (x, y) = (num(&a[1], s)?, num(&a[2], s)?);
         match boole(op, &x, &y) {
             Some(n) => Ok(n.value()),
-            None => fail("type-error", format!("boole: {op} is not a boole operation"), s),
+            None => fail(
+                "type-error",
+                format!("boole: {op} is not a boole operation"),
+                s,
+            ),
         }
     });
     interp.define_fn("logeqv", |_, a, s| logical(a, s, 9));
@@ -451,7 +498,11 @@ fn boole(op: i64, x: &Num, y: &Num) -> Option<Num> {
 /// The bits of `(byte size position)` as a mask.
 fn byte_mask(spec: &Value, span: Span) -> Result<Num, Flow> {
     let (Some(size), Some(position)) = (spec.car().as_i64(), spec.cdr().as_i64()) else {
-        return fail("type-error", "not a byte specifier; use (byte size position)", span);
+        return fail(
+            "type-error",
+            "not a byte specifier; use (byte size position)",
+            span,
+        );
     };
     let ones = number::sub(&number::ash(&Num::Small(1), size, span)?, &Num::Small(1));
     number::ash(&ones, position, span)
@@ -500,7 +551,15 @@ fn install_constants(interp: &mut Interp) {
         for (prefix, x) in floats {
             define_constant(interp, &format!("{prefix}-{kind}-float"), Value::Float(x));
         }
-        define_constant(interp, &format!("{kind}-float-epsilon"), Value::Float(f64::EPSILON / 2.0 * (1.0 + f64::EPSILON)));
-        define_constant(interp, &format!("{kind}-float-negative-epsilon"), Value::Float(f64::EPSILON / 4.0 * (1.0 + f64::EPSILON)));
+        define_constant(
+            interp,
+            &format!("{kind}-float-epsilon"),
+            Value::Float(f64::EPSILON / 2.0 * (1.0 + f64::EPSILON)),
+        );
+        define_constant(
+            interp,
+            &format!("{kind}-float-negative-epsilon"),
+            Value::Float(f64::EPSILON / 4.0 * (1.0 + f64::EPSILON)),
+        );
     }
 }

@@ -5,14 +5,18 @@ use super::arity;
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::number::{self, num, Num, Number, Op, Rounding};
-use num_traits::FromPrimitive;
 use crate::value::Value;
+use num_traits::FromPrimitive;
 use std::cmp::Ordering;
 use whistler_syntax::Span;
 
 pub fn install(interp: &mut Interp) {
-    interp.define_fn("+", |_, a, s| fold(a, s, Number::Integer(Num::Small(0)), Op::Add));
-    interp.define_fn("*", |_, a, s| fold(a, s, Number::Integer(Num::Small(1)), Op::Mul));
+    interp.define_fn("+", |_, a, s| {
+        fold(a, s, Number::Integer(Num::Small(0)), Op::Add)
+    });
+    interp.define_fn("*", |_, a, s| {
+        fold(a, s, Number::Integer(Num::Small(1)), Op::Mul)
+    });
     interp.define_fn("-", |_, a, s| reduce(a, s, "-", Op::Sub));
     interp.define_fn("/", |_, a, s| reduce(a, s, "/", Op::Div));
     interp.define_fn("float", |_, a, s| {
@@ -151,7 +155,12 @@ fn mask(size: i64, span: Span) -> Result<Num, Flow> {
     Ok(number::sub(&one, &Num::Small(1)))
 }
 
-fn int_fold(args: &[Value], span: Span, init: Num, op: fn(&Num, &Num) -> Num) -> Result<Value, Flow> {
+fn int_fold(
+    args: &[Value],
+    span: Span,
+    init: Num,
+    op: fn(&Num, &Num) -> Num,
+) -> Result<Value, Flow> {
     let mut acc = init;
     for a in args {
         acc = op(&acc, &num(a, span)?);
@@ -202,7 +211,12 @@ fn sign(n: &Number) -> Ordering {
     number::compare_numbers(n, &Number::Integer(Num::Small(0))).unwrap_or(Ordering::Equal)
 }
 
-fn sign_test(interp: &mut Interp, args: &[Value], span: Span, want: Ordering) -> Result<Value, Flow> {
+fn sign_test(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    want: Ordering,
+) -> Result<Value, Flow> {
     arity(args, 1, 1, "predicate", span)?;
     let n = number::number(&args[0], span)?;
     Ok(interp.bool(sign(&n) == want))

@@ -12,8 +12,12 @@ use whistler_syntax::Span;
 
 pub fn install(interp: &mut Interp) {
     interp.set_global("*default-pathname-defaults*", Value::string(""));
-    interp.define_fn("pathname", |_, a, s| one_path(a, s, "pathname", |p| Value::string(p)));
-    interp.define_fn("namestring", |_, a, s| one_path(a, s, "namestring", |p| Value::string(p)));
+    interp.define_fn("pathname", |_, a, s| {
+        one_path(a, s, "pathname", |p| Value::string(p))
+    });
+    interp.define_fn("namestring", |_, a, s| {
+        one_path(a, s, "namestring", |p| Value::string(p))
+    });
     interp.define_fn("parse-namestring", |_, a, s| {
         arity(a, 1, usize::MAX, "parse-namestring", s)?;
         pathname(&a[0], s).map(Value::string)
@@ -22,7 +26,9 @@ pub fn install(interp: &mut Interp) {
         one_path(a, s, "file-namestring", |p| Value::string(file_part(p)))
     });
     interp.define_fn("directory-namestring", |_, a, s| {
-        one_path(a, s, "directory-namestring", |p| Value::string(directory_part(p)))
+        one_path(a, s, "directory-namestring", |p| {
+            Value::string(directory_part(p))
+        })
     });
     interp.define_fn("host-namestring", |_, a, s| {
         one_path(a, s, "host-namestring", |_| Value::string(""))
@@ -35,7 +41,9 @@ pub fn install(interp: &mut Interp) {
             None => String::new(),
         };
         let base = directory_part(&defaults);
-        Ok(Value::string(path.strip_prefix(base.as_str()).unwrap_or(&path)))
+        Ok(Value::string(
+            path.strip_prefix(base.as_str()).unwrap_or(&path),
+        ))
     });
     interp.define_fn("pathname-name", |_, a, s| {
         one_path(a, s, "pathname-name", |p| optional(name_and_type(p).0))
@@ -45,7 +53,9 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("pathname-directory", pathname_directory);
     for name in ["pathname-host", "pathname-device", "pathname-version"] {
-        interp.define_fn(name, |_, a, s| one_path(a, s, "pathname part", |_| Value::Nil));
+        interp.define_fn(name, |_, a, s| {
+            one_path(a, s, "pathname part", |_| Value::Nil)
+        });
     }
     interp.define_fn("pathnamep", |_, a, s| {
         arity(a, 1, 1, "pathnamep", s)?;
@@ -62,7 +72,10 @@ pub fn install(interp: &mut Interp) {
         let path = pathname(&a[0], s)?;
         let defaults = match a.get(1) {
             Some(d) => pathname(d, s)?,
-            None => i.global("*default-pathname-defaults*").and_then(|d| d.as_str().map(String::from)).unwrap_or_default(),
+            None => i
+                .global("*default-pathname-defaults*")
+                .and_then(|d| d.as_str().map(String::from))
+                .unwrap_or_default(),
         };
         Ok(Value::string(merge(&path, &defaults)))
     });
@@ -112,7 +125,11 @@ fn pathname_directory(interp: &mut Interp, args: &[Value], span: Span) -> Result
     if directory.is_empty() {
         return Ok(Value::Nil);
     }
-    let kind = if directory.starts_with('/') { "absolute" } else { "relative" };
+    let kind = if directory.starts_with('/') {
+        "absolute"
+    } else {
+        "relative"
+    };
     let mut parts = vec![Value::sym(&interp.keyword(kind))];
     for part in directory.split('/').filter(|p| !p.is_empty()) {
         parts.push(match part {

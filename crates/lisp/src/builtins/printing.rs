@@ -67,11 +67,19 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("write-sequence", |i, a, s| {
         arity(a, 2, 6, "write-sequence", s)?;
         let items: Vec<Value> = match &a[0] {
-            Value::Str(text, _) => text.chars().map(|c| Value::Char(c, crate::value::NO_SPAN)).collect(),
+            Value::Str(text, _) => text
+                .chars()
+                .map(|c| Value::Char(c, crate::value::NO_SPAN))
+                .collect(),
             Value::Vector(v) => v.borrow().clone(),
             other => other.iter().collect(),
         };
-        let (start, end) = super::input::bounds(keyword(&a[2..], "start"), keyword(&a[2..], "end"), items.len(), s)?;
+        let (start, end) = super::input::bounds(
+            keyword(&a[2..], "start"),
+            keyword(&a[2..], "end"),
+            items.len(),
+            s,
+        )?;
         let mut text = String::new();
         for item in &items[start..end] {
             match item {
@@ -94,14 +102,22 @@ fn out(
     after: &str,
 ) -> Result<Value, Flow> {
     arity(args, 1, 2, "print", span)?;
-    let text = format!("{before}{}{after}", styled(interp, &args[0], None, Some(escape)));
+    let text = format!(
+        "{before}{}{after}",
+        styled(interp, &args[0], None, Some(escape))
+    );
     Sink::of(interp, args.get(1), span)?.write(interp, &text)?;
     Ok(args[0].clone())
 }
 
 /// `value` printed under the printer variables, overridden by `write`-style keywords and, for
 /// `prin1`/`princ`, by `escape`.
-fn styled(interp: &mut Interp, value: &Value, keys: Option<&[Value]>, escape: Option<bool>) -> String {
+fn styled(
+    interp: &mut Interp,
+    value: &Value,
+    keys: Option<&[Value]>,
+    escape: Option<bool>,
+) -> String {
     let setting = |interp: &mut Interp, key: &str, variable: &str| -> Value {
         keys.and_then(|k| keyword(k, key).cloned())
             .or_else(|| interp.global(variable))
@@ -144,7 +160,9 @@ fn write_styled(out: &mut String, value: &Value, style: &Style, depth: usize) {
     match value {
         Value::Int(..) | Value::Big(_) => {
             let n = crate::number::num(value, crate::value::NO_SPAN).ok();
-            let digits = n.map_or_else(String::new, |n| crate::number::to_string_radix(&n, style.base));
+            let digits = n.map_or_else(String::new, |n| {
+                crate::number::to_string_radix(&n, style.base)
+            });
             match (style.radix, style.base) {
                 (false, _) => out.push_str(&digits),
                 (true, 10) => {
@@ -197,7 +215,11 @@ fn capitalize(text: &str) -> String {
     let mut word_start = true;
     for c in text.chars() {
         if c.is_alphanumeric() {
-            out.extend(if word_start { c.to_uppercase().collect::<Vec<_>>() } else { c.to_lowercase().collect() });
+            out.extend(if word_start {
+                c.to_uppercase().collect::<Vec<_>>()
+            } else {
+                c.to_lowercase().collect()
+            });
             word_start = false;
         } else {
             out.push(c);
