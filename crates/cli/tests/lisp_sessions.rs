@@ -638,3 +638,49 @@ fn records_and_map_functions() {
         ]
     );
 }
+
+/// The README's script: reads /proc, runs a workload with `sb-ext:run-program` while tracing
+/// its execs, and prints a timestamped report with the workload's output.
+#[test]
+fn traced_workload_report() {
+    if !kernel_available("traced_workload_report") {
+        return;
+    }
+    let workload = [
+        "/bin/sh",
+        "-c",
+        "/bin/true; /bin/true; echo finished; exit 3",
+    ];
+    let (status, lines, err) = run_to_end(&example("trace-workload.lisp"), &workload);
+    assert!(status.success(), "{err}");
+    let stamped = |line: &String| line.len() > 21 && &line[4..5] == "-" && &line[19..21] == "Z ";
+    assert!(lines.iter().all(stamped), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.ends_with("exit code 3")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with("output: finished")),
+        "{lines:?}"
+    );
+    let execs = lines
+        .iter()
+        .find_map(|l| l.split("execs traced: ").nth(1))
+        .unwrap();
+    assert!(execs.parse::<u32>().unwrap() >= 3, "{lines:?}");
+}
+
+/// Compile-time reads: an `eval-when` that probes a file (as Whistler's runqlat does) runs
+/// while the file compiles, through the read-only host the runner supplies.
+#[test]
+fn probe_file_at_compile_time() {
+    let file = scratch_file(
+        "probe.lisp",
+        "(eval-when (:compile-toplevel :load-toplevel :execute)
+           (defparameter *has-proc* (if (probe-file \"/proc/self/stat\") :yes :no)))
+         (format t \"~a~%\" *has-proc*)",
+    );
+    let (status, lines, err) = run_to_end(&file, &[]);
+    assert!(status.success(), "{err}");
+    assert_eq!(lines, ["YES"]);
+}

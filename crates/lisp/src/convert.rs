@@ -26,8 +26,7 @@ impl Interp {
             }
             SexpKind::Symbol(sym) if sym.package.is_none() && sym.name == "nil" => Value::Nil,
             SexpKind::Symbol(sym) if sym.package.as_deref() == Some(FLOAT_PACKAGE) => {
-                let text = sym.name.replace(['d', 'f', 's', 'l'], "e");
-                Value::Float(text.parse().unwrap_or(f64::NAN))
+                crate::number::parse_literal(&sym.name)
             }
             SexpKind::Symbol(sym) => Value::Sym(self.intern_symbol(sym), s.span),
             SexpKind::Int(n) => match crate::number::from_i128(*n) {
@@ -107,6 +106,13 @@ fn to_sexp(v: &Value, within: Span, depth: usize, budget: &mut usize) -> Sexp {
             kind: SexpKind::Symbol(Symbol {
                 package: Some(FLOAT_PACKAGE.to_string()),
                 name: format!("{x:?}"),
+            }),
+            span: within,
+        },
+        Value::Ratio(r) => Sexp {
+            kind: SexpKind::Symbol(Symbol {
+                package: Some(FLOAT_PACKAGE.to_string()),
+                name: r.to_string(),
             }),
             span: within,
         },
@@ -230,6 +236,7 @@ pub fn check_convertible(v: &Value, call: Span) -> Result<(), EvalError> {
             }
             Value::Nil | Value::Int(..) | Value::Sym(..) | Value::Str(..) | Value::Char(..) => {}
             Value::Float(x) => return Err(problem(format!("the floating-point number {x:?}"))),
+            Value::Ratio(r) => return Err(problem(format!("the ratio {r}"))),
             other => return Err(problem(crate::printer::prin1(other))),
         }
     }

@@ -132,6 +132,8 @@ impl EvalError {
 pub struct Raised {
     pub error: EvalError,
     pub condition: Option<Value>,
+    /// `handler-bind` handlers have already seen it (at the point it was signalled).
+    pub signalled: bool,
 }
 
 /// Why evaluation left a form early.
@@ -154,6 +156,7 @@ impl From<EvalError> for Flow {
         Flow::Error(Box::new(Raised {
             error,
             condition: None,
+            signalled: false,
         }))
     }
 }

@@ -31,6 +31,7 @@ pub fn identity(v: &Value) -> Option<usize> {
         Value::Condition(c) => Rc::as_ptr(c) as usize,
         Value::Foreign(f) => Rc::as_ptr(f) as *const () as usize,
         Value::Big(b) => Rc::as_ptr(b) as usize,
+        Value::Ratio(r) => Rc::as_ptr(r) as usize,
         Value::Nil | Value::Int(..) | Value::Char(..) | Value::Float(_) => return None,
     })
 }
@@ -42,6 +43,8 @@ pub fn key(test: HashTest, v: &Value) -> HashKey {
         (_, Value::Float(x)) => HashKey::Float(x.to_bits()),
         (HashTest::Eq, Value::Big(_)) => HashKey::Ptr(identity(v).unwrap_or(0)),
         (_, Value::Big(b)) => HashKey::Big((**b).clone()),
+        (HashTest::Eq, Value::Ratio(_)) => HashKey::Ptr(identity(v).unwrap_or(0)),
+        (_, Value::Ratio(r)) => HashKey::Structural(r.to_string()),
         (HashTest::Equalp, Value::Char(c, _)) => HashKey::Char(c.to_ascii_lowercase()),
         (_, Value::Char(c, _)) => HashKey::Char(*c),
         (HashTest::Equal, Value::Str(s, _)) => HashKey::Str(s.to_string()),
@@ -71,6 +74,7 @@ pub fn eq(a: &Value, b: &Value) -> bool {
 pub fn eql(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Big(x), Value::Big(y)) => x == y,
+        (Value::Ratio(x), Value::Ratio(y)) => x == y,
         _ => eq(a, b),
     }
 }

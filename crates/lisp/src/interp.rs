@@ -81,6 +81,14 @@ pub struct Interp {
     /// `define-condition` parents, by condition type name.
     pub(crate) condition_parents: HashMap<String, Vec<String>>,
     pub(crate) global: Rc<Env>,
+    /// Active `handler-bind` and `handler-case` clusters, innermost last.
+    pub(crate) handlers: Vec<Vec<crate::conditions::Handler>>,
+    /// Active restarts, innermost last.
+    pub(crate) restarts: Vec<Rc<crate::restarts::Restart>>,
+    /// `define-condition` slots and reports, by condition type name.
+    pub(crate) condition_classes: HashMap<String, crate::conditions::ConditionClass>,
+    /// Files, clocks, the environment: whatever the embedding program allows.
+    pub(crate) host: Box<dyn crate::host::Host>,
 }
 
 impl Default for Interp {
@@ -171,6 +179,10 @@ impl Interp {
             values: None,
             condition_parents: HashMap::new(),
             global: Env::root(),
+            handlers: Vec::new(),
+            restarts: Vec::new(),
+            condition_classes: HashMap::new(),
+            host: Box::new(crate::host::NoHost),
         };
         interp.install_globals();
         interp
@@ -181,6 +193,7 @@ impl Interp {
         t.value.replace(Some(Value::sym(&t)));
         t.constant.set(true);
         self.known.nil.constant.set(true);
+        self.known.nil.value.replace(Some(Value::Nil));
         let out = self.known.standard_output.clone();
         out.value.replace(Some(Value::sym(&t)));
         out.special.set(true);
@@ -191,6 +204,11 @@ impl Interp {
                 .replace(Some(Value::Foreign(Rc::new(ErrorStream))));
             stream.special.set(true);
         }
+        let input = self.symbol("*standard-input*");
+        input.value.replace(Some(
+            Value::Foreign(crate::streams::InputStream::standard()),
+        ));
+        input.special.set(true);
         for name in ["*terminal-io*", "*query-io*", "*debug-io*"] {
             let stream = self.symbol(name);
             stream.value.replace(Some(Value::sym(&t)));
@@ -199,11 +217,19 @@ impl Interp {
         crate::special::install(self);
         crate::builtins::install(self);
         crate::conditions::install(self);
+        crate::restarts::install(self);
+        crate::prelude::load(self);
     }
 
     /// Where `format t`, `print` and friends write.
     pub fn set_output(&mut self, w: Box<dyn Write>) {
         self.output = Output::new(w);
+    }
+
+    /// What the evaluator may ask of the world (files, clocks, the environment); by default
+    /// nothing ([`crate::host::NoHost`]).
+    pub fn set_host(&mut self, host: Box<dyn crate::host::Host>) {
+        self.host = host;
     }
 
     /// Where `*error-output*`, `*trace-output*` and warnings write (stderr by default).
@@ -237,6 +263,23 @@ impl Interp {
             .collect();
         names.sort();
         names
+    }
+
+    /// How `name` is defined, as Common Lisp's `describe` would say: `"special operator"`,
+    /// `"macro"`, `"function"` or `"variable"` (constants included); `None` when undefined.
+    pub fn definition_kind(&self, name: &str) -> Option<&'static str> {
+        let sym = self.symbols.get(name)?;
+        if sym.form.get().is_some() {
+            Some("special operator")
+        } else if sym.macro_fn.borrow().is_some() {
+            Some("macro")
+        } else if sym.function.borrow().is_some() {
+            Some("function")
+        } else if sym.value.borrow().is_some() {
+            Some("variable")
+        } else {
+            None
+        }
     }
 
     pub fn set_limits(&mut self, limits: Limits) {
@@ -321,6 +364,7 @@ impl Interp {
         let condition = Value::Condition(Rc::new(Condition {
             ctype,
             message: "interrupted".into(),
+            slots: Vec::new(),
         }));
         Flow::Error(Box::new(Raised {
             error: EvalError {
@@ -330,6 +374,7 @@ impl Interp {
                 help: None,
             },
             condition: Some(condition),
+            signalled: false,
         }))
     }
 
@@ -374,7 +419,7 @@ impl Interp {
                 let result =
                     stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.eval_cons(&c, env));
                 self.nesting -= 1;
-                result
+                result.map_err(|flow| crate::conditions::signal_raised(self, flow))
             }
             other => Ok(other.clone()),
         }
@@ -605,7 +650,9 @@ impl Interp {
             }
         };
         match &*func {
-            Function::Builtin { f, .. } => f(self, args, span),
+            Function::Builtin { f, .. } => {
+                f(self, args, span).map_err(|flow| crate::conditions::signal_raised(self, flow))
+            }
             Function::Host { name, f } => {
                 let Ok(mut host) = f.try_borrow_mut() else {
                     return fail("error", format!("{name} called itself re-entrantly"), span);

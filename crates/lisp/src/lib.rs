@@ -37,14 +37,17 @@ mod env;
 mod error;
 mod format;
 mod hash;
+pub mod host;
 mod interp;
 mod iteration;
 mod lambda_list;
 mod loop_macro;
 mod number;
 mod place;
+mod prelude;
 mod printer;
 mod quasi;
+mod restarts;
 mod special;
 mod stack;
 mod streams;
@@ -57,6 +60,7 @@ pub use convert::check_convertible;
 pub use error::{ErrorKind, EvalError, MacroFrame};
 pub use interp::{Interp, Limits};
 pub use printer::{prin1, princ};
+pub use streams::{InputStream, StringStream};
 pub use value::{
     Closure, Condition, Cons, Function, HashTable, HashTest, HostFn, Sym, SymData, Value, NO_SPAN,
 };

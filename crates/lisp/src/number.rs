@@ -1,10 +1,13 @@
-//! Integer arithmetic: `i64` fast paths that overflow into bignums, and results normalized back
-//! to `i64` whenever they fit.
+//! Numbers: integer arithmetic with `i64` fast paths that overflow into bignums (results
+//! normalized back to `i64` whenever they fit), and the tower above it ([`Number`]): ratios
+//! in lowest terms and double floats, with Common Lisp's contagion (an integer and a ratio give
+//! a ratio or an integer, anything with a float gives a float).
 
 use crate::error::{fail, Flow};
 use crate::value::{Value, NO_SPAN};
 use num_bigint::BigInt;
 use num_integer::Integer;
+use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -76,31 +79,9 @@ pub fn real(v: &Value) -> Option<f64> {
         Value::Int(n, _) => Some(*n as f64),
         Value::Big(b) => b.to_f64(),
         Value::Float(x) => Some(*x),
+        Value::Ratio(r) => ratio_to_f64(r),
         _ => None,
     }
-}
-
-/// True when any of `args` is a float (so arithmetic is done in floating point).
-pub fn any_float(args: &[Value]) -> bool {
-    args.iter().any(|a| matches!(a, Value::Float(_)))
-}
-
-/// The reals in `args`, or a `type-error`.
-pub fn reals(args: &[Value], span: Span) -> Result<Vec<f64>, Flow> {
-    args.iter()
-        .map(|a| {
-            real(a).map_or_else(
-                || {
-                    fail(
-                        "type-error",
-                        format!("{} is not a number", crate::printer::prin1(a)),
-                        span,
-                    )
-                },
-                Ok,
-            )
-        })
-        .collect()
 }
 
 /// The integer in `v`, or a `type-error`.
@@ -270,4 +251,151 @@ pub fn to_string_radix(n: &Num, radix: u32) -> String {
         Num::Small(x) if radix == 10 => x.to_string(),
         _ => n.big().to_str_radix(radix).to_uppercase(),
     }
+}
+
+/// A number of any kind, for arithmetic across the tower.
+#[derive(Clone, Debug)]
+pub enum Number {
+    Integer(Num),
+    Ratio(BigRational),
+    Float(f64),
+}
+
+/// The four operations of the tower.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Number {
+    pub fn value(self) -> Value {
+        match self {
+            Number::Integer(n) => n.value(),
+            Number::Ratio(r) => ratio_value(r.numer().clone(), r.denom().clone()),
+            Number::Float(x) => Value::Float(x),
+        }
+    }
+    pub fn to_f64(&self) -> f64 {
+        match self {
+            Number::Integer(n) => n.big().to_f64().unwrap_or(f64::NAN),
+            Number::Ratio(r) => ratio_to_f64(r).unwrap_or(f64::NAN),
+            Number::Float(x) => *x,
+        }
+    }
+    fn to_ratio(&self) -> BigRational {
+        match self {
+            Number::Integer(n) => BigRational::from_integer(n.big()),
+            Number::Ratio(r) => r.clone(),
+            Number::Float(x) => BigRational::from_float(*x).unwrap_or_default(),
+        }
+    }
+    pub fn is_zero(&self) -> bool {
+        match self {
+            Number::Integer(n) => n.is_zero(),
+            Number::Ratio(r) => r.is_zero(),
+            Number::Float(x) => *x == 0.0,
+        }
+    }
+    pub fn is_float(&self) -> bool {
+        matches!(self, Number::Float(_))
+    }
+}
+
+/// The number in `v`, or a `type-error`.
+pub fn number(v: &Value, span: Span) -> Result<Number, Flow> {
+    match v {
+        Value::Int(n, _) => Ok(Number::Integer(Num::Small(*n))),
+        Value::Big(b) => Ok(Number::Integer(Num::Big((**b).clone()))),
+        Value::Ratio(r) => Ok(Number::Ratio((**r).clone())),
+        Value::Float(x) => Ok(Number::Float(*x)),
+        other => fail(
+            "type-error",
+            format!("{} is not a number", crate::printer::prin1(other)),
+            span,
+        ),
+    }
+}
+
+/// `a op b` with contagion; dividing by an exact zero is a `division-by-zero`.
+pub fn arith(a: &Number, b: &Number, op: Op, span: Span) -> Result<Number, Flow> {
+    if op == Op::Div && b.is_zero() {
+        return fail("division-by-zero", "division by zero", span);
+    }
+    if a.is_float() || b.is_float() {
+        let (x, y) = (a.to_f64(), b.to_f64());
+        return Ok(Number::Float(match op {
+            Op::Add => x + y,
+            Op::Sub => x - y,
+            Op::Mul => x * y,
+            Op::Div => x / y,
+        }));
+    }
+    if let (Number::Integer(x), Number::Integer(y), false) = (a, b, op == Op::Div) {
+        let n = match op {
+            Op::Add => add(x, y),
+            Op::Sub => sub(x, y),
+            _ => mul(x, y),
+        };
+        return Ok(Number::Integer(check_bits(n, span)?));
+    }
+    let (x, y) = (a.to_ratio(), b.to_ratio());
+    let r = match op {
+        Op::Add => x + y,
+        Op::Sub => x - y,
+        Op::Mul => x * y,
+        Op::Div => x / y,
+    };
+    if r.numer().bits() > MAX_BITS || r.denom().bits() > MAX_BITS {
+        return fail("storage-condition", "ratio beyond the size limit", span);
+    }
+    Ok(if r.is_integer() {
+        Number::Integer(normalize(r.to_integer()))
+    } else {
+        Number::Ratio(r)
+    })
+}
+
+/// Numeric comparison across the tower (`None` when a float is NaN).
+pub fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
+    match (a, b) {
+        (Number::Integer(x), Number::Integer(y)) => Some(compare(x, y)),
+        _ if a.is_float() || b.is_float() => a.to_f64().partial_cmp(&b.to_f64()),
+        _ => Some(a.to_ratio().cmp(&b.to_ratio())),
+    }
+}
+
+/// `numerator / denominator` in lowest terms: an integer when the denominator divides.
+pub fn ratio_value(numerator: BigInt, denominator: BigInt) -> Value {
+    let r = BigRational::new(numerator, denominator);
+    if r.is_integer() {
+        from_big(r.to_integer())
+    } else {
+        Value::Ratio(Rc::new(r))
+    }
+}
+
+fn ratio_to_f64(r: &BigRational) -> Option<f64> {
+    let (n, d) = (r.numer().to_f64()?, r.denom().to_f64()?);
+    if n.is_finite() && d.is_finite() {
+        return Some(n / d);
+    }
+    // Huge terms: scale both down before dividing.
+    let shift = r.numer().bits().max(r.denom().bits()).saturating_sub(1000) as usize;
+    Some((r.numer() >> shift).to_f64()? / (r.denom() >> shift).to_f64()?)
+}
+
+/// A number literal of host code that is not an integer: `1.5`, `1e3`, `2.5d0`, `1/3`.
+pub fn parse_literal(text: &str) -> Value {
+    if let Some((n, d)) = text.split_once('/') {
+        if let (Ok(n), Ok(d)) = (n.parse::<BigInt>(), d.parse::<BigInt>()) {
+            if !d.is_zero() {
+                return ratio_value(n, d);
+            }
+        }
+    }
+    let text = text.replace(['d', 'f', 's', 'l', 'D', 'F', 'S', 'L'], "e");
+    Value::Float(text.parse().unwrap_or(f64::NAN))
 }

@@ -21,6 +21,13 @@ pub enum Place {
     Getf(Box<Place>, Value, Value),
     /// `(get symbol indicator)`: the symbol's property list.
     Get(Sym, Value),
+    /// A place with a `(setf name)` function: `(name args...)`.
+    Call {
+        reader: Sym,
+        writer: Value,
+        args: Vec<Value>,
+        span: Span,
+    },
 }
 
 fn cons_of(v: Value, what: &str, span: Span) -> Result<Rc<Cons>, Flow> {
@@ -150,6 +157,16 @@ pub fn resolve(interp: &mut Interp, form: &Value, env: &Rc<Env>) -> Result<Place
                 None => fail("type-error", "symbol-value: not a symbol", span),
             }
         }
+        _ if head.setf_function.borrow().is_some() => {
+            let writer = head.setf_function.borrow().clone().unwrap_or(Value::Nil);
+            let args = interp.eval_args(&args_from(&c, 0), env)?;
+            Ok(Place::Call {
+                reader: head.clone(),
+                writer,
+                args,
+                span,
+            })
+        }
         _ if struct_slot(&head).is_some() => {
             let index = struct_slot(&head).unwrap_or(0);
             match interp.eval(&arg(&c, 0), env)? {
@@ -256,6 +273,9 @@ pub fn get(interp: &mut Interp, place: &Place, env: &Rc<Env>) -> Result<Value, F
             let plist = s.plist.borrow().clone();
             plist_find(&plist, indicator).map_or(Value::Nil, |c| c.car())
         }
+        Place::Call {
+            reader, args, span, ..
+        } => interp.apply(&Value::sym(reader), args, *span)?,
     })
 }
 
@@ -301,6 +321,13 @@ pub fn set(interp: &mut Interp, place: &Place, value: Value, env: &Rc<Env>) -> R
                         .replace(Value::cons(indicator.clone(), Value::cons(value, plist)));
                 }
             }
+        }
+        Place::Call {
+            writer, args, span, ..
+        } => {
+            let mut all = vec![value];
+            all.extend(args.iter().cloned());
+            interp.apply(writer, &all, *span)?;
         }
     }
     Ok(())
@@ -410,14 +437,79 @@ pub fn incf(
         Value::Nil => Value::int(1),
         rest => interp.eval(&rest.car(), env)?,
     };
-    let a = crate::number::num(&old, c.span)?;
-    let b = crate::number::num(&delta, c.span)?;
-    let new = if decrement {
-        crate::number::sub(&a, &b)
+    let a = crate::number::number(&old, c.span)?;
+    let b = crate::number::number(&delta, c.span)?;
+    let op = if decrement {
+        crate::number::Op::Sub
     } else {
-        crate::number::add(&a, &b)
-    }
-    .value();
+        crate::number::Op::Add
+    };
+    let new = crate::number::arith(&a, &b, op, c.span)?.value();
     set(interp, &place, new.clone(), env)?;
     Ok(new)
+}
+
+/// `(rotatef place...)`: each place takes the value of the next, the last the first's.
+pub fn rotatef(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let (places, mut values) = places_and_values(interp, c, env)?;
+    if !values.is_empty() {
+        values.rotate_left(1);
+    }
+    for (place, value) in places.iter().zip(values) {
+        set(interp, place, value, env)?;
+    }
+    Ok(Value::Nil)
+}
+
+/// `(shiftf place... new)`: each place takes the value of the next, the last `new`; returns
+/// the first place's old value.
+pub fn shiftf(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let forms: Vec<Value> = args_from(c, 0).iter().collect();
+    let Some((new_form, place_forms)) = forms.split_last() else {
+        return fail(
+            "program-error",
+            "shiftf needs at least a place and a value",
+            c.span,
+        );
+    };
+    let mut places = Vec::new();
+    let mut values = Vec::new();
+    for form in place_forms {
+        let place = resolve(interp, form, env)?;
+        values.push(get(interp, &place, env)?);
+        places.push(place);
+    }
+    values.push(interp.eval(new_form, env)?);
+    let old = values.remove(0);
+    for (place, value) in places.iter().zip(values) {
+        set(interp, place, value, env)?;
+    }
+    Ok(old)
+}
+
+/// `(%apply-to-place place function args...)`: sets the place to `(function old args...)`
+/// with the place's subforms evaluated once (what `define-modify-macro` macros expand into).
+pub fn apply_to_place(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let place = resolve(interp, &arg(c, 0), env)?;
+    let function = interp.eval(&arg(c, 1), env)?;
+    let mut args = vec![get(interp, &place, env)?];
+    args.extend(interp.eval_args(&args_from(c, 2), env)?);
+    let new = interp.apply(&function, &args, c.span)?;
+    set(interp, &place, new.clone(), env)?;
+    Ok(new)
+}
+
+fn places_and_values(
+    interp: &mut Interp,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+) -> Result<(Vec<Place>, Vec<Value>), Flow> {
+    let mut places = Vec::new();
+    let mut values = Vec::new();
+    for form in args_from(c, 0).iter() {
+        let place = resolve(interp, &form, env)?;
+        values.push(get(interp, &place, env)?);
+        places.push(place);
+    }
+    Ok((places, values))
 }

@@ -59,6 +59,9 @@ fn write_value(out: &mut String, v: &Value, readably: bool, depth: usize) {
         Value::Big(b) => {
             let _ = write!(out, "{b}");
         }
+        Value::Ratio(r) => {
+            let _ = write!(out, "{}/{}", r.numer(), r.denom());
+        }
         Value::Float(x) => {
             let _ = write!(out, "{x:?}");
         }

@@ -35,7 +35,9 @@ special_forms! {
     Assert = "assert", CheckType = "check-type", DefineCondition = "define-condition",
     WithOutputToString = "with-output-to-string", Time = "time", Defpackage = "defpackage",
     WhenLet = "when-let", IfLet = "if-let", Defstruct = "defstruct", Tagbody = "tagbody",
-    Go = "go", NthValue = "nth-value",
+    Go = "go", NthValue = "nth-value", Rotatef = "rotatef", Shiftf = "shiftf",
+    ApplyToPlace = "%apply-to-place", MultipleValueCall = "multiple-value-call",
+    Progv = "progv",
 }
 
 pub fn install(interp: &mut Interp) {
@@ -200,6 +202,11 @@ pub fn eval(
         F::WhenLet | F::IfLet => when_let(interp, c, env, form == F::IfLet),
         F::Defstruct => crate::structs::defstruct(interp, c, env),
         F::Tagbody => tagbody(interp, c, env),
+        F::Rotatef => crate::place::rotatef(interp, c, env),
+        F::Shiftf => crate::place::shiftf(interp, c, env),
+        F::ApplyToPlace => crate::place::apply_to_place(interp, c, env),
+        F::MultipleValueCall => multiple_value_call(interp, c, env),
+        F::Progv => progv(interp, c, env),
         F::Go => go(interp, c, env),
         F::NthValue => {
             let n = interp.eval(&arg(c, 0), env)?;
@@ -225,6 +232,20 @@ fn function(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, F
                     *span,
                 ),
             }
+        }
+        Value::Cons(_) if setf_name(&name).is_some() => {
+            let accessor = setf_name(&name).unwrap_or_else(|| interp.known.nil.clone());
+            let f = accessor.setf_function.borrow().clone();
+            f.map_or_else(
+                || {
+                    fail(
+                        "undefined-function",
+                        format!("(setf {}) is undefined", accessor.name),
+                        c.span,
+                    )
+                },
+                Ok,
+            )
         }
         Value::Cons(_) => interp.eval(&name, env),
         other => fail(
@@ -365,6 +386,11 @@ fn let_bindings(
 }
 
 fn defun(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    if let Some(accessor) = setf_name(&arg(c, 0)) {
+        let f = interp.make_closure(None, &arg(c, 1), &args_from(c, 2), env, c.span, false)?;
+        accessor.setf_function.replace(Some(f));
+        return Ok(arg(c, 0));
+    }
     let name = sym_arg(c, 0, "the function name")?;
     let f = interp.make_closure(
         Some(name.clone()),
@@ -404,7 +430,7 @@ pub(crate) fn forget_standard_macro(sym: &Sym) {
 
 /// Forms that user code may redefine as functions or macros (the standard macros we implement
 /// natively); the true special operators stay.
-fn is_redefinable(form: SpecialForm) -> bool {
+pub(crate) fn is_redefinable(form: SpecialForm) -> bool {
     use SpecialForm as F;
     !matches!(
         form,
@@ -692,4 +718,40 @@ fn when_let(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>, if_let: bool) -> R
         (true, true) => interp.eval(&arg(c, 1), &inner),
         (false, true) => interp.progn(&args_from(c, 2), env),
     }
+}
+
+/// `(multiple-value-call function form...)`: calls the function with every value of every form.
+fn multiple_value_call(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let function = interp.eval(&arg(c, 0), env)?;
+    let mut args = Vec::new();
+    for form in args_from(c, 1).iter() {
+        args.extend(multiple_values(interp, &form, env)?);
+    }
+    interp.apply(&function, &args, c.span)
+}
+
+/// `(progv symbols values body...)`: binds the symbols dynamically for the body.
+fn progv(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
+    let symbols = interp.eval(&arg(c, 0), env)?;
+    let values: Vec<Value> = interp.eval(&arg(c, 1), env)?.iter().collect();
+    let mut saved = Vec::new();
+    for (i, sym) in symbols.iter().enumerate() {
+        let sym = crate::builtins::symbol(&sym, interp, c.span)?;
+        saved.push((sym.clone(), sym.value.borrow().clone(), sym.special.get()));
+        sym.special.set(true);
+        sym.value.replace(values.get(i).cloned());
+    }
+    let result = interp.progn(&args_from(c, 2), env);
+    for (sym, value, special) in saved.into_iter().rev() {
+        sym.value.replace(value);
+        sym.special.set(special);
+    }
+    result
+}
+
+/// `foo` for a function name `(setf foo)`.
+pub(crate) fn setf_name(name: &Value) -> Option<Sym> {
+    let is_setf = name.car().as_sym().is_some_and(|s| s.name == "setf");
+    let accessor = name.cdr().car().as_sym().cloned()?;
+    (is_setf && name.cdr().cdr().is_nil()).then_some(accessor)
 }

@@ -36,6 +36,9 @@ pub struct SymData {
     pub(crate) constant: Cell<bool>,
     pub(crate) plist: RefCell<Value>,
     pub(crate) form: Cell<Option<SpecialForm>>,
+    /// The `(setf name)` function (`defun (setf name)`, `defsetf`): called with the new value
+    /// first, then the place's arguments.
+    pub(crate) setf_function: RefCell<Option<Value>>,
 }
 
 impl SymData {
@@ -52,6 +55,7 @@ impl SymData {
             constant: Cell::new(keyword),
             plist: RefCell::new(Value::Nil),
             form: Cell::new(None),
+            setf_function: RefCell::new(None),
         }
     }
     pub fn is_keyword(&self) -> bool {
@@ -67,6 +71,7 @@ impl SymData {
         self.function.replace(None);
         self.macro_fn.replace(None);
         self.plist.replace(Value::Nil);
+        self.setf_function.replace(None);
     }
 }
 
@@ -168,6 +173,8 @@ pub struct Condition {
     /// The condition's type name (`simple-error`, `interrupt`, or a `define-condition` name).
     pub ctype: Sym,
     pub message: String,
+    /// Slot values by slot name (`define-condition` slots, `:format-control`...).
+    pub slots: Vec<(String, Value)>,
 }
 
 /// How a hash table compares keys.
@@ -190,6 +197,8 @@ pub enum Value {
     Nil,
     Int(i64, Span),
     Big(Rc<BigInt>),
+    /// A ratio in lowest terms whose denominator is above 1 (`(/ 1 3)`).
+    Ratio(Rc<num_rational::BigRational>),
     /// Floating-point numbers exist only in host code read with `ReadOptions::host_code`
     /// (`(sleep 0.5)`); BPF programs have none.
     Float(f64),

@@ -18,6 +18,6 @@
 (format t "~q")
 (setf 5 6)
 (return-from nowhere 1)
-(/ 1 3)
+(/ 1 0)
 (mapcr #'1+ '(1 2))
 (let ((counter 1)) (+ countr 1))

@@ -1,10 +1,12 @@
 //! Whole objects built by clang from `tests/c/*.c`, loaded into the running kernel and run with
 //! BPF_PROG_TEST_RUN: global data and `.rodata` overrides, subprograms and callbacks, several
-//! programs per section, CO-RE reads of task_struct, legacy maps, program arrays filled by name,
-//! pinned maps reused, and a verifier refusal mapped back to its source line.
+//! programs per section and sections of the same name, CO-RE reads of task_struct, legacy maps,
+//! program arrays filled by name, pinned maps reused, and a verifier refusal mapped back to its
+//! source line.
 
 mod common;
 
+use std::os::fd::AsFd;
 use whistler_bpf::{MapType, ProgramType};
 use whistler_loader::{LoadError, LoadOptions, Object, TestRun, TypedMap};
 
@@ -116,6 +118,31 @@ fn several_programs_per_section() {
         xdp.expected_attach_type(),
         Some(whistler_bpf::AttachType::XDP)
     );
+}
+
+#[test]
+fn two_sections_of_the_same_name() {
+    if !common::kernel("two_sections_of_the_same_name") {
+        return;
+    }
+    let bytes = common::compile_c("same_name_sections");
+    let parsed = whistler_object::parse(&bytes).unwrap();
+    let xdp_sections = parsed
+        .code_sections
+        .iter()
+        .filter(|s| s.name == "xdp")
+        .count();
+    assert_eq!(xdp_sections, 2, "clang wrote one section per program");
+    let object = Object::load(&bytes, &LoadOptions::default()).unwrap();
+    assert_eq!(run_xdp(&object, "first_pass", 100), 2);
+    assert_eq!(run_xdp(&object, "first_pass", 64), 1);
+    assert_eq!(run_xdp(&object, "second_drop", 100), 1);
+    assert_eq!(run_xdp(&object, "second_drop", 64), 2);
+    // Each program got its own func_info: the main function and the subprogram it calls.
+    for name in ["first_pass", "second_drop"] {
+        let info = whistler_loader::sys::bpf::prog_info(object.program(name).unwrap().as_fd());
+        assert_eq!(info.unwrap().nr_func_info, 2, "{name}");
+    }
 }
 
 #[repr(C)]

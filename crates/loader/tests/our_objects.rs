@@ -139,3 +139,38 @@ fn refusal_points_at_the_lisp_line() {
         "{summary}"
     );
 }
+
+/// A second `xdp` program that returns `verdict`.
+fn constant_program(name: &str, verdict: i32) -> ProgramSpec {
+    ProgramSpec {
+        name: name.into(),
+        section: "xdp".into(),
+        insns: vec![Insn::mov64_imm(Reg::R0, verdict), Insn::exit()],
+        map_relocs: Vec::new(),
+        lines: vec![line(0, 4)],
+    }
+}
+
+#[test]
+fn programs_sharing_a_section_name_each_run() {
+    if !common::kernel("programs_sharing_a_section_name_each_run") {
+        return;
+    }
+    let programs = vec![counter(), constant_program("drop-all", 1)];
+    let bytes = whistler_object::write_object(&spec(programs));
+    let object = Object::load(&bytes, &LoadOptions::default()).unwrap();
+    let packet = [0u8; 64];
+    let run = |name: &str| {
+        let run = TestRun {
+            data_in: &packet,
+            ..Default::default()
+        };
+        object.program(name).unwrap().test_run(run).unwrap().retval
+    };
+    assert_eq!(run("count-packets"), 2);
+    assert_eq!(run("drop-all"), 1);
+    for name in ["count-packets", "drop-all"] {
+        let info = bpf::prog_info(object.program(name).unwrap().as_fd()).unwrap();
+        assert!(info.nr_func_info >= 1, "{name} has its func_info");
+    }
+}

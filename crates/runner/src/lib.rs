@@ -25,9 +25,11 @@
 mod api;
 mod bytes;
 mod objects;
+pub mod os_host;
 mod plan;
 mod records;
 mod ring;
+mod sbcl;
 mod session;
 
 use plan::TopKind;
@@ -52,6 +54,8 @@ pub enum Outcome {
     Failed,
     /// Ctrl-C, not handled by the code (everything was closed).
     Interrupted,
+    /// `sb-ext:exit` with this code (everything was closed).
+    Exited(i32),
 }
 
 impl Outcome {
@@ -61,6 +65,7 @@ impl Outcome {
             Outcome::Completed => 0,
             Outcome::CompileFailed | Outcome::Failed => 1,
             Outcome::Interrupted => 130,
+            Outcome::Exited(code) => code,
         }
     }
 }
@@ -92,12 +97,14 @@ pub fn needs_runner(file: &SourceFile) -> bool {
 }
 
 /// The evaluator with the standard macro library, `deftracepoint` and `import-kernel-struct`
-/// reading the live tracefs and kernel BTF.
+/// reading the live tracefs and kernel BTF, and files readable at compile time.
 fn new_interp() -> Interp {
-    whistler_compiler::lisp_host::standard_interp_for_kernel(
+    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
         whistler_loader::attach::tracepoint_format,
         whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    )
+    );
+    interp.set_host(Box::new(os_host::OsHost::read_only()));
+    interp
 }
 
 /// Runs the session file at `path`, writing its output to stdout and diagnostics to stderr,
@@ -149,6 +156,7 @@ pub fn run_source(
         return Outcome::CompileFailed;
     }
     let mut interp = new_interp();
+    interp.set_host(Box::new(os_host::OsHost::full()));
     interp.set_output(out);
     *CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner()) = Some(interp.interrupt_flag());
     let rt = Rc::new(RefCell::new(Runtime::default()));
@@ -216,6 +224,7 @@ fn install(
     options: &RunOptions,
 ) -> Result<(), EvalError> {
     api::install(interp, rt);
+    sbcl::install(interp);
     interp.define_host_macro("with-bpf-session", Box::new(expand_session));
     let prelude = SourceFile::new("<runner prelude>", PRELUDE);
     for form in whistler_syntax::read(&prelude).forms {
@@ -417,6 +426,9 @@ fn run_forms(
             if e.kind == ErrorKind::Interrupted {
                 let _ = writeln!(err, "interrupted");
                 return Outcome::Interrupted;
+            }
+            if e.condition() == sbcl::EXIT_CONDITION {
+                return Outcome::Exited(e.message().parse().unwrap_or(1));
             }
             report(file, &e.to_diagnostics(), err);
             return Outcome::Failed;

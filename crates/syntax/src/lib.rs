@@ -15,8 +15,8 @@ pub use diagnostic::{render, Diagnostic, Severity};
 pub use print::write_symbol;
 pub use reader::{read, read_str, read_with, ReadOptions, ReadResult, MAX_DEPTH};
 
-/// The package of the symbols that stand for floating-point literals when reading with
-/// [`ReadOptions::host_code`]; the symbol's name is the literal (`0.5`).
+/// The package of the symbols that stand for floating-point and ratio literals when reading
+/// with [`ReadOptions::host_code`]; the symbol's name is the literal (`0.5`, `1/3`).
 pub const FLOAT_PACKAGE: &str = "%float";
 
 /// The head of the form a vector literal `#(a b)` reads as with [`ReadOptions::host_code`]:

@@ -29,7 +29,7 @@ pub struct ReadResult {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReadOptions {
     /// Read syntax that only code running on the host (session files) can use, instead of
-    /// reporting it: floating-point literals (`0.5`, `1e3`) as symbols in the
+    /// reporting it: floating-point and ratio literals (`0.5`, `1e3`, `1/3`) as symbols in the
     /// [`crate::FLOAT_PACKAGE`] package whose name is the literal's text, so that
     /// `(sleep 0.5)` makes sense; vector literals `#(a b)` as `(%vector-literal (a b))`
     /// ([`crate::VECTOR_LITERAL`]).

@@ -154,12 +154,12 @@ fn classify(raw: RawToken, span: Span, diags: &mut Vec<Diagnostic>, floats: bool
         if let Some(number) = crate::literal::parse_token(&text) {
             return match number {
                 Ok(n) => Token::Atom(SexpKind::Int(n)),
-                Err(crate::literal::NumberProblem::Float) if floats => {
-                    Token::Atom(SexpKind::Symbol(Symbol {
-                        package: Some(crate::FLOAT_PACKAGE.to_string()),
-                        name: text.to_lowercase(),
-                    }))
-                }
+                Err(
+                    crate::literal::NumberProblem::Float | crate::literal::NumberProblem::Ratio,
+                ) if floats => Token::Atom(SexpKind::Symbol(Symbol {
+                    package: Some(crate::FLOAT_PACKAGE.to_string()),
+                    name: text.to_lowercase(),
+                })),
                 Err(problem) => {
                     diags.push(problem.diagnostic(span, &text));
                     Token::Skipped

@@ -35,6 +35,8 @@ pub fn compile_source_for(
         whistler_loader::attach::tracepoint_format,
         whistler_loader::kernel_btf::vmlinux_btf_bytes,
     );
+    // Code run while compiling (an `eval-when` with `probe-file`) may read files.
+    interp.set_host(Box::new(whistler_runner::os_host::OsHost::read_only()));
     let options = whistler_compiler::Options {
         cpu,
         ..Default::default()

@@ -216,18 +216,6 @@ pub fn install(interp: &mut Interp) {
             ),
         }
     });
-    interp.define_fn("print", |i, a, s| {
-        print(i, a, s, "\n", crate::printer::prin1, " ")
-    });
-    interp.define_fn("prin1", |i, a, s| {
-        print(i, a, s, "", crate::printer::prin1, "")
-    });
-    interp.define_fn("princ", |i, a, s| {
-        print(i, a, s, "", crate::printer::princ, "")
-    });
-    interp.define_fn("write", |i, a, s| {
-        print(i, &a[..a.len().min(1)], s, "", crate::printer::prin1, "")
-    });
     interp.define_fn("write-string", |i, a, s| {
         print(i, a, s, "", crate::printer::princ, "")
     });
@@ -260,18 +248,6 @@ pub fn install(interp: &mut Interp) {
         Ok(Value::Nil)
     });
     interp.define_fn("sleep", sleep);
-    interp.define_fn("get-universal-time", |_, _, _| {
-        let unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Ok(Value::int(unix as i64 + 2_208_988_800))
-    });
-    interp.define_fn("get-internal-real-time", |_, _, _| {
-        let micros = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros());
-        Ok(Value::int(micros as i64))
-    });
 }
 
 fn flow_error(flow: Flow) -> crate::EvalError {

@@ -1,10 +1,17 @@
 //! Built-in functions, grouped by what they work on, plus the argument helpers they share.
 
+mod environment;
+mod files;
+mod input;
 pub mod lists;
+mod math;
 mod misc;
 mod numbers;
+mod pathnames;
+mod printing;
 mod sequences;
 mod strings;
+mod time;
 
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
@@ -18,6 +25,12 @@ pub fn install(interp: &mut Interp) {
     sequences::install(interp);
     strings::install(interp);
     misc::install(interp);
+    math::install(interp);
+    input::install(interp);
+    files::install(interp);
+    time::install(interp);
+    environment::install(interp);
+    printing::install(interp);
 }
 
 pub use crate::streams::StringStream;
@@ -170,6 +183,7 @@ fn type_name_matches(interp: &Interp, v: &Value, name: &str) -> bool {
         ("boolean", Value::Nil) => true,
         ("boolean", Value::Sym(s, _)) => Rc::ptr_eq(s, &interp.known.t),
         ("integer" | "number" | "rational" | "real", Value::Int(..) | Value::Big(_)) => true,
+        ("ratio" | "number" | "rational" | "real", Value::Ratio(_)) => true,
         ("fixnum", Value::Int(..)) => true,
         ("float" | "double-float" | "single-float" | "number" | "real", Value::Float(_)) => true,
         ("bignum", Value::Big(_)) => true,
@@ -190,6 +204,7 @@ pub fn type_of(v: &Value) -> &'static str {
         Value::Nil => "null",
         Value::Int(..) => "fixnum",
         Value::Big(_) => "bignum",
+        Value::Ratio(_) => "ratio",
         Value::Float(_) => "double-float",
         Value::Sym(s, _) if s.is_keyword() => "keyword",
         Value::Sym(..) => "symbol",

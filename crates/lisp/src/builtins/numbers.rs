@@ -1,25 +1,27 @@
-//! Arithmetic, comparison and bit operations on integers (bignums included).
+//! Arithmetic and comparison across the numeric tower (integers, ratios, floats), rounding
+//! division, and bit operations on integers (bignums included).
 
 use super::arity;
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
-use crate::number::{self, num, Num, Rounding};
+use crate::number::{self, num, Num, Number, Op, Rounding};
 use crate::value::Value;
+use num_traits::FromPrimitive;
 use std::cmp::Ordering;
 use whistler_syntax::Span;
 
 pub fn install(interp: &mut Interp) {
-    interp.define_fn("+", |_, a, s| match number::any_float(a) {
-        true => float_fold(a, s, 0.0, |x, y| x + y),
-        false => fold(a, s, Num::Small(0), number::add),
+    interp.define_fn("+", |_, a, s| {
+        fold(a, s, Number::Integer(Num::Small(0)), Op::Add)
     });
-    interp.define_fn("*", |_, a, s| match number::any_float(a) {
-        true => float_fold(a, s, 1.0, |x, y| x * y),
-        false => fold(a, s, Num::Small(1), number::mul),
+    interp.define_fn("*", |_, a, s| {
+        fold(a, s, Number::Integer(Num::Small(1)), Op::Mul)
     });
+    interp.define_fn("-", |_, a, s| reduce(a, s, "-", Op::Sub));
+    interp.define_fn("/", |_, a, s| reduce(a, s, "/", Op::Div));
     interp.define_fn("float", |_, a, s| {
         arity(a, 1, 2, "float", s)?;
-        Ok(Value::Float(number::reals(&a[..1], s)?[0]))
+        Ok(Value::Float(number::number(&a[0], s)?.to_f64()))
     });
     interp.define_fn("floatp", |i, a, s| {
         arity(a, 1, 1, "floatp", s)?;
@@ -30,40 +32,34 @@ pub fn install(interp: &mut Interp) {
         Ok(i.bool(number::real(&a[0]).is_some()))
     });
     interp.define_fn("logand", |_, a, s| {
-        fold(a, s, Num::Small(-1), number::logand)
+        int_fold(a, s, Num::Small(-1), number::logand)
     });
     interp.define_fn("logior", |_, a, s| {
-        fold(a, s, Num::Small(0), number::logior)
+        int_fold(a, s, Num::Small(0), number::logior)
     });
     interp.define_fn("logxor", |_, a, s| {
-        fold(a, s, Num::Small(0), number::logxor)
+        int_fold(a, s, Num::Small(0), number::logxor)
     });
-    interp.define_fn("-", minus);
-    interp.define_fn("/", divide);
-    interp.define_fn("1+", |_, a, s| {
-        unary(a, s, "1+", |n| number::add(&n, &Num::Small(1)))
-    });
-    interp.define_fn("1-", |_, a, s| {
-        unary(a, s, "1-", |n| number::sub(&n, &Num::Small(1)))
-    });
+    interp.define_fn("1+", |_, a, s| step(a, s, "1+", Op::Add));
+    interp.define_fn("1-", |_, a, s| step(a, s, "1-", Op::Sub));
     interp.define_fn("abs", |_, a, s| {
-        if let [Value::Float(x)] = a {
-            return Ok(Value::Float(x.abs()));
+        arity(a, 1, 1, "abs", s)?;
+        let n = number::number(&a[0], s)?;
+        if sign(&n) == Ordering::Less {
+            return Ok(negate(&n, s)?.value());
         }
-        unary(a, s, "abs", |n| {
-            if number::compare(&n, &Num::Small(0)).is_lt() {
-                number::neg(&n)
-            } else {
-                n
-            }
-        })
+        Ok(n.value())
     });
     interp.define_fn("lognot", |_, a, s| {
-        unary(a, s, "lognot", |n| number::lognot(&n))
+        arity(a, 1, 1, "lognot", s)?;
+        Ok(number::lognot(&num(&a[0], s)?).value())
     });
     interp.define_fn("signum", |_, a, s| {
-        unary(a, s, "signum", |n| {
-            Num::Small(number::compare(&n, &Num::Small(0)) as i64)
+        arity(a, 1, 1, "signum", s)?;
+        Ok(match number::number(&a[0], s)? {
+            Number::Float(x) if x == 0.0 || x.is_nan() => Value::Float(x),
+            Number::Float(x) => Value::Float(x.signum()),
+            n => Value::int(sign(&n) as i64),
         })
     });
     interp.define_fn("floor", |i, a, s| division(i, a, s, Rounding::Floor));
@@ -80,20 +76,12 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("/=", not_equal);
     interp.define_fn("max", |_, a, s| extreme(a, s, Ordering::Greater));
     interp.define_fn("min", |_, a, s| extreme(a, s, Ordering::Less));
-    interp.define_fn("zerop", |i, a, s| test(i, a, s, |n| n.is_zero()));
-    interp.define_fn("plusp", |i, a, s| {
-        test(i, a, s, |n| number::compare(n, &Num::Small(0)).is_gt())
-    });
-    interp.define_fn("minusp", |i, a, s| {
-        test(i, a, s, |n| number::compare(n, &Num::Small(0)).is_lt())
-    });
-    interp.define_fn("evenp", |i, a, s| test(i, a, s, |n| !n.big().bit(0)));
-    interp.define_fn("oddp", |i, a, s| test(i, a, s, |n| n.big().bit(0)));
+    interp.define_fn("zerop", |i, a, s| sign_test(i, a, s, Ordering::Equal));
+    interp.define_fn("plusp", |i, a, s| sign_test(i, a, s, Ordering::Greater));
+    interp.define_fn("minusp", |i, a, s| sign_test(i, a, s, Ordering::Less));
+    interp.define_fn("evenp", |i, a, s| parity(i, a, s, false));
+    interp.define_fn("oddp", |i, a, s| parity(i, a, s, true));
     interp.define_fn("ash", ash);
-    interp.define_fn("expt", |_, a, s| {
-        arity(a, 2, 2, "expt", s)?;
-        Ok(number::expt(&num(&a[0], s)?, &num(&a[1], s)?, s)?.value())
-    });
     interp.define_fn("integer-length", |_, a, s| {
         arity(a, 1, 1, "integer-length", s)?;
         Ok(Value::int(number::integer_length(&num(&a[0], s)?) as i64))
@@ -144,14 +132,6 @@ pub fn install(interp: &mut Interp) {
         }
         Ok(number::from_big(g))
     });
-    interp.define_fn("isqrt", |_, a, s| {
-        arity(a, 1, 1, "isqrt", s)?;
-        let n = num(&a[0], s)?.big();
-        if n.sign() == num_bigint::Sign::Minus {
-            return fail("type-error", "isqrt of a negative number", s);
-        }
-        Ok(number::from_big(n.sqrt()))
-    });
 }
 
 /// `(byte size position)` as made by `byte`.
@@ -175,106 +155,75 @@ fn mask(size: i64, span: Span) -> Result<Num, Flow> {
     Ok(number::sub(&one, &Num::Small(1)))
 }
 
-fn fold(args: &[Value], span: Span, init: Num, op: fn(&Num, &Num) -> Num) -> Result<Value, Flow> {
+fn int_fold(
+    args: &[Value],
+    span: Span,
+    init: Num,
+    op: fn(&Num, &Num) -> Num,
+) -> Result<Value, Flow> {
     let mut acc = init;
     for a in args {
-        acc = number::check_bits(op(&acc, &num(a, span)?), span)?;
+        acc = op(&acc, &num(a, span)?);
     }
     Ok(acc.value())
 }
 
-fn unary(args: &[Value], span: Span, name: &str, op: impl Fn(Num) -> Num) -> Result<Value, Flow> {
-    arity(args, 1, 1, name, span)?;
-    Ok(op(num(&args[0], span)?).value())
+fn parity(interp: &mut Interp, args: &[Value], span: Span, odd: bool) -> Result<Value, Flow> {
+    arity(args, 1, 1, if odd { "oddp" } else { "evenp" }, span)?;
+    Ok(interp.bool(num(&args[0], span)?.big().bit(0) == odd))
 }
 
-fn float_fold(
-    args: &[Value],
-    span: Span,
-    init: f64,
-    op: fn(f64, f64) -> f64,
-) -> Result<Value, Flow> {
-    Ok(Value::Float(
-        number::reals(args, span)?.into_iter().fold(init, op),
-    ))
-}
-
-/// `-` and `/` in floating point: one argument negates or inverts.
-fn float_reduce(
-    args: &[Value],
-    span: Span,
-    identity: f64,
-    op: fn(f64, f64) -> f64,
-) -> Result<Value, Flow> {
-    let xs = number::reals(args, span)?;
-    Ok(Value::Float(match xs.as_slice() {
-        [x] => op(identity, *x),
-        [first, rest @ ..] => rest.iter().fold(*first, |a, b| op(a, *b)),
-        [] => identity,
-    }))
-}
-
-fn minus(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
-    arity(args, 1, usize::MAX, "-", span)?;
-    if number::any_float(args) {
-        return float_reduce(args, span, 0.0, |x, y| x - y);
+fn fold(args: &[Value], span: Span, init: Number, op: Op) -> Result<Value, Flow> {
+    let mut acc = init;
+    for a in args {
+        acc = number::arith(&acc, &number::number(a, span)?, op, span)?;
     }
-    let first = num(&args[0], span)?;
+    Ok(acc.value())
+}
+
+/// `-` and `/`: one argument negates or inverts.
+fn reduce(args: &[Value], span: Span, name: &str, op: Op) -> Result<Value, Flow> {
+    arity(args, 1, usize::MAX, name, span)?;
+    let first = number::number(&args[0], span)?;
     if args.len() == 1 {
-        return Ok(number::neg(&first).value());
+        let identity = Number::Integer(Num::Small(i64::from(op == Op::Div)));
+        return Ok(number::arith(&identity, &first, op, span)?.value());
     }
     let mut acc = first;
     for a in &args[1..] {
-        acc = number::sub(&acc, &num(a, span)?);
+        acc = number::arith(&acc, &number::number(a, span)?, op, span)?;
     }
     Ok(acc.value())
 }
 
-fn divide(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
-    arity(args, 1, usize::MAX, "/", span)?;
-    if number::any_float(args) {
-        return float_reduce(args, span, 1.0, |x, y| x / y);
-    }
-    let (mut acc, rest) = if args.len() == 1 {
-        (Num::Small(1), args)
-    } else {
-        (num(&args[0], span)?, &args[1..])
-    };
-    for a in rest {
-        let d = num(a, span)?;
-        let (q, r) = number::divide(&acc, &d, Rounding::Truncate, span)?;
-        if !r.is_zero() {
-            return fail(
-                "arithmetic-error",
-                format!(
-                    "(/ {} {}) is not an integer; ratios are not supported",
-                    number::to_string_radix(&acc, 10),
-                    number::to_string_radix(&d, 10)
-                ),
-                span,
-            )
-            .map_err(|e| {
-                with_help(
-                    e,
-                    "use floor, truncate, round or ceiling for integer division",
-                )
-            });
-        }
-        acc = q;
-    }
-    Ok(acc.value())
+fn step(args: &[Value], span: Span, name: &str, op: Op) -> Result<Value, Flow> {
+    arity(args, 1, 1, name, span)?;
+    let one = Number::Integer(Num::Small(1));
+    Ok(number::arith(&number::number(&args[0], span)?, &one, op, span)?.value())
 }
 
-fn with_help(flow: Flow, help: &str) -> Flow {
-    match flow {
-        Flow::Error(mut raised) => {
-            raised.error.help = Some(help.to_string());
-            Flow::Error(raised)
-        }
-        other => other,
-    }
+fn negate(n: &Number, span: Span) -> Result<Number, Flow> {
+    number::arith(&Number::Integer(Num::Small(0)), n, Op::Sub, span)
 }
 
+/// The sign of a number as an ordering against zero (NaN counts as zero).
+fn sign(n: &Number) -> Ordering {
+    number::compare_numbers(n, &Number::Integer(Num::Small(0))).unwrap_or(Ordering::Equal)
+}
+
+fn sign_test(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    want: Ordering,
+) -> Result<Value, Flow> {
+    arity(args, 1, 1, "predicate", span)?;
+    let n = number::number(&args[0], span)?;
+    Ok(interp.bool(sign(&n) == want))
+}
+
+/// `floor`, `truncate`, `ceiling`, `round` of any reals: the integer quotient and the
+/// remainder `number - quotient * divisor` (a float when either argument is one).
 fn division(
     interp: &mut Interp,
     args: &[Value],
@@ -282,33 +231,55 @@ fn division(
     rounding: Rounding,
 ) -> Result<Value, Flow> {
     arity(args, 1, 2, "division", span)?;
-    if number::any_float(args) {
-        let xs = number::reals(args, span)?;
-        let q = xs[0] / xs.get(1).copied().unwrap_or(1.0);
+    let (q, r) = quotient(args, span, rounding)?;
+    let q = q.value();
+    interp.values = Some(vec![q.clone(), r.value()]);
+    Ok(q)
+}
+
+pub(super) fn quotient(
+    args: &[Value],
+    span: Span,
+    rounding: Rounding,
+) -> Result<(Num, Number), Flow> {
+    let a = number::number(&args[0], span)?;
+    let b = match args.get(1) {
+        Some(v) => number::number(v, span)?,
+        None => Number::Integer(Num::Small(1)),
+    };
+    if let (Number::Integer(x), Number::Integer(y)) = (&a, &b) {
+        let (q, r) = number::divide(x, y, rounding, span)?;
+        return Ok((q, Number::Integer(r)));
+    }
+    if b.is_zero() {
+        return fail("division-by-zero", "division by zero", span);
+    }
+    let q = if a.is_float() || b.is_float() {
+        let q = a.to_f64() / b.to_f64();
         let q = match rounding {
             Rounding::Floor => q.floor(),
             Rounding::Truncate => q.trunc(),
             Rounding::Ceiling => q.ceil(),
             Rounding::Round => q.round_ties_even(),
         };
-        if !q.is_finite() || q.abs() > 1e30 {
+        if !q.is_finite() {
             return fail(
                 "arithmetic-error",
                 format!("cannot convert {q} to an integer"),
                 span,
             );
         }
-        return Ok(number::from_i128(q as i128));
-    }
-    let a = num(&args[0], span)?;
-    let b = match args.get(1) {
-        Some(v) => num(v, span)?,
-        None => Num::Small(1),
+        number::normalize(num_bigint::BigInt::from_f64(q).unwrap_or_default())
+    } else {
+        let Number::Ratio(r) = number::arith(&a, &b, Op::Div, span)? else {
+            unreachable!("a non-integer exact quotient is a ratio")
+        };
+        let (n, d) = (Num::Big(r.numer().clone()), Num::Big(r.denom().clone()));
+        number::divide(&n, &d, rounding, span)?.0
     };
-    let (q, r) = number::divide(&a, &b, rounding, span)?;
-    let (q, r) = (q.value(), r.value());
-    interp.values = Some(vec![q.clone(), r]);
-    Ok(q)
+    let product = number::arith(&Number::Integer(q.clone()), &b, Op::Mul, span)?;
+    let r = number::arith(&a, &product, Op::Sub, span)?;
+    Ok((q, r))
 }
 
 fn remainder(
@@ -318,8 +289,11 @@ fn remainder(
     rounding: Rounding,
 ) -> Result<Value, Flow> {
     arity(args, 2, 2, "mod", span)?;
-    let (_, r) = number::divide(&num(&args[0], span)?, &num(&args[1], span)?, rounding, span)?;
-    Ok(r.value())
+    Ok(quotient(args, span, rounding)?.1.value())
+}
+
+fn numbers(args: &[Value], span: Span) -> Result<Vec<Number>, Flow> {
+    args.iter().map(|a| number::number(a, span)).collect()
 }
 
 fn compare(
@@ -329,27 +303,18 @@ fn compare(
     ok: fn(Ordering) -> bool,
 ) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "comparison", span)?;
-    if number::any_float(args) {
-        let xs = number::reals(args, span)?;
-        let holds = xs
-            .windows(2)
-            .all(|w| w[0].partial_cmp(&w[1]).is_some_and(ok));
-        return Ok(interp.bool(holds));
-    }
-    let nums = args
-        .iter()
-        .map(|a| num(a, span))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(interp.bool(nums.windows(2).all(|w| ok(number::compare(&w[0], &w[1])))))
+    let nums = numbers(args, span)?;
+    let holds = nums
+        .windows(2)
+        .all(|w| number::compare_numbers(&w[0], &w[1]).is_some_and(ok));
+    Ok(interp.bool(holds))
 }
 
 fn not_equal(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
-    let nums = args
-        .iter()
-        .map(|a| num(a, span))
-        .collect::<Result<Vec<_>, _>>()?;
+    let nums = numbers(args, span)?;
     for (i, a) in nums.iter().enumerate() {
-        if nums[i + 1..].iter().any(|b| number::compare(a, b).is_eq()) {
+        let same = |b: &Number| number::compare_numbers(a, b) == Some(Ordering::Equal);
+        if nums[i + 1..].iter().any(same) {
             return Ok(Value::Nil);
         }
     }
@@ -358,40 +323,14 @@ fn not_equal(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, F
 
 fn extreme(args: &[Value], span: Span, want: Ordering) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "max/min", span)?;
-    if number::any_float(args) {
-        let xs = number::reals(args, span)?;
-        let best = xs.iter().copied().reduce(|a, b| {
-            if b.partial_cmp(&a) == Some(want) {
-                b
-            } else {
-                a
-            }
-        });
-        return Ok(Value::Float(best.unwrap_or(0.0)));
-    }
-    let mut best = num(&args[0], span)?;
-    for a in &args[1..] {
-        let n = num(a, span)?;
-        if number::compare(&n, &best) == want {
-            best = n;
+    let nums = numbers(args, span)?;
+    let mut best = nums[0].clone();
+    for n in &nums[1..] {
+        if number::compare_numbers(n, &best) == Some(want) {
+            best = n.clone();
         }
     }
     Ok(best.value())
-}
-
-fn test(
-    interp: &mut Interp,
-    args: &[Value],
-    span: Span,
-    pred: fn(&Num) -> bool,
-) -> Result<Value, Flow> {
-    arity(args, 1, 1, "predicate", span)?;
-    if let Value::Float(x) = args[0] {
-        // zerop, plusp, minusp by the sign; evenp/oddp are integer-only.
-        let as_int = Num::Small(x.signum() as i64 * i64::from(x != 0.0));
-        return Ok(interp.bool(pred(&as_int)));
-    }
-    Ok(interp.bool(pred(&num(&args[0], span)?)))
 }
 
 fn ash(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {

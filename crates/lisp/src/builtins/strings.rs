@@ -145,18 +145,6 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("string-trim", |_, a, s| trim(a, s, true, true));
     interp.define_fn("string-left-trim", |_, a, s| trim(a, s, true, false));
     interp.define_fn("string-right-trim", |_, a, s| trim(a, s, false, true));
-    interp.define_fn("princ-to-string", |_, a, s| {
-        arity(a, 1, 1, "princ-to-string", s)?;
-        Ok(Value::string(crate::printer::princ(&a[0])))
-    });
-    interp.define_fn("prin1-to-string", |_, a, s| {
-        arity(a, 1, 1, "prin1-to-string", s)?;
-        Ok(Value::string(crate::printer::prin1(&a[0])))
-    });
-    interp.define_fn("write-to-string", |_, a, s| {
-        arity(a, 1, usize::MAX, "write-to-string", s)?;
-        Ok(Value::string(crate::printer::prin1(&a[0])))
-    });
     interp.define_fn("parse-integer", parse_integer);
     interp.define_fn("read-from-string", read_from_string);
 }

@@ -183,6 +183,13 @@ impl Interp {
             .replace(Some(Value::Func(Rc::new(Function::Builtin { name, f }))));
     }
 
+    /// Writes `text` to a Lisp output stream value (`t`, a string stream, a file stream...).
+    pub fn write_to_stream(&mut self, stream: &Value, text: &str) -> Result<(), EvalError> {
+        let result = crate::streams::Sink::of(self, Some(stream), NO_SPAN)
+            .and_then(|sink| sink.write(self, text));
+        result.map_err(|flow| self.flow_to_error(flow, NO_SPAN))
+    }
+
     /// Sets a global (special) variable, as `defparameter` would.
     pub fn set_global(&mut self, name: &str, value: Value) {
         let sym = self.symbol(name);

@@ -27,6 +27,11 @@ impl<'a> Cursor<'a> {
         (end <= self.bytes.len()).then(|| self.pos = end)
     }
 
+    /// Bytes read so far.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
     pub(crate) fn is_at_end(&self) -> bool {
         self.pos >= self.bytes.len()
     }

@@ -19,6 +19,10 @@ pub struct ExtSection<R> {
     /// The section's name, as an offset into the `.BTF` string table.
     pub sec_name_off: u32,
     pub records: Vec<R>,
+    /// Where each record starts, in bytes from the start of `.BTF.ext` (filled when decoding,
+    /// so a reader can match records with the relocations clang writes for them; empty when
+    /// building records to encode).
+    pub record_offsets: Vec<u32>,
 }
 
 /// A decoded `.BTF.ext`.
@@ -57,11 +61,13 @@ impl BtfExt {
             fields[6] = c.u32().ok_or(BtfError::BadExt("header truncated"))?;
         }
         let data = &bytes[hdr_len..];
-        let part = |off: u32, len: u32| -> Result<&[u8], BtfError> {
-            let (off, len) = (off as usize, len as usize);
-            off.checked_add(len)
-                .and_then(|end| data.get(off..end))
-                .ok_or(BtfError::BadExt("section out of range"))
+        let part = |off: u32, len: u32| -> Result<(&[u8], u32), BtfError> {
+            let (start, len) = (off as usize, len as usize);
+            let bytes = start
+                .checked_add(len)
+                .and_then(|end| data.get(start..end))
+                .ok_or(BtfError::BadExt("section out of range"))?;
+            Ok((bytes, (hdr_len + start) as u32))
         };
         Ok(BtfExt {
             func_info: decode_part(part(fields[1], fields[2])?, FUNC_INFO_SIZE, |c| {
@@ -122,8 +128,9 @@ fn push_all(out: &mut Vec<u8>, values: &[u32]) {
     }
 }
 
+/// Decodes one part; `base` is where `bytes` starts within `.BTF.ext`.
 fn decode_part<R>(
-    bytes: &[u8],
+    (bytes, base): (&[u8], u32),
     min_size: u32,
     record: impl Fn(&mut Cursor) -> Option<R>,
 ) -> Result<Vec<ExtSection<R>>, BtfError> {
@@ -144,7 +151,9 @@ fn decode_part<R>(
             return Err(truncated);
         }
         let mut records = Vec::with_capacity(count);
+        let mut record_offsets = Vec::with_capacity(count);
         for _ in 0..count {
+            record_offsets.push(base + c.position() as u32);
             records.push(record(&mut c).ok_or(truncated.clone())?);
             c.skip((rec_size - min_size) as usize)
                 .ok_or(truncated.clone())?;
@@ -152,6 +161,7 @@ fn decode_part<R>(
         sections.push(ExtSection {
             sec_name_off,
             records,
+            record_offsets,
         });
     }
     Ok(sections)

@@ -233,6 +233,8 @@ fn ext_round_trips_and_rejects_garbage() {
                 insn_offset: 0,
                 type_id: 3,
             }],
+            // After the 32-byte header, the part's record size, section name and count.
+            record_offsets: vec![44],
         }],
         line_info: vec![ExtSection {
             sec_name_off: 5,
@@ -242,6 +244,7 @@ fn ext_round_trips_and_rejects_garbage() {
                 line_off: 9,
                 line_col: 3 << 10 | 2,
             }],
+            record_offsets: vec![64],
         }],
         core_relos: vec![ExtSection {
             sec_name_off: 5,
@@ -251,6 +254,7 @@ fn ext_round_trips_and_rejects_garbage() {
                 access_str_off: 4,
                 kind: 0,
             }],
+            record_offsets: vec![92],
         }],
     };
     let bytes = ext.to_bytes();

@@ -85,7 +85,7 @@ fn parse_aligned(bytes: &[u8]) -> Result<ParsedObject, ReadError> {
     }
     if let (Some(btf), Some(data)) = (btf.as_ref(), elf.section_data(".BTF.ext")?) {
         match BtfExt::from_bytes(data) {
-            Ok(ext) => distribute_ext(&ext, btf, &mut code_sections),
+            Ok(ext) => distribute_ext(&ext, btf, &record_owners(&elf), &mut code_sections),
             Err(e) => btf_error = Some(format!(".BTF.ext ignored: {e}")),
         }
     }
@@ -121,20 +121,20 @@ fn programs(code_sections: &[CodeSection]) -> Vec<ParsedProgram> {
 }
 
 /// Hands each section its func_info, line_info and CO-RE records, offsets in instructions.
-fn distribute_ext(ext: &BtfExt, btf: &Btf, sections: &mut [CodeSection]) {
-    for_each_record(&ext.func_info, btf, sections, |s, r| {
+fn distribute_ext(ext: &BtfExt, btf: &Btf, owners: &RecordOwners, sections: &mut [CodeSection]) {
+    for_each_record(&ext.func_info, btf, owners, sections, |s, r| {
         s.func_info.push(FuncInfoRecord {
             insn_offset: r.insn_offset / 8,
             ..r
         })
     });
-    for_each_record(&ext.line_info, btf, sections, |s, r| {
+    for_each_record(&ext.line_info, btf, owners, sections, |s, r| {
         s.line_info.push(LineInfoRecord {
             insn_offset: r.insn_offset / 8,
             ..r
         })
     });
-    for_each_record(&ext.core_relos, btf, sections, |s, r| {
+    for_each_record(&ext.core_relos, btf, owners, sections, |s, r| {
         s.core_relos.push(CoreRelocation {
             insn_offset: r.insn_offset / 8,
             ..r
@@ -142,19 +142,49 @@ fn distribute_ext(ext: &BtfExt, btf: &Btf, sections: &mut [CodeSection]) {
     });
 }
 
-/// Calls `add` with the code section each record's part names (parts naming no code section
-/// are skipped).
+/// The ELF section each `.BTF.ext` record belongs to, by the record's byte offset, from the
+/// relocations clang writes for `.BTF.ext` (each record's instruction offset is relocated
+/// against a symbol in its section).
+type RecordOwners = std::collections::HashMap<u32, usize>;
+
+fn record_owners(elf: &Elf) -> RecordOwners {
+    let Some(ext) = elf.section_index(".BTF.ext") else {
+        return RecordOwners::new();
+    };
+    elf.relocations(ext)
+        .into_iter()
+        .filter_map(|(offset, sym)| Some((u32::try_from(offset).ok()?, elf.symbol(sym)?.section?)))
+        .collect()
+}
+
+/// Calls `add` with the code section each record belongs to (records of no code section are
+/// skipped). Several sections may share a name (two programs each in its own `xdp` section):
+/// clang puts the records of all of them in one part and relocates each record against its
+/// own section, which decides; without relocations (Whistler writes one part per section, in
+/// section order) the n-th part naming a section goes to the n-th section of that name.
 fn for_each_record<R: Copy>(
     parts: &[ExtSection<R>],
     btf: &Btf,
+    owners: &RecordOwners,
     sections: &mut [CodeSection],
     mut add: impl FnMut(&mut CodeSection, R),
 ) {
+    let mut parts_seen: Vec<&str> = Vec::new();
     for part in parts {
         let name = btf.str_at(part.sec_name_off);
-        if let Some(section) = sections.iter_mut().find(|s| s.name == name) {
-            for &r in &part.records {
-                add(section, r);
+        let nth = parts_seen.iter().filter(|seen| **seen == name).count();
+        parts_seen.push(name);
+        let by_order = (0..sections.len())
+            .filter(|&i| sections[i].name == name)
+            .nth(nth);
+        for (i, &r) in part.records.iter().enumerate() {
+            let owner = part.record_offsets.get(i).and_then(|o| owners.get(o));
+            let target = match owner {
+                Some(&elf_index) => sections.iter().position(|s| s.index == elf_index),
+                None => by_order,
+            };
+            if let Some(t) = target {
+                add(&mut sections[t], r);
             }
         }
     }

@@ -208,12 +208,14 @@ fn build_ext(spec: &ObjectSpec, layout: &Layout, ob: &mut btf_types::ObjectBtf) 
         ext.func_info.push(ExtSection {
             sec_name_off,
             records,
+            record_offsets: Vec::new(),
         });
         if !lines.is_empty() {
             lines.sort_by_key(|l| l.insn_offset);
             ext.line_info.push(ExtSection {
                 sec_name_off,
                 records: lines,
+                record_offsets: Vec::new(),
             });
         }
     }
