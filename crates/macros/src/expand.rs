@@ -394,11 +394,7 @@ fn type_size(ty: &BtfTypeRef, structs: &[StructSpec]) -> usize {
 /// Compiles with the standard macro library; `deftracepoint` and `import-kernel-struct` read the
 /// build machine's tracefs and kernel BTF.
 fn compile(file: &SourceFile) -> Result<Compiled, Vec<whistler_syntax::Diagnostic>> {
-    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
-        whistler_loader::attach::tracepoint_format,
-        whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    );
-    whistler_compiler::compile_in(file, &mut interp)
+    whistler_compiler::compile_in(file, &mut whistler_kernel_host::macro_host())
 }
 
 #[cfg(test)]

@@ -94,10 +94,7 @@ pub fn needs_runner(file: &SourceFile) -> bool {
 /// The evaluator with the standard macro library, `deftracepoint` and `import-kernel-struct`
 /// reading the live tracefs and kernel BTF.
 fn new_interp() -> Interp {
-    whistler_compiler::lisp_host::standard_interp_for_kernel(
-        whistler_loader::attach::tracepoint_format,
-        whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    )
+    whistler_kernel_host::macro_host()
 }
 
 /// Runs the session file at `path`, writing its output to stdout and diagnostics to stderr,

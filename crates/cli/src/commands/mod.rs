@@ -23,10 +23,7 @@ pub type CommandResult = Result<(), Failure>;
 
 /// Compiles a source file, printing every diagnostic on failure.
 pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, Failure> {
-    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
-        whistler_loader::attach::tracepoint_format,
-        whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    );
+    let mut interp = whistler_kernel_host::macro_host();
     whistler_compiler::compile_in(file, &mut interp).map_err(|diagnostics| {
         for d in &diagnostics {
             eprint!("{}", render(file, d));
