@@ -148,6 +148,15 @@ pub enum AttachError {
 }
 
 impl AttachError {
+    /// True when the kernel lacks what was asked for (e.g. no kprobes), so that a caller can
+    /// fall back to another mechanism.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(
+            self,
+            AttachError::NoKprobeSupport | AttachError::NoUprobeSupport
+        )
+    }
+
     pub(crate) fn syscall(call: &'static str, source: io::Error) -> AttachError {
         AttachError::Syscall { call, source }
     }
