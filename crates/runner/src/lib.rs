@@ -36,8 +36,6 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
 use whistler_lisp::{ErrorKind, EvalError, Interp, Limits, Value};
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile};
 
@@ -80,8 +78,6 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot install the Ctrl-C handler: {0}")]
-    CtrlC(#[from] ctrlc::Error),
 }
 
 /// True when `file` is a session file to run with [`run_file`] (a `with-bpf-session`, or any
@@ -97,14 +93,13 @@ fn new_interp() -> Interp {
     whistler_kernel_host::macro_host()
 }
 
-/// Runs the session file at `path`, writing its output to stdout and diagnostics to stderr,
-/// with Ctrl-C raising the `interrupt` condition.
+/// Runs the session file at `path` with [`run_source`], writing its output to stdout and
+/// diagnostics to stderr.
 pub fn run_file(path: &Path, options: &RunOptions) -> Result<Outcome, RunError> {
     let text = std::fs::read_to_string(path).map_err(|source| RunError::Read {
         path: path.display().to_string(),
         source,
     })?;
-    install_ctrl_c()?;
     let file = SourceFile::new(path.display().to_string(), text);
     let outcome = run_source(
         &file,
@@ -116,24 +111,8 @@ pub fn run_file(path: &Path, options: &RunOptions) -> Result<Outcome, RunError> 
     Ok(outcome)
 }
 
-/// The interrupt flag of the interpreter running now (set by the Ctrl-C handler).
-static CTRL_C_TARGET: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
-
-fn install_ctrl_c() -> Result<(), ctrlc::Error> {
-    static INSTALL: Once = Once::new();
-    let mut result = Ok(());
-    INSTALL.call_once(|| {
-        result = ctrlc::set_handler(|| {
-            let target = CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(flag) = target.as_ref() {
-                flag.store(true, Ordering::SeqCst);
-            }
-        });
-    });
-    result
-}
-
-/// Runs a session file's text: Lisp output goes to `out`, diagnostics to `err`.
+/// Runs a session file's text: Lisp output goes to `out`, diagnostics to `err`; while it runs,
+/// Ctrl-C (or SIGTERM) raises the `interrupt` condition.
 pub fn run_source(
     file: &SourceFile,
     options: &RunOptions,
@@ -147,7 +126,13 @@ pub fn run_source(
     }
     let mut interp = new_interp();
     interp.set_output(out);
-    *CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner()) = Some(interp.interrupt_flag());
+    let _ctrl_c = match whistler_session::raise_on_ctrl_c(interp.interrupt_flag()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            let _ = writeln!(err, "cannot install the Ctrl-C handler: {e}");
+            return Outcome::Failed;
+        }
+    };
     let rt = Rc::new(RefCell::new(Runtime::default()));
     if let Err(e) = install(&mut interp, &rt, options) {
         report(file, &e.to_diagnostics(), err);
@@ -354,8 +339,8 @@ fn prepare(
                 if let Some(s) = session {
                     let entry = CompiledSession {
                         elf: compiled.elf,
-                        maps: s.map_names(),
-                        progs: s.prog_names(),
+                        maps: with_symbols(s.map_names()),
+                        progs: with_symbols(s.prog_names()),
                     };
                     rt.borrow_mut().compiled.insert(s.start, entry);
                 } else {
@@ -420,4 +405,11 @@ fn run_forms(
         }
     }
     Outcome::Completed
+}
+
+fn with_symbols(names: Vec<String>) -> Vec<(String, String)> {
+    names
+        .into_iter()
+        .map(|n| (n.clone(), whistler_object::symbol_name(&n)))
+        .collect()
 }

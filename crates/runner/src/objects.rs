@@ -7,7 +7,7 @@
 //! A loaded object is a session of the runtime: whatever is still open when the file ends,
 //! fails or is interrupted is closed like a `with-bpf-session`'s.
 
-use crate::api::{arg, def, keep_link, map_arg, prog_arg, t, text, Shared};
+use crate::api::{arg, def, link_value, map_arg, prog_arg, t, text, Shared};
 use crate::records::error;
 use crate::session::{LinkHandle, ProgHandle};
 use std::cell::Cell;
@@ -85,8 +85,9 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
     });
     def(interp, rt, "prog-info-fd", |_, rt, args, span| {
         let prog = prog_arg(rt, arg(args, 0, "prog-info-fd", span)?, span)?;
-        let fd = prog
-            .with(|p| p.as_fd().as_raw_fd())
+        let fd = rt
+            .borrow_mut()
+            .with_program(&prog, |p| p.loaded().as_fd().as_raw_fd())
             .map_err(|e| error(e, span))?;
         Ok(Value::int(i64::from(fd)))
     });
@@ -96,8 +97,9 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
     });
     def(interp, rt, "map-info-fd", |_, rt, args, span| {
         let map = map_arg(rt, arg(args, 0, "map-info-fd", span)?, span)?;
-        let fd = map
-            .with(|m| m.as_fd().as_raw_fd())
+        let fd = rt
+            .borrow()
+            .with_map(&map, |m| m.as_fd().as_raw_fd())
             .map_err(|e| error(e, span))?;
         Ok(Value::int(i64::from(fd)))
     });
@@ -283,16 +285,15 @@ fn attach_as(
     plan: AttachPlan,
     span: Span,
 ) -> Result<Value> {
-    let link = prog
-        .with(|p| {
+    let id = rt
+        .borrow_mut()
+        .with_program(prog, |p| {
             let (section, target) = plan(p.section(), args, span)?;
-            let mut info = p.attach_info();
-            info.section = section;
-            whistler_loader::attach::attach(p.as_fd(), &info, target)
+            p.attach_as(&section, target)
                 .map_err(|e| error(format!("{name}: cannot attach `{}`: {e}", prog.name), span))
         })
         .map_err(|e| error(e, span))??;
-    keep_link(rt, prog, link, span)
+    Ok(link_value(prog, id))
 }
 
 /// A program argument: a program object (or name), or the fd `prog-info-fd` gave.

@@ -3,12 +3,12 @@
 use whistler_bpf::MapType;
 use whistler_loader::{Map, MapError};
 
-/// One key and its value; a per-CPU value is the sum over CPUs (see [`map_entries`]).
+/// One key and its value; a per-CPU value is the sum over CPUs (see [`lookup_summed`]).
 pub type MapEntry = (Vec<u8>, Vec<u8>);
 
 /// Every entry of a map that holds keyed values, or `None` for maps whose contents are not
 /// entries (ring and perf buffers, program arrays, queues, stacks, stack traces). Per-CPU
-/// values of at most 8 bytes are summed as unsigned integers; wider ones give the first CPU's.
+/// values are read with [`lookup_summed`].
 pub fn map_entries(map: &Map) -> Option<Result<Vec<MapEntry>, MapError>> {
     let kind = map.info().kind()?;
     let listable = !matches!(
@@ -27,14 +27,18 @@ fn read_entries(map: &Map) -> Result<Vec<MapEntry>, MapError> {
     let mut entries = Vec::new();
     for key in map.keys() {
         let key = key?;
-        let value = if map.is_per_cpu() {
-            map.lookup_per_cpu(&key)?.map(|v| sum_per_cpu(&v))
-        } else {
-            map.lookup(&key)?
-        };
-        entries.extend(value.map(|value| (key, value)));
+        entries.extend(lookup_summed(map, &key)?.map(|value| (key, value)));
     }
     Ok(entries)
+}
+
+/// The value of `key`; a per-CPU map's values of at most 8 bytes are summed as unsigned
+/// integers, wider ones give the first CPU's.
+pub fn lookup_summed(map: &Map, key: &[u8]) -> Result<Option<Vec<u8>>, MapError> {
+    if map.is_per_cpu() {
+        return Ok(map.lookup_per_cpu(key)?.map(|v| sum_per_cpu(&v)));
+    }
+    map.lookup(key)
 }
 
 fn sum_per_cpu(values: &[Vec<u8>]) -> Vec<u8> {

@@ -9,7 +9,7 @@
 //! - [`StopFlag`], [`stop_on_ctrl_c`] and [`raise_on_ctrl_c`]: SIGINT and SIGTERM as flags, so
 //!   that sessions end by returning and closing, never by being killed (legacy attachments
 //!   would outlive the process).
-//! - [`map_entries`]: a map's contents for printing.
+//! - [`map_entries`], [`lookup_summed`]: a map's contents for printing, per-CPU values summed.
 //!
 //! It sits on the loader and knows nothing of the compiler or of Lisp.
 
@@ -18,7 +18,7 @@ mod program;
 mod session;
 mod stop;
 
-pub use entries::{map_entries, MapEntry};
+pub use entries::{lookup_summed, map_entries, MapEntry};
 pub use program::{LinkId, Program, Target};
 pub use session::Session;
 pub use stop::{raise_on_ctrl_c, stop_on_ctrl_c, CtrlCGuard, StopFlag};
