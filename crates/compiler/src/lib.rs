@@ -20,6 +20,7 @@ pub mod codegen;
 pub mod context;
 mod diag;
 pub mod expand;
+pub mod facts;
 pub mod ir;
 pub mod kernel_structs;
 pub mod lisp_host;
@@ -29,6 +30,7 @@ mod pipeline;
 pub mod regalloc;
 
 pub use expand::{MacroHost, NoMacros};
+pub use facts::{FieldLayout, MapFacts, ProgramFacts, StructLayout};
 pub use pipeline::{
     compile, compile_forms, compile_in, compile_with, Compiled, Options, ProgramDump,
 };

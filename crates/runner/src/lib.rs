@@ -335,17 +335,17 @@ fn prepare(
         let options = whistler_compiler::Options::default();
         match whistler_compiler::compile_with(file, &unit, options, interp) {
             Ok(compiled) => {
-                structs = compiled.spec.structs.clone();
                 if let Some(s) = session {
                     let entry = CompiledSession {
+                        maps: s.declared(&compiled.maps, |m| (&m.lisp_name, &m.symbol, m.span)),
+                        progs: s.declared(&compiled.programs, |p| (&p.lisp_name, &p.symbol, p.span)),
                         elf: compiled.elf,
-                        maps: with_symbols(s.map_names()),
-                        progs: with_symbols(s.prog_names()),
                     };
                     rt.borrow_mut().compiled.insert(s.start, entry);
                 } else {
                     rt.borrow_mut().toplevel_elf = Some(compiled.elf);
                 }
+                structs = compiled.structs;
             }
             Err(errors) => {
                 for d in errors {
@@ -362,16 +362,7 @@ fn prepare(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let struct_forms: Vec<Sexp> = forms
-        .iter()
-        .zip(&kinds)
-        .filter(|(f, k)| {
-            **k == TopKind::BpfOnly
-                && plan::head(f).is_some_and(|h| h.name == "defstruct" || h.name == "struct")
-        })
-        .map(|(f, _)| f.clone())
-        .collect();
-    let layouts = Rc::new(records::Layouts::new(&struct_forms, &structs));
+    let layouts = Rc::new(records::Layouts::new(&structs));
     records::define_all(interp, &layouts).map_err(|e| e.to_diagnostics())?;
     Ok(kinds)
 }
@@ -405,11 +396,4 @@ fn run_forms(
         }
     }
     Outcome::Completed
-}
-
-fn with_symbols(names: Vec<String>) -> Vec<(String, String)> {
-    names
-        .into_iter()
-        .map(|n| (n.clone(), whistler_object::symbol_name(&n)))
-        .collect()
 }

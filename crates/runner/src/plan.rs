@@ -3,7 +3,7 @@
 //! `with-bpf-session` forms are, each with its `bpf:map`/`bpf:prog` declarations.
 
 use whistler_lisp::Interp;
-use whistler_syntax::{Sexp, SexpKind, Symbol};
+use whistler_syntax::{Sexp, SexpKind, Span, Symbol};
 
 /// What one top-level form is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub enum TopKind {
 pub struct SessionForm {
     /// Byte offset of the form in the file: how the running form finds its compiled object.
     pub start: usize,
+    /// Byte offset of the form's end.
+    pub end: usize,
     /// The `bpf:map` forms, in order.
     pub maps: Vec<Sexp>,
     /// The `bpf:prog` forms, in order.
@@ -32,12 +34,18 @@ pub struct SessionForm {
 }
 
 impl SessionForm {
-    /// The Lisp names of the maps, then of the programs.
-    pub fn map_names(&self) -> Vec<String> {
-        self.maps.iter().filter_map(declared_name).collect()
-    }
-    pub fn prog_names(&self) -> Vec<String> {
-        self.progs.iter().filter_map(declared_name).collect()
+    /// (Lisp name, object name) of what the compiler says the form defines, among `defined`
+    /// (the compiled maps or programs, `facts` giving their names and defining spans).
+    pub fn declared<T>(
+        &self,
+        defined: &[T],
+        facts: impl Fn(&T) -> (&String, &String, Span),
+    ) -> Vec<(String, String)> {
+        let inside = |span: Span| self.start <= span.start as usize && span.end as usize <= self.end;
+        let declared = defined.iter().map(facts).filter(|(_, _, span)| inside(*span));
+        declared
+            .map(|(name, symbol, _)| (name.clone(), symbol.clone()))
+            .collect()
     }
 }
 
@@ -159,6 +167,7 @@ fn collect_sessions(form: &Sexp, out: &mut Vec<SessionForm>, depth: usize) {
         let body = items.get(2..).unwrap_or_default();
         out.push(SessionForm {
             start: form.span.start as usize,
+            end: form.span.end as usize,
             maps: body
                 .iter()
                 .filter(|f| is_bpf_form(f, "map"))
