@@ -21,6 +21,7 @@ pub mod context;
 mod diag;
 pub mod expand;
 pub mod facts;
+pub mod file_forms;
 pub mod ir;
 pub mod kernel_structs;
 pub mod lisp_host;

@@ -30,7 +30,7 @@ mod records;
 mod ring;
 mod session;
 
-use plan::TopKind;
+use whistler_compiler::file_forms::{self, FormRole};
 use session::{CompiledSession, Runtime};
 use std::cell::RefCell;
 use std::io::Write;
@@ -84,13 +84,18 @@ pub enum RunError {
 /// top-level user code), false for a plain file of definitions (compile and run as an object).
 pub fn needs_runner(file: &SourceFile) -> bool {
     let read = whistler_syntax::read_with(file, ReadOptions { host_code: true });
-    plan::needs_runner(&plan::expand_definitions(&read.forms, &mut new_interp()))
+    plan::needs_runner(&expand_definitions(&read.forms, &mut new_interp()))
 }
 
 /// The evaluator with the standard macro library, `deftracepoint` and `import-kernel-struct`
 /// reading the live tracefs and kernel BTF.
 fn new_interp() -> Interp {
     whistler_kernel_host::macro_host()
+}
+
+/// The forms with top-level macro calls that define things expanded (session forms stay).
+fn expand_definitions(forms: &[Sexp], interp: &mut Interp) -> Vec<Sexp> {
+    file_forms::expand_definitions(forms, interp, plan::is_session_form)
 }
 
 /// Runs the session file at `path` with [`run_source`], writing its output to stdout and
@@ -138,7 +143,7 @@ pub fn run_source(
         report(file, &e.to_diagnostics(), err);
         return Outcome::Failed;
     }
-    let forms = plan::expand_definitions(&read.forms, &mut interp);
+    let forms = expand_definitions(&read.forms, &mut interp);
     let outcome = match prepare(file, &forms, &mut interp, &rt) {
         Ok(kinds) => run_forms(file, &forms, &kinds, &mut interp, err),
         Err(diags) => {
@@ -300,20 +305,12 @@ fn prepare(
     forms: &[Sexp],
     interp: &mut Interp,
     rt: &Rc<RefCell<Runtime>>,
-) -> Result<Vec<TopKind>, Vec<Diagnostic>> {
-    let mut struct_names = Vec::new();
-    let mut kinds = Vec::new();
-    for form in forms {
-        let kind = plan::classify(form, &struct_names);
-        if kind == TopKind::BpfOnly {
-            struct_names.extend(plan::declared_name(form));
-        }
-        kinds.push(kind);
-    }
+) -> Result<Vec<FormRole>, Vec<Diagnostic>> {
+    let kinds = file_forms::roles(forms);
     let shared: Vec<Sexp> = forms
         .iter()
         .zip(&kinds)
-        .filter(|(_, k)| matches!(k, TopKind::BpfOnly | TopKind::Shared))
+        .filter(|(_, k)| matches!(k, FormRole::Bpf | FormRole::Shared))
         .map(|(f, _)| f.clone())
         .collect();
     let mut diags: Vec<Diagnostic> = Vec::new();
@@ -328,7 +325,7 @@ fn prepare(
             (Some(s), unit)
         })
         .collect();
-    if (units.is_empty() && kinds.contains(&TopKind::BpfOnly)) || plan::defines_programs(forms) {
+    if (units.is_empty() && kinds.contains(&FormRole::Bpf)) || plan::defines_programs(forms) {
         units.push((None, shared.clone()));
     }
     for (session, unit) in units {
@@ -371,7 +368,7 @@ fn prepare(
 fn run_forms(
     file: &SourceFile,
     forms: &[Sexp],
-    kinds: &[TopKind],
+    kinds: &[FormRole],
     interp: &mut Interp,
     err: &mut dyn Write,
 ) -> Outcome {
@@ -380,7 +377,7 @@ fn run_forms(
         ..Limits::default()
     });
     for (form, kind) in forms.iter().zip(kinds) {
-        if matches!(kind, TopKind::Setup | TopKind::BpfOnly) {
+        if matches!(kind, FormRole::Setup | FormRole::Bpf) {
             continue;
         }
         if let Err(mut e) = interp.eval_toplevel(form) {
