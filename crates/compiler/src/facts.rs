@@ -73,11 +73,15 @@ pub(crate) fn structs(env: &Env) -> Vec<StructLayout> {
 /// The layout with the BTF description's types (one conversion, `StructDef::to_spec`).
 fn layout(env: &Env, def: &StructDef) -> StructLayout {
     let spec = def.to_spec(env);
-    let fields = def.fields.iter().zip(spec.fields).map(|(f, spec)| FieldLayout {
-        lisp_name: f.name.clone(),
-        offset: f.offset,
-        ty: spec.ty,
-    });
+    let fields = def
+        .fields
+        .iter()
+        .zip(spec.fields)
+        .map(|(f, spec)| FieldLayout {
+            lisp_name: f.name.clone(),
+            offset: f.offset,
+            ty: spec.ty,
+        });
     StructLayout {
         lisp_name: def.name.clone(),
         symbol: spec.name,

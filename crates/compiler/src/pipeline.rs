@@ -3,8 +3,8 @@
 
 use crate::codegen::{self, CodegenError};
 use crate::expand::{self, Expanded, MacroHost, Program};
-use crate::ir::{self, Function};
 use crate::facts::{self, MapFacts, ProgramFacts, StructLayout};
+use crate::ir::{self, Function};
 use crate::{lower, opt, regalloc};
 use whistler_object::{ObjectSpec, ProgramSpec};
 use whistler_syntax::{Diagnostic, Sexp, SourceFile};

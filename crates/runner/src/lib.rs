@@ -30,12 +30,12 @@ mod records;
 mod ring;
 mod session;
 
-use whistler_compiler::file_forms::{self, FormRole};
 use session::{CompiledSession, Runtime};
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
+use whistler_compiler::file_forms::{self, FormRole};
 use whistler_lisp::{ErrorKind, EvalError, Interp, Limits, Value};
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile};
 
@@ -335,7 +335,8 @@ fn prepare(
                 if let Some(s) = session {
                     let entry = CompiledSession {
                         maps: s.declared(&compiled.maps, |m| (&m.lisp_name, &m.symbol, m.span)),
-                        progs: s.declared(&compiled.programs, |p| (&p.lisp_name, &p.symbol, p.span)),
+                        progs: s
+                            .declared(&compiled.programs, |p| (&p.lisp_name, &p.symbol, p.span)),
                         elf: compiled.elf,
                     };
                     rt.borrow_mut().compiled.insert(s.start, entry);

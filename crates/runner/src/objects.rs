@@ -158,13 +158,9 @@ const ATTACH_FUNCTIONS: &[(&str, &str, AttachPlan)] = &[
 /// `(attach-kprobe PROG FUNCTION &key retprobe)`.
 fn plan_kprobe(_: &str, args: &[Value], span: Span) -> Result<(String, AttachTarget)> {
     let function = text(arg(args, 0, "attach-kprobe", span)?);
-    let kind = if flag(args, 1, "retprobe") {
-        "kretprobe"
-    } else {
-        "kprobe"
-    };
+    let retprobe = flag(args, 1, "retprobe");
     Ok((
-        format!("{kind}/{function}"),
+        section_of(AttachKind::Kprobe { retprobe }),
         AttachTarget::KernelFunction(function),
     ))
 }
@@ -173,18 +169,14 @@ fn plan_kprobe(_: &str, args: &[Value], span: Span) -> Result<(String, AttachTar
 fn plan_uprobe(_: &str, args: &[Value], span: Span) -> Result<(String, AttachTarget)> {
     let binary = text(arg(args, 0, "attach-uprobe", span)?);
     let symbol = text(arg(args, 1, "attach-uprobe", span)?);
-    let kind = if flag(args, 2, "retprobe") {
-        "uretprobe"
-    } else {
-        "uprobe"
-    };
+    let retprobe = flag(args, 2, "retprobe");
     let target = AttachTarget::Uprobe {
         binary: PathBuf::from(binary),
         symbol: Some(symbol),
         offset: 0,
         pid: None,
     };
-    Ok((kind.to_string(), target))
+    Ok((section_of(AttachKind::Uprobe { retprobe }), target))
 }
 
 /// `(attach-tracepoint PROG "[tracepoint/]CATEGORY/NAME")`, hyphens standing for underscores.
@@ -204,7 +196,14 @@ fn plan_tracepoint(_: &str, args: &[Value], span: Span) -> Result<(String, Attac
         category: category.to_string(),
         name: name.to_string(),
     };
-    Ok((format!("tracepoint/{path}"), target))
+    Ok((section_of(AttachKind::Tracepoint), target))
+}
+
+/// The section libbpf's table gives programs of `kind` (the first such entry): what an
+/// attachment of another kind than the program's own section acts as.
+fn section_of(kind: AttachKind) -> String {
+    let def = SECTIONS.iter().find(|d| d.attach_kind == kind);
+    def.map_or_else(String::new, |d| d.name.to_string())
 }
 
 /// `(attach-xdp PROG INTERFACE &key mode)`, mode "xdp", "xdpdrv", "xdpgeneric".

@@ -27,8 +27,12 @@ impl SessionForm {
         defined: &[T],
         facts: impl Fn(&T) -> (&String, &String, Span),
     ) -> Vec<(String, String)> {
-        let inside = |span: Span| self.start <= span.start as usize && span.end as usize <= self.end;
-        let declared = defined.iter().map(facts).filter(|(_, _, span)| inside(*span));
+        let inside =
+            |span: Span| self.start <= span.start as usize && span.end as usize <= self.end;
+        let declared = defined
+            .iter()
+            .map(facts)
+            .filter(|(_, _, span)| inside(*span));
         declared
             .map(|(name, symbol, _)| (name.clone(), symbol.clone()))
             .collect()

@@ -6,8 +6,8 @@
 use crate::bytes;
 use std::collections::HashMap;
 use std::rc::Rc;
-use whistler_lisp::{EvalError, Interp, Value};
 use whistler_compiler::StructLayout;
+use whistler_lisp::{EvalError, Interp, Value};
 use whistler_object::BtfTypeRef;
 use whistler_syntax::Span;
 
@@ -25,7 +25,9 @@ impl Layouts {
         // A `defunion` has no fields of its own: no record for it.
         for layout in structs.iter().filter(|s| !s.fields.is_empty()) {
             let name = layout.lisp_name.clone();
-            layouts.lisp_name.insert(layout.symbol.clone(), name.clone());
+            layouts
+                .lisp_name
+                .insert(layout.symbol.clone(), name.clone());
             layouts.by_name.insert(name, layout.clone());
         }
         layouts

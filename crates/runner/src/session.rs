@@ -141,8 +141,18 @@ impl Runtime {
             .map_err(|e| e.to_string())?;
         self.next_id += 1;
         let mut session = Session::new(self.next_id, core);
-        let maps: Vec<String> = session.core.maps().iter().map(|m| m.name().to_string()).collect();
-        let programs: Vec<String> = session.core.programs().iter().map(|p| p.name().to_string()).collect();
+        let maps: Vec<String> = session
+            .core
+            .maps()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        let programs: Vec<String> = session
+            .core
+            .programs()
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect();
         for name in &maps {
             session.add_map(name, name);
         }

@@ -89,9 +89,11 @@ impl Session {
                 continue;
             }
             let (name, on_record) = (map.name().to_string(), on_record.clone());
-            rings.add(map.as_fd(), map.info().max_entries, move |record: &[u8]| {
-                on_record(&name, record)
-            })?;
+            rings.add(
+                map.as_fd(),
+                map.info().max_entries,
+                move |record: &[u8]| on_record(&name, record),
+            )?;
         }
         self.rings = Some(rings);
         Ok(())

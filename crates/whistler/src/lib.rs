@@ -33,8 +33,8 @@ pub use maps::{Map, PerCpuMap, PerfEventArray, ProgArray, Queue, UpdateFlags};
 pub use plain::Plain;
 pub use ringbuf::{RingBuf, RingConsumer};
 pub use session::{LoadedObject, Session, SessionBuilder};
-pub use whistler_session::{stop_on_ctrl_c, LinkId, Program, StopFlag, Target};
 pub use whistler_macros::{session, with_bpf_session};
+pub use whistler_session::{stop_on_ctrl_c, LinkId, Program, StopFlag, Target};
 
 /// The loader underneath, for what the session API does not cover.
 pub use whistler_loader as loader;
