@@ -16,7 +16,7 @@ use whistler_syntax::SourceFile;
 /// What compiling the body produced.
 enum Outcome {
     Compiled {
-        compiled: Compiled,
+        compiled: Box<Compiled>,
         extra: TokenStream,
     },
     Errors(TokenStream),
@@ -106,7 +106,7 @@ fn compile_tokens(tokens: TokenStream, call: &CallFile) -> Outcome {
     let file = SourceFile::new(call.display_name.clone(), text.text.clone());
     match compile(&file) {
         Ok(compiled) => Outcome::Compiled {
-            compiled,
+            compiled: Box::new(compiled),
             extra: TokenStream::new(),
         },
         Err(diagnostics) => Outcome::Errors(
@@ -158,7 +158,10 @@ fn compile_file(literal: Literal, call: &CallFile) -> Outcome {
 /// position inside it.
 fn compile_whole(file: SourceFile, literal: &Literal, extra: TokenStream) -> Outcome {
     match compile(&file) {
-        Ok(compiled) => Outcome::Compiled { compiled, extra },
+        Ok(compiled) => Outcome::Compiled {
+            compiled: Box::new(compiled),
+            extra,
+        },
         Err(diagnostics) => Outcome::Errors(
             diagnostics
                 .iter()
