@@ -22,6 +22,8 @@ pub mod codegen;
 pub mod context;
 mod diag;
 pub mod expand;
+pub mod facts;
+pub mod file_forms;
 pub mod ir;
 pub mod kernel_structs;
 pub mod lisp_host;
@@ -33,6 +35,7 @@ pub mod regalloc;
 
 pub use codegen::Cpu;
 pub use expand::{forms, Arity, Form, MacroHost, NoMacros};
+pub use facts::{FieldLayout, MapFacts, ProgramFacts, StructLayout};
 pub use pipeline::{
     compile, compile_forms, compile_in, compile_in_with, compile_with, Compiled, Options,
     ProgramDump,

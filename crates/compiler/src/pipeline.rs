@@ -3,6 +3,7 @@
 
 use crate::codegen::{self, CodegenError, Cpu};
 use crate::expand::{self, Expanded, MacroHost, Program};
+use crate::facts::{self, MapFacts, ProgramFacts, StructLayout};
 use crate::ir::{self, Function};
 use crate::{lower, opt, regalloc};
 use whistler_object::{ObjectSpec, ProgramSpec};
@@ -36,6 +37,10 @@ pub struct Compiled {
     pub elf: Vec<u8>,
     /// Filled when [`Options::dump`] is set.
     pub dumps: Vec<ProgramDump>,
+    /// The programs, maps and struct layouts by Lisp name and object name: what a session binds.
+    pub programs: Vec<ProgramFacts>,
+    pub maps: Vec<MapFacts>,
+    pub structs: Vec<StructLayout>,
 }
 
 /// Compiles a whole source file, with the standard macro library.
@@ -118,7 +123,14 @@ pub fn compile_with(
         structs: env.structs.iter().map(|s| s.to_spec(env)).collect(),
     };
     let elf = whistler_object::write::write_object(&spec);
-    Ok(Compiled { spec, elf, dumps })
+    Ok(Compiled {
+        spec,
+        elf,
+        dumps,
+        programs: facts::programs(env),
+        maps: facts::maps(env),
+        structs: facts::structs(env),
+    })
 }
 
 /// The object's license: every program that names one must agree; "GPL" by default.

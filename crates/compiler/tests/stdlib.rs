@@ -592,10 +592,7 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
     if !common::kernel_available("deftracepoint_programs_load_with_the_kernels_format") {
         return;
     }
-    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
-        whistler_loader::attach::tracepoint_format,
-        whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    );
+    let mut interp = whistler_kernel_host::macro_host();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stdlib/tracepoint.lisp");
     let text = std::fs::read_to_string(path).expect("tracepoint.lisp");
     let file = SourceFile::new("tracepoint.lisp", text.as_str());

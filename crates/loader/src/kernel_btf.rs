@@ -12,12 +12,6 @@ use crate::error::LoadError;
 
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
-/// The bytes of the running kernel's BTF, undecoded (what the compiler's
-/// `import-kernel-struct` reads).
-pub fn vmlinux_btf_bytes() -> std::io::Result<Vec<u8>> {
-    std::fs::read(VMLINUX_BTF)
-}
-
 /// Decoded kernel BTF with a name index for fast lookups.
 #[derive(Debug)]
 pub struct KernelBtf {

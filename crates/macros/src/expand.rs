@@ -16,7 +16,7 @@ use whistler_syntax::SourceFile;
 /// What compiling the body produced.
 enum Outcome {
     Compiled {
-        compiled: Compiled,
+        compiled: Box<Compiled>,
         extra: TokenStream,
     },
     Errors(TokenStream),
@@ -106,7 +106,7 @@ fn compile_tokens(tokens: TokenStream, call: &CallFile) -> Outcome {
     let file = SourceFile::new(call.display_name.clone(), text.text.clone());
     match compile(&file) {
         Ok(compiled) => Outcome::Compiled {
-            compiled,
+            compiled: Box::new(compiled),
             extra: TokenStream::new(),
         },
         Err(diagnostics) => Outcome::Errors(
@@ -158,7 +158,10 @@ fn compile_file(literal: Literal, call: &CallFile) -> Outcome {
 /// position inside it.
 fn compile_whole(file: SourceFile, literal: &Literal, extra: TokenStream) -> Outcome {
     match compile(&file) {
-        Ok(compiled) => Outcome::Compiled { compiled, extra },
+        Ok(compiled) => Outcome::Compiled {
+            compiled: Box::new(compiled),
+            extra,
+        },
         Err(diagnostics) => Outcome::Errors(
             diagnostics
                 .iter()
@@ -394,11 +397,7 @@ fn type_size(ty: &BtfTypeRef, structs: &[StructSpec]) -> usize {
 /// Compiles with the standard macro library; `deftracepoint` and `import-kernel-struct` read the
 /// build machine's tracefs and kernel BTF.
 fn compile(file: &SourceFile) -> Result<Compiled, Vec<whistler_syntax::Diagnostic>> {
-    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
-        whistler_loader::attach::tracepoint_format,
-        whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    );
-    whistler_compiler::compile_in(file, &mut interp)
+    whistler_compiler::compile_in(file, &mut whistler_kernel_host::macro_host())
 }
 
 #[cfg(test)]

@@ -5,14 +5,14 @@
 use crate::bytes;
 use crate::records::{call, error};
 use crate::ring::{PollStop, RingConsumer};
-use crate::session::{MapHandle, ProgHandle, Runtime, SessionToken};
+use crate::session::{LinkHandle, MapHandle, ProgHandle, Runtime, SessionToken};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use whistler_lisp::{ErrorKind, EvalError, Interp, Value};
 use whistler_loader::attach::AttachTarget;
-use whistler_loader::link::Link;
 use whistler_loader::{Map, UpdateFlags};
+use whistler_session::LinkId;
 use whistler_syntax::Span;
 
 pub(crate) type Shared = Rc<RefCell<Runtime>>;
@@ -204,23 +204,23 @@ fn attach(_: &mut Interp, rt: &Shared, args: &[Value], span: Span) -> Result<Val
     let prog = prog_arg(rt, arg(args, 0, "bpf:attach", span)?, span)?;
     let targets: Vec<String> = args[1..].iter().map(text).collect();
     let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
-    let link = prog
-        .with(|p| {
-            let target = AttachTarget::parse_for_section_args(p.section(), &targets)
-                .map_err(|e| e.to_string())?;
-            p.attach(target).map_err(|e| e.to_string())
+    let id = rt
+        .borrow_mut()
+        .with_program(&prog, |p| {
+            let target = AttachTarget::parse_for_section_args(p.section(), &targets)?;
+            p.attach_to(target)
         })
-        .and_then(|r| r)
+        .and_then(|r| r.map_err(|e| e.to_string()))
         .map_err(|e| error(format!("cannot attach program `{}`: {e}", prog.name), span))?;
-    keep_link(rt, &prog, link, span)
+    Ok(link_value(&prog, id))
 }
 
-/// Gives `link` to its program's session and returns its handle.
-pub(crate) fn keep_link(rt: &Shared, prog: &ProgHandle, link: Link, span: Span) -> Result<Value> {
-    rt.borrow_mut()
-        .add_link(prog.session, link)
-        .map(Value::foreign)
-        .ok_or_else(|| error("the program's session has ended", span))
+/// The handle of an attachment of `prog`.
+pub(crate) fn link_value(prog: &ProgHandle, id: LinkId) -> Value {
+    Value::foreign(LinkHandle {
+        id,
+        session: prog.session,
+    })
 }
 
 /// `(bpf:map-ref MAP KEY)`: the value as an unsigned integer (octets when wider than 8
@@ -230,7 +230,7 @@ fn map_ref(_: &mut Interp, rt: &Shared, args: &[Value], span: Span) -> Result<Va
     let Some(key) = args.get(1) else {
         return Ok(Value::Foreign(map));
     };
-    let value = lookup(&map, key, span)?;
+    let value = lookup(rt, &map, key, span)?;
     Ok(match value {
         Some(v) if v.len() <= 8 => bytes::unsigned(&v),
         Some(v) => bytes::octets(&v),
@@ -239,30 +239,14 @@ fn map_ref(_: &mut Interp, rt: &Shared, args: &[Value], span: Span) -> Result<Va
 }
 
 /// Looks `key` up; per-CPU values of at most 8 bytes come back summed.
-fn lookup(map: &MapHandle, key: &Value, span: Span) -> Result<Option<Vec<u8>>> {
-    map.with(|m| -> std::result::Result<Option<Vec<u8>>, String> {
-        let key = bytes::encode(key, m.info().key_size as usize, "key")?;
-        if m.is_per_cpu() {
-            let values = m.lookup_per_cpu(&key).map_err(|e| e.to_string())?;
-            return Ok(values.map(|v| sum_per_cpu(&v)));
-        }
-        m.lookup(&key).map_err(|e| e.to_string())
-    })
-    .and_then(|r| r)
-    .map_err(|e| error(format!("map `{}`: {e}", map.name), span))
-}
-
-fn sum_per_cpu(values: &[Vec<u8>]) -> Vec<u8> {
-    match values.first() {
-        Some(first) if first.len() <= 8 => {
-            let total = values.iter().fold(0u128, |acc, v| {
-                acc.wrapping_add(bytes::read_le(v, false) as u128)
-            });
-            bytes::write_le(total as i128, first.len())
-        }
-        Some(first) => first.clone(),
-        None => Vec::new(),
-    }
+fn lookup(rt: &Shared, map: &MapHandle, key: &Value, span: Span) -> Result<Option<Vec<u8>>> {
+    rt.borrow()
+        .with_map(map, |m| -> std::result::Result<Option<Vec<u8>>, String> {
+            let key = bytes::encode(key, m.info().key_size as usize, "key")?;
+            whistler_session::lookup_summed(m, &key).map_err(|e| e.to_string())
+        })
+        .and_then(|r| r)
+        .map_err(|e| error(format!("map `{}`: {e}", map.name), span))
 }
 
 /// Runs `f` on the map of argument 0 with the map's key and value sizes at hand.
@@ -274,7 +258,8 @@ fn on_map<T>(
     f: impl FnOnce(&Map) -> std::result::Result<T, String>,
 ) -> Result<T> {
     let map = map_arg(rt, arg(args, 0, name, span)?, span)?;
-    map.with(f)
+    let result = rt.borrow().with_map(&map, f);
+    result
         .and_then(|r| r)
         .map_err(|e| error(format!("{name}: map `{}`: {e}", map.name), span))
 }
@@ -300,7 +285,7 @@ fn install_maps(interp: &mut Interp, rt: &Shared) {
         def(interp, rt, name, move |_, rt, args, span| {
             let map = map_arg(rt, arg(args, 0, name, span)?, span)?;
             let key = arg(args, 1, name, span)?;
-            let found = lookup(&map, key, span)?;
+            let found = lookup(rt, &map, key, span)?;
             Ok(value_or_nil(found, |b| {
                 if int {
                     bytes::unsigned(b)
@@ -402,7 +387,7 @@ fn install_struct_maps(interp: &mut Interp, rt: &Shared) {
         def(interp, rt, name, move |interp, rt, args, span| {
             let map = map_arg(rt, arg(args, 0, name, span)?, span)?;
             let struct_name = object_name(arg(args, 2, name, span)?);
-            match lookup(&map, arg(args, 1, name, span)?, span)? {
+            match lookup(rt, &map, arg(args, 1, name, span)?, span)? {
                 Some(v) => call(
                     interp,
                     &format!("decode-{struct_name}"),
@@ -535,8 +520,9 @@ fn open_consumer(
     span: Span,
 ) -> Result<Value> {
     let map = map_arg(rt, map, span)?;
-    let consumer = map
-        .with(|m| RingConsumer::open(m, decoder, callback))
+    let consumer = rt
+        .borrow()
+        .with_map(&map, |m| RingConsumer::open(m, decoder, callback))
         .and_then(|r| r)
         .map_err(|e| error(e, span))?;
     let consumer = Rc::new(consumer);

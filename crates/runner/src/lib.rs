@@ -32,14 +32,12 @@ mod ring;
 mod sbcl;
 mod session;
 
-use plan::TopKind;
 use session::{CompiledSession, Runtime};
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use whistler_compiler::file_forms::{self, FormRole};
 use whistler_lisp::{ErrorKind, EvalError, Interp, Limits, Value};
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile};
 
@@ -85,36 +83,35 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot install the Ctrl-C handler: {0}")]
-    CtrlC(#[from] ctrlc::Error),
 }
 
 /// True when `file` is a session file to run with [`run_file`] (a `with-bpf-session`, or any
 /// top-level user code), false for a plain file of definitions (compile and run as an object).
 pub fn needs_runner(file: &SourceFile) -> bool {
     let read = whistler_syntax::read_with(file, ReadOptions { host_code: true });
-    plan::needs_runner(&plan::expand_definitions(&read.forms, &mut new_interp()))
+    plan::needs_runner(&expand_definitions(&read.forms, &mut new_interp()))
 }
 
 /// The evaluator with the standard macro library, `deftracepoint` and `import-kernel-struct`
 /// reading the live tracefs and kernel BTF, and files readable at compile time.
 fn new_interp() -> Interp {
-    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
-        whistler_loader::attach::tracepoint_format,
-        whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    );
+    let mut interp = whistler_kernel_host::macro_host();
     interp.set_host(Box::new(os_host::OsHost::read_only()));
     interp
 }
 
-/// Runs the session file at `path`, writing its output to stdout and diagnostics to stderr,
-/// with Ctrl-C raising the `interrupt` condition.
+/// The forms with top-level macro calls that define things expanded (session forms stay).
+fn expand_definitions(forms: &[Sexp], interp: &mut Interp) -> Vec<Sexp> {
+    file_forms::expand_definitions(forms, interp, plan::is_session_form)
+}
+
+/// Runs the session file at `path` with [`run_source`], writing its output to stdout and
+/// diagnostics to stderr.
 pub fn run_file(path: &Path, options: &RunOptions) -> Result<Outcome, RunError> {
     let text = std::fs::read_to_string(path).map_err(|source| RunError::Read {
         path: path.display().to_string(),
         source,
     })?;
-    install_ctrl_c()?;
     let file = SourceFile::new(path.display().to_string(), text);
     let outcome = run_source(
         &file,
@@ -126,24 +123,8 @@ pub fn run_file(path: &Path, options: &RunOptions) -> Result<Outcome, RunError> 
     Ok(outcome)
 }
 
-/// The interrupt flag of the interpreter running now (set by the Ctrl-C handler).
-static CTRL_C_TARGET: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
-
-fn install_ctrl_c() -> Result<(), ctrlc::Error> {
-    static INSTALL: Once = Once::new();
-    let mut result = Ok(());
-    INSTALL.call_once(|| {
-        result = ctrlc::set_handler(|| {
-            let target = CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(flag) = target.as_ref() {
-                flag.store(true, Ordering::SeqCst);
-            }
-        });
-    });
-    result
-}
-
-/// Runs a session file's text: Lisp output goes to `out`, diagnostics to `err`.
+/// Runs a session file's text: Lisp output goes to `out`, diagnostics to `err`; while it runs,
+/// Ctrl-C (or SIGTERM) raises the `interrupt` condition.
 pub fn run_source(
     file: &SourceFile,
     options: &RunOptions,
@@ -158,13 +139,19 @@ pub fn run_source(
     let mut interp = new_interp();
     interp.set_host(Box::new(os_host::OsHost::full()));
     interp.set_output(out);
-    *CTRL_C_TARGET.lock().unwrap_or_else(|e| e.into_inner()) = Some(interp.interrupt_flag());
+    let _ctrl_c = match whistler_session::raise_on_ctrl_c(interp.interrupt_flag()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            let _ = writeln!(err, "cannot install the Ctrl-C handler: {e}");
+            return Outcome::Failed;
+        }
+    };
     let rt = Rc::new(RefCell::new(Runtime::default()));
     if let Err(e) = install(&mut interp, &rt, options) {
         report(file, &e.to_diagnostics(), err);
         return Outcome::Failed;
     }
-    let forms = plan::expand_definitions(&read.forms, &mut interp);
+    let forms = expand_definitions(&read.forms, &mut interp);
     let outcome = match prepare(file, &forms, &mut interp, &rt) {
         Ok(kinds) => run_forms(file, &forms, &kinds, &mut interp, err),
         Err(diags) => {
@@ -327,20 +314,12 @@ fn prepare(
     forms: &[Sexp],
     interp: &mut Interp,
     rt: &Rc<RefCell<Runtime>>,
-) -> Result<Vec<TopKind>, Vec<Diagnostic>> {
-    let mut struct_names = Vec::new();
-    let mut kinds = Vec::new();
-    for form in forms {
-        let kind = plan::classify(form, &struct_names);
-        if kind == TopKind::BpfOnly {
-            struct_names.extend(plan::declared_name(form));
-        }
-        kinds.push(kind);
-    }
+) -> Result<Vec<FormRole>, Vec<Diagnostic>> {
+    let kinds = file_forms::roles(forms);
     let shared: Vec<Sexp> = forms
         .iter()
         .zip(&kinds)
-        .filter(|(_, k)| matches!(k, TopKind::BpfOnly | TopKind::Shared))
+        .filter(|(_, k)| matches!(k, FormRole::Bpf | FormRole::Shared))
         .map(|(f, _)| f.clone())
         .collect();
     let mut diags: Vec<Diagnostic> = Vec::new();
@@ -355,24 +334,25 @@ fn prepare(
             (Some(s), unit)
         })
         .collect();
-    if (units.is_empty() && kinds.contains(&TopKind::BpfOnly)) || plan::defines_programs(forms) {
+    if (units.is_empty() && kinds.contains(&FormRole::Bpf)) || plan::defines_programs(forms) {
         units.push((None, shared.clone()));
     }
     for (session, unit) in units {
         let options = whistler_compiler::Options::default();
         match whistler_compiler::compile_with(file, &unit, options, interp) {
             Ok(compiled) => {
-                structs = compiled.spec.structs.clone();
                 if let Some(s) = session {
                     let entry = CompiledSession {
+                        maps: s.declared(&compiled.maps, |m| (&m.lisp_name, &m.symbol, m.span)),
+                        progs: s
+                            .declared(&compiled.programs, |p| (&p.lisp_name, &p.symbol, p.span)),
                         elf: compiled.elf,
-                        maps: s.map_names(),
-                        progs: s.prog_names(),
                     };
                     rt.borrow_mut().compiled.insert(s.start, entry);
                 } else {
                     rt.borrow_mut().toplevel_elf = Some(compiled.elf);
                 }
+                structs = compiled.structs;
             }
             Err(errors) => {
                 for d in errors {
@@ -389,16 +369,7 @@ fn prepare(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let struct_forms: Vec<Sexp> = forms
-        .iter()
-        .zip(&kinds)
-        .filter(|(f, k)| {
-            **k == TopKind::BpfOnly
-                && plan::head(f).is_some_and(|h| h.name == "defstruct" || h.name == "struct")
-        })
-        .map(|(f, _)| f.clone())
-        .collect();
-    let layouts = Rc::new(records::Layouts::new(&struct_forms, &structs));
+    let layouts = Rc::new(records::Layouts::new(&structs));
     records::define_all(interp, &layouts).map_err(|e| e.to_diagnostics())?;
     Ok(kinds)
 }
@@ -407,7 +378,7 @@ fn prepare(
 fn run_forms(
     file: &SourceFile,
     forms: &[Sexp],
-    kinds: &[TopKind],
+    kinds: &[FormRole],
     interp: &mut Interp,
     err: &mut dyn Write,
 ) -> Outcome {
@@ -416,7 +387,7 @@ fn run_forms(
         ..Limits::default()
     });
     for (form, kind) in forms.iter().zip(kinds) {
-        if matches!(kind, TopKind::Setup | TopKind::BpfOnly) {
+        if matches!(kind, FormRole::Setup | FormRole::Bpf) {
             continue;
         }
         if let Err(mut e) = interp.eval_toplevel(form) {

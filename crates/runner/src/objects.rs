@@ -7,7 +7,7 @@
 //! A loaded object is a session of the runtime: whatever is still open when the file ends,
 //! fails or is interrupted is closed like a `with-bpf-session`'s.
 
-use crate::api::{arg, def, keep_link, map_arg, prog_arg, t, text, Shared};
+use crate::api::{arg, def, link_value, map_arg, prog_arg, t, text, Shared};
 use crate::records::error;
 use crate::session::{LinkHandle, ProgHandle};
 use std::cell::Cell;
@@ -85,8 +85,9 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
     });
     def(interp, rt, "prog-info-fd", |_, rt, args, span| {
         let prog = prog_arg(rt, arg(args, 0, "prog-info-fd", span)?, span)?;
-        let fd = prog
-            .with(|p| p.as_fd().as_raw_fd())
+        let fd = rt
+            .borrow_mut()
+            .with_program(&prog, |p| p.loaded().as_fd().as_raw_fd())
             .map_err(|e| error(e, span))?;
         Ok(Value::int(i64::from(fd)))
     });
@@ -96,8 +97,9 @@ pub fn install(interp: &mut Interp, rt: &Shared) {
     });
     def(interp, rt, "map-info-fd", |_, rt, args, span| {
         let map = map_arg(rt, arg(args, 0, "map-info-fd", span)?, span)?;
-        let fd = map
-            .with(|m| m.as_fd().as_raw_fd())
+        let fd = rt
+            .borrow()
+            .with_map(&map, |m| m.as_fd().as_raw_fd())
             .map_err(|e| error(e, span))?;
         Ok(Value::int(i64::from(fd)))
     });
@@ -156,13 +158,9 @@ const ATTACH_FUNCTIONS: &[(&str, &str, AttachPlan)] = &[
 /// `(attach-kprobe PROG FUNCTION &key retprobe)`.
 fn plan_kprobe(_: &str, args: &[Value], span: Span) -> Result<(String, AttachTarget)> {
     let function = text(arg(args, 0, "attach-kprobe", span)?);
-    let kind = if flag(args, 1, "retprobe") {
-        "kretprobe"
-    } else {
-        "kprobe"
-    };
+    let retprobe = flag(args, 1, "retprobe");
     Ok((
-        format!("{kind}/{function}"),
+        section_of(AttachKind::Kprobe { retprobe }),
         AttachTarget::KernelFunction(function),
     ))
 }
@@ -171,18 +169,14 @@ fn plan_kprobe(_: &str, args: &[Value], span: Span) -> Result<(String, AttachTar
 fn plan_uprobe(_: &str, args: &[Value], span: Span) -> Result<(String, AttachTarget)> {
     let binary = text(arg(args, 0, "attach-uprobe", span)?);
     let symbol = text(arg(args, 1, "attach-uprobe", span)?);
-    let kind = if flag(args, 2, "retprobe") {
-        "uretprobe"
-    } else {
-        "uprobe"
-    };
+    let retprobe = flag(args, 2, "retprobe");
     let target = AttachTarget::Uprobe {
         binary: PathBuf::from(binary),
         symbol: Some(symbol),
         offset: 0,
         pid: None,
     };
-    Ok((kind.to_string(), target))
+    Ok((section_of(AttachKind::Uprobe { retprobe }), target))
 }
 
 /// `(attach-tracepoint PROG "[tracepoint/]CATEGORY/NAME")`, hyphens standing for underscores.
@@ -202,7 +196,14 @@ fn plan_tracepoint(_: &str, args: &[Value], span: Span) -> Result<(String, Attac
         category: category.to_string(),
         name: name.to_string(),
     };
-    Ok((format!("tracepoint/{path}"), target))
+    Ok((section_of(AttachKind::Tracepoint), target))
+}
+
+/// The section libbpf's table gives programs of `kind` (the first such entry): what an
+/// attachment of another kind than the program's own section acts as.
+fn section_of(kind: AttachKind) -> String {
+    let def = SECTIONS.iter().find(|d| d.attach_kind == kind);
+    def.map_or_else(String::new, |d| d.name.to_string())
 }
 
 /// `(attach-xdp PROG INTERFACE &key mode)`, mode "xdp", "xdpdrv", "xdpgeneric".
@@ -283,16 +284,15 @@ fn attach_as(
     plan: AttachPlan,
     span: Span,
 ) -> Result<Value> {
-    let link = prog
-        .with(|p| {
+    let id = rt
+        .borrow_mut()
+        .with_program(prog, |p| {
             let (section, target) = plan(p.section(), args, span)?;
-            let mut info = p.attach_info();
-            info.section = section;
-            whistler_loader::attach::attach(p.as_fd(), &info, target)
+            p.attach_as(&section, target)
                 .map_err(|e| error(format!("{name}: cannot attach `{}`: {e}", prog.name), span))
         })
         .map_err(|e| error(e, span))??;
-    keep_link(rt, prog, link, span)
+    Ok(link_value(prog, id))
 }
 
 /// A program argument: a program object (or name), or the fd `prog-info-fd` gave.

@@ -6,89 +6,51 @@
 use crate::bytes;
 use std::collections::HashMap;
 use std::rc::Rc;
+use whistler_compiler::StructLayout;
 use whistler_lisp::{EvalError, Interp, Value};
-use whistler_object::{BtfTypeRef, StructSpec};
-use whistler_syntax::{Sexp, Span};
+use whistler_object::BtfTypeRef;
+use whistler_syntax::Span;
 
-/// One struct as user code sees it.
-#[derive(Clone, Debug)]
-pub struct Layout {
-    /// The Lisp name (`call-event`).
-    pub name: String,
-    pub size: u32,
-    /// (Lisp field name, byte offset, type).
-    pub fields: Vec<(String, u32, BtfTypeRef)>,
-}
-
-/// Every BPF struct of the file, by Lisp name and by object (BTF) name.
+/// Every BPF struct of the file as the compiler laid it out, by Lisp name and by object (BTF)
+/// name.
 #[derive(Default, Debug)]
 pub struct Layouts {
-    by_name: HashMap<String, Layout>,
+    by_name: HashMap<String, StructLayout>,
     lisp_name: HashMap<String, String>,
 }
 
 impl Layouts {
-    /// Pairs the compiler's struct specs with the field names of the `defstruct` forms.
-    pub fn new(forms: &[Sexp], specs: &[StructSpec]) -> Layouts {
+    pub fn new(structs: &[StructLayout]) -> Layouts {
         let mut layouts = Layouts::default();
-        for form in forms {
-            let Some(name) = crate::plan::declared_name(form) else {
-                continue;
-            };
-            let object_name = whistler_object::symbol_name(&name);
-            let Some(spec) = specs.iter().find(|s| s.name == object_name) else {
-                continue;
-            };
-            let names = field_names(form);
-            if names.len() != spec.fields.len() {
-                continue;
-            }
-            let fields = names
-                .into_iter()
-                .zip(&spec.fields)
-                .map(|(n, f)| (n, f.offset, f.ty.clone()))
-                .collect();
-            layouts.lisp_name.insert(object_name, name.clone());
-            layouts.by_name.insert(
-                name.clone(),
-                Layout {
-                    name,
-                    size: spec.size,
-                    fields,
-                },
-            );
+        // A `defunion` has no fields of its own: no record for it.
+        for layout in structs.iter().filter(|s| !s.fields.is_empty()) {
+            let name = layout.lisp_name.clone();
+            layouts
+                .lisp_name
+                .insert(layout.symbol.clone(), name.clone());
+            layouts.by_name.insert(name, layout.clone());
         }
         layouts
     }
 
-    pub fn get(&self, name: &str) -> Option<&Layout> {
+    pub fn get(&self, name: &str) -> Option<&StructLayout> {
         self.by_name.get(name)
     }
 
-    fn by_object_name(&self, name: &str) -> Option<&Layout> {
+    fn by_object_name(&self, name: &str) -> Option<&StructLayout> {
         self.by_name.get(self.lisp_name.get(name)?)
     }
 
-    pub fn all(&self) -> impl Iterator<Item = &Layout> {
+    pub fn all(&self) -> impl Iterator<Item = &StructLayout> {
         self.by_name.values()
     }
-}
-
-fn field_names(form: &Sexp) -> Vec<String> {
-    let items = form.as_list().unwrap_or_default();
-    items
-        .get(2..)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|f| f.as_list()?.first()?.as_symbol().map(|s| s.name.clone()))
-        .collect()
 }
 
 /// Defines the record structure and the two codecs of every layout in `interp`.
 pub fn define_all(interp: &mut Interp, layouts: &Rc<Layouts>) -> Result<(), EvalError> {
     for layout in layouts.all() {
         define_record(interp, layout)?;
-        let (codecs, name) = (layouts.clone(), layout.name.clone());
+        let (codecs, name) = (layouts.clone(), layout.lisp_name.clone());
         interp.define_builtin(
             &format!("decode-{name}"),
             Box::new(move |interp, args, span| {
@@ -102,7 +64,7 @@ pub fn define_all(interp: &mut Interp, layouts: &Rc<Layouts>) -> Result<(), Eval
                 decode(interp, &codecs, layout, &bytes, span)
             }),
         );
-        let (codecs, name) = (layouts.clone(), layout.name.clone());
+        let (codecs, name) = (layouts.clone(), layout.lisp_name.clone());
         interp.define_builtin(
             &format!("encode-{name}"),
             Box::new(move |interp, args, span| {
@@ -128,13 +90,13 @@ fn sym(interp: &mut Interp, name: &str) -> Value {
 }
 
 /// `(defstruct NAME-record FIELD...)`.
-fn define_record(interp: &mut Interp, layout: &Layout) -> Result<(), EvalError> {
+fn define_record(interp: &mut Interp, layout: &StructLayout) -> Result<(), EvalError> {
     let mut form = vec![
         sym(interp, "defstruct"),
-        sym(interp, &format!("{}-record", layout.name)),
+        sym(interp, &format!("{}-record", layout.lisp_name)),
     ];
-    for (field, _, _) in &layout.fields {
-        form.push(sym(interp, field));
+    for field in &layout.fields {
+        form.push(sym(interp, &field.lisp_name));
     }
     interp.eval_value(&Value::list(form)).map(drop)
 }
@@ -150,7 +112,7 @@ pub fn call(interp: &mut Interp, name: &str, args: Vec<Value>) -> Result<Value, 
 fn decode(
     interp: &mut Interp,
     layouts: &Layouts,
-    layout: &Layout,
+    layout: &StructLayout,
     data: &[u8],
     span: Span,
 ) -> Result<Value, EvalError> {
@@ -158,7 +120,7 @@ fn decode(
         return Err(error(
             format!(
                 "decode-{}: {} bytes given, the struct has {}",
-                layout.name,
+                layout.lisp_name,
                 data.len(),
                 layout.size
             ),
@@ -166,17 +128,17 @@ fn decode(
         ));
     }
     let mut args = Vec::new();
-    for (field, offset, ty) in &layout.fields {
-        args.push(sym(interp, &format!(":{field}")));
+    for field in &layout.fields {
+        args.push(sym(interp, &format!(":{}", field.lisp_name)));
         args.push(decode_field(
             interp,
             layouts,
-            ty,
-            &data[*offset as usize..],
+            &field.ty,
+            &data[field.offset as usize..],
             span,
         )?);
     }
-    call(interp, &format!("make-{}-record", layout.name), args)
+    call(interp, &format!("make-{}-record", layout.lisp_name), args)
 }
 
 fn type_size(layouts: &Layouts, ty: &BtfTypeRef) -> usize {
@@ -236,7 +198,7 @@ fn decode_field(
 /// A field of a record: a plist's `:FIELD` value, or the structure accessor's.
 fn field_value(
     interp: &mut Interp,
-    layout: &Layout,
+    layout: &StructLayout,
     record: &Value,
     field: &str,
 ) -> Result<Value, EvalError> {
@@ -252,7 +214,7 @@ fn field_value(
     }
     call(
         interp,
-        &format!("{}-record-{field}", layout.name),
+        &format!("{}-record-{field}", layout.lisp_name),
         vec![record.clone()],
     )
 }
@@ -260,24 +222,29 @@ fn field_value(
 fn encode(
     interp: &mut Interp,
     layouts: &Layouts,
-    layout: &Layout,
+    layout: &StructLayout,
     record: &Value,
     out: &mut [u8],
     span: Span,
 ) -> Result<(), EvalError> {
-    for (field, offset, ty) in &layout.fields {
-        let value = field_value(interp, layout, record, field)?;
+    for field in &layout.fields {
+        let value = field_value(interp, layout, record, &field.lisp_name)?;
         encode_field(
             interp,
             layouts,
-            ty,
+            &field.ty,
             &value,
-            &mut out[*offset as usize..],
+            &mut out[field.offset as usize..],
             span,
         )
         .map_err(|e| {
             error(
-                format!("encode-{}: field {field}: {}", layout.name, e.message()),
+                format!(
+                    "encode-{}: field {}: {}",
+                    layout.lisp_name,
+                    field.lisp_name,
+                    e.message()
+                ),
                 span,
             )
         })?;

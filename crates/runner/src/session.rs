@@ -1,39 +1,40 @@
 //! The run-time side of `with-bpf-session`: compiled objects waiting to be loaded, the open
-//! sessions (their maps, programs, links and ring consumers) and the handles user code holds.
+//! sessions (each a [`whistler_session::Session`] with the ring consumers user code opened) and
+//! the handles user code holds.
 //!
-//! A handle does not own its kernel object: the session does, and closing the session closes
-//! it (ring consumers, then links, then programs, then maps) even while Lisp values still
-//! refer to the handle; using it afterwards is an error.
+//! A handle names a map or program of a session; it does not own it. Closing the session
+//! closes its ring consumers, then the session core closes links, programs and maps, even
+//! while Lisp values still refer to the handle; using it afterwards is an error.
 
 use crate::ring::RingConsumer;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use whistler_loader::link::Link;
-use whistler_loader::object::Object;
-use whistler_loader::{LoadOptions, Map, Program};
+use whistler_loader::{LoadOptions, Map};
+use whistler_session::{LinkId, Program};
 
 /// One `with-bpf-session` form's compiled BPF side.
 #[derive(Clone, Debug)]
 pub struct CompiledSession {
     pub elf: Vec<u8>,
-    /// Lisp names of the maps and programs the form declares.
-    pub maps: Vec<String>,
-    pub progs: Vec<String>,
+    /// (Lisp name, object name) of the maps and programs the form declares.
+    pub maps: Vec<(String, String)>,
+    pub progs: Vec<(String, String)>,
 }
 
-/// A map of an open session, as user code holds it.
+/// A map of a session, as user code holds it.
 pub struct MapHandle {
+    /// The name user code knows it by (Lisp for sessions, ELF for loaded objects).
     pub name: String,
     pub session: u64,
-    map: RefCell<Option<Map>>,
+    /// The name in the object.
+    symbol: String,
 }
 
-/// A program of an open session, as user code holds it.
+/// A program of a session, as user code holds it.
 pub struct ProgHandle {
     pub name: String,
     pub session: u64,
-    program: RefCell<Option<Program>>,
+    symbol: String,
 }
 
 /// The value `%bpf-session-open` returns: which session to close.
@@ -42,70 +43,44 @@ pub struct SessionToken(pub u64);
 /// An attachment user code holds (what `bpf:attach` and `attach-*` return): `detach` ends it
 /// early; otherwise it ends with its program's session.
 pub struct LinkHandle {
-    pub id: u64,
+    pub id: LinkId,
     pub session: u64,
 }
 
-impl MapHandle {
-    fn new(name: String, session: u64, map: Map) -> MapHandle {
-        MapHandle {
-            name,
-            session,
-            map: RefCell::new(Some(map)),
-        }
-    }
-
-    /// Runs `f` on the map, or says that its session has ended.
-    pub fn with<T>(&self, f: impl FnOnce(&Map) -> T) -> Result<T, String> {
-        match self.map.borrow().as_ref() {
-            Some(map) => Ok(f(map)),
-            None => Err(format!(
-                "map `{}` is closed: its session has ended",
-                self.name
-            )),
-        }
-    }
-}
-
-impl ProgHandle {
-    fn new(name: String, session: u64, program: Program) -> ProgHandle {
-        ProgHandle {
-            name,
-            session,
-            program: RefCell::new(Some(program)),
-        }
-    }
-
-    pub fn with<T>(&self, f: impl FnOnce(&Program) -> T) -> Result<T, String> {
-        match self.program.borrow().as_ref() {
-            Some(p) => Ok(f(p)),
-            None => Err(format!(
-                "program `{}` is closed: its session has ended",
-                self.name
-            )),
-        }
-    }
-}
-
-/// An open session: everything it must close.
+/// An open session: the session core and what user code opened on it.
 pub struct Session {
     id: u64,
     pub consumers: Vec<Rc<RingConsumer>>,
-    /// Attachments by [`LinkHandle::id`].
-    links: Vec<(u64, Link)>,
     pub programs: Vec<Rc<ProgHandle>>,
     pub maps: Vec<Rc<MapHandle>>,
+    core: whistler_session::Session,
 }
 
 impl Session {
-    fn new(id: u64) -> Session {
+    fn new(id: u64, core: whistler_session::Session) -> Session {
         Session {
             id,
             consumers: Vec::new(),
-            links: Vec::new(),
             programs: Vec::new(),
             maps: Vec::new(),
+            core,
         }
+    }
+
+    fn add_map(&mut self, name: &str, symbol: &str) {
+        self.maps.push(Rc::new(MapHandle {
+            name: name.to_string(),
+            session: self.id,
+            symbol: symbol.to_string(),
+        }));
+    }
+
+    fn add_program(&mut self, name: &str, symbol: &str) {
+        self.programs.push(Rc::new(ProgHandle {
+            name: name.to_string(),
+            session: self.id,
+            symbol: symbol.to_string(),
+        }));
     }
 
     pub fn map(&self, name: &str) -> Option<Rc<MapHandle>> {
@@ -115,25 +90,14 @@ impl Session {
     pub fn program(&self, name: &str) -> Option<Rc<ProgHandle>> {
         self.programs.iter().find(|p| p.name == name).cloned()
     }
-
-    /// Closes ring consumers, links, programs and maps, in that order.
-    fn close(&mut self) {
-        for c in self.consumers.drain(..) {
-            c.close();
-        }
-        self.links.clear();
-        for p in self.programs.drain(..) {
-            p.program.borrow_mut().take();
-        }
-        for m in self.maps.drain(..) {
-            m.map.borrow_mut().take();
-        }
-    }
 }
 
 impl Drop for Session {
+    /// The ring consumers user code opened first; the core then closes links, programs, maps.
     fn drop(&mut self) {
-        self.close();
+        for c in self.consumers.drain(..) {
+            c.close();
+        }
     }
 }
 
@@ -152,68 +116,94 @@ pub struct Runtime {
 impl Runtime {
     /// Loads the session compiled for the form at `start`: creates its maps, loads its programs.
     pub fn open(&mut self, start: usize) -> Result<u64, String> {
-        let id = self.new_id();
         let compiled = self.compiled.get(&start).ok_or_else(|| {
             "this with-bpf-session form was not compiled (it must appear literally in the file)"
                 .to_string()
         })?;
-        let object = Object::load(&compiled.elf, &LoadOptions::default())
+        let core = whistler_session::Session::load(&compiled.elf, &LoadOptions::default())
             .map_err(|e| format!("cannot load the session's BPF programs: {e}"))?;
-        let session = take_parts(id, object, compiled)?;
+        let id = self.next_id + 1;
+        let mut session = Session::new(id, core);
+        for (name, symbol) in &compiled.maps {
+            session.add_map(name, symbol);
+        }
+        for (name, symbol) in &compiled.progs {
+            session.add_program(name, symbol);
+        }
+        self.next_id = id;
         self.open.push(session);
         Ok(id)
     }
 
     /// Loads an ELF object (`load-bpf-object`): every map and program, by its ELF name.
     pub fn open_object(&mut self, elf: &[u8]) -> Result<u64, String> {
-        let object = Object::load(elf, &LoadOptions::default()).map_err(|e| e.to_string())?;
-        let id = self.new_id();
-        let (programs, maps) = object.into_parts();
-        let mut session = Session::new(id);
-        session.maps = maps
-            .into_iter()
-            .map(|map| Rc::new(MapHandle::new(map.name().to_string(), id, map)))
-            .collect();
-        session.programs = programs
-            .into_iter()
-            .map(|program| Rc::new(ProgHandle::new(program.name().to_string(), id, program)))
-            .collect();
-        self.open.push(session);
-        Ok(id)
-    }
-
-    fn new_id(&mut self) -> u64 {
+        let core = whistler_session::Session::load(elf, &LoadOptions::default())
+            .map_err(|e| e.to_string())?;
         self.next_id += 1;
-        self.next_id
+        let mut session = Session::new(self.next_id, core);
+        let maps: Vec<String> = session
+            .core
+            .maps()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        let programs: Vec<String> = session
+            .core
+            .programs()
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect();
+        for name in &maps {
+            session.add_map(name, name);
+        }
+        for name in &programs {
+            session.add_program(name, name);
+        }
+        self.open.push(session);
+        Ok(self.next_id)
     }
 
-    /// Keeps `link` until its session closes or [`Runtime::detach`]; None when the session has
-    /// ended (the link is dropped: detached).
-    pub fn add_link(&mut self, session: u64, link: Link) -> Option<LinkHandle> {
-        let id = self.new_id();
-        let open = self.open.iter_mut().find(|s| s.id == session)?;
-        open.links.push((id, link));
-        Some(LinkHandle { id, session })
+    /// Runs `f` on the map, or says that its session has ended.
+    pub fn with_map<T>(&self, map: &MapHandle, f: impl FnOnce(&Map) -> T) -> Result<T, String> {
+        self.session(map.session)
+            .and_then(|s| s.core.map(&map.symbol))
+            .map(f)
+            .ok_or_else(|| format!("map `{}` is closed: its session has ended", map.name))
+    }
+
+    /// Runs `f` on the program, or says that its session has ended.
+    pub fn with_program<T>(
+        &mut self,
+        program: &ProgHandle,
+        f: impl FnOnce(&mut Program) -> T,
+    ) -> Result<T, String> {
+        self.session_mut(program.session)
+            .and_then(|s| s.core.program_mut(&program.symbol))
+            .map(f)
+            .ok_or_else(|| {
+                format!(
+                    "program `{}` is closed: its session has ended",
+                    program.name
+                )
+            })
     }
 
     /// Ends an attachment; false when it had already ended.
     pub fn detach(&mut self, handle: &LinkHandle) -> bool {
-        let Some(session) = self.open.iter_mut().find(|s| s.id == handle.session) else {
-            return false;
-        };
-        let before = session.links.len();
-        session.links.retain(|(id, _)| *id != handle.id);
-        session.links.len() < before
+        self.session_mut(handle.session)
+            .is_some_and(|s| s.core.detach(handle.id))
     }
 
     /// The program of an open session whose fd is `fd` (`prog-info-fd` values).
     pub fn program_by_fd(&self, fd: i32) -> Option<Rc<ProgHandle>> {
         use std::os::fd::{AsFd, AsRawFd};
         self.open.iter().rev().find_map(|s| {
-            s.programs
-                .iter()
-                .find(|p| p.with(|p| p.as_fd().as_raw_fd() == fd).unwrap_or(false))
-                .cloned()
+            let core = s.core.programs().iter();
+            let symbol = core
+                .map(Program::loaded)
+                .find(|p| p.as_fd().as_raw_fd() == fd)?
+                .name();
+            s.programs.iter().find(|p| p.symbol == symbol).cloned()
         })
     }
 
@@ -254,26 +244,4 @@ impl Runtime {
     pub fn find_program(&self, name: &str) -> Option<Rc<ProgHandle>> {
         self.open.iter().rev().find_map(|s| s.program(name))
     }
-}
-
-/// Takes the declared maps and programs out of a loaded object, by their Lisp names.
-fn take_parts(id: u64, mut object: Object, compiled: &CompiledSession) -> Result<Session, String> {
-    let mut session = Session::new(id);
-    for name in &compiled.maps {
-        let map = object
-            .take_map(&whistler_object::symbol_name(name))
-            .ok_or_else(|| format!("internal error: map `{name}` missing from the object"))?;
-        session
-            .maps
-            .push(Rc::new(MapHandle::new(name.clone(), id, map)));
-    }
-    for name in &compiled.progs {
-        let program = object
-            .take_program(&whistler_object::symbol_name(name))
-            .ok_or_else(|| format!("internal error: program `{name}` missing from the object"))?;
-        session
-            .programs
-            .push(Rc::new(ProgHandle::new(name.clone(), id, program)));
-    }
-    Ok(session)
 }

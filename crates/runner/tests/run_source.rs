@@ -163,3 +163,18 @@ fn integer_helpers() {
     assert_eq!(outcome, Outcome::Completed, "{err}");
     assert_eq!(out, "#(2 1 0 0) 65535\n");
 }
+
+#[test]
+fn records_of_structs_a_macro_defines_use_the_compilers_layout() {
+    let text = r#"
+(defmacro defevent (name &rest fields)
+  `(progn (whistler:defstruct ,name ,@fields)
+          (defmap ,(intern (format nil "~a-RING" name)) :type :ringbuf :max-entries 4096)))
+(defevent exit-event (exit-code i32) (the-pid u32))
+(format t "~a ~d~%" (encode-exit-event '(:exit-code -1 :the-pid 9))
+        (exit-event-record-the-pid (decode-exit-event (encode-exit-event '(:the-pid 9)))))
+"#;
+    let (outcome, out, err) = run(text, &[]);
+    assert_eq!(outcome, Outcome::Completed, "{err}");
+    assert_eq!(out, "#(255 255 255 255 9 0 0 0) 9\n");
+}

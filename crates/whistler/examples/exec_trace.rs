@@ -35,13 +35,13 @@ fn main() -> whistler::Result<()> {
     let stop = whistler::stop_on_ctrl_c()?;
     let mut s = ExecTrace::load()?;
     match s.trace_exec.attach("__x64_sys_execve") {
-        Ok(()) => println!("tracing execve with kprobe/__x64_sys_execve for {seconds} s"),
+        Ok(_) => println!("tracing execve with kprobe/__x64_sys_execve for {seconds} s"),
         Err(e) if e.is_unsupported() => {
             println!("this kernel has no kprobes ({e}); using tracepoint sched/sched_process_exec instead");
             s.trace_exec_tp.attach_auto()?;
             println!("tracing execs with tracepoint/sched/sched_process_exec for {seconds} s");
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     let mut seen = 0u64;
     let mut consumer = s.events.consumer(|ev: &CallEvent| {

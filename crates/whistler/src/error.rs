@@ -36,17 +36,12 @@ pub enum Error {
     NoCgroup2,
     #[error("the session's Lisp did not compile (see the compile errors); nothing to load")]
     NotCompiled,
-    #[error("cannot install the Ctrl-C handler: {0}")]
-    Signal(String),
 }
 
 impl Error {
     /// True when the kernel lacks what was asked for (e.g. no kprobes), so that a caller can
     /// fall back to another mechanism.
     pub fn is_unsupported(&self) -> bool {
-        matches!(
-            self,
-            Error::Attach(AttachError::NoKprobeSupport | AttachError::NoUprobeSupport)
-        )
+        matches!(self, Error::Attach(e) if e.is_unsupported())
     }
 }

@@ -25,22 +25,21 @@
 mod error;
 mod maps;
 mod plain;
-mod program;
 mod ringbuf;
 mod session;
-mod stop;
 
 pub use error::{Error, Result};
 pub use maps::{Map, PerCpuMap, PerfEventArray, ProgArray, Queue, UpdateFlags};
 pub use plain::Plain;
-pub use program::{Program, Target};
 pub use ringbuf::{RingBuf, RingConsumer};
 pub use session::{LoadedObject, Session, SessionBuilder};
-pub use stop::{stop_on_ctrl_c, StopFlag};
 pub use whistler_macros::{session, with_bpf_session};
+pub use whistler_session::{stop_on_ctrl_c, LinkId, Program, StopFlag, Target};
 
 /// The loader underneath, for what the session API does not cover.
 pub use whistler_loader as loader;
+/// The session core underneath (what `whistler run` and Lisp sessions use too).
+pub use whistler_session as core_session;
 
 /// Where the cgroup v2 hierarchy is mounted (its root directory).
 pub fn cgroup2_root() -> Result<std::path::PathBuf> {

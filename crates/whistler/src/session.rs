@@ -4,7 +4,6 @@
 use crate::{Error, Result};
 use std::marker::PhantomData;
 use std::path::PathBuf;
-use whistler_loader::object::Object;
 use whistler_loader::LoadOptions;
 
 /// Implemented by the types `session!` declares.
@@ -15,23 +14,22 @@ pub trait Session: Sized {
     fn from_loaded(loaded: &mut LoadedObject) -> Result<Self>;
 }
 
-/// A loaded object whose programs and maps are handed to a session's fields.
+/// A loaded object whose programs and maps are handed to a session's fields; what is not
+/// handed over closes with it.
 pub struct LoadedObject {
-    object: Object,
+    session: whistler_session::Session,
 }
 
 impl LoadedObject {
     pub fn take_program(&mut self, name: &str) -> Result<crate::Program> {
-        let program = self
-            .object
+        self.session
             .take_program(name)
-            .ok_or_else(|| Error::NoSuchProgram(name.to_string()))?;
-        Ok(crate::Program::new(program))
+            .ok_or_else(|| Error::NoSuchProgram(name.to_string()))
     }
 
     pub fn take_map<M: crate::maps::FromMap>(&mut self, name: &str) -> Result<M> {
         let map = self
-            .object
+            .session
             .take_map(name)
             .ok_or_else(|| Error::NoSuchMap(name.to_string()))?;
         M::from_map(map)
@@ -85,8 +83,8 @@ impl<S: Session> SessionBuilder<S> {
 
     /// Creates the maps and loads the programs.
     pub fn load(self) -> Result<S> {
-        let object = Object::load(S::OBJECT, &self.options)?;
-        S::from_loaded(&mut LoadedObject { object })
+        let session = whistler_session::Session::load(S::OBJECT, &self.options)?;
+        S::from_loaded(&mut LoadedObject { session })
     }
 }
 

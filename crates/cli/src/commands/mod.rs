@@ -31,10 +31,7 @@ pub fn compile_source_for(
     file: &SourceFile,
     cpu: whistler_compiler::Cpu,
 ) -> Result<whistler_compiler::Compiled, Failure> {
-    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
-        whistler_loader::attach::tracepoint_format,
-        whistler_loader::kernel_btf::vmlinux_btf_bytes,
-    );
+    let mut interp = whistler_kernel_host::macro_host();
     // Code run while compiling (an `eval-when` with `probe-file`) may read files.
     interp.set_host(Box::new(whistler_runner::os_host::OsHost::read_only()));
     let options = whistler_compiler::Options {

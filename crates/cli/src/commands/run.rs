@@ -6,16 +6,11 @@ use super::test_run::to_hex;
 use super::{object_bytes, CommandResult};
 use anyhow::{anyhow, Context};
 use std::collections::HashMap;
-use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use whistler_bpf::MapType;
 use whistler_loader::attach::AttachTarget;
-use whistler_loader::object::Object;
-use whistler_loader::ringbuf::RingBufferSet;
 use whistler_loader::{LoadOptions, Map};
+use whistler_session::Session;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -50,9 +45,8 @@ pub fn run(args: Args) -> CommandResult {
     }
     let targets = parse_targets(&args.targets)?;
     let bytes = object_bytes(crate::input::read(&args.input)?)?;
-    let object = Object::load(&bytes, &LoadOptions::default())?;
-    let mut links = Vec::new();
-    for program in object.programs() {
+    let mut session = Session::load(&bytes, &LoadOptions::default())?;
+    for program in session.programs_mut() {
         let given = targets.get(program.name()).map_or("", String::as_str);
         let target =
             AttachTarget::parse_for_section(program.section(), given).with_context(|| {
@@ -62,22 +56,22 @@ pub fn run(args: Args) -> CommandResult {
                     program.name()
                 )
             })?;
-        links.push(
-            program
-                .attach(target)
-                .with_context(|| format!("cannot attach program `{}`", program.name()))?,
-        );
+        program
+            .attach_to(target)
+            .with_context(|| format!("cannot attach program `{}`", program.name()))?;
         if !args.json {
             eprintln!("attached {} ({})", program.name(), program.section());
         }
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let setter = stop.clone();
-    ctrlc::set_handler(move || setter.store(true, Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
-    consume_until_stopped(&object, &args, &stop)?;
-    drop(links);
-    for map in object.maps() {
+    let stop = whistler_session::stop_on_ctrl_c().context("cannot install the Ctrl-C handler")?;
+    let json = args.json;
+    session.consume_rings(move |name, record| print_record(name, record, json))?;
+    let deadline = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    session.drain_until(&stop, deadline)?;
+    session.stop();
+    for map in session.maps() {
         print_map(map, args.json)?;
     }
     Ok(())
@@ -108,50 +102,16 @@ fn parse_targets(specs: &[String]) -> anyhow::Result<HashMap<String, String>> {
         .collect()
 }
 
-/// Prints ring-buffer records until the duration ends or Ctrl-C.
-fn consume_until_stopped(object: &Object, args: &Args, stop: &AtomicBool) -> anyhow::Result<()> {
-    let deadline = args
-        .duration
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let mut rings = RingBufferSet::new()?;
-    for map in object
-        .maps()
-        .filter(|m| m.info().kind() == Some(MapType::RINGBUF))
-    {
-        let name = map.name().to_string();
-        let json = args.json;
-        rings.add(
-            map.as_fd(),
-            map.info().max_entries,
-            move |record: &[u8]| {
-                if json {
-                    println!(
-                        "{{\"ringbuf\": {}, \"data\": \"{}\"}}",
-                        json_string(&name),
-                        to_hex(record)
-                    );
-                } else {
-                    println!("ringbuf {name}: {}", to_hex(record));
-                }
-            },
-        )?;
+fn print_record(map: &str, record: &[u8], json: bool) {
+    if json {
+        println!(
+            "{{\"ringbuf\": {}, \"data\": \"{}\"}}",
+            json_string(map),
+            to_hex(record)
+        );
+    } else {
+        println!("ringbuf {map}: {}", to_hex(record));
     }
-    while !stop.load(Ordering::SeqCst) {
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        if left == Some(Duration::ZERO) {
-            break;
-        }
-        let wait = left
-            .unwrap_or(Duration::MAX)
-            .min(Duration::from_millis(100));
-        if rings.is_empty() {
-            std::thread::sleep(wait);
-        } else {
-            rings.poll(Some(wait))?;
-        }
-    }
-    rings.consume();
-    Ok(())
 }
 
 /// A key or value: an unsigned integer when at most 8 bytes, else hex.
@@ -168,50 +128,14 @@ fn render_value(bytes: &[u8], json: bool) -> String {
     }
 }
 
-/// Per-CPU values are summed as unsigned integers when at most 8 bytes; else the first CPU's.
-fn sum_per_cpu(values: &[Vec<u8>]) -> Vec<u8> {
-    match values.first() {
-        Some(first) if first.len() <= 8 => {
-            let total = values.iter().fold(0u64, |acc, v| {
-                let mut raw = [0u8; 8];
-                raw[..v.len()].copy_from_slice(v);
-                acc.wrapping_add(u64::from_le_bytes(raw))
-            });
-            total.to_le_bytes()[..first.len()].to_vec()
-        }
-        Some(first) => first.clone(),
-        None => Vec::new(),
-    }
-}
-
 fn print_map(map: &Map, json: bool) -> anyhow::Result<()> {
-    let kind = map.info().kind();
-    let dumpable = !matches!(
-        kind,
-        Some(
-            MapType::RINGBUF
-                | MapType::PERF_EVENT_ARRAY
-                | MapType::PROG_ARRAY
-                | MapType::QUEUE
-                | MapType::STACK
-                | MapType::STACK_TRACE
-        ) | None
-    );
-    if !dumpable {
+    let Some(entries) = whistler_session::map_entries(map) else {
         return Ok(());
-    }
-    let mut entries = Vec::new();
-    for key in map.keys() {
-        let key = key?;
-        let value = if map.is_per_cpu() {
-            map.lookup_per_cpu(&key)?.map(|v| sum_per_cpu(&v))
-        } else {
-            map.lookup(&key)?
-        };
-        if let Some(value) = value {
-            entries.push((render_value(&key, json), render_value(&value, json)));
-        }
-    }
+    };
+    let entries: Vec<(String, String)> = entries?
+        .iter()
+        .map(|(key, value)| (render_value(key, json), render_value(value, json)))
+        .collect();
     if json {
         let items: Vec<String> = entries
             .iter()

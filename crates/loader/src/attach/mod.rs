@@ -46,7 +46,6 @@ use crate::sys::netlink::NetlinkError;
 pub use cgroup::{attach_cgroup_legacy, cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
 pub use kprobe::attach_kprobe_tracefs;
 pub use target::{AttachApi, InterfaceMode, PerfSampling, TcDirection, XdpMode};
-pub use tracefs::tracepoint_format;
 
 /// What the program is: the facts [`attach`] dispatches on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -149,6 +148,15 @@ pub enum AttachError {
 }
 
 impl AttachError {
+    /// True when the kernel lacks what was asked for (e.g. no kprobes), so that a caller can
+    /// fall back to another mechanism.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(
+            self,
+            AttachError::NoKprobeSupport | AttachError::NoUprobeSupport
+        )
+    }
+
     pub(crate) fn syscall(call: &'static str, source: io::Error) -> AttachError {
         AttachError::Syscall { call, source }
     }

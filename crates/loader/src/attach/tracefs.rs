@@ -46,12 +46,6 @@ fn event_file(category: &str, name: &str, file: &str) -> Result<String, AttachEr
         .map_err(|_| no_such_tracepoint(category, name))
 }
 
-/// The text of tracepoint `category/name`'s format file (`events/<category>/<name>/format`), with
-/// the same spellings as [`tracepoint_id`].
-pub fn tracepoint_format(category: &str, name: &str) -> Result<String, AttachError> {
-    event_file(category, name, "format")
-}
-
 fn no_such_tracepoint(category: &str, name: &str) -> AttachError {
     AttachError::NoSuchTracepoint {
         category: category.to_owned(),

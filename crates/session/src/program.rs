@@ -1,14 +1,14 @@
 //! A loaded program of a session and the attachments it owns.
 
-use crate::Result;
 use std::path::{Path, PathBuf};
-use whistler_loader::attach::AttachTarget;
+use std::sync::atomic::{AtomicU64, Ordering};
+use whistler_loader::attach::{AttachError, AttachTarget};
 use whistler_loader::link::Link;
-use whistler_loader::{TestRun, TestRunOutput};
+use whistler_loader::{ProgramError, TestRun, TestRunOutput};
 
-/// Where to attach, read according to the program's section (as `bpf:attach` does): a kernel
-/// function for kprobes, `"category/event"` for tracepoints, a cgroup directory, an interface
-/// name, or `(binary, symbol)` for uprobes.
+/// Where to attach, read according to the program's section: a kernel function for kprobes,
+/// `"category/event"` for tracepoints, a cgroup directory, an interface name, or
+/// `(binary, symbol)` for uprobes.
 #[derive(Clone, Debug)]
 pub enum Target {
     Text(String),
@@ -45,15 +45,26 @@ impl<B: AsRef<Path>, S: AsRef<str>> From<(B, S)> for Target {
     }
 }
 
+/// One attachment of a program, unique in the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LinkId(u64);
+
+impl LinkId {
+    fn next() -> LinkId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        LinkId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// A loaded program; its attachments live as long as it does.
 pub struct Program {
     // Links are declared first so that they are dropped (detached) before the program closes.
-    links: Vec<Link>,
+    links: Vec<(LinkId, Link)>,
     inner: whistler_loader::Program,
 }
 
 impl Program {
-    pub(crate) fn new(inner: whistler_loader::Program) -> Program {
+    pub fn new(inner: whistler_loader::Program) -> Program {
         Program {
             links: Vec::new(),
             inner,
@@ -61,7 +72,7 @@ impl Program {
     }
 
     /// Attaches to `target`, the kind picked from the section name.
-    pub fn attach(&mut self, target: impl Into<Target>) -> Result<()> {
+    pub fn attach(&mut self, target: impl Into<Target>) -> Result<LinkId, AttachError> {
         let section = self.inner.section().to_string();
         let target = match target.into() {
             Target::Text(text) => AttachTarget::parse_for_section(&section, &text)?,
@@ -79,15 +90,41 @@ impl Program {
     }
 
     /// Attaches to the target the section itself names (`kprobe/FUNC`, `tracepoint/CAT/NAME`, ...).
-    pub fn attach_auto(&mut self) -> Result<()> {
+    pub fn attach_auto(&mut self) -> Result<LinkId, AttachError> {
         let target = AttachTarget::parse_for_section(self.inner.section(), "")?;
         self.attach_to(target)
     }
 
     /// Attaches with a loader target description (uprobe for one pid, XDP mode, perf sampling...).
-    pub fn attach_to(&mut self, target: AttachTarget) -> Result<()> {
-        self.links.push(self.inner.attach(target)?);
-        Ok(())
+    pub fn attach_to(&mut self, target: AttachTarget) -> Result<LinkId, AttachError> {
+        let link = self.inner.attach(target)?;
+        Ok(self.keep(link))
+    }
+
+    /// Attaches as if the program's section were `section` (a `kprobe/` program attached as a
+    /// kretprobe, a cgroup program at another hook).
+    pub fn attach_as(
+        &mut self,
+        section: &str,
+        target: AttachTarget,
+    ) -> Result<LinkId, AttachError> {
+        let mut info = self.inner.attach_info();
+        info.section = section.to_string();
+        let link = whistler_loader::attach::attach(self.fd(), &info, target)?;
+        Ok(self.keep(link))
+    }
+
+    fn keep(&mut self, link: Link) -> LinkId {
+        let id = LinkId::next();
+        self.links.push((id, link));
+        id
+    }
+
+    /// Ends one attachment; false when it had already ended.
+    pub fn detach(&mut self, id: LinkId) -> bool {
+        let before = self.links.len();
+        self.links.retain(|(kept, _)| *kept != id);
+        self.links.len() < before
     }
 
     /// Detaches every attachment of this program.
@@ -95,17 +132,31 @@ impl Program {
         self.links.clear();
     }
 
-    pub fn links(&self) -> &[Link] {
-        &self.links
+    pub fn links(&self) -> impl Iterator<Item = &Link> {
+        self.links.iter().map(|(_, link)| link)
     }
 
     /// Runs the program once (or `repeat` times) with BPF_PROG_TEST_RUN.
-    pub fn test_run(&self, run: TestRun<'_>) -> Result<TestRunOutput> {
-        Ok(self.inner.test_run(run)?)
+    pub fn test_run(&self, run: TestRun<'_>) -> Result<TestRunOutput, ProgramError> {
+        self.inner.test_run(run)
     }
 
     /// The loader's program (fd, name, section, type, id).
     pub fn loaded(&self) -> &whistler_loader::Program {
         &self.inner
+    }
+
+    /// The name in the object (the ELF symbol).
+    pub fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    pub fn section(&self) -> &str {
+        self.inner.section()
+    }
+
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.inner.as_fd()
     }
 }
