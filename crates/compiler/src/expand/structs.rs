@@ -37,13 +37,13 @@ impl StructDef {
 
     pub fn to_spec(&self, env: &Env) -> StructSpec {
         StructSpec {
-            name: self.name.replace('-', "_"),
+            name: whistler_object::symbol_name(&self.name),
             size: self.size,
             fields: self
                 .fields
                 .iter()
                 .map(|f| FieldSpec {
-                    name: f.name.replace('-', "_"),
+                    name: whistler_object::symbol_name(&f.name),
                     offset: f.offset,
                     ty: btf_type(env, f.ty),
                 })
@@ -63,7 +63,9 @@ fn btf_type(env: &Env, ty: FieldTy) -> BtfTypeRef {
             elem: Box::new(scalar(t)),
             count: n,
         },
-        FieldTy::Struct(i) => BtfTypeRef::Struct(env.structs[i].name.replace('-', "_")),
+        FieldTy::Struct(i) => {
+            BtfTypeRef::Struct(whistler_object::symbol_name(&env.structs[i].name))
+        }
     }
 }
 

@@ -130,12 +130,10 @@ fn defconstant(
 
 fn defstruct(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
     let def = structs::parse(env, form, items)?;
-    if env.struct_index.contains_key(&def.name) {
-        return Err(vec![error(
-            items[1].span,
-            format!("struct `{}` is already defined", def.name),
-        )
-        .with_help("rename one of the definitions")]);
+    let mut errs = Vec::new();
+    check_object_name(STRUCT, &def.name, items[1].span, structs(env), &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
     }
     env.struct_index.insert(def.name.clone(), env.structs.len());
     env.structs.push(def);
@@ -166,12 +164,7 @@ fn defunion(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagno
             )),
         }
     }
-    if env.struct_index.contains_key(name) {
-        errs.push(error(
-            items[1].span,
-            format!("struct `{name}` is already defined"),
-        ));
-    }
+    check_object_name(STRUCT, name, items[1].span, structs(env), &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -303,12 +296,7 @@ fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnost
             format!("map `{name}` needs `:key-size` and `:value-size`"),
         ));
     }
-    if env.map_index.contains_key(name) {
-        errs.push(
-            error(items[1].span, format!("map `{name}` is already defined"))
-                .with_help("rename one of the definitions"),
-        );
-    }
+    check_object_name(MAP, name, items[1].span, symbols(env), &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -373,7 +361,7 @@ fn type_ref(env: &Env, value: &Sexp, errs: &mut Vec<Diagnostic>) -> (u32, Option
     match env.struct_index.get(name) {
         Some(&i) => (
             env.structs[i].size,
-            Some(BtfTypeRef::Struct(name.replace('-', "_"))),
+            Some(BtfTypeRef::Struct(whistler_object::symbol_name(name))),
         ),
         None => {
             errs.push(with_suggestion(
@@ -432,17 +420,7 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
     // `:type` (Whistler's `(:type :cgroup-sock :section "sockops")` loads as sock_ops).
     let program_type = from_section.or(ptype).unwrap_or(ProgramType::XDP);
     let section = section.unwrap_or_else(|| section::default_section(program_type).to_string());
-    let symbol = whistler_object::symbol_name(name);
-    let clash = env
-        .programs
-        .iter()
-        .any(|p| whistler_object::symbol_name(&p.name) == symbol);
-    if clash || env.map_index.contains_key(name) {
-        errs.push(
-            error(items[1].span, format!("`{name}` is already defined"))
-                .with_help("programs and maps need distinct names"),
-        );
-    }
+    check_object_name(PROGRAM, name, items[1].span, symbols(env), &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -455,6 +433,70 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
         span: form.span,
     });
     Ok(())
+}
+
+/// A definition that gives its name to something in the object: what it is, its Lisp name,
+/// where it is.
+type Named<'a> = (&'static str, &'a str, Span);
+
+const STRUCT: &str = "struct";
+const MAP: &str = "map";
+const PROGRAM: &str = "program";
+
+/// The structs defined so far (their BTF names share one namespace).
+fn structs(env: &Env) -> impl Iterator<Item = Named<'_>> {
+    env.structs
+        .iter()
+        .map(|s| (STRUCT, s.name.as_str(), s.span))
+}
+
+/// The maps and programs defined so far (their ELF symbols share one table).
+fn symbols(env: &Env) -> impl Iterator<Item = Named<'_>> {
+    let maps = env.maps.iter().map(|m| (MAP, m.spec.name.as_str(), m.span));
+    let programs = env
+        .programs
+        .iter()
+        .map(|p| (PROGRAM, p.name.as_str(), p.span));
+    maps.chain(programs)
+}
+
+/// Reports the `kind` named `name` (at `at`) when its object name
+/// ([`whistler_object::symbol_name`]) is taken by one of `defined`: an error here, naming the
+/// earlier definition, and a note there.
+fn check_object_name<'a>(
+    kind: &str,
+    name: &str,
+    at: Span,
+    mut defined: impl Iterator<Item = Named<'a>>,
+    errs: &mut Vec<Diagnostic>,
+) {
+    let symbol = whistler_object::symbol_name(name);
+    let Some((first_kind, first, first_at)) =
+        defined.find(|(_, other, _)| whistler_object::symbol_name(other) == symbol)
+    else {
+        return;
+    };
+    let (message, help) = if first != name {
+        (
+            format!("{kind} `{name}` and {first_kind} `{first}` are both `{symbol}` in the object"),
+            "rename one: in object names, characters other than letters, digits and `_` become `_`",
+        )
+    } else if first_kind != kind {
+        (
+            format!("{kind} `{name}` has the name of {first_kind} `{first}`"),
+            "maps and programs share one namespace of symbols",
+        )
+    } else {
+        (
+            format!("{kind} `{name}` is already defined"),
+            "rename one of the definitions",
+        )
+    };
+    errs.push(error(at, message).with_help(help));
+    errs.push(Diagnostic::note(
+        first_at,
+        format!("{first_kind} `{first}` is defined here"),
+    ));
 }
 
 fn program_type_of(value: &Sexp, errs: &mut Vec<Diagnostic>) -> Option<ProgramType> {
