@@ -234,7 +234,7 @@ fn relocate_core(
     };
     let target = kernel.get()?;
     for section in &mut sections {
-        crate::core::relocate_section(section, local, target).map_err(|e| LoadError::Core {
+        crate::core_reloc::relocate_section(section, local, target).map_err(|e| LoadError::Core {
             program: program_at(parsed, &section.name, e.insn),
             index: e.index,
             message: e.message,
