@@ -234,10 +234,12 @@ fn relocate_core(
     };
     let target = kernel.get()?;
     for section in &mut sections {
-        crate::core_reloc::relocate_section(section, local, target).map_err(|e| LoadError::Core {
-            program: program_at(parsed, &section.name, e.insn),
-            index: e.index,
-            message: e.message,
+        crate::core_reloc::relocate_section(section, local, target).map_err(|e| {
+            LoadError::Core {
+                program: program_at(parsed, &section.name, e.insn),
+                index: e.index,
+                message: e.message,
+            }
         })?;
     }
     Ok(sections)
