@@ -415,13 +415,9 @@ impl Expander<'_> {
         false
     }
 
-    /// Evaluates a constant expression; a bare symbol may also name a global of the macro host.
-    pub fn const_eval(&self, form: &Sexp) -> Result<i64, Diagnostic> {
-        consts::eval(self.env, form).or_else(|d| {
-            form.as_symbol()
-                .and_then(|s| self.host.constant_value(s))
-                .ok_or(d)
-        })
+    /// Evaluates a constant expression (see `consts`).
+    pub fn const_eval(&mut self, form: &Sexp) -> Result<i64, Diagnostic> {
+        consts::eval(self.env, self.host, form)
     }
 
     /// A compile-time constant argument.
@@ -1032,7 +1028,7 @@ impl Expander<'_> {
                 let a = self.expr(&args[0]);
                 Expr::new(ExprKind::Unary { op, arg: a.boxed() }, span)
             }
-            "sizeof" => match consts::eval(self.env, form) {
+            "sizeof" => match consts::eval(self.env, self.host, form) {
                 Ok(v) => Expr::int(v, span),
                 Err(d) => self.report(d),
             },

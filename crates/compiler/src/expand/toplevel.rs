@@ -51,9 +51,9 @@ pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut 
     let head = head_symbol(form).and_then(form_name).unwrap_or("");
     let result = match head {
         "defconstant" | "defconst" => defconstant(env, form, items, host),
-        "defstruct" => defstruct(env, form, items),
+        "defstruct" => defstruct(env, form, items, host),
         "defunion" => defunion(env, form, items),
-        "defmap" => defmap(env, form, items),
+        "defmap" => defmap(env, form, items, host),
         "defprog" => defprog(env, form, items),
         // Setup forms of whole Whistler files (loading systems, packages, writing the object):
         // nothing to compile.
@@ -93,27 +93,25 @@ fn defconstant(
             "expected `(defconstant NAME VALUE)`",
         )]);
     };
-    let v = match consts::eval(env, value) {
-        Ok(v) => {
-            if let Some(sym) = items[1].as_symbol() {
-                host.define_constant(sym, v);
-            }
-            v
+    // The evaluator defines the constant, with Lisp's semantics, for macros and programs
+    // alike; programs take an integer value as 64 bits. Without an evaluator only a literal or
+    // a name can be a constant's value.
+    let resolved = consts::resolve(env, &*host, value, consts::Unknown::LeaveToEvaluator)
+        .map_err(|e| vec![e])?;
+    let mut definition = items.to_vec();
+    definition[2] = resolved.clone();
+    let v = match host.eval_toplevel(&Sexp::list(definition, form.span)) {
+        Ok(()) => match items[1]
+            .as_symbol()
+            .and_then(|sym| host.constant_value(sym))
+        {
+            Some(v) => v,
+            None => return Ok(()),
+        },
+        Err(no_evaluator) if !matches!(resolved.kind, SexpKind::List(_)) => {
+            consts::eval(env, host, &resolved).map_err(|_| no_evaluator)?
         }
-        // Anything else (a list for macros to use, a value a Lisp function computes) is the
-        // evaluator's to define; an integer it yields is a constant of BPF code too.
-        Err(not_constant) => {
-            if host.eval_toplevel(form).is_err() {
-                return Err(vec![not_constant]);
-            }
-            match items[1]
-                .as_symbol()
-                .and_then(|sym| host.constant_value(sym))
-            {
-                Some(v) => v,
-                None => return Ok(()),
-            }
-        }
+        Err(e) => return Err(e),
     };
     if env
         .constants
@@ -128,8 +126,13 @@ fn defconstant(
     Ok(())
 }
 
-fn defstruct(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
-    let def = structs::parse(env, form, items)?;
+fn defstruct(
+    env: &mut Env,
+    form: &Sexp,
+    items: &[Sexp],
+    host: &mut dyn MacroHost,
+) -> Result<(), Vec<Diagnostic>> {
+    let def = structs::parse(env, host, form, items)?;
     let mut errs = Vec::new();
     check_object_name(STRUCT, &def.name, items[1].span, structs(env), &mut errs);
     if !errs.is_empty() {
@@ -212,7 +215,12 @@ const MAP_OPTIONS: &[&str] = &[
     "pinning",
 ];
 
-fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+fn defmap(
+    env: &mut Env,
+    form: &Sexp,
+    items: &[Sexp],
+    host: &mut dyn MacroHost,
+) -> Result<(), Vec<Diagnostic>> {
     let Some(name) = items.get(1).and_then(symbol_name) else {
         return Err(vec![error(
             form.span,
@@ -233,7 +241,7 @@ fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnost
     let mut map_type = None;
     let (mut has_key, mut has_value, mut has_max) = (false, false, false);
     for (key_form, key, value) in options(&items[2..], &mut errs) {
-        let num = |errs: &mut Vec<Diagnostic>| match consts::eval(env, value) {
+        let mut num = |errs: &mut Vec<Diagnostic>| match consts::eval(env, host, value) {
             Ok(v) if (0..=u32::MAX as i64).contains(&v) => v as u32,
             Ok(_) => {
                 errs.push(error(
