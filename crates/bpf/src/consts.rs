@@ -1,5 +1,12 @@
 //! Kernel constants usable by name in BPF programs (`XDP_PASS`, `TC_ACT_SHOT`, `BPF_ANY`, ...).
 
+/// `BPF_F_NO_PREALLOC`: entries are allocated on update (lpm_trie requires it).
+pub const BPF_F_NO_PREALLOC: u32 = 1;
+/// `BPF_F_RDONLY_PROG`: programs may only read the map (`.rodata`).
+pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+/// `BPF_F_MMAPABLE`: the map's values can be mmap()ed.
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+
 /// (name, value). Names are the kernel's, upper-case.
 pub static CONSTANTS: &[(&str, i64)] = &[
     // XDP actions
@@ -26,14 +33,14 @@ pub static CONSTANTS: &[(&str, i64)] = &[
     ("BPF_NOEXIST", 1),
     ("BPF_EXIST", 2),
     ("BPF_F_LOCK", 4),
-    ("BPF_F_NO_PREALLOC", 1),
+    ("BPF_F_NO_PREALLOC", BPF_F_NO_PREALLOC as i64),
     ("BPF_F_NO_COMMON_LRU", 2),
     ("BPF_F_NUMA_NODE", 4),
     ("BPF_F_RDONLY", 8),
     ("BPF_F_WRONLY", 16),
-    ("BPF_F_RDONLY_PROG", 128),
+    ("BPF_F_RDONLY_PROG", BPF_F_RDONLY_PROG as i64),
     ("BPF_F_WRONLY_PROG", 256),
-    ("BPF_F_MMAPABLE", 1024),
+    ("BPF_F_MMAPABLE", BPF_F_MMAPABLE as i64),
     // helper flags
     ("BPF_F_INGRESS", 1),
     ("BPF_F_CURRENT_CPU", 0xffff_ffff),

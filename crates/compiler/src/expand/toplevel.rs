@@ -332,7 +332,8 @@ fn apply_map_defaults(spec: &mut MapSpec, ty: MapType, has_key: bool, has_value:
         spec.key_size = 4;
     }
     if ty == MapType::LPM_TRIE && spec.map_flags == 0 {
-        spec.map_flags = 1; // BPF_F_NO_PREALLOC: the kernel refuses LPM tries without it
+        // The kernel refuses LPM tries without it.
+        spec.map_flags = whistler_bpf::consts::BPF_F_NO_PREALLOC;
     }
 }
 
