@@ -9,6 +9,7 @@ mod literal;
 mod print;
 mod reader;
 mod source;
+pub mod suggest;
 mod token;
 
 pub use diagnostic::{render, Diagnostic, Severity};
