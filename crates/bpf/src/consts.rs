@@ -1,4 +1,6 @@
-//! Kernel constants usable by name in BPF programs (`XDP_PASS`, `TC_ACT_SHOT`, `BPF_ANY`, ...).
+//! The one table of named kernel constants (`XDP_PASS`, `TC_ACT_SHOT`, `BPF_ANY`, ...): BPF
+//! programs use them by name ([`by_name`]), the compiler installs them into the Lisp evaluator
+//! as `+xdp-pass+`..., and the loader takes the flags it sets from here.
 
 /// `BPF_F_NO_PREALLOC`: entries are allocated on update (lpm_trie requires it).
 pub const BPF_F_NO_PREALLOC: u32 = 1;

@@ -99,6 +99,7 @@ fn defconstant(
     let resolved = consts::resolve(env, &*host, value, consts::Unknown::LeaveToEvaluator)
         .map_err(|e| vec![e])?;
     let mut definition = items.to_vec();
+    definition[0] = Sexp::symbol("defconstant", items[0].span);
     definition[2] = resolved.clone();
     let v = match host.eval_toplevel(&Sexp::list(definition, form.span)) {
         Ok(()) => match items[1]
