@@ -76,6 +76,8 @@ pub const BPF_PSEUDO_MAP_FD: u8 = 1;
 pub const BPF_PSEUDO_MAP_VALUE: u8 = 2;
 /// `ld_imm64` whose imm is a BTF id of a kernel variable.
 pub const BPF_PSEUDO_BTF_ID: u8 = 3;
+/// `ld_imm64` whose imm is a relative offset to a BPF function (a callback's address).
+pub const BPF_PSEUDO_FUNC: u8 = 4;
 /// `call` whose imm is a relative offset to a BPF function (bpf-to-bpf call).
 pub const BPF_PSEUDO_CALL: u8 = 1;
 /// `call` whose imm is a BTF id of a kernel function.

@@ -80,25 +80,25 @@ and the setter macro (set-NAME-FIELD ptr value)."
     (error "defheader: the header name must be a symbol, found ~s" name))
   `(progn ,@(mapcan (lambda (field) (%header-field-macros name field)) fields)))
 
-;;; Constants. The compiler knows the same names in program bodies; these definitions serve
-;;; macros (the library's and the user's) at expansion time.
+;;; Protocol constants, for macros and programs alike. The kernel's own numbers (`+eth-p-ip+`,
+;;; `+ipproto-tcp+`, ...) come from the compiler's table of kernel constants.
 
-(defconstant +ethertype-ipv4+ #x0800 "EtherType of IPv4 (ETH_P_IP).")
-(defconstant +ethertype-ipv6+ #x86dd "EtherType of IPv6 (ETH_P_IPV6).")
-(defconstant +ethertype-arp+ #x0806 "EtherType of ARP (ETH_P_ARP).")
-(defconstant +ethertype-vlan+ #x8100 "EtherType of an 802.1Q VLAN tag (ETH_P_8021Q).")
+(defconstant +ethertype-ipv4+ +eth-p-ip+ "EtherType of IPv4 (ETH_P_IP).")
+(defconstant +ethertype-ipv6+ +eth-p-ipv6+ "EtherType of IPv6 (ETH_P_IPV6).")
+(defconstant +ethertype-arp+ +eth-p-arp+ "EtherType of ARP (ETH_P_ARP).")
+(defconstant +ethertype-vlan+ +eth-p-8021q+ "EtherType of an 802.1Q VLAN tag (ETH_P_8021Q).")
 
-(defconstant +eth-hdr-len+ 14 "Bytes in an Ethernet header (ETH_HLEN).")
+(defconstant +eth-hdr-len+ +eth-hlen+ "Bytes in an Ethernet header (ETH_HLEN).")
 (defconstant +ipv4-hdr-len+ 20 "Bytes in an IPv4 header without options.")
 (defconstant +ipv6-hdr-len+ 40 "Bytes in the fixed IPv6 header.")
 (defconstant +tcp-hdr-len+ 20 "Bytes in a TCP header without options.")
 (defconstant +udp-hdr-len+ 8 "Bytes in a UDP header.")
 (defconstant +icmp-hdr-len+ 8 "Bytes in an ICMP header.")
 
-(defconstant +ip-proto-icmp+ 1 "IP protocol number of ICMP.")
-(defconstant +ip-proto-tcp+ 6 "IP protocol number of TCP.")
-(defconstant +ip-proto-udp+ 17 "IP protocol number of UDP.")
-(defconstant +ip-proto-ipv6-icmp+ 58 "IP protocol number of ICMPv6.")
+(defconstant +ip-proto-icmp+ +ipproto-icmp+ "IP protocol number of ICMP.")
+(defconstant +ip-proto-tcp+ +ipproto-tcp+ "IP protocol number of TCP.")
+(defconstant +ip-proto-udp+ +ipproto-udp+ "IP protocol number of UDP.")
+(defconstant +ip-proto-ipv6-icmp+ +ipproto-icmpv6+ "IP protocol number of ICMPv6.")
 
 (defconstant +tcp-fin+ #x01 "TCP flag FIN in `tcp-flags`.")
 (defconstant +tcp-syn+ #x02 "TCP flag SYN in `tcp-flags`.")

@@ -32,7 +32,7 @@ pub struct CtxStruct {
 impl CtxStruct {
     /// Finds a field by its Lisp (`data-end`) or kernel (`data_end`) name.
     pub fn field(&self, lisp_name: &str) -> Option<&'static CtxField> {
-        let name = lisp_name.replace('-', "_");
+        let name = whistler_object::symbol_name(lisp_name);
         self.fields.iter().find(|f| f.name == name)
     }
 }

@@ -112,7 +112,7 @@ fn not_found(btf: &Btf, name: &str) -> String {
         .map(|(id, _)| btf.name(id));
     let names: Vec<&str> = names.filter(|n| !n.is_empty()).collect();
     let mut message = format!("the kernel's BTF has no struct or union named `{name}`");
-    if let Some(near) = crate::diag::closest(name, names.iter().copied()) {
+    if let Some(near) = whistler_syntax::suggest::closest(name, names.iter().copied()) {
         message.push_str(&format!("; did you mean `{near}`?"));
     }
     message

@@ -40,7 +40,9 @@ pub fn standard_interp() -> Interp {
 }
 
 /// Loads the standard library into `interp`, reporting errors against the library's own text.
+/// The kernel's named constants come first (see [`define_kernel_constants`]).
 pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
+    define_kernel_constants(interp, whistler_bpf::consts::CONSTANTS.iter().copied());
     let mut errors = Vec::new();
     for (name, text) in STANDARD_LIBRARY {
         let file = SourceFile::new(*name, *text);
@@ -64,6 +66,18 @@ pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Defines kernel constants, given by their kernel names, as Lisp constants: `XDP_PASS` becomes
+/// `+xdp-pass+`. The numbers stay in `whistler-bpf`; Lisp code never restates them.
+pub fn define_kernel_constants<'a>(
+    interp: &mut Interp,
+    constants: impl IntoIterator<Item = (&'a str, i64)>,
+) {
+    for (kernel_name, value) in constants {
+        let name = format!("+{}+", kernel_name.to_ascii_lowercase().replace('_', "-"));
+        interp.define_constant(&Symbol::new(name), Value::int(value));
     }
 }
 
@@ -149,10 +163,20 @@ impl MacroHost for Interp {
     }
 
     fn constant_value(&self, name: &Symbol) -> Option<i64> {
-        match self.global_value(name)? {
-            Value::Int(n, _) => Some(n),
-            _ => None,
-        }
+        integer_bits(&self.global_value(name)?)
+    }
+
+    fn eval_integer(&mut self, form: &Sexp) -> Result<i64, Vec<Diagnostic>> {
+        let value = Interp::eval_toplevel(self, form).map_err(|e| e.to_diagnostics())?;
+        integer_bits(&value).ok_or_else(|| {
+            let printed = whistler_lisp::prin1(&value);
+            let what = if matches!(value, Value::Int(..) | Value::Big(_)) {
+                format!("{printed} does not fit in 64 bits")
+            } else {
+                format!("`{form}` is {printed}, not an integer")
+            };
+            vec![Diagnostic::error(form.span, what)]
+        })
     }
 
     fn describe_global(&self, name: &Symbol) -> Option<String> {
@@ -161,10 +185,19 @@ impl MacroHost for Interp {
         }
         self.global_value(name).map(|v| whistler_lisp::prin1(&v))
     }
+}
 
-    fn define_constant(&mut self, name: &Symbol, value: i64) {
-        Interp::define_constant(self, name, Value::int(value));
-    }
+/// A Lisp integer as the 64 bits a program holds: from -2^63 to 2^64-1, negative numbers in
+/// two's complement (C's conversion); `None` for anything else.
+fn integer_bits(value: &Value) -> Option<i64> {
+    let n: i128 = match value {
+        Value::Int(n, _) => (*n).into(),
+        Value::Big(b) => i128::try_from(&**b).ok()?,
+        _ => return None,
+    };
+    (i128::from(i64::MIN)..=i128::from(u64::MAX))
+        .contains(&n)
+        .then_some(n as i64)
 }
 
 #[cfg(test)]

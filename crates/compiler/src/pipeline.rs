@@ -7,7 +7,7 @@ use crate::facts::{self, MapFacts, ProgramFacts, StructLayout};
 use crate::ir::{self, Function};
 use crate::{lower, opt, regalloc};
 use whistler_object::{ObjectSpec, ProgramSpec};
-use whistler_syntax::{Diagnostic, Sexp, SourceFile};
+use whistler_syntax::{Diagnostic, Severity, Sexp, SourceFile};
 
 /// What to keep besides the object.
 #[derive(Clone, Copy, Debug, Default)]
@@ -33,7 +33,7 @@ pub struct ProgramDump {
 #[derive(Clone, Debug)]
 pub struct Compiled {
     pub spec: ObjectSpec,
-    /// The ELF object (`whistler_object::write::write_object(&spec)`).
+    /// The ELF object (`whistler_object::write_object(&spec)`).
     pub elf: Vec<u8>,
     /// Filled when [`Options::dump`] is set.
     pub dumps: Vec<ProgramDump>,
@@ -109,9 +109,7 @@ pub fn compile_with(
         }
     }
     if !diags.is_empty() {
-        // Report in source order, whichever stage found them.
-        diags.sort_by_key(|d| d.span.start);
-        return Err(diags);
+        return Err(in_source_order(diags));
     }
     let env = &expanded.env;
     let spec = ObjectSpec {
@@ -122,7 +120,14 @@ pub fn compile_with(
         programs,
         structs: env.structs.iter().map(|s| s.to_spec(env)).collect(),
     };
-    let elf = whistler_object::write::write_object(&spec);
+    // The spec comes from checked definitions, so a write error is a compiler bug.
+    let elf = whistler_object::write_object(&spec).map_err(|e| {
+        let span = forms.first().map_or_else(Default::default, |f| f.span);
+        vec![Diagnostic::error(
+            span,
+            format!("internal compiler error: {e}"),
+        )]
+    })?;
     Ok(Compiled {
         spec,
         elf,
@@ -131,6 +136,20 @@ pub fn compile_with(
         maps: facts::maps(env),
         structs: facts::structs(env),
     })
+}
+
+/// Diagnostics in source order, whichever stage found them; a note stays after the
+/// diagnostic it belongs to.
+fn in_source_order(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut groups: Vec<Vec<Diagnostic>> = Vec::new();
+    for d in diags {
+        match groups.last_mut() {
+            Some(group) if d.severity == Severity::Note => group.push(d),
+            _ => groups.push(vec![d]),
+        }
+    }
+    groups.sort_by_key(|group| group[0].span.start);
+    groups.concat()
 }
 
 /// The object's license: every program that names one must agree; "GPL" by default.

@@ -19,16 +19,21 @@ impl MacroHost for FakeHost {
             .and_then(|h| h.as_symbol());
         self.toplevel
             .push(head.map_or_else(String::new, |h| h.name.clone()));
+        if let Some([_, name, value]) = form.as_list() {
+            if let (Some(name), Some(value)) = (name.as_symbol(), value.as_int()) {
+                self.constants.push((name.name.clone(), value as i64));
+            }
+        }
         Ok(())
     }
     fn is_macro(&self, name: &Symbol) -> bool {
         name.name == "twice" || name.name == "when"
     }
     fn constant_value(&self, name: &Symbol) -> Option<i64> {
-        (name.name == "*threshold*").then_some(7)
-    }
-    fn define_constant(&mut self, name: &Symbol, value: i64) {
-        self.constants.push((name.name.clone(), value));
+        let defined = self.constants.iter().find(|(n, _)| *n == name.name);
+        defined
+            .map(|(_, v)| *v)
+            .or((name.name == "*threshold*").then_some(7))
     }
     fn macroexpand_1(&mut self, form: &Sexp) -> Result<Option<Sexp>, Vec<Diagnostic>> {
         let items = form.as_list().unwrap_or_default();

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use whistler_syntax::suggest::closest;
 use whistler_syntax::{Span, Symbol};
 
 mod host;
@@ -439,7 +440,7 @@ impl Interp {
         }
         let mut candidates = env.variable_names();
         candidates.extend(self.names_where(|s| s.value.borrow().is_some() && !s.is_keyword()));
-        let help = match crate::suggest::closest(&s.name, &candidates) {
+        let help = match closest(&s.name, candidates.iter().map(String::as_str)) {
             Some(near) => format!("did you mean `{near}`?"),
             None => "bind it with `let`, or define it with `defvar` or `defparameter`".into(),
         };
@@ -465,7 +466,7 @@ impl Interp {
         let candidates = self.names_where(|s| {
             s.function.borrow().is_some() || s.macro_fn.borrow().is_some() || s.form.get().is_some()
         });
-        let help = match crate::suggest::closest(&sym.name, &candidates) {
+        let help = match closest(&sym.name, candidates.iter().map(String::as_str)) {
             Some(near) => format!("did you mean `{near}`?"),
             None => "define it with `defun` (or `defmacro`) before this form runs".into(),
         };

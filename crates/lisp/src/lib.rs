@@ -52,7 +52,6 @@ mod special;
 mod stack;
 mod streams;
 mod structs;
-mod suggest;
 mod value;
 
 pub use builtins::keyword as keyword_arg;

@@ -1,9 +1,11 @@
-//! Printing values as Common Lisp does: `prin1` (readable: strings quoted, `#\c` characters)
+//! Printing values as Common Lisp does: `prin1` (readable: strings quoted, `#\c` characters,
+//! `|odd symbols|` between bars, escaped by the reader crate's rules so the text reads back)
 //! and `princ` (for people). Symbols print in upper case, like SBCL. Deep or circular
 //! structure is cut off with `...` instead of looping.
 
 use crate::value::{Function, Sym, Value};
 use std::fmt::Write;
+use whistler_syntax::{write_char_literal, write_string_literal, write_symbol_name, LetterCase};
 
 /// Lists longer than this, or nested deeper, print with `...`.
 const MAX_LENGTH: usize = 100_000;
@@ -33,17 +35,20 @@ pub fn symbol_text(s: &Sym) -> String {
 /// `princ` shows only the name (`:key` prints as `KEY`, like SBCL); `prin1` adds the package
 /// marker.
 fn write_symbol(out: &mut String, s: &Sym, readably: bool) {
+    if !readably {
+        out.push_str(&s.lisp_name());
+        return;
+    }
     match s.package.as_deref() {
-        _ if !readably => {}
         Some("keyword") => out.push(':'),
         Some(p) => {
-            out.push_str(&p.to_uppercase());
+            let _ = write_symbol_name(out, p, LetterCase::Upper);
             out.push(':');
         }
-        None if readably && !s.interned => out.push_str("#:"),
+        None if !s.interned => out.push_str("#:"),
         None => {}
     }
-    out.push_str(&s.lisp_name());
+    let _ = write_symbol_name(out, &s.name, LetterCase::Upper);
 }
 
 fn write_value(out: &mut String, v: &Value, readably: bool, depth: usize) {
@@ -67,17 +72,12 @@ fn write_value(out: &mut String, v: &Value, readably: bool, depth: usize) {
         }
         Value::Sym(s, _) => write_symbol(out, s, readably),
         Value::Str(s, _) if readably => {
-            out.push('"');
-            for c in s.chars() {
-                if c == '"' || c == '\\' {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            out.push('"');
+            let _ = write_string_literal(out, s);
         }
         Value::Str(s, _) => out.push_str(s),
-        Value::Char(c, _) if readably => write_char(out, *c),
+        Value::Char(c, _) if readably => {
+            let _ = write_char_literal(out, *c);
+        }
         Value::Char(c, _) => out.push(*c),
         Value::Cons(_) => write_list(out, v, readably, depth),
         Value::Vector(items) => {
@@ -130,21 +130,6 @@ impl UpperTail for String {
     }
 }
 
-fn write_char(out: &mut String, c: char) {
-    out.push_str("#\\");
-    match c {
-        ' ' => out.push_str("Space"),
-        '\n' => out.push_str("Newline"),
-        '\t' => out.push_str("Tab"),
-        '\r' => out.push_str("Return"),
-        '\0' => out.push_str("Nul"),
-        c if c.is_control() => {
-            let _ = write!(out, "U+{:04X}", c as u32);
-        }
-        c => out.push(c),
-    }
-}
-
 fn quote_prefix(v: &Value) -> Option<&'static str> {
     let s = v.car();
     let s = s.as_sym()?;
@@ -193,4 +178,48 @@ fn write_list(out: &mut String, v: &Value, readably: bool, depth: usize) {
         }
     }
     out.push(')');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prin1;
+    use crate::Interp;
+    use whistler_syntax::read_str;
+
+    /// `prin1` escapes atoms by the reader crate's rules, so it agrees with that crate's
+    /// printer and what it writes reads back as the same atom. (With rules of its own it wrote
+    /// `#\U+000C` for `#\Page`, a raw no-break space after `#\`, and `|a b|` as `A B`.)
+    #[test]
+    fn prin1_agrees_with_the_reader_crate_and_reads_back() {
+        let sources = [
+            r"#\Page",
+            r"#\Rubout",
+            r"#\Bell",
+            r"#\U+00A0",
+            r"#\a",
+            r#""say \"hi\" \\ now""#,
+            "|a b|",
+            "|Foo|",
+            r"|back\\slash|",
+            "|123|",
+            "plain-name",
+            ":keyword",
+        ];
+        let mut interp = Interp::new();
+        for source in sources {
+            let form = &read_str(source).forms[0];
+            let printed = prin1(&interp.sexp_to_value(form));
+            assert_eq!(
+                printed.to_lowercase(),
+                form.to_string().to_lowercase(),
+                "{source}"
+            );
+            let reread = &read_str(&printed).forms[0];
+            assert_eq!(
+                reread.to_string(),
+                form.to_string(),
+                "{source} via {printed}"
+            );
+        }
+    }
 }

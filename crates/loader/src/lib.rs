@@ -10,7 +10,7 @@
 
 pub mod attach;
 pub mod btf_load;
-pub mod core;
+pub mod core_reloc;
 pub mod cpus;
 pub mod elf_symbols;
 pub mod error;

@@ -44,12 +44,10 @@ pub enum PerfBufferError {
     TooFewSlots { slots: u32, cpu: u32 },
 }
 
-const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
-
 /// Checks that `map` is a perf event array with a slot for every CPU in `cpus`.
 fn check_map(map: BorrowedFd<'_>, cpus: &[u32]) -> Result<(), PerfBufferError> {
     let info = crate::sys::bpf::map_info(map).map_err(PerfBufferError::MapInfo)?;
-    if info.map_type != BPF_MAP_TYPE_PERF_EVENT_ARRAY {
+    if info.map_type != whistler_bpf::MapType::PERF_EVENT_ARRAY as u32 {
         return Err(PerfBufferError::NotAPerfEventArray(info.map_type));
     }
     match cpus.iter().find(|&&cpu| cpu >= info.max_entries) {

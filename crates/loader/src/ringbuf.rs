@@ -37,12 +37,10 @@ pub enum RingBufferError {
     SizeMismatch { given: u32, actual: u32 },
 }
 
-const BPF_MAP_TYPE_RINGBUF: u32 = 27;
-
 /// The size (max_entries) of a ring buffer map, checking that it is one.
 pub fn ring_buffer_size(map: BorrowedFd<'_>) -> Result<u32, RingBufferError> {
     let info = crate::sys::bpf::map_info(map).map_err(RingBufferError::MapInfo)?;
-    if info.map_type != BPF_MAP_TYPE_RINGBUF {
+    if info.map_type != whistler_bpf::MapType::RINGBUF as u32 {
         return Err(RingBufferError::NotARingBuffer(info.map_type));
     }
     Ok(info.max_entries)

@@ -97,7 +97,7 @@ fn counter_with_a_subprogram_counts() {
     if !common::kernel("counter_with_a_subprogram_counts") {
         return;
     }
-    let bytes = whistler_object::write_object(&spec(vec![counter()]));
+    let bytes = whistler_object::write_object(&spec(vec![counter()])).unwrap();
     let object = Object::load(&bytes, &LoadOptions::default()).unwrap();
     let program = object.program("count-packets").unwrap();
     let info = bpf::prog_info(program.as_fd()).unwrap();
@@ -123,7 +123,7 @@ fn refusal_points_at_the_lisp_line() {
     if !common::kernel("refusal_points_at_the_lisp_line") {
         return;
     }
-    let bytes = whistler_object::write_object(&spec(vec![counter(), bad_read()]));
+    let bytes = whistler_object::write_object(&spec(vec![counter(), bad_read()])).unwrap();
     let err = Object::load(&bytes, &LoadOptions::default()).unwrap_err();
     let LoadError::Verifier {
         program, summary, ..
@@ -157,7 +157,7 @@ fn programs_sharing_a_section_name_each_run() {
         return;
     }
     let programs = vec![counter(), constant_program("drop-all", 1)];
-    let bytes = whistler_object::write_object(&spec(programs));
+    let bytes = whistler_object::write_object(&spec(programs)).unwrap();
     let object = Object::load(&bytes, &LoadOptions::default()).unwrap();
     let packet = [0u8; 64];
     let run = |name: &str| {

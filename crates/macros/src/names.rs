@@ -2,20 +2,12 @@
 
 use proc_macro2::{Ident, Span};
 
-/// `pkt-count` → `pkt_count`; characters Rust identifiers cannot hold become `_`.
+/// `pkt-count` → `pkt_count`: the object's name for it ([`whistler_object::symbol_name`]), in
+/// lower case.
 pub fn snake_case(lisp: &str) -> String {
-    let mut out: String = lisp
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
+    let out = whistler_object::symbol_name(lisp).to_ascii_lowercase();
+    if out.is_empty() {
+        return "_".into();
     }
     out
 }

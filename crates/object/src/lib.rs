@@ -10,11 +10,13 @@
 //! - [`btf`] is the BTF model both use, also fit for decoding `/sys/kernel/btf/vmlinux`.
 
 pub mod btf;
+mod names;
 pub mod read;
 pub mod write;
 
+pub use names::symbol_name;
 pub use read::{parse, ReadError};
-pub use write::{symbol_name, try_write_object, write_object, WriteError};
+pub use write::{write_object, WriteError};
 
 use whistler_bpf::Insn;
 
@@ -50,7 +52,7 @@ pub struct MapSpec {
 /// One program: its own section, instructions and relocations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgramSpec {
-    /// The Lisp name; the writer emits it as [`symbol_name`] (`-` becomes `_`), which is what
+    /// The Lisp name; the writer emits it as [`symbol_name`] (`pkt-count` becomes `pkt_count`), which is what
     /// libbpf passes to the kernel and what loaders look programs up by.
     pub name: String,
     /// ELF section name, e.g. `xdp`, `kprobe/__x64_sys_execve`. Several programs may share one.

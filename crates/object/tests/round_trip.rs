@@ -107,8 +107,8 @@ fn spec() -> ObjectSpec {
 #[test]
 fn written_objects_parse_back() {
     let spec = spec();
-    let bytes = write_object(&spec);
-    assert_eq!(bytes, write_object(&spec));
+    let bytes = write_object(&spec).unwrap();
+    assert_eq!(bytes, write_object(&spec).unwrap());
     let object = parse(&bytes).unwrap();
     assert_eq!(object.license, "Dual MIT/GPL");
 
@@ -222,7 +222,7 @@ fn written_objects_parse_back() {
 
 #[test]
 fn damaged_written_objects_give_errors_not_panics() {
-    let bytes = write_object(&spec());
+    let bytes = write_object(&spec()).unwrap();
     let mut state = 0x9e37_79b9u32;
     let mut next = move || {
         state ^= state << 13;
@@ -247,7 +247,7 @@ fn unreadable_btf_is_dropped_unless_maps_need_it() {
     for p in &mut spec.programs {
         p.map_relocs.clear();
     }
-    let mut bytes = write_object(&spec);
+    let mut bytes = write_object(&spec).unwrap();
     // Break the BTF magic: the object still parses, without BTF and line info.
     let at = bytes
         .windows(4)
@@ -259,7 +259,7 @@ fn unreadable_btf_is_dropped_unless_maps_need_it() {
     assert!(object.code_sections.iter().all(|s| s.line_info.is_empty()));
     assert_eq!(object.programs.len(), 3);
 
-    let mut with_maps = write_object(&self::spec());
+    let mut with_maps = write_object(&self::spec()).unwrap();
     let at = with_maps
         .windows(4)
         .position(|w| w == [0x9f, 0xeb, 1, 0])

@@ -81,8 +81,12 @@ fn lookup_first_u32(map_name: &str) -> ProgramSpec {
 
 /// Writes the object, checks it with the LLVM and binutils tools, returns its path.
 fn write_and_inspect(spec: &ObjectSpec, dir: &std::path::Path) -> std::path::PathBuf {
-    let bytes = write_object(spec);
-    assert_eq!(bytes, write_object(spec), "output must be deterministic");
+    let bytes = write_object(spec).unwrap();
+    assert_eq!(
+        bytes,
+        write_object(spec).unwrap(),
+        "output must be deterministic"
+    );
     let path = dir.join("test.bpf.o");
     std::fs::write(&path, &bytes).unwrap();
     let p = path.to_string_lossy();

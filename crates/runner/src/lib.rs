@@ -37,6 +37,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
+use whistler_bpf::AttachType;
 use whistler_compiler::file_forms::{self, FormRole};
 use whistler_lisp::{ErrorKind, EvalError, Interp, Limits, Value};
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile};
@@ -169,12 +170,10 @@ fn report(file: &SourceFile, diags: &[Diagnostic], err: &mut dyn Write) {
     }
 }
 
-/// Macros written in Lisp that session files use.
+/// Macros written in Lisp that session files use (the `+bpf-...+` constants come from
+/// `whistler-bpf`).
 const PRELUDE: &str = r#"
 (defvar *bpf-session* nil)
-(defconstant +bpf-any+ 0)
-(defconstant +bpf-noexist+ 1)
-(defconstant +bpf-exist+ 2)
 (defmacro with-decoding-ring-consumer ((var map decoder callback) &body body)
   `(let ((,var (open-decoding-ring-consumer ,map ,decoder ,callback)))
      (unwind-protect (progn ,@body) (close-ring-consumer ,var))))
@@ -184,25 +183,6 @@ const PRELUDE: &str = r#"
 (defmacro with-bpf-object ((var path) &body body)
   `(let ((,var (open-bpf-object ,path)))
      (unwind-protect (progn (load-bpf-object ,var) ,@body) (close-bpf-object ,var))))
-(defconstant +bpf-cgroup-inet-ingress+ 0)
-(defconstant +bpf-cgroup-inet-egress+ 1)
-(defconstant +bpf-cgroup-inet-sock-create+ 2)
-(defconstant +bpf-cgroup-sock-ops+ 3)
-(defconstant +bpf-cgroup-device+ 6)
-(defconstant +bpf-cgroup-inet4-bind+ 8)
-(defconstant +bpf-cgroup-inet6-bind+ 9)
-(defconstant +bpf-cgroup-inet4-connect+ 10)
-(defconstant +bpf-cgroup-inet6-connect+ 11)
-(defconstant +bpf-cgroup-inet4-post-bind+ 12)
-(defconstant +bpf-cgroup-inet6-post-bind+ 13)
-(defconstant +bpf-cgroup-udp4-sendmsg+ 14)
-(defconstant +bpf-cgroup-udp6-sendmsg+ 15)
-(defconstant +bpf-cgroup-sysctl+ 18)
-(defconstant +bpf-cgroup-udp4-recvmsg+ 19)
-(defconstant +bpf-cgroup-udp6-recvmsg+ 20)
-(defconstant +bpf-cgroup-getsockopt+ 21)
-(defconstant +bpf-cgroup-setsockopt+ 22)
-(defconstant +bpf-cgroup-inet-sock-release+ 34)
 "#;
 
 fn install(
@@ -212,6 +192,8 @@ fn install(
 ) -> Result<(), EvalError> {
     api::install(interp, rt);
     sbcl::install(interp);
+    let attach_types = AttachType::ALL.iter().map(|t| (t.kernel_name(), *t as i64));
+    whistler_compiler::lisp_host::define_kernel_constants(interp, attach_types);
     interp.define_host_macro("with-bpf-session", Box::new(expand_session));
     let prelude = SourceFile::new("<runner prelude>", PRELUDE);
     for form in whistler_syntax::read(&prelude).forms {

@@ -9,10 +9,13 @@ mod literal;
 mod print;
 mod reader;
 mod source;
+pub mod suggest;
 mod token;
 
 pub use diagnostic::{render, Diagnostic, Severity};
-pub use print::write_symbol;
+pub use print::{
+    write_char_literal, write_string_literal, write_symbol, write_symbol_name, LetterCase,
+};
 pub use reader::{read, read_str, read_with, ReadOptions, ReadResult, MAX_DEPTH};
 
 /// The package of the symbols that stand for floating-point and ratio literals when reading

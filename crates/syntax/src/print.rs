@@ -1,7 +1,9 @@
 //! Printing s-expressions back as Lisp text that reads back to the same forms.
 //!
 //! `(quote x)` prints as `'x` (likewise `` ` ``, `,`, `,@`, `#'`), symbols that would not read
-//! back as themselves are printed between `|` bars, strings and characters are escaped.
+//! back as themselves are printed between `|` bars, strings and characters are escaped. The
+//! escaping functions are public: the Lisp evaluator's `prin1` writes atoms with them too, so
+//! both printers agree on what reads back.
 
 use crate::literal::CHAR_NAMES;
 use crate::{Sexp, SexpKind, Symbol};
@@ -32,7 +34,7 @@ impl Display for Sexp {
             }
             SexpKind::Symbol(sym) => write_symbol(f, sym),
             SexpKind::Int(n) => write!(f, "{n}"),
-            SexpKind::Str(s) => write_string(f, s),
+            SexpKind::Str(s) => write_string_literal(f, s),
             SexpKind::Char(c) => write_char_literal(f, *c),
         }
     }
@@ -70,25 +72,39 @@ pub fn write_symbol(f: &mut impl Write, sym: &Symbol) -> fmt::Result {
         None => {}
         Some("keyword") => f.write_char(':')?,
         Some(p) => {
-            write_name(f, p)?;
+            write_symbol_name(f, p, LetterCase::Lower)?;
             f.write_char(':')?;
         }
     }
-    write_name(f, &sym.name)
+    write_symbol_name(f, &sym.name, LetterCase::Lower)
 }
 
-fn write_name(f: &mut impl Write, name: &str) -> fmt::Result {
-    if name_reads_back(name) {
-        return f.write_str(name);
-    }
-    f.write_char('|')?;
-    for c in name.chars() {
-        if c == '|' || c == '\\' {
-            f.write_char('\\')?;
+/// How [`write_symbol_name`] spells a name that needs no bars (the reader lower-cases both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LetterCase {
+    /// `xdp-pass`, as source is written.
+    Lower,
+    /// `XDP-PASS`, as Common Lisp prints.
+    Upper,
+}
+
+/// Writes a symbol's (or package's) name so that it reads back as exactly `name`: plainly
+/// when it can, else between `|` bars with `|` and `\` escaped.
+pub fn write_symbol_name(f: &mut impl Write, name: &str, case: LetterCase) -> fmt::Result {
+    if !name_reads_back(name) {
+        f.write_char('|')?;
+        for c in name.chars() {
+            if c == '|' || c == '\\' {
+                f.write_char('\\')?;
+            }
+            f.write_char(c)?;
         }
-        f.write_char(c)?;
+        return f.write_char('|');
     }
-    f.write_char('|')
+    match case {
+        LetterCase::Lower => f.write_str(name),
+        LetterCase::Upper => f.write_str(&name.to_uppercase()),
+    }
 }
 
 /// True when `name` written plainly reads back as a symbol with exactly this name.
@@ -103,7 +119,8 @@ fn name_reads_back(name: &str) -> bool {
     plain && !name.chars().all(|c| c == '.') && crate::literal::parse_token(name).is_none()
 }
 
-fn write_string(f: &mut impl Write, s: &str) -> fmt::Result {
+/// Writes `s` as a string literal: between double quotes, `"` and `\` escaped.
+pub fn write_string_literal(f: &mut impl Write, s: &str) -> fmt::Result {
     f.write_char('"')?;
     for c in s.chars() {
         if c == '"' || c == '\\' {
@@ -114,7 +131,9 @@ fn write_string(f: &mut impl Write, s: &str) -> fmt::Result {
     f.write_char('"')
 }
 
-fn write_char_literal(f: &mut impl Write, c: char) -> fmt::Result {
+/// Writes `c` as a character literal: `#\a`, `#\Space` for named characters, `#\U+00A0` for
+/// other whitespace and control characters.
+pub fn write_char_literal(f: &mut impl Write, c: char) -> fmt::Result {
     f.write_str("#\\")?;
     if let Some((name, _)) = CHAR_NAMES.iter().find(|&&(_, named)| named == c) {
         let mut chars = name.chars();

@@ -65,7 +65,9 @@ impl<S: Session> SessionBuilder<S> {
     /// Overrides a map's `max_entries` (by its Lisp name, `pkt-count`, or its C name, `pkt_count`).
     pub fn max_entries(mut self, map: &str, entries: u32) -> Self {
         // The object names maps by C identifiers, and the loader matches overrides on those.
-        self.options.max_entries.insert(c_identifier(map), entries);
+        self.options
+            .max_entries
+            .insert(whistler_object::symbol_name(map), entries);
         self
     }
 
@@ -86,17 +88,4 @@ impl<S: Session> SessionBuilder<S> {
         let session = whistler_session::Session::load(S::OBJECT, &self.options)?;
         S::from_loaded(&mut LoadedObject { session })
     }
-}
-
-/// A Lisp name spelled as the object writer spells symbols (`pkt-count` → `pkt_count`).
-fn c_identifier(lisp: &str) -> String {
-    lisp.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

@@ -306,13 +306,9 @@ impl Expander<'_> {
         false
     }
 
-    /// Evaluates a constant expression; a bare symbol may also name a global of the macro host.
-    pub fn const_eval(&self, form: &Sexp) -> Result<i64, Diagnostic> {
-        consts::eval(self.env, form).or_else(|d| {
-            form.as_symbol()
-                .and_then(|s| self.host.constant_value(s))
-                .ok_or(d)
-        })
+    /// Evaluates a constant expression (see `consts`).
+    pub fn const_eval(&mut self, form: &Sexp) -> Result<i64, Diagnostic> {
+        consts::eval(self.env, self.host, form)
     }
 
     /// A compile-time constant argument.

@@ -1,7 +1,10 @@
-//! Compile-time evaluation of constant expressions: literals, `defconstant` names, kernel
-//! constants, `sizeof` and integer arithmetic on them.
+//! Compile-time constants. Names and `sizeof` are resolved here: file constants, the kernel's
+//! named constants ([`whistler_bpf::consts`]), the macro host's globals, struct and type sizes.
+//! Anything computed (`(* 4 +base+)`) is evaluated by the macro host's Common Lisp evaluator,
+//! with Lisp's semantics (`(/ -8 2)` is -4), once the names only Whistler knows are replaced by
+//! their values; programs use the result as a 64-bit integer (two's complement, as C converts).
 
-use super::{form_name, head_symbol, symbol_name, Env};
+use super::{form_name, head_symbol, symbol_name, Env, MacroHost};
 use crate::diag::{error, with_suggestion};
 use whistler_syntax::{Diagnostic, Sexp, SexpKind};
 
@@ -17,7 +20,7 @@ pub fn literal(value: i128, form: &Sexp) -> Result<i64, Diagnostic> {
     Ok(value as i64)
 }
 
-/// Looks a constant name up: `defconstant`s first, then the kernel's named constants.
+/// Looks a constant name up: `t` and `nil`, `defconstant`s, then the kernel's named constants.
 pub fn named(env: &Env, name: &str) -> Option<i64> {
     match name {
         "t" => return Some(1),
@@ -28,148 +31,84 @@ pub fn named(env: &Env, name: &str) -> Option<i64> {
         .get(name)
         .copied()
         .or_else(|| whistler_bpf::consts::by_name(name))
-        .or_else(|| {
-            PROTOCOL_CONSTANTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| *v)
-        })
-        .or_else(|| more_kernel_constants(name))
 }
-
-/// Kernel constants the shared table (`whistler_bpf::consts`) does not list yet, matched like
-/// it: case-insensitively, `-` for `_`, optionally as `+name+`.
-fn more_kernel_constants(name: &str) -> Option<i64> {
-    const MORE: &[(&str, i64)] = &[
-        ("ETH_HLEN", 14),
-        ("ETH_ALEN", 6),
-        ("ETH_P_ALL", 3),
-        ("IPPROTO_IP", 0),
-        ("IPPROTO_IPIP", 4),
-        ("IPPROTO_IPV6", 41),
-        ("IPPROTO_GRE", 47),
-        ("IPPROTO_ESP", 50),
-        ("IPPROTO_SCTP", 132),
-        ("BPF_F_RECOMPUTE_CSUM", 1),
-        ("BPF_F_INVALIDATE_HASH", 2),
-        ("BPF_F_HDR_FIELD_MASK", 15),
-        ("BPF_F_PSEUDO_HDR", 16),
-        ("BPF_F_MARK_MANGLED_0", 32),
-        ("BPF_F_MARK_ENFORCE", 64),
-        ("BPF_SK_LOOKUP_F_REPLACE", 1),
-        ("BPF_SK_LOOKUP_F_NO_REUSEPORT", 2),
-        ("BPF_SOCK_OPS_TIMEOUT_INIT", 1),
-        ("BPF_SOCK_OPS_RWND_INIT", 2),
-        ("BPF_SOCK_OPS_NEEDS_ECN", 6),
-        ("BPF_SOCK_OPS_BASE_RTT", 7),
-        ("BPF_SOCK_OPS_RTO_CB", 8),
-        ("BPF_SOCK_OPS_RETRANS_CB", 9),
-        ("BPF_SOCK_OPS_STATE_CB", 10),
-        ("BPF_SOCK_OPS_TCP_LISTEN_CB", 11),
-        ("PACKET_HOST", 0),
-        ("PACKET_BROADCAST", 1),
-        ("PACKET_MULTICAST", 2),
-        ("PACKET_OTHERHOST", 3),
-    ];
-    let name = name
-        .strip_prefix('+')
-        .and_then(|n| n.strip_suffix('+'))
-        .unwrap_or(name);
-    let norm = name.to_ascii_uppercase().replace('-', "_");
-    MORE.iter().find(|(n, _)| *n == norm).map(|(_, v)| *v)
-}
-
-/// The protocol library's documented constants (Whistler manual, "Protocol constants").
-const PROTOCOL_CONSTANTS: &[(&str, i64)] = &[
-    ("+ethertype-ipv4+", 0x0800),
-    ("+ethertype-ipv6+", 0x86dd),
-    ("+ethertype-arp+", 0x0806),
-    ("+ethertype-vlan+", 0x8100),
-    ("+ipv6-hdr-len+", 40),
-    ("+icmp-hdr-len+", 8),
-    ("+ip-proto-ipv6-icmp+", 58),
-    ("+eth-hdr-len+", 14),
-    ("+ipv4-hdr-len+", 20),
-    ("+tcp-hdr-len+", 20),
-    ("+udp-hdr-len+", 8),
-    ("+ip-proto-icmp+", 1),
-    ("+ip-proto-tcp+", 6),
-    ("+ip-proto-udp+", 17),
-    ("+tcp-fin+", 0x01),
-    ("+tcp-syn+", 0x02),
-    ("+tcp-rst+", 0x04),
-    ("+tcp-psh+", 0x08),
-    ("+tcp-ack+", 0x10),
-    ("+tcp-urg+", 0x20),
-];
 
 /// Evaluates a constant expression.
-pub fn eval(env: &Env, form: &Sexp) -> Result<i64, Diagnostic> {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(env, form))
-}
-
-fn eval_inner(env: &Env, form: &Sexp) -> Result<i64, Diagnostic> {
+pub fn eval(env: &Env, host: &mut dyn MacroHost, form: &Sexp) -> Result<i64, Diagnostic> {
     match &form.kind {
         SexpKind::Int(v) => literal(*v, form),
         SexpKind::Char(c) => Ok(*c as i64),
-        SexpKind::Symbol(_) => {
+        SexpKind::Symbol(s) => {
             let name = symbol_name(form).unwrap_or("");
-            named(env, name).ok_or_else(|| {
-                with_suggestion(
-                    error(form.span, format!("`{name}` is not a constant")),
-                    name,
-                    env.constants.keys().map(String::as_str),
-                )
-            })
+            named(env, name)
+                .or_else(|| host.constant_value(s))
+                .ok_or_else(|| not_constant(env, form))
         }
-        SexpKind::List(items) if !items.is_empty() => eval_call(env, form, items),
+        SexpKind::List(items) if is_sizeof(form) => sizeof(env, form, items),
+        SexpKind::List(items) if !items.is_empty() => {
+            let resolved = resolve(env, &*host, form, Unknown::NotConstant)?;
+            host.eval_integer(&resolved).map_err(|mut ds| ds.remove(0))
+        }
         _ => Err(error(form.span, "expected a constant integer expression")),
     }
 }
 
-fn eval_call(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<i64, Diagnostic> {
-    let op = head_symbol(form).and_then(form_name).unwrap_or("");
-    if op == "sizeof" {
-        return sizeof(env, form, items);
-    }
-    let args = items[1..]
-        .iter()
-        .map(|a| eval(env, a))
-        .collect::<Result<Vec<i64>, _>>()?;
-    let fold = |init: i64, f: fn(i64, i64) -> i64| args.iter().fold(init, |a, b| f(a, *b));
-    let first = args.first().copied();
-    Ok(match (op, args.len()) {
-        ("+", _) => fold(0, i64::wrapping_add),
-        ("*", _) => fold(1, i64::wrapping_mul),
-        ("-", 1) => first.unwrap_or(0).wrapping_neg(),
-        ("-", n) if n > 1 => args[1..]
-            .iter()
-            .fold(args[0], |a, b| a.wrapping_sub(*b)),
-        ("logand", _) => fold(-1, |a, b| a & b),
-        ("logior", _) => fold(0, |a, b| a | b),
-        ("logxor", _) => fold(0, |a, b| a ^ b),
-        ("lognot", 1) => !args[0],
-        ("/" | "floor" | "truncate", 2) | ("mod" | "rem", 2) if args[1] == 0 => {
-            return Err(error(form.span, "division by zero in a constant expression"))
-        }
-        ("/" | "floor" | "truncate", 2) => ((args[0] as u64) / (args[1] as u64)) as i64,
-        ("mod" | "rem", 2) => ((args[0] as u64) % (args[1] as u64)) as i64,
-        ("<<", 2) => args[0].wrapping_shl(args[1] as u32),
-        (">>", 2) => ((args[0] as u64).wrapping_shr(args[1] as u32)) as i64,
-        ("ash", 2) if args[1] >= 0 => args[0].wrapping_shl(args[1] as u32),
-        ("ash", 2) => args[0].wrapping_shr((-args[1]) as u32),
-        ("1+", 1) => args[0].wrapping_add(1),
-        ("1-", 1) => args[0].wrapping_sub(1),
-        ("min", n) if n > 0 => *args.iter().min().unwrap_or(&0),
-        ("max", n) if n > 0 => *args.iter().max().unwrap_or(&0),
-        _ => {
-            return Err(error(
-                form.span,
-                format!("`{}` cannot be evaluated at compile time", if op.is_empty() { form.to_string() } else { op.to_string() }),
-            )
-            .with_help("constant expressions may use integers, constants, sizeof, + - * / mod, logand logior logxor lognot, ash << >>"))
+/// What [`resolve`] makes of a name that is no constant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// In program code it is a variable: the expression is no constant.
+    NotConstant,
+    /// In a `defconstant`'s value it may be the evaluator's own (bound by a `let`, say).
+    LeaveToEvaluator,
+}
+
+/// `form` with what only Whistler knows written as integers, for the host to evaluate:
+/// `(sizeof T)`, and names of constants (the kernel's, `defconstant`s) the host has no value
+/// for.
+pub fn resolve(
+    env: &Env,
+    host: &dyn MacroHost,
+    form: &Sexp,
+    unknown: Unknown,
+) -> Result<Sexp, Diagnostic> {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+        let int = |v: i64| Sexp::new(SexpKind::Int(v.into()), form.span);
+        match &form.kind {
+            SexpKind::Symbol(s) if s.is_keyword() || host.describe_global(s).is_some() => {
+                Ok(form.clone())
+            }
+            SexpKind::Symbol(_) => match named(env, symbol_name(form).unwrap_or("")) {
+                Some(v) => Ok(int(v)),
+                None if unknown == Unknown::LeaveToEvaluator => Ok(form.clone()),
+                None => Err(not_constant(env, form)),
+            },
+            SexpKind::List(items) if is_sizeof(form) => sizeof(env, form, items).map(int),
+            SexpKind::List(_) if head_symbol(form).is_some_and(|h| h.name == "quote") => {
+                Ok(form.clone())
+            }
+            SexpKind::List(items) if !items.is_empty() => {
+                let mut out = vec![items[0].clone()];
+                for item in &items[1..] {
+                    out.push(resolve(env, host, item, unknown)?);
+                }
+                Ok(Sexp::list(out, form.span))
+            }
+            _ => Ok(form.clone()),
         }
     })
+}
+
+fn not_constant(env: &Env, form: &Sexp) -> Diagnostic {
+    let name = symbol_name(form).unwrap_or("");
+    with_suggestion(
+        error(form.span, format!("`{name}` is not a constant")),
+        name,
+        env.constants.keys().map(String::as_str),
+    )
+}
+
+fn is_sizeof(form: &Sexp) -> bool {
+    head_symbol(form).and_then(form_name) == Some("sizeof")
 }
 
 fn sizeof(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<i64, Diagnostic> {

@@ -57,9 +57,14 @@ pub trait MacroHost {
         let _ = name;
         None
     }
-    /// Tells the host about a `defconstant` the compiler evaluated, so macros can use it.
-    fn define_constant(&mut self, name: &Symbol, value: i64) {
-        let _ = (name, value);
+    /// Evaluates a constant expression whose names are the host's (see `consts::resolve`) and
+    /// returns its integer as 64 bits (two's complement, as C converts).
+    fn eval_integer(&mut self, form: &Sexp) -> Result<i64, Vec<Diagnostic>> {
+        Err(vec![crate::diag::error(
+            form.span,
+            "computing a constant needs the Common Lisp evaluator, which this compiler was built without",
+        )
+        .with_help("write the value as a literal or a constant's name")])
     }
 }
 

@@ -1,6 +1,6 @@
 //! `defstruct`: C layout with natural alignment and padding, and the BTF description.
 
-use super::{consts, symbol_name, Env};
+use super::{consts, symbol_name, Env, MacroHost};
 use crate::ast::Ty;
 use crate::diag::{error, with_suggestion};
 use whistler_object::{BtfTypeRef, FieldSpec, StructSpec};
@@ -37,13 +37,13 @@ impl StructDef {
 
     pub fn to_spec(&self, env: &Env) -> StructSpec {
         StructSpec {
-            name: self.name.replace('-', "_"),
+            name: whistler_object::symbol_name(&self.name),
             size: self.size,
             fields: self
                 .fields
                 .iter()
                 .map(|f| FieldSpec {
-                    name: f.name.replace('-', "_"),
+                    name: whistler_object::symbol_name(&f.name),
                     offset: f.offset,
                     ty: btf_type(env, f.ty),
                 })
@@ -63,12 +63,19 @@ fn btf_type(env: &Env, ty: FieldTy) -> BtfTypeRef {
             elem: Box::new(scalar(t)),
             count: n,
         },
-        FieldTy::Struct(i) => BtfTypeRef::Struct(env.structs[i].name.replace('-', "_")),
+        FieldTy::Struct(i) => {
+            BtfTypeRef::Struct(whistler_object::symbol_name(&env.structs[i].name))
+        }
     }
 }
 
 /// Parses `(defstruct NAME (FIELD TYPE)...)`; TYPE is a scalar, `(array TYPE N)` or a struct.
-pub fn parse(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<StructDef, Vec<Diagnostic>> {
+pub fn parse(
+    env: &Env,
+    host: &mut dyn MacroHost,
+    form: &Sexp,
+    items: &[Sexp],
+) -> Result<StructDef, Vec<Diagnostic>> {
     let Some(name) = items.get(1).and_then(symbol_name) else {
         return Err(vec![error(
             form.span,
@@ -79,7 +86,7 @@ pub fn parse(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<StructDef, Vec<Di
     let (mut offset, mut align) = (0u32, 1u32);
     let mut fields: Vec<FieldDef> = Vec::new();
     for f in &items[2..] {
-        match field(env, f) {
+        match field(env, host, f) {
             Ok((fname, ty, size, falign)) => {
                 if fields.iter().any(|x| x.name == fname) {
                     errors.push(error(
@@ -112,20 +119,28 @@ pub fn parse(env: &Env, form: &Sexp, items: &[Sexp]) -> Result<StructDef, Vec<Di
     })
 }
 
-fn field(env: &Env, f: &Sexp) -> Result<(String, FieldTy, u32, u32), Diagnostic> {
+fn field(
+    env: &Env,
+    host: &mut dyn MacroHost,
+    f: &Sexp,
+) -> Result<(String, FieldTy, u32, u32), Diagnostic> {
     let parts = f.as_list().unwrap_or_default();
     let (Some(name), Some(ty)) = (parts.first().and_then(symbol_name), parts.get(1)) else {
         return Err(error(f.span, "expected a field `(NAME TYPE)`"));
     };
-    let (ty, size, align) = field_type(env, ty)?;
+    let (ty, size, align) = field_type(env, host, ty)?;
     Ok((name.to_string(), ty, size, align))
 }
 
-fn field_type(env: &Env, ty: &Sexp) -> Result<(FieldTy, u32, u32), Diagnostic> {
+fn field_type(
+    env: &Env,
+    host: &mut dyn MacroHost,
+    ty: &Sexp,
+) -> Result<(FieldTy, u32, u32), Diagnostic> {
     if let Some(list) = ty.as_list() {
         if list.len() == 3 && list[0].is_symbol_named("array") {
             let elem = scalar(&list[1])?;
-            let n = consts::eval(env, &list[2])?;
+            let n = consts::eval(env, host, &list[2])?;
             if !(1..=65536).contains(&n) {
                 return Err(error(
                     list[2].span,

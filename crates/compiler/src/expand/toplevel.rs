@@ -51,9 +51,9 @@ pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut 
     let head = head_symbol(form).and_then(form_name).unwrap_or("");
     let result = match head {
         "defconstant" | "defconst" => defconstant(env, form, items, host),
-        "defstruct" => defstruct(env, form, items),
+        "defstruct" => defstruct(env, form, items, host),
         "defunion" => defunion(env, form, items),
-        "defmap" => defmap(env, form, items),
+        "defmap" => defmap(env, form, items, host),
         "defprog" => defprog(env, form, items),
         // Setup forms of whole Whistler files (loading systems, packages, writing the object):
         // nothing to compile.
@@ -93,27 +93,26 @@ fn defconstant(
             "expected `(defconstant NAME VALUE)`",
         )]);
     };
-    let v = match consts::eval(env, value) {
-        Ok(v) => {
-            if let Some(sym) = items[1].as_symbol() {
-                host.define_constant(sym, v);
-            }
-            v
+    // The evaluator defines the constant, with Lisp's semantics, for macros and programs
+    // alike; programs take an integer value as 64 bits. Without an evaluator only a literal or
+    // a name can be a constant's value.
+    let resolved = consts::resolve(env, &*host, value, consts::Unknown::LeaveToEvaluator)
+        .map_err(|e| vec![e])?;
+    let mut definition = items.to_vec();
+    definition[0] = Sexp::symbol("defconstant", items[0].span);
+    definition[2] = resolved.clone();
+    let v = match host.eval_toplevel(&Sexp::list(definition, form.span)) {
+        Ok(()) => match items[1]
+            .as_symbol()
+            .and_then(|sym| host.constant_value(sym))
+        {
+            Some(v) => v,
+            None => return Ok(()),
+        },
+        Err(no_evaluator) if !matches!(resolved.kind, SexpKind::List(_)) => {
+            consts::eval(env, host, &resolved).map_err(|_| no_evaluator)?
         }
-        // Anything else (a list for macros to use, a value a Lisp function computes) is the
-        // evaluator's to define; an integer it yields is a constant of BPF code too.
-        Err(not_constant) => {
-            if host.eval_toplevel(form).is_err() {
-                return Err(vec![not_constant]);
-            }
-            match items[1]
-                .as_symbol()
-                .and_then(|sym| host.constant_value(sym))
-            {
-                Some(v) => v,
-                None => return Ok(()),
-            }
-        }
+        Err(e) => return Err(e),
     };
     if env
         .constants
@@ -128,14 +127,17 @@ fn defconstant(
     Ok(())
 }
 
-fn defstruct(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
-    let def = structs::parse(env, form, items)?;
-    if env.struct_index.contains_key(&def.name) {
-        return Err(vec![error(
-            items[1].span,
-            format!("struct `{}` is already defined", def.name),
-        )
-        .with_help("rename one of the definitions")]);
+fn defstruct(
+    env: &mut Env,
+    form: &Sexp,
+    items: &[Sexp],
+    host: &mut dyn MacroHost,
+) -> Result<(), Vec<Diagnostic>> {
+    let def = structs::parse(env, host, form, items)?;
+    let mut errs = Vec::new();
+    check_object_name(STRUCT, &def.name, items[1].span, structs(env), &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
     }
     env.struct_index.insert(def.name.clone(), env.structs.len());
     env.structs.push(def);
@@ -166,12 +168,7 @@ fn defunion(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagno
             )),
         }
     }
-    if env.struct_index.contains_key(name) {
-        errs.push(error(
-            items[1].span,
-            format!("struct `{name}` is already defined"),
-        ));
-    }
+    check_object_name(STRUCT, name, items[1].span, structs(env), &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -219,7 +216,12 @@ const MAP_OPTIONS: &[&str] = &[
     "pinning",
 ];
 
-fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnostic>> {
+fn defmap(
+    env: &mut Env,
+    form: &Sexp,
+    items: &[Sexp],
+    host: &mut dyn MacroHost,
+) -> Result<(), Vec<Diagnostic>> {
     let Some(name) = items.get(1).and_then(symbol_name) else {
         return Err(vec![error(
             form.span,
@@ -240,7 +242,7 @@ fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnost
     let mut map_type = None;
     let (mut has_key, mut has_value, mut has_max) = (false, false, false);
     for (key_form, key, value) in options(&items[2..], &mut errs) {
-        let num = |errs: &mut Vec<Diagnostic>| match consts::eval(env, value) {
+        let mut num = |errs: &mut Vec<Diagnostic>| match consts::eval(env, host, value) {
             Ok(v) if (0..=u32::MAX as i64).contains(&v) => v as u32,
             Ok(_) => {
                 errs.push(error(
@@ -303,12 +305,7 @@ fn defmap(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnost
             format!("map `{name}` needs `:key-size` and `:value-size`"),
         ));
     }
-    if env.map_index.contains_key(name) {
-        errs.push(
-            error(items[1].span, format!("map `{name}` is already defined"))
-                .with_help("rename one of the definitions"),
-        );
-    }
+    check_object_name(MAP, name, items[1].span, symbols(env), &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -336,7 +333,8 @@ fn apply_map_defaults(spec: &mut MapSpec, ty: MapType, has_key: bool, has_value:
         spec.key_size = 4;
     }
     if ty == MapType::LPM_TRIE && spec.map_flags == 0 {
-        spec.map_flags = 1; // BPF_F_NO_PREALLOC: the kernel refuses LPM tries without it
+        // The kernel refuses LPM tries without it.
+        spec.map_flags = whistler_bpf::consts::BPF_F_NO_PREALLOC;
     }
 }
 
@@ -373,7 +371,7 @@ fn type_ref(env: &Env, value: &Sexp, errs: &mut Vec<Diagnostic>) -> (u32, Option
     match env.struct_index.get(name) {
         Some(&i) => (
             env.structs[i].size,
-            Some(BtfTypeRef::Struct(name.replace('-', "_"))),
+            Some(BtfTypeRef::Struct(whistler_object::symbol_name(name))),
         ),
         None => {
             errs.push(with_suggestion(
@@ -432,17 +430,7 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
     // `:type` (Whistler's `(:type :cgroup-sock :section "sockops")` loads as sock_ops).
     let program_type = from_section.or(ptype).unwrap_or(ProgramType::XDP);
     let section = section.unwrap_or_else(|| section::default_section(program_type).to_string());
-    let symbol = whistler_object::symbol_name(name);
-    let clash = env
-        .programs
-        .iter()
-        .any(|p| whistler_object::symbol_name(&p.name) == symbol);
-    if clash || env.map_index.contains_key(name) {
-        errs.push(
-            error(items[1].span, format!("`{name}` is already defined"))
-                .with_help("programs and maps need distinct names"),
-        );
-    }
+    check_object_name(PROGRAM, name, items[1].span, symbols(env), &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -455,6 +443,70 @@ fn defprog(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagnos
         span: form.span,
     });
     Ok(())
+}
+
+/// A definition that gives its name to something in the object: what it is, its Lisp name,
+/// where it is.
+type Named<'a> = (&'static str, &'a str, Span);
+
+const STRUCT: &str = "struct";
+const MAP: &str = "map";
+const PROGRAM: &str = "program";
+
+/// The structs defined so far (their BTF names share one namespace).
+fn structs(env: &Env) -> impl Iterator<Item = Named<'_>> {
+    env.structs
+        .iter()
+        .map(|s| (STRUCT, s.name.as_str(), s.span))
+}
+
+/// The maps and programs defined so far (their ELF symbols share one table).
+fn symbols(env: &Env) -> impl Iterator<Item = Named<'_>> {
+    let maps = env.maps.iter().map(|m| (MAP, m.spec.name.as_str(), m.span));
+    let programs = env
+        .programs
+        .iter()
+        .map(|p| (PROGRAM, p.name.as_str(), p.span));
+    maps.chain(programs)
+}
+
+/// Reports the `kind` named `name` (at `at`) when its object name
+/// ([`whistler_object::symbol_name`]) is taken by one of `defined`: an error here, naming the
+/// earlier definition, and a note there.
+fn check_object_name<'a>(
+    kind: &str,
+    name: &str,
+    at: Span,
+    mut defined: impl Iterator<Item = Named<'a>>,
+    errs: &mut Vec<Diagnostic>,
+) {
+    let symbol = whistler_object::symbol_name(name);
+    let Some((first_kind, first, first_at)) =
+        defined.find(|(_, other, _)| whistler_object::symbol_name(other) == symbol)
+    else {
+        return;
+    };
+    let (message, help) = if first != name {
+        (
+            format!("{kind} `{name}` and {first_kind} `{first}` are both `{symbol}` in the object"),
+            "rename one: in object names, characters other than letters, digits and `_` become `_`",
+        )
+    } else if first_kind != kind {
+        (
+            format!("{kind} `{name}` has the name of {first_kind} `{first}`"),
+            "maps and programs share one namespace of symbols",
+        )
+    } else {
+        (
+            format!("{kind} `{name}` is already defined"),
+            "rename one of the definitions",
+        )
+    };
+    errs.push(error(at, message).with_help(help));
+    errs.push(Diagnostic::note(
+        first_at,
+        format!("{first_kind} `{first}` is defined here"),
+    ));
 }
 
 fn program_type_of(value: &Sexp, errs: &mut Vec<Diagnostic>) -> Option<ProgramType> {

@@ -3,15 +3,13 @@
 //! sampling software cpu-clock events on every online CPU.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use whistler_bpf::AttachType;
 
 use super::tracefs::DynamicProbe;
 use super::{fd_target, link_create, AttachError, PerfSampling};
 use crate::link::{Attachment, Link};
 use crate::perf_buffer::online_cpus;
 use crate::sys::perf::{self, PerfEventAttr, PerfScope};
-
-/// `BPF_PERF_EVENT`.
-const BPF_PERF_EVENT: u32 = 41;
 
 /// Attaches `prog` to the (disabled) perf event `event`, then enables it. `probe` is the tracefs
 /// probe behind the event, if any, removed when the link drops.
@@ -20,7 +18,12 @@ pub(super) fn attach_to_event(
     event: OwnedFd,
     probe: Option<DynamicProbe>,
 ) -> Result<Link, AttachError> {
-    let link = match link_create(prog, fd_target(event.as_fd()), BPF_PERF_EVENT, 0) {
+    let link = match link_create(
+        prog,
+        fd_target(event.as_fd()),
+        AttachType::PERF_EVENT as u32,
+        0,
+    ) {
         Ok(link) => Some(link),
         Err(_) => {
             // Kernels before 5.15 have no perf links: the legacy ioctl does the same job.

@@ -3,15 +3,13 @@
 //! with the same mode flags, only if our program is still the one attached).
 
 use std::os::fd::{AsRawFd, BorrowedFd};
+use whistler_bpf::AttachType;
 
 use super::{link_create, AttachApi, AttachError, InterfaceMode, XdpMode};
 use crate::link::{Attachment, Link};
 use crate::sys::netlink::{
     RouteSocket, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE, XDP_FLAGS_UPDATE_IF_NOEXIST,
 };
-
-/// `BPF_XDP`.
-const BPF_XDP: u32 = 37;
 
 pub(super) fn attach(
     prog: BorrowedFd<'_>,
@@ -27,18 +25,20 @@ pub(super) fn attach(
     match mode.api {
         AttachApi::Link => link(prog, ifindex, mode_flags),
         AttachApi::Netlink => netlink(prog, ifindex, mode_flags),
-        AttachApi::Auto => match link_create(prog, ifindex as u32, BPF_XDP, mode_flags) {
-            Ok(fd) => Ok(Link::new(Attachment::BpfLink(fd))),
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL)) => {
-                netlink(prog, ifindex, mode_flags)
+        AttachApi::Auto => {
+            match link_create(prog, ifindex as u32, AttachType::XDP as u32, mode_flags) {
+                Ok(fd) => Ok(Link::new(Attachment::BpfLink(fd))),
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL)) => {
+                    netlink(prog, ifindex, mode_flags)
+                }
+                Err(e) => Err(AttachError::syscall("BPF_LINK_CREATE (xdp)", e)),
             }
-            Err(e) => Err(AttachError::syscall("BPF_LINK_CREATE (xdp)", e)),
-        },
+        }
     }
 }
 
 fn link(prog: BorrowedFd<'_>, ifindex: i32, mode_flags: u32) -> Result<Link, AttachError> {
-    let fd = link_create(prog, ifindex as u32, BPF_XDP, mode_flags)
+    let fd = link_create(prog, ifindex as u32, AttachType::XDP as u32, mode_flags)
         .map_err(|e| AttachError::syscall("BPF_LINK_CREATE (xdp)", e))?;
     Ok(Link::new(Attachment::BpfLink(fd)))
 }

@@ -19,12 +19,7 @@ use crate::sys::bpf;
 pub use iter::{Entries, Entry, Keys};
 pub use typed::{PerCpuMap, TypedMap};
 
-/// `BPF_F_NO_PREALLOC`, required by lpm_trie.
-pub const BPF_F_NO_PREALLOC: u32 = 1;
-/// `BPF_F_RDONLY_PROG`: programs may only read the map (`.rodata`).
-pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
-/// `BPF_F_MMAPABLE`.
-pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+pub use whistler_bpf::consts::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
 
 /// How an update treats an existing entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -5,20 +5,16 @@
 
 use std::collections::VecDeque;
 
+use whistler_bpf::opcode::{
+    BPF_CALL, BPF_JMP, BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL,
+    BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE,
+};
 use whistler_bpf::Insn;
 use whistler_object::{
     CodeSection, FuncInfoRecord, LineInfoRecord, ParsedProgram, RelocTarget, Relocation,
 };
 
-/// `BPF_PSEUDO_MAP_FD`, `BPF_PSEUDO_MAP_VALUE`, `BPF_PSEUDO_FUNC` (ld_imm64 src values) and
-/// `BPF_PSEUDO_KFUNC_CALL` (call src).
-const PSEUDO_MAP_FD: u8 = 1;
-const PSEUDO_MAP_VALUE: u8 = 2;
-const PSEUDO_FUNC: u8 = 4;
-const PSEUDO_BTF_ID: u8 = 3;
-const PSEUDO_KFUNC_CALL: u8 = 2;
-/// `BPF_JMP | BPF_CALL`.
-const CALL: u8 = 0x85;
+const CALL: u8 = BPF_JMP | BPF_CALL;
 
 /// A program ready for BPF_PROG_LOAD, with its `.BTF.ext` records in linked coordinates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -134,7 +130,7 @@ impl Linker<'_> {
     /// same section (static functions clang resolved itself).
     fn relative_call(&mut self, section: usize, sec_insn: usize, out: usize) -> Result<(), String> {
         let insn = self.out[out];
-        let is_func_addr = insn.is_ld_imm64() && insn.src == PSEUDO_FUNC;
+        let is_func_addr = insn.is_ld_imm64() && insn.src == BPF_PSEUDO_FUNC;
         if !insn.is_pseudo_call() && !is_func_addr {
             return Ok(());
         }
@@ -148,11 +144,11 @@ impl Linker<'_> {
         match target {
             RelocTarget::Map(map) => {
                 let fd = self.resolver.map_fd(*map);
-                self.patch_ld_imm64(out, PSEUDO_MAP_FD, fd, 0)
+                self.patch_ld_imm64(out, BPF_PSEUDO_MAP_FD, fd, 0)
             }
             RelocTarget::MapValue { map, offset } => {
                 let fd = self.resolver.map_fd(*map);
-                self.patch_ld_imm64(out, PSEUDO_MAP_VALUE, fd, *offset as i32)
+                self.patch_ld_imm64(out, BPF_PSEUDO_MAP_VALUE, fd, *offset as i32)
             }
             RelocTarget::Function {
                 section: elf_index,
@@ -184,10 +180,10 @@ impl Linker<'_> {
         if insn.is_ld_imm64() {
             return match self.resolver.extern_variable(name)? {
                 ExternVariable::MapValue { map_fd, offset } => {
-                    self.patch_ld_imm64(out, PSEUDO_MAP_VALUE, map_fd, offset as i32)
+                    self.patch_ld_imm64(out, BPF_PSEUDO_MAP_VALUE, map_fd, offset as i32)
                 }
                 ExternVariable::KernelVariable { btf_id } => {
-                    self.patch_ld_imm64(out, PSEUDO_BTF_ID, btf_id as i32, 0)
+                    self.patch_ld_imm64(out, BPF_PSEUDO_BTF_ID, btf_id as i32, 0)
                 }
             };
         }
@@ -201,7 +197,7 @@ impl Linker<'_> {
             .kfunc(name)
             .ok_or_else(|| format!("the kernel has no kfunc `{name}`"))?;
         let insn = &mut self.out[out];
-        insn.src = PSEUDO_KFUNC_CALL;
+        insn.src = BPF_PSEUDO_KFUNC_CALL;
         insn.imm = id as i32;
         insn.off = 0;
         Ok(())
@@ -220,7 +216,7 @@ impl Linker<'_> {
         };
         let insn = &mut self.out[out];
         if insn.is_ld_imm64() {
-            insn.src = PSEUDO_FUNC;
+            insn.src = BPF_PSEUDO_FUNC;
         }
         insn.imm = (target_out as i64 - out as i64 - 1) as i32;
         Ok(())

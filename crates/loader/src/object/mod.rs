@@ -184,11 +184,11 @@ fn load_programs(
     Ok((programs, kconfig))
 }
 
-/// Where `name` is in `items`: an exact match first, else the one whose name is `name` with
-/// `-` written `_` (how Lisp names become C identifiers).
+/// Where `name` is in `items`: an exact match first, else the one named `name`'s
+/// [`whistler_object::symbol_name`] (how Whistler writes a Lisp name such as `pkt-count`).
 fn position<T>(items: &[T], name: &str, name_of: impl Fn(&T) -> &str) -> Option<usize> {
     items.iter().position(|t| name_of(t) == name).or_else(|| {
-        let c_name = name.replace('-', "_");
+        let c_name = whistler_object::symbol_name(name);
         items.iter().position(|t| name_of(t) == c_name)
     })
 }
@@ -234,10 +234,12 @@ fn relocate_core(
     };
     let target = kernel.get()?;
     for section in &mut sections {
-        crate::core::relocate_section(section, local, target).map_err(|e| LoadError::Core {
-            program: program_at(parsed, &section.name, e.insn),
-            index: e.index,
-            message: e.message,
+        crate::core_reloc::relocate_section(section, local, target).map_err(|e| {
+            LoadError::Core {
+                program: program_at(parsed, &section.name, e.insn),
+                index: e.index,
+                message: e.message,
+            }
         })?;
     }
     Ok(sections)

@@ -8,10 +8,8 @@ use super::elf::Elf;
 use super::ReadError;
 use crate::btf::{Btf, BtfKind, Kind};
 use crate::{GlobalData, ParsedMap};
+use whistler_bpf::consts::BPF_F_RDONLY_PROG;
 use whistler_bpf::MapType;
-
-/// `BPF_F_RDONLY_PROG`: the program cannot write `.rodata`.
-const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 
 /// The maps and, for each, where it lives in the ELF file.
 pub(super) struct Maps {

@@ -6,8 +6,8 @@
 //! `__uint(name, N)` (`int (*name)[N]`) and `__type(name, T)` (`T *name`) macros produce; its
 //! `.maps` slot is exactly as large as that struct (8 bytes per member).
 //!
-//! BTF names must be C identifiers for the kernel: FUNC, VAR, struct and field names have other
-//! characters (`-` in Lisp names) replaced by `_`; the ELF symbols keep the names as given.
+//! BTF names must be C identifiers for the kernel; the spec this module sees already carries
+//! [`crate::symbol_name`]s (the writer converts every name first).
 //! Struct members are written in offset order, as the kernel requires.
 
 use std::collections::HashMap;
@@ -51,7 +51,7 @@ pub(super) fn build(spec: &ObjectSpec) -> Result<ObjectBtf, WriteError> {
         let def = b.map_definition(map)?;
         let size = b.btf.resolve_size(def).unwrap_or(0);
         let var = b.btf.add(
-            &btf_identifier(&map.name),
+            &map.name,
             Kind::Var {
                 ty: def,
                 linkage: var_linkage::GLOBAL_ALLOCATED,
@@ -129,18 +129,6 @@ fn takes_typed_key_value(map_type: u32) -> bool {
     ]
     .iter()
     .any(|t| *t as u32 == map_type)
-}
-
-/// Replaces characters the kernel rejects in BTF identifiers with `_`.
-fn btf_identifier(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
-        s.insert(0, '_');
-    }
-    s
 }
 
 impl<'a> Builder<'a> {
@@ -222,7 +210,7 @@ impl<'a> Builder<'a> {
     fn declare_structs(&mut self, structs: &'a [StructSpec]) -> Result<(), WriteError> {
         for s in structs {
             let id = self.btf.add(
-                &btf_identifier(&s.name),
+                &s.name,
                 Kind::Struct {
                     size: s.size,
                     members: Vec::new(),
@@ -248,7 +236,7 @@ impl<'a> Builder<'a> {
                 });
             }
             members.push(Member {
-                name_off: self.btf.add_string(&btf_identifier(&f.name)),
+                name_off: self.btf.add_string(&f.name),
                 ty,
                 bit_offset: f.offset * 8,
                 bitfield_size: 0,
@@ -411,8 +399,7 @@ impl<'a> Builder<'a> {
                 }],
             },
         );
-        self.btf
-            .add(&btf_identifier(name), Kind::Func { proto, linkage })
+        self.btf.add(name, Kind::Func { proto, linkage })
     }
 
     /// `char _license[N]`, as the `license` DATASEC's only variable.

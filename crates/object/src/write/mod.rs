@@ -15,7 +15,7 @@ mod line_info;
 mod subprograms;
 
 use crate::btf::ext::{BtfExt, ExtSection};
-use crate::{FuncInfoRecord, LineInfoRecord, ObjectSpec, ProgramSpec};
+use crate::{symbol_name, BtfTypeRef, FuncInfoRecord, LineInfoRecord, ObjectSpec, ProgramSpec};
 use elf::{Section, Symbol};
 use layout::{Layout, PieceKind};
 
@@ -64,17 +64,9 @@ pub enum WriteError {
     },
 }
 
-/// Writes `spec` as an ELF object.
-///
-/// # Panics
-/// When the spec is inconsistent (see [`WriteError`]): that is a bug in the compiler that built
-/// it, never a user mistake. Use [`try_write_object`] to get the error instead.
-pub fn write_object(spec: &ObjectSpec) -> Vec<u8> {
-    try_write_object(spec).unwrap_or_else(|e| panic!("invalid ObjectSpec (compiler bug): {e}"))
-}
-
-/// Writes `spec` as an ELF object, or says why the spec is inconsistent.
-pub fn try_write_object(spec: &ObjectSpec) -> Result<Vec<u8>, WriteError> {
+/// Writes `spec` as an ELF object, or says why the spec is inconsistent (a bug in whatever
+/// built it, never a user mistake).
+pub fn write_object(spec: &ObjectSpec) -> Result<Vec<u8>, WriteError> {
     let spec = &with_symbol_names(spec);
     validate(spec)?;
     let layout = Layout::new(&spec.programs);
@@ -90,22 +82,7 @@ pub fn try_write_object(spec: &ObjectSpec) -> Result<Vec<u8>, WriteError> {
     )))
 }
 
-/// The ELF symbol name of a program or map: libbpf passes symbol names to the kernel unchanged,
-/// and the kernel accepts only `[A-Za-z0-9_.]`, so a Lisp name such as `pkt-count` becomes
-/// `pkt_count`. Loaders and sessions look programs and maps up by this name.
-pub fn symbol_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// A copy of `spec` whose program and map names are symbol names.
+/// A copy of `spec` whose names (programs, maps, structs, fields) are symbol names.
 fn with_symbol_names(spec: &ObjectSpec) -> ObjectSpec {
     let mut spec = spec.clone();
     for p in &mut spec.programs {
@@ -116,8 +93,26 @@ fn with_symbol_names(spec: &ObjectSpec) -> ObjectSpec {
     }
     for m in &mut spec.maps {
         m.name = symbol_name(&m.name);
+        for ty in [&mut m.key_type, &mut m.value_type].into_iter().flatten() {
+            with_symbol_name(ty);
+        }
+    }
+    for s in &mut spec.structs {
+        s.name = symbol_name(&s.name);
+        for f in &mut s.fields {
+            f.name = symbol_name(&f.name);
+            with_symbol_name(&mut f.ty);
+        }
     }
     spec
+}
+
+fn with_symbol_name(ty: &mut BtfTypeRef) {
+    match ty {
+        BtfTypeRef::Int { .. } => {}
+        BtfTypeRef::Array { elem, .. } => with_symbol_name(elem),
+        BtfTypeRef::Struct(name) => *name = symbol_name(name),
+    }
 }
 
 /// Section names the writer uses itself.

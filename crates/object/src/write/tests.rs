@@ -44,13 +44,13 @@ fn spec(maps: Vec<MapSpec>, programs: Vec<ProgramSpec>) -> ObjectSpec {
 }
 
 fn written_btf(spec: &ObjectSpec) -> Btf {
-    let object = crate::read::parse(&write_object(spec)).unwrap();
+    let object = crate::read::parse(&write_object(spec).unwrap()).unwrap();
     Btf::from_bytes(&object.btf.unwrap()).unwrap()
 }
 
 #[test]
 fn header_is_elf64_little_endian_relocatable_bpf() {
-    let bytes = write_object(&spec(vec![], vec![program("p", ret())]));
+    let bytes = write_object(&spec(vec![], vec![program("p", ret())])).unwrap();
     assert_eq!(&bytes[..8], &[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
     assert_eq!(u16::from_le_bytes([bytes[16], bytes[17]]), 1); // ET_REL
     assert_eq!(u16::from_le_bytes([bytes[18], bytes[19]]), 247); // EM_BPF
@@ -64,7 +64,7 @@ fn relocation_against_unknown_map_is_an_error() {
         insn_index: 0,
         map_name: "nope".into(),
     }];
-    let err = try_write_object(&spec(vec![hash_map("m")], vec![p])).unwrap_err();
+    let err = write_object(&spec(vec![hash_map("m")], vec![p])).unwrap_err();
     assert!(matches!(err, WriteError::UnknownMap { .. }), "{err}");
 }
 
@@ -75,7 +75,7 @@ fn relocation_must_sit_on_ld_imm64() {
         insn_index: 0,
         map_name: "m".into(),
     }];
-    let err = try_write_object(&spec(vec![hash_map("m")], vec![p])).unwrap_err();
+    let err = write_object(&spec(vec![hash_map("m")], vec![p])).unwrap_err();
     assert_eq!(
         err,
         WriteError::RelocNotLdImm64 {
@@ -92,17 +92,38 @@ fn duplicates_and_empty_programs_are_errors() {
         vec![program("p", ret())],
     );
     assert_eq!(
-        try_write_object(&two),
+        write_object(&two),
         Err(WriteError::DuplicateMap("m".into()))
     );
     let two = spec(vec![], vec![program("p", ret()), program("p", ret())]);
     assert_eq!(
-        try_write_object(&two),
+        write_object(&two),
         Err(WriteError::DuplicateProgram("p".into()))
+    );
+    // Names are compared as the object carries them.
+    let two = spec(
+        vec![hash_map("a-b"), hash_map("a_b")],
+        vec![program("p", ret())],
+    );
+    assert_eq!(
+        write_object(&two),
+        Err(WriteError::DuplicateMap("a_b".into()))
+    );
+    let mut two = spec(vec![], vec![program("p", ret())]);
+    two.structs = ["s-1", "s_1"]
+        .map(|name| StructSpec {
+            name: name.into(),
+            size: 0,
+            fields: vec![],
+        })
+        .to_vec();
+    assert_eq!(
+        write_object(&two),
+        Err(WriteError::DuplicateStruct("s_1".into()))
     );
     let empty = spec(vec![], vec![program("p", vec![])]);
     assert_eq!(
-        try_write_object(&empty),
+        write_object(&empty),
         Err(WriteError::EmptyProgram("p".into()))
     );
 }
@@ -113,7 +134,7 @@ fn struct_errors_are_reported() {
     m.value_type = Some(BtfTypeRef::Struct("missing".into()));
     let s = spec(vec![m.clone()], vec![program("p", ret())]);
     assert_eq!(
-        try_write_object(&s),
+        write_object(&s),
         Err(WriteError::UnknownStruct("missing".into()))
     );
 
@@ -131,13 +152,13 @@ fn struct_errors_are_reported() {
         }],
     }];
     assert!(matches!(
-        try_write_object(&s),
+        write_object(&s),
         Err(WriteError::FieldOutOfBounds { .. })
     ));
     s.structs[0].fields[0].offset = 0;
     // A 4-byte struct cannot be the value of a map whose values are 8 bytes.
     assert!(matches!(
-        try_write_object(&s),
+        write_object(&s),
         Err(WriteError::SizeMismatch { what: "value", .. })
     ));
 }
@@ -180,7 +201,7 @@ fn line_info_is_cleaned_for_the_kernel() {
         col: 5000,
     };
     p.lines = vec![at(3, 2), at(1, 1), at(2, 2), at(2, 1), at(9, 1)];
-    let object = crate::read::parse(&write_object(&spec(vec![], vec![p]))).unwrap();
+    let object = crate::read::parse(&write_object(&spec(vec![], vec![p])).unwrap()).unwrap();
     let lines: Vec<_> = object.code_sections[0]
         .line_info
         .iter()

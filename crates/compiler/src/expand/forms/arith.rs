@@ -96,7 +96,7 @@ impl Expander<'_> {
     }
 
     pub(super) fn sizeof(&mut self, form: &Sexp, _: &[Sexp]) -> Expr {
-        match consts::eval(self.env, form) {
+        match consts::eval(self.env, self.host, form) {
             Ok(v) => Expr::int(v, form.span),
             Err(d) => self.report(d),
         }

@@ -1,6 +1,10 @@
 //! Writing a CO-RE result into its instruction: the immediate of an ALU or `ld_imm64`, the offset
 //! of a memory access (and its width when the kernel's field is wider or narrower), or poison.
 
+use whistler_bpf::opcode::{
+    class, BPF_ALU, BPF_ALU64, BPF_B, BPF_CALL, BPF_DW, BPF_H, BPF_JA, BPF_JMP, BPF_LDX, BPF_ST,
+    BPF_STX, BPF_W, BPF_X,
+};
 use whistler_bpf::Insn;
 
 use super::Resolution;
@@ -9,15 +13,8 @@ use super::Resolution;
 /// message ("invalid func unknown#195896080") is recognisable.
 pub const POISON_HELPER: i32 = 0xbad2310;
 
-const CLASS_LDX: u8 = 0x01;
-const CLASS_ST: u8 = 0x02;
-const CLASS_STX: u8 = 0x03;
-const CLASS_ALU: u8 = 0x04;
-const CLASS_ALU64: u8 = 0x07;
-const SOURCE_REG: u8 = 0x08;
+/// The size bits of a load or store opcode.
 const SIZE_MASK: u8 = 0x18;
-const CALL: u8 = 0x85;
-const JA: u8 = 0x05;
 
 pub fn apply(insns: &mut [Insn], at: usize, resolution: Resolution) -> Result<(), String> {
     let insn = *insns
@@ -38,16 +35,16 @@ pub fn apply(insns: &mut [Insn], at: usize, resolution: Resolution) -> Result<()
             value,
             local_size,
             target_size,
-        } => match insn.code & 0x07 {
-            CLASS_ALU | CLASS_ALU64 if insn.code & SOURCE_REG == 0 => {
+        } => match class(insn.code) {
+            BPF_ALU | BPF_ALU64 if insn.code & BPF_X == 0 => {
                 insns[at].imm = i32::try_from(value as i64)
                     .map_err(|_| format!("value {value} does not fit an ALU immediate"))?;
                 Ok(())
             }
-            CLASS_LDX | CLASS_ST | CLASS_STX => {
+            BPF_LDX | BPF_ST | BPF_STX => {
                 insns[at].off = i16::try_from(value)
                     .map_err(|_| format!("offset {value} does not fit a memory access"))?;
-                if insn.code & 0x07 == CLASS_LDX && local_size != target_size {
+                if class(insn.code) == BPF_LDX && local_size != target_size {
                     insns[at].code = resize(insn.code, target_size.unwrap_or(0))?;
                 }
                 Ok(())
@@ -63,10 +60,10 @@ pub fn apply(insns: &mut [Insn], at: usize, resolution: Resolution) -> Result<()
 /// Changes a load's width to `size` bytes.
 fn resize(code: u8, size: u32) -> Result<u8, String> {
     let bits = match size {
-        1 => 0x10,
-        2 => 0x08,
-        4 => 0x00,
-        8 => 0x18,
+        1 => BPF_B,
+        2 => BPF_H,
+        4 => BPF_W,
+        8 => BPF_DW,
         _ => {
             return Err(format!(
                 "the kernel's field is {size} bytes, which no load reads"
@@ -81,8 +78,8 @@ fn resize(code: u8, size: u32) -> Result<u8, String> {
 fn poison(insns: &mut [Insn], at: usize) {
     if insns[at].is_ld_imm64() {
         if let Some(next) = insns.get_mut(at + 1) {
-            *next = Insn::new(JA, 0, 0, 0, 0);
+            *next = Insn::new(BPF_JMP | BPF_JA, 0, 0, 0, 0);
         }
     }
-    insns[at] = Insn::new(CALL, 0, 0, 0, POISON_HELPER);
+    insns[at] = Insn::new(BPF_JMP | BPF_CALL, 0, 0, 0, POISON_HELPER);
 }

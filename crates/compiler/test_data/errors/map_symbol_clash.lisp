@@ -1,0 +1,7 @@
+(defmap a-b :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defmap a_b :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defprog a.b (:type :xdp) 2)
+(defstruct pair-of (x u32))
+(defstruct pair_of (y u32))
+(defprog counter (:type :xdp) 2)
+(defmap counter :type :array :key-size 4 :value-size 8 :max-entries 1)
