@@ -134,6 +134,30 @@ fn dead_code_removes_unused_chains_but_keeps_effects() {
 }
 
 #[test]
+fn join_constants_pin_the_parameter_below_a_deciding_edge() {
+    let join = "function f\nblock0:\n  v0 = arg\n  br gt v0, 100, block1, block2\nblock1:\n  v1 = iconst 1\n  jump block3(v1)\nblock2:\n  v2 = iconst 0\n  jump block3(v2)\nblock3(v3):\n  br ne v3, 0, block4, block5\nblock4:\n  v4 = add v3, 7\n  return v4\nblock5:\n  return v3\n";
+    let out = run(join, opt::join_constants::run);
+    assert!(
+        out.contains("block4:\n  v5 = iconst 1\n  v4 = add v5, 7"),
+        "only 1 passes `ne 0`\n{out}"
+    );
+    assert!(
+        out.contains("block5:\n  v6 = iconst 0\n  return v6"),
+        "only 0 fails it\n{out}"
+    );
+    // With the parameter no longer escaping, each predecessor jumps straight to its target.
+    let mut f = parse(&out).expect("parse");
+    opt::simplify_cfg::run(&mut f);
+    opt::const_fold::run(&mut f);
+    opt::simplify_cfg::run(&mut f);
+    let text = to_text(&f);
+    assert!(!text.contains("br ne"), "the join's test is gone\n{text}");
+    // Two constants that both pass the test decide nothing.
+    let both = join.replace("iconst 0", "iconst 2");
+    assert_eq!(run(&both, opt::join_constants::run), to_text(&parse(&both).unwrap()));
+}
+
+#[test]
 fn simplify_cfg_merges_and_threads() {
     let out = run(
         "function f\nblock0:\n  v0 = arg\n  jump block1\nblock1:\n  br eq v0, 0, block2, block3\nblock2:\n  jump block4\nblock3:\n  return v0\nblock4:\n  return 1\nblock5:\n  return 9\n",

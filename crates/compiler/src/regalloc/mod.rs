@@ -184,7 +184,7 @@ fn build_bundles(
             }
         }
     }
-    for (x, y, across_calls) in pairs {
+    for (x, y, is_jump) in pairs {
         let (bx, by) = (find(&mut leader, x.index()), find(&mut leader, y.index()));
         if bx == by {
             continue;
@@ -194,8 +194,10 @@ fn build_bundles(
         };
         // An operation whose operand lives across a call but whose result does not (or the
         // reverse) is better computed with one move than kept in R6-R9 longer.
+        // Nor is a value bound for R0 (returned) merged with one that cannot live there.
+        let loses_r0 = (a.hint_reg == Some(0) || b.hint_reg == Some(0)) && !(a.r0_ok && b.r0_ok);
         let mergeable = !ranges::overlap(&a.ranges, &b.ranges)
-            && (across_calls || a.crosses == b.crosses);
+            && (is_jump || (a.crosses == b.crosses && !loses_r0));
         if !mergeable {
             bundles[bx].as_mut().unwrap().related.push(y);
             bundles[by].as_mut().unwrap().related.push(x);
