@@ -1,7 +1,16 @@
-//! Register allocation by linear scan over the laid-out blocks, knowing BPF's conventions:
-//! R1-R5 are clobbered by helper calls (values live across a call get R6-R9 or a stack slot),
-//! R0 and R5 are kept as scratch registers for the code generator (call results, spilled
-//! operands, move cycles), R10 is the read-only frame pointer.
+//! Register allocation knowing BPF's conventions: R1-R5 are clobbered by helper calls (values
+//! live across a call get R6-R9 or a stack slot), R0 and R5 are kept as scratch registers for
+//! the code generator (call results, spilled operands, move cycles), R10 is the read-only frame
+//! pointer.
+//!
+//! Values are first grouped into bundles that share one location (coalescing): a block
+//! parameter with each of its jump arguments, then an operation's result with the operand it is
+//! computed from, whenever their live ranges (with lifetime holes, [`ranges`]) do not overlap.
+//! Bundles are then assigned in order of their first point to the first register free over all
+//! their ranges: a returned value's R0, a helper argument's R1-R4, the register of a value it
+//! could not be merged with, else a caller-saved register (callee-saved when it lives across a
+//! call) that no later overlapping bundle is hinted to. When none is free, the bundle (or a
+//! single longer-living one holding a register it may use) goes to a stack slot.
 //!
 //! R0 is allocatable too, for values that are neither block parameters nor jump or call
 //! arguments and live across no call (typically a helper's result that is null-checked and
@@ -10,10 +19,6 @@
 //!
 //! Input: a function whose layout is final. Output: an [`Allocation`] (a location for every
 //! value), which [`checker::check`] re-verifies independently.
-//!
-//! Live intervals are single ranges over a linear numbering (no holes): for an acyclic CFG in
-//! reverse postorder, every path from a definition to a use stays between them; around loops the
-//! interval of a value live at the header is extended to the end of the loop.
 
 pub mod checker;
 mod ranges;
@@ -317,9 +322,14 @@ impl<'a> Scan<'a> {
                     && ranges::overlap(&bundle.ranges, &self.bundles[o].ranges)
             })
         };
-        let mut candidates = prefer.iter().chain(allowed).copied().filter(|&r| ok(r));
-        let first = candidates.clone().next();
-        candidates.find(|&r| !wanted_later(r)).or(first)
+        // Within the preferred class, then among the others: a register no one wants first.
+        let rest: Vec<u8> = allowed.iter().copied().filter(|r| !prefer.contains(r)).collect();
+        let choose = |class: &[u8]| {
+            let mut free = class.iter().copied().filter(|&r| ok(r));
+            let first = free.clone().next();
+            free.find(|&r| !wanted_later(r)).or(first)
+        };
+        choose(prefer).or_else(|| choose(&rest))
     }
 
     fn assign(&mut self, b: usize, r: u8) {
