@@ -283,7 +283,11 @@ impl<'a> Scan<'a> {
             }
         }
         let spill_slots = self.assign_slots(spilled);
-        let locs = self.of.iter().map(|b| b.and_then(|b| self.loc[b])).collect();
+        let locs = self
+            .of
+            .iter()
+            .map(|b| b.and_then(|b| self.loc[b]))
+            .collect();
         Allocation { locs, spill_slots }
     }
 
@@ -299,16 +303,19 @@ impl<'a> Scan<'a> {
     fn pick(&self, b: usize, allowed: &[u8], later: &[usize]) -> Option<u8> {
         let bundle = &self.bundles[b];
         let ok = |r: u8| allowed.contains(&r) && self.free(b, r);
-        let related = bundle.related.iter().filter_map(|v| match self.of[v.index()] {
-            Some(o) => match self.loc[o] {
-                Some(Loc::Reg(r)) => Some(r),
-                _ => None,
-            },
-            None => None,
-        });
+        let related = bundle
+            .related
+            .iter()
+            .filter_map(|v| match self.of[v.index()] {
+                Some(o) => match self.loc[o] {
+                    Some(Loc::Reg(r)) => Some(r),
+                    _ => None,
+                },
+                None => None,
+            });
         let r0_first = (bundle.hint_reg == Some(0)).then_some(0);
-        let hinted = r0_first.into_iter().chain(related).chain(bundle.hint_reg);
-        if let Some(h) = hinted.filter(|&h| ok(h)).next() {
+        let mut hinted = r0_first.into_iter().chain(related).chain(bundle.hint_reg);
+        if let Some(h) = hinted.find(|&h| ok(h)) {
             return Some(h);
         }
         let prefer: &[u8] = if bundle.crosses {
@@ -323,7 +330,11 @@ impl<'a> Scan<'a> {
             })
         };
         // Within the preferred class, then among the others: a register no one wants first.
-        let rest: Vec<u8> = allowed.iter().copied().filter(|r| !prefer.contains(r)).collect();
+        let rest: Vec<u8> = allowed
+            .iter()
+            .copied()
+            .filter(|r| !prefer.contains(r))
+            .collect();
         let choose = |class: &[u8]| {
             let mut free = class.iter().copied().filter(|&r| ok(r));
             let first = free.clone().next();

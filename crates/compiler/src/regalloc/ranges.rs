@@ -50,7 +50,8 @@ pub fn live_ranges(func: &Function) -> (Vec<Vec<Range>>, Numbering) {
                 ranges[r.index()].push((pos + 1, until));
                 live.retain(|&x| x != r);
             }
-            inst.kind.for_each_use(|v| use_at(v, pos, &mut open, &mut live));
+            inst.kind
+                .for_each_use(|v| use_at(v, pos, &mut open, &mut live));
         }
         let start = numbering.block_start[b.index()];
         for &p in &data.params {
@@ -157,12 +158,7 @@ fn live_out(func: &Function) -> Vec<Vec<Value>> {
     }
     live_out
         .iter()
-        .map(|o| {
-            (0..n)
-                .filter(|&v| o[v])
-                .map(|v| Value(v as u32))
-                .collect()
-        })
+        .map(|o| (0..n).filter(|&v| o[v]).map(|v| Value(v as u32)).collect())
         .collect()
 }
 
