@@ -72,7 +72,41 @@ impl Bundle {
 
 pub fn allocate(func: &Function) -> Allocation {
     let (ranges, numbering) = ranges::live_ranges(func);
-    let (bundles, of) = build_bundles(func, ranges, &numbering);
+    let coalesced = allocate_bundles(func, &ranges, &numbering, &[]);
+    if coalesced.spill_slots == 0 {
+        return coalesced;
+    }
+    // A spilled bundle costs a load at every use of each member: try again with the spilled
+    // values kept apart, and keep whichever allocation spills less.
+    let apart: Vec<bool> = coalesced
+        .locs
+        .iter()
+        .map(|l| matches!(l, Some(Loc::Stack(_))))
+        .collect();
+    let split = allocate_bundles(func, &ranges, &numbering, &apart);
+    let uses = crate::opt::use_counts(func);
+    let cost = |a: &Allocation| -> u32 {
+        (a.locs.iter().zip(&uses))
+            .filter(|(l, _)| matches!(l, Some(Loc::Stack(_))))
+            .map(|(_, u)| u + 1)
+            .sum()
+    };
+    if cost(&split) < cost(&coalesced) {
+        split
+    } else {
+        coalesced
+    }
+}
+
+/// Coalesces (never the values marked in `apart`) and assigns locations, with R0 when
+/// nothing spills.
+fn allocate_bundles(
+    func: &Function,
+    ranges: &[Vec<Range>],
+    numbering: &ranges::Numbering,
+    apart: &[bool],
+) -> Allocation {
+    let (bundles, of) = build_bundles(func, ranges.to_vec(), numbering, apart);
     let first = Scan::new(&bundles, &of, true).run();
     if first.spill_slots == 0 {
         return first;
@@ -148,6 +182,7 @@ fn build_bundles(
     func: &Function,
     ranges: Vec<Vec<Range>>,
     numbering: &ranges::Numbering,
+    apart: &[bool],
 ) -> (Vec<Bundle>, Vec<Option<usize>>) {
     let (hint_reg, r0_ok) = value_hints(func);
     let n = func.values.len();
@@ -191,7 +226,8 @@ fn build_bundles(
     }
     for (x, y, is_jump) in pairs {
         let (bx, by) = (find(&mut leader, x.index()), find(&mut leader, y.index()));
-        if bx == by {
+        let kept_apart = |v: Value| apart.get(v.index()).copied().unwrap_or(false);
+        if bx == by || kept_apart(x) || kept_apart(y) {
             continue;
         }
         let (Some(a), Some(b)) = (&bundles[bx], &bundles[by]) else {
