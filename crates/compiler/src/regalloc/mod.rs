@@ -11,6 +11,8 @@
 //! could not be merged with, else a caller-saved register (callee-saved when it lives across a
 //! call) that no later overlapping bundle is hinted to. When none is free, the bundle (or a
 //! single longer-living one holding a register it may use) goes to a stack slot.
+//! When coalescing made values spill, the allocation is redone with those values kept apart
+//! and the cheaper of the two (loads and stores of stack values) is kept.
 //!
 //! R0 is allocatable too, for values that are neither block parameters nor jump or call
 //! arguments and live across no call (typically a helper's result that is null-checked and
