@@ -3,8 +3,8 @@
 //! The pipeline (`pipeline.rs`, plain calls) is: `expand` (definitions, macros, desugaring to
 //! [`ast`]) → `lower` (SSA [`ir`] with block parameters) → `opt` passes (CFG simplification,
 //! copy propagation, constant folding, value numbering, address folding, known-branch
-//! elimination, dead code, constant rematerialization; the IR verifier after each in debug and
-//! test builds; the analyses both use in [`analysis`]) → `regalloc` (linear scan knowing BPF's call conventions, re-verified by
+//! elimination, constant joins, dead code, constant rematerialization; the IR verifier after each in debug and
+//! test builds; the analyses both use in [`analysis`]) → `regalloc` (coalescing over live ranges with holes, knowing BPF's call conventions, re-verified by
 //! `regalloc::checker`) → `codegen` (instructions, map relocations, line info) →
 //! `whistler_object::write`.
 //!

@@ -243,6 +243,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "address_folding")?;
         opt::known_branches::run(func);
         check(func, "known_branches")?;
+        opt::join_constants::run(func);
+        check(func, "join_constants")?;
         opt::copy_propagation::run(func);
         check(func, "copy_propagation")?;
         opt::unused_helper_calls::run(func);

@@ -134,6 +134,33 @@ fn dead_code_removes_unused_chains_but_keeps_effects() {
 }
 
 #[test]
+fn join_constants_pin_the_parameter_below_a_deciding_edge() {
+    let join = "function f\nblock0:\n  v0 = arg\n  br gt v0, 100, block1, block2\nblock1:\n  v1 = iconst 1\n  jump block3(v1)\nblock2:\n  v2 = iconst 0\n  jump block3(v2)\nblock3(v3):\n  br ne v3, 0, block4, block5\nblock4:\n  v4 = add v3, 7\n  return v4\nblock5:\n  return v3\n";
+    let out = run(join, opt::join_constants::run);
+    assert!(
+        out.contains("block4:\n  v5 = iconst 1\n  v4 = add v5, 7"),
+        "only 1 passes `ne 0`\n{out}"
+    );
+    assert!(
+        out.contains("block5:\n  v6 = iconst 0\n  return v6"),
+        "only 0 fails it\n{out}"
+    );
+    // With the parameter no longer escaping, each predecessor jumps straight to its target.
+    let mut f = parse(&out).expect("parse");
+    opt::simplify_cfg::run(&mut f);
+    opt::const_fold::run(&mut f);
+    opt::simplify_cfg::run(&mut f);
+    let text = to_text(&f);
+    assert!(!text.contains("br ne"), "the join's test is gone\n{text}");
+    // Two constants that both pass the test decide nothing.
+    let both = join.replace("iconst 0", "iconst 2");
+    assert_eq!(
+        run(&both, opt::join_constants::run),
+        to_text(&parse(&both).unwrap())
+    );
+}
+
+#[test]
 fn simplify_cfg_merges_and_threads() {
     let out = run(
         "function f\nblock0:\n  v0 = arg\n  jump block1\nblock1:\n  br eq v0, 0, block2, block3\nblock2:\n  jump block4\nblock3:\n  return v0\nblock4:\n  return 1\nblock5:\n  return 9\n",
@@ -184,6 +211,21 @@ fn values_live_across_calls_get_callee_saved_registers() {
         .loc(whistler_compiler::ir::Value(1))
         .expect("allocated");
     assert!(matches!(v1, Loc::Reg(6..=9) | Loc::Stack(_)), "{v1:?}");
+}
+
+#[test]
+fn join_arguments_share_the_parameter_register() {
+    // A diamond whose arms pass different values: with lifetime holes neither argument is live
+    // in the other arm, so both take the parameter's register and the jumps carry no moves.
+    let f = parse("function f\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  br gt v1, 9, block1, block2\nblock1:\n  v2 = load.4 v0, 4\n  jump block3(v2)\nblock2:\n  v3 = load.4 v0, 8\n  jump block3(v3)\nblock3(v4):\n  v5 = add v4, v1\n  v6 = call 6(v5)\n  return v6\n").expect("parse");
+    let alloc = regalloc::allocate(&f);
+    checker::check(&f, &alloc).expect("allocation checks");
+    let loc = |v| alloc.loc(whistler_compiler::ir::Value(v));
+    assert_eq!(loc(2), loc(4));
+    assert_eq!(loc(3), loc(4));
+    // The helper's argument is computed where the call wants it, its result used from R0.
+    assert_eq!(loc(5), Some(Loc::Reg(1)));
+    assert_eq!(loc(6), Some(Loc::Reg(0)));
 }
 
 #[test]

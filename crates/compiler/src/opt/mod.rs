@@ -6,6 +6,7 @@ pub mod const_fold;
 pub mod copy_propagation;
 pub mod dead_code;
 pub mod dead_stack_stores;
+pub mod join_constants;
 pub mod known_branches;
 pub mod redundant_zext;
 pub mod rematerialize;

@@ -1,7 +1,18 @@
-//! Register allocation by linear scan over the laid-out blocks, knowing BPF's conventions:
-//! R1-R5 are clobbered by helper calls (values live across a call get R6-R9 or a stack slot),
-//! R0 and R5 are kept as scratch registers for the code generator (call results, spilled
-//! operands, move cycles), R10 is the read-only frame pointer.
+//! Register allocation knowing BPF's conventions: R1-R5 are clobbered by helper calls (values
+//! live across a call get R6-R9 or a stack slot), R0 and R5 are kept as scratch registers for
+//! the code generator (call results, spilled operands, move cycles), R10 is the read-only frame
+//! pointer.
+//!
+//! Values are first grouped into bundles that share one location (coalescing): a block
+//! parameter with each of its jump arguments, then an operation's result with the operand it is
+//! computed from, whenever their live ranges (with lifetime holes, [`ranges`]) do not overlap.
+//! Bundles are then assigned in order of their first point to the first register free over all
+//! their ranges: a returned value's R0, a helper argument's R1-R4, the register of a value it
+//! could not be merged with, else a caller-saved register (callee-saved when it lives across a
+//! call) that no later overlapping bundle is hinted to. When none is free, the bundle (or a
+//! single longer-living one holding a register it may use) goes to a stack slot.
+//! When coalescing made values spill, the allocation is redone with those values kept apart
+//! and the cheaper of the two (loads and stores of stack values) is kept.
 //!
 //! R0 is allocatable too, for values that are neither block parameters nor jump or call
 //! arguments and live across no call (typically a helper's result that is null-checked and
@@ -10,14 +21,12 @@
 //!
 //! Input: a function whose layout is final. Output: an [`Allocation`] (a location for every
 //! value), which [`checker::check`] re-verifies independently.
-//!
-//! Live intervals are single ranges over a linear numbering (no holes): for an acyclic CFG in
-//! reverse postorder, every path from a definition to a use stays between them; around loops the
-//! interval of a value live at the header is extended to the end of the loop.
 
 pub mod checker;
+mod ranges;
 
 use crate::ir::{Block, Function, InstKind, Operand, Terminator, Value};
+use ranges::Range;
 
 /// Where a value lives for its whole lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,66 +52,82 @@ impl Allocation {
 const CALLER_SAVED: [u8; 4] = [1, 2, 3, 4];
 const CALLEE_SAVED: [u8; 4] = [6, 7, 8, 9];
 
-#[derive(Clone, Copy, Debug)]
-struct Interval {
-    value: Value,
-    start: u32,
-    end: u32,
-    hint: Option<Value>,
+/// Values that share one location: a block parameter with its jump arguments, an operation's
+/// result with the operand it is computed from, when their live ranges do not overlap.
+#[derive(Clone, Debug)]
+struct Bundle {
+    ranges: Vec<Range>,
+    /// The register a member wants (R0 for a returned value, Rk for the k-th helper argument).
     hint_reg: Option<u8>,
-    /// May live in R0: not a block parameter, jump argument or call argument.
+    /// Values related by a move that could not be merged: their register is the next hint.
+    related: Vec<Value>,
+    /// May live in R0: no member is a block parameter, jump argument or call argument.
     r0_ok: bool,
+    crosses: bool,
 }
 
-/// Program points: block starts, instruction uses (even) and definitions (odd).
-pub struct Numbering {
-    pub block_start: Vec<u32>,
-    pub block_end: Vec<u32>,
-    pub calls: Vec<u32>,
+impl Bundle {
+    fn end(&self) -> u32 {
+        self.ranges.last().map_or(0, |r| r.1)
+    }
 }
 
 pub fn allocate(func: &Function) -> Allocation {
-    let (mut intervals, numbering) = build_intervals(func);
-    extend_over_loops(func, &numbering, &mut intervals);
-    let mut order: Vec<usize> = (0..intervals.len()).collect();
-    order.sort_by_key(|&i| (intervals[i].start, intervals[i].value));
-    let first = Scan::new(func.values.len(), true).run(&intervals, &order, &numbering.calls);
+    let (ranges, numbering) = ranges::live_ranges(func);
+    let coalesced = allocate_bundles(func, &ranges, &numbering, &[]);
+    if coalesced.spill_slots == 0 {
+        return coalesced;
+    }
+    // A spilled bundle costs a load at every use of each member: try again with the spilled
+    // values kept apart, and keep whichever allocation spills less.
+    let apart: Vec<bool> = coalesced
+        .locs
+        .iter()
+        .map(|l| matches!(l, Some(Loc::Stack(_))))
+        .collect();
+    let split = allocate_bundles(func, &ranges, &numbering, &apart);
+    let uses = crate::opt::use_counts(func);
+    let cost = |a: &Allocation| -> u32 {
+        (a.locs.iter().zip(&uses))
+            .filter(|(l, _)| matches!(l, Some(Loc::Stack(_))))
+            .map(|(_, u)| u + 1)
+            .sum()
+    };
+    if cost(&split) < cost(&coalesced) {
+        split
+    } else {
+        coalesced
+    }
+}
+
+/// Coalesces (never the values marked in `apart`) and assigns locations, with R0 when
+/// nothing spills.
+fn allocate_bundles(
+    func: &Function,
+    ranges: &[Vec<Range>],
+    numbering: &ranges::Numbering,
+    apart: &[bool],
+) -> Allocation {
+    let (bundles, of) = build_bundles(func, ranges.to_vec(), numbering, apart);
+    let first = Scan::new(&bundles, &of, true).run();
     if first.spill_slots == 0 {
         return first;
     }
-    Scan::new(func.values.len(), false).run(&intervals, &order, &numbering.calls)
+    Scan::new(&bundles, &of, false).run()
 }
 
-fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
+/// Per value: the R0/argument hints and whether it may live in R0.
+fn value_hints(func: &Function) -> (Vec<Option<u8>>, Vec<bool>) {
     let n = func.values.len();
-    let mut start = vec![u32::MAX; n];
-    let mut end = vec![0u32; n];
     let mut hint_reg: Vec<Option<u8>> = vec![None; n];
-    let mut hint: Vec<Option<Value>> = vec![None; n];
     let mut r0_ok = vec![true; n];
-    let mut numbering = Numbering {
-        block_start: vec![0; func.blocks.len()],
-        block_end: vec![0; func.blocks.len()],
-        calls: Vec::new(),
-    };
-    let use_at = |v: Value, pos: u32, end: &mut Vec<u32>| {
-        if let Some(e) = end.get_mut(v.index()) {
-            *e = (*e).max(pos);
-        }
-    };
-    let mut pos = 0u32;
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
-        numbering.block_start[b.index()] = pos;
         for &p in &data.params {
             r0_ok[p.index()] = false;
-            start[p.index()] = pos;
-            end[p.index()] = end[p.index()].max(pos);
         }
-        pos += 2;
         for &i in &data.insts {
             let inst = func.inst(i);
-            inst.kind.for_each_use(|v| use_at(v, pos, &mut end));
             if let InstKind::Call { args, .. } = &inst.kind {
                 for (k, a) in args.iter().enumerate() {
                     r0_ok[a.index()] = false;
@@ -111,224 +136,298 @@ fn build_intervals(func: &Function) -> (Vec<Interval>, Numbering) {
                     }
                 }
             }
-            if inst.kind.is_call() {
-                numbering.calls.push(pos);
-            }
-            if let Some(r) = inst.result {
-                start[r.index()] = pos + 1;
-                end[r.index()] = end[r.index()].max(pos + 1);
-                if inst.kind.is_call() {
-                    hint_reg[r.index()].get_or_insert(0);
-                }
-                if let InstKind::Binary { lhs, .. } | InstKind::Unary { arg: lhs, .. } = &inst.kind
-                {
-                    hint[r.index()] = Some(*lhs);
-                }
-            }
-            pos += 2;
-        }
-        if let Some(t) = &data.term {
-            t.for_each_use(|v| use_at(v, pos, &mut end));
-            match t {
-                Terminator::Jump { dest, args } => {
-                    for (p, a) in func.blocks[dest.index()].params.iter().zip(args) {
-                        r0_ok[a.index()] = false;
-                        hint[p.index()].get_or_insert(*a);
-                    }
-                }
-                Terminator::Return(Operand::Value(v)) => {
-                    hint_reg[v.index()].get_or_insert(0);
-                }
-                _ => {}
+            if let (Some(r), true) = (inst.result, inst.kind.is_call()) {
+                hint_reg[r.index()].get_or_insert(0);
             }
         }
-        numbering.block_end[b.index()] = pos;
-        pos += 2;
+        match &data.term {
+            Some(Terminator::Jump { args, .. }) => {
+                for a in args {
+                    r0_ok[a.index()] = false;
+                }
+            }
+            Some(Terminator::Return(Operand::Value(v))) => {
+                hint_reg[v.index()].get_or_insert(0);
+            }
+            _ => {}
+        }
     }
     // A value computed into R0 for `exit` pulls the operand it is computed from there too, so
     // that a chain ending in the return value needs no final move.
     for &b in func.layout.iter().rev() {
         for &i in func.blocks[b.index()].insts.iter().rev() {
             let inst = func.inst(i);
-            let (Some(r), InstKind::Binary { lhs, .. } | InstKind::Unary { arg: lhs, .. }) =
-                (inst.result, &inst.kind)
-            else {
-                continue;
-            };
-            if hint_reg[r.index()] == Some(0) && r0_ok[lhs.index()] {
-                hint_reg[lhs.index()].get_or_insert(0);
+            if let (Some(r), Some(lhs)) = (inst.result, computed_from(&inst.kind)) {
+                if hint_reg[r.index()] == Some(0) && r0_ok[lhs.index()] {
+                    hint_reg[lhs.index()].get_or_insert(0);
+                }
             }
         }
     }
-    let intervals = (0..n)
-        .filter(|&v| start[v] != u32::MAX)
-        .map(|v| Interval {
-            value: Value(v as u32),
-            start: start[v],
-            end: end[v].max(start[v]),
-            hint: hint[v],
-            hint_reg: hint_reg[v],
-            r0_ok: r0_ok[v],
+    (hint_reg, r0_ok)
+}
+
+/// The operand an instruction's result is computed in place from (two-address form).
+fn computed_from(kind: &InstKind) -> Option<Value> {
+    match kind {
+        InstKind::Binary { lhs, .. } | InstKind::Unary { arg: lhs, .. } | InstKind::Copy(lhs) => {
+            Some(*lhs)
+        }
+        _ => None,
+    }
+}
+
+/// Groups values into bundles (returned with each value's bundle index): first every block
+/// parameter with each of its jump arguments, then results with the operand they are computed
+/// from, whenever the live ranges do not overlap.
+fn build_bundles(
+    func: &Function,
+    ranges: Vec<Vec<Range>>,
+    numbering: &ranges::Numbering,
+    apart: &[bool],
+) -> (Vec<Bundle>, Vec<Option<usize>>) {
+    let (hint_reg, r0_ok) = value_hints(func);
+    let n = func.values.len();
+    let mut leader: Vec<usize> = (0..n).collect();
+    let mut bundles: Vec<Option<Bundle>> = ranges
+        .into_iter()
+        .enumerate()
+        .map(|(v, ranges)| {
+            (!ranges.is_empty()).then(|| Bundle {
+                crosses: ranges::crosses_call(&ranges, &numbering.calls),
+                ranges,
+                hint_reg: hint_reg[v],
+                related: Vec::new(),
+                r0_ok: r0_ok[v],
+            })
         })
         .collect();
-    (intervals, numbering)
-}
-
-/// Extends intervals live at a loop header to the end of the loop (its latest back edge).
-fn extend_over_loops(func: &Function, num: &Numbering, intervals: &mut [Interval]) {
-    let mut loops: Vec<(u32, u32)> = Vec::new();
+    fn find(leader: &mut [usize], v: usize) -> usize {
+        let mut r = v;
+        while leader[r] != r {
+            r = leader[r];
+        }
+        leader[v] = r;
+        r
+    }
+    let mut pairs: Vec<(Value, Value, bool)> = Vec::new();
     for &b in &func.layout {
-        if let Some(t) = &func.blocks[b.index()].term {
-            for s in t.successors() {
-                let (hs, be) = (num.block_start[s.index()], num.block_end[b.index()]);
-                if hs <= num.block_start[b.index()] {
-                    loops.push((hs, be));
-                }
+        if let Some(Terminator::Jump { dest, args }) = &func.blocks[b.index()].term {
+            for (&p, &a) in func.blocks[dest.index()].params.iter().zip(args) {
+                pairs.push((p, a, true));
             }
         }
     }
-    if loops.is_empty() {
-        return;
-    }
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for iv in intervals.iter_mut() {
-            for &(header, last) in &loops {
-                if iv.start < header && iv.end >= header && iv.end < last {
-                    iv.end = last;
-                    changed = true;
-                }
+    for &b in &func.layout {
+        for &i in &func.blocks[b.index()].insts {
+            let inst = func.inst(i);
+            if let (Some(r), Some(lhs)) = (inst.result, computed_from(&inst.kind)) {
+                pairs.push((r, lhs, false));
             }
         }
     }
+    for (x, y, is_jump) in pairs {
+        let (bx, by) = (find(&mut leader, x.index()), find(&mut leader, y.index()));
+        let kept_apart = |v: Value| apart.get(v.index()).copied().unwrap_or(false);
+        if bx == by || kept_apart(x) || kept_apart(y) {
+            continue;
+        }
+        let (Some(a), Some(b)) = (&bundles[bx], &bundles[by]) else {
+            continue;
+        };
+        // An operation whose operand lives across a call but whose result does not (or the
+        // reverse) is better computed with one move than kept in R6-R9 longer.
+        // Nor is a value bound for R0 (returned) merged with one that cannot live there.
+        let loses_r0 = (a.hint_reg == Some(0) || b.hint_reg == Some(0)) && !(a.r0_ok && b.r0_ok);
+        let mergeable = !ranges::overlap(&a.ranges, &b.ranges)
+            && (is_jump || (a.crosses == b.crosses && !loses_r0));
+        if !mergeable {
+            bundles[bx].as_mut().unwrap().related.push(y);
+            bundles[by].as_mut().unwrap().related.push(x);
+            continue;
+        }
+        let b = bundles[by].take().unwrap();
+        let a = bundles[bx].as_mut().unwrap();
+        a.ranges = ranges::union(&a.ranges, &b.ranges);
+        a.crosses |= b.crosses;
+        a.r0_ok &= b.r0_ok;
+        a.hint_reg = match (a.hint_reg, b.hint_reg) {
+            (Some(0), _) | (_, Some(0)) => Some(0),
+            (h, other) => h.or(other),
+        };
+        a.related.extend(b.related);
+        leader[by] = bx;
+    }
+    let mut index = vec![usize::MAX; n];
+    let mut out = Vec::new();
+    for (k, b) in bundles.into_iter().enumerate() {
+        if let Some(b) = b {
+            index[k] = out.len();
+            out.push(b);
+        }
+    }
+    let of = (0..n)
+        .map(|v| {
+            let i = index[find(&mut leader, v)];
+            (i != usize::MAX).then_some(i)
+        })
+        .collect();
+    (out, of)
 }
 
-struct Scan {
-    locs: Vec<Option<Loc>>,
-    /// Active register intervals: (end, value, reg).
-    active: Vec<(u32, Value, u8)>,
-    /// Active spilled intervals: (end, slot).
-    active_slots: Vec<(u32, u32)>,
-    free_slots: Vec<u32>,
-    spill_slots: u32,
+struct Scan<'a> {
+    bundles: &'a [Bundle],
+    /// The bundle of every value.
+    of: &'a [Option<usize>],
+    loc: Vec<Option<Loc>>,
+    /// Bundles assigned to each register.
+    in_reg: [Vec<usize>; 11],
     use_r0: bool,
 }
 
-impl Scan {
-    fn new(n: usize, use_r0: bool) -> Scan {
+impl<'a> Scan<'a> {
+    fn new(bundles: &'a [Bundle], of: &'a [Option<usize>], use_r0: bool) -> Scan<'a> {
         Scan {
-            locs: vec![None; n],
-            active: Vec::new(),
-            active_slots: Vec::new(),
-            free_slots: Vec::new(),
-            spill_slots: 0,
+            bundles,
+            of,
+            loc: vec![None; bundles.len()],
+            in_reg: Default::default(),
             use_r0,
         }
     }
 
-    fn run(mut self, intervals: &[Interval], order: &[usize], calls: &[u32]) -> Allocation {
-        for &i in order {
-            let iv = intervals[i];
-            self.expire(iv.start);
-            let crosses = crosses_call(calls, iv.start, iv.end);
-            let allowed: &[u8] = if crosses {
+    fn run(mut self) -> Allocation {
+        let mut order: Vec<usize> = (0..self.bundles.len()).collect();
+        order.sort_by_key(|&b| self.bundles[b].ranges[0].0);
+        let mut spilled = Vec::new();
+        for (k, &b) in order.iter().enumerate() {
+            let bundle = &self.bundles[b];
+            let allowed: &[u8] = if bundle.crosses {
                 &CALLEE_SAVED
-            } else if self.use_r0 && iv.r0_ok {
+            } else if self.use_r0 && bundle.r0_ok {
                 &[1, 2, 3, 4, 6, 7, 8, 9, 0]
             } else {
                 &[1, 2, 3, 4, 6, 7, 8, 9]
             };
-            // R0 for the return value (or a call's result) comes first: it saves a move.
-            let from_operand = iv.hint.and_then(|h| match self.locs[h.index()] {
-                Some(Loc::Reg(r)) => Some(r),
-                _ => None,
+            match self.pick(b, allowed, &order[k + 1..]) {
+                Some(r) => self.assign(b, r),
+                None => {
+                    if let Some(victim) = self.evict_for(b, allowed) {
+                        spilled.push(victim);
+                    } else {
+                        spilled.push(b);
+                    }
+                }
+            }
+        }
+        let spill_slots = self.assign_slots(spilled);
+        let locs = self
+            .of
+            .iter()
+            .map(|b| b.and_then(|b| self.loc[b]))
+            .collect();
+        Allocation { locs, spill_slots }
+    }
+
+    fn free(&self, b: usize, r: u8) -> bool {
+        let ranges = &self.bundles[b].ranges;
+        self.in_reg[r as usize]
+            .iter()
+            .all(|&o| !ranges::overlap(ranges, &self.bundles[o].ranges))
+    }
+
+    /// The register for bundle `b`: its hint, a related value's register, else the first free
+    /// one that no later overlapping bundle wants.
+    fn pick(&self, b: usize, allowed: &[u8], later: &[usize]) -> Option<u8> {
+        let bundle = &self.bundles[b];
+        let ok = |r: u8| allowed.contains(&r) && self.free(b, r);
+        let related = bundle
+            .related
+            .iter()
+            .filter_map(|v| match self.of[v.index()] {
+                Some(o) => match self.loc[o] {
+                    Some(Loc::Reg(r)) => Some(r),
+                    _ => None,
+                },
+                None => None,
             });
-            let hinted = match iv.hint_reg {
-                Some(0) => Some(0),
-                reg => from_operand.or(reg),
-            };
-            match self.pick(allowed, hinted, crosses) {
-                Some(r) => self.assign(iv, r),
-                None => self.spill_one(iv, allowed),
-            }
-        }
-        Allocation {
-            locs: self.locs,
-            spill_slots: self.spill_slots,
-        }
-    }
-
-    fn expire(&mut self, pos: u32) {
-        // An interval ending at `pos` (a use) may share its register with one starting after.
-        self.active.retain(|&(end, _, _)| end >= pos);
-        let mut freed = Vec::new();
-        self.active_slots.retain(|&(end, slot)| {
-            let keep = end >= pos;
-            if !keep {
-                freed.push(slot);
-            }
-            keep
-        });
-        self.free_slots.extend(freed);
-    }
-
-    fn pick(&self, allowed: &[u8], hint: Option<u8>, crosses: bool) -> Option<u8> {
-        let free = |r: u8| allowed.contains(&r) && !self.active.iter().any(|&(_, _, ar)| ar == r);
-        if let Some(h) = hint.filter(|&h| free(h)) {
+        let r0_first = (bundle.hint_reg == Some(0)).then_some(0);
+        let mut hinted = r0_first.into_iter().chain(related).chain(bundle.hint_reg);
+        if let Some(h) = hinted.find(|&h| ok(h)) {
             return Some(h);
         }
-        let prefer: &[u8] = if crosses {
+        let prefer: &[u8] = if bundle.crosses {
             &CALLEE_SAVED
         } else {
             &CALLER_SAVED
         };
-        prefer
+        let wanted_later = |r: u8| {
+            later.iter().any(|&o| {
+                self.bundles[o].hint_reg == Some(r)
+                    && ranges::overlap(&bundle.ranges, &self.bundles[o].ranges)
+            })
+        };
+        // Within the preferred class, then among the others: a register no one wants first.
+        let rest: Vec<u8> = allowed
             .iter()
-            .chain(allowed.iter())
             .copied()
-            .find(|&r| free(r))
+            .filter(|r| !prefer.contains(r))
+            .collect();
+        let choose = |class: &[u8]| {
+            let mut free = class.iter().copied().filter(|&r| ok(r));
+            let first = free.clone().next();
+            free.find(|&r| !wanted_later(r)).or(first)
+        };
+        choose(prefer).or_else(|| choose(&rest))
     }
 
-    fn assign(&mut self, iv: Interval, r: u8) {
-        self.locs[iv.value.index()] = Some(Loc::Reg(r));
-        self.active.push((iv.end, iv.value, r));
+    fn assign(&mut self, b: usize, r: u8) {
+        self.loc[b] = Some(Loc::Reg(r));
+        self.in_reg[r as usize].push(b);
     }
 
-    /// No register is free: spill whichever of `iv` and the compatible active intervals ends
-    /// last.
-    fn spill_one(&mut self, iv: Interval, allowed: &[u8]) {
-        let victim = self
-            .active
+    /// No register is free for `b`: when a single overlapping bundle holds one of the allowed
+    /// registers and lives longer, it goes to the stack and `b` takes its register.
+    fn evict_for(&mut self, b: usize, allowed: &[u8]) -> Option<usize> {
+        let ranges = &self.bundles[b].ranges;
+        let end = self.bundles[b].end();
+        let (r, victim) = allowed
             .iter()
-            .enumerate()
-            .filter(|(_, &(_, _, r))| allowed.contains(&r))
-            .max_by_key(|(_, &(end, _, _))| end)
-            .map(|(k, &a)| (k, a));
-        match victim {
-            Some((k, (end, value, r))) if end > iv.end => {
-                self.active.remove(k);
-                self.spill_to_stack(value, end);
-                self.assign(iv, r);
-            }
-            _ => self.spill_to_stack(iv.value, iv.end),
+            .filter_map(|&r| {
+                let mut conflicts = self.in_reg[r as usize]
+                    .iter()
+                    .filter(|&&o| ranges::overlap(ranges, &self.bundles[o].ranges));
+                match (conflicts.next(), conflicts.next()) {
+                    (Some(&o), None) if self.bundles[o].end() > end => Some((r, o)),
+                    _ => None,
+                }
+            })
+            .max_by_key(|&(_, o)| self.bundles[o].end())?;
+        self.in_reg[r as usize].retain(|&o| o != victim);
+        self.assign(b, r);
+        Some(victim)
+    }
+
+    /// Gives every spilled bundle a stack slot no overlapping bundle uses; returns the count.
+    fn assign_slots(&mut self, mut spilled: Vec<usize>) -> u32 {
+        spilled.sort_by_key(|&b| self.bundles[b].ranges[0].0);
+        let mut in_slot: Vec<Vec<usize>> = Vec::new();
+        for b in spilled {
+            let ranges = &self.bundles[b].ranges;
+            let slot = in_slot.iter().position(|users| {
+                users
+                    .iter()
+                    .all(|&o| !ranges::overlap(ranges, &self.bundles[o].ranges))
+            });
+            let slot = slot.unwrap_or_else(|| {
+                in_slot.push(Vec::new());
+                in_slot.len() - 1
+            });
+            in_slot[slot].push(b);
+            self.loc[b] = Some(Loc::Stack(slot as u32));
         }
+        in_slot.len() as u32
     }
-
-    fn spill_to_stack(&mut self, v: Value, end: u32) {
-        let slot = self.free_slots.pop().unwrap_or_else(|| {
-            self.spill_slots += 1;
-            self.spill_slots - 1
-        });
-        self.locs[v.index()] = Some(Loc::Stack(slot));
-        self.active_slots.push((end, slot));
-    }
-}
-
-/// True when a call lies strictly inside `(start, end)`.
-fn crosses_call(calls: &[u32], start: u32, end: u32) -> bool {
-    let i = calls.partition_point(|&c| c <= start);
-    calls.get(i).is_some_and(|&c| c < end)
 }
 
 /// The block order the allocation was computed for.
