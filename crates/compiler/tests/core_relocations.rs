@@ -11,8 +11,8 @@ use whistler_loader::{LoadOptions, TestRun};
 use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
 use whistler_syntax::SourceFile;
 
-/// `struct task_struct { char comm[16]; int tgid; struct task_struct *real_parent; }`, 64
-/// bytes: the "build machine" of these tests.
+/// `struct task_struct { char comm[16]; int tgid; struct task_struct *real_parent;
+/// int no_such_field; }`, 64 bytes: the "build machine" of these tests.
 fn made_up_task_struct_btf() -> Vec<u8> {
     let mut btf = Btf::new();
     let int = |size: u32, encoding| Kind::Int {
@@ -43,6 +43,7 @@ fn made_up_task_struct_btf() -> Vec<u8> {
         member("comm", comm, 0),
         member("tgid", pid_t, 16),
         member("real_parent", task_ptr, 24),
+        member("no_such_field", pid_t, 32),
     ];
     let task = btf.add(
         "task_struct",
@@ -68,22 +69,22 @@ const PROGRAM: &str = "(import-kernel-struct task-struct tgid real-parent comm)
 ";
 
 fn compile() -> Vec<u8> {
+    let elf = compile_text(PROGRAM);
+    let object = whistler_object::parse(&elf).unwrap();
+    assert_eq!(object.code_sections[0].core_relos.len(), 4, "tgid twice, real_parent, comm");
+    elf
+}
+
+fn compile_text(text: &str) -> Vec<u8> {
     let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
         |_, _| Err::<String, _>("no tracefs here"),
         || Ok::<_, String>(made_up_task_struct_btf()),
     );
-    let file = SourceFile::new("parents.lisp", PROGRAM);
+    let file = SourceFile::new("parents.lisp", text);
     let forms = whistler_syntax::read(&file).forms;
     let options = whistler_compiler::Options::default();
     let compiled = whistler_compiler::compile_with(&file, &forms, options, &mut interp)
         .unwrap_or_else(|d| panic!("{d:?}"));
-    let offsets: Vec<i32> = compiled.spec.programs[0]
-        .core_relocs
-        .iter()
-        .map(|r| compiled.spec.programs[0].insns[r.insn_index].imm)
-        .collect();
-    assert_eq!(offsets.len(), 4, "tgid twice, real_parent and comm");
-    assert!(offsets.iter().all(|o| [0, 16, 24].contains(o)), "{offsets:?}");
     compiled.elf
 }
 
@@ -159,4 +160,28 @@ fn libbpf_relocates_our_objects_too() {
             field.offset
         );
     }
+}
+
+/// A field the running kernel lacks fails the load with its name and source line.
+#[test]
+fn a_field_the_kernel_lacks_is_named_with_its_source_line() {
+    if !common::kernel_available("a_field_the_kernel_lacks_is_named_with_its_source_line") {
+        return;
+    }
+    let text = "(import-kernel-struct task-struct tgid no-such-field)
+(defmap out :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defprog parents (:type :raw-tracepoint :section \"raw_tp/sys_enter\" :license \"GPL\")
+  (let ((task (get-current-task)))
+    (setf (getmap out 0) (task-struct-no-such-field task)))
+  0)
+";
+    let error = match Object::load(&compile_text(text), &LoadOptions::default()) {
+        Ok(_) => panic!("a read of a field no kernel has loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("program `parents` reads `task_struct.no_such_field`, which the running kernel does not have at parents.lisp:5:"),
+        "{error}"
+    );
+    assert!(error.contains("(task-struct-no-such-field task)"), "{error}");
 }
