@@ -1,15 +1,19 @@
 //! CO-RE from our compiler: a program built against a made-up `task_struct` layout (offsets
 //! no kernel has) reads the right pid, parent pid and command name on the running kernel,
 //! because every field offset carries a relocation that the loader rewrites. Loaded both with
-//! our loader and with libbpf (`bpftool prog loadall`).
+//! our loader and with libbpf (`bpftool prog loadall`). And the real thing: an object built
+//! against this machine's kernel runs, unchanged, on Debian's 6.1 kernel in a qemu VM
+//! (`whistler_testkit::vm`), where `task_struct` is laid out differently.
 
 mod common;
 
 use std::process::Command;
+use std::time::Duration;
 use whistler_loader::object::Object;
 use whistler_loader::{LoadOptions, TestRun};
 use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
 use whistler_syntax::SourceFile;
+use whistler_testkit::vm::{self, Artifact, GuestFile};
 
 /// `struct task_struct { char comm[16]; int tgid; struct task_struct *real_parent;
 /// int no_such_field; }`, 64 bytes: the "build machine" of these tests.
@@ -69,16 +73,16 @@ const PROGRAM: &str = "(import-kernel-struct task-struct tgid real-parent comm)
 ";
 
 fn compile() -> Vec<u8> {
-    let elf = compile_text(PROGRAM);
+    let elf = compile_text(PROGRAM, made_up_task_struct_btf());
     let object = whistler_object::parse(&elf).unwrap();
     assert_eq!(object.code_sections[0].core_relos.len(), 4, "tgid twice, real_parent, comm");
     elf
 }
 
-fn compile_text(text: &str) -> Vec<u8> {
+fn compile_text(text: &str, btf: Vec<u8>) -> Vec<u8> {
     let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
         |_, _| Err::<String, _>("no tracefs here"),
-        || Ok::<_, String>(made_up_task_struct_btf()),
+        move || Ok::<_, String>(btf.clone()),
     );
     let file = SourceFile::new("parents.lisp", text);
     let forms = whistler_syntax::read(&file).forms;
@@ -109,7 +113,12 @@ fn our_loader_relocates_kernel_struct_offsets_for_the_running_kernel() {
     if !common::kernel_available("our_loader_relocates_kernel_struct_offsets") {
         return;
     }
-    let object = Object::load(&compile(), &LoadOptions::default())
+    run_and_check_parents(&compile());
+}
+
+/// Loads `elf` (PROGRAM), runs it once in this thread and checks what it read.
+fn run_and_check_parents(elf: &[u8]) {
+    let object = Object::load(elf, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("does not load: {e}"));
     let program = object.program("parents").unwrap();
     let args = [0u8; 8];
@@ -175,7 +184,8 @@ fn a_field_the_kernel_lacks_is_named_with_its_source_line() {
     (setf (getmap out 0) (task-struct-no-such-field task)))
   0)
 ";
-    let error = match Object::load(&compile_text(text), &LoadOptions::default()) {
+    let elf = compile_text(text, made_up_task_struct_btf());
+    let error = match Object::load(&elf, &LoadOptions::default()) {
         Ok(_) => panic!("a read of a field no kernel has loaded"),
         Err(e) => e.to_string(),
     };
@@ -184,4 +194,81 @@ fn a_field_the_kernel_lacks_is_named_with_its_source_line() {
         "{error}"
     );
     assert!(error.contains("(task-struct-no-such-field task)"), "{error}");
+}
+
+const VM_GUEST_SCRIPT: &str = "\
+WHISTLER_VM_GUEST=1 /guest --ignored --exact vm_guest_runs_the_host_object --nocapture --test-threads=1
+code=$?";
+
+/// Compile once here, run there: the object built against this machine's kernel BTF loads and
+/// reads the right tgid, parent and comm inside the VM.
+#[test]
+fn an_object_built_here_runs_on_debians_6_1_kernel() {
+    let Some(qemu) = vm::qemu_or_skip("an_object_built_here_runs_on_debians_6_1_kernel") else {
+        return;
+    };
+    let Ok(host_btf) = whistler_loader::kernel_btf::vmlinux_btf_bytes() else {
+        whistler_testkit::skip("an_object_built_here_runs_on_debians_6_1_kernel", "no kernel BTF");
+        return;
+    };
+    let object = std::env::temp_dir().join(format!("whistler_core_{}.o", std::process::id()));
+    std::fs::write(&object, compile_text(PROGRAM, host_btf)).unwrap();
+    let guest = vm::build_static(Artifact::Test {
+        package: "whistler-compiler",
+        name: "core_relocations",
+    })
+    .unwrap_or_else(|e| panic!("guest build: {e}"));
+    let files = [
+        GuestFile {
+            name: "guest",
+            source: &guest,
+            executable: true,
+        },
+        GuestFile {
+            name: "parents.o",
+            source: &object,
+            executable: false,
+        },
+    ];
+    vm::boot_and_check(
+        &qemu,
+        "vm-core-relocations",
+        VM_GUEST_SCRIPT,
+        &files,
+        Duration::from_secs(600),
+    );
+    let _ = std::fs::remove_file(&object);
+}
+
+/// Runs inside the VM only (started by `/init` with WHISTLER_VM_GUEST=1).
+#[test]
+#[ignore = "runs inside the VM that an_object_built_here_runs_on_debians_6_1_kernel boots"]
+fn vm_guest_runs_the_host_object() {
+    if std::env::var("WHISTLER_VM_GUEST").as_deref() != Ok("1") {
+        eprintln!("vm_guest_runs_the_host_object only runs inside the test VM");
+        return;
+    }
+    assert!(whistler_testkit::kernel_available("vm_guest_runs_the_host_object"));
+    let elf = std::fs::read("/parents.o").unwrap();
+    // The test means something only if the layouts differ: the object's offsets (the host's)
+    // are not this kernel's.
+    let btf = Btf::from_bytes(&whistler_loader::kernel_btf::vmlinux_btf_bytes().unwrap()).unwrap();
+    let layout = whistler_compiler::kernel_structs::kernel_struct(&btf, "task_struct").unwrap();
+    let here = |name: &str| layout.fields.iter().find(|f| f.name == name).unwrap().offset;
+    let parsed = whistler_object::parse(&elf).unwrap();
+    let section = &parsed.code_sections[0];
+    let built: Vec<u32> = section
+        .core_relos
+        .iter()
+        .map(|r| section.insns[r.insn_offset as usize].imm as u32)
+        .collect();
+    eprintln!(
+        "offsets in the object: {built:?}; here tgid={} real_parent={} comm={}",
+        here("tgid"),
+        here("real_parent"),
+        here("comm")
+    );
+    assert!(!built.contains(&here("tgid")), "same tgid offset on both kernels");
+    run_and_check_parents(&elf);
+    eprintln!("the host's object read the right values on {}", std::fs::read_to_string("/proc/version").unwrap());
 }
