@@ -5,7 +5,7 @@
 //!   the bytes of an ELF64 relocatable EM_BPF object: one section per program section name
 //!   (subprograms, the targets of bpf-to-bpf calls, go to `.text` as libbpf requires),
 //!   `.maps` with BTF-defined maps in libbpf's format, `license`, `.BTF`, `.BTF.ext` (func_info,
-//!   line_info), `.symtab` and `.rel<section>`. Identical input gives byte-identical output.
+//!   line_info, CO-RE relocations), `.symtab` and `.rel<section>`. Identical input gives byte-identical output.
 //! - [`parse`] reads an object (ours or clang's) into a [`ParsedObject`] for the loader.
 //! - [`btf`] is the BTF model both use, also fit for decoding `/sys/kernel/btf/vmlinux`.
 
