@@ -4,7 +4,7 @@
 //! Layout: one section per distinct program section name (programs sharing a name are placed one
 //! after another, each with its own FUNC symbol), `.text` with the programs' subprograms if they
 //! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.BTF`, `.BTF.ext` (with
-//! CO-RE records, see [`core_relocs`]), one
+//! CO-RE records, see `core_relocs.rs`), one
 //! `.rel<section>` per code section with relocations, `.symtab`, `.strtab`, `.shstrtab`.
 //! Nothing depends on hash-map iteration order or the clock, so identical input gives identical
 //! bytes.
