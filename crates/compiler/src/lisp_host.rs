@@ -150,9 +150,15 @@ fn kernel_type_value(interp: &mut Interp, ty: &KernelType) -> Value {
     let size = |n: u32| Value::int(i64::from(n));
     let mut keyword = |name: &str| Value::sym(&interp.symbol(name));
     match ty {
-        KernelType::Int { size: n, signed } => Value::list([keyword(":int"), size(*n), flag(*signed)]),
+        KernelType::Int { size: n, signed } => {
+            Value::list([keyword(":int"), size(*n), flag(*signed)])
+        }
         KernelType::Ptr => Value::list([keyword(":ptr")]),
-        KernelType::Enum { name, size: n, signed } => Value::list([
+        KernelType::Enum {
+            name,
+            size: n,
+            signed,
+        } => Value::list([
             keyword(":enum"),
             Value::string(name.as_str()),
             size(*n),

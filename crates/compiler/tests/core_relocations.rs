@@ -75,7 +75,11 @@ const PROGRAM: &str = "(import-kernel-struct task-struct tgid real-parent comm)
 fn compile() -> Vec<u8> {
     let elf = compile_text(PROGRAM, made_up_task_struct_btf());
     let object = whistler_object::parse(&elf).unwrap();
-    assert_eq!(object.code_sections[0].core_relos.len(), 4, "tgid twice, real_parent, comm");
+    assert_eq!(
+        object.code_sections[0].core_relos.len(),
+        4,
+        "tgid twice, real_parent, comm"
+    );
     elf
 }
 
@@ -96,7 +100,10 @@ fn compile_text(text: &str, btf: Vec<u8>) -> Vec<u8> {
 fn comm_prefix() -> u64 {
     let comm = std::fs::read("/proc/thread-self/comm").unwrap();
     let mut bytes = [0u8; 8];
-    for (b, c) in bytes.iter_mut().zip(comm.iter().take_while(|&&c| c != b'\n')) {
+    for (b, c) in bytes
+        .iter_mut()
+        .zip(comm.iter().take_while(|&&c| c != b'\n'))
+    {
         *b = *c;
     }
     u64::from_ne_bytes(bytes)
@@ -118,8 +125,8 @@ fn our_loader_relocates_kernel_struct_offsets_for_the_running_kernel() {
 
 /// Loads `elf` (PROGRAM), runs it once in this thread and checks what it read.
 fn run_and_check_parents(elf: &[u8]) {
-    let object = Object::load(elf, &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("does not load: {e}"));
+    let object =
+        Object::load(elf, &LoadOptions::default()).unwrap_or_else(|e| panic!("does not load: {e}"));
     let program = object.program("parents").unwrap();
     let args = [0u8; 8];
     let run = TestRun {
@@ -152,7 +159,11 @@ fn libbpf_relocates_our_objects_too() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&dump.stdout);
-    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     let immediates: Vec<u32> = text
         .lines()
         .filter(|l| l.contains("(b7) r"))
@@ -193,7 +204,10 @@ fn a_field_the_kernel_lacks_is_named_with_its_source_line() {
         error.contains("program `parents` reads `task_struct.no_such_field`, which the running kernel does not have at parents.lisp:5:"),
         "{error}"
     );
-    assert!(error.contains("(task-struct-no-such-field task)"), "{error}");
+    assert!(
+        error.contains("(task-struct-no-such-field task)"),
+        "{error}"
+    );
 }
 
 const VM_GUEST_SCRIPT: &str = "\
@@ -208,7 +222,10 @@ fn an_object_built_here_runs_on_debians_6_1_kernel() {
         return;
     };
     let Ok(host_btf) = whistler_loader::kernel_btf::vmlinux_btf_bytes() else {
-        whistler_testkit::skip("an_object_built_here_runs_on_debians_6_1_kernel", "no kernel BTF");
+        whistler_testkit::skip(
+            "an_object_built_here_runs_on_debians_6_1_kernel",
+            "no kernel BTF",
+        );
         return;
     };
     let object = std::env::temp_dir().join(format!("whistler_core_{}.o", std::process::id()));
@@ -248,13 +265,22 @@ fn vm_guest_runs_the_host_object() {
         eprintln!("vm_guest_runs_the_host_object only runs inside the test VM");
         return;
     }
-    assert!(whistler_testkit::kernel_available("vm_guest_runs_the_host_object"));
+    assert!(whistler_testkit::kernel_available(
+        "vm_guest_runs_the_host_object"
+    ));
     let elf = std::fs::read("/parents.o").unwrap();
     // The test means something only if the layouts differ: the object's offsets (the host's)
     // are not this kernel's.
     let btf = Btf::from_bytes(&whistler_loader::kernel_btf::vmlinux_btf_bytes().unwrap()).unwrap();
     let layout = whistler_compiler::kernel_structs::kernel_struct(&btf, "task_struct").unwrap();
-    let here = |name: &str| layout.fields.iter().find(|f| f.name == name).unwrap().offset;
+    let here = |name: &str| {
+        layout
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .offset
+    };
     let parsed = whistler_object::parse(&elf).unwrap();
     let section = &parsed.code_sections[0];
     let built: Vec<u32> = section
@@ -268,7 +294,13 @@ fn vm_guest_runs_the_host_object() {
         here("real_parent"),
         here("comm")
     );
-    assert!(!built.contains(&here("tgid")), "same tgid offset on both kernels");
+    assert!(
+        !built.contains(&here("tgid")),
+        "same tgid offset on both kernels"
+    );
     run_and_check_parents(&elf);
-    eprintln!("the host's object read the right values on {}", std::fs::read_to_string("/proc/version").unwrap());
+    eprintln!(
+        "the host's object read the right values on {}",
+        std::fs::read_to_string("/proc/version").unwrap()
+    );
 }

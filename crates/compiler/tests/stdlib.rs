@@ -6,10 +6,10 @@
 mod common;
 
 use std::path::Path;
+use whistler_bpf::opcode::{BPF_ALU64, BPF_K, BPF_MOV};
 use whistler_loader::object::Object;
 use whistler_loader::{LoadOptions, TestRun};
 use whistler_syntax::SourceFile;
-use whistler_bpf::opcode::{BPF_ALU64, BPF_K, BPF_MOV};
 
 // ---- packets -------------------------------------------------------------------------------
 
@@ -789,13 +789,21 @@ fn assert_core_relocations(compiled: &whistler_compiler::Compiled) {
             let insn = program.insns[r.insn_index];
             assert_eq!(insn.code, BPF_ALU64 | BPF_MOV | BPF_K, "{insn:?}");
             let field = &r.field;
-            (field.structure.name.as_str(), field.member.name.as_str(), insn.imm)
+            (
+                field.structure.name.as_str(),
+                field.member.name.as_str(),
+                insn.imm,
+            )
         })
         .collect();
     relocated.sort();
     assert_eq!(
         relocated,
-        [("list", "next", 0), ("task", "links", 40), ("task", "pid", 0)]
+        [
+            ("list", "next", 0),
+            ("task", "links", 40),
+            ("task", "pid", 0)
+        ]
     );
     let object = whistler_object::parse(&compiled.elf).unwrap();
     let btf = whistler_object::btf::Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
@@ -808,11 +816,19 @@ fn assert_core_relocations(compiled: &whistler_compiler::Compiled) {
             let member = &btf.members(r.type_id).unwrap()[index];
             assert_eq!(r.kind, 0, "BPF_CORE_FIELD_BYTE_OFFSET");
             let name = |s: &str| s.to_string();
-            (name(btf.name(r.type_id)), name(access), name(btf.member_name(member)))
+            (
+                name(btf.name(r.type_id)),
+                name(access),
+                name(btf.member_name(member)),
+            )
         })
         .collect();
     records.sort();
-    let expected = [("list", "0:0", "next"), ("task", "0:0", "pid"), ("task", "0:1", "links")];
+    let expected = [
+        ("list", "0:0", "next"),
+        ("task", "0:0", "pid"),
+        ("task", "0:1", "links"),
+    ];
     let expected: Vec<_> = expected
         .iter()
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))

@@ -103,14 +103,26 @@ pub struct KernelMember {
 /// composites, array element types); typedefs and qualifiers are left out.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KernelType {
-    Int { size: u32, signed: bool },
+    Int {
+        size: u32,
+        signed: bool,
+    },
     /// Any pointer: CO-RE does not compare what pointers point to.
     Ptr,
-    Enum { name: String, size: u32, signed: bool },
+    Enum {
+        name: String,
+        size: u32,
+        signed: bool,
+    },
     /// A struct or union, described without members.
     Composite(KernelStructRef),
-    Array { elem: Box<KernelType>, count: u32 },
-    Float { size: u32 },
+    Array {
+        elem: Box<KernelType>,
+        count: u32,
+    },
+    Float {
+        size: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

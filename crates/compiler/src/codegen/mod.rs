@@ -414,9 +414,8 @@ impl Emitter<'_> {
                 let r = res()?;
                 let d = self.target(r)?;
                 let field = self.func.kernel_fields.get(*k as usize).cloned();
-                let field = field.ok_or_else(|| {
-                    CodegenError::Internal(format!("unknown kernel field {k}"))
-                })?;
+                let field = field
+                    .ok_or_else(|| CodegenError::Internal(format!("unknown kernel field {k}")))?;
                 let offset = i32::try_from(field.member.offset).map_err(|_| {
                     CodegenError::Internal(format!("kernel field offset {k} out of range"))
                 })?;

@@ -47,7 +47,11 @@ fn is_poison(insn: &whistler_bpf::Insn) -> bool {
 fn field_path(btf: &Btf, root: u32, access: &str) -> String {
     let mut path = btf.name(root).to_string();
     let mut ty = root;
-    for index in access.split(':').skip(1).filter_map(|i| i.parse::<usize>().ok()) {
+    for index in access
+        .split(':')
+        .skip(1)
+        .filter_map(|i| i.parse::<usize>().ok())
+    {
         ty = btf.skip_mods_and_typedefs(ty);
         match btf.kind(ty) {
             Some(Kind::Struct { members, .. } | Kind::Union { members, .. }) => {
@@ -90,7 +94,9 @@ pub(super) fn explain(
             && (program.insn_offset..program.insn_offset + program.insn_count).contains(&m.insn)
     };
     let mut candidates = missing.iter().filter(|m| in_program(m));
-    let exact = missing.iter().find(|m| in_program(m) && m.insn == program.insn_offset + at);
+    let exact = missing
+        .iter()
+        .find(|m| in_program(m) && m.insn == program.insn_offset + at);
     let Some(field) = exact.or_else(|| candidates.next()) else {
         return error;
     };
@@ -154,7 +160,8 @@ mod tests {
 
     #[test]
     fn the_poisoned_call_is_found_in_the_log() {
-        let log = "0: (b7) r1 = 0\n1: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
+        let log =
+            "0: (b7) r1 = 0\n1: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
         assert_eq!(poisoned_call(log), Some(1));
         assert_eq!(poisoned_call("0: (95) exit\n"), None);
     }
