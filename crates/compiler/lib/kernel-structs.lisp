@@ -2,10 +2,14 @@
 ;;;; `kernel-load`, the read through a kernel pointer they expand to.
 ;;;;
 ;;;; The compiler does no I/O, so the layout comes from a host function the embedding program
-;;;; defines: (%kernel-struct "C_NAME") returning (SIZE FIELDS), each field
-;;;; ("c_name" OFFSET ACCESS TYPE) with ACCESS :value (TYPE the load type), :address (TYPE the
-;;;; embedded struct's C name or NIL) or :bitfield. The CLI and sessions read
+;;;; defines: (%kernel-struct "C_NAME") returning (SIZE FIELDS STRUCT-TYPE), each field
+;;;; ("c_name" OFFSET ACCESS TYPE BTF-TYPE) with ACCESS :value (TYPE the load type), :address
+;;;; (TYPE the embedded struct's C name or NIL) or :bitfield. The CLI and sessions read
 ;;;; /sys/kernel/btf/vmlinux. Everything else is here.
+;;;;
+;;;; Offsets are not baked in: accessors take them from (kernel-field-offset STRUCT-TYPE
+;;;; "c_name" OFFSET BTF-TYPE), a constant that carries a CO-RE relocation, so the loader
+;;;; rewrites it for the kernel the program runs on.
 
 (defmacro kernel-load (type ptr offset)
   "The TYPE (u8...u64, i8...i64) at byte OFFSET of the kernel pointer PTR, read into a stack
@@ -44,20 +48,21 @@ look for the mark, never in place of PTR."
           (t (error "~(~a~) takes a pointer to ~(~a~), not to ~(~a~); write (as-~(~a~) PTR) to read it as one anyway"
                     accessor struct (second tag) struct)))))
 
-(defun %kernel-field-accessor (struct field)
+(defun %kernel-field-accessor (struct struct-type field)
   "The `defmacro` of STRUCT's accessor for FIELD, or NIL for a bitfield."
-  (destructuring-bind (c-name offset access type) field
-    (let ((accessor (%symbolicate struct "-" (%hyphens c-name))))
+  (destructuring-bind (c-name offset access type btf-type) field
+    (let ((accessor (%symbolicate struct "-" (%hyphens c-name)))
+          (relocated `(kernel-field-offset ,struct-type ,c-name ,offset ,btf-type)))
       (case access
         (:value
          `(defmacro ,accessor (ptr)
-            ,(format nil "The kernel's `~a.~a` (~(~a~) at byte ~d), read with probe-read-kernel."
+            ,(format nil "The kernel's `~a.~a` (~(~a~) at byte ~d here; relocated for the running kernel), read with probe-read-kernel."
                      (%underscores (symbol-name struct)) c-name type offset)
-            (list 'kernel-load ',type (%check-struct-pointer ',struct ptr ',accessor) ,offset)))
+            (list 'kernel-load ',type (%check-struct-pointer ',struct ptr ',accessor) ',relocated)))
         (:address
-         (let ((address `(list '+ (%check-struct-pointer ',struct ptr ',accessor) ,offset)))
+         (let ((address `(list '+ (%check-struct-pointer ',struct ptr ',accessor) ',relocated)))
            `(defmacro ,accessor (ptr)
-              ,(format nil "The address of the kernel's `~a.~a` (byte ~d)."
+              ,(format nil "The address of the kernel's `~a.~a` (byte ~d here; relocated for the running kernel)."
                        (%underscores (symbol-name struct)) c-name offset)
               ,(if type
                    `(list 'typed-ptr ',(intern (%hyphens type)) ,address)
@@ -98,5 +103,6 @@ STRUCT, and +STRUCT-SIZE+. Hyphens in names stand for the kernel's underscores."
        (defmacro ,(%symbolicate "as-" struct) (ptr)
          ,(format nil "PTR, as a pointer to the kernel's struct ~a." c-name)
          (list 'typed-ptr ',struct ptr))
-       ,@(remove nil (mapcar (lambda (field) (%kernel-field-accessor struct field)) selected))
+       ,@(remove nil (mapcar (lambda (field) (%kernel-field-accessor struct (third layout) field))
+                             selected))
        (defconstant ,(%symbolicate "+" struct "-size+") ,(first layout)))))

@@ -177,6 +177,8 @@ pub enum ExprKind {
     },
     /// The address of a map (for helper arguments), by index into the object's maps.
     MapRef(u32),
+    /// A kernel struct member's byte offset, relocated by the loader for the running kernel.
+    KernelFieldOffset(Box<whistler_object::KernelFieldRef>),
     /// A pointer to a fresh stack region of `size` bytes (zeroed when `zero`).
     StackAlloc {
         size: u32,
@@ -260,6 +262,11 @@ impl std::fmt::Display for Expr {
                 list(f, &format!("call {name}"), &args.iter().collect::<Vec<_>>())
             }
             ExprKind::MapRef(m) => write!(f, "(map {m})"),
+            ExprKind::KernelFieldOffset(field) => write!(
+                f,
+                "(kernel-field-offset {}.{} {})",
+                field.structure.name, field.member.name, field.member.offset
+            ),
             ExprKind::StackAlloc { size, zero } => write!(
                 f,
                 "(stack-alloc {size}{})",

@@ -4,11 +4,13 @@
 
 use crate::ast::Ty;
 use whistler_object::btf::{Btf, BtfKind, Kind, INT_SIGNED};
+use whistler_object::{KernelStructRef, KernelType};
 
 /// A struct (or union) of the kernel, by its C name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelStruct {
     pub name: String,
+    pub union: bool,
     pub size: u32,
     pub fields: Vec<KernelField>,
 }
@@ -20,6 +22,8 @@ pub struct KernelField {
     /// Bytes from the start of the struct.
     pub offset: u32,
     pub access: FieldAccess,
+    /// The member's type as CO-RE relocations describe it.
+    pub ty: KernelType,
 }
 
 /// How BPF code reads a field through a kernel pointer.
@@ -50,6 +54,7 @@ pub fn kernel_struct(btf: &Btf, name: &str) -> Result<KernelStruct, String> {
     collect_fields(btf, id, 0, &mut fields, 0);
     Ok(KernelStruct {
         name: name.to_string(),
+        union: matches!(btf.kind(id), Some(Kind::Union { .. })),
         size,
         fields,
     })
@@ -76,6 +81,9 @@ fn collect_fields(btf: &Btf, id: u32, base: u32, out: &mut Vec<KernelField>, dep
             }
             continue;
         }
+        let Some(ty) = kernel_type(btf, target, 0) else {
+            continue;
+        };
         let access = if member.is_bitfield(btf) || member.byte_offset().is_none() {
             FieldAccess::Bitfield
         } else {
@@ -96,8 +104,40 @@ fn collect_fields(btf: &Btf, id: u32, base: u32, out: &mut Vec<KernelField>, dep
             name: name.to_string(),
             offset,
             access,
+            ty,
         });
     }
+}
+
+/// The type `id` (typedefs and qualifiers skipped) as CO-RE compares it; `None` for kinds no
+/// member has (functions, variables...).
+fn kernel_type(btf: &Btf, id: u32, depth: usize) -> Option<KernelType> {
+    let id = btf.skip_mods_and_typedefs(id);
+    Some(match btf.kind(id)? {
+        Kind::Int { size, encoding, .. } => KernelType::Int {
+            size: *size,
+            signed: encoding & INT_SIGNED != 0,
+        },
+        Kind::Ptr { .. } => KernelType::Ptr,
+        Kind::Enum { size, signed, .. } | Kind::Enum64 { size, signed, .. } => KernelType::Enum {
+            name: btf.name(id).to_string(),
+            size: *size,
+            signed: *signed,
+        },
+        Kind::Struct { size, .. } | Kind::Union { size, .. } => {
+            KernelType::Composite(KernelStructRef {
+                name: btf.name(id).to_string(),
+                union: matches!(btf.kind(id), Some(Kind::Union { .. })),
+                size: *size,
+            })
+        }
+        Kind::Array { elem, nelems, .. } if depth < MAX_NESTING => KernelType::Array {
+            elem: Box::new(kernel_type(btf, *elem, depth + 1)?),
+            count: *nelems,
+        },
+        Kind::Float { size } => KernelType::Float { size: *size },
+        _ => return None,
+    })
 }
 
 /// The load type of a `size`-byte integer; other sizes (`__int128`) are read by address.

@@ -7,6 +7,7 @@ use crate::kernel_structs::{kernel_struct, FieldAccess, KernelStruct};
 use std::cell::OnceCell;
 use whistler_lisp::{EvalError, Interp, Value};
 use whistler_object::btf::Btf;
+use whistler_object::{KernelStructRef, KernelType};
 use whistler_syntax::{Diagnostic, Sexp, SourceFile, Symbol};
 
 /// The standard macro library, in load order: (file name, text).
@@ -121,7 +122,8 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
     interp
 }
 
-/// A struct layout as `%kernel-struct` returns it: (SIZE (("name" OFFSET ACCESS TYPE)...)).
+/// A struct layout as `%kernel-struct` returns it: (SIZE (("name" OFFSET ACCESS TYPE BTF-TYPE)...)
+/// STRUCT-TYPE), BTF-TYPE and STRUCT-TYPE as [`kernel_type_value`] writes them.
 fn layout_value(interp: &mut Interp, layout: &KernelStruct) -> Value {
     let fields = layout.fields.iter().map(|field| {
         let (access, ty) = match &field.access {
@@ -137,10 +139,56 @@ fn layout_value(interp: &mut Interp, layout: &KernelStruct) -> Value {
             Value::int(i64::from(field.offset)),
             Value::sym(&interp.symbol(access)),
             ty,
+            kernel_type_value(interp, &field.ty),
         ])
     });
     let fields: Vec<Value> = fields.collect();
-    Value::list([Value::int(i64::from(layout.size)), Value::list(fields)])
+    let structure = KernelType::Composite(KernelStructRef {
+        name: layout.name.clone(),
+        union: layout.union,
+        size: layout.size,
+    });
+    Value::list([
+        Value::int(i64::from(layout.size)),
+        Value::list(fields),
+        kernel_type_value(interp, &structure),
+    ])
+}
+
+/// A kernel type as Lisp data, which the `kernel-field-offset` form reads back: (:int SIZE
+/// SIGNED), (:ptr), (:enum "name" SIZE SIGNED), (:struct "name" SIZE), (:union "name" SIZE),
+/// (:array ELEMENT-TYPE COUNT), (:float SIZE).
+fn kernel_type_value(interp: &mut Interp, ty: &KernelType) -> Value {
+    let t = interp.symbol("t");
+    let flag = |b: bool| Value::bool(b, &t);
+    let size = |n: u32| Value::int(i64::from(n));
+    let mut keyword = |name: &str| Value::sym(&interp.symbol(name));
+    match ty {
+        KernelType::Int { size: n, signed } => {
+            Value::list([keyword(":int"), size(*n), flag(*signed)])
+        }
+        KernelType::Ptr => Value::list([keyword(":ptr")]),
+        KernelType::Enum {
+            name,
+            size: n,
+            signed,
+        } => Value::list([
+            keyword(":enum"),
+            Value::string(name.as_str()),
+            size(*n),
+            flag(*signed),
+        ]),
+        KernelType::Composite(s) => Value::list([
+            keyword(if s.union { ":union" } else { ":struct" }),
+            Value::string(s.name.as_str()),
+            size(s.size),
+        ]),
+        KernelType::Array { elem, count } => {
+            let array = keyword(":array");
+            Value::list([array, kernel_type_value(interp, elem), size(*count)])
+        }
+        KernelType::Float { size: n } => Value::list([keyword(":float"), size(*n)]),
+    }
 }
 
 impl MacroHost for Interp {

@@ -215,6 +215,7 @@ fn compile_program(
         insns: code.insns,
         map_relocs: code.map_relocs,
         lines: code.lines,
+        core_relocs: code.core_relocs,
     };
     Ok((spec, dump))
 }

@@ -6,6 +6,7 @@
 mod common;
 
 use std::path::Path;
+use whistler_bpf::opcode::{BPF_ALU64, BPF_K, BPF_MOV};
 use whistler_loader::object::Object;
 use whistler_loader::{LoadOptions, TestRun};
 use whistler_syntax::SourceFile;
@@ -737,11 +738,16 @@ fn import_kernel_struct_defines_accessors_from_btf() {
     for expected in [
         "(defmacro as-task (ptr)",
         "(defmacro task-pid (ptr)",
-        "(list 'kernel-load 'i32 (%check-struct-pointer 'task ptr 'task-pid) 0)",
-        "(list 'kernel-load 'u64 (%check-struct-pointer 'task ptr 'task-parent) 8)",
-        "(list '+ (%check-struct-pointer 'task ptr 'task-comm) 16)",
-        "(list 'kernel-load 'u16 (%check-struct-pointer 'task ptr 'task-a) 32)",
-        "(list 'typed-ptr 'list (list '+ (%check-struct-pointer 'task ptr 'task-links) 40))",
+        "(list 'kernel-load 'i32 (%check-struct-pointer 'task ptr 'task-pid) \
+         '(kernel-field-offset (:struct \"task\" 48) \"pid\" 0 (:int 4 t)))",
+        "(list 'kernel-load 'u64 (%check-struct-pointer 'task ptr 'task-parent) \
+         '(kernel-field-offset (:struct \"task\" 48) \"parent\" 8 (:ptr)))",
+        "(list '+ (%check-struct-pointer 'task ptr 'task-comm) \
+         '(kernel-field-offset (:struct \"task\" 48) \"comm\" 16 (:array (:int 1 nil) 16)))",
+        "(list 'kernel-load 'u16 (%check-struct-pointer 'task ptr 'task-a) \
+         '(kernel-field-offset (:struct \"task\" 48) \"a\" 32 (:int 2 nil)))",
+        "(list 'typed-ptr 'list (list '+ (%check-struct-pointer 'task ptr 'task-links) \
+         '(kernel-field-offset (:struct \"task\" 48) \"links\" 40 (:struct \"list\" 4))))",
         "(defconstant +task-size+ 48)",
     ] {
         assert!(all.contains(expected), "{expected} in {all}");
@@ -769,6 +775,64 @@ fn import_kernel_struct_defines_accessors_from_btf() {
     assert!(e.contains("no kernel BTF reader"), "{e}");
 }
 
+/// Each field read carries a CO-RE field-offset relocation on the `mov` of its build-time
+/// offset, against a local BTF struct named as the kernel's with just the members read.
+fn assert_core_relocations(compiled: &whistler_compiler::Compiled) {
+    let program = &compiled.spec.programs[0];
+    let mut relocated: Vec<(&str, &str, i32)> = program
+        .core_relocs
+        .iter()
+        .map(|r| {
+            let insn = program.insns[r.insn_index];
+            assert_eq!(insn.code, BPF_ALU64 | BPF_MOV | BPF_K, "{insn:?}");
+            let field = &r.field;
+            (
+                field.structure.name.as_str(),
+                field.member.name.as_str(),
+                insn.imm,
+            )
+        })
+        .collect();
+    relocated.sort();
+    assert_eq!(
+        relocated,
+        [
+            ("list", "next", 0),
+            ("task", "links", 40),
+            ("task", "pid", 0)
+        ]
+    );
+    let object = whistler_object::parse(&compiled.elf).unwrap();
+    let btf = whistler_object::btf::Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
+    let mut records: Vec<(String, String, String)> = object.code_sections[0]
+        .core_relos
+        .iter()
+        .map(|r| {
+            let access = btf.str_at(r.access_str_off);
+            let index: usize = access.strip_prefix("0:").unwrap().parse().unwrap();
+            let member = &btf.members(r.type_id).unwrap()[index];
+            assert_eq!(r.kind, 0, "BPF_CORE_FIELD_BYTE_OFFSET");
+            let name = |s: &str| s.to_string();
+            (
+                name(btf.name(r.type_id)),
+                name(access),
+                name(btf.member_name(member)),
+            )
+        })
+        .collect();
+    records.sort();
+    let expected = [
+        ("list", "0:0", "next"),
+        ("task", "0:0", "pid"),
+        ("task", "0:1", "links"),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(records, expected);
+}
+
 /// The accessors compile to `probe-read-kernel` loads; a pointer marked as another struct's is
 /// an error at the call.
 #[test]
@@ -787,6 +851,7 @@ fn kernel_struct_accessors_compile_and_check_pointer_kinds() {
         whistler_compiler::compile_with(&file, &forms, options, &mut kernel_struct_interp())
             .unwrap_or_else(|d| panic!("{d:?}"));
     assert_eq!(compiled.spec.programs.len(), 1);
+    assert_core_relocations(&compiled);
     let bad = source.replace("(list-next (task-links task))", "(task-pid (as-list task))");
     let file = SourceFile::new("k.lisp", bad.as_str());
     let forms = whistler_syntax::read(&file).forms;

@@ -66,6 +66,17 @@ pub enum LoadError {
         index: usize,
         message: String,
     },
+    /// A CO-RE read of a field the running kernel does not have, not guarded by a check the
+    /// verifier could prove false.
+    #[error(
+        "program `{program}` reads `{field}`, which the running kernel does not have{location}"
+    )]
+    MissingKernelField {
+        program: String,
+        field: String,
+        /// ` at FILE:LINE:COL: TEXT` when the object has line info.
+        location: String,
+    },
     #[error("the object has no program named `{0}`")]
     NoSuchProgram(String),
     #[error("the object has no map named `{0}`")]

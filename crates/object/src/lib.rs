@@ -5,7 +5,7 @@
 //!   the bytes of an ELF64 relocatable EM_BPF object: one section per program section name
 //!   (subprograms, the targets of bpf-to-bpf calls, go to `.text` as libbpf requires),
 //!   `.maps` with BTF-defined maps in libbpf's format, `license`, `.BTF`, `.BTF.ext` (func_info,
-//!   line_info), `.symtab` and `.rel<section>`. Identical input gives byte-identical output.
+//!   line_info, CO-RE relocations), `.symtab` and `.rel<section>`. Identical input gives byte-identical output.
 //! - [`parse`] reads an object (ours or clang's) into a [`ParsedObject`] for the loader.
 //! - [`btf`] is the BTF model both use, also fit for decoding `/sys/kernel/btf/vmlinux`.
 
@@ -62,6 +62,69 @@ pub struct ProgramSpec {
     pub map_relocs: Vec<MapReloc>,
     /// Source line of instructions, in ascending `insn_index` order.
     pub lines: Vec<LineInfo>,
+    /// Instructions whose immediate is a kernel struct field's byte offset, for the loader to
+    /// rewrite for the running kernel (CO-RE).
+    pub core_relocs: Vec<CoreReloc>,
+}
+
+/// `BPF_CORE_FIELD_BYTE_OFFSET` on instruction `insn_index` (a `mov` or `add` whose immediate
+/// is `field.member.offset`, the offset on the kernel the program was built against). The
+/// writer describes the kernel structs these name in `.BTF`, with just the members relocations
+/// use, under their kernel names: loaders match them to the running kernel's types by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreReloc {
+    pub insn_index: usize,
+    pub field: KernelFieldRef,
+}
+
+/// One member of a kernel struct or union, as the build machine's BTF describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KernelFieldRef {
+    pub structure: KernelStructRef,
+    pub member: KernelMember,
+}
+
+/// A kernel struct or union by name, with its size on the build machine.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KernelStructRef {
+    pub name: String,
+    pub union: bool,
+    pub size: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KernelMember {
+    /// The C name (members of anonymous structs and unions are named as their parent's).
+    pub name: String,
+    /// Byte offset from the start of the struct.
+    pub offset: u32,
+    pub ty: KernelType,
+}
+
+/// A kernel member's type, as much of it as CO-RE compares (kinds, names of enums and
+/// composites, array element types); typedefs and qualifiers are left out.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KernelType {
+    Int {
+        size: u32,
+        signed: bool,
+    },
+    /// Any pointer: CO-RE does not compare what pointers point to.
+    Ptr,
+    Enum {
+        name: String,
+        size: u32,
+        signed: bool,
+    },
+    /// A struct or union, described without members.
+    Composite(KernelStructRef),
+    Array {
+        elem: Box<KernelType>,
+        count: u32,
+    },
+    Float {
+        size: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

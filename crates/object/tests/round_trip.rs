@@ -60,6 +60,7 @@ fn spec() -> ObjectSpec {
                     map_name: "pkt-counts".into(),
                 }],
                 lines: vec![line(0, 2, 1), line(1, 3, 3), line(2, 3, 3), line(5, 3, 4)],
+                core_relocs: vec![],
             },
             ProgramSpec {
                 name: "second".into(),
@@ -70,6 +71,7 @@ fn spec() -> ObjectSpec {
                     map_name: "events".into(),
                 }],
                 lines: vec![line(2, 4, 1)],
+                core_relocs: vec![],
             },
             ProgramSpec {
                 name: "third".into(),
@@ -77,6 +79,7 @@ fn spec() -> ObjectSpec {
                 insns: vec![Insn::mov64_imm(Reg::R0, 0), Insn::exit()],
                 map_relocs: vec![],
                 lines: vec![],
+                core_relocs: vec![],
             },
         ],
         structs: vec![StructSpec {
@@ -266,4 +269,92 @@ fn unreadable_btf_is_dropped_unless_maps_need_it() {
         .unwrap();
     with_maps[at] = 0;
     assert!(matches!(parse(&with_maps), Err(ReadError::Btf(_))));
+}
+
+fn kernel_field(structure: &str, name: &str, offset: u32, ty: KernelType) -> KernelFieldRef {
+    KernelFieldRef {
+        structure: KernelStructRef {
+            name: structure.into(),
+            union: false,
+            size: 4096,
+        },
+        member: KernelMember {
+            name: name.into(),
+            offset,
+            ty,
+        },
+    }
+}
+
+#[test]
+fn core_relocations_name_kernel_members_by_index_in_local_btf() {
+    let real_parent = kernel_field("task_struct", "real_parent", 1216, KernelType::Ptr);
+    let tgid = KernelType::Int {
+        size: 4,
+        signed: true,
+    };
+    let tgid = kernel_field("task_struct", "tgid", 1200, tgid);
+    let insns = vec![
+        Insn::mov64_imm(Reg::R1, 1216),
+        Insn::mov64_imm(Reg::R2, 1200),
+        Insn::mov64_imm(Reg::R3, 1216),
+        Insn::mov64_imm(Reg::R0, 0),
+        Insn::exit(),
+    ];
+    let reloc = |insn_index, field: &KernelFieldRef| CoreReloc {
+        insn_index,
+        field: field.clone(),
+    };
+    let spec = ObjectSpec {
+        license: "GPL".into(),
+        programs: vec![ProgramSpec {
+            name: "parents".into(),
+            section: "tracepoint/sched/sched_process_exec".into(),
+            insns,
+            map_relocs: vec![],
+            lines: vec![],
+            core_relocs: vec![
+                reloc(0, &real_parent),
+                reloc(1, &tgid),
+                reloc(2, &real_parent),
+            ],
+        }],
+        ..ObjectSpec::default()
+    };
+    let object = parse(&write_object(&spec).unwrap()).unwrap();
+    let btf = Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
+    let section = &object.code_sections[0];
+    let records: Vec<_> = section
+        .core_relos
+        .iter()
+        .map(|r| {
+            let members = btf.members(r.type_id).unwrap();
+            let access = btf.str_at(r.access_str_off);
+            let index: usize = access.strip_prefix("0:").unwrap().parse().unwrap();
+            let member = &members[index];
+            (
+                r.insn_offset,
+                btf.name(r.type_id),
+                access,
+                btf.member_name(member),
+                member.bit_offset / 8,
+                r.kind,
+            )
+        })
+        .collect();
+    assert_eq!(
+        records,
+        [
+            (0, "task_struct", "0:1", "real_parent", 1216, 0),
+            (1, "task_struct", "0:0", "tgid", 1200, 0),
+            (2, "task_struct", "0:1", "real_parent", 1216, 0),
+        ]
+    );
+    let struct_id = section.core_relos[0].type_id;
+    let real_parent_ty = btf.members(struct_id).unwrap()[1].ty;
+    assert!(matches!(btf.kind(real_parent_ty), Some(Kind::Ptr { .. })));
+    let structs: Vec<u32> = btf
+        .find_all_by_name_kind("task_struct", BtfKind::Struct)
+        .collect();
+    assert_eq!(structs, [struct_id]);
 }

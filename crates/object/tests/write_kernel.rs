@@ -26,6 +26,7 @@ fn program(name: &str, section: &str, insns: Vec<Insn>) -> ProgramSpec {
         insns,
         map_relocs: vec![],
         lines,
+        core_relocs: vec![],
     }
 }
 

@@ -14,7 +14,7 @@ use crate::regalloc::{Allocation, Loc};
 use moves::{sequentialize, Step, CALL_TEMP};
 use whistler_bpf::opcode::*;
 use whistler_bpf::{Insn, Reg};
-use whistler_object::{LineInfo, MapReloc};
+use whistler_object::{CoreReloc, LineInfo, MapReloc};
 use whistler_syntax::{SourceFile, Span};
 
 /// The BPF instruction-set version to emit for, like clang's `-mcpu`.
@@ -60,6 +60,7 @@ pub const STACK_LIMIT: u32 = 512;
 pub struct Code {
     pub insns: Vec<Insn>,
     pub map_relocs: Vec<MapReloc>,
+    pub core_relocs: Vec<CoreReloc>,
     pub lines: Vec<LineInfo>,
     pub stack_size: u32,
 }
@@ -93,6 +94,7 @@ pub fn generate(
         spill_base,
         insns: Vec::new(),
         relocs: Vec::new(),
+        core_relocs: Vec::new(),
         lines: Vec::new(),
         last_span: None,
         block_start: vec![usize::MAX; func.blocks.len()],
@@ -108,6 +110,7 @@ pub fn generate(
     let mut code = Code {
         insns: e.insns,
         map_relocs: e.relocs,
+        core_relocs: e.core_relocs,
         lines: e.lines,
         stack_size,
     };
@@ -140,6 +143,7 @@ struct Emitter<'a> {
     spill_base: i32,
     insns: Vec<Insn>,
     relocs: Vec<MapReloc>,
+    core_relocs: Vec<CoreReloc>,
     lines: Vec<LineInfo>,
     last_span: Option<Span>,
     block_start: Vec<usize>,
@@ -404,6 +408,22 @@ impl Emitter<'_> {
                     map_name: name,
                 });
                 self.insns.extend(Insn::ld_imm64(d, BPF_PSEUDO_MAP_FD, 0));
+                self.finish(r, d)
+            }
+            InstKind::KernelFieldOffset(k) => {
+                let r = res()?;
+                let d = self.target(r)?;
+                let field = self.func.kernel_fields.get(*k as usize).cloned();
+                let field = field
+                    .ok_or_else(|| CodegenError::Internal(format!("unknown kernel field {k}")))?;
+                let offset = i32::try_from(field.member.offset).map_err(|_| {
+                    CodegenError::Internal(format!("kernel field offset {k} out of range"))
+                })?;
+                self.core_relocs.push(CoreReloc {
+                    insn_index: self.insns.len(),
+                    field,
+                });
+                self.push(Insn::mov64_imm(d, offset));
                 self.finish(r, d)
             }
             InstKind::Call { helper, args } => {

@@ -16,7 +16,8 @@
 //! - instructions no path reaches go (the verifier rejects them).
 //!
 //! Calls are assumed to read R1-R5 and clobber R0-R5; unknown instructions (`asm`, legacy
-//! packet loads) read every register. Line-info and relocation indices follow the instructions.
+//! packet loads) read every register. Line-info and relocation indices follow the instructions;
+//! relocated instructions (maps, CO-RE) never merge, and no constant is learnt from them.
 
 use super::{Code, Cpu};
 use std::collections::HashMap;
@@ -45,7 +46,7 @@ pub fn run(code: &mut Code, cpu: Cpu) {
     }
     for _ in 0..MAX_ROUNDS {
         let mut nodes = decode(&code.insns);
-        let mut changed = fold_frame_addresses(&mut nodes);
+        let mut changed = fold_frame_addresses(&mut nodes, code);
         changed |= remove_dead(&mut nodes);
         changed |= thread_jumps(&mut nodes);
         changed |= merge_tails(&mut nodes, code);
@@ -134,6 +135,10 @@ fn encode(nodes: &[Node], code: &mut Code) {
     code.insns = insns;
     code.map_relocs.retain(|r| !nodes[r.insn_index].deleted);
     for r in &mut code.map_relocs {
+        r.insn_index = new_index[r.insn_index];
+    }
+    code.core_relocs.retain(|r| !nodes[r.insn_index].deleted);
+    for r in &mut code.core_relocs {
         r.insn_index = new_index[r.insn_index];
     }
     let mut lines: Vec<whistler_object::LineInfo> = Vec::with_capacity(code.lines.len());
@@ -271,9 +276,10 @@ struct Known {
 }
 
 /// R10-relative addressing, store-immediates and needless `w = w`, by a forward walk through
-/// each basic block.
-fn fold_frame_addresses(nodes: &mut [Node]) -> bool {
+/// each basic block. A CO-RE-relocated constant is not known: the loader rewrites it.
+fn fold_frame_addresses(nodes: &mut [Node], code: &Code) -> bool {
     let starts = block_starts(nodes);
+    let relocated = relocated(nodes, code);
     let mut regs = [Known::default(); 10];
     let mut changed = false;
     for k in 0..nodes.len() {
@@ -295,6 +301,9 @@ fn fold_frame_addresses(nodes: &mut [Node]) -> bool {
             continue;
         }
         learn(&nodes[k].insn, &mut regs);
+        if relocated[k] {
+            regs[nodes[k].insn.dst as usize % 10] = Known::default();
+        }
     }
     changed
 }
@@ -479,10 +488,7 @@ fn thread_jumps(nodes: &mut [Node]) -> bool {
 /// jump into the earlier one.
 fn merge_tails(nodes: &mut [Node], code: &Code) -> bool {
     resolve_targets(nodes);
-    let mut relocated = vec![false; nodes.len()];
-    for m in &code.map_relocs {
-        relocated[m.insn_index] = true;
-    }
+    let relocated = relocated(nodes, code);
     let mut groups: HashMap<(Insn, Option<usize>), Vec<usize>> = HashMap::new();
     for (k, n) in nodes.iter().enumerate() {
         if !n.deleted && (n.insn.code == BPF_JMP | BPF_EXIT || is_ja(&n.insn)) {
@@ -539,6 +545,16 @@ fn prev_alive(nodes: &[Node], k: usize) -> Option<usize> {
     (0..k).rev().find(|&j| !nodes[j].deleted)
 }
 
+/// True for the instructions a map or CO-RE relocation patches: they never merge with another.
+fn relocated(nodes: &[Node], code: &Code) -> Vec<bool> {
+    let mut relocated = vec![false; nodes.len()];
+    let map = code.map_relocs.iter().map(|r| r.insn_index);
+    for k in map.chain(code.core_relocs.iter().map(|r| r.insn_index)) {
+        relocated[k] = true;
+    }
+    relocated
+}
+
 fn falls_through(i: &Insn) -> bool {
     !is_jump(i) && i.code != BPF_JMP | BPF_EXIT
 }
@@ -547,10 +563,7 @@ fn falls_through(i: &Insn) -> bool {
 /// become a jump to the second `X`.
 fn merge_tails_before_jumps(nodes: &mut [Node], code: &Code) -> bool {
     resolve_targets(nodes);
-    let mut relocated = vec![false; nodes.len()];
-    for m in &code.map_relocs {
-        relocated[m.insn_index] = true;
-    }
+    let relocated = relocated(nodes, code);
     let mut changed = false;
     for j in 0..nodes.len() {
         if nodes[j].deleted || !is_ja(&nodes[j].insn) {
@@ -749,6 +762,7 @@ mod tests {
         let mut code = Code {
             insns,
             map_relocs: Vec::new(),
+            core_relocs: Vec::new(),
             lines: Vec::new(),
             stack_size: 0,
         };

@@ -61,6 +61,9 @@ pub enum InstKind {
     StackAddr(StackSlot),
     /// A map's address for helpers (`ld_imm64` with a map relocation); indexes `Function::maps`.
     MapFd(u32),
+    /// A kernel struct member's byte offset (`mov` of the build machine's offset with a CO-RE
+    /// relocation); indexes `Function::kernel_fields`. Not a constant: passes must not fold it.
+    KernelFieldOffset(u32),
     /// A helper call: arguments go to R1..R5, the result comes back in R0; R1-R5 are clobbered.
     Call {
         helper: u32,
@@ -99,6 +102,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
+            | InstKind::KernelFieldOffset(_)
             | InstKind::Asm(_) => {}
             InstKind::Binary { lhs, rhs, .. } => {
                 f(*lhs);
@@ -134,6 +138,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
+            | InstKind::KernelFieldOffset(_)
             | InstKind::Asm(_) => {}
             InstKind::Binary { lhs, rhs, .. } => {
                 *lhs = f(*lhs);
@@ -255,6 +260,8 @@ pub struct Function {
     pub slots: Vec<SlotData>,
     /// Names of the maps `MapFd` refers to.
     pub maps: Vec<String>,
+    /// The kernel struct members `KernelFieldOffset` refers to.
+    pub kernel_fields: Vec<whistler_object::KernelFieldRef>,
     /// The blocks in program order; the first is the entry. Blocks not listed are dead.
     pub layout: Vec<Block>,
 }

@@ -261,6 +261,13 @@ impl Parser {
                     }
                 }
             }
+            "kernel_field_offset" => match kernel_field(args) {
+                Some(field) => {
+                    self.func.kernel_fields.push(field);
+                    InstKind::KernelFieldOffset(self.func.kernel_fields.len() as u32 - 1)
+                }
+                None => return self.err("expected `kernel_field_offset STRUCT.MEMBER OFFSET`"),
+            },
             "call" => {
                 let (id, rest) = args.split_once('(').unwrap_or((args, ")"));
                 let helper = self.int(id.trim())?;
@@ -307,4 +314,26 @@ fn list(text: &str) -> Vec<&str> {
 
 fn arg<'a>(parts: &[&'a str], i: usize) -> &'a str {
     parts.get(i).copied().unwrap_or("")
+}
+
+/// `STRUCT.MEMBER OFFSET`. The text leaves out the sizes and member type, which only the
+/// object's BTF uses: they read back as an unsized struct and a `u64`.
+fn kernel_field(args: &str) -> Option<whistler_object::KernelFieldRef> {
+    let (path, offset) = args.trim().split_once(' ')?;
+    let (structure, member) = path.split_once('.')?;
+    Some(whistler_object::KernelFieldRef {
+        structure: whistler_object::KernelStructRef {
+            name: structure.to_string(),
+            union: false,
+            size: 0,
+        },
+        member: whistler_object::KernelMember {
+            name: member.to_string(),
+            offset: offset.trim().parse().ok()?,
+            ty: whistler_object::KernelType::Int {
+                size: 8,
+                signed: false,
+            },
+        },
+    })
 }

@@ -12,7 +12,7 @@
 //! 6. `arg` appears only in the entry block.
 //! 7. Loads and stores access 1, 2, 4 or 8 bytes; atomic adds 4 or 8 bytes.
 //! 8. Helper calls take at most 5 arguments.
-//! 9. Stack slots and maps referred to exist.
+//! 9. Stack slots, maps and kernel fields referred to exist.
 
 use super::*;
 use crate::analysis::dominators::DominatorTree;
@@ -136,6 +136,9 @@ impl Verifier<'_> {
             }
             InstKind::MapFd(m) if *m as usize >= f.maps.len() => {
                 self.errors.push(format!("unknown map {m}"))
+            }
+            InstKind::KernelFieldOffset(k) if *k as usize >= f.kernel_fields.len() => {
+                self.errors.push(format!("unknown kernel field {k}"))
             }
             _ => {}
         }

@@ -229,6 +229,17 @@ impl Lowerer {
             }
             ExprKind::Call { helper, args } => self.call(*helper, args),
             ExprKind::MapRef(m) => self.emit(InstKind::MapFd(*m)),
+            ExprKind::KernelFieldOffset(field) => {
+                let fields = &mut self.func.kernel_fields;
+                let index = fields
+                    .iter()
+                    .position(|f| f == &**field)
+                    .unwrap_or_else(|| {
+                        fields.push((**field).clone());
+                        fields.len() - 1
+                    });
+                self.emit(InstKind::KernelFieldOffset(index as u32))
+            }
             ExprKind::StackAlloc { size, zero } => self.stack_alloc(e, *size, *zero),
             ExprKind::Spill { size, value } => self.spill(*size, value),
             ExprKind::Return(v) => {

@@ -11,6 +11,8 @@
 mod patch;
 mod spec;
 
+pub use patch::POISON_HELPER;
+
 use whistler_object::btf::{Btf, Kind};
 use whistler_object::{CodeSection, CoreRelocation};
 

@@ -5,6 +5,7 @@
 mod kconfig;
 mod linker;
 mod maps;
+mod missing_fields;
 
 use std::cell::OnceCell;
 use std::os::fd::{AsFd, AsRawFd};
@@ -163,7 +164,9 @@ fn load_programs(
     let kconfig = kconfig::create(btf)?;
     let kernel = LazyKernelBtf::new(options);
     let sections = relocate_core(parsed, btf, &kernel)?;
+    let missing_fields = btf.map_or_else(Vec::new, |btf| missing_fields::poisoned(&sections, btf));
     let context = LoadContext {
+        missing_fields: &missing_fields,
         parsed,
         sections: &sections,
         btf: btf.filter(|_| btf_fd.is_some()),
@@ -262,6 +265,8 @@ fn program_at(parsed: &ParsedObject, section: &str, insn: usize) -> String {
 struct LoadContext<'a> {
     parsed: &'a ParsedObject,
     sections: &'a [CodeSection],
+    /// Relocated reads of fields the running kernel lacks.
+    missing_fields: &'a [missing_fields::MissingField],
     /// The object's BTF, only when the kernel accepted it.
     btf: Option<&'a Btf>,
     /// The object's BTF whether or not the kernel took it (for source lines in errors).
@@ -337,6 +342,7 @@ impl LoadContext<'_> {
             log_size: self.options.log_size,
         })
         .map_err(|e| self.note_refused_btf(e))
+        .map_err(|e| missing_fields::explain(e, p, self.missing_fields, &source_lines))
     }
 
     /// A refusal after the kernel refused the object's BTF may come from the missing BTF

@@ -26,11 +26,13 @@ pub(super) struct ObjectBtf {
     pub subprogram_func_ids: Vec<Vec<(usize, u32)>>,
     /// The size of each map's `.maps` slot, in `spec.maps` order.
     pub map_slot_sizes: Vec<u32>,
+    /// The root type and access string of each CO-RE relocation.
+    pub core_records: super::core_relocs::CoreRecords,
 }
 
 /// Builds the types, deduplicating integers, pointers and arrays.
-struct Builder<'a> {
-    btf: Btf,
+pub(super) struct Builder<'a> {
+    pub(super) btf: Btf,
     ints: HashMap<(u32, bool), u32>,
     ptrs: HashMap<u32, u32>,
     arrays: HashMap<(u32, u32), u32>,
@@ -44,6 +46,7 @@ pub(super) fn build(spec: &ObjectSpec) -> Result<ObjectBtf, WriteError> {
     for s in &spec.structs {
         b.fill_struct(s)?;
     }
+    let core_records = super::core_relocs::describe(&mut b, &spec.programs);
     let mut map_vars = Vec::new();
     let mut map_slot_sizes = Vec::new();
     let mut offset = 0;
@@ -104,6 +107,7 @@ pub(super) fn build(spec: &ObjectSpec) -> Result<ObjectBtf, WriteError> {
         func_type_ids,
         subprogram_func_ids,
         map_slot_sizes,
+        core_records,
     })
 }
 
@@ -153,7 +157,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn int(&mut self, size: u32, signed: bool) -> u32 {
+    pub(super) fn int(&mut self, size: u32, signed: bool) -> u32 {
         if let Some(&id) = self.ints.get(&(size, signed)) {
             return id;
         }
@@ -180,7 +184,7 @@ impl<'a> Builder<'a> {
         id
     }
 
-    fn ptr(&mut self, ty: u32) -> u32 {
+    pub(super) fn ptr(&mut self, ty: u32) -> u32 {
         if let Some(&id) = self.ptrs.get(&ty) {
             return id;
         }
@@ -189,7 +193,7 @@ impl<'a> Builder<'a> {
         id
     }
 
-    fn array(&mut self, elem: u32, nelems: u32) -> u32 {
+    pub(super) fn array(&mut self, elem: u32, nelems: u32) -> u32 {
         if let Some(&id) = self.arrays.get(&(elem, nelems)) {
             return id;
         }

@@ -3,24 +3,30 @@
 //!
 //! Layout: one section per distinct program section name (programs sharing a name are placed one
 //! after another, each with its own FUNC symbol), `.text` with the programs' subprograms if they
-//! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.BTF`, `.BTF.ext`, one
+//! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.BTF`, `.BTF.ext` (with
+//! CO-RE records, see `core_relocs.rs`), one
 //! `.rel<section>` per code section with relocations, `.symtab`, `.strtab`, `.shstrtab`.
 //! Nothing depends on hash-map iteration order or the clock, so identical input gives identical
 //! bytes.
 
 mod btf_types;
+mod core_relocs;
 mod elf;
 mod layout;
 mod line_info;
 mod subprograms;
 
 use crate::btf::ext::{BtfExt, ExtSection};
-use crate::{symbol_name, BtfTypeRef, FuncInfoRecord, LineInfoRecord, ObjectSpec, ProgramSpec};
+use crate::{
+    symbol_name, BtfTypeRef, CoreRelocation, FuncInfoRecord, LineInfoRecord, ObjectSpec, ProgramSpec,
+};
 use elf::{Section, Symbol};
 use layout::{Layout, PieceKind};
 
 /// `R_BPF_64_64`: a 64-bit immediate load of a symbol's address (a map, a callback).
 const R_BPF_64_64: u32 = 1;
+/// `enum bpf_core_relo_kind`: the immediate is a field's byte offset.
+const BPF_CORE_FIELD_BYTE_OFFSET: u32 = 0;
 /// `R_BPF_64_32`: a bpf-to-bpf call (here, into `.text`).
 const R_BPF_64_32: u32 = 10;
 
@@ -173,8 +179,8 @@ fn validate_reloc(
     Ok(())
 }
 
-/// func_info (one record per program and per subprogram) and line_info, per code section;
-/// adds the strings they name to the BTF.
+/// func_info (one record per program and per subprogram), line_info and CO-RE relocations, per
+/// code section; adds the strings they name to the BTF.
 fn build_ext(spec: &ObjectSpec, layout: &Layout, ob: &mut btf_types::ObjectBtf) -> BtfExt {
     let source_lines: Vec<&str> = spec.source_text.lines().collect();
     let mut lines: Vec<Vec<LineInfoRecord>> = vec![Vec::new(); layout.sections.len()];
@@ -189,8 +195,21 @@ fn build_ext(spec: &ObjectSpec, layout: &Layout, ob: &mut btf_types::ObjectBtf) 
             }
         }
     }
+    let mut core: Vec<Vec<CoreRelocation>> = vec![Vec::new(); layout.sections.len()];
+    for (i, p) in spec.programs.iter().enumerate() {
+        for (r, &(type_id, access_str_off)) in p.core_relocs.iter().zip(&ob.core_records[i]) {
+            if let Some((s, at)) = layout.locate(i, r.insn_index) {
+                core[s].push(CoreRelocation {
+                    insn_offset: (at * 8) as u32,
+                    type_id,
+                    access_str_off,
+                    kind: BPF_CORE_FIELD_BYTE_OFFSET,
+                });
+            }
+        }
+    }
     let mut ext = BtfExt::default();
-    for (section, mut lines) in layout.sections.iter().zip(lines) {
+    for ((section, mut lines), mut core) in layout.sections.iter().zip(lines).zip(core) {
         let sec_name_off = ob.btf.add_string(section.name);
         let records = section
             .pieces
@@ -210,6 +229,14 @@ fn build_ext(spec: &ObjectSpec, layout: &Layout, ob: &mut btf_types::ObjectBtf) 
             ext.line_info.push(ExtSection {
                 sec_name_off,
                 records: lines,
+                record_offsets: Vec::new(),
+            });
+        }
+        if !core.is_empty() {
+            core.sort_by_key(|r| r.insn_offset);
+            ext.core_relos.push(ExtSection {
+                sec_name_off,
+                records: core,
                 record_offsets: Vec::new(),
             });
         }

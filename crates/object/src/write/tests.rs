@@ -12,6 +12,7 @@ fn program(name: &str, insns: Vec<Insn>) -> ProgramSpec {
         insns,
         map_relocs: vec![],
         lines: vec![],
+        core_relocs: vec![],
     }
 }
 

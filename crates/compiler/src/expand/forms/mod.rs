@@ -8,13 +8,14 @@
 //! accessors (`calls.rs`), kernel helpers (`calls.rs`), else an unknown form.
 //!
 //! Handlers live by topic: `control.rs`, `bindings.rs`, `arith.rs`, `memory.rs`, `context.rs`,
-//! `maps.rs`, `places.rs`.
+//! `maps.rs`, `places.rs`, `kernel.rs`.
 
 mod arith;
 mod bindings;
 mod calls;
 mod context;
 mod control;
+mod kernel;
 mod maps;
 mod memory;
 mod places;
@@ -602,6 +603,16 @@ static FORMS: &[Form] = &[
         summary: "One raw instruction from constant fields; R0-R5 count as clobbered, the value \
                   is R0.",
         expand: |x, form, args| x.asm(form, args),
+    },
+    // ---- kernel structs (kernel.rs) ----
+    Form {
+        name: "kernel-field-offset",
+        arity: Arity::exactly(4),
+        syntax: "(kernel-field-offset STRUCT-TYPE \"member\" OFFSET MEMBER-TYPE)",
+        summary: "A kernel struct member's byte offset (OFFSET on the build machine) with a CO-RE \
+                  relocation that the loader rewrites for the running kernel; written by \
+                  `import-kernel-struct`.",
+        expand: |x, form, args| x.kernel_field_offset(form, args),
     },
     // ---- the program's context (context.rs) ----
     Form {

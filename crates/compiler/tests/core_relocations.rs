@@ -1,0 +1,306 @@
+//! CO-RE from our compiler: a program built against a made-up `task_struct` layout (offsets
+//! no kernel has) reads the right pid, parent pid and command name on the running kernel,
+//! because every field offset carries a relocation that the loader rewrites. Loaded both with
+//! our loader and with libbpf (`bpftool prog loadall`). And the real thing: an object built
+//! against this machine's kernel runs, unchanged, on Debian's 6.1 kernel in a qemu VM
+//! (`whistler_testkit::vm`), where `task_struct` is laid out differently.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+use whistler_loader::object::Object;
+use whistler_loader::{LoadOptions, TestRun};
+use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
+use whistler_syntax::SourceFile;
+use whistler_testkit::vm::{self, Artifact, GuestFile};
+
+/// `struct task_struct { char comm[16]; int tgid; struct task_struct *real_parent;
+/// int no_such_field; }`, 64 bytes: the "build machine" of these tests.
+fn made_up_task_struct_btf() -> Vec<u8> {
+    let mut btf = Btf::new();
+    let int = |size: u32, encoding| Kind::Int {
+        size,
+        encoding,
+        offset: 0,
+        bits: (size * 8) as u8,
+    };
+    let int_ = btf.add("int", int(4, INT_SIGNED));
+    let char_ = btf.add("char", int(1, 0));
+    let pid_t = btf.add("pid_t", Kind::Typedef { ty: int_ });
+    let comm = btf.add(
+        "",
+        Kind::Array {
+            elem: char_,
+            index: int_,
+            nelems: 16,
+        },
+    );
+    let task_ptr = btf.add("", Kind::Ptr { ty: pid_t + 3 });
+    let mut member = |name: &str, ty, byte_offset: u32| Member {
+        name_off: btf.add_string(name),
+        ty,
+        bit_offset: byte_offset * 8,
+        bitfield_size: 0,
+    };
+    let members = vec![
+        member("comm", comm, 0),
+        member("tgid", pid_t, 16),
+        member("real_parent", task_ptr, 24),
+        member("no_such_field", pid_t, 32),
+    ];
+    let task = btf.add(
+        "task_struct",
+        Kind::Struct {
+            size: 64,
+            members,
+            bitfield_encoding: false,
+        },
+    );
+    assert_eq!(task, task_ptr + 1, "the pointer's target");
+    btf.to_bytes()
+}
+
+const PROGRAM: &str = "(import-kernel-struct task-struct tgid real-parent comm)
+(defmap out :type :array :key-size 4 :value-size 8 :max-entries 3)
+(defprog parents (:type :raw-tracepoint :section \"raw_tp/sys_enter\" :license \"GPL\")
+  (let* ((task (get-current-task))
+         (parent (task-struct-real-parent task)))
+    (setf (getmap out 0) (task-struct-tgid task)
+          (getmap out 1) (task-struct-tgid parent)
+          (getmap out 2) (kernel-load u64 (task-struct-comm task) 0)))
+  0)
+";
+
+fn compile() -> Vec<u8> {
+    let elf = compile_text(PROGRAM, made_up_task_struct_btf());
+    let object = whistler_object::parse(&elf).unwrap();
+    assert_eq!(
+        object.code_sections[0].core_relos.len(),
+        4,
+        "tgid twice, real_parent, comm"
+    );
+    elf
+}
+
+fn compile_text(text: &str, btf: Vec<u8>) -> Vec<u8> {
+    let mut interp = whistler_compiler::lisp_host::standard_interp_for_kernel(
+        |_, _| Err::<String, _>("no tracefs here"),
+        move || Ok::<_, String>(btf.clone()),
+    );
+    let file = SourceFile::new("parents.lisp", text);
+    let forms = whistler_syntax::read(&file).forms;
+    let options = whistler_compiler::Options::default();
+    let compiled = whistler_compiler::compile_with(&file, &forms, options, &mut interp)
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    compiled.elf
+}
+
+/// The first 8 bytes of this thread's command name, as the kernel keeps it.
+fn comm_prefix() -> u64 {
+    let comm = std::fs::read("/proc/thread-self/comm").unwrap();
+    let mut bytes = [0u8; 8];
+    for (b, c) in bytes
+        .iter_mut()
+        .zip(comm.iter().take_while(|&&c| c != b'\n'))
+    {
+        *b = *c;
+    }
+    u64::from_ne_bytes(bytes)
+}
+
+fn parent_pid() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    after_name.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn our_loader_relocates_kernel_struct_offsets_for_the_running_kernel() {
+    if !common::kernel_available("our_loader_relocates_kernel_struct_offsets") {
+        return;
+    }
+    run_and_check_parents(&compile());
+}
+
+/// Loads `elf` (PROGRAM), runs it once in this thread and checks what it read.
+fn run_and_check_parents(elf: &[u8]) {
+    let object =
+        Object::load(elf, &LoadOptions::default()).unwrap_or_else(|e| panic!("does not load: {e}"));
+    let program = object.program("parents").unwrap();
+    let args = [0u8; 8];
+    let run = TestRun {
+        ctx_in: &args,
+        ..Default::default()
+    };
+    program.test_run(run).unwrap();
+    let out = object.map("out").unwrap();
+    let value = |k: u32| {
+        let bytes = out.lookup(&k.to_ne_bytes()).unwrap().unwrap();
+        u64::from_ne_bytes(bytes.try_into().unwrap())
+    };
+    assert_eq!(value(0), u64::from(std::process::id()), "tgid");
+    assert_eq!(value(1), parent_pid(), "real_parent->tgid");
+    assert_eq!(value(2), comm_prefix(), "comm");
+}
+
+/// libbpf (bpftool 7.1) accepts our records and rewrites the offsets to the running kernel's:
+/// the translated program holds them as `mov` immediates. (bpftool cannot test-run raw
+/// tracepoint programs: it always passes a packet.)
+#[test]
+fn libbpf_relocates_our_objects_too() {
+    if !common::kernel_available("libbpf_relocates_our_objects_too") {
+        return;
+    }
+    let pinned = common::load(&compile(), "core").unwrap_or_else(|e| panic!("{e}"));
+    let dump = Command::new("bpftool")
+        .args(["prog", "dump", "xlated", "pinned"])
+        .arg(pinned.progs.join("parents"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let immediates: Vec<u32> = text
+        .lines()
+        .filter(|l| l.contains("(b7) r"))
+        .filter_map(|l| l.rsplit(" = ").next()?.trim().parse().ok())
+        .collect();
+    let btf = whistler_kernel_host::vmlinux_btf().unwrap();
+    let btf = Btf::from_bytes(&btf).unwrap();
+    let layout = whistler_compiler::kernel_structs::kernel_struct(&btf, "task_struct").unwrap();
+    for name in ["tgid", "real_parent", "comm"] {
+        let field = layout.fields.iter().find(|f| f.name == name).unwrap();
+        assert!(
+            immediates.contains(&field.offset),
+            "{name} at {} in the running kernel, not among {immediates:?}:\n{text}",
+            field.offset
+        );
+    }
+}
+
+/// A field the running kernel lacks fails the load with its name and source line.
+#[test]
+fn a_field_the_kernel_lacks_is_named_with_its_source_line() {
+    if !common::kernel_available("a_field_the_kernel_lacks_is_named_with_its_source_line") {
+        return;
+    }
+    let text = "(import-kernel-struct task-struct tgid no-such-field)
+(defmap out :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defprog parents (:type :raw-tracepoint :section \"raw_tp/sys_enter\" :license \"GPL\")
+  (let ((task (get-current-task)))
+    (setf (getmap out 0) (task-struct-no-such-field task)))
+  0)
+";
+    let elf = compile_text(text, made_up_task_struct_btf());
+    let error = match Object::load(&elf, &LoadOptions::default()) {
+        Ok(_) => panic!("a read of a field no kernel has loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("program `parents` reads `task_struct.no_such_field`, which the running kernel does not have at parents.lisp:5:"),
+        "{error}"
+    );
+    assert!(
+        error.contains("(task-struct-no-such-field task)"),
+        "{error}"
+    );
+}
+
+const VM_GUEST_SCRIPT: &str = "\
+WHISTLER_VM_GUEST=1 /guest --ignored --exact vm_guest_runs_the_host_object --nocapture --test-threads=1
+code=$?";
+
+/// Compile once here, run there: the object built against this machine's kernel BTF loads and
+/// reads the right tgid, parent and comm inside the VM.
+#[test]
+fn an_object_built_here_runs_on_debians_6_1_kernel() {
+    let Some(qemu) = vm::qemu_or_skip("an_object_built_here_runs_on_debians_6_1_kernel") else {
+        return;
+    };
+    let Ok(host_btf) = whistler_kernel_host::vmlinux_btf() else {
+        whistler_testkit::skip(
+            "an_object_built_here_runs_on_debians_6_1_kernel",
+            "no kernel BTF",
+        );
+        return;
+    };
+    let object = std::env::temp_dir().join(format!("whistler_core_{}.o", std::process::id()));
+    std::fs::write(&object, compile_text(PROGRAM, host_btf)).unwrap();
+    let guest = vm::build_static(Artifact::Test {
+        package: "whistler-compiler",
+        name: "core_relocations",
+    })
+    .unwrap_or_else(|e| panic!("guest build: {e}"));
+    let files = [
+        GuestFile {
+            name: "guest",
+            source: &guest,
+            executable: true,
+        },
+        GuestFile {
+            name: "parents.o",
+            source: &object,
+            executable: false,
+        },
+    ];
+    vm::boot_and_check(
+        &qemu,
+        "vm-core-relocations",
+        VM_GUEST_SCRIPT,
+        &files,
+        Duration::from_secs(600),
+    );
+    let _ = std::fs::remove_file(&object);
+}
+
+/// Runs inside the VM only (started by `/init` with WHISTLER_VM_GUEST=1).
+#[test]
+#[ignore = "runs inside the VM that an_object_built_here_runs_on_debians_6_1_kernel boots"]
+fn vm_guest_runs_the_host_object() {
+    if std::env::var("WHISTLER_VM_GUEST").as_deref() != Ok("1") {
+        eprintln!("vm_guest_runs_the_host_object only runs inside the test VM");
+        return;
+    }
+    assert!(whistler_testkit::kernel_available(
+        "vm_guest_runs_the_host_object"
+    ));
+    let elf = std::fs::read("/parents.o").unwrap();
+    // The test means something only if the layouts differ: the object's offsets (the host's)
+    // are not this kernel's.
+    let btf = Btf::from_bytes(&whistler_kernel_host::vmlinux_btf().unwrap()).unwrap();
+    let layout = whistler_compiler::kernel_structs::kernel_struct(&btf, "task_struct").unwrap();
+    let here = |name: &str| {
+        layout
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .offset
+    };
+    let parsed = whistler_object::parse(&elf).unwrap();
+    let section = &parsed.code_sections[0];
+    let built: Vec<u32> = section
+        .core_relos
+        .iter()
+        .map(|r| section.insns[r.insn_offset as usize].imm as u32)
+        .collect();
+    eprintln!(
+        "offsets in the object: {built:?}; here tgid={} real_parent={} comm={}",
+        here("tgid"),
+        here("real_parent"),
+        here("comm")
+    );
+    assert!(
+        !built.contains(&here("tgid")),
+        "same tgid offset on both kernels"
+    );
+    run_and_check_parents(&elf);
+    eprintln!(
+        "the host's object read the right values on {}",
+        std::fs::read_to_string("/proc/version").unwrap()
+    );
+}
