@@ -3,6 +3,7 @@
 
 mod commands;
 mod input;
+mod map_view;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
