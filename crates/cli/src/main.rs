@@ -30,6 +30,9 @@ enum Command {
     /// Load, attach and run an object or a Lisp file until Ctrl-C or --duration, printing
     /// ring-buffer records as they arrive and every map at the end.
     Run(commands::run::Args),
+    /// Report what this machine allows: kernel, BTF, filesystems, capabilities, lockdown, and
+    /// which program and map kinds load (probed), each with what to do when missing.
+    Doctor(commands::doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Disasm(args) => commands::disasm::run(args),
         Command::TestRun(args) => commands::test_run::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Doctor(args) => commands::doctor::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

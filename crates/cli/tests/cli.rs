@@ -403,3 +403,40 @@ fn run_interval_clear_prints_periodically_and_empties_maps() {
         "{stdout}"
     );
 }
+
+/// `whistler doctor` probes by loading: on this project's hosts xdp loads and fentry is refused
+/// with EPERM (trampolines are blocked); kprobes load but cannot attach where the kernel has no
+/// kprobe PMU. Elsewhere (the VM) fentry may load; the line is then `loads`.
+#[test]
+fn doctor_reports_what_loads_here() {
+    if !kernel_available("doctor_reports_what_loads_here") {
+        return;
+    }
+    let out = whistler(&["doctor"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let line = |start: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("{start} in {stdout}"))
+            .to_string()
+    };
+    assert!(line("kernel ").len() > "kernel ".len() + 8);
+    assert!(line("  xdp ").ends_with(" loads"), "{stdout}");
+    assert!(line("  ringbuf ").ends_with(" creates"), "{stdout}");
+    let fentry = line("  fentry/do_nanosleep ");
+    let restricted_host = !Path::new("/sys/bus/event_source/devices/kprobe").exists();
+    if restricted_host {
+        assert!(fentry.contains("does not load (EPERM)"), "{fentry}");
+        assert!(
+            line("  kprobe/").contains("loads, cannot attach"),
+            "{stdout}"
+        );
+    } else {
+        assert!(
+            fentry.ends_with(" loads") || fentry.contains("does not load"),
+            "{fentry}"
+        );
+    }
+}
