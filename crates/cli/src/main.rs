@@ -2,6 +2,7 @@
 //! This is the only crate that prints.
 
 mod commands;
+mod generate;
 mod input;
 mod map_view;
 
