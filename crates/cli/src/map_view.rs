@@ -8,13 +8,16 @@
 
 use crate::commands::test_run::to_hex;
 use whistler_bpf::MapType;
+use whistler_compiler::StructLayout;
 use whistler_object::btf::{Btf, Kind, INT_CHAR};
 
-/// What decodes one map's keys and values: the object's BTF and the map's key and value type
-/// ids (0 when the object does not describe them).
+/// What decodes one map's keys and values: the object's BTF, the compiler's struct layouts
+/// when the input was Lisp (fields are then shown by their Lisp names), and the map's key and
+/// value type ids (0 when the object does not describe them).
 #[derive(Clone, Copy)]
 pub struct MapTypes<'a> {
     pub btf: Option<&'a Btf>,
+    pub structs: &'a [StructLayout],
     pub key: u32,
     pub value: u32,
 }
@@ -56,17 +59,18 @@ pub fn as_u64(bytes: &[u8]) -> Option<u64> {
 /// `bytes` as BTF type `id` describes them: integers (signed when the type says so), char
 /// arrays as strings, other arrays as `[a, b]`, structs and unions as `{field: value, ...}`.
 /// Without a type: an integer when at most 8 bytes, else hex.
-pub fn decode(btf: Option<&Btf>, id: u32, bytes: &[u8]) -> String {
-    let typed = btf
+pub fn decode(types: &MapTypes<'_>, id: u32, bytes: &[u8]) -> String {
+    let typed = types
+        .btf
         .filter(|_| id != 0)
-        .and_then(|btf| decode_typed(btf, id, bytes));
+        .and_then(|btf| decode_typed(types, btf, id, bytes));
     typed.unwrap_or_else(|| match as_u64(bytes) {
         Some(n) => n.to_string(),
         None => to_hex(bytes),
     })
 }
 
-fn decode_typed(btf: &Btf, id: u32, bytes: &[u8]) -> Option<String> {
+fn decode_typed(types: &MapTypes<'_>, btf: &Btf, id: u32, bytes: &[u8]) -> Option<String> {
     let id = btf.skip_mods_and_typedefs(id);
     let size = btf.resolve_size(id).ok()? as usize;
     let bytes = bytes.get(..size)?;
@@ -87,17 +91,22 @@ fn decode_typed(btf: &Btf, id: u32, bytes: &[u8]) -> Option<String> {
                 return Some(format!("{:?}", String::from_utf8_lossy(text)));
             }
             let items: Vec<String> = (0..*nelems as usize)
-                .map(|i| decode(Some(btf), *elem, &bytes[i * elem_size..(i + 1) * elem_size]))
+                .map(|i| decode(types, *elem, &bytes[i * elem_size..(i + 1) * elem_size]))
                 .collect();
             Some(format!("[{}]", items.join(", ")))
         }
         Kind::Struct { members, .. } | Kind::Union { members, .. } => {
+            let layout = types.structs.iter().find(|s| s.symbol == btf.name(id));
             let fields: Option<Vec<String>> = members
                 .iter()
                 .map(|member| {
-                    let offset = member.byte_offset()? as usize;
-                    let value = decode(Some(btf), member.ty, bytes.get(offset..)?);
-                    Some(format!("{}: {value}", btf.member_name(member)))
+                    let offset = member.byte_offset()?;
+                    let value = decode(types, member.ty, bytes.get(offset as usize..)?);
+                    let lisp_name = layout
+                        .and_then(|l| l.fields.iter().find(|f| f.offset == offset))
+                        .map(|f| f.lisp_name.as_str());
+                    let name = lisp_name.unwrap_or_else(|| btf.member_name(member));
+                    Some(format!("{name}: {value}"))
                 })
                 .collect();
             Some(format!("{{{}}}", fields?.join(", ")))
@@ -139,15 +148,15 @@ pub fn entry_lines(types: MapTypes<'_>, entries: &[Entry], per_cpu: bool) -> Vec
         .map(|entry| {
             let mut line = format!(
                 "  {}: {}",
-                decode(types.btf, types.key, &entry.key),
-                decode(types.btf, types.value, &entry.value)
+                decode(&types, types.key, &entry.key),
+                decode(&types, types.value, &entry.value)
             );
             if per_cpu && !entry.per_cpu.is_empty() {
                 let cpus: Vec<String> = entry
                     .per_cpu
                     .iter()
                     .enumerate()
-                    .map(|(cpu, v)| format!("cpu{cpu} {}", decode(types.btf, types.value, v)))
+                    .map(|(cpu, v)| format!("cpu{cpu} {}", decode(&types, types.value, v)))
                     .collect();
                 line.push_str(&format!("  [{}]", cpus.join(", ")));
             }
@@ -259,6 +268,15 @@ mod tests {
         assert_eq!(keys, vec![2, 3, 1, 4]);
     }
 
+    fn typed<'a>(btf: &'a Btf, structs: &'a [StructLayout]) -> MapTypes<'a> {
+        MapTypes {
+            btf: Some(btf),
+            structs,
+            key: 0,
+            value: 0,
+        }
+    }
+
     #[test]
     fn btf_types_decode_structs_signed_ints_and_char_arrays() {
         let mut btf = Btf::new();
@@ -324,10 +342,33 @@ mod tests {
         bytes.extend((-3i16).to_le_bytes());
         bytes.extend([0, 0, b's', b'h', 0, 0]);
         assert_eq!(
-            decode(Some(&btf), event, &bytes),
+            decode(&typed(&btf, &[]), event, &bytes),
             "{pid: 7, delta: -3, comm: \"sh\"}"
         );
-        assert_eq!(decode(None, 0, &bytes), to_hex(&bytes));
-        assert_eq!(decode(None, 0, &[5, 1]), "261");
+        let lisp = [StructLayout {
+            lisp_name: "event".to_string(),
+            symbol: "event".to_string(),
+            size: 12,
+            fields: vec![whistler_compiler::FieldLayout {
+                lisp_name: "time-delta".to_string(),
+                offset: 4,
+                ty: whistler_object::BtfTypeRef::Int {
+                    size: 2,
+                    signed: true,
+                },
+            }],
+        }];
+        assert_eq!(
+            decode(&typed(&btf, &lisp), event, &bytes),
+            "{pid: 7, time-delta: -3, comm: \"sh\"}"
+        );
+        let untyped = MapTypes {
+            btf: None,
+            structs: &[],
+            key: 0,
+            value: 0,
+        };
+        assert_eq!(decode(&untyped, 0, &bytes), to_hex(&bytes));
+        assert_eq!(decode(&untyped, 0, &[5, 1]), "261");
     }
 }

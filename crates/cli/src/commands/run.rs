@@ -4,7 +4,8 @@
 //! everything. Text output decodes maps through the object's BTF ([`crate::map_view`]).
 
 use super::test_run::to_hex;
-use super::{object_bytes, CommandResult};
+use super::{compile_source, CommandResult};
+use crate::input::Input;
 use crate::map_view::{self, Entry, Histogram, MapTypes};
 use anyhow::{anyhow, Context};
 use std::collections::HashMap;
@@ -56,13 +57,20 @@ pub fn run(args: Args) -> CommandResult {
         }
     }
     let targets = parse_targets(&args.targets)?;
-    let bytes = object_bytes(crate::input::read(&args.input)?)?;
+    let (bytes, structs) = match crate::input::read(&args.input)? {
+        Input::Object(bytes) => (bytes, Vec::new()),
+        Input::Lisp(file) => {
+            let compiled = compile_source(&file)?;
+            (compiled.elf, compiled.structs)
+        }
+    };
     let parsed = whistler_object::parse(&bytes)?;
     let btf = parsed.btf.as_deref().and_then(|b| Btf::from_bytes(b).ok());
     let map_types = |name: &str| {
         let map = parsed.maps.iter().find(|m| m.name == name);
         MapTypes {
             btf: btf.as_ref(),
+            structs: &structs,
             key: map.map_or(0, |m| m.btf_key_type_id),
             value: map.map_or(0, |m| m.btf_value_type_id),
         }
