@@ -2,7 +2,9 @@
 //! This is the only crate that prints.
 
 mod commands;
+mod generate;
 mod input;
+mod map_view;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +31,9 @@ enum Command {
     /// Load, attach and run an object or a Lisp file until Ctrl-C or --duration, printing
     /// ring-buffer records as they arrive and every map at the end.
     Run(commands::run::Args),
+    /// Report what this machine allows: kernel, BTF, filesystems, capabilities, lockdown, and
+    /// which program and map kinds load (probed), each with what to do when missing.
+    Doctor(commands::doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
         Command::Disasm(args) => commands::disasm::run(args),
         Command::TestRun(args) => commands::test_run::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Doctor(args) => commands::doctor::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -265,3 +265,178 @@ fn run_prints_ring_records_and_maps_as_json() {
         "{map_line}"
     );
 }
+
+/// Serializes the tests that count `getresgid` calls: each one's program sees them all.
+static GETRESGID: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `whistler run` on `program` with `flags`, calls `os.getresgid()` (a syscall nothing
+/// else on the machine makes) `calls` times after `wait_ms`, and returns stdout.
+fn run_with_getresgid_calls(
+    name: &str,
+    program: &str,
+    flags: &[&str],
+    wait_ms: u64,
+    calls: u32,
+) -> String {
+    let _alone = GETRESGID
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = scratch(name);
+    let input = write(&dir, "prog.lisp", program);
+    let child = Command::new(env!("CARGO_BIN_EXE_whistler"))
+        .arg("run")
+        .arg(&input)
+        .args(flags)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+    let script = format!("import os\nfor _ in range({calls}): os.getresgid()");
+    assert!(Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    text(&out.stdout)
+}
+
+const READABLE: &str = "\
+(defstruct point (x u32) (dy i16) (tag (array u8 4)))
+(defmap counts :type :hash :key-type u32 :value-type u64 :max-entries 16)
+(defmap points :type :array :key-type u32 :value-type point :max-entries 2)
+(defmap lat-hist :type :array :key-size 4 :value-size 8 :max-entries 8)
+(defmap calls :type :percpu-array :key-size 4 :value-size 8 :max-entries 1)
+(defprog on-getresgid (:type :tracepoint :section \"tracepoint/syscalls/sys_enter_getresgid\")
+  (setf (getmap counts 1) 10 (getmap counts 2) 30 (getmap counts 3) 20)
+  (setf (getmap lat-hist 1) 2 (getmap lat-hist 2) 4 (getmap lat-hist 4) 1)
+  (let ((p (map-lookup points 1)))
+    (when p
+      (setf (point-x p) 7 (point-dy p) -3)))
+  (incf (getmap calls 0))
+  0)
+";
+
+/// Text output: entries sorted by value, struct values decoded through BTF by field name,
+/// a `hist` array drawn as log2 bars, per-CPU values summed.
+#[test]
+fn run_prints_maps_sorted_decoded_and_as_histograms() {
+    if !kernel_available("run_prints_maps_sorted_decoded_and_as_histograms") {
+        return;
+    }
+    let stdout = run_with_getresgid_calls("run-text", READABLE, &["--duration", "2"], 1000, 5);
+    let bar = |n: usize| format!("|{}{}|", "@".repeat(n), " ".repeat(52 - n));
+    let expected = [
+        "map counts:".to_string(),
+        "  2: 30".to_string(),
+        "  3: 20".to_string(),
+        "  1: 10".to_string(),
+        "map points:".to_string(),
+        "  1: {x: 7, dy: -3, tag: [0, 0, 0, 0]}".to_string(),
+        "  0: {x: 0, dy: 0, tag: [0, 0, 0, 0]}".to_string(),
+        "map lat_hist:".to_string(),
+        format!("[2, 4)                 2 {}", bar(26)),
+        format!("[4, 8)                 4 {}", bar(52)),
+        format!("[8, 16)                0 {}", bar(0)),
+        format!("[16, 32)               1 {}", bar(13)),
+        "map calls:".to_string(),
+        "  0: 5".to_string(),
+        String::new(),
+    ];
+    assert_eq!(stdout, expected.join("\n"));
+}
+
+/// `--per-cpu` shows each CPU's value after the sum.
+#[test]
+fn run_per_cpu_shows_each_cpus_value() {
+    if !kernel_available("run_per_cpu_shows_each_cpus_value") {
+        return;
+    }
+    let stdout = run_with_getresgid_calls(
+        "run-per-cpu",
+        READABLE,
+        &["--duration", "2", "--per-cpu"],
+        1000,
+        4,
+    );
+    let line = stdout
+        .lines()
+        .skip_while(|l| *l != "map calls:")
+        .nth(1)
+        .expect("calls printed");
+    let cpus = line
+        .strip_prefix("  0: 4  [")
+        .and_then(|l| l.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("{line}"));
+    let per_cpu: Vec<u64> = cpus
+        .split(", ")
+        .enumerate()
+        .map(|(cpu, item)| {
+            let value = item.strip_prefix(&format!("cpu{cpu} ")).expect(line);
+            value.parse().expect(line)
+        })
+        .collect();
+    assert_eq!(per_cpu.iter().sum::<u64>(), 4, "{line}");
+}
+
+/// `--interval` prints every interval and at the end; `--clear` empties the maps after each
+/// print, so the 3 calls show up in exactly one print.
+#[test]
+fn run_interval_clear_prints_periodically_and_empties_maps() {
+    if !kernel_available("run_interval_clear_prints_periodically_and_empties_maps") {
+        return;
+    }
+    let program = "\
+(defmap calls :type :hash :key-size 4 :value-size 8 :max-entries 4)
+(defprog on-getresgid (:type :tracepoint :section \"tracepoint/syscalls/sys_enter_getresgid\")
+  (incf (getmap calls 0))
+  0)
+";
+    let flags = ["--duration", "2.6", "--interval", "0.5", "--clear"];
+    let stdout = run_with_getresgid_calls("run-interval", program, &flags, 1000, 3);
+    assert!(stdout.matches("map calls:\n").count() >= 5, "{stdout}");
+    assert_eq!(stdout.matches("  0: 3\n").count(), 1, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("  ")).count(),
+        1,
+        "{stdout}"
+    );
+}
+
+/// `whistler doctor` probes by loading: on this project's hosts xdp loads and fentry is refused
+/// with EPERM (trampolines are blocked); kprobes load but cannot attach where the kernel has no
+/// kprobe PMU. Elsewhere (the VM) fentry may load; the line is then `loads`.
+#[test]
+fn doctor_reports_what_loads_here() {
+    if !kernel_available("doctor_reports_what_loads_here") {
+        return;
+    }
+    let out = whistler(&["doctor"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let line = |start: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("{start} in {stdout}"))
+            .to_string()
+    };
+    assert!(line("kernel ").len() > "kernel ".len() + 8);
+    assert!(line("  xdp ").ends_with(" loads"), "{stdout}");
+    assert!(line("  ringbuf ").ends_with(" creates"), "{stdout}");
+    let fentry = line("  fentry/do_nanosleep ");
+    let restricted_host = !Path::new("/sys/bus/event_source/devices/kprobe").exists();
+    if restricted_host {
+        assert!(fentry.contains("does not load (EPERM)"), "{fentry}");
+        assert!(
+            line("  kprobe/").contains("loads, cannot attach"),
+            "{stdout}"
+        );
+    } else {
+        assert!(
+            fentry.ends_with(" loads") || fentry.contains("does not load"),
+            "{fentry}"
+        );
+    }
+}

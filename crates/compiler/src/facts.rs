@@ -66,6 +66,13 @@ pub(crate) fn maps(env: &Env) -> Vec<MapFacts> {
     facts.collect()
 }
 
+pub(crate) fn constants(env: &Env) -> Vec<(String, i64)> {
+    let mut constants: Vec<(String, i64)> =
+        env.constants.iter().map(|(n, v)| (n.clone(), *v)).collect();
+    constants.sort();
+    constants
+}
+
 pub(crate) fn structs(env: &Env) -> Vec<StructLayout> {
     env.structs.iter().map(|s| layout(env, s)).collect()
 }

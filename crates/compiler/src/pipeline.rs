@@ -41,6 +41,8 @@ pub struct Compiled {
     pub programs: Vec<ProgramFacts>,
     pub maps: Vec<MapFacts>,
     pub structs: Vec<StructLayout>,
+    /// Every `defconstant` by Lisp name, sorted by name.
+    pub constants: Vec<(String, i64)>,
 }
 
 /// Compiles a whole source file, with the standard macro library.
@@ -135,6 +137,7 @@ pub fn compile_with(
         programs: facts::programs(env),
         maps: facts::maps(env),
         structs: facts::structs(env),
+        constants: facts::constants(env),
     })
 }
 

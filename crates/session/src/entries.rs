@@ -1,7 +1,7 @@
 //! A map's contents at the end of a run, for printing.
 
 use whistler_bpf::MapType;
-use whistler_loader::{Map, MapError};
+use whistler_loader::{Map, MapError, UpdateFlags};
 
 /// One key and its value; a per-CPU value is the sum over CPUs (see [`lookup_summed`]).
 pub type MapEntry = (Vec<u8>, Vec<u8>);
@@ -10,8 +10,59 @@ pub type MapEntry = (Vec<u8>, Vec<u8>);
 /// entries (ring and perf buffers, program arrays, queues, stacks, stack traces). Per-CPU
 /// values are read with [`lookup_summed`].
 pub fn map_entries(map: &Map) -> Option<Result<Vec<MapEntry>, MapError>> {
-    let kind = map.info().kind()?;
-    let listable = !matches!(
+    is_listable(map).then(|| read_entries(map))
+}
+
+/// One key, its value (per-CPU values summed) and each CPU's value (empty for maps that are
+/// not per-CPU).
+pub type PerCpuEntry = (Vec<u8>, Vec<u8>, Vec<Vec<u8>>);
+
+/// Like [`map_entries`], with each CPU's value kept next to the sum.
+pub fn map_entries_per_cpu(map: &Map) -> Option<Result<Vec<PerCpuEntry>, MapError>> {
+    is_listable(map).then(|| {
+        let mut entries = Vec::new();
+        for key in map.keys() {
+            let key = key?;
+            if !map.is_per_cpu() {
+                entries.extend(map.lookup(&key)?.map(|value| (key, value, Vec::new())));
+            } else if let Some(values) = map.lookup_per_cpu(&key)? {
+                entries.push((key, sum_per_cpu(&values), values));
+            }
+        }
+        Ok(entries)
+    })
+}
+
+/// Empties a listed map: deletes every key of a hash-like map, zeroes every slot of an array.
+pub fn clear_entries(map: &Map) -> Result<(), MapError> {
+    let keys: Vec<Vec<u8>> = map.keys().collect::<Result<_, _>>()?;
+    let is_array = matches!(
+        map.info().kind(),
+        Some(MapType::ARRAY | MapType::PERCPU_ARRAY)
+    );
+    for key in keys {
+        if !is_array {
+            map.delete(&key)?;
+        } else if map.is_per_cpu() {
+            let cpus = map.lookup_per_cpu(&key)?.map_or(0, |v| v.len());
+            let zero = vec![0u8; map.info().value_size as usize];
+            map.update_per_cpu(&key, &vec![zero; cpus], UpdateFlags::Any)?;
+        } else {
+            map.update(
+                &key,
+                &vec![0u8; map.info().value_size as usize],
+                UpdateFlags::Any,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn is_listable(map: &Map) -> bool {
+    let Some(kind) = map.info().kind() else {
+        return false;
+    };
+    !matches!(
         kind,
         MapType::RINGBUF
             | MapType::PERF_EVENT_ARRAY
@@ -19,8 +70,7 @@ pub fn map_entries(map: &Map) -> Option<Result<Vec<MapEntry>, MapError>> {
             | MapType::QUEUE
             | MapType::STACK
             | MapType::STACK_TRACE
-    );
-    listable.then(|| read_entries(map))
+    )
 }
 
 fn read_entries(map: &Map) -> Result<Vec<MapEntry>, MapError> {

@@ -9,7 +9,8 @@
 //! - [`StopFlag`], [`stop_on_ctrl_c`] and [`raise_on_ctrl_c`]: SIGINT and SIGTERM as flags, so
 //!   that sessions end by returning and closing, never by being killed (legacy attachments
 //!   would outlive the process).
-//! - [`map_entries`], [`lookup_summed`]: a map's contents for printing, per-CPU values summed.
+//! - [`map_entries`], [`map_entries_per_cpu`], [`lookup_summed`]: a map's contents for
+//!   printing, per-CPU values summed (and kept per CPU); [`clear_entries`] empties a map.
 //!
 //! It sits on the loader and knows nothing of the compiler or of Lisp.
 
@@ -18,7 +19,9 @@ mod program;
 mod session;
 mod stop;
 
-pub use entries::{lookup_summed, map_entries, MapEntry};
+pub use entries::{
+    clear_entries, lookup_summed, map_entries, map_entries_per_cpu, MapEntry, PerCpuEntry,
+};
 pub use program::{LinkId, Program, Target};
 pub use session::Session;
 pub use stop::{raise_on_ctrl_c, stop_on_ctrl_c, CtrlCGuard, StopFlag};

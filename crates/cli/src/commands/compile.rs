@@ -1,6 +1,7 @@
-//! `whistler compile IN.lisp [-o OUT.bpf.o] [--cpu v1|v2|v3|v4]`.
+//! `whistler compile IN.lisp [-o OUT.bpf.o] [--cpu v1|v2|v3|v4] [--gen c|go|rust|python|lisp|all]`.
 
 use super::{compile_source_for, CommandResult};
+use crate::generate::{generate, Definitions, Language};
 use anyhow::{anyhow, Context};
 use std::path::PathBuf;
 
@@ -14,6 +15,10 @@ pub struct Args {
     /// The BPF instruction-set version to emit for, like clang's -mcpu: v1, v2, v3 or v4.
     #[arg(long, default_value = "v3")]
     cpu: whistler_compiler::Cpu,
+    /// Also write user-space type definitions of every defstruct and defconstant next to the
+    /// input: IN.h, IN_types.go, IN_types.rs, IN_types.py or IN_types.lisp (all: every one).
+    #[arg(long = "gen", value_name = "LANG")]
+    generate: Option<Language>,
 }
 
 pub fn run(args: Args) -> CommandResult {
@@ -25,6 +30,23 @@ pub fn run(args: Args) -> CommandResult {
         .into());
     };
     let compiled = compile_source_for(&file, args.cpu)?;
+    if let Some(language) = args.generate {
+        let stem = args
+            .input
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("out");
+        let defs = Definitions {
+            structs: &compiled.structs,
+            constants: &compiled.constants,
+        };
+        for (suffix, text) in generate(language, stem, &defs) {
+            let path = args.input.with_file_name(format!("{stem}{suffix}"));
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
     let output = args
         .output
         .unwrap_or_else(|| args.input.with_extension("bpf.o"));

@@ -2,6 +2,7 @@
 
 pub mod compile;
 pub mod disasm;
+pub mod doctor;
 pub mod run;
 pub mod test_run;
 

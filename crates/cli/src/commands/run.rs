@@ -1,15 +1,19 @@
-//! `whistler run IN.bpf.o|IN.lisp [--duration S] [--target PROG=TARGET]... [--json]`: load,
-//! attach every program, print ring-buffer records as they arrive and every map at the end,
-//! then detach and close everything.
+//! `whistler run IN.bpf.o|IN.lisp [--duration S] [--interval S [--clear]] [--per-cpu]
+//! [--target PROG=TARGET]... [--json]`: load, attach every program, print ring-buffer records
+//! as they arrive and every map at the end (and every interval), then detach and close
+//! everything. Text output decodes maps through the object's BTF ([`crate::map_view`]).
 
 use super::test_run::to_hex;
-use super::{object_bytes, CommandResult};
+use super::{compile_source, CommandResult};
+use crate::input::Input;
+use crate::map_view::{self, Entry, Histogram, MapTypes};
 use anyhow::{anyhow, Context};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use whistler_loader::attach::AttachTarget;
 use whistler_loader::{LoadOptions, Map};
+use whistler_object::btf::Btf;
 use whistler_session::Session;
 
 #[derive(clap::Args)]
@@ -26,6 +30,15 @@ pub struct Args {
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
+    /// Print the maps every SECS seconds as well as at the end.
+    #[arg(long, value_name = "SECS")]
+    interval: Option<f64>,
+    /// With --interval: empty every map after printing it.
+    #[arg(long, requires = "interval")]
+    clear: bool,
+    /// Show each CPU's value of per-CPU maps next to the sum.
+    #[arg(long)]
+    per_cpu: bool,
     /// Arguments for a Lisp session file (`*args*`), after the file (or after `--` when one
     /// starts with `-`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
@@ -44,7 +57,24 @@ pub fn run(args: Args) -> CommandResult {
         }
     }
     let targets = parse_targets(&args.targets)?;
-    let bytes = object_bytes(crate::input::read(&args.input)?)?;
+    let (bytes, structs) = match crate::input::read(&args.input)? {
+        Input::Object(bytes) => (bytes, Vec::new()),
+        Input::Lisp(file) => {
+            let compiled = compile_source(&file)?;
+            (compiled.elf, compiled.structs)
+        }
+    };
+    let parsed = whistler_object::parse(&bytes)?;
+    let btf = parsed.btf.as_deref().and_then(|b| Btf::from_bytes(b).ok());
+    let map_types = |name: &str| {
+        let map = parsed.maps.iter().find(|m| m.name == name);
+        MapTypes {
+            btf: btf.as_ref(),
+            structs: &structs,
+            key: map.map_or(0, |m| m.btf_key_type_id),
+            value: map.map_or(0, |m| m.btf_value_type_id),
+        }
+    };
     let mut session = Session::load(&bytes, &LoadOptions::default())?;
     for program in session.programs_mut() {
         let given = targets.get(program.name()).map_or("", String::as_str);
@@ -69,11 +99,38 @@ pub fn run(args: Args) -> CommandResult {
     let deadline = args
         .duration
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    session.drain_until(&stop, deadline)?;
-    session.stop();
-    for map in session.maps() {
-        print_map(map, args.json)?;
+    let print_maps = |session: &Session| -> anyhow::Result<()> {
+        for map in session.maps() {
+            if args.json {
+                print_map_json(map)?;
+            } else {
+                print_map_text(map, map_types(map.name()), args.per_cpu)?;
+            }
+        }
+        Ok(())
+    };
+    if let Some(secs) = args.interval {
+        let every = Duration::from_secs_f64(secs.max(0.001));
+        while !stop.is_set() && deadline.is_none_or(|d| Instant::now() < d) {
+            let tick = Instant::now() + every;
+            session.drain_until(&stop, Some(deadline.map_or(tick, |d| d.min(tick))))?;
+            if Instant::now() < tick {
+                break;
+            }
+            print_maps(&session)?;
+            if args.clear {
+                for map in session.maps() {
+                    if whistler_session::map_entries(map).is_some() {
+                        whistler_session::clear_entries(map)?;
+                    }
+                }
+            }
+        }
+    } else {
+        session.drain_until(&stop, deadline)?;
     }
+    session.stop();
+    print_maps(&session)?;
     Ok(())
 }
 
@@ -114,43 +171,69 @@ fn print_record(map: &str, record: &[u8], json: bool) {
     }
 }
 
-/// A key or value: an unsigned integer when at most 8 bytes, else hex.
-fn render_value(bytes: &[u8], json: bool) -> String {
-    if bytes.len() <= 8 && !bytes.is_empty() {
-        let mut raw = [0u8; 8];
-        raw[..bytes.len()].copy_from_slice(bytes);
-        return u64::from_le_bytes(raw).to_string();
-    }
-    if json {
-        format!("\"{}\"", to_hex(bytes))
-    } else {
-        to_hex(bytes)
+/// A key or value for `--json`: an unsigned integer when at most 8 bytes, else a hex string.
+fn json_value(bytes: &[u8]) -> String {
+    match map_view::as_u64(bytes) {
+        Some(n) => n.to_string(),
+        None => format!("\"{}\"", to_hex(bytes)),
     }
 }
 
-fn print_map(map: &Map, json: bool) -> anyhow::Result<()> {
+fn print_map_json(map: &Map) -> anyhow::Result<()> {
     let Some(entries) = whistler_session::map_entries(map) else {
         return Ok(());
     };
-    let entries: Vec<(String, String)> = entries?
+    let items: Vec<String> = entries?
         .iter()
-        .map(|(key, value)| (render_value(key, json), render_value(value, json)))
+        .map(|(k, v)| {
+            format!(
+                "{{\"key\": {}, \"value\": {}}}",
+                json_value(k),
+                json_value(v)
+            )
+        })
         .collect();
-    if json {
-        let items: Vec<String> = entries
-            .iter()
-            .map(|(k, v)| format!("{{\"key\": {k}, \"value\": {v}}}"))
-            .collect();
-        println!(
-            "{{\"map\": {}, \"entries\": [{}]}}",
-            json_string(map.name()),
-            items.join(", ")
-        );
-    } else {
-        println!("map {}:", map.name());
-        for (k, v) in &entries {
-            println!("  {k}: {v}");
+    println!(
+        "{{\"map\": {}, \"entries\": [{}]}}",
+        json_string(map.name()),
+        items.join(", ")
+    );
+    Ok(())
+}
+
+/// `map NAME:` then a histogram's bars or the entries sorted by value.
+fn print_map_text(map: &Map, types: MapTypes<'_>, per_cpu: bool) -> anyhow::Result<()> {
+    let Some(entries) = whistler_session::map_entries_per_cpu(map) else {
+        return Ok(());
+    };
+    let mut entries: Vec<Entry> = entries?
+        .into_iter()
+        .map(|(key, value, per_cpu)| Entry {
+            key,
+            value,
+            per_cpu,
+        })
+        .collect();
+    println!("map {}:", map.name());
+    let histogram = Histogram::of(map.info().kind(), map.info().value_size, map.name());
+    let lines = match histogram {
+        Some(kind) => {
+            let mut counts = vec![0; entries.len()];
+            for entry in &entries {
+                let slot = map_view::as_u64(&entry.key).unwrap_or(0) as usize;
+                if let Some(count) = counts.get_mut(slot) {
+                    *count = map_view::as_u64(&entry.value).unwrap_or(0);
+                }
+            }
+            map_view::histogram_lines(kind, &counts)
         }
+        None => {
+            map_view::sort_by_value(&mut entries);
+            map_view::entry_lines(types, &entries, per_cpu)
+        }
+    };
+    for line in lines {
+        println!("{line}");
     }
     Ok(())
 }
