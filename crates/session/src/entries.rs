@@ -10,17 +10,23 @@ pub type MapEntry = (Vec<u8>, Vec<u8>);
 /// entries (ring and perf buffers, program arrays, queues, stacks, stack traces). Per-CPU
 /// values are read with [`lookup_summed`].
 pub fn map_entries(map: &Map) -> Option<Result<Vec<MapEntry>, MapError>> {
-    let kind = map.info().kind()?;
-    let listable = !matches!(
-        kind,
-        MapType::RINGBUF
-            | MapType::PERF_EVENT_ARRAY
-            | MapType::PROG_ARRAY
-            | MapType::QUEUE
-            | MapType::STACK
-            | MapType::STACK_TRACE
-    );
-    listable.then(|| read_entries(map))
+    holds_entries(map).then(|| read_entries(map))
+}
+
+/// Whether a map's contents are keyed values (not ring or perf buffers, program arrays, queues,
+/// stacks or stack traces).
+pub fn holds_entries(map: &Map) -> bool {
+    map.info().kind().is_some_and(|kind| {
+        !matches!(
+            kind,
+            MapType::RINGBUF
+                | MapType::PERF_EVENT_ARRAY
+                | MapType::PROG_ARRAY
+                | MapType::QUEUE
+                | MapType::STACK
+                | MapType::STACK_TRACE
+        )
+    })
 }
 
 fn read_entries(map: &Map) -> Result<Vec<MapEntry>, MapError> {

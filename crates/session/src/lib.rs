@@ -18,7 +18,7 @@ mod program;
 mod session;
 mod stop;
 
-pub use entries::{lookup_summed, map_entries, MapEntry};
+pub use entries::{holds_entries, lookup_summed, map_entries, MapEntry};
 pub use program::{LinkId, Program, Target};
 pub use session::Session;
 pub use stop::{raise_on_ctrl_c, stop_on_ctrl_c, CtrlCGuard, StopFlag};
