@@ -29,6 +29,8 @@ enum Command {
     /// Load, attach and run an object or a Lisp file until Ctrl-C or --duration, printing
     /// ring-buffer records as they arrive and every map at the end.
     Run(commands::run::Args),
+    /// Load, attach every program and serve every map at /metrics for Prometheus until Ctrl-C.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Disasm(args) => commands::disasm::run(args),
         Command::TestRun(args) => commands::test_run::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
 use std::fmt;
 use whistler_loader::{Map, MapError};
 
@@ -63,6 +64,13 @@ pub struct MapCollector {
 impl MapCollector {
     pub fn new(maps: Vec<ServedMap>) -> MapCollector {
         MapCollector { maps }
+    }
+
+    /// A registry holding only this collector, for [`crate::Exporter::bind`].
+    pub fn into_registry(self) -> Registry {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(self));
+        registry
     }
 }
 
