@@ -31,27 +31,30 @@ impl fmt::Debug for ServedMap {
     }
 }
 
+/// Entries per BPF_MAP_LOOKUP_BATCH call.
+const BATCH: u32 = 4096;
+
 impl ServedMap {
     /// Every entry as `(key label, samples)`, per-CPU values summed field by field.
     fn read(&self) -> Result<Vec<(String, Vec<Sample>)>, MapError> {
-        let mut entries = Vec::new();
-        for key in self.map.keys() {
-            let key = key?;
+        let entries = self.read_raw()?.into_iter().map(|(key, value)| {
             let samples = if self.map.is_per_cpu() {
-                self.map
-                    .lookup_per_cpu(&key)?
-                    .map(|values| self.value.summed_samples(&values))
+                self.value.summed_samples(&self.map.split_per_cpu(&value))
             } else {
-                self.map
-                    .lookup(&key)?
-                    .map(|value| self.value.samples(&value))
+                self.value.samples(&value)
             };
-            // An entry deleted between listing and lookup is simply gone.
-            if let Some(samples) = samples {
-                entries.push((self.key.key_label(&key), samples));
-            }
+            (self.key.key_label(&key), samples)
+        });
+        Ok(entries.collect())
+    }
+
+    /// Every (key, whole value): in batches where the map type supports them (hash and array
+    /// maps, per-CPU or not), else one key at a time.
+    fn read_raw(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MapError> {
+        match self.map.lookup_batch(BATCH) {
+            Ok(entries) => Ok(entries),
+            Err(_) => self.map.iter().collect(),
         }
-        Ok(entries)
     }
 }
 
