@@ -45,7 +45,10 @@ fn main() {
         prometheus_client::encoding::text::encode(&mut body, &registry).expect("encodes");
         times.push(start.elapsed());
         bytes = body.len();
-        assert_eq!(body.matches("whistler_map_entry{").count(), ENTRIES as usize);
+        assert_eq!(
+            body.matches("whistler_map_entry{").count(),
+            ENTRIES as usize
+        );
     }
     times.sort();
     let median = times[SCRAPES / 2];

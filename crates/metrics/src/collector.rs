@@ -8,6 +8,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use std::fmt;
 use whistler_loader::{Map, MapError};
+use whistler_session::MapEntry;
 
 /// The family every map entry is served in.
 pub const ENTRY_METRIC: &str = "whistler_map_entry";
@@ -50,7 +51,7 @@ impl ServedMap {
 
     /// Every (key, whole value): in batches where the map type supports them (hash and array
     /// maps, per-CPU or not), else one key at a time.
-    fn read_raw(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MapError> {
+    fn read_raw(&self) -> Result<Vec<MapEntry>, MapError> {
         match self.map.lookup_batch(BATCH) {
             Ok(entries) => Ok(entries),
             Err(_) => self.map.iter().collect(),
