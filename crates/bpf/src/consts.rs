@@ -4,6 +4,8 @@
 
 /// `BPF_F_NO_PREALLOC`: entries are allocated on update (lpm_trie requires it).
 pub const BPF_F_NO_PREALLOC: u32 = 1;
+/// `BPF_NOEXIST`: a map update that only inserts (fails when the key exists).
+pub const BPF_NOEXIST: u32 = 1;
 /// `BPF_F_RDONLY_PROG`: programs may only read the map (`.rodata`).
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 /// `BPF_F_MMAPABLE`: the map's values can be mmap()ed.
@@ -32,7 +34,7 @@ pub static CONSTANTS: &[(&str, i64)] = &[
     ("SK_PASS", 1),
     // map update flags and map creation flags
     ("BPF_ANY", 0),
-    ("BPF_NOEXIST", 1),
+    ("BPF_NOEXIST", BPF_NOEXIST as i64),
     ("BPF_EXIST", 2),
     ("BPF_F_LOCK", 4),
     ("BPF_F_NO_PREALLOC", BPF_F_NO_PREALLOC as i64),

@@ -21,6 +21,16 @@ impl Helper {
     }
 }
 
+/// Ids of the helpers the compiler calls itself (the rows of the table below use them).
+pub mod ids {
+    pub const MAP_LOOKUP_ELEM: u32 = 1;
+    pub const MAP_UPDATE_ELEM: u32 = 2;
+    pub const MAP_DELETE_ELEM: u32 = 3;
+    pub const TAIL_CALL: u32 = 12;
+    pub const RINGBUF_RESERVE: u32 = 131;
+    pub const RINGBUF_SUBMIT: u32 = 132;
+}
+
 const fn h(id: u32, kernel_name: &'static str, arg_count: u8, returns_pointer: bool) -> Helper {
     Helper {
         id,
@@ -76,9 +86,9 @@ pub fn by_id(id: u32) -> Option<&'static Helper> {
 
 /// All helpers, ordered by id starting at 1.
 pub static HELPERS: &[Helper] = &[
-    h(1, "map_lookup_elem", 2, true),
-    h(2, "map_update_elem", 4, false),
-    h(3, "map_delete_elem", 2, false),
+    h(ids::MAP_LOOKUP_ELEM, "map_lookup_elem", 2, true),
+    h(ids::MAP_UPDATE_ELEM, "map_update_elem", 4, false),
+    h(ids::MAP_DELETE_ELEM, "map_delete_elem", 2, false),
     h(4, "probe_read", 3, false),
     h(5, "ktime_get_ns", 0, false),
     h(6, "trace_printk", 3, false),
@@ -87,7 +97,7 @@ pub static HELPERS: &[Helper] = &[
     h(9, "skb_store_bytes", 5, false),
     h(10, "l3_csum_replace", 5, false),
     h(11, "l4_csum_replace", 5, false),
-    h(12, "tail_call", 3, false),
+    h(ids::TAIL_CALL, "tail_call", 3, false),
     h(13, "clone_redirect", 3, false),
     h(14, "get_current_pid_tgid", 0, false),
     h(15, "get_current_uid_gid", 0, false),
@@ -206,8 +216,8 @@ pub static HELPERS: &[Helper] = &[
     h(128, "sk_cgroup_id", 1, false),
     h(129, "sk_ancestor_cgroup_id", 2, false),
     h(130, "ringbuf_output", 4, false),
-    h(131, "ringbuf_reserve", 3, true),
-    h(132, "ringbuf_submit", 2, false),
+    h(ids::RINGBUF_RESERVE, "ringbuf_reserve", 3, true),
+    h(ids::RINGBUF_SUBMIT, "ringbuf_submit", 2, false),
     h(133, "ringbuf_discard", 2, false),
     h(134, "ringbuf_query", 2, false),
     h(135, "csum_level", 2, false),

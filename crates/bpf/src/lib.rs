@@ -13,4 +13,4 @@ pub mod section;
 pub mod types;
 
 pub use insn::{Insn, Reg};
-pub use types::{AttachType, MapType, ProgramType};
+pub use types::{AttachType, CoreKind, MapType, ProgramType};

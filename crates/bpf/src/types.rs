@@ -217,3 +217,50 @@ mod tests {
         );
     }
 }
+
+/// `enum bpf_core_relo_kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)] // the kernel's names
+pub enum CoreKind {
+    FIELD_BYTE_OFFSET = 0,
+    FIELD_BYTE_SIZE = 1,
+    FIELD_EXISTS = 2,
+    FIELD_SIGNED = 3,
+    FIELD_LSHIFT_U64 = 4,
+    FIELD_RSHIFT_U64 = 5,
+    TYPE_ID_LOCAL = 6,
+    TYPE_ID_TARGET = 7,
+    TYPE_EXISTS = 8,
+    TYPE_SIZE = 9,
+    ENUMVAL_EXISTS = 10,
+    ENUMVAL_VALUE = 11,
+    TYPE_MATCHES = 12,
+}
+
+impl CoreKind {
+    /// The kind with this number, if the kernel defines one.
+    pub fn from_u32(n: u32) -> Option<CoreKind> {
+        use CoreKind::*;
+        const ALL: [CoreKind; 13] = [
+            FIELD_BYTE_OFFSET,
+            FIELD_BYTE_SIZE,
+            FIELD_EXISTS,
+            FIELD_SIGNED,
+            FIELD_LSHIFT_U64,
+            FIELD_RSHIFT_U64,
+            TYPE_ID_LOCAL,
+            TYPE_ID_TARGET,
+            TYPE_EXISTS,
+            TYPE_SIZE,
+            ENUMVAL_EXISTS,
+            ENUMVAL_VALUE,
+            TYPE_MATCHES,
+        ];
+        ALL.get(n as usize).copied()
+    }
+
+    /// True for the kinds that relocate a struct field (offset, size, existence, sign, shifts).
+    pub fn is_field(self) -> bool {
+        (self as u32) <= 5
+    }
+}

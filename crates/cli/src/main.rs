@@ -34,6 +34,8 @@ enum Command {
     /// Report what this machine allows: kernel, BTF, filesystems, capabilities, lockdown, and
     /// which program and map kinds load (probed), each with what to do when missing.
     Doctor(commands::doctor::Args),
+    /// Load, attach every program and serve every map at /metrics for Prometheus until Ctrl-C.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::TestRun(args) => commands::test_run::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ pub type MapEntry = (Vec<u8>, Vec<u8>);
 /// entries (ring and perf buffers, program arrays, queues, stacks, stack traces). Per-CPU
 /// values are read with [`lookup_summed`].
 pub fn map_entries(map: &Map) -> Option<Result<Vec<MapEntry>, MapError>> {
-    is_listable(map).then(|| read_entries(map))
+    holds_entries(map).then(|| read_entries(map))
 }
 
 /// One key, its value (per-CPU values summed) and each CPU's value (empty for maps that are
@@ -19,7 +19,7 @@ pub type PerCpuEntry = (Vec<u8>, Vec<u8>, Vec<Vec<u8>>);
 
 /// Like [`map_entries`], with each CPU's value kept next to the sum.
 pub fn map_entries_per_cpu(map: &Map) -> Option<Result<Vec<PerCpuEntry>, MapError>> {
-    is_listable(map).then(|| {
+    holds_entries(map).then(|| {
         let mut entries = Vec::new();
         for key in map.keys() {
             let key = key?;
@@ -58,19 +58,20 @@ pub fn clear_entries(map: &Map) -> Result<(), MapError> {
     Ok(())
 }
 
-fn is_listable(map: &Map) -> bool {
-    let Some(kind) = map.info().kind() else {
-        return false;
-    };
-    !matches!(
-        kind,
-        MapType::RINGBUF
-            | MapType::PERF_EVENT_ARRAY
-            | MapType::PROG_ARRAY
-            | MapType::QUEUE
-            | MapType::STACK
-            | MapType::STACK_TRACE
-    )
+/// Whether a map's contents are keyed values (not ring or perf buffers, program arrays, queues,
+/// stacks or stack traces).
+pub fn holds_entries(map: &Map) -> bool {
+    map.info().kind().is_some_and(|kind| {
+        !matches!(
+            kind,
+            MapType::RINGBUF
+                | MapType::PERF_EVENT_ARRAY
+                | MapType::PROG_ARRAY
+                | MapType::QUEUE
+                | MapType::STACK
+                | MapType::STACK_TRACE
+        )
+    })
 }
 
 fn read_entries(map: &Map) -> Result<Vec<MapEntry>, MapError> {

@@ -20,7 +20,8 @@ mod session;
 mod stop;
 
 pub use entries::{
-    clear_entries, lookup_summed, map_entries, map_entries_per_cpu, MapEntry, PerCpuEntry,
+    clear_entries, holds_entries, lookup_summed, map_entries, map_entries_per_cpu, MapEntry,
+    PerCpuEntry,
 };
 pub use program::{LinkId, Program, Target};
 pub use session::Session;

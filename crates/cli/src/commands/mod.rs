@@ -4,6 +4,7 @@ pub mod compile;
 pub mod disasm;
 pub mod doctor;
 pub mod run;
+pub mod serve;
 pub mod test_run;
 
 use whistler_syntax::{render, SourceFile};

@@ -309,7 +309,9 @@ impl Map {
         Ok(self.lookup(key)?.map(|raw| self.split_per_cpu(&raw)))
     }
 
-    pub(crate) fn split_per_cpu(&self, raw: &[u8]) -> Vec<Vec<u8>> {
+    /// Splits a per-CPU map's whole value (as [`Map::lookup`] and [`Map::lookup_batch`] return
+    /// it) into one value per CPU.
+    pub fn split_per_cpu(&self, raw: &[u8]) -> Vec<Vec<u8>> {
         let size = self.info.value_size as usize;
         let stride = size.next_multiple_of(8).max(1);
         raw.chunks(stride)

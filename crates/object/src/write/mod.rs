@@ -25,8 +25,6 @@ use layout::{Layout, PieceKind};
 
 /// `R_BPF_64_64`: a 64-bit immediate load of a symbol's address (a map, a callback).
 const R_BPF_64_64: u32 = 1;
-/// `enum bpf_core_relo_kind`: the immediate is a field's byte offset.
-const BPF_CORE_FIELD_BYTE_OFFSET: u32 = 0;
 /// `R_BPF_64_32`: a bpf-to-bpf call (here, into `.text`).
 const R_BPF_64_32: u32 = 10;
 
@@ -203,7 +201,7 @@ fn build_ext(spec: &ObjectSpec, layout: &Layout, ob: &mut btf_types::ObjectBtf) 
                     insn_offset: (at * 8) as u32,
                     type_id,
                     access_str_off,
-                    kind: BPF_CORE_FIELD_BYTE_OFFSET,
+                    kind: whistler_bpf::CoreKind::FIELD_BYTE_OFFSET as u32,
                 });
             }
         }

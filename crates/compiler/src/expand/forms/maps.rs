@@ -8,13 +8,14 @@ use crate::expand::{keyword_name, symbol_name};
 use whistler_bpf::MapType;
 use whistler_syntax::{Sexp, SexpKind, Span, Symbol};
 
-pub(super) const MAP_LOOKUP: u32 = 1;
-const MAP_UPDATE: u32 = 2;
-pub(super) const MAP_DELETE: u32 = 3;
-const TAIL_CALL: u32 = 12;
-const RINGBUF_RESERVE: u32 = 131;
-const RINGBUF_SUBMIT: u32 = 132;
-const BPF_NOEXIST: i64 = 1;
+pub(super) use whistler_bpf::helpers::ids::{
+    MAP_DELETE_ELEM as MAP_DELETE, MAP_LOOKUP_ELEM as MAP_LOOKUP,
+};
+use whistler_bpf::helpers::ids::{
+    MAP_UPDATE_ELEM as MAP_UPDATE, RINGBUF_RESERVE, RINGBUF_SUBMIT, TAIL_CALL,
+};
+/// `BPF_NOEXIST`, the update flag `incf` inserts with.
+const BPF_NOEXIST: i64 = whistler_bpf::consts::BPF_NOEXIST as i64;
 
 impl Expander<'_> {
     /// The map and the expanded key of a map form's first two arguments.

@@ -1,0 +1,114 @@
+//! `whistler serve IN.lisp|IN.bpf.o [--listen ADDR]`: load, attach every program, and serve
+//! every keyed map at `/metrics` for Prometheus until Ctrl-C or SIGTERM, then close everything
+//! as every session does (links, programs, then maps).
+
+use super::{compile_source, CommandResult};
+use crate::input::Input;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use whistler_compiler::{Compiled, StructLayout};
+use whistler_loader::LoadOptions;
+use whistler_metrics::{Exporter, Field, Layout, MapCollector, ServedMap};
+use whistler_object::BtfTypeRef;
+use whistler_session::Session;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A BPF ELF object or a Whistler Lisp file.
+    input: PathBuf,
+    /// Where to serve `/metrics`.
+    #[arg(long, default_value = "127.0.0.1:9435")]
+    listen: SocketAddr,
+}
+
+pub fn run(args: Args) -> CommandResult {
+    let (elf, compiled) = match crate::input::read(&args.input)? {
+        Input::Object(bytes) => (bytes, None),
+        Input::Lisp(file) => {
+            let compiled = compile_source(&file)?;
+            (compiled.elf.clone(), Some(compiled))
+        }
+    };
+    let mut session = Session::load(&elf, &LoadOptions::default())?;
+    for program in session.programs_mut() {
+        program
+            .attach_auto()
+            .with_context(|| format!("cannot attach program `{}`", program.name()))?;
+        eprintln!("attached {} ({})", program.name(), program.section());
+    }
+    let served = take_served_maps(&mut session, compiled.as_ref());
+    let registry = MapCollector::new(served).into_registry();
+    let exporter = Exporter::bind(args.listen, registry)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let stop = whistler_session::stop_on_ctrl_c().context("cannot install the Ctrl-C handler")?;
+    let address = exporter.local_addr().unwrap_or(args.listen);
+    eprintln!("serving http://{address}/metrics (Ctrl-C to stop)");
+    exporter.serve_until(&stop)?;
+    // Links and programs first, then the maps the exporter holds.
+    drop(session);
+    drop(exporter);
+    Ok(())
+}
+
+/// Takes every keyed map out of the session, named and laid out as the source says when there
+/// is one (else by its object name and sizes).
+fn take_served_maps(session: &mut Session, compiled: Option<&Compiled>) -> Vec<ServedMap> {
+    let names: Vec<String> = session
+        .maps()
+        .iter()
+        .filter(|m| whistler_session::holds_entries(m))
+        .map(|m| m.name().to_string())
+        .collect();
+    let take = |symbol: &String| {
+        let map = session.take_map(symbol)?;
+        let (key_size, value_size) = (map.info().key_size, map.info().value_size);
+        let facts = compiled.and_then(|c| {
+            let facts = c.maps.iter().find(|m| &m.symbol == symbol)?;
+            let spec = c.spec.maps.iter().find(|m| m.name == facts.lisp_name)?;
+            Some((facts.lisp_name.clone(), spec, &c.structs))
+        });
+        let (name, key, value) = match facts {
+            Some((lisp_name, spec, structs)) => (
+                lisp_name,
+                layout_of(spec.key_type.as_ref(), spec.key_size, structs),
+                layout_of(spec.value_type.as_ref(), spec.value_size, structs),
+            ),
+            None => (
+                symbol.clone(),
+                Layout::from_size(key_size as usize),
+                Layout::from_size(value_size as usize),
+            ),
+        };
+        Some(ServedMap {
+            name,
+            map,
+            key,
+            value,
+        })
+    };
+    names.iter().filter_map(take).collect()
+}
+
+/// A key's or value's layout from the compiler's BTF description of it.
+fn layout_of(ty: Option<&BtfTypeRef>, size: u32, structs: &[StructLayout]) -> Layout {
+    match ty {
+        Some(BtfTypeRef::Int { signed, .. }) => Layout::Int { signed: *signed },
+        Some(BtfTypeRef::Struct(symbol)) => {
+            let Some(layout) = structs.iter().find(|s| &s.symbol == symbol) else {
+                return Layout::from_size(size as usize);
+            };
+            let fields = layout.fields.iter().filter_map(|f| match f.ty {
+                BtfTypeRef::Int { size, signed } => Some(Field {
+                    name: f.lisp_name.clone(),
+                    offset: f.offset as usize,
+                    size: size as usize,
+                    signed,
+                }),
+                _ => None,
+            });
+            Layout::Struct(fields.collect())
+        }
+        _ => Layout::from_size(size as usize),
+    }
+}
