@@ -161,14 +161,14 @@ fn stated_results_hold_in_the_kernel() {
         let result = compile_block(&place, &block).and_then(|compiled| {
             let pinned = common::load(&compiled.elf, &format!("book_{index}"))?;
             for case in &spec.cases {
-                let (value, _) = common::run(&pinned, &case.prog, &case.data)?;
+                let (value, _) = common::run(&pinned, &case.prog.replace('-', "_"), &case.data)?;
                 if value != case.expect {
                     return Err(format!("{}: returned {value}, expected {}", case.prog, case.expect));
                 }
                 cases += 1;
             }
             for check in &spec.maps {
-                let values = common::lookup(&pinned, &check.map, &check.key)?;
+                let values = common::lookup(&pinned, &check.map.replace('-', "_"), &check.key)?;
                 let got = common::sum_le(&values);
                 if got != check.value {
                     return Err(format!("map {}: {got:02x?}, expected {:02x?}", check.map, check.value));
