@@ -10,7 +10,6 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use whistler_book_tests::{code_blocks, reference_pages, CodeBlock};
-use whistler_compiler::lisp_host::standard_interp;
 use whistler_compiler::{compile_in, forms, Compiled};
 use whistler_syntax::{render, SourceFile};
 
@@ -57,7 +56,7 @@ fn is_session(block: &CodeBlock) -> bool {
 
 fn compile_block(place: &str, block: &CodeBlock) -> Result<Compiled, String> {
     let file = SourceFile::new(place.to_string(), block.text.clone());
-    compile_in(&file, &mut standard_interp()).map_err(|ds| {
+    compile_in(&file, &mut whistler_kernel_host::macro_host()).map_err(|ds| {
         let errors: Vec<String> = ds.iter().map(|d| render(&file, d)).collect();
         errors.join("\n")
     })
