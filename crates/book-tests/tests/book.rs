@@ -36,17 +36,37 @@ fn pages() -> Vec<(String, String)> {
     out
 }
 
-/// The Lisp blocks of the book to test, with where they are (`page:line`).
+/// The Lisp blocks of the book to test, with where they are (`page:line`); a block's
+/// `{{#include PATH}}` lines are replaced by the file, as mdBook does.
 fn lisp_blocks() -> Vec<(String, CodeBlock)> {
     let mut blocks = Vec::new();
     for (page, text) in pages() {
-        for block in code_blocks(&text) {
+        let page_dir = book_src().join(&page).parent().unwrap().to_path_buf();
+        for mut block in code_blocks(&text) {
             if block.language() == "lisp" && !block.ignored() {
+                block.text = resolve_includes(&block.text, &page_dir);
                 blocks.push((format!("{page}:{}", block.line), block));
             }
         }
     }
     blocks
+}
+
+fn resolve_includes(text: &str, page_dir: &Path) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.trim().strip_prefix("{{#include ").and_then(|l| l.strip_suffix("}}")) {
+            Some(path) => out.push_str(
+                &std::fs::read_to_string(page_dir.join(path.trim()))
+                    .unwrap_or_else(|e| panic!("{{{{#include {path}}}}}: {e}")),
+            ),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// A session file (`lisp,session`): run by `whistler run`, not compiled alone.
