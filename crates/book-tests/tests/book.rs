@@ -1,10 +1,11 @@
 //! The book's tests: its generated reference pages match the code, its forms page covers the
-//! compiler's form table, every ```lisp block compiles with the standard macro library, and the
-//! blocks that state a result (`;; test:` lines, the corpus format of the compiler's execution
+//! compiler's form table, every ```lisp block compiles (with the standard macro library and the
+//! kernel macro host, so `deftracepoint` and `import-kernel-struct` work), and the blocks that
+//! state a result (`;; test:` lines, the corpus format of the compiler's execution tests)
+//! return it under BPF_PROG_TEST_RUN in the running kernel.
 //! tests) return it under BPF_PROG_TEST_RUN in the running kernel.
 
 #[path = "../../compiler/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::collections::BTreeSet;
@@ -55,7 +56,11 @@ fn lisp_blocks() -> Vec<(String, CodeBlock)> {
 fn resolve_includes(text: &str, page_dir: &Path) -> String {
     let mut out = String::new();
     for line in text.lines() {
-        match line.trim().strip_prefix("{{#include ").and_then(|l| l.strip_suffix("}}")) {
+        match line
+            .trim()
+            .strip_prefix("{{#include ")
+            .and_then(|l| l.strip_suffix("}}"))
+        {
             Some(path) => out.push_str(
                 &std::fs::read_to_string(page_dir.join(path.trim()))
                     .unwrap_or_else(|e| panic!("{{{{#include {path}}}}}: {e}")),
@@ -111,7 +116,10 @@ fn forms_reference_lists_every_form_once() {
         .filter_map(|l| l.split_once("` |").map(|(name, _)| name))
         .collect();
     let table: Vec<&str> = forms().iter().map(|f| f.name).collect();
-    assert_eq!(listed, table, "reference/forms.md and whistler_compiler::forms() disagree");
+    assert_eq!(
+        listed, table,
+        "reference/forms.md and whistler_compiler::forms() disagree"
+    );
 }
 
 /// The symbols a block calls: every `(NAME` in its text.
@@ -140,7 +148,10 @@ fn every_form_has_a_tested_example() {
         .map(|f| f.name)
         .filter(|name| !used.contains(*name))
         .collect();
-    assert!(missing.is_empty(), "forms without a compiled example in the book: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "forms without a compiled example in the book: {missing:?}"
+    );
 }
 
 #[test]
@@ -162,7 +173,10 @@ fn every_lisp_block_compiles() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(compiled >= 40, "only {compiled} Lisp blocks compiled; were pages lost?");
+    assert!(
+        compiled >= 40,
+        "only {compiled} Lisp blocks compiled; were pages lost?"
+    );
 }
 
 #[test]
@@ -182,7 +196,10 @@ fn stated_results_hold_in_the_kernel() {
             for case in &spec.cases {
                 let (value, _) = common::run(&pinned, &case.prog.replace('-', "_"), &case.data)?;
                 if value != case.expect {
-                    return Err(format!("{}: returned {value}, expected {}", case.prog, case.expect));
+                    return Err(format!(
+                        "{}: returned {value}, expected {}",
+                        case.prog, case.expect
+                    ));
                 }
                 cases += 1;
             }
@@ -190,7 +207,10 @@ fn stated_results_hold_in_the_kernel() {
                 let values = common::lookup(&pinned, &check.map.replace('-', "_"), &check.key)?;
                 let got = common::sum_le(&values);
                 if got != check.value {
-                    return Err(format!("map {}: {got:02x?}, expected {:02x?}", check.map, check.value));
+                    return Err(format!(
+                        "map {}: {got:02x?}, expected {:02x?}",
+                        check.map, check.value
+                    ));
                 }
             }
             Ok(())
@@ -201,4 +221,24 @@ fn stated_results_hold_in_the_kernel() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(cases >= 10, "only {cases} stated results were checked");
+}
+
+#[test]
+fn summary_lists_every_page_and_only_pages_that_exist() {
+    let summary = std::fs::read_to_string(book_src().join("SUMMARY.md")).expect("SUMMARY.md");
+    let linked: BTreeSet<String> = summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')').map(|(target, _)| target.to_string()))
+        .collect();
+    let pages: BTreeSet<String> = pages()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name != "SUMMARY.md")
+        .collect();
+    assert_eq!(
+        linked, pages,
+        "SUMMARY.md and the pages under docs/src disagree"
+    );
+    assert!(pages.len() >= 25, "the book has only {} pages", pages.len());
 }

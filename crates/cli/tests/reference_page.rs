@@ -48,7 +48,10 @@ fn page() -> String {
 fn cli_reference_page_matches_the_help() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src/reference/cli.md");
     let expected = page();
-    assert!(expected.contains("## whistler compile"), "no subcommands found in the help");
+    assert!(
+        expected.contains("## whistler compile"),
+        "no subcommands found in the help"
+    );
     if std::env::var("UPDATE_EXPECT").as_deref() == Ok("1") {
         std::fs::write(&path, &expected).expect("write cli.md");
         return;
