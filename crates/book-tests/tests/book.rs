@@ -3,7 +3,6 @@
 //! kernel macro host, so `deftracepoint` and `import-kernel-struct` work), and the blocks that
 //! state a result (`;; test:` lines, the corpus format of the compiler's execution tests)
 //! return it under BPF_PROG_TEST_RUN in the running kernel.
-//! tests) return it under BPF_PROG_TEST_RUN in the running kernel.
 
 #[path = "../../compiler/tests/common/mod.rs"]
 mod common;
