@@ -6,7 +6,9 @@ use std::path::Path;
 use std::process::Command;
 
 fn help(args: &[&str]) -> String {
+    // Help wraps at the terminal's width, or at COLUMNS: the page is written for 100.
     let out = Command::new(env!("CARGO_BIN_EXE_whistler"))
+        .env("COLUMNS", "100")
         .args(args)
         .arg("--help")
         .output()
@@ -21,6 +23,8 @@ fn subcommands(top: &str) -> Vec<String> {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // A command's line starts with two spaces and its name; wrapped text is indented more.
+        .filter(|l| !l[2..].starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|name| *name != "help")
         .map(str::to_string)
