@@ -67,17 +67,21 @@ fn integers_cover_the_i128_range() {
 }
 
 #[test]
-fn floats_are_symbols_only_when_asked_for() {
+fn floats_and_ratios_are_symbols_only_when_asked_for() {
     assert_eq!(read_str("(sleep 0.5)").diagnostics.len(), 1);
+    assert_eq!(read_str("(sleep 1/2)").diagnostics.len(), 1, "no ratios in programs");
     let file = SourceFile::new("host.lisp", "(sleep 0.5 1E3 1/2)");
     let result = read_with(&file, ReadOptions { host_code: true });
-    assert_eq!(result.diagnostics.len(), 1, "ratios stay errors");
+    assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
     let items = result.forms[0].as_list().unwrap();
     let float = items[1].as_symbol().unwrap();
     assert_eq!(float.package.as_deref(), Some(FLOAT_PACKAGE));
     assert_eq!(float.name, "0.5");
     assert_eq!(items[2].as_symbol().unwrap().name, "1e3");
-    assert_eq!(result.forms[0].to_string(), "(sleep 0.5 1e3)");
+    let ratio = items[3].as_symbol().unwrap();
+    assert_eq!(ratio.package.as_deref(), Some(FLOAT_PACKAGE));
+    assert_eq!(ratio.name, "1/2");
+    assert_eq!(result.forms[0].to_string(), "(sleep 0.5 1e3 1/2)");
 }
 
 #[test]
