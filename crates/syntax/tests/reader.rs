@@ -69,7 +69,11 @@ fn integers_cover_the_i128_range() {
 #[test]
 fn floats_and_ratios_are_symbols_only_when_asked_for() {
     assert_eq!(read_str("(sleep 0.5)").diagnostics.len(), 1);
-    assert_eq!(read_str("(sleep 1/2)").diagnostics.len(), 1, "no ratios in programs");
+    assert_eq!(
+        read_str("(sleep 1/2)").diagnostics.len(),
+        1,
+        "no ratios in programs"
+    );
     let file = SourceFile::new("host.lisp", "(sleep 0.5 1E3 1/2)");
     let result = read_with(&file, ReadOptions { host_code: true });
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);

@@ -18,7 +18,8 @@ mod subprograms;
 
 use crate::btf::ext::{BtfExt, ExtSection};
 use crate::{
-    symbol_name, BtfTypeRef, CoreRelocation, FuncInfoRecord, LineInfoRecord, ObjectSpec, ProgramSpec,
+    symbol_name, BtfTypeRef, CoreRelocation, FuncInfoRecord, LineInfoRecord, ObjectSpec,
+    ProgramSpec,
 };
 use elf::{Section, Symbol};
 use layout::{Layout, PieceKind};
