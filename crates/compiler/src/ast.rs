@@ -101,6 +101,23 @@ impl Expr {
     pub fn boxed(self) -> Box<Expr> {
         Box::new(self)
     }
+    /// `(let ((var init)) body)` with the variable untyped (it keeps `init`'s value as is).
+    pub fn let_in(var: VarId, init: Expr, body: Expr, span: Span) -> Expr {
+        Expr::typed_let(var, None, init, body, span)
+    }
+    /// `(let ((var init)) body)` converting `init` to `ty` when given.
+    pub fn typed_let(var: VarId, ty: Option<Ty>, init: Expr, body: Expr, span: Span) -> Expr {
+        let (init, body) = (init.boxed(), body.boxed());
+        Expr::new(
+            ExprKind::Let {
+                var,
+                ty,
+                init,
+                body,
+            },
+            span,
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -204,15 +204,7 @@ impl Expander<'_> {
         items.push(p());
         let alloc = Expr::new(ExprKind::StackAlloc { size, zero: false }, span);
         let body = Expr::new(ExprKind::Seq(items), span);
-        Expr::new(
-            ExprKind::Let {
-                var: ptr,
-                ty: None,
-                init: alloc.boxed(),
-                body: body.boxed(),
-            },
-            span,
-        )
+        Expr::let_in(ptr, alloc, body, span)
     }
 
     pub fn load(&mut self, ty: Ty, ptr: Expr, offset: i64, span: Span) -> Expr {

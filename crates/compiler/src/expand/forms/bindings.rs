@@ -107,15 +107,7 @@ impl Expander<'_> {
         span: Span,
     ) -> Expr {
         match binding {
-            Binding::Reg { var, .. } => Expr::new(
-                ExprKind::Let {
-                    var,
-                    ty,
-                    init: init.boxed(),
-                    body: body.boxed(),
-                },
-                span,
-            ),
+            Binding::Reg { var, .. } => Expr::typed_let(var, ty, init, body, span),
             Binding::Mem { ptr, ty } => {
                 let slot = Expr::new(
                     ExprKind::StackAlloc {
@@ -134,15 +126,7 @@ impl Expander<'_> {
                     span,
                 );
                 let seq = Expr::new(ExprKind::Seq(vec![store, body]), span);
-                Expr::new(
-                    ExprKind::Let {
-                        var: ptr,
-                        ty: None,
-                        init: slot.boxed(),
-                        body: seq.boxed(),
-                    },
-                    span,
-                )
+                Expr::let_in(ptr, slot, seq, span)
             }
         }
     }
@@ -219,15 +203,7 @@ impl Expander<'_> {
         for (var, ty, init, bspan) in vars.into_iter().rev() {
             let test = Expr::new(ExprKind::Var(var), bspan);
             let guarded = if_expr(test, body, Expr::int(0, span), span);
-            body = Expr::new(
-                ExprKind::Let {
-                    var,
-                    ty,
-                    init: init.boxed(),
-                    body: guarded.boxed(),
-                },
-                span,
-            );
+            body = Expr::typed_let(var, ty, init, guarded, span);
         }
         body
     }
@@ -252,15 +228,7 @@ impl Expander<'_> {
         let otherwise = args.get(2).map_or(Expr::int(0, span), |e| self.expr(e));
         let test = Expr::new(ExprKind::Var(var), span);
         let body = if_expr(test, then, otherwise, span);
-        Expr::new(
-            ExprKind::Let {
-                var,
-                ty,
-                init: init.boxed(),
-                body: body.boxed(),
-            },
-            span,
-        )
+        Expr::typed_let(var, ty, init, body, span)
     }
 }
 

@@ -113,15 +113,7 @@ impl Expander<'_> {
             };
             chain = if_expr(test, body, chain, clause.span);
         }
-        Expr::new(
-            ExprKind::Let {
-                var,
-                ty: None,
-                init: key.boxed(),
-                body: chain.boxed(),
-            },
-            span,
-        )
+        Expr::let_in(var, key, chain, span)
     }
 
     pub(super) fn dotimes(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {

@@ -147,15 +147,7 @@ impl Expander<'_> {
         let pv = || Expr::new(ExprKind::Var(p), span);
         let load = self.load(scalar_of(size), pv(), 0, span);
         let body = if_expr(pv(), load, Expr::int(0, span), span);
-        Expr::new(
-            ExprKind::Let {
-                var: p,
-                ty: None,
-                init: lookup.boxed(),
-                body: body.boxed(),
-            },
-            span,
-        )
+        Expr::let_in(p, lookup, body, span)
     }
 
     /// `(setf (getmap m k) v)`: update with BPF_ANY.
@@ -192,48 +184,16 @@ impl Expander<'_> {
             let p2 = self.fresh_var();
             let add2 = self.add_to_entry(size, p2, dv, span);
             let retry = if_expr(var(p2), add2, Expr::int(0, span), span);
-            let retry = Expr::new(
-                ExprKind::Let {
-                    var: p2,
-                    ty: None,
-                    init: relookup.boxed(),
-                    body: retry.boxed(),
-                },
-                span,
-            );
+            let retry = Expr::let_in(p2, relookup, retry, span);
             if_expr(update, retry, Expr::int(0, span), span)
         } else {
             Expr::int(0, span)
         };
         let body = if_expr(var(pv), add, insert, span);
-        let with_p = Expr::new(
-            ExprKind::Let {
-                var: pv,
-                ty: None,
-                init: lookup.boxed(),
-                body: body.boxed(),
-            },
-            span,
-        );
-        let with_d = Expr::new(
-            ExprKind::Let {
-                var: dv,
-                ty: None,
-                init: delta.boxed(),
-                body: with_p.boxed(),
-            },
-            span,
-        );
+        let with_p = Expr::let_in(pv, lookup, body, span);
+        let with_d = Expr::let_in(dv, delta, with_p, span);
         let key = self.key_arg(map, key, false, span);
-        Expr::new(
-            ExprKind::Let {
-                var: kv,
-                ty: None,
-                init: key.boxed(),
-                body: with_d.boxed(),
-            },
-            span,
-        )
+        Expr::let_in(kv, key, with_d, span)
     }
 
     /// Adds the variable `delta` to the map value `ptr` points to: atomically for 4- and
@@ -322,15 +282,7 @@ impl Expander<'_> {
             Expr::int(0, span),
             span,
         );
-        Expr::new(
-            ExprKind::Let {
-                var,
-                ty: None,
-                init: reserve.boxed(),
-                body: guarded.boxed(),
-            },
-            span,
-        )
+        Expr::let_in(var, reserve, guarded, span)
     }
 
     /// `(fill-process-info EVENT :pid-field ACC :uid-field ACC :timestamp-field ACC
@@ -408,15 +360,7 @@ impl Expander<'_> {
             .push((ev.to_string(), Binding::Reg { var, ty: None }));
         let body = self.body(&forms, span);
         self.scopes.pop();
-        Expr::new(
-            ExprKind::Let {
-                var,
-                ty: None,
-                init: init.boxed(),
-                body: body.boxed(),
-            },
-            span,
-        )
+        Expr::let_in(var, init, body, span)
     }
 }
 

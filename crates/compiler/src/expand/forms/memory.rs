@@ -134,24 +134,8 @@ impl Expander<'_> {
             })
             .collect();
         let seq = Expr::new(ExprKind::Seq(stores), span);
-        let inner = Expr::new(
-            ExprKind::Let {
-                var: value_var,
-                ty: None,
-                init: value.boxed(),
-                body: seq.boxed(),
-            },
-            span,
-        );
-        Expr::new(
-            ExprKind::Let {
-                var: pvar,
-                ty: None,
-                init: ptr.boxed(),
-                body: inner.boxed(),
-            },
-            span,
-        )
+        let inner = Expr::let_in(value_var, value, seq, span);
+        Expr::let_in(pvar, ptr, inner, span)
     }
 
     pub(super) fn memcpy(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
@@ -189,24 +173,8 @@ impl Expander<'_> {
             })
             .collect();
         let seq = Expr::new(ExprKind::Seq(copies), span);
-        let inner = Expr::new(
-            ExprKind::Let {
-                var: svar,
-                ty: None,
-                init: src.boxed(),
-                body: seq.boxed(),
-            },
-            span,
-        );
-        Expr::new(
-            ExprKind::Let {
-                var: dvar,
-                ty: None,
-                init: dst.boxed(),
-                body: inner.boxed(),
-            },
-            span,
-        )
+        let inner = Expr::let_in(svar, src, seq, span);
+        Expr::let_in(dvar, dst, inner, span)
     }
 
     /// `(asm OPCODE DST SRC OFF IMM)`: one raw instruction from constant fields.

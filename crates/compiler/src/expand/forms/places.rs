@@ -215,15 +215,7 @@ impl Expander<'_> {
                 let body = self.indexed(ty, ptr, index, count, span, |_, addr| {
                     store(ty, addr, offset, v, span)
                 });
-                Expr::new(
-                    ExprKind::Let {
-                        var: vvar,
-                        ty: None,
-                        init: value.boxed(),
-                        body: body.boxed(),
-                    },
-                    span,
-                )
+                Expr::let_in(vvar, value, body, span)
             }
             Place::Map { map, key } => self.setmap(map, key, value, span),
         }
@@ -235,13 +227,10 @@ impl Expander<'_> {
         let var = self.fresh_var();
         let v = || Expr::new(ExprKind::Var(var), span);
         let write = self.write_place(place, v(), span);
-        Expr::new(
-            ExprKind::Let {
-                var,
-                ty: None,
-                init: value.boxed(),
-                body: Expr::new(ExprKind::Seq(vec![write, v()]), span).boxed(),
-            },
+        Expr::let_in(
+            var,
+            value,
+            Expr::new(ExprKind::Seq(vec![write, v()]), span),
             span,
         )
     }
@@ -296,26 +285,10 @@ impl Expander<'_> {
                             span,
                         );
                         let st = store(ty, a(), offset, sum, span);
-                        Expr::new(
-                            ExprKind::Let {
-                                var: avar,
-                                ty: None,
-                                init: addr.boxed(),
-                                body: st.boxed(),
-                            },
-                            span,
-                        )
+                        Expr::let_in(avar, addr, st, span)
                     }),
                 };
-                Expr::new(
-                    ExprKind::Let {
-                        var: pvar,
-                        ty: None,
-                        init: ptr.boxed(),
-                        body: body.boxed(),
-                    },
-                    span,
-                )
+                Expr::let_in(pvar, ptr, body, span)
             }
         }
     }
@@ -355,24 +328,8 @@ impl Expander<'_> {
             Expr::int(0, span),
             span,
         );
-        let inner = Expr::new(
-            ExprKind::Let {
-                var: ivar,
-                ty: None,
-                init: index,
-                body: guarded.boxed(),
-            },
-            span,
-        );
-        Expr::new(
-            ExprKind::Let {
-                var: pvar,
-                ty: None,
-                init: ptr.boxed(),
-                body: inner.boxed(),
-            },
-            span,
-        )
+        let inner = Expr::let_in(ivar, *index, guarded, span);
+        Expr::let_in(pvar, ptr, inner, span)
     }
 }
 
