@@ -14,12 +14,21 @@ pub enum LoadedBtf {
     /// Loaded as written.
     AsIs(OwnedFd),
     /// Loaded after sanitizing; the log of the refusal of the original.
-    Sanitized { fd: OwnedFd, first_log: String },
+    Sanitized {
+        /// The sanitized BTF's fd.
+        fd: OwnedFd,
+        /// Why the kernel refused the original.
+        first_log: String,
+    },
     /// Refused both ways: the kernel's log of the sanitized attempt.
-    Refused { log: String },
+    Refused {
+        /// The kernel's BTF log.
+        log: String,
+    },
 }
 
 impl LoadedBtf {
+    /// The loaded BTF's fd, for maps and programs to refer to; `None` when refused.
     pub fn fd(&self) -> Option<&OwnedFd> {
         match self {
             LoadedBtf::AsIs(fd) | LoadedBtf::Sanitized { fd, .. } => Some(fd),

@@ -13,24 +13,40 @@ const PF_X: u32 = 1;
 /// Why a symbol could not be turned into a file offset.
 #[derive(Debug, thiserror::Error)]
 pub enum ElfSymbolError {
+    /// The file cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The binary.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// The file is not an ELF file the `object` crate can parse.
     #[error("{path} is not an ELF file we can read: {source}")]
     Parse {
+        /// The binary.
         path: PathBuf,
+        /// The parser's error.
         source: object::Error,
     },
+    /// Neither symbol table defines the symbol.
     #[error("no defined symbol `{symbol}` in {path} (neither .symtab nor .dynsym)")]
-    NotFound { path: PathBuf, symbol: String },
+    NotFound {
+        /// The binary.
+        path: PathBuf,
+        /// The symbol asked for.
+        symbol: String,
+    },
+    /// The symbol is defined but not in code the process could run (data, say).
     #[error(
         "symbol `{symbol}` at {address:#x} in {path} is not inside an executable PT_LOAD segment"
     )]
     NotExecutable {
+        /// The binary.
         path: PathBuf,
+        /// The symbol.
         symbol: String,
+        /// Its value (virtual address) in the file.
         address: u64,
     },
 }

@@ -10,11 +10,13 @@ use whistler_object::btf::{Btf, BtfKind};
 
 use crate::error::LoadError;
 
+/// Where the kernel exposes its own BTF.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 /// Decoded kernel BTF with a name index for fast lookups.
 #[derive(Debug)]
 pub struct KernelBtf {
+    /// The decoded types.
     pub btf: Btf,
     by_name: HashMap<String, Vec<u32>>,
 }

@@ -8,6 +8,8 @@
 //!   what programs send.
 //! - [`sys`] is the only module with `unsafe`: one function per bpf(2) command.
 
+#![warn(missing_docs)]
+
 pub mod attach;
 pub mod btf_load;
 pub mod core_reloc;

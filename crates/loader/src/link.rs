@@ -83,6 +83,7 @@ impl Link {
             .expect("a Link holds its attachment until detach() or drop takes it")
     }
 
+    /// How the attachment was made, which says how dropping the link undoes it.
     pub fn kind(&self) -> LinkKind {
         match self.attachment() {
             Attachment::BpfLink(_) => LinkKind::BpfLink,

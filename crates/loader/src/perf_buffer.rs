@@ -22,26 +22,56 @@ const HEADER_SIZE: usize = 8;
 /// Why a perf buffer could not be set up or polled.
 #[derive(Debug, thiserror::Error)]
 pub enum PerfBufferError {
+    /// The ring size asked for is not a power of two of pages.
     #[error("pages per CPU must be a power of two, not {0}")]
     BadPageCount(usize),
+    /// `/sys/devices/system/cpu/online` cannot be read.
     #[error("cannot read the online CPU list: {0}")]
     Cpus(#[source] std::io::Error),
+    /// Opening the software event that carries one CPU's samples failed.
     #[error("perf_event_open for CPU {cpu} failed: {source}")]
-    Open { cpu: u32, source: std::io::Error },
+    Open {
+        /// The CPU.
+        cpu: u32,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Mapping one CPU's ring into memory failed.
     #[error("cannot mmap the perf ring of CPU {cpu}: {source}")]
-    Mmap { cpu: u32, source: std::io::Error },
+    Mmap {
+        /// The CPU.
+        cpu: u32,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Storing one CPU's event fd in the perf event array failed.
     #[error("cannot store the perf event of CPU {cpu} in the map: {source}")]
-    MapUpdate { cpu: u32, source: std::io::Error },
+    MapUpdate {
+        /// The CPU.
+        cpu: u32,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Creating the epoll instance, registering a ring or waiting failed.
     #[error("epoll on the perf buffer failed: {0}")]
     Epoll(#[source] std::io::Error),
+    /// BPF_OBJ_GET_INFO_BY_FD on the map failed.
     #[error("cannot query the map: {0}")]
     MapInfo(#[source] std::io::Error),
+    /// Keeping a duplicate of the map's fd (to clear its slots when dropped) failed.
     #[error("cannot duplicate the map fd: {0}")]
     DupMap(#[source] std::io::Error),
+    /// The map given has another type (its number).
     #[error("the map is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY (its type is {0})")]
     NotAPerfEventArray(u32),
+    /// The array has fewer slots than an online CPU's number: its samples would be lost.
     #[error("the perf event array has {slots} slots but CPU {cpu} is online")]
-    TooFewSlots { slots: u32, cpu: u32 },
+    TooFewSlots {
+        /// The array's `max_entries`.
+        slots: u32,
+        /// The first online CPU without a slot.
+        cpu: u32,
+    },
 }
 
 /// Checks that `map` is a perf event array with a slot for every CPU in `cpus`.
@@ -64,9 +94,19 @@ fn check_map(map: BorrowedFd<'_>, cpus: &[u32]) -> Result<(), PerfBufferError> {
 pub enum PerfRecord<'a> {
     /// The raw bytes of one `bpf_perf_event_output` call. The kernel pads them so that the
     /// 4-byte size plus the data is a multiple of 8: up to 7 trailing bytes may be padding.
-    Sample { cpu: u32, data: &'a [u8] },
+    Sample {
+        /// The CPU whose ring it came from.
+        cpu: u32,
+        /// The bytes the program sent, plus padding.
+        data: &'a [u8],
+    },
     /// The kernel dropped `count` samples on this CPU because the ring was full.
-    Lost { cpu: u32, count: u64 },
+    Lost {
+        /// The CPU.
+        cpu: u32,
+        /// How many samples were dropped since the last report.
+        count: u64,
+    },
 }
 
 /// One CPU's event and ring.

@@ -23,18 +23,29 @@ const BPF_RINGBUF_HDR_SZ: usize = 8;
 /// Why a ring buffer could not be set up or polled.
 #[derive(Debug, thiserror::Error)]
 pub enum RingBufferError {
+    /// The size given is not a power-of-two number of pages.
     #[error("ring buffer size {0} is not a power of two multiple of the page size")]
     BadSize(u32),
+    /// Mapping the ring's pages into memory failed.
     #[error("cannot mmap the ring buffer: {0}")]
     Mmap(#[source] std::io::Error),
+    /// Creating the epoll instance, registering the ring or waiting failed.
     #[error("epoll on the ring buffer failed: {0}")]
     Epoll(#[source] std::io::Error),
+    /// BPF_OBJ_GET_INFO_BY_FD on the map failed.
     #[error("cannot query the map: {0}")]
     MapInfo(#[source] std::io::Error),
+    /// The map given has another type (its number).
     #[error("the map is not a BPF_MAP_TYPE_RINGBUF (its type is {0})")]
     NotARingBuffer(u32),
+    /// The size given differs from the map's.
     #[error("the ring buffer has {actual} bytes, not {given}")]
-    SizeMismatch { given: u32, actual: u32 },
+    SizeMismatch {
+        /// The size the caller gave.
+        given: u32,
+        /// The map's `max_entries`.
+        actual: u32,
+    },
 }
 
 /// The size (max_entries) of a ring buffer map, checking that it is one.
@@ -50,8 +61,11 @@ pub fn ring_buffer_size(map: BorrowedFd<'_>) -> Result<u32, RingBufferError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("record of {len} bytes is shorter than {type_name} ({needed} bytes)")]
 pub struct RecordTooShort {
+    /// The record's length.
     pub len: usize,
+    /// The type's size.
     pub needed: usize,
+    /// The type's Rust name.
     pub type_name: &'static str,
 }
 
@@ -265,6 +279,7 @@ pub struct RingBufferSet<'a> {
 }
 
 impl<'a> RingBufferSet<'a> {
+    /// An empty set with its epoll instance.
     pub fn new() -> Result<RingBufferSet<'a>, RingBufferError> {
         Ok(RingBufferSet {
             rings: Vec::new(),
@@ -296,10 +311,12 @@ impl<'a> RingBufferSet<'a> {
         Ok(self)
     }
 
+    /// How many rings were added.
     pub fn len(&self) -> usize {
         self.rings.len()
     }
 
+    /// True when no ring was added.
     pub fn is_empty(&self) -> bool {
         self.rings.is_empty()
     }

@@ -22,6 +22,8 @@
 //! (`session!(pub struct S; include "prog.lisp")`), which Cargo then watches for changes.
 //! `with_bpf_session!({ forms } |s| { body })` loads a session for the body only.
 
+#![warn(missing_docs)]
+
 mod error;
 mod maps;
 mod plain;

@@ -55,10 +55,12 @@ impl<K: Plain, V: Plain> Map<K, V> {
             .and_then(V::from_bytes))
     }
 
+    /// Stores `value` under `key`, creating or replacing the entry.
     pub fn set(&self, key: &K, value: &V) -> Result<()> {
         self.set_with(key, value, UpdateFlags::Any)
     }
 
+    /// Stores `value` under `key` with explicit `flags`: only create, only replace, or either.
     pub fn set_with(&self, key: &K, value: &V, flags: UpdateFlags) -> Result<()> {
         Ok(self
             .inner
@@ -70,10 +72,12 @@ impl<K: Plain, V: Plain> Map<K, V> {
         Ok(self.inner.delete(&key.to_bytes())?)
     }
 
+    /// Every key present, in the kernel's iteration order (a concurrent update may skip or repeat one).
     pub fn keys(&self) -> impl Iterator<Item = Result<K>> + '_ {
         self.inner.keys().map(|k| Ok(K::read_from(&k?)))
     }
 
+    /// Every entry as (key, value), looked up one key at a time while iterating.
     pub fn iter(&self) -> impl Iterator<Item = Result<(K, V)>> + '_ {
         self.inner.iter().map(|entry| {
             let (k, v) = entry?;
@@ -119,14 +123,17 @@ impl<K: Plain, V: Plain> PerCpuMap<K, V> {
             .update_per_cpu(&key.to_bytes(), &raw, UpdateFlags::Any)?)
     }
 
+    /// Removes `key` from every CPU at once; returns whether it was present.
     pub fn delete(&self, key: &K) -> Result<bool> {
         Ok(self.inner.delete(&key.to_bytes())?)
     }
 
+    /// Every key present, in the kernel's iteration order.
     pub fn keys(&self) -> impl Iterator<Item = Result<K>> + '_ {
         self.inner.keys().map(|k| Ok(K::read_from(&k?)))
     }
 
+    /// The loader's untyped map, for byte access and per-CPU raw values.
     pub fn raw(&self) -> &whistler_loader::Map {
         &self.inner
     }
@@ -149,12 +156,15 @@ impl<V: Plain> FromMap for Queue<V> {
 }
 
 impl<V: Plain> Queue<V> {
+    /// Appends `value` (a stack map pushes it on top); fails when the map is full.
     pub fn push(&self, value: &V) -> Result<()> {
         Ok(self.inner.push(&value.to_bytes(), UpdateFlags::Any)?)
     }
+    /// Removes and returns the next value (oldest for a queue, newest for a stack), `None` when empty.
     pub fn pop(&self) -> Result<Option<V>> {
         Ok(self.inner.pop()?.as_deref().and_then(V::from_bytes))
     }
+    /// Returns the next value without removing it, `None` when empty.
     pub fn peek(&self) -> Result<Option<V>> {
         Ok(self.inner.peek()?.as_deref().and_then(V::from_bytes))
     }
@@ -174,6 +184,7 @@ macro_rules! fd_map {
             }
         }
         impl $name {
+            /// The loader's map, for its fd and raw operations.
             pub fn raw(&self) -> &whistler_loader::Map {
                 &self.inner
             }

@@ -11,6 +11,7 @@ pub trait Plain: Copy + Sized {
     /// Encodes into exactly `SIZE` bytes.
     fn write_to(&self, out: &mut [u8]);
 
+    /// Encodes into a fresh `SIZE`-byte vector.
     fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![0u8; Self::SIZE];
         self.write_to(&mut out);

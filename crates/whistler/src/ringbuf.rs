@@ -52,6 +52,7 @@ impl RingBuf {
         Ok(RingConsumer { ring, short })
     }
 
+    /// The loader's untyped map underneath.
     pub fn raw(&self) -> &whistler_loader::Map {
         &self.inner
     }

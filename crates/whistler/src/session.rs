@@ -21,12 +21,14 @@ pub struct LoadedObject {
 }
 
 impl LoadedObject {
+    /// Takes the program `name` (the Lisp name in snake case) out of the object for a session field.
     pub fn take_program(&mut self, name: &str) -> Result<crate::Program> {
         self.session
             .take_program(name)
             .ok_or_else(|| Error::NoSuchProgram(name.to_string()))
     }
 
+    /// Takes the map `name` out of the object as the handle type `M`, checking its key and value sizes.
     pub fn take_map<M: crate::maps::FromMap>(&mut self, name: &str) -> Result<M> {
         let map = self
             .session
@@ -49,6 +51,7 @@ impl<S: Session> Default for SessionBuilder<S> {
 }
 
 impl<S: Session> SessionBuilder<S> {
+    /// Options with the loader's defaults: no pinning, sizes as the Lisp declares them.
     pub fn new() -> Self {
         SessionBuilder {
             options: LoadOptions::default(),

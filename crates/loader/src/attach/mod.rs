@@ -71,22 +71,31 @@ pub enum AttachTarget {
     /// A user-space function: a symbol and/or a file offset in a binary or shared library,
     /// optionally only in one process.
     Uprobe {
+        /// The executable or library file.
         binary: PathBuf,
+        /// The function's symbol in `binary` (its dynamic or static symbol table).
         symbol: Option<String>,
         /// Added to the symbol's offset, or the whole file offset when there is no symbol.
         offset: u64,
+        /// Only this process; every process mapping `binary` when `None`.
         pid: Option<i32>,
     },
+    /// A tracefs tracepoint, `category/name` (`sched/sched_process_exec`).
     Tracepoint {
+        /// The directory under `events/` (`sched`).
         category: String,
+        /// The event (`sched_process_exec`).
         name: String,
     },
+    /// A raw tracepoint by its name alone (`sched_switch`).
     RawTracepoint(String),
     /// A cgroup v2 directory.
     Cgroup(PathBuf),
     /// A network interface (XDP, tc, tcx).
     Interface {
+        /// The interface's name (`eth0`, `lo`).
         name: String,
+        /// Which kernel interface attaches it, the XDP mode and the tc direction.
         mode: InterfaceMode,
     },
     /// A socket for a socket filter; the link keeps this fd to detach the filter later.
@@ -103,46 +112,93 @@ pub enum AttachTarget {
 /// Why a program could not be attached (or detached).
 #[derive(Debug, thiserror::Error)]
 pub enum AttachError {
+    /// A system call failed; the message adds what its error number usually means here.
     #[error("{call} failed: {source}{}", errno_hint(source))]
     Syscall {
+        /// The call (`BPF_LINK_CREATE`, `perf_event_open`...).
         call: &'static str,
+        /// Its error.
         source: io::Error,
     },
+    /// A netlink request (legacy XDP, tc qdisc and filter) failed.
     #[error("{what} failed: {source}")]
     Netlink {
+        /// The request (`adding the clsact qdisc`...).
         what: &'static str,
+        /// The kernel's answer.
         source: NetlinkError,
     },
+    /// Neither the kprobe PMU nor tracefs kprobe events exist on this kernel.
     #[error("this kernel has no kprobe support (CONFIG_KPROBES off)")]
     NoKprobeSupport,
+    /// Neither the uprobe PMU nor tracefs uprobe events exist on this kernel.
     #[error("this kernel has no uprobe support (no uprobe PMU and no uprobe_events)")]
     NoUprobeSupport,
+    /// Tracefs is needed (tracepoint ids, legacy probes) and could not be mounted.
     #[error("no tracefs: cannot mount it at /sys/kernel/tracing: {0}")]
     NoTracefs(#[source] io::Error),
+    /// Tracefs has no such event.
     #[error("tracepoint {category}/{name} does not exist")]
-    NoSuchTracepoint { category: String, name: String },
+    NoSuchTracepoint {
+        /// The category asked for.
+        category: String,
+        /// The event asked for.
+        name: String,
+    },
+    /// A cgroup program's target is not a directory of the cgroup v2 hierarchy.
     #[error("{path} is not a cgroup v2 directory{}", match mount {
         Some(m) => format!("; cgroup v2 is mounted at {}", m.display()),
         None => "; cgroup v2 is not mounted (mount -t cgroup2 none DIR)".to_owned(),
     })]
     NotCgroup2 {
+        /// The directory given.
         path: PathBuf,
+        /// Where cgroup v2 is mounted, when it is.
         mount: Option<PathBuf>,
     },
+    /// No interface has this name (in the current network namespace).
     #[error("no network interface named `{name}`: {source}")]
-    NoSuchInterface { name: String, source: io::Error },
+    NoSuchInterface {
+        /// The name given.
+        name: String,
+        /// The error of looking it up.
+        source: io::Error,
+    },
+    /// A target file (cgroup directory, namespace file, binary) cannot be opened.
     #[error("cannot open {path}: {source}")]
-    Open { path: PathBuf, source: io::Error },
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Creating or removing a legacy probe through tracefs failed.
     #[error("cannot write {path}: {source}")]
-    Tracefs { path: PathBuf, source: io::Error },
+    Tracefs {
+        /// The tracefs file written (`kprobe_events`...).
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A uprobe's symbol cannot be found in the binary.
     #[error(transparent)]
     Symbol(#[from] ElfSymbolError),
+    /// The target does not fit the program's section (an interface for a kprobe, say).
     #[error("section `{section}`: {problem}")]
-    BadTarget { section: String, problem: String },
+    BadTarget {
+        /// The program's section.
+        section: String,
+        /// What is wrong with the target.
+        problem: String,
+    },
+    /// The program's type and section say no way to attach it.
     #[error("program `{name}` (type {prog_type}, section `{section}`) has no attach kind we know")]
     NotAttachable {
+        /// The program's name.
         name: String,
+        /// Its `enum bpf_prog_type` number.
         prog_type: u32,
+        /// Its section.
         section: String,
     },
 }

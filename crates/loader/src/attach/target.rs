@@ -46,13 +46,16 @@ pub enum XdpMode {
 /// The direction of a tc program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TcDirection {
+    /// Packets arriving at the interface.
     Ingress,
+    /// Packets leaving the interface.
     Egress,
 }
 
 /// How a program is attached to an interface.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InterfaceMode {
+    /// Link, netlink, or whichever the kernel has.
     pub api: AttachApi,
     /// XDP only.
     pub xdp: XdpMode,

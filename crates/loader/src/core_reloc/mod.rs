@@ -28,6 +28,7 @@ pub struct CoreError {
     pub index: usize,
     /// The instruction it patches.
     pub insn: usize,
+    /// Why it does not resolve (no such field in the kernel, incompatible types...).
     pub message: String,
 }
 
@@ -35,11 +36,17 @@ pub struct CoreError {
 /// adjusting memory access widths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resolution {
+    /// The instruction's new immediate or offset.
     Value {
+        /// The kernel's offset, size, existence flag or type id that the relocation asks for.
         value: u64,
+        /// The field's size in the object's BTF (field relocations only).
         local_size: Option<u32>,
+        /// The field's size in the kernel's BTF, when it differs the load width is adjusted.
         target_size: Option<u32>,
     },
+    /// The kernel lacks what the relocation asks for: the instruction becomes a call of an
+    /// invalid helper, so the verifier fails only if the program can reach it.
     Poison,
 }
 

@@ -53,9 +53,13 @@ pub struct MapInfo {
     pub name: String,
     /// `BPF_MAP_TYPE_*` number; see [`MapInfo::kind`].
     pub map_type: u32,
+    /// Bytes per key (0 for keyless maps: queues, stacks, ring buffers, bloom filters).
     pub key_size: u32,
+    /// Bytes per value (per CPU for per-CPU maps).
     pub value_size: u32,
+    /// The capacity: entries, or bytes for a ring buffer.
     pub max_entries: u32,
+    /// `BPF_F_*` flags the map was created with.
     pub map_flags: u32,
     /// The kernel's id of the map.
     pub id: u32,
@@ -97,12 +101,17 @@ pub(crate) fn kernel_name(raw: &[u8]) -> String {
 /// sanitized, truncated copy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MapDefinition {
+    /// The map's name in the object.
     pub name: String,
+    /// `BPF_MAP_TYPE_*` number.
     pub map_type: u32,
+    /// Bytes per key (0 for keyless types).
     pub key_size: u32,
+    /// Bytes per value.
     pub value_size: u32,
     /// 0 for perf_event_array means one entry per possible CPU.
     pub max_entries: u32,
+    /// `BPF_F_*` creation flags (`BPF_F_NO_PREALLOC` for LPM tries, say).
     pub map_flags: u32,
     /// Bloom filter hash count and other per-type extras.
     pub map_extra: u64,
@@ -113,7 +122,9 @@ pub struct MapDefinition {
 pub struct CreateOptions<'a> {
     /// BTF describing the key and value (both ids in it).
     pub btf: Option<BorrowedFd<'a>>,
+    /// The key's type id in `btf` (0: none).
     pub btf_key_type_id: u32,
+    /// The value's type id in `btf` (0: none).
     pub btf_value_type_id: u32,
     /// For array_of_maps / hash_of_maps: a map like the ones the outer map will hold.
     pub inner_map: Option<BorrowedFd<'a>>,
@@ -239,6 +250,7 @@ impl Map {
         &self.name
     }
 
+    /// The map's type, sizes, flags and id as the kernel reported them at creation or open.
     pub fn info(&self) -> &MapInfo {
         &self.info
     }

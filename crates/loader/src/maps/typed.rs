@@ -44,23 +44,28 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> TypedMap<K, V, M> {
         })
     }
 
+    /// The untyped map, for byte access.
     pub fn map(&self) -> &Map {
         self.map.borrow()
     }
 
+    /// Gives back the map (or the borrow) this was made from.
     pub fn into_inner(self) -> M {
         self.map
     }
 
+    /// The value under `key`, or `None` when absent.
     pub fn get(&self, key: &K) -> Result<Option<V>, MapError> {
         let raw = self.map().lookup(bytemuck::bytes_of(key))?;
         Ok(raw.map(|v| decode(&v)))
     }
 
+    /// Stores `value` under `key`, creating or replacing the entry.
     pub fn set(&self, key: &K, value: &V) -> Result<(), MapError> {
         self.set_with(key, value, UpdateFlags::Any)
     }
 
+    /// Stores `value` under `key` with explicit `flags`: only create, only replace, or either.
     pub fn set_with(&self, key: &K, value: &V, flags: UpdateFlags) -> Result<(), MapError> {
         let (k, v) = (bytemuck::bytes_of(key), bytemuck::bytes_of(value));
         self.map().update(k, v, flags)
@@ -71,10 +76,12 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> TypedMap<K, V, M> {
         self.map().delete(bytemuck::bytes_of(key))
     }
 
+    /// Every key, in the kernel's iteration order (one syscall per key).
     pub fn keys(&self) -> impl Iterator<Item = Result<K, MapError>> + '_ {
         self.map().keys().map(|k| k.map(|k| decode(&k)))
     }
 
+    /// Every (key, value) pair, two syscalls per entry; see [`lookup_batch`](Self::lookup_batch).
     pub fn iter(&self) -> impl Iterator<Item = Result<(K, V), MapError>> + '_ {
         self.map()
             .iter()
@@ -92,10 +99,12 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> TypedMap<K, V, M> {
         self.map().push(bytemuck::bytes_of(value), UpdateFlags::Any)
     }
 
+    /// Removes and returns the next value of a queue (oldest) or stack (newest); `None` when empty.
     pub fn pop(&self) -> Result<Option<V>, MapError> {
         Ok(self.map().pop()?.map(|v| decode(&v)))
     }
 
+    /// The next value of a queue or stack without removing it; `None` when empty.
     pub fn peek(&self) -> Result<Option<V>, MapError> {
         Ok(self.map().peek()?.map(|v| decode(&v)))
     }
@@ -121,10 +130,12 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> PerCpuMap<K, V, M> {
         })
     }
 
+    /// The untyped map, for byte access.
     pub fn map(&self) -> &Map {
         self.map.borrow()
     }
 
+    /// Gives back the map (or the borrow) this was made from.
     pub fn into_inner(self) -> M {
         self.map
     }
@@ -140,6 +151,7 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> PerCpuMap<K, V, M> {
         self.set_with(key, values, UpdateFlags::Any)
     }
 
+    /// Sets every CPU's value with explicit `flags`: only create, only replace, or either.
     pub fn set_with(&self, key: &K, values: &[V], flags: UpdateFlags) -> Result<(), MapError> {
         let raw: Vec<Vec<u8>> = values
             .iter()
@@ -149,10 +161,12 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> PerCpuMap<K, V, M> {
             .update_per_cpu(bytemuck::bytes_of(key), &raw, flags)
     }
 
+    /// Removes `key` (every CPU's value at once); returns false when it was absent.
     pub fn delete(&self, key: &K) -> Result<bool, MapError> {
         self.map().delete(bytemuck::bytes_of(key))
     }
 
+    /// Every key, in the kernel's iteration order.
     pub fn keys(&self) -> impl Iterator<Item = Result<K, MapError>> + '_ {
         self.map().keys().map(|k| k.map(|k| decode(&k)))
     }

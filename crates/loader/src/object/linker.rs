@@ -19,8 +19,11 @@ const CALL: u8 = BPF_JMP | BPF_CALL;
 /// A program ready for BPF_PROG_LOAD, with its `.BTF.ext` records in linked coordinates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LinkedProgram {
+    /// The program's instructions followed by the subprograms it calls, calls relocated.
     pub insns: Vec<Insn>,
+    /// One record per function, at its instruction in `insns`.
     pub func_info: Vec<FuncInfoRecord>,
+    /// Source line records, at their instructions in `insns`.
     pub line_info: Vec<LineInfoRecord>,
 }
 
@@ -38,9 +41,17 @@ pub trait Resolver {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExternVariable {
     /// A `__kconfig` value at `offset` in the `.kconfig` map whose fd is `map_fd`.
-    MapValue { map_fd: i32, offset: u32 },
+    MapValue {
+        /// The `.kconfig` map's fd.
+        map_fd: i32,
+        /// The variable's offset in the map's value.
+        offset: u32,
+    },
     /// A `__ksym` kernel variable by its vmlinux BTF id (`BPF_PSEUDO_BTF_ID`).
-    KernelVariable { btf_id: u32 },
+    KernelVariable {
+        /// The variable's BTF id in vmlinux.
+        btf_id: u32,
+    },
 }
 
 /// A run of instructions copied from a section into the linked program.

@@ -78,6 +78,7 @@ impl Object {
         Some(&self.programs[i])
     }
 
+    /// The program named `name`, mutable (to pin or unpin it).
     pub fn program_mut(&mut self, name: &str) -> Option<&mut Program> {
         let i = position(&self.programs, name, Program::name)?;
         Some(&mut self.programs[i])
@@ -94,6 +95,7 @@ impl Object {
         Some(&self.maps[i])
     }
 
+    /// The map named `name`, mutable (to pin or unpin it).
     pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
         let i = position(&self.maps, name, Map::name)?;
         Some(&mut self.maps[i])
@@ -143,6 +145,7 @@ impl Object {
         (self.programs, self.maps)
     }
 
+    /// The object's `license` section (`GPL`...), which decides the helpers its programs may call.
     pub fn license(&self) -> &str {
         &self.license
     }

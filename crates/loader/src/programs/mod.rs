@@ -59,9 +59,12 @@ pub struct TestRun<'a> {
 pub struct TestRunOutput {
     /// The program's return value (its low 32 bits).
     pub retval: u32,
+    /// The average duration of one run, in nanoseconds, as the kernel measured it.
     pub duration_ns: u32,
     /// The output packet, cut to the capacity asked for.
     pub data_out: Vec<u8>,
+    /// The context after the run (an `__sk_buff` the program changed, say), cut to the
+    /// capacity asked for.
     pub ctx_out: Vec<u8>,
 }
 
@@ -212,10 +215,12 @@ impl Program {
         &self.section
     }
 
+    /// The type it was loaded as: from its section, or from an override.
     pub fn program_type(&self) -> ProgramType {
         self.program_type
     }
 
+    /// The expected attach type it was loaded with, for the types that need one.
     pub fn expected_attach_type(&self) -> Option<AttachType> {
         self.expected_attach_type
     }

@@ -4,10 +4,15 @@
 /// A line_info record resolved to text: the program instruction it starts at and its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceLine {
+    /// The first instruction of the line, as the verifier numbers them.
     pub insn: u32,
+    /// The source file's name.
     pub file: String,
+    /// The line, from 1.
     pub line: u32,
+    /// The column, from 1 (0 when the compiler did not record one).
     pub col: u32,
+    /// The source line's text.
     pub text: String,
 }
 

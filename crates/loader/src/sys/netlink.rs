@@ -49,23 +49,30 @@ const TCA_BPF_FLAG_ACT_DIRECT: u32 = 1;
 pub const TC_H_CLSACT: u32 = 0xFFFF_FFF1;
 /// The clsact qdisc's own handle, `ffff:`.
 const CLSACT_HANDLE: u32 = 0xFFFF_0000;
-/// Filter parents inside clsact: `ffff:fff2` (ingress) and `ffff:fff3` (egress).
+/// The parent of ingress filters inside clsact, `ffff:fff2`.
 pub const TC_PARENT_INGRESS: u32 = 0xFFFF_FFF2;
+/// The parent of egress filters inside clsact, `ffff:fff3`.
 pub const TC_PARENT_EGRESS: u32 = 0xFFFF_FFF3;
 const ETH_P_ALL: u16 = 0x0003;
 
-/// `XDP_FLAGS_*`.
+/// `XDP_FLAGS_UPDATE_IF_NOEXIST`: fail when a program is attached already.
 pub const XDP_FLAGS_UPDATE_IF_NOEXIST: u32 = 1 << 0;
+/// `XDP_FLAGS_SKB_MODE`: generic XDP, on the skb after the driver.
 pub const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
+/// `XDP_FLAGS_DRV_MODE`: native XDP in the driver.
 pub const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
+/// `XDP_FLAGS_HW_MODE`: offloaded to the network card.
 pub const XDP_FLAGS_HW_MODE: u32 = 1 << 3;
+/// `XDP_FLAGS_REPLACE`: replace the program whose fd is given as the expected one.
 pub const XDP_FLAGS_REPLACE: u32 = 1 << 4;
 
 /// A failed netlink request: the errno and, when the kernel gave one, its explanation.
 #[derive(Debug, thiserror::Error)]
 #[error("{source}{}", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
 pub struct NetlinkError {
+    /// The errno of the request.
     pub source: io::Error,
+    /// The kernel's extended ack message (`NLMSGERR_ATTR_MSG`), when it sent one.
     pub message: Option<String>,
 }
 
@@ -79,6 +86,7 @@ impl From<io::Error> for NetlinkError {
 }
 
 impl NetlinkError {
+    /// The errno, for callers that treat some (ENOENT on delete) as success.
     pub fn raw_os_error(&self) -> Option<i32> {
         self.source.raw_os_error()
     }
@@ -160,6 +168,7 @@ pub struct RouteSocket {
 }
 
 impl RouteSocket {
+    /// Opens a NETLINK_ROUTE socket in the current network namespace, with extended acks on.
     pub fn open() -> io::Result<RouteSocket> {
         let fd = rustix::net::socket_with(
             AddressFamily::NETLINK,
@@ -314,9 +323,13 @@ fn tcmsg(ifindex: i32, handle: u32, parent: u32, info: u32) -> [u8; 20] {
 /// Where a tc filter sits: enough to delete exactly it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcFilterId {
+    /// The interface.
     pub ifindex: i32,
+    /// The filter's parent: [`TC_PARENT_INGRESS`] or [`TC_PARENT_EGRESS`].
     pub parent: u32,
+    /// The filter's priority, which the kernel picks when 0 is asked for.
     pub priority: u16,
+    /// The filter's handle.
     pub handle: u32,
 }
 

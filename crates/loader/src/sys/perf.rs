@@ -5,24 +5,30 @@ use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-/// `PERF_TYPE_*` for the fixed PMUs (dynamic PMUs such as kprobe/uprobe read theirs from sysfs).
+/// `PERF_TYPE_SOFTWARE`: the kernel's software events (dynamic PMUs such as kprobe/uprobe read
+/// their type from sysfs).
 pub const PERF_TYPE_SOFTWARE: u32 = 1;
+/// `PERF_TYPE_TRACEPOINT`: `config` is a tracefs event id.
 pub const PERF_TYPE_TRACEPOINT: u32 = 2;
 
-/// `PERF_COUNT_SW_*`.
+/// `PERF_COUNT_SW_CPU_CLOCK`: a timer on CPU time (perf_event programs sample on it).
 pub const PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
+/// `PERF_COUNT_SW_BPF_OUTPUT`: the event `bpf_perf_event_output` writes samples to.
 pub const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
 
 /// `PERF_SAMPLE_RAW`.
 pub const PERF_SAMPLE_RAW: u64 = 1 << 10;
 
-/// `PERF_RECORD_*` types found in a perf ring.
+/// `PERF_RECORD_LOST`: a ring record counting samples dropped because the ring was full.
 pub const PERF_RECORD_LOST: u32 = 2;
+/// `PERF_RECORD_SAMPLE`: a ring record holding one sample.
 pub const PERF_RECORD_SAMPLE: u32 = 9;
 
-/// Bits of the `flags` bit field of `perf_event_attr`.
+/// `disabled` bit of `perf_event_attr`'s flags: the event starts off until enabled.
 pub const FLAG_DISABLED: u64 = 1 << 0;
+/// `freq` bit: `sample_period_or_freq` is a frequency.
 pub const FLAG_FREQ: u64 = 1 << 10;
+/// `watermark` bit: `wakeup` counts bytes, not events.
 pub const FLAG_WATERMARK: u64 = 1 << 14;
 
 const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
@@ -34,36 +40,56 @@ const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PerfEventAttr {
+    /// `PERF_TYPE_*`, or a dynamic PMU's type from sysfs.
     pub type_: u32,
+    /// The structure's size, for the kernel's versioning.
     pub size: u32,
+    /// Which event of the type (`PERF_COUNT_SW_*`, a tracepoint id, a retprobe bit).
     pub config: u64,
     /// `sample_period` or, with [`FLAG_FREQ`], `sample_freq`.
     pub sample_period_or_freq: u64,
+    /// `PERF_SAMPLE_*` bits: what each sample record holds.
     pub sample_type: u64,
+    /// `PERF_FORMAT_*` bits for read(2) of the counter.
     pub read_format: u64,
+    /// The bit field of `disabled`, `freq`, `watermark`...: see the `FLAG_*` constants.
     pub flags: u64,
     /// `wakeup_events` or, with [`FLAG_WATERMARK`], `wakeup_watermark`.
     pub wakeup: u32,
+    /// Breakpoint type (unused here).
     pub bp_type: u32,
     /// `kprobe_func` / `uprobe_path` (a pointer to a NUL-terminated string) or `bp_addr`.
     pub config1: u64,
     /// `probe_offset` / `kprobe_addr` or `bp_len`.
     pub config2: u64,
+    /// Branch sampling bits (unused here).
     pub branch_sample_type: u64,
+    /// User registers to sample (unused here).
     pub sample_regs_user: u64,
+    /// User stack bytes to sample (unused here).
     pub sample_stack_user: u32,
+    /// The clock of timestamps, with `use_clockid`.
     pub clockid: i32,
+    /// Interrupt registers to sample (unused here).
     pub sample_regs_intr: u64,
+    /// AUX area wakeup watermark (unused here).
     pub aux_watermark: u32,
+    /// Maximum callchain depth (unused here).
     pub sample_max_stack: u16,
+    /// Reserved, zero.
     pub reserved_2: u16,
+    /// AUX sample size (unused here).
     pub aux_sample_size: u32,
+    /// Reserved, zero.
     pub reserved_3: u32,
+    /// User data for signals (unused here).
     pub sig_data: u64,
+    /// Extra configuration of some PMUs (unused here).
     pub config3: u64,
 }
 
 impl PerfEventAttr {
+    /// An attribute of `type_` and `config` with `size` set and everything else zero.
     pub fn new(type_: u32, config: u64) -> PerfEventAttr {
         PerfEventAttr {
             type_,
@@ -78,7 +104,9 @@ impl PerfEventAttr {
 /// `cpu == -1` means every CPU (then `pid` must be a task).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerfScope {
+    /// The task, or -1 for every task.
     pub pid: i32,
+    /// The CPU, or -1 for every CPU.
     pub cpu: i32,
 }
 

@@ -70,19 +70,32 @@ pub fn raw_tracepoint_open(name: Option<&CStr>, prog: BorrowedFd<'_>) -> io::Res
 /// The attach-type-specific part of BPF_LINK_CREATE.
 #[derive(Clone, Copy, Debug, Default)]
 pub enum LinkExtra<'a> {
+    /// Nothing beyond the common fields.
     #[default]
     None,
     /// `target_btf_id` (freplace on a BPF program's function).
     TargetBtfId(u32),
     /// BPF_PERF_EVENT: the `bpf_get_attach_cookie()` value.
-    PerfEvent { bpf_cookie: u64 },
+    PerfEvent {
+        /// The cookie.
+        bpf_cookie: u64,
+    },
     /// Tracing programs (fentry/fexit/lsm/tp_btf) with a cookie.
-    Tracing { target_btf_id: u32, cookie: u64 },
+    Tracing {
+        /// The target's BTF id (0: the one given at load).
+        target_btf_id: u32,
+        /// The `bpf_get_attach_cookie()` value.
+        cookie: u64,
+    },
     /// BPF_TRACE_UPROBE_MULTI (attach type 48): probes at file `offsets` of `path`.
     UprobeMulti {
+        /// The binary.
         path: &'a CStr,
+        /// File offsets of the probed instructions.
         offsets: &'a [u64],
+        /// File offsets of USDT semaphores, one per probe (empty: none).
         ref_ctr_offsets: &'a [u64],
+        /// One `bpf_get_attach_cookie()` value per probe (empty: none).
         cookies: &'a [u64],
         /// `BPF_F_UPROBE_MULTI_RETURN` (1) for return probes.
         flags: u32,
@@ -91,7 +104,9 @@ pub enum LinkExtra<'a> {
     },
     /// BPF_TCX_INGRESS/EGRESS: placement relative to another program or link (0 for none).
     Tcx {
+        /// The program or link to place before or after, by fd or id per the flags.
         relative_fd_or_id: u32,
+        /// Fail unless the hook's program list still has this revision (0: do not check).
         expected_revision: u64,
     },
 }
@@ -100,10 +115,15 @@ pub enum LinkExtra<'a> {
 /// or, for XDP and tcx, an interface index.
 #[derive(Clone, Copy, Debug)]
 pub struct LinkCreate<'a> {
+    /// The program to attach.
     pub prog: BorrowedFd<'a>,
+    /// The target's fd, or the interface index for XDP and tcx.
     pub target_fd_or_ifindex: u32,
+    /// `enum bpf_attach_type` number.
     pub attach_type: u32,
+    /// Link flags (`XDP_FLAGS_*` for XDP, `BPF_F_BEFORE`/`AFTER`... for tcx).
     pub flags: u32,
+    /// The attach-type-specific part.
     pub extra: LinkExtra<'a>,
 }
 

@@ -9,20 +9,33 @@ use super::*;
 /// Parameters of BPF_MAP_CREATE.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MapCreate<'a> {
+    /// `BPF_MAP_TYPE_*` number.
     pub map_type: u32,
+    /// Bytes per key (0 for keyless types).
     pub key_size: u32,
+    /// Bytes per value.
     pub value_size: u32,
+    /// The capacity (bytes for a ring buffer).
     pub max_entries: u32,
+    /// `BPF_F_*` creation flags.
     pub map_flags: u32,
+    /// For map-in-map types: a map like the ones the outer map will hold.
     pub inner_map: Option<BorrowedFd<'a>>,
+    /// NUMA node for the memory, with `BPF_F_NUMA_NODE`.
     pub numa_node: u32,
     /// Truncated to 15 bytes; the caller sanitizes it.
     pub name: &'a str,
+    /// Offload device (0: none).
     pub map_ifindex: u32,
+    /// BTF describing the key and value.
     pub btf: Option<BorrowedFd<'a>>,
+    /// The key's type id in `btf`.
     pub btf_key_type_id: u32,
+    /// The value's type id in `btf`.
     pub btf_value_type_id: u32,
+    /// For struct_ops maps: the value's type id in vmlinux BTF.
     pub btf_vmlinux_value_type_id: u32,
+    /// Per-type extra (a bloom filter's hash count).
     pub map_extra: u64,
 }
 
@@ -183,9 +196,13 @@ pub(super) struct MapBatchAttr {
 pub struct LookupBatch<'a> {
     /// `None` to start from the beginning.
     pub in_batch: Option<&'a [u8]>,
+    /// Receives the token to pass as `in_batch` for the next call.
     pub out_batch: &'a mut [u8],
+    /// Receives the keys, `key_size` bytes each.
     pub keys: &'a mut [u8],
+    /// Receives the values, `value_size` bytes each (per CPU: rounded to 8, times the CPU count).
     pub values: &'a mut [u8],
+    /// How many entries the buffers have room for.
     pub count: u32,
 }
 

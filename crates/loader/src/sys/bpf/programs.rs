@@ -9,25 +9,37 @@ use super::*;
 /// log when `log_level` is non-zero.
 #[derive(Debug, Default)]
 pub struct ProgLoad<'a> {
+    /// `BPF_PROG_TYPE_*` number.
     pub prog_type: u32,
     /// Encoded instructions, 8 bytes each.
     pub insns: &'a [u8],
+    /// The license string; GPL-only helpers need a GPL-compatible one.
     pub license: &'a CStr,
+    /// Verifier log level (0: none, 1: the log, 2: every state).
     pub log_level: u32,
+    /// The buffer for the verifier log.
     pub log: Option<&'a mut [u8]>,
+    /// `LINUX_VERSION_CODE` (checked only by very old kernels for kprobes).
     pub kern_version: u32,
+    /// `BPF_F_*` load flags (`BPF_F_SLEEPABLE`...).
     pub prog_flags: u32,
     /// Truncated to 15 bytes; the caller sanitizes it.
     pub name: &'a str,
+    /// Offload device (0: none).
     pub prog_ifindex: u32,
+    /// `enum bpf_attach_type`, for the types whose hook must be known at load.
     pub expected_attach_type: u32,
+    /// The object's BTF, which `func_info` and `line_info` refer to.
     pub prog_btf: Option<BorrowedFd<'a>>,
     /// `struct bpf_func_info` records (8 bytes each).
     pub func_info: &'a [u8],
+    /// Size of one func_info record.
     pub func_info_rec_size: u32,
     /// `struct bpf_line_info` records (16 bytes each).
     pub line_info: &'a [u8],
+    /// Size of one line_info record.
     pub line_info_rec_size: u32,
+    /// The attach target's BTF type id (fentry/fexit/lsm/tp_btf).
     pub attach_btf_id: u32,
     /// `attach_prog_fd` (freplace/fentry on a BPF program) or `attach_btf_obj_fd` (a module's
     /// BTF); both share one field.
@@ -147,23 +159,32 @@ pub(super) struct TestRunAttr {
 /// Buffers of BPF_PROG_TEST_RUN. Output buffers may be empty (not requested).
 #[derive(Debug, Default)]
 pub struct TestRun<'a> {
+    /// The input packet (or other input data).
     pub data_in: &'a [u8],
+    /// Receives the output packet.
     pub data_out: &'a mut [u8],
+    /// The input context (an `__sk_buff`, say); empty for the kernel's default.
     pub ctx_in: &'a [u8],
+    /// Receives the output context.
     pub ctx_out: &'a mut [u8],
+    /// Runs (0 and 1 both mean once).
     pub repeat: u32,
+    /// `BPF_F_TEST_*` flags.
     pub flags: u32,
+    /// The CPU to run on, with `BPF_F_TEST_RUN_ON_CPU`.
     pub cpu: u32,
 }
 
 /// What BPF_PROG_TEST_RUN returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TestRunResult {
+    /// The program's return value.
     pub retval: u32,
     /// Average run time in nanoseconds.
     pub duration: u32,
     /// Bytes the program's output packet holds (may exceed the buffer given).
     pub data_size_out: u32,
+    /// Bytes of the output context.
     pub ctx_size_out: u32,
 }
 
