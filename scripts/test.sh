@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against the live kernel, after preparing a fresh machine:
 # Debian packages the tests use, bpffs and tracefs mounts. Must run as root (CAP_BPF).
+# Then checks the API docs and builds the user guide (installing mdbook the first time).
 # Kernel tests skip without CAP_BPF; with WHISTLER_REQUIRE_KERNEL=1 a skip is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,8 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracin
 
 # Kernel tests run one at a time per binary where they share global state (netns names, pins).
 cargo test --workspace --no-fail-fast -- --test-threads=2 "$@"
+
+# Every public item of the facade and the loader is documented, and rustdoc has no warning.
+RUSTDOCFLAGS="-D warnings" cargo doc -p whistler -p whistler-loader --no-deps
+# The user guide builds with mdBook (its code blocks and transcripts were tested above).
+./scripts/book.sh

@@ -1,8 +1,10 @@
 //! The book's generated reference pages and its code blocks: [`reference_pages`] renders
-//! `docs/src/reference/*.md` from the compiler's and the instruction-set crate's own tables, and
-//! [`code_blocks`] finds the fenced blocks of a Markdown page so tests can compile them.
+//! `docs/src/reference/*.md` from the compiler's and the instruction-set crate's own tables,
+//! [`pages`] and [`code_blocks`] find the fenced blocks of the book so tests can compile them,
+//! and [`commands`] reads a ```console transcript so a test can run it and compare its output.
 
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 use whistler_bpf::helpers::HELPERS;
 use whistler_bpf::section::SECTIONS;
 use whistler_bpf::{MapType, ProgramType};
@@ -155,6 +157,89 @@ fn sections_page() -> String {
     page
 }
 
+/// The book's source directory, `docs/src`.
+pub fn book_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src")
+}
+
+/// Every Markdown page of the book as (path relative to `docs/src`, text), sorted by path.
+pub fn pages() -> Vec<(String, String)> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("docs/src") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                let name = path.strip_prefix(root).unwrap().display().to_string();
+                out.push((name, std::fs::read_to_string(&path).expect("page")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&book_src(), &book_src(), &mut out);
+    out.sort();
+    out
+}
+
+/// Replaces each `{{#include PATH}}` or `{{#include PATH:ANCHOR}}` line of `text` by the file
+/// (relative to `page_dir`), or by its lines between `ANCHOR: NAME` and `ANCHOR_END: NAME`
+/// comments, as mdBook does; an error names the include that does not resolve.
+pub fn resolve_includes(text: &str, page_dir: &Path) -> Result<String, String> {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line
+            .trim()
+            .strip_prefix("{{#include ")
+            .and_then(|l| l.strip_suffix("}}"))
+        {
+            Some(target) => out.push_str(&included(target.trim(), page_dir)?),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The text one `{{#include TARGET}}` stands for.
+fn included(target: &str, page_dir: &Path) -> Result<String, String> {
+    let (path, anchor) = match target.rsplit_once(':') {
+        Some((path, anchor)) => (path, Some(anchor)),
+        None => (target, None),
+    };
+    let text = std::fs::read_to_string(page_dir.join(path))
+        .map_err(|e| format!("{{{{#include {target}}}}}: {e}"))?;
+    let Some(anchor) = anchor else {
+        return Ok(text);
+    };
+    let start = format!("ANCHOR: {anchor}");
+    let end = format!("ANCHOR_END: {anchor}");
+    let lines: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains(&start))
+        .skip(1)
+        .take_while(|l| !l.contains(&end))
+        .filter(|l| !l.contains("ANCHOR"))
+        .collect();
+    if lines.is_empty() {
+        return Err(format!("{{{{#include {target}}}}}: no anchor `{anchor}` in {path}"));
+    }
+    Ok(lines.iter().map(|l| format!("{l}\n")).collect())
+}
+
+/// The relative links of a page (`[text](target)`, without `http:`/`https:`/`mailto:` ones and
+/// without the `#fragment`), in order.
+pub fn relative_links(markdown: &str) -> Vec<String> {
+    markdown
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')').map(|(target, _)| target))
+        .filter(|t| !t.contains("://") && !t.starts_with("mailto:") && !t.starts_with('#'))
+        .map(|t| t.split('#').next().unwrap_or(t).to_string())
+        .collect()
+}
+
 /// One fenced code block of a Markdown page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeBlock {
@@ -173,8 +258,101 @@ impl CodeBlock {
 
     /// True when the fence marks the block as a fragment not to test (`lisp,ignore`).
     pub fn ignored(&self) -> bool {
-        self.info.split(',').skip(1).any(|a| a.trim() == "ignore")
+        self.has("ignore")
     }
+
+    /// True when the fence has the attribute `name` after the language (`console,kernel`).
+    pub fn has(&self, name: &str) -> bool {
+        self.info.split(',').skip(1).any(|a| a.trim() == name)
+    }
+
+    /// The file name a block gives itself with `file=NAME` (`lisp,file=count.lisp`): the page's
+    /// console transcripts find it under that name.
+    pub fn file_name(&self) -> Option<&str> {
+        self.info
+            .split(',')
+            .find_map(|a| a.trim().strip_prefix("file="))
+    }
+
+    /// The line after the closing fence's (1-based): the block spans `line..end_line()`.
+    pub fn end_line(&self) -> usize {
+        self.line + self.text.lines().count() + 2
+    }
+}
+
+/// One command of a ```console transcript (`$ whistler compile count.lisp`) and the output the
+/// page shows after it, up to the next command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    /// The shell command after `$ `.
+    pub line: String,
+    /// The output shown, each line ending in a newline.
+    pub output: String,
+}
+
+/// The commands of a console block's text, in order.
+pub fn commands(text: &str) -> Vec<Command> {
+    let mut commands: Vec<Command> = Vec::new();
+    for line in text.lines() {
+        match (line.strip_prefix("$ "), commands.last_mut()) {
+            (Some(command), _) => commands.push(Command {
+                line: command.to_string(),
+                output: String::new(),
+            }),
+            (None, Some(last)) => {
+                last.output.push_str(line);
+                last.output.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    commands
+}
+
+/// The text of a console block for `commands`: each `$ COMMAND` line and its output.
+pub fn transcript(commands: &[Command]) -> String {
+    commands
+        .iter()
+        .map(|c| format!("$ {}\n{}", c.line, c.output))
+        .collect()
+}
+
+/// True when `actual` is the `expected` output, where `[..]` in a line matches any text within
+/// it and a line `...` matches any number of lines (for what differs from run to run: times,
+/// addresses, the machine's kernel).
+pub fn output_matches(expected: &str, actual: &str) -> bool {
+    let expected: Vec<&str> = expected.lines().collect();
+    let actual: Vec<&str> = actual.lines().collect();
+    lines_match(&expected, &actual)
+}
+
+fn lines_match(expected: &[&str], actual: &[&str]) -> bool {
+    match expected.split_first() {
+        None => actual.is_empty(),
+        Some((&"...", rest)) => (0..=actual.len()).any(|skip| lines_match(rest, &actual[skip..])),
+        Some((first, rest)) => actual
+            .split_first()
+            .is_some_and(|(line, more)| line_matches(first, line) && lines_match(rest, more)),
+    }
+}
+
+fn line_matches(expected: &str, actual: &str) -> bool {
+    let mut pieces = expected.split("[..]");
+    let first = pieces.next().unwrap_or("");
+    let Some(mut rest) = actual.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = pieces.collect();
+    let Some((last, middle)) = pieces.split_last() else {
+        return rest.is_empty();
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// The fenced (```) code blocks of a Markdown page, in order.
@@ -216,6 +394,62 @@ mod tests {
         assert_eq!(blocks[0].line, 2);
         assert_eq!((blocks[1].language(), blocks[1].ignored()), ("lisp", true));
         assert_eq!(blocks[2].language(), "sh");
+    }
+
+    #[test]
+    fn transcripts_split_into_commands_and_outputs() {
+        let text = "$ whistler compile a.lisp\nwrote a.bpf.o\n$ ls\na.bpf.o\na.lisp\n";
+        let commands = commands(text);
+        assert_eq!(commands.len(), 2);
+        assert_eq!(commands[0].line, "whistler compile a.lisp");
+        assert_eq!(commands[0].output, "wrote a.bpf.o\n");
+        assert_eq!(commands[1].output, "a.bpf.o\na.lisp\n");
+        assert_eq!(transcript(&commands), text);
+    }
+
+    #[test]
+    fn outputs_match_with_wildcards_only_where_written() {
+        assert!(output_matches("a\nb\n", "a\nb\n"));
+        assert!(!output_matches("a\nb\n", "a\nc\n"));
+        assert!(!output_matches("a\n", "a\nb\n"));
+        assert!(output_matches("duration: [..] ns\n", "duration: 17 ns\n"));
+        assert!(!output_matches("duration: [..] ns\n", "duration: 17 us\n"));
+        assert!(output_matches("x [..] y [..] z\n", "x 1 y 2 z\n"));
+        assert!(output_matches("start\n...\nend\n", "start\n1\n2\nend\n"));
+        assert!(output_matches("start\n...\nend\n", "start\nend\n"));
+        assert!(!output_matches("start\n...\nend\n", "start\n1\n"));
+        assert!(!output_matches("ab[..]ba\n", "aba\n"));
+    }
+
+    #[test]
+    fn fence_attributes_and_spans() {
+        let blocks = code_blocks("x\n```lisp,file=count.lisp\n(a)\n(b)\n```\ny\n");
+        assert_eq!(blocks[0].file_name(), Some("count.lisp"));
+        assert!(!blocks[0].has("kernel"));
+        assert_eq!((blocks[0].line, blocks[0].end_line()), (2, 6));
+    }
+
+    #[test]
+    fn relative_links_leave_out_urls_and_fragments() {
+        let page = "[a](x.md) [b](https://e.org) [c](../y.md#part) [d](#here)";
+        assert_eq!(relative_links(page), ["x.md", "../y.md"]);
+    }
+
+    #[test]
+    fn includes_take_a_whole_file_or_an_anchor() {
+        let dir = std::env::temp_dir().join(format!("book-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("f.rs"),
+            "a\n// ANCHOR: part\nb\n// ANCHOR: inner\nc\n// ANCHOR_END: inner\n// ANCHOR_END: part\nd\n",
+        )
+        .unwrap();
+        let whole = resolve_includes("{{#include f.rs}}\n", &dir).unwrap();
+        assert!(whole.starts_with("a\n") && whole.ends_with("d\n"));
+        assert_eq!(resolve_includes("x\n{{#include f.rs:part}}\n", &dir).unwrap(), "x\nb\nc\n");
+        assert!(resolve_includes("{{#include f.rs:none}}\n", &dir).is_err());
+        assert!(resolve_includes("{{#include missing.rs}}\n", &dir).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -2,75 +2,42 @@
 //! compiler's form table, every ```lisp block compiles (with the standard macro library and the
 //! kernel macro host, so `deftracepoint` and `import-kernel-struct` work), and the blocks that
 //! state a result (`;; test:` lines, the corpus format of the compiler's execution tests)
-//! return it under BPF_PROG_TEST_RUN in the running kernel.
+//! return it under BPF_PROG_TEST_RUN in the running kernel. Every Rust block is included from a
+//! file cargo compiles, fragments are few, and every relative link and include resolves.
+//! (The ```console transcripts are run by `crates/cli/tests/book_transcripts.rs`.)
 
 #[path = "../../compiler/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use whistler_book_tests::{code_blocks, reference_pages, CodeBlock};
+use std::path::PathBuf;
+use whistler_book_tests::{
+    book_src, code_blocks, pages, reference_pages, relative_links, resolve_includes, CodeBlock,
+};
 use whistler_compiler::{compile_in, forms, Compiled};
 use whistler_syntax::{render, SourceFile};
-
-fn book_src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src")
-}
-
-/// Every Markdown page of the book, by path relative to `docs/src`, sorted.
-fn pages() -> Vec<(String, String)> {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
-        for entry in std::fs::read_dir(dir).expect("docs/src") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                let name = path.strip_prefix(root).unwrap().display().to_string();
-                out.push((name, std::fs::read_to_string(&path).expect("page")));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&book_src(), &book_src(), &mut out);
-    out.sort();
-    out
-}
 
 /// The Lisp blocks of the book to test, with where they are (`page:line`); a block's
 /// `{{#include PATH}}` lines are replaced by the file, as mdBook does.
 fn lisp_blocks() -> Vec<(String, CodeBlock)> {
     let mut blocks = Vec::new();
     for (page, text) in pages() {
-        let page_dir = book_src().join(&page).parent().unwrap().to_path_buf();
         for mut block in code_blocks(&text) {
             if block.language() == "lisp" && !block.ignored() {
-                block.text = resolve_includes(&block.text, &page_dir);
-                blocks.push((format!("{page}:{}", block.line), block));
+                let place = format!("{page}:{}", block.line);
+                block.text = resolve_includes(&block.text, &page_dir(&page))
+                    .unwrap_or_else(|e| panic!("{place}: {e}"));
+                blocks.push((place, block));
             }
         }
     }
     blocks
 }
 
-fn resolve_includes(text: &str, page_dir: &Path) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        match line
-            .trim()
-            .strip_prefix("{{#include ")
-            .and_then(|l| l.strip_suffix("}}"))
-        {
-            Some(path) => out.push_str(
-                &std::fs::read_to_string(page_dir.join(path.trim()))
-                    .unwrap_or_else(|e| panic!("{{{{#include {path}}}}}: {e}")),
-            ),
-            None => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
+/// The directory of a page (`language/forms.md` → `docs/src/language`): where its includes and
+/// links start.
+fn page_dir(page: &str) -> PathBuf {
+    book_src().join(page).parent().unwrap().to_path_buf()
 }
 
 /// A session file (`lisp,session`): run by `whistler run`, not compiled alone.
@@ -240,4 +207,84 @@ fn summary_lists_every_page_and_only_pages_that_exist() {
         "SUMMARY.md and the pages under docs/src disagree"
     );
     assert!(pages.len() >= 25, "the book has only {} pages", pages.len());
+}
+
+#[test]
+fn relative_links_and_includes_resolve() {
+    let mut broken = Vec::new();
+    for (page, text) in pages() {
+        for link in relative_links(&text) {
+            if !page_dir(&page).join(&link).exists() {
+                broken.push(format!("{page}: link to {link}"));
+            }
+        }
+        if let Err(e) = resolve_includes(&text, &page_dir(&page)) {
+            broken.push(format!("{page}: {e}"));
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// Where the Rust a page shows may come from: files cargo builds (examples, tests, sources).
+fn is_compiled_rust(path: &std::path::Path) -> bool {
+    let path = path.to_string_lossy();
+    path.ends_with(".rs")
+        && ["/examples/", "/tests/", "/src/"]
+            .iter()
+            .any(|dir| path.contains(dir))
+}
+
+#[test]
+fn every_rust_block_is_included_from_compiled_code() {
+    let mut loose = Vec::new();
+    let mut included = 0;
+    for (page, text) in pages() {
+        for block in code_blocks(&text) {
+            if block.language() != "rust" {
+                continue;
+            }
+            let place = format!("{page}:{}", block.line);
+            let targets: Vec<&str> = block
+                .text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("{{#include "))
+                .filter_map(|l| l.strip_suffix("}}"))
+                .collect();
+            let only_includes = block.text.lines().count() == targets.len();
+            let all_compiled = targets.iter().all(|t| {
+                let path = t.split(':').next().unwrap_or(t);
+                is_compiled_rust(&page_dir(&page).join(path))
+            });
+            if block.ignored() || !only_includes || targets.is_empty() || !all_compiled {
+                loose.push(place);
+            } else {
+                included += 1;
+            }
+        }
+    }
+    assert!(
+        loose.is_empty(),
+        "Rust blocks not included from compiled code (put them in an example and \
+         {{{{#include}}}} them): {loose:?}"
+    );
+    assert!(included >= 4, "only {included} Rust blocks; were pages lost?");
+}
+
+/// Fragments (```lisp,ignore) are not compiled: they stay few, for syntax summaries.
+#[test]
+fn fragments_are_few() {
+    let fragments: Vec<String> = pages()
+        .iter()
+        .flat_map(|(page, text)| {
+            code_blocks(text)
+                .into_iter()
+                .filter(|b| b.ignored())
+                .map(move |b| format!("{page}:{}", b.line))
+        })
+        .collect();
+    assert!(
+        fragments.len() <= 3,
+        "{} fragment blocks (at most 3): {fragments:?}",
+        fragments.len()
+    );
 }

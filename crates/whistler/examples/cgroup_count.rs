@@ -3,6 +3,7 @@
 //! `cargo run --example cgroup_count -- [CGROUP_DIR] [SECONDS]` (as root). The cgroup defaults to
 //! the root of the cgroup v2 hierarchy, wherever it is mounted.
 
+// ANCHOR: all
 whistler::session! {
     pub struct Counter;
     (bpf:map pkt-count :type :array :key-size 4 :value-size 8 :max-entries 1)
@@ -34,3 +35,4 @@ fn main() -> whistler::Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: all

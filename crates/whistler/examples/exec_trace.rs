@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+// ANCHOR: session
 whistler::session! {
     pub struct ExecTrace;
     (whistler:defstruct call-event
@@ -26,6 +27,7 @@ whistler::session! {
               (call-event-ts ev) (ktime-get-ns)))
       0)
 }
+// ANCHOR_END: session
 
 fn main() -> whistler::Result<()> {
     let seconds: u64 = std::env::args()
@@ -43,6 +45,7 @@ fn main() -> whistler::Result<()> {
         }
         Err(e) => return Err(e.into()),
     }
+    // ANCHOR: consumer
     let mut seen = 0u64;
     let mut consumer = s.events.consumer(|ev: &CallEvent| {
         seen += 1;
@@ -52,6 +55,7 @@ fn main() -> whistler::Result<()> {
     while !stop.is_set() && std::time::Instant::now() < deadline {
         consumer.poll(Duration::from_millis(200))?;
     }
+    // ANCHOR_END: consumer
     drop(consumer);
     println!("{seen} execs seen in {seconds} s");
     Ok(())

@@ -117,6 +117,25 @@ fn uprobe_count_counts_every_call() {
 }
 
 #[test]
+fn load_object_runs_reads_and_attaches() {
+    if !kernel_available("load_object_runs_reads_and_attaches") {
+        return;
+    }
+    let mark = common::id_mark();
+    let output = Command::new(example("load_object")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in ["count_all returned 2", "hits[0] = 1", "attached to lo as "] {
+        assert!(stdout.contains(line), "no {line:?} in: {stdout}");
+    }
+    common::assert_nothing_left(mark, &["count_all"], &["hits"]);
+}
+
+#[test]
 fn exec_trace_sees_our_children() {
     if !kernel_available("exec_trace_sees_our_children") {
         return;
