@@ -223,7 +223,9 @@ fn included(target: &str, page_dir: &Path) -> Result<String, String> {
         .filter(|l| !l.contains("ANCHOR"))
         .collect();
     if lines.is_empty() {
-        return Err(format!("{{{{#include {target}}}}}: no anchor `{anchor}` in {path}"));
+        return Err(format!(
+            "{{{{#include {target}}}}}: no anchor `{anchor}` in {path}"
+        ));
     }
     Ok(lines.iter().map(|l| format!("{l}\n")).collect())
 }
@@ -446,7 +448,10 @@ mod tests {
         .unwrap();
         let whole = resolve_includes("{{#include f.rs}}\n", &dir).unwrap();
         assert!(whole.starts_with("a\n") && whole.ends_with("d\n"));
-        assert_eq!(resolve_includes("x\n{{#include f.rs:part}}\n", &dir).unwrap(), "x\nb\nc\n");
+        assert_eq!(
+            resolve_includes("x\n{{#include f.rs:part}}\n", &dir).unwrap(),
+            "x\nb\nc\n"
+        );
         assert!(resolve_includes("{{#include f.rs:none}}\n", &dir).is_err());
         assert!(resolve_includes("{{#include missing.rs}}\n", &dir).is_err());
         std::fs::remove_dir_all(dir).unwrap();

@@ -267,7 +267,10 @@ fn every_rust_block_is_included_from_compiled_code() {
         "Rust blocks not included from compiled code (put them in an example and \
          {{{{#include}}}} them): {loose:?}"
     );
-    assert!(included >= 4, "only {included} Rust blocks; were pages lost?");
+    assert!(
+        included >= 4,
+        "only {included} Rust blocks; were pages lost?"
+    );
 }
 
 /// Fragments (```lisp,ignore) are not compiled: they stay few, for syntax summaries.

@@ -77,6 +77,23 @@ fn reported(stdout: &[u8]) -> BTreeMap<String, u32> {
         .collect()
 }
 
+/// The statements of a program that prints `STRUCT SIZE` and `STRUCT.FIELD OFFSET` lines for
+/// every struct of STRUCTS; `size` and `offset` write one statement from the struct's C name,
+/// its camel-case name and (for `offset`) the field's C name.
+fn report(
+    size: impl Fn(&str, &str) -> String,
+    offset: impl Fn(&str, &str, &str) -> String,
+) -> String {
+    let mut out = String::new();
+    for (name, camel, fields) in STRUCTS {
+        out.push_str(&size(name, camel));
+        for field in *fields {
+            out.push_str(&offset(name, camel, field));
+        }
+    }
+    out
+}
+
 fn run(command: &mut Command) -> Vec<u8> {
     let out = command.output().unwrap();
     assert!(
@@ -95,16 +112,12 @@ fn c_header_matches_the_bpf_layout() {
         "#include <stdio.h>\n#include <stddef.h>\n#include \"shapes.h\"\nint main(void) {\n",
     );
     main.push_str("    printf(\"MAX_SHAPES %lld\\n\", (long long)MAX_SHAPES + 0 * KIND_CIRCLE);\n");
-    for (name, _, fields) in STRUCTS {
-        main.push_str(&format!(
-            "    printf(\"{name} %zu\\n\", sizeof(struct {name}));\n"
-        ));
-        for field in *fields {
-            main.push_str(&format!(
-                "    printf(\"{name}.{field} %zu\\n\", offsetof(struct {name}, {field}));\n"
-            ));
-        }
-    }
+    main.push_str(&report(
+        |name, _| format!("    printf(\"{name} %zu\\n\", sizeof(struct {name}));\n"),
+        |name, _, field| {
+            format!("    printf(\"{name}.{field} %zu\\n\", offsetof(struct {name}, {field}));\n")
+        },
+    ));
     main.push_str("    return 0;\n}\n");
     std::fs::write(dir.join("main.c"), main).unwrap();
     run(Command::new("cc")
@@ -121,16 +134,14 @@ fn rust_types_match_the_bpf_layout() {
     let mut main =
         String::from("#![allow(dead_code)]\ninclude!(\"shapes_types.rs\");\nfn main() {\n");
     main.push_str("    assert_eq!((MAX_SHAPES, KIND_CIRCLE), (3, -2));\n");
-    for (name, camel, fields) in STRUCTS {
-        main.push_str(&format!(
-            "    println!(\"{name} {{}}\", std::mem::size_of::<{camel}>());\n"
-        ));
-        for field in *fields {
-            main.push_str(&format!(
+    main.push_str(&report(
+        |name, camel| format!("    println!(\"{name} {{}}\", std::mem::size_of::<{camel}>());\n"),
+        |name, camel, field| {
+            format!(
                 "    println!(\"{name}.{field} {{}}\", std::mem::offset_of!({camel}, {field}));\n"
-            ));
-        }
-    }
+            )
+        },
+    ));
     main.push_str("}\n");
     std::fs::write(dir.join("main.rs"), main).unwrap();
     run(Command::new("rustc")
@@ -148,14 +159,10 @@ fn python_ctypes_match_the_bpf_layout() {
     let mut script = String::from(
         "import ctypes\nfrom shapes_types import *\nassert (MAX_SHAPES, KIND_CIRCLE) == (3, -2)\n",
     );
-    for (name, camel, fields) in STRUCTS {
-        script.push_str(&format!("print('{name}', ctypes.sizeof({camel}))\n"));
-        for field in *fields {
-            script.push_str(&format!(
-                "print('{name}.{field}', {camel}.{field}.offset)\n"
-            ));
-        }
-    }
+    script.push_str(&report(
+        |name, camel| format!("print('{name}', ctypes.sizeof({camel}))\n"),
+        |name, camel, field| format!("print('{name}.{field}', {camel}.{field}.offset)\n"),
+    ));
     let stdout = run(Command::new("python3")
         .args(["-c", &script])
         .current_dir(&dir));
@@ -170,17 +177,15 @@ fn go_types_match_the_bpf_layout_when_go_is_installed() {
     }
     let dir = generated("go");
     let mut main = String::from("package shapes\n\nimport (\n\t\"fmt\"\n\t\"testing\"\n\t\"unsafe\"\n)\n\nfunc TestLayout(t *testing.T) {\n\tif MaxShapes != 3 || KindCircle != -2 { t.Fatal(\"constants\") }\n");
-    for (name, camel, fields) in STRUCTS {
-        main.push_str(&format!(
-            "\tvar {name} {camel}\n\tfmt.Println(\"{name}\", unsafe.Sizeof({name}))\n"
-        ));
-        for field in *fields {
+    main.push_str(&report(
+        |name, camel| {
+            format!("\tvar {name} {camel}\n\tfmt.Println(\"{name}\", unsafe.Sizeof({name}))\n")
+        },
+        |name, _, field| {
             let go_field = camel_field(field);
-            main.push_str(&format!(
-                "\tfmt.Println(\"{name}.{field}\", unsafe.Offsetof({name}.{go_field}))\n"
-            ));
-        }
-    }
+            format!("\tfmt.Println(\"{name}.{field}\", unsafe.Offsetof({name}.{go_field}))\n")
+        },
+    ));
     main.push_str("}\n");
     std::fs::write(dir.join("layout_test.go"), main).unwrap();
     std::fs::write(dir.join("go.mod"), "module shapes\n\ngo 1.18\n").unwrap();

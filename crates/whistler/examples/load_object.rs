@@ -13,8 +13,6 @@ whistler::session! {
       XDP_PASS)
 }
 
-use whistler::Session;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = match std::env::args().nth(1) {
         Some(path) => std::fs::read(path)?,

@@ -75,28 +75,90 @@ enum Member<'a> {
     Padding(usize, u32),
 }
 
+/// What one language spells its own way; [`render`] writes the rest, the same for every
+/// language: the start, the constants, each struct with its members in order, the end.
+trait Syntax {
+    /// What follows the input's stem in the generated file's name (`.h`, `_types.rs`).
+    fn file_suffix(&self) -> &'static str;
+    /// The file's start: a "generated" comment, includes, a package line.
+    fn start(&self, stem: &str) -> String;
+    /// One constant, `lisp_name` as the source wrote it.
+    fn constant(&self, lisp_name: &str, value: i64) -> String;
+    /// The constants' lines together (a language may wrap them in a block).
+    fn constants(&self, lines: String) -> String {
+        lines
+    }
+    /// A struct's opening, up to its first member.
+    fn struct_start(&self, lisp_name: &str) -> String;
+    /// One field, its type spelled by [`Syntax::int`], [`Syntax::array`], [`Syntax::named`].
+    fn field(&self, lisp_name: &str, ty: &str) -> String;
+    /// Explicit padding (numbered by place), or `None` where the language pads as BPF does.
+    fn padding(&self, index: usize, bytes: u32) -> Option<String>;
+    /// A struct's closing.
+    fn struct_end(&self) -> &'static str;
+    /// The file's end.
+    fn end(&self, _stem: &str) -> String {
+        String::new()
+    }
+    /// An integer type.
+    fn int(&self, size: u32, signed: bool) -> String;
+    /// An array of `count` elements of the type spelled `elem`.
+    fn array(&self, elem: &str, count: u32) -> String;
+    /// Another struct of the file, by its Lisp name.
+    fn named(&self, lisp_name: &str) -> String;
+}
+
+/// The file `syntax` describes, for `defs`.
+fn render(syntax: &dyn Syntax, stem: &str, defs: &Definitions<'_>) -> String {
+    let mut out = syntax.start(stem);
+    let constants: String = defs
+        .constants
+        .iter()
+        .map(|(name, value)| syntax.constant(name, *value))
+        .collect();
+    if !constants.is_empty() {
+        out.push_str(&syntax.constants(constants));
+    }
+    for layout in defs.structs {
+        out.push_str(&syntax.struct_start(&layout.lisp_name));
+        for member in defs.members(layout) {
+            let line = match member {
+                Member::Field(name, ty) => Some(syntax.field(name, &type_name(syntax, defs, ty))),
+                Member::Padding(index, bytes) => syntax.padding(index, bytes),
+            };
+            out.push_str(&line.unwrap_or_default());
+        }
+        out.push_str(syntax.struct_end());
+    }
+    out.push_str(&syntax.end(stem));
+    out
+}
+
+fn type_name(syntax: &dyn Syntax, defs: &Definitions<'_>, ty: &BtfTypeRef) -> String {
+    match ty {
+        BtfTypeRef::Int { size, signed } => syntax.int(*size, *signed),
+        BtfTypeRef::Array { elem, count } => syntax.array(&type_name(syntax, defs, elem), *count),
+        BtfTypeRef::Struct(symbol) => syntax.named(defs.lisp_name(symbol)),
+    }
+}
+
 /// The files for `language`, as (file name suffix after the stem, contents).
 pub fn generate(language: Language, stem: &str, defs: &Definitions<'_>) -> Vec<(String, String)> {
-    let one = |language| match language {
-        Language::C => (".h".to_string(), c::generate(stem, defs)),
-        Language::Go => ("_types.go".to_string(), go::generate(stem, defs)),
-        Language::Rust => ("_types.rs".to_string(), rust::generate(defs)),
-        Language::Python => ("_types.py".to_string(), python::generate(defs)),
-        Language::Lisp | Language::All => ("_types.lisp".to_string(), lisp::generate(defs)),
+    let syntaxes: Vec<&dyn Syntax> = match language {
+        Language::C => vec![&c::C],
+        Language::Go => vec![&go::Go],
+        Language::Rust => vec![&rust::Rust],
+        Language::Python => vec![&python::Python],
+        Language::Lisp => vec![&lisp::Lisp],
+        Language::All => vec![&c::C, &go::Go, &rust::Rust, &python::Python, &lisp::Lisp],
     };
-    match language {
-        Language::All => [
-            Language::C,
-            Language::Go,
-            Language::Rust,
-            Language::Python,
-            Language::Lisp,
-        ]
+    syntaxes
         .into_iter()
-        .map(one)
-        .collect(),
-        language => vec![one(language)],
-    }
+        .map(|syntax| {
+            let suffix = syntax.file_suffix().to_string();
+            (suffix, render(syntax, stem, defs))
+        })
+        .collect()
 }
 
 /// `+max-shapes+` → `max_shapes`: earmuffs dropped, dashes as underscores.

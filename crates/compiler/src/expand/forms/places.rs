@@ -178,7 +178,7 @@ impl Expander<'_> {
                 ptr,
                 offset,
                 index: Some((index, count)),
-            } => self.indexed(ty, ptr, index, count, span, |x, addr| {
+            } => self.indexed(ty, ptr, *index, count, span, |x, addr| {
                 x.load(ty, addr, offset, span)
             }),
             Place::Map { map, key } => self.getmap(map, key, span),
@@ -212,7 +212,7 @@ impl Expander<'_> {
             } => {
                 let vvar = self.fresh_var();
                 let v = Expr::new(ExprKind::Var(vvar), span);
-                let body = self.indexed(ty, ptr, index, count, span, |_, addr| {
+                let body = self.indexed(ty, ptr, *index, count, span, |_, addr| {
                     store(ty, addr, offset, v, span)
                 });
                 Expr::let_in(vvar, value, body, span)
@@ -272,21 +272,23 @@ impl Expander<'_> {
                         );
                         store(ty, p(), offset, sum, span)
                     }
-                    Some((index, count)) => self.indexed(ty, p(), index, count, span, |x, addr| {
-                        let avar = x.fresh_var();
-                        let a = || Expr::new(ExprKind::Var(avar), span);
-                        let cur = x.load(ty, a(), offset, span);
-                        let sum = Expr::new(
-                            ExprKind::Bin {
-                                op: BinOp::Add,
-                                lhs: cur.boxed(),
-                                rhs: delta.boxed(),
-                            },
-                            span,
-                        );
-                        let st = store(ty, a(), offset, sum, span);
-                        Expr::let_in(avar, addr, st, span)
-                    }),
+                    Some((index, count)) => {
+                        self.indexed(ty, p(), *index, count, span, |x, addr| {
+                            let avar = x.fresh_var();
+                            let a = || Expr::new(ExprKind::Var(avar), span);
+                            let cur = x.load(ty, a(), offset, span);
+                            let sum = Expr::new(
+                                ExprKind::Bin {
+                                    op: BinOp::Add,
+                                    lhs: cur.boxed(),
+                                    rhs: delta.boxed(),
+                                },
+                                span,
+                            );
+                            let st = store(ty, a(), offset, sum, span);
+                            Expr::let_in(avar, addr, st, span)
+                        })
+                    }
                 };
                 Expr::let_in(pvar, ptr, body, span)
             }
@@ -299,7 +301,7 @@ impl Expander<'_> {
         &mut self,
         ty: Ty,
         ptr: Expr,
-        index: Box<Expr>,
+        index: Expr,
         count: u32,
         span: Span,
         access: impl FnOnce(&mut Self, Expr) -> Expr,
@@ -328,7 +330,7 @@ impl Expander<'_> {
             Expr::int(0, span),
             span,
         );
-        let inner = Expr::let_in(ivar, *index, guarded, span);
+        let inner = Expr::let_in(ivar, index, guarded, span);
         Expr::let_in(pvar, ptr, inner, span)
     }
 }
