@@ -260,32 +260,12 @@ impl Expander<'_> {
                 let pvar = self.fresh_var();
                 let p = || Expr::new(ExprKind::Var(pvar), span);
                 let body = match index {
-                    None => {
-                        let cur = self.load(ty, p(), offset, span);
-                        let sum = Expr::new(
-                            ExprKind::Bin {
-                                op: BinOp::Add,
-                                lhs: cur.boxed(),
-                                rhs: delta.boxed(),
-                            },
-                            span,
-                        );
-                        store(ty, p(), offset, sum, span)
-                    }
+                    None => self.add_at(ty, p, offset, delta, span),
                     Some((index, count)) => {
                         self.indexed(ty, p(), *index, count, span, |x, addr| {
                             let avar = x.fresh_var();
                             let a = || Expr::new(ExprKind::Var(avar), span);
-                            let cur = x.load(ty, a(), offset, span);
-                            let sum = Expr::new(
-                                ExprKind::Bin {
-                                    op: BinOp::Add,
-                                    lhs: cur.boxed(),
-                                    rhs: delta.boxed(),
-                                },
-                                span,
-                            );
-                            let st = store(ty, a(), offset, sum, span);
+                            let st = x.add_at(ty, a, offset, delta, span);
                             Expr::let_in(avar, addr, st, span)
                         })
                     }
@@ -293,6 +273,27 @@ impl Expander<'_> {
                 Expr::let_in(pvar, ptr, body, span)
             }
         }
+    }
+
+    /// Adds `delta` to the `ty` at `ptr() + offset` (`ptr` makes the pointer, read twice).
+    fn add_at(
+        &mut self,
+        ty: Ty,
+        ptr: impl Fn() -> Expr,
+        offset: i64,
+        delta: Expr,
+        span: Span,
+    ) -> Expr {
+        let cur = self.load(ty, ptr(), offset, span);
+        let sum = Expr::new(
+            ExprKind::Bin {
+                op: BinOp::Add,
+                lhs: cur.boxed(),
+                rhs: delta.boxed(),
+            },
+            span,
+        );
+        store(ty, ptr(), offset, sum, span)
     }
 
     /// An access at a run-time index, made verifier-safe: the index is checked against the
