@@ -44,6 +44,7 @@ pub fn install(interp: &mut Interp) {
         };
         sym.function.replace(None);
         sym.macro_fn.replace(None);
+        sym.deferred.replace(None);
         Ok(a[0].clone())
     });
     interp.define_fn("special-operator-p", |i, a, s| {
