@@ -463,9 +463,8 @@ impl Interp {
     }
 
     fn undefined_function(&self, sym: &Sym, span: Span) -> Flow {
-        let candidates = self.names_where(|s| {
-            s.has_function() || s.has_macro() || s.form.get().is_some()
-        });
+        let candidates =
+            self.names_where(|s| s.has_function() || s.has_macro() || s.form.get().is_some());
         let help = match closest(&sym.name, candidates.iter().map(String::as_str)) {
             Some(near) => format!("did you mean `{near}`?"),
             None => "define it with `defun` (or `defmacro`) before this form runs".into(),

@@ -70,8 +70,7 @@ impl Interp {
 
     /// True when `name` is defined as a macro with `defmacro`.
     pub fn is_macro(&self, name: &Symbol) -> bool {
-        self.find_symbol(name)
-            .is_some_and(|s| s.has_macro())
+        self.find_symbol(name).is_some_and(|s| s.has_macro())
     }
 
     /// The names of every macro defined (library and user `defmacro`s), sorted.
