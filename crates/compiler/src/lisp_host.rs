@@ -8,7 +8,7 @@ use std::cell::OnceCell;
 use whistler_lisp::{EvalError, Interp, Value};
 use whistler_object::btf::Btf;
 use whistler_object::{KernelStructRef, KernelType};
-use whistler_syntax::{Diagnostic, Sexp, SourceFile, Symbol};
+use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile, Symbol};
 
 /// The standard macro library, in load order: (file name, text).
 pub const STANDARD_LIBRARY: &[(&str, &str)] = &[
@@ -41,26 +41,17 @@ pub fn standard_interp() -> Interp {
 }
 
 /// Loads the standard library into `interp`, reporting errors against the library's own text.
+/// Its `defmacro`s and `defun`s are evaluated on first use
+/// ([`Interp::load_library`]): a program pays for the macros it uses.
 /// The kernel's named constants come first (see [`define_kernel_constants`]).
 pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
     define_kernel_constants(interp, whistler_bpf::consts::CONSTANTS.iter().copied());
     let mut errors = Vec::new();
     for (name, text) in STANDARD_LIBRARY {
-        let file = SourceFile::new(*name, *text);
-        let read = whistler_syntax::read(&file);
-        errors.extend(
-            read.diagnostics
-                .iter()
-                .map(|d| whistler_syntax::render(&file, d)),
-        );
-        for form in &read.forms {
-            if let Err(e) = interp.eval_library_form(form) {
-                errors.extend(
-                    e.to_diagnostics()
-                        .iter()
-                        .map(|d| whistler_syntax::render(&file, d)),
-                );
-            }
+        let diagnostics = interp.load_library(name, text, ReadOptions::default());
+        if !diagnostics.is_empty() {
+            let file = SourceFile::new(*name, *text);
+            errors.extend(diagnostics.iter().map(|d| whistler_syntax::render(&file, d)));
         }
     }
     if errors.is_empty() {
@@ -254,5 +245,20 @@ mod tests {
     fn the_standard_library_loads() {
         let mut interp = whistler_lisp::Interp::new();
         assert_eq!(super::load_standard_library(&mut interp), Ok(()));
+        let deferred_errors: Vec<String> = interp
+            .define_all_deferred()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(deferred_errors, Vec::<String>::new());
+    }
+
+    /// Each library file splits into its top-level lists without being read, so a program
+    /// reads only the definitions it uses.
+    #[test]
+    fn the_standard_library_splits_without_reading() {
+        for (name, text) in super::STANDARD_LIBRARY {
+            assert!(whistler_syntax::top_level_lists(text).is_some(), "{name}");
+        }
     }
 }

@@ -630,6 +630,17 @@ fn cerror(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
 /// `(signal datum args...)`: handlers run; nil when none of them took the condition.
 fn signal(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     let condition = make_signal(interp, args, "simple-condition", span)?;
+    offer_to_handlers(interp, &condition, span)?;
+    Ok(Value::Nil)
+}
+
+/// Runs the active handlers on `condition`; a handler that takes it (transfers control)
+/// becomes the returned `Err`.
+fn offer_to_handlers(
+    interp: &mut Interp,
+    condition: &Rc<Condition>,
+    span: Span,
+) -> Result<(), Flow> {
     let value = Value::Condition(condition.clone());
     if run_handlers(interp, &value, &condition.ctype.name, span)? {
         let error = EvalError::new(&condition.ctype.name, condition.message.clone(), span);
@@ -639,7 +650,7 @@ fn signal(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
             signalled: true,
         })));
     }
-    Ok(Value::Nil)
+    Ok(())
 }
 
 fn make_condition(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
@@ -657,16 +668,7 @@ fn warn(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> 
     let condition = make_signal(interp, args, "simple-warning", span)?;
     let name = interp.symbol("muffle-warning");
     let muffled = crate::restarts::with_restart(interp, &name, |interp| {
-        let value = Value::Condition(condition.clone());
-        if run_handlers(interp, &value, &condition.ctype.name, span)? {
-            let error = EvalError::new(&condition.ctype.name, condition.message.clone(), span);
-            return Err(Flow::Error(Box::new(Raised {
-                error,
-                condition: Some(value),
-                signalled: true,
-            })));
-        }
-        Ok(false)
+        offer_to_handlers(interp, &condition, span).map(|()| false)
     })?
     .is_none();
     if muffled {

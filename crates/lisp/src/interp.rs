@@ -62,7 +62,7 @@ pub(crate) struct Known {
 }
 
 pub struct Interp {
-    symbols: HashMap<String, Sym>,
+    pub(crate) symbols: HashMap<String, Sym>,
     pub(crate) known: Known,
     pub(crate) output: Output,
     pub(crate) error_output: Output,
@@ -259,7 +259,7 @@ impl Interp {
         let mut names: Vec<String> = self
             .symbols
             .iter()
-            .filter(|(_, s)| s.function.borrow().is_some())
+            .filter(|(_, s)| s.has_function())
             .map(|(key, _)| key.clone())
             .collect();
         names.sort();
@@ -272,9 +272,9 @@ impl Interp {
         let sym = self.symbols.get(name)?;
         if sym.form.get().is_some() {
             Some("special operator")
-        } else if sym.macro_fn.borrow().is_some() {
+        } else if sym.has_macro() {
             Some("macro")
-        } else if sym.function.borrow().is_some() {
+        } else if sym.has_function() {
             Some("function")
         } else if sym.value.borrow().is_some() {
             Some("variable")
@@ -463,9 +463,8 @@ impl Interp {
     }
 
     fn undefined_function(&self, sym: &Sym, span: Span) -> Flow {
-        let candidates = self.names_where(|s| {
-            s.function.borrow().is_some() || s.macro_fn.borrow().is_some() || s.form.get().is_some()
-        });
+        let candidates =
+            self.names_where(|s| s.has_function() || s.has_macro() || s.form.get().is_some());
         let help = match closest(&sym.name, candidates.iter().map(String::as_str)) {
             Some(near) => format!("did you mean `{near}`?"),
             None => "define it with `defun` (or `defmacro`) before this form runs".into(),
@@ -513,6 +512,7 @@ impl Interp {
             let args = self.eval_args(&c.cdr(), env)?;
             return self.apply(&local, &args, c.span);
         }
+        self.define_deferred(sym)?;
         let macro_fn = sym.macro_fn.borrow().clone();
         if let Some(m) = macro_fn {
             return self.eval_macro_form(c, sym, &m, env);
@@ -621,10 +621,13 @@ impl Interp {
         let expander = match env.shadows_function(&sym) {
             Some((Namespace::Macro, m)) => m,
             Some(_) => return Ok(None),
-            None => match sym.macro_fn.borrow().clone() {
-                Some(m) => m,
-                None => return Ok(None),
-            },
+            None => {
+                self.define_deferred(&sym)?;
+                match sym.macro_fn.borrow().clone() {
+                    Some(m) => m,
+                    None => return Ok(None),
+                }
+            }
         };
         self.call_expander(&expander, form, &sym, env).map(Some)
     }
@@ -638,10 +641,13 @@ impl Interp {
         self.tick(span)?;
         let func = match f {
             Value::Func(func) => func.clone(),
-            Value::Sym(s, _) => match s.function.borrow().clone() {
-                Some(Value::Func(func)) => func,
-                _ => return Err(self.undefined_function(s, span)),
-            },
+            Value::Sym(s, _) => {
+                self.define_deferred(s)?;
+                match s.function.borrow().clone() {
+                    Some(Value::Func(func)) => func,
+                    _ => return Err(self.undefined_function(s, span)),
+                }
+            }
             other => {
                 return fail(
                     "type-error",

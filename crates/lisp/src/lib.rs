@@ -41,6 +41,7 @@ pub mod host;
 mod interp;
 mod iteration;
 mod lambda_list;
+mod library;
 mod loop_macro;
 mod number;
 mod place;

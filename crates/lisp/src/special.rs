@@ -224,6 +224,7 @@ fn function(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, F
             if let Some(f) = env.lookup(s, Namespace::Function) {
                 return Ok(f);
             }
+            interp.define_deferred(s)?;
             match s.function.borrow().clone() {
                 Some(f) => Ok(f),
                 None => fail(
@@ -421,8 +422,10 @@ fn defmacro(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, F
     Ok(Value::sym(&name))
 }
 
-/// Lets a user or host definition of `sym` replace our native standard macro of that name.
+/// Lets a user or host definition of `sym` replace our native standard macro of that name (and
+/// a library definition not evaluated yet).
 pub(crate) fn forget_standard_macro(sym: &Sym) {
+    sym.deferred.replace(None);
     if sym.form.get().is_some_and(is_redefinable) {
         sym.form.set(None);
     }

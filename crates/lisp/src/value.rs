@@ -39,6 +39,9 @@ pub struct SymData {
     /// The `(setf name)` function (`defun (setf name)`, `defsetf`): called with the new value
     /// first, then the place's arguments.
     pub(crate) setf_function: RefCell<Option<Value>>,
+    /// A library `defun` or `defmacro` of this symbol, read but not evaluated yet: it is
+    /// evaluated when the symbol is first used as a function or macro (`library.rs`).
+    pub(crate) deferred: RefCell<Option<crate::library::DeferredDefinition>>,
 }
 
 impl SymData {
@@ -56,6 +59,7 @@ impl SymData {
             plist: RefCell::new(Value::Nil),
             form: Cell::new(None),
             setf_function: RefCell::new(None),
+            deferred: RefCell::new(None),
         }
     }
     pub fn is_keyword(&self) -> bool {
@@ -65,8 +69,19 @@ impl SymData {
     pub fn lisp_name(&self) -> String {
         self.name.to_uppercase()
     }
+    /// True when the symbol names a global macro, defined or deferred.
+    pub(crate) fn has_macro(&self) -> bool {
+        self.macro_fn.borrow().is_some()
+            || self.deferred.borrow().as_ref().is_some_and(|d| d.is_macro)
+    }
+    /// True when the symbol names a global function, defined or deferred.
+    pub(crate) fn has_function(&self) -> bool {
+        self.function.borrow().is_some()
+            || self.deferred.borrow().as_ref().is_some_and(|d| !d.is_macro)
+    }
     /// Drops the cells (they may hold closures that refer back to this symbol).
     pub(crate) fn clear(&self) {
+        self.deferred.replace(None);
         self.value.replace(None);
         self.function.replace(None);
         self.macro_fn.replace(None);

@@ -353,3 +353,38 @@ fn closures_over_deep_environments_drop_without_recursion() {
     });
     assert_eq!(worker.unwrap().join().unwrap(), Some(1));
 }
+
+/// The prelude's `defun`s and `defmacro`s are evaluated on first use; each of them evaluates.
+#[test]
+fn every_deferred_prelude_definition_evaluates() {
+    let mut interp = Interp::new();
+    assert!(interp.is_macro(&whistler_syntax::Symbol::new("handler-bind")));
+    let errors: Vec<String> = interp
+        .define_all_deferred()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(errors, Vec::<String>::new());
+    assert!(interp.is_macro(&whistler_syntax::Symbol::new("handler-bind")));
+}
+
+/// A definition replaces a deferred library definition of the same name before its first use,
+/// and after `fmakunbound` the library's version does not come back.
+#[test]
+fn definitions_replace_deferred_library_definitions() {
+    let mut interp = Interp::new();
+    let library = "(defun lib-twice (x) (* 2 x)) (defmacro lib-m (x) `(list ,x))";
+    let errors = interp.load_library("lib.lisp", library, Default::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let value = |interp: &mut Interp, text: &str| {
+        let form = &forms(text)[0];
+        whistler_lisp::prin1(&interp.eval_toplevel(form).unwrap())
+    };
+    assert_eq!(value(&mut interp, "(fboundp 'lib-twice)"), "T");
+    assert_eq!(value(&mut interp, "(lib-m 1)"), "(1)");
+    load(&mut interp, "(defun lib-twice (x) (+ x x x))");
+    assert_eq!(value(&mut interp, "(funcall 'lib-twice 4)"), "12");
+    load(&mut interp, "(fmakunbound 'lib-twice)");
+    assert_eq!(value(&mut interp, "(fboundp 'lib-twice)"), "NIL");
+    assert_eq!(value(&mut interp, "(fboundp 'lib-m)"), "T");
+}

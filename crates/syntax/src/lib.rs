@@ -8,6 +8,7 @@ mod diagnostic;
 mod literal;
 mod print;
 mod reader;
+mod skim;
 mod source;
 pub mod suggest;
 mod token;
@@ -25,6 +26,7 @@ pub const FLOAT_PACKAGE: &str = "%float";
 /// The head of the form a vector literal `#(a b)` reads as with [`ReadOptions::host_code`]:
 /// `(%vector-literal (a b))`, printed back as `#(a b)`.
 pub const VECTOR_LITERAL: &str = "%vector-literal";
+pub use skim::top_level_lists;
 pub use source::{LineCol, SourceFile, Span};
 
 /// A symbol as read: names are case-insensitive and stored lower-cased (`XDP_PASS` reads as

@@ -10,6 +10,7 @@ use crate::streams::Sink;
 use crate::value::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
+use whistler_syntax::Span;
 
 pub fn install(interp: &mut Interp) {
     interp.define_fn("%set-setf-function", |i, a, s| {
@@ -44,6 +45,7 @@ pub fn install(interp: &mut Interp) {
         };
         sym.function.replace(None);
         sym.macro_fn.replace(None);
+        sym.deferred.replace(None);
         Ok(a[0].clone())
     });
     interp.define_fn("special-operator-p", |i, a, s| {
@@ -126,34 +128,20 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("vector-pop", |_, a, s| {
         arity(a, 1, 1, "vector-pop", s)?;
-        match &a[0] {
-            Value::Vector(v) => match v.borrow_mut().pop() {
-                Some(last) => Ok(last),
-                None => fail("error", "vector-pop: the vector is empty", s),
-            },
-            other => fail(
-                "type-error",
-                format!(
-                    "vector-pop: {} is not a vector",
-                    crate::printer::prin1(other)
-                ),
-                s,
-            ),
+        match the_vector(&a[0], "vector-pop", "vector", s)?
+            .borrow_mut()
+            .pop()
+        {
+            Some(last) => Ok(last),
+            None => fail("error", "vector-pop: the vector is empty", s),
         }
     });
     interp.define_fn("copy-structure", |_, a, s| {
         arity(a, 1, 1, "copy-structure", s)?;
-        match &a[0] {
-            Value::Vector(v) => Ok(Value::Vector(Rc::new(RefCell::new(v.borrow().clone())))),
-            other => fail(
-                "type-error",
-                format!(
-                    "copy-structure: {} is not a structure",
-                    crate::printer::prin1(other)
-                ),
-                s,
-            ),
-        }
+        let fields = the_vector(&a[0], "copy-structure", "structure", s)?;
+        Ok(Value::Vector(Rc::new(RefCell::new(
+            fields.borrow().clone(),
+        ))))
     });
     interp.define_fn("invoke-debugger", |i, a, s| {
         arity(a, 1, 1, "invoke-debugger", s)?;
@@ -231,4 +219,25 @@ fn subtypep(
     let t = interp.t();
     interp.values = Some(vec![interp.bool(found), t]);
     Ok(interp.bool(found))
+}
+
+/// `value` as the vector (or structure, which is one) that `function` needs, else a type error
+/// saying it is not a `what`.
+fn the_vector<'a>(
+    value: &'a Value,
+    function: &str,
+    what: &str,
+    span: Span,
+) -> Result<&'a Rc<RefCell<Vec<Value>>>, Flow> {
+    match value {
+        Value::Vector(v) => Ok(v),
+        other => fail(
+            "type-error",
+            format!(
+                "{function}: {} is not a {what}",
+                crate::printer::prin1(other)
+            ),
+            span,
+        ),
+    }
 }

@@ -93,6 +93,7 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("macro-function", |i, a, s| {
         arity(a, 1, 2, "macro-function", s)?;
         let sym = super::symbol(&a[0], i, s)?;
+        i.define_deferred(&sym)?;
         let m = sym.macro_fn.borrow().clone();
         Ok(m.unwrap_or(Value::Nil))
     });
@@ -116,9 +117,7 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("fboundp", |i, a, s| {
         arity(a, 1, 1, "fboundp", s)?;
         let sym = super::symbol(&a[0], i, s)?;
-        let bound = sym.function.borrow().is_some()
-            || sym.macro_fn.borrow().is_some()
-            || sym.form.get().is_some();
+        let bound = sym.has_function() || sym.has_macro() || sym.form.get().is_some();
         Ok(i.bool(bound))
     });
     interp.define_fn("symbol-value", |i, a, s| {
@@ -314,6 +313,7 @@ fn apply(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow>
 fn symbol_function(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, 1, "symbol-function", span)?;
     let sym = super::symbol(&args[0], interp, span)?;
+    interp.define_deferred(&sym)?;
     let f = sym.function.borrow().clone();
     f.map_or_else(
         || {

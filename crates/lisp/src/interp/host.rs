@@ -52,7 +52,7 @@ impl Interp {
         result
     }
 
-    fn flow_to_error(&self, flow: Flow, span: Span) -> EvalError {
+    pub(crate) fn flow_to_error(&self, flow: Flow, span: Span) -> EvalError {
         match flow {
             Flow::Error(raised) => raised.error,
             Flow::Return { .. } => EvalError::new(
@@ -70,8 +70,7 @@ impl Interp {
 
     /// True when `name` is defined as a macro with `defmacro`.
     pub fn is_macro(&self, name: &Symbol) -> bool {
-        self.find_symbol(name)
-            .is_some_and(|s| s.macro_fn.borrow().is_some())
+        self.find_symbol(name).is_some_and(|s| s.has_macro())
     }
 
     /// The names of every macro defined (library and user `defmacro`s), sorted.
@@ -79,7 +78,7 @@ impl Interp {
         let mut names: Vec<String> = self
             .symbols
             .iter()
-            .filter(|(_, s)| s.macro_fn.borrow().is_some())
+            .filter(|(_, s)| s.has_macro())
             .map(|(key, _)| key.clone())
             .collect();
         names.sort();
