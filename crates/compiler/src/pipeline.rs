@@ -255,6 +255,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "unused_helper_calls")?;
         opt::dead_code::run(func);
         check(func, "dead_code")?;
+        opt::widened_stores::run(func);
+        check(func, "widened_stores")?;
         opt::dead_stack_stores::run(func);
         check(func, "dead_stack_stores")?;
         let after = func.fingerprint();

@@ -1,101 +1,114 @@
-//! Code size against clang: the instructions (8-byte slots, so `ld_imm64` counts two) of every
-//! program section our compiler emits, next to `clang -O2 -target bpf` at the same `-mcpu` on
-//! the same program written in C, with their ratio. The pairs are the examples' `session!` Lisp
-//! with `benches/c/*.c`, and `benches/size/NAME.lisp` with `NAME.c`. Also totals our output over
-//! the compiler's kernel execution corpus (no C twins: a regression guard for the optimizer).
-//! Reported, never asserted; the report is printed and written to `BENCHMARKS.md` at the
-//! repository root.
+//! Code size against clang: every program of the C twins (`common/twins.rs`) compiled by our
+//! compiler and by `clang -O2 -target bpf` at the same `-mcpu`, with instructions (`ld_imm64`
+//! counts one), 8-byte slots (it counts two), the instructions the verifier processed when
+//! both objects are loaded into the running kernel (needs root; `-` where the kernel refuses
+//! the program type), the ratios and totals, and both compilers' compile times measured in the
+//! same run. Also totals our output over the compiler's kernel execution corpus (no C twins: a
+//! regression guard for the optimizer). Reported, never asserted; the report is printed and
+//! written to its section of `BENCHMARKS.md` at the repository root.
 //!
 //! `cargo bench -p whistler --bench code_size`
 
 mod common;
 
-use common::{clang_available, clang_once, crate_dir, session_lisp, CPU};
+use common::twins::{files_with_extension, host_cannot_load, load, pairs, verifier_processed};
+use common::{clang_available, crate_dir, write_benchmarks_section, CPU};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use whistler_syntax::SourceFile;
 
-/// Instruction slots per executable section of an object (programs and `.text`).
-fn sections(elf: &[u8]) -> BTreeMap<String, usize> {
+/// Sizes of one program (or of `.text`, the subprograms programs call).
+#[derive(Clone, Copy, Default)]
+struct Size {
+    insns: usize,
+    slots: usize,
+}
+
+/// The size of every program of an object, by name, and of `.text` when it holds code.
+fn sizes(elf: &[u8]) -> BTreeMap<String, Size> {
     let object = whistler_object::read::parse(elf).expect("a BPF object");
-    object
-        .code_sections
-        .iter()
-        .map(|s| (s.name.clone(), s.insns.len()))
-        .collect()
-}
-
-fn ours(name: &str, lisp: String) -> BTreeMap<String, usize> {
-    let file = SourceFile::new(format!("{name}.lisp"), lisp);
-    let options = whistler_compiler::Options {
-        cpu: CPU.parse().expect("a BPF cpu"),
-        ..Default::default()
+    let size = |insns: &[whistler_bpf::Insn]| Size {
+        slots: insns.len(),
+        insns: insns.len() - insns.iter().filter(|i| i.code == LD_IMM64).count(),
     };
-    let mut host = whistler_compiler::lisp_host::standard_interp();
-    match whistler_compiler::compile_in_with(&file, options, &mut host) {
-        Ok(compiled) => sections(&compiled.elf),
-        Err(errors) => panic!("{name}: does not compile: {errors:?}"),
-    }
-}
-
-fn clangs(c_file: &Path, out_dir: &Path) -> BTreeMap<String, usize> {
-    let out = out_dir
-        .join(c_file.file_stem().unwrap())
-        .with_extension("o");
-    clang_once(c_file, &out);
-    sections(&std::fs::read(out).unwrap())
-}
-
-/// (name, Lisp text, C file) for every pair.
-fn pairs() -> Vec<(String, String, PathBuf)> {
-    let mut pairs = Vec::new();
-    for entry in std::fs::read_dir(crate_dir().join("benches/c")).unwrap() {
-        let c_file = entry.unwrap().path();
-        let name = c_file.file_stem().unwrap().to_string_lossy().into_owned();
-        pairs.push((name.clone(), session_lisp(&name), c_file));
-    }
-    for lisp_file in files_with_extension(&crate_dir().join("benches/size"), "lisp") {
-        let name = lisp_file
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let lisp = std::fs::read_to_string(&lisp_file).unwrap();
-        pairs.push((name, lisp, lisp_file.with_extension("c")));
-    }
-    pairs.sort();
-    pairs
-}
-
-fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == extension))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Instructions over every program of the compiler's execution corpus.
-fn corpus_total() -> (usize, usize) {
-    let dir = crate_dir().join("../compiler/tests/corpus");
-    let files = files_with_extension(&dir, "lisp");
-    let total = files
+    let mut sizes: BTreeMap<String, Size> = object
+        .programs
         .iter()
-        .map(|f| {
-            let name = f.file_stem().unwrap().to_string_lossy().into_owned();
-            ours(&name, std::fs::read_to_string(f).unwrap())
-                .values()
-                .sum::<usize>()
+        .map(|p| {
+            let insns = &object.code_sections[p.code_section].insns;
+            (
+                p.name.clone(),
+                size(&insns[p.insn_offset..p.insn_offset + p.insn_count]),
+            )
         })
-        .sum();
-    (files.len(), total)
+        .collect();
+    for section in object.code_sections.iter().filter(|s| s.name == ".text") {
+        if !section.insns.is_empty() {
+            sizes.insert(".text".into(), size(&section.insns));
+        }
+    }
+    sizes
+}
+
+/// The opcode of `ld_imm64`, the one instruction two slots wide.
+const LD_IMM64: u8 = 0x18;
+
+/// Verifier-processed instructions by program, or nothing when the object cannot be loaded here.
+fn verified(elf: &[u8]) -> BTreeMap<String, u64> {
+    if host_cannot_load(elf) {
+        return BTreeMap::new();
+    }
+    load(elf).map(|o| verifier_processed(&o)).unwrap_or_default()
+}
+
+/// The fastest of `runs` timings of `f`.
+fn fastest(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
 }
 
 fn ratio(a: usize, b: usize) -> String {
+    if b == 0 {
+        return "-".into();
+    }
     format!("{:.2}", a as f64 / b as f64)
+}
+
+fn count(n: Option<u64>) -> String {
+    n.map_or("-".into(), |n| n.to_string())
+}
+
+/// Instructions and slots over every program of the compiler's execution corpus.
+fn corpus_total() -> (usize, Size) {
+    let dir = crate_dir().join("../compiler/tests/corpus");
+    let files = files_with_extension(&dir, "lisp");
+    let mut total = Size::default();
+    for f in &files {
+            let file = SourceFile::new(
+                f.file_name().unwrap().to_string_lossy(),
+                std::fs::read_to_string(f).unwrap(),
+            );
+            let options = whistler_compiler::Options {
+                cpu: CPU.parse().expect("a BPF cpu"),
+                ..Default::default()
+            };
+            let mut host = whistler_compiler::lisp_host::standard_interp();
+            let elf = whistler_compiler::compile_in_with(&file, options, &mut host)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", f.display()))
+                .elf;
+        for s in sizes(&elf).values() {
+            total.insns += s.insns;
+            total.slots += s.slots;
+        }
+    }
+    (files.len(), total)
 }
 
 fn main() {
@@ -107,35 +120,108 @@ fn main() {
     std::fs::create_dir_all(&out_dir).unwrap();
     let mut report = format!(
         "# Code size: whistler against clang -O2\n\n\
-         Written by `cargo bench -p whistler --bench code_size`. Instructions are 8-byte slots \
-         (`ld_imm64` counts two), per program section, both compilers at `-mcpu={CPU}`.\n\n\
-         | program | section | whistler | clang -O2 | whistler/clang |\n\
-         |---|---|---:|---:|---:|\n"
+         Written by `cargo bench -p whistler --bench code_size`: each program of the C twins \
+         (`crates/whistler/benches/size`, and `benches/c` for the examples), which the twins \
+         test (`cargo test -p whistler --test twins`) runs on the same inputs to show identical \
+         results. Both compilers at `-mcpu={CPU}`. *insns*: instructions (`ld_imm64` counts \
+         one); *slots*: 8-byte slots (it counts two); *verified*: instructions the verifier \
+         processed loading the object into this machine's kernel (`-`: a program type this \
+         kernel refuses, or not run as root).\n\n\
+         | pair | program | insns | clang | ratio | slots | clang | verified | clang |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n"
     );
-    let (mut all_ours, mut all_clang) = (0, 0);
-    for (name, lisp, c_file) in pairs() {
-        let (a, b) = (ours(&name, lisp), clangs(&c_file, &out_dir));
-        for (section, &n) in &a {
-            let c = b.get(section).copied().unwrap_or(0);
-            all_ours += n;
-            all_clang += c;
-            let r = ratio(n, c);
-            writeln!(report, "| {name} | `{section}` | {n} | {c} | {r} |").unwrap();
+    let (mut total, mut total_clang) = (Size::default(), Size::default());
+    let (mut verified_total, mut verified_clang) = (0, 0);
+    let (mut compile, mut compile_clang) = (Duration::ZERO, Duration::ZERO);
+    let (mut over_target, mut pair_count) = (Vec::new(), 0);
+    for pair in pairs() {
+        pair_count += 1;
+        let ours = pair.ours();
+        let clangs = pair.clangs(&out_dir);
+        compile += fastest(5, || drop(pair.ours()));
+        compile_clang += fastest(3, || drop(pair.clangs(&out_dir)));
+        let (a, b) = (sizes(&ours), sizes(&clangs));
+        let (va, vb) = (verified(&ours), verified(&clangs));
+        for (program, &s) in &a {
+            let c = b.get(program).copied().unwrap_or_default();
+            let (v, vc) = (va.get(program).copied(), vb.get(program).copied());
+            total.insns += s.insns;
+            total.slots += s.slots;
+            total_clang.insns += c.insns;
+            total_clang.slots += c.slots;
+            if let (Some(v), Some(vc)) = (v, vc) {
+                verified_total += v;
+                verified_clang += vc;
+            }
+            if s.insns * 100 > c.insns * 90 {
+                over_target.push(format!("{}/{program}", pair.name));
+            }
+            writeln!(
+                report,
+                "| {} | `{program}` | {} | {} | {} | {} | {} | {} | {} |",
+                pair.name,
+                s.insns,
+                c.insns,
+                ratio(s.insns, c.insns),
+                s.slots,
+                c.slots,
+                count(v),
+                count(vc),
+            )
+            .unwrap();
+        }
+        for program in b.keys().filter(|p| !a.contains_key(*p)) {
+            let c = b[program];
+            total_clang.insns += c.insns;
+            total_clang.slots += c.slots;
+            writeln!(
+                report,
+                "| {} | `{program}` | 0 | {} | 0.00 | 0 | {} | - | {} |",
+                pair.name,
+                c.insns,
+                c.slots,
+                count(vb.get(program).copied())
+            )
+            .unwrap();
         }
     }
-    let r = ratio(all_ours, all_clang);
     writeln!(
         report,
-        "| **total** | | **{all_ours}** | **{all_clang}** | **{r}** |"
+        "| **total** | | **{}** | **{}** | **{}** | **{}** | **{}** | **{verified_total}** | **{verified_clang}** |",
+        total.insns,
+        total_clang.insns,
+        ratio(total.insns, total_clang.insns),
+        total.slots,
+        total_clang.slots,
+    )
+    .unwrap();
+    writeln!(
+        report,
+        "\n{pair_count} pairs; programs above 0.90x of clang's instructions: {}.",
+        if over_target.is_empty() {
+            "none".to_string()
+        } else {
+            over_target.join(", ")
+        }
+    )
+    .unwrap();
+    writeln!(
+        report,
+        "\nCompile time of all {pair_count} pairs, the fastest of several runs each: whistler \
+         {:.1} ms in process (a fresh macro host per program), clang {:.1} ms (a process per \
+         file).",
+        compile.as_secs_f64() * 1e3,
+        compile_clang.as_secs_f64() * 1e3,
     )
     .unwrap();
     let (files, corpus) = corpus_total();
     writeln!(
         report,
-        "\nThe compiler's execution corpus ({files} files, no C twins): {corpus} instructions."
+        "\nThe compiler's execution corpus ({files} files, no C twins): {} instructions, {} slots.",
+        corpus.insns, corpus.slots
     )
     .unwrap();
     print!("{report}");
-    std::fs::write(crate_dir().join("../../BENCHMARKS.md"), report).unwrap();
+    write_benchmarks_section("code_size", &report);
     let _ = std::fs::remove_dir_all(&out_dir);
 }

@@ -13,6 +13,7 @@ pub mod rematerialize;
 pub mod simplify_cfg;
 pub mod unused_helper_calls;
 pub mod value_numbering;
+pub mod widened_stores;
 
 use crate::ir::{Function, InstKind, Value, ValueDef};
 

@@ -1,4 +1,6 @@
 // The cgroup_count example's BPF side in C, for timing clang against the session macro.
+// run: prog=count_egress data=tcp23
+// run: prog=count_egress data=udp53
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

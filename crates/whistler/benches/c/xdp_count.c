@@ -1,4 +1,8 @@
 // The xdp_count example's BPF side in C, for timing clang against the session macro.
+// run: prog=count_packets data=tcp23
+// run: prog=count_packets data=udp53
+// run: prog=count_packets data=arp
+// run: prog=count_packets data=short
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>

@@ -1,4 +1,9 @@
 // tcp_port_filter.lisp in C: drop TCP to port 23, counting; pass the rest.
+// run: prog=drop_telnet data=tcp23
+// run: prog=drop_telnet data=tcp80opt
+// run: prog=drop_telnet data=badihl
+// run: prog=drop_telnet data=udp53
+// run: prog=drop_telnet data=tcp23
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>

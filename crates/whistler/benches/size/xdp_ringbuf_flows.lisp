@@ -1,0 +1,12 @@
+;; One ring-buffer record per IPv4 packet: addresses, protocol, TTL and total length.
+(defstruct flow-event (source u32) (destination u32) (protocol u8) (ttl u8) (total-length u16))
+(defmap flows :type :ringbuf :max-entries 4096)
+(defprog report-flows (:type :xdp :section "xdp" :license "GPL")
+  (with-ipv4 (data data-end ip)
+    (with-ringbuf (event flows (sizeof flow-event))
+      (setf (flow-event-source event) (ipv4-src-addr ip)
+            (flow-event-destination event) (ipv4-dst-addr ip)
+            (flow-event-protocol event) (ipv4-protocol ip)
+            (flow-event-ttl event) (ipv4-ttl ip)
+            (flow-event-total-length event) (ipv4-total-len ip))))
+  XDP_PASS)

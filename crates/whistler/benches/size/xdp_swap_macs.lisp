@@ -1,0 +1,10 @@
+;; Sends every Ethernet frame back where it came from: source and destination MAC swapped.
+(defprog swap-macs (:type :xdp :section "xdp" :license "GPL")
+  (with-eth (data data-end)
+    (let ((dst-hi (eth-dst-mac-hi data))
+          (dst-lo (eth-dst-mac-lo data)))
+      (set-eth-dst-mac-hi data (eth-src-mac-hi data))
+      (set-eth-dst-mac-lo data (eth-src-mac-lo data))
+      (set-eth-src-mac-hi data dst-hi)
+      (set-eth-src-mac-lo data dst-lo)))
+  XDP_TX)

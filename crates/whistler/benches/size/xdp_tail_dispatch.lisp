@@ -1,0 +1,15 @@
+;; Dispatches IPv4 packets by protocol through a program array (slot = protocol number); the
+;; TCP and UDP handlers count what they see. Protocols without a handler fall through.
+(defmap handlers :type :prog-array :max-entries 32)
+(defmap handled :type :array :key-size 4 :value-size 8 :max-entries 3)
+(defprog dispatch (:type :xdp :section "xdp" :license "GPL")
+  (with-ipv4 (data data-end ip)
+    (tail-call handlers (ipv4-protocol ip)))
+  (incf (getmap handled 0))
+  XDP_PASS)
+(defprog on-tcp (:type :xdp :section "xdp" :license "GPL")
+  (incf (getmap handled 1))
+  XDP_DROP)
+(defprog on-udp (:type :xdp :section "xdp" :license "GPL")
+  (incf (getmap handled 2))
+  XDP_PASS)
