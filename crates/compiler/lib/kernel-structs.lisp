@@ -1,5 +1,5 @@
 ;;;; `import-kernel-struct`: accessor macros for a kernel struct's fields, from the kernel's BTF;
-;;;; `kernel-load`, the read through a kernel pointer they expand to.
+;;;; `kernel-load` and `kernel-load-member`, the reads through a kernel pointer they expand to.
 ;;;;
 ;;;; The compiler does no I/O, so the layout comes from a host function the embedding program
 ;;;; defines: (%kernel-struct "C_NAME") returning (SIZE FIELDS STRUCT-TYPE), each field
@@ -30,6 +30,24 @@ buffer with `probe-read-kernel` (0 when the read fails)."
     `(let ((,buffer (struct-alloc ,size)))
        (probe-read-kernel ,buffer ,size (+ ,ptr ,offset))
        (load ,type ,buffer 0))))
+
+(defmacro kernel-load-member (ptr struct-type c-name offset btf-type)
+  "The integer or enum member C-NAME of the kernel struct at PTR, read at the running kernel's
+offset and width (CO-RE field offset and byte size relocations) into a zeroed 8-byte buffer,
+and sign-extended from the running kernel's width when BTF-TYPE is signed (the left and right
+shift relocations); so a member that is 4 bytes on one kernel and 8 on another reads right on
+both."
+  (let ((buffer (%fresh "buffer"))
+        (member (list struct-type c-name offset btf-type))
+        (signed (and (member (first btf-type) '(:int :enum)) (eq (car (last btf-type)) t))))
+    (flet ((relocated (kind) `(kernel-field-relocation ,kind ,@member)))
+      `(let ((,buffer (struct-alloc 8)))
+         (probe-read-kernel ,buffer ,(relocated :field-byte-size)
+                            (+ ,ptr (kernel-field-offset ,@member)))
+         ,(if signed
+              `(>>> (<< (load u64 ,buffer 0) ,(relocated :field-lshift-u64))
+                    ,(relocated :field-rshift-u64))
+              `(load u64 ,buffer 0))))))
 
 (defmacro typed-ptr (struct expr)
   "EXPR, marked while expanding as a pointer to the kernel struct STRUCT (no run-time cost):
@@ -67,7 +85,10 @@ look for the mark, never in place of PTR."
          `(defmacro ,accessor (ptr)
             ,(format nil "The kernel's `~a.~a` (~(~a~) at byte ~d here; relocated for the running kernel), read with probe-read-kernel."
                      (%underscores (symbol-name struct)) c-name type offset)
-            (list 'kernel-load ',type (%check-struct-pointer ',struct ptr ',accessor) ',relocated)))
+            ,(if (eq (first btf-type) :ptr)
+                 `(list 'kernel-load 'u64 (%check-struct-pointer ',struct ptr ',accessor) ',relocated)
+                 `(list* 'kernel-load-member (%check-struct-pointer ',struct ptr ',accessor)
+                         ',(rest relocated)))))
         (:address
          (let ((address `(list '+ (%check-struct-pointer ',struct ptr ',accessor) ',relocated)))
            `(defmacro ,accessor (ptr)

@@ -92,8 +92,8 @@ fn compile() -> Vec<u8> {
     let object = whistler_object::parse(&elf).unwrap();
     assert_eq!(
         object.code_sections[0].core_relos.len(),
-        4,
-        "tgid twice, real_parent, comm"
+        10,
+        "tgid twice (offset, byte size and the two shifts of a signed read), real_parent, comm"
     );
     elf
 }
@@ -122,6 +122,14 @@ fn comm_prefix() -> u64 {
         *b = *c;
     }
     u64::from_ne_bytes(bytes)
+}
+
+/// This thread's `task_struct.prio`: /proc shows it less `MAX_RT_PRIO` (100).
+fn thread_prio() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let priority: i64 = after_name.split(' ').nth(15).unwrap().parse().unwrap();
+    (priority + 100) as u64
 }
 
 fn parent_pid() -> u64 {
@@ -199,8 +207,8 @@ fn libbpf_relocates_our_objects_too() {
 
 /// The CO-RE questions of C's bpf_core_read.h, asked by a program built against the made-up
 /// `task_struct` and `pid_type`, each answered for the running kernel: (map key, expected).
-const QUESTIONS: &str = "(import-kernel-struct task-struct tgid no-such-field)
-(defmap out :type :array :key-size 4 :value-size 8 :max-entries 10)
+const QUESTIONS: &str = "(import-kernel-struct task-struct tgid no-such-field prio (state i64))
+(defmap out :type :array :key-size 4 :value-size 8 :max-entries 12)
 (defprog questions (:type :raw-tracepoint :section \"raw_tp/sys_enter\" :license \"GPL\")
   (let ((task (get-current-task)))
     (setf (getmap out 0) (kernel-field-exists task_struct tgid)
@@ -216,7 +224,11 @@ const QUESTIONS: &str = "(import-kernel-struct task-struct tgid no-such-field)
           (getmap out 8) (kernel-enum-value-exists pid_type pidtype_gone)
           (getmap out 9) (if (kernel-enum-value-exists pid_type pidtype_gone)
                              (kernel-enum-value pid_type pidtype_gone)
-                             99)))
+                             99)
+          (getmap out 10) (task-struct-prio task)
+          (getmap out 11) (if (kernel-field-exists task_struct state i64)
+                              (task-struct-state task)
+                              77)))
   0)
 ";
 
@@ -278,10 +290,13 @@ fn core_questions_are_answered_for_the_running_kernel() {
     let task_size = whistler_compiler::kernel_structs::kernel_struct(&btf, "task_struct")
         .unwrap()
         .size;
-    let answers: Vec<u64> = (0..10).map(value).collect();
+    let answers: Vec<u64> = (0..12).map(value).collect();
     let pid = u64::from(std::process::id());
-    // prio is an int on every kernel; PIDTYPE_TGID is 1.
-    let expected = [1, 0, pid, 4, 1, u64::from(task_size), 0, 1, 0, 99];
+    // prio is an int on every kernel (a long here: read at the kernel's width, not 8 bytes);
+    // PIDTYPE_TGID is 1; `state`, declared because the build machine lacks it, is gone since
+    // Linux 5.14.
+    let prio = thread_prio();
+    let expected = [1, 0, pid, 4, 1, u64::from(task_size), 0, 1, 0, 99, prio, 77];
     assert_eq!(answers, expected);
     // libbpf answers them the same way: bpftool loads the object.
     common::load(&elf, "core_questions").unwrap_or_else(|e| panic!("libbpf: {e}"));
