@@ -82,7 +82,7 @@ pub fn named_type(btf: &Btf, name: &str) -> Option<KernelType> {
 pub fn kernel_enum(btf: &Btf, name: &str) -> Option<(KernelType, Vec<(String, i64)>)> {
     let id = [BtfKind::Enum, BtfKind::Enum64]
         .into_iter()
-        .find_map(|kind| btf.find_all_by_name_kind(name, kind).into_iter().next())?;
+        .find_map(|kind| btf.find_all_by_name_kind(name, kind).next())?;
     let Some(Kind::Enum { values, .. } | Kind::Enum64 { values, .. }) = btf.kind(id) else {
         return None;
     };

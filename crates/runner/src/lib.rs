@@ -38,9 +38,9 @@ use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 use whistler_bpf::AttachType;
-use whistler_loader::LoadOptions;
 use whistler_compiler::file_forms::{self, FormRole};
 use whistler_lisp::{ErrorKind, EvalError, Interp, Limits, Value};
+use whistler_loader::LoadOptions;
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile};
 
 /// What the run came to.

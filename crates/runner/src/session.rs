@@ -146,8 +146,8 @@ impl Runtime {
 
     /// Loads an ELF object (`load-bpf-object`): every map and program, by its ELF name.
     pub fn open_object(&mut self, elf: &[u8]) -> Result<u64, String> {
-        let core = whistler_session::Session::load(elf, &self.load_options)
-            .map_err(|e| e.to_string())?;
+        let core =
+            whistler_session::Session::load(elf, &self.load_options).map_err(|e| e.to_string())?;
         self.next_id += 1;
         let mut session = Session::new(self.next_id, core);
         let maps: Vec<String> = session
