@@ -1,5 +1,5 @@
-//! Program, map and attach types with the kernel's numbers (`enum bpf_prog_type`,
-//! `enum bpf_map_type`, `enum bpf_attach_type`) and their Lisp keyword names.
+//! Program, map, attach and CO-RE relocation kinds with the kernel's numbers (`enum bpf_prog_type`,
+//! `enum bpf_map_type`, `enum bpf_attach_type`, `enum bpf_core_relo_kind`) and their Lisp keyword names.
 
 macro_rules! kernel_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $num:expr, $kernel:literal, [$($lisp:literal),*];)* }) => {
@@ -190,6 +190,32 @@ kernel_enum! {
     }
 }
 
+kernel_enum! {
+    /// `enum bpf_core_relo_kind`: what a CO-RE relocation asks of the running kernel's BTF.
+    CoreKind {
+        FIELD_BYTE_OFFSET = 0, "BPF_CORE_FIELD_BYTE_OFFSET", ["field-byte-offset"];
+        FIELD_BYTE_SIZE = 1, "BPF_CORE_FIELD_BYTE_SIZE", ["field-byte-size"];
+        FIELD_EXISTS = 2, "BPF_CORE_FIELD_EXISTS", ["field-exists"];
+        FIELD_SIGNED = 3, "BPF_CORE_FIELD_SIGNED", ["field-signed"];
+        FIELD_LSHIFT_U64 = 4, "BPF_CORE_FIELD_LSHIFT_U64", ["field-lshift-u64"];
+        FIELD_RSHIFT_U64 = 5, "BPF_CORE_FIELD_RSHIFT_U64", ["field-rshift-u64"];
+        TYPE_ID_LOCAL = 6, "BPF_CORE_TYPE_ID_LOCAL", ["type-id-local"];
+        TYPE_ID_TARGET = 7, "BPF_CORE_TYPE_ID_TARGET", ["type-id-target"];
+        TYPE_EXISTS = 8, "BPF_CORE_TYPE_EXISTS", ["type-exists"];
+        TYPE_SIZE = 9, "BPF_CORE_TYPE_SIZE", ["type-size"];
+        ENUMVAL_EXISTS = 10, "BPF_CORE_ENUMVAL_EXISTS", ["enumval-exists"];
+        ENUMVAL_VALUE = 11, "BPF_CORE_ENUMVAL_VALUE", ["enumval-value"];
+        TYPE_MATCHES = 12, "BPF_CORE_TYPE_MATCHES", ["type-matches"];
+    }
+}
+
+impl CoreKind {
+    /// True for the kinds that relocate a struct field (offset, size, existence, sign, shifts).
+    pub fn is_field(self) -> bool {
+        self <= CoreKind::FIELD_RSHIFT_U64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,52 +241,5 @@ mod tests {
             AttachType::CGROUP_INET_EGRESS.kernel_name(),
             "BPF_CGROUP_INET_EGRESS"
         );
-    }
-}
-
-/// `enum bpf_core_relo_kind`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(non_camel_case_types)] // the kernel's names
-pub enum CoreKind {
-    FIELD_BYTE_OFFSET = 0,
-    FIELD_BYTE_SIZE = 1,
-    FIELD_EXISTS = 2,
-    FIELD_SIGNED = 3,
-    FIELD_LSHIFT_U64 = 4,
-    FIELD_RSHIFT_U64 = 5,
-    TYPE_ID_LOCAL = 6,
-    TYPE_ID_TARGET = 7,
-    TYPE_EXISTS = 8,
-    TYPE_SIZE = 9,
-    ENUMVAL_EXISTS = 10,
-    ENUMVAL_VALUE = 11,
-    TYPE_MATCHES = 12,
-}
-
-impl CoreKind {
-    /// The kind with this number, if the kernel defines one.
-    pub fn from_u32(n: u32) -> Option<CoreKind> {
-        use CoreKind::*;
-        const ALL: [CoreKind; 13] = [
-            FIELD_BYTE_OFFSET,
-            FIELD_BYTE_SIZE,
-            FIELD_EXISTS,
-            FIELD_SIGNED,
-            FIELD_LSHIFT_U64,
-            FIELD_RSHIFT_U64,
-            TYPE_ID_LOCAL,
-            TYPE_ID_TARGET,
-            TYPE_EXISTS,
-            TYPE_SIZE,
-            ENUMVAL_EXISTS,
-            ENUMVAL_VALUE,
-            TYPE_MATCHES,
-        ];
-        ALL.get(n as usize).copied()
-    }
-
-    /// True for the kinds that relocate a struct field (offset, size, existence, sign, shifts).
-    pub fn is_field(self) -> bool {
-        (self as u32) <= 5
     }
 }

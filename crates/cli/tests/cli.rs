@@ -440,3 +440,93 @@ fn doctor_reports_what_loads_here() {
         );
     }
 }
+
+/// `--btf FILE` replaces /sys/kernel/btf/vmlinux: `compile` reads layouts from it (a made-up
+/// `task_struct` whose `tgid` is at byte 8), and `run` relocates with it (a file that is not
+/// there fails the load naming it; a copy of this kernel's works).
+#[test]
+fn btf_files_replace_the_kernels_btf() {
+    use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
+    let dir = scratch("btf");
+    let mut btf = Btf::new();
+    let int = btf.add(
+        "int",
+        Kind::Int {
+            size: 4,
+            encoding: INT_SIGNED,
+            offset: 0,
+            bits: 32,
+        },
+    );
+    let tgid = Member {
+        name_off: btf.add_string("tgid"),
+        ty: int,
+        bit_offset: 64,
+        bitfield_size: 0,
+    };
+    let task = Kind::Struct {
+        size: 16,
+        members: vec![tgid],
+        bitfield_encoding: false,
+    };
+    btf.add("task_struct", task);
+    let made_up = dir.join("made-up.btf");
+    std::fs::write(&made_up, btf.to_bytes()).unwrap();
+    let input = write(
+        &dir,
+        "tgid.lisp",
+        "(import-kernel-struct task-struct tgid)
+(defmap out :type :array :key-size 4 :value-size 8 :max-entries 1)
+(defprog tgid (:type :raw-tracepoint :section \"raw_tp/sys_enter\" :license \"GPL\")
+  (setf (getmap out 0) (task-struct-tgid (get-current-task)))
+  0)
+",
+    );
+    let object = dir.join("tgid.bpf.o");
+    let compiled = whistler(&["compile", &input, "--btf", made_up.to_str().unwrap()]);
+    assert!(compiled.status.success(), "{}", text(&compiled.stderr));
+    let parsed = whistler_object::parse(&std::fs::read(&object).unwrap()).unwrap();
+    let section = &parsed.code_sections[0];
+    let offsets: Vec<i32> = section
+        .core_relos
+        .iter()
+        .filter(|r| r.kind == whistler_bpf::CoreKind::FIELD_BYTE_OFFSET as u32)
+        .map(|r| section.insns[r.insn_offset as usize].imm)
+        .collect();
+    assert_eq!(offsets, [8], "tgid's offset in the made-up BTF");
+
+    let missing = dir.join("no-such.btf");
+    let failed = whistler(&["compile", &input, "--btf", missing.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    assert!(
+        text(&failed.stderr).contains("no-such.btf"),
+        "{}",
+        text(&failed.stderr)
+    );
+
+    if !kernel_available("btf_files_replace_the_kernels_btf") {
+        return;
+    }
+    let object = object.to_str().unwrap();
+    let run = |btf: &Path| {
+        whistler(&[
+            "run",
+            object,
+            "--duration",
+            "0.1",
+            "--btf",
+            btf.to_str().unwrap(),
+        ])
+    };
+    let failed = run(&missing);
+    assert!(!failed.status.success());
+    assert!(
+        text(&failed.stderr).contains("no-such.btf"),
+        "{}",
+        text(&failed.stderr)
+    );
+    let copy = dir.join("vmlinux.btf");
+    std::fs::copy("/sys/kernel/btf/vmlinux", &copy).unwrap();
+    let ran = run(&copy);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+}

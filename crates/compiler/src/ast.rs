@@ -194,8 +194,9 @@ pub enum ExprKind {
     },
     /// The address of a map (for helper arguments), by index into the object's maps.
     MapRef(u32),
-    /// A kernel struct member's byte offset, relocated by the loader for the running kernel.
-    KernelFieldOffset(Box<whistler_object::KernelFieldRef>),
+    /// A number about the kernel's types (a member's byte offset, whether a type exists...),
+    /// relocated by the loader for the running kernel.
+    KernelValue(Box<whistler_object::KernelValue>),
     /// A pointer to a fresh stack region of `size` bytes (zeroed when `zero`).
     StackAlloc {
         size: u32,
@@ -279,10 +280,12 @@ impl std::fmt::Display for Expr {
                 list(f, &format!("call {name}"), &args.iter().collect::<Vec<_>>())
             }
             ExprKind::MapRef(m) => write!(f, "(map {m})"),
-            ExprKind::KernelFieldOffset(field) => write!(
+            ExprKind::KernelValue(v) => write!(
                 f,
-                "(kernel-field-offset {}.{} {})",
-                field.structure.name, field.member.name, field.member.offset
+                "(kernel-value {} {} {})",
+                v.kind.lisp_names()[0],
+                v.subject_name(),
+                v.local_value().unwrap_or(0)
             ),
             ExprKind::StackAlloc { size, zero } => write!(
                 f,

@@ -1,6 +1,7 @@
-//! Kernel struct layouts read from BTF, for `import-kernel-struct`: each field's byte offset and
-//! how BPF code reads it. Members of anonymous structs and unions are flattened into their
-//! parent, as C code names them.
+//! Kernel types read from BTF: struct layouts for `import-kernel-struct` (each field's byte
+//! offset and how BPF code reads it; members of anonymous structs and unions are flattened into
+//! their parent, as C code names them), and named types and enums for the CO-RE forms
+//! (`kernel-type-exists`, `kernel-enum-value`...).
 
 use crate::ast::Ty;
 use whistler_object::btf::{Btf, BtfKind, Kind, INT_SIGNED};
@@ -58,6 +59,36 @@ pub fn kernel_struct(btf: &Btf, name: &str) -> Result<KernelStruct, String> {
         size,
         fields,
     })
+}
+
+/// The struct, union or enum named `name` (structs first, with members before forward
+/// declarations), as CO-RE relocations describe it; `None` when the kernel has none.
+pub fn named_type(btf: &Btf, name: &str) -> Option<KernelType> {
+    let kinds = [
+        BtfKind::Struct,
+        BtfKind::Union,
+        BtfKind::Enum,
+        BtfKind::Enum64,
+    ];
+    let mut ids = kinds
+        .into_iter()
+        .flat_map(|kind| btf.find_all_by_name_kind(name, kind));
+    let id = ids.find(|&id| btf.resolve_size(id).is_ok_and(|size| size > 0))?;
+    kernel_type(btf, id, 0)
+}
+
+/// The enum named `name` and its values by name (as two's complement 64-bit numbers); `None`
+/// when the kernel has no such enum.
+pub fn kernel_enum(btf: &Btf, name: &str) -> Option<(KernelType, Vec<(String, i64)>)> {
+    let id = [BtfKind::Enum, BtfKind::Enum64]
+        .into_iter()
+        .find_map(|kind| btf.find_all_by_name_kind(name, kind).next())?;
+    let Some(Kind::Enum { values, .. } | Kind::Enum64 { values, .. }) = btf.kind(id) else {
+        return None;
+    };
+    let values = values.iter();
+    let values = values.map(|v| (btf.str_at(v.name_off).to_string(), v.value as i64));
+    Some((kernel_type(btf, id, 0)?, values.collect()))
 }
 
 /// Anonymous members nest at most this deep (the kernel's go a few levels).

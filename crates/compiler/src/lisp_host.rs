@@ -3,8 +3,9 @@
 //! [`whistler_lisp::Interp`] preloaded with the standard macro library (`lib/*.lisp`).
 
 use crate::expand::MacroHost;
-use crate::kernel_structs::{kernel_struct, FieldAccess, KernelStruct};
+use crate::kernel_structs::{kernel_enum, kernel_struct, named_type, FieldAccess, KernelStruct};
 use std::cell::OnceCell;
+use std::rc::Rc;
 use whistler_lisp::{EvalError, Interp, Value};
 use whistler_object::btf::Btf;
 use whistler_object::{KernelStructRef, KernelType};
@@ -76,7 +77,9 @@ pub fn define_kernel_constants<'a>(
 /// [`standard_interp`] that can read the kernel a program is built for: `deftracepoint` gets a
 /// tracepoint's format text from `tracepoint_format(category, event)` (through the host function
 /// `%tracepoint-format`) and `import-kernel-struct` reads struct layouts from the BTF bytes
-/// `vmlinux_btf()` returns (decoded once, on first use; host function `%kernel-struct`). An `Err`
+/// `vmlinux_btf()` returns (decoded once, on first use; host function `%kernel-struct`; the CO-RE
+/// forms also ask `%kernel-type` for a named struct, union or enum, and `%kernel-enum` for an
+/// enum's values, each NIL when the kernel has none). An `Err`
 /// becomes a Lisp error with its text. The compiler does no I/O: the embedding program supplies
 /// both (tracefs and `/sys/kernel/btf/vmlinux`, or files).
 pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
@@ -93,10 +96,12 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
                 .map_err(|e| EvalError::new("error", e.to_string(), span))
         }),
     );
-    let btf: OnceCell<Result<Btf, String>> = OnceCell::new();
-    interp.define_builtin(
-        "%kernel-struct",
-        Box::new(move |interp, args, span| {
+    let btf: Rc<OnceCell<Result<Btf, String>>> = Rc::default();
+    let vmlinux_btf = Rc::new(vmlinux_btf);
+    // Each host function decodes the BTF on first use, into the one cell they share.
+    let reader = |read: fn(&mut Interp, &Btf, &str) -> Result<Value, String>| {
+        let (btf, vmlinux_btf) = (btf.clone(), vmlinux_btf.clone());
+        Box::new(move |interp: &mut Interp, args: &[Value], span| {
             let btf = btf.get_or_init(|| {
                 let bytes =
                     vmlinux_btf().map_err(|e| format!("cannot read the kernel's BTF: {e}"))?;
@@ -105,9 +110,32 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
             let name = args.first().and_then(|a| a.as_str()).unwrap_or("");
             btf.as_ref()
                 .map_err(String::clone)
-                .and_then(|btf| kernel_struct(btf, name))
-                .map(|layout| layout_value(interp, &layout))
+                .and_then(|btf| read(interp, btf, name))
                 .map_err(|e| EvalError::new("error", e, span))
+        })
+    };
+    interp.define_builtin(
+        "%kernel-struct",
+        reader(|interp, btf, name| Ok(layout_value(interp, &kernel_struct(btf, name)?))),
+    );
+    interp.define_builtin(
+        "%kernel-type",
+        reader(|interp, btf, name| {
+            Ok(named_type(btf, name).map_or(Value::Nil, |t| kernel_type_value(interp, &t)))
+        }),
+    );
+    interp.define_builtin(
+        "%kernel-enum",
+        reader(|interp, btf, name| {
+            Ok(kernel_enum(btf, name).map_or(Value::Nil, |(ty, values)| {
+                let values = values.into_iter().map(|(name, value)| {
+                    Value::list([Value::string(name.as_str()), Value::int(value)])
+                });
+                Value::list([
+                    kernel_type_value(interp, &ty),
+                    Value::list(values.collect::<Vec<_>>()),
+                ])
+            }))
         }),
     );
     interp

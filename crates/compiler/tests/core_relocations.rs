@@ -11,12 +11,13 @@ use std::process::Command;
 use std::time::Duration;
 use whistler_loader::object::Object;
 use whistler_loader::{LoadOptions, TestRun};
-use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
+use whistler_object::btf::{Btf, EnumValue, Kind, Member, INT_SIGNED};
 use whistler_syntax::SourceFile;
 use whistler_testkit::vm::{self, Artifact, GuestFile};
 
 /// `struct task_struct { char comm[16]; int tgid; struct task_struct *real_parent;
-/// int no_such_field; }`, 64 bytes: the "build machine" of these tests.
+/// int no_such_field; long prio; }`, 64 bytes, and `enum pid_type { PIDTYPE_PID,
+/// PIDTYPE_TGID = 7, PIDTYPE_GONE = 9 }`: the "build machine" of these tests.
 fn made_up_task_struct_btf() -> Vec<u8> {
     let mut btf = Btf::new();
     let int = |size: u32, encoding| Kind::Int {
@@ -28,6 +29,7 @@ fn made_up_task_struct_btf() -> Vec<u8> {
     let int_ = btf.add("int", int(4, INT_SIGNED));
     let char_ = btf.add("char", int(1, 0));
     let pid_t = btf.add("pid_t", Kind::Typedef { ty: int_ });
+    let long = btf.add("long", int(8, INT_SIGNED));
     let comm = btf.add(
         "",
         Kind::Array {
@@ -48,6 +50,7 @@ fn made_up_task_struct_btf() -> Vec<u8> {
         member("tgid", pid_t, 16),
         member("real_parent", task_ptr, 24),
         member("no_such_field", pid_t, 32),
+        member("prio", long, 40),
     ];
     let task = btf.add(
         "task_struct",
@@ -58,6 +61,18 @@ fn made_up_task_struct_btf() -> Vec<u8> {
         },
     );
     assert_eq!(task, task_ptr + 1, "the pointer's target");
+    let values = [("PIDTYPE_PID", 0), ("PIDTYPE_TGID", 7), ("PIDTYPE_GONE", 9)];
+    let values = values.map(|(name, value)| EnumValue {
+        name_off: btf.add_string(name),
+        value,
+    });
+    let values = values.to_vec();
+    let enum_kind = Kind::Enum {
+        size: 4,
+        signed: false,
+        values,
+    };
+    btf.add("pid_type", enum_kind);
     btf.to_bytes()
 }
 
@@ -77,8 +92,8 @@ fn compile() -> Vec<u8> {
     let object = whistler_object::parse(&elf).unwrap();
     assert_eq!(
         object.code_sections[0].core_relos.len(),
-        4,
-        "tgid twice, real_parent, comm"
+        10,
+        "tgid twice (offset, byte size and the two shifts of a signed read), real_parent, comm"
     );
     elf
 }
@@ -107,6 +122,14 @@ fn comm_prefix() -> u64 {
         *b = *c;
     }
     u64::from_ne_bytes(bytes)
+}
+
+/// This thread's `task_struct.prio`: /proc shows it less `MAX_RT_PRIO` (100).
+fn thread_prio() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let priority: i64 = after_name.split(' ').nth(15).unwrap().parse().unwrap();
+    (priority + 100) as u64
 }
 
 fn parent_pid() -> u64 {
@@ -180,6 +203,103 @@ fn libbpf_relocates_our_objects_too() {
             field.offset
         );
     }
+}
+
+/// The CO-RE questions of C's bpf_core_read.h, asked by a program built against the made-up
+/// `task_struct` and `pid_type`, each answered for the running kernel: (map key, expected).
+const QUESTIONS: &str = "(import-kernel-struct task-struct tgid no-such-field prio (state i64))
+(defmap out :type :array :key-size 4 :value-size 8 :max-entries 12)
+(defprog questions (:type :raw-tracepoint :section \"raw_tp/sys_enter\" :license \"GPL\")
+  (let ((task (get-current-task)))
+    (setf (getmap out 0) (kernel-field-exists task_struct tgid)
+          (getmap out 1) (kernel-field-exists task_struct no_such_field)
+          (getmap out 2) (if (kernel-field-exists task_struct no_such_field)
+                             (task-struct-no-such-field task)
+                             (task-struct-tgid task))
+          (getmap out 3) (kernel-field-size task_struct prio)
+          (getmap out 4) (kernel-type-exists task_struct)
+          (getmap out 5) (kernel-type-size task_struct)
+          (getmap out 6) (kernel-type-exists no_such_struct_anywhere)
+          (getmap out 7) (kernel-enum-value pid_type pidtype_tgid)
+          (getmap out 8) (kernel-enum-value-exists pid_type pidtype_gone)
+          (getmap out 9) (if (kernel-enum-value-exists pid_type pidtype_gone)
+                             (kernel-enum-value pid_type pidtype_gone)
+                             99)
+          (getmap out 10) (task-struct-prio task)
+          (getmap out 11) (if (kernel-field-exists task_struct state i64)
+                              (task-struct-state task)
+                              77)))
+  0)
+";
+
+#[test]
+fn core_questions_compile_to_their_relocation_kinds_with_the_build_machines_answers() {
+    let elf = compile_text(QUESTIONS, made_up_task_struct_btf());
+    let object = whistler_object::parse(&elf).unwrap();
+    let section = &object.code_sections[0];
+    let btf = Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
+    let mut found: Vec<(String, u32, i32)> = section
+        .core_relos
+        .iter()
+        .map(|r| {
+            let kind = whistler_bpf::CoreKind::from_u32(r.kind).unwrap();
+            let subject = btf.name(r.type_id).to_string();
+            (
+                format!("{}:{subject}", kind.lisp_names()[0]),
+                r.kind,
+                section.insns[r.insn_offset as usize].imm,
+            )
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    let names: Vec<(&str, i32)> = found.iter().map(|(n, _, imm)| (n.as_str(), *imm)).collect();
+    for expected in [
+        ("field-exists:task_struct", 1),
+        ("field-byte-size:task_struct", 8),
+        ("type-exists:task_struct", 1),
+        ("type-size:task_struct", 64),
+        ("type-exists:no_such_struct_anywhere", 1),
+        ("enumval-value:pid_type", 7),
+        ("enumval-value:pid_type", 9),
+        ("enumval-exists:pid_type", 1),
+    ] {
+        assert!(names.contains(&expected), "{expected:?} not in {names:?}");
+    }
+}
+
+#[test]
+fn core_questions_are_answered_for_the_running_kernel() {
+    if !common::kernel_available("core_questions_are_answered_for_the_running_kernel") {
+        return;
+    }
+    let elf = compile_text(QUESTIONS, made_up_task_struct_btf());
+    let object = Object::load(&elf, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("does not load: {e}"));
+    let run = TestRun {
+        ctx_in: &[0u8; 8],
+        ..Default::default()
+    };
+    object.program("questions").unwrap().test_run(run).unwrap();
+    let out = object.map("out").unwrap();
+    let value = |k: u32| {
+        let bytes = out.lookup(&k.to_ne_bytes()).unwrap().unwrap();
+        u64::from_ne_bytes(bytes.try_into().unwrap())
+    };
+    let btf = Btf::from_bytes(&whistler_kernel_host::vmlinux_btf().unwrap()).unwrap();
+    let task_size = whistler_compiler::kernel_structs::kernel_struct(&btf, "task_struct")
+        .unwrap()
+        .size;
+    let answers: Vec<u64> = (0..12).map(value).collect();
+    let pid = u64::from(std::process::id());
+    // prio is an int on every kernel (a long here: read at the kernel's width, not 8 bytes);
+    // PIDTYPE_TGID is 1; `state`, declared because the build machine lacks it, is gone since
+    // Linux 5.14.
+    let prio = thread_prio();
+    let expected = [1, 0, pid, 4, 1, u64::from(task_size), 0, 1, 0, 99, prio, 77];
+    assert_eq!(answers, expected);
+    // libbpf answers them the same way: bpftool loads the object.
+    common::load(&elf, "core_questions").unwrap_or_else(|e| panic!("libbpf: {e}"));
 }
 
 /// A field the running kernel lacks fails the load with its name and source line.

@@ -352,3 +352,22 @@ fn known_branches_threads_edges_into_decided_tests() {
         "the v1 != 6 edge skips block2\n{out}"
     );
 }
+
+#[test]
+fn kernel_values_are_not_folded_and_read_back_from_text() {
+    let lines = [
+        "v0 = kernel_value field-exists task_struct.__state 1",
+        "v1 = kernel_value enumval-value pid_type::PIDTYPE_TGID 1",
+        "v2 = kernel_value type-size task_struct 9792",
+        "v3 = kernel_value field-byte-offset task_struct.tgid 1268",
+    ];
+    let text = format!(
+        "function f\nblock0:\n  {}\n  v4 = add v0, v1\n  v5 = add v4, v2\n  v6 = add v5, v3\n  return v6\n",
+        lines.join("\n  ")
+    );
+    let out = run(&text, opt::const_fold::run);
+    for line in lines {
+        assert!(out.contains(line), "{line} in\n{out}");
+    }
+    assert_eq!(to_text(&parse(&out).unwrap()), out);
+}

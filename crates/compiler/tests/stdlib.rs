@@ -738,14 +738,14 @@ fn import_kernel_struct_defines_accessors_from_btf() {
     for expected in [
         "(defmacro as-task (ptr)",
         "(defmacro task-pid (ptr)",
-        "(list 'kernel-load 'i32 (%check-struct-pointer 'task ptr 'task-pid) \
-         '(kernel-field-offset (:struct \"task\" 48) \"pid\" 0 (:int 4 t)))",
+        "(list* 'kernel-load-member (%check-struct-pointer 'task ptr 'task-pid) \
+         '((:struct \"task\" 48) \"pid\" 0 (:int 4 t)))",
         "(list 'kernel-load 'u64 (%check-struct-pointer 'task ptr 'task-parent) \
          '(kernel-field-offset (:struct \"task\" 48) \"parent\" 8 (:ptr)))",
         "(list '+ (%check-struct-pointer 'task ptr 'task-comm) \
          '(kernel-field-offset (:struct \"task\" 48) \"comm\" 16 (:array (:int 1 nil) 16)))",
-        "(list 'kernel-load 'u16 (%check-struct-pointer 'task ptr 'task-a) \
-         '(kernel-field-offset (:struct \"task\" 48) \"a\" 32 (:int 2 nil)))",
+        "(list* 'kernel-load-member (%check-struct-pointer 'task ptr 'task-a) \
+         '((:struct \"task\" 48) \"a\" 32 (:int 2 nil)))",
         "(list 'typed-ptr 'list (list '+ (%check-struct-pointer 'task ptr 'task-links) \
          '(kernel-field-offset (:struct \"task\" 48) \"links\" 40 (:struct \"list\" 4))))",
         "(defconstant +task-size+ 48)",
@@ -776,19 +776,23 @@ fn import_kernel_struct_defines_accessors_from_btf() {
 }
 
 /// Each field read carries a CO-RE field-offset relocation on the `mov` of its build-time
-/// offset, against a local BTF struct named as the kernel's with just the members read.
+/// offset, against a local BTF struct named as the kernel's with just the members read; an
+/// integer's read also relocates its byte size and, signed, the shifts that sign-extend it.
 fn assert_core_relocations(compiled: &whistler_compiler::Compiled) {
     let program = &compiled.spec.programs[0];
-    let mut relocated: Vec<(&str, &str, i32)> = program
+    let mut relocated: Vec<(&str, &str, &str, i32)> = program
         .core_relocs
         .iter()
         .map(|r| {
             let insn = program.insns[r.insn_index];
             assert_eq!(insn.code, BPF_ALU64 | BPF_MOV | BPF_K, "{insn:?}");
-            let field = &r.field;
+            let whistler_object::KernelSubject::Field(field) = &r.value.of else {
+                panic!("{r:?} is not about a field")
+            };
             (
                 field.structure.name.as_str(),
                 field.member.name.as_str(),
+                r.value.kind.lisp_names()[0],
                 insn.imm,
             )
         })
@@ -797,38 +801,50 @@ fn assert_core_relocations(compiled: &whistler_compiler::Compiled) {
     assert_eq!(
         relocated,
         [
-            ("list", "next", 0),
-            ("task", "links", 40),
-            ("task", "pid", 0)
+            ("list", "next", "field-byte-offset", 0),
+            ("list", "next", "field-byte-size", 4),
+            ("list", "next", "field-lshift-u64", 32),
+            ("list", "next", "field-rshift-u64", 32),
+            ("task", "links", "field-byte-offset", 40),
+            ("task", "pid", "field-byte-offset", 0),
+            ("task", "pid", "field-byte-size", 4),
+            ("task", "pid", "field-lshift-u64", 32),
+            ("task", "pid", "field-rshift-u64", 32),
         ]
     );
     let object = whistler_object::parse(&compiled.elf).unwrap();
     let btf = whistler_object::btf::Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
-    let mut records: Vec<(String, String, String)> = object.code_sections[0]
+    let mut records: Vec<(String, String, String, u32)> = object.code_sections[0]
         .core_relos
         .iter()
         .map(|r| {
             let access = btf.str_at(r.access_str_off);
             let index: usize = access.strip_prefix("0:").unwrap().parse().unwrap();
             let member = &btf.members(r.type_id).unwrap()[index];
-            assert_eq!(r.kind, 0, "BPF_CORE_FIELD_BYTE_OFFSET");
             let name = |s: &str| s.to_string();
             (
                 name(btf.name(r.type_id)),
                 name(access),
                 name(btf.member_name(member)),
+                r.kind,
             )
         })
         .collect();
     records.sort();
     let expected = [
-        ("list", "0:0", "next"),
-        ("task", "0:0", "pid"),
-        ("task", "0:1", "links"),
+        ("list", "0:0", "next", 0),
+        ("list", "0:0", "next", 1),
+        ("list", "0:0", "next", 4),
+        ("list", "0:0", "next", 5),
+        ("task", "0:0", "pid", 0),
+        ("task", "0:0", "pid", 1),
+        ("task", "0:0", "pid", 4),
+        ("task", "0:0", "pid", 5),
+        ("task", "0:1", "links", 0),
     ];
     let expected: Vec<_> = expected
         .iter()
-        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .map(|(a, b, c, kind)| (a.to_string(), b.to_string(), c.to_string(), *kind))
         .collect();
     assert_eq!(records, expected);
 }

@@ -2,12 +2,17 @@
 //! evaluator whose `deftracepoint` reads tracepoint formats from tracefs and whose
 //! `import-kernel-struct` reads struct layouts from `/sys/kernel/btf/vmlinux`.
 //!
+//! [`macro_host_with_btf`] reads another BTF file instead (a kernel without
+//! `/sys/kernel/btf/vmlinux`, or another machine's kernel: btfhub-style files); so does
+//! [`macro_host`] when the environment variable `WHISTLER_BTF` names one, which is how the
+//! `session!` macro, run by cargo, is pointed at one.
+//!
 //! The compiler does no I/O; this crate is the one place that reads those kernel files for it.
 //! It only reads (tracefs must already be mounted, as it is wherever tracing works), so the
 //! proc macro, the CLI and the session runner build the same host without pulling in the loader.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use whistler_lisp::Interp;
 
 /// The running kernel's BTF.
@@ -16,10 +21,29 @@ pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 /// Where tracefs is usually mounted, in the order we look.
 const TRACEFS_MOUNTS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
+/// The variable that names a kernel BTF file to compile against instead of this machine's.
+pub const BTF_VARIABLE: &str = "WHISTLER_BTF";
+
 /// The standard macro library with `deftracepoint` and `import-kernel-struct` reading this
-/// machine's kernel.
+/// machine's kernel (its BTF from `$WHISTLER_BTF` when set).
 pub fn macro_host() -> Interp {
-    whistler_compiler::lisp_host::standard_interp_for_kernel(tracepoint_format, vmlinux_btf)
+    macro_host_with_btf(None)
+}
+
+/// [`macro_host`] reading kernel types from the BTF file `btf` (when given) instead.
+pub fn macro_host_with_btf(btf: Option<&Path>) -> Interp {
+    let path = btf_path(btf);
+    whistler_compiler::lisp_host::standard_interp_for_kernel(tracepoint_format, move || {
+        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+    })
+}
+
+/// The kernel BTF to read: `explicit`, else `$WHISTLER_BTF`, else [`VMLINUX_BTF`].
+pub fn btf_path(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(BTF_VARIABLE).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(VMLINUX_BTF))
 }
 
 /// The text of tracepoint `category/name`'s format file. Lisp spellings with `-` for `_`

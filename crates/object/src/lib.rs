@@ -62,19 +62,89 @@ pub struct ProgramSpec {
     pub map_relocs: Vec<MapReloc>,
     /// Source line of instructions, in ascending `insn_index` order.
     pub lines: Vec<LineInfo>,
-    /// Instructions whose immediate is a kernel struct field's byte offset, for the loader to
-    /// rewrite for the running kernel (CO-RE).
+    /// Instructions whose immediate is a number about the kernel's types (a field's offset or
+    /// size, whether a type exists...), for the loader to rewrite for the running kernel (CO-RE).
     pub core_relocs: Vec<CoreReloc>,
 }
 
-/// `BPF_CORE_FIELD_BYTE_OFFSET` on instruction `insn_index` (a `mov` or `add` whose immediate
-/// is `field.member.offset`, the offset on the kernel the program was built against). The
-/// writer describes the kernel structs these name in `.BTF`, with just the members relocations
-/// use, under their kernel names: loaders match them to the running kernel's types by name.
+/// A CO-RE relocation on instruction `insn_index` (a `mov` or `add` whose immediate is
+/// `value.local_value()`, the number on the kernel the program was built against). The writer
+/// describes the kernel types these name in `.BTF`, with just the members and enumerators
+/// relocations use, under their kernel names: loaders match them to the running kernel's
+/// types by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoreReloc {
     pub insn_index: usize,
-    pub field: KernelFieldRef,
+    pub value: KernelValue,
+}
+
+/// A number about the kernel's types that a loader computes for the running kernel: `kind`
+/// says which (`FIELD_BYTE_OFFSET`, `TYPE_EXISTS`, `ENUMVAL_VALUE`...), `of` what about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KernelValue {
+    pub kind: whistler_bpf::CoreKind,
+    pub of: KernelSubject,
+}
+
+/// What a [`KernelValue`] is about; the kind must fit it (field kinds a field, and so on).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KernelSubject {
+    Field(KernelFieldRef),
+    /// A named struct, union or enum.
+    Type(KernelType),
+    Enumerator(KernelEnumerator),
+}
+
+/// One named value of a kernel enum, as the build machine's BTF has it (value 0 when the build
+/// machine lacks it: the program asks whether the running kernel has it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KernelEnumerator {
+    pub enumeration: String,
+    /// The enum's size in bytes and sign.
+    pub size: u32,
+    pub signed: bool,
+    pub name: String,
+    pub value: i64,
+}
+
+impl KernelValue {
+    /// The byte offset of `field`, the value `import-kernel-struct`'s accessors use.
+    pub fn field_offset(field: KernelFieldRef) -> KernelValue {
+        KernelValue {
+            kind: whistler_bpf::CoreKind::FIELD_BYTE_OFFSET,
+            of: KernelSubject::Field(field),
+        }
+    }
+
+    /// The value on the build machine, which the instruction holds until a loader relocates it;
+    /// `None` when the kind does not fit the subject.
+    pub fn local_value(&self) -> Option<i64> {
+        use whistler_bpf::CoreKind as K;
+        let value = match (&self.of, self.kind) {
+            (KernelSubject::Field(f), K::FIELD_BYTE_OFFSET) => i64::from(f.member.offset),
+            (KernelSubject::Field(f), K::FIELD_BYTE_SIZE) => i64::from(f.member.ty.size()),
+            (KernelSubject::Field(f), K::FIELD_SIGNED) => i64::from(f.member.ty.is_signed()),
+            (KernelSubject::Field(f), K::FIELD_LSHIFT_U64 | K::FIELD_RSHIFT_U64) => {
+                64 - 8 * i64::from(f.member.ty.size())
+            }
+            (KernelSubject::Field(_), K::FIELD_EXISTS)
+            | (KernelSubject::Type(_), K::TYPE_EXISTS)
+            | (KernelSubject::Enumerator(_), K::ENUMVAL_EXISTS) => 1,
+            (KernelSubject::Type(t), K::TYPE_SIZE) => i64::from(t.size()),
+            (KernelSubject::Enumerator(e), K::ENUMVAL_VALUE) => e.value,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// `task_struct.pid`, `task_struct`, `pid_type::PIDTYPE_TGID`.
+    pub fn subject_name(&self) -> String {
+        match &self.of {
+            KernelSubject::Field(f) => format!("{}.{}", f.structure.name, f.member.name),
+            KernelSubject::Type(t) => t.name().to_string(),
+            KernelSubject::Enumerator(e) => format!("{}::{}", e.enumeration, e.name),
+        }
+    }
 }
 
 /// One member of a kernel struct or union, as the build machine's BTF describes it.
@@ -125,6 +195,36 @@ pub enum KernelType {
     Float {
         size: u32,
     },
+}
+
+impl KernelType {
+    /// Size in bytes (8 for pointers).
+    pub fn size(&self) -> u32 {
+        match self {
+            KernelType::Int { size, .. }
+            | KernelType::Enum { size, .. }
+            | KernelType::Float { size } => *size,
+            KernelType::Ptr => 8,
+            KernelType::Composite(s) => s.size,
+            KernelType::Array { elem, count } => elem.size().saturating_mul(*count),
+        }
+    }
+
+    pub fn is_signed(&self) -> bool {
+        matches!(
+            self,
+            KernelType::Int { signed: true, .. } | KernelType::Enum { signed: true, .. }
+        )
+    }
+
+    /// The name of a struct, union or enum; empty for the others.
+    pub fn name(&self) -> &str {
+        match self {
+            KernelType::Enum { name, .. } => name,
+            KernelType::Composite(s) => &s.name,
+            _ => "",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

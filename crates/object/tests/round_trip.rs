@@ -1,7 +1,7 @@
 //! `write_object` then `parse`: everything the spec said comes back.
 
 use whistler_bpf::opcode::*;
-use whistler_bpf::{Insn, MapType, Reg};
+use whistler_bpf::{CoreKind, Insn, MapType, Reg};
 use whistler_object::btf::{Btf, BtfKind, Kind};
 use whistler_object::*;
 
@@ -303,7 +303,7 @@ fn core_relocations_name_kernel_members_by_index_in_local_btf() {
     ];
     let reloc = |insn_index, field: &KernelFieldRef| CoreReloc {
         insn_index,
-        field: field.clone(),
+        value: KernelValue::field_offset(field.clone()),
     };
     let spec = ObjectSpec {
         license: "GPL".into(),
@@ -357,4 +357,88 @@ fn core_relocations_name_kernel_members_by_index_in_local_btf() {
         .find_all_by_name_kind("task_struct", BtfKind::Struct)
         .collect();
     assert_eq!(structs, [struct_id]);
+}
+
+#[test]
+fn type_and_enumerator_relocations_describe_their_types_once() {
+    let state = kernel_field(
+        "task_struct",
+        "__state",
+        24,
+        KernelType::Int {
+            size: 4,
+            signed: false,
+        },
+    );
+    let task = KernelType::Composite(state.structure.clone());
+    let enumerator = |name: &str, value| {
+        KernelSubject::Enumerator(KernelEnumerator {
+            enumeration: "pid_type".into(),
+            size: 4,
+            signed: false,
+            name: name.into(),
+            value,
+        })
+    };
+    let relocs = [
+        (CoreKind::FIELD_EXISTS, KernelSubject::Field(state)),
+        (CoreKind::TYPE_SIZE, KernelSubject::Type(task)),
+        (CoreKind::ENUMVAL_VALUE, enumerator("PIDTYPE_TGID", 1)),
+        (CoreKind::ENUMVAL_EXISTS, enumerator("PIDTYPE_MAX", 4)),
+    ];
+    let core_relocs: Vec<CoreReloc> = relocs
+        .into_iter()
+        .enumerate()
+        .map(|(insn_index, (kind, of))| CoreReloc {
+            insn_index,
+            value: KernelValue { kind, of },
+        })
+        .collect();
+    let locals: Vec<i64> = core_relocs
+        .iter()
+        .map(|r| r.value.local_value().unwrap())
+        .collect();
+    assert_eq!(locals, [1, 4096, 1, 1]);
+    let mut insns: Vec<Insn> = locals
+        .iter()
+        .map(|&v| Insn::mov64_imm(Reg::R1, v as i32))
+        .collect();
+    insns.extend([Insn::mov64_imm(Reg::R0, 0), Insn::exit()]);
+    let spec = ObjectSpec {
+        license: "GPL".into(),
+        programs: vec![ProgramSpec {
+            name: "p".into(),
+            section: "raw_tp/sys_enter".into(),
+            insns,
+            map_relocs: vec![],
+            lines: vec![],
+            core_relocs,
+        }],
+        ..ObjectSpec::default()
+    };
+    let object = parse(&write_object(&spec).unwrap()).unwrap();
+    let btf = Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
+    let records: Vec<_> = object.code_sections[0]
+        .core_relos
+        .iter()
+        .map(|r| (btf.name(r.type_id), btf.str_at(r.access_str_off), r.kind))
+        .collect();
+    assert_eq!(
+        records,
+        [
+            ("task_struct", "0:0", CoreKind::FIELD_EXISTS as u32),
+            ("task_struct", "0", CoreKind::TYPE_SIZE as u32),
+            ("pid_type", "1", CoreKind::ENUMVAL_VALUE as u32),
+            ("pid_type", "0", CoreKind::ENUMVAL_EXISTS as u32),
+        ]
+    );
+    let pid_type = object.code_sections[0].core_relos[2].type_id;
+    let Some(Kind::Enum { values, .. }) = btf.kind(pid_type) else {
+        panic!("pid_type is not an enum")
+    };
+    let names: Vec<(&str, u64)> = values
+        .iter()
+        .map(|v| (btf.str_at(v.name_off), v.value))
+        .collect();
+    assert_eq!(names, [("PIDTYPE_MAX", 4), ("PIDTYPE_TGID", 1)]);
 }

@@ -40,6 +40,7 @@ use std::rc::Rc;
 use whistler_bpf::AttachType;
 use whistler_compiler::file_forms::{self, FormRole};
 use whistler_lisp::{ErrorKind, EvalError, Interp, Limits, Value};
+use whistler_loader::LoadOptions;
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile};
 
 /// What the run came to.
@@ -69,11 +70,14 @@ impl Outcome {
     }
 }
 
-/// What the session file sees of the command line.
+/// What the session file sees of the command line, and the kernel BTF it is built and loaded for.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// The arguments after the file: `*args*` and `(uiop:command-line-arguments)`.
     pub args: Vec<String>,
+    /// Kernel BTF to compile against and to relocate for, instead of
+    /// `/sys/kernel/btf/vmlinux` (`$WHISTLER_BTF` also sets the first).
+    pub kernel_btf: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,13 +94,13 @@ pub enum RunError {
 /// top-level user code), false for a plain file of definitions (compile and run as an object).
 pub fn needs_runner(file: &SourceFile) -> bool {
     let read = whistler_syntax::read_with(file, ReadOptions { host_code: true });
-    plan::needs_runner(&expand_definitions(&read.forms, &mut new_interp()))
+    plan::needs_runner(&expand_definitions(&read.forms, &mut new_interp(None)))
 }
 
 /// The evaluator with the standard macro library, `deftracepoint` and `import-kernel-struct`
 /// reading the live tracefs and kernel BTF, and files readable at compile time.
-fn new_interp() -> Interp {
-    let mut interp = whistler_kernel_host::macro_host();
+fn new_interp(kernel_btf: Option<&Path>) -> Interp {
+    let mut interp = whistler_kernel_host::macro_host_with_btf(kernel_btf);
     interp.set_host(Box::new(os_host::OsHost::read_only()));
     interp
 }
@@ -137,7 +141,7 @@ pub fn run_source(
         report(file, &read.diagnostics, err);
         return Outcome::CompileFailed;
     }
-    let mut interp = new_interp();
+    let mut interp = new_interp(options.kernel_btf.as_deref());
     interp.set_host(Box::new(os_host::OsHost::full()));
     interp.set_output(out);
     let _ctrl_c = match whistler_session::raise_on_ctrl_c(interp.interrupt_flag()) {
@@ -147,7 +151,10 @@ pub fn run_source(
             return Outcome::Failed;
         }
     };
-    let rt = Rc::new(RefCell::new(Runtime::default()));
+    let rt = Rc::new(RefCell::new(Runtime::loading_with(LoadOptions {
+        kernel_btf: options.kernel_btf.clone(),
+        ..LoadOptions::default()
+    })));
     if let Err(e) = install(&mut interp, &rt, options) {
         report(file, &e.to_diagnostics(), err);
         return Outcome::Failed;

@@ -111,16 +111,25 @@ pub struct Runtime {
     /// Open sessions (and loaded objects), innermost last.
     open: Vec<Session>,
     next_id: u64,
+    /// How sessions and objects load (the kernel BTF to relocate for).
+    load_options: LoadOptions,
 }
 
 impl Runtime {
+    pub fn loading_with(load_options: LoadOptions) -> Runtime {
+        Runtime {
+            load_options,
+            ..Runtime::default()
+        }
+    }
+
     /// Loads the session compiled for the form at `start`: creates its maps, loads its programs.
     pub fn open(&mut self, start: usize) -> Result<u64, String> {
         let compiled = self.compiled.get(&start).ok_or_else(|| {
             "this with-bpf-session form was not compiled (it must appear literally in the file)"
                 .to_string()
         })?;
-        let core = whistler_session::Session::load(&compiled.elf, &LoadOptions::default())
+        let core = whistler_session::Session::load(&compiled.elf, &self.load_options)
             .map_err(|e| format!("cannot load the session's BPF programs: {e}"))?;
         let id = self.next_id + 1;
         let mut session = Session::new(id, core);
@@ -137,8 +146,8 @@ impl Runtime {
 
     /// Loads an ELF object (`load-bpf-object`): every map and program, by its ELF name.
     pub fn open_object(&mut self, elf: &[u8]) -> Result<u64, String> {
-        let core = whistler_session::Session::load(elf, &LoadOptions::default())
-            .map_err(|e| e.to_string())?;
+        let core =
+            whistler_session::Session::load(elf, &self.load_options).map_err(|e| e.to_string())?;
         self.next_id += 1;
         let mut session = Session::new(self.next_id, core);
         let maps: Vec<String> = session

@@ -28,6 +28,7 @@ fn run(text: &str, args: &[&str]) -> (Outcome, String, String) {
     let mut err = Vec::new();
     let options = RunOptions {
         args: args.iter().map(|s| s.to_string()).collect(),
+        ..RunOptions::default()
     };
     let outcome = run_source(&file, &options, Box::new(out.clone()), &mut err);
     let stdout = String::from_utf8(out.0.borrow().clone()).unwrap();

@@ -86,6 +86,15 @@ impl<S: Session> SessionBuilder<S> {
         self
     }
 
+    /// Relocates kernel struct reads (CO-RE) for the kernel whose BTF is in the file `path`
+    /// instead of `/sys/kernel/btf/vmlinux`: for kernels built without it (btfhub-style
+    /// files). The layouts `session!` compiled against come from the build machine's kernel,
+    /// or from the file `$WHISTLER_BTF` names while it compiles.
+    pub fn kernel_btf(mut self, path: impl Into<PathBuf>) -> Self {
+        self.options.kernel_btf = Some(path.into());
+        self
+    }
+
     /// Creates the maps and loads the programs.
     pub fn load(self) -> Result<S> {
         let session = whistler_session::Session::load(S::OBJECT, &self.options)?;

@@ -1,5 +1,6 @@
 //! The kprobe examples on a kernel that has kprobes: Debian's 6.1 booted under qemu (this
-//! machine's kernel has no CONFIG_KPROBES, so there the examples fall back or fail).
+//! machine's kernel has no CONFIG_KPROBES, so there the examples fall back or fail), and the
+//! CO-RE example built here run there, on a kernel whose `task_struct` is laid out differently.
 //!
 //! Each test builds one binary statically, packs it into a busybox initramfs
 //! (`whistler_testkit::vm`) with a shell script (`tests/vm/*.sh`) that runs it while exec'ing a
@@ -91,4 +92,33 @@ fn lisp_exec_trace_runs_and_cleans_up_on_ctrl_c_in_a_vm() {
     let console = vm::boot_and_check(&qemu, "vm-lisp-exec-trace", script, &files, VM_TIMEOUT);
     let output = section(&console, "whistler run");
     assert!(exec_records(&output) >= 5, "{output:#?}");
+}
+
+/// Compile once, run on another kernel: the `session!` binary built here (its object compiled
+/// against this machine's `task_struct`) reports the right pid, parent pid and command name on
+/// Debian's 6.1 kernel.
+#[test]
+fn exec_parents_session_built_here_reads_task_struct_right_in_a_vm() {
+    let name = "exec_parents_session_built_here_reads_task_struct_right_in_a_vm";
+    let Some(qemu) = vm::qemu_or_skip(name) else {
+        return;
+    };
+    let binary = vm::build_static(Artifact::Example {
+        package: "whistler",
+        name: "exec_parents",
+    })
+    .unwrap_or_else(|e| panic!("static build of exec_parents: {e}"));
+    let files = [GuestFile {
+        name: "exec_parents",
+        source: &binary,
+        executable: true,
+    }];
+    let script = include_str!("vm/exec-parents.sh");
+    let console = vm::boot_and_check(&qemu, "vm-exec-parents", script, &files, VM_TIMEOUT);
+    let output = section(&console, "exec_parents");
+    let expected = output
+        .iter()
+        .find_map(|l| l.strip_prefix("expected: "))
+        .unwrap_or_else(|| panic!("{output:#?}"));
+    assert!(output.contains(&expected), "{output:#?}");
 }

@@ -1,4 +1,5 @@
-//! `whistler compile IN.lisp [-o OUT.bpf.o] [--cpu v1|v2|v3|v4] [--gen c|go|rust|python|lisp|all]`.
+//! `whistler compile IN.lisp [-o OUT.bpf.o] [--cpu v1|v2|v3|v4] [--gen c|go|rust|python|lisp|all]
+//! [--btf FILE]`.
 
 use super::{compile_source_for, CommandResult};
 use crate::generate::{generate, Definitions, Language};
@@ -19,6 +20,10 @@ pub struct Args {
     /// input: IN.h, IN_types.go, IN_types.rs, IN_types.py or IN_types.lisp (all: every one).
     #[arg(long = "gen", value_name = "LANG")]
     generate: Option<Language>,
+    /// Read kernel struct layouts from this BTF file instead of /sys/kernel/btf/vmlinux (a
+    /// kernel built without it, or another machine's: btfhub-style files). Also $WHISTLER_BTF.
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CommandResult {
@@ -29,7 +34,7 @@ pub fn run(args: Args) -> CommandResult {
         )
         .into());
     };
-    let compiled = compile_source_for(&file, args.cpu)?;
+    let compiled = compile_source_for(&file, args.cpu, args.btf.as_deref())?;
     if let Some(language) = args.generate {
         let stem = args
             .input

@@ -20,7 +20,7 @@ struct SourceNote {
 pub fn run(args: Args) -> CommandResult {
     match crate::input::read(&args.input)? {
         Input::Lisp(file) => {
-            let compiled = compile_source(&file)?;
+            let compiled = compile_source(&file, None)?;
             for prog in &compiled.spec.programs {
                 let notes = prog
                     .lines

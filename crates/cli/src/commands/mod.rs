@@ -7,6 +7,7 @@ pub mod run;
 pub mod serve;
 pub mod test_run;
 
+use std::path::Path;
 use whistler_syntax::{render, SourceFile};
 
 /// Why a command failed: either its diagnostics were already printed, or another error.
@@ -23,17 +24,22 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 
 pub type CommandResult = Result<(), Failure>;
 
-/// Compiles a source file, printing every diagnostic on failure.
-pub fn compile_source(file: &SourceFile) -> Result<whistler_compiler::Compiled, Failure> {
-    compile_source_for(file, whistler_compiler::Cpu::default())
+/// Compiles a source file against the kernel BTF `btf` (default: this machine's), printing
+/// every diagnostic on failure.
+pub fn compile_source(
+    file: &SourceFile,
+    btf: Option<&Path>,
+) -> Result<whistler_compiler::Compiled, Failure> {
+    compile_source_for(file, whistler_compiler::Cpu::default(), btf)
 }
 
 /// Compiles for a given BPF instruction-set version.
 pub fn compile_source_for(
     file: &SourceFile,
     cpu: whistler_compiler::Cpu,
+    btf: Option<&Path>,
 ) -> Result<whistler_compiler::Compiled, Failure> {
-    let mut interp = whistler_kernel_host::macro_host();
+    let mut interp = whistler_kernel_host::macro_host_with_btf(btf);
     // Code run while compiling (an `eval-when` with `probe-file`) may read files.
     interp.set_host(Box::new(whistler_runner::os_host::OsHost::read_only()));
     let options = whistler_compiler::Options {
@@ -61,6 +67,6 @@ pub fn compile_source_for(
 pub fn object_bytes(input: crate::input::Input) -> Result<Vec<u8>, Failure> {
     match input {
         crate::input::Input::Object(bytes) => Ok(bytes),
-        crate::input::Input::Lisp(file) => Ok(compile_source(&file)?.elf),
+        crate::input::Input::Lisp(file) => Ok(compile_source(&file, None)?.elf),
     }
 }

@@ -1,5 +1,5 @@
 //! `whistler run IN.bpf.o|IN.lisp [--duration S] [--interval S [--clear]] [--per-cpu]
-//! [--target PROG=TARGET]... [--json]`: load, attach every program, print ring-buffer records
+//! [--target PROG=TARGET]... [--json] [--btf FILE]`: load, attach every program, print ring-buffer records
 //! as they arrive and every map at the end (and every interval), then detach and close
 //! everything. Text output decodes maps through the object's BTF ([`crate::map_view`]).
 
@@ -39,6 +39,10 @@ pub struct Args {
     /// Show each CPU's value of per-CPU maps next to the sum.
     #[arg(long)]
     per_cpu: bool,
+    /// The running kernel's BTF, for compiling and for CO-RE relocation, when it has no
+    /// /sys/kernel/btf/vmlinux (a btfhub-style file). Also $WHISTLER_BTF when compiling.
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
     /// Arguments for a Lisp session file (`*args*`), after the file (or after `--` when one
     /// starts with `-`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
@@ -49,6 +53,7 @@ pub fn run(args: Args) -> CommandResult {
     if is_session_file(&args.input) {
         let options = whistler_runner::RunOptions {
             args: args.args.clone(),
+            kernel_btf: args.btf.clone(),
         };
         let outcome = whistler_runner::run_file(&args.input, &options)?;
         match outcome.exit_code() {
@@ -60,7 +65,7 @@ pub fn run(args: Args) -> CommandResult {
     let (bytes, structs) = match crate::input::read(&args.input)? {
         Input::Object(bytes) => (bytes, Vec::new()),
         Input::Lisp(file) => {
-            let compiled = compile_source(&file)?;
+            let compiled = compile_source(&file, args.btf.as_deref())?;
             (compiled.elf, compiled.structs)
         }
     };
@@ -75,7 +80,11 @@ pub fn run(args: Args) -> CommandResult {
             value: map.map_or(0, |m| m.btf_value_type_id),
         }
     };
-    let mut session = Session::load(&bytes, &LoadOptions::default())?;
+    let options = LoadOptions {
+        kernel_btf: args.btf.clone(),
+        ..LoadOptions::default()
+    };
+    let mut session = Session::load(&bytes, &options)?;
     for program in session.programs_mut() {
         let given = targets.get(program.name()).map_or("", String::as_str);
         let target =

@@ -1,4 +1,4 @@
-//! `whistler serve IN.lisp|IN.bpf.o [--listen ADDR]`: load, attach every program, and serve
+//! `whistler serve IN.lisp|IN.bpf.o [--listen ADDR] [--btf FILE]`: load, attach every program, and serve
 //! every keyed map at `/metrics` for Prometheus until Ctrl-C or SIGTERM, then close everything
 //! as every session does (links, programs, then maps).
 
@@ -20,17 +20,25 @@ pub struct Args {
     /// Where to serve `/metrics`.
     #[arg(long, default_value = "127.0.0.1:9435")]
     listen: SocketAddr,
+    /// The running kernel's BTF, for compiling and for CO-RE relocation, when it has no
+    /// /sys/kernel/btf/vmlinux (a btfhub-style file). Also $WHISTLER_BTF when compiling.
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CommandResult {
     let (elf, compiled) = match crate::input::read(&args.input)? {
         Input::Object(bytes) => (bytes, None),
         Input::Lisp(file) => {
-            let compiled = compile_source(&file)?;
+            let compiled = compile_source(&file, args.btf.as_deref())?;
             (compiled.elf.clone(), Some(compiled))
         }
     };
-    let mut session = Session::load(&elf, &LoadOptions::default())?;
+    let options = LoadOptions {
+        kernel_btf: args.btf.clone(),
+        ..LoadOptions::default()
+    };
+    let mut session = Session::load(&elf, &options)?;
     for program in session.programs_mut() {
         program
             .attach_auto()

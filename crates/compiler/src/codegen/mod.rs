@@ -410,20 +410,23 @@ impl Emitter<'_> {
                 self.insns.extend(Insn::ld_imm64(d, BPF_PSEUDO_MAP_FD, 0));
                 self.finish(r, d)
             }
-            InstKind::KernelFieldOffset(k) => {
+            InstKind::KernelValue(k) => {
                 let r = res()?;
                 let d = self.target(r)?;
-                let field = self.func.kernel_fields.get(*k as usize).cloned();
-                let field = field
-                    .ok_or_else(|| CodegenError::Internal(format!("unknown kernel field {k}")))?;
-                let offset = i32::try_from(field.member.offset).map_err(|_| {
-                    CodegenError::Internal(format!("kernel field offset {k} out of range"))
+                let value = self.func.kernel_values.get(*k as usize).cloned();
+                let value = value
+                    .ok_or_else(|| CodegenError::Internal(format!("unknown kernel value {k}")))?;
+                let local = value.local_value().ok_or_else(|| {
+                    CodegenError::Internal(format!("{:?} does not fit its subject", value.kind))
                 })?;
                 self.core_relocs.push(CoreReloc {
                     insn_index: self.insns.len(),
-                    field,
+                    value,
                 });
-                self.push(Insn::mov64_imm(d, offset));
+                match i32::try_from(local) {
+                    Ok(imm) => self.push(Insn::mov64_imm(d, imm)),
+                    Err(_) => self.insns.extend(Insn::ld_imm64(d, 0, local as u64)),
+                }
                 self.finish(r, d)
             }
             InstKind::Call { helper, args } => {

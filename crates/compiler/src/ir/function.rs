@@ -61,9 +61,10 @@ pub enum InstKind {
     StackAddr(StackSlot),
     /// A map's address for helpers (`ld_imm64` with a map relocation); indexes `Function::maps`.
     MapFd(u32),
-    /// A kernel struct member's byte offset (`mov` of the build machine's offset with a CO-RE
-    /// relocation); indexes `Function::kernel_fields`. Not a constant: passes must not fold it.
-    KernelFieldOffset(u32),
+    /// A number about the kernel's types, such as a struct member's byte offset or whether a
+    /// type exists (`mov` of the build machine's value with a CO-RE relocation); indexes
+    /// `Function::kernel_values`. Not a constant: passes must not fold it.
+    KernelValue(u32),
     /// A helper call: arguments go to R1..R5, the result comes back in R0; R1-R5 are clobbered.
     Call {
         helper: u32,
@@ -102,7 +103,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
-            | InstKind::KernelFieldOffset(_)
+            | InstKind::KernelValue(_)
             | InstKind::Asm(_) => {}
             InstKind::Binary { lhs, rhs, .. } => {
                 f(*lhs);
@@ -138,7 +139,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
-            | InstKind::KernelFieldOffset(_)
+            | InstKind::KernelValue(_)
             | InstKind::Asm(_) => {}
             InstKind::Binary { lhs, rhs, .. } => {
                 *lhs = f(*lhs);
@@ -260,8 +261,8 @@ pub struct Function {
     pub slots: Vec<SlotData>,
     /// Names of the maps `MapFd` refers to.
     pub maps: Vec<String>,
-    /// The kernel struct members `KernelFieldOffset` refers to.
-    pub kernel_fields: Vec<whistler_object::KernelFieldRef>,
+    /// The numbers about kernel types `KernelValue` refers to.
+    pub kernel_values: Vec<whistler_object::KernelValue>,
     /// The blocks in program order; the first is the entry. Blocks not listed are dead.
     pub layout: Vec<Block>,
 }

@@ -261,13 +261,17 @@ impl Parser {
                     }
                 }
             }
-            "kernel_field_offset" => match kernel_field(args) {
-                Some(field) => {
-                    self.func.kernel_fields.push(field);
-                    InstKind::KernelFieldOffset(self.func.kernel_fields.len() as u32 - 1)
+            "kernel_value" => {
+                match kernel_value(args) {
+                    Some(value) => {
+                        self.func.kernel_values.push(value);
+                        InstKind::KernelValue(self.func.kernel_values.len() as u32 - 1)
+                    }
+                    None => return self.err(
+                        "expected `kernel_value KIND STRUCT.MEMBER|TYPE|ENUM::NAME LOCAL-VALUE`",
+                    ),
                 }
-                None => return self.err("expected `kernel_field_offset STRUCT.MEMBER OFFSET`"),
-            },
+            }
             "call" => {
                 let (id, rest) = args.split_once('(').unwrap_or((args, ")"));
                 let helper = self.int(id.trim())?;
@@ -316,24 +320,57 @@ fn arg<'a>(parts: &[&'a str], i: usize) -> &'a str {
     parts.get(i).copied().unwrap_or("")
 }
 
-/// `STRUCT.MEMBER OFFSET`. The text leaves out the sizes and member type, which only the
-/// object's BTF uses: they read back as an unsized struct and a `u64`.
-fn kernel_field(args: &str) -> Option<whistler_object::KernelFieldRef> {
-    let (path, offset) = args.trim().split_once(' ')?;
-    let (structure, member) = path.split_once('.')?;
-    Some(whistler_object::KernelFieldRef {
-        structure: whistler_object::KernelStructRef {
-            name: structure.to_string(),
-            union: false,
-            size: 0,
-        },
-        member: whistler_object::KernelMember {
-            name: member.to_string(),
-            offset: offset.trim().parse().ok()?,
-            ty: whistler_object::KernelType::Int {
-                size: 8,
-                signed: false,
+/// `KIND SUBJECT LOCAL-VALUE`, as `print` writes a `KernelValue`: KIND a `CoreKind`'s Lisp name,
+/// SUBJECT `struct.member`, `enum::NAME` or a type name. The text leaves out what only the
+/// object's BTF uses: the subject reads back with just what gives it the same local value
+/// (a member of an integer type at offset 0, a struct, an unsigned enum).
+fn kernel_value(args: &str) -> Option<whistler_object::KernelValue> {
+    use whistler_object::{
+        KernelEnumerator, KernelFieldRef, KernelMember, KernelStructRef, KernelSubject, KernelType,
+        KernelValue,
+    };
+    let mut words = args.split_whitespace();
+    let (kind, subject, local) = (words.next()?, words.next()?, words.next()?);
+    let kind = whistler_bpf::CoreKind::from_lisp_name(kind)?;
+    let local: i64 = local.parse().ok()?;
+    let size = match kind {
+        whistler_bpf::CoreKind::FIELD_BYTE_SIZE | whistler_bpf::CoreKind::TYPE_SIZE => local,
+        whistler_bpf::CoreKind::FIELD_LSHIFT_U64 | whistler_bpf::CoreKind::FIELD_RSHIFT_U64 => {
+            (64 - local) / 8
+        }
+        _ => 8,
+    };
+    let size = u32::try_from(size).ok()?;
+    let structure = |name: &str, size| KernelStructRef {
+        name: name.to_string(),
+        union: false,
+        size,
+    };
+    let of = if let Some((enumeration, name)) = subject.split_once("::") {
+        KernelSubject::Enumerator(KernelEnumerator {
+            enumeration: enumeration.to_string(),
+            size: 4,
+            signed: false,
+            name: name.to_string(),
+            value: local,
+        })
+    } else if let Some((name, member)) = subject.split_once('.') {
+        let offset = match kind {
+            whistler_bpf::CoreKind::FIELD_BYTE_OFFSET => u32::try_from(local).ok()?,
+            _ => 0,
+        };
+        let signed = kind == whistler_bpf::CoreKind::FIELD_SIGNED && local != 0;
+        KernelSubject::Field(KernelFieldRef {
+            structure: structure(name, 0),
+            member: KernelMember {
+                name: member.to_string(),
+                offset,
+                ty: KernelType::Int { size, signed },
             },
-        },
-    })
+        })
+    } else {
+        KernelSubject::Type(KernelType::Composite(structure(subject, size)))
+    };
+    let value = KernelValue { kind, of };
+    (value.local_value() == Some(local)).then_some(value)
 }

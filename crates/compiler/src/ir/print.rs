@@ -97,12 +97,14 @@ fn inst_text(func: &Function, kind: &InstKind) -> String {
             "map_fd {}",
             func.maps.get(*m as usize).map_or("?", |s| s.as_str())
         ),
-        InstKind::KernelFieldOffset(k) => match func.kernel_fields.get(*k as usize) {
-            Some(field) => format!(
-                "kernel_field_offset {}.{} {}",
-                field.structure.name, field.member.name, field.member.offset
+        InstKind::KernelValue(k) => match func.kernel_values.get(*k as usize) {
+            Some(v) => format!(
+                "kernel_value {} {} {}",
+                v.kind.lisp_names()[0],
+                v.subject_name(),
+                v.local_value().unwrap_or(0)
             ),
-            None => "kernel_field_offset ?".to_string(),
+            None => "kernel_value ?".to_string(),
         },
         InstKind::Call { helper, args } => format!("call {helper}({})", join(args)),
         InstKind::Asm(i) => format!("asm {:#x} {} {} {} {}", i.code, i.dst, i.src, i.off, i.imm),

@@ -137,8 +137,8 @@ impl Verifier<'_> {
             InstKind::MapFd(m) if *m as usize >= f.maps.len() => {
                 self.errors.push(format!("unknown map {m}"))
             }
-            InstKind::KernelFieldOffset(k) if *k as usize >= f.kernel_fields.len() => {
-                self.errors.push(format!("unknown kernel field {k}"))
+            InstKind::KernelValue(k) if *k as usize >= f.kernel_values.len() => {
+                self.errors.push(format!("unknown kernel value {k}"))
             }
             _ => {}
         }

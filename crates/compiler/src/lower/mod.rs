@@ -229,16 +229,16 @@ impl Lowerer {
             }
             ExprKind::Call { helper, args } => self.call(*helper, args),
             ExprKind::MapRef(m) => self.emit(InstKind::MapFd(*m)),
-            ExprKind::KernelFieldOffset(field) => {
-                let fields = &mut self.func.kernel_fields;
-                let index = fields
+            ExprKind::KernelValue(value) => {
+                let values = &mut self.func.kernel_values;
+                let index = values
                     .iter()
-                    .position(|f| f == &**field)
+                    .position(|v| v == &**value)
                     .unwrap_or_else(|| {
-                        fields.push((**field).clone());
-                        fields.len() - 1
+                        values.push((**value).clone());
+                        values.len() - 1
                     });
-                self.emit(InstKind::KernelFieldOffset(index as u32))
+                self.emit(InstKind::KernelValue(index as u32))
             }
             ExprKind::StackAlloc { size, zero } => self.stack_alloc(e, *size, *zero),
             ExprKind::Spill { size, value } => self.spill(*size, value),

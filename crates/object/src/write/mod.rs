@@ -202,7 +202,7 @@ fn build_ext(spec: &ObjectSpec, layout: &Layout, ob: &mut btf_types::ObjectBtf) 
                     insn_offset: (at * 8) as u32,
                     type_id,
                     access_str_off,
-                    kind: whistler_bpf::CoreKind::FIELD_BYTE_OFFSET as u32,
+                    kind: r.value.kind as u32,
                 });
             }
         }

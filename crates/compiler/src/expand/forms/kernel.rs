@@ -1,38 +1,122 @@
-//! `kernel-field-offset`: a kernel struct member's byte offset as a constant that carries a
-//! CO-RE relocation, written by `import-kernel-struct`'s accessors with the member's type as
-//! the build machine's BTF describes it (the Lisp data `lisp_host` produces).
+//! The CO-RE forms: numbers about the kernel's types (a struct member's byte offset or size,
+//! whether a field, type or enum value exists, a type's size, an enum value) as constants that
+//! carry a CO-RE relocation, so the loader rewrites them for the running kernel. The macro
+//! library writes them (`import-kernel-struct`'s accessors, `kernel-field-exists`...) with the
+//! types as the build machine's BTF describes them (the Lisp data `lisp_host` produces).
 
 use crate::ast::{Expr, ExprKind};
 use crate::expand::body::Expander;
-use whistler_object::{KernelFieldRef, KernelMember, KernelStructRef, KernelType};
-use whistler_syntax::Sexp;
+use whistler_bpf::CoreKind;
+use whistler_object::{
+    KernelEnumerator, KernelFieldRef, KernelMember, KernelStructRef, KernelSubject, KernelType,
+    KernelValue,
+};
+use whistler_syntax::{Sexp, Span};
 
 impl Expander<'_> {
     /// `(kernel-field-offset STRUCT-TYPE "member" OFFSET MEMBER-TYPE)`.
     pub(super) fn kernel_field_offset(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
-        let structure = match kernel_type(&args[0]) {
-            Some(KernelType::Composite(s)) if !s.name.is_empty() => Some(s),
-            _ => None,
-        };
-        let name = args[1].as_str();
-        let offset = args[2].as_int().and_then(|n| u32::try_from(n).ok());
-        let ty = kernel_type(&args[3]);
-        let (Some(structure), Some(name), Some(offset), Some(ty)) = (structure, name, offset, ty)
-        else {
-            return self.err(
+        match kernel_field(args) {
+            Some(field) => self.kernel_value(form.span, CoreKind::FIELD_BYTE_OFFSET, field),
+            None => self.err(
                 form.span,
                 "`kernel-field-offset` takes a named struct type, a member name, its byte offset \
                  and its type, as `import-kernel-struct` writes them",
-            );
-        };
-        let member = KernelMember {
-            name: name.to_string(),
-            offset,
-            ty,
-        };
-        let field = KernelFieldRef { structure, member };
-        Expr::new(ExprKind::KernelFieldOffset(Box::new(field)), form.span)
+            ),
+        }
     }
+
+    /// `(kernel-field-relocation KIND STRUCT-TYPE "member" OFFSET MEMBER-TYPE)`.
+    pub(super) fn kernel_field_relocation(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let kind = core_kind(&args[0]).filter(|k| k.is_field());
+        match (kind, kernel_field(&args[1..])) {
+            (Some(kind), Some(field)) => self.kernel_value(form.span, kind, field),
+            _ => self.err(
+                form.span,
+                "`kernel-field-relocation` takes a field relocation kind (:field-byte-offset, \
+                 :field-byte-size, :field-exists, :field-signed, :field-lshift-u64, \
+                 :field-rshift-u64), a named struct type, a member name, its byte offset and \
+                 its type",
+            ),
+        }
+    }
+
+    /// `(kernel-type-relocation KIND TYPE)`.
+    pub(super) fn kernel_type_relocation(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let kind = core_kind(&args[0]);
+        let kind = kind.filter(|k| matches!(k, CoreKind::TYPE_EXISTS | CoreKind::TYPE_SIZE));
+        let ty = kernel_type(&args[1]).filter(|t| !t.name().is_empty());
+        match (kind, ty) {
+            (Some(kind), Some(ty)) => self.kernel_value(form.span, kind, KernelSubject::Type(ty)),
+            _ => self.err(
+                form.span,
+                "`kernel-type-relocation` takes :type-exists or :type-size and a named struct, \
+                 union or enum type",
+            ),
+        }
+    }
+
+    /// `(kernel-enumerator-relocation KIND ENUM-TYPE "NAME" VALUE)`.
+    pub(super) fn kernel_enumerator_relocation(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let kind = core_kind(&args[0]);
+        let kind = kind.filter(|k| matches!(k, CoreKind::ENUMVAL_EXISTS | CoreKind::ENUMVAL_VALUE));
+        let value = args[3].as_int().and_then(|n| i64::try_from(n).ok());
+        let enumerator = match (kernel_type(&args[1]), args[2].as_str(), value) {
+            (Some(KernelType::Enum { name, size, signed }), Some(value_name), Some(value))
+                if !name.is_empty() =>
+            {
+                Some(KernelEnumerator {
+                    enumeration: name,
+                    size,
+                    signed,
+                    name: value_name.to_string(),
+                    value,
+                })
+            }
+            _ => None,
+        };
+        match (kind, enumerator) {
+            (Some(kind), Some(e)) => {
+                self.kernel_value(form.span, kind, KernelSubject::Enumerator(e))
+            }
+            _ => self.err(
+                form.span,
+                "`kernel-enumerator-relocation` takes :enumval-exists or :enumval-value, a named \
+                 enum type, the value's name and its number on the build machine",
+            ),
+        }
+    }
+
+    fn kernel_value(&mut self, span: Span, kind: CoreKind, of: KernelSubject) -> Expr {
+        let value = KernelValue { kind, of };
+        if value.local_value().is_none() {
+            return self.err(
+                span,
+                format!("{kind:?} does not apply to {}", value.subject_name()),
+            );
+        }
+        Expr::new(ExprKind::KernelValue(Box::new(value)), span)
+    }
+}
+
+/// A relocation kind written as a keyword: `:field-exists`.
+fn core_kind(form: &Sexp) -> Option<CoreKind> {
+    let symbol = form.as_symbol().filter(|s| s.is_keyword())?;
+    CoreKind::from_lisp_name(&symbol.name)
+}
+
+/// `STRUCT-TYPE "member" OFFSET MEMBER-TYPE`, as `import-kernel-struct` writes them.
+fn kernel_field(args: &[Sexp]) -> Option<KernelSubject> {
+    let structure = match kernel_type(&args[0])? {
+        KernelType::Composite(s) if !s.name.is_empty() => s,
+        _ => return None,
+    };
+    let member = KernelMember {
+        name: args[1].as_str()?.to_string(),
+        offset: args[2].as_int().and_then(|n| u32::try_from(n).ok())?,
+        ty: kernel_type(&args[3])?,
+    };
+    Some(KernelSubject::Field(KernelFieldRef { structure, member }))
 }
 
 /// A type written as `lisp_host` writes it: (:int SIZE SIGNED), (:ptr), (:enum "name" SIZE

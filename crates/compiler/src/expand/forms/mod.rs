@@ -614,6 +614,34 @@ static FORMS: &[Form] = &[
                   `import-kernel-struct`.",
         expand: |x, form, args| x.kernel_field_offset(form, args),
     },
+    Form {
+        name: "kernel-field-relocation",
+        arity: Arity::exactly(5),
+        syntax: "(kernel-field-relocation KIND STRUCT-TYPE \"member\" OFFSET MEMBER-TYPE)",
+        summary: "A number about a kernel struct member for the running kernel, KIND one of \
+                  :field-byte-offset, :field-byte-size, :field-exists, :field-signed, \
+                  :field-lshift-u64, :field-rshift-u64 (libbpf's CO-RE field relocations); \
+                  written by `kernel-field-exists` and `kernel-field-size`.",
+        expand: |x, form, args| x.kernel_field_relocation(form, args),
+    },
+    Form {
+        name: "kernel-type-relocation",
+        arity: Arity::exactly(2),
+        syntax: "(kernel-type-relocation KIND TYPE)",
+        summary: "Whether the running kernel has the named struct, union or enum TYPE \
+                  (KIND :type-exists), or its size (:type-size); written by \
+                  `kernel-type-exists` and `kernel-type-size`.",
+        expand: |x, form, args| x.kernel_type_relocation(form, args),
+    },
+    Form {
+        name: "kernel-enumerator-relocation",
+        arity: Arity::exactly(4),
+        syntax: "(kernel-enumerator-relocation KIND ENUM-TYPE \"NAME\" VALUE)",
+        summary: "Whether the running kernel's enum has the value NAME (KIND :enumval-exists), \
+                  or its number (:enumval-value; VALUE on the build machine); written by \
+                  `kernel-enum-value-exists` and `kernel-enum-value`.",
+        expand: |x, form, args| x.kernel_enumerator_relocation(form, args),
+    },
     // ---- the program's context (context.rs) ----
     Form {
         name: "ctx",
