@@ -97,11 +97,7 @@ fn metrics_are_resolved_against_their_maps_and_read_back_from_the_object() {
 
 #[test]
 fn objects_without_metrics_have_no_metrics_section() {
-    let compiled = compile(&SourceFile::new(
-        "plain.lisp",
-        "(defprog p (:type :xdp) 2)",
-    ))
-    .unwrap();
+    let compiled = compile(&SourceFile::new("plain.lisp", "(defprog p (:type :xdp) 2)")).unwrap();
     assert!(whistler_object::read_metrics(&compiled.elf)
         .unwrap()
         .is_empty());

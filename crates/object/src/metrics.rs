@@ -49,7 +49,10 @@ pub enum MetricKind {
     Gauge,
     /// Each key holds one bucket's count; `bucket` is the part of the key with the bucket's
     /// index.
-    Histogram { buckets: Buckets, bucket: FieldRef },
+    Histogram {
+        buckets: Buckets,
+        bucket: FieldRef,
+    },
 }
 
 /// How a histogram map's bucket index maps to values.
@@ -205,7 +208,9 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<MetricSpec>, MetricsError> {
         return Err(MetricsError::UnknownVersion(version));
     }
     let count = input.u32()?;
-    let metrics = (0..count).map(|_| input.metric()).collect::<Result<_, _>>()?;
+    let metrics = (0..count)
+        .map(|_| input.metric())
+        .collect::<Result<_, _>>()?;
     if !input.0.is_empty() {
         return Err(MetricsError::Invalid("trailing bytes"));
     }

@@ -10,10 +10,10 @@ mod relocations;
 
 use crate::btf::ext::{BtfExt, ExtSection};
 use crate::btf::{Btf, BtfError};
+use crate::metrics::{MetricSpec, MetricsError, METRICS_SECTION};
 use crate::{
     CodeSection, CoreRelocation, FuncInfoRecord, LineInfoRecord, ParsedObject, ParsedProgram,
 };
-use crate::metrics::{MetricSpec, MetricsError, METRICS_SECTION};
 use elf::Elf;
 
 /// Why an object could not be read.

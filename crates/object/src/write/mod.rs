@@ -382,7 +382,12 @@ fn sections(
     }
     if !spec.metrics.is_empty() {
         let bytes = crate::metrics::encode(&spec.metrics);
-        out.push(Section::progbits(crate::metrics::METRICS_SECTION, 0, bytes, 4));
+        out.push(Section::progbits(
+            crate::metrics::METRICS_SECTION,
+            0,
+            bytes,
+            4,
+        ));
     }
     out.push(Section::progbits(".BTF", 0, ob.btf.to_bytes(), 4));
     out.push(Section::progbits(".BTF.ext", 0, ext.to_bytes(), 4));
