@@ -157,7 +157,7 @@ impl DeclaredMetric {
                     dropped.insert(labels);
                     continue;
                 }
-                let aggregate = series.entry(labels).or_insert_with(Aggregate::default);
+                let aggregate = series.entry(labels).or_default();
                 match bucket {
                     Some(index) => {
                         let count = u64::try_from(sample).unwrap_or(0);
