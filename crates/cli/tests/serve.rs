@@ -2,6 +2,9 @@
 //! getpid calls, Prometheus (Debian's package, started here on loopback) scrapes the exporter,
 //! and its HTTP API must show the series with at least the known count; `promtool check metrics`
 //! must accept the exporter's output, and the content type must follow the scraper's `Accept`.
+//! The README's `defmetric` example, compiled to an object and served without its source, must
+//! give per-syscall counters with names and a latency histogram that `histogram_quantile`
+//! reads.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -21,6 +24,9 @@ const GETPID_COUNTER: &str = "\
 
 /// How many getpid calls the test makes.
 const CALLS: u64 = 25;
+
+/// The README's example: system calls by name and their latency, declared with `defmetric`.
+const SYSCALL_METRICS: &str = include_str!("../../../examples/lisp/syscall-metrics.lisp");
 
 /// A child process killed (and waited for) when the test ends, however it ends.
 struct Running(Child);
@@ -108,6 +114,18 @@ fn start_prometheus(dir: &std::path::Path, exporter: &str) -> (Running, String) 
     (Running(child), address)
 }
 
+/// Polls `query` (one series) until Prometheus answers it or a minute has passed.
+fn wait_for_value(prometheus: &str, query: &str) -> Option<f64> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(value) = query_value(prometheus, query) {
+            return Some(value);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    None
+}
+
 /// The value of the one series `query` selects, once Prometheus has it.
 fn query_value(prometheus: &str, query: &str) -> Option<f64> {
     let out = curl(&[
@@ -163,18 +181,10 @@ fn prometheus_scrapes_the_served_maps_with_the_known_counts() {
     let (_prometheus, prometheus_address) = start_prometheus(&dir, &exporter_address);
     let ours = format!("whistler_map_entry{{map=\"getpid-counts\",key=\"{pid}\"}}");
     let all = "whistler_map_entry{map=\"all-getpids\",key=\"0\"}";
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (mut ours_seen, mut all_seen) = (None, None);
-    while Instant::now() < deadline {
-        ours_seen = query_value(&prometheus_address, &ours);
-        all_seen = query_value(&prometheus_address, all);
-        if ours_seen.is_some() && all_seen.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let ours_seen = ours_seen.expect("Prometheus has this process's getpid count");
-    let all_seen = all_seen.expect("Prometheus has the per-CPU total");
+    let ours_seen = wait_for_value(&prometheus_address, &ours)
+        .expect("Prometheus has this process's getpid count");
+    let all_seen =
+        wait_for_value(&prometheus_address, all).expect("Prometheus has the per-CPU total");
     assert!(ours_seen >= CALLS as f64, "{ours_seen} < {CALLS}");
     assert!(
         all_seen >= ours_seen,
@@ -225,4 +235,65 @@ fn the_content_type_follows_the_scrapers_accept_header() {
         &format!("http://{address}/nope"),
     ]);
     assert_eq!(text(&missing.stdout), "404");
+}
+
+#[test]
+fn an_object_serves_its_declared_metrics_without_its_source() {
+    if !kernel_available("an_object_serves_its_declared_metrics_without_its_source") {
+        return;
+    }
+    let dir = scratch("declared");
+    let source = dir.join("syscall-metrics.lisp");
+    std::fs::write(&source, SYSCALL_METRICS).unwrap();
+    let object = dir.join("syscall-metrics.bpf.o");
+    let compiled = Command::new(env!("CARGO_BIN_EXE_whistler"))
+        .args([
+            "compile",
+            source.to_str().unwrap(),
+            "-o",
+            object.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "{}", text(&compiled.stderr));
+    std::fs::remove_file(&source).unwrap();
+    let (_exporter, exporter_address) = start_exporter(object.to_str().unwrap());
+    for _ in 0..CALLS {
+        std::hint::black_box(std::process::id());
+    }
+
+    let body = text(&curl(&[&format!("http://{exporter_address}/metrics")]).stdout);
+    let getpids = body
+        .lines()
+        .find_map(|l| l.strip_prefix("syscalls_total{syscall=\"getpid\"} "))
+        .unwrap_or_else(|| panic!("no getpid counter in\n{body}"));
+    assert!(getpids.parse::<u64>().unwrap() >= CALLS, "{body}");
+    assert!(
+        body.contains("# TYPE syscall_duration_nanoseconds histogram"),
+        "{body}"
+    );
+    assert!(
+        body.contains("syscall_duration_nanoseconds_bucket{le=\"+Inf\"}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("whistler_metric_series_dropped_total{metric=\"syscalls\"} 0"),
+        "{body}"
+    );
+    // The maps that metrics read are not served again as raw entries.
+    assert!(!body.contains("map=\"syscall_counts\""), "{body}");
+
+    let (_prometheus, prometheus_address) = start_prometheus(&dir, &exporter_address);
+    let counted = wait_for_value(&prometheus_address, "syscalls_total{syscall=\"getpid\"}")
+        .expect("Prometheus has the getpid counter");
+    assert!(counted >= CALLS as f64, "{counted} < {CALLS}");
+    let median = wait_for_value(
+        &prometheus_address,
+        "histogram_quantile(0.5, syscall_duration_nanoseconds_bucket)",
+    )
+    .expect("Prometheus computes a median from the histogram");
+    assert!(
+        median.is_finite() && median > 0.0 && median < 1e9,
+        "median system call latency {median} ns"
+    );
 }

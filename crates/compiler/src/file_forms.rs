@@ -13,7 +13,7 @@ pub enum FormRole {
     /// `(asdf:load-system ...)`, `(ql:quickload ...)`, `(in-package ...)`...: nothing to do.
     Setup,
     /// A BPF-side definition only the compiler reads (`whistler:defstruct` or a `defstruct`
-    /// with BPF field types, `defunion`, top-level `defmap`/`defprog`).
+    /// with BPF field types, `defunion`, top-level `defmap`/`defprog`/`defmetric`).
     Bpf,
     /// Read by the compiler (macros and functions BPF code may use) and evaluated again, in
     /// order, with the code that runs (`defmacro`, `defun`, `defconstant`, constant `defvar`s).
@@ -53,7 +53,7 @@ pub fn role(form: &Sexp, bpf_structs: &[String]) -> FormRole {
             FormRole::Bpf
         }
         "defstruct" if has_bpf_fields(form, bpf_structs) => FormRole::Bpf,
-        "defunion" | "defmap" | "defprog" => FormRole::Bpf,
+        "defunion" | "defmap" | "defprog" | "defmetric" => FormRole::Bpf,
         "defmacro" | "defun" | "defconstant" | "defconst" | "eval-when" | "defsetf" => {
             FormRole::Shared
         }

@@ -121,6 +121,7 @@ pub fn compile_with(
         maps: env.maps.iter().map(|m| m.spec.clone()).collect(),
         programs,
         structs: env.structs.iter().map(|s| s.to_spec(env)).collect(),
+        metrics: env.metrics.clone(),
     };
     // The spec comes from checked definitions, so a write error is a compiler bug.
     let elf = whistler_object::write_object(&spec).map_err(|e| {

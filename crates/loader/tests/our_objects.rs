@@ -91,6 +91,7 @@ fn spec(programs: Vec<ProgramSpec>) -> ObjectSpec {
         }],
         programs,
         structs: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 

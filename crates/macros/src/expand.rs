@@ -209,10 +209,15 @@ fn generate(header: &Header, compiled: &Compiled) -> TokenStream {
         fields.push(quote!(pub #field: ::whistler::Program));
         takes.push(quote!(#field: loaded.take_program(#lisp_name)?));
     }
+    let mut keyed_maps = Vec::new();
     for map in &spec.maps {
         let field = ident(&snake_case(&map.name), Span::call_site());
         let lisp_name = whistler_object::symbol_name(&map.name);
         let ty = map_handle_type(map);
+        if is_keyed(map) {
+            let written = &map.name;
+            keyed_maps.push(quote!((#written, self.#field.raw())));
+        }
         fields.push(quote!(pub #field: #ty));
         takes.push(quote!(#field: loaded.take_map(#lisp_name)?));
     }
@@ -254,10 +259,28 @@ fn generate(header: &Header, compiled: &Compiled) -> TokenStream {
             fn from_loaded(loaded: &mut ::whistler::LoadedObject) -> ::whistler::Result<Self> {
                 ::core::result::Result::Ok(#name { #(#takes,)* })
             }
+
+            fn keyed_maps(&self) -> ::std::vec::Vec<(&'static str, &::whistler::loader::Map)> {
+                ::std::vec![#(#keyed_maps,)*]
+            }
         }
 
         #(#structs)*
     }
+}
+
+/// Whether the map's handle is a `Map` or `PerCpuMap` (see [`map_handle_type`]).
+fn is_keyed(map: &MapSpec) -> bool {
+    !matches!(
+        MapType::from_u32(map.map_type),
+        Some(
+            MapType::RINGBUF
+                | MapType::PERF_EVENT_ARRAY
+                | MapType::PROG_ARRAY
+                | MapType::QUEUE
+                | MapType::STACK
+        )
+    )
 }
 
 fn map_handle_type(map: &MapSpec) -> TokenStream {

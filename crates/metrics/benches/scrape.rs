@@ -1,15 +1,83 @@
-//! Scrape time of a 10,000-entry hash map (issue 14's target: at most 10 ms), and the size of
-//! the text served. Needs CAP_BPF; run with `cargo bench -p whistler-metrics --bench scrape`.
+//! Scrape time of a 10,000-entry hash map (issue 14's target: at most 10 ms) and the exporter's
+//! memory: its resident set before the first scrape, after it, and after every scrape (what
+//! keeps growing, if anything), served as default series and as a declared counter. Needs
+//! CAP_BPF; run with `cargo bench -p whistler-metrics --bench scrape`, which prints the report
+//! and writes it to its section of `BENCHMARKS.md`.
 
+use prometheus_client::registry::Registry;
+use std::fmt::Write;
 use std::time::{Duration, Instant};
 use whistler_bpf::MapType;
 use whistler_loader::{Map, MapDefinition, UpdateFlags};
-use whistler_metrics::{Layout, MapCollector, ServedMap};
+use whistler_metrics::{Layout, MapCollector, MetricSpec, ServedMap};
+use whistler_object::metrics::{Decoder, FieldRef, LabelSpec, MetricKind, PerCpu};
 
 const ENTRIES: u32 = 10_000;
 const SCRAPES: usize = 30;
+const HEADING: &str = "# Metrics: scraping a 10,000-entry hash map";
 
 fn main() {
+    let mut report = format!(
+        "{HEADING}\n\nWritten by `cargo bench -p whistler-metrics --bench scrape`: {SCRAPES} scrapes \
+         of one hash map of {ENTRIES} entries (u32 keys, u64 values), read in batches and \
+         encoded by `prometheus-client`. Memory is the process's resident set \
+         (`VmRSS`, with the map's kernel memory outside it).\n\n\
+         | served as | median | min | max | body | RSS before | after 1st scrape | after {SCRAPES} |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n"
+    );
+    for (what, declared) in [
+        ("`whistler_map_entry` gauges", false),
+        ("a declared counter", true),
+    ] {
+        let Some(row) = measure(declared) else {
+            eprintln!("scrape bench skipped: cannot create a map; it needs CAP_BPF");
+            return;
+        };
+        writeln!(report, "| {what} | {row} |").unwrap();
+    }
+    print!("{report}");
+    whistler_testkit::benchmarks::write_section(HEADING, &report).unwrap();
+}
+
+/// One table row, or `None` without CAP_BPF.
+fn measure(declared: bool) -> Option<String> {
+    let registry = registry(filled_map()?, declared);
+    let before = resident_kib();
+    let mut times: Vec<Duration> = Vec::with_capacity(SCRAPES);
+    let (mut bytes, mut after_first) = (0, 0);
+    for i in 0..SCRAPES {
+        let start = Instant::now();
+        let mut body = String::new();
+        prometheus_client::encoding::text::encode(&mut body, &registry).expect("encodes");
+        times.push(start.elapsed());
+        bytes = body.len();
+        let series = if declared {
+            "bench_counts_total{"
+        } else {
+            "whistler_map_entry{"
+        };
+        assert_eq!(body.matches(series).count(), ENTRIES as usize);
+        drop(body);
+        if i == 0 {
+            after_first = resident_kib();
+        }
+    }
+    let after = resident_kib();
+    times.sort();
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+    Some(format!(
+        "{} | {} | {} | {} KiB | {} KiB | {} KiB | {} KiB",
+        ms(times[SCRAPES / 2]),
+        ms(times[0]),
+        ms(times[SCRAPES - 1]),
+        bytes / 1024,
+        before,
+        after_first,
+        after
+    ))
+}
+
+fn filled_map() -> Option<Map> {
     let definition = MapDefinition {
         name: "bench_counts".into(),
         map_type: MapType::HASH as u32,
@@ -18,44 +86,57 @@ fn main() {
         max_entries: ENTRIES,
         ..Default::default()
     };
-    let map = match Map::create(&definition) {
-        Ok(map) => map,
-        Err(e) => {
-            eprintln!("scrape bench skipped: cannot create a map ({e}); it needs CAP_BPF");
-            return;
-        }
-    };
+    let map = Map::create(&definition).ok()?;
     for key in 0..ENTRIES {
         let value = u64::from(key) * 3;
         map.update(&key.to_le_bytes(), &value.to_le_bytes(), UpdateFlags::Any)
             .expect("the map has room for every entry");
     }
+    Some(map)
+}
+
+fn registry(map: Map, declared: bool) -> Registry {
     let served = ServedMap {
         name: "bench-counts".into(),
         map,
         key: Layout::Int { signed: false },
         value: Layout::Int { signed: false },
     };
-    let registry = MapCollector::new(vec![served]).into_registry();
-    let mut times: Vec<Duration> = Vec::with_capacity(SCRAPES);
-    let mut bytes = 0;
-    for _ in 0..SCRAPES {
-        let start = Instant::now();
-        let mut body = String::new();
-        prometheus_client::encoding::text::encode(&mut body, &registry).expect("encodes");
-        times.push(start.elapsed());
-        bytes = body.len();
-        assert_eq!(
-            body.matches("whistler_map_entry{").count(),
-            ENTRIES as usize
-        );
+    if !declared {
+        return MapCollector::new(vec![served]).into_registry();
     }
-    times.sort();
-    let median = times[SCRAPES / 2];
-    println!(
-        "scrape of a {ENTRIES}-entry hash map: median {:.2} ms, min {:.2} ms, max {:.2} ms; {bytes} bytes served",
-        median.as_secs_f64() * 1e3,
-        times[0].as_secs_f64() * 1e3,
-        times[SCRAPES - 1].as_secs_f64() * 1e3,
-    );
+    let whole = |size| FieldRef {
+        offset: 0,
+        size,
+        signed: false,
+    };
+    let counter = MetricSpec {
+        name: "bench_counts".into(),
+        help: "Counts by key.".into(),
+        map: "bench-counts".into(),
+        kind: MetricKind::Counter,
+        labels: vec![LabelSpec {
+            name: "key".into(),
+            field: whole(4),
+            decoder: Decoder::Integer,
+            allow: vec![],
+            pattern: None,
+        }],
+        value: whole(8),
+        per_cpu: PerCpu::Sum,
+        max_series: ENTRIES,
+    };
+    MapCollector::with_metrics(vec![served], vec![counter])
+        .expect("the map is served")
+        .into_registry()
+}
+
+/// The resident set size in KiB (`VmRSS` of `/proc/self/status`).
+fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }

@@ -3,9 +3,13 @@
 //! - [`ServedMap`] and [`Layout`]: a map with the name to show (the Lisp name as written) and
 //!   how to read its keys and values (integers, or structs whose integer fields each give a
 //!   series).
-//! - [`MapCollector`]: a `prometheus-client` collector that reads the maps at scrape time. Every
-//!   keyed map is one gauge family, `whistler_map_entry{map, key[, field]}`; per-CPU values are
-//!   summed field by field.
+//! - [`MapCollector`]: a `prometheus-client` collector that reads the maps at scrape time.
+//!   Metrics declared with `defmetric` (an object's `.whistler.metrics`,
+//!   [`whistler_object::read_metrics`]) are served as declared: counters, gauges and histograms
+//!   with decoded, filtered labels ([`decode`]), per-CPU values summed or labelled by `cpu`, at
+//!   most `:max-series` series each (`whistler_metric_series_dropped_total` counts the rest).
+//!   Every other keyed map is one gauge family, `whistler_map_entry{map, key[, field]}`; per-CPU
+//!   values are summed field by field.
 //! - [`Exporter`]: `/metrics` over HTTP (`tiny_http`), in the OpenMetrics text format that
 //!   `prometheus-client` writes, labelled OpenMetrics or Prometheus text by the scraper's `Accept`.
 //!
@@ -13,9 +17,13 @@
 //! the layouts (the CLI from the compiler's facts).
 
 mod collector;
+mod declared;
+pub mod decode;
 mod layout;
 mod server;
 
-pub use collector::{MapCollector, ServedMap, ENTRY_METRIC};
+pub use collector::{MapCollector, ServedMap, DROPPED_METRIC, ENTRY_METRIC};
+pub use declared::DeclarationError;
 pub use layout::{Field, Layout, Sample, Value};
 pub use server::{content_type_for, Exporter, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
+pub use whistler_object::metrics::MetricSpec;

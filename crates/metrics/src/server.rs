@@ -3,8 +3,10 @@
 //! Content negotiation: `prometheus-client` writes one format, the OpenMetrics text. A scraper
 //! whose `Accept` names `application/openmetrics-text` (Prometheus does by default) gets it
 //! labelled as such. Any other scraper gets the same body labelled as the Prometheus text format
-//! 0.0.4: for gauge families, the only kind served by default, the two formats differ only in
-//! the final `# EOF` line, which the older format reads as a comment.
+//! 0.0.4: for gauge families (the default series) and histograms the two formats differ only in
+//! the final `# EOF` line, which the older format reads as a comment; for declared counters the
+//! older format would put `_total` in the `# HELP` and `# TYPE` lines too, which its parsers
+//! ignore but linters such as `promtool check metrics` report.
 
 use prometheus_client::registry::Registry;
 use std::io;

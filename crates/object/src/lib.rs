@@ -8,14 +8,17 @@
 //!   line_info, CO-RE relocations), `.symtab` and `.rel<section>`. Identical input gives byte-identical output.
 //! - [`parse`] reads an object (ours or clang's) into a [`ParsedObject`] for the loader.
 //! - [`btf`] is the BTF model both use, also fit for decoding `/sys/kernel/btf/vmlinux`.
+//! - [`metrics`]: `defmetric` declarations, written to and read back from the
+//!   `.whistler.metrics` section ([`read_metrics`]), which libbpf ignores.
 
 pub mod btf;
+pub mod metrics;
 mod names;
 pub mod read;
 pub mod write;
 
 pub use names::symbol_name;
-pub use read::{parse, ReadError};
+pub use read::{parse, read_metrics, ReadError};
 pub use write::{write_object, WriteError};
 
 use whistler_bpf::Insn;
@@ -32,6 +35,8 @@ pub struct ObjectSpec {
     pub programs: Vec<ProgramSpec>,
     /// Struct types to describe in BTF (defstructs), referenced by [`BtfTypeRef::Struct`].
     pub structs: Vec<StructSpec>,
+    /// Declared metrics, written to `.whistler.metrics` when there are any.
+    pub metrics: Vec<metrics::MetricSpec>,
 }
 
 /// A BTF-defined map in `.maps`.

@@ -104,6 +104,7 @@ fn spec() -> ObjectSpec {
                 },
             ],
         }],
+        metrics: vec![],
     }
 }
 

@@ -42,6 +42,7 @@ fn object(maps: Vec<MapSpec>, programs: Vec<ProgramSpec>) -> ObjectSpec {
         maps,
         programs,
         structs: vec![],
+        metrics: vec![],
     }
 }
 
@@ -544,4 +545,38 @@ fn bpf_loop_callback_by_address() {
     let pins = PinDir::new("loop");
     bpftool_loadall(&path, &pins);
     assert_eq!(bpftool_run(&pins, "looper", &[0; 64], &dir), 3);
+}
+
+#[test]
+fn libbpf_loads_an_object_carrying_metrics_and_we_read_them_back() {
+    let counts = whistler_object::metrics::MetricSpec {
+        name: "lookups".into(),
+        help: "Lookups by slot.".into(),
+        map: "values".into(),
+        kind: whistler_object::metrics::MetricKind::Counter,
+        labels: vec![],
+        value: whistler_object::metrics::FieldRef {
+            offset: 0,
+            size: 4,
+            signed: false,
+        },
+        per_cpu: whistler_object::metrics::PerCpu::Sum,
+        max_series: 100,
+    };
+    let mut spec = object(
+        vec![map("values", MapType::ARRAY, 4, 4, 4)],
+        vec![lookup_first_u32("values")],
+    );
+    spec.metrics = vec![counts];
+    let dir = scratch_dir("metrics");
+    let path = write_and_inspect(&spec, &dir);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(read_metrics(&bytes).unwrap(), spec.metrics);
+    assert_eq!(parse(&bytes).unwrap().maps.len(), 1);
+    if !kernel_available("libbpf_loads_an_object_carrying_metrics_and_we_read_them_back") {
+        return;
+    }
+    let pins = PinDir::new("metrics");
+    bpftool_loadall(&path, &pins);
+    assert_eq!(bpftool_run(&pins, "lookup", &[0; 64], &dir), 0);
 }

@@ -12,7 +12,7 @@
 mod common;
 
 use common::twins::{files_with_extension, host_cannot_load, load, pairs, verifier_processed};
-use common::{clang_available, crate_dir, write_benchmarks_section, CPU};
+use common::{clang_available, crate_dir, CPU};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::{Duration, Instant};
@@ -222,6 +222,7 @@ fn main() {
     )
     .unwrap();
     print!("{report}");
-    write_benchmarks_section("code_size", &report);
+    whistler_testkit::benchmarks::write_section("# Code size: whistler against clang -O2", &report)
+        .unwrap();
     let _ = std::fs::remove_dir_all(&out_dir);
 }

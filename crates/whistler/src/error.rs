@@ -53,6 +53,14 @@ pub enum Error {
     /// The session's Lisp had compile errors; they were reported when the crate was built.
     #[error("the session's Lisp did not compile (see the compile errors); nothing to load")]
     NotCompiled,
+    /// The object's `.whistler.metrics` section could not be read.
+    #[cfg(feature = "metrics")]
+    #[error(transparent)]
+    Object(#[from] whistler_object::ReadError),
+    /// A declared metric cannot be served (see `whistler::metrics`).
+    #[cfg(feature = "metrics")]
+    #[error(transparent)]
+    Metrics(#[from] whistler_metrics::DeclarationError),
 }
 
 impl Error {

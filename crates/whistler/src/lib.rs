@@ -21,11 +21,16 @@
 //! (`session!(pub struct S; r#"(defmap ...)"#)`), or in a file next to the calling source
 //! (`session!(pub struct S; include "prog.lisp")`), which Cargo then watches for changes.
 //! `with_bpf_session!({ forms } |s| { body })` loads a session for the body only.
+//!
+//! With the `metrics` feature, [`metrics`] serves a session's maps to Prometheus (its
+//! `defmetric` declarations as declared), or registers them in your own registry.
 
 #![warn(missing_docs)]
 
 mod error;
 mod maps;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod plain;
 mod ringbuf;
 mod session;

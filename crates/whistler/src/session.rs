@@ -12,6 +12,11 @@ pub trait Session: Sized {
     const OBJECT: &'static [u8];
     /// Takes the session's programs and maps out of a freshly loaded object.
     fn from_loaded(loaded: &mut LoadedObject) -> Result<Self>;
+    /// The session's maps that hold keyed entries (hashes, arrays, their per-CPU and LRU
+    /// kinds...), each with its name as written in the Lisp: what `whistler::metrics` serves.
+    fn keyed_maps(&self) -> Vec<(&'static str, &whistler_loader::Map)> {
+        Vec::new()
+    }
 }
 
 /// A loaded object whose programs and maps are handed to a session's fields; what is not

@@ -326,3 +326,46 @@ fn xdp_count_counts_by_protocol_on_a_veth() {
     assert!(total >= icmp + tcp + udp, "total {total}: {lines:?}");
     common::assert_nothing_left(mark, &["count_packets"], &["by_proto", "total"]);
 }
+
+#[test]
+fn syscall_metrics_serves_the_session_beside_the_applications_metrics() {
+    if !kernel_available("syscall_metrics_serves_the_session_beside_the_applications_metrics") {
+        return;
+    }
+    let mark = common::id_mark();
+    let mut command = Command::new(example("syscall_metrics"));
+    command.arg("127.0.0.1:0");
+    let mut running = Running::start(command);
+    running.wait_for("serving http://");
+    let address = running.seen.last().unwrap()["serving http://".len()..].to_string();
+    for _ in 0..20 {
+        std::hint::black_box(std::process::id());
+    }
+    let scrape = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "5", &address])
+        .output()
+        .expect("curl runs");
+    let body = String::from_utf8_lossy(&scrape.stdout);
+    assert!(body.contains("example_starts_total 1\n"), "{body}");
+    let getpids = body
+        .lines()
+        .find_map(|l| l.strip_prefix("syscalls_total{syscall=\"getpid\"} "))
+        .unwrap_or_else(|| panic!("no getpid counter in\n{body}"));
+    assert!(getpids.parse::<u64>().unwrap() >= 20, "{body}");
+    assert!(
+        body.contains("# TYPE syscall_duration_nanoseconds histogram"),
+        "{body}"
+    );
+    // The map no metric reads is served as raw entries.
+    assert!(
+        body.contains("whistler_map_entry{map=\"syscall-start\""),
+        "{body}"
+    );
+    let stopped = Command::new("kill")
+        .args(["-TERM", &running.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    running.finish();
+    common::assert_nothing_left(mark, &["on_enter", "on_exit"], &["syscall_counts"]);
+}

@@ -1,6 +1,8 @@
 //! `whistler serve IN.lisp|IN.bpf.o [--listen ADDR] [--btf FILE]`: load, attach every program, and serve
-//! every keyed map at `/metrics` for Prometheus until Ctrl-C or SIGTERM, then close everything
-//! as every session does (links, programs, then maps).
+//! at `/metrics` for Prometheus, until Ctrl-C or SIGTERM, the metrics the object declares
+//! (`defmetric`, read back from its `.whistler.metrics` section, so an object serves the same
+//! without its source) and every other keyed map as default series; then close everything as
+//! every session does (links, programs, then maps).
 
 use super::{compile_source, CommandResult};
 use crate::input::Input;
@@ -45,8 +47,10 @@ pub fn run(args: Args) -> CommandResult {
             .with_context(|| format!("cannot attach program `{}`", program.name()))?;
         eprintln!("attached {} ({})", program.name(), program.section());
     }
+    let declared =
+        whistler_object::read_metrics(&elf).context("cannot read the object's metrics")?;
     let served = take_served_maps(&mut session, compiled.as_ref());
-    let registry = MapCollector::new(served).into_registry();
+    let registry = MapCollector::with_metrics(served, declared)?.into_registry();
     let exporter = Exporter::bind(args.listen, registry)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let stop = whistler_session::stop_on_ctrl_c().context("cannot install the Ctrl-C handler")?;

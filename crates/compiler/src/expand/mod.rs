@@ -8,6 +8,7 @@
 mod body;
 mod consts;
 mod forms;
+mod metrics;
 mod structs;
 mod toplevel;
 
@@ -81,6 +82,10 @@ pub struct Env {
     pub maps: Vec<MapDef>,
     pub map_index: HashMap<String, usize>,
     pub programs: Vec<ProgDef>,
+    /// The `defmetric` forms, resolved once every map is defined.
+    pub metric_forms: Vec<Sexp>,
+    /// What they declare.
+    pub metrics: Vec<whistler_object::metrics::MetricSpec>,
 }
 
 /// One expanded program.
@@ -109,6 +114,7 @@ pub fn expand(
     for form in forms {
         define_toplevel(form, &mut env, host, &mut diags, 0);
     }
+    env.metrics = metrics::declare(&env, host, &mut diags);
     let mut programs = Vec::new();
     for def in env.programs.clone() {
         let (body, var_count) = body::expand_program(&env, &def, host, &mut diags);
@@ -163,7 +169,15 @@ fn define_toplevel(
 fn is_builtin_toplevel(head: &Symbol) -> bool {
     matches!(
         form_name(head),
-        Some("defmap" | "defprog" | "defstruct" | "defunion" | "defconstant" | "in-package")
+        Some(
+            "defmap"
+                | "defprog"
+                | "defstruct"
+                | "defunion"
+                | "defconstant"
+                | "defmetric"
+                | "in-package"
+        )
     )
 }
 

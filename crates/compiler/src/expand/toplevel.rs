@@ -1,5 +1,6 @@
-//! Top-level definitions: `defconstant`, `defstruct`, `defmap`, `defprog`, `in-package`, and the
-//! forms handed to the macro host.
+//! Top-level definitions: `defconstant`, `defstruct`, `defmap`, `defprog`, `defmetric` (kept
+//! for `metrics.rs` until every map is known), `in-package`, and the forms handed to the macro
+//! host.
 
 use super::{consts, form_name, head_symbol, keyword_name, structs, symbol_name, Env, MacroHost};
 use crate::diag::{error, with_suggestion};
@@ -27,6 +28,7 @@ pub struct ProgDef {
 const TOPLEVEL_FORMS: &[&str] = &[
     "defmap",
     "defprog",
+    "defmetric",
     "defstruct",
     "defunion",
     "defconstant",
@@ -55,6 +57,10 @@ pub fn define(env: &mut Env, form: &Sexp, host: &mut dyn MacroHost, diags: &mut 
         "defunion" => defunion(env, form, items),
         "defmap" => defmap(env, form, items, host),
         "defprog" => defprog(env, form, items),
+        "defmetric" => {
+            env.metric_forms.push(form.clone());
+            Ok(())
+        }
         // Setup forms of whole Whistler files (loading systems, packages, writing the object):
         // nothing to compile.
         "in-package" | "declaim" | "require" | "provide" | "use-package" | "defpackage"
@@ -183,9 +189,9 @@ fn defunion(env: &mut Env, form: &Sexp, items: &[Sexp]) -> Result<(), Vec<Diagno
     Ok(())
 }
 
-/// Splits `:key value` pairs, reporting odd lists and non-keywords.
-/// `:key value` pairs as (the keyword form, its name, the value).
-fn options<'a>(
+/// `:key value` pairs as (the keyword form, its name, the value), reporting odd lists and
+/// non-keywords.
+pub(super) fn options<'a>(
     items: &'a [Sexp],
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<(&'a Sexp, &'a str, &'a Sexp)> {

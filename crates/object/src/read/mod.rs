@@ -10,6 +10,7 @@ mod relocations;
 
 use crate::btf::ext::{BtfExt, ExtSection};
 use crate::btf::{Btf, BtfError};
+use crate::metrics::{MetricSpec, MetricsError, METRICS_SECTION};
 use crate::{
     CodeSection, CoreRelocation, FuncInfoRecord, LineInfoRecord, ParsedObject, ParsedProgram,
 };
@@ -40,6 +41,8 @@ pub enum ReadError {
     },
     #[error("section `{0}` is malformed")]
     BadSection(String),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 impl From<object::Error> for ReadError {
@@ -54,15 +57,30 @@ impl From<object::Error> for ReadError {
 /// from the ELF sections and symbols, as clang leaves them 0), so the loader can sanitize and
 /// load it directly.
 pub fn parse(bytes: &[u8]) -> Result<ParsedObject, ReadError> {
-    // ELF headers are read in place and need 8-byte alignment; objects embedded with
-    // `include_bytes!` or byte-string literals have none, so such input is copied first.
+    with_aligned(bytes, parse_aligned)
+}
+
+/// The metrics an object declares in `.whistler.metrics` (none when it has no such section).
+pub fn read_metrics(bytes: &[u8]) -> Result<Vec<MetricSpec>, ReadError> {
+    with_aligned(bytes, |bytes| {
+        match Elf::parse(bytes)?.section_data(METRICS_SECTION)? {
+            Some(data) => Ok(crate::metrics::decode(data)?),
+            None => Ok(Vec::new()),
+        }
+    })
+}
+
+/// Calls `read` with `bytes` at an 8-byte aligned address. ELF headers are read in place and
+/// need that alignment; objects embedded with `include_bytes!` or byte-string literals have
+/// none, so such input is copied first.
+fn with_aligned<T>(bytes: &[u8], read: impl FnOnce(&[u8]) -> T) -> T {
     if bytes.as_ptr().align_offset(8) != 0 {
         let mut aligned = vec![0u64; bytes.len().div_ceil(8)];
         let copy = &mut bytemuck::cast_slice_mut::<u64, u8>(&mut aligned)[..bytes.len()];
         copy.copy_from_slice(bytes);
-        return parse_aligned(copy);
+        return read(copy);
     }
-    parse_aligned(bytes)
+    read(bytes)
 }
 
 fn parse_aligned(bytes: &[u8]) -> Result<ParsedObject, ReadError> {

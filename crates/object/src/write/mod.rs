@@ -3,7 +3,8 @@
 //!
 //! Layout: one section per distinct program section name (programs sharing a name are placed one
 //! after another, each with its own FUNC symbol), `.text` with the programs' subprograms if they
-//! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.BTF`, `.BTF.ext` (with
+//! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.whistler.metrics`
+//! (when metrics are declared), `.BTF`, `.BTF.ext` (with
 //! CO-RE records, see `core_relocs.rs`), one
 //! `.rel<section>` per code section with relocations, `.symtab`, `.strtab`, `.shstrtab`.
 //! Nothing depends on hash-map iteration order or the clock, so identical input gives identical
@@ -123,7 +124,14 @@ fn with_symbol_name(ty: &mut BtfTypeRef) {
 /// Section names the writer uses itself.
 fn is_reserved_section(name: &str) -> bool {
     let reserved = [
-        ".text", "license", ".maps", ".BTF", ".BTF.ext", ".symtab", ".strtab",
+        ".text",
+        "license",
+        ".maps",
+        ".BTF",
+        ".BTF.ext",
+        ".symtab",
+        ".strtab",
+        crate::metrics::METRICS_SECTION,
     ];
     reserved.contains(&name) || name == ".shstrtab" || name.starts_with(".rel")
 }
@@ -370,6 +378,15 @@ fn sections(
             alloc_write,
             vec![0; size as usize],
             8,
+        ));
+    }
+    if !spec.metrics.is_empty() {
+        let bytes = crate::metrics::encode(&spec.metrics);
+        out.push(Section::progbits(
+            crate::metrics::METRICS_SECTION,
+            0,
+            bytes,
+            4,
         ));
     }
     out.push(Section::progbits(".BTF", 0, ob.btf.to_bytes(), 4));

@@ -41,6 +41,7 @@ fn spec(maps: Vec<MapSpec>, programs: Vec<ProgramSpec>) -> ObjectSpec {
         maps,
         programs,
         structs: vec![],
+        metrics: vec![],
     }
 }
 

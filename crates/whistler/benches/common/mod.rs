@@ -80,24 +80,3 @@ pub fn clang_once(c_file: &Path, out: &Path) {
         .unwrap();
     assert!(status.success(), "clang failed on {}", c_file.display());
 }
-
-/// Replaces the section `name` of `BENCHMARKS.md` at the repository root (the text between
-/// `<!-- begin NAME -->` and `<!-- end NAME -->`) with `body`, or appends it; the other
-/// benches' sections are left as they are.
-pub fn write_benchmarks_section(name: &str, body: &str) {
-    let path = crate_dir().join("../../BENCHMARKS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let (begin, end) = (
-        format!("<!-- begin {name} -->"),
-        format!("<!-- end {name} -->"),
-    );
-    let section = format!("{begin}\n{}\n{end}", body.trim_end());
-    let new = match (old.find(&begin), old.find(&end)) {
-        (Some(b), Some(e)) if b < e => {
-            format!("{}{section}{}", &old[..b], &old[e + end.len()..])
-        }
-        _ if old.trim().is_empty() => format!("{section}\n"),
-        _ => format!("{}\n\n{section}\n", old.trim_end()),
-    };
-    std::fs::write(path, new).unwrap();
-}

@@ -1,0 +1,13 @@
+;; defmetric: wrong arity, an unknown kind, an unknown map, an option it does not know.
+(defmap syscall-counts :type :hash :key-size 4 :value-size 8 :max-entries 512)
+(defmap events :type :ringbuf :max-entries 4096)
+(defmetric)
+(defmetric calls :countr :map syscall-counts)
+(defmetric calls :counter :map syscal-counts)
+(defmetric calls :counter :map syscall-counts :halp "Calls.")
+(defmetric records :gauge :map events)
+(defmetric calls-total :counter :map syscall-counts)
+(defmetric pending :gauge)
+(defprog count (:type :tracepoint :section "tracepoint/raw_syscalls/sys_enter")
+  (incf (getmap syscall-counts 0))
+  0)

@@ -1,0 +1,276 @@
+//! Metrics declared with `defmetric`: a map's entries read at scrape time, each key's labels
+//! decoded and filtered, entries with equal labels added up, then encoded as a counter, gauge
+//! or histogram family through `prometheus-client`, at most `max_series` series per metric.
+//!
+//! Histograms: each entry counts one bucket (its index is a part of the key). A log2 bucket
+//! `k` counts `[2^k, 2^(k+1))` (0 and 1 for `k = 0`), a linear one `[k*step, (k+1)*step)`;
+//! integers that fit bucket `k` are at most its upper bound minus one, which is the `le`
+//! served. Every bucket from 0 to the highest one that counted anything is served, then
+//! `+Inf`. The map holds
+//! no sum, so `_sum` is the sum of each bucket's lower bound times its count: a lower bound
+//! of the real sum.
+
+use crate::decode::{integer, SystemTables};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use whistler_loader::{Map, MapError};
+use whistler_object::metrics::{Buckets, MetricKind, MetricSpec, PerCpu};
+
+/// Why a declaration cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum DeclarationError {
+    #[error("metric `{metric}` reads map `{map}`, which this session does not serve")]
+    UnknownMap { metric: String, map: String },
+    #[error("metric `{metric}`, label `{label}`: invalid regular expression: {source}")]
+    BadPattern {
+        metric: String,
+        label: String,
+        source: regex::Error,
+    },
+}
+
+/// A declared metric with the map it reads.
+pub struct DeclaredMetric {
+    spec: MetricSpec,
+    map: Arc<Map>,
+    /// Each label's `:match` pattern, compiled.
+    patterns: Vec<Option<Regex>>,
+    /// Series left out by the cardinality cap, over every scrape.
+    dropped: AtomicU64,
+}
+
+impl fmt::Debug for DeclaredMetric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeclaredMetric")
+            .field("spec", &self.spec)
+            .finish()
+    }
+}
+
+/// The series of one scrape: label values (the declared labels, then `cpu` when per-CPU
+/// values are labelled) to the summed value and, for histograms, counts by bucket index.
+type Series = BTreeMap<Vec<String>, Aggregate>;
+
+#[derive(Debug, Default)]
+struct Aggregate {
+    value: i128,
+    buckets: BTreeMap<u64, u64>,
+}
+
+impl DeclaredMetric {
+    pub fn new(spec: MetricSpec, map: Arc<Map>) -> Result<DeclaredMetric, DeclarationError> {
+        let patterns = spec.labels.iter().map(|label| {
+            let Some(pattern) = &label.pattern else {
+                return Ok(None);
+            };
+            Regex::new(pattern)
+                .map(Some)
+                .map_err(|source| DeclarationError::BadPattern {
+                    metric: spec.name.clone(),
+                    label: label.name.clone(),
+                    source,
+                })
+        });
+        Ok(DeclaredMetric {
+            patterns: patterns.collect::<Result<_, _>>()?,
+            spec,
+            map,
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn map_name(&self) -> &str {
+        &self.spec.map
+    }
+
+    /// Reads the map and encodes the family.
+    pub fn encode(
+        &self,
+        encoder: &mut DescriptorEncoder,
+        tables: &mut SystemTables,
+    ) -> Result<Result<(), MapError>, fmt::Error> {
+        let series = match self.series(tables) {
+            Ok(series) => series,
+            Err(e) => return Ok(Err(e)),
+        };
+        let metric_type = match self.spec.kind {
+            MetricKind::Counter => MetricType::Counter,
+            MetricKind::Gauge => MetricType::Gauge,
+            MetricKind::Histogram { .. } => MetricType::Histogram,
+        };
+        let mut family =
+            encoder.encode_descriptor(&self.spec.name, &self.spec.help, None, metric_type)?;
+        let mut names: Vec<&str> = self.spec.labels.iter().map(|l| l.name.as_str()).collect();
+        if self.labels_cpu() {
+            names.push("cpu");
+        }
+        for (values, aggregate) in &series {
+            let labels: Vec<(&str, &str)> = names
+                .iter()
+                .copied()
+                .zip(values.iter().map(String::as_str))
+                .collect();
+            self.encode_one(family.encode_family(&labels)?, aggregate)?;
+        }
+        Ok(Ok(()))
+    }
+
+    /// Series dropped by the cap so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn labels_cpu(&self) -> bool {
+        self.spec.per_cpu == PerCpu::Label && self.map.is_per_cpu()
+    }
+
+    fn series(&self, tables: &mut SystemTables) -> Result<Series, MapError> {
+        let mut series = Series::new();
+        let mut dropped = BTreeSet::new();
+        for (key, value) in crate::collector::read_entries(&self.map)? {
+            let Some(labels) = self.labels(&key, tables) else {
+                continue;
+            };
+            let bucket = match &self.spec.kind {
+                MetricKind::Histogram { bucket, .. } => match integer(&key, bucket) {
+                    Some(index) => Some(index.clamp(0, i128::from(u64::MAX)) as u64),
+                    None => continue,
+                },
+                _ => None,
+            };
+            for (cpu, sample) in self.samples(&value) {
+                let mut labels = labels.clone();
+                labels.extend(cpu.map(|c| c.to_string()));
+                let capped = series.len() >= self.spec.max_series as usize;
+                if capped && !series.contains_key(&labels) {
+                    dropped.insert(labels);
+                    continue;
+                }
+                let aggregate = series.entry(labels).or_default();
+                match bucket {
+                    Some(index) => {
+                        let count = u64::try_from(sample).unwrap_or(0);
+                        *aggregate.buckets.entry(index).or_default() += count;
+                    }
+                    None => aggregate.value += sample,
+                }
+            }
+        }
+        self.dropped
+            .fetch_add(dropped.len() as u64, Ordering::Relaxed);
+        Ok(series)
+    }
+
+    /// The decoded labels of `key`, or `None` when a filter leaves the entry out.
+    fn labels(&self, key: &[u8], tables: &mut SystemTables) -> Option<Vec<String>> {
+        let labels = self.spec.labels.iter().zip(&self.patterns);
+        labels
+            .map(|(label, pattern)| {
+                let value = tables.decode(&label.decoder, key, &label.field);
+                let allowed = label.allow.is_empty() || label.allow.contains(&value);
+                let matches = pattern.as_ref().is_none_or(|p| p.is_match(&value));
+                (allowed && matches).then_some(value)
+            })
+            .collect()
+    }
+
+    /// The value's samples: one, or one per CPU (with its number) when CPUs are labelled.
+    fn samples(&self, value: &[u8]) -> Vec<(Option<usize>, i128)> {
+        let field = &self.spec.value;
+        if !self.map.is_per_cpu() {
+            return vec![(None, integer(value, field).unwrap_or(0))];
+        }
+        let per_cpu = self.map.split_per_cpu(value);
+        let values = per_cpu.iter().map(|v| integer(v, field).unwrap_or(0));
+        if self.labels_cpu() {
+            values.enumerate().map(|(cpu, v)| (Some(cpu), v)).collect()
+        } else {
+            vec![(None, values.sum())]
+        }
+    }
+
+    fn encode_one(&self, encoder: MetricEncoder<'_>, aggregate: &Aggregate) -> fmt::Result {
+        let value = aggregate.value;
+        match &self.spec.kind {
+            MetricKind::Counter => {
+                ConstCounter::new(u64::try_from(value).unwrap_or(0)).encode(encoder)
+            }
+            MetricKind::Gauge => match i64::try_from(value) {
+                Ok(v) => ConstGauge::new(v).encode(encoder),
+                Err(_) => ConstGauge::new(value as f64).encode(encoder),
+            },
+            MetricKind::Histogram { buckets, .. } => {
+                encode_histogram(encoder, *buckets, &aggregate.buckets)
+            }
+        }
+    }
+}
+
+fn encode_histogram(
+    mut encoder: MetricEncoder<'_>,
+    kind: Buckets,
+    counts: &BTreeMap<u64, u64>,
+) -> fmt::Result {
+    let highest = counts
+        .iter()
+        .filter(|(_, count)| **count > 0)
+        .map(|(index, _)| *index)
+        .max()
+        .unwrap_or(0);
+    let mut buckets: Vec<(f64, u64)> = (0..=highest)
+        .map(|index| {
+            let count = counts.get(&index).copied().unwrap_or(0);
+            (bucket_end(kind, index) as f64 - 1.0, count)
+        })
+        .collect();
+    buckets.push((f64::INFINITY, 0));
+    let count = counts.values().sum();
+    let sum = counts
+        .iter()
+        .map(|(index, count)| bucket_start(kind, *index) as f64 * *count as f64)
+        .sum();
+    encoder.encode_histogram::<prometheus_client::encoding::NoLabelSet>(sum, count, &buckets, None)
+}
+
+/// The smallest value bucket `index` counts.
+fn bucket_start(kind: Buckets, index: u64) -> u128 {
+    match kind {
+        Buckets::Log2 if index == 0 => 0,
+        Buckets::Log2 => 1u128.checked_shl(index as u32).unwrap_or(u128::MAX),
+        Buckets::Linear { step } => u128::from(index) * u128::from(step),
+    }
+}
+
+/// The smallest value above bucket `index`.
+fn bucket_end(kind: Buckets, index: u64) -> u128 {
+    match kind {
+        Buckets::Log2 => 1u128.checked_shl(index as u32 + 1).unwrap_or(u128::MAX),
+        Buckets::Linear { step } => (u128::from(index) + 1) * u128::from(step),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_bounds_follow_log2_and_linear_slots() {
+        let starts: Vec<u128> = (0..4).map(|k| bucket_start(Buckets::Log2, k)).collect();
+        let ends: Vec<u128> = (0..4).map(|k| bucket_end(Buckets::Log2, k)).collect();
+        assert_eq!(starts, [0, 2, 4, 8]);
+        assert_eq!(ends, [2, 4, 8, 16]);
+        let linear = Buckets::Linear { step: 10 };
+        assert_eq!((bucket_start(linear, 3), bucket_end(linear, 3)), (30, 40));
+    }
+}
