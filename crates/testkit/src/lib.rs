@@ -1,11 +1,13 @@
 //! Test support shared by the workspace's test suites (a dev-dependency only): the rule for
-//! skipping kernel tests, bpffs mounting, unique names, and [`vm`], a qemu harness for the
-//! attach kinds this machine's kernel refuses.
+//! skipping kernel tests, bpffs mounting, unique names, [`benchmarks`] (each benchmark's section
+//! of `BENCHMARKS.md`), and [`vm`], a qemu harness for the attach kinds this machine's kernel
+//! refuses.
 //!
 //! A test that needs something missing is skipped with a note on stderr, unless
 //! `WHISTLER_REQUIRE_KERNEL=1` (set where the kernel tests must run), which turns the skip into
 //! a failure. This crate depends on nothing else in the workspace.
 
+pub mod benchmarks;
 pub mod vm;
 
 use std::process::Command;

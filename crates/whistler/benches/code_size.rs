@@ -3,8 +3,8 @@
 //! the same program written in C, with their ratio. The pairs are the examples' `session!` Lisp
 //! with `benches/c/*.c`, and `benches/size/NAME.lisp` with `NAME.c`. Also totals our output over
 //! the compiler's kernel execution corpus (no C twins: a regression guard for the optimizer).
-//! Reported, never asserted; the report is printed and written to `BENCHMARKS.md` at the
-//! repository root.
+//! Reported, never asserted; the report is printed and written to its section of
+//! `BENCHMARKS.md` at the repository root.
 //!
 //! `cargo bench -p whistler --bench code_size`
 
@@ -136,6 +136,6 @@ fn main() {
     )
     .unwrap();
     print!("{report}");
-    std::fs::write(crate_dir().join("../../BENCHMARKS.md"), report).unwrap();
+    whistler_testkit::benchmarks::write_section(&report).unwrap();
     let _ = std::fs::remove_dir_all(&out_dir);
 }
