@@ -73,6 +73,51 @@ fn tracepoint_ring_buffer_of_defstruct_records() {
     assert!(total >= seen.len() as u64);
 }
 
+/// The getpid calls counted so far, summed over the CPUs.
+fn getpid_calls(s: &GetpidTrace) -> u64 {
+    s.getpid_calls.get(&0).unwrap().unwrap().iter().sum()
+}
+
+#[test]
+fn a_pinned_link_outlives_its_session_and_is_reopened_by_path() {
+    if !kernel_available("a_pinned_link_outlives_its_session_and_is_reopened_by_path") {
+        return;
+    }
+    common::tracefs();
+    let dir = common::bpffs_dir("link_pin");
+    let (maps, link_path) = (dir.0.join("maps"), dir.0.join("on_getpid_link"));
+    std::fs::create_dir(&maps).unwrap();
+    let me = std::process::id();
+    let mut first = GetpidTrace::builder().pin_path(&maps).load().unwrap();
+    first.target_tgid.set(&0, &me).unwrap();
+    let id = first.on_getpid.attach_auto().unwrap();
+    assert!(first.on_getpid.pin_link(id, &link_path).unwrap());
+    drop(first);
+
+    let mut second = GetpidTrace::builder().pin_path(&maps).load().unwrap();
+    let before = getpid_calls(&second);
+    for _ in 0..20 {
+        assert_eq!(std::process::id(), me);
+    }
+    assert!(
+        getpid_calls(&second) >= before + 20,
+        "the pinned link kept the first session's program attached"
+    );
+    let reopened = second.on_getpid.open_pinned_link(&link_path).unwrap();
+    assert_eq!(
+        second.on_getpid.link(reopened).unwrap().pinned_path(),
+        Some(link_path.as_path())
+    );
+    assert!(second.on_getpid.unpin_link(reopened).unwrap());
+    assert!(second.on_getpid.detach(reopened));
+    assert!(!link_path.exists());
+    let after = getpid_calls(&second);
+    for _ in 0..20 {
+        assert_eq!(std::process::id(), me);
+    }
+    assert_eq!(getpid_calls(&second), after, "unpinned and detached");
+}
+
 #[test]
 fn defstruct_is_a_plain_rust_struct_with_the_bpf_layout() {
     use whistler::Plain;

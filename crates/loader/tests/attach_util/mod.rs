@@ -184,3 +184,26 @@ pub fn count_thread_hits(map: BorrowedFd<'_>) -> Vec<Insn> {
     code.extend([Insn::mov64_imm(Reg::R0, 0), Insn::exit()]);
     code
 }
+
+const SYS_GETPID: i32 = 39;
+
+/// Counts this thread's getpid calls seen by a raw `sys_enter` hook (`ctx[1]` is the syscall
+/// number; `ctx` is saved in r6 across the helper call).
+pub fn count_thread_getpids(map: BorrowedFd<'_>) -> Vec<Insn> {
+    let body = increment(map, 0);
+    let mut code = vec![Insn::mov64_reg(Reg::R6, Reg::R1)];
+    code.extend(thread_filter(thread_id(), body.len() as i16 + 2));
+    code.extend([
+        Insn::load(BPF_DW, Reg::R1, Reg::R6, 8),
+        Insn::jmp_imm(BPF_JNE, Reg::R1, SYS_GETPID, body.len() as i16),
+    ]);
+    code.extend(body);
+    code.extend([Insn::mov64_imm(Reg::R0, 0), Insn::exit()]);
+    code
+}
+
+pub fn getpid_times(n: u32) {
+    for _ in 0..n {
+        std::hint::black_box(std::process::id());
+    }
+}
