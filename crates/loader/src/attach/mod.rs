@@ -4,7 +4,9 @@
 //! | section (kind)                      | mechanism                                            | on drop |
 //! |-------------------------------------|------------------------------------------------------|---------|
 //! | `kprobe/`, `kretprobe/`             | kprobe PMU perf event, else tracefs `kprobe_events`  | disable, close, delete the probe |
+//! | `kprobe/vfs_*`, `kprobe/f,g` (sets) | kprobe_multi link, else one kprobe per function ([`multi`]) | LINK_DETACH / each as above |
 //! | `uprobe/`, `uretprobe/`             | uprobe PMU perf event (one event), else `uprobe_events` | same |
+//! | `uprobe//bin:f*`, `...:f,g` (sets)  | uprobe_multi link, else one uprobe per function      | LINK_DETACH / each as above |
 //! | `tracepoint/`, `tp/`                | PERF_TYPE_TRACEPOINT event, id from tracefs          | disable, close |
 //! | `raw_tp/`, `raw_tracepoint/`        | BPF_RAW_TRACEPOINT_OPEN                              | close |
 //! | `tp_btf/`, `fentry/`, `fexit/`, `lsm/`, `iter/` | BPF_LINK_CREATE (target from load time)  | close |
@@ -18,6 +20,7 @@
 
 mod cgroup;
 mod kprobe;
+pub mod multi;
 mod netns;
 mod perf_event;
 mod pmu;
@@ -210,7 +213,10 @@ pub fn attach(
     };
     match (section.def.attach_kind, &target) {
         (AttachKind::Kprobe { retprobe }, AttachTarget::KernelFunction(function)) => {
-            kprobe::attach(prog, info, function, retprobe)
+            match multi::kprobe_set(info, function) {
+                Some(set) => multi::attach_kprobes(prog, info, &set, retprobe),
+                None => kprobe::attach(prog, info, function, retprobe),
+            }
         }
         (
             AttachKind::Kprobe { retprobe } | AttachKind::Uprobe { retprobe },
@@ -220,15 +226,26 @@ pub fn attach(
                 offset,
                 pid,
             },
-        ) => {
-            let at = uprobe::UprobeLocation {
-                binary,
-                symbol: symbol.as_deref(),
-                offset: *offset,
-                pid: *pid,
-            };
-            uprobe::attach(prog, at, retprobe)
-        }
+        ) => match multi::uprobe_set(info, symbol.as_deref()) {
+            Some(_) if *offset != 0 => Err(wrong("no offset after a set of functions")),
+            Some(set) => {
+                let at = multi::UprobeSet {
+                    binary,
+                    set,
+                    pid: *pid,
+                };
+                multi::attach_uprobes(prog, info, at, retprobe)
+            }
+            None => {
+                let at = uprobe::UprobeLocation {
+                    binary,
+                    symbol: symbol.as_deref(),
+                    offset: *offset,
+                    pid: *pid,
+                };
+                uprobe::attach(prog, at, retprobe)
+            }
+        },
         (AttachKind::Kprobe { .. }, _) => Err(wrong("a kernel function")),
         (AttachKind::Uprobe { .. }, _) => Err(wrong("a binary and symbol")),
         (AttachKind::Tracepoint, AttachTarget::Tracepoint { category, name }) => {

@@ -83,7 +83,7 @@ fn bad_path(binary: &Path) -> AttachError {
 
 /// An absolute path for `binary`: as given when it has a slash, else the first match in the
 /// usual library and program directories.
-fn resolve_binary(binary: &Path) -> Result<PathBuf, AttachError> {
+pub(super) fn resolve_binary(binary: &Path) -> Result<PathBuf, AttachError> {
     let found = if binary.as_os_str().as_bytes().contains(&b'/') {
         binary.exists().then(|| binary.to_owned())
     } else {

@@ -87,7 +87,8 @@ pub(crate) struct ProgramLoad<'a> {
 }
 
 /// The program type and expected attach type of program `name` in `section`: an override from
-/// the options, else libbpf's section table.
+/// the options, else libbpf's section table (with the multi-link attach type for a set of
+/// functions the kernel can probe through one link: [`crate::attach::multi`]).
 pub fn program_kind(
     name: &str,
     section: &str,
@@ -102,7 +103,11 @@ pub fn program_kind(
             section: section.to_string(),
         }
     })?;
-    Ok((parsed.def.program_type, parsed.def.expected_attach_type))
+    let multi = crate::attach::multi::load_attach_type(section);
+    Ok((
+        parsed.def.program_type,
+        multi.or(parsed.def.expected_attach_type),
+    ))
 }
 
 /// `BPF_F_SLEEPABLE`.
