@@ -383,8 +383,13 @@ impl<'a> RingBuffer<'a> {
         self.reader.pending_bytes()
     }
 
-    /// The reader underneath (drop counting, the map fd).
-    pub fn reader(&mut self) -> &mut RingReader {
+    /// The reader underneath (drops counted, the map fd).
+    pub fn reader(&self) -> &RingReader {
+        &self.reader
+    }
+
+    /// The same, to give it a [`DropCounter`].
+    pub fn reader_mut(&mut self) -> &mut RingReader {
         &mut self.reader
     }
 }

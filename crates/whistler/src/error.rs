@@ -1,6 +1,7 @@
 //! The one error type of sessions.
 
 use whistler_loader::attach::AttachError;
+use whistler_loader::perf_buffer::PerfBufferError;
 use whistler_loader::ringbuf::RingBufferError;
 use whistler_loader::{LoadError, MapError, ProgramError};
 
@@ -19,6 +20,8 @@ pub enum Error {
     Attach(#[from] AttachError),
     #[error(transparent)]
     RingBuffer(#[from] RingBufferError),
+    #[error(transparent)]
+    PerfBuffer(#[from] PerfBufferError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("the session has no map named `{0}`")]

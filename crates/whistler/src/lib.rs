@@ -21,18 +21,25 @@
 //! (`session!(pub struct S; r#"(defmap ...)"#)`), or in a file next to the calling source
 //! (`session!(pub struct S; include "prog.lisp")`), which Cargo then watches for changes.
 //! `with_bpf_session!({ forms } |s| { body })` loads a session for the body only.
+//!
+//! With the `tokio` feature, ring buffers and perf event arrays are also async streams of
+//! typed records ([`RingBuf::stream`], [`PerfEventArray::stream`]).
 
 mod error;
 mod maps;
 mod plain;
 mod ringbuf;
 mod session;
+#[cfg(feature = "tokio")]
+mod stream;
 
 pub use error::{Error, Result};
 pub use maps::{Map, PerCpuMap, PerfEventArray, ProgArray, Queue, UpdateFlags};
 pub use plain::Plain;
 pub use ringbuf::{RingBuf, RingConsumer};
 pub use session::{LoadedObject, Session, SessionBuilder};
+#[cfg(feature = "tokio")]
+pub use stream::{PerfStream, RingStream};
 pub use whistler_macros::{session, with_bpf_session};
 pub use whistler_session::{stop_on_ctrl_c, LinkId, Program, StopFlag, Target};
 

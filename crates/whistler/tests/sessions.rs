@@ -73,6 +73,46 @@ fn tracepoint_ring_buffer_of_defstruct_records() {
     assert!(total >= seen.len() as u64);
 }
 
+whistler::session! {
+    pub struct Overflow;
+    (defstruct tick (n u64))
+    (defmap small-ring :type :ringbuf :max-entries 4096)
+    (defmap ring-drops :type :array :key-size 4 :value-size 8 :max-entries 1)
+    (defprog emit-tick (:type :xdp :section "xdp" :license "GPL")
+      (let ((rec (make-tick)))
+        (setf (tick-n rec) 7)
+        (when (/= (ringbuf-output small-ring rec (sizeof tick) 0) 0)
+          (incf (getmap ring-drops 0))))
+      2)
+}
+
+#[test]
+fn a_full_ring_counts_its_drops_and_the_consumer_reports_them() {
+    if !kernel_available("a_full_ring_counts_its_drops_and_the_consumer_reports_them") {
+        return;
+    }
+    const RUNS: u32 = 1000;
+    let s = Overflow::load().unwrap();
+    let mut consumer = s
+        .small_ring
+        .consumer(|tick: &Tick| assert_eq!(tick.n, 7))
+        .unwrap();
+    assert!(consumer.dropped().is_none(), "no counter given yet");
+    consumer.count_drops_in(s.ring_drops.raw(), 0).unwrap();
+    let packet = [0u8; 64];
+    let run = TestRun {
+        data_in: &packet,
+        repeat: RUNS,
+        ..Default::default()
+    };
+    assert_eq!(s.emit_tick.test_run(run).unwrap().retval, 2);
+    let consumed = consumer.consume() as u64;
+    let dropped = consumer.dropped().unwrap().unwrap();
+    // 16-byte slots (8-byte header + 8-byte record) in 4096 bytes, less one byte.
+    assert_eq!(consumed, 4095 / 16);
+    assert_eq!(consumed + dropped, u64::from(RUNS));
+}
+
 /// The getpid calls counted so far, summed over the CPUs.
 fn getpid_calls(s: &GetpidTrace) -> u64 {
     s.getpid_calls.get(&0).unwrap().unwrap().iter().sum()

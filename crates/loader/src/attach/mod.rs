@@ -26,6 +26,7 @@ mod perf_event;
 mod pmu;
 mod raw_tracepoint;
 mod socket;
+mod support;
 mod target;
 pub(crate) mod tc;
 pub(crate) mod tracefs;
@@ -48,6 +49,7 @@ use crate::sys::netlink::NetlinkError;
 
 pub use cgroup::{attach_cgroup_legacy, cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
 pub use kprobe::attach_kprobe_tracefs;
+pub use support::{probe_support, ProbeMechanism, ProbeSupport};
 pub use target::{AttachApi, InterfaceMode, PerfSampling, TcDirection, XdpMode};
 
 /// What the program is: the facts [`attach`] dispatches on.

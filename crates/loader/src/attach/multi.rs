@@ -212,8 +212,9 @@ pub(super) fn attach_kprobes(
     set: &FunctionSet,
     retprobe: bool,
 ) -> Result<Link, AttachError> {
-    let functions = kernel_functions(set, &info.section)?;
-    if !loaded_as(info, AttachType::TRACE_KPROBE_MULTI) {
+    let multi = loaded_as(info, AttachType::TRACE_KPROBE_MULTI);
+    let functions = kernel_functions(set, &info.section, multi)?;
+    if !multi {
         return group(functions.iter().map(|f| kprobe::attach(prog, info, f, retprobe)));
     }
     let names: Vec<CString> = functions
@@ -282,23 +283,21 @@ fn group(links: impl Iterator<Item = Result<Link, AttachError>>) -> Result<Link,
     Ok(Link::new(Attachment::Group(links.collect::<Result<_, _>>()?)))
 }
 
-/// The kernel functions in `set` that can be traced (tracefs `available_filter_functions`,
-/// else the text symbols of `/proc/kallsyms`), sorted, each once.
-fn kernel_functions(set: &FunctionSet, section: &str) -> Result<Vec<String>, AttachError> {
-    let traceable = tracefs::root()
-        .ok()
-        .and_then(|root| std::fs::read_to_string(root.join("available_filter_functions")).ok());
-    let text = match traceable {
-        Some(text) => text,
-        None => {
-            let kallsyms = std::fs::read_to_string("/proc/kallsyms").map_err(|source| {
-                AttachError::Open {
-                    path: "/proc/kallsyms".into(),
-                    source,
-                }
-            })?;
-            kallsyms_text_symbols(&kallsyms)
-        }
+/// The kernel functions in `set`, sorted, each once: for a kprobe_multi link those ftrace can
+/// hook (tracefs `available_filter_functions`), for single kprobes every text symbol of
+/// `/proc/kallsyms` (kprobes also reach functions ftrace does not list, such as the syscall
+/// entry points).
+fn kernel_functions(
+    set: &FunctionSet,
+    section: &str,
+    for_multi_link: bool,
+) -> Result<Vec<String>, AttachError> {
+    let read = |path: std::path::PathBuf| {
+        std::fs::read_to_string(&path).map_err(|source| AttachError::Open { path, source })
+    };
+    let text = match for_multi_link {
+        true => read(tracefs::root()?.join("available_filter_functions"))?,
+        false => kallsyms_text_symbols(&read("/proc/kallsyms".into())?),
     };
     let mut names: Vec<String> = text
         .lines()
@@ -311,7 +310,7 @@ fn kernel_functions(set: &FunctionSet, section: &str) -> Result<Vec<String>, Att
     if names.is_empty() {
         return Err(AttachError::BadTarget {
             section: section.to_owned(),
-            problem: format!("no traceable kernel function matches `{set}`"),
+            problem: format!("no kernel function matches `{set}`"),
         });
     }
     Ok(names)

@@ -61,7 +61,7 @@ pub(super) fn attach(
         let event = open_disabled(attr, scope, Some(&path))?;
         return attach_to_event(prog, event, None);
     }
-    if tracefs::root().is_ok_and(|root| root.join("uprobe_events").exists()) {
+    if tracefs::has_events_file("uprobe_events") {
         let spec = format!("{}:{offset:#x}", binary.display());
         let probe = DynamicProbe::create("uprobe_events", retprobe, &spec)?;
         let event = open_disabled(
