@@ -61,7 +61,7 @@ impl<S: Source, T: Plain> Records<S, T> {
     fn new(source: S, readable: OwnedFd) -> Result<Records<S, T>> {
         Ok(Records {
             source,
-            ready: AsyncFd::with_interest(readable, tokio::io::Interest::READABLE)?,
+            ready: whistler_loader::sys::async_fd::register_readable(readable)?,
             queue: VecDeque::new(),
             short: 0,
         })

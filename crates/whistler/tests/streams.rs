@@ -51,10 +51,12 @@ async fn ring_and_perf_records_arrive_through_streams() {
 
     run(&s.emit, 10);
     for _ in 0..10 {
-        let ev = tokio::time::timeout(WAIT, ring.next()).await.unwrap().unwrap();
-        assert_eq!((ev.unwrap().magic, ev.unwrap().source), (0x5157, 1));
-        let ev = tokio::time::timeout(WAIT, perf.next()).await.unwrap().unwrap();
-        assert_eq!((ev.unwrap().magic, ev.unwrap().source), (0x5157, 2));
+        let ev = tokio::time::timeout(WAIT, ring.next()).await.unwrap();
+        let ev = ev.unwrap().unwrap();
+        assert_eq!((ev.magic, ev.source), (0x5157, 1));
+        let ev = tokio::time::timeout(WAIT, perf.next()).await.unwrap();
+        let ev = ev.unwrap().unwrap();
+        assert_eq!((ev.magic, ev.source), (0x5157, 2));
     }
     assert!(
         tokio::time::timeout(Duration::from_millis(100), ring.next())
