@@ -431,12 +431,17 @@ fn doctor_reports_what_loads_here() {
     // Attach kinds: uprobes and (from 6.6) uprobe_multi links are everywhere we test.
     assert!(line("  uprobe ").contains(" yes "), "{stdout}");
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut version = release.split(['.', '-']).map(|n| n.parse::<u32>().unwrap_or(0));
+    let mut version = release
+        .split(['.', '-'])
+        .map(|n| n.parse::<u32>().unwrap_or(0));
     let (major, minor) = (version.next().unwrap(), version.next().unwrap());
     let uprobe_multi = line("  uprobe_multi ");
     match (major, minor) >= (6, 6) {
         true => assert!(uprobe_multi.ends_with(" yes"), "{uprobe_multi}"),
-        false => assert!(uprobe_multi.contains("one uprobe per function"), "{uprobe_multi}"),
+        false => assert!(
+            uprobe_multi.contains("one uprobe per function"),
+            "{uprobe_multi}"
+        ),
     }
     if restricted_host {
         assert!(fentry.contains("does not load (EPERM)"), "{fentry}");

@@ -59,7 +59,11 @@ pub(crate) fn open(path: &Path, kind: ObjectKind) -> io::Result<OwnedFd> {
     if found != kind {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("a BPF {} is pinned there, not a {}", found.name(), kind.name()),
+            format!(
+                "a BPF {} is pinned there, not a {}",
+                found.name(),
+                kind.name()
+            ),
         ));
     }
     Ok(fd)

@@ -28,7 +28,11 @@ fn a_wildcard_section_attaches_every_matching_function() {
     let (kind, hits) = count_probe_set_hits(section, "");
     eprintln!("uprobe_multi on this kernel: {}", kernel_has_uprobe_multi());
     assert_eq!(kind, set_link_kind());
-    assert_eq!(hits, 2 + 3 + 4, "every call of a, b and c, none after the drop");
+    assert_eq!(
+        hits,
+        2 + 3 + 4,
+        "every call of a, b and c, none after the drop"
+    );
 }
 
 #[test]

@@ -68,7 +68,11 @@ fn pinned_link_program_and_map_outlive_their_handles_and_reopen_by_path() {
 
     drop(Link::from_pin(&link_path).unwrap());
     getpid_times(3);
-    assert_eq!(counter(&map), 15, "dropping a reopened link leaves it attached");
+    assert_eq!(
+        counter(&map),
+        15,
+        "dropping a reopened link leaves it attached"
+    );
     link.unpin().expect("unpin the link");
     drop(link);
     getpid_times(4);
@@ -96,10 +100,15 @@ fn only_bpf_links_pin() {
         &LoadOptions::default(),
     )
     .unwrap();
-    let mut link = program.attach(AttachTarget::Auto).expect("perf_event attach");
+    let mut link = program
+        .attach(AttachTarget::Auto)
+        .expect("perf_event attach");
     assert_eq!(link.kind(), LinkKind::Group);
     let error = link.pin(dir.join("group")).unwrap_err();
-    assert!(matches!(error, AttachError::NotPinnable(LinkKind::Group)), "{error}");
+    assert!(
+        matches!(error, AttachError::NotPinnable(LinkKind::Group)),
+        "{error}"
+    );
     drop(link);
     std::fs::remove_dir(&dir).unwrap();
 }

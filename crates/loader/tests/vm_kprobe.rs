@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use attach_util::*;
 use whistler_bpf::{AttachType, ProgramType};
-use whistler_loader::attach::{attach, attach_kprobe_tracefs, AttachProgramInfo, AttachTarget};
 use whistler_loader::attach::multi::{kernel_has_kprobe_multi, kernel_has_uprobe_multi};
+use whistler_loader::attach::{attach, attach_kprobe_tracefs, AttachProgramInfo, AttachTarget};
 use whistler_loader::link::LinkKind;
 use whistler_loader::Program;
 use whistler_object::btf::{Btf, BtfKind};
@@ -110,14 +110,23 @@ fn kprobe_sets_count_getpid() {
     assert!(!kernel_has_kprobe_multi(), "Debian 6.1: no CONFIG_FPROBE");
     let cases = [
         ("kprobe/__x64_sys_getp*", "", LinkKind::Group),
-        ("kretprobe/__x64_sys_getpid,__x64_sys_getppid", "", LinkKind::Group),
-        ("kprobe", "__x64_sys_getpid,__x64_sys_getppid", LinkKind::Group),
+        (
+            "kretprobe/__x64_sys_getpid,__x64_sys_getppid",
+            "",
+            LinkKind::Group,
+        ),
+        (
+            "kprobe",
+            "__x64_sys_getpid,__x64_sys_getppid",
+            LinkKind::Group,
+        ),
     ];
     for (section, target, kind) in cases {
         let map = counters(1);
         let code = count_thread_hits(map.as_fd());
-        let prog = Program::load_raw_in_section("vm_kp_set", section, &code, "GPL", &Default::default())
-            .unwrap_or_else(|e| panic!("load {section}: {e}"));
+        let prog =
+            Program::load_raw_in_section("vm_kp_set", section, &code, "GPL", &Default::default())
+                .unwrap_or_else(|e| panic!("load {section}: {e}"));
         let target = AttachTarget::parse_for_section(section, target).unwrap();
         let link = prog
             .attach(target)

@@ -114,7 +114,11 @@ fn a_full_ring_counts_its_drops_and_the_consumer_reports_them() {
     assert_eq!(consumed, 4095 / 16);
     let runs = s.ring_drops.get(&1).unwrap().unwrap();
     assert!(runs >= u64::from(RUNS), "{runs} runs");
-    assert_eq!(consumed + dropped, runs, "{consumed} consumed, {dropped} dropped");
+    assert_eq!(
+        consumed + dropped,
+        runs,
+        "{consumed} consumed, {dropped} dropped"
+    );
 }
 
 /// The getpid calls counted so far, summed over the CPUs.

@@ -120,8 +120,16 @@ pub fn run(_args: Args) -> CommandResult {
     }
     println!("attach:");
     for (kind, mechanism, fix) in [
-        ("kprobe", support.kprobe, "a kernel with CONFIG_KPROBES and CONFIG_KPROBE_EVENTS"),
-        ("uprobe", support.uprobe, "a kernel with CONFIG_UPROBE_EVENTS"),
+        (
+            "kprobe",
+            support.kprobe,
+            "a kernel with CONFIG_KPROBES and CONFIG_KPROBE_EVENTS",
+        ),
+        (
+            "uprobe",
+            support.uprobe,
+            "a kernel with CONFIG_UPROBE_EVENTS",
+        ),
     ] {
         match mechanism {
             ProbeMechanism::Pmu(type_) => println!("  {kind:<20} yes  ({kind} PMU, type {type_})"),

@@ -146,7 +146,9 @@ pub enum AttachError {
     BadTarget { section: String, problem: String },
     #[error("pinning or opening the link pinned at {path}: {source}")]
     Pin { path: PathBuf, source: io::Error },
-    #[error("a {0:?} attachment has no BPF link fd (or uses a tracefs probe) and cannot be pinned")]
+    #[error(
+        "a {0:?} attachment has no BPF link fd (or uses a tracefs probe) and cannot be pinned"
+    )]
     NotPinnable(crate::link::LinkKind),
     #[error("program `{name}` (type {prog_type}, section `{section}`) has no attach kind we know")]
     NotAttachable {

@@ -95,7 +95,9 @@ fn glob_matches(pattern: &str, name: &str) -> bool {
 
 /// The function part of a uprobe section target (`/path:func*` → `func*`).
 fn uprobe_location(target: &str) -> &str {
-    target.rsplit_once(':').map_or(target, |(_, location)| location)
+    target
+        .rsplit_once(':')
+        .map_or(target, |(_, location)| location)
 }
 
 /// The attach type a program of `section` must be loaded with to attach through a multi link:
@@ -106,7 +108,9 @@ pub fn load_attach_type(section: &str) -> Option<AttachType> {
         AttachKind::Kprobe { .. } if FunctionSet::parse(parsed.target).is_some() => {
             kernel_has_kprobe_multi().then_some(AttachType::TRACE_KPROBE_MULTI)
         }
-        AttachKind::Uprobe { .. } if FunctionSet::parse(uprobe_location(parsed.target)).is_some() => {
+        AttachKind::Uprobe { .. }
+            if FunctionSet::parse(uprobe_location(parsed.target)).is_some() =>
+        {
             kernel_has_uprobe_multi().then_some(AttachType::TRACE_UPROBE_MULTI)
         }
         _ => None,
@@ -215,7 +219,11 @@ pub(super) fn attach_kprobes(
     let multi = loaded_as(info, AttachType::TRACE_KPROBE_MULTI);
     let functions = kernel_functions(set, &info.section, multi)?;
     if !multi {
-        return group(functions.iter().map(|f| kprobe::attach(prog, info, f, retprobe)));
+        return group(
+            functions
+                .iter()
+                .map(|f| kprobe::attach(prog, info, f, retprobe)),
+        );
     }
     let names: Vec<CString> = functions
         .into_iter()
@@ -280,7 +288,9 @@ pub(super) fn attach_uprobes(
 
 /// One link per function, as one: all attached, or none (those made are dropped on failure).
 fn group(links: impl Iterator<Item = Result<Link, AttachError>>) -> Result<Link, AttachError> {
-    Ok(Link::new(Attachment::Group(links.collect::<Result<_, _>>()?)))
+    Ok(Link::new(Attachment::Group(
+        links.collect::<Result<_, _>>()?,
+    )))
 }
 
 /// The kernel functions in `set`, sorted, each once: for a kprobe_multi link those ftrace can
