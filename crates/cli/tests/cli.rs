@@ -406,7 +406,8 @@ fn run_interval_clear_prints_periodically_and_empties_maps() {
 
 /// `whistler doctor` probes by loading: on this project's hosts xdp loads and fentry is refused
 /// with EPERM (trampolines are blocked); kprobes load but cannot attach where the kernel has no
-/// kprobe PMU. Elsewhere (the VM) fentry may load; the line is then `loads`.
+/// kprobe PMU, and neither do kprobe sets. Elsewhere (the VM) fentry may load; the line is then
+/// `loads`.
 #[test]
 fn doctor_reports_what_loads_here() {
     if !kernel_available("doctor_reports_what_loads_here") {
@@ -427,12 +428,29 @@ fn doctor_reports_what_loads_here() {
     assert!(line("  ringbuf ").ends_with(" creates"), "{stdout}");
     let fentry = line("  fentry/do_nanosleep ");
     let restricted_host = !Path::new("/sys/bus/event_source/devices/kprobe").exists();
+    // Attach kinds: uprobes and (from 6.6) uprobe_multi links are everywhere we test.
+    assert!(line("  uprobe ").contains(" yes "), "{stdout}");
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut version = release
+        .split(['.', '-'])
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (version.next().unwrap(), version.next().unwrap());
+    let uprobe_multi = line("  uprobe_multi ");
+    match (major, minor) >= (6, 6) {
+        true => assert!(uprobe_multi.ends_with(" yes"), "{uprobe_multi}"),
+        false => assert!(
+            uprobe_multi.contains("one uprobe per function"),
+            "{uprobe_multi}"
+        ),
+    }
     if restricted_host {
         assert!(fentry.contains("does not load (EPERM)"), "{fentry}");
         assert!(
             line("  kprobe/").contains("loads, cannot attach"),
             "{stdout}"
         );
+        assert!(line("  kprobe ").contains(" no "), "{stdout}");
+        assert!(line("  kprobe_multi ").contains(" no "), "{stdout}");
     } else {
         assert!(
             fentry.ends_with(" loads") || fentry.contains("does not load"),

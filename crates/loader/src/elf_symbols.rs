@@ -77,6 +77,43 @@ pub fn symbol_file_offset_in(data: &[u8], symbol: &str) -> Result<u64, ElfSymbol
     })
 }
 
+/// Every defined function symbol of the ELF file at `path` whose name `wanted` accepts, with its
+/// file offset, sorted by offset; one entry per offset (aliases are one function). Names are
+/// taken without a version suffix (`malloc@GLIBC_2.2.5` is `malloc`). An error when none is.
+pub fn matching_function_offsets(
+    path: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+    description: &str,
+) -> Result<Vec<(String, u64)>, ElfSymbolError> {
+    let data = std::fs::read(path).map_err(|source| ElfSymbolError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file = object::File::parse(&*data).map_err(|source| ElfSymbolError::Parse {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut found: Vec<(String, u64)> = file
+        .symbols()
+        .chain(file.dynamic_symbols())
+        .filter(|s| s.is_definition() && s.kind() == SymbolKind::Text)
+        .filter_map(|s| {
+            let name = s.name().ok()?.split('@').next()?;
+            let offset = wanted(name).then(|| address_to_file_offset(&file, s.address()))??;
+            Some((name.to_owned(), offset))
+        })
+        .collect();
+    found.sort_by_key(|(_, offset)| *offset);
+    found.dedup_by_key(|(_, offset)| *offset);
+    if found.is_empty() {
+        return Err(ElfSymbolError::NotFound {
+            path: path.to_owned(),
+            symbol: description.to_owned(),
+        });
+    }
+    Ok(found)
+}
+
 /// The value of the first defined symbol named `symbol` (a versioned name `symbol@VER` matches
 /// too), functions preferred over other kinds.
 fn symbol_address(file: &object::File<'_>, symbol: &str) -> Option<u64> {

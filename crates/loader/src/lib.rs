@@ -6,6 +6,8 @@
 //! - [`Map`] gives byte access to any map, [`TypedMap`] and [`PerCpuMap`] typed access.
 //! - [`attach`] attaches programs ([`Program::attach`]); [`ringbuf`] and [`perf_buffer`] read
 //!   what programs send.
+//! - [`pins`]: programs, maps and links pinned in a bpffs, reopened by path
+//!   ([`Program::from_pin`], [`Map::from_pin`], [`link::Link::from_pin`]).
 //! - [`sys`] is the only module with `unsafe`: one function per bpf(2) command.
 
 #![warn(missing_docs)]
@@ -22,6 +24,7 @@ pub mod maps;
 pub mod object;
 pub mod options;
 pub mod perf_buffer;
+pub mod pins;
 pub mod programs;
 pub mod ringbuf;
 pub mod sys;

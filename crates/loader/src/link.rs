@@ -3,8 +3,13 @@
 //! Link-based attachments (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN) end when their fd closes.
 //! The legacy kinds outlive the process unless undone explicitly: netlink XDP, tc filters,
 //! BPF_PROG_ATTACH and SO_ATTACH_BPF. Each keeps here what it needs to undo itself.
+//!
+//! A link with a BPF link fd can be pinned in a bpffs ([`Link::pin`]): the attachment then
+//! outlives the process until the pin is removed, so dropping a pinned link (or one opened with
+//! [`Link::from_pin`]) only closes our fds. [`Link::unpin`] makes it an ordinary link again.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
 use crate::attach::tc::{self, ClsactKey};
 use crate::attach::tracefs::DynamicProbe;
@@ -38,6 +43,8 @@ pub enum LinkKind {
 pub struct Link {
     /// Always `Some` until `detach` or `drop` takes it.
     attachment: Option<Attachment>,
+    /// Where the link is pinned: dropping it then leaves the attachment in place.
+    pinned: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -74,7 +81,50 @@ impl Link {
     pub(crate) fn new(attachment: Attachment) -> Link {
         Link {
             attachment: Some(attachment),
+            pinned: None,
         }
+    }
+
+    /// Opens the link pinned at `path` (an error if something else is pinned there). Dropping
+    /// it leaves the attachment in place; [`Link::unpin`] first to end it.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Link, AttachError> {
+        let path = path.as_ref();
+        let fd = crate::pins::open(path, crate::pins::ObjectKind::Link)
+            .map_err(|source| pin_error(path, source))?;
+        Ok(Link {
+            attachment: Some(Attachment::BpfLink(fd)),
+            pinned: Some(path.to_path_buf()),
+        })
+    }
+
+    /// Pins the link at `path` in a bpffs: the attachment outlives this process until the pin is
+    /// removed. Only links with a BPF link fd ([`Link::bpf_link_fd`]) can be pinned.
+    pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), AttachError> {
+        let path = path.as_ref();
+        let pinnable = !matches!(
+            self.attachment(),
+            Attachment::PerfEvent { probe: Some(_), .. }
+        );
+        let fd = match self.bpf_link_fd() {
+            Some(fd) if pinnable => fd,
+            _ => return Err(AttachError::NotPinnable(self.kind())),
+        };
+        crate::pins::pin(fd, path).map_err(|source| pin_error(path, source))?;
+        self.pinned = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Removes the pin; dropping the link then detaches it again.
+    pub fn unpin(&mut self) -> Result<(), AttachError> {
+        if let Some(path) = self.pinned.take() {
+            std::fs::remove_file(&path).map_err(|source| pin_error(&path, source))?;
+        }
+        Ok(())
+    }
+
+    /// Where the link is pinned.
+    pub fn pinned_path(&self) -> Option<&Path> {
+        self.pinned.as_deref()
     }
 
     fn attachment(&self) -> &Attachment {
@@ -113,17 +163,28 @@ impl Link {
         }
     }
 
-    /// Detaches now and reports failures (dropping detaches too but cannot report).
+    /// Detaches now and reports failures (dropping detaches too but cannot report). A pinned
+    /// link is only closed: its pin keeps it attached.
     pub fn detach(mut self) -> Result<(), AttachError> {
-        self.attachment.take().map_or(Ok(()), detach)
+        match (self.attachment.take(), &self.pinned) {
+            (Some(attachment), None) => detach(attachment),
+            _ => Ok(()),
+        }
     }
 }
 
 impl Drop for Link {
     fn drop(&mut self) {
-        if let Some(attachment) = self.attachment.take() {
+        if let (Some(attachment), None) = (self.attachment.take(), &self.pinned) {
             let _ = detach(attachment);
         }
+    }
+}
+
+fn pin_error(path: &Path, source: std::io::Error) -> AttachError {
+    AttachError::Pin {
+        path: path.to_path_buf(),
+        source,
     }
 }
 

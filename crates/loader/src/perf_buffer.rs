@@ -142,14 +142,17 @@ impl CpuRing {
         })
     }
 
-    /// Hands every complete record to `f`, then publishes the new tail.
-    fn consume(&self, scratch: &mut Vec<u8>, f: &mut dyn FnMut(PerfRecord<'_>)) -> usize {
+    /// Hands every complete record to `f`, then publishes the new tail once.
+    #[inline]
+    fn consume(&self, scratch: &mut Vec<u8>, f: &mut impl FnMut(PerfRecord<'_>)) -> usize {
         let head = self.ring.load_acquire_u64(DATA_HEAD);
         let mut tail = self.ring.load_acquire_u64(DATA_TAIL);
         let mut samples = 0;
         while tail < head {
-            let header = self.read(tail, HEADER_SIZE, scratch).to_vec();
-            let kind = u32::from_ne_bytes(header[0..4].try_into().expect("4 bytes"));
+            // Records are 8-byte aligned and the data area a multiple of 8: headers never wrap.
+            let at = page_size() + (tail % self.data_size) as usize;
+            let header = self.ring.bytes(at, HEADER_SIZE);
+            let kind = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
             let size = u16::from_ne_bytes([header[6], header[7]]) as usize;
             if size < HEADER_SIZE {
                 break; // a corrupt header: stop rather than loop forever
@@ -203,62 +206,56 @@ pub fn online_cpus() -> std::io::Result<Vec<u32>> {
     crate::cpus::parse_cpu_list(&text)
 }
 
-/// Per-CPU perf rings bound to a perf event array map, with a callback for their records.
-#[doc(alias = "BPF_MAP_TYPE_PERF_EVENT_ARRAY")]
-#[doc(alias = "perf_buffer")]
-pub struct PerfBuffer<'a> {
+/// Per-CPU perf rings bound to a perf event array map, without a callback:
+/// [`PerfReader::consume`] takes the record handler as a generic closure. Dropping it empties
+/// the map slots it filled.
+pub struct PerfReader {
     /// A duplicate of the map's fd, to empty our slots again on drop.
     map: OwnedFd,
     rings: Vec<CpuRing>,
     epoll: OwnedFd,
-    callback: Box<dyn FnMut(PerfRecord<'_>) + 'a>,
     scratch: Vec<u8>,
     lost: u64,
 }
 
-impl<'a> PerfBuffer<'a> {
+impl PerfReader {
     /// Opens one BPF output event per online CPU with `pages_per_cpu` data pages (a power of two),
     /// stores each in `map` at its CPU's index, and watches them all with one epoll.
-    pub fn new(
-        map: BorrowedFd<'_>,
-        pages_per_cpu: usize,
-        callback: impl FnMut(PerfRecord<'_>) + 'a,
-    ) -> Result<PerfBuffer<'a>, PerfBufferError> {
+    pub fn new(map: BorrowedFd<'_>, pages_per_cpu: usize) -> Result<PerfReader, PerfBufferError> {
         if !pages_per_cpu.is_power_of_two() {
             return Err(PerfBufferError::BadPageCount(pages_per_cpu));
         }
         let cpus = online_cpus().map_err(PerfBufferError::Cpus)?;
         check_map(map, &cpus)?;
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC).map_err(epoll_error)?;
-        let mut buffer = PerfBuffer {
+        let mut reader = PerfReader {
             map: map.try_clone_to_owned().map_err(PerfBufferError::DupMap)?,
             rings: Vec::new(),
             epoll,
-            callback: Box::new(callback),
             scratch: Vec::new(),
             lost: 0,
         };
         for cpu in cpus {
             let ring = CpuRing::open(cpu, pages_per_cpu)?;
             let data = epoll::EventData::new_u64(u64::from(cpu));
-            epoll::add(&buffer.epoll, &ring.event, data, epoll::EventFlags::IN)
+            epoll::add(&reader.epoll, &ring.event, data, epoll::EventFlags::IN)
                 .map_err(epoll_error)?;
             // Pushed before the map update so that drop empties the slot on a later failure.
-            buffer.rings.push(ring);
-            store_event_fd(map, cpu, buffer.rings[buffer.rings.len() - 1].event.as_fd())?;
+            reader.rings.push(ring);
+            store_event_fd(map, cpu, reader.rings[reader.rings.len() - 1].event.as_fd())?;
         }
-        Ok(buffer)
+        Ok(reader)
     }
 
     /// Consumes every ring without waiting; returns the number of samples handed over.
-    pub fn consume(&mut self) -> usize {
+    #[inline]
+    pub fn consume(&mut self, mut f: impl FnMut(PerfRecord<'_>)) -> usize {
         let lost = &mut self.lost;
-        let callback = &mut self.callback;
         let mut counting = |record: PerfRecord<'_>| {
             if let PerfRecord::Lost { count, .. } = record {
                 *lost += count;
             }
-            callback(record);
+            f(record);
         };
         self.rings
             .iter()
@@ -267,7 +264,11 @@ impl<'a> PerfBuffer<'a> {
     }
 
     /// Waits up to `timeout` (`None`: forever) for a sample on any CPU, then consumes all rings.
-    pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, PerfBufferError> {
+    pub fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        f: impl FnMut(PerfRecord<'_>),
+    ) -> Result<usize, PerfBufferError> {
         let timeout = timeout.map(|t| rustix::event::Timespec {
             tv_sec: t.as_secs() as i64,
             tv_nsec: i64::from(t.subsec_nanos()),
@@ -275,7 +276,7 @@ impl<'a> PerfBuffer<'a> {
         let mut events = Vec::with_capacity(self.rings.len().max(1));
         let spare = rustix::buffer::spare_capacity(&mut events);
         match epoll::wait(&self.epoll, spare, timeout.as_ref()) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(self.consume()),
+            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(self.consume(f)),
             Err(e) => Err(epoll_error(e)),
         }
     }
@@ -291,7 +292,7 @@ impl<'a> PerfBuffer<'a> {
     }
 }
 
-impl Drop for PerfBuffer<'_> {
+impl Drop for PerfReader {
     /// Empties the map slots we filled, so the events and their rings are freed now rather than
     /// when the map closes.
     fn drop(&mut self) {
@@ -301,18 +302,75 @@ impl Drop for PerfBuffer<'_> {
     }
 }
 
-impl AsFd for PerfBuffer<'_> {
+impl AsFd for PerfReader {
     /// The epoll fd: readable when any CPU's ring has data.
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()
     }
 }
 
+impl std::fmt::Debug for PerfReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerfReader")
+            .field("cpus", &self.cpus())
+            .field("lost", &self.lost)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-CPU perf rings bound to a perf event array map, with a callback for their records.
+#[doc(alias = "BPF_MAP_TYPE_PERF_EVENT_ARRAY")]
+#[doc(alias = "perf_buffer")]
+pub struct PerfBuffer<'a> {
+    reader: PerfReader,
+    callback: Box<dyn FnMut(PerfRecord<'_>) + 'a>,
+}
+
+impl<'a> PerfBuffer<'a> {
+    /// [`PerfReader::new`] with `callback` for every record.
+    pub fn new(
+        map: BorrowedFd<'_>,
+        pages_per_cpu: usize,
+        callback: impl FnMut(PerfRecord<'_>) + 'a,
+    ) -> Result<PerfBuffer<'a>, PerfBufferError> {
+        Ok(PerfBuffer {
+            reader: PerfReader::new(map, pages_per_cpu)?,
+            callback: Box::new(callback),
+        })
+    }
+
+    /// Consumes every ring without waiting; returns the number of samples handed over.
+    pub fn consume(&mut self) -> usize {
+        self.reader.consume(&mut self.callback)
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for a sample on any CPU, then consumes all rings.
+    pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, PerfBufferError> {
+        self.reader.poll(timeout, &mut self.callback)
+    }
+
+    /// Samples the kernel reported lost so far, summed over all CPUs.
+    pub fn lost_samples(&self) -> u64 {
+        self.reader.lost_samples()
+    }
+
+    /// The CPUs with a ring.
+    pub fn cpus(&self) -> Vec<u32> {
+        self.reader.cpus()
+    }
+}
+
+impl AsFd for PerfBuffer<'_> {
+    /// The epoll fd: readable when any CPU's ring has data.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.reader.as_fd()
+    }
+}
+
 impl std::fmt::Debug for PerfBuffer<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PerfBuffer")
-            .field("cpus", &self.cpus())
-            .field("lost", &self.lost)
+            .field("reader", &self.reader)
             .finish_non_exhaustive()
     }
 }

@@ -6,14 +6,31 @@
 //! header: `u32 len` whose top bits are BUSY (still being written) and DISCARD (skip it), then a
 //! page offset we do not need. Records are 8-byte aligned.
 //!
-//! The consumer reads the producer position with acquire, reads committed records, and publishes
-//! its new position with release after each record so the kernel can reuse the space.
+//! Reading: the producer position is read with acquire, then every record below it whose header
+//! (read with acquire: the kernel clears BUSY with a full barrier after writing the body) is
+//! committed. The consumer position is published with release only after a batch (everything
+//! below the producer position read, or a quarter of the ring, whichever comes first), not after
+//! every record: the kernel needs it only to reuse space.
+//!
+//! Wakeups: the kernel wakes a waiting consumer only when, at commit time, the consumer position
+//! equals the committed record's position. So before waiting we publish our position, issue a
+//! full fence, and look again (the kernel's side is a full barrier too); one of the two sides
+//! then sees the other, and no record is left waiting for a wakeup that never comes. That makes
+//! edge-triggered epoll (`EPOLLET`, tokio's mode as well) safe and spares level-triggered
+//! re-polling.
+//!
+//! The kernel counts nothing when a ring is full: `bpf_ringbuf_reserve` returns NULL and
+//! `bpf_ringbuf_output` an error. Programs that count those failures in a map can name it with
+//! [`DropCounter`], and the consumer reports it ([`RingReader::dropped`]).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{fence, Ordering};
 use std::time::Duration;
 
 use rustix::event::epoll;
 
+use crate::error::MapError;
+use crate::maps::Map;
 use crate::sys::mmap::{page_size, SharedMemory};
 
 const BPF_RINGBUF_BUSY_BIT: u32 = 1 << 31;
@@ -46,6 +63,9 @@ pub enum RingBufferError {
         /// The map's `max_entries`.
         actual: u32,
     },
+    /// The reader could not take its own copy of the map's fd.
+    #[error("cannot duplicate the map fd: {0}")]
+    DupMap(#[source] std::io::Error),
 }
 
 /// The size (max_entries) of a ring buffer map, checking that it is one.
@@ -83,17 +103,71 @@ pub fn typed<T: bytemuck::Pod>(record: &[u8]) -> Result<T, RecordTooShort> {
     }
 }
 
-/// The two mappings of one ring buffer and the reading protocol; no callback, no epoll.
+/// Where a BPF program counts the records it could not put in a ring buffer: the `u64` at `key`
+/// of an array map (per-CPU arrays are summed over the CPUs).
 #[derive(Debug)]
-struct RingReader {
+pub struct DropCounter {
+    map: Map,
+    key: u32,
+}
+
+impl DropCounter {
+    /// The counter at `key` of `map` (the map fd is duplicated, so `map` may close).
+    pub fn new(map: &Map, key: u32) -> Result<DropCounter, MapError> {
+        let fd = map
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| MapError::syscall(map.name(), "dup", e))?;
+        Ok(DropCounter {
+            map: Map::from_fd(fd, map.name())?,
+            key,
+        })
+    }
+
+    /// The records dropped so far (0 while the counter is absent).
+    pub fn read(&self) -> Result<u64, MapError> {
+        let key = self.key.to_ne_bytes();
+        let values = match self.map.is_per_cpu() {
+            true => self.map.lookup_per_cpu(&key)?.unwrap_or_default(),
+            false => self.map.lookup(&key)?.into_iter().collect(),
+        };
+        Ok(values.iter().map(|v| counter_value(v)).sum())
+    }
+}
+
+/// The first 8 bytes of a counter value as a `u64` (shorter values are zero-extended).
+fn counter_value(value: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = value.len().min(8);
+    word[..n].copy_from_slice(&value[..n]);
+    u64::from_ne_bytes(word)
+}
+
+/// The consumer side of one ring buffer: its two mappings and the reading protocol, without a
+/// callback or an epoll of its own. [`RingReader::consume`] takes the record handler as a
+/// generic closure, so it is inlined into the reading loop; [`RingBuffer`] and
+/// [`RingBufferSet`] add stored callbacks and waiting. Readiness: the map fd itself is readable
+/// when records wait ([`RingReader::map_fd`]).
+#[derive(Debug)]
+pub struct RingReader {
     consumer: SharedMemory,
     producer: SharedMemory,
     data_offset: usize,
     mask: u64,
+    /// Publish the consumer position at least every this many bytes.
+    publish_every: u64,
+    map: OwnedFd,
+    drops: Option<DropCounter>,
 }
 
 impl RingReader {
-    fn new(map: BorrowedFd<'_>, max_entries: u32) -> Result<RingReader, RingBufferError> {
+    /// Maps the ring buffer map `map`, whose size is read from the map.
+    pub fn open(map: BorrowedFd<'_>) -> Result<RingReader, RingBufferError> {
+        RingReader::new(map, ring_buffer_size(map)?)
+    }
+
+    /// Maps the ring buffer map `map`, created with `max_entries` bytes (checked).
+    pub fn new(map: BorrowedFd<'_>, max_entries: u32) -> Result<RingReader, RingBufferError> {
         let page = page_size();
         let size = max_entries as usize;
         if !max_entries.is_power_of_two() || !size.is_multiple_of(page) {
@@ -121,52 +195,117 @@ impl RingReader {
             producer,
             data_offset: page,
             mask: u64::from(max_entries) - 1,
+            publish_every: u64::from(max_entries / 4).max(8),
+            map: map.try_clone_to_owned().map_err(RingBufferError::DupMap)?,
+            drops: None,
         })
     }
 
-    /// Hands every committed record to `f`; stops at a record still being written.
-    fn consume(&self, f: &mut dyn FnMut(&[u8])) -> usize {
+    /// Hands every committed record to `f` in order, without waiting; returns how many.
+    ///
+    /// Stops at a record still being written. On return the consumer position is published,
+    /// and the kernel will wake a waiter for the next record (see the module doc).
+    #[inline]
+    pub fn consume(&mut self, mut f: impl FnMut(&[u8])) -> usize {
         let mut records = 0;
-        let mut consumer_pos = self.consumer.load_acquire_u64(0);
+        let mut pos = self.consumer.load_acquire_u64(0);
         loop {
-            let producer_pos = self.producer.load_acquire_u64(0);
-            if consumer_pos >= producer_pos {
+            let end = self.producer.load_acquire_u64(0);
+            let start = pos;
+            pos = self.read_batch(pos, end, &mut records, &mut f);
+            if pos == start {
+                // Nothing new since the last fenced publish: empty, or the next record is busy.
                 return records;
             }
-            while consumer_pos < producer_pos {
-                let at = self.data_offset + (consumer_pos & self.mask) as usize;
-                let header = self.producer.load_acquire_u32(at);
-                if header & BPF_RINGBUF_BUSY_BIT != 0 {
-                    return records;
-                }
-                let len = (header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) as usize;
-                if header & BPF_RINGBUF_DISCARD_BIT == 0 {
-                    f(self.producer.bytes(at + BPF_RINGBUF_HDR_SZ, len));
-                    records += 1;
-                }
-                consumer_pos += round_up_8(BPF_RINGBUF_HDR_SZ + len) as u64;
-                self.consumer.store_release_u64(0, consumer_pos);
-            }
+            self.publish(pos);
         }
     }
 
-    /// Bytes produced but not yet consumed.
-    fn pending_bytes(&self) -> u64 {
+    /// Reads the records in `pos..end` up to the first busy one; returns where it stopped.
+    #[inline]
+    fn read_batch(
+        &self,
+        mut pos: u64,
+        end: u64,
+        records: &mut usize,
+        f: &mut impl FnMut(&[u8]),
+    ) -> u64 {
+        let mut published = pos;
+        while pos < end {
+            let at = self.data_offset + (pos & self.mask) as usize;
+            let header = self.producer.load_acquire_u32(at);
+            if header & BPF_RINGBUF_BUSY_BIT != 0 {
+                break;
+            }
+            let len = (header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) as usize;
+            if header & BPF_RINGBUF_DISCARD_BIT == 0 {
+                f(self.producer.bytes(at + BPF_RINGBUF_HDR_SZ, len));
+                *records += 1;
+            }
+            let step = round_up_8(BPF_RINGBUF_HDR_SZ + len);
+            self.producer.prefetch(at + prefetch_distance(step));
+            pos += step as u64;
+            if pos - published >= self.publish_every {
+                self.consumer.store_release_u64(0, pos);
+                published = pos;
+            }
+        }
+        pos
+    }
+
+    /// Publishes the consumer position, then fences so that what we read next is ordered after
+    /// the kernel seeing it.
+    fn publish(&self, pos: u64) {
+        self.consumer.store_release_u64(0, pos);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Bytes produced but not yet consumed (including discarded records).
+    pub fn pending_bytes(&self) -> u64 {
         let producer_pos = self.producer.load_acquire_u64(0);
         producer_pos.saturating_sub(self.consumer.load_acquire_u64(0))
     }
+
+    /// The ring buffer map (a duplicate fd): readable when records wait, for `poll`, `epoll`
+    /// or an async runtime's reactor.
+    pub fn map_fd(&self) -> BorrowedFd<'_> {
+        self.map.as_fd()
+    }
+
+    /// Reports drops from `counter` in [`RingReader::dropped`].
+    pub fn set_drop_counter(&mut self, counter: DropCounter) {
+        self.drops = Some(counter);
+    }
+
+    /// Records the producer could not write because the ring was full, as its program counted
+    /// them in the [`DropCounter`] given; `None` without one.
+    pub fn dropped(&self) -> Option<Result<u64, MapError>> {
+        self.drops.as_ref().map(DropCounter::read)
+    }
+}
+
+/// How far ahead of a record of `step` bytes to prefetch: a whole number of such records (the
+/// header of a later record when sizes repeat), 8 to 16 KiB ahead, far enough to hide the
+/// latency of memory the kernel wrote a while ago.
+#[inline]
+fn prefetch_distance(step: usize) -> usize {
+    const AHEAD_LOG2: u32 = 13;
+    let shift = AHEAD_LOG2.saturating_sub(step.ilog2());
+    step << shift
 }
 
 fn round_up_8(n: usize) -> usize {
     (n + 7) & !7
 }
 
+/// Registers `map` edge-triggered: a wakeup is reported once per new record batch, and the
+/// consumer drains before waiting again.
 fn epoll_add(epoll_fd: &OwnedFd, map: BorrowedFd<'_>, index: u64) -> Result<(), RingBufferError> {
     epoll::add(
         epoll_fd,
         map,
         epoll::EventData::new_u64(index),
-        epoll::EventFlags::IN,
+        epoll::EventFlags::IN | epoll::EventFlags::ET,
     )
     .map_err(|e| RingBufferError::Epoll(e.into()))
 }
@@ -243,17 +382,30 @@ impl<'a> RingBuffer<'a> {
         self.reader.consume(&mut self.callback)
     }
 
-    /// Waits up to `timeout` (`None`: forever) for data, then consumes; returns the record count.
+    /// Consumes what is there; when nothing was, waits up to `timeout` (`None`: forever) for
+    /// data and consumes again. Returns the record count.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, RingBufferError> {
-        if self.reader.pending_bytes() == 0 {
-            epoll_wait(&self.epoll, timeout)?;
+        let records = self.consume();
+        if records > 0 {
+            return Ok(records);
         }
+        epoll_wait(&self.epoll, timeout)?;
         Ok(self.consume())
     }
 
     /// Bytes written by the kernel and not yet consumed (including discarded records).
     pub fn pending_bytes(&self) -> u64 {
         self.reader.pending_bytes()
+    }
+
+    /// The reader underneath (drops counted, the map fd).
+    pub fn reader(&self) -> &RingReader {
+        &self.reader
+    }
+
+    /// The same, to give it a [`DropCounter`].
+    pub fn reader_mut(&mut self) -> &mut RingReader {
+        &mut self.reader
     }
 }
 
@@ -329,11 +481,14 @@ impl<'a> RingBufferSet<'a> {
             .sum()
     }
 
-    /// Waits up to `timeout` for any ring to have data, then consumes all of them.
+    /// Consumes every ring; when none had records, waits up to `timeout` for any of them and
+    /// consumes again.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, RingBufferError> {
-        if self.rings.iter().all(|(r, _)| r.pending_bytes() == 0) {
-            epoll_wait(&self.epoll, timeout)?;
+        let records = self.consume();
+        if records > 0 {
+            return Ok(records);
         }
+        epoll_wait(&self.epoll, timeout)?;
         Ok(self.consume())
     }
 }
@@ -424,9 +579,9 @@ mod tests {
             self.write(page_size(), &pos.to_ne_bytes());
         }
 
-        fn consume(&self) -> Vec<Vec<u8>> {
+        fn consume(&mut self) -> Vec<Vec<u8>> {
             let mut out = Vec::new();
-            self.reader.consume(&mut |r: &[u8]| out.push(r.to_vec()));
+            self.reader.consume(|r: &[u8]| out.push(r.to_vec()));
             out
         }
 
@@ -437,7 +592,7 @@ mod tests {
 
     #[test]
     fn busy_records_stop_the_consumer_and_discarded_ones_are_skipped() {
-        let ring = FakeRing::new();
+        let mut ring = FakeRing::new();
         ring.record(0, 3, b"abc");
         ring.record(16, 5 | BPF_RINGBUF_DISCARD_BIT, b"gone!");
         ring.record(32, 4 | BPF_RINGBUF_BUSY_BIT, b"wait");

@@ -5,17 +5,14 @@
 
 mod attach_util;
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use attach_util::*;
-use whistler_bpf::opcode::*;
-use whistler_bpf::{AttachType, Insn, ProgramType, Reg};
+use whistler_bpf::{AttachType, ProgramType};
 use whistler_loader::attach::{attach, AttachProgramInfo, AttachTarget, PerfSampling};
 use whistler_loader::link::LinkKind;
 use whistler_testkit::kernel_available;
-
-const SYS_GETPID: i32 = 39;
 
 fn info(prog_type: ProgramType, expected: u32, section: &str) -> AttachProgramInfo {
     AttachProgramInfo {
@@ -23,27 +20,6 @@ fn info(prog_type: ProgramType, expected: u32, section: &str) -> AttachProgramIn
         expected_attach_type: expected,
         section: section.to_owned(),
         name: "test_prog".to_owned(),
-    }
-}
-
-/// Counts this thread's getpid calls seen by a raw `sys_enter` hook (`ctx[1]` is the syscall
-/// number; `ctx` is saved in r6 across the helper call).
-fn count_thread_getpids(map: BorrowedFd<'_>) -> Vec<Insn> {
-    let body = increment(map, 0);
-    let mut code = vec![Insn::mov64_reg(Reg::R6, Reg::R1)];
-    code.extend(thread_filter(thread_id(), body.len() as i16 + 2));
-    code.extend([
-        Insn::load(BPF_DW, Reg::R1, Reg::R6, 8),
-        Insn::jmp_imm(BPF_JNE, Reg::R1, SYS_GETPID, body.len() as i16),
-    ]);
-    code.extend(body);
-    code.extend([Insn::mov64_imm(Reg::R0, 0), Insn::exit()]);
-    code
-}
-
-fn getpid_times(n: u32) {
-    for _ in 0..n {
-        std::hint::black_box(std::process::id());
     }
 }
 

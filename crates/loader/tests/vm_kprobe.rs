@@ -1,5 +1,8 @@
-//! kprobe, kretprobe, fentry and lsm attachments, which this machine's kernel refuses (no
-//! CONFIG_KPROBES, trampolines blocked), tested inside a qemu VM booting Debian's kernel.
+//! kprobe, kretprobe, kprobe_multi, fentry and lsm attachments, which this machine's kernel
+//! refuses (no CONFIG_KPROBES, trampolines blocked), tested inside a qemu VM booting Debian's
+//! kernel. Its 6.1 has neither kprobe_multi (no CONFIG_FPROBE) nor uprobe_multi (6.6+), so
+//! kprobe and uprobe sets take the one-probe-per-function fallback there; uprobe_multi links
+//! are tested on the host (`multi_probes.rs`).
 //!
 //! On the host, `kprobe_kretprobe_fentry_lsm_in_a_vm` builds this very test binary statically,
 //! packs it into a busybox initramfs and boots it (`whistler_testkit::vm`); inside the VM,
@@ -14,8 +17,10 @@ use std::time::Duration;
 
 use attach_util::*;
 use whistler_bpf::{AttachType, ProgramType};
+use whistler_loader::attach::multi::{kernel_has_kprobe_multi, kernel_has_uprobe_multi};
 use whistler_loader::attach::{attach, attach_kprobe_tracefs, AttachProgramInfo, AttachTarget};
 use whistler_loader::link::LinkKind;
+use whistler_loader::Program;
 use whistler_object::btf::{Btf, BtfKind};
 use whistler_testkit::kernel_available;
 use whistler_testkit::vm::{self, Artifact, GuestFile};
@@ -55,12 +60,6 @@ fn info(prog_type: ProgramType, expected: u32, section: &str) -> AttachProgramIn
     }
 }
 
-fn getpid_times(n: u32) {
-    for _ in 0..n {
-        std::hint::black_box(std::process::id());
-    }
-}
-
 /// Runs inside the VM only (started by `/init` with WHISTLER_VM_GUEST=1).
 #[test]
 #[ignore = "runs inside the VM that kprobe_kretprobe_fentry_lsm_in_a_vm boots"]
@@ -72,6 +71,8 @@ fn vm_guest_checks() {
     assert!(kernel_available("vm_guest_checks"));
     kprobe_counts_getpid(false);
     kprobe_counts_getpid(true);
+    kprobe_sets_count_getpid();
+    uprobe_sets_fall_back_to_one_probe_each();
     tracefs_kprobe_counts_and_is_removed();
     let btf = Btf::from_bytes(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
     fentry_counts_opens(&btf);
@@ -101,6 +102,52 @@ fn kprobe_counts_getpid(retprobe: bool) {
         "{section} still counting after drop"
     );
     eprintln!("{section}: ok");
+}
+
+/// kprobe sets: a wildcard and lists. Debian's 6.1 is built without CONFIG_FPROBE, so it has
+/// no kprobe_multi links and every set is one kprobe per function here.
+fn kprobe_sets_count_getpid() {
+    assert!(!kernel_has_kprobe_multi(), "Debian 6.1: no CONFIG_FPROBE");
+    let cases = [
+        ("kprobe/__x64_sys_getp*", "", LinkKind::Group),
+        (
+            "kretprobe/__x64_sys_getpid,__x64_sys_getppid",
+            "",
+            LinkKind::Group,
+        ),
+        (
+            "kprobe",
+            "__x64_sys_getpid,__x64_sys_getppid",
+            LinkKind::Group,
+        ),
+    ];
+    for (section, target, kind) in cases {
+        let map = counters(1);
+        let code = count_thread_hits(map.as_fd());
+        let prog =
+            Program::load_raw_in_section("vm_kp_set", section, &code, "GPL", &Default::default())
+                .unwrap_or_else(|e| panic!("load {section}: {e}"));
+        let target = AttachTarget::parse_for_section(section, target).unwrap();
+        let link = prog
+            .attach(target)
+            .unwrap_or_else(|e| panic!("attach {section}: {e}"));
+        assert_eq!(link.kind(), kind, "{section}");
+        eprintln!("{section}: {} probes", link.members().len());
+        getpid_times(20);
+        drop(link);
+        getpid_times(5);
+        assert_eq!(read_u64(map.as_fd(), 0), 20, "{section}");
+        eprintln!("{section} ({kind:?}): ok");
+    }
+}
+
+/// uprobe_multi came in 6.6: on 6.1 a uprobe set is one uprobe per function.
+fn uprobe_sets_fall_back_to_one_probe_each() {
+    assert!(!kernel_has_uprobe_multi(), "uprobe_multi is in Linux 6.6+");
+    let (kind, hits) = count_probe_set_hits("uprobe//proc/self/exe:whistler_multi_probe_*", "");
+    assert_eq!(kind, LinkKind::Group);
+    assert_eq!(hits, 9);
+    eprintln!("uprobe set without uprobe_multi (one uprobe each): ok");
 }
 
 fn open_times(n: u32) {

@@ -36,7 +36,7 @@ fn main() {
         writeln!(report, "| {what} | {row} |").unwrap();
     }
     print!("{report}");
-    whistler_testkit::benchmarks::write_section(HEADING, &report).unwrap();
+    whistler_testkit::benchmarks::write_section(&report).unwrap();
 }
 
 /// One table row, or `None` without CAP_BPF.

@@ -5,7 +5,8 @@
 //!   ([`Session::take_program`], [`Session::take_map`]) or keeps them, attaches every program,
 //!   drains every ring buffer until stopped, and closes in one order: ring consumers, links,
 //!   programs, maps.
-//! - [`Program`] is a loaded program with the attachments it owns ([`LinkId`] ends one early).
+//! - [`Program`] is a loaded program with the attachments it owns ([`LinkId`] ends one early;
+//!   [`Program::pin_link`] and [`Program::open_pinned_link`] keep one beyond the process).
 //! - [`StopFlag`], [`stop_on_ctrl_c`] and [`raise_on_ctrl_c`]: SIGINT and SIGTERM as flags, so
 //!   that sessions end by returning and closing, never by being killed (legacy attachments
 //!   would outlive the process).

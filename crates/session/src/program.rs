@@ -127,6 +127,48 @@ impl Program {
         self.links.len() < before
     }
 
+    /// Pins attachment `id` at `path` in a bpffs: it then outlives this program and this
+    /// process until the pin is removed. False when `id` is not one of this program's.
+    pub fn pin_link(&mut self, id: LinkId, path: impl AsRef<Path>) -> Result<bool, AttachError> {
+        match self.links.iter_mut().find(|(kept, _)| *kept == id) {
+            Some((_, link)) => link.pin(path).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Removes the pin of attachment `id`, so that detaching or dropping it ends it again.
+    /// False when `id` is not one of this program's.
+    pub fn unpin_link(&mut self, id: LinkId) -> Result<bool, AttachError> {
+        match self.links.iter_mut().find(|(kept, _)| *kept == id) {
+            Some((_, link)) => link.unpin().map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Takes over the link pinned at `path` (made by an earlier run, say) as one of this
+    /// program's attachments; it stays pinned until [`Program::unpin_link`].
+    pub fn open_pinned_link(&mut self, path: impl AsRef<Path>) -> Result<LinkId, AttachError> {
+        let link = Link::from_pin(path)?;
+        Ok(self.keep(link))
+    }
+
+    /// One attachment (its kind, its BPF link fd, its pin).
+    pub fn link(&self, id: LinkId) -> Option<&Link> {
+        self.links
+            .iter()
+            .find_map(|(kept, link)| (*kept == id).then_some(link))
+    }
+
+    /// Pins the program itself at `path` in a bpffs.
+    pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), ProgramError> {
+        self.inner.pin(path)
+    }
+
+    /// Opens the program pinned at `path` ([`whistler_loader::Program::from_pin`]).
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Program, ProgramError> {
+        whistler_loader::Program::from_pin(path).map(Program::new)
+    }
+
     /// Detaches every attachment of this program.
     pub fn detach_all(&mut self) {
         self.links.clear();

@@ -1,58 +1,65 @@
-//! `BENCHMARKS.md` at the workspace root: one section per benchmark, each a `# TITLE` heading
-//! and what follows up to the next one. A benchmark rewrites its own section and keeps the
-//! others.
+//! `BENCHMARKS.md` at the repository root: each benchmark owns one section, starting at its
+//! `# Title` line and ending before the next `# ` line, and rewrites only that section.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Replaces the section of `BENCHMARKS.md` whose first line is `heading` with `section` (which
-/// starts with that heading), or appends it.
-pub fn write_section(heading: &str, section: &str) -> std::io::Result<()> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, with_section(&old, heading, section))
+/// The repository's `BENCHMARKS.md`.
+pub fn benchmarks_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md")
 }
 
-fn with_section(old: &str, heading: &str, section: &str) -> String {
-    let mut sections: Vec<String> = Vec::new();
-    for line in old.lines() {
-        if line.starts_with("# ") || sections.is_empty() {
-            sections.push(String::new());
-        }
-        let last = sections.last_mut().expect("pushed above");
-        last.push_str(line);
-        last.push('\n');
-    }
-    let section = format!("{}\n", section.trim_end());
-    match sections
-        .iter_mut()
-        .find(|s| s.lines().next() == Some(heading))
-    {
-        Some(own) => *own = section,
-        None => sections.push(section),
-    }
-    let trimmed: Vec<&str> = sections
+/// Replaces the section whose first line is `section`'s first line (a `# Title`) in
+/// `BENCHMARKS.md` with `section`, or appends it when there is none yet.
+pub fn write_section(section: &str) -> std::io::Result<()> {
+    let path = benchmarks_file();
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, replace_section(&old, section))
+}
+
+/// `document` with the section titled like `section` replaced by it (or `section` appended).
+pub fn replace_section(document: &str, section: &str) -> String {
+    let title = section.lines().next().unwrap_or_default();
+    let section = section.trim_end();
+    let lines: Vec<&str> = document.lines().collect();
+    let Some(start) = lines.iter().position(|l| *l == title) else {
+        let head = document.trim_end();
+        return match head.is_empty() {
+            true => format!("{section}\n"),
+            false => format!("{head}\n\n{section}\n"),
+        };
+    };
+    let end = lines[start + 1..]
         .iter()
-        .map(|s| s.trim_end())
-        .filter(|s| !s.is_empty())
-        .collect();
-    trimmed.join("\n\n") + "\n"
+        .position(|l| l.starts_with("# "))
+        .map_or(lines.len(), |i| start + 1 + i);
+    let mut out: Vec<&str> = lines[..start].to_vec();
+    out.push(section);
+    if end < lines.len() {
+        out.push("");
+        out.extend(&lines[end..]);
+    }
+    out.join("\n") + "\n"
 }
 
 #[cfg(test)]
 mod tests {
-    use super::with_section;
+    use super::*;
 
     #[test]
-    fn a_section_is_replaced_in_place_or_appended_and_the_others_are_kept() {
-        let old = "# A\n\none\n\n# B\n\ntwo\n";
+    fn sections_are_replaced_in_place_or_appended() {
+        let doc = "# A\n\nold a\n\n# B\n\nold b\n";
         assert_eq!(
-            with_section(old, "# A", "# A\n\nuno\n"),
-            "# A\n\nuno\n\n# B\n\ntwo\n"
+            replace_section(doc, "# A\n\nnew a\n"),
+            "# A\n\nnew a\n\n# B\n\nold b\n"
         );
         assert_eq!(
-            with_section(old, "# C", "# C\n\nthree"),
-            "# A\n\none\n\n# B\n\ntwo\n\n# C\n\nthree\n"
+            replace_section(doc, "# B\n\nnew b"),
+            "# A\n\nold a\n\n# B\n\nnew b\n"
         );
-        assert_eq!(with_section("", "# A", "# A\n\nx\n"), "# A\n\nx\n");
+        assert_eq!(
+            replace_section(doc, "# C\n\nc\n"),
+            "# A\n\nold a\n\n# B\n\nold b\n\n# C\n\nc\n"
+        );
+        assert_eq!(replace_section("", "# C\nc"), "# C\nc\n");
     }
 }

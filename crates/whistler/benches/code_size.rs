@@ -222,7 +222,6 @@ fn main() {
     )
     .unwrap();
     print!("{report}");
-    whistler_testkit::benchmarks::write_section("# Code size: whistler against clang -O2", &report)
-        .unwrap();
+    whistler_testkit::benchmarks::write_section(&report).unwrap();
     let _ = std::fs::remove_dir_all(&out_dir);
 }

@@ -1,6 +1,7 @@
 //! The one error type of sessions.
 
 use whistler_loader::attach::AttachError;
+use whistler_loader::perf_buffer::PerfBufferError;
 use whistler_loader::ringbuf::RingBufferError;
 use whistler_loader::{LoadError, MapError, ProgramError};
 
@@ -27,6 +28,8 @@ pub enum Error {
     #[error(transparent)]
     RingBuffer(#[from] RingBufferError),
     /// A file-system or system call outside the loader failed (finding the cgroup mount, say).
+    #[error(transparent)]
+    PerfBuffer(#[from] PerfBufferError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// The loaded object has no map of this name (the session was built from other Lisp).

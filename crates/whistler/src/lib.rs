@@ -24,6 +24,9 @@
 //!
 //! With the `metrics` feature, [`metrics`] serves a session's maps to Prometheus (its
 //! `defmetric` declarations as declared), or registers them in your own registry.
+//!
+//! With the `tokio` feature, ring buffers and perf event arrays are also async streams of
+//! typed records ([`RingBuf::stream`], [`PerfEventArray::stream`]).
 
 #![warn(missing_docs)]
 
@@ -34,12 +37,16 @@ pub mod metrics;
 mod plain;
 mod ringbuf;
 mod session;
+#[cfg(feature = "tokio")]
+mod stream;
 
 pub use error::{Error, Result};
 pub use maps::{Map, PerCpuMap, PerfEventArray, ProgArray, Queue, UpdateFlags};
 pub use plain::Plain;
 pub use ringbuf::{RingBuf, RingConsumer};
 pub use session::{LoadedObject, Session, SessionBuilder};
+#[cfg(feature = "tokio")]
+pub use stream::{PerfStream, RingStream};
 pub use whistler_macros::{session, with_bpf_session};
 pub use whistler_session::{stop_on_ctrl_c, LinkId, Program, StopFlag, Target};
 

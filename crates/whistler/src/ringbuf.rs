@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 use std::time::Duration;
-use whistler_loader::ringbuf::RingBuffer;
+use whistler_loader::ringbuf::{DropCounter, RingBuffer};
 
 /// A ring-buffer map of a session.
 pub struct RingBuf {
@@ -78,6 +78,21 @@ impl RingConsumer<'_> {
     /// Records too short for the decoded type, skipped so far.
     pub fn short_records(&self) -> u64 {
         self.short.get()
+    }
+
+    /// Reports in [`RingConsumer::dropped`] the records the BPF side could not write because
+    /// the ring was full, as it counts them in the `u64` at `key` of `counter` (an array or
+    /// per-CPU array map the program increments when `ringbuf-reserve` fails).
+    pub fn count_drops_in(&mut self, counter: &whistler_loader::Map, key: u32) -> Result<()> {
+        let counter = DropCounter::new(counter, key)?;
+        self.ring.reader_mut().set_drop_counter(counter);
+        Ok(())
+    }
+
+    /// Records dropped so far, when a counter was given ([`RingConsumer::count_drops_in`]).
+    pub fn dropped(&self) -> Option<Result<u64>> {
+        let dropped = self.ring.reader().dropped()?;
+        Some(dropped.map_err(Into::into))
     }
 }
 

@@ -73,6 +73,99 @@ fn tracepoint_ring_buffer_of_defstruct_records() {
     assert!(total >= seen.len() as u64);
 }
 
+whistler::session! {
+    pub struct Overflow;
+    (defstruct tick (n u64))
+    (defmap small-ring :type :ringbuf :max-entries 4096)
+    // Slot 0: records that did not fit; slot 1: runs.
+    (defmap ring-drops :type :array :key-size 4 :value-size 8 :max-entries 2)
+    (defprog emit-tick (:type :xdp :section "xdp" :license "GPL")
+      (incf (getmap ring-drops 1))
+      (let ((rec (make-tick)))
+        (setf (tick-n rec) 7)
+        (when (/= (ringbuf-output small-ring rec (sizeof tick) 0) 0)
+          (incf (getmap ring-drops 0))))
+      2)
+}
+
+#[test]
+fn a_full_ring_counts_its_drops_and_the_consumer_reports_them() {
+    if !kernel_available("a_full_ring_counts_its_drops_and_the_consumer_reports_them") {
+        return;
+    }
+    const RUNS: u32 = 1000;
+    let s = Overflow::load().unwrap();
+    let mut consumer = s
+        .small_ring
+        .consumer(|tick: &Tick| assert_eq!(tick.n, 7))
+        .unwrap();
+    assert!(consumer.dropped().is_none(), "no counter given yet");
+    consumer.count_drops_in(s.ring_drops.raw(), 0).unwrap();
+    let packet = [0u8; 64];
+    let run = TestRun {
+        data_in: &packet,
+        repeat: RUNS,
+        ..Default::default()
+    };
+    assert_eq!(s.emit_tick.test_run(run).unwrap().retval, 2);
+    let consumed = consumer.consume() as u64;
+    let dropped = consumer.dropped().unwrap().unwrap();
+    // 16-byte slots (8-byte header + 8-byte record) in 4096 bytes, less one byte.
+    assert_eq!(consumed, 4095 / 16);
+    let runs = s.ring_drops.get(&1).unwrap().unwrap();
+    assert!(runs >= u64::from(RUNS), "{runs} runs");
+    assert_eq!(
+        consumed + dropped,
+        runs,
+        "{consumed} consumed, {dropped} dropped"
+    );
+}
+
+/// The getpid calls counted so far, summed over the CPUs.
+fn getpid_calls(s: &GetpidTrace) -> u64 {
+    s.getpid_calls.get(&0).unwrap().unwrap().iter().sum()
+}
+
+#[test]
+fn a_pinned_link_outlives_its_session_and_is_reopened_by_path() {
+    if !kernel_available("a_pinned_link_outlives_its_session_and_is_reopened_by_path") {
+        return;
+    }
+    common::tracefs();
+    let dir = common::bpffs_dir("link_pin");
+    let (maps, link_path) = (dir.0.join("maps"), dir.0.join("on_getpid_link"));
+    std::fs::create_dir(&maps).unwrap();
+    let me = std::process::id();
+    let mut first = GetpidTrace::builder().pin_path(&maps).load().unwrap();
+    first.target_tgid.set(&0, &me).unwrap();
+    let id = first.on_getpid.attach_auto().unwrap();
+    assert!(first.on_getpid.pin_link(id, &link_path).unwrap());
+    drop(first);
+
+    let mut second = GetpidTrace::builder().pin_path(&maps).load().unwrap();
+    let before = getpid_calls(&second);
+    for _ in 0..20 {
+        assert_eq!(std::process::id(), me);
+    }
+    assert!(
+        getpid_calls(&second) >= before + 20,
+        "the pinned link kept the first session's program attached"
+    );
+    let reopened = second.on_getpid.open_pinned_link(&link_path).unwrap();
+    assert_eq!(
+        second.on_getpid.link(reopened).unwrap().pinned_path(),
+        Some(link_path.as_path())
+    );
+    assert!(second.on_getpid.unpin_link(reopened).unwrap());
+    assert!(second.on_getpid.detach(reopened));
+    assert!(!link_path.exists());
+    let after = getpid_calls(&second);
+    for _ in 0..20 {
+        assert_eq!(std::process::id(), me);
+    }
+    assert_eq!(getpid_calls(&second), after, "unpinned and detached");
+}
+
 #[test]
 fn defstruct_is_a_plain_rust_struct_with_the_bpf_layout() {
     use whistler::Plain;

@@ -1,10 +1,12 @@
 //! `whistler doctor`: what this machine allows, each line with what to do when something is
 //! missing. Program and map kinds are probed: a two-instruction program of each kind is
-//! loaded, a small map of each type created, through the loader.
+//! loaded, a small map of each type created, through the loader; so are the probe attach kinds
+//! (kprobe and uprobe mechanisms, kprobe_multi and uprobe_multi links).
 
 use super::CommandResult;
 use std::path::Path;
 use whistler_bpf::{Insn, MapType, Reg};
+use whistler_loader::attach::{probe_support, ProbeMechanism};
 use whistler_loader::{LoadOptions, Map, MapDefinition, Program};
 
 #[derive(clap::Args)]
@@ -94,12 +96,14 @@ pub fn run(_args: Args) -> CommandResult {
             Some(_) => "  (load as root or with CAP_BPF)",
         }
     );
+    let support = probe_support();
+    let kprobes = support.kprobe != ProbeMechanism::None;
     println!("programs:");
     let options = LoadOptions::default();
     let exit = [Insn::mov64_imm(Reg::R0, 0), Insn::exit()];
     for section in PROGRAM_SECTIONS {
         match Program::load_raw_in_section("doctor_probe", section, &exit, "GPL", &options) {
-            Ok(_) if section.starts_with("kprobe/") && !kprobes_attachable() => println!(
+            Ok(_) if section.starts_with("kprobe/") && !kprobes => println!(
                 "  {section:<38} loads, cannot attach: no kprobe PMU and no tracefs \
                  kprobe_events (a kernel with CONFIG_KPROBE_EVENTS is needed)"
             ),
@@ -112,6 +116,44 @@ pub fn run(_args: Args) -> CommandResult {
                     probe_fix(&error)
                 );
             }
+        }
+    }
+    println!("attach:");
+    for (kind, mechanism, fix) in [
+        (
+            "kprobe",
+            support.kprobe,
+            "a kernel with CONFIG_KPROBES and CONFIG_KPROBE_EVENTS",
+        ),
+        (
+            "uprobe",
+            support.uprobe,
+            "a kernel with CONFIG_UPROBE_EVENTS",
+        ),
+    ] {
+        match mechanism {
+            ProbeMechanism::Pmu(type_) => println!("  {kind:<20} yes  ({kind} PMU, type {type_})"),
+            ProbeMechanism::Tracefs => println!("  {kind:<20} yes  (tracefs {kind}_events)"),
+            ProbeMechanism::None => println!("  {kind:<20} no   (needs {fix})"),
+        }
+    }
+    for (kind, available, fallback) in [
+        (
+            "kprobe_multi",
+            support.kprobe_multi,
+            "kprobe sets (kprobe/vfs_*) attach one kprobe per function: Linux 5.18+ with \
+             CONFIG_FPROBE has one link for all",
+        ),
+        (
+            "uprobe_multi",
+            support.uprobe_multi,
+            "uprobe sets (uprobe//bin:f*) attach one uprobe per function: Linux 6.6+ has one \
+             link for all",
+        ),
+    ] {
+        match available {
+            true => println!("  {kind:<20} yes"),
+            false => println!("  {kind:<20} no   ({fallback})"),
         }
     }
     println!("maps:");
@@ -196,17 +238,6 @@ fn capabilities() {
             );
         }
     }
-}
-
-/// Whether kprobes can be created: the kprobe PMU or tracefs `kprobe_events` exists.
-fn kprobes_attachable() -> bool {
-    [
-        "/sys/bus/event_source/devices/kprobe/type",
-        "/sys/kernel/tracing/kprobe_events",
-        "/sys/kernel/debug/tracing/kprobe_events",
-    ]
-    .iter()
-    .any(|p| Path::new(p).exists())
 }
 
 /// The `(EPERM)`-style errno name in a loader error.

@@ -85,7 +85,7 @@ fn attach_pmu(
 }
 
 fn has_kprobe_events() -> bool {
-    tracefs::root().is_ok_and(|root| root.join("kprobe_events").exists())
+    tracefs::has_events_file("kprobe_events")
 }
 
 /// `name` or `name+offset`.

@@ -4,7 +4,9 @@
 //! | section (kind)                      | mechanism                                            | on drop |
 //! |-------------------------------------|------------------------------------------------------|---------|
 //! | `kprobe/`, `kretprobe/`             | kprobe PMU perf event, else tracefs `kprobe_events`  | disable, close, delete the probe |
+//! | `kprobe/vfs_*`, `kprobe/f,g` (sets) | kprobe_multi link, else one kprobe per function ([`multi`]) | LINK_DETACH / each as above |
 //! | `uprobe/`, `uretprobe/`             | uprobe PMU perf event (one event), else `uprobe_events` | same |
+//! | `uprobe//bin:f*`, `...:f,g` (sets)  | uprobe_multi link, else one uprobe per function      | LINK_DETACH / each as above |
 //! | `tracepoint/`, `tp/`                | PERF_TYPE_TRACEPOINT event, id from tracefs          | disable, close |
 //! | `raw_tp/`, `raw_tracepoint/`        | BPF_RAW_TRACEPOINT_OPEN                              | close |
 //! | `tp_btf/`, `fentry/`, `fexit/`, `lsm/`, `iter/` | BPF_LINK_CREATE (target from load time)  | close |
@@ -18,11 +20,13 @@
 
 mod cgroup;
 mod kprobe;
+pub mod multi;
 mod netns;
 mod perf_event;
 mod pmu;
 mod raw_tracepoint;
 mod socket;
+mod support;
 mod target;
 pub(crate) mod tc;
 pub(crate) mod tracefs;
@@ -45,6 +49,7 @@ use crate::sys::netlink::NetlinkError;
 
 pub use cgroup::{attach_cgroup_legacy, cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
 pub use kprobe::attach_kprobe_tracefs;
+pub use support::{probe_support, ProbeMechanism, ProbeSupport};
 pub use target::{AttachApi, InterfaceMode, PerfSampling, TcDirection, XdpMode};
 
 /// What the program is: the facts [`attach`] dispatches on.
@@ -191,6 +196,19 @@ pub enum AttachError {
         /// What is wrong with the target.
         problem: String,
     },
+    /// Pinning a link, or opening a pinned one, failed.
+    #[error("pinning or opening the link pinned at {path}: {source}")]
+    Pin {
+        /// The bpffs path.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The attachment is not a BPF link (a legacy or tracefs attachment), so it has no pin.
+    #[error(
+        "a {0:?} attachment has no BPF link fd (or uses a tracefs probe) and cannot be pinned"
+    )]
+    NotPinnable(crate::link::LinkKind),
     /// The program's type and section say no way to attach it.
     #[error("program `{name}` (type {prog_type}, section `{section}`) has no attach kind we know")]
     NotAttachable {
@@ -262,7 +280,10 @@ pub fn attach(
     };
     match (section.def.attach_kind, &target) {
         (AttachKind::Kprobe { retprobe }, AttachTarget::KernelFunction(function)) => {
-            kprobe::attach(prog, info, function, retprobe)
+            match multi::kprobe_set(info, function) {
+                Some(set) => multi::attach_kprobes(prog, info, &set, retprobe),
+                None => kprobe::attach(prog, info, function, retprobe),
+            }
         }
         (
             AttachKind::Kprobe { retprobe } | AttachKind::Uprobe { retprobe },
@@ -272,15 +293,26 @@ pub fn attach(
                 offset,
                 pid,
             },
-        ) => {
-            let at = uprobe::UprobeLocation {
-                binary,
-                symbol: symbol.as_deref(),
-                offset: *offset,
-                pid: *pid,
-            };
-            uprobe::attach(prog, at, retprobe)
-        }
+        ) => match multi::uprobe_set(info, symbol.as_deref()) {
+            Some(_) if *offset != 0 => Err(wrong("no offset after a set of functions")),
+            Some(set) => {
+                let at = multi::UprobeSet {
+                    binary,
+                    set,
+                    pid: *pid,
+                };
+                multi::attach_uprobes(prog, info, at, retprobe)
+            }
+            None => {
+                let at = uprobe::UprobeLocation {
+                    binary,
+                    symbol: symbol.as_deref(),
+                    offset: *offset,
+                    pid: *pid,
+                };
+                uprobe::attach(prog, at, retprobe)
+            }
+        },
         (AttachKind::Kprobe { .. }, _) => Err(wrong("a kernel function")),
         (AttachKind::Uprobe { .. }, _) => Err(wrong("a binary and symbol")),
         (AttachKind::Tracepoint, AttachTarget::Tracepoint { category, name }) => {

@@ -24,6 +24,11 @@ pub fn root() -> Result<PathBuf, AttachError> {
     Ok(PathBuf::from(TRACEFS))
 }
 
+/// Whether tracefs has the dynamic probe file `events_file` (`kprobe_events`, `uprobe_events`).
+pub(super) fn has_events_file(events_file: &str) -> bool {
+    root().is_ok_and(|root| root.join(events_file).exists())
+}
+
 /// The perf tracepoint id of `category/name` (`events/<category>/<name>/id`). Lisp spellings
 /// with `-` for `_` (`sched/sched-process-exec`) are found too.
 pub fn tracepoint_id(category: &str, name: &str) -> Result<u64, AttachError> {

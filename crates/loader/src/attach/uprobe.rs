@@ -61,7 +61,7 @@ pub(super) fn attach(
         let event = open_disabled(attr, scope, Some(&path))?;
         return attach_to_event(prog, event, None);
     }
-    if tracefs::root().is_ok_and(|root| root.join("uprobe_events").exists()) {
+    if tracefs::has_events_file("uprobe_events") {
         let spec = format!("{}:{offset:#x}", binary.display());
         let probe = DynamicProbe::create("uprobe_events", retprobe, &spec)?;
         let event = open_disabled(
@@ -83,7 +83,7 @@ fn bad_path(binary: &Path) -> AttachError {
 
 /// An absolute path for `binary`: as given when it has a slash, else the first match in the
 /// usual library and program directories.
-fn resolve_binary(binary: &Path) -> Result<PathBuf, AttachError> {
+pub(super) fn resolve_binary(binary: &Path) -> Result<PathBuf, AttachError> {
     let found = if binary.as_os_str().as_bytes().contains(&b'/') {
         binary.exists().then(|| binary.to_owned())
     } else {

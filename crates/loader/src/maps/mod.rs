@@ -203,17 +203,21 @@ impl Map {
         })
     }
 
-    /// Opens a map pinned at `path` in a bpffs.
+    /// Opens a map pinned at `path` in a bpffs (an error if something else is pinned there).
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Map, MapError> {
         let path = path.as_ref();
-        let fd = bpf::obj_get(&path_cstring(path)?, 0).map_err(|source| MapError::Pin {
-            path: path.to_path_buf(),
-            source,
+        let fd = crate::pins::open(path, crate::pins::ObjectKind::Map).map_err(|source| {
+            MapError::Pin {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        Map::from_fd(fd, &name)
+        let mut map = Map::from_fd(fd, &name)?;
+        map.pinned = Some(path.to_path_buf());
+        Ok(map)
     }
 
     /// Pins the map at `path` (in a mounted bpffs). The pin outlives the process until
@@ -228,7 +232,7 @@ impl Map {
         Ok(())
     }
 
-    /// Removes the pin made by [`Map::pin`].
+    /// Removes the pin made by [`Map::pin`] or opened by [`Map::from_pin`].
     pub fn unpin(&mut self) -> Result<(), MapError> {
         if let Some(path) = self.pinned.take() {
             std::fs::remove_file(&path).map_err(|source| MapError::Pin { path, source })?;
@@ -236,7 +240,7 @@ impl Map {
         Ok(())
     }
 
-    /// Where [`Map::pin`] pinned the map.
+    /// Where the map is pinned ([`Map::pin`] or [`Map::from_pin`]).
     pub fn pinned_path(&self) -> Option<&Path> {
         self.pinned.as_deref()
     }

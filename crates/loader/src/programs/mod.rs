@@ -90,7 +90,8 @@ pub(crate) struct ProgramLoad<'a> {
 }
 
 /// The program type and expected attach type of program `name` in `section`: an override from
-/// the options, else libbpf's section table.
+/// the options, else libbpf's section table (with the multi-link attach type for a set of
+/// functions the kernel can probe through one link: [`crate::attach::multi`]).
 pub fn program_kind(
     name: &str,
     section: &str,
@@ -105,7 +106,11 @@ pub fn program_kind(
             section: section.to_string(),
         }
     })?;
-    Ok((parsed.def.program_type, parsed.def.expected_attach_type))
+    let multi = crate::attach::multi::load_attach_type(section);
+    Ok((
+        parsed.def.program_type,
+        multi.or(parsed.def.expected_attach_type),
+    ))
 }
 
 /// `BPF_F_SLEEPABLE`.
@@ -288,19 +293,51 @@ impl Program {
     /// Pins the program at `path` in a bpffs.
     pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), ProgramError> {
         let path = path.as_ref();
-        let pin_error = |source| ProgramError::Pin {
+        crate::pins::pin(self.fd.as_fd(), path).map_err(|source| ProgramError::Pin {
             program: self.name.clone(),
             path: path.to_path_buf(),
             source,
-        };
-        let c_path = CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
-            .map_err(|_| pin_error(std::io::ErrorKind::InvalidInput.into()))?;
-        bpf::obj_pin(self.fd.as_fd(), &c_path).map_err(pin_error)?;
+        })?;
         self.pinned = Some(path.to_path_buf());
         Ok(())
     }
 
-    /// Removes the pin made by [`Program::pin`].
+    /// Opens the program pinned at `path` (an error if something else is pinned there). The
+    /// kernel keeps its type, name and id; its section becomes the type's default section and
+    /// its expected attach type is unknown (the kernel does not report it): attach with
+    /// [`crate::attach::attach`] and an [`AttachProgramInfo`] when the section matters.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Program, ProgramError> {
+        let path = path.as_ref();
+        let pin_error = |source| ProgramError::Pin {
+            program: path.display().to_string(),
+            path: path.to_path_buf(),
+            source,
+        };
+        let fd = crate::pins::open(path, crate::pins::ObjectKind::Program).map_err(pin_error)?;
+        let info = bpf::prog_info(fd.as_fd()).map_err(pin_error)?;
+        let program_type = ProgramType::from_u32(info.prog_type).ok_or_else(|| {
+            let unknown = format!("unknown program type {}", info.prog_type);
+            pin_error(io::Error::new(io::ErrorKind::Unsupported, unknown))
+        })?;
+        Ok(Program {
+            fd,
+            name: crate::maps::kernel_name(&info.name),
+            section: whistler_bpf::section::default_section(program_type).to_string(),
+            program_type,
+            expected_attach_type: None,
+            attach_btf_id: (info.attach_btf_id != 0).then_some(info.attach_btf_id),
+            id: info.id,
+            pinned: Some(path.to_path_buf()),
+            verifier_log: None,
+        })
+    }
+
+    /// Where the program is pinned ([`Program::pin`] or [`Program::from_pin`]).
+    pub fn pinned_path(&self) -> Option<&Path> {
+        self.pinned.as_deref()
+    }
+
+    /// Removes the pin made by [`Program::pin`] or opened by [`Program::from_pin`].
     pub fn unpin(&mut self) -> Result<(), ProgramError> {
         if let Some(path) = self.pinned.take() {
             std::fs::remove_file(&path).map_err(|source| ProgramError::Pin {

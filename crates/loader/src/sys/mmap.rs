@@ -50,15 +50,15 @@ impl SharedMemory {
         Ok(SharedMemory { base, len })
     }
 
+    #[inline]
     fn check(&self, offset: usize, size: usize, align: usize) {
-        assert!(
-            offset.checked_add(size).is_some_and(|end| end <= self.len)
-                && offset.is_multiple_of(align),
-            "shared memory access out of bounds or misaligned: {offset}+{size} of {}",
-            self.len
-        );
+        let in_bounds = offset.checked_add(size).is_some_and(|end| end <= self.len);
+        if !in_bounds || !offset.is_multiple_of(align) {
+            out_of_bounds(offset, size, self.len);
+        }
     }
 
+    #[inline]
     fn atomic_u64(&self, offset: usize) -> &AtomicU64 {
         self.check(offset, 8, 8);
         // SAFETY: in bounds and 8-aligned (checked; mmap returns page-aligned memory); the memory
@@ -67,17 +67,20 @@ impl SharedMemory {
     }
 
     /// Reads the u64 at `offset` with acquire ordering (a position the kernel publishes).
+    #[inline]
     pub fn load_acquire_u64(&self, offset: usize) -> u64 {
         self.atomic_u64(offset).load(Ordering::Acquire)
     }
 
     /// Writes the u64 at `offset` with release ordering (a position we publish to the kernel).
     /// Only for mappings created writable (a read-only page would fault).
+    #[inline]
     pub fn store_release_u64(&self, offset: usize, value: u64) {
         self.atomic_u64(offset).store(value, Ordering::Release)
     }
 
     /// Reads the u32 at `offset` with acquire ordering (a ring buffer record header).
+    #[inline]
     pub fn load_acquire_u32(&self, offset: usize) -> u32 {
         self.check(offset, 4, 4);
         // SAFETY: in bounds and 4-aligned (checked); lives as long as `self`.
@@ -85,17 +88,40 @@ impl SharedMemory {
         word.load(Ordering::Acquire)
     }
 
+    /// Asks the CPU to start loading the cache line at `offset` into its caches: a hint with no
+    /// effect on what is read, and nothing at all out of bounds or off x86-64.
+    #[inline]
+    pub fn prefetch(&self, offset: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if offset < self.len {
+            // SAFETY: `offset` is inside the mapping (checked), so the pointer stays in bounds; a
+            // prefetch reads nothing the program can observe and never faults.
+            unsafe {
+                let at = self.base.as_ptr().add(offset).cast::<i8>();
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at);
+            }
+        }
+    }
+
     /// The bytes `offset..offset + len`.
     ///
     /// Callers ask only for bytes the kernel has committed and will not rewrite until the consumer
     /// position moves past them, which cannot happen while the returned borrow of `self` lives
     /// (the position is only published through this same value, after the borrow ends).
+    #[inline]
     pub fn bytes(&self, offset: usize, len: usize) -> &[u8] {
         self.check(offset, len, 1);
         // SAFETY: in bounds (checked); the region is initialised kernel memory that lives as long
         // as `self`; by the protocol described above the kernel does not write it meanwhile.
         unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(offset), len) }
     }
+}
+
+/// The accesses are the reading protocol's own, so a bad one is a bug in this crate.
+#[cold]
+#[inline(never)]
+fn out_of_bounds(offset: usize, size: usize, len: usize) -> ! {
+    panic!("shared memory access out of bounds or misaligned: {offset}+{size} of {len}")
 }
 
 impl Drop for SharedMemory {

@@ -184,3 +184,87 @@ pub fn count_thread_hits(map: BorrowedFd<'_>) -> Vec<Insn> {
     code.extend([Insn::mov64_imm(Reg::R0, 0), Insn::exit()]);
     code
 }
+
+const SYS_GETPID: i32 = 39;
+
+/// Counts this thread's getpid calls seen by a raw `sys_enter` hook (`ctx[1]` is the syscall
+/// number; `ctx` is saved in r6 across the helper call).
+pub fn count_thread_getpids(map: BorrowedFd<'_>) -> Vec<Insn> {
+    let body = increment(map, 0);
+    let mut code = vec![Insn::mov64_reg(Reg::R6, Reg::R1)];
+    code.extend(thread_filter(thread_id(), body.len() as i16 + 2));
+    code.extend([
+        Insn::load(BPF_DW, Reg::R1, Reg::R6, 8),
+        Insn::jmp_imm(BPF_JNE, Reg::R1, SYS_GETPID, body.len() as i16),
+    ]);
+    code.extend(body);
+    code.extend([Insn::mov64_imm(Reg::R0, 0), Insn::exit()]);
+    code
+}
+
+pub fn getpid_times(n: u32) {
+    for _ in 0..n {
+        std::hint::black_box(std::process::id());
+    }
+}
+
+// Three functions with plain names for the uprobe set tests (`whistler_multi_probe_*`).
+#[allow(unsafe_code)] // `no_mangle` only: uprobes need symbol names to look up
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn whistler_multi_probe_a() -> u32 {
+    std::hint::black_box(1)
+}
+
+#[allow(unsafe_code)] // as above
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn whistler_multi_probe_b() -> u32 {
+    std::hint::black_box(2)
+}
+
+#[allow(unsafe_code)] // as above
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn whistler_multi_probe_c() -> u32 {
+    std::hint::black_box(3)
+}
+
+/// Calls `whistler_multi_probe_a` twice, `_b` three times and `_c` four times.
+pub fn call_multi_probe_targets() {
+    let calls: [(fn() -> u32, u32); 3] = [
+        (|| whistler_multi_probe_a(), 2),
+        (|| whistler_multi_probe_b(), 3),
+        (|| whistler_multi_probe_c(), 4),
+    ];
+    for (function, times) in calls {
+        for _ in 0..times {
+            std::hint::black_box(function());
+        }
+    }
+}
+
+/// Loads a program counting this thread's hits for `section`, attaches it at `target` (empty:
+/// the section's own), calls [`call_multi_probe_targets`], drops the link, calls them again,
+/// and returns the link's kind with the hits counted.
+pub fn count_probe_set_hits(section: &str, target: &str) -> (whistler_loader::link::LinkKind, u64) {
+    use whistler_loader::attach::AttachTarget;
+    let map = counters(1);
+    let program = whistler_loader::Program::load_raw_in_section(
+        "probe_set",
+        section,
+        &count_thread_hits(map.as_fd()),
+        "GPL",
+        &whistler_loader::LoadOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("load for {section}: {e}"));
+    let target = AttachTarget::parse_for_section(section, target).unwrap();
+    let link = program
+        .attach(target)
+        .unwrap_or_else(|e| panic!("attach {section}: {e}"));
+    let kind = link.kind();
+    call_multi_probe_targets();
+    drop(link);
+    call_multi_probe_targets();
+    (kind, read_u64(map.as_fd(), 0))
+}

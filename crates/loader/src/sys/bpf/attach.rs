@@ -87,6 +87,15 @@ pub enum LinkExtra<'a> {
         /// The `bpf_get_attach_cookie()` value.
         cookie: u64,
     },
+    /// BPF_TRACE_KPROBE_MULTI (attach type 42): kprobes on the kernel functions `syms`.
+    KprobeMulti {
+        /// The kernel functions' names.
+        syms: &'a [&'a CStr],
+        /// One per symbol, or empty.
+        cookies: &'a [u64],
+        /// `BPF_F_KPROBE_MULTI_RETURN` (1) for return probes.
+        flags: u32,
+    },
     /// BPF_TRACE_UPROBE_MULTI (attach type 48): probes at file `offsets` of `path`.
     UprobeMulti {
         /// The binary.
@@ -138,7 +147,9 @@ pub(super) struct LinkCreateAttr {
     extra: [u64; 6],
 }
 
-fn link_extra_words(extra: &LinkExtra<'_>) -> io::Result<[u64; 6]> {
+/// The union words of `extra`; `symbol_pointers` holds the array of string pointers that
+/// kprobe_multi's `syms` points at, so it must outlive the syscall.
+fn link_extra_words(extra: &LinkExtra<'_>, symbol_pointers: &mut Vec<u64>) -> io::Result<[u64; 6]> {
     let mut w = [0u64; 6];
     match *extra {
         LinkExtra::None => {}
@@ -150,6 +161,23 @@ fn link_extra_words(extra: &LinkExtra<'_>) -> io::Result<[u64; 6]> {
         } => {
             w[0] = u64::from(target_btf_id);
             w[1] = cookie;
+        }
+        LinkExtra::KprobeMulti {
+            syms,
+            cookies,
+            flags,
+        } => {
+            if !cookies.is_empty() && cookies.len() != syms.len() {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            *symbol_pointers = syms.iter().map(|s| s.as_ptr() as u64).collect();
+            w[0] = u64::from(flags) | (u64::from(len_u32(syms.len())?) << 32);
+            w[1] = symbol_pointers.as_ptr() as u64;
+            w[3] = if cookies.is_empty() {
+                0
+            } else {
+                cookies.as_ptr() as u64
+            };
         }
         LinkExtra::UprobeMulti {
             path,
@@ -193,12 +221,13 @@ fn link_extra_words(extra: &LinkExtra<'_>) -> io::Result<[u64; 6]> {
 
 /// BPF_LINK_CREATE. Returns the link fd; the attachment lasts while it (or a pin) is open.
 pub fn link_create(params: &LinkCreate<'_>) -> io::Result<OwnedFd> {
+    let mut symbol_pointers = Vec::new();
     let mut attr = LinkCreateAttr {
         prog_fd: params.prog.as_raw_fd() as u32,
         target: params.target_fd_or_ifindex,
         attach_type: params.attach_type,
         flags: params.flags,
-        extra: link_extra_words(&params.extra)?,
+        extra: link_extra_words(&params.extra, &mut symbol_pointers)?,
     };
     sys_bpf(cmd::LINK_CREATE, &mut attr).map(owned_fd)
 }
