@@ -1,0 +1,112 @@
+//! Symbolization: kernel addresses through `/proc/kallsyms`, user addresses through the
+//! traced process's mappings (`/proc/PID/maps`) and the ELF symbol tables of the mapped files.
+
+use object::{Object, ObjectKind, ObjectSymbol};
+use std::collections::HashMap;
+
+/// Symbol tables, read on first use and kept.
+#[derive(Default)]
+pub struct Symbols {
+    kernel: Option<Vec<(u64, String)>>,
+    /// Function symbols of ELF files by path: (address, size, name) sorted, and whether the
+    /// file is position-dependent (addresses are absolute).
+    files: HashMap<String, Option<(Vec<(u64, u64, String)>, bool)>>,
+}
+
+impl Symbols {
+    /// The kernel symbol containing `address`, or `0x...` when none does.
+    pub fn kernel(&mut self, address: u64) -> String {
+        let table = self.kernel.get_or_insert_with(read_kallsyms);
+        let i = table.partition_point(|(a, _)| *a <= address);
+        match i.checked_sub(1).map(|i| &table[i]) {
+            Some((_, name)) if address != 0 => name.clone(),
+            _ => format!("0x{address:x}"),
+        }
+    }
+
+    /// The symbol containing `address` in process `pid`, or `0x...`.
+    pub fn user(&mut self, address: u64, pid: u32) -> String {
+        self.user_symbol(address, pid)
+            .unwrap_or_else(|| format!("0x{address:x}"))
+    }
+
+    fn user_symbol(&mut self, address: u64, pid: u32) -> Option<String> {
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+        let (start, offset, path) = maps.lines().find_map(|line| {
+            let mut parts = line.split_whitespace();
+            let (lo, hi) = parts.next()?.split_once('-')?;
+            let (lo, hi) = (
+                u64::from_str_radix(lo, 16).ok()?,
+                u64::from_str_radix(hi, 16).ok()?,
+            );
+            let offset = u64::from_str_radix(parts.nth(1)?, 16).ok()?;
+            let path = parts.nth(2)?;
+            (lo <= address && address < hi && path.starts_with('/'))
+                .then(|| (lo, offset, path.to_string()))
+        })?;
+        let entry = self
+            .files
+            .entry(path.clone())
+            .or_insert_with(|| read_elf_functions(&path));
+        let (table, absolute) = entry.as_ref()?;
+        let wanted = if *absolute {
+            address
+        } else {
+            address - start + offset
+        };
+        let i = table.partition_point(|(a, ..)| *a <= wanted).checked_sub(1)?;
+        let (a, size, name) = &table[i];
+        (wanted < a + (*size).max(1)).then(|| name.clone())
+    }
+}
+
+fn read_kallsyms() -> Vec<(u64, String)> {
+    let text = std::fs::read_to_string("/proc/kallsyms").unwrap_or_default();
+    let mut table: Vec<(u64, String)> = text
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            let address = u64::from_str_radix(parts.next()?, 16).ok()?;
+            let kind = parts.next()?;
+            let name = parts.next()?;
+            (address != 0 && matches!(kind, "t" | "T" | "w" | "W"))
+                .then(|| (address, name.to_string()))
+        })
+        .collect();
+    table.sort();
+    table
+}
+
+fn read_elf_functions(path: &str) -> Option<(Vec<(u64, u64, String)>, bool)> {
+    let data = std::fs::read(path).ok()?;
+    let file = object::File::parse(&*data).ok()?;
+    let mut table: Vec<(u64, u64, String)> = file
+        .symbols()
+        .chain(file.dynamic_symbols())
+        .filter(|s| s.kind() == object::SymbolKind::Text && s.address() != 0)
+        .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
+        .collect();
+    table.sort();
+    table.dedup_by_key(|(a, ..)| *a);
+    Some((table, file.kind() == ObjectKind::Executable))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_addresses_print_as_hex() {
+        let mut symbols = Symbols::default();
+        assert_eq!(symbols.kernel(0), "0x0");
+        assert_eq!(symbols.user(0x1234, u32::MAX), "0x1234");
+    }
+
+    #[test]
+    fn a_function_of_this_process_is_found() {
+        fn marker() {}
+        let address = marker as fn() as usize as u64;
+        let name = Symbols::default().user(address, std::process::id());
+        assert!(name.contains("marker"), "{name}");
+    }
+}
