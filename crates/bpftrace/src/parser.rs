@@ -353,7 +353,7 @@ impl Parser<'_> {
             return false;
         }
         let rest = &self.text[self.pos + text.len()..];
-        let longer = ["||", "&&", "<<", ">>", "<=", ">=", "==", "!="]
+        let longer = ["||", "&&", "<<", ">>", "<=", ">=", "==", "!=", "++", "--", "->"]
             .iter()
             .any(|l| l.len() > text.len() && self.looking_at(l));
         let assignment = rest.starts_with('=') && !matches!(text, "<=" | ">=" | "==" | "!=");

@@ -99,6 +99,10 @@ pub fn run(
     for program in session.programs_mut() {
         program.detach_all();
     }
+    // Events after exit() are dropped, as bpftrace drops them; END's are printed.
+    session.drain_until(stop, Some(Instant::now()))?;
+    run.queue.borrow_mut().clear();
+    run.exit = false;
     run.probes(&session, |k| *k == ProbeKind::End)?;
     run.events(&mut session, stop)?;
     write!(run.out, "\n\n")?;

@@ -1,16 +1,15 @@
 //! Symbolization: kernel addresses through `/proc/kallsyms`, user addresses through the
 //! traced process's mappings (`/proc/PID/maps`) and the ELF symbol tables of the mapped files.
 
-use object::{Object, ObjectKind, ObjectSymbol};
+use object::{Object, ObjectKind, ObjectSegment, ObjectSymbol};
 use std::collections::HashMap;
 
 /// Symbol tables, read on first use and kept.
 #[derive(Default)]
 pub struct Symbols {
     kernel: Option<Vec<(u64, String)>>,
-    /// Function symbols of ELF files by path: (address, size, name) sorted, and whether the
-    /// file is position-dependent (addresses are absolute).
-    files: HashMap<String, Option<(Vec<(u64, u64, String)>, bool)>>,
+    /// Function symbols of ELF files by path.
+    files: HashMap<String, Option<ElfFunctions>>,
 }
 
 impl Symbols {
@@ -48,14 +47,13 @@ impl Symbols {
             .files
             .entry(path.clone())
             .or_insert_with(|| read_elf_functions(&path));
-        let (table, absolute) = entry.as_ref()?;
-        let wanted = if *absolute {
-            address
-        } else {
-            address - start + offset
+        let elf = entry.as_ref()?;
+        let wanted = match elf.absolute {
+            true => address,
+            false => elf.file_offset_to_address(address - start + offset)?,
         };
-        let i = table.partition_point(|(a, ..)| *a <= wanted).checked_sub(1)?;
-        let (a, size, name) = &table[i];
+        let i = elf.functions.partition_point(|(a, ..)| *a <= wanted).checked_sub(1)?;
+        let (a, size, name) = &elf.functions[i];
         (wanted < a + (*size).max(1)).then(|| name.clone())
     }
 }
@@ -77,7 +75,26 @@ fn read_kallsyms() -> Vec<(u64, String)> {
     table
 }
 
-fn read_elf_functions(path: &str) -> Option<(Vec<(u64, u64, String)>, bool)> {
+/// An ELF file's function symbols and where its loadable segments go.
+struct ElfFunctions {
+    /// (address, size, name), sorted by address.
+    functions: Vec<(u64, u64, String)>,
+    /// (file offset, address, size) of each loadable segment.
+    segments: Vec<(u64, u64, u64)>,
+    /// Position-dependent: addresses at run time are the symbols' own.
+    absolute: bool,
+}
+
+impl ElfFunctions {
+    fn file_offset_to_address(&self, offset: u64) -> Option<u64> {
+        self.segments
+            .iter()
+            .find(|(start, _, size)| *start <= offset && offset < start + size)
+            .map(|(start, address, _)| address + (offset - start))
+    }
+}
+
+fn read_elf_functions(path: &str) -> Option<ElfFunctions> {
     let data = std::fs::read(path).ok()?;
     let file = object::File::parse(&*data).ok()?;
     let mut table: Vec<(u64, u64, String)> = file
@@ -88,7 +105,18 @@ fn read_elf_functions(path: &str) -> Option<(Vec<(u64, u64, String)>, bool)> {
         .collect();
     table.sort();
     table.dedup_by_key(|(a, ..)| *a);
-    Some((table, file.kind() == ObjectKind::Executable))
+    let segments = file
+        .segments()
+        .map(|s| {
+            let (offset, size) = s.file_range();
+            (offset, s.address(), size)
+        })
+        .collect();
+    Some(ElfFunctions {
+        functions: table,
+        segments,
+        absolute: file.kind() == ObjectKind::Executable,
+    })
 }
 
 #[cfg(test)]

@@ -646,6 +646,16 @@ impl<'a> Translator<'a> {
                 kind,
             };
             self.maps.insert(name.to_string(), info);
+        } else if let Some(known) = self.maps.get_mut(name).filter(|_| !self.frozen) {
+            // A string key or value slot takes the longest string stored in it.
+            for (slot, v) in known.keys.iter_mut().zip(keys) {
+                if let (Type::Str(a), Type::Str(b)) = (*slot, v.ty) {
+                    *slot = Type::Str(a.max(b));
+                }
+            }
+            if let (MapKind::Value(Type::Str(a)), MapKind::Value(Type::Str(b))) = (known.kind, kind) {
+                known.kind = MapKind::Value(Type::Str(a.max(b)));
+            }
         }
         let info = self.map_info(name, span)?;
         if info.keys.len() != keys.len() {
