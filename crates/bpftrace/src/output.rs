@@ -87,15 +87,15 @@ pub fn map(
 }
 
 fn key_size(map: &PlannedMap) -> usize {
-    map.keys.iter().map(|t| t.size()).sum()
+    map.keys.iter().map(|t| t.slot_size()).sum()
 }
 
 fn key_parts(map: &PlannedMap, key: &[u8], symbols: &mut Symbols) -> Vec<String> {
     let mut offset = 0;
     let mut parts = Vec::new();
     for ty in &map.keys {
-        let end = (offset + ty.size()).min(key.len());
-        parts.push(value_text(*ty, &key[offset..end], symbols));
+        let end = (offset + ty.slot_size()).min(key.len());
+        parts.push(value_text(*ty, &key[offset..(offset + ty.size()).min(end)], symbols));
         offset = end;
     }
     parts
@@ -117,7 +117,7 @@ fn sort_by_key(map: &PlannedMap, entries: &mut [(Vec<u8>, Vec<u8>)]) {
     entries.sort_by(|(a, _), (b, _)| {
         let mut offset = 0;
         for ty in &map.keys {
-            let size = ty.size();
+            let size = ty.slot_size();
             let order = match ty {
                 Type::Str(_) => c_string(&a[offset..offset + size]).cmp(&c_string(&b[offset..offset + size])),
                 _ => (int_at(a, offset) as u64).cmp(&(int_at(b, offset) as u64)),

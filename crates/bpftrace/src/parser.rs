@@ -682,8 +682,9 @@ impl Parser<'_> {
                 self.pos += rest.find('\n').unwrap_or(rest.len());
             } else if rest.starts_with("/*") {
                 self.pos += rest.find("*/").map_or(rest.len(), |i| i + 2);
-            } else if rest.starts_with("#include") || rest.starts_with("#define") {
-                // C preprocessor lines declare kernel types; types come from BTF here.
+            } else if rest.starts_with('#') {
+                // C preprocessor lines (#include, #ifndef BPFTRACE_HAVE_BTF...) declare kernel
+                // types; types come from BTF here.
                 self.pos += rest.find('\n').unwrap_or(rest.len());
             } else {
                 return;
@@ -743,8 +744,12 @@ fn binary(op: BinOp, left: Expr, right: Expr, span: Span) -> Expr {
     }
 }
 
-/// Decimal with an optional size suffix (`4K`, `1M`) or time suffix (`5ms`, `1s`: nanoseconds).
+/// Decimal with an exponent (`1e6`), an optional size suffix (`4K`, `1M`) or time suffix (`5ms`, `1s`: nanoseconds).
 fn parse_with_suffix(raw: &str) -> Option<u64> {
+    if let Some((mantissa, exponent)) = raw.split_once('e') {
+        let power = 10u64.checked_pow(exponent.parse().ok()?)?;
+        return mantissa.parse::<u64>().ok()?.checked_mul(power);
+    }
     let digits = raw.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let n: u64 = digits.parse().ok()?;
     let scale = match &raw[digits.len()..] {

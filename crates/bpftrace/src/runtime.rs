@@ -273,8 +273,9 @@ impl Running<'_> {
                 let mut offset = 8;
                 let mut args = Vec::new();
                 for ty in &printf.args {
-                    let end = (offset + ty.size()).min(record.len());
-                    args.push(output::printf_arg(*ty, &record[offset..end], &mut self.symbols));
+                    let end = (offset + ty.slot_size()).min(record.len());
+                    let value = &record[offset..(offset + ty.size()).min(end)];
+                    args.push(output::printf_arg(*ty, value, &mut self.symbols));
                     offset = end;
                 }
                 let text = crate::printf::format(&printf.format, &args);

@@ -58,6 +58,17 @@ impl Symbols {
     }
 }
 
+/// The address of kernel symbol `name` (`kaddr`), from /proc/kallsyms.
+pub fn kernel_address(name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/kallsyms").ok()?;
+    text.lines().find_map(|line| {
+        let mut parts = line.split_whitespace();
+        let address = parts.next()?;
+        let symbol = parts.nth(1)?;
+        (symbol == name).then(|| u64::from_str_radix(address, 16).ok())?
+    })
+}
+
 fn read_kallsyms() -> Vec<(u64, String)> {
     let text = std::fs::read_to_string("/proc/kallsyms").unwrap_or_default();
     let mut table: Vec<(u64, String)> = text

@@ -62,7 +62,17 @@ struct Translator<'a> {
     plan: Plan,
     diags: Vec<Diagnostic>,
     next_name: u32,
+    /// Bytes of the current program's shared key and value buffers ([`KEY_BUFFER`],
+    /// [`VALUE_BUFFER`]): one of each per program, so that stack use does not grow with the
+    /// number of map operations.
+    key_buffer: usize,
+    value_buffer: usize,
 }
+
+/// The program's buffer for map keys; every map operation fills it anew.
+const KEY_BUFFER: &str = "key-buffer";
+/// The program's buffer for map values being stored.
+const VALUE_BUFFER: &str = "value-buffer";
 
 /// The probe being translated.
 struct ProbeContext {
@@ -109,6 +119,8 @@ impl<'a> Translator<'a> {
             plan: Plan::default(),
             diags: Vec::new(),
             next_name: 0,
+            key_buffer: 0,
+            value_buffer: 0,
         }
     }
 
@@ -210,13 +222,14 @@ impl<'a> Translator<'a> {
             macro_args: Vec::new(),
         };
         let at = At(probe.span);
+        (self.key_buffer, self.value_buffer) = (0, 0);
         let mut body = self.block(&mut cx, &probe.body);
         if let Some(pred) = &probe.predicate {
             if let Some(test) = self.condition(&mut cx, pred) {
                 body = vec![At(pred.span).call("when", [vec![test], body].concat())];
             }
         }
-        let bindings = cx
+        let mut bindings: Vec<(String, Sexp)> = cx
             .vars
             .iter()
             .map(|(_, ty, lisp)| {
@@ -227,6 +240,11 @@ impl<'a> Translator<'a> {
                 (lisp.clone(), init)
             })
             .collect();
+        for (name, size) in [(KEY_BUFFER, self.key_buffer), (VALUE_BUFFER, self.value_buffer)] {
+            if size > 0 {
+                bindings.push((name.to_string(), at.buffer(size)));
+            }
+        }
         body.push(at.int(0));
         let options = at.list(vec![
             at.keyword("type"),
@@ -413,20 +431,15 @@ impl<'a> Translator<'a> {
     /// Sends an event record: an 8-byte header (event kind, index) and the values.
     fn event(&mut self, at: At, event: Event, index: usize, values: Vec<Value>) -> Sexp {
         let header = ((index as i128) << 32) | event as i128;
-        let mut bindings = Vec::new();
-        let mut names = Vec::new();
-        for v in values {
-            let name = self.fresh("arg");
-            bindings.push((name.clone(), v.form));
-            names.push((name, v.ty));
-        }
+        let (bindings, values) = self.bind_values(values);
         let record = self.fresh("record");
-        let size = 8 + names.iter().map(|(_, t)| t.size()).sum::<usize>();
+        let size = 8 + values.iter().map(|v| v.ty.slot_size()).sum::<usize>();
         let mut writes = vec![at.store64(at.sym(&record), 0, at.int(header))];
         let mut offset = 8;
-        for (name, ty) in names {
-            writes.push(store_value(at, at.sym(&record), offset, at.sym(&name), ty, ty.size()));
-            offset += ty.size();
+        for v in values {
+            let slot = v.ty.slot_size();
+            writes.push(store_value(at, at.sym(&record), offset, v, slot));
+            offset += slot;
         }
         let head = at.list(vec![
             at.sym(&record),
@@ -471,17 +484,25 @@ impl<'a> Translator<'a> {
                     );
                 };
                 let symbol = map_symbol(info.index);
-                let value_buffer = self.fresh("value");
-                let bindings = vec![(value_buffer.clone(), at.buffer(ty.size()))];
-                let write = store_value(at, at.sym(&value_buffer), 0, v.form, v.ty, ty.size());
+                let size = ty.slot_size();
+                self.value_buffer = self.value_buffer.max(size);
+                let (bindings, mut bound) = self.bind_values(vec![v]);
+                let v = bound.remove(0);
+                let write = vec![
+                    at.call(
+                        "memset",
+                        vec![at.sym(VALUE_BUFFER), at.int(0), at.int(0), at.int(size as i128)],
+                    ),
+                    store_value(at, at.sym(VALUE_BUFFER), 0, v, size),
+                ];
                 let update = move |at: At, key: Sexp| {
                     vec![at.call(
                         "map-update-ptr",
-                        vec![at.sym(&symbol), key, at.sym(&value_buffer), at.int(0)],
+                        vec![at.sym(&symbol), key, at.sym(VALUE_BUFFER), at.int(0)],
                     )]
                 };
                 let body = self.with_key(at, &info, keys, None, update);
-                Some(at.let_star(bindings, vec![write, body]))
+                Some(at.let_star(bindings, [write, vec![body]].concat()))
             }
             _ => self.error(target.span, "only $variables and @maps can be assigned"),
         }
@@ -601,26 +622,45 @@ impl<'a> Translator<'a> {
         bucket: Option<Sexp>,
         body: impl FnOnce(At, Sexp) -> Vec<Sexp>,
     ) -> Sexp {
-        let key = self.fresh("key");
-        let mut bindings = Vec::new();
-        let mut parts = Vec::new();
-        for v in keys {
-            let name = self.fresh("k");
-            bindings.push((name.clone(), v.form));
-            parts.push((name, v.ty));
-        }
-        bindings.push((key.clone(), at.buffer(key_size(info))));
-        let mut forms = Vec::new();
+        let size = key_size(info);
+        self.key_buffer = self.key_buffer.max(size);
+        self.value_buffer = self.value_buffer.max(8);
+        let (bindings, keys) = self.bind_values(keys);
+        let key = || at.sym(KEY_BUFFER);
+        let mut forms = vec![at.call(
+            "memset",
+            vec![key(), at.int(0), at.int(0), at.int(size as i128)],
+        )];
         let mut offset = 0;
-        for ((name, ty), slot) in parts.into_iter().zip(&info.keys) {
-            forms.push(store_value(at, at.sym(&key), offset, at.sym(&name), ty, slot.size()));
-            offset += slot.size();
+        for (v, slot) in keys.into_iter().zip(&info.keys) {
+            forms.push(store_value(at, key(), offset, v, slot.slot_size()));
+            offset += slot.slot_size();
         }
         if let Some(bucket) = bucket {
-            forms.push(at.store64(at.sym(&key), offset, bucket));
+            forms.push(at.store64(key(), offset, bucket));
         }
-        forms.extend(body(at, at.sym(&key)));
+        forms.extend(body(at, key()));
         at.let_star(bindings, forms)
+    }
+
+    /// Binds each value that is not a literal to a fresh variable (evaluating it once, in
+    /// order); literals stay, to be stored word by word where they go.
+    fn bind_values(&mut self, values: Vec<Value>) -> (Vec<(String, Sexp)>, Vec<Value>) {
+        let mut bindings = Vec::new();
+        let mut bound = Vec::new();
+        for v in values {
+            if v.literal.is_some() {
+                bound.push(v);
+                continue;
+            }
+            let name = self.fresh("v");
+            bindings.push((name.clone(), v.form.clone()));
+            bound.push(Value {
+                form: At(v.form.span).sym(&name),
+                ..v
+            });
+        }
+        (bindings, bound)
     }
 
     fn map_info(&mut self, name: &str, span: Span) -> Translated<MapInfo> {
@@ -1078,7 +1118,17 @@ impl<'a> Translator<'a> {
                     literal: None,
                 })
             }
-            "ksym" | "kaddr" if name == "ksym" => {
+            "kaddr" => match args {
+                [Expr {
+                    kind: ExprKind::Str(symbol),
+                    ..
+                }] => match crate::symbols::kernel_address(symbol) {
+                    Some(address) => Some(Value::int(at.int(address as i128), false)),
+                    None => self.error(span, format!("no kernel symbol `{symbol}` in /proc/kallsyms")),
+                },
+                _ => self.error(span, "kaddr() takes a symbol name in quotes"),
+            },
+            "ksym" => {
                 let [arg] = args else {
                     return self.error(span, "ksym() takes one address");
                 };
@@ -1268,7 +1318,7 @@ fn map_symbol(index: usize) -> String {
 }
 
 fn key_size(info: &MapInfo) -> usize {
-    let keys: usize = info.keys.iter().map(|t| t.size()).sum();
+    let keys: usize = info.keys.iter().map(|t| t.slot_size()).sum();
     let bucket = if info.kind.has_bucket() { 8 } else { 0 };
     (keys + bucket).max(8)
 }
@@ -1278,11 +1328,27 @@ fn global(at: At, slot: u32) -> Sexp {
     at.call("getmap", vec![at.sym(GLOBALS_MAP), at.int(slot as i128)])
 }
 
-/// Writes a value into a slot of `slot_size` bytes at `ptr + offset`.
-fn store_value(at: At, ptr: Sexp, offset: usize, value: Sexp, ty: Type, slot_size: usize) -> Sexp {
-    match ty.in_memory() {
-        false => at.store64(ptr, offset, value),
-        true => at.memcpy(ptr, offset, value, ty.size().min(slot_size)),
+/// Writes a value (a variable, or a literal written word by word) into a slot of
+/// `slot_size` bytes at `ptr + offset`, which the caller has zeroed.
+fn store_value(at: At, ptr: Sexp, offset: usize, v: Value, slot_size: usize) -> Sexp {
+    if let Some(text) = &v.literal {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.push(0);
+        let words = bytes
+            .chunks(8)
+            .take(slot_size / 8)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                at.store64(ptr.clone(), offset + i * 8, at.int(u64::from_le_bytes(word) as i128))
+            })
+            .collect();
+        return at.progn(words);
+    }
+    match v.ty.in_memory() {
+        false => at.store64(ptr, offset, v.form),
+        true => at.memcpy(ptr, offset, v.form, v.ty.size().min(slot_size)),
     }
 }
 
@@ -1301,7 +1367,7 @@ fn copy_string(at: At, dst: Sexp, size: usize, v: Value) -> Sexp {
 
 /// Adds `delta` to the u64 at `key` in `map`, inserting it when missing.
 fn atomic_add(at: At, map: &str, key: Sexp, delta: Sexp) -> Sexp {
-    let (p, q, v) = ("entry", "entry-again", "initial");
+    let (p, q, v) = ("entry", "entry-again", VALUE_BUFFER);
     let add = |ptr: &str, delta: Sexp| at.call("atomic-add", vec![at.sym(ptr), at.int(0), delta]);
     let lookup = |key: Sexp| at.call("map-lookup-ptr", vec![at.sym(map), key]);
     at.let_star(
@@ -1311,8 +1377,7 @@ fn atomic_add(at: At, map: &str, key: Sexp, delta: Sexp) -> Sexp {
             vec![
                 at.call("/=", vec![at.sym(p), at.int(0)]),
                 add(p, at.sym("delta")),
-                at.let_star(
-                    vec![(v.into(), at.buffer(8))],
+                at.progn(
                     vec![
                         at.store64(at.sym(v), 0, at.sym("delta")),
                         at.call(
@@ -1349,7 +1414,7 @@ fn atomic_add(at: At, map: &str, key: Sexp, delta: Sexp) -> Sexp {
 
 /// Keeps the smaller (`s<`) or larger (`s>`) of the stored value and `value`.
 fn keep_extreme(at: At, map: &str, key: Sexp, value: Sexp, replace: &str) -> Sexp {
-    let (p, v) = ("entry", "initial");
+    let (p, v) = ("entry", VALUE_BUFFER);
     at.let_star(
         vec![(p.into(), at.call("map-lookup-ptr", vec![at.sym(map), key.clone()]))],
         vec![at.call(
@@ -1363,8 +1428,7 @@ fn keep_extreme(at: At, map: &str, key: Sexp, value: Sexp, replace: &str) -> Sex
                         at.store64(at.sym(p), 0, value.clone()),
                     ],
                 ),
-                at.let_star(
-                    vec![(v.into(), at.buffer(8))],
+                at.progn(
                     vec![
                         at.store64(at.sym(v), 0, value),
                         at.call(

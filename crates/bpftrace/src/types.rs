@@ -26,6 +26,12 @@ impl Type {
         }
     }
 
+    /// Bytes the value takes in a map key or an event record: its size rounded up to 8, so
+    /// that every slot is aligned (the verifier wants aligned stack accesses).
+    pub fn slot_size(self) -> usize {
+        self.size().next_multiple_of(8)
+    }
+
     /// Whether the value is a buffer address rather than the value itself.
     pub fn in_memory(self) -> bool {
         matches!(self, Type::Str(_) | Type::Usym)
