@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub command: Option<String>,
     /// `-p`: the run ends when this process exits.
     pub pid: Option<u32>,
+    /// The run ends after this long (as if by Ctrl-C).
+    pub duration: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +97,8 @@ pub fn run(
         Some(command) => Some(spawn(&session, command)?),
         None => None,
     };
-    run.until_exit(&mut session, stop, child.as_mut(), options.pid)?;
+    let deadline = options.duration.map(|d| Instant::now() + d);
+    run.until_exit(&mut session, stop, child.as_mut(), options.pid, deadline)?;
     for program in session.programs_mut() {
         program.detach_all();
     }
@@ -198,6 +201,7 @@ impl Running<'_> {
         stop: &StopFlag,
         mut child: Option<&mut Child>,
         pid: Option<u32>,
+        deadline: Option<Instant>,
     ) -> Result<(), RunError> {
         let start = Instant::now();
         let mut intervals: Vec<(usize, Duration, Instant)> = self
@@ -233,7 +237,9 @@ impl Running<'_> {
                     break;
                 }
             }
-            if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+            if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+                || deadline.is_some_and(|d| Instant::now() >= d)
+            {
                 break;
             }
         }

@@ -82,6 +82,7 @@ pub fn run(args: Args) -> CommandResult {
         quiet: args.quiet,
         command: args.command.clone(),
         pid: args.pid,
+        duration: None,
     };
     let stop = whistler_session::stop_on_ctrl_c()?;
     let stdout = std::io::stdout();
