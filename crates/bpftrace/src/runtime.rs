@@ -22,6 +22,10 @@ use whistler_loader::ringbuf::RingBufferError;
 use whistler_loader::{LoadError, LoadOptions, MapError, ProgramError, TestRun, UpdateFlags};
 use whistler_session::{Session, StopFlag};
 
+/// The longest wait for events before exit(), the command's end and intervals are looked
+/// at again (the session core drains until a deadline, not until the first record).
+const EVENT_WAIT: Duration = Duration::from_millis(10);
+
 /// How to run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -219,7 +223,7 @@ impl Running<'_> {
             .collect();
         while !self.exit && !stop.is_set() {
             let next = intervals.iter().map(|(_, _, due)| *due).min();
-            let slice = Instant::now() + Duration::from_millis(100);
+            let slice = Instant::now() + EVENT_WAIT;
             session.drain_until(stop, Some(next.map_or(slice, |n| n.min(slice))))?;
             self.handle(session)?;
             for (i, every, due) in &mut intervals {
