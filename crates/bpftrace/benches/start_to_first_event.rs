@@ -39,8 +39,13 @@ fn ours() -> Duration {
         .expect("the one-liner compiles");
     let seen = Arc::new(Mutex::new(None));
     let stop = whistler_session::stop_on_ctrl_c().unwrap();
-    whistler_bpftrace::run(&compiled, &RunOptions::default(), &stop, &mut FirstLine(seen.clone()))
-        .expect("the one-liner runs");
+    whistler_bpftrace::run(
+        &compiled,
+        &RunOptions::default(),
+        &stop,
+        &mut FirstLine(seen.clone()),
+    )
+    .expect("the one-liner runs");
     let at = seen.lock().unwrap().expect("the map was printed");
     at - start
 }
@@ -89,7 +94,12 @@ fn main() {
     let compiled = whistler_bpftrace::compile(&file, &Settings::default(), Default::default())
         .expect("the one-liner compiles");
     let stop = whistler_session::stop_on_ctrl_c().unwrap();
-    if let Err(e) = whistler_bpftrace::run(&compiled, &RunOptions::default(), &stop, &mut std::io::sink()) {
+    if let Err(e) = whistler_bpftrace::run(
+        &compiled,
+        &RunOptions::default(),
+        &stop,
+        &mut std::io::sink(),
+    ) {
         eprintln!("start-to-first-event bench skipped ({e}): it needs CAP_BPF");
         done.store(true, Ordering::Relaxed);
         return;
@@ -133,7 +143,9 @@ fn write_section(section: &str) {
     let updated = match text.find(HEADING) {
         Some(start) => {
             let rest = &text[start + HEADING.len()..];
-            let end = rest.find("\n# ").map_or(text.len(), |i| start + HEADING.len() + i + 1);
+            let end = rest
+                .find("\n# ")
+                .map_or(text.len(), |i| start + HEADING.len() + i + 1);
             format!("{}{section}{}", &text[..start], &text[end..])
         }
         None if text.is_empty() => section.to_string(),

@@ -55,6 +55,7 @@ pub fn compile(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let object = whistler_compiler::compile_with(file, &forms, options, &mut whistler_compiler::NoMacros)?;
+    let object =
+        whistler_compiler::compile_with(file, &forms, options, &mut whistler_compiler::NoMacros)?;
     Ok(Compiled { object, plan })
 }

@@ -6,6 +6,7 @@ use crate::plan::PlannedMap;
 use crate::symbols::Symbols;
 use crate::types::{MapKind, Type};
 use std::collections::BTreeMap;
+use whistler_session::MapEntry;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
@@ -76,7 +77,7 @@ pub fn c_string(bytes: &[u8]) -> String {
 pub fn map(
     format: Format,
     map: &PlannedMap,
-    entries: Vec<(Vec<u8>, Vec<u8>)>,
+    entries: Vec<MapEntry>,
     symbols: &mut Symbols,
 ) -> String {
     match map.kind {
@@ -95,7 +96,11 @@ fn key_parts(map: &PlannedMap, key: &[u8], symbols: &mut Symbols) -> Vec<String>
     let mut parts = Vec::new();
     for ty in &map.keys {
         let end = (offset + ty.slot_size()).min(key.len());
-        parts.push(value_text(*ty, &key[offset..(offset + ty.size()).min(end)], symbols));
+        parts.push(value_text(
+            *ty,
+            &key[offset..(offset + ty.size()).min(end)],
+            symbols,
+        ));
         offset = end;
     }
     parts
@@ -113,13 +118,15 @@ fn key_label(format: Format, map: &PlannedMap, key: &[u8], symbols: &mut Symbols
 }
 
 /// Orders entries by key as bpftrace does: by each key part, the first deciding.
-fn sort_by_key(map: &PlannedMap, entries: &mut [(Vec<u8>, Vec<u8>)]) {
+fn sort_by_key(map: &PlannedMap, entries: &mut [MapEntry]) {
     entries.sort_by(|(a, _), (b, _)| {
         let mut offset = 0;
         for ty in &map.keys {
             let size = ty.slot_size();
             let order = match ty {
-                Type::Str(_) => c_string(&a[offset..offset + size]).cmp(&c_string(&b[offset..offset + size])),
+                Type::Str(_) => {
+                    c_string(&a[offset..offset + size]).cmp(&c_string(&b[offset..offset + size]))
+                }
                 _ => (int_at(a, offset) as u64).cmp(&(int_at(b, offset) as u64)),
             };
             if order.is_ne() {
@@ -134,7 +141,7 @@ fn sort_by_key(map: &PlannedMap, entries: &mut [(Vec<u8>, Vec<u8>)]) {
 fn values(
     format: Format,
     map: &PlannedMap,
-    mut entries: Vec<(Vec<u8>, Vec<u8>)>,
+    mut entries: Vec<MapEntry>,
     symbols: &mut Symbols,
 ) -> String {
     sort_by_key(map, &mut entries);
@@ -188,13 +195,16 @@ fn json_record(map: &PlannedMap, kind: &str, elems: &[String]) -> String {
 
 /// Entries of a map whose key ends in a bucket number, grouped by the rest of the key (in
 /// key byte order): the value of each bucket.
-fn by_bucket(map: &PlannedMap, entries: Vec<(Vec<u8>, Vec<u8>)>) -> BTreeMap<Vec<u8>, BTreeMap<u64, i64>> {
+fn by_bucket(map: &PlannedMap, entries: Vec<MapEntry>) -> BTreeMap<Vec<u8>, BTreeMap<u64, i64>> {
     let size = key_size(map);
     let mut grouped: BTreeMap<Vec<u8>, BTreeMap<u64, i64>> = BTreeMap::new();
     for (key, value) in entries {
         let prefix = key[..size.min(key.len())].to_vec();
         let bucket = int_at(&key, size) as u64;
-        grouped.entry(prefix).or_default().insert(bucket, int_at(&value, 0));
+        grouped
+            .entry(prefix)
+            .or_default()
+            .insert(bucket, int_at(&value, 0));
     }
     grouped
 }
@@ -202,10 +212,11 @@ fn by_bucket(map: &PlannedMap, entries: Vec<(Vec<u8>, Vec<u8>)>) -> BTreeMap<Vec
 fn histograms(
     format: Format,
     map: &PlannedMap,
-    entries: Vec<(Vec<u8>, Vec<u8>)>,
+    entries: Vec<MapEntry>,
     symbols: &mut Symbols,
 ) -> String {
-    let mut grouped: Vec<(Vec<u8>, BTreeMap<u64, i64>)> = by_bucket(map, entries).into_iter().collect();
+    let mut grouped: Vec<(Vec<u8>, BTreeMap<u64, i64>)> =
+        by_bucket(map, entries).into_iter().collect();
     grouped.sort_by_key(|(_, buckets)| buckets.values().sum::<i64>());
     let mut elems = Vec::new();
     for (key, buckets) in &grouped {
@@ -213,14 +224,22 @@ fn histograms(
         let counts = match map.kind {
             MapKind::Lhist { min, max, step } => {
                 let n = ((max - min) / step + 2) as usize;
-                (0..n).map(|i| buckets.get(&(i as u64)).copied().unwrap_or(0) as u64).collect()
+                (0..n)
+                    .map(|i| buckets.get(&(i as u64)).copied().unwrap_or(0) as u64)
+                    .collect()
             }
-            _ => (0..65).map(|i| buckets.get(&i).copied().unwrap_or(0) as u64).collect::<Vec<u64>>(),
+            _ => (0..65)
+                .map(|i| buckets.get(&i).copied().unwrap_or(0) as u64)
+                .collect::<Vec<u64>>(),
         };
         let body = match (format, map.kind) {
-            (Format::Text, MapKind::Lhist { min, max, step }) => lhist_text(&counts, min, max, step),
+            (Format::Text, MapKind::Lhist { min, max, step }) => {
+                lhist_text(&counts, min, max, step)
+            }
             (Format::Text, _) => hist_text(&counts),
-            (Format::Json, MapKind::Lhist { min, max, step }) => lhist_json(&counts, min, max, step),
+            (Format::Json, MapKind::Lhist { min, max, step }) => {
+                lhist_json(&counts, min, max, step)
+            }
             (Format::Json, _) => hist_json(&counts),
         };
         elems.push(match (format, label.is_empty()) {
@@ -238,14 +257,18 @@ fn histograms(
 fn stats(
     format: Format,
     map: &PlannedMap,
-    entries: Vec<(Vec<u8>, Vec<u8>)>,
+    entries: Vec<MapEntry>,
     symbols: &mut Symbols,
 ) -> String {
     let average = |b: &BTreeMap<u64, i64>| {
-        let (count, total) = (b.get(&0).copied().unwrap_or(0), b.get(&1).copied().unwrap_or(0));
+        let (count, total) = (
+            b.get(&0).copied().unwrap_or(0),
+            b.get(&1).copied().unwrap_or(0),
+        );
         (count, total, if count == 0 { 0 } else { total / count })
     };
-    let mut grouped: Vec<(Vec<u8>, BTreeMap<u64, i64>)> = by_bucket(map, entries).into_iter().collect();
+    let mut grouped: Vec<(Vec<u8>, BTreeMap<u64, i64>)> =
+        by_bucket(map, entries).into_iter().collect();
     grouped.sort_by_key(|(_, b)| average(b).2);
     let mut elems = Vec::new();
     for (key, buckets) in &grouped {
@@ -316,7 +339,11 @@ fn hist_text(counts: &[u64]) -> String {
                 0 => "(..., 0)".to_string(),
                 1 => "[0]".to_string(),
                 2 => "[1]".to_string(),
-                _ => format!("[{}, {})", power_label(i as u32 - 2), power_label(i as u32 - 1)),
+                _ => format!(
+                    "[{}, {})",
+                    power_label(i as u32 - 2),
+                    power_label(i as u32 - 1)
+                ),
             };
             bar_line(&header, counts[i], max)
         })
@@ -423,7 +450,12 @@ mod tests {
     #[test]
     fn histogram_bars_and_labels() {
         let map = planned(MapKind::Hist, vec![]);
-        let text = super::map(Format::Text, &map, vec![entry(&[1], 1), entry(&[4], 1)], &mut Symbols::default());
+        let text = super::map(
+            Format::Text,
+            &map,
+            vec![entry(&[1], 1), entry(&[4], 1)],
+            &mut Symbols::default(),
+        );
         let bar = "@".repeat(52);
         let blank = " ".repeat(52);
         assert_eq!(
@@ -437,19 +469,52 @@ mod tests {
     #[test]
     fn values_sorted_by_value_and_stats() {
         let map = planned(MapKind::Count, vec![Type::INT]);
-        let text = super::map(Format::Text, &map, vec![entry(&[2], 5), entry(&[1], 7)], &mut Symbols::default());
+        let text = super::map(
+            Format::Text,
+            &map,
+            vec![entry(&[2], 5), entry(&[1], 7)],
+            &mut Symbols::default(),
+        );
         assert_eq!(text, "@x[2]: 5\n@x[1]: 7\n");
-        let json = super::map(Format::Json, &map, vec![entry(&[2], 5)], &mut Symbols::default());
-        assert_eq!(json, "{\"type\": \"map\", \"data\": {\"@x\": {\"2\": 5}}}\n");
+        let json = super::map(
+            Format::Json,
+            &map,
+            vec![entry(&[2], 5)],
+            &mut Symbols::default(),
+        );
+        assert_eq!(
+            json,
+            "{\"type\": \"map\", \"data\": {\"@x\": {\"2\": 5}}}\n"
+        );
         let stats = planned(MapKind::Stats, vec![]);
-        let text = super::map(Format::Text, &stats, vec![entry(&[0], 2), entry(&[1], 7)], &mut Symbols::default());
+        let text = super::map(
+            Format::Text,
+            &stats,
+            vec![entry(&[0], 2), entry(&[1], 7)],
+            &mut Symbols::default(),
+        );
         assert_eq!(text, "@x: count 2, average 3, total 7\n\n");
     }
 
     #[test]
     fn linear_histogram() {
-        let map = planned(MapKind::Lhist { min: 0, max: 10, step: 2 }, vec![]);
-        let text = super::map(Format::Text, &map, vec![entry(&[2], 1)], &mut Symbols::default());
-        assert_eq!(text, format!("@x: \n[2, 4)                 1 |{}|\n\n", "@".repeat(52)));
+        let map = planned(
+            MapKind::Lhist {
+                min: 0,
+                max: 10,
+                step: 2,
+            },
+            vec![],
+        );
+        let text = super::map(
+            Format::Text,
+            &map,
+            vec![entry(&[2], 1)],
+            &mut Symbols::default(),
+        );
+        assert_eq!(
+            text,
+            format!("@x: \n[2, 4)                 1 |{}|\n\n", "@".repeat(52))
+        );
     }
 }

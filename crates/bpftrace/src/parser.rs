@@ -353,9 +353,11 @@ impl Parser<'_> {
             return false;
         }
         let rest = &self.text[self.pos + text.len()..];
-        let longer = ["||", "&&", "<<", ">>", "<=", ">=", "==", "!=", "++", "--", "->"]
-            .iter()
-            .any(|l| l.len() > text.len() && self.looking_at(l));
+        let longer = [
+            "||", "&&", "<<", ">>", "<=", ">=", "==", "!=", "++", "--", "->",
+        ]
+        .iter()
+        .any(|l| l.len() > text.len() && self.looking_at(l));
         let assignment = rest.starts_with('=') && !matches!(text, "<=" | ">=" | "==" | "!=");
         // `/` closing a predicate is followed by `{`.
         let closes_predicate = text == "/" && rest.trim_start().starts_with('{');

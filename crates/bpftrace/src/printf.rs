@@ -240,7 +240,10 @@ mod tests {
             format("%5d|%-5s|%x|%05d|%c|%lu|%%\n", &args),
             "   -3|ab   |ff|00042|A|7|%\n"
         );
-        assert_eq!(format("%#x %8.3d %-4u|", &[Arg::Int(16), Arg::Int(5), Arg::Int(1)]), "0x10      005 1   |");
+        assert_eq!(
+            format("%#x %8.3d %-4u|", &[Arg::Int(16), Arg::Int(5), Arg::Int(1)]),
+            "0x10      005 1   |"
+        );
     }
 
     #[test]

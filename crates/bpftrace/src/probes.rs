@@ -12,12 +12,25 @@ pub enum ProbeKind {
     End,
     /// Runs every this many nanoseconds (a timer in the runtime).
     Interval(u64),
-    Tracepoint { category: String, name: String },
+    Tracepoint {
+        category: String,
+        name: String,
+    },
     RawTracepoint(String),
-    Kprobe { function: String, ret: bool },
-    Uprobe { binary: String, symbol: String, ret: bool },
+    Kprobe {
+        function: String,
+        ret: bool,
+    },
+    Uprobe {
+        binary: String,
+        symbol: String,
+        ret: bool,
+    },
     /// fentry/fexit (kfunc/kretfunc).
-    Fentry { function: String, ret: bool },
+    Fentry {
+        function: String,
+        ret: bool,
+    },
 }
 
 impl ProbeKind {
@@ -171,10 +184,13 @@ pub fn all_tracepoints() -> Vec<(String, String)> {
 }
 
 fn events_dir() -> Option<PathBuf> {
-    ["/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|d| d.is_dir())
+    [
+        "/sys/kernel/tracing/events",
+        "/sys/kernel/debug/tracing/events",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|d| d.is_dir())
 }
 
 fn read_dir_names(dir: &std::path::Path) -> Vec<String> {
@@ -246,7 +262,9 @@ pub struct TracepointField {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldType {
-    Int { signed: bool },
+    Int {
+        signed: bool,
+    },
     /// `char name[N]`: a string in the record.
     CharArray,
     /// `__data_loc char[] name`: a u32 of (length << 16 | offset) locating a string.
@@ -266,7 +284,8 @@ impl TracepointField {
 
 /// The fields of a tracepoint (without the `common_` ones), from its tracefs format file.
 pub fn tracepoint_fields(category: &str, name: &str) -> Result<Vec<TracepointField>, String> {
-    let text = whistler_kernel_host::tracepoint_format(category, name).map_err(|e| e.to_string())?;
+    let text =
+        whistler_kernel_host::tracepoint_format(category, name).map_err(|e| e.to_string())?;
     Ok(parse_format(&text))
 }
 

@@ -7,7 +7,7 @@
 //! this process: their helpers see this process, as bpftrace's (uprobes on itself) do.
 
 use crate::output::{self, Format};
-use crate::plan::{Event, PlannedMap, Plan};
+use crate::plan::{Event, Plan, PlannedMap};
 use crate::probes::ProbeKind;
 use crate::symbols::Symbols;
 use crate::translate::{GLOBALS_MAP, GLOBAL_CPID, GLOBAL_START};
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use whistler_loader::attach::{AttachError, AttachTarget};
 use whistler_loader::ringbuf::RingBufferError;
 use whistler_loader::{LoadError, LoadOptions, MapError, ProgramError, TestRun, UpdateFlags};
-use whistler_session::{Session, StopFlag};
+use whistler_session::{MapEntry, Session, StopFlag};
 
 /// The longest wait for events before exit(), the command's end and intervals are looked
 /// at again (the session core drains until a deadline, not until the first record).
@@ -93,7 +93,11 @@ pub fn run(
         exit: false,
     };
     if !options.quiet {
-        write!(run.out, "{}", output::attached(options.format, plan.probes.len()))?;
+        write!(
+            run.out,
+            "{}",
+            output::attached(options.format, plan.probes.len())
+        )?;
     }
     run.probes(&session, |k| *k == ProbeKind::Begin)?;
     run.events(&mut session, stop)?;
@@ -183,7 +187,11 @@ struct Running<'a> {
 
 impl Running<'_> {
     /// Runs the probes of the kinds `which` selects, once each, in script order.
-    fn probes(&mut self, session: &Session, which: impl Fn(&ProbeKind) -> bool) -> Result<(), RunError> {
+    fn probes(
+        &mut self,
+        session: &Session,
+        which: impl Fn(&ProbeKind) -> bool,
+    ) -> Result<(), RunError> {
         for probe in self.plan.probes.iter().filter(|p| which(&p.kind)) {
             let program = session
                 .program(&probe.object_name)
@@ -346,13 +354,16 @@ fn map_index(map: &PlannedMap) -> Option<usize> {
     map.object_name.strip_prefix("map_")?.parse().ok()
 }
 
-fn object_map<'s>(session: &'s Session, map: &PlannedMap) -> Result<&'s whistler_loader::Map, RunError> {
+fn object_map<'s>(
+    session: &'s Session,
+    map: &PlannedMap,
+) -> Result<&'s whistler_loader::Map, RunError> {
     session
         .map(&map.object_name)
         .ok_or_else(|| RunError::Missing(format!("map {}", map.name)))
 }
 
-fn read_map(session: &Session, map: &PlannedMap) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RunError> {
+fn read_map(session: &Session, map: &PlannedMap) -> Result<Vec<MapEntry>, RunError> {
     let object = object_map(session, map)?;
     whistler_session::map_entries(object)
         .unwrap_or(Ok(Vec::new()))
@@ -368,7 +379,9 @@ fn clear_map(session: &Session, map: &PlannedMap, keep_keys: bool) -> Result<(),
     }
     let zero = vec![0u8; object.info().value_size as usize];
     for key in object.keys() {
-        object.update(&key.map_err(failed)?, &zero, UpdateFlags::Any).map_err(failed)?;
+        object
+            .update(&key.map_err(failed)?, &zero, UpdateFlags::Any)
+            .map_err(failed)?;
     }
     Ok(())
 }

@@ -52,7 +52,10 @@ impl Symbols {
             true => address,
             false => elf.file_offset_to_address(address - start + offset)?,
         };
-        let i = elf.functions.partition_point(|(a, ..)| *a <= wanted).checked_sub(1)?;
+        let i = elf
+            .functions
+            .partition_point(|(a, ..)| *a <= wanted)
+            .checked_sub(1)?;
         let (a, size, name) = &elf.functions[i];
         (wanted < a + (*size).max(1)).then(|| name.clone())
     }

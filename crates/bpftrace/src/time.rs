@@ -73,6 +73,9 @@ mod tests {
     fn known_instants() {
         assert_eq!(strftime_utc("%Y-%m-%d %H:%M:%S", 0), "1970-01-01 00:00:00");
         // 2024-02-29T12:34:56Z, a leap day.
-        assert_eq!(strftime_utc("%F %T %j %%", 1_709_210_096), "2024-02-29 12:34:56 060 %");
+        assert_eq!(
+            strftime_utc("%F %T %j %%", 1_709_210_096),
+            "2024-02-29 12:34:56 060 %"
+        );
     }
 }

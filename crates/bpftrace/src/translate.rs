@@ -240,7 +240,10 @@ impl<'a> Translator<'a> {
                 (lisp.clone(), init)
             })
             .collect();
-        for (name, size) in [(KEY_BUFFER, self.key_buffer), (VALUE_BUFFER, self.value_buffer)] {
+        for (name, size) in [
+            (KEY_BUFFER, self.key_buffer),
+            (VALUE_BUFFER, self.value_buffer),
+        ] {
             if size > 0 {
                 bindings.push((name.to_string(), at.buffer(size)));
             }
@@ -295,7 +298,10 @@ impl<'a> Translator<'a> {
                 let var = self.fresh("while");
                 let body = self.block(cx, body);
                 let head = at.list(vec![at.sym(&var), at.int(WHILE_BOUND)]);
-                Some(at.call("dotimes", vec![head, at.call("when", [vec![test], body].concat())]))
+                Some(at.call(
+                    "dotimes",
+                    vec![head, at.call("when", [vec![test], body].concat())],
+                ))
             }
             StmtKind::ForRange(name, from, to, body) => {
                 let (Some(from_n), Some(to_n)) = (constant(from), constant(to)) else {
@@ -380,10 +386,7 @@ impl<'a> Translator<'a> {
                 let info = self.map_info(&map, e.span)?;
                 let keys = self.values(cx, &keys)?;
                 Some(self.with_key(at, &info, keys, None, |at, key| {
-                    vec![at.call(
-                        "map-delete-ptr",
-                        vec![at.sym(&map_symbol(info.index)), key],
-                    )]
+                    vec![at.call("map-delete-ptr", vec![at.sym(&map_symbol(info.index)), key])]
                 }))
             }
             "signal" => {
@@ -462,7 +465,11 @@ impl<'a> Translator<'a> {
             ExprKind::Var(name) => {
                 let v = self.expr(cx, value)?;
                 let var = self.var_binding(cx, name, v.ty, target.span)?;
-                let ty = cx.vars.iter().find(|(n, ..)| n == name).map(|(_, t, _)| *t)?;
+                let ty = cx
+                    .vars
+                    .iter()
+                    .find(|(n, ..)| n == name)
+                    .map(|(_, t, _)| *t)?;
                 match ty.in_memory() {
                     false => Some(at.call("setq", vec![at.sym(&var), v.form])),
                     true => Some(copy_string(at, at.sym(&var), ty.size(), v)),
@@ -491,7 +498,12 @@ impl<'a> Translator<'a> {
                 let write = vec![
                     at.call(
                         "memset",
-                        vec![at.sym(VALUE_BUFFER), at.int(0), at.int(0), at.int(size as i128)],
+                        vec![
+                            at.sym(VALUE_BUFFER),
+                            at.int(0),
+                            at.int(0),
+                            at.int(size as i128),
+                        ],
                     ),
                     store_value(at, at.sym(VALUE_BUFFER), 0, v, size),
                 ];
@@ -693,7 +705,8 @@ impl<'a> Translator<'a> {
                     *slot = Type::Str(a.max(b));
                 }
             }
-            if let (MapKind::Value(Type::Str(a)), MapKind::Value(Type::Str(b))) = (known.kind, kind) {
+            if let (MapKind::Value(Type::Str(a)), MapKind::Value(Type::Str(b))) = (known.kind, kind)
+            {
                 known.kind = MapKind::Value(Type::Str(a.max(b)));
             }
         }
@@ -708,7 +721,11 @@ impl<'a> Translator<'a> {
             if v.ty.in_memory() != slot.in_memory() {
                 return self.error(
                     span,
-                    format!("{name}'s key is {}, not {}", slot.describe(), v.ty.describe()),
+                    format!(
+                        "{name}'s key is {}, not {}",
+                        slot.describe(),
+                        v.ty.describe()
+                    ),
                 );
             }
         }
@@ -771,7 +788,10 @@ impl<'a> Translator<'a> {
         let v = self.expr(cx, e)?;
         match v.ty {
             Type::Int { .. } => Some(At(e.span).call("/=", vec![v.form, At(e.span).int(0)])),
-            other => self.error(e.span, format!("a condition must be an integer, not {}", other.describe())),
+            other => self.error(
+                e.span,
+                format!("a condition must be an integer, not {}", other.describe()),
+            ),
         }
     }
 
@@ -779,7 +799,10 @@ impl<'a> Translator<'a> {
         let v = self.expr(cx, e)?;
         match v.ty {
             Type::Int { signed } => Some((v.form, signed)),
-            other => self.error(e.span, format!("expected an integer, found {}", other.describe())),
+            other => self.error(
+                e.span,
+                format!("expected an integer, found {}", other.describe()),
+            ),
         }
     }
 
@@ -789,7 +812,11 @@ impl<'a> Translator<'a> {
             ExprKind::Int(n) => Some(Value::int(at.int(*n as i128), true)),
             ExprKind::Str(s) => Some(self.string_literal(at, s)),
             ExprKind::Var(name) => {
-                if let Some(arg) = cx.macro_args.last().and_then(|a| a.get(&format!("${name}"))) {
+                if let Some(arg) = cx
+                    .macro_args
+                    .last()
+                    .and_then(|a| a.get(&format!("${name}")))
+                {
                     let arg = arg.clone();
                     return self.expr(cx, &arg);
                 }
@@ -918,7 +945,10 @@ impl<'a> Translator<'a> {
             MapKind::Value(t) => t,
             MapKind::Count | MapKind::Sum | MapKind::Min | MapKind::Max => Type::INT,
             other => {
-                return self.error(span, format!("{name} holds {}(), which cannot be read", other.name()))
+                return self.error(
+                    span,
+                    format!("{name} holds {}(), which cannot be read", other.name()),
+                )
             }
         };
         let pointer = self.fresh("entry");
@@ -989,19 +1019,26 @@ impl<'a> Translator<'a> {
                     let function = function.clone();
                     Some(self.string_literal(at, &function))
                 }
-                _ => self.error(span, "func is known in kprobe, uprobe and fentry probes only"),
+                _ => self.error(
+                    span,
+                    "func is known in kprobe, uprobe and fentry probes only",
+                ),
             },
             "retval" => match &cx.kind {
                 ProbeKind::Kprobe { ret: true, .. } | ProbeKind::Uprobe { ret: true, .. } => {
                     Some(Value::int(at.call("pt-regs-ret", vec![]), true))
                 }
-                _ => self.error(span, "retval is known in kretprobe and uretprobe probes only"),
+                _ => self.error(
+                    span,
+                    "retval is known in kretprobe and uretprobe probes only",
+                ),
             },
             "args" => self.error(span, "use a field of args, as in args.filename"),
             _ => {
                 if let Some(n) = name.strip_prefix("arg").and_then(|n| n.parse::<u8>().ok()) {
                     if !matches!(cx.kind, ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. }) {
-                        return self.error(span, "arg0-arg5 are known in kprobe and uprobe probes only");
+                        return self
+                            .error(span, "arg0-arg5 are known in kprobe and uprobe probes only");
                     }
                     if n > 5 {
                         return self.error(span, "arguments past arg5 are not in registers");
@@ -1022,7 +1059,10 @@ impl<'a> Translator<'a> {
     ) -> Translated<Value> {
         let at = At(span);
         if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
-            return self.error(span, "fields of kernel structs are not supported yet; only args.FIELD");
+            return self.error(
+                span,
+                "fields of kernel structs are not supported yet; only args.FIELD",
+            );
         }
         let fields = match &cx.fields {
             Some(Ok(fields)) => fields,
@@ -1036,7 +1076,10 @@ impl<'a> Translator<'a> {
             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
             return self.error(
                 span,
-                format!("this tracepoint has no field `{field}`; it has {}", names.join(", ")),
+                format!(
+                    "this tracepoint has no field `{field}`; it has {}",
+                    names.join(", ")
+                ),
             );
         };
         let ty = f.value_type();
@@ -1098,7 +1141,9 @@ impl<'a> Translator<'a> {
                     None => crate::STRING_SIZE,
                     Some(n) => match constant(n) {
                         Some(n) if n > 0 && n as usize <= crate::STRING_SIZE => n as usize + 1,
-                        _ => return self.error(n.span, "str()'s length must be a constant up to 64"),
+                        _ => {
+                            return self.error(n.span, "str()'s length must be a constant up to 64")
+                        }
                     },
                 };
                 let buffer = self.fresh("str");
@@ -1124,7 +1169,10 @@ impl<'a> Translator<'a> {
                     ..
                 }] => match crate::symbols::kernel_address(symbol) {
                     Some(address) => Some(Value::int(at.int(address as i128), false)),
-                    None => self.error(span, format!("no kernel symbol `{symbol}` in /proc/kallsyms")),
+                    None => self.error(
+                        span,
+                        format!("no kernel symbol `{symbol}` in /proc/kallsyms"),
+                    ),
                 },
                 _ => self.error(span, "kaddr() takes a symbol name in quotes"),
             },
@@ -1145,7 +1193,10 @@ impl<'a> Translator<'a> {
                 };
                 let (v, _) = self.int_expr(cx, arg)?;
                 let buffer = self.fresh("usym");
-                let pid = at.call(">>", vec![at.call("get-current-pid-tgid", vec![]), at.int(32)]);
+                let pid = at.call(
+                    ">>",
+                    vec![at.call("get-current-pid-tgid", vec![]), at.int(32)],
+                );
                 let form = at.let_star(
                     vec![(buffer.clone(), at.buffer(16))],
                     vec![
@@ -1168,7 +1219,10 @@ impl<'a> Translator<'a> {
                 let form = self.with_key(at, &info, keys, None, |at, key| {
                     vec![at.call(
                         "/=",
-                        vec![at.call("map-lookup-ptr", vec![at.sym(&symbol), key]), at.int(0)],
+                        vec![
+                            at.call("map-lookup-ptr", vec![at.sym(&symbol), key]),
+                            at.int(0),
+                        ],
                     )]
                 });
                 Some(Value::int(form, false))
@@ -1198,7 +1252,10 @@ impl<'a> Translator<'a> {
                     "count", "sum", "min", "max", "avg", "stats", "hist", "lhist",
                 ];
                 if known.contains(&name) {
-                    return self.error(span, format!("{name}() is assigned to a map, as in @x = {name}(...)"));
+                    return self.error(
+                        span,
+                        format!("{name}() is assigned to a map, as in @x = {name}(...)"),
+                    );
                 }
                 self.error(span, format!("unknown function `{name}`"))
             }
@@ -1226,7 +1283,13 @@ impl<'a> Translator<'a> {
         let bound = m.params.iter().cloned().zip(args.iter().cloned()).collect();
         cx.macro_args.push(bound);
         let (last, init) = match m.body.split_last() {
-            Some((Stmt { kind: StmtKind::Expr(e), .. }, init)) => (Some(e.clone()), init),
+            Some((
+                Stmt {
+                    kind: StmtKind::Expr(e),
+                    ..
+                },
+                init,
+            )) => (Some(e.clone()), init),
             _ => (None, &m.body[..]),
         };
         let mut forms: Vec<Sexp> = init.iter().filter_map(|s| self.stmt(cx, s)).collect();
@@ -1262,7 +1325,11 @@ impl<'a> Translator<'a> {
                 _ => return self.error(span, "strings compare with == and != only"),
             };
             let test = strings_equal(self, at, a, b);
-            let form = if equal { test } else { at.call("not", vec![test]) };
+            let form = if equal {
+                test
+            } else {
+                at.call("not", vec![test])
+            };
             return Some(Value::int(form, false));
         }
         let (Type::Int { signed: sa }, Type::Int { signed: sb }) = (a.ty, b.ty) else {
@@ -1341,7 +1408,11 @@ fn store_value(at: At, ptr: Sexp, offset: usize, v: Value, slot_size: usize) -> 
             .map(|(i, chunk)| {
                 let mut word = [0u8; 8];
                 word[..chunk.len()].copy_from_slice(chunk);
-                at.store64(ptr.clone(), offset + i * 8, at.int(u64::from_le_bytes(word) as i128))
+                at.store64(
+                    ptr.clone(),
+                    offset + i * 8,
+                    at.int(u64::from_le_bytes(word) as i128),
+                )
             })
             .collect();
         return at.progn(words);
@@ -1359,7 +1430,12 @@ fn copy_string(at: At, dst: Sexp, size: usize, v: Value) -> Sexp {
     if n < size {
         forms.push(at.call(
             "memset",
-            vec![dst, at.int(n as i128), at.int(0), at.int((size - n) as i128)],
+            vec![
+                dst,
+                at.int(n as i128),
+                at.int(0),
+                at.int((size - n) as i128),
+            ],
         ));
     }
     at.progn(forms)
@@ -1377,36 +1453,34 @@ fn atomic_add(at: At, map: &str, key: Sexp, delta: Sexp) -> Sexp {
             vec![
                 at.call("/=", vec![at.sym(p), at.int(0)]),
                 add(p, at.sym("delta")),
-                at.progn(
-                    vec![
-                        at.store64(at.sym(v), 0, at.sym("delta")),
-                        at.call(
-                            "when",
-                            vec![
-                                at.call(
-                                    "/=",
+                at.progn(vec![
+                    at.store64(at.sym(v), 0, at.sym("delta")),
+                    at.call(
+                        "when",
+                        vec![
+                            at.call(
+                                "/=",
+                                vec![
+                                    at.call(
+                                        "map-update-ptr",
+                                        vec![at.sym(map), key.clone(), at.sym(v), at.int(1)],
+                                    ),
+                                    at.int(0),
+                                ],
+                            ),
+                            at.let_star(
+                                vec![(q.into(), lookup(key))],
+                                vec![at.call(
+                                    "when",
                                     vec![
-                                        at.call(
-                                            "map-update-ptr",
-                                            vec![at.sym(map), key.clone(), at.sym(v), at.int(1)],
-                                        ),
-                                        at.int(0),
+                                        at.call("/=", vec![at.sym(q), at.int(0)]),
+                                        add(q, at.sym("delta")),
                                     ],
-                                ),
-                                at.let_star(
-                                    vec![(q.into(), lookup(key))],
-                                    vec![at.call(
-                                        "when",
-                                        vec![
-                                            at.call("/=", vec![at.sym(q), at.int(0)]),
-                                            add(q, at.sym("delta")),
-                                        ],
-                                    )],
-                                ),
-                            ],
-                        ),
-                    ],
-                ),
+                                )],
+                            ),
+                        ],
+                    ),
+                ]),
             ],
         )],
     )
@@ -1416,7 +1490,10 @@ fn atomic_add(at: At, map: &str, key: Sexp, delta: Sexp) -> Sexp {
 fn keep_extreme(at: At, map: &str, key: Sexp, value: Sexp, replace: &str) -> Sexp {
     let (p, v) = ("entry", VALUE_BUFFER);
     at.let_star(
-        vec![(p.into(), at.call("map-lookup-ptr", vec![at.sym(map), key.clone()]))],
+        vec![(
+            p.into(),
+            at.call("map-lookup-ptr", vec![at.sym(map), key.clone()]),
+        )],
         vec![at.call(
             "if",
             vec![
@@ -1428,15 +1505,13 @@ fn keep_extreme(at: At, map: &str, key: Sexp, value: Sexp, replace: &str) -> Sex
                         at.store64(at.sym(p), 0, value.clone()),
                     ],
                 ),
-                at.progn(
-                    vec![
-                        at.store64(at.sym(v), 0, value),
-                        at.call(
-                            "map-update-ptr",
-                            vec![at.sym(map), key, at.sym(v), at.int(0)],
-                        ),
-                    ],
-                ),
+                at.progn(vec![
+                    at.store64(at.sym(v), 0, value),
+                    at.call(
+                        "map-update-ptr",
+                        vec![at.sym(map), key, at.sym(v), at.int(0)],
+                    ),
+                ]),
             ],
         )],
     )
@@ -1484,7 +1559,10 @@ fn linear_bucket(at: At, value: Sexp, min: i64, max: i64, step: i64) -> Sexp {
         vec![at.call(
             "cond",
             vec![
-                at.list(vec![at.call("s<", vec![at.sym("n"), at.int(min as i128)]), at.int(0)]),
+                at.list(vec![
+                    at.call("s<", vec![at.sym("n"), at.int(min as i128)]),
+                    at.int(0),
+                ]),
                 at.list(vec![
                     at.call("s>=", vec![at.sym("n"), at.int(max as i128)]),
                     at.int(buckets as i128 + 1),

@@ -4,7 +4,9 @@
 /// address the generated code passes around.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Type {
-    Int { signed: bool },
+    Int {
+        signed: bool,
+    },
     /// A NUL-padded string buffer of this many bytes.
     Str(usize),
     /// A kernel address printed as its symbol (`ksym`).
@@ -61,7 +63,11 @@ pub enum MapKind {
     Stats,
     /// Power-of-two buckets; the bucket number ends the key.
     Hist,
-    Lhist { min: i64, max: i64, step: i64 },
+    Lhist {
+        min: i64,
+        max: i64,
+        step: i64,
+    },
 }
 
 impl MapKind {

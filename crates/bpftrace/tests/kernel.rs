@@ -20,7 +20,11 @@ fn opener() -> (PathBuf, String) {
         std::fs::write(dir.join(name), "x\n").unwrap();
     }
     let d = dir.display();
-    std::fs::write(dir.join("opens.sh"), format!(": < {d}/a\n: < {d}/b\n: < {d}/b\n")).unwrap();
+    std::fs::write(
+        dir.join("opens.sh"),
+        format!(": < {d}/a\n: < {d}/b\n: < {d}/b\n"),
+    )
+    .unwrap();
     std::fs::copy("/bin/sh", dir.join(OPENER)).unwrap();
     let command = format!("{d}/{OPENER} {d}/opens.sh");
     (dir, command)
@@ -32,7 +36,9 @@ fn ours(script: &str, options: RunOptions) -> String {
         .unwrap_or_else(|d| {
             panic!(
                 "{}",
-                d.iter().map(|d| whistler_syntax::render(&file, d)).collect::<String>()
+                d.iter()
+                    .map(|d| whistler_syntax::render(&file, d))
+                    .collect::<String>()
             )
         });
     let stop = whistler_session::stop_on_ctrl_c().unwrap();
@@ -214,7 +220,13 @@ fn builtins_of_this_process() {
     }
     // BEGIN runs in this process, so pid, uid and gid are ours.
     let script = r#"BEGIN { printf("%d %d %d %d %s\n", pid, tid > 0, uid, gid, probe); @k[pid, "p"] = sum(2); delete(@k[pid, "p"]); @z[1] = 5; zero(@z); exit(); }"#;
-    let out = ours(script, RunOptions { quiet: true, ..Default::default() });
+    let out = ours(
+        script,
+        RunOptions {
+            quiet: true,
+            ..Default::default()
+        },
+    );
     let pid = std::process::id();
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let id = |key: &str| {

@@ -24,8 +24,13 @@ fn tools() -> Vec<PathBuf> {
 /// This host has no kprobes (so no fentry either); uprobes need their binary.
 fn runs_here(kind: &ProbeKind) -> bool {
     match kind {
-        ProbeKind::Begin | ProbeKind::End | ProbeKind::Interval(_) | ProbeKind::Tracepoint { .. } => true,
-        ProbeKind::Uprobe { binary, .. } => binary.starts_with('/') && std::path::Path::new(binary).exists(),
+        ProbeKind::Begin
+        | ProbeKind::End
+        | ProbeKind::Interval(_)
+        | ProbeKind::Tracepoint { .. } => true,
+        ProbeKind::Uprobe { binary, .. } => {
+            binary.starts_with('/') && std::path::Path::new(binary).exists()
+        }
         _ => false,
     }
 }

@@ -57,12 +57,13 @@ pub fn run(args: Args) -> CommandResult {
         dump: args.dump,
         ..Default::default()
     };
-    let compiled = whistler_bpftrace::compile(&file, &settings, options).map_err(|diagnostics| {
-        for d in &diagnostics {
-            eprint!("{}", render(&file, d));
-        }
-        Failure::Reported
-    })?;
+    let compiled =
+        whistler_bpftrace::compile(&file, &settings, options).map_err(|diagnostics| {
+            for d in &diagnostics {
+                eprint!("{}", render(&file, d));
+            }
+            Failure::Reported
+        })?;
     if args.dump {
         for dump in &compiled.object.dumps {
             println!(
@@ -75,7 +76,9 @@ pub fn run(args: Args) -> CommandResult {
     let format = match args.format.as_str() {
         "text" => Format::Text,
         "json" => Format::Json,
-        other => return Err(anyhow::anyhow!("unknown output format `{other}` (text or json)").into()),
+        other => {
+            return Err(anyhow::anyhow!("unknown output format `{other}` (text or json)").into())
+        }
     };
     let options = RunOptions {
         format,
