@@ -54,9 +54,10 @@ fn with_command(command: &str) -> RunOptions {
     }
 }
 
-/// The script of the comparison tests: every aggregation, keyed and scalar maps, a predicate
-/// on `comm`, string comparisons through a scratch variable, if/else if, printf.
-fn aggregations_script(dir: &Path) -> String {
+/// A script exercising every aggregation, keyed and scalar maps, a predicate on `comm`,
+/// string comparisons through a scratch variable, if/else, ?: and printf: opens of `a` go one
+/// way, opens matching `other_test` (and named `other_key`) the other.
+fn aggregations_script(dir: &Path, other_test: &str, other_key: &str) -> String {
     let d = dir.display();
     format!(
         r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
@@ -65,8 +66,8 @@ fn aggregations_script(dir: &Path) -> String {
     @opens["a"] = count();
     @h = hist(7);
     printf("open a by %s, %5d|%-4s|%x\n", comm, 42, "ab", 255);
-  }} else if ($f == "{d}/b") {{
-    @opens["b"] = count();
+  }} else {other_test}{{
+    @opens["{other_key}"] = count();
     @l = lhist(12, 0, 100, 10);
     @l = lhist(37, 0, 100, 10);
     @s = sum(5);
@@ -83,34 +84,17 @@ fn aggregations_script(dir: &Path) -> String {
     )
 }
 
+/// Two string comparisons: `b`'s opens only on the other side.
+fn exact_script(dir: &Path) -> String {
+    let test = format!("if ($f == \"{}/b\") ", dir.display());
+    aggregations_script(dir, &test, "b")
+}
+
 /// The script compared with Debian's bpftrace 0.17, which fails to load programs with two
 /// string comparisons on this kernel: one comparison, the other opens (the shell's own, from
 /// the same binary for both) counted apart.
 fn comparison_script(dir: &Path) -> String {
-    let d = dir.display();
-    format!(
-        r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
-  $f = str(args->filename);
-  if ($f == "{d}/a") {{
-    @opens["a"] = count();
-    @h = hist(7);
-    printf("open a by %s, %5d|%-4s|%x\n", comm, 42, "ab", 255);
-  }} else {{
-    @opens["other"] = count();
-    @l = lhist(12, 0, 100, 10);
-    @l = lhist(37, 0, 100, 10);
-    @s = sum(5);
-    @mx = max(9);
-    @mn = min(3);
-    @st = stats(10);
-    @av = avg(4);
-    @t[1, "one"] = 2;
-    $n = 3;
-    @tern = $n > 2 ? 100 : 200;
-  }}
-}}
-"#
-    )
+    aggregations_script(dir, "", "other")
 }
 
 #[test]
@@ -119,7 +103,7 @@ fn aggregations_print_exactly_as_bpftrace() {
         return;
     }
     let (dir, opener) = opener();
-    let script = aggregations_script(&dir);
+    let script = exact_script(&dir);
     let out = ours(&script, with_command(&opener));
     let bar = "@".repeat(52);
     let none = " ".repeat(52);
