@@ -36,6 +36,9 @@ enum Command {
     Doctor(commands::doctor::Args),
     /// Load, attach every program and serve every map at /metrics for Prometheus until Ctrl-C.
     Serve(commands::serve::Args),
+    /// Run a bpftrace script (-e 'PROGRAM', FILE.bt or - for standard input) compiled by
+    /// Whistler's compiler, printing as bpftrace does; -l lists probes.
+    Bpftrace(commands::bpftrace::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Bpftrace(args) => commands::bpftrace::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! One module per subcommand, and the shared compile step.
 
+pub mod bpftrace;
 pub mod compile;
 pub mod disasm;
 pub mod doctor;

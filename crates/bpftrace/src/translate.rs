@@ -1,0 +1,1701 @@
+//! bpftrace syntax to the compiler's forms: one `defprog` per concrete attach point, one
+//! `defmap` per bpftrace map, a ring buffer for events (printf, exit, clear, print...), and
+//! the [`Plan`] the runtime needs to attach, run and print. Types are checked here, so
+//! mistakes are reported at the script's spans.
+//!
+//! Map types are fixed by their first assignment anywhere in the script, so the translation
+//! runs twice: the first pass only learns the maps, the second emits code and diagnostics.
+
+use crate::ast::*;
+use crate::forms::At;
+use crate::plan::{Event, Plan, PlannedMap, PlannedProbe, Printf};
+use crate::printf;
+use crate::probes::{self, ProbeKind, TracepointField};
+use crate::types::{self, MapKind, Type};
+use std::collections::HashMap;
+use whistler_syntax::{Diagnostic, Sexp, Span};
+
+/// The ring buffer every event goes through.
+pub const EVENTS_MAP: &str = "events";
+/// Values the runtime sets before attaching: [`GLOBAL_START`] and [`GLOBAL_CPID`].
+pub const GLOBALS_MAP: &str = "globals";
+pub const GLOBAL_START: u32 = 0;
+pub const GLOBAL_CPID: u32 = 1;
+const RING_BYTES: i128 = 1 << 20;
+const MAP_ENTRIES: i128 = 4096;
+/// Iterations a `while` loop may run (the verifier needs a bound).
+const WHILE_BOUND: i128 = 1024;
+
+/// What the translation needs besides the script.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// `$1`, `$2`... (positional parameters).
+    pub positional: Vec<String>,
+    /// `system()` is allowed.
+    pub unsafe_allowed: bool,
+}
+
+/// The forms of a script and its plan.
+pub fn translate(script: &Script, settings: &Settings) -> (Vec<Sexp>, Plan, Vec<Diagnostic>) {
+    let mut learn = Translator::new(script, settings, HashMap::new());
+    learn.script();
+    let known = learn.maps;
+    let mut emit = Translator::new(script, settings, known);
+    emit.frozen = true;
+    let forms = emit.script();
+    (forms, emit.plan, emit.diags)
+}
+
+#[derive(Clone, Debug)]
+struct MapInfo {
+    index: usize,
+    keys: Vec<Type>,
+    kind: MapKind,
+}
+
+struct Translator<'a> {
+    script: &'a Script,
+    settings: &'a Settings,
+    maps: HashMap<String, MapInfo>,
+    /// In the second pass maps are known; a map never assigned is an error.
+    frozen: bool,
+    plan: Plan,
+    diags: Vec<Diagnostic>,
+    next_name: u32,
+    /// Bytes of the current program's shared key and value buffers ([`KEY_BUFFER`],
+    /// [`VALUE_BUFFER`]): one of each per program, so that stack use does not grow with the
+    /// number of map operations.
+    key_buffer: usize,
+    value_buffer: usize,
+}
+
+/// The program's buffer for map keys; every map operation fills it anew.
+const KEY_BUFFER: &str = "key-buffer";
+/// The program's buffer for map values being stored.
+const VALUE_BUFFER: &str = "value-buffer";
+
+/// The probe being translated.
+struct ProbeContext {
+    kind: ProbeKind,
+    fields: Option<Result<Vec<TracepointField>, String>>,
+    /// Scratch variables: name, type, Lisp name.
+    vars: Vec<(String, Type, String)>,
+    /// Macro parameters bound to argument expressions, innermost last.
+    macro_args: Vec<HashMap<String, Expr>>,
+}
+
+/// A translated expression: for in-memory types the form is the buffer's address.
+#[derive(Clone)]
+struct Value {
+    form: Sexp,
+    ty: Type,
+    /// The string of a literal, for comparisons.
+    literal: Option<String>,
+}
+
+impl Value {
+    fn int(form: Sexp, signed: bool) -> Value {
+        Value {
+            form,
+            ty: Type::Int { signed },
+            literal: None,
+        }
+    }
+}
+
+type Translated<T> = Option<T>;
+
+impl<'a> Translator<'a> {
+    fn new(
+        script: &'a Script,
+        settings: &'a Settings,
+        maps: HashMap<String, MapInfo>,
+    ) -> Translator<'a> {
+        Translator {
+            script,
+            settings,
+            maps,
+            frozen: false,
+            plan: Plan::default(),
+            diags: Vec::new(),
+            next_name: 0,
+            key_buffer: 0,
+            value_buffer: 0,
+        }
+    }
+
+    fn error<T>(&mut self, span: Span, message: impl Into<String>) -> Translated<T> {
+        self.diags.push(Diagnostic::error(span, message.into()));
+        None
+    }
+
+    fn fresh(&mut self, base: &str) -> String {
+        self.next_name += 1;
+        format!("{base}-{}", self.next_name)
+    }
+
+    fn script(&mut self) -> Vec<Sexp> {
+        let mut programs = Vec::new();
+        for probe in &self.script.probes {
+            for (text, span) in &probe.attach_points {
+                match probes::expand(text) {
+                    Ok(kinds) => {
+                        for kind in kinds {
+                            programs.extend(self.program(probe, kind, *span));
+                        }
+                    }
+                    Err(message) => {
+                        self.error::<()>(*span, message);
+                    }
+                }
+            }
+        }
+        let at = At(Span::default());
+        let mut forms = vec![
+            at.call(
+                "defmap",
+                vec![
+                    at.sym(EVENTS_MAP),
+                    at.keyword("type"),
+                    at.keyword("ringbuf"),
+                    at.keyword("max-entries"),
+                    at.int(RING_BYTES),
+                ],
+            ),
+            at.call(
+                "defmap",
+                vec![
+                    at.sym(GLOBALS_MAP),
+                    at.keyword("type"),
+                    at.keyword("array"),
+                    at.keyword("key-size"),
+                    at.int(4),
+                    at.keyword("value-size"),
+                    at.int(8),
+                    at.keyword("max-entries"),
+                    at.int(2),
+                ],
+            ),
+        ];
+        let mut maps: Vec<(&String, &MapInfo)> = self.maps.iter().collect();
+        maps.sort_by_key(|(_, info)| info.index);
+        for (name, info) in maps {
+            let key_size = key_size(info);
+            forms.push(at.call(
+                "defmap",
+                vec![
+                    at.sym(&map_symbol(info.index)),
+                    at.keyword("type"),
+                    at.keyword("hash"),
+                    at.keyword("key-size"),
+                    at.int(key_size as i128),
+                    at.keyword("value-size"),
+                    at.int(info.kind.value_size() as i128),
+                    at.keyword("max-entries"),
+                    at.int(MAP_ENTRIES),
+                ],
+            ));
+            self.plan.maps.push(PlannedMap {
+                name: name.clone(),
+                object_name: whistler_compiler::symbol_name(&map_symbol(info.index)),
+                keys: info.keys.clone(),
+                kind: info.kind,
+            });
+        }
+        self.plan.maps.sort_by(|a, b| a.name.cmp(&b.name));
+        forms.extend(programs);
+        forms
+    }
+
+    fn program(&mut self, probe: &Probe, kind: ProbeKind, span: Span) -> Option<Sexp> {
+        let lisp_name = format!("probe-{}", self.plan.probes.len());
+        let fields = match &kind {
+            ProbeKind::Tracepoint { category, name } => {
+                Some(probes::tracepoint_fields(category, name))
+            }
+            _ => None,
+        };
+        let mut cx = ProbeContext {
+            kind: kind.clone(),
+            fields,
+            vars: Vec::new(),
+            macro_args: Vec::new(),
+        };
+        let at = At(probe.span);
+        (self.key_buffer, self.value_buffer) = (0, 0);
+        let mut body = self.block(&mut cx, &probe.body);
+        if let Some(pred) = &probe.predicate {
+            if let Some(test) = self.condition(&mut cx, pred) {
+                body = vec![At(pred.span).call("when", [vec![test], body].concat())];
+            }
+        }
+        let mut bindings: Vec<(String, Sexp)> = cx
+            .vars
+            .iter()
+            .map(|(_, ty, lisp)| {
+                let init = match ty.in_memory() {
+                    true => at.buffer(ty.size()),
+                    false => at.int(0),
+                };
+                (lisp.clone(), init)
+            })
+            .collect();
+        for (name, size) in [
+            (KEY_BUFFER, self.key_buffer),
+            (VALUE_BUFFER, self.value_buffer),
+        ] {
+            if size > 0 {
+                bindings.push((name.to_string(), at.buffer(size)));
+            }
+        }
+        body.push(at.int(0));
+        let options = at.list(vec![
+            at.keyword("type"),
+            at.keyword(kind.program_type()),
+            at.keyword("section"),
+            at.string(&kind.section()),
+        ]);
+        self.plan.probes.push(PlannedProbe {
+            object_name: whistler_compiler::symbol_name(&lisp_name),
+            kind,
+        });
+        Some(At(span).call(
+            "defprog",
+            vec![at.sym(&lisp_name), options, at.let_star(bindings, body)],
+        ))
+    }
+
+    // ---- statements ----
+
+    fn block(&mut self, cx: &mut ProbeContext, stmts: &[Stmt]) -> Vec<Sexp> {
+        let mut forms: Vec<Sexp> = stmts.iter().filter_map(|s| self.stmt(cx, s)).collect();
+        forms.push(At(Span::default()).int(0));
+        forms
+    }
+
+    fn stmt(&mut self, cx: &mut ProbeContext, stmt: &Stmt) -> Translated<Sexp> {
+        let at = At(stmt.span);
+        match &stmt.kind {
+            StmtKind::Expr(e) => self.effect(cx, e),
+            StmtKind::Assign(target, value) => self.assign(cx, target, value, stmt.span),
+            StmtKind::If(cond, then, otherwise) => {
+                let test = self.condition(cx, cond)?;
+                let then = at.progn(self.block(cx, then));
+                let otherwise = at.progn(self.block(cx, otherwise));
+                Some(at.call("if", vec![test, then, otherwise]))
+            }
+            StmtKind::Unroll(count, body) => {
+                if *count == 0 || *count > 100 {
+                    return self.error(stmt.span, "unroll takes a count from 1 to 100");
+                }
+                let var = self.fresh("unroll");
+                let body = self.block(cx, body);
+                let head = at.list(vec![at.sym(&var), at.int(*count as i128)]);
+                Some(at.call("dotimes", [vec![head], body].concat()))
+            }
+            StmtKind::While(cond, body) => {
+                let test = self.condition(cx, cond)?;
+                let var = self.fresh("while");
+                let body = self.block(cx, body);
+                let head = at.list(vec![at.sym(&var), at.int(WHILE_BOUND)]);
+                Some(at.call(
+                    "dotimes",
+                    vec![head, at.call("when", [vec![test], body].concat())],
+                ))
+            }
+            StmtKind::ForRange(name, from, to, body) => {
+                let (Some(from_n), Some(to_n)) = (constant(from), constant(to)) else {
+                    return self.error(stmt.span, "for ranges need constant bounds here");
+                };
+                let var = self.var_binding(cx, name, Type::INT, stmt.span)?;
+                let counter = self.fresh("for");
+                let mut forms = vec![at.call(
+                    "setq",
+                    vec![
+                        at.sym(&var),
+                        at.call("+", vec![at.sym(&counter), at.int(from_n as i128)]),
+                    ],
+                )];
+                forms.extend(self.block(cx, body));
+                let count = (to_n - from_n).max(0) as i128;
+                let head = at.list(vec![at.sym(&counter), at.int(count)]);
+                Some(at.call("dotimes", [vec![head], forms].concat()))
+            }
+            StmtKind::Return => Some(at.call("return", vec![at.int(0)])),
+            StmtKind::Break | StmtKind::Continue => {
+                self.error(stmt.span, "break and continue are not supported yet")
+            }
+        }
+    }
+
+    /// An expression statement: a call for its effect, or a value thrown away.
+    fn effect(&mut self, cx: &mut ProbeContext, e: &Expr) -> Translated<Sexp> {
+        let at = At(e.span);
+        let ExprKind::Call(name, args) = &e.kind else {
+            return self.expr(cx, e).map(|v| v.form);
+        };
+        match name.as_str() {
+            "printf" => self.printf(cx, args, e.span, Event::Printf),
+            "system" if self.settings.unsafe_allowed => {
+                self.printf(cx, args, e.span, Event::System)
+            }
+            "system" => self.error(e.span, "system() needs --unsafe"),
+            "cat" => self.printf(cx, args, e.span, Event::Cat),
+            "time" => {
+                let format = match args.first() {
+                    None => "%H:%M:%S\n".to_string(),
+                    Some(Expr {
+                        kind: ExprKind::Str(s),
+                        ..
+                    }) => s.clone(),
+                    Some(other) => return self.error(other.span, "time() takes a format string"),
+                };
+                let index = self.plan.texts.len();
+                self.plan.texts.push(format);
+                Some(self.event(at, Event::Time, index, Vec::new()))
+            }
+            "exit" => Some(at.progn(vec![
+                self.event(at, Event::Exit, 0, Vec::new()),
+                at.call("return", vec![at.int(0)]),
+            ])),
+            "clear" | "zero" | "print" => {
+                let event = match name.as_str() {
+                    "clear" => Event::Clear,
+                    "zero" => Event::Zero,
+                    _ => Event::Print,
+                };
+                match args.first().map(|a| &a.kind) {
+                    Some(ExprKind::Map(map, keys)) if keys.is_empty() => {
+                        let info = self.map_info(map, e.span)?;
+                        Some(self.event(at, event, info.index, Vec::new()))
+                    }
+                    Some(_) if event == Event::Print => {
+                        let value = self.expr(cx, &args[0])?;
+                        let index = self.plan.printfs.len();
+                        self.plan.printfs.push(Printf {
+                            format: printf::value_format(value.ty),
+                            args: vec![value.ty],
+                        });
+                        Some(self.event(at, Event::Printf, index, vec![value]))
+                    }
+                    _ => self.error(e.span, format!("{name}() takes a map, as in {name}(@m)")),
+                }
+            }
+            "delete" => {
+                let (map, keys) = self.map_arg(args, e.span)?;
+                let info = self.map_info(&map, e.span)?;
+                let keys = self.values(cx, &keys)?;
+                Some(self.with_key(at, &info, keys, None, |at, key| {
+                    vec![at.call("map-delete-ptr", vec![at.sym(&map_symbol(info.index)), key])]
+                }))
+            }
+            "signal" => {
+                let sig = match args.first().map(|a| &a.kind) {
+                    Some(ExprKind::Str(s)) => signal_number(s)
+                        .map(|n| at.int(n as i128))
+                        .or_else(|| self.error(e.span, format!("unknown signal `{s}`")))?,
+                    Some(_) => self.expr(cx, &args[0])?.form,
+                    None => return self.error(e.span, "signal() takes a signal"),
+                };
+                Some(at.call("send-signal", vec![sig]))
+            }
+            _ => self.expr(cx, e).map(|v| v.form),
+        }
+    }
+
+    /// `printf`, `system` and `cat`: the format checked, the arguments sent in an event.
+    fn printf(
+        &mut self,
+        cx: &mut ProbeContext,
+        args: &[Expr],
+        span: Span,
+        event: Event,
+    ) -> Translated<Sexp> {
+        let Some(Expr {
+            kind: ExprKind::Str(format),
+            ..
+        }) = args.first()
+        else {
+            return self.error(span, "the first argument must be a format string");
+        };
+        let values = self.values(cx, &args[1..])?;
+        let types: Vec<Type> = values.iter().map(|v| v.ty).collect();
+        if let Err(message) = printf::check(format, &types) {
+            return self.error(args[0].span, message);
+        }
+        let index = self.plan.printfs.len();
+        self.plan.printfs.push(Printf {
+            format: format.clone(),
+            args: types,
+        });
+        Some(self.event(At(span), event, index, values))
+    }
+
+    /// Sends an event record: an 8-byte header (event kind, index) and the values.
+    fn event(&mut self, at: At, event: Event, index: usize, values: Vec<Value>) -> Sexp {
+        let header = ((index as i128) << 32) | event as i128;
+        let (bindings, values) = self.bind_values(values);
+        let record = self.fresh("record");
+        let size = 8 + values.iter().map(|v| v.ty.slot_size()).sum::<usize>();
+        let mut writes = vec![at.store64(at.sym(&record), 0, at.int(header))];
+        let mut offset = 8;
+        for v in values {
+            let slot = v.ty.slot_size();
+            writes.push(store_value(at, at.sym(&record), offset, v, slot));
+            offset += slot;
+        }
+        let head = at.list(vec![
+            at.sym(&record),
+            at.sym(EVENTS_MAP),
+            at.int(size as i128),
+        ]);
+        let send = at.call("with-ringbuf", [vec![head], writes].concat());
+        at.let_star(bindings, vec![send])
+    }
+
+    fn assign(
+        &mut self,
+        cx: &mut ProbeContext,
+        target: &Expr,
+        value: &Expr,
+        span: Span,
+    ) -> Translated<Sexp> {
+        let at = At(span);
+        match &target.kind {
+            ExprKind::Var(name) => {
+                let v = self.expr(cx, value)?;
+                let var = self.var_binding(cx, name, v.ty, target.span)?;
+                let ty = cx
+                    .vars
+                    .iter()
+                    .find(|(n, ..)| n == name)
+                    .map(|(_, t, _)| *t)?;
+                match ty.in_memory() {
+                    false => Some(at.call("setq", vec![at.sym(&var), v.form])),
+                    true => Some(copy_string(at, at.sym(&var), ty.size(), v)),
+                }
+            }
+            ExprKind::Map(name, keys) => {
+                if let ExprKind::Call(func, args) = &value.kind {
+                    if let Some(kind) = self.aggregation(func, args, value.span) {
+                        return self.aggregate(cx, name, keys, kind, args, span);
+                    }
+                }
+                let v = self.expr(cx, value)?;
+                let keys = self.values(cx, keys)?;
+                let info = self.declare_map(name, &keys, MapKind::Value(v.ty), span)?;
+                let MapKind::Value(ty) = info.kind else {
+                    return self.error(
+                        span,
+                        format!("{name} holds {}(), not plain values", info.kind.name()),
+                    );
+                };
+                let symbol = map_symbol(info.index);
+                let size = ty.slot_size();
+                self.value_buffer = self.value_buffer.max(size);
+                let (bindings, mut bound) = self.bind_values(vec![v]);
+                let v = bound.remove(0);
+                let write = vec![
+                    at.call(
+                        "memset",
+                        vec![
+                            at.sym(VALUE_BUFFER),
+                            at.int(0),
+                            at.int(0),
+                            at.int(size as i128),
+                        ],
+                    ),
+                    store_value(at, at.sym(VALUE_BUFFER), 0, v, size),
+                ];
+                let update = move |at: At, key: Sexp| {
+                    vec![at.call(
+                        "map-update-ptr",
+                        vec![at.sym(&symbol), key, at.sym(VALUE_BUFFER), at.int(0)],
+                    )]
+                };
+                let body = self.with_key(at, &info, keys, None, update);
+                Some(at.let_star(bindings, [write, vec![body]].concat()))
+            }
+            _ => self.error(target.span, "only $variables and @maps can be assigned"),
+        }
+    }
+
+    /// The aggregation a call names, with its constant parameters.
+    fn aggregation(&mut self, func: &str, args: &[Expr], span: Span) -> Option<MapKind> {
+        let kind = match func {
+            "count" => MapKind::Count,
+            "sum" => MapKind::Sum,
+            "min" => MapKind::Min,
+            "max" => MapKind::Max,
+            "avg" => MapKind::Avg,
+            "stats" => MapKind::Stats,
+            "hist" => MapKind::Hist,
+            "lhist" => {
+                let bounds: Vec<Option<i64>> = args.iter().skip(1).map(constant).collect();
+                match bounds[..] {
+                    [Some(min), Some(max), Some(step)] if step > 0 && max > min => {
+                        MapKind::Lhist { min, max, step }
+                    }
+                    _ => {
+                        self.error::<()>(
+                            span,
+                            "lhist(value, min, max, step) needs constant min < max and step > 0",
+                        );
+                        return None;
+                    }
+                }
+            }
+            _ => return None,
+        };
+        Some(kind)
+    }
+
+    fn aggregate(
+        &mut self,
+        cx: &mut ProbeContext,
+        name: &str,
+        keys: &[Expr],
+        kind: MapKind,
+        args: &[Expr],
+        span: Span,
+    ) -> Translated<Sexp> {
+        let at = At(span);
+        let wanted = match kind {
+            MapKind::Count => 0,
+            MapKind::Lhist { .. } => 4,
+            _ => 1,
+        };
+        if args.len() != wanted {
+            return self.error(
+                span,
+                format!("{}() takes {wanted} argument(s)", kind.name()),
+            );
+        }
+        let value = match args.first() {
+            Some(arg) => {
+                let v = self.expr(cx, arg)?;
+                if !matches!(v.ty, Type::Int { .. }) {
+                    return self.error(arg.span, format!("{}() takes an integer", kind.name()));
+                }
+                Some(v.form)
+            }
+            None => None,
+        };
+        let keys = self.values(cx, keys)?;
+        let info = self.declare_map(name, &keys, kind, span)?;
+        if info.kind != kind {
+            return self.error(
+                span,
+                format!(
+                    "{name} holds {}(), it cannot take {}() too",
+                    info.kind.name(),
+                    kind.name()
+                ),
+            );
+        }
+        let symbol = map_symbol(info.index);
+        let v = self.fresh("v");
+        let bind_value = vec![(v.clone(), value.unwrap_or_else(|| at.int(1)))];
+        let add = |me: &mut Self, bucket: Option<Sexp>, delta: Sexp| {
+            me.with_key(at, &info, keys.clone(), bucket, |at, key| {
+                vec![atomic_add(at, &symbol, key, delta)]
+            })
+        };
+        let body = match kind {
+            MapKind::Count | MapKind::Sum => vec![add(self, None, at.sym(&v))],
+            MapKind::Avg | MapKind::Stats => vec![
+                add(self, Some(at.int(0)), at.int(1)),
+                add(self, Some(at.int(1)), at.sym(&v)),
+            ],
+            MapKind::Hist => vec![add(self, Some(log2_bucket(at, at.sym(&v))), at.int(1))],
+            MapKind::Lhist { min, max, step } => {
+                let bucket = linear_bucket(at, at.sym(&v), min, max, step);
+                vec![add(self, Some(bucket), at.int(1))]
+            }
+            MapKind::Min | MapKind::Max => {
+                let replace = if kind == MapKind::Min { "s<" } else { "s>" };
+                let v2 = v.clone();
+                vec![self.with_key(at, &info, keys.clone(), None, |at, key| {
+                    vec![keep_extreme(at, &symbol, key, at.sym(&v2), replace)]
+                })]
+            }
+            MapKind::Value(_) => unreachable!("aggregation() returns aggregations"),
+        };
+        Some(at.let_star(bind_value, body))
+    }
+
+    /// Builds the key of `info` from `keys` (and a bucket number) in a stack buffer, then
+    /// `body(key address)`.
+    fn with_key(
+        &mut self,
+        at: At,
+        info: &MapInfo,
+        keys: Vec<Value>,
+        bucket: Option<Sexp>,
+        body: impl FnOnce(At, Sexp) -> Vec<Sexp>,
+    ) -> Sexp {
+        let size = key_size(info);
+        self.key_buffer = self.key_buffer.max(size);
+        self.value_buffer = self.value_buffer.max(8);
+        let (bindings, keys) = self.bind_values(keys);
+        let key = || at.sym(KEY_BUFFER);
+        let mut forms = vec![at.call(
+            "memset",
+            vec![key(), at.int(0), at.int(0), at.int(size as i128)],
+        )];
+        let mut offset = 0;
+        for (v, slot) in keys.into_iter().zip(&info.keys) {
+            forms.push(store_value(at, key(), offset, v, slot.slot_size()));
+            offset += slot.slot_size();
+        }
+        if let Some(bucket) = bucket {
+            forms.push(at.store64(key(), offset, bucket));
+        }
+        forms.extend(body(at, key()));
+        at.let_star(bindings, forms)
+    }
+
+    /// Binds each value that is not a literal to a fresh variable (evaluating it once, in
+    /// order); literals stay, to be stored word by word where they go.
+    fn bind_values(&mut self, values: Vec<Value>) -> (Vec<(String, Sexp)>, Vec<Value>) {
+        let mut bindings = Vec::new();
+        let mut bound = Vec::new();
+        for v in values {
+            if v.literal.is_some() {
+                bound.push(v);
+                continue;
+            }
+            let name = self.fresh("v");
+            bindings.push((name.clone(), v.form.clone()));
+            bound.push(Value {
+                form: At(v.form.span).sym(&name),
+                ..v
+            });
+        }
+        (bindings, bound)
+    }
+
+    fn map_info(&mut self, name: &str, span: Span) -> Translated<MapInfo> {
+        match self.maps.get(name) {
+            Some(info) => Some(info.clone()),
+            None if self.frozen => self.error(span, format!("{name} is never assigned")),
+            None => None,
+        }
+    }
+
+    /// The map, declared on first sight in the learning pass.
+    fn declare_map(
+        &mut self,
+        name: &str,
+        keys: &[Value],
+        kind: MapKind,
+        span: Span,
+    ) -> Translated<MapInfo> {
+        if !self.maps.contains_key(name) && !self.frozen {
+            let info = MapInfo {
+                index: self.maps.len(),
+                keys: keys.iter().map(|v| v.ty).collect(),
+                kind,
+            };
+            self.maps.insert(name.to_string(), info);
+        } else if let Some(known) = self.maps.get_mut(name).filter(|_| !self.frozen) {
+            // A string key or value slot takes the longest string stored in it.
+            for (slot, v) in known.keys.iter_mut().zip(keys) {
+                if let (Type::Str(a), Type::Str(b)) = (*slot, v.ty) {
+                    *slot = Type::Str(a.max(b));
+                }
+            }
+            if let (MapKind::Value(Type::Str(a)), MapKind::Value(Type::Str(b))) = (known.kind, kind)
+            {
+                known.kind = MapKind::Value(Type::Str(a.max(b)));
+            }
+        }
+        let info = self.map_info(name, span)?;
+        if info.keys.len() != keys.len() {
+            return self.error(
+                span,
+                format!("{name} has {} key(s), not {}", info.keys.len(), keys.len()),
+            );
+        }
+        for (v, slot) in keys.iter().zip(&info.keys) {
+            if v.ty.in_memory() != slot.in_memory() {
+                return self.error(
+                    span,
+                    format!(
+                        "{name}'s key is {}, not {}",
+                        slot.describe(),
+                        v.ty.describe()
+                    ),
+                );
+            }
+        }
+        Some(info)
+    }
+
+    fn map_arg(&mut self, args: &[Expr], span: Span) -> Translated<(String, Vec<Expr>)> {
+        match args {
+            [Expr {
+                kind: ExprKind::Map(name, keys),
+                ..
+            }] => Some((name.clone(), keys.clone())),
+            [Expr {
+                kind: ExprKind::Map(name, none),
+                ..
+            }, key]
+                if none.is_empty() =>
+            {
+                let keys = match &key.kind {
+                    ExprKind::Tuple(items) => items.clone(),
+                    _ => vec![key.clone()],
+                };
+                Some((name.clone(), keys))
+            }
+            _ => self.error(span, "expected a map entry, as in @m[key]"),
+        }
+    }
+
+    /// A scratch variable's Lisp name, declared with `ty` on first assignment.
+    fn var_binding(
+        &mut self,
+        cx: &mut ProbeContext,
+        name: &str,
+        ty: Type,
+        span: Span,
+    ) -> Translated<String> {
+        if let Some((_, known, lisp)) = cx.vars.iter().find(|(n, ..)| n == name) {
+            if known.in_memory() != ty.in_memory() {
+                return self.error(
+                    span,
+                    format!("${name} is {}, not {}", known.describe(), ty.describe()),
+                );
+            }
+            return Some(lisp.clone());
+        }
+        let lisp = format!("scratch-{name}");
+        cx.vars.push((name.to_string(), ty, lisp.clone()));
+        Some(lisp)
+    }
+
+    // ---- expressions ----
+
+    fn values(&mut self, cx: &mut ProbeContext, exprs: &[Expr]) -> Translated<Vec<Value>> {
+        let values: Vec<Option<Value>> = exprs.iter().map(|e| self.expr(cx, e)).collect();
+        values.into_iter().collect()
+    }
+
+    /// An integer expression as a test (non-zero is true).
+    fn condition(&mut self, cx: &mut ProbeContext, e: &Expr) -> Translated<Sexp> {
+        let v = self.expr(cx, e)?;
+        match v.ty {
+            Type::Int { .. } => Some(At(e.span).call("/=", vec![v.form, At(e.span).int(0)])),
+            other => self.error(
+                e.span,
+                format!("a condition must be an integer, not {}", other.describe()),
+            ),
+        }
+    }
+
+    fn int_expr(&mut self, cx: &mut ProbeContext, e: &Expr) -> Translated<(Sexp, bool)> {
+        let v = self.expr(cx, e)?;
+        match v.ty {
+            Type::Int { signed } => Some((v.form, signed)),
+            other => self.error(
+                e.span,
+                format!("expected an integer, found {}", other.describe()),
+            ),
+        }
+    }
+
+    fn expr(&mut self, cx: &mut ProbeContext, e: &Expr) -> Translated<Value> {
+        let at = At(e.span);
+        match &e.kind {
+            ExprKind::Int(n) => Some(Value::int(at.int(*n as i128), true)),
+            ExprKind::Str(s) => Some(self.string_literal(at, s)),
+            ExprKind::Var(name) => {
+                if let Some(arg) = cx
+                    .macro_args
+                    .last()
+                    .and_then(|a| a.get(&format!("${name}")))
+                {
+                    let arg = arg.clone();
+                    return self.expr(cx, &arg);
+                }
+                match cx.vars.iter().find(|(n, ..)| n == name) {
+                    Some((_, ty, lisp)) => Some(Value {
+                        form: at.sym(lisp),
+                        ty: *ty,
+                        literal: None,
+                    }),
+                    None => self.error(e.span, format!("${name} is used before it is assigned")),
+                }
+            }
+            ExprKind::Map(name, keys) => self.map_read(cx, name, keys, e.span),
+            ExprKind::Builtin(name) => {
+                if let Some(arg) = cx.macro_args.last().and_then(|a| a.get(name)) {
+                    let arg = arg.clone();
+                    return self.expr(cx, &arg);
+                }
+                self.builtin(cx, name, e.span)
+            }
+            ExprKind::Positional(n) => {
+                let text = self
+                    .settings
+                    .positional
+                    .get((*n as usize).wrapping_sub(1))
+                    .cloned()
+                    .unwrap_or_default();
+                match text.parse::<i64>() {
+                    Ok(n) => Some(Value::int(at.int(n as i128), true)),
+                    Err(_) if text.is_empty() => Some(Value::int(at.int(0), true)),
+                    Err(_) => Some(self.string_literal(at, &text)),
+                }
+            }
+            ExprKind::PositionalCount => Some(Value::int(
+                at.int(self.settings.positional.len() as i128),
+                true,
+            )),
+            ExprKind::Call(name, args) => self.call(cx, name, args, e.span),
+            ExprKind::Binary(op, left, right) => self.binary(cx, *op, left, right, e.span),
+            ExprKind::Unary(op, operand) => {
+                let (v, signed) = self.int_expr(cx, operand)?;
+                let form = match op {
+                    UnOp::Not => at.call("not", vec![v]),
+                    UnOp::BitNot => at.call("lognot", vec![v]),
+                    UnOp::Neg => at.call("-", vec![v]),
+                    UnOp::Deref => read_kernel(at, v, 8, self),
+                };
+                Some(Value::int(form, signed || *op == UnOp::Neg))
+            }
+            ExprKind::Ternary(cond, then, otherwise) => {
+                let test = self.condition(cx, cond)?;
+                let a = self.expr(cx, then)?;
+                let b = self.expr(cx, otherwise)?;
+                if a.ty.in_memory() != b.ty.in_memory() {
+                    return self.error(e.span, "both branches of ?: must have one type");
+                }
+                let ty = match (a.ty, b.ty) {
+                    (Type::Str(x), Type::Str(y)) if x != y => {
+                        return self.error(e.span, "both strings of ?: must have one size")
+                    }
+                    (Type::Int { signed: x }, Type::Int { signed: y }) => {
+                        Type::Int { signed: x || y }
+                    }
+                    (t, _) => t,
+                };
+                Some(Value {
+                    form: at.call("if", vec![test, a.form, b.form]),
+                    ty,
+                    literal: None,
+                })
+            }
+            ExprKind::Field(base, field) => self.field(cx, base, field, e.span),
+            ExprKind::Cast(ty, operand) => {
+                let (v, _) = self.int_expr(cx, operand)?;
+                let (size, signed) = types::int_type(ty)?;
+                let form = at.call("cast", vec![at.sym(types::load_type(size, signed)), v]);
+                Some(Value::int(form, signed))
+            }
+            ExprKind::SizeofType(ty) => {
+                let (size, _) = types::int_type(ty)?;
+                Some(Value::int(at.int(size as i128), false))
+            }
+            ExprKind::Index(..) => self.error(e.span, "indexing is not supported yet"),
+            ExprKind::Tuple(_) => self.error(e.span, "tuples are supported as map keys only"),
+        }
+    }
+
+    fn string_literal(&mut self, at: At, s: &str) -> Value {
+        let bytes = s.as_bytes();
+        let size = bytes.len() + 1;
+        let name = self.fresh("literal");
+        let mut forms = Vec::new();
+        for (i, chunk) in bytes.chunks(8).enumerate() {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            forms.push(at.store64(
+                at.sym(&name),
+                i * 8,
+                at.int(u64::from_le_bytes(word) as i128),
+            ));
+        }
+        forms.push(at.sym(&name));
+        Value {
+            form: at.let_star(vec![(name, at.buffer(size.div_ceil(8) * 8))], forms),
+            ty: Type::Str(size),
+            literal: Some(s.to_string()),
+        }
+    }
+
+    fn map_read(
+        &mut self,
+        cx: &mut ProbeContext,
+        name: &str,
+        keys: &[Expr],
+        span: Span,
+    ) -> Translated<Value> {
+        let at = At(span);
+        let keys = self.values(cx, keys)?;
+        let Some(info) = self.maps.get(name).cloned() else {
+            return match self.frozen {
+                true => self.error(span, format!("{name} is never assigned")),
+                false => Some(Value::int(at.int(0), true)),
+            };
+        };
+        let ty = match info.kind {
+            MapKind::Value(t) => t,
+            MapKind::Count | MapKind::Sum | MapKind::Min | MapKind::Max => Type::INT,
+            other => {
+                return self.error(
+                    span,
+                    format!("{name} holds {}(), which cannot be read", other.name()),
+                )
+            }
+        };
+        let pointer = self.fresh("entry");
+        let symbol = map_symbol(info.index);
+        let read = move |at: At, key: Sexp| {
+            let lookup = at.call("map-lookup-ptr", vec![at.sym(&symbol), key]);
+            let (missing, present) = match ty.in_memory() {
+                true => (at.buffer(ty.size()), at.sym(&pointer)),
+                false => (at.int(0), at.load("u64", at.sym(&pointer), 0)),
+            };
+            let absent = at.call("=", vec![at.sym(&pointer), at.int(0)]);
+            vec![at.let_star(
+                vec![(pointer.clone(), lookup)],
+                vec![at.call("if", vec![absent, missing, present])],
+            )]
+        };
+        let form = self.with_key(at, &info, keys, None, read);
+        Some(Value {
+            form,
+            ty,
+            literal: None,
+        })
+    }
+
+    fn builtin(&mut self, cx: &mut ProbeContext, name: &str, span: Span) -> Translated<Value> {
+        let at = At(span);
+        let pid_tgid = || at.call("get-current-pid-tgid", vec![]);
+        let uid_gid = || at.call("get-current-uid-gid", vec![]);
+        let unsigned = |form| Some(Value::int(form, false));
+        match name {
+            "pid" => unsigned(at.call(">>", vec![pid_tgid(), at.int(32)])),
+            "tid" => unsigned(at.call("cast", vec![at.sym("u32"), pid_tgid()])),
+            "uid" => unsigned(at.call("cast", vec![at.sym("u32"), uid_gid()])),
+            "gid" => unsigned(at.call(">>", vec![uid_gid(), at.int(32)])),
+            "nsecs" => unsigned(at.call("ktime-get-ns", vec![])),
+            "elapsed" => unsigned(at.call(
+                "-",
+                vec![at.call("ktime-get-ns", vec![]), global(at, GLOBAL_START)],
+            )),
+            "cpid" => unsigned(global(at, GLOBAL_CPID)),
+            "cpu" => unsigned(at.call("get-smp-processor-id", vec![])),
+            "rand" => unsigned(at.call("get-prandom-u32", vec![])),
+            "cgroup" => unsigned(at.call("get-current-cgroup-id", vec![])),
+            "curtask" => unsigned(at.call("get-current-task", vec![])),
+            "jiffies" => unsigned(at.call("jiffies64", vec![])),
+            "comm" => {
+                let buffer = self.fresh("comm");
+                let form = at.let_star(
+                    vec![(buffer.clone(), at.buffer(16))],
+                    vec![
+                        at.call("get-current-comm", vec![at.sym(&buffer), at.int(16)]),
+                        at.sym(&buffer),
+                    ],
+                );
+                Some(Value {
+                    form,
+                    ty: Type::Str(16),
+                    literal: None,
+                })
+            }
+            "probe" => Some(self.string_literal(at, &cx.kind.full_name())),
+            "func" => match &cx.kind {
+                ProbeKind::Kprobe { function, .. }
+                | ProbeKind::Fentry { function, .. }
+                | ProbeKind::Uprobe {
+                    symbol: function, ..
+                } => {
+                    let function = function.clone();
+                    Some(self.string_literal(at, &function))
+                }
+                _ => self.error(
+                    span,
+                    "func is known in kprobe, uprobe and fentry probes only",
+                ),
+            },
+            "retval" => match &cx.kind {
+                ProbeKind::Kprobe { ret: true, .. } | ProbeKind::Uprobe { ret: true, .. } => {
+                    Some(Value::int(at.call("pt-regs-ret", vec![]), true))
+                }
+                _ => self.error(
+                    span,
+                    "retval is known in kretprobe and uretprobe probes only",
+                ),
+            },
+            "args" => self.error(span, "use a field of args, as in args.filename"),
+            _ => {
+                if let Some(n) = name.strip_prefix("arg").and_then(|n| n.parse::<u8>().ok()) {
+                    if !matches!(cx.kind, ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. }) {
+                        return self
+                            .error(span, "arg0-arg5 are known in kprobe and uprobe probes only");
+                    }
+                    if n > 5 {
+                        return self.error(span, "arguments past arg5 are not in registers");
+                    }
+                    return unsigned(at.call(&format!("pt-regs-parm{}", n + 1), vec![]));
+                }
+                self.error(span, format!("unknown builtin or identifier `{name}`"))
+            }
+        }
+    }
+
+    fn field(
+        &mut self,
+        cx: &mut ProbeContext,
+        base: &Expr,
+        field: &str,
+        span: Span,
+    ) -> Translated<Value> {
+        let at = At(span);
+        if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
+            return self.error(
+                span,
+                "fields of kernel structs are not supported yet; only args.FIELD",
+            );
+        }
+        let fields = match &cx.fields {
+            Some(Ok(fields)) => fields,
+            Some(Err(e)) => {
+                let e = e.clone();
+                return self.error(span, e);
+            }
+            None => return self.error(span, "args.FIELD is known in tracepoint probes only"),
+        };
+        let Some(f) = fields.iter().find(|f| f.name == field).cloned() else {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            return self.error(
+                span,
+                format!(
+                    "this tracepoint has no field `{field}`; it has {}",
+                    names.join(", ")
+                ),
+            );
+        };
+        let ty = f.value_type();
+        match f.ty {
+            probes::FieldType::Int { signed } => {
+                let load = types::load_type(f.size, signed);
+                Some(Value::int(
+                    at.call("ctx-load", vec![at.sym(load), at.int(f.offset as i128)]),
+                    signed,
+                ))
+            }
+            probes::FieldType::CharArray | probes::FieldType::DataLocString => {
+                let buffer = self.fresh("field");
+                let source = match f.ty {
+                    probes::FieldType::CharArray => at.int(f.offset as i128),
+                    _ => at.call(
+                        "logand",
+                        vec![
+                            at.call("ctx-load", vec![at.sym("u32"), at.int(f.offset as i128)]),
+                            at.int(0xffff),
+                        ],
+                    ),
+                };
+                let address = at.call("+", vec![at.call("ctx-ptr", vec![]), source]);
+                let form = at.let_star(
+                    vec![(buffer.clone(), at.buffer(ty.size()))],
+                    vec![
+                        at.call(
+                            "probe-read-kernel-str",
+                            vec![at.sym(&buffer), at.int(ty.size() as i128), address],
+                        ),
+                        at.sym(&buffer),
+                    ],
+                );
+                Some(Value {
+                    form,
+                    ty,
+                    literal: None,
+                })
+            }
+        }
+    }
+
+    fn call(
+        &mut self,
+        cx: &mut ProbeContext,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+    ) -> Translated<Value> {
+        let at = At(span);
+        match name {
+            "str" => {
+                let Some(first) = args.first() else {
+                    return self.error(span, "str() takes an address");
+                };
+                let (address, _) = self.int_expr(cx, first)?;
+                let size = match args.get(1) {
+                    None => crate::STRING_SIZE,
+                    Some(n) => match constant(n) {
+                        Some(n) if n > 0 && n as usize <= crate::STRING_SIZE => n as usize + 1,
+                        _ => {
+                            return self.error(n.span, "str()'s length must be a constant up to 64")
+                        }
+                    },
+                };
+                let buffer = self.fresh("str");
+                let form = at.let_star(
+                    vec![(buffer.clone(), at.buffer(size))],
+                    vec![
+                        at.call(
+                            "probe-read-str",
+                            vec![at.sym(&buffer), at.int(size as i128), address],
+                        ),
+                        at.sym(&buffer),
+                    ],
+                );
+                Some(Value {
+                    form,
+                    ty: Type::Str(size),
+                    literal: None,
+                })
+            }
+            "kaddr" => match args {
+                [Expr {
+                    kind: ExprKind::Str(symbol),
+                    ..
+                }] => match crate::symbols::kernel_address(symbol) {
+                    Some(address) => Some(Value::int(at.int(address as i128), false)),
+                    None => self.error(
+                        span,
+                        format!("no kernel symbol `{symbol}` in /proc/kallsyms"),
+                    ),
+                },
+                _ => self.error(span, "kaddr() takes a symbol name in quotes"),
+            },
+            "ksym" => {
+                let [arg] = args else {
+                    return self.error(span, "ksym() takes one address");
+                };
+                let (v, _) = self.int_expr(cx, arg)?;
+                Some(Value {
+                    form: v,
+                    ty: Type::Ksym,
+                    literal: None,
+                })
+            }
+            "usym" => {
+                let [arg] = args else {
+                    return self.error(span, "usym() takes one address");
+                };
+                let (v, _) = self.int_expr(cx, arg)?;
+                let buffer = self.fresh("usym");
+                let pid = at.call(
+                    ">>",
+                    vec![at.call("get-current-pid-tgid", vec![]), at.int(32)],
+                );
+                let form = at.let_star(
+                    vec![(buffer.clone(), at.buffer(16))],
+                    vec![
+                        at.store64(at.sym(&buffer), 0, v),
+                        at.store64(at.sym(&buffer), 8, pid),
+                        at.sym(&buffer),
+                    ],
+                );
+                Some(Value {
+                    form,
+                    ty: Type::Usym,
+                    literal: None,
+                })
+            }
+            "has_key" => {
+                let (map, keys) = self.map_arg(args, span)?;
+                let info = self.map_info(&map, span)?;
+                let keys = self.values(cx, &keys)?;
+                let symbol = map_symbol(info.index);
+                let form = self.with_key(at, &info, keys, None, |at, key| {
+                    vec![at.call(
+                        "/=",
+                        vec![
+                            at.call("map-lookup-ptr", vec![at.sym(&symbol), key]),
+                            at.int(0),
+                        ],
+                    )]
+                });
+                Some(Value::int(form, false))
+            }
+            "sizeof" => {
+                let [arg] = args else {
+                    return self.error(span, "sizeof() takes one expression or type");
+                };
+                let v = self.expr(cx, arg)?;
+                Some(Value::int(at.int(v.ty.size() as i128), false))
+            }
+            "strlen" | "len" if name == "strlen" => {
+                let [arg] = args else {
+                    return self.error(span, "strlen() takes one string");
+                };
+                let v = self.expr(cx, arg)?;
+                let Type::Str(size) = v.ty else {
+                    return self.error(span, "strlen() takes a string");
+                };
+                Some(Value::int(string_length(self, at, v.form, size), false))
+            }
+            _ => {
+                if let Some(m) = self.script.macros.iter().find(|m| m.name == name).cloned() {
+                    return self.expand_macro(cx, &m, args, span);
+                }
+                let known = [
+                    "count", "sum", "min", "max", "avg", "stats", "hist", "lhist",
+                ];
+                if known.contains(&name) {
+                    return self.error(
+                        span,
+                        format!("{name}() is assigned to a map, as in @x = {name}(...)"),
+                    );
+                }
+                self.error(span, format!("unknown function `{name}`"))
+            }
+        }
+    }
+
+    /// A macro call: the body's statements with the parameters bound to the arguments; its
+    /// value is the last expression statement's.
+    fn expand_macro(
+        &mut self,
+        cx: &mut ProbeContext,
+        m: &Macro,
+        args: &[Expr],
+        span: Span,
+    ) -> Translated<Value> {
+        if args.len() != m.params.len() {
+            return self.error(
+                span,
+                format!("macro {} takes {} argument(s)", m.name, m.params.len()),
+            );
+        }
+        if cx.macro_args.len() > 16 {
+            return self.error(span, "macros nest too deeply");
+        }
+        let bound = m.params.iter().cloned().zip(args.iter().cloned()).collect();
+        cx.macro_args.push(bound);
+        let (last, init) = match m.body.split_last() {
+            Some((
+                Stmt {
+                    kind: StmtKind::Expr(e),
+                    ..
+                },
+                init,
+            )) => (Some(e.clone()), init),
+            _ => (None, &m.body[..]),
+        };
+        let mut forms: Vec<Sexp> = init.iter().filter_map(|s| self.stmt(cx, s)).collect();
+        let value = match &last {
+            Some(e) => self.expr(cx, e),
+            None => Some(Value::int(At(span).int(0), true)),
+        };
+        cx.macro_args.pop();
+        let value = value?;
+        forms.push(value.form);
+        Some(Value {
+            form: At(span).progn(forms),
+            ty: value.ty,
+            literal: value.literal,
+        })
+    }
+
+    fn binary(
+        &mut self,
+        cx: &mut ProbeContext,
+        op: BinOp,
+        left: &Expr,
+        right: &Expr,
+        span: Span,
+    ) -> Translated<Value> {
+        let at = At(span);
+        let a = self.expr(cx, left)?;
+        let b = self.expr(cx, right)?;
+        if let (Type::Str(_), Type::Str(_)) = (a.ty, b.ty) {
+            let equal = match op {
+                BinOp::Eq => true,
+                BinOp::Ne => false,
+                _ => return self.error(span, "strings compare with == and != only"),
+            };
+            let test = strings_equal(self, at, a, b);
+            let form = if equal {
+                test
+            } else {
+                at.call("not", vec![test])
+            };
+            return Some(Value::int(form, false));
+        }
+        let (Type::Int { signed: sa }, Type::Int { signed: sb }) = (a.ty, b.ty) else {
+            return self.error(
+                span,
+                format!("cannot combine {} and {}", a.ty.describe(), b.ty.describe()),
+            );
+        };
+        let signed = sa && sb;
+        let (x, y) = (a.form, b.form);
+        let compare = |unsigned: &str, signed_op: &str| match signed {
+            true => signed_op.to_string(),
+            false => unsigned.to_string(),
+        };
+        let (head, result_signed) = match op {
+            BinOp::Add => ("+".to_string(), sa || sb),
+            BinOp::Sub => ("-".to_string(), sa || sb),
+            BinOp::Mul => ("*".to_string(), sa || sb),
+            BinOp::Div => ("/".to_string(), sa || sb),
+            BinOp::Mod => ("mod".to_string(), sa || sb),
+            BinOp::Shl => ("<<".to_string(), sa),
+            BinOp::Shr => (">>".to_string(), sa),
+            BinOp::BitAnd => ("logand".to_string(), sa || sb),
+            BinOp::BitOr => ("logior".to_string(), sa || sb),
+            BinOp::BitXor => ("logxor".to_string(), sa || sb),
+            BinOp::Eq => ("=".to_string(), false),
+            BinOp::Ne => ("/=".to_string(), false),
+            BinOp::Lt => (compare("<", "s<"), false),
+            BinOp::Le => (compare("<=", "s<="), false),
+            BinOp::Gt => (compare(">", "s>"), false),
+            BinOp::Ge => (compare(">=", "s>="), false),
+            BinOp::And | BinOp::Or => {
+                let head = if op == BinOp::And { "and" } else { "or" };
+                let form = at.call(
+                    head,
+                    vec![
+                        at.call("/=", vec![x, at.int(0)]),
+                        at.call("/=", vec![y, at.int(0)]),
+                    ],
+                );
+                return Some(Value::int(form, false));
+            }
+        };
+        Some(Value::int(at.call(&head, vec![x, y]), result_signed))
+    }
+}
+
+// ---- code shapes ----
+
+/// The Lisp name of map number `index`.
+fn map_symbol(index: usize) -> String {
+    format!("map-{index}")
+}
+
+fn key_size(info: &MapInfo) -> usize {
+    let keys: usize = info.keys.iter().map(|t| t.slot_size()).sum();
+    let bucket = if info.kind.has_bucket() { 8 } else { 0 };
+    (keys + bucket).max(8)
+}
+
+/// `(getmap globals SLOT)`.
+fn global(at: At, slot: u32) -> Sexp {
+    at.call("getmap", vec![at.sym(GLOBALS_MAP), at.int(slot as i128)])
+}
+
+/// Writes a value (a variable, or a literal written word by word) into a slot of
+/// `slot_size` bytes at `ptr + offset`, which the caller has zeroed.
+fn store_value(at: At, ptr: Sexp, offset: usize, v: Value, slot_size: usize) -> Sexp {
+    if let Some(text) = &v.literal {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.push(0);
+        let words = bytes
+            .chunks(8)
+            .take(slot_size / 8)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                at.store64(
+                    ptr.clone(),
+                    offset + i * 8,
+                    at.int(u64::from_le_bytes(word) as i128),
+                )
+            })
+            .collect();
+        return at.progn(words);
+    }
+    match v.ty.in_memory() {
+        false => at.store64(ptr, offset, v.form),
+        true => at.memcpy(ptr, offset, v.form, v.ty.size().min(slot_size)),
+    }
+}
+
+/// Copies a string into a string variable's buffer of `size` bytes, zeroing the rest.
+fn copy_string(at: At, dst: Sexp, size: usize, v: Value) -> Sexp {
+    let n = v.ty.size().min(size);
+    let mut forms = vec![at.memcpy(dst.clone(), 0, v.form, n)];
+    if n < size {
+        forms.push(at.call(
+            "memset",
+            vec![
+                dst,
+                at.int(n as i128),
+                at.int(0),
+                at.int((size - n) as i128),
+            ],
+        ));
+    }
+    at.progn(forms)
+}
+
+/// Adds `delta` to the u64 at `key` in `map`, inserting it when missing.
+fn atomic_add(at: At, map: &str, key: Sexp, delta: Sexp) -> Sexp {
+    let (p, q, v) = ("entry", "entry-again", VALUE_BUFFER);
+    let add = |ptr: &str, delta: Sexp| at.call("atomic-add", vec![at.sym(ptr), at.int(0), delta]);
+    let lookup = |key: Sexp| at.call("map-lookup-ptr", vec![at.sym(map), key]);
+    at.let_star(
+        vec![("delta".into(), delta), (p.into(), lookup(key.clone()))],
+        vec![at.call(
+            "if",
+            vec![
+                at.call("/=", vec![at.sym(p), at.int(0)]),
+                add(p, at.sym("delta")),
+                at.progn(vec![
+                    at.store64(at.sym(v), 0, at.sym("delta")),
+                    at.call(
+                        "when",
+                        vec![
+                            at.call(
+                                "/=",
+                                vec![
+                                    at.call(
+                                        "map-update-ptr",
+                                        vec![at.sym(map), key.clone(), at.sym(v), at.int(1)],
+                                    ),
+                                    at.int(0),
+                                ],
+                            ),
+                            at.let_star(
+                                vec![(q.into(), lookup(key))],
+                                vec![at.call(
+                                    "when",
+                                    vec![
+                                        at.call("/=", vec![at.sym(q), at.int(0)]),
+                                        add(q, at.sym("delta")),
+                                    ],
+                                )],
+                            ),
+                        ],
+                    ),
+                ]),
+            ],
+        )],
+    )
+}
+
+/// Keeps the smaller (`s<`) or larger (`s>`) of the stored value and `value`.
+fn keep_extreme(at: At, map: &str, key: Sexp, value: Sexp, replace: &str) -> Sexp {
+    let (p, v) = ("entry", VALUE_BUFFER);
+    at.let_star(
+        vec![(
+            p.into(),
+            at.call("map-lookup-ptr", vec![at.sym(map), key.clone()]),
+        )],
+        vec![at.call(
+            "if",
+            vec![
+                at.call("/=", vec![at.sym(p), at.int(0)]),
+                at.call(
+                    "when",
+                    vec![
+                        at.call(replace, vec![value.clone(), at.load("i64", at.sym(p), 0)]),
+                        at.store64(at.sym(p), 0, value.clone()),
+                    ],
+                ),
+                at.progn(vec![
+                    at.store64(at.sym(v), 0, value),
+                    at.call(
+                        "map-update-ptr",
+                        vec![at.sym(map), key, at.sym(v), at.int(0)],
+                    ),
+                ]),
+            ],
+        )],
+    )
+}
+
+/// bpftrace's power-of-two bucket: 0 for negatives, 1 for 0, 2 + log2(v) above.
+fn log2_bucket(at: At, value: Sexp) -> Sexp {
+    let mut steps = Vec::new();
+    for shift in [32, 16, 8, 4, 2, 1] {
+        steps.push(at.call(
+            "when",
+            vec![
+                at.call(">=", vec![at.sym("n"), at.int(1i128 << shift)]),
+                at.call(
+                    "setq",
+                    vec![
+                        at.sym("n"),
+                        at.call(">>", vec![at.sym("n"), at.int(shift)]),
+                        at.sym("bits"),
+                        at.call("+", vec![at.sym("bits"), at.int(shift)]),
+                    ],
+                ),
+            ],
+        ));
+    }
+    steps.push(at.call("+", vec![at.sym("bits"), at.int(2)]));
+    at.let_star(
+        vec![("n".into(), value), ("bits".into(), at.int(0))],
+        vec![at.call(
+            "cond",
+            vec![
+                at.list(vec![at.call("s<", vec![at.sym("n"), at.int(0)]), at.int(0)]),
+                at.list(vec![at.call("=", vec![at.sym("n"), at.int(0)]), at.int(1)]),
+                at.list([vec![at.sym("t")], steps].concat()),
+            ],
+        )],
+    )
+}
+
+/// lhist's bucket: 0 below `min`, the last above `max`, else 1 + (v - min) / step.
+fn linear_bucket(at: At, value: Sexp, min: i64, max: i64, step: i64) -> Sexp {
+    let buckets = (max - min) / step;
+    at.let_star(
+        vec![("n".into(), value)],
+        vec![at.call(
+            "cond",
+            vec![
+                at.list(vec![
+                    at.call("s<", vec![at.sym("n"), at.int(min as i128)]),
+                    at.int(0),
+                ]),
+                at.list(vec![
+                    at.call("s>=", vec![at.sym("n"), at.int(max as i128)]),
+                    at.int(buckets as i128 + 1),
+                ]),
+                at.list(vec![
+                    at.sym("t"),
+                    at.call(
+                        "+",
+                        vec![
+                            at.int(1),
+                            at.call(
+                                "/",
+                                vec![
+                                    at.call("-", vec![at.sym("n"), at.int(min as i128)]),
+                                    at.int(step as i128),
+                                ],
+                            ),
+                        ],
+                    ),
+                ]),
+            ],
+        )],
+    )
+}
+
+/// `*address`: `size` bytes read from kernel memory (0 when the read fails).
+fn read_kernel(at: At, address: Sexp, size: usize, t: &mut Translator) -> Sexp {
+    let buffer = t.fresh("deref");
+    at.let_star(
+        vec![(buffer.clone(), at.buffer(8))],
+        vec![
+            at.call(
+                "probe-read-kernel",
+                vec![at.sym(&buffer), at.int(size as i128), address],
+            ),
+            at.load("u64", at.sym(&buffer), 0),
+        ],
+    )
+}
+
+/// 1 when two strings are equal up to their first NUL, else 0. A literal compares its bytes
+/// and its terminator only.
+fn strings_equal(t: &mut Translator, at: At, a: Value, b: Value) -> Sexp {
+    let (x, y) = (t.fresh("left"), t.fresh("right"));
+    let literal = a.literal.clone().or(b.literal.clone());
+    let limit = a.ty.size().min(b.ty.size());
+    let count = match &literal {
+        Some(s) => (s.len() + 1).min(limit),
+        None => limit,
+    };
+    // Byte i matches, and either both strings ended there or the rest matches too.
+    let mut test = at.int(1);
+    for i in (0..count).rev() {
+        let byte = |name: &str| at.load("u8", at.sym(name), i);
+        let same = at.call("=", vec![byte(&x), byte(&y)]);
+        test = match literal.is_some() {
+            true => at.call("and", vec![same, test]),
+            false => at.call(
+                "and",
+                vec![
+                    same,
+                    at.call("or", vec![at.call("=", vec![byte(&x), at.int(0)]), test]),
+                ],
+            ),
+        };
+    }
+    at.let_star(vec![(x, a.form), (y, b.form)], vec![test])
+}
+
+/// The length of a NUL-terminated string in a buffer of `size` bytes.
+fn string_length(t: &mut Translator, at: At, buffer: Sexp, size: usize) -> Sexp {
+    let (b, n, i) = (t.fresh("s"), t.fresh("len"), t.fresh("i"));
+    at.let_star(
+        vec![(b.clone(), buffer), (n.clone(), at.int(size as i128))],
+        vec![
+            at.call(
+                "dotimes",
+                vec![
+                    at.list(vec![at.sym(&i), at.int(size as i128)]),
+                    at.call(
+                        "when",
+                        vec![
+                            at.call(
+                                "and",
+                                vec![
+                                    at.call("=", vec![at.sym(&n), at.int(size as i128)]),
+                                    at.call(
+                                        "=",
+                                        vec![
+                                            at.call(
+                                                "load",
+                                                vec![
+                                                    at.sym("u8"),
+                                                    at.call("+", vec![at.sym(&b), at.sym(&i)]),
+                                                    at.int(0),
+                                                ],
+                                            ),
+                                            at.int(0),
+                                        ],
+                                    ),
+                                ],
+                            ),
+                            at.call("setq", vec![at.sym(&n), at.sym(&i)]),
+                        ],
+                    ),
+                ],
+            ),
+            at.sym(&n),
+        ],
+    )
+}
+
+/// An integer the parser can see is constant.
+fn constant(e: &Expr) -> Option<i64> {
+    match &e.kind {
+        ExprKind::Int(n) => Some(*n),
+        ExprKind::Unary(UnOp::Neg, inner) => constant(inner).map(|n| -n),
+        _ => None,
+    }
+}
+
+fn signal_number(name: &str) -> Option<i32> {
+    let name = name.trim_start_matches("SIG");
+    Some(match name {
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "KILL" => 9,
+        "USR1" => 10,
+        "USR2" => 12,
+        "TERM" => 15,
+        "CONT" => 18,
+        "STOP" => 19,
+        _ => return None,
+    })
+}

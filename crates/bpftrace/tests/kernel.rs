@@ -1,0 +1,232 @@
+//! bpftrace scripts compiled and run in the running kernel, with exact output checks: a child
+//! process with a known name opens known files (`-c`), the script filters on that name, and
+//! the printed output is compared in full; where Debian's bpftrace can run the same script on
+//! this host, its output is compared with ours byte for byte.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use whistler_bpftrace::{Format, RunOptions, Settings};
+use whistler_syntax::SourceFile;
+
+/// The command name of the opener scripts (at most 15 characters, as `comm` keeps).
+const OPENER: &str = "wbt-opener";
+
+/// A directory with files `a` and `b`, a copy of the shell named `wbt-opener` (so its `comm`
+/// is that) and a script it runs that opens `a` once and `b` twice. Returns the command.
+fn opener() -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("wbt-{}", whistler_testkit::unique()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["a", "b"] {
+        std::fs::write(dir.join(name), "x\n").unwrap();
+    }
+    let d = dir.display();
+    std::fs::write(
+        dir.join("opens.sh"),
+        format!(": < {d}/a\n: < {d}/b\n: < {d}/b\n"),
+    )
+    .unwrap();
+    std::fs::copy("/bin/sh", dir.join(OPENER)).unwrap();
+    let command = format!("{d}/{OPENER} {d}/opens.sh");
+    (dir, command)
+}
+
+fn ours(script: &str, options: RunOptions) -> String {
+    let file = SourceFile::new("test.bt", script);
+    let compiled = whistler_bpftrace::compile(&file, &Settings::default(), Default::default())
+        .unwrap_or_else(|d| {
+            panic!(
+                "{}",
+                d.iter()
+                    .map(|d| whistler_syntax::render(&file, d))
+                    .collect::<String>()
+            )
+        });
+    let stop = whistler_session::stop_on_ctrl_c().unwrap();
+    let mut out = Vec::new();
+    whistler_bpftrace::run(&compiled, &options, &stop, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn with_command(command: &str) -> RunOptions {
+    RunOptions {
+        command: Some(command.to_string()),
+        ..Default::default()
+    }
+}
+
+/// A script exercising every aggregation, keyed and scalar maps, a predicate on `comm`,
+/// string comparisons through a scratch variable, if/else, ?: and printf: opens of `a` go one
+/// way, opens matching `other_test` (and named `other_key`) the other.
+fn aggregations_script(dir: &Path, other_test: &str, other_key: &str) -> String {
+    let d = dir.display();
+    format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
+  $f = str(args->filename);
+  if ($f == "{d}/a") {{
+    @opens["a"] = count();
+    @h = hist(7);
+    printf("open a by %s, %5d|%-4s|%x\n", comm, 42, "ab", 255);
+  }} else {other_test}{{
+    @opens["{other_key}"] = count();
+    @l = lhist(12, 0, 100, 10);
+    @l = lhist(37, 0, 100, 10);
+    @s = sum(5);
+    @mx = max(9);
+    @mn = min(3);
+    @st = stats(10);
+    @av = avg(4);
+    @t[1, "one"] = 2;
+    $n = 3;
+    @tern = $n > 2 ? 100 : 200;
+  }}
+}}
+"#
+    )
+}
+
+/// Two string comparisons: `b`'s opens only on the other side.
+fn exact_script(dir: &Path) -> String {
+    let test = format!("if ($f == \"{}/b\") ", dir.display());
+    aggregations_script(dir, &test, "b")
+}
+
+/// The script compared with Debian's bpftrace 0.17, which fails to load programs with two
+/// string comparisons on this kernel: one comparison, the other opens (the shell's own, from
+/// the same binary for both) counted apart.
+fn comparison_script(dir: &Path) -> String {
+    aggregations_script(dir, "", "other")
+}
+
+#[test]
+fn aggregations_print_exactly_as_bpftrace() {
+    if !whistler_testkit::kernel_available("aggregations_print_exactly_as_bpftrace") {
+        return;
+    }
+    let (dir, opener) = opener();
+    let script = exact_script(&dir);
+    let out = ours(&script, with_command(&opener));
+    let bar = "@".repeat(52);
+    let none = " ".repeat(52);
+    let expected = format!(
+        "Attaching 1 probe...\n\
+         open a by {OPENER},    42|ab  |ff\n\
+         \n\n\
+         @av: 4\n\n\
+         @h: \n\
+         [4, 8)                 1 |{bar}|\n\n\
+         @l: \n\
+         [10, 20)               2 |{bar}|\n\
+         [20, 30)               0 |{none}|\n\
+         [30, 40)               2 |{bar}|\n\n\
+         @mn: 3\n\
+         @mx: 9\n\
+         @opens[a]: 1\n\
+         @opens[b]: 2\n\
+         @s: 10\n\
+         @st: count 2, average 10, total 20\n\n\
+         @t[1, one]: 2\n\
+         @tern: 100\n"
+    );
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn same_output_as_debians_bpftrace() {
+    if !whistler_testkit::kernel_available("same_output_as_debians_bpftrace") {
+        return;
+    }
+    let bpftrace = Path::new("/usr/bin/bpftrace");
+    if !bpftrace.exists()
+        && !whistler_testkit::skip("same_output_as_debians_bpftrace", "needs Debian's bpftrace")
+    {
+        return;
+    }
+    let (dir, opener) = opener();
+    let script = comparison_script(&dir);
+    let theirs = Command::new(bpftrace)
+        .arg("-c")
+        .arg(&opener)
+        .arg("-e")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(theirs.status.success(), "{theirs:?}");
+    let theirs = String::from_utf8(theirs.stdout).unwrap();
+    assert!(theirs.contains("@opens[a]: 1\n"), "{theirs}");
+    assert_eq!(ours(&script, with_command(&opener)), theirs);
+}
+
+#[test]
+fn begin_interval_end_and_exit() {
+    if !whistler_testkit::kernel_available("begin_interval_end_and_exit") {
+        return;
+    }
+    let script = r#"
+        BEGIN { @start = 1; printf("begin %d\n", elapsed < 1000000000); }
+        interval:ms:50 { @ticks = count(); if (@ticks == 3) { exit(); } }
+        END { printf("end after %d ticks\n", @ticks); clear(@start); }
+    "#;
+    let out = ours(script, RunOptions::default());
+    assert_eq!(
+        out,
+        "Attaching 3 probes...\nbegin 1\nend after 3 ticks\n\n\n\n@ticks: 3\n"
+    );
+}
+
+#[test]
+fn json_lines() {
+    if !whistler_testkit::kernel_available("json_lines") {
+        return;
+    }
+    let script = r#"BEGIN { @c["x"] = count(); @h = hist(1); @st = stats(4); printf("a \"q\"\n"); exit(); }"#;
+    let out = ours(
+        script,
+        RunOptions {
+            format: Format::Json,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        out,
+        "{\"type\": \"attached_probes\", \"data\": {\"probes\": 1}}\n\
+         {\"type\": \"printf\", \"data\": \"a \\\"q\\\"\\n\"}\n\
+         \n\n\
+         {\"type\": \"map\", \"data\": {\"@c\": {\"x\": 1}}}\n\
+         {\"type\": \"hist\", \"data\": {\"@h\": [{\"min\": 1, \"max\": 1, \"count\": 1}]}}\n\
+         {\"type\": \"stats\", \"data\": {\"@st\": {\"count\": 1, \"average\": 4, \"total\": 4}}}\n"
+    );
+}
+
+#[test]
+fn builtins_of_this_process() {
+    if !whistler_testkit::kernel_available("builtins_of_this_process") {
+        return;
+    }
+    // BEGIN runs in this process, so pid, uid and gid are ours.
+    let script = r#"BEGIN { printf("%d %d %d %d %s\n", pid, tid > 0, uid, gid, probe); @k[pid, "p"] = sum(2); delete(@k[pid, "p"]); @z[1] = 5; zero(@z); exit(); }"#;
+    let out = ours(
+        script,
+        RunOptions {
+            quiet: true,
+            ..Default::default()
+        },
+    );
+    let pid = std::process::id();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let id = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        out,
+        format!(
+            "{pid} 1 {} {} BEGIN\n\n\n\n@z[1]: 0\n",
+            id("Uid:"),
+            id("Gid:")
+        )
+    );
+}
