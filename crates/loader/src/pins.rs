@@ -12,8 +12,11 @@ use crate::sys::bpf;
 /// What a BPF object fd refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjectKind {
+    /// A loaded program.
     Program,
+    /// A map.
     Map,
+    /// A BPF link (an attachment).
     Link,
 }
 

@@ -27,9 +27,10 @@ pub enum Error {
     /// Setting up or polling a ring buffer consumer failed.
     #[error(transparent)]
     RingBuffer(#[from] RingBufferError),
-    /// A file-system or system call outside the loader failed (finding the cgroup mount, say).
+    /// A perf event array could not be opened or read.
     #[error(transparent)]
     PerfBuffer(#[from] PerfBufferError),
+    /// A file-system or system call outside the loader failed (finding the cgroup mount, say).
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// The loaded object has no map of this name (the session was built from other Lisp).

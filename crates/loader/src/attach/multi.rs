@@ -58,6 +58,7 @@ impl FunctionSet {
         }
     }
 
+    /// Whether the function `name` is in the set (one of its globs matches it).
     pub fn matches(&self, name: &str) -> bool {
         self.alternatives.iter().any(|a| glob_matches(a, name))
     }

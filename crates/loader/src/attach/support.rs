@@ -20,7 +20,9 @@ pub enum ProbeMechanism {
 /// The probe attach kinds of this kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProbeSupport {
+    /// How this kernel attaches single kprobes.
     pub kprobe: ProbeMechanism,
+    /// How this kernel attaches single uprobes.
     pub uprobe: ProbeMechanism,
     /// kprobe_multi links (5.18+ with fprobe); without them a kprobe set is one probe each.
     pub kprobe_multi: bool,
