@@ -52,7 +52,11 @@ pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
         let diagnostics = interp.load_library(name, text, ReadOptions::default());
         if !diagnostics.is_empty() {
             let file = SourceFile::new(*name, *text);
-            errors.extend(diagnostics.iter().map(|d| whistler_syntax::render(&file, d)));
+            errors.extend(
+                diagnostics
+                    .iter()
+                    .map(|d| whistler_syntax::render(&file, d)),
+            );
         }
     }
     if errors.is_empty() {

@@ -109,7 +109,15 @@ mod tests {
 
     #[test]
     fn anything_but_lists_at_top_level_is_left_to_the_reader() {
-        for text in ["(a) b", "'(a)", "#+sbcl (a)", "(a", "(a))", "\"s\"", "(a \"open)"] {
+        for text in [
+            "(a) b",
+            "'(a)",
+            "#+sbcl (a)",
+            "(a",
+            "(a))",
+            "\"s\"",
+            "(a \"open)",
+        ] {
             assert_eq!(top_level_lists(text), None, "{text}");
         }
     }

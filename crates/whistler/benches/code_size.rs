@@ -59,7 +59,9 @@ fn verified(elf: &[u8]) -> BTreeMap<String, u64> {
     if host_cannot_load(elf) {
         return BTreeMap::new();
     }
-    load(elf).map(|o| verifier_processed(&o)).unwrap_or_default()
+    load(elf)
+        .map(|o| verifier_processed(&o))
+        .unwrap_or_default()
 }
 
 /// The fastest of `runs` timings of `f`.
@@ -91,18 +93,18 @@ fn corpus_total() -> (usize, Size) {
     let files = files_with_extension(&dir, "lisp");
     let mut total = Size::default();
     for f in &files {
-            let file = SourceFile::new(
-                f.file_name().unwrap().to_string_lossy(),
-                std::fs::read_to_string(f).unwrap(),
-            );
-            let options = whistler_compiler::Options {
-                cpu: CPU.parse().expect("a BPF cpu"),
-                ..Default::default()
-            };
-            let mut host = whistler_compiler::lisp_host::standard_interp();
-            let elf = whistler_compiler::compile_in_with(&file, options, &mut host)
-                .unwrap_or_else(|e| panic!("{}: {e:?}", f.display()))
-                .elf;
+        let file = SourceFile::new(
+            f.file_name().unwrap().to_string_lossy(),
+            std::fs::read_to_string(f).unwrap(),
+        );
+        let options = whistler_compiler::Options {
+            cpu: CPU.parse().expect("a BPF cpu"),
+            ..Default::default()
+        };
+        let mut host = whistler_compiler::lisp_host::standard_interp();
+        let elf = whistler_compiler::compile_in_with(&file, options, &mut host)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", f.display()))
+            .elf;
         for s in sizes(&elf).values() {
             total.insns += s.insns;
             total.slots += s.slots;

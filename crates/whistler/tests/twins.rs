@@ -24,7 +24,10 @@ fn twins_behave_alike() {
         let spec = pair.spec();
         let (ours, clangs) = (pair.ours(), pair.clangs(&out_dir));
         if host_cannot_load(&ours) {
-            println!("{}: compiled only (this kernel refuses the program type)", pair.name);
+            println!(
+                "{}: compiled only (this kernel refuses the program type)",
+                pair.name
+            );
             continue;
         }
         let mut check = || -> Result<(), String> {
@@ -50,7 +53,9 @@ fn twins_behave_alike() {
             }
             let (oa, ob) = (observe(&a, &spec)?, observe(&b, &spec)?);
             if oa != ob {
-                return Err(format!("results differ:\nours   {oa:02x?}\nclang's {ob:02x?}"));
+                return Err(format!(
+                    "results differ:\nours   {oa:02x?}\nclang's {ob:02x?}"
+                ));
             }
             compared += 1;
             Ok(())

@@ -233,10 +233,18 @@ pub fn observe(object: &Object, spec: &Spec) -> Result<Observation, String> {
         let out = prog
             .test_run(TestRun {
                 data_in: &run.data,
-                data_out_capacity: if run.data.is_empty() { 0 } else { run.data.len() + 256 },
+                data_out_capacity: if run.data.is_empty() {
+                    0
+                } else {
+                    run.data.len() + 256
+                },
                 ctx_in: &run.ctx,
                 // Packet programs hand the context back; raw tracepoints refuse a context out.
-                ctx_out_capacity: if run.data.is_empty() { 0 } else { run.ctx.len() },
+                ctx_out_capacity: if run.data.is_empty() {
+                    0
+                } else {
+                    run.ctx.len()
+                },
                 repeat: 0,
             })
             .map_err(|e| format!("run {}: {e}", run.prog))?;
