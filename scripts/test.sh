@@ -25,6 +25,6 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracin
 cargo test --workspace --no-fail-fast -- --test-threads=2 "$@"
 
 # Every public item of the facade and the loader is documented, and rustdoc has no warning.
-RUSTDOCFLAGS="-D warnings" cargo doc -p whistler -p whistler-loader --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc -p whistler -p whistler-loader --no-deps --all-features
 # The user guide builds with mdBook (its code blocks and transcripts were tested above).
 ./scripts/book.sh

@@ -22,11 +22,11 @@
 //! (`session!(pub struct S; include "prog.lisp")`), which Cargo then watches for changes.
 //! `with_bpf_session!({ forms } |s| { body })` loads a session for the body only.
 //!
-//! With the `metrics` feature, [`metrics`] serves a session's maps to Prometheus (its
+//! With the `metrics` feature, the `metrics` module serves a session's maps to Prometheus (its
 //! `defmetric` declarations as declared), or registers them in your own registry.
 //!
 //! With the `tokio` feature, ring buffers and perf event arrays are also async streams of
-//! typed records ([`RingBuf::stream`], [`PerfEventArray::stream`]).
+//! typed records (`RingBuf::stream`, `PerfEventArray::stream`).
 
 #![warn(missing_docs)]
 
