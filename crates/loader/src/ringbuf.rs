@@ -31,7 +31,7 @@ use rustix::event::epoll;
 
 use crate::error::MapError;
 use crate::maps::Map;
-use crate::sys::mmap::{page_size, SharedMemory};
+use crate::sys::mmap::{page_size, RingData, SharedMemory};
 
 const BPF_RINGBUF_BUSY_BIT: u32 = 1 << 31;
 const BPF_RINGBUF_DISCARD_BIT: u32 = 1 << 30;
@@ -153,7 +153,8 @@ pub struct RingReader {
     consumer: SharedMemory,
     producer: SharedMemory,
     data_offset: usize,
-    mask: u64,
+    /// The data area's size (the map's max_entries).
+    size: usize,
     /// Publish the consumer position at least every this many bytes.
     publish_every: u64,
     map: OwnedFd,
@@ -194,7 +195,7 @@ impl RingReader {
             consumer,
             producer,
             data_offset: page,
-            mask: u64::from(max_entries) - 1,
+            size,
             publish_every: u64::from(max_entries / 4).max(8),
             map: map.try_clone_to_owned().map_err(RingBufferError::DupMap)?,
             drops: None,
@@ -221,7 +222,8 @@ impl RingReader {
         }
     }
 
-    /// Reads the records in `pos..end` up to the first busy one; returns where it stopped.
+    /// Reads the records in `pos..end` up to the first busy one, a scan window at a time;
+    /// returns where it stopped.
     #[inline]
     fn read_batch(
         &self,
@@ -230,21 +232,17 @@ impl RingReader {
         records: &mut usize,
         f: &mut impl FnMut(&[u8]),
     ) -> u64 {
+        let data = self.producer.ring_data(self.data_offset, self.size);
         let mut published = pos;
         while pos < end {
-            let at = self.data_offset + (pos & self.mask) as usize;
-            let header = self.producer.load_acquire_u32(at);
-            if header & BPF_RINGBUF_BUSY_BIT != 0 {
+            let window_end = end.min(pos + SCAN_WINDOW);
+            let scan = scan_window(data, pos, window_end);
+            // Orders the reads of those records after the headers that showed them committed.
+            fence(Ordering::Acquire);
+            pos = hand_over(data, pos, scan, records, f);
+            if scan.busy {
                 break;
             }
-            let len = (header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) as usize;
-            if header & BPF_RINGBUF_DISCARD_BIT == 0 {
-                f(self.producer.bytes(at + BPF_RINGBUF_HDR_SZ, len));
-                *records += 1;
-            }
-            let step = round_up_8(BPF_RINGBUF_HDR_SZ + len);
-            self.producer.prefetch(at + prefetch_distance(step));
-            pos += step as u64;
             if pos - published >= self.publish_every {
                 self.consumer.store_release_u64(0, pos);
                 published = pos;
@@ -284,11 +282,107 @@ impl RingReader {
     }
 }
 
+/// Bytes of ring whose headers are scanned before their records are handed over: small enough
+/// that the second pass reads from the L1 cache.
+const SCAN_WINDOW: u64 = 2048;
+
+/// What the first pass over a scan window found.
+#[derive(Clone, Copy, Debug)]
+struct Scan {
+    /// The first record's header word, committed.
+    first: u32,
+    /// The records from the window's start up to here all have the header word `first`: the
+    /// same length and discard bit (a run of fixed-size events, the common case).
+    run_end: u64,
+    /// Where the pass stopped: at or just past the window's end (the last record may end past
+    /// it), or at a busy record.
+    end: u64,
+    /// True when it stopped at a busy record.
+    busy: bool,
+}
+
+/// The first pass over `pos..until` (not empty): walks the headers with atomic loads (the
+/// caller fences) while the records are committed, prefetching ahead. Within a run of records
+/// whose header words equal the first one, the next position does not wait for the header
+/// load, so the loads overlap.
+#[inline(always)]
+fn scan_window(data: RingData<'_>, pos: u64, until: u64) -> Scan {
+    let first = data.header_relaxed(pos);
+    if first & BPF_RINGBUF_BUSY_BIT != 0 {
+        let (run_end, end, busy) = (pos, pos, true);
+        return Scan { first, run_end, end, busy };
+    }
+    let step = record_step(first);
+    let ahead = prefetch_distance(step);
+    data.prefetch(pos + ahead);
+    let mut p = pos + step;
+    while p < until && data.header_relaxed(p) == first {
+        data.prefetch(p + ahead);
+        p += step;
+    }
+    let run_end = p;
+    while p < until {
+        let header = data.header_relaxed(p);
+        if header & BPF_RINGBUF_BUSY_BIT != 0 {
+            return Scan { first, run_end, end: p, busy: true };
+        }
+        data.prefetch(p + ahead);
+        p += record_step(header);
+    }
+    Scan { first, run_end, end: p, busy: false }
+}
+
+/// The second pass over a scanned window from `pos`, all committed: hands every record not
+/// discarded to `f`, with plain loads only, so that `f`'s state can stay in registers; the run
+/// of equal headers without reading them again.
+#[inline(always)]
+fn hand_over(
+    data: RingData<'_>,
+    mut pos: u64,
+    scan: Scan,
+    records: &mut usize,
+    f: &mut impl FnMut(&[u8]),
+) -> u64 {
+    let mut handed = 0;
+    if scan.first & BPF_RINGBUF_DISCARD_BIT == 0 {
+        let (len, step) = (record_len(scan.first), record_step(scan.first));
+        while pos < scan.run_end {
+            f(data.record(pos, len));
+            handed += 1;
+            pos += step;
+        }
+    }
+    pos = scan.run_end;
+    while pos < scan.end {
+        let header = data.header(pos);
+        if header & BPF_RINGBUF_DISCARD_BIT == 0 {
+            f(data.record(pos, record_len(header)));
+            handed += 1;
+        }
+        pos += record_step(header);
+    }
+    *records += handed;
+    pos
+}
+
+/// The length of the record whose header is `header`.
+#[inline(always)]
+fn record_len(header: u32) -> usize {
+    (header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) as usize
+}
+
+/// How far the record whose header is `header` moves the position: header and body, rounded up
+/// to 8 bytes.
+#[inline(always)]
+fn record_step(header: u32) -> u64 {
+    round_up_8(BPF_RINGBUF_HDR_SZ + record_len(header)) as u64
+}
+
 /// How far ahead of a record of `step` bytes to prefetch: a whole number of such records (the
 /// header of a later record when sizes repeat), 8 to 16 KiB ahead, far enough to hide the
 /// latency of memory the kernel wrote a while ago.
 #[inline]
-fn prefetch_distance(step: usize) -> usize {
+fn prefetch_distance(step: u64) -> u64 {
     const AHEAD_LOG2: u32 = 13;
     let shift = AHEAD_LOG2.saturating_sub(step.ilog2());
     step << shift
@@ -575,6 +669,12 @@ mod tests {
             self.write(data + pos + 8, body);
         }
 
+        /// Writes a record at `pos`; returns the position after it.
+        fn append(&self, pos: usize, header: u32, body: &[u8]) -> usize {
+            self.record(pos, header, body);
+            pos + round_up_8(8 + body.len())
+        }
+
         fn produce_up_to(&self, pos: u64) {
             self.write(page_size(), &pos.to_ne_bytes());
         }
@@ -603,6 +703,36 @@ mod tests {
         ring.record(32, 4, b"wait");
         assert_eq!(ring.consume(), vec![b"wait".to_vec()]);
         assert_eq!(ring.consumer_pos(), 48);
+        assert_eq!(ring.reader.pending_bytes(), 0);
+    }
+
+    /// Runs of equal records across several scan windows, broken by other sizes, a discarded
+    /// record inside a run and a run of discarded records, then a busy record mid-run.
+    #[test]
+    fn runs_of_equal_records_and_their_breaks_are_read_exactly() {
+        let mut ring = FakeRing::new();
+        let mut expected = Vec::new();
+        let mut pos = 0;
+        for i in 0..700u32 {
+            let (body, flags) = match i {
+                300 => (vec![7; 13], 0),
+                400 | 500..=520 => (i.to_ne_bytes().to_vec(), BPF_RINGBUF_DISCARD_BIT),
+                _ => (i.to_ne_bytes().to_vec(), 0),
+            };
+            if flags == 0 {
+                expected.push(body.clone());
+            }
+            pos = ring.append(pos, body.len() as u32 | flags, &body);
+        }
+        let busy_at = pos;
+        pos = ring.append(pos, 4 | BPF_RINGBUF_BUSY_BIT, &[1; 4]);
+        pos = ring.append(pos, 4, &[2; 4]);
+        ring.produce_up_to(pos as u64);
+        assert!(busy_at > 2 * SCAN_WINDOW as usize, "spans several windows");
+        assert_eq!(ring.consume(), expected);
+        assert_eq!(ring.consumer_pos(), busy_at as u64);
+        ring.record(busy_at, 4, &[1; 4]);
+        assert_eq!(ring.consume(), vec![vec![1; 4], vec![2; 4]]);
         assert_eq!(ring.reader.pending_bytes(), 0);
     }
 

@@ -7,6 +7,7 @@
 //! protocol (the ring buffer and perf buffer consumers).
 
 use std::io;
+use std::marker::PhantomData;
 use std::os::fd::BorrowedFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -79,30 +80,6 @@ impl SharedMemory {
         self.atomic_u64(offset).store(value, Ordering::Release)
     }
 
-    /// Reads the u32 at `offset` with acquire ordering (a ring buffer record header).
-    #[inline]
-    pub fn load_acquire_u32(&self, offset: usize) -> u32 {
-        self.check(offset, 4, 4);
-        // SAFETY: in bounds and 4-aligned (checked); lives as long as `self`.
-        let word = unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(offset).cast::<u32>()) };
-        word.load(Ordering::Acquire)
-    }
-
-    /// Asks the CPU to start loading the cache line at `offset` into its caches: a hint with no
-    /// effect on what is read, and nothing at all out of bounds or off x86-64.
-    #[inline]
-    pub fn prefetch(&self, offset: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if offset < self.len {
-            // SAFETY: `offset` is inside the mapping (checked), so the pointer stays in bounds; a
-            // prefetch reads nothing the program can observe and never faults.
-            unsafe {
-                let at = self.base.as_ptr().add(offset).cast::<i8>();
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at);
-            }
-        }
-    }
-
     /// The bytes `offset..offset + len`.
     ///
     /// Callers ask only for bytes the kernel has committed and will not rewrite until the consumer
@@ -114,6 +91,94 @@ impl SharedMemory {
         // SAFETY: in bounds (checked); the region is initialised kernel memory that lives as long
         // as `self`; by the protocol described above the kernel does not write it meanwhile.
         unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(offset), len) }
+    }
+
+    /// The data area of a ring buffer inside this mapping: `size` bytes (a power of two, at
+    /// least a page) at `offset`, mapped twice in a row. Panics when that does not fit.
+    pub fn ring_data(&self, offset: usize, size: usize) -> RingData<'_> {
+        let fits = size.is_power_of_two() && size >= 8 && offset.is_multiple_of(8);
+        self.check(offset, 2 * size, 1);
+        if !fits {
+            out_of_bounds(offset, size, self.len);
+        }
+        RingData {
+            // SAFETY: `offset` is inside the mapping (checked just above).
+            base: unsafe { self.base.add(offset) },
+            mask: (size - 1) & !7,
+            max_len: size - 8,
+            memory: PhantomData,
+        }
+    }
+}
+
+/// A BPF ring buffer's data area, mapped twice in a row so that a record starting anywhere in
+/// the first copy reads contiguously: positions are taken modulo the size and rounded down to
+/// 8 bytes, lengths are capped at the size minus a header, so every access stays inside the
+/// two copies whatever the positions and lengths are, without a check on the reading path.
+///
+/// The reading protocol is the consumer's (`crate::ringbuf`): a header is read atomically
+/// ([`RingData::header_relaxed`]) until it shows a committed record, then an acquire fence
+/// orders everything after it; from then on the kernel does not write that record again until
+/// the consumer position passes it, so [`RingData::header`] and [`RingData::record`] read it
+/// with plain loads, which let the compiler keep the caller's state in registers.
+#[derive(Clone, Copy, Debug)]
+pub struct RingData<'a> {
+    base: NonNull<u8>,
+    /// The size minus one, with the low three bits clear.
+    mask: usize,
+    /// The longest record that fits: the size minus a header.
+    max_len: usize,
+    memory: PhantomData<&'a SharedMemory>,
+}
+
+impl<'a> RingData<'a> {
+    /// The header's address for position `pos`: 8-aligned, inside the first copy.
+    #[inline(always)]
+    fn header_ptr(&self, pos: u64) -> *mut u32 {
+        // SAFETY: `pos & mask` is below the size, so the result is inside the first copy; the
+        // mapping is page-aligned and the offset a multiple of 8, so it is 8-aligned.
+        unsafe { self.base.as_ptr().add(pos as usize & self.mask).cast::<u32>() }
+    }
+
+    /// The header word at `pos` read atomically without ordering (the caller fences).
+    #[inline(always)]
+    pub fn header_relaxed(&self, pos: u64) -> u32 {
+        // SAFETY: in bounds and aligned (`header_ptr`), valid as long as the mapping; the
+        // kernel writes the word atomically too.
+        unsafe { AtomicU32::from_ptr(self.header_ptr(pos)) }.load(Ordering::Relaxed)
+    }
+
+    /// The header word at `pos` with a plain load: only for a record already seen committed
+    /// through [`RingData::header_relaxed`] and an acquire fence.
+    #[inline(always)]
+    pub fn header(&self, pos: u64) -> u32 {
+        // SAFETY: in bounds and aligned (`header_ptr`); by the protocol above the kernel no
+        // longer writes this word, so a plain read does not race.
+        unsafe { self.header_ptr(pos).read() }
+    }
+
+    /// The `len` bytes after the header at `pos` (`len` capped at the size minus a header):
+    /// only for a committed record, as for [`RingData::header`].
+    #[inline(always)]
+    pub fn record(&self, pos: u64, len: usize) -> &'a [u8] {
+        let len = len.min(self.max_len);
+        // SAFETY: the header is at most `size - 8` into the first copy, so its 8 bytes and up to
+        // `size - 8` more end inside the second copy; the memory lives as long as the borrow of
+        // the mapping, and by the protocol the kernel does not write it meanwhile.
+        unsafe { std::slice::from_raw_parts(self.header_ptr(pos).cast::<u8>().add(8), len) }
+    }
+
+    /// Asks the CPU to start loading the cache line at `pos` (modulo the size): a hint that
+    /// changes nothing the program can observe; nothing off x86-64.
+    #[inline(always)]
+    pub fn prefetch(&self, pos: u64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `header_ptr` is inside the mapping; a prefetch never faults or reads anything
+        // the program sees.
+        unsafe {
+            let at = self.header_ptr(pos).cast::<i8>();
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at);
+        }
     }
 }
 
