@@ -6,11 +6,16 @@
 //! header: `u32 len` whose top bits are BUSY (still being written) and DISCARD (skip it), then a
 //! page offset we do not need. Records are 8-byte aligned.
 //!
-//! Reading: the producer position is read with acquire, then every record below it whose header
-//! (read with acquire: the kernel clears BUSY with a full barrier after writing the body) is
-//! committed. The consumer position is published with release only after a batch (everything
-//! below the producer position read, or a quarter of the ring, whichever comes first), not after
-//! every record: the kernel needs it only to reuse space.
+//! Reading: the producer position is read with acquire, then the records below it are read a
+//! scan window (2 KiB) at a time, in two passes. The first walks the headers with atomic loads
+//! up to the first one still BUSY, prefetching ahead; an acquire fence then orders the records'
+//! reads after those headers (the kernel clears BUSY with a full barrier after writing the
+//! body). The second hands the records over with plain loads, so the handler's state stays in
+//! registers. A run of records with the same header word (fixed-size events) is walked without
+//! waiting on each header load to find the next one, and handed over without reading the
+//! headers again. The consumer position is published with release only after a batch
+//! (everything below the producer position read, or a quarter of the ring, whichever comes
+//! first), not after every record: the kernel needs it only to reuse space.
 //!
 //! Wakeups: the kernel wakes a waiting consumer only when, at commit time, the consumer position
 //! equals the committed record's position. So before waiting we publish our position, issue a
