@@ -98,6 +98,48 @@ pub static SECTIONS: &[SectionDef] = &[
         true,
     ),
     def(
+        "kprobe.multi",
+        P::KPROBE,
+        Some(A::TRACE_KPROBE_MULTI),
+        K::Kprobe { retprobe: false },
+        true,
+    ),
+    def(
+        "kretprobe.multi",
+        P::KPROBE,
+        Some(A::TRACE_KPROBE_MULTI),
+        K::Kprobe { retprobe: true },
+        true,
+    ),
+    def(
+        "uprobe.multi",
+        P::KPROBE,
+        Some(A::TRACE_UPROBE_MULTI),
+        K::Uprobe { retprobe: false },
+        true,
+    ),
+    def(
+        "uprobe.multi.s",
+        P::KPROBE,
+        Some(A::TRACE_UPROBE_MULTI),
+        K::Uprobe { retprobe: false },
+        true,
+    ),
+    def(
+        "uretprobe.multi",
+        P::KPROBE,
+        Some(A::TRACE_UPROBE_MULTI),
+        K::Uprobe { retprobe: true },
+        true,
+    ),
+    def(
+        "uretprobe.multi.s",
+        P::KPROBE,
+        Some(A::TRACE_UPROBE_MULTI),
+        K::Uprobe { retprobe: true },
+        true,
+    ),
+    def(
         "uprobe",
         P::KPROBE,
         None,
@@ -539,6 +581,14 @@ mod tests {
             Section::parse("classifier").unwrap().def.program_type,
             P::SCHED_CLS
         );
+        let s = Section::parse("kretprobe.multi/vfs_*").unwrap();
+        assert_eq!(s.def.attach_kind, K::Kprobe { retprobe: true });
+        assert_eq!(s.def.expected_attach_type, Some(A::TRACE_KPROBE_MULTI));
+        assert_eq!(s.target, "vfs_*");
+        let s = Section::parse("uprobe.multi.s//bin/bash:read*").unwrap();
+        assert_eq!(s.def.attach_kind, K::Uprobe { retprobe: false });
+        assert_eq!(s.def.expected_attach_type, Some(A::TRACE_UPROBE_MULTI));
+        assert_eq!(s.target, "/bin/bash:read*");
         assert!(Section::parse("sk_lookup/x").is_none());
         assert!(Section::parse("nonsense").is_none());
         for t in ProgramType::ALL {

@@ -104,8 +104,9 @@ fn kprobe_counts_getpid(retprobe: bool) {
     eprintln!("{section}: ok");
 }
 
-/// kprobe sets: a wildcard and lists. Debian's 6.1 is built without CONFIG_FPROBE, so it has
-/// no kprobe_multi links and every set is one kprobe per function here.
+/// kprobe sets: a wildcard, lists and libbpf's `kprobe.multi/` sections. Debian's 6.1 is built
+/// without CONFIG_FPROBE, so it has no kprobe_multi links and every set is one kprobe per
+/// function here.
 fn kprobe_sets_count_getpid() {
     assert!(!kernel_has_kprobe_multi(), "Debian 6.1: no CONFIG_FPROBE");
     let cases = [
@@ -120,6 +121,10 @@ fn kprobe_sets_count_getpid() {
             "__x64_sys_getpid,__x64_sys_getppid",
             LinkKind::Group,
         ),
+        // libbpf's multi sections load as plain kprobes here: a set is one kprobe per
+        // function, a single function one kprobe.
+        ("kprobe.multi/__x64_sys_getp*", "", LinkKind::Group),
+        ("kretprobe.multi/__x64_sys_getpid", "", LinkKind::PerfEvent),
     ];
     for (section, target, kind) in cases {
         let map = counters(1);
@@ -144,10 +149,15 @@ fn kprobe_sets_count_getpid() {
 /// uprobe_multi came in 6.6: on 6.1 a uprobe set is one uprobe per function.
 fn uprobe_sets_fall_back_to_one_probe_each() {
     assert!(!kernel_has_uprobe_multi(), "uprobe_multi is in Linux 6.6+");
-    let (kind, hits) = count_probe_set_hits("uprobe//proc/self/exe:whistler_multi_probe_*", "");
-    assert_eq!(kind, LinkKind::Group);
-    assert_eq!(hits, 9);
-    eprintln!("uprobe set without uprobe_multi (one uprobe each): ok");
+    for section in [
+        "uprobe//proc/self/exe:whistler_multi_probe_*",
+        "uprobe.multi//proc/self/exe:whistler_multi_probe_*",
+    ] {
+        let (kind, hits) = count_probe_set_hits(section, "");
+        assert_eq!(kind, LinkKind::Group, "{section}");
+        assert_eq!(hits, 9, "{section}");
+        eprintln!("{section} without uprobe_multi (one uprobe each): ok");
+    }
 }
 
 fn open_times(n: u32) {

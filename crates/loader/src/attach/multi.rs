@@ -5,9 +5,11 @@
 //!
 //! A program attaches through a multi link only if it was loaded with the multi attach type,
 //! so the choice is made at load time ([`load_attach_type`]): a section naming a set of
-//! functions loads with it when this kernel has the link (probed once per process, by creating
-//! one: [`kernel_has_kprobe_multi`], [`kernel_has_uprobe_multi`]). Attaching then follows what
-//! the program was loaded with, so a set given only at attach time uses single probes.
+//! functions, or one of libbpf's multi sections (`kprobe.multi/vfs_*`, `kretprobe.multi/`,
+//! `uprobe.multi//bin:f*`, `uretprobe.multi/`), loads with it when this kernel has the link
+//! (probed once per process, by creating one: [`kernel_has_kprobe_multi`],
+//! [`kernel_has_uprobe_multi`]). Attaching then follows what the program was loaded with, so a
+//! set given only at attach time uses single probes.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -101,20 +103,29 @@ fn uprobe_location(target: &str) -> &str {
         .map_or(target, |(_, location)| location)
 }
 
-/// The attach type a program of `section` must be loaded with to attach through a multi link:
-/// when the section names a set of functions and this kernel has the link.
-pub fn load_attach_type(section: &str) -> Option<AttachType> {
-    let parsed = Section::parse(section)?;
-    match parsed.def.attach_kind {
-        AttachKind::Kprobe { .. } if FunctionSet::parse(parsed.target).is_some() => {
-            kernel_has_kprobe_multi().then_some(AttachType::TRACE_KPROBE_MULTI)
-        }
-        AttachKind::Uprobe { .. }
-            if FunctionSet::parse(uprobe_location(parsed.target)).is_some() =>
-        {
-            kernel_has_uprobe_multi().then_some(AttachType::TRACE_UPROBE_MULTI)
-        }
-        _ => None,
+/// The attach type a kprobe or uprobe program of `section` is loaded with: the multi-link type
+/// when the section asks for a multi link (libbpf's `kprobe.multi/`, `uprobe.multi/`...) or
+/// names a set of functions, and this kernel has the link; else the section's own. On a kernel
+/// without the link a multi section thus loads as a plain probe and attaches one probe per
+/// function (the fallback).
+pub fn load_attach_type(section: &Section<'_>) -> Option<AttachType> {
+    let own = section.def.expected_attach_type;
+    let (multi, names_a_set, kernel_has) = match section.def.attach_kind {
+        AttachKind::Kprobe { .. } => (
+            AttachType::TRACE_KPROBE_MULTI,
+            FunctionSet::parse(section.target).is_some(),
+            kernel_has_kprobe_multi as fn() -> bool,
+        ),
+        AttachKind::Uprobe { .. } => (
+            AttachType::TRACE_UPROBE_MULTI,
+            FunctionSet::parse(uprobe_location(section.target)).is_some(),
+            kernel_has_uprobe_multi as fn() -> bool,
+        ),
+        _ => return own,
+    };
+    match own == Some(multi) || names_a_set {
+        true => kernel_has().then_some(multi),
+        false => own,
     }
 }
 

@@ -90,8 +90,8 @@ pub(crate) struct ProgramLoad<'a> {
 }
 
 /// The program type and expected attach type of program `name` in `section`: an override from
-/// the options, else libbpf's section table (with the multi-link attach type for a set of
-/// functions the kernel can probe through one link: [`crate::attach::multi`]).
+/// the options, else libbpf's section table (for probes, the multi-link attach type only when
+/// the kernel has the link: [`crate::attach::multi`]).
 pub fn program_kind(
     name: &str,
     section: &str,
@@ -106,10 +106,9 @@ pub fn program_kind(
             section: section.to_string(),
         }
     })?;
-    let multi = crate::attach::multi::load_attach_type(section);
     Ok((
         parsed.def.program_type,
-        multi.or(parsed.def.expected_attach_type),
+        crate::attach::multi::load_attach_type(&parsed),
     ))
 }
 
