@@ -4,9 +4,9 @@
 //! | section (kind)                      | mechanism                                            | on drop |
 //! |-------------------------------------|------------------------------------------------------|---------|
 //! | `kprobe/`, `kretprobe/`             | kprobe PMU perf event, else tracefs `kprobe_events`  | disable, close, delete the probe |
-//! | `kprobe/vfs_*`, `kprobe/f,g` (sets) | kprobe_multi link, else one kprobe per function ([`multi`]) | LINK_DETACH / each as above |
+//! | `kprobe/vfs_*`, `kprobe/f,g` (sets), `kprobe.multi/`, `kretprobe.multi/` | kprobe_multi link, else one kprobe per function ([`multi`]) | LINK_DETACH / each as above |
 //! | `uprobe/`, `uretprobe/`             | uprobe PMU perf event (one event), else `uprobe_events` | same |
-//! | `uprobe//bin:f*`, `...:f,g` (sets)  | uprobe_multi link, else one uprobe per function      | LINK_DETACH / each as above |
+//! | `uprobe//bin:f*`, `...:f,g` (sets), `uprobe.multi/`, `uretprobe.multi/` | uprobe_multi link, else one uprobe per function | LINK_DETACH / each as above |
 //! | `tracepoint/`, `tp/`                | PERF_TYPE_TRACEPOINT event, id from tracefs          | disable, close |
 //! | `raw_tp/`, `raw_tracepoint/`        | BPF_RAW_TRACEPOINT_OPEN                              | close |
 //! | `tp_btf/`, `fentry/`, `fexit/`, `lsm/`, `iter/` | BPF_LINK_CREATE (target from load time)  | close |
