@@ -315,8 +315,12 @@ struct Scan {
 fn scan_window(data: RingData<'_>, pos: u64, until: u64) -> Scan {
     let first = data.header_relaxed(pos);
     if first & BPF_RINGBUF_BUSY_BIT != 0 {
-        let (run_end, end, busy) = (pos, pos, true);
-        return Scan { first, run_end, end, busy };
+        return Scan {
+            first,
+            run_end: pos,
+            end: pos,
+            busy: true,
+        };
     }
     let step = record_step(first);
     let ahead = prefetch_distance(step);
@@ -330,12 +334,22 @@ fn scan_window(data: RingData<'_>, pos: u64, until: u64) -> Scan {
     while p < until {
         let header = data.header_relaxed(p);
         if header & BPF_RINGBUF_BUSY_BIT != 0 {
-            return Scan { first, run_end, end: p, busy: true };
+            return Scan {
+                first,
+                run_end,
+                end: p,
+                busy: true,
+            };
         }
         data.prefetch(p + ahead);
         p += record_step(header);
     }
-    Scan { first, run_end, end: p, busy: false }
+    Scan {
+        first,
+        run_end,
+        end: p,
+        busy: false,
+    }
 }
 
 /// The second pass over a scanned window from `pos`, all committed: hands every record not

@@ -115,7 +115,11 @@ fn libbpf_multi_sections_of_a_clang_object_attach_every_function() {
     for map in ["entries", "returns"] {
         let value = object.map(map).unwrap().lookup(&tid.to_ne_bytes()).unwrap();
         let hits = u64::from_ne_bytes(value.expect("hits counted")[..8].try_into().unwrap());
-        assert_eq!(hits, 2 + 3 + 4, "{map}: every call of a, b and c, none after the drop");
+        assert_eq!(
+            hits,
+            2 + 3 + 4,
+            "{map}: every call of a, b and c, none after the drop"
+        );
     }
 }
 

@@ -137,7 +137,12 @@ impl<'a> RingData<'a> {
     fn header_ptr(&self, pos: u64) -> *mut u32 {
         // SAFETY: `pos & mask` is below the size, so the result is inside the first copy; the
         // mapping is page-aligned and the offset a multiple of 8, so it is 8-aligned.
-        unsafe { self.base.as_ptr().add(pos as usize & self.mask).cast::<u32>() }
+        unsafe {
+            self.base
+                .as_ptr()
+                .add(pos as usize & self.mask)
+                .cast::<u32>()
+        }
     }
 
     /// The header word at `pos` read atomically without ordering (the caller fences).
