@@ -548,3 +548,45 @@ fn btf_files_replace_the_kernels_btf() {
     let ran = run(&copy);
     assert!(ran.status.success(), "{}", text(&ran.stderr));
 }
+
+/// The README's histogram: `examples/lisp/read-sizes.lisp` under `whistler run` while this test
+/// makes 300 reads of 4096 bytes, which its `[4K, 8K)` slot counts (with any other process's
+/// reads of that size).
+#[test]
+fn run_draws_the_readme_read_sizes_histogram() {
+    use std::io::{BufRead, Read};
+    if !kernel_available("run_draws_the_readme_read_sizes_histogram") {
+        return;
+    }
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lisp/read-sizes.lisp");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whistler"))
+        .arg("run")
+        .arg(&example)
+        .args(["--duration", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("attached") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no attach line");
+    }
+    let mut zero = std::fs::File::open("/dev/zero").unwrap();
+    let mut page = [0u8; 4096];
+    for _ in 0..300 {
+        zero.read_exact(&mut page).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    let count: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("[4K, 8K)"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no [4K, 8K) slot:\n{stdout}"));
+    assert!(count >= 300, "{stdout}");
+    assert!(stdout.starts_with("map read_bytes_hist:\n"), "{stdout}");
+}
