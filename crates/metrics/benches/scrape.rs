@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::time::{Duration, Instant};
 use whistler_bpf::MapType;
 use whistler_loader::{Map, MapDefinition, UpdateFlags};
-use whistler_metrics::{Layout, MapCollector, MetricSpec, ServedMap};
+use whistler_metrics::{Format, Layout, MapCollector, MetricSpec, ServedMap};
 use whistler_object::metrics::{Decoder, FieldRef, LabelSpec, MetricKind, PerCpu};
 
 const ENTRIES: u32 = 10_000;
@@ -20,10 +20,12 @@ fn main() {
     let mut report = format!(
         "{HEADING}\n\nWritten by `cargo bench -p whistler-metrics --bench scrape`: {SCRAPES} scrapes \
          of one hash map of {ENTRIES} entries (u32 keys, u64 values), read in batches and \
-         encoded by `prometheus-client`. Memory is the process's resident set \
-         (`VmRSS`, with the map's kernel memory outside it).\n\n\
-         | served as | median | min | max | body | RSS before | after 1st scrape | after {SCRAPES} |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n"
+         encoded by `prometheus-client`, in wall-clock time and in the CPU time of the scraping \
+         thread (user and kernel: what the scrape costs, without the time other processes on a \
+         busy machine take from it). Memory is the process's resident set (`VmRSS`, with the \
+         map's kernel memory outside it).\n\n\
+         | served as | median | min | max | CPU median | CPU min | body | RSS before | after 1st scrape | after {SCRAPES} |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for (what, declared) in [
         ("`whistler_map_entry` gauges", false),
@@ -44,12 +46,13 @@ fn measure(declared: bool) -> Option<String> {
     let registry = registry(filled_map()?, declared);
     let before = resident_kib();
     let mut times: Vec<Duration> = Vec::with_capacity(SCRAPES);
+    let mut cpu_times: Vec<Duration> = Vec::with_capacity(SCRAPES);
     let (mut bytes, mut after_first) = (0, 0);
     for i in 0..SCRAPES {
-        let start = Instant::now();
-        let mut body = String::new();
-        prometheus_client::encoding::text::encode(&mut body, &registry).expect("encodes");
+        let (start, cpu_start) = (Instant::now(), thread_cpu_time());
+        let body = Format::OpenMetrics.encode(&registry).expect("encodes");
         times.push(start.elapsed());
+        cpu_times.push(thread_cpu_time() - cpu_start);
         bytes = body.len();
         let series = if declared {
             "bench_counts_total{"
@@ -64,12 +67,15 @@ fn measure(declared: bool) -> Option<String> {
     }
     let after = resident_kib();
     times.sort();
+    cpu_times.sort();
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
     Some(format!(
-        "{} | {} | {} | {} KiB | {} KiB | {} KiB | {} KiB",
+        "{} | {} | {} | {} | {} | {} KiB | {} KiB | {} KiB | {} KiB",
         ms(times[SCRAPES / 2]),
         ms(times[0]),
         ms(times[SCRAPES - 1]),
+        ms(cpu_times[SCRAPES / 2]),
+        ms(cpu_times[0]),
         bytes / 1024,
         before,
         after_first,
@@ -129,6 +135,12 @@ fn registry(map: Map, declared: bool) -> Registry {
     MapCollector::with_metrics(vec![served], vec![counter])
         .expect("the map is served")
         .into_registry()
+}
+
+/// CPU time this thread has used (CLOCK_THREAD_CPUTIME_ID), in user space and in the kernel.
+fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// The resident set size in KiB (`VmRSS` of `/proc/self/status`).

@@ -10,14 +10,18 @@
 //! no sum, so `_sum` is the sum of each bucket's lower bound times its count: a lower bound
 //! of the real sum.
 
+use crate::collector::{for_each_entry, Kept};
 use crate::decode::{integer, SystemTables};
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabel, EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder,
+};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use regex::Regex;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use whistler_loader::{Map, MapError};
@@ -54,14 +58,38 @@ impl fmt::Debug for DeclaredMetric {
     }
 }
 
-/// The series of one scrape: label values (the declared labels, then `cpu` when per-CPU
-/// values are labelled) to the summed value and, for histograms, counts by bucket index.
-type Series = BTreeMap<Vec<String>, Aggregate>;
+/// The series of one scrape, in the order the map gave their first entries: each series' label
+/// values (the declared labels, then `cpu` when per-CPU values are labelled), each followed by
+/// [`SEPARATOR`], and its aggregate.
+#[derive(Default)]
+struct Series {
+    index: HashMap<Rc<str>, usize>,
+    series: Vec<(Rc<str>, Aggregate)>,
+}
+
+/// Ends each label value in a series' label text (decoded values have theirs replaced).
+const SEPARATOR: char = '\0';
 
 #[derive(Debug, Default)]
 struct Aggregate {
     value: i128,
     buckets: BTreeMap<u64, u64>,
+}
+
+/// A series' labels, written straight from its label text.
+struct SeriesLabels<'a> {
+    names: &'a [&'a str],
+    values: &'a str,
+}
+
+impl EncodeLabelSet for SeriesLabels<'_> {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> fmt::Result {
+        let values = self.values.split_terminator(SEPARATOR);
+        for label in self.names.iter().copied().zip(values) {
+            EncodeLabel::encode(&label, encoder.encode_label())?;
+        }
+        Ok(())
+    }
 }
 
 impl DeclaredMetric {
@@ -98,9 +126,9 @@ impl DeclaredMetric {
     pub fn encode(
         &self,
         encoder: &mut DescriptorEncoder,
-        tables: &mut SystemTables,
+        kept: &mut Kept,
     ) -> Result<Result<(), MapError>, fmt::Error> {
-        let series = match self.series(tables) {
+        let series = match self.series(kept) {
             Ok(series) => series,
             Err(e) => return Ok(Err(e)),
         };
@@ -115,12 +143,11 @@ impl DeclaredMetric {
         if self.labels_cpu() {
             names.push("cpu");
         }
-        for (values, aggregate) in &series {
-            let labels: Vec<(&str, &str)> = names
-                .iter()
-                .copied()
-                .zip(values.iter().map(String::as_str))
-                .collect();
+        for (values, aggregate) in &series.series {
+            let labels = SeriesLabels {
+                names: &names,
+                values,
+            };
             self.encode_one(family.encode_family(&labels)?, aggregate)?;
         }
         Ok(Ok(()))
@@ -135,29 +162,47 @@ impl DeclaredMetric {
         self.spec.per_cpu == PerCpu::Label && self.map.is_per_cpu()
     }
 
-    fn series(&self, tables: &mut SystemTables) -> Result<Series, MapError> {
-        let mut series = Series::new();
-        let mut dropped = BTreeSet::new();
-        for (key, value) in crate::collector::read_entries(&self.map)? {
-            let Some(labels) = self.labels(&key, tables) else {
-                continue;
-            };
+    fn series(&self, kept: &mut Kept) -> Result<Series, MapError> {
+        let mut series = Series::default();
+        let mut dropped = HashSet::new();
+        let mut text = String::new();
+        let Kept { tables, buffers } = kept;
+        let max_series = self.spec.max_series as usize;
+        for_each_entry(&self.map, buffers, |key, value| {
+            text.clear();
+            if !self.write_labels(key, tables, &mut text) {
+                return;
+            }
             let bucket = match &self.spec.kind {
-                MetricKind::Histogram { bucket, .. } => match integer(&key, bucket) {
+                MetricKind::Histogram { bucket, .. } => match integer(key, bucket) {
                     Some(index) => Some(index.clamp(0, i128::from(u64::MAX)) as u64),
-                    None => continue,
+                    None => return,
                 },
                 _ => None,
             };
-            for (cpu, sample) in self.samples(&value) {
-                let mut labels = labels.clone();
-                labels.extend(cpu.map(|c| c.to_string()));
-                let capped = series.len() >= self.spec.max_series as usize;
-                if capped && !series.contains_key(&labels) {
-                    dropped.insert(labels);
-                    continue;
+            let labelled = text.len();
+            self.for_each_sample(value, |cpu, sample| {
+                if let Some(cpu) = cpu {
+                    text.truncate(labelled);
+                    text.push_str(itoa::Buffer::new().format(cpu));
+                    text.push(SEPARATOR);
                 }
-                let aggregate = series.entry(labels).or_default();
+                let at = match series.index.get(text.as_str()) {
+                    Some(at) => *at,
+                    None if series.series.len() >= max_series => {
+                        if !dropped.contains(text.as_str()) {
+                            dropped.insert(text.clone());
+                        }
+                        return;
+                    }
+                    None => {
+                        let labels: Rc<str> = Rc::from(text.as_str());
+                        series.index.insert(labels.clone(), series.series.len());
+                        series.series.push((labels, Aggregate::default()));
+                        series.series.len() - 1
+                    }
+                };
+                let aggregate = &mut series.series[at].1;
                 match bucket {
                     Some(index) => {
                         let count = u64::try_from(sample).unwrap_or(0);
@@ -165,38 +210,49 @@ impl DeclaredMetric {
                     }
                     None => aggregate.value += sample,
                 }
-            }
-        }
+            });
+        })?;
         self.dropped
             .fetch_add(dropped.len() as u64, Ordering::Relaxed);
         Ok(series)
     }
 
-    /// The decoded labels of `key`, or `None` when a filter leaves the entry out.
-    fn labels(&self, key: &[u8], tables: &mut SystemTables) -> Option<Vec<String>> {
-        let labels = self.spec.labels.iter().zip(&self.patterns);
-        labels
-            .map(|(label, pattern)| {
-                let value = tables.decode(&label.decoder, key, &label.field);
-                let allowed = label.allow.is_empty() || label.allow.contains(&value);
-                let matches = pattern.as_ref().is_none_or(|p| p.is_match(&value));
-                (allowed && matches).then_some(value)
-            })
-            .collect()
+    /// Appends the decoded labels of `key` to `text`, each followed by [`SEPARATOR`]; false
+    /// when a filter leaves the entry out.
+    fn write_labels(&self, key: &[u8], tables: &mut SystemTables, text: &mut String) -> bool {
+        for (label, pattern) in self.spec.labels.iter().zip(&self.patterns) {
+            let start = text.len();
+            tables.decode_into(&label.decoder, key, &label.field, text);
+            if text[start..].contains(SEPARATOR) {
+                let value = text[start..].replace(SEPARATOR, "\u{fffd}");
+                text.truncate(start);
+                text.push_str(&value);
+            }
+            let value = &text[start..];
+            let allowed = label.allow.is_empty() || label.allow.iter().any(|a| a == value);
+            if !allowed || pattern.as_ref().is_some_and(|p| !p.is_match(value)) {
+                return false;
+            }
+            text.push(SEPARATOR);
+        }
+        true
     }
 
-    /// The value's samples: one, or one per CPU (with its number) when CPUs are labelled.
-    fn samples(&self, value: &[u8]) -> Vec<(Option<usize>, i128)> {
+    /// Hands `visit` the value's samples: one, or one per CPU (with its number) when CPUs are
+    /// labelled.
+    fn for_each_sample(&self, value: &[u8], mut visit: impl FnMut(Option<usize>, i128)) {
         let field = &self.spec.value;
         if !self.map.is_per_cpu() {
-            return vec![(None, integer(value, field).unwrap_or(0))];
+            return visit(None, integer(value, field).unwrap_or(0));
         }
-        let per_cpu = self.map.split_per_cpu(value);
-        let values = per_cpu.iter().map(|v| integer(v, field).unwrap_or(0));
+        let values = self
+            .map
+            .per_cpu_values(value)
+            .map(|v| integer(v, field).unwrap_or(0));
         if self.labels_cpu() {
-            values.enumerate().map(|(cpu, v)| (Some(cpu), v)).collect()
+            values.enumerate().for_each(|(cpu, v)| visit(Some(cpu), v));
         } else {
-            vec![(None, values.sum())]
+            visit(None, values.sum())
         }
     }
 

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use whistler_compiler::{Compiled, StructLayout};
 use whistler_loader::LoadOptions;
-use whistler_metrics::{Exporter, Field, Layout, MapCollector, ServedMap};
+use whistler_metrics::{Exporter, Field, FieldKind, Layout, MapCollector, ServedMap};
 use whistler_object::BtfTypeRef;
 use whistler_session::Session;
 
@@ -49,7 +49,7 @@ pub fn run(args: Args) -> CommandResult {
     }
     let declared =
         whistler_object::read_metrics(&elf).context("cannot read the object's metrics")?;
-    let served = take_served_maps(&mut session, compiled.as_ref());
+    let served = take_served_maps(&mut session, compiled.as_ref(), &elf);
     let registry = MapCollector::with_metrics(served, declared)?.into_registry();
     let exporter = Exporter::bind(args.listen, registry)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -64,8 +64,13 @@ pub fn run(args: Args) -> CommandResult {
 }
 
 /// Takes every keyed map out of the session, named and laid out as the source says when there
-/// is one (else by its object name and sizes).
-fn take_served_maps(session: &mut Session, compiled: Option<&Compiled>) -> Vec<ServedMap> {
+/// is one, else by its object name and the types the object's BTF gives it (else its sizes).
+fn take_served_maps(
+    session: &mut Session,
+    compiled: Option<&Compiled>,
+    elf: &[u8],
+) -> Vec<ServedMap> {
+    let mut object_layouts = whistler_metrics::object_layouts(elf);
     let names: Vec<String> = session
         .maps()
         .iter()
@@ -86,11 +91,14 @@ fn take_served_maps(session: &mut Session, compiled: Option<&Compiled>) -> Vec<S
                 layout_of(spec.key_type.as_ref(), spec.key_size, structs),
                 layout_of(spec.value_type.as_ref(), spec.value_size, structs),
             ),
-            None => (
-                symbol.clone(),
-                Layout::from_size(key_size as usize),
-                Layout::from_size(value_size as usize),
-            ),
+            None => match object_layouts.remove(symbol) {
+                Some((key, value)) => (symbol.clone(), key, value),
+                None => (
+                    symbol.clone(),
+                    Layout::from_size(key_size as usize),
+                    Layout::from_size(value_size as usize),
+                ),
+            },
         };
         Some(ServedMap {
             name,
@@ -115,7 +123,7 @@ fn layout_of(ty: Option<&BtfTypeRef>, size: u32, structs: &[StructLayout]) -> La
                     name: f.lisp_name.clone(),
                     offset: f.offset as usize,
                     size: size as usize,
-                    signed,
+                    kind: FieldKind::Int { signed },
                 }),
                 _ => None,
             });
