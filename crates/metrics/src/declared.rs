@@ -22,7 +22,7 @@ use regex::Regex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use whistler_loader::{Map, MapError};
 use whistler_object::metrics::{Buckets, MetricKind, MetricSpec, PerCpu};
@@ -48,6 +48,8 @@ pub struct DeclaredMetric {
     patterns: Vec<Option<Regex>>,
     /// Series left out by the cardinality cap, over every scrape.
     dropped: AtomicU64,
+    /// Series of the last scrape: room made for them up front in the next.
+    last_series: AtomicUsize,
 }
 
 impl fmt::Debug for DeclaredMetric {
@@ -61,7 +63,6 @@ impl fmt::Debug for DeclaredMetric {
 /// The series of one scrape, in the order the map gave their first entries: each series' label
 /// values (the declared labels, then `cpu` when per-CPU values are labelled), each followed by
 /// [`SEPARATOR`], and its aggregate.
-#[derive(Default)]
 struct Series {
     index: HashMap<Rc<str>, usize>,
     series: Vec<(Rc<str>, Aggregate)>,
@@ -111,6 +112,7 @@ impl DeclaredMetric {
             spec,
             map,
             dropped: AtomicU64::new(0),
+            last_series: AtomicUsize::new(0),
         })
     }
 
@@ -163,7 +165,11 @@ impl DeclaredMetric {
     }
 
     fn series(&self, kept: &mut Kept) -> Result<Series, MapError> {
-        let mut series = Series::default();
+        let expected = self.last_series.load(Ordering::Relaxed);
+        let mut series = Series {
+            index: HashMap::with_capacity(expected),
+            series: Vec::with_capacity(expected),
+        };
         let mut dropped = HashSet::new();
         let mut text = String::new();
         let Kept { tables, buffers } = kept;
@@ -214,6 +220,8 @@ impl DeclaredMetric {
         })?;
         self.dropped
             .fetch_add(dropped.len() as u64, Ordering::Relaxed);
+        self.last_series
+            .store(series.series.len(), Ordering::Relaxed);
         Ok(series)
     }
 

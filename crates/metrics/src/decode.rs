@@ -129,7 +129,11 @@ impl SystemTables {
         };
         match (named, number) {
             (Some(name), _) => out.push_str(name),
-            (None, Some(n)) => out.push_str(itoa::Buffer::new().format(n)),
+            (None, Some(n)) => match i64::try_from(n) {
+                // Formatting an i64 is faster than an i128; only u64s above i64::MAX need it.
+                Ok(n) => out.push_str(itoa::Buffer::new().format(n)),
+                Err(_) => out.push_str(itoa::Buffer::new().format(n)),
+            },
             (None, None) => write_hex(bytes, out).expect("a String takes any text"),
         }
     }
