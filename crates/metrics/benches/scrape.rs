@@ -131,6 +131,7 @@ fn registry(map: Map, declared: bool) -> Registry {
         value: whole(8),
         per_cpu: PerCpu::Sum,
         max_series: ENTRIES,
+        unit: Default::default(),
     };
     MapCollector::with_metrics(vec![served], vec![counter])
         .expect("the map is served")

@@ -8,7 +8,8 @@
 //! served. Every bucket from 0 to the highest one that counted anything is served, then
 //! `+Inf`. The map holds
 //! no sum, so `_sum` is the sum of each bucket's lower bound times its count: a lower bound
-//! of the real sum.
+//! of the real sum. A metric whose map counts in a smaller unit than the one it serves
+//! (`:unit :nanoseconds`) has its values, bounds and sum scaled to seconds.
 
 use crate::collector::{for_each_entry, Kept};
 use crate::decode::{integer, SystemTables};
@@ -25,7 +26,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use whistler_loader::{Map, MapError};
-use whistler_object::metrics::{Buckets, MetricKind, MetricSpec, PerCpu};
+use whistler_object::metrics::{Buckets, MetricKind, MetricSpec, PerCpu, SourceUnit};
 
 /// Why a declaration cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -266,24 +267,30 @@ impl DeclaredMetric {
 
     fn encode_one(&self, encoder: MetricEncoder<'_>, aggregate: &Aggregate) -> fmt::Result {
         let value = aggregate.value;
+        let unit = self.spec.unit;
         match &self.spec.kind {
-            MetricKind::Counter => {
+            MetricKind::Counter if unit == SourceUnit::Base => {
                 ConstCounter::new(u64::try_from(value).unwrap_or(0)).encode(encoder)
             }
+            MetricKind::Counter => {
+                ConstCounter::new(value.max(0) as f64 / unit.per_base_unit()).encode(encoder)
+            }
             MetricKind::Gauge => match i64::try_from(value) {
-                Ok(v) => ConstGauge::new(v).encode(encoder),
-                Err(_) => ConstGauge::new(value as f64).encode(encoder),
+                Ok(v) if unit == SourceUnit::Base => ConstGauge::new(v).encode(encoder),
+                _ => ConstGauge::new(value as f64 / unit.per_base_unit()).encode(encoder),
             },
             MetricKind::Histogram { buckets, .. } => {
-                encode_histogram(encoder, *buckets, &aggregate.buckets)
+                encode_histogram(encoder, *buckets, unit, &aggregate.buckets)
             }
         }
     }
 }
 
+/// The histogram of `counts` (bucket index to count), bounds and sum scaled from `unit`.
 fn encode_histogram(
     mut encoder: MetricEncoder<'_>,
     kind: Buckets,
+    unit: SourceUnit,
     counts: &BTreeMap<u64, u64>,
 ) -> fmt::Result {
     let highest = counts
@@ -295,16 +302,24 @@ fn encode_histogram(
     let mut buckets: Vec<(f64, u64)> = (0..=highest)
         .map(|index| {
             let count = counts.get(&index).copied().unwrap_or(0);
-            (bucket_end(kind, index) as f64 - 1.0, count)
+            (
+                (bucket_end(kind, index) as f64 - 1.0) / unit.per_base_unit(),
+                count,
+            )
         })
         .collect();
     buckets.push((f64::INFINITY, 0));
     let count = counts.values().sum();
-    let sum = counts
+    let sum: f64 = counts
         .iter()
         .map(|(index, count)| bucket_start(kind, *index) as f64 * *count as f64)
         .sum();
-    encoder.encode_histogram::<prometheus_client::encoding::NoLabelSet>(sum, count, &buckets, None)
+    encoder.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+        sum / unit.per_base_unit(),
+        count,
+        &buckets,
+        None,
+    )
 }
 
 /// The smallest value bucket `index` counts.

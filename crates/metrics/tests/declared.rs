@@ -5,7 +5,7 @@ use whistler_bpf::MapType;
 use whistler_loader::{Map, MapDefinition, UpdateFlags};
 use whistler_metrics::{Layout, MapCollector, ServedMap};
 use whistler_object::metrics::{
-    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu,
+    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu, SourceUnit,
 };
 use whistler_testkit::kernel_available;
 
@@ -37,6 +37,7 @@ fn metric(name: &str, map: &str, kind: MetricKind, labels: Vec<LabelSpec>) -> Me
         value: field(0, 8),
         per_cpu: PerCpu::Sum,
         max_series: 100,
+        unit: Default::default(),
     }
 }
 
@@ -201,6 +202,50 @@ fn histogram_buckets_are_cumulative_with_log2_bounds() {
         assert!(body.contains(&format!("{line}\n")), "{line} in\n{body}");
     }
     assert!(!body.contains("le=\"31.0\""), "{body}");
+}
+
+#[test]
+fn a_map_counting_nanoseconds_serves_seconds() {
+    if !kernel_available("a_map_counting_nanoseconds_serves_seconds") {
+        return;
+    }
+    let slots = map("ns_slots", MapType::HASH, &[(1, 2), (3, 5)]);
+    let waits = map("ns_waits", MapType::HASH, &[(0, 1_500_000_000)]);
+    let mut latency = metric(
+        "latency_seconds",
+        "ns_slots",
+        MetricKind::Histogram {
+            buckets: Buckets::Log2,
+            bucket: field(0, 8),
+        },
+        vec![],
+    );
+    latency.unit = SourceUnit::Nanoseconds;
+    let mut waited = metric("waited_seconds", "ns_waits", MetricKind::Counter, vec![]);
+    waited.unit = SourceUnit::Nanoseconds;
+    let body = scrape(vec![slots, waits], vec![latency, waited]);
+    let value = |prefix: &str| -> f64 {
+        let line = body.lines().find_map(|l| l.strip_prefix(prefix));
+        line.unwrap_or_else(|| panic!("no {prefix} in\n{body}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    // Slot 3 counts [8, 16) ns: its bound is 15 ns; the sum is 2*2 + 5*8 ns.
+    let bounds: Vec<(f64, u64)> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("latency_seconds_bucket{le=\""))
+        .filter_map(|l| {
+            let (le, count) = l.split_once("\"} ")?;
+            Some((le.parse().ok()?, count.parse().ok()?))
+        })
+        .collect();
+    assert!(bounds.contains(&(15e-9, 7)), "{body}");
+    assert!(
+        (value("latency_seconds_sum ") - 44e-9).abs() < 1e-15,
+        "{body}"
+    );
+    assert_eq!(value("waited_seconds_total"), 1.5, "{body}");
 }
 
 #[test]
