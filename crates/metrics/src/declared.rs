@@ -26,7 +26,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use whistler_loader::{Map, MapError};
-use whistler_object::metrics::{Buckets, MetricKind, MetricSpec, PerCpu, SourceUnit};
+use whistler_object::metrics::{Buckets, Decoder, MetricKind, MetricSpec, PerCpu, SourceUnit};
 
 /// Why a declaration cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,9 @@ pub struct DeclaredMetric {
     dropped: AtomicU64,
     /// Series of the last scrape: room made for them up front in the next.
     last_series: AtomicUsize,
+    /// Whether distinct entries always give distinct series (see [`labels_identify_keys`]):
+    /// then entries are encoded as they are read, with nothing to add up.
+    streams: bool,
 }
 
 impl fmt::Debug for DeclaredMetric {
@@ -110,6 +113,7 @@ impl DeclaredMetric {
         });
         Ok(DeclaredMetric {
             patterns: patterns.collect::<Result<_, _>>()?,
+            streams: labels_identify_keys(&spec, map.info().key_size),
             spec,
             map,
             dropped: AtomicU64::new(0),
@@ -131,21 +135,26 @@ impl DeclaredMetric {
         encoder: &mut DescriptorEncoder,
         kept: &mut Kept,
     ) -> Result<Result<(), MapError>, fmt::Error> {
-        let series = match self.series(kept) {
-            Ok(series) => series,
-            Err(e) => return Ok(Err(e)),
-        };
+        let mut names: Vec<&str> = self.spec.labels.iter().map(|l| l.name.as_str()).collect();
+        if self.labels_cpu() {
+            names.push("cpu");
+        }
         let metric_type = match self.spec.kind {
             MetricKind::Counter => MetricType::Counter,
             MetricKind::Gauge => MetricType::Gauge,
             MetricKind::Histogram { .. } => MetricType::Histogram,
         };
+        if self.streams {
+            let mut family =
+                encoder.encode_descriptor(&self.spec.name, &self.spec.help, None, metric_type)?;
+            return self.stream(&mut family, &names, kept);
+        }
+        let series = match self.series(kept) {
+            Ok(series) => series,
+            Err(e) => return Ok(Err(e)),
+        };
         let mut family =
             encoder.encode_descriptor(&self.spec.name, &self.spec.help, None, metric_type)?;
-        let mut names: Vec<&str> = self.spec.labels.iter().map(|l| l.name.as_str()).collect();
-        if self.labels_cpu() {
-            names.push("cpu");
-        }
         for (values, aggregate) in &series.series {
             let labels = SeriesLabels {
                 names: &names,
@@ -154,6 +163,57 @@ impl DeclaredMetric {
             self.encode_one(family.encode_family(&labels)?, aggregate)?;
         }
         Ok(Ok(()))
+    }
+
+    /// Encodes each entry's series as it is read: for metrics whose entries never share a
+    /// series, so that nothing is added up or kept.
+    fn stream(
+        &self,
+        family: &mut MetricEncoder<'_>,
+        names: &[&str],
+        kept: &mut Kept,
+    ) -> Result<Result<(), MapError>, fmt::Error> {
+        let (mut served, mut dropped) = (0, 0);
+        let mut written = Ok(());
+        let mut text = String::new();
+        let Kept { tables, buffers } = kept;
+        let max_series = self.spec.max_series as usize;
+        let read = for_each_entry(&self.map, buffers, |key, value| {
+            text.clear();
+            if written.is_err() || !self.write_labels(key, tables, &mut text) {
+                return;
+            }
+            let labelled = text.len();
+            self.for_each_sample(value, |cpu, sample| {
+                if written.is_err() {
+                    return;
+                }
+                if served >= max_series {
+                    dropped += 1;
+                    return;
+                }
+                if let Some(cpu) = cpu {
+                    text.truncate(labelled);
+                    text.push_str(itoa::Buffer::new().format(cpu));
+                    text.push(SEPARATOR);
+                }
+                let labels = SeriesLabels {
+                    names,
+                    values: &text,
+                };
+                let aggregate = Aggregate {
+                    value: sample,
+                    buckets: BTreeMap::new(),
+                };
+                written = family
+                    .encode_family(&labels)
+                    .and_then(|encoder| self.encode_one(encoder, &aggregate));
+                served += 1;
+            });
+        });
+        written?;
+        self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        Ok(read)
     }
 
     /// Series dropped by the cap so far.
@@ -284,6 +344,30 @@ impl DeclaredMetric {
             }
         }
     }
+}
+
+/// Whether distinct entries of the map always give distinct series: counters and gauges whose
+/// labels decode their key parts one to one (integers, hex, addresses) and together cover every
+/// byte of the key (padding included, which the kernel compares too).
+fn labels_identify_keys(spec: &MetricSpec, key_size: u32) -> bool {
+    let one_to_one = |decoder: &Decoder| {
+        matches!(
+            decoder,
+            Decoder::Integer | Decoder::Hex | Decoder::Ipv4 | Decoder::Ipv6
+        )
+    };
+    let mut covered = vec![false; key_size as usize];
+    for label in &spec.labels {
+        if !one_to_one(&label.decoder) {
+            return false;
+        }
+        let start = label.field.offset as usize;
+        let end = start.saturating_add(label.field.size as usize);
+        if let Some(bytes) = covered.get_mut(start..end) {
+            bytes.fill(true);
+        }
+    }
+    !matches!(spec.kind, MetricKind::Histogram { .. }) && covered.iter().all(|c| *c)
 }
 
 /// The histogram of `counts` (bucket index to count), bounds and sum scaled from `unit`.
