@@ -45,9 +45,10 @@ const READ_METRICS: &str = "\
   0)
 ";
 
-/// Our twin of `c/task_calls.bpf.c`: getpid calls by process and thread, struct key and value.
+/// Our twin of `c/task_calls.bpf.c`: getpid calls by process, thread and command name (bytes,
+/// shown in hex), struct key and value.
 const TASK_CALLS: &str = "\
-(defstruct task-id (pid u32) (tid u32))
+(defstruct task-id (pid u32) (tid u32) (comm (array u8 16)))
 (defstruct task-stats (calls u64) (last-seen u64))
 (defmap by-task :type :hash :key-type task-id :value-type task-stats :max-entries 1024)
 (defprog count-getpid (:type :tracepoint :section \"tracepoint/syscalls/sys_enter_getpid\")
@@ -55,6 +56,7 @@ const TASK_CALLS: &str = "\
          (key (make-task-id)))
     (setf (task-id-pid key) (cast u32 (ash id -32))
           (task-id-tid key) (cast u32 id))
+    (get-current-comm (task-id-comm-ptr key) 16)
     (let ((stats (map-lookup-ptr by-task key)))
       (if stats
           (progn
@@ -460,6 +462,8 @@ fn our_object_s_struct_keys_and_values_decode_through_its_btf() {
     let dir = scratch("our-btf");
     let source = dir.join("task-calls.lisp");
     std::fs::write(&source, TASK_CALLS).unwrap();
+    // Served from the source, keys and values read as the compiler lays them out...
+    let (_from_source, source_address) = start_exporter(source.to_str().unwrap());
     let object = dir.join("task-calls.bpf.o");
     let compiled = Command::new(env!("CARGO_BIN_EXE_whistler"))
         .args(["compile", source.to_str().unwrap(), "-o"])
@@ -468,22 +472,34 @@ fn our_object_s_struct_keys_and_values_decode_through_its_btf() {
         .unwrap();
     assert!(compiled.status.success(), "{}", text(&compiled.stderr));
     std::fs::remove_file(&source).unwrap();
-    let (_exporter, address) = start_exporter(object.to_str().unwrap());
-    let (tid, _) = this_thread();
+    // ...and from the object alone, as its BTF describes them.
+    let (_from_object, object_address) = start_exporter(object.to_str().unwrap());
+    let (tid, comm) = this_thread();
     for _ in 0..CALLS {
         std::hint::black_box(std::process::id());
     }
     let pid = std::process::id();
+    let mut comm_bytes = comm.into_bytes();
+    comm_bytes.resize(16, 0);
+    let comm_hex: String = comm_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("key=\"pid={pid},tid={tid},comm={comm_hex}\"");
 
-    let body = text(&curl(&[&format!("http://{address}/metrics")]).stdout);
-    let key = format!("map=\"by_task\",key=\"pid={pid},tid={tid}\"");
-    let calls = body
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("whistler_map_entry{{{key},field=\"calls\"}} ")))
-        .unwrap_or_else(|| panic!("no calls of {key} in\n{body}"));
-    assert!(calls.parse::<u64>().unwrap() >= CALLS, "{body}");
-    assert!(
-        body.contains(&format!("whistler_map_entry{{{key},field=\"last_seen\"}} ")),
-        "{body}"
-    );
+    for (address, map) in [(object_address, "by_task"), (source_address, "by-task")] {
+        let body = text(&curl(&[&format!("http://{address}/metrics")]).stdout);
+        let series = format!("whistler_map_entry{{map=\"{map}\",{key}");
+        let calls = body
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{series},field=\"calls\"}} ")))
+            .unwrap_or_else(|| panic!("no calls of {series} in\n{body}"));
+        assert!(calls.parse::<u64>().unwrap() >= CALLS, "{body}");
+        let last_seen = if map == "by_task" {
+            "last_seen"
+        } else {
+            "last-seen"
+        };
+        assert!(
+            body.contains(&format!("{series},field=\"{last_seen}\"}} ")),
+            "{body}"
+        );
+    }
 }
