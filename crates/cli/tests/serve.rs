@@ -434,17 +434,22 @@ fn a_clang_object_s_struct_keys_and_values_decode_through_its_btf() {
     let dir = scratch("clang-btf");
     let object = clang_object(&dir, "task_calls");
     let (_exporter, address) = start_exporter(object.to_str().unwrap());
-    let (_, comm) = this_thread();
+    let (tid, comm) = this_thread();
     for _ in 0..CALLS {
         std::hint::black_box(std::process::id());
     }
     let pid = std::process::id();
+    // The enum shows as its enumerator's name.
+    let role = match tid == pid.to_string() {
+        true => "ROLE_LEADER",
+        false => "ROLE_THREAD",
+    };
 
     let body = text(&curl(&[&format!("http://{address}/metrics")]).stdout);
     promtool_accepts(&body);
     let series = |field: &str| -> i64 {
         let prefix = format!(
-            "whistler_map_entry{{map=\"task_calls\",key=\"pid={pid},comm={comm}\",field=\"{field}\"}} "
+            "whistler_map_entry{{map=\"task_calls\",key=\"pid={pid},comm={comm},role={role}\",field=\"{field}\"}} "
         );
         let value = body.lines().find_map(|l| l.strip_prefix(&prefix));
         let value = value.unwrap_or_else(|| panic!("no `{prefix}` in\n{body}"));

@@ -1,13 +1,13 @@
 //! Key and value layouts from an object's BTF, for objects served without their source: the
 //! types clang (`__type(key, ...)`) and our compiler record for each map.
 //!
-//! Integers, enums and pointers read as integers, `char` arrays as text, other byte arrays as
-//! hex; structs by their members, nested structs and arrays flattened into fields named
+//! Integers and pointers read as integers, enums as their names (integers in values), `char`
+//! arrays as text, other byte arrays as hex; structs by their members, nested structs and arrays flattened into fields named
 //! `outer.inner` and `name[i]`. A key whose type has a part that reads as none of these
 //! (a bitfield, a union, a float) shows as hex, so that distinct keys keep distinct labels; a
 //! value keeps the integer fields it has.
 
-use crate::layout::{Field, FieldKind, Layout};
+use crate::layout::{Enumerators, Field, FieldKind, Layout};
 use std::collections::HashMap;
 use whistler_object::btf::{Btf, Kind, INT_CHAR, INT_SIGNED};
 
@@ -53,6 +53,7 @@ fn layout(btf: &Btf, id: u32, key: bool) -> Layout {
     if let Some(kind) = field_kind(btf, id) {
         return match kind {
             FieldKind::Int { signed } => Layout::Int { signed },
+            FieldKind::Enum(names) => Layout::Enum(names),
             FieldKind::Text if key => Layout::Text,
             FieldKind::Text | FieldKind::Hex => Layout::Bytes,
         };
@@ -73,10 +74,23 @@ fn field_kind(btf: &Btf, id: u32) -> Option<FieldKind> {
         Kind::Int { size, encoding, .. } if is_int_size(*size) => Some(FieldKind::Int {
             signed: encoding & INT_SIGNED != 0,
         }),
-        Kind::Enum { size, signed, .. } | Kind::Enum64 { size, signed, .. }
-            if is_int_size(*size) =>
-        {
-            Some(FieldKind::Int { signed: *signed })
+        Kind::Enum {
+            size,
+            signed,
+            values,
+        }
+        | Kind::Enum64 {
+            size,
+            signed,
+            values,
+        } if is_int_size(*size) => {
+            let names = values
+                .iter()
+                .map(|v| (v.value, btf.str_at(v.name_off).to_string()));
+            Some(FieldKind::Enum(Enumerators {
+                signed: *signed,
+                names: names.collect(),
+            }))
         }
         Kind::Ptr { .. } => Some(FieldKind::Int { signed: false }),
         Kind::Array { elem, .. } => {
@@ -222,6 +236,18 @@ mod tests {
                 bitfield_encoding: false,
             },
         );
+        let values = ["RUNNING", "SLEEPING"].iter().enumerate().map(|(i, name)| {
+            whistler_object::btf::EnumValue {
+                name_off: btf.add_string(name),
+                value: i as u64,
+            }
+        });
+        let state = Kind::Enum {
+            size: 4,
+            signed: false,
+            values: values.collect(),
+        };
+        let state = btf.add("task_state", state);
         let float = btf.add("double", Kind::Float { size: 8 });
         let members = vec![
             member(&mut btf, "calls", s64, 0),
@@ -246,13 +272,16 @@ mod tests {
         assert_eq!(
             key_layout(&btf, task),
             Layout::Struct(vec![
-                field("pid", 0, 4, unsigned),
+                field("pid", 0, 4, unsigned.clone()),
                 field("comm", 4, 16, FieldKind::Text),
-                field("cpus[0]", 20, 4, unsigned),
+                field("cpus[0]", 20, 4, unsigned.clone()),
                 field("cpus[1]", 24, 4, unsigned),
             ])
         );
         assert_eq!(key_layout(&btf, comm), Layout::Text);
+        let states = key_layout(&btf, state);
+        assert_eq!(states.key_label(&1u32.to_le_bytes()), "SLEEPING");
+        assert_eq!(states.key_label(&7u32.to_le_bytes()), "7");
         assert_eq!(key_layout(&btf, s64), Layout::Int { signed: true });
         // The float reads as no field: a key shows in hex, a value keeps its integers.
         assert_eq!(key_layout(&btf, stats), Layout::Bytes);

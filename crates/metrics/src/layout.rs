@@ -8,6 +8,8 @@ use std::fmt;
 pub enum Layout {
     /// A little-endian integer filling the whole key or value (1, 2, 4 or 8 bytes).
     Int { signed: bool },
+    /// An enum: keys show the name of their value, values read as the integer.
+    Enum(Enumerators),
     /// Text up to the first NUL (a `char` array); keys only.
     Text,
     /// A struct; its fields show in keys, its integer fields give series.
@@ -27,14 +29,39 @@ pub struct Field {
 }
 
 /// How a field reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldKind {
     /// A little-endian integer of 1, 2, 4 or 8 bytes: a number in keys, a series in values.
     Int { signed: bool },
+    /// An enum of 1, 2, 4 or 8 bytes: its value's name in keys (else the number), a series in
+    /// values.
+    Enum(Enumerators),
     /// Text up to the first NUL; keys only.
     Text,
     /// Bytes shown in hex; keys only.
     Hex,
+}
+
+/// An enum's names: each value as the 64-bit pattern of the integer (sign-extended when
+/// `signed`), with its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enumerators {
+    pub signed: bool,
+    pub names: Vec<(u64, String)>,
+}
+
+impl Enumerators {
+    fn write(&self, bytes: &[u8], out: &mut impl fmt::Write) -> fmt::Result {
+        let value = int_value(bytes, self.signed);
+        let pattern = match value {
+            Value::Unsigned(v) => v,
+            Value::Signed(v) => v as u64,
+        };
+        match self.names.iter().find(|(v, _)| *v == pattern) {
+            Some((_, name)) => out.write_str(name),
+            None => write_int(value, out),
+        }
+    }
 }
 
 /// A sample value, kept integral so that counts print without a fraction.
@@ -72,6 +99,7 @@ impl Layout {
             Layout::Int { signed } if is_int_size(bytes.len()) => {
                 write_int(int_value(bytes, *signed), out)
             }
+            Layout::Enum(names) if is_int_size(bytes.len()) => names.write(bytes, out),
             Layout::Text => write_text(bytes, out),
             Layout::Struct(fields) if fields.iter().all(|f| f.fits(bytes)) => {
                 for (i, f) in fields.iter().enumerate() {
@@ -81,8 +109,9 @@ impl Layout {
                     out.write_str(&f.name)?;
                     out.write_char('=')?;
                     let part = f.bytes(bytes);
-                    match f.kind {
-                        FieldKind::Int { signed } => write_int(int_value(part, signed), out)?,
+                    match &f.kind {
+                        FieldKind::Int { signed } => write_int(int_value(part, *signed), out)?,
+                        FieldKind::Enum(names) => names.write(part, out)?,
                         FieldKind::Text => write_text(part, out)?,
                         FieldKind::Hex => write_hex(part, out)?,
                     }
@@ -117,18 +146,24 @@ impl Layout {
             Some(values.fold(first, Value::add))
         };
         match self {
-            Layout::Int { signed } => {
+            Layout::Int { .. } | Layout::Enum(_) => {
+                let signed = match self {
+                    Layout::Enum(names) => names.signed,
+                    _ => matches!(self, Layout::Int { signed: true }),
+                };
                 let Some(size) = cpus.clone().next().map(<[u8]>::len) else {
                     return;
                 };
-                if let (true, Some(value)) = (is_int_size(size), sum(0, size, *signed)) {
+                if let (true, Some(value)) = (is_int_size(size), sum(0, size, signed)) {
                     visit(None, value);
                 }
             }
             Layout::Struct(fields) => {
                 for f in fields {
-                    let FieldKind::Int { signed } = f.kind else {
-                        continue;
+                    let signed = match &f.kind {
+                        FieldKind::Int { signed } => *signed,
+                        FieldKind::Enum(names) => names.signed,
+                        FieldKind::Text | FieldKind::Hex => continue,
                     };
                     if let (true, Some(value)) =
                         (is_int_size(f.size), sum(f.offset, f.size, signed))
@@ -144,7 +179,8 @@ impl Layout {
 
 impl Field {
     fn fits(&self, bytes: &[u8]) -> bool {
-        let int_sized = !matches!(self.kind, FieldKind::Int { .. }) || is_int_size(self.size);
+        let integral = matches!(self.kind, FieldKind::Int { .. } | FieldKind::Enum(_));
+        let int_sized = !integral || is_int_size(self.size);
         int_sized && self.offset + self.size <= bytes.len()
     }
 

@@ -29,6 +29,6 @@ mod server;
 pub use btf_layout::{key_layout, object_layouts, value_layout};
 pub use collector::{MapCollector, ServedMap, DROPPED_METRIC, ENTRY_METRIC};
 pub use declared::DeclarationError;
-pub use layout::{Field, FieldKind, Layout, Value};
+pub use layout::{Enumerators, Field, FieldKind, Layout, Value};
 pub use server::{Exporter, Format, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 pub use whistler_object::metrics::MetricSpec;

@@ -1,11 +1,17 @@
-// task_calls.bpf.c: getpid calls by process and command name, in a hash map whose key and value
-// are structs, for `whistler serve` to decode through the object's BTF (tests/serve.rs).
+// task_calls.bpf.c: getpid calls by process, command name and whether the caller leads its
+// process, in a hash map whose key and value are structs, for `whistler serve` to decode through the object's BTF (tests/serve.rs).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+
+enum task_role {
+	ROLE_LEADER = 1,
+	ROLE_THREAD = 2,
+};
 
 struct task_key {
 	__u32 pid;
 	char comm[16];
+	enum task_role role;
 };
 
 struct task_stats {
@@ -27,7 +33,10 @@ int count_getpid(void *ctx)
 	struct task_stats first = { .calls = 1, .minus_calls = -1 };
 	struct task_stats *stats;
 
-	key.pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	key.pid = id >> 32;
+	key.role = key.pid == (__u32)id ? ROLE_LEADER : ROLE_THREAD;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	stats = bpf_map_lookup_elem(&task_calls, &key);
 	if (!stats) {
