@@ -45,6 +45,15 @@ fn main() {
         };
         writeln!(report, "| {what} | {row} |").unwrap();
     }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("?");
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    writeln!(
+        report,
+        "\nLoad average {load} on {cpus} CPUs during the run: wall-clock times include the \
+         time the scraping thread waited for a CPU."
+    )
+    .unwrap();
     print!("{report}");
     whistler_testkit::benchmarks::write_section(&report).unwrap();
 }
