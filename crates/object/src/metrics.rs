@@ -546,6 +546,18 @@ mod tests {
     }
 
     #[test]
+    fn version_1_sections_read_with_values_in_the_base_unit() {
+        let mut metric = sample().remove(0);
+        metric.labels.clear();
+        let mut bytes = encode(std::slice::from_ref(&metric));
+        // Version 1 had no unit byte: it is the one before the label count, which ends it.
+        let unit_at = bytes.len() - 5;
+        assert_eq!(bytes.remove(unit_at), 0);
+        bytes[4] = 1;
+        assert_eq!(decode(&bytes).unwrap(), vec![metric]);
+    }
+
+    #[test]
     fn damaged_sections_are_refused_not_guessed() {
         let bytes = encode(&sample());
         for cut in 0..bytes.len() {
