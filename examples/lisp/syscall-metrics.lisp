@@ -9,8 +9,8 @@
 (defmetric syscalls :counter :map syscall-counts
   :help "System calls made, by name."
   :labels ((syscall :syscall)))
-(defmetric syscall-duration-nanoseconds :histogram :map syscall-latency :buckets :log2
-  :help "Time from entering a system call to leaving it, in nanoseconds.")
+(defmetric syscall-duration-seconds :histogram :map syscall-latency :buckets :log2
+  :unit :nanoseconds :help "Time from entering a system call to leaving it.")
 
 (defprog on-enter (:type :tracepoint :section "tracepoint/raw_syscalls/sys_enter")
   (incf (getmap syscall-counts (cast u32 (tp-id))))

@@ -3,7 +3,7 @@
 
 use whistler_compiler::compile;
 use whistler_object::metrics::{
-    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu,
+    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu, SourceUnit,
 };
 use whistler_syntax::SourceFile;
 
@@ -15,7 +15,8 @@ const SOURCE: &str = r#"
 (defmap by-syscall :type :percpu-hash :key-type call :value-type u64 :max-entries 512)
 (defstruct slot (comm (array u8 16)) (index u32))
 (defmap lat :type :hash :key-type slot :value-type u64 :max-entries 512)
-(defmetric latency-ns :histogram :map lat :buckets (:linear 1000) :bucket index)
+(defmetric latency-seconds :histogram :map lat :buckets (:linear 1000) :bucket index
+  :unit :nanoseconds)
 (defmap plain :type :array :key-size 4 :value-size 8 :max-entries 4)
 (defmetric plain :gauge :map plain)
 (defprog count (:type :tracepoint :section "tracepoint/raw_syscalls/sys_enter")
@@ -64,10 +65,11 @@ fn metrics_are_resolved_against_their_maps_and_read_back_from_the_object() {
         value: field(0, 8, false),
         per_cpu: PerCpu::Label,
         max_series: 64,
+        unit: Default::default(),
     };
     let latency = MetricSpec {
-        name: "latency_ns".into(),
-        help: "latency-ns from BPF map lat.".into(),
+        name: "latency_seconds".into(),
+        help: "latency-seconds from BPF map lat.".into(),
         map: "lat".into(),
         kind: MetricKind::Histogram {
             buckets: Buckets::Linear { step: 1000 },
@@ -77,6 +79,7 @@ fn metrics_are_resolved_against_their_maps_and_read_back_from_the_object() {
         value: field(0, 8, false),
         per_cpu: PerCpu::Sum,
         max_series: 10_000,
+        unit: SourceUnit::Nanoseconds,
     };
     let plain = MetricSpec {
         name: "plain".into(),
@@ -87,11 +90,31 @@ fn metrics_are_resolved_against_their_maps_and_read_back_from_the_object() {
         value: field(0, 8, false),
         per_cpu: PerCpu::Sum,
         max_series: 10_000,
+        unit: Default::default(),
     };
     assert_eq!(compiled.spec.metrics, vec![syscalls, latency, plain]);
     assert_eq!(
         whistler_object::read_metrics(&compiled.elf).unwrap(),
         compiled.spec.metrics
+    );
+}
+
+#[test]
+fn a_unit_needs_a_known_name_and_a_metric_named_after_the_base_unit() {
+    let source = "(defmap waits :type :array :key-type u32 :value-type u64 :max-entries 4)
+(defmetric wait-time :gauge :map waits :unit :nanoseconds)
+(defmetric wait-seconds :gauge :map waits :unit :nanosecs)";
+    let errors = compile(&SourceFile::new("units.lisp", source)).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+    assert!(
+        messages.contains(&"metric `wait-time` is served in seconds".to_string()),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("expected the unit the map counts in")),
+        "{messages:?}"
     );
 }
 

@@ -30,7 +30,9 @@ pub mod ringbuf;
 pub mod sys;
 
 pub use error::{LoadError, MapError, ProgramError};
-pub use maps::{CreateOptions, Map, MapDefinition, MapInfo, PerCpuMap, TypedMap, UpdateFlags};
+pub use maps::{
+    BatchBuffers, CreateOptions, Map, MapDefinition, MapInfo, PerCpuMap, TypedMap, UpdateFlags,
+};
 pub use object::Object;
 pub use options::{LoadOptions, ProgramTypeOverride, RodataOverride, RodataTarget};
 pub use programs::{Program, TestRun, TestRunOutput};

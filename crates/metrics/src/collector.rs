@@ -3,19 +3,21 @@
 
 use crate::declared::{DeclarationError, DeclaredMetric};
 use crate::decode::SystemTables;
-use crate::layout::{Layout, Sample, Value};
+use crate::layout::{Layout, Value};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabel, EncodeLabelSet, EncodeLabelValue, EncodeMetric,
+    LabelSetEncoder, LabelValueEncoder,
+};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use whistler_loader::{Map, MapError};
+use whistler_loader::{BatchBuffers, Map, MapError};
 use whistler_object::metrics::MetricSpec;
 use whistler_object::symbol_name;
-use whistler_session::MapEntry;
 
 /// The family every map entry is served in.
 pub const ENTRY_METRIC: &str = "whistler_map_entry";
@@ -41,34 +43,79 @@ impl fmt::Debug for ServedMap {
     }
 }
 
-/// Entries per BPF_MAP_LOOKUP_BATCH call.
-const BATCH: u32 = 4096;
+/// The most memory one BPF_MAP_LOOKUP_BATCH call reads into: a map of up to this many bytes of
+/// keys and values is read in one call.
+const BATCH_BYTES: usize = 4 << 20;
 
-impl ServedMap {
-    /// Every entry as `(key label, samples)`, per-CPU values summed field by field.
-    fn read(&self) -> Result<Vec<(String, Vec<Sample>)>, MapError> {
-        let entries = self.read_raw()?.into_iter().map(|(key, value)| {
-            let samples = if self.map.is_per_cpu() {
-                self.value.summed_samples(&self.map.split_per_cpu(&value))
-            } else {
-                self.value.samples(&value)
-            };
-            (self.key.key_label(&key), samples)
-        });
-        Ok(entries.collect())
-    }
-
-    fn read_raw(&self) -> Result<Vec<MapEntry>, MapError> {
-        read_entries(&self.map)
+/// Hands `visit` every (key, whole value) of `map`: in batches into `buffers` where the map
+/// type supports them (hash and array maps, per-CPU or not), else one key at a time.
+pub(crate) fn for_each_entry(
+    map: &Map,
+    buffers: &mut BatchBuffers,
+    mut visit: impl FnMut(&[u8], &[u8]),
+) -> Result<(), MapError> {
+    let entry_bytes = map.info().key_size as usize + map.syscall_value_size()?;
+    let batch = (BATCH_BYTES / entry_bytes.max(1)).clamp(1, map.info().max_entries.max(1) as usize);
+    let mut visited = false;
+    let batched = map.for_each_batched(batch as u32, buffers, |key, value| {
+        visited = true;
+        visit(key, value)
+    });
+    match batched {
+        Err(_) if !visited => {
+            for entry in map.iter() {
+                let (key, value) = entry?;
+                visit(&key, &value);
+            }
+            Ok(())
+        }
+        other => other,
     }
 }
 
-/// Every (key, whole value) of `map`: in batches where the map type supports them (hash and
-/// array maps, per-CPU or not), else one key at a time.
-pub(crate) fn read_entries(map: &Map) -> Result<Vec<MapEntry>, MapError> {
-    match map.lookup_batch(BATCH) {
-        Ok(entries) => Ok(entries),
-        Err(_) => map.iter().collect(),
+/// Hands `visit` the samples of `value`, a whole value of `map`, as `layout` reads them:
+/// per-CPU values summed field by field.
+fn for_each_sample(
+    map: &Map,
+    layout: &Layout,
+    value: &[u8],
+    visit: &mut dyn FnMut(Option<&str>, Value),
+) {
+    if map.is_per_cpu() {
+        layout.for_each_sample(map.per_cpu_values(value), visit)
+    } else {
+        layout.for_each_sample(std::iter::once(value), visit)
+    }
+}
+
+/// The labels of one default series: `map`, `key` and, for a struct value, `field`.
+struct EntryLabels<'a> {
+    map: &'a str,
+    key: KeyLabel<'a>,
+    field: Option<&'a str>,
+}
+
+/// A key written as its layout says, straight into the exposition.
+#[derive(Clone, Copy)]
+struct KeyLabel<'a> {
+    layout: &'a Layout,
+    bytes: &'a [u8],
+}
+
+impl EncodeLabelValue for KeyLabel<'_> {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> fmt::Result {
+        self.layout.write_key(self.bytes, encoder)
+    }
+}
+
+impl EncodeLabelSet for EntryLabels<'_> {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> fmt::Result {
+        EncodeLabel::encode(&("map", self.map), encoder.encode_label())?;
+        EncodeLabel::encode(&("key", self.key), encoder.encode_label())?;
+        match self.field {
+            Some(field) => EncodeLabel::encode(&("field", field), encoder.encode_label()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -78,9 +125,15 @@ pub(crate) fn read_entries(map: &Map) -> Result<Vec<MapEntry>, MapError> {
 pub struct MapCollector {
     maps: Vec<ServedMap>,
     declared: Vec<DeclaredMetric>,
-    /// Tables the label decoders read (kernel symbols, interfaces, cgroups), kept between
-    /// scrapes.
-    tables: Mutex<SystemTables>,
+    /// What scrapes keep for the next one: the tables the label decoders read (kernel
+    /// symbols, interfaces, cgroups) and the memory maps are read into.
+    kept: Mutex<Kept>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub tables: SystemTables,
+    pub buffers: BatchBuffers,
 }
 
 impl MapCollector {
@@ -89,10 +142,9 @@ impl MapCollector {
         MapCollector {
             maps,
             declared: Vec::new(),
-            tables: Mutex::default(),
+            kept: Mutex::default(),
         }
     }
-
     /// Serves `metrics` (declarations read from an object, [`whistler_object::read_metrics`]),
     /// each from the map of `maps` it names (by Lisp or object name), and the maps no metric
     /// reads as default series.
@@ -137,13 +189,12 @@ impl MapCollector {
 impl Collector for MapCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
         let mut failed = Vec::new();
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         for metric in &self.declared {
-            if metric.encode(&mut encoder, &mut tables)?.is_err() {
+            if metric.encode(&mut encoder, &mut kept)?.is_err() {
                 failed.push(metric.map_name());
             }
         }
-        drop(tables);
         if !self.declared.is_empty() {
             let mut dropped = encoder.encode_descriptor(
                 DROPPED_METRIC,
@@ -166,18 +217,32 @@ impl Collector for MapCollector {
             MetricType::Gauge,
         )?;
         for served in &self.maps {
-            let Ok(read) = served.read() else {
+            let mut written = Ok(());
+            let read = for_each_entry(&served.map, &mut kept.buffers, |key, value| {
+                let key = KeyLabel {
+                    layout: &served.key,
+                    bytes: key,
+                };
+                for_each_sample(&served.map, &served.value, value, &mut |field, value| {
+                    if written.is_err() {
+                        return;
+                    }
+                    let labels = EntryLabels {
+                        map: &served.name,
+                        key,
+                        field,
+                    };
+                    written = entries
+                        .encode_family(&labels)
+                        .and_then(|encoder| encode_value(encoder, value));
+                })
+            });
+            written?;
+            if read.is_err() {
                 failed.push(served.name.as_str());
-                continue;
-            };
-            for (key, samples) in read {
-                for sample in samples {
-                    let mut labels = vec![("map", served.name.as_str()), ("key", key.as_str())];
-                    labels.extend(sample.field.as_deref().map(|field| ("field", field)));
-                    encode_value(entries.encode_family(&labels)?, sample.value)?;
-                }
             }
         }
+        drop(kept);
         encode_failures(&mut encoder, failed)
     }
 }

@@ -8,20 +8,25 @@
 //! served. Every bucket from 0 to the highest one that counted anything is served, then
 //! `+Inf`. The map holds
 //! no sum, so `_sum` is the sum of each bucket's lower bound times its count: a lower bound
-//! of the real sum.
+//! of the real sum. A metric whose map counts in a smaller unit than the one it serves
+//! (`:unit :nanoseconds`) has its values, bounds and sum scaled to seconds.
 
+use crate::collector::{for_each_entry, Kept};
 use crate::decode::{integer, SystemTables};
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabel, EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder,
+};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use regex::Regex;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use whistler_loader::{Map, MapError};
-use whistler_object::metrics::{Buckets, MetricKind, MetricSpec, PerCpu};
+use whistler_object::metrics::{Buckets, Decoder, MetricKind, MetricSpec, PerCpu, SourceUnit};
 
 /// Why a declaration cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +49,11 @@ pub struct DeclaredMetric {
     patterns: Vec<Option<Regex>>,
     /// Series left out by the cardinality cap, over every scrape.
     dropped: AtomicU64,
+    /// Series of the last scrape: room made for them up front in the next.
+    last_series: AtomicUsize,
+    /// Whether distinct entries always give distinct series (see [`labels_identify_keys`]):
+    /// then entries are encoded as they are read, with nothing to add up.
+    streams: bool,
 }
 
 impl fmt::Debug for DeclaredMetric {
@@ -54,14 +64,37 @@ impl fmt::Debug for DeclaredMetric {
     }
 }
 
-/// The series of one scrape: label values (the declared labels, then `cpu` when per-CPU
-/// values are labelled) to the summed value and, for histograms, counts by bucket index.
-type Series = BTreeMap<Vec<String>, Aggregate>;
+/// The series of one scrape, in the order the map gave their first entries: each series' label
+/// values (the declared labels, then `cpu` when per-CPU values are labelled), each followed by
+/// [`SEPARATOR`], and its aggregate.
+struct Series {
+    index: HashMap<Rc<str>, usize>,
+    series: Vec<(Rc<str>, Aggregate)>,
+}
+
+/// Ends each label value in a series' label text (decoded values have theirs replaced).
+const SEPARATOR: char = '\0';
 
 #[derive(Debug, Default)]
 struct Aggregate {
     value: i128,
     buckets: BTreeMap<u64, u64>,
+}
+
+/// A series' labels, written straight from its label text.
+struct SeriesLabels<'a> {
+    names: &'a [&'a str],
+    values: &'a str,
+}
+
+impl EncodeLabelSet for SeriesLabels<'_> {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> fmt::Result {
+        let values = self.values.split_terminator(SEPARATOR);
+        for label in self.names.iter().copied().zip(values) {
+            EncodeLabel::encode(&label, encoder.encode_label())?;
+        }
+        Ok(())
+    }
 }
 
 impl DeclaredMetric {
@@ -80,9 +113,11 @@ impl DeclaredMetric {
         });
         Ok(DeclaredMetric {
             patterns: patterns.collect::<Result<_, _>>()?,
+            streams: labels_identify_keys(&spec, map.info().key_size),
             spec,
             map,
             dropped: AtomicU64::new(0),
+            last_series: AtomicUsize::new(0),
         })
     }
 
@@ -98,32 +133,87 @@ impl DeclaredMetric {
     pub fn encode(
         &self,
         encoder: &mut DescriptorEncoder,
-        tables: &mut SystemTables,
+        kept: &mut Kept,
     ) -> Result<Result<(), MapError>, fmt::Error> {
-        let series = match self.series(tables) {
-            Ok(series) => series,
-            Err(e) => return Ok(Err(e)),
-        };
+        let mut names: Vec<&str> = self.spec.labels.iter().map(|l| l.name.as_str()).collect();
+        if self.labels_cpu() {
+            names.push("cpu");
+        }
         let metric_type = match self.spec.kind {
             MetricKind::Counter => MetricType::Counter,
             MetricKind::Gauge => MetricType::Gauge,
             MetricKind::Histogram { .. } => MetricType::Histogram,
         };
+        if self.streams {
+            let mut family =
+                encoder.encode_descriptor(&self.spec.name, &self.spec.help, None, metric_type)?;
+            return self.stream(&mut family, &names, kept);
+        }
+        let series = match self.series(kept) {
+            Ok(series) => series,
+            Err(e) => return Ok(Err(e)),
+        };
         let mut family =
             encoder.encode_descriptor(&self.spec.name, &self.spec.help, None, metric_type)?;
-        let mut names: Vec<&str> = self.spec.labels.iter().map(|l| l.name.as_str()).collect();
-        if self.labels_cpu() {
-            names.push("cpu");
-        }
-        for (values, aggregate) in &series {
-            let labels: Vec<(&str, &str)> = names
-                .iter()
-                .copied()
-                .zip(values.iter().map(String::as_str))
-                .collect();
+        for (values, aggregate) in &series.series {
+            let labels = SeriesLabels {
+                names: &names,
+                values,
+            };
             self.encode_one(family.encode_family(&labels)?, aggregate)?;
         }
         Ok(Ok(()))
+    }
+
+    /// Encodes each entry's series as it is read: for metrics whose entries never share a
+    /// series, so that nothing is added up or kept.
+    fn stream(
+        &self,
+        family: &mut MetricEncoder<'_>,
+        names: &[&str],
+        kept: &mut Kept,
+    ) -> Result<Result<(), MapError>, fmt::Error> {
+        let (mut served, mut dropped) = (0, 0);
+        let mut written = Ok(());
+        let mut text = String::new();
+        let Kept { tables, buffers } = kept;
+        let max_series = self.spec.max_series as usize;
+        let read = for_each_entry(&self.map, buffers, |key, value| {
+            text.clear();
+            if written.is_err() || !self.write_labels(key, tables, &mut text) {
+                return;
+            }
+            let labelled = text.len();
+            self.for_each_sample(value, |cpu, sample| {
+                if written.is_err() {
+                    return;
+                }
+                if served >= max_series {
+                    dropped += 1;
+                    return;
+                }
+                if let Some(cpu) = cpu {
+                    text.truncate(labelled);
+                    text.push_str(itoa::Buffer::new().format(cpu));
+                    text.push(SEPARATOR);
+                }
+                let labels = SeriesLabels {
+                    names,
+                    values: &text,
+                };
+                let aggregate = Aggregate {
+                    value: sample,
+                    buckets: BTreeMap::new(),
+                };
+                written = family
+                    .encode_family(&labels)
+                    .and_then(|encoder| self.encode_one(encoder, &aggregate));
+                served += 1;
+            });
+        });
+        written?;
+        self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        Ok(read)
     }
 
     /// Series dropped by the cap so far.
@@ -135,29 +225,51 @@ impl DeclaredMetric {
         self.spec.per_cpu == PerCpu::Label && self.map.is_per_cpu()
     }
 
-    fn series(&self, tables: &mut SystemTables) -> Result<Series, MapError> {
-        let mut series = Series::new();
-        let mut dropped = BTreeSet::new();
-        for (key, value) in crate::collector::read_entries(&self.map)? {
-            let Some(labels) = self.labels(&key, tables) else {
-                continue;
-            };
+    fn series(&self, kept: &mut Kept) -> Result<Series, MapError> {
+        let expected = self.last_series.load(Ordering::Relaxed);
+        let mut series = Series {
+            index: HashMap::with_capacity(expected),
+            series: Vec::with_capacity(expected),
+        };
+        let mut dropped = HashSet::new();
+        let mut text = String::new();
+        let Kept { tables, buffers } = kept;
+        let max_series = self.spec.max_series as usize;
+        for_each_entry(&self.map, buffers, |key, value| {
+            text.clear();
+            if !self.write_labels(key, tables, &mut text) {
+                return;
+            }
             let bucket = match &self.spec.kind {
-                MetricKind::Histogram { bucket, .. } => match integer(&key, bucket) {
+                MetricKind::Histogram { bucket, .. } => match integer(key, bucket) {
                     Some(index) => Some(index.clamp(0, i128::from(u64::MAX)) as u64),
-                    None => continue,
+                    None => return,
                 },
                 _ => None,
             };
-            for (cpu, sample) in self.samples(&value) {
-                let mut labels = labels.clone();
-                labels.extend(cpu.map(|c| c.to_string()));
-                let capped = series.len() >= self.spec.max_series as usize;
-                if capped && !series.contains_key(&labels) {
-                    dropped.insert(labels);
-                    continue;
+            let labelled = text.len();
+            self.for_each_sample(value, |cpu, sample| {
+                if let Some(cpu) = cpu {
+                    text.truncate(labelled);
+                    text.push_str(itoa::Buffer::new().format(cpu));
+                    text.push(SEPARATOR);
                 }
-                let aggregate = series.entry(labels).or_default();
+                let at = match series.index.get(text.as_str()) {
+                    Some(at) => *at,
+                    None if series.series.len() >= max_series => {
+                        if !dropped.contains(text.as_str()) {
+                            dropped.insert(text.clone());
+                        }
+                        return;
+                    }
+                    None => {
+                        let labels: Rc<str> = Rc::from(text.as_str());
+                        series.index.insert(labels.clone(), series.series.len());
+                        series.series.push((labels, Aggregate::default()));
+                        series.series.len() - 1
+                    }
+                };
+                let aggregate = &mut series.series[at].1;
                 match bucket {
                     Some(index) => {
                         let count = u64::try_from(sample).unwrap_or(0);
@@ -165,61 +277,104 @@ impl DeclaredMetric {
                     }
                     None => aggregate.value += sample,
                 }
-            }
-        }
+            });
+        })?;
         self.dropped
             .fetch_add(dropped.len() as u64, Ordering::Relaxed);
+        self.last_series
+            .store(series.series.len(), Ordering::Relaxed);
         Ok(series)
     }
 
-    /// The decoded labels of `key`, or `None` when a filter leaves the entry out.
-    fn labels(&self, key: &[u8], tables: &mut SystemTables) -> Option<Vec<String>> {
-        let labels = self.spec.labels.iter().zip(&self.patterns);
-        labels
-            .map(|(label, pattern)| {
-                let value = tables.decode(&label.decoder, key, &label.field);
-                let allowed = label.allow.is_empty() || label.allow.contains(&value);
-                let matches = pattern.as_ref().is_none_or(|p| p.is_match(&value));
-                (allowed && matches).then_some(value)
-            })
-            .collect()
+    /// Appends the decoded labels of `key` to `text`, each followed by [`SEPARATOR`]; false
+    /// when a filter leaves the entry out.
+    fn write_labels(&self, key: &[u8], tables: &mut SystemTables, text: &mut String) -> bool {
+        for (label, pattern) in self.spec.labels.iter().zip(&self.patterns) {
+            let start = text.len();
+            tables.decode_into(&label.decoder, key, &label.field, text);
+            if text[start..].contains(SEPARATOR) {
+                let value = text[start..].replace(SEPARATOR, "\u{fffd}");
+                text.truncate(start);
+                text.push_str(&value);
+            }
+            let value = &text[start..];
+            let allowed = label.allow.is_empty() || label.allow.iter().any(|a| a == value);
+            if !allowed || pattern.as_ref().is_some_and(|p| !p.is_match(value)) {
+                return false;
+            }
+            text.push(SEPARATOR);
+        }
+        true
     }
 
-    /// The value's samples: one, or one per CPU (with its number) when CPUs are labelled.
-    fn samples(&self, value: &[u8]) -> Vec<(Option<usize>, i128)> {
+    /// Hands `visit` the value's samples: one, or one per CPU (with its number) when CPUs are
+    /// labelled.
+    fn for_each_sample(&self, value: &[u8], mut visit: impl FnMut(Option<usize>, i128)) {
         let field = &self.spec.value;
         if !self.map.is_per_cpu() {
-            return vec![(None, integer(value, field).unwrap_or(0))];
+            return visit(None, integer(value, field).unwrap_or(0));
         }
-        let per_cpu = self.map.split_per_cpu(value);
-        let values = per_cpu.iter().map(|v| integer(v, field).unwrap_or(0));
+        let values = self
+            .map
+            .per_cpu_values(value)
+            .map(|v| integer(v, field).unwrap_or(0));
         if self.labels_cpu() {
-            values.enumerate().map(|(cpu, v)| (Some(cpu), v)).collect()
+            values.enumerate().for_each(|(cpu, v)| visit(Some(cpu), v));
         } else {
-            vec![(None, values.sum())]
+            visit(None, values.sum())
         }
     }
 
     fn encode_one(&self, encoder: MetricEncoder<'_>, aggregate: &Aggregate) -> fmt::Result {
         let value = aggregate.value;
+        let unit = self.spec.unit;
         match &self.spec.kind {
-            MetricKind::Counter => {
+            MetricKind::Counter if unit == SourceUnit::Base => {
                 ConstCounter::new(u64::try_from(value).unwrap_or(0)).encode(encoder)
             }
+            MetricKind::Counter => {
+                ConstCounter::new(value.max(0) as f64 / unit.per_base_unit()).encode(encoder)
+            }
             MetricKind::Gauge => match i64::try_from(value) {
-                Ok(v) => ConstGauge::new(v).encode(encoder),
-                Err(_) => ConstGauge::new(value as f64).encode(encoder),
+                Ok(v) if unit == SourceUnit::Base => ConstGauge::new(v).encode(encoder),
+                _ => ConstGauge::new(value as f64 / unit.per_base_unit()).encode(encoder),
             },
             MetricKind::Histogram { buckets, .. } => {
-                encode_histogram(encoder, *buckets, &aggregate.buckets)
+                encode_histogram(encoder, *buckets, unit, &aggregate.buckets)
             }
         }
     }
 }
 
+/// Whether distinct entries of the map always give distinct series: counters and gauges whose
+/// labels decode their key parts one to one (integers, hex, addresses) and together cover every
+/// byte of the key (padding included, which the kernel compares too).
+fn labels_identify_keys(spec: &MetricSpec, key_size: u32) -> bool {
+    let one_to_one = |decoder: &Decoder| {
+        matches!(
+            decoder,
+            Decoder::Integer | Decoder::Hex | Decoder::Ipv4 | Decoder::Ipv6
+        )
+    };
+    let mut covered = vec![false; key_size as usize];
+    for label in &spec.labels {
+        if !one_to_one(&label.decoder) {
+            return false;
+        }
+        let start = label.field.offset as usize;
+        let end = start.saturating_add(label.field.size as usize);
+        if let Some(bytes) = covered.get_mut(start..end) {
+            bytes.fill(true);
+        }
+    }
+    !matches!(spec.kind, MetricKind::Histogram { .. }) && covered.iter().all(|c| *c)
+}
+
+/// The histogram of `counts` (bucket index to count), bounds and sum scaled from `unit`.
 fn encode_histogram(
     mut encoder: MetricEncoder<'_>,
     kind: Buckets,
+    unit: SourceUnit,
     counts: &BTreeMap<u64, u64>,
 ) -> fmt::Result {
     let highest = counts
@@ -231,16 +386,24 @@ fn encode_histogram(
     let mut buckets: Vec<(f64, u64)> = (0..=highest)
         .map(|index| {
             let count = counts.get(&index).copied().unwrap_or(0);
-            (bucket_end(kind, index) as f64 - 1.0, count)
+            (
+                (bucket_end(kind, index) as f64 - 1.0) / unit.per_base_unit(),
+                count,
+            )
         })
         .collect();
     buckets.push((f64::INFINITY, 0));
     let count = counts.values().sum();
-    let sum = counts
+    let sum: f64 = counts
         .iter()
         .map(|(index, count)| bucket_start(kind, *index) as f64 * *count as f64)
         .sum();
-    encoder.encode_histogram::<prometheus_client::encoding::NoLabelSet>(sum, count, &buckets, None)
+    encoder.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+        sum / unit.per_base_unit(),
+        count,
+        &buckets,
+        None,
+    )
 }
 
 /// The smallest value bucket `index` counts.

@@ -6,7 +6,9 @@
 //! id rereads its table, at most once per [`REREAD_AFTER`]. A value that cannot be named shows
 //! as its number.
 
+use crate::layout::write_hex;
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -54,60 +56,94 @@ struct Reread<K> {
 }
 
 impl<K: std::hash::Hash + Eq + Copy> Reread<K> {
-    fn name(&mut self, key: K, read: impl FnOnce() -> HashMap<K, String>) -> Option<String> {
+    fn name(&mut self, key: K, read: impl FnOnce() -> HashMap<K, String>) -> Option<&str> {
         if !self.names.contains_key(&key)
             && self.read_at.is_none_or(|t| t.elapsed() >= REREAD_AFTER)
         {
             self.names = read();
             self.read_at = Some(Instant::now());
         }
-        self.names.get(&key).cloned()
+        self.names.get(&key).map(String::as_str)
     }
 }
 
 impl SystemTables {
     /// The label value `decoder` makes of `field` in `key`.
     pub fn decode(&mut self, decoder: &Decoder, key: &[u8], field: &FieldRef) -> String {
+        let mut value = String::new();
+        self.decode_into(decoder, key, field, &mut value);
+        value
+    }
+
+    /// Appends the label value `decoder` makes of `field` in `key` to `out`.
+    pub fn decode_into(
+        &mut self,
+        decoder: &Decoder,
+        key: &[u8],
+        field: &FieldRef,
+        out: &mut String,
+    ) {
         let bytes = part(key, field).unwrap_or_default();
         let number = integer(key, field);
-        let named = match decoder {
+        let named: Option<&str> = match decoder {
             Decoder::Integer => None,
-            Decoder::Hex => Some(match number {
-                Some(n) => format!("{:#x}", n as u64),
-                None => hex(bytes),
-            }),
-            Decoder::Ipv4 => <[u8; 4]>::try_from(bytes)
-                .ok()
-                .map(|b| Ipv4Addr::from(b).to_string()),
-            Decoder::Ipv6 => <[u8; 16]>::try_from(bytes)
-                .ok()
-                .map(|b| Ipv6Addr::from(b).to_string()),
-            Decoder::Comm => Some(comm(bytes)),
+            Decoder::Hex => {
+                match number {
+                    Some(n) => write!(out, "{:#x}", n as u64),
+                    None => write_hex(bytes, out),
+                }
+                .expect("a String takes any text");
+                return;
+            }
+            Decoder::Ipv4 => {
+                if let Ok(b) = <[u8; 4]>::try_from(bytes) {
+                    write!(out, "{}", Ipv4Addr::from(b)).expect("a String takes any text");
+                    return;
+                }
+                None
+            }
+            Decoder::Ipv6 => {
+                if let Ok(b) = <[u8; 16]>::try_from(bytes) {
+                    write!(out, "{}", Ipv6Addr::from(b)).expect("a String takes any text");
+                    return;
+                }
+                None
+            }
+            Decoder::Comm => {
+                let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+                out.push_str(&String::from_utf8_lossy(&bytes[..end]));
+                return;
+            }
             Decoder::Syscall => number
                 .and_then(|n| syscalls::Sysno::new(usize::try_from(n).ok()?))
-                .map(|s| s.name().to_string()),
-            Decoder::Errno => number.and_then(errno_name).map(str::to_string),
+                .map(|s| s.name()),
+            Decoder::Errno => number.and_then(errno_name),
             Decoder::Table(entries) => number
                 .and_then(|n| entries.iter().find(|(k, _)| i128::from(*k) == n))
-                .map(|(_, name)| name.clone()),
+                .map(|(_, name)| name.as_str()),
             Decoder::KernelSymbol => number.and_then(|n| self.kernel_symbol(n as u64)),
             Decoder::Interface => {
                 number.and_then(|n| self.interfaces.name(u32::try_from(n).ok()?, interfaces))
             }
             Decoder::CgroupPath => number.and_then(|n| self.cgroups.name(n as u64, cgroups)),
         };
-        named.unwrap_or_else(|| match number {
-            Some(n) => n.to_string(),
-            None => hex(bytes),
-        })
+        match (named, number) {
+            (Some(name), _) => out.push_str(name),
+            (None, Some(n)) => match i64::try_from(n) {
+                // Formatting an i64 is faster than an i128; only u64s above i64::MAX need it.
+                Ok(n) => out.push_str(itoa::Buffer::new().format(n)),
+                Err(_) => out.push_str(itoa::Buffer::new().format(n)),
+            },
+            (None, None) => write_hex(bytes, out).expect("a String takes any text"),
+        }
     }
 
     /// The name of the kernel symbol that contains `address`.
-    fn kernel_symbol(&mut self, address: u64) -> Option<String> {
+    fn kernel_symbol(&mut self, address: u64) -> Option<&str> {
         let symbols = self.kernel_symbols.get_or_insert_with(kernel_symbols);
         let after = symbols.partition_point(|(start, _)| *start <= address);
         let (_, name) = symbols.get(after.checked_sub(1)?)?;
-        Some(name.clone())
+        Some(name)
     }
 }
 
@@ -115,15 +151,6 @@ impl SystemTables {
 fn errno_name(n: i128) -> Option<&'static str> {
     let n = i32::try_from(n.unsigned_abs()).ok()?;
     syscalls::Errno::new(n).name()
-}
-
-fn comm(bytes: &[u8]) -> String {
-    let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `/proc/kallsyms` as (address, name), sorted by address; symbols shown at address 0 (the

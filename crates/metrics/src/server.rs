@@ -1,13 +1,13 @@
 //! `/metrics` over HTTP with `tiny_http`, until a stop flag is set.
 //!
-//! Content negotiation: `prometheus-client` writes one format, the OpenMetrics text. A scraper
-//! whose `Accept` names `application/openmetrics-text` (Prometheus does by default) gets it
-//! labelled as such. Any other scraper gets the same body labelled as the Prometheus text format
-//! 0.0.4: for gauge families (the default series) and histograms the two formats differ only in
-//! the final `# EOF` line, which the older format reads as a comment; for declared counters the
-//! older format would put `_total` in the `# HELP` and `# TYPE` lines too, which its parsers
-//! ignore but linters such as `promtool check metrics` report.
+//! Content negotiation: a scraper whose `Accept` names `application/openmetrics-text`
+//! (Prometheus does by default) gets the OpenMetrics text; any other gets the Prometheus text
+//! format 0.0.4. `prometheus-client` writes both from the same registry; they differ in more
+//! than the final `# EOF`: an OpenMetrics counter family `x` has samples `x_total`, while the
+//! older format names the family `x_total` in its `# HELP` and `# TYPE` lines too, which its
+//! readers (`promtool check metrics`) require.
 
+use prometheus_client::encoding::{prometheus_text, text};
 use prometheus_client::registry::Registry;
 use std::io;
 use std::net::SocketAddr;
@@ -17,16 +17,44 @@ use whistler_session::StopFlag;
 
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
-pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub const TEXT_CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// The longest wait for a request, so that a stop request is noticed quickly.
 const WAIT_SLICE: Duration = Duration::from_millis(100);
 
-/// The content type to answer a request with the given `Accept` header.
-pub fn content_type_for(accept: Option<&str>) -> &'static str {
-    match accept {
-        Some(accept) if accept.contains("application/openmetrics-text") => OPENMETRICS_CONTENT_TYPE,
-        _ => TEXT_CONTENT_TYPE,
+/// The exposition formats served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+    /// The Prometheus text format 0.0.4.
+    PrometheusText,
+}
+
+impl Format {
+    /// The format to answer a request with the given `Accept` header.
+    pub fn for_accept(accept: Option<&str>) -> Format {
+        match accept {
+            Some(accept) if accept.contains("application/openmetrics-text") => Format::OpenMetrics,
+            _ => Format::PrometheusText,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+            Format::PrometheusText => TEXT_CONTENT_TYPE,
+        }
+    }
+
+    /// Encodes `registry` in this format (reading every map it serves).
+    pub fn encode(self, registry: &Registry) -> Result<String, std::fmt::Error> {
+        let mut body = String::new();
+        match self {
+            Format::OpenMetrics => text::encode(&mut body, registry)?,
+            Format::PrometheusText => prometheus_text::encode(&mut body, registry)?,
+        }
+        Ok(body)
     }
 }
 
@@ -69,13 +97,12 @@ impl Exporter {
             .iter()
             .find(|h| h.field.equiv("Accept"))
             .map(|h| h.value.as_str());
-        let content_type = content_type_for(accept);
-        let mut body = String::new();
-        if prometheus_client::encoding::text::encode(&mut body, &self.registry).is_err() {
+        let format = Format::for_accept(accept);
+        let Ok(body) = format.encode(&self.registry) else {
             return request
                 .respond(Response::from_string("encoding failed\n").with_status_code(500));
-        }
-        let header = Header::from_bytes("Content-Type", content_type)
+        };
+        let header = Header::from_bytes("Content-Type", format.content_type())
             .map_err(|()| io::Error::other("invalid Content-Type header"))?;
         request.respond(Response::from_string(body).with_header(header))
     }

@@ -5,7 +5,7 @@ use whistler_bpf::MapType;
 use whistler_loader::{Map, MapDefinition, UpdateFlags};
 use whistler_metrics::{Layout, MapCollector, ServedMap};
 use whistler_object::metrics::{
-    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu,
+    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu, SourceUnit,
 };
 use whistler_testkit::kernel_available;
 
@@ -37,6 +37,7 @@ fn metric(name: &str, map: &str, kind: MetricKind, labels: Vec<LabelSpec>) -> Me
         value: field(0, 8),
         per_cpu: PerCpu::Sum,
         max_series: 100,
+        unit: Default::default(),
     }
 }
 
@@ -157,15 +158,21 @@ fn per_cpu_values_are_summed_or_labelled_and_the_cap_counts_what_it_drops() {
     capped.max_series = 4;
     let mut by_cpu = metric("by_cpu", "labelled", MetricKind::Gauge, key());
     by_cpu.per_cpu = PerCpu::Label;
-    let body = scrape(vec![summed, labelled], vec![capped, by_cpu]);
-    let served: Vec<&str> = body.lines().filter(|l| l.starts_with("capped{")).collect();
-    assert_eq!(served.len(), 4, "{body}");
-    let sum = format!("}} {}", 3 * cpus());
-    assert!(served.iter().all(|l| l.ends_with(&sum)), "{body}");
-    assert!(
-        body.contains("whistler_metric_series_dropped_total{metric=\"capped\"} 6\n"),
-        "{body}"
-    );
+    // Integer labels covering the whole key are encoded as read; a table's names could be
+    // shared by several keys, so its series are added up first: the cap holds for both.
+    let by_name = vec![label("key", field(0, 8), Decoder::Table(vec![]))];
+    let mut capped_by_name = metric("capped_by_name", "summed", MetricKind::Gauge, by_name);
+    capped_by_name.max_series = 4;
+    let body = scrape(vec![summed, labelled], vec![capped, by_cpu, capped_by_name]);
+    for name in ["capped", "capped_by_name"] {
+        let prefix = format!("{name}{{");
+        let served: Vec<&str> = body.lines().filter(|l| l.starts_with(&prefix)).collect();
+        assert_eq!(served.len(), 4, "{body}");
+        let sum = format!("}} {}", 3 * cpus());
+        assert!(served.iter().all(|l| l.ends_with(&sum)), "{body}");
+        let dropped = format!("whistler_metric_series_dropped_total{{metric=\"{name}\"}} 6\n");
+        assert!(body.contains(&dropped), "{body}");
+    }
     for cpu in 0..cpus() {
         let line = format!("by_cpu{{key=\"0\",cpu=\"{cpu}\"}} 3\n");
         assert!(body.contains(&line), "{line} in\n{body}");
@@ -201,6 +208,50 @@ fn histogram_buckets_are_cumulative_with_log2_bounds() {
         assert!(body.contains(&format!("{line}\n")), "{line} in\n{body}");
     }
     assert!(!body.contains("le=\"31.0\""), "{body}");
+}
+
+#[test]
+fn a_map_counting_nanoseconds_serves_seconds() {
+    if !kernel_available("a_map_counting_nanoseconds_serves_seconds") {
+        return;
+    }
+    let slots = map("ns_slots", MapType::HASH, &[(1, 2), (3, 5)]);
+    let waits = map("ns_waits", MapType::HASH, &[(0, 1_500_000_000)]);
+    let mut latency = metric(
+        "latency_seconds",
+        "ns_slots",
+        MetricKind::Histogram {
+            buckets: Buckets::Log2,
+            bucket: field(0, 8),
+        },
+        vec![],
+    );
+    latency.unit = SourceUnit::Nanoseconds;
+    let mut waited = metric("waited_seconds", "ns_waits", MetricKind::Counter, vec![]);
+    waited.unit = SourceUnit::Nanoseconds;
+    let body = scrape(vec![slots, waits], vec![latency, waited]);
+    let value = |prefix: &str| -> f64 {
+        let line = body.lines().find_map(|l| l.strip_prefix(prefix));
+        line.unwrap_or_else(|| panic!("no {prefix} in\n{body}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    // Slot 3 counts [8, 16) ns: its bound is 15 ns; the sum is 2*2 + 5*8 ns.
+    let bounds: Vec<(f64, u64)> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("latency_seconds_bucket{le=\""))
+        .filter_map(|l| {
+            let (le, count) = l.split_once("\"} ")?;
+            Some((le.parse().ok()?, count.parse().ok()?))
+        })
+        .collect();
+    assert!(bounds.contains(&(15e-9, 7)), "{body}");
+    assert!(
+        (value("latency_seconds_sum ") - 44e-9).abs() < 1e-15,
+        "{body}"
+    );
+    assert_eq!(value("waited_seconds_total"), 1.5, "{body}");
 }
 
 #[test]

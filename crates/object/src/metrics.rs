@@ -8,7 +8,7 @@
 //! ```text
 //! section  = "WMET" version:u16 count:u32 metric*count
 //! metric   = name:str help:str map:str kind value:field per_cpu:u8 max_series:u32
-//!            labels:u32 label*labels
+//!            unit:u8 labels:u32 label*labels       (unit: 0 base, 1 ns, 2 us, 3 ms)
 //! kind     = 0 (counter) | 1 (gauge) | 2 (histogram) buckets bucket:field
 //! buckets  = 0 (log2) | 1 (linear) step:u64
 //! label    = name:str field decoder allowed:u32 str*allowed has_pattern:u8 [pattern:str]
@@ -17,13 +17,16 @@
 //! str      = len:u32 utf-8 bytes
 //! ```
 //!
-//! A reader refuses a version it does not know rather than guess.
+//! A reader refuses a version it does not know rather than guess. Version 1 had no `unit` (the
+//! values are in the base unit); this reader reads it too.
 
 /// The section's name.
 pub const METRICS_SECTION: &str = ".whistler.metrics";
 const MAGIC: &[u8; 4] = b"WMET";
 /// The encoding's version; bump it when the layout changes.
-pub const METRICS_VERSION: u16 = 1;
+pub const METRICS_VERSION: u16 = 2;
+/// The first version with a unit per metric.
+const UNIT_VERSION: u16 = 2;
 
 /// One declared metric.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +44,63 @@ pub struct MetricSpec {
     pub per_cpu: PerCpu,
     /// At most this many series per scrape; the rest are dropped and counted.
     pub max_series: u32,
+    /// What one unit of the map's values (and histogram buckets) is.
+    pub unit: SourceUnit,
+}
+
+/// The unit the map counts in. Prometheus names and serves metrics in base units (seconds,
+/// not nanoseconds), so the exporter scales values in a smaller unit to the base one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SourceUnit {
+    /// The values are in the unit the metric serves.
+    #[default]
+    Base,
+    Nanoseconds,
+    Microseconds,
+    Milliseconds,
+}
+
+impl SourceUnit {
+    /// Every unit's keyword in `defmetric`'s `:unit`, in code order.
+    pub const NAMES: &'static [&'static str] =
+        &["base", "nanoseconds", "microseconds", "milliseconds"];
+    const ALL: [SourceUnit; 4] = [
+        SourceUnit::Base,
+        SourceUnit::Nanoseconds,
+        SourceUnit::Microseconds,
+        SourceUnit::Milliseconds,
+    ];
+
+    pub fn from_name(name: &str) -> Option<SourceUnit> {
+        let index = SourceUnit::NAMES.iter().position(|n| *n == name)?;
+        Some(SourceUnit::ALL[index])
+    }
+
+    /// The base unit's name, which the metric's name ends in (`None` for [`SourceUnit::Base`]).
+    pub fn base_unit(self) -> Option<&'static str> {
+        match self {
+            SourceUnit::Base => None,
+            _ => Some("seconds"),
+        }
+    }
+
+    /// How many of this unit make one base unit (1e9 nanoseconds in a second): values are
+    /// divided by it, which rounds exactly (15 ns serve as 1.5e-8, not 1.5000000000000003e-8).
+    pub fn per_base_unit(self) -> f64 {
+        match self {
+            SourceUnit::Base => 1.0,
+            SourceUnit::Nanoseconds => 1e9,
+            SourceUnit::Microseconds => 1e6,
+            SourceUnit::Milliseconds => 1e3,
+        }
+    }
+
+    fn code(self) -> u8 {
+        SourceUnit::ALL
+            .iter()
+            .position(|u| *u == self)
+            .expect("every unit is listed") as u8
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,12 +264,12 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<MetricSpec>, MetricsError> {
         return Err(MetricsError::BadMagic);
     }
     let version = u16::from_le_bytes(input.array()?);
-    if version != METRICS_VERSION {
+    if !(1..=METRICS_VERSION).contains(&version) {
         return Err(MetricsError::UnknownVersion(version));
     }
     let count = input.u32()?;
     let metrics = (0..count)
-        .map(|_| input.metric())
+        .map(|_| input.metric(version))
         .collect::<Result<_, _>>()?;
     if !input.0.is_empty() {
         return Err(MetricsError::Invalid("trailing bytes"));
@@ -260,6 +320,7 @@ impl Writer {
             PerCpu::Label => 1,
         });
         self.u32(m.max_series);
+        self.u8(m.unit.code());
         self.u32(m.labels.len() as u32);
         for label in &m.labels {
             self.label(label);
@@ -335,7 +396,7 @@ impl Reader<'_> {
             signed: self.bool()?,
         })
     }
-    fn metric(&mut self) -> Result<MetricSpec, MetricsError> {
+    fn metric(&mut self, version: u16) -> Result<MetricSpec, MetricsError> {
         let (name, help, map) = (self.str()?, self.str()?, self.str()?);
         let kind = match self.u8()? {
             0 => MetricKind::Counter,
@@ -362,6 +423,12 @@ impl Reader<'_> {
             PerCpu::Sum
         };
         let max_series = self.u32()?;
+        let unit = match version {
+            UNIT_VERSION.. => *SourceUnit::ALL
+                .get(usize::from(self.u8()?))
+                .ok_or(MetricsError::Invalid("unit"))?,
+            _ => SourceUnit::Base,
+        };
         let labels = (0..self.count()?)
             .map(|_| self.label())
             .collect::<Result<_, _>>()?;
@@ -374,6 +441,7 @@ impl Reader<'_> {
             value,
             per_cpu,
             max_series,
+            unit,
         })
     }
     fn label(&mut self) -> Result<LabelSpec, MetricsError> {
@@ -447,6 +515,7 @@ mod tests {
                 value: field(0, 8),
                 per_cpu: PerCpu::Label,
                 max_series: 500,
+                unit: SourceUnit::Base,
             },
             MetricSpec {
                 name: "latency_ns".into(),
@@ -464,6 +533,7 @@ mod tests {
                 },
                 per_cpu: PerCpu::Sum,
                 max_series: 10_000,
+                unit: SourceUnit::Nanoseconds,
             },
         ]
     }
@@ -476,14 +546,26 @@ mod tests {
     }
 
     #[test]
+    fn version_1_sections_read_with_values_in_the_base_unit() {
+        let mut metric = sample().remove(0);
+        metric.labels.clear();
+        let mut bytes = encode(std::slice::from_ref(&metric));
+        // Version 1 had no unit byte: it is the one before the label count, which ends it.
+        let unit_at = bytes.len() - 5;
+        assert_eq!(bytes.remove(unit_at), 0);
+        bytes[4] = 1;
+        assert_eq!(decode(&bytes).unwrap(), vec![metric]);
+    }
+
+    #[test]
     fn damaged_sections_are_refused_not_guessed() {
         let bytes = encode(&sample());
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         let mut newer = bytes.clone();
-        newer[4] = 2;
-        assert_eq!(decode(&newer), Err(MetricsError::UnknownVersion(2)));
+        newer[4] = 3;
+        assert_eq!(decode(&newer), Err(MetricsError::UnknownVersion(3)));
         let mut other = bytes;
         other[0] = b'X';
         assert_eq!(decode(&other), Err(MetricsError::BadMagic));

@@ -562,6 +562,7 @@ fn libbpf_loads_an_object_carrying_metrics_and_we_read_them_back() {
         },
         per_cpu: whistler_object::metrics::PerCpu::Sum,
         max_series: 100,
+        unit: Default::default(),
     };
     let mut spec = object(
         vec![map("values", MapType::ARRAY, 4, 4, 4)],

@@ -2,7 +2,7 @@
 //!
 //! The metrics a session's Lisp declares with `defmetric` (compiled into its object) are served
 //! as declared; every other keyed map as `whistler_map_entry{map, key}` gauges, keys and values
-//! read as integers by their size. Maps are read at each scrape, through handles of their own
+//! read as the object's BTF describes them (integers by their size without it). Maps are read at each scrape, through handles of their own
 //! (duplicated file descriptors), so a collector may outlive the session's borrow.
 //!
 //! ```ignore
@@ -26,14 +26,21 @@ pub use whistler_metrics::{DeclarationError, Exporter, MapCollector, MetricSpec}
 /// A collector of `session`'s maps, read at each scrape.
 pub fn collector<S: Session>(session: &S) -> Result<MapCollector> {
     let declared = whistler_object::read_metrics(S::OBJECT)?;
+    let mut layouts = whistler_metrics::object_layouts(S::OBJECT);
     let maps = session.keyed_maps().into_iter().map(|(name, map)| {
         let own = whistler_loader::Map::from_fd(map.as_fd().try_clone_to_owned()?, map.name())?;
         let (key_size, value_size) = (own.info().key_size, own.info().value_size);
+        let (key, value) = layouts
+            .remove(&whistler_object::symbol_name(name))
+            .unwrap_or((
+                Layout::from_size(key_size as usize),
+                Layout::from_size(value_size as usize),
+            ));
         Ok(ServedMap {
             name: name.to_string(),
             map: own,
-            key: Layout::from_size(key_size as usize),
-            value: Layout::from_size(value_size as usize),
+            key,
+            value,
         })
     });
     let maps = maps.collect::<Result<Vec<_>>>()?;

@@ -353,7 +353,7 @@ fn syscall_metrics_serves_the_session_beside_the_applications_metrics() {
         .unwrap_or_else(|| panic!("no getpid counter in\n{body}"));
     assert!(getpids.parse::<u64>().unwrap() >= 20, "{body}");
     assert!(
-        body.contains("# TYPE syscall_duration_nanoseconds histogram"),
+        body.contains("# TYPE syscall_duration_seconds histogram"),
         "{body}"
     );
     // The map no metric reads is served as raw entries.

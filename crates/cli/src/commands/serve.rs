@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use whistler_compiler::{Compiled, StructLayout};
 use whistler_loader::LoadOptions;
-use whistler_metrics::{Exporter, Field, Layout, MapCollector, ServedMap};
+use whistler_metrics::{Exporter, Field, FieldKind, Layout, MapCollector, ServedMap};
 use whistler_object::BtfTypeRef;
 use whistler_session::Session;
 
@@ -49,7 +49,7 @@ pub fn run(args: Args) -> CommandResult {
     }
     let declared =
         whistler_object::read_metrics(&elf).context("cannot read the object's metrics")?;
-    let served = take_served_maps(&mut session, compiled.as_ref());
+    let served = take_served_maps(&mut session, compiled.as_ref(), &elf);
     let registry = MapCollector::with_metrics(served, declared)?.into_registry();
     let exporter = Exporter::bind(args.listen, registry)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -64,8 +64,13 @@ pub fn run(args: Args) -> CommandResult {
 }
 
 /// Takes every keyed map out of the session, named and laid out as the source says when there
-/// is one (else by its object name and sizes).
-fn take_served_maps(session: &mut Session, compiled: Option<&Compiled>) -> Vec<ServedMap> {
+/// is one, else by its object name and the types the object's BTF gives it (else its sizes).
+fn take_served_maps(
+    session: &mut Session,
+    compiled: Option<&Compiled>,
+    elf: &[u8],
+) -> Vec<ServedMap> {
+    let mut object_layouts = whistler_metrics::object_layouts(elf);
     let names: Vec<String> = session
         .maps()
         .iter()
@@ -83,14 +88,17 @@ fn take_served_maps(session: &mut Session, compiled: Option<&Compiled>) -> Vec<S
         let (name, key, value) = match facts {
             Some((lisp_name, spec, structs)) => (
                 lisp_name,
-                layout_of(spec.key_type.as_ref(), spec.key_size, structs),
-                layout_of(spec.value_type.as_ref(), spec.value_size, structs),
+                layout_of(spec.key_type.as_ref(), spec.key_size, structs, true),
+                layout_of(spec.value_type.as_ref(), spec.value_size, structs, false),
             ),
-            None => (
-                symbol.clone(),
-                Layout::from_size(key_size as usize),
-                Layout::from_size(value_size as usize),
-            ),
+            None => match object_layouts.remove(symbol) {
+                Some((key, value)) => (symbol.clone(), key, value),
+                None => (
+                    symbol.clone(),
+                    Layout::from_size(key_size as usize),
+                    Layout::from_size(value_size as usize),
+                ),
+            },
         };
         Some(ServedMap {
             name,
@@ -102,25 +110,68 @@ fn take_served_maps(session: &mut Session, compiled: Option<&Compiled>) -> Vec<S
     names.iter().filter_map(take).collect()
 }
 
-/// A key's or value's layout from the compiler's BTF description of it.
-fn layout_of(ty: Option<&BtfTypeRef>, size: u32, structs: &[StructLayout]) -> Layout {
+/// A key's or value's layout from the compiler's description of it: integers, byte arrays (in
+/// hex), structs by their fields, nested structs and arrays flattened (`outer.inner`,
+/// `name[i]`), Lisp names throughout. A key with a part none of these describe shows as hex,
+/// so that distinct keys keep distinct labels.
+fn layout_of(ty: Option<&BtfTypeRef>, size: u32, structs: &[StructLayout], key: bool) -> Layout {
     match ty {
         Some(BtfTypeRef::Int { signed, .. }) => Layout::Int { signed: *signed },
-        Some(BtfTypeRef::Struct(symbol)) => {
-            let Some(layout) = structs.iter().find(|s| &s.symbol == symbol) else {
-                return Layout::from_size(size as usize);
-            };
-            let fields = layout.fields.iter().filter_map(|f| match f.ty {
-                BtfTypeRef::Int { size, signed } => Some(Field {
-                    name: f.lisp_name.clone(),
-                    offset: f.offset as usize,
-                    size: size as usize,
-                    signed,
-                }),
-                _ => None,
-            });
-            Layout::Struct(fields.collect())
+        Some(ty @ BtfTypeRef::Struct(_)) => {
+            let mut fields = Vec::new();
+            let complete = flatten(ty, "", 0, structs, &mut fields);
+            if complete || !key {
+                Layout::Struct(fields)
+            } else {
+                Layout::Bytes
+            }
         }
         _ => Layout::from_size(size as usize),
+    }
+}
+
+/// Appends the fields of a `ty` at `offset`, named after `name`, to `fields`; false when a part
+/// of it is not described.
+fn flatten(
+    ty: &BtfTypeRef,
+    name: &str,
+    offset: u32,
+    structs: &[StructLayout],
+    fields: &mut Vec<Field>,
+) -> bool {
+    let field = |size: u32, kind| Field {
+        name: name.to_string(),
+        offset: offset as usize,
+        size: size as usize,
+        kind,
+    };
+    match ty {
+        BtfTypeRef::Int { size, signed } => {
+            fields.push(field(*size, FieldKind::Int { signed: *signed }));
+            true
+        }
+        BtfTypeRef::Array { elem, count } => match elem.as_ref() {
+            BtfTypeRef::Int { size: 1, .. } => {
+                fields.push(field(*count, FieldKind::Hex));
+                true
+            }
+            BtfTypeRef::Int { size, .. } => (0..*count).fold(true, |complete, i| {
+                let path = format!("{name}[{i}]");
+                flatten(elem, &path, offset + i * size, structs, fields) && complete
+            }),
+            _ => false,
+        },
+        BtfTypeRef::Struct(symbol) => {
+            let Some(layout) = structs.iter().find(|s| &s.symbol == symbol) else {
+                return false;
+            };
+            layout.fields.iter().fold(true, |complete, f| {
+                let path = match name {
+                    "" => f.lisp_name.clone(),
+                    name => format!("{name}.{}", f.lisp_name),
+                };
+                flatten(&f.ty, &path, offset + f.offset, structs, fields) && complete
+            })
+        }
     }
 }

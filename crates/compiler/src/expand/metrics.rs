@@ -11,6 +11,8 @@
 //!   :buckets :log2 | (:linear STEP)  ; histograms: what the bucket index means
 //!   :bucket FIELD                 ; histograms with a struct key: the bucket index's field
 //!   :per-cpu :sum | :cpu          ; per-CPU maps: CPUs added, or a `cpu` label
+//!   :unit :nanoseconds            ; or :microseconds, :milliseconds: what the map counts,
+//!                                 ; served in seconds (NAME then ends in `seconds`)
 //!   :max-series N)                ; default 10000
 //! ```
 //!
@@ -24,7 +26,7 @@ use super::toplevel::options;
 use super::{consts, keyword_name, symbol_name, Env, MacroHost};
 use crate::diag::{error, with_suggestion};
 use whistler_object::metrics::{
-    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu,
+    Buckets, Decoder, FieldRef, LabelSpec, MetricKind, MetricSpec, PerCpu, SourceUnit,
 };
 use whistler_object::BtfTypeRef;
 use whistler_syntax::{Diagnostic, Sexp, SexpKind};
@@ -37,6 +39,7 @@ const METRIC_OPTIONS: &[&str] = &[
     "buckets",
     "bucket",
     "per-cpu",
+    "unit",
     "max-series",
 ];
 const LABEL_OPTIONS: &[&str] = &["field", "allow", "match"];
@@ -215,6 +218,35 @@ fn metric(env: &Env, host: &mut dyn MacroHost, form: &Sexp) -> Result<MetricSpec
         }
         None => unlabelled.iter().map(|p| default_label(p)).collect(),
     };
+    let unit = match opt("unit") {
+        None => SourceUnit::Base,
+        Some(v) => {
+            let written = keyword_name(v).unwrap_or("");
+            match SourceUnit::from_name(written) {
+                Some(unit) => unit,
+                None => {
+                    errs.push(with_suggestion(
+                        error(v.span, "expected the unit the map counts in: `:nanoseconds`, `:microseconds` or `:milliseconds`"),
+                        written,
+                        SourceUnit::NAMES.iter().copied(),
+                    ));
+                    SourceUnit::Base
+                }
+            }
+        }
+    };
+    if let Some(base) = unit.base_unit() {
+        let served = prometheus_name.trim_end_matches("_total");
+        if !served.ends_with(base) {
+            errs.push(
+                error(
+                    items[1].span,
+                    format!("metric `{name}` is served in {base}"),
+                )
+                .with_help(format!("name it after its unit, `{name}-{base}`")),
+            );
+        }
+    }
     let max_series = match opt("max-series") {
         None => DEFAULT_MAX_SERIES,
         Some(v) => match consts::eval(env, host, v) {
@@ -264,6 +296,7 @@ fn metric(env: &Env, host: &mut dyn MacroHost, form: &Sexp) -> Result<MetricSpec
         value: value.expect("checked above"),
         per_cpu,
         max_series,
+        unit,
     })
 }
 

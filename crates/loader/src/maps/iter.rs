@@ -85,21 +85,39 @@ impl Map {
     /// Every (key, value) pair, `batch_size` entries per syscall. Hash maps may need a batch
     /// larger than their fullest bucket: the batch grows on ENOSPC.
     pub fn lookup_batch(&self, batch_size: u32) -> Result<Vec<Entry>, MapError> {
+        let mut entries = Vec::new();
+        let mut buffers = BatchBuffers::default();
+        self.for_each_batched(batch_size, &mut buffers, |key, value| {
+            entries.push((key.to_vec(), value.to_vec()))
+        })?;
+        Ok(entries)
+    }
+
+    /// Hands every (key, value) pair to `visit`, as [`Map::lookup_batch`] reads them but into
+    /// `buffers`, which keep their memory for the next walk: a reader that walks the same map
+    /// again and again (an exporter at each scrape) allocates nothing once they have grown.
+    /// Values are whole, as [`Map::lookup`] returns them.
+    pub fn for_each_batched(
+        &self,
+        batch_size: u32,
+        buffers: &mut BatchBuffers,
+        mut visit: impl FnMut(&[u8], &[u8]),
+    ) -> Result<(), MapError> {
         let key_size = self.info.key_size as usize;
         let value_size = self.syscall_value_size()?;
         let token_size = key_size.max(4);
         let mut count = batch_size.max(1);
-        let mut in_batch: Option<Vec<u8>> = None;
-        let mut entries = Vec::new();
+        let mut started = false;
+        buffers.in_token.resize(token_size, 0);
+        buffers.out_token.resize(token_size, 0);
         loop {
-            let mut out_batch = vec![0u8; token_size];
-            let mut keys = vec![0u8; key_size * count as usize];
-            let mut values = vec![0u8; value_size * count as usize];
+            buffers.keys.resize(key_size * count as usize, 0);
+            buffers.values.resize(value_size * count as usize, 0);
             let batch = bpf::LookupBatch {
-                in_batch: in_batch.as_deref(),
-                out_batch: &mut out_batch,
-                keys: &mut keys,
-                values: &mut values,
+                in_batch: started.then_some(buffers.in_token.as_slice()),
+                out_batch: &mut buffers.out_token,
+                keys: &mut buffers.keys,
+                values: &mut buffers.values,
                 count,
             };
             let result = match bpf::map_lookup_batch(self.as_fd(), batch, 0) {
@@ -110,15 +128,27 @@ impl Map {
                 }
                 Err(e) => return Err(self.syscall_error("BPF_MAP_LOOKUP_BATCH")(e)),
             };
-            let n = result.count as usize;
-            let pairs = keys
+            let pairs = buffers
+                .keys
                 .chunks(key_size.max(1))
-                .zip(values.chunks(value_size.max(1)));
-            entries.extend(pairs.take(n).map(|(k, v)| (k.to_vec(), v.to_vec())));
-            if result.done {
-                return Ok(entries);
+                .zip(buffers.values.chunks(value_size.max(1)));
+            for (key, value) in pairs.take(result.count as usize) {
+                visit(key, value);
             }
-            in_batch = Some(out_batch);
+            if result.done {
+                return Ok(());
+            }
+            std::mem::swap(&mut buffers.in_token, &mut buffers.out_token);
+            started = true;
         }
     }
+}
+
+/// The memory [`Map::for_each_batched`] reads into, kept from one walk to the next.
+#[derive(Debug, Default)]
+pub struct BatchBuffers {
+    keys: Vec<u8>,
+    values: Vec<u8>,
+    in_token: Vec<u8>,
+    out_token: Vec<u8>,
 }

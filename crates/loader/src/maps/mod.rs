@@ -16,7 +16,7 @@ use crate::cpus::possible_cpu_count;
 use crate::error::MapError;
 use crate::sys::bpf;
 
-pub use iter::{Entries, Entry, Keys};
+pub use iter::{BatchBuffers, Entries, Entry, Keys};
 pub use typed::{PerCpuMap, TypedMap};
 
 pub use whistler_bpf::consts::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
@@ -328,11 +328,17 @@ impl Map {
     /// Splits a per-CPU map's whole value (as [`Map::lookup`] and [`Map::lookup_batch`] return
     /// it) into one value per CPU.
     pub fn split_per_cpu(&self, raw: &[u8]) -> Vec<Vec<u8>> {
+        self.per_cpu_values(raw).map(<[u8]>::to_vec).collect()
+    }
+
+    /// Each CPU's value in a per-CPU map's whole value, without copying them.
+    pub fn per_cpu_values<'a>(
+        &self,
+        raw: &'a [u8],
+    ) -> impl Iterator<Item = &'a [u8]> + Clone + use<'a> {
         let size = self.info.value_size as usize;
         let stride = size.next_multiple_of(8).max(1);
-        raw.chunks(stride)
-            .map(|c| c[..size.min(c.len())].to_vec())
-            .collect()
+        raw.chunks(stride).map(move |c| &c[..size.min(c.len())])
     }
 
     /// Stores `value` under `key`. For per-CPU maps `value` is every CPU's value, each padded
