@@ -642,10 +642,9 @@ fn records_and_map_functions() {
 /// The ```lisp block of the README's Lisp section that runs a workload (the one calling
 /// `sb-ext:run-program`).
 fn readme_workload_script() -> String {
-    let readme = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
-    )
-    .unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
     readme
         .split("```lisp\n")
         .skip(1)

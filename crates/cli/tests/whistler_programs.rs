@@ -95,7 +95,13 @@ fn run(path: &Path) -> Result<(), String> {
     let whistler = env!("CARGO_BIN_EXE_whistler");
     let mut command = if h.netns {
         let mut c = Command::new("unshare");
-        c.args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"", whistler]);
+        c.args([
+            "-n",
+            "sh",
+            "-c",
+            "ip link set lo up && exec \"$0\" \"$@\"",
+            whistler,
+        ]);
         c
     } else {
         Command::new(whistler)
@@ -154,8 +160,18 @@ fn run(path: &Path) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     let (mut stdout, mut stderr) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
     if !status.success() {
         return Err(format!("exit {status}; stderr: {stderr}; stdout: {stdout}"));
@@ -197,7 +213,8 @@ fn run(path: &Path) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}\nstdout:\n{stdout}", problems.join("\n")))
+        let shown: String = stdout.chars().take(2000).collect();
+        Err(format!("{}\nstdout:\n{shown}", problems.join("\n")))
     }
 }
 
