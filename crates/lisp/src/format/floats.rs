@@ -307,7 +307,7 @@ mod tests {
         assert_eq!(fixed_parts(2.5, 0), ("3".into(), "".into()));
         assert_eq!(fixed_parts(9.996, 2), ("10".into(), "00".into()));
         assert_eq!(fixed_parts(0.001, 2), ("0".into(), "00".into()));
-        assert_eq!(fixed_parts(3.14159, 8), ("3".into(), "14159000".into()));
+        assert_eq!(fixed_parts(2.71, 8), ("2".into(), "71000000".into()));
         assert_eq!(
             fixed_parts(1e21, 1),
             ("1000000000000000000000".into(), "0".into())

@@ -118,12 +118,9 @@ impl Parser<'_> {
                 '[' => {
                     self.clauses(&mut d, ']')?;
                 }
-                '<' => {
-                    if self.clauses(&mut d, '>')? {
-                        return self.error(
-                            "~<...~:> (the pretty printer's logical blocks) is not supported",
-                        );
-                    }
+                '<' if self.clauses(&mut d, '>')? => {
+                    return self
+                        .error("~<...~:> (the pretty printer's logical blocks) is not supported");
                 }
                 '}' | ')' | ']' | ';' | '>' => return self.error(&format!("unexpected ~{op}")),
                 _ => {}
