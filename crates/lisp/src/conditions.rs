@@ -301,6 +301,9 @@ pub fn ignore_errors(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result
         Err(Flow::Error(raised))
             if catchable(&raised) && is_subtype(interp, raised.error.condition(), "error") =>
         {
+            // Two values: nil and the condition.
+            let condition = condition_object(interp, &raised);
+            interp.values = Some(vec![Value::Nil, condition]);
             Ok(Value::Nil)
         }
         other => other,
@@ -562,7 +565,10 @@ fn make_signal(
                     let fargs: Vec<Value> = keyword_arg(rest, "format-arguments")
                         .map(|a| a.iter().collect())
                         .unwrap_or_default();
-                    crate::format::format(interp, &control, &fargs, span)?
+                    // The report is made when the condition is made; a control string its
+                    // arguments do not fit reports as written rather than failing here.
+                    crate::format::format(interp, &control, &fargs, span)
+                        .unwrap_or_else(|_| control.to_string())
                 }
                 _ if rest.is_empty() => format!("condition {} was signalled", s.lisp_name()),
                 _ => format!(
