@@ -196,6 +196,10 @@ pub fn is_subtype(interp: &Interp, ctype: &str, target: &str) -> bool {
             pending.extend(parents.iter().cloned());
         } else if let Some(parent) = builtin_parent(&name) {
             pending.push(parent.to_string());
+            // The simple conditions also inherit from simple-condition (format control).
+            if matches!(name.as_str(), "simple-error" | "simple-warning") {
+                pending.push("simple-condition".to_string());
+            }
         } else if name != "condition" {
             pending.push("error".to_string());
         }
