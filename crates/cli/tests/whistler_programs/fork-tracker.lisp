@@ -27,7 +27,7 @@
   (let ((events '()))
     (with-decoding-ring-consumer (consumer (bpf-session-map 'forks) #'decode-fork-event
                                   (lambda (ev) (push ev events)))
-      (let ((shell (sb-ext:run-program "/bin/sh" '("-c" "/bin/true; /bin/true; /bin/true")
+      (let ((shell (sb-ext:run-program "/bin/sh" '("-c" "/bin/true; /bin/true; /bin/true; exit 0")
                                        :wait nil)))
         (sb-ext:process-wait shell)
         (ring-poll consumer :timeout-ms 200)
