@@ -639,22 +639,75 @@ fn records_and_map_functions() {
     );
 }
 
-/// The README's script: reads /proc, runs a workload with `sb-ext:run-program` while tracing
-/// its execs, and prints a timestamped report with the workload's output.
+/// The ```lisp block of the README's Lisp section that runs a workload (the one calling
+/// `sb-ext:run-program`).
+fn readme_workload_script() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    readme
+        .split("```lisp\n")
+        .skip(1)
+        .filter_map(|block| block.split_once("```").map(|(code, _)| code))
+        .find(|code| code.contains("sb-ext:run-program"))
+        .expect("the README shows the traced-workload script")
+        .to_string()
+}
+
+/// /proc/loadavg's one-minute load, with two decimals as the script prints it.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap();
+    let load: f64 = text.split_whitespace().next().unwrap().parse().unwrap();
+    format!("{load:.2}")
+}
+
+/// The README's script, run as the README shows it: reads /proc, runs a workload with
+/// `sb-ext:run-program` while tracing its execs, and prints a timestamped report with the
+/// workload's output. The example file is the same text.
 #[test]
 fn traced_workload_report() {
+    let script = readme_workload_script();
+    assert_eq!(
+        script,
+        std::fs::read_to_string(example("trace-workload.lisp")).unwrap(),
+        "README.md and examples/lisp/trace-workload.lisp differ"
+    );
     if !kernel_available("traced_workload_report") {
         return;
     }
+    let file = scratch_file("readme-trace-workload.lisp", &script);
     let workload = [
         "/bin/sh",
         "-c",
         "/bin/true; /bin/true; echo finished; exit 3",
     ];
-    let (status, lines, err) = run_to_end(&example("trace-workload.lisp"), &workload);
+    let load_before = load_average();
+    let (status, lines, err) = run_to_end(&file, &workload);
     assert!(status.success(), "{err}");
-    let stamped = |line: &String| line.len() > 21 && &line[4..5] == "-" && &line[19..21] == "Z ";
+    let stamped = |line: &String| {
+        line.len() > 21
+            && line.as_bytes()[..20]
+                .iter()
+                .enumerate()
+                .all(|(i, b)| match i {
+                    4 | 7 => *b == b'-',
+                    10 => *b == b'T',
+                    13 | 16 => *b == b':',
+                    19 => *b == b'Z',
+                    _ => b.is_ascii_digit(),
+                })
+            && &line[20..21] == " "
+    };
     assert!(lines.iter().all(stamped), "{lines:?}");
+    // The load printed is /proc/loadavg's first field as it was during the run.
+    let load = lines
+        .iter()
+        .find_map(|l| l.split(" load ").nth(1))
+        .expect("a load line");
+    assert!(
+        [&load_before, &load_average()].contains(&&load.to_string()),
+        "printed load {load}, /proc/loadavg said {load_before} before the run"
+    );
     assert!(
         lines.iter().any(|l| l.ends_with("exit code 3")),
         "{lines:?}"

@@ -196,6 +196,10 @@ pub fn is_subtype(interp: &Interp, ctype: &str, target: &str) -> bool {
             pending.extend(parents.iter().cloned());
         } else if let Some(parent) = builtin_parent(&name) {
             pending.push(parent.to_string());
+            // The simple conditions also inherit from simple-condition (format control).
+            if matches!(name.as_str(), "simple-error" | "simple-warning") {
+                pending.push("simple-condition".to_string());
+            }
         } else if name != "condition" {
             pending.push("error".to_string());
         }
@@ -301,6 +305,9 @@ pub fn ignore_errors(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result
         Err(Flow::Error(raised))
             if catchable(&raised) && is_subtype(interp, raised.error.condition(), "error") =>
         {
+            // Two values: nil and the condition.
+            let condition = condition_object(interp, &raised);
+            interp.values = Some(vec![Value::Nil, condition]);
             Ok(Value::Nil)
         }
         other => other,
@@ -562,7 +569,10 @@ fn make_signal(
                     let fargs: Vec<Value> = keyword_arg(rest, "format-arguments")
                         .map(|a| a.iter().collect())
                         .unwrap_or_default();
-                    crate::format::format(interp, &control, &fargs, span)?
+                    // The report is made when the condition is made; a control string its
+                    // arguments do not fit reports as written rather than failing here.
+                    crate::format::format(interp, &control, &fargs, span)
+                        .unwrap_or_else(|_| control.to_string())
                 }
                 _ if rest.is_empty() => format!("condition {} was signalled", s.lisp_name()),
                 _ => format!(

@@ -334,6 +334,10 @@
           (t (error 'type-error :datum sequence1 :expected-type 'vector)))
     sequence1))
 
+(defun (setf subseq) (new sequence start &optional end)
+  (replace sequence new :start1 start :end1 end)
+  new)
+
 (defun map-into (result function &rest sequences)
   (let ((n (reduce #'min (mapcar #'length sequences) :initial-value (length result))))
     (dotimes (i n result)

@@ -686,15 +686,19 @@ fn go(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
     })
 }
 
-/// `(with-output-to-string (s) body)`: `format s` and `princ x s` inside write to a string.
+/// `(with-output-to-string (s) body)`: `format s` and `princ x s` inside write to a string
+/// (`s` may be a special variable such as `*standard-output*`, bound dynamically).
 fn with_output_to_string(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
     let var = arg(c, 0).car();
     let buffer = crate::builtins::StringStream::new();
     let inner = Env::child(env);
+    let mut saved = Vec::new();
     if let Some(s) = var.as_sym() {
-        inner.bind(s, Namespace::Variable, Value::Foreign(buffer.clone()));
+        bind_var(&inner, s, Value::Foreign(buffer.clone()), &mut saved);
     }
-    interp.progn(&args_from(c, 1), &inner)?;
+    let result = interp.progn(&args_from(c, 1), &inner);
+    restore_specials(saved);
+    result?;
     let text = buffer.text.borrow().clone();
     Ok(Value::string(text))
 }

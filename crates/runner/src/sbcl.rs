@@ -2,7 +2,7 @@
 //! `sb-ext:posix-getenv`, `sb-posix:getenv`, and `sb-ext:exit`/`sb-ext:quit` (which unwind,
 //! so every session closes, before the runner exits with the code).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
@@ -16,7 +16,10 @@ pub const EXIT_CONDITION: &str = "%exit";
 struct Process {
     child: RefCell<Option<Child>>,
     pid: u32,
+    /// The exit code once it ended, or the signal number when a signal ended it.
     exit_code: RefCell<Option<i32>>,
+    /// A signal ended it (`process-status` is `:signaled`).
+    signaled: Cell<bool>,
     /// Where captured output goes once the program ends: `(stream-value, is-error)`.
     copy_to: Vec<(Value, bool)>,
     output: RefCell<Option<Value>>,
@@ -77,10 +80,10 @@ pub fn install(interp: &mut Interp) {
         Box::new(|interp, args, span| {
             let p = process(args, span)?;
             poll(interp, &p, span)?;
-            let status = if p.exit_code.borrow().is_some() {
-                "exited"
-            } else {
-                "running"
+            let status = match (p.exit_code.borrow().is_some(), p.signaled.get()) {
+                (false, _) => "running",
+                (true, false) => "exited",
+                (true, true) => "signaled",
             };
             Ok(Value::sym(&interp.symbol(&format!(":{status}"))))
         }),
@@ -110,11 +113,24 @@ pub fn install(interp: &mut Interp) {
     interp.define_builtin(
         "sb-ext:process-kill",
         Box::new(|interp, args, span| {
+            // (process-kill process signal): true when the signal was sent.
             let p = process(args, span)?;
-            if let Some(child) = p.child.borrow_mut().as_mut() {
-                let _ = child.kill();
-            }
-            Ok(interp.global("t").unwrap_or(Value::Nil))
+            let number = args.get(1).and_then(Value::as_i64).unwrap_or(15);
+            let signal = i32::try_from(number)
+                .ok()
+                .and_then(rustix::process::Signal::from_named_raw)
+                .ok_or_else(|| {
+                    EvalError::new(
+                        "type-error",
+                        format!("process-kill: {number} is not a signal number"),
+                        span,
+                    )
+                })?;
+            let running = p.child.borrow().is_some();
+            let sent = running
+                && rustix::process::Pid::from_raw(p.pid as i32)
+                    .is_some_and(|pid| rustix::process::kill_process(pid, signal).is_ok());
+            Ok(Value::bool(sent, &interp.symbol("t")))
         }),
     );
     interp.define_builtin("sb-ext:process-close", Box::new(|_, _, _| Ok(Value::Nil)));
@@ -224,6 +240,7 @@ fn run_program(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value,
         pid: child.id(),
         child: RefCell::new(Some(child)),
         exit_code: RefCell::new(None),
+        signaled: Cell::new(false),
         copy_to,
         output: RefCell::new(None),
         error: RefCell::new(None),
@@ -273,7 +290,8 @@ fn wait(interp: &mut Interp, p: &Rc<Process>, span: Span) -> Result<(), EvalErro
     let status = child
         .wait()
         .map_err(|e| EvalError::new("simple-error", format!("run-program: {e}"), span))?;
-    *p.exit_code.borrow_mut() = Some(status.code().unwrap_or(128 + signal_number(&status)));
+    p.signaled.set(status.code().is_none());
+    *p.exit_code.borrow_mut() = Some(status.code().unwrap_or_else(|| signal_number(&status)));
     *p.output.borrow_mut() = Some(Value::Foreign(InputStream::from_text(&out_text)));
     *p.error.borrow_mut() = Some(Value::Foreign(InputStream::from_text(&err_text)));
     for (stream, is_error) in &p.copy_to {

@@ -179,3 +179,47 @@ fn records_of_structs_a_macro_defines_use_the_compilers_layout() {
     assert_eq!(outcome, Outcome::Completed, "{err}");
     assert_eq!(out, "#(255 255 255 255 9 0 0 0) 9\n");
 }
+
+/// SBCL's extensions as SBCL documents and does them (the expected output is SBCL 2.2's for the
+/// same script): run-program's output and error to Lisp streams, `:output :stream` read through
+/// `process-output`, `:search`, `:wait nil` with `process-alive-p`/`process-kill`/
+/// `process-wait`, statuses and exit codes (the signal number for a killed process), the two
+/// getenvs, and `exit` with a code unwinding through `unwind-protect`.
+#[test]
+fn sbcl_extensions_behave_as_in_sbcl() {
+    let script = r#"
+(let ((out (make-string-output-stream)) (err (make-string-output-stream)))
+  (let ((p (sb-ext:run-program "/bin/sh" '("-c" "echo out; echo err >&2; exit 7")
+                               :output out :error err)))
+    (format t "exit=~d out=~s err=~s~%" (sb-ext:process-exit-code p)
+            (get-output-stream-string out) (get-output-stream-string err))))
+(let ((p (sb-ext:run-program "echo" '("searched") :search t :output :stream :wait nil)))
+  (format t "stream=~s~%" (read-line (sb-ext:process-output p)))
+  (sb-ext:process-wait p))
+(let ((p (sb-ext:run-program "/bin/true" nil :output nil)))
+  (format t "status=~s code=~d~%" (sb-ext:process-status p) (sb-ext:process-exit-code p)))
+(let ((p (sb-ext:run-program "/bin/sleep" '("5") :wait nil)))
+  (format t "alive=~a status=~s~%" (sb-ext:process-alive-p p) (sb-ext:process-status p))
+  (sb-ext:process-kill p 15)
+  (sb-ext:process-wait p)
+  (format t "killed alive=~a status=~s code=~d~%" (sb-ext:process-alive-p p)
+          (sb-ext:process-status p) (sb-ext:process-exit-code p)))
+(format t "path=~a same=~a missing=~a~%" (not (null (sb-posix:getenv "PATH")))
+        (equal (sb-posix:getenv "PATH") (sb-ext:posix-getenv "PATH"))
+        (sb-posix:getenv "WHISTLER_SURELY_UNSET_VARIABLE"))
+(unwind-protect (sb-ext:exit :code 3) (format t "unwound~%"))
+(format t "not reached~%")
+"#;
+    let (outcome, out, err) = run(script, &[]);
+    assert_eq!(outcome, Outcome::Exited(3), "{err}");
+    assert_eq!(
+        out,
+        "exit=7 out=\"out\n\" err=\"err\n\"\n\
+         stream=\"searched\"\n\
+         status=:EXITED code=0\n\
+         alive=T status=:RUNNING\n\
+         killed alive=NIL status=:SIGNALED code=15\n\
+         path=T same=T missing=NIL\n\
+         unwound\n"
+    );
+}

@@ -271,26 +271,40 @@ fn echo(interp: &mut Interp, echo: Option<Sink>, text: &str) -> Result<(), Flow>
 /// `(read-line &optional stream eof-error-p eof-value recursive-p)` → line, missing-newline-p.
 fn read_line(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 0, 4, "read-line", span)?;
-    let (stream, echo_to) = input(interp, args.first(), span)?;
-    if !has_more(interp, &stream, span)? {
-        return at_eof(args, 1, "read-line", span);
-    }
     let mut line = String::new();
     let mut ended = false;
-    while has_more(interp, &stream, span)? {
-        let c = stream.chars.borrow()[stream.position.get()];
-        stream.position.set(stream.position.get() + 1);
-        if c == '\n' {
-            ended = true;
+    let mut read_any = false;
+    // A concatenated stream's line may continue in its next stream: resolve again until the
+    // line ends or no stream has more.
+    loop {
+        let (stream, echo_to) = input(interp, args.first(), span)?;
+        if !has_more(interp, &stream, span)? {
             break;
         }
-        line.push(c);
+        read_any = true;
+        let mut piece = String::new();
+        while has_more(interp, &stream, span)? {
+            let c = stream.chars.borrow()[stream.position.get()];
+            stream.position.set(stream.position.get() + 1);
+            if c == '\n' {
+                ended = true;
+                break;
+            }
+            piece.push(c);
+        }
+        echo(
+            interp,
+            echo_to,
+            &format!("{piece}{}", if ended { "\n" } else { "" }),
+        )?;
+        line.push_str(&piece);
+        if ended {
+            break;
+        }
     }
-    echo(
-        interp,
-        echo_to,
-        &format!("{line}{}", if ended { "\n" } else { "" }),
-    )?;
+    if !read_any {
+        return at_eof(args, 1, "read-line", span);
+    }
     let line = Value::string(line);
     interp.values = Some(vec![line.clone(), interp.bool(!ended)]);
     Ok(line)

@@ -148,9 +148,12 @@ pub fn install(interp: &mut Interp) {
         arity(a, 2, 2, "tree-equal", s)?;
         Ok(i.bool(crate::hash::equal(&a[0], &a[1])))
     });
-    interp.define_fn("subst", |_, a, s| {
-        arity(a, 3, 3, "subst", s)?;
-        Ok(subst(&a[0], &a[1], &a[2], 0))
+    interp.define_fn("subst", |i, a, s| {
+        arity(a, 3, 9, "subst", s)?;
+        if a.len() == 3 {
+            return Ok(subst(&a[0], &a[1], &a[2], 0));
+        }
+        subst_matching(i, &a[0], &a[1], &a[2], &a[3..], s, 0)
     });
 }
 
@@ -300,6 +303,45 @@ fn subst_unguarded(new: &Value, old: &Value, tree: &Value, depth: usize) -> Valu
         ),
         other => other.clone(),
     }
+}
+
+/// `subst` with `:key`/`:test`/`:test-not`: every subtree (conses and atoms) that matches
+/// `old` is replaced.
+fn subst_matching(
+    interp: &mut Interp,
+    new: &Value,
+    old: &Value,
+    tree: &Value,
+    options: &[Value],
+    span: Span,
+    depth: usize,
+) -> Result<Value, Flow> {
+    if depth > 10_000 {
+        return Ok(tree.clone());
+    }
+    crate::stack::guard(|| subst_matching_unguarded(interp, new, old, tree, options, span, depth))
+}
+
+fn subst_matching_unguarded(
+    interp: &mut Interp,
+    new: &Value,
+    old: &Value,
+    tree: &Value,
+    options: &[Value],
+    span: Span,
+    depth: usize,
+) -> Result<Value, Flow> {
+    if test_matches(interp, options, old, tree, span)? {
+        return Ok(new.clone());
+    }
+    Ok(match tree {
+        Value::Cons(c) => Value::cons_at(
+            subst_matching(interp, new, old, &c.car(), options, span, depth + 1)?,
+            subst_matching(interp, new, old, &c.cdr(), options, span, depth + 1)?,
+            c.span,
+        ),
+        other => other.clone(),
+    })
 }
 
 /// Applies the `:key` function of `options` to `v`.

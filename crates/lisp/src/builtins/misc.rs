@@ -215,17 +215,11 @@ pub fn install(interp: &mut Interp) {
             ),
         }
     });
-    interp.define_fn("write-string", |i, a, s| {
-        print(i, a, s, "", crate::printer::princ, "")
-    });
+    interp.define_fn("write-string", |i, a, s| write_string(i, a, s, ""));
     interp.define_fn("write-char", |i, a, s| {
         print(i, a, s, "", crate::printer::princ, "")
     });
-    interp.define_fn("write-line", |i, a, s| {
-        print(i, a, s, "", crate::printer::princ, "")?;
-        emit(i, a.get(1), "\n", s)?;
-        Ok(a.first().cloned().unwrap_or(Value::Nil))
-    });
+    interp.define_fn("write-line", |i, a, s| write_string(i, a, s, "\n"));
     interp.define_fn("terpri", |i, a, s| {
         emit(i, a.first(), "\n", s)?;
         Ok(Value::Nil)
@@ -408,6 +402,29 @@ fn emit(interp: &mut Interp, stream: Option<&Value>, text: &str, span: Span) -> 
     Sink::of(interp, stream, span)?.write(interp, text)
 }
 
+/// `(write-string string [stream] &key start end)`, then `after` (a newline for `write-line`).
+fn write_string(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    after: &str,
+) -> Result<Value, Flow> {
+    arity(args, 1, 6, "write-string", span)?;
+    let text = super::string_designator(&args[0], span)?;
+    let chars: Vec<char> = text.chars().collect();
+    let options = args.get(2..).unwrap_or(&[]);
+    let (start, end) = super::input::bounds(
+        super::keyword(options, "start"),
+        super::keyword(options, "end"),
+        chars.len(),
+        span,
+    )?;
+    let mut out: String = chars[start..end].iter().collect();
+    out.push_str(after);
+    emit(interp, args.get(1), &out, span)?;
+    Ok(args[0].clone())
+}
+
 fn print(
     interp: &mut Interp,
     args: &[Value],
@@ -440,6 +457,18 @@ fn format(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
     if args[0].is_nil() {
         let text = crate::format::format_at(interp, &control, &args[2..], span, true)?;
         return Ok(Value::string(text));
+    }
+    if let Value::Vector(chars) = &args[0] {
+        // A string with a fill pointer (`make-array ... :fill-pointer 0`): append to it.
+        let line_start = chars
+            .borrow()
+            .last()
+            .is_none_or(|c| matches!(c, Value::Char('\n', _)));
+        let text = crate::format::format_at(interp, &control, &args[2..], span, line_start)?;
+        let mut chars = chars.borrow_mut();
+        super::check_size(chars.len() + text.chars().count(), span)?;
+        chars.extend(text.chars().map(|c| Value::Char(c, crate::value::NO_SPAN)));
+        return Ok(Value::Nil);
     }
     let sink = Sink::of(interp, Some(&args[0]), span)?;
     let line_start = sink.at_line_start(interp);

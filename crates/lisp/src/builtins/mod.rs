@@ -34,6 +34,7 @@ pub fn install(interp: &mut Interp) {
 }
 
 pub use crate::streams::StringStream;
+pub(crate) use printing::print_styled;
 
 /// The most elements one list, string or vector built by a builtin may have.
 pub const MAX_ELEMENTS: usize = 4_000_000;

@@ -110,6 +110,12 @@ fn out(
     Ok(args[0].clone())
 }
 
+/// `value` printed under the printer variables (`prin1` when `escape`, else `princ`), as
+/// `format`'s `~S` and `~A` print.
+pub(crate) fn print_styled(interp: &mut Interp, value: &Value, escape: bool) -> String {
+    styled(interp, value, None, Some(escape))
+}
+
 /// `value` printed under the printer variables, overridden by `write`-style keywords and, for
 /// `prin1`/`princ`, by `escape`.
 fn styled(

@@ -152,22 +152,12 @@ pub fn install(interp: &mut Interp) {
 
 /// The `:start`/`:end` bounds of `options` for a sequence of `len` items.
 fn bounds(options: &[Value], len: usize, span: Span) -> Result<(usize, usize), Flow> {
-    let start = keyword(options, "start")
-        .map(|v| index(v, span))
-        .transpose()?
-        .unwrap_or(0);
-    let end = match keyword(options, "end") {
-        Some(Value::Nil) | None => len,
-        Some(v) => index(v, span)?,
-    };
-    if start > end || end > len {
-        return fail(
-            "error",
-            format!("bounds {start}..{end} are out of range for length {len}"),
-            span,
-        );
-    }
-    Ok((start, end))
+    super::input::bounds(
+        keyword(options, "start"),
+        keyword(options, "end"),
+        len,
+        span,
+    )
 }
 
 fn subseq(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
@@ -251,25 +241,49 @@ fn find(
     Ok(Value::Nil)
 }
 
+/// `remove` and its kin: the items in `:start`..`:end` that match are dropped, at most
+/// `:count` of them, counted from the end with `:from-end`.
 fn remove(interp: &mut Interp, args: &[Value], span: Span, how: Search) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "remove", span)?;
     let (items, kind) = items(&args[1], span)?;
     let options = &args[2..];
-    let mut out = Vec::new();
-    for item in items {
-        if !hit(interp, how, &args[0], options, &item, span)? {
-            out.push(item);
+    let (start, end) = bounds(options, items.len(), span)?;
+    let from_end = keyword(options, "from-end").is_some_and(Value::truthy);
+    let mut left = match keyword(options, "count") {
+        Some(Value::Nil) | None => usize::MAX,
+        Some(v) => super::int(v, span)?.max(0) as usize,
+    };
+    let mut order: Vec<usize> = (start..end).collect();
+    if from_end {
+        order.reverse();
+    }
+    let mut dropped = vec![false; items.len()];
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        if hit(interp, how, &args[0], options, &items[i], span)? {
+            dropped[i] = true;
+            left -= 1;
         }
     }
-    rebuild(kind, out, span)
+    let kept = items
+        .into_iter()
+        .zip(dropped)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(item, _)| item)
+        .collect();
+    rebuild(kind, kept, span)
 }
 
 fn count(interp: &mut Interp, args: &[Value], span: Span, how: Search) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "count", span)?;
     let (items, _) = items(&args[1], span)?;
+    let options = &args[2..];
+    let (start, end) = bounds(options, items.len(), span)?;
     let mut n = 0;
-    for item in &items {
-        if hit(interp, how, &args[0], &args[2..], item, span)? {
+    for item in &items[start..end] {
+        if hit(interp, how, &args[0], options, item, span)? {
             n += 1;
         }
     }
@@ -310,8 +324,10 @@ fn quantify(interp: &mut Interp, args: &[Value], span: Span, q: Quantifier) -> R
 
 fn reduce(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "reduce", span)?;
-    let (mut items, _) = items(&args[1], span)?;
+    let (items, _) = items(&args[1], span)?;
     let options = &args[2..];
+    let (start, end) = bounds(options, items.len(), span)?;
+    let mut items = items[start..end].to_vec();
     let from_end = keyword(options, "from-end").is_some_and(Value::truthy);
     for item in &mut items {
         *item = apply_key(interp, options, item, span)?;
@@ -371,25 +387,32 @@ fn merge_sort(
     Ok(out)
 }
 
+/// Of the items in `:start`..`:end` that match one another, the last is kept (the first with
+/// `:from-end`); items outside the bounds stay as they are.
 fn remove_duplicates(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "remove-duplicates", span)?;
     let (items, kind) = items(&args[0], span)?;
     let options = &args[1..];
-    let mut out: Vec<Value> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let key = apply_key(interp, options, item, span)?;
-        let mut later = false;
-        for other in &items[i + 1..] {
-            if test_matches(interp, options, &key, other, span)? {
-                later = true;
+    let (start, end) = bounds(options, items.len(), span)?;
+    let from_end = keyword(options, "from-end").is_some_and(Value::truthy);
+    let mut keep = vec![true; items.len()];
+    for i in start..end {
+        let key = apply_key(interp, options, &items[i], span)?;
+        let others = if from_end { start..i } else { i + 1..end };
+        for j in others {
+            if keep[j] && test_matches(interp, options, &key, &items[j], span)? {
+                keep[i] = false;
                 break;
             }
         }
-        if !later {
-            out.push(item.clone());
-        }
     }
-    rebuild(kind, out, span)
+    let kept = items
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, keep)| *keep)
+        .map(|(item, _)| item)
+        .collect();
+    rebuild(kind, kept, span)
 }
 
 fn result_kind(v: &Value, span: Span) -> Result<Kind, Flow> {
@@ -468,16 +491,37 @@ fn map(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     rebuild(result_kind(&args[0], span)?, out, span)
 }
 
+/// The bounds given by `:startN`/`:endN` (`N` is 1 or 2).
+fn bounds_n(options: &[Value], n: u8, len: usize, span: Span) -> Result<(usize, usize), Flow> {
+    let start = keyword(options, &format!("start{n}"));
+    let end = keyword(options, &format!("end{n}"));
+    super::input::bounds(start, end, len, span)
+}
+
+/// The first (with `:from-end`, the last) place in `sequence2`'s bounds where the elements of
+/// `sequence1`'s bounds match, under `:test`/`:test-not`/`:key` (the key applies to both).
 fn search(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "search", span)?;
     let (needle, _) = items(&args[0], span)?;
     let (hay, _) = items(&args[1], span)?;
-    if needle.len() > hay.len() {
+    let options = &args[2..];
+    let (start1, end1) = bounds_n(options, 1, needle.len(), span)?;
+    let (start2, end2) = bounds_n(options, 2, hay.len(), span)?;
+    let needle = &needle[start1..end1];
+    if needle.len() > end2 - start2 {
         return Ok(Value::Nil);
     }
-    'outer: for start in 0..=hay.len() - needle.len() {
-        for (i, n) in needle.iter().enumerate() {
-            if !test_matches(interp, &args[2..], n, &hay[start + i], span)? {
+    let mut keys = Vec::with_capacity(needle.len());
+    for n in needle {
+        keys.push(apply_key(interp, options, n, span)?);
+    }
+    let mut starts: Vec<usize> = (start2..=end2 - needle.len()).collect();
+    if keyword(options, "from-end").is_some_and(Value::truthy) {
+        starts.reverse();
+    }
+    'outer: for start in starts {
+        for (i, key) in keys.iter().enumerate() {
+            if !test_matches(interp, options, key, &hay[start + i], span)? {
                 continue 'outer;
             }
         }

@@ -11,28 +11,30 @@ use whistler_syntax::Span;
 
 pub fn install(interp: &mut Interp) {
     interp.define_fn("string=", |i, a, s| {
-        compare(i, a, s, false, |o| o == Ordering::Equal)
+        let equal = compare(a, s, false, |o| o == Ordering::Equal)?;
+        Ok(i.bool(equal.truthy()))
     });
     interp.define_fn("string-equal", |i, a, s| {
-        compare(i, a, s, true, |o| o == Ordering::Equal)
+        let equal = compare(a, s, true, |o| o == Ordering::Equal)?;
+        Ok(i.bool(equal.truthy()))
     });
-    interp.define_fn("string/=", |i, a, s| {
-        compare(i, a, s, false, |o| o != Ordering::Equal)
+    interp.define_fn("string/=", |_, a, s| {
+        compare(a, s, false, |o| o != Ordering::Equal)
     });
-    interp.define_fn("string<", |i, a, s| {
-        compare(i, a, s, false, |o| o == Ordering::Less)
+    interp.define_fn("string<", |_, a, s| {
+        compare(a, s, false, |o| o == Ordering::Less)
     });
-    interp.define_fn("string>", |i, a, s| {
-        compare(i, a, s, false, |o| o == Ordering::Greater)
+    interp.define_fn("string>", |_, a, s| {
+        compare(a, s, false, |o| o == Ordering::Greater)
     });
-    interp.define_fn("string<=", |i, a, s| {
-        compare(i, a, s, false, |o| o != Ordering::Greater)
+    interp.define_fn("string<=", |_, a, s| {
+        compare(a, s, false, |o| o != Ordering::Greater)
     });
-    interp.define_fn("string>=", |i, a, s| {
-        compare(i, a, s, false, |o| o != Ordering::Less)
+    interp.define_fn("string>=", |_, a, s| {
+        compare(a, s, false, |o| o != Ordering::Less)
     });
-    interp.define_fn("string-lessp", |i, a, s| {
-        compare(i, a, s, true, |o| o == Ordering::Less)
+    interp.define_fn("string-lessp", |_, a, s| {
+        compare(a, s, true, |o| o == Ordering::Less)
     });
     interp.define_fn("string-upcase", |_, a, s| {
         convert(a, s, |t| t.to_uppercase())
@@ -41,7 +43,10 @@ pub fn install(interp: &mut Interp) {
         convert(a, s, |t| t.to_lowercase())
     });
     interp.define_fn("string-capitalize", |_, a, s| convert(a, s, capitalize));
-    interp.define_fn("string", |_, a, s| convert(a, s, |t| t.to_string()));
+    interp.define_fn("string", |_, a, s| {
+        arity(a, 1, 1, "string", s)?;
+        Ok(Value::string(string_designator(&a[0], s)?))
+    });
     interp.define_fn("symbol-name", |i, a, s| {
         arity(a, 1, 1, "symbol-name", s)?;
         Ok(Value::string(super::symbol(&a[0], i, s)?.lisp_name()))
@@ -102,7 +107,16 @@ pub fn install(interp: &mut Interp) {
         char_compare(i, a, s, false, |o| o == Ordering::Greater)
     });
     interp.define_fn("char/=", |i, a, s| {
-        char_compare(i, a, s, false, |o| o != Ordering::Equal)
+        arity(a, 1, usize::MAX, "char/=", s)?;
+        let chars = a
+            .iter()
+            .map(|c| char_arg(c, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let distinct = chars
+            .iter()
+            .enumerate()
+            .all(|(n, c)| !chars[n + 1..].contains(c));
+        Ok(i.bool(distinct))
     });
     interp.define_fn("digit-char-p", |_, a, s| {
         arity(a, 1, 2, "digit-char-p", s)?;
@@ -149,26 +163,71 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("read-from-string", read_from_string);
 }
 
+/// The string comparisons over `:start1`/`:end1`/`:start2`/`:end2`: when `ok` holds for the
+/// two substrings, the index in the first string where they start to differ (its end when they
+/// are equal), else nil.
 fn compare(
-    interp: &mut Interp,
     args: &[Value],
     span: Span,
     fold: bool,
     ok: fn(Ordering) -> bool,
 ) -> Result<Value, Flow> {
-    arity(args, 2, usize::MAX, "string comparison", span)?;
-    let mut a = string_designator(&args[0], span)?;
-    let mut b = string_designator(&args[1], span)?;
-    if fold {
-        a = a.to_lowercase();
-        b = b.to_lowercase();
-    }
-    Ok(interp.bool(ok(a.cmp(&b))))
+    arity(args, 2, 10, "string comparison", span)?;
+    let fold_char = |c: char| {
+        if fold {
+            c.to_lowercase().next().unwrap_or(c)
+        } else {
+            c
+        }
+    };
+    let a: Vec<char> = string_designator(&args[0], span)?.chars().collect();
+    let b: Vec<char> = string_designator(&args[1], span)?.chars().collect();
+    let options = &args[2..];
+    let (start1, end1) = super::input::bounds(
+        keyword(options, "start1"),
+        keyword(options, "end1"),
+        a.len(),
+        span,
+    )?;
+    let (start2, end2) = super::input::bounds(
+        keyword(options, "start2"),
+        keyword(options, "end2"),
+        b.len(),
+        span,
+    )?;
+    let (a, b) = (&a[start1..end1], &b[start2..end2]);
+    let common = a
+        .iter()
+        .zip(b)
+        .take_while(|(x, y)| fold_char(**x) == fold_char(**y))
+        .count();
+    let order = match (a.get(common), b.get(common)) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => fold_char(*x).cmp(&fold_char(*y)),
+    };
+    Ok(if ok(order) {
+        Value::int((start1 + common) as i64)
+    } else {
+        Value::Nil
+    })
 }
 
+/// The case conversions: `f` applied to the part of the string between `:start` and `:end`.
 fn convert(args: &[Value], span: Span, f: impl Fn(&str) -> String) -> Result<Value, Flow> {
-    arity(args, 1, usize::MAX, "string conversion", span)?;
-    Ok(Value::string(f(&string_designator(&args[0], span)?)))
+    arity(args, 1, 5, "string conversion", span)?;
+    let chars: Vec<char> = string_designator(&args[0], span)?.chars().collect();
+    let (start, end) = super::input::bounds(
+        keyword(&args[1..], "start"),
+        keyword(&args[1..], "end"),
+        chars.len(),
+        span,
+    )?;
+    let before: String = chars[..start].iter().collect();
+    let middle: String = chars[start..end].iter().collect();
+    let after: String = chars[end..].iter().collect();
+    Ok(Value::string(format!("{before}{}{after}", f(&middle))))
 }
 
 fn capitalize(text: &str) -> String {
@@ -286,52 +345,76 @@ fn trim(args: &[Value], span: Span, left: bool, right: bool) -> Result<Value, Fl
     Ok(Value::string(t))
 }
 
+/// `(parse-integer string &key start end radix junk-allowed)`: the integer and the index where
+/// parsing stopped (the end, past trailing whitespace, unless junk is allowed).
 fn parse_integer(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "parse-integer", span)?;
     let text = string_designator(&args[0], span)?;
+    let chars: Vec<char> = text.chars().collect();
     let options = &args[1..];
+    let (start, end) = super::input::bounds(
+        keyword(options, "start"),
+        keyword(options, "end"),
+        chars.len(),
+        span,
+    )?;
     let radix = keyword(options, "radix")
         .and_then(Value::as_i64)
         .unwrap_or(10)
         .clamp(2, 36) as u32;
     let junk_allowed = keyword(options, "junk-allowed").is_some_and(Value::truthy);
-    let trimmed = text.trim();
-    let (negative, digits) = match trimmed.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
-    };
-    let end = digits
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(digits.len());
-    if end == 0 || (end < digits.len() && !junk_allowed) {
-        if junk_allowed {
-            return Ok(Value::Nil);
+    let mut pos = start;
+    while pos < end && chars[pos].is_whitespace() {
+        pos += 1;
+    }
+    let negative = pos < end && chars[pos] == '-';
+    if pos < end && matches!(chars[pos], '-' | '+') {
+        pos += 1;
+    }
+    let digits_start = pos;
+    while pos < end && chars[pos].is_digit(radix) {
+        pos += 1;
+    }
+    let digits: String = chars[digits_start..pos].iter().collect();
+    let mut stop = pos;
+    while stop < end && chars[stop].is_whitespace() {
+        stop += 1;
+    }
+    let parsed = num_bigint::BigInt::parse_bytes(digits.as_bytes(), radix);
+    let value = match parsed {
+        Some(n) if junk_allowed || stop == end => {
+            Some(crate::number::from_big(if negative { -n } else { n }))
         }
-        return fail(
-            "parse-error",
-            format!("parse-integer: {text:?} is not an integer"),
-            span,
-        );
-    }
-    let Some(mut n) = num_bigint::BigInt::parse_bytes(&digits.as_bytes()[..end], radix) else {
-        return fail(
-            "parse-error",
-            format!("parse-integer: {text:?} is not an integer"),
-            span,
-        );
+        _ if junk_allowed => None,
+        _ => {
+            return fail(
+                "parse-error",
+                format!("parse-integer: {text:?} is not an integer"),
+                span,
+            )
+        }
     };
-    if negative {
-        n = -n;
-    }
-    let value = crate::number::from_big(n);
-    interp.values = Some(vec![value.clone(), Value::int(text.len() as i64)]);
+    let index = if junk_allowed { pos } else { stop };
+    let value = value.unwrap_or(Value::Nil);
+    interp.values = Some(vec![value.clone(), Value::int(index as i64)]);
     Ok(value)
 }
 
+/// `(read-from-string string [eof-error-p [eof-value]] &key start end)`: the first form and
+/// the index after it (and after the whitespace that ends a token).
 fn read_from_string(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, usize::MAX, "read-from-string", span)?;
     let text = string_designator(&args[0], span)?;
-    let result = whistler_syntax::read_str(&text);
+    let chars: Vec<char> = text.chars().collect();
+    let options = args.get(3..).unwrap_or(&[]);
+    let (start, end) = super::input::bounds(
+        keyword(options, "start"),
+        keyword(options, "end"),
+        chars.len(),
+        span,
+    )?;
+    let part: String = chars[start..end].iter().collect();
+    let result = whistler_syntax::read_str(&part);
     if let Some(d) = result.diagnostics.first() {
         return fail(
             "reader-error",
@@ -340,12 +423,23 @@ fn read_from_string(interp: &mut Interp, args: &[Value], span: Span) -> Result<V
         );
     }
     let Some(first) = result.forms.first() else {
+        if args.get(1).is_some_and(Value::is_nil) {
+            let eof = args.get(2).cloned().unwrap_or(Value::Nil);
+            interp.values = Some(vec![eof.clone(), Value::int(start as i64)]);
+            return Ok(eof);
+        }
         return fail(
             "end-of-file",
             "read-from-string: no form in the string",
             span,
         );
     };
-    let value = interp.sexp_to_value(first);
-    Ok(crate::convert::strip_spans(&value))
+    let mut stop = start + part[..first.span.end as usize].chars().count();
+    let token = !matches!(chars[stop - 1], ')' | '"');
+    if token && stop < end && chars[stop].is_whitespace() {
+        stop += 1;
+    }
+    let value = crate::convert::strip_spans(&interp.sexp_to_value(first));
+    interp.values = Some(vec![value.clone(), Value::int(stop as i64)]);
+    Ok(value)
 }

@@ -1,12 +1,19 @@
-//! `format` control strings: ~a ~s ~d ~b ~o ~x ~r ~c ~p ~% ~& ~t ~~ ~* ~newline, iteration
-//! ~{ ~}, conditionals ~[ ~; ~] (with ~:[ and ~@[), ~^, case conversion ~( ~), and column
-//! parameters such as `~5d`, `~8,'0x`, `~10a`, `~:d`.
+//! `format` control strings, CLHS 22.3: ~c ~% ~& ~| ~~ (basic output), ~r ~d ~b ~o ~x (radix;
+//! `~r` alone in English or Roman numerals, `words.rs`), ~f ~e ~g ~$ (floating point,
+//! `floats.rs`), ~a ~s ~w (printer), ~t ~< ~> (layout: tabs and justification), ~* ~[ ~; ~]
+//! ~{ ~} ~? ~^ (control flow), ~( ~) ~p (case and plurals), ~newline, with their parameters
+//! (`v`, `#`, `'c`) and `:`/`@` modifiers. The pretty printer's directives (~_ ~i ~/ and
+//! ~<...~:>) are not supported (see `excluded.txt`).
+
+mod floats;
+mod words;
 
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::number::{self, Num};
-use crate::printer::{prin1, princ};
+use crate::printer::princ;
 use crate::value::Value;
+use floats::FloatParams;
 use whistler_syntax::Span;
 
 #[derive(Clone, Debug)]
@@ -26,10 +33,12 @@ struct Directive {
     params: Vec<Param>,
     colon: bool,
     at: bool,
-    /// Clauses of `~[`, the body of `~{` and `~(`.
+    /// Clauses of `~[` and `~<`, the body of `~{` and `~(`.
     clauses: Vec<Vec<Item>>,
     /// `~:;` made the last clause of `~[` the default.
     last_is_default: bool,
+    /// The directive closing `~{` was `~:}`: the body runs at least once.
+    closed_with_colon: bool,
 }
 
 #[derive(Debug)]
@@ -97,12 +106,23 @@ impl Parser<'_> {
                 at,
                 clauses: Vec::new(),
                 last_is_default: false,
+                closed_with_colon: false,
             };
             match op {
-                '{' => d.clauses.push(self.body('}')?),
-                '(' => d.clauses.push(self.body(')')?),
-                '[' => self.clauses(&mut d)?,
-                '}' | ')' | ']' | ';' => return self.error(&format!("unexpected ~{op}")),
+                '{' => {
+                    let (body, colon) = self.body('}')?;
+                    d.clauses.push(body);
+                    d.closed_with_colon = colon;
+                }
+                '(' => d.clauses.push(self.body(')')?.0),
+                '[' => {
+                    self.clauses(&mut d, ']')?;
+                }
+                '<' if self.clauses(&mut d, '>')? => {
+                    return self
+                        .error("~<...~:> (the pretty printer's logical blocks) is not supported");
+                }
+                '}' | ')' | ']' | ';' | '>' => return self.error(&format!("unexpected ~{op}")),
                 _ => {}
             }
             items.push(Item::Directive(d));
@@ -119,22 +139,24 @@ impl Parser<'_> {
         ))
     }
 
-    fn body(&mut self, close: char) -> Result<Vec<Item>, Flow> {
+    /// The items up to `close`, and whether it had a colon.
+    fn body(&mut self, close: char) -> Result<(Vec<Item>, bool), Flow> {
         let (items, end) = self.sequence(&[close])?;
         if end.op != Some(close) {
             return self.error(&format!("missing ~{close}"));
         }
-        Ok(items)
+        Ok((items, end.colon))
     }
 
-    fn clauses(&mut self, d: &mut Directive) -> Result<(), Flow> {
+    /// Clauses separated by `~;` up to `close`; returns whether `close` had a colon.
+    fn clauses(&mut self, d: &mut Directive, close: char) -> Result<bool, Flow> {
         loop {
-            let (items, end) = self.sequence(&[';', ']'])?;
+            let (items, end) = self.sequence(&[';', close])?;
             d.clauses.push(items);
             match end.op {
                 Some(';') => d.last_is_default |= end.colon,
-                Some(_) => return Ok(()),
-                None => return self.error("missing ~]"),
+                Some(_) => return Ok(end.colon),
+                None => return self.error(&format!("missing ~{close}")),
             }
         }
     }
@@ -242,10 +264,11 @@ impl Args<'_> {
     }
 }
 
-/// Whether `~^` asked to stop.
+/// Whether `~^` asked to stop (`~:^`: the whole `~:{` iteration).
 enum Outcome {
     Done,
     Escape,
+    EscapeAll,
 }
 
 struct Run<'i> {
@@ -254,6 +277,23 @@ struct Run<'i> {
     /// Whether output before `out` ended a line (for `~&` at the very start).
     line_start: bool,
     span: Span,
+    /// Inside `~:{`: how many sublists follow the current one (for `~:^`).
+    sublists_left: Option<usize>,
+}
+
+/// The directives and text of a control string.
+fn parse(control: &str, span: Span) -> Result<Vec<Item>, Flow> {
+    let mut parser = Parser {
+        chars: control.chars().collect(),
+        pos: 0,
+        span,
+        _text: control,
+    };
+    let (items, end) = parser.sequence(&[])?;
+    if let Some(op) = end.op {
+        return fail("format-error", format!("format: unexpected ~{op}"), span);
+    }
+    Ok(items)
 }
 
 /// Formats `control` with `args` to a string.
@@ -274,21 +314,13 @@ pub fn format_at(
     span: Span,
     line_start: bool,
 ) -> Result<String, Flow> {
-    let mut parser = Parser {
-        chars: control.chars().collect(),
-        pos: 0,
-        span,
-        _text: control,
-    };
-    let (items, end) = parser.sequence(&[])?;
-    if let Some(op) = end.op {
-        return fail("format-error", format!("format: unexpected ~{op}"), span);
-    }
+    let items = parse(control, span)?;
     let mut run = Run {
         interp,
         out: String::new(),
         line_start,
         span,
+        sublists_left: None,
     };
     let mut cursor = Args { list: args, pos: 0 };
     run.items(&items, &mut cursor)?;
@@ -300,11 +332,10 @@ impl Run<'_> {
         for item in items {
             match item {
                 Item::Text(t) => self.out.push_str(t),
-                Item::Directive(d) => {
-                    if let Outcome::Escape = self.directive(d, args)? {
-                        return Ok(Outcome::Escape);
-                    }
-                }
+                Item::Directive(d) => match self.directive(d, args)? {
+                    Outcome::Done => {}
+                    escape => return Ok(escape),
+                },
             }
         }
         Ok(Outcome::Done)
@@ -364,17 +395,7 @@ impl Run<'_> {
 
     fn directive(&mut self, d: &Directive, args: &mut Args) -> Result<Outcome, Flow> {
         match d.op {
-            'a' | 's' => {
-                let mincol = self.param(d, 0, args)?.unwrap_or(0).max(0) as usize;
-                let pad = self.char_param(d, 3, args, ' ')?;
-                let v = args.next(self.span)?;
-                let text = match (&v, d.op, d.colon) {
-                    (Value::Nil, _, true) => "()".to_string(),
-                    (_, 'a', _) => princ(&v),
-                    _ => prin1(&v),
-                };
-                self.out.push_str(&pad_text(&text, mincol, pad, d.at));
-            }
+            'a' | 's' | 'w' => self.printed(d, args)?,
             'd' | 'b' | 'o' | 'x' => {
                 let radix = match d.op {
                     'd' => 10,
@@ -384,29 +405,16 @@ impl Run<'_> {
                 };
                 self.integer(d, args, radix, 0)?;
             }
-            'r' => {
-                let radix = self.param(d, 0, args)?.unwrap_or(10).clamp(2, 36) as u32;
-                self.integer(d, args, radix, 1)?;
-            }
-            'f' => {
-                let width = self.param(d, 0, args)?.unwrap_or(0).max(0) as usize;
-                let digits = self.param(d, 1, args)?;
-                let v = args.next(self.span)?;
-                let text = match (crate::number::real(&v), digits) {
-                    (Some(x), Some(n)) => format!("{x:.*}", n.clamp(0, 100) as usize),
-                    (Some(x), None) => format!("{x:?}"),
-                    (None, _) => princ(&v),
-                };
-                let text = if d.at && !text.starts_with('-') {
-                    format!("+{text}")
-                } else {
-                    text
-                };
-                self.out.push_str(&pad_text(&text, width, ' ', true));
-            }
+            'r' => self.radix(d, args)?,
+            'f' | 'e' | 'g' | '$' => self.float(d, args)?,
             'c' => {
                 let v = args.next(self.span)?;
-                self.out.push_str(&princ(&v));
+                let text = match (&v, d.colon, d.at) {
+                    (Value::Char(c, _), true, _) => char_name(*c),
+                    (_, false, true) => crate::printer::prin1(&v),
+                    _ => princ(&v),
+                };
+                self.out.push_str(&text);
             }
             'p' => self.plural(d, args)?,
             '%' | '~' | '|' => {
@@ -425,30 +433,25 @@ impl Run<'_> {
                     self.out.extend(std::iter::repeat_n('\n', n - 1));
                 }
             }
-            't' => {
-                let colnum = self.param(d, 0, args)?.unwrap_or(1).max(0) as usize;
-                let col = self.column();
-                let n = if col < colnum { colnum - col } else { 1 };
-                self.out.extend(std::iter::repeat_n(' ', n));
-            }
+            't' => self.tabulate(d, args)?,
             '*' => self.skip(d, args)?,
-            '^' => {
-                let stop = match d.params.first() {
-                    Some(_) => self.param(d, 0, args)? == Some(0),
-                    None => args.remaining() == 0,
-                };
-                if stop {
-                    return Ok(Outcome::Escape);
-                }
-            }
+            '^' => return self.escape(d, args),
             '{' => self.iterate(d, args)?,
             '[' => return self.conditional(d, args),
             '(' => self.case_conversion(d, args)?,
+            '<' => self.justify(d, args)?,
             '?' => {
-                let control = args.next(self.span)?;
-                let sub_args: Vec<Value> = args.next(self.span)?.iter().collect();
-                let text = format(self.interp, &princ(&control), &sub_args, self.span)?;
-                self.out.push_str(&text);
+                let control = princ(&args.next(self.span)?);
+                if d.at {
+                    let items = parse(&control, self.span)?;
+                    if let Outcome::EscapeAll = self.items(&items, args)? {
+                        return Ok(Outcome::EscapeAll);
+                    }
+                } else {
+                    let sub_args: Vec<Value> = args.next(self.span)?.iter().collect();
+                    let text = format(self.interp, &control, &sub_args, self.span)?;
+                    self.out.push_str(&text);
+                }
             }
             other => {
                 return fail(
@@ -459,6 +462,220 @@ impl Run<'_> {
             }
         }
         Ok(Outcome::Done)
+    }
+
+    /// `~mincol,colinc,minpad,padcharA` (and `~S`, `~W`): printed under the printer variables,
+    /// padded on the right (`@`: on the left) with `minpad` characters and then `colinc` at a
+    /// time until `mincol` columns are filled.
+    fn printed(&mut self, d: &Directive, args: &mut Args) -> Result<(), Flow> {
+        let mincol = self.param(d, 0, args)?.unwrap_or(0).max(0) as usize;
+        let colinc = self.param(d, 1, args)?.unwrap_or(1).max(1) as usize;
+        let minpad = self.param(d, 2, args)?.unwrap_or(0).max(0) as usize;
+        let pad = self.char_param(d, 3, args, ' ')?;
+        let v = args.next(self.span)?;
+        let text = match (&v, d.colon) {
+            (Value::Nil, true) if d.op != 'w' => "()".to_string(),
+            _ => crate::builtins::print_styled(self.interp, &v, d.op != 'a'),
+        };
+        let len = text.chars().count();
+        let mut padding = minpad;
+        while len + padding < mincol {
+            padding += colinc;
+        }
+        let fill: String = std::iter::repeat_n(pad, padding).collect();
+        if d.at {
+            self.out.push_str(&fill);
+            self.out.push_str(&text);
+        } else {
+            self.out.push_str(&text);
+            self.out.push_str(&fill);
+        }
+        Ok(())
+    }
+
+    /// `~R`: with a radix parameter, `~radix,mincol,padchar,commachar,intervalR`; without, the
+    /// integer in English (`~:R` ordinal) or Roman numerals (`~@R`, `~:@R` old style).
+    fn radix(&mut self, d: &Directive, args: &mut Args) -> Result<(), Flow> {
+        if !d.params.is_empty() {
+            let radix = self.param(d, 0, args)?.unwrap_or(10).clamp(2, 36) as u32;
+            return self.integer(d, args, radix, 1);
+        }
+        let v = args.next(self.span)?;
+        let n = match &v {
+            Value::Int(..) | Value::Big(_) => number::num(&v, self.span)?.big(),
+            other => {
+                self.out.push_str(&princ(other));
+                return Ok(());
+            }
+        };
+        let text = match (d.colon, d.at) {
+            (false, false) => words::cardinal(&n),
+            (true, false) => words::ordinal(&n),
+            (false, true) => words::roman(&n, false),
+            (true, true) => words::roman(&n, true),
+        };
+        match text {
+            Some(text) => {
+                self.out.push_str(&text);
+                Ok(())
+            }
+            None => fail(
+                "format-error",
+                format!("format: ~R cannot spell {n} in words or Roman numerals"),
+                self.span,
+            ),
+        }
+    }
+
+    /// `~F`, `~E`, `~G` and `~$`; a rational prints as a float, a non-number as `~wD` would.
+    fn float(&mut self, d: &Directive, args: &mut Args) -> Result<(), Flow> {
+        let count = |v: Option<i64>| v.map(|n| n.max(0) as usize);
+        let text = if d.op == '$' {
+            let digits = count(self.param(d, 0, args)?).unwrap_or(2);
+            let int_digits = count(self.param(d, 1, args)?).unwrap_or(1);
+            let width = count(self.param(d, 2, args)?).unwrap_or(0);
+            let pad = self.char_param(d, 3, args, ' ')?;
+            let v = args.next(self.span)?;
+            match number::real(&v) {
+                Some(x) if x.is_finite() => {
+                    floats::monetary(x, digits, int_digits, width, pad, d.at, d.colon)
+                }
+                _ => pad_text(&princ(&v), width, ' ', true),
+            }
+        } else {
+            let mut p = FloatParams {
+                width: count(self.param(d, 0, args)?),
+                digits: count(self.param(d, 1, args)?),
+                pad: ' ',
+                plus_sign: d.at,
+                ..FloatParams::default()
+            };
+            let (scale, overflow, pad) = if d.op == 'f' {
+                (2, 3, 4)
+            } else {
+                p.exponent_digits = count(self.param(d, 2, args)?);
+                (3, 4, 5)
+            };
+            p.scale = self.param(d, scale, args)?;
+            p.overflow = match d.params.get(overflow) {
+                Some(Param::Absent) | None => None,
+                _ => Some(self.char_param(d, overflow, args, ' ')?),
+            };
+            p.pad = self.char_param(d, pad, args, ' ')?;
+            let v = args.next(self.span)?;
+            match number::real(&v) {
+                Some(x) if x.is_finite() => match d.op {
+                    'f' => floats::fixed(x, &p),
+                    'e' => floats::exponential(x, &p),
+                    _ => floats::general(x, &p),
+                },
+                _ => pad_text(&princ(&v), p.width.unwrap_or(0), ' ', true),
+            }
+        };
+        self.out.push_str(&text);
+        Ok(())
+    }
+
+    /// `~colnum,colincT` moves to column `colnum` (or past it by a multiple of `colinc`);
+    /// `~colrel,colinc@T` moves right `colrel` columns, then on to a multiple of `colinc`.
+    fn tabulate(&mut self, d: &Directive, args: &mut Args) -> Result<(), Flow> {
+        let first = self.param(d, 0, args)?.unwrap_or(1).max(0) as usize;
+        let colinc = self.param(d, 1, args)?.unwrap_or(1).max(0) as usize;
+        let col = self.column();
+        let spaces = if d.at {
+            if colinc > 0 {
+                (col + first).div_ceil(colinc) * colinc - col
+            } else {
+                first
+            }
+        } else if col < first {
+            first - col
+        } else if colinc > 0 {
+            colinc - (col - first) % colinc
+        } else {
+            0
+        };
+        self.out.extend(std::iter::repeat_n(' ', spaces));
+        Ok(())
+    }
+
+    /// `~^` with no parameters stops when no arguments remain; with one, when it is zero; with
+    /// two, when they are equal; with three, when they are in order (`a <= b <= c`). `~:^`
+    /// inside `~:{` stops the whole iteration when no sublists remain.
+    fn escape(&mut self, d: &Directive, args: &mut Args) -> Result<Outcome, Flow> {
+        let mut values = Vec::new();
+        for i in 0..d.params.len().min(3) {
+            if let Some(v) = self.param(d, i, args)? {
+                values.push(v);
+            }
+        }
+        let stop = match values.as_slice() {
+            [] if d.colon => self.sublists_left == Some(0),
+            [] => args.remaining() == 0,
+            [a] => *a == 0,
+            [a, b] => a == b,
+            [a, b, c, ..] => a <= b && b <= c,
+        };
+        Ok(match (stop, d.colon) {
+            (false, _) => Outcome::Done,
+            (true, true) => Outcome::EscapeAll,
+            (true, false) => Outcome::Escape,
+        })
+    }
+
+    /// `~mincol,colinc,minpad,padchar<seg~;seg~>`: the segments spread over `mincol` columns
+    /// (more, `colinc` at a time, when they do not fit), padding between them; `:` pads before
+    /// the first too, `@` after the last; one segment alone is right-justified.
+    fn justify(&mut self, d: &Directive, args: &mut Args) -> Result<(), Flow> {
+        let mincol = self.param(d, 0, args)?.unwrap_or(0).max(0) as usize;
+        let colinc = self.param(d, 1, args)?.unwrap_or(1).max(1) as usize;
+        let minpad = self.param(d, 2, args)?.unwrap_or(0).max(0) as usize;
+        let pad = self.char_param(d, 3, args, ' ')?;
+        let mut segments = Vec::new();
+        for clause in &d.clauses {
+            let start = self.out.len();
+            let outcome = self.items(clause, args)?;
+            let text = self.out.split_off(start);
+            if !matches!(outcome, Outcome::Done) {
+                break;
+            }
+            segments.push(text);
+        }
+        let mut gaps = segments.len().saturating_sub(1) + usize::from(d.colon) + usize::from(d.at);
+        let pad_before_first = d.colon || (gaps == 0 && !d.at);
+        if gaps == 0 {
+            gaps = 1;
+        }
+        let text_len: usize = segments.iter().map(|s| s.chars().count()).sum();
+        let mut width = mincol;
+        while width < text_len + minpad * gaps {
+            width += colinc;
+        }
+        let padding = width - text_len;
+        let (each, extra) = (padding / gaps, padding % gaps);
+        // The extra padding goes to the last gaps.
+        let gap = |i: usize| -> String {
+            let n = each + usize::from(i >= gaps - extra);
+            std::iter::repeat_n(pad, n).collect()
+        };
+        let mut out = String::new();
+        let mut next_gap = 0;
+        if pad_before_first {
+            out.push_str(&gap(next_gap));
+            next_gap += 1;
+        }
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&gap(next_gap));
+                next_gap += 1;
+            }
+            out.push_str(segment);
+        }
+        if d.at {
+            out.push_str(&gap(next_gap));
+        }
+        self.out.push_str(&out);
+        Ok(())
     }
 
     fn integer(
@@ -528,11 +745,21 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// `~{body~}` over a list argument (`~@{`: the remaining arguments; `~:{`: each element a
+    /// list of arguments; `~n{`: at most `n` times; `~:}`: at least once; an empty body takes
+    /// the control string from the arguments).
     fn iterate(&mut self, d: &Directive, args: &mut Args) -> Result<(), Flow> {
         let max = self
             .param(d, 0, args)?
             .map_or(usize::MAX, |n| n.max(0) as usize);
-        let body = &d.clauses[0];
+        let parsed;
+        let body = if d.clauses[0].is_empty() {
+            let control = princ(&args.next(self.span)?);
+            parsed = parse(&control, self.span)?;
+            &parsed
+        } else {
+            &d.clauses[0]
+        };
         let source: Vec<Value> = if d.at {
             let rest = args.list[args.pos.min(args.list.len())..].to_vec();
             args.pos = args.list.len();
@@ -540,30 +767,52 @@ impl Run<'_> {
         } else {
             args.next(self.span)?.iter().collect()
         };
+        let at_least_once = d.closed_with_colon && max > 0;
         if d.colon {
-            for sub in source.iter().take(max) {
+            let outer = self.sublists_left;
+            let mut result = Ok(());
+            let count = source.len().min(max);
+            let once = [Value::Nil];
+            let sublists = if count == 0 && at_least_once {
+                &once[..]
+            } else {
+                &source[..count]
+            };
+            for (i, sub) in sublists.iter().enumerate() {
                 let sub: Vec<Value> = sub.iter().collect();
                 let mut cursor = Args { list: &sub, pos: 0 };
-                self.interp.tick(self.span)?;
-                self.items(body, &mut cursor)?;
+                self.sublists_left = Some(sublists.len() - i - 1);
+                if let Err(e) = self.interp.tick(self.span) {
+                    result = Err(e);
+                    break;
+                }
+                match self.items(body, &mut cursor) {
+                    Ok(Outcome::EscapeAll) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
             }
-            return Ok(());
+            self.sublists_left = outer;
+            return result;
         }
         let mut cursor = Args {
             list: &source,
             pos: 0,
         };
         let mut count = 0;
-        while cursor.remaining() > 0 && count < max {
+        while (cursor.remaining() > 0 || (at_least_once && count == 0)) && count < max {
             self.interp.tick(self.span)?;
             let before = cursor.pos;
-            if let Outcome::Escape = self.items(body, &mut cursor)? {
-                break;
-            }
-            if cursor.pos == before {
+            if !matches!(self.items(body, &mut cursor)?, Outcome::Done) {
                 break;
             }
             count += 1;
+            if cursor.pos == before && cursor.remaining() > 0 {
+                break;
+            }
         }
         Ok(())
     }
@@ -612,6 +861,17 @@ impl Run<'_> {
         };
         self.out.push_str(&converted);
         Ok(())
+    }
+}
+
+/// `~:C`: a character's name when it has one that differs from itself (`Space`, `Newline`),
+/// else the character.
+fn char_name(c: char) -> String {
+    let mut literal = String::new();
+    let _ = whistler_syntax::write_char_literal(&mut literal, c);
+    match literal.strip_prefix("#\\") {
+        Some(name) if name.chars().count() > 1 || c == ' ' => name.to_string(),
+        _ => c.to_string(),
     }
 }
 
