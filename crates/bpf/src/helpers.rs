@@ -89,6 +89,18 @@ pub fn read_buffers(id: u32) -> &'static [(u8, ReadSize)] {
     }
 }
 
+/// The pointer arguments a helper fills without reading them, by index, with the index of the
+/// argument giving their length: it writes all of those bytes, zeroes on failure
+/// (`skb_load_bytes`, `probe_read_kernel`, `get_current_comm`...).
+pub fn write_buffers(id: u32) -> &'static [(u8, u8)] {
+    match id {
+        // probe_read, get_current_comm, skb_load_bytes, probe_read_user, probe_read_kernel
+        4 | 16 | 112 | 113 => &[(0, 1)],
+        26 => &[(2, 3)],
+        _ => &[],
+    }
+}
+
 /// Looks a helper up by its Lisp name (`ktime-get-ns`) or kernel name (`ktime_get_ns`,
 /// `bpf_ktime_get_ns`).
 pub fn by_name(name: &str) -> Option<&'static Helper> {

@@ -413,3 +413,19 @@ fn bytes_no_helper_reads_are_not_zero_filled() {
     );
     assert!(out.contains("store.4 v2, 0, v1"), "{out}");
 }
+
+#[test]
+fn a_buffer_a_helper_fills_needs_no_zero_fill() {
+    let text = "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = stack_addr ss0\n  store.8 v1, 0, 0\n  v2 = iconst 9\n  v3 = iconst 1\n  v4 = call 26(v0, v2, v1, v3)\n  v5 = load.1 v1, 0\n  return v5\n";
+    let out = run(text, opt::dead_stack_stores::run);
+    assert!(
+        !out.contains("store.8"),
+        "skb_load_bytes writes the byte read next, even when it fails\n{out}"
+    );
+    let text = text.replace("load.1 v1, 0", "load.2 v1, 0");
+    let out = run(&text, opt::dead_stack_stores::run);
+    assert!(
+        out.contains("store.8 v1, 0, 0"),
+        "the second byte is the zero fill's\n{out}"
+    );
+}

@@ -12,14 +12,17 @@
 //!   helpers described by `whistler_bpf::helpers::read_buffers` the key, value or length they
 //!   take (`map_push_elem` reads the map's value size of an 8-byte slot), any other use reads
 //!   the whole slot. The zero fill of a `u32` variable's slot, whose first 4 bytes are stored
-//!   next, goes.
+//!   next, goes;
+//! - a helper that fills a buffer (`whistler_bpf::helpers::write_buffers`: `skb_load_bytes`
+//!   writes all its bytes, zeroes on failure) overwrites it: the zero fill of a variable whose
+//!   address it is given goes.
 //!
 //! Only stores whose pointer is the slot's address itself (`stack_addr`, with the offset in the
 //! store) are considered. Does not look across blocks, nor at helpers that overwrite a buffer.
 
 use crate::ir::{Function, Inst, InstKind, StackSlot, Value};
 use std::collections::HashMap;
-use whistler_bpf::helpers::{read_buffers, ReadSize};
+use whistler_bpf::helpers::{read_buffers, write_buffers, ReadSize};
 
 pub fn run(func: &mut Function) {
     let slot_of = slot_addresses(func);
@@ -146,9 +149,26 @@ fn block_dead_stores(
                 }
                 None => overwritten.retain(|slot, _| !escaped[slot.index()]),
             },
-            InstKind::Call { .. } | InstKind::Asm(_) | InstKind::AtomicAdd { .. } => {
-                overwritten.clear()
+            InstKind::Call { helper, args } => {
+                overwritten.clear();
+                // A buffer the helper fills (and no other argument hands it the slot).
+                for (k, a) in args.iter().enumerate() {
+                    let (Some(&slot), Some(len)) =
+                        (slot_of.get(a), helper_writes(func, *helper, args, k))
+                    else {
+                        continue;
+                    };
+                    let shared = (args.iter().enumerate())
+                        .any(|(j, b)| j != k && slot_of.get(b) == Some(&slot));
+                    let size = func.slots[slot.index()].size as usize;
+                    if shared || len as usize > size {
+                        continue;
+                    }
+                    let bytes = overwritten.entry(slot).or_insert_with(|| vec![false; size]);
+                    bytes[..len as usize].iter_mut().for_each(|b| *b = true);
+                }
             }
+            InstKind::Asm(_) | InstKind::AtomicAdd { .. } => overwritten.clear(),
             _ => {}
         }
     }
@@ -188,7 +208,9 @@ fn readable_bytes(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec<V
                 }
                 InstKind::Call { helper, args } => {
                     for (k, &a) in args.iter().enumerate() {
-                        mark(a, 0, helper_reads(func, *helper, args, k));
+                        if helper_writes(func, *helper, args, k).is_none() {
+                            mark(a, 0, helper_reads(func, *helper, args, k));
+                        }
                     }
                 }
                 // Raw instructions may read any stack byte.
@@ -223,4 +245,14 @@ fn helper_reads(func: &Function, helper: u32, args: &[Value], k: usize) -> Optio
         ReadSize::MapKey => map_sizes().map(|(key, _)| key as i64),
         ReadSize::MapValue => map_sizes().map(|(_, value)| value as i64),
     }
+}
+
+/// How many bytes helper `helper` fills through its argument `k` without reading them, when
+/// known (a constant length).
+fn helper_writes(func: &Function, helper: u32, args: &[Value], k: usize) -> Option<u64> {
+    let (_, len) = write_buffers(helper)
+        .iter()
+        .find(|(a, _)| *a as usize == k)?;
+    let len = func.const_value(*args.get(*len as usize)?)?;
+    u64::try_from(len).ok()
 }
