@@ -247,6 +247,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "redundant_zext")?;
         opt::value_numbering::run(func);
         check(func, "value_numbering")?;
+        opt::reassociate::run(func);
+        check(func, "reassociate")?;
         opt::address_folding::run(func);
         check(func, "address_folding")?;
         opt::stack_forwarding::run(func);

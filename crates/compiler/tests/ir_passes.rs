@@ -429,3 +429,16 @@ fn a_buffer_a_helper_fills_needs_no_zero_fill() {
         "the second byte is the zero fill's\n{out}"
     );
 }
+
+#[test]
+fn reassociation_moves_a_header_length_constant_into_the_uses() {
+    let text = "function f\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  v2 = load.1 v1, 14\n  v3 = and v2, 15\n  v4 = lsh v3, 2\n  v5 = add v4, 14\n  v6 = add v1, v5\n  v7 = add v6, 8\n  v8 = load.2 v6, 2\n  v9 = add v7, v8\n  return v9\n";
+    let out = run(text, opt::reassociate::run);
+    assert!(out.contains("v6 = add v1, v4"), "{out}");
+    assert!(out.contains("v7 = add v6, 22"), "{out}");
+    assert!(out.contains("v8 = load.2 v6, 16"), "{out}");
+    // A use that needs the value itself keeps the constant where it was.
+    let kept = text.replace("v9 = add v7, v8", "v9 = add v6, v8");
+    let out = run(&kept, opt::reassociate::run);
+    assert!(out.contains("v6 = add v1, v5"), "{out}");
+}

@@ -8,6 +8,7 @@ pub mod dead_code;
 pub mod dead_stack_stores;
 pub mod join_constants;
 pub mod known_branches;
+pub mod reassociate;
 pub mod redundant_zext;
 pub mod rematerialize;
 pub mod shared_branches;
