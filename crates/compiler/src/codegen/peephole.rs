@@ -18,7 +18,8 @@
 //!   an `exit` becomes the opposite jump to the shared one;
 //! - a constant move starting one side of a conditional jump moves in front of the jump when
 //!   its register is dead on the other side, where that removes a `goto` or an `exit` (a
-//!   speculated return value or join constant, as clang does);
+//!   speculated return value or join constant, as clang does), and a constant return that
+//!   several jumps share moves in front of the first of them;
 //! - instructions no path reaches go (the verifier rejects them).
 //!
 //! Calls are assumed to read R1-R5 and clobber R0-R5; unknown instructions (`asm`, legacy
@@ -65,7 +66,7 @@ pub fn run(code: &mut Code, cpu: Cpu) {
         changed |= share_exits(&mut nodes, cpu);
         changed |= remove_unreachable(&mut nodes);
         // Last: it moves instructions in front of others, which the other steps do not model.
-        changed |= speculate_constants(&mut nodes);
+        changed |= speculate_constants(&mut nodes) || hoist_constant_tails(&mut nodes);
         if !changed {
             return;
         }
@@ -533,6 +534,60 @@ fn share_exits(nodes: &mut [Node], cpu: Cpu) -> bool {
         changed = true;
     }
     changed
+}
+
+/// A constant tail `rX = K; exit` that several conditional jumps reach (and no code falls
+/// into) gets its move once, in front of the first of those jumps, when nothing from there to
+/// the last of them reads or writes `rX`, no jump enters that stretch from outside, and `rX`
+/// is dead where the move goes: the jumps then go to the `exit` (clang's `w0 = XDP_PASS` at
+/// the top of a parser).
+fn hoist_constant_tails(nodes: &mut [Node]) -> bool {
+    resolve_targets(nodes);
+    let (_, live_in) = liveness(nodes);
+    let next_alive = |nodes: &[Node], k: usize| (k + 1..nodes.len()).find(|&j| !nodes[j].deleted);
+    for t in 0..nodes.len() {
+        let n = nodes[t];
+        let is_const_move =
+            n.insn.code == BPF_ALU64 | BPF_MOV | BPF_K || n.insn.code == BPF_ALU | BPF_MOV | BPF_K;
+        if n.deleted || n.before.is_some() || !is_const_move || n.insn.dst >= 10 {
+            continue;
+        }
+        let Some(u) = next_alive(nodes, t).filter(|&u| is_exit(&nodes[u].insn)) else {
+            continue;
+        };
+        let fallen_into =
+            prev_alive(nodes, t).is_none_or(|p| !is_ja(&nodes[p].insn) && !is_exit(&nodes[p].insn));
+        let jumps: Vec<usize> = (0..nodes.len())
+            .filter(|&k| !nodes[k].deleted && nodes[k].target == Some(t))
+            .collect();
+        let (Some(&first), Some(&last)) = (jumps.first(), jumps.last()) else {
+            continue;
+        };
+        let conditional = |k: usize| is_jump(&nodes[k].insn) && !is_ja(&nodes[k].insn);
+        if fallen_into || jumps.len() < 2 || last > t || !jumps.iter().all(|&k| conditional(k)) {
+            continue;
+        }
+        let r = bit(n.insn.dst);
+        let untouched = (first..=last).filter(|&k| !nodes[k].deleted).all(|k| {
+            let (reads, writes) = effects(&nodes[k].insn);
+            (reads | writes) & r == 0 && nodes[k].before.is_none()
+        });
+        let entered_from_outside = (0..nodes.len()).any(|k| {
+            !nodes[k].deleted
+                && (k < first || k > last)
+                && nodes[k].target.is_some_and(|x| x > first && x <= last)
+        });
+        if !untouched || entered_from_outside || live_in[first] & r != 0 {
+            continue;
+        }
+        nodes[first].before = Some(n.insn);
+        for &k in &jumps {
+            nodes[k].target = Some(u);
+        }
+        nodes[t].deleted = true;
+        return true;
+    }
+    false
 }
 
 /// A constant move that starts one side of a conditional jump, reached only from that jump,
@@ -1138,6 +1193,31 @@ mod tests {
         assert_eq!(
             optimized(input),
             ["if r1 != 0x0 goto pc+1", "r0 = 3", "exit"]
+        );
+    }
+
+    #[test]
+    fn a_constant_return_several_jumps_share_is_set_once_before_them() {
+        let out = optimized(vec![
+            Insn::jmp_reg(BPF_JGT, R::R3, R::R1, 4),
+            Insn::load(BPF_H, R::R3, R::R2, 12),
+            Insn::jmp_imm(BPF_JNE, R::R3, 8, 2),
+            Insn::mov64_imm(R::R0, 1),
+            Insn::exit(),
+            Insn::mov64_imm(R::R0, 2),
+            Insn::exit(),
+        ]);
+        assert_eq!(
+            out,
+            [
+                "r0 = 2",
+                "if r3 > r1 goto pc+3",
+                "r3 = *(u16 *)(r2 +12)",
+                "if r3 != 0x8 goto pc+1",
+                "r0 = 1",
+                "exit"
+            ],
+            "{out:?}"
         );
     }
 
