@@ -62,6 +62,45 @@ pub fn side_effect_free(id: u32) -> bool {
     by_id(id).is_some_and(|h| READ_ONLY.contains(&h.kernel_name))
 }
 
+/// How many bytes a helper reads through one of its pointer arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadSize {
+    /// The value of another argument, by index (`skb_store_bytes`'s `len`).
+    Arg(u8),
+    /// The key size of the map in argument 0.
+    MapKey,
+    /// The value size of the map in argument 0.
+    MapValue,
+}
+
+/// The pointer arguments a helper only reads, by index, with how many bytes it reads through
+/// each; empty for helpers not described here (they may read or write anything they are
+/// given).
+pub fn read_buffers(id: u32) -> &'static [(u8, ReadSize)] {
+    match id {
+        ids::MAP_LOOKUP_ELEM | ids::MAP_DELETE_ELEM => &[(1, ReadSize::MapKey)],
+        ids::MAP_UPDATE_ELEM => &[(1, ReadSize::MapKey), (2, ReadSize::MapValue)],
+        // map_push_elem, skb_store_bytes, perf_event_output, ringbuf_output
+        87 => &[(1, ReadSize::MapValue)],
+        9 => &[(2, ReadSize::Arg(3))],
+        25 => &[(3, ReadSize::Arg(4))],
+        130 => &[(1, ReadSize::Arg(2))],
+        _ => &[],
+    }
+}
+
+/// The pointer arguments a helper fills without reading them, by index, with the index of the
+/// argument giving their length: it writes all of those bytes, zeroes on failure
+/// (`skb_load_bytes`, `probe_read_kernel`, `get_current_comm`...).
+pub fn write_buffers(id: u32) -> &'static [(u8, u8)] {
+    match id {
+        // probe_read, get_current_comm, skb_load_bytes, probe_read_user, probe_read_kernel
+        4 | 16 | 112 | 113 => &[(0, 1)],
+        26 => &[(2, 3)],
+        _ => &[],
+    }
+}
+
 /// Looks a helper up by its Lisp name (`ktime-get-ns`) or kernel name (`ktime_get_ns`,
 /// `bpf_ktime_get_ns`).
 pub fn by_name(name: &str) -> Option<&'static Helper> {

@@ -24,7 +24,11 @@
 
 (defmacro log2 (value)
   "The integer base-2 logarithm of the unsigned 64-bit VALUE, floor(log2(VALUE)), and 0 for 0:
-an unrolled binary search over shifts of 32, 16, 8, 4, 2 and 1 bits (histogram buckets)."
+an unrolled binary search over shifts of 32, 16, 8, 4 and 2 bits (histogram buckets), then the
+last bit added without a branch (VALUE is below 4 there). That last step also keeps the result
+from being a constant on each path, so the verifier does not tell the paths apart by it (an
+array map key that is a known constant is tracked precisely, which would make it walk all 32
+paths) and merges them."
   (let ((v (gensym "%log2-value-"))
         (result (gensym "%log2-")))
     `(let ((,v ,value)
@@ -33,5 +37,5 @@ an unrolled binary search over shifts of 32, 16, 8, 4, 2 and 1 bits (histogram b
                    `(when (>= ,v ,(ash 1 shift))
                       (setq ,v (>> ,v ,shift))
                       (setq ,result (+ ,result ,shift))))
-                 '(32 16 8 4 2 1))
-       ,result)))
+                 '(32 16 8 4 2))
+       (+ ,result (>> ,v 1)))))

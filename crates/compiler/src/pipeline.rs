@@ -193,6 +193,9 @@ fn compile_program(
         .map(|m| m.spec.name.clone())
         .collect();
     let mut func = lower::lower(&p.def.name, &p.body, p.var_count, maps);
+    func.map_sizes = (expanded.env.maps.iter())
+        .map(|m| (m.spec.key_size, m.spec.value_size))
+        .collect();
     check(&func, "lowering").map_err(ice)?;
     let lowered_ir = options.dump.then(|| ir::print::to_text(&func));
     optimize(&mut func).map_err(ice)?;
@@ -244,8 +247,12 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "redundant_zext")?;
         opt::value_numbering::run(func);
         check(func, "value_numbering")?;
+        opt::reassociate::run(func);
+        check(func, "reassociate")?;
         opt::address_folding::run(func);
         check(func, "address_folding")?;
+        opt::stack_forwarding::run(func);
+        check(func, "stack_forwarding")?;
         opt::known_branches::run(func);
         check(func, "known_branches")?;
         opt::join_constants::run(func);
@@ -268,6 +275,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
     }
     opt::simplify_cfg::run(func);
     check(func, "simplify_cfg")?;
+    opt::shared_branches::run(func);
+    check(func, "shared_branches")?;
     opt::rematerialize::run(func);
     check(func, "rematerialize")?;
     opt::dead_code::run(func);

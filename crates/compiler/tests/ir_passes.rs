@@ -371,3 +371,74 @@ fn kernel_values_are_not_folded_and_read_back_from_text() {
     }
     assert_eq!(to_text(&parse(&out).unwrap()), out);
 }
+
+#[test]
+fn stack_forwarding_reads_back_what_was_stored() {
+    let text = "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = load.1 v0, 0\n  v2 = and v1, 3\n  v3 = or v2, 184\n  v4 = stack_addr ss0\n  store.1 v4, 0, v3\n  v5 = load.1 v4, 0\n  v6 = load.8 v0, 8\n  store.1 v4, 0, v6\n  v7 = load.1 v4, 0\n  br eq v5, v7, block1, block2\nblock1:\n  v8 = load.1 v4, 0\n  return v8\nblock2:\n  v9 = call 7()\n  v10 = load.1 v4, 0\n  return v10\n";
+    let out = run(text, opt::stack_forwarding::run);
+    assert!(out.contains("v5 = copy v3"), "a byte that fits\n{out}");
+    assert!(out.contains("v7 = and v6, 255"), "a wider value\n{out}");
+    assert!(
+        out.contains("v8 = and v6, 255"),
+        "below a single predecessor\n{out}"
+    );
+    assert!(
+        out.contains("v10 = load.1 v4, 0"),
+        "a call may write the slot\n{out}"
+    );
+}
+
+#[test]
+fn shared_branches_jump_to_the_empty_block_with_the_same_test() {
+    let text = "function f\nblock0:\n  v0 = arg\n  v1 = load.1 v0, 0\n  br eq v1, 0, block1, block2\nblock1:\n  v2 = load.1 v0, 1\n  store.1 v0, 2, v2\n  br eq v1, 8, block3, block4\nblock2:\n  br eq v1, 8, block3, block4\nblock3:\n  return 1\nblock4:\n  return 2\n";
+    let out = run(text, opt::shared_branches::run);
+    assert!(out.contains("store.1 v0, 2, v2\n  jump block2\n"), "{out}");
+}
+
+#[test]
+fn bytes_no_helper_reads_are_not_zero_filled() {
+    let text = "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  v2 = stack_addr ss0\n  store.8 v2, 0, 0\n  store.4 v2, 0, v1\n  v3 = map_fd q\n  v4 = iconst 0\n  v5 = call 87(v3, v2, v4)\n  return 0\n";
+    let out = run(text, opt::dead_stack_stores::run);
+    assert!(
+        out.contains("store.8 v2, 0, 0"),
+        "without the map's sizes the helper may read all 8 bytes\n{out}"
+    );
+    let out = run(text, |f| {
+        f.map_sizes = vec![(0, 4)];
+        opt::dead_stack_stores::run(f);
+    });
+    assert!(
+        !out.contains("store.8"),
+        "map_push_elem reads the 4-byte value only\n{out}"
+    );
+    assert!(out.contains("store.4 v2, 0, v1"), "{out}");
+}
+
+#[test]
+fn a_buffer_a_helper_fills_needs_no_zero_fill() {
+    let text = "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = stack_addr ss0\n  store.8 v1, 0, 0\n  v2 = iconst 9\n  v3 = iconst 1\n  v4 = call 26(v0, v2, v1, v3)\n  v5 = load.1 v1, 0\n  return v5\n";
+    let out = run(text, opt::dead_stack_stores::run);
+    assert!(
+        !out.contains("store.8"),
+        "skb_load_bytes writes the byte read next, even when it fails\n{out}"
+    );
+    let text = text.replace("load.1 v1, 0", "load.2 v1, 0");
+    let out = run(&text, opt::dead_stack_stores::run);
+    assert!(
+        out.contains("store.8 v1, 0, 0"),
+        "the second byte is the zero fill's\n{out}"
+    );
+}
+
+#[test]
+fn reassociation_moves_a_header_length_constant_into_the_uses() {
+    let text = "function f\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  v2 = load.1 v1, 14\n  v3 = and v2, 15\n  v4 = lsh v3, 2\n  v5 = add v4, 14\n  v6 = add v1, v5\n  v7 = add v6, 8\n  v8 = load.2 v6, 2\n  v9 = add v7, v8\n  return v9\n";
+    let out = run(text, opt::reassociate::run);
+    assert!(out.contains("v6 = add v1, v4"), "{out}");
+    assert!(out.contains("v7 = add v6, 22"), "{out}");
+    assert!(out.contains("v8 = load.2 v6, 16"), "{out}");
+    // A use that needs the value itself keeps the constant where it was.
+    let kept = text.replace("v9 = add v7, v8", "v9 = add v6, v8");
+    let out = run(&kept, opt::reassociate::run);
+    assert!(out.contains("v6 = add v1, v5"), "{out}");
+}

@@ -430,13 +430,23 @@ impl Emitter<'_> {
                 self.finish(r, d)
             }
             InstKind::Call { helper, args } => {
+                let immediate = |a: &Value| moves::immediate_argument(self.func, *a);
                 let moves: Vec<(Loc, Loc)> = args
                     .iter()
                     .enumerate()
+                    .filter(|(_, a)| immediate(a).is_none())
                     .map(|(k, a)| self.loc(*a).map(|l| (l, Loc::Reg(k as u8 + 1))))
                     .collect::<Result<_, _>>()?;
                 for step in sequentialize(&moves, CALL_TEMP) {
                     self.move_step(step);
+                }
+                for (k, a) in args.iter().enumerate() {
+                    if let Some(c) = immediate(a) {
+                        let to = Reg(k as u8 + 1);
+                        if self.loc(*a)? != Loc::Reg(to.0) {
+                            self.push(Insn::mov64_imm(to, c));
+                        }
+                    }
                 }
                 self.push(Insn::call_helper(*helper as i32));
                 self.finish_call(res()?)

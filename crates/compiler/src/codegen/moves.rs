@@ -2,7 +2,15 @@
 //! into R1-R5), sequentialized with a caller-chosen cycle-breaking temporary (R5 is used by
 //! the emitter for stack-to-stack copies, which only occur when R0 is the temporary).
 
+use crate::ir::{Function, Value};
 use crate::regalloc::{Allocation, Loc};
+
+/// A helper argument that is a 32-bit constant is not moved from where the allocator put it:
+/// it is written straight into its argument register after the other moves (`r5 = 2`). The
+/// constant's own definition is then usually dead (the peephole pass removes it).
+pub fn immediate_argument(func: &Function, v: Value) -> Option<i32> {
+    func.const_value(v).and_then(|c| i32::try_from(c).ok())
+}
 
 /// The cycle-breaking temporary for helper arguments: call arguments never live in R0.
 pub const CALL_TEMP: Loc = Loc::Reg(0);

@@ -6,13 +6,20 @@
 //!   (`BPF_ST`, only to `r10`: older verifiers reject it into the context);
 //! - `w1 = w1` goes when the upper half is already zero or nothing reads it before it is
 //!   redefined (only 32-bit operations and stores of at most 4 bytes follow);
-//! - equal-register moves (`r1 = r1`) and definitions of registers nothing reads go (ALU
+//! - equal-register moves (`r1 = r1`), moves of a value the register already holds (`r6 = r1
+//!   ... r1 = r6` with R1 untouched) and definitions of registers nothing reads go (ALU
 //!   operations, loads, `ld_imm64` with its relocation);
 //! - jumps to an unconditional jump go to its target; jumps to the next instruction go;
 //! - identical tails ending in `exit` or in a jump to the same place are shared: the later one
 //!   becomes a jump into the earlier one;
 //! - code right before a `goto L` that repeats the code falling into `L` jumps into that
 //!   code instead; `if c goto A; goto B; A:` becomes `if !c goto B; A:`;
+//! - every `exit` is alike: jumps to one go to one shared `exit`, and a conditional jump over
+//!   an `exit` becomes the opposite jump to the shared one;
+//! - a constant move starting one side of a conditional jump moves in front of the jump when
+//!   its register is dead on the other side, where that removes a `goto` or an `exit` (a
+//!   speculated return value or join constant, as clang does), and a constant return that
+//!   several jumps share moves in front of the first of them;
 //! - instructions no path reaches go (the verifier rejects them).
 //!
 //! Calls are assumed to read R1-R5 and clobber R0-R5; unknown instructions (`asm`, legacy
@@ -38,6 +45,9 @@ struct Node {
     high: Option<Insn>,
     target: Option<usize>,
     deleted: bool,
+    /// An instruction moved in front of this one (by [`speculate_constants`]); jumps to the
+    /// node land on it. Only ever set in the last step of a round, before encoding.
+    before: Option<Insn>,
 }
 
 pub fn run(code: &mut Code, cpu: Cpu) {
@@ -47,12 +57,16 @@ pub fn run(code: &mut Code, cpu: Cpu) {
     for _ in 0..MAX_ROUNDS {
         let mut nodes = decode(&code.insns);
         let mut changed = fold_frame_addresses(&mut nodes, code);
+        changed |= remove_repeated_moves(&mut nodes);
         changed |= remove_dead(&mut nodes);
         changed |= thread_jumps(&mut nodes);
         changed |= merge_tails(&mut nodes, code);
         changed |= merge_tails_before_jumps(&mut nodes, code);
         changed |= branch_over_jumps(&mut nodes, cpu);
+        changed |= share_exits(&mut nodes, cpu);
         changed |= remove_unreachable(&mut nodes);
+        // Last: it moves instructions in front of others, which the other steps do not model.
+        changed |= speculate_constants(&mut nodes) || hoist_constant_tails(&mut nodes);
         if !changed {
             return;
         }
@@ -90,6 +104,7 @@ fn decode(insns: &[Insn]) -> Vec<Node> {
             high,
             target,
             deleted: false,
+            before: None,
         });
         // The second slot gets a deleted placeholder so that slot indices stay node indices.
         if let Some(h) = high {
@@ -98,6 +113,7 @@ fn decode(insns: &[Insn]) -> Vec<Node> {
                 high: None,
                 target: None,
                 deleted: true,
+                before: None,
             });
         }
         k += width;
@@ -113,7 +129,7 @@ fn encode(nodes: &[Node], code: &mut Code) {
     for (k, n) in nodes.iter().enumerate() {
         new_index[k] = next;
         if !n.deleted {
-            next += if n.high.is_some() { 2 } else { 1 };
+            next += usize::from(n.before.is_some()) + if n.high.is_some() { 2 } else { 1 };
         }
     }
     new_index[nodes.len()] = next;
@@ -125,6 +141,7 @@ fn encode(nodes: &[Node], code: &mut Code) {
     }
     let mut insns = Vec::with_capacity(next);
     for n in nodes.iter().filter(|n| !n.deleted) {
+        insns.extend(n.before);
         let mut insn = n.insn;
         if let Some(t) = n.target {
             insn.off = (new_index[t] as i64 - insns.len() as i64 - 1) as i16;
@@ -133,13 +150,15 @@ fn encode(nodes: &[Node], code: &mut Code) {
         insns.extend(n.high);
     }
     code.insns = insns;
+    // A relocated instruction comes after the instruction moved in front of it, if any.
+    let own_index = |k: usize| new_index[k] + usize::from(nodes[k].before.is_some());
     code.map_relocs.retain(|r| !nodes[r.insn_index].deleted);
     for r in &mut code.map_relocs {
-        r.insn_index = new_index[r.insn_index];
+        r.insn_index = own_index(r.insn_index);
     }
     code.core_relocs.retain(|r| !nodes[r.insn_index].deleted);
     for r in &mut code.core_relocs {
-        r.insn_index = new_index[r.insn_index];
+        r.insn_index = own_index(r.insn_index);
     }
     let mut lines: Vec<whistler_object::LineInfo> = Vec::with_capacity(code.lines.len());
     for l in &code.lines {
@@ -224,6 +243,11 @@ fn successors(nodes: &[Node], k: usize) -> impl Iterator<Item = usize> + '_ {
 
 /// Registers live after each node.
 fn live_out(nodes: &[Node]) -> Vec<u16> {
+    liveness(nodes).0
+}
+
+/// Registers live after and before each node.
+fn liveness(nodes: &[Node]) -> (Vec<u16>, Vec<u16>) {
     let mut live_in = vec![0u16; nodes.len()];
     let mut out = vec![0u16; nodes.len()];
     let mut changed = true;
@@ -250,7 +274,7 @@ fn live_out(nodes: &[Node]) -> Vec<u16> {
             }
         }
     }
-    out
+    (out, live_in)
 }
 
 /// Nodes where a new basic block starts (jump targets and what follows a jump or exit).
@@ -383,6 +407,268 @@ fn learn(insn: &Insn, regs: &mut [Known; 10]) {
         (BPF_LDX, _, _) => k.upper_zero = code & 0xe0 == BPF_MEM && code & 0x18 != BPF_DW,
         _ => {}
     }
+}
+
+/// `rA = rB` where `rA` already holds `rB`'s value (an earlier `rA = rB` or `rB = rA` of the
+/// same basic block, neither register written since) goes: a helper argument left in place
+/// (`r6 = r1 ... r1 = r6` with R1 untouched in between).
+fn remove_repeated_moves(nodes: &mut [Node]) -> bool {
+    let starts = block_starts(nodes);
+    // equal[r]: the other registers known to hold the value of r.
+    let mut equal = [0u16; 10];
+    let mut changed = false;
+    for k in 0..nodes.len() {
+        if starts[k] {
+            equal = [0; 10];
+        }
+        if nodes[k].deleted {
+            continue;
+        }
+        let i = nodes[k].insn;
+        let (_, writes) = effects(&i);
+        let copy = i.code == BPF_ALU64 | BPF_MOV | BPF_X && i.dst < 10 && i.src < 10;
+        if copy && (i.dst == i.src || equal[i.dst as usize] & bit(i.src) != 0) {
+            nodes[k].deleted = true;
+            changed = true;
+            continue;
+        }
+        for r in 0..10u8 {
+            if writes & bit(r) != 0 {
+                forget(&mut equal, r);
+            }
+        }
+        if copy {
+            let (a, b) = (i.dst, i.src);
+            equal[a as usize] = equal[b as usize] | bit(b);
+            for r in 0..10u8 {
+                if equal[a as usize] & bit(r) != 0 {
+                    equal[r as usize] |= bit(a);
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// Drops register `r` from every equality.
+fn forget(equal: &mut [u16; 10], r: u8) {
+    for e in equal.iter_mut() {
+        *e &= !bit(r);
+    }
+    equal[r as usize] = 0;
+}
+
+fn is_exit(i: &Insn) -> bool {
+    i.code == BPF_JMP | BPF_EXIT
+}
+
+/// The `exit` every jump to an `exit` goes to: the last one that straight-line code falls
+/// into, else the last one a conditional jump falls into, else the last one.
+fn canonical_exit(nodes: &[Node]) -> Option<usize> {
+    let exits = (0..nodes.len())
+        .rev()
+        .filter(|&k| !nodes[k].deleted && is_exit(&nodes[k].insn));
+    let after = |k: &usize, conditional: bool| {
+        prev_alive(nodes, *k).is_some_and(|p| {
+            let i = &nodes[p].insn;
+            falls_through(i) || (conditional && is_jump(i) && !is_ja(i))
+        })
+    };
+    (exits.clone().find(|k| after(k, false)))
+        .or_else(|| exits.clone().find(|k| after(k, true)))
+        .or_else(|| exits.clone().next())
+}
+
+/// True when an `exit` other than `u` follows straight-line code other than `moved`: the
+/// canonical exit, once `moved` went in front of a jump.
+fn other_plain_exit(nodes: &[Node], u: usize, moved: usize) -> bool {
+    (0..nodes.len()).any(|e| {
+        e != u
+            && !nodes[e].deleted
+            && is_exit(&nodes[e].insn)
+            && prev_alive(nodes, e).is_some_and(|p| p != moved && falls_through(&nodes[p].insn))
+    })
+}
+
+/// Every `exit` does the same (returns R0), so jumps to one go to one [`canonical_exit`], and
+/// `if c goto A; exit; A:` becomes `if !c goto <that exit>; A:`; the `exit`s left without a
+/// way in go.
+fn share_exits(nodes: &mut [Node], cpu: Cpu) -> bool {
+    resolve_targets(nodes);
+    let Some(last) = canonical_exit(nodes) else {
+        return false;
+    };
+    let mut changed = false;
+    for k in 0..nodes.len() {
+        let Some(t) = nodes[k].target.filter(|_| !nodes[k].deleted) else {
+            continue;
+        };
+        if t != last && t < nodes.len() && is_exit(&nodes[t].insn) {
+            nodes[k].target = Some(last);
+            changed = true;
+        }
+    }
+    for k in 0..nodes.len() {
+        let n = nodes[k];
+        if n.deleted || !is_jump(&n.insn) || is_ja(&n.insn) {
+            continue;
+        }
+        let Some(j) = (k + 1..nodes.len()).find(|&j| !nodes[j].deleted) else {
+            continue;
+        };
+        if j == last || !is_exit(&nodes[j].insn) {
+            continue;
+        }
+        let after = (j + 1..nodes.len()).find(|&a| !nodes[a].deleted);
+        let Some(negated) = negate(n.insn.code).filter(|&c| cpu >= Cpu::V2 || !is_less_than(c))
+        else {
+            continue;
+        };
+        if n.target != after {
+            continue;
+        }
+        // Nothing jumps to the `exit` at `j` any more: the loop above sent those to `last`.
+        nodes[k].insn.code = negated;
+        nodes[k].target = Some(last);
+        nodes[j].deleted = true;
+        changed = true;
+    }
+    changed
+}
+
+/// A constant tail `rX = K; exit` that several conditional jumps reach (and no code falls
+/// into) gets its move once, in front of the first of those jumps, when nothing from there to
+/// the last of them reads or writes `rX`, no jump enters that stretch from outside, and `rX`
+/// is dead where the move goes: the jumps then go to the `exit` (clang's `w0 = XDP_PASS` at
+/// the top of a parser).
+fn hoist_constant_tails(nodes: &mut [Node]) -> bool {
+    resolve_targets(nodes);
+    let (_, live_in) = liveness(nodes);
+    let next_alive = |nodes: &[Node], k: usize| (k + 1..nodes.len()).find(|&j| !nodes[j].deleted);
+    for t in 0..nodes.len() {
+        let n = nodes[t];
+        let is_const_move =
+            n.insn.code == BPF_ALU64 | BPF_MOV | BPF_K || n.insn.code == BPF_ALU | BPF_MOV | BPF_K;
+        if n.deleted || n.before.is_some() || !is_const_move || n.insn.dst >= 10 {
+            continue;
+        }
+        let Some(u) = next_alive(nodes, t).filter(|&u| is_exit(&nodes[u].insn)) else {
+            continue;
+        };
+        let fallen_into =
+            prev_alive(nodes, t).is_none_or(|p| !is_ja(&nodes[p].insn) && !is_exit(&nodes[p].insn));
+        let jumps: Vec<usize> = (0..nodes.len())
+            .filter(|&k| !nodes[k].deleted && nodes[k].target == Some(t))
+            .collect();
+        let (Some(&first), Some(&last)) = (jumps.first(), jumps.last()) else {
+            continue;
+        };
+        let conditional = |k: usize| is_jump(&nodes[k].insn) && !is_ja(&nodes[k].insn);
+        if fallen_into || jumps.len() < 2 || last > t || !jumps.iter().all(|&k| conditional(k)) {
+            continue;
+        }
+        let r = bit(n.insn.dst);
+        let untouched = (first..=last).filter(|&k| !nodes[k].deleted).all(|k| {
+            let (reads, writes) = effects(&nodes[k].insn);
+            (reads | writes) & r == 0 && nodes[k].before.is_none()
+        });
+        let entered_from_outside = (0..nodes.len()).any(|k| {
+            !nodes[k].deleted
+                && (k < first || k > last)
+                && nodes[k].target.is_some_and(|x| x > first && x <= last)
+        });
+        if !untouched || entered_from_outside || live_in[first] & r != 0 {
+            continue;
+        }
+        nodes[first].before = Some(n.insn);
+        for &k in &jumps {
+            nodes[k].target = Some(u);
+        }
+        nodes[t].deleted = true;
+        return true;
+    }
+    false
+}
+
+/// A constant move that starts one side of a conditional jump, reached only from that jump,
+/// moves in front of the jump when its register is dead on the other side (and the jump does
+/// not read it): clang's speculated return value or join constant (`r0 = 2; if r3 > r2 goto
+/// exit`). Done only where it lets an instruction go: the move was followed by an `exit`
+/// (which then joins another), or came right after a `goto` to what follows it (which then
+/// jumps to the next instruction), or it was on the fall-through side and is followed by a
+/// `goto` or an `exit` (which the jump then branches over).
+fn speculate_constants(nodes: &mut [Node]) -> bool {
+    resolve_targets(nodes);
+    let (_, live_in) = liveness(nodes);
+    let mut jumps_to = vec![0u32; nodes.len() + 1];
+    for n in nodes.iter().filter(|n| !n.deleted) {
+        if let Some(t) = n.target {
+            jumps_to[t] += 1;
+        }
+    }
+    let next_alive = |nodes: &[Node], k: usize| (k + 1..nodes.len()).find(|&j| !nodes[j].deleted);
+    // An `exit` goes once nothing falls into it and jumps to it go to another one.
+    let other_exit = |nodes: &[Node], u: usize, moved: usize| {
+        is_exit(&nodes[u].insn) && other_plain_exit(nodes, u, moved)
+    };
+    let mut changed = false;
+    for k in 0..nodes.len() {
+        let n = nodes[k];
+        if n.deleted || n.before.is_some() || !is_jump(&n.insn) || is_ja(&n.insn) {
+            continue;
+        }
+        let (Some(t), Some(f)) = (n.target, next_alive(nodes, k)) else {
+            continue;
+        };
+        if t == f || t >= nodes.len() {
+            continue;
+        }
+        let (reads, _) = effects(&n.insn);
+        let movable = |m: &Node| {
+            m.before.is_none()
+                && matches!(m.insn.code, c if c == BPF_ALU64 | BPF_MOV | BPF_K || c == BPF_ALU | BPF_MOV | BPF_K)
+                && m.insn.dst < 10
+                && reads & bit(m.insn.dst) == 0
+        };
+        // The jump's target side.
+        let prev_t = prev_alive(nodes, t);
+        let no_fall_in = prev_t.is_none_or(|p| is_ja(&nodes[p].insn) || is_exit(&nodes[p].insn));
+        if jumps_to[t] == 1
+            && no_fall_in
+            && movable(&nodes[t])
+            && live_in[f] & bit(nodes[t].insn.dst) == 0
+        {
+            if let Some(u) = next_alive(nodes, t) {
+                let goto_over =
+                    prev_t.is_some_and(|p| is_ja(&nodes[p].insn) && nodes[p].target == Some(u));
+                if other_exit(nodes, u, t) || goto_over {
+                    nodes[k].before = Some(nodes[t].insn);
+                    nodes[k].target = Some(u);
+                    nodes[t].deleted = true;
+                    changed = true;
+                    continue;
+                }
+            }
+        }
+        // The fall-through side.
+        // Not when other jumps share the target: the verifier walks the paths that meet there
+        // again once one of them falls into it (measured: +10 on a SYN limiter).
+        if jumps_to[f] == 0
+            && jumps_to[t] == 1
+            && movable(&nodes[f])
+            && live_in[t] & bit(nodes[f].insn.dst) == 0
+        {
+            if let Some(u) = next_alive(nodes, f) {
+                let ends = is_ja(&nodes[u].insn) || other_exit(nodes, u, f);
+                if ends && jumps_to[u] == 0 {
+                    nodes[k].before = Some(nodes[f].insn);
+                    nodes[f].deleted = true;
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed
 }
 
 /// Removes equal-register moves, `w = w` whose upper half nothing reads, and definitions of
@@ -750,6 +1036,7 @@ fn redirect_into(nodes: &mut [Node], kept: &[usize], replaced: &[usize]) {
         high: None,
         target: Some(kept[0]),
         deleted: false,
+        before: None,
     };
 }
 
@@ -816,6 +1103,122 @@ mod tests {
             Insn::exit(),
         ]);
         assert_eq!(out, ["r0 = r1", "r0 += 5", "exit"]);
+    }
+
+    #[test]
+    fn a_helper_argument_left_in_place_is_not_moved_back() {
+        let out = optimized(vec![
+            Insn::mov64_reg(R::R6, R::R1),
+            Insn::mov64_imm(R::R2, 9),
+            Insn::mov64_reg(R::R1, R::R6),
+            Insn::call_helper(26),
+            Insn::mov64_reg(R::R1, R::R6),
+            Insn::call_helper(26),
+            Insn::exit(),
+        ]);
+        assert_eq!(
+            out,
+            [
+                "r6 = r1",
+                "r2 = 9",
+                "call bpf_skb_load_bytes#26",
+                "r1 = r6",
+                "call bpf_skb_load_bytes#26",
+                "exit"
+            ],
+            "the call clobbers r1: {out:?}"
+        );
+    }
+
+    #[test]
+    fn a_constant_return_is_speculated_and_the_exits_shared() {
+        let out = optimized(vec![
+            Insn::jmp_reg(BPF_JLE, R::R1, R::R2, 2),
+            Insn::mov64_imm(R::R0, 2),
+            Insn::exit(),
+            Insn::mov64_imm(R::R0, 3),
+            Insn::exit(),
+        ]);
+        assert_eq!(
+            out,
+            ["r0 = 3", "if r1 <= r2 goto pc+1", "r0 = 2", "exit"],
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_join_constant_goes_before_the_branch_and_its_goto_goes() {
+        let out = optimized(vec![
+            Insn::jmp_imm(BPF_JLT, R::R1, 5, 3),
+            Insn::alu64_imm(BPF_RSH, R::R1, 1),
+            Insn::mov64_imm(R::R3, 32),
+            Insn::ja(1),
+            Insn::mov64_imm(R::R3, 0),
+            Insn::mov64_reg(R::R0, R::R3),
+            Insn::alu64_reg(BPF_ADD, R::R0, R::R1),
+            Insn::exit(),
+        ]);
+        assert_eq!(
+            out,
+            [
+                "r3 = 0",
+                "if r1 < 0x5 goto pc+2",
+                "r1 >>= 1",
+                "r3 = 32",
+                "r0 = r3",
+                "r0 += r1",
+                "exit"
+            ],
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_constant_read_by_the_branch_or_live_on_the_other_side_stays() {
+        let input = vec![
+            Insn::jmp_imm(BPF_JEQ, R::R0, 0, 2),
+            Insn::mov64_imm(R::R0, 2),
+            Insn::exit(),
+            Insn::mov64_imm(R::R0, 3),
+            Insn::exit(),
+        ];
+        assert_eq!(optimized(input).len(), 5);
+        let input = vec![
+            Insn::jmp_imm(BPF_JEQ, R::R1, 0, 1),
+            Insn::exit(),
+            Insn::mov64_imm(R::R0, 3),
+            Insn::exit(),
+        ];
+        // r0 is returned on the other side: only the exits are shared.
+        assert_eq!(
+            optimized(input),
+            ["if r1 != 0x0 goto pc+1", "r0 = 3", "exit"]
+        );
+    }
+
+    #[test]
+    fn a_constant_return_several_jumps_share_is_set_once_before_them() {
+        let out = optimized(vec![
+            Insn::jmp_reg(BPF_JGT, R::R3, R::R1, 4),
+            Insn::load(BPF_H, R::R3, R::R2, 12),
+            Insn::jmp_imm(BPF_JNE, R::R3, 8, 2),
+            Insn::mov64_imm(R::R0, 1),
+            Insn::exit(),
+            Insn::mov64_imm(R::R0, 2),
+            Insn::exit(),
+        ]);
+        assert_eq!(
+            out,
+            [
+                "r0 = 2",
+                "if r3 > r1 goto pc+3",
+                "r3 = *(u16 *)(r2 +12)",
+                "if r3 != 0x8 goto pc+1",
+                "r0 = 1",
+                "exit"
+            ],
+            "{out:?}"
+        );
     }
 
     #[test]

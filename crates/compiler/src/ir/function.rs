@@ -261,6 +261,9 @@ pub struct Function {
     pub slots: Vec<SlotData>,
     /// Names of the maps `MapFd` refers to.
     pub maps: Vec<String>,
+    /// Key and value sizes of `maps`, by index; empty when not known (passes then assume a
+    /// helper reads all of a buffer it is given).
+    pub map_sizes: Vec<(u32, u32)>,
     /// The numbers about kernel types `KernelValue` refers to.
     pub kernel_values: Vec<whistler_object::KernelValue>,
     /// The blocks in program order; the first is the entry. Blocks not listed are dead.

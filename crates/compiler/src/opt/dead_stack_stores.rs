@@ -8,19 +8,30 @@
 //!   a load through any other pointer forgets the slots whose address escaped (is used other
 //!   than as the pointer of a load or store or as a helper argument), as it may point into them.
 //!
+//! - bytes of a slot that nothing may read are never worth storing: loads read their bytes,
+//!   helpers described by `whistler_bpf::helpers::read_buffers` the key, value or length they
+//!   take (`map_push_elem` reads the map's value size of an 8-byte slot), any other use reads
+//!   the whole slot. The zero fill of a `u32` variable's slot, whose first 4 bytes are stored
+//!   next, goes;
+//! - a helper that fills a buffer (`whistler_bpf::helpers::write_buffers`: `skb_load_bytes`
+//!   writes all its bytes, zeroes on failure) overwrites it: the zero fill of a variable whose
+//!   address it is given goes.
+//!
 //! Only stores whose pointer is the slot's address itself (`stack_addr`, with the offset in the
 //! store) are considered. Does not look across blocks, nor at helpers that overwrite a buffer.
 
 use crate::ir::{Function, Inst, InstKind, StackSlot, Value};
 use std::collections::HashMap;
+use whistler_bpf::helpers::{read_buffers, write_buffers, ReadSize};
 
 pub fn run(func: &mut Function) {
     let slot_of = slot_addresses(func);
     let unread = never_read_slots(func, &slot_of);
     let escaped = escaped_slots(func, &slot_of);
+    let readable = readable_bytes(func, &slot_of);
     for b in func.layout.clone() {
         let insts = func.blocks[b.index()].insts.clone();
-        let dead = block_dead_stores(func, &insts, &slot_of, &unread, &escaped);
+        let dead = block_dead_stores(func, &insts, &slot_of, &unread, &escaped, &readable);
         func.blocks[b.index()].insts.retain(|i| !dead.contains(i));
     }
 }
@@ -101,6 +112,7 @@ fn block_dead_stores(
     slot_of: &HashMap<Value, StackSlot>,
     unread: &[bool],
     escaped: &[bool],
+    readable: &[Vec<bool>],
 ) -> Vec<Inst> {
     // Per slot, the bytes that a later store of this block overwrites before any read.
     let mut overwritten: HashMap<StackSlot, Vec<bool>> = HashMap::new();
@@ -124,7 +136,8 @@ fn block_dead_stores(
                 }
                 let bytes = overwritten.entry(slot).or_insert_with(|| vec![false; len]);
                 let range = start as usize..end as usize;
-                if bytes[range.clone()].iter().all(|&b| b) {
+                let read = &readable[slot.index()];
+                if range.clone().all(|k| bytes[k] || !read[k]) {
                     dead.push(i);
                 } else {
                     bytes[range].iter_mut().for_each(|b| *b = true);
@@ -136,11 +149,110 @@ fn block_dead_stores(
                 }
                 None => overwritten.retain(|slot, _| !escaped[slot.index()]),
             },
-            InstKind::Call { .. } | InstKind::Asm(_) | InstKind::AtomicAdd { .. } => {
-                overwritten.clear()
+            InstKind::Call { helper, args } => {
+                overwritten.clear();
+                // A buffer the helper fills (and no other argument hands it the slot).
+                for (k, a) in args.iter().enumerate() {
+                    let (Some(&slot), Some(len)) =
+                        (slot_of.get(a), helper_writes(func, *helper, args, k))
+                    else {
+                        continue;
+                    };
+                    let shared = (args.iter().enumerate())
+                        .any(|(j, b)| j != k && slot_of.get(b) == Some(&slot));
+                    let size = func.slots[slot.index()].size as usize;
+                    if shared || len as usize > size {
+                        continue;
+                    }
+                    let bytes = overwritten.entry(slot).or_insert_with(|| vec![false; size]);
+                    bytes[..len as usize].iter_mut().for_each(|b| *b = true);
+                }
             }
+            InstKind::Asm(_) | InstKind::AtomicAdd { .. } => overwritten.clear(),
             _ => {}
         }
     }
     dead
+}
+
+/// Per slot, the bytes something may read: what loads read, what the helpers of
+/// `read_buffers` read, the whole slot for any other use of its address.
+fn readable_bytes(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec<Vec<bool>> {
+    let mut read: Vec<Vec<bool>> = (func.slots.iter())
+        .map(|s| vec![false; s.size as usize])
+        .collect();
+    let mut mark = |v: Value, start: i64, len: Option<i64>| {
+        if let Some(s) = slot_of.get(&v) {
+            let bytes = &mut read[s.index()];
+            let end = len.map_or(bytes.len() as i64, |l| start + l);
+            if start < 0 || len.is_none() || end > bytes.len() as i64 {
+                bytes.iter_mut().for_each(|b| *b = true);
+            } else {
+                bytes[start as usize..end as usize]
+                    .iter_mut()
+                    .for_each(|b| *b = true);
+            }
+        }
+    };
+    for &b in &func.layout {
+        let data = &func.blocks[b.index()];
+        for &i in &data.insts {
+            match &func.inst(i).kind {
+                InstKind::Load { size, ptr, offset } => {
+                    mark(*ptr, *offset as i64, Some(*size as i64))
+                }
+                InstKind::Store { value, .. } => {
+                    if let Some(v) = value.value() {
+                        mark(v, 0, None);
+                    }
+                }
+                InstKind::Call { helper, args } => {
+                    for (k, &a) in args.iter().enumerate() {
+                        if helper_writes(func, *helper, args, k).is_none() {
+                            mark(a, 0, helper_reads(func, *helper, args, k));
+                        }
+                    }
+                }
+                // Raw instructions may read any stack byte.
+                InstKind::Asm(_) => {
+                    for v in slot_of.keys() {
+                        mark(*v, 0, None);
+                    }
+                }
+                kind => kind.for_each_use(|v| mark(v, 0, None)),
+            }
+        }
+        if let Some(t) = &data.term {
+            t.for_each_use(|v| mark(v, 0, None));
+        }
+    }
+    read
+}
+
+/// How many bytes helper `helper` reads through its argument `k`, when known.
+fn helper_reads(func: &Function, helper: u32, args: &[Value], k: usize) -> Option<i64> {
+    let (_, size) = read_buffers(helper)
+        .iter()
+        .find(|(a, _)| *a as usize == k)?;
+    let map_sizes = || match super::def_kind(func, *args.first()?)? {
+        InstKind::MapFd(m) => func.map_sizes.get(*m as usize).copied(),
+        _ => None,
+    };
+    match size {
+        ReadSize::Arg(n) => func
+            .const_value(*args.get(*n as usize)?)
+            .filter(|&n| n >= 0),
+        ReadSize::MapKey => map_sizes().map(|(key, _)| key as i64),
+        ReadSize::MapValue => map_sizes().map(|(_, value)| value as i64),
+    }
+}
+
+/// How many bytes helper `helper` fills through its argument `k` without reading them, when
+/// known (a constant length).
+fn helper_writes(func: &Function, helper: u32, args: &[Value], k: usize) -> Option<u64> {
+    let (_, len) = write_buffers(helper)
+        .iter()
+        .find(|(a, _)| *a as usize == k)?;
+    let len = func.const_value(*args.get(*len as usize)?)?;
+    u64::try_from(len).ok()
 }

@@ -7,8 +7,8 @@
 //!
 //! The moves the code generator emits for helper arguments and jump arguments are checked step
 //! by step, in the order it performs them (the same sequentialization, temporaries and
-//! stack-to-stack scratch): after them every argument register, and every parameter of the
-//! destination, must hold its argument.
+//! stack-to-stack scratch; constant helper arguments are written in afterwards): after them
+//! every argument register, and every parameter of the destination, must hold its argument.
 
 use super::{Allocation, Loc};
 use crate::codegen::moves::{self, sequentialize, Step};
@@ -91,12 +91,18 @@ pub fn check(func: &Function, alloc: &Allocation) -> Result<(), String> {
             });
             err?;
             if let InstKind::Call { args, .. } = &inst.kind {
+                let immediate = |a: &Value| moves::immediate_argument(func, *a).is_some();
                 let pairs = args
                     .iter()
                     .enumerate()
+                    .filter(|(_, a)| !immediate(a))
                     .map(|(k, a)| Ok((*a, loc_of(*a)?, Loc::Reg(k as u8 + 1))))
                     .collect::<Result<Vec<_>, String>>()?;
                 perform_moves(&mut state, &pairs, moves::CALL_TEMP, &format!("{b}: call"))?;
+                // Constant arguments are written into their registers after the moves.
+                for (k, a) in args.iter().enumerate().filter(|(_, a)| immediate(a)) {
+                    state[k + 1] = Some(*a);
+                }
             }
             if inst.kind.is_call() {
                 for r in state.iter_mut().take(6) {

@@ -9,7 +9,9 @@
 //! Bundles are then assigned in order of their first point to the first register free over all
 //! their ranges: a returned value's R0, a helper argument's R1-R4, the register of a value it
 //! could not be merged with, else a caller-saved register (callee-saved when it lives across a
-//! call) that no later overlapping bundle is hinted to. When none is free, the bundle (or a
+//! call) that no later overlapping bundle is hinted to, and for a block parameter receiving
+//! constants, preferably not a register the branch deciding them reads (so the peephole can
+//! set the constant before that branch, as a speculated join constant). When none is free, the bundle (or a
 //! single longer-living one holding a register it may use) goes to a stack slot.
 //! When coalescing made values spill, the allocation is redone with those values kept apart
 //! and the cheaper of the two (loads and stores of stack values) is kept.
@@ -61,6 +63,10 @@ struct Bundle {
     hint_reg: Option<u8>,
     /// Values related by a move that could not be merged: their register is the next hint.
     related: Vec<Value>,
+    /// Values whose registers this bundle rather does not take: the operands of the branch
+    /// that decides which constant a block parameter receives, so that the code generator's
+    /// peephole can set the constant before that branch.
+    avoid: Vec<Value>,
     /// May live in R0: no member is a block parameter, jump argument or call argument.
     r0_ok: bool,
     crosses: bool,
@@ -177,6 +183,35 @@ fn computed_from(kind: &InstKind) -> Option<Value> {
     }
 }
 
+/// Per block parameter: the operands of the branch that decides a constant argument it
+/// receives (the jump passing the constant comes from a block whose only predecessor ends in
+/// that branch).
+fn deciding_branch_operands(func: &Function) -> Vec<Vec<Value>> {
+    let mut avoid = vec![Vec::new(); func.values.len()];
+    let preds = func.predecessors();
+    for &a in &func.layout {
+        let Some(Terminator::Jump { dest, args }) = &func.blocks[a.index()].term else {
+            continue;
+        };
+        let [p] = preds[a.index()].as_slice() else {
+            continue;
+        };
+        let Some(Terminator::Branch { lhs, rhs, .. }) = &func.blocks[p.index()].term else {
+            continue;
+        };
+        let params = &func.blocks[dest.index()].params;
+        for (&param, &arg) in params.iter().zip(args) {
+            if func.const_value(arg).is_some() {
+                avoid[param.index()].push(*lhs);
+                if let Operand::Value(r) = rhs {
+                    avoid[param.index()].push(*r);
+                }
+            }
+        }
+    }
+    avoid
+}
+
 /// Groups values into bundles (returned with each value's bundle index): first every block
 /// parameter with each of its jump arguments, then results with the operand they are computed
 /// from, whenever the live ranges do not overlap.
@@ -187,6 +222,7 @@ fn build_bundles(
     apart: &[bool],
 ) -> (Vec<Bundle>, Vec<Option<usize>>) {
     let (hint_reg, r0_ok) = value_hints(func);
+    let mut avoid = deciding_branch_operands(func);
     let n = func.values.len();
     let mut leader: Vec<usize> = (0..n).collect();
     let mut bundles: Vec<Option<Bundle>> = ranges
@@ -198,6 +234,7 @@ fn build_bundles(
                 ranges,
                 hint_reg: hint_reg[v],
                 related: Vec::new(),
+                avoid: std::mem::take(&mut avoid[v]),
                 r0_ok: r0_ok[v],
             })
         })
@@ -256,6 +293,7 @@ fn build_bundles(
             (h, other) => h.or(other),
         };
         a.related.extend(b.related);
+        a.avoid.extend(b.avoid);
         leader[by] = bx;
     }
     let mut index = vec![usize::MAX; n];
@@ -373,10 +411,18 @@ impl<'a> Scan<'a> {
             .copied()
             .filter(|r| !prefer.contains(r))
             .collect();
+        let avoided = |r: u8| {
+            bundle
+                .avoid
+                .iter()
+                .any(|v| self.of[v.index()].is_some_and(|o| self.loc[o] == Some(Loc::Reg(r))))
+        };
         let choose = |class: &[u8]| {
-            let mut free = class.iter().copied().filter(|&r| ok(r));
+            let free = class.iter().copied().filter(|&r| ok(r));
             let first = free.clone().next();
-            free.find(|&r| !wanted_later(r)).or(first)
+            (free.clone().find(|&r| !wanted_later(r) && !avoided(r)))
+                .or_else(|| free.clone().find(|&r| !wanted_later(r)))
+                .or(first)
         };
         choose(prefer).or_else(|| choose(&rest))
     }
