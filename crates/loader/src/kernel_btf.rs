@@ -12,6 +12,7 @@ use whistler_object::btf::Btf;
 use whistler_object::btf::{BtfKind, LazyBtf};
 
 use crate::error::LoadError;
+use crate::sys::kernel_file::MappedKernelFile;
 
 /// Where the kernel exposes its own BTF.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
@@ -33,8 +34,16 @@ impl KernelBtf {
             path: path.to_path_buf(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-        let btf = LazyBtf::from_bytes(bytes).map_err(|e| fail(e.to_string()))?;
+        // The kernel's own file is mapped where the kernel allows it; any other file (btfhub's,
+        // on disk) is read, so that no one can change it under the mapping.
+        let mapped = (path == Path::new(VMLINUX_BTF))
+            .then(|| MappedKernelFile::map(path).ok())
+            .flatten();
+        let btf = match mapped {
+            Some(mapped) => LazyBtf::from_bytes(mapped),
+            None => LazyBtf::from_bytes(std::fs::read(path).map_err(|e| fail(e.to_string()))?),
+        };
+        let btf = btf.map_err(|e| fail(e.to_string()))?;
         Ok(KernelBtf::from_lazy(btf))
     }
 
@@ -123,6 +132,23 @@ pub fn attach_btf_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kernels_btf_mapped_or_read_finds_its_types() {
+        let path = Path::new(VMLINUX_BTF);
+        let Ok(bytes) = std::fs::read(path) else {
+            eprintln!("skipped: no {VMLINUX_BTF}");
+            return;
+        };
+        match MappedKernelFile::map(path) {
+            Ok(mapped) => assert!(mapped.as_ref() == bytes.as_slice(), "mapped = read"),
+            Err(e) => eprintln!("this kernel does not map its BTF ({e}): read instead"),
+        }
+        let kernel = KernelBtf::read(path).unwrap();
+        let task = kernel.find("task_struct", BtfKind::Struct).unwrap();
+        assert_eq!(kernel.find_all("task_struct", BtfKind::Struct)[0], task);
+        assert!(kernel.find("no_such_type_anywhere", BtfKind::Struct).is_none());
+    }
 
     #[test]
     fn btf_targets_of_sections() {

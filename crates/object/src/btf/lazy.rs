@@ -16,7 +16,8 @@ use super::{string_at, BtfError};
 /// all checked up front: a reference out of range reads as no type and a name out of range as
 /// `""`, so nothing panics on bad input, it only fails to match.
 pub struct LazyBtf {
-    bytes: Vec<u8>,
+    /// The `.BTF` bytes: read into memory, or a mapping of the kernel's file.
+    bytes: Box<dyn AsRef<[u8]> + Send + Sync>,
     types: std::ops::Range<usize>,
     strings: std::ops::Range<usize>,
     /// Where type `id` starts in the type section, at `id - 1`.
@@ -28,19 +29,23 @@ pub struct LazyBtf {
 impl std::fmt::Debug for LazyBtf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LazyBtf")
-            .field("bytes", &self.bytes.len())
+            .field("bytes", &self.bytes().len())
             .field("types", &self.starts.len())
             .finish_non_exhaustive()
     }
 }
 
 impl LazyBtf {
-    /// Indexes little-endian `.BTF` bytes: checks the header and the string table's ends, and
-    /// walks the type section once (every type's kind known, every type inside the section).
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<LazyBtf, BtfError> {
-        let (types, strings) = sections(&bytes)?;
-        check_strings(&bytes[strings.clone()])?;
-        let starts = index_types(&bytes[types.clone()])?;
+    /// Indexes little-endian `.BTF` bytes (a `Vec<u8>`, or any owner of bytes such as a file
+    /// mapping): checks the header and the string table's ends, and walks the type section once
+    /// (every type's kind known, every type inside the section).
+    pub fn from_bytes(
+        bytes: impl AsRef<[u8]> + Send + Sync + 'static,
+    ) -> Result<LazyBtf, BtfError> {
+        let bytes: Box<dyn AsRef<[u8]> + Send + Sync> = Box::new(bytes);
+        let (types, strings) = sections((*bytes).as_ref())?;
+        check_strings(&(*bytes).as_ref()[strings.clone()])?;
+        let starts = index_types(&(*bytes).as_ref()[types.clone()])?;
         let decoded = std::iter::repeat_with(OnceLock::new)
             .take(starts.len())
             .collect();
@@ -51,6 +56,10 @@ impl LazyBtf {
             starts,
             decoded,
         })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        (*self.bytes).as_ref()
     }
 
     /// Number of type ids, counting `void` (so the largest id is `type_count() - 1`).
@@ -64,8 +73,8 @@ impl LazyBtf {
         name: &'a str,
         kind: BtfKind,
     ) -> impl Iterator<Item = u32> + 'a {
-        let types = &self.bytes[self.types.clone()];
-        let strings = &self.bytes[self.strings.clone()];
+        let types = &self.bytes()[self.types.clone()];
+        let strings = &self.bytes()[self.strings.clone()];
         self.starts
             .iter()
             .enumerate()
@@ -85,8 +94,8 @@ impl LazyBtf {
     }
 
     fn decode(&self, id: u32) -> Option<Box<Type>> {
-        let start = *self.starts.get(id as usize - 1)? as usize;
-        let types = &self.bytes[self.types.clone()];
+        let start = *self.starts.get((id as usize).checked_sub(1)?)? as usize;
+        let types = &self.bytes()[self.types.clone()];
         let mut cursor = Cursor::new(types.get(start..)?);
         decode_type(&mut cursor, id).ok().map(Box::new)
     }
@@ -99,7 +108,7 @@ impl BtfTypes for LazyBtf {
     }
 
     fn str_at(&self, offset: u32) -> &str {
-        string_at(&self.bytes[self.strings.clone()], offset)
+        string_at(&self.bytes()[self.strings.clone()], offset)
     }
 }
 
