@@ -110,6 +110,21 @@ impl BtfTypes for LazyBtf {
     fn str_at(&self, offset: u32) -> &str {
         string_at(&self.bytes()[self.strings.clone()], offset)
     }
+
+    fn ids_named(&self, name: &str, kind: BtfKind) -> Vec<u32> {
+        self.find_all_by_name_kind(name, kind).collect()
+    }
+
+    fn names_of_kind(&self, kind: BtfKind) -> Vec<&str> {
+        let types = &self.bytes()[self.types.clone()];
+        let strings = &self.bytes()[self.strings.clone()];
+        let of_kind = self.starts.iter().filter_map(|&start| {
+            let info = read_u32(types, start as usize + 4)?;
+            ((info >> 24) & 0x1f == kind as u32).then(|| read_u32(types, start as usize))?
+        });
+        let names = of_kind.map(|name_off| string_at(strings, name_off));
+        names.filter(|n| !n.is_empty()).collect()
+    }
 }
 
 /// Where each type starts in the type section, checking that its kind is known and that it ends

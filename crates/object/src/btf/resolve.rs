@@ -17,6 +17,12 @@ pub trait BtfTypes {
     /// The string at `offset`, or `""` if there is none there.
     fn str_at(&self, offset: u32) -> &str;
 
+    /// Every type named `name` of kind `kind`, in id order.
+    fn ids_named(&self, name: &str, kind: BtfKind) -> Vec<u32>;
+
+    /// The names of the named types of kind `kind` (for "did you mean" suggestions).
+    fn names_of_kind(&self, kind: BtfKind) -> Vec<&str>;
+
     /// The kind of the type `id`; `None` for void or an id out of range.
     fn kind(&self, id: u32) -> Option<&Kind> {
         self.type_by_id(id).map(|t| &t.kind)
@@ -135,6 +141,16 @@ impl BtfTypes for Btf {
 
     fn str_at(&self, offset: u32) -> &str {
         Btf::str_at(self, offset)
+    }
+
+    fn ids_named(&self, name: &str, kind: BtfKind) -> Vec<u32> {
+        self.find_all_by_name_kind(name, kind).collect()
+    }
+
+    fn names_of_kind(&self, kind: BtfKind) -> Vec<&str> {
+        let of_kind = self.iter().filter(|(_, t)| t.kind.btf_kind() == kind);
+        let names = of_kind.map(|(_, t)| Btf::str_at(self, t.name_off));
+        names.filter(|n| !n.is_empty()).collect()
     }
 }
 

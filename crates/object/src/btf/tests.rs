@@ -317,6 +317,10 @@ fn lazy_btf_decodes_each_type_as_the_full_decoder_does() {
     assert!(lazy.find_by_name_kind("s", BtfKind::Union).is_none());
     // A name that is a prefix of another is not that other.
     assert!(lazy.find_by_name_kind("myin", BtfKind::Typedef).is_none());
+    for kind in [BtfKind::Struct, BtfKind::Int, BtfKind::Typedef, BtfKind::Ptr] {
+        assert_eq!(lazy.names_of_kind(kind), btf.names_of_kind(kind), "{kind:?}");
+    }
+    assert_eq!(lazy.ids_named("int", BtfKind::Int), btf.ids_named("int", BtfKind::Int));
 }
 
 #[test]
