@@ -70,9 +70,7 @@ pub fn named_type(btf: &impl BtfTypes, name: &str) -> Option<KernelType> {
         BtfKind::Enum,
         BtfKind::Enum64,
     ];
-    let mut ids = kinds
-        .into_iter()
-        .flat_map(|kind| btf.ids_named(name, kind));
+    let mut ids = kinds.into_iter().flat_map(|kind| btf.ids_named(name, kind));
     let id = ids.find(|&id| btf.resolve_size(id).is_ok_and(|size| size > 0))?;
     kernel_type(btf, id, 0)
 }
@@ -94,7 +92,13 @@ pub fn kernel_enum(btf: &impl BtfTypes, name: &str) -> Option<(KernelType, Vec<(
 /// Anonymous members nest at most this deep (the kernel's go a few levels).
 const MAX_NESTING: usize = 16;
 
-fn collect_fields(btf: &impl BtfTypes, id: u32, base: u32, out: &mut Vec<KernelField>, depth: usize) {
+fn collect_fields(
+    btf: &impl BtfTypes,
+    id: u32,
+    base: u32,
+    out: &mut Vec<KernelField>,
+    depth: usize,
+) {
     let Ok(members) = btf.members(id) else {
         return;
     };

@@ -397,7 +397,11 @@ fn check_forks(elf: &[u8]) {
         .lookup(&child.id().to_ne_bytes())
         .unwrap()
         .unwrap_or_else(|| panic!("no record of the fork of {}", child.id()));
-    assert_eq!(u32::from_ne_bytes(parent.try_into().unwrap()), tid, "parent_pid");
+    assert_eq!(
+        u32::from_ne_bytes(parent.try_into().unwrap()),
+        tid,
+        "parent_pid"
+    );
 }
 
 const VM_GUEST_SCRIPT: &str = "\
@@ -521,7 +525,11 @@ fn vm_guest_runs_the_host_tracepoint_object() {
     let btf = Btf::from_bytes(&whistler_kernel_host::vmlinux_btf().unwrap()).unwrap();
     let record = "trace_event_raw_sched_process_fork";
     let layout = whistler_compiler::kernel_structs::kernel_struct(&btf, record).unwrap();
-    let here = layout.fields.iter().find(|f| f.name == "child_pid").unwrap();
+    let here = layout
+        .fields
+        .iter()
+        .find(|f| f.name == "child_pid")
+        .unwrap();
     let parsed = whistler_object::parse(&elf).unwrap();
     let section = &parsed.code_sections[0];
     let built: Vec<u32> = section

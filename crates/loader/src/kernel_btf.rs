@@ -147,7 +147,9 @@ mod tests {
         let kernel = KernelBtf::read(path).unwrap();
         let task = kernel.find("task_struct", BtfKind::Struct).unwrap();
         assert_eq!(kernel.find_all("task_struct", BtfKind::Struct)[0], task);
-        assert!(kernel.find("no_such_type_anywhere", BtfKind::Struct).is_none());
+        assert!(kernel
+            .find("no_such_type_anywhere", BtfKind::Struct)
+            .is_none());
     }
 
     #[test]

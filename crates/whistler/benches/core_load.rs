@@ -40,7 +40,11 @@ fn main() {
     let libbpf = build_libbpf_loader(&dir);
     let objects = [
         ("exec_parents", "whistler", ours(&dir, "exec_parents", true)),
-        ("exec_parents", "clang", clangs(&dir, "core_load/exec_parents")),
+        (
+            "exec_parents",
+            "clang",
+            clangs(&dir, "core_load/exec_parents"),
+        ),
         ("xdp_count", "whistler", ours(&dir, "xdp_count", false)),
         ("xdp_count", "clang", clangs(&dir, "c/xdp_count")),
     ];
@@ -54,7 +58,7 @@ fn main() {
          clang write it, and the xdp_count example (no CO-RE) likewise. Our loader maps the \
          kernel's BTF where the kernel allows it (Linux 6.16 and later; before, it reads it as \
          libbpf 1.1 does), indexes where each type starts and decodes only the types the \
-         relocations reach; this libbpf reads and parses all of it.\n\n\
+         relocations reach; this libbpf reads the whole file and checks every type.\n\n\
          | object | written by | CO-RE relocations | libbpf | whistler | whistler/libbpf |\n\
          |---|---|---:|---:|---:|---:|\n",
         libbpf_version(),
@@ -62,7 +66,11 @@ fn main() {
     for (name, writer, path) in &objects {
         let elf = std::fs::read(path).unwrap();
         let parsed = whistler_object::parse(&elf).unwrap();
-        let relocations: usize = parsed.code_sections.iter().map(|s| s.core_relos.len()).sum();
+        let relocations: usize = parsed
+            .code_sections
+            .iter()
+            .map(|s| s.core_relos.len())
+            .sum();
         // One discarded round warms the page cache for both binaries and the object.
         run_libbpf(&libbpf, path);
         run_ours(path);

@@ -151,7 +151,11 @@ fn resolve_field(
 }
 
 /// The value of a field relocation, and the byte size of the field's load.
-fn field_value(kind: CoreKind, btf: &impl BtfTypes, spec: &FieldSpec) -> Result<(u64, u32), String> {
+fn field_value(
+    kind: CoreKind,
+    btf: &impl BtfTypes,
+    spec: &FieldSpec,
+) -> Result<(u64, u32), String> {
     let (byte_off, byte_size) = field_load(btf, spec)?;
     let bit_size = u64::from(spec.bitfield_bits.unwrap_or(byte_size * 8));
     let value = match kind {
@@ -230,8 +234,7 @@ fn resolve_enum(
     target: &impl BtfTypes,
     cands: &[u32],
 ) -> Result<Resolution, String> {
-    let local_values =
-        enum_values(local, local_id).ok_or("enum relocation on a non-enum type")?;
+    let local_values = enum_values(local, local_id).ok_or("enum relocation on a non-enum type")?;
     let idx = *access.first().ok_or("empty access string")? as usize;
     let enumerator = local_values
         .get(idx)

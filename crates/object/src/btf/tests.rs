@@ -317,17 +317,32 @@ fn lazy_btf_decodes_each_type_as_the_full_decoder_does() {
     assert!(lazy.find_by_name_kind("s", BtfKind::Union).is_none());
     // A name that is a prefix of another is not that other.
     assert!(lazy.find_by_name_kind("myin", BtfKind::Typedef).is_none());
-    for kind in [BtfKind::Struct, BtfKind::Int, BtfKind::Typedef, BtfKind::Ptr] {
-        assert_eq!(lazy.names_of_kind(kind), btf.names_of_kind(kind), "{kind:?}");
+    for kind in [
+        BtfKind::Struct,
+        BtfKind::Int,
+        BtfKind::Typedef,
+        BtfKind::Ptr,
+    ] {
+        assert_eq!(
+            lazy.names_of_kind(kind),
+            btf.names_of_kind(kind),
+            "{kind:?}"
+        );
     }
-    assert_eq!(lazy.ids_named("int", BtfKind::Int), btf.ids_named("int", BtfKind::Int));
+    assert_eq!(
+        lazy.ids_named("int", BtfKind::Int),
+        btf.ids_named("int", BtfKind::Int)
+    );
 }
 
 #[test]
 fn lazy_btf_rejects_truncation_and_never_panics() {
     let bytes = every_kind().to_bytes();
     for len in 0..bytes.len() {
-        assert!(LazyBtf::from_bytes(bytes[..len].to_vec()).is_err(), "prefix {len}");
+        assert!(
+            LazyBtf::from_bytes(bytes[..len].to_vec()).is_err(),
+            "prefix {len}"
+        );
     }
     for i in 0..bytes.len() {
         let mut b = bytes.clone();
@@ -354,7 +369,10 @@ fn lazy_vmlinux_finds_what_the_full_decoder_finds() {
     let task = lazy
         .find_by_name_kind("task_struct", BtfKind::Struct)
         .unwrap();
-    assert_eq!(Some(task), btf.find_by_name_kind("task_struct", BtfKind::Struct));
+    assert_eq!(
+        Some(task),
+        btf.find_by_name_kind("task_struct", BtfKind::Struct)
+    );
     assert_eq!(BtfTypes::type_by_id(&lazy, task), btf.type_by_id(task));
     let (_, pid) = lazy.member_by_name(task, "pid").unwrap();
     assert_eq!(lazy.resolve_size(pid.ty), Ok(4));
