@@ -26,6 +26,10 @@ use whistler_syntax::SourceFile;
 
 const RUNS: usize = 21;
 const CHILD: &str = "WHISTLER_FIRST_LOAD";
+/// Set in the child: load with the kernel's BTF read from the same sysfs file under another
+/// path, which the loader reads instead of mapping (what it does on kernels before 6.16).
+const READ_BTF: &str = "WHISTLER_FIRST_LOAD_READ_BTF";
+const VMLINUX_BY_ANOTHER_PATH: &str = "/proc/self/root/sys/kernel/btf/vmlinux";
 
 fn main() {
     if let Some(object) = std::env::var_os(CHILD) {
@@ -59,8 +63,11 @@ fn main() {
          kernel's BTF where the kernel allows it (Linux 6.16 and later; before, it reads it as \
          libbpf 1.1 does), indexes where each type starts and decodes only the types the \
          relocations reach; this libbpf reads the whole file and checks every type.\n\n\
-         | object | written by | CO-RE relocations | libbpf | whistler | whistler/libbpf |\n\
-         |---|---|---:|---:|---:|---:|\n",
+         The last two columns load with the BTF read rather than mapped (the same sysfs file \
+         named `/proc/self/root/sys/kernel/btf/vmlinux`, which the loader reads), as on older \
+         kernels.\n\n\
+         | object | written by | CO-RE relocations | libbpf | whistler | whistler/libbpf | whistler, BTF read | whistler, BTF read/libbpf |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
         libbpf_version(),
     );
     for (name, writer, path) in &objects {
@@ -73,19 +80,22 @@ fn main() {
             .sum();
         // One discarded round warms the page cache for both binaries and the object.
         run_libbpf(&libbpf, path);
-        run_ours(path);
-        let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+        run_ours(path, false);
+        let (mut theirs, mut ours, mut ours_read) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..RUNS {
             theirs.push(run_libbpf(&libbpf, path));
-            ours.push(run_ours(path));
+            ours.push(run_ours(path, false));
+            ours_read.push(run_ours(path, true));
         }
-        let (theirs, ours) = (median(theirs), median(ours));
+        let (theirs, ours, ours_read) = (median(theirs), median(ours), median(ours_read));
         writeln!(
             report,
-            "| {name} | {writer} | {relocations} | {} | {} | {:.2} |",
+            "| {name} | {writer} | {relocations} | {} | {} | {:.2} | {} | {:.2} |",
             millis(theirs),
             millis(ours),
-            ours / theirs
+            ours / theirs,
+            millis(ours_read),
+            ours_read / theirs,
         )
         .unwrap();
     }
@@ -96,9 +106,13 @@ fn main() {
 
 /// The child: one load, its nanoseconds on stdout.
 fn load_once(path: &Path) {
+    let options = match std::env::var_os(READ_BTF) {
+        Some(_) => LoadOptions::default().kernel_btf(VMLINUX_BY_ANOTHER_PATH),
+        None => LoadOptions::default(),
+    };
     let start = Instant::now();
     let elf = std::fs::read(path).unwrap();
-    let object = Object::load(&elf, &LoadOptions::default());
+    let object = Object::load(&elf, &options);
     let elapsed = start.elapsed();
     if let Err(e) = object {
         panic!("{} does not load: {e}", path.display());
@@ -137,9 +151,13 @@ fn run_libbpf(loader: &Path, object: &Path) -> f64 {
     nanos(run(Command::new(loader).arg(object)))
 }
 
-fn run_ours(object: &Path) -> f64 {
-    let this = std::env::current_exe().unwrap();
-    nanos(run(Command::new(this).env(CHILD, object)))
+fn run_ours(object: &Path, read_btf: bool) -> f64 {
+    let mut child = Command::new(std::env::current_exe().unwrap());
+    child.env(CHILD, object);
+    if read_btf {
+        child.env(READ_BTF, "1");
+    }
+    nanos(run(&mut child))
 }
 
 /// Our object for an example's `session!` Lisp, compiled with the macro host of this machine's
