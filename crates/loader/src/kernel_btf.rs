@@ -17,6 +17,9 @@ use crate::sys::kernel_file::MappedKernelFile;
 /// Where the kernel exposes its own BTF.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
+/// A type name and kind, as lookups ask for them.
+type NameAndKind = (String, BtfKind);
+
 /// The kernel's BTF, indexed once and decoded type by type as lookups reach them
 /// ([`LazyBtf`]): a CO-RE load decodes the few dozen types its relocations touch, not the
 /// hundred thousand of vmlinux.
@@ -25,7 +28,7 @@ pub struct KernelBtf {
     /// The kernel's types.
     pub btf: LazyBtf,
     /// Name lookups already made (each one scans the whole index).
-    found: Mutex<HashMap<(String, BtfKind), Arc<[u32]>>>,
+    found: Mutex<HashMap<NameAndKind, Arc<[u32]>>>,
 }
 
 impl KernelBtf {
