@@ -77,8 +77,10 @@ fn compile_errors_are_located_and_fail() {
     assert!(!dir.join("bad.bpf.o").exists());
 }
 
-/// `deftracepoint` reads the running kernel's tracefs format: the field accessors compile into
-/// loads at the kernel's offsets, and a wrong field name is a located error listing the fields.
+/// `deftracepoint` reads the running kernel's tracefs format and its BTF's record struct: the
+/// field accessors compile into reads at the kernel's offsets, which carry CO-RE relocations
+/// against `struct trace_event_raw_sched_process_exec`, and a wrong field name is a located error
+/// listing the fields.
 #[test]
 fn compile_reads_tracepoint_formats_from_tracefs() {
     if !kernel_available("compile_reads_tracepoint_formats_from_tracefs") {
@@ -105,11 +107,21 @@ fn compile_reads_tracepoint_formats_from_tracefs() {
     );
     let out = whistler(&["compile", &good]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = whistler(&["disasm", &dir.join("tp.bpf.o").to_string_lossy()]);
+    let object = dir.join("tp.bpf.o");
+    let out = whistler(&["disasm", &object.to_string_lossy()]);
     let listing = text(&out.stdout);
     assert!(
-        listing.contains(&format!("+{pid_offset})")),
-        "loads the pid at offset {pid_offset}: {listing}"
+        listing.contains(&format!(" = {pid_offset}\n")),
+        "reads the pid at offset {pid_offset}: {listing}"
+    );
+    let parsed = whistler_object::parse(&std::fs::read(&object).unwrap()).unwrap();
+    let btf = whistler_object::btf::Btf::from_bytes(parsed.btf.as_ref().unwrap()).unwrap();
+    let record = "trace_event_raw_sched_process_exec";
+    let record = btf.find_by_name_kind(record, whistler_object::btf::BtfKind::Struct);
+    let relos = &parsed.code_sections[0].core_relos;
+    assert!(
+        record.is_some() && relos.iter().any(|r| Some(r.type_id) == record),
+        "relocated against the record's struct: {relos:?}"
     );
     let bad = write(
         &dir,

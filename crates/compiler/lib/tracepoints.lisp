@@ -5,6 +5,14 @@
 ;;;; program defines: (%tracepoint-format "CATEGORY" "EVENT") returning the file's text (the CLI
 ;;;; or a session reads /sys/kernel/tracing). Without it, `deftracepoint` reports what is missing.
 ;;;; Everything else, parsing included, is here.
+;;;;
+;;;; Through BTF where the kernel has it: when the kernel's BTF (the host functions of
+;;;; kernel-structs.lisp) describes the event's record as `struct trace_event_raw_EVENT`, a field
+;;;; found there is read at the running kernel's offset and width (CO-RE relocations, as
+;;;; `import-kernel-struct`'s accessors read), so a record laid out differently on another kernel
+;;;; reads right. Events without their own struct (those sharing a class's, the syscall events),
+;;;; fields it lacks or describes as bitfields, and builds without BTF use the format file's
+;;;; offsets. Without a format file, the BTF struct alone gives the fields.
 
 (defun %underscores (name)
   "NAME (a string) with every `-` replaced by `_`."
@@ -88,12 +96,67 @@
                              where (%hyphens name) (mapcar (lambda (f) (%hyphens (first f))) fields)))))
               wanted)))
 
+(defun %tracepoint-btf-layout (event)
+  "The layout (SIZE FIELDS STRUCT-TYPE) of the kernel's `struct trace_event_raw_EVENT`, or NIL
+when there is no BTF reader, the BTF cannot be read or it has no such struct."
+  (when (fboundp '%kernel-type)
+    (let ((name (format nil "trace_event_raw_~a" event)))
+      (handler-case
+          (and (eq (first (funcall '%kernel-type name)) :struct)
+               (funcall '%kernel-struct name))
+        (error () nil)))))
+
+(defun %tracepoint-btf-member (name layout)
+  "The member of LAYOUT holding the format file's field NAME: NAME, or for a `__data_loc`
+field (the format file's `__data_loc char[] NAME`) `__data_loc_NAME`."
+  (let ((members (second layout)))
+    (or (find name members :key #'first :test #'string=)
+        (find (concatenate 'string "__data_loc_" name) members :key #'first :test #'string=))))
+
+(defun %btf-tracepoint-fields (layout)
+  "The fields of a tracepoint record described by LAYOUT alone, as the format file would list
+them: every member but the common header (`ent`) and the variable part (`__data`), with
+`__data_loc_NAME` called NAME. Only names count: every one is found in LAYOUT again."
+  (mapcan (lambda (member)
+            (let ((name (first member))
+                  (prefix "__data_loc_"))
+              (cond ((member name '("ent" "__data") :test #'string=) nil)
+                    ((and (> (length name) (length prefix))
+                          (string= prefix (subseq name 0 (length prefix))))
+                     (list (list (subseq name (length prefix)) nil nil nil nil)))
+                    (t (list (list name nil nil nil nil))))))
+          (second layout)))
+
+(defun %tracepoint-btf-macros (field layout event)
+  "`tp-NAME` or `tp-NAME-ptr` of FIELD read through the BTF member of LAYOUT that holds it, at
+the running kernel's offset (CO-RE); NIL when LAYOUT lacks it or has it as a bitfield."
+  (let ((member (and layout (%tracepoint-btf-member (first field) layout)))
+        (lisp-name (%hyphens (first field))))
+    (when member
+      (destructuring-bind (c-name offset access type btf-type) member
+        (let ((relocated `(kernel-field-offset ,(third layout) ,c-name ,offset ,btf-type)))
+          (case access
+            (:value
+             (list `(defmacro ,(%symbolicate "tp-" lisp-name) ()
+                      ,(format nil "The tracepoint field `~a`: ~(~a~), read at its offset in the running kernel's struct trace_event_raw_~a (byte ~d here)."
+                               (first field) type event offset)
+                      ',(if (eq (first btf-type) :ptr)
+                            `(kernel-load u64 (ctx-ptr) ,relocated)
+                            `(kernel-load-member (ctx-ptr) ,@(rest relocated))))))
+            (:address
+             (list `(defmacro ,(%symbolicate "tp-" lisp-name "-ptr") ()
+                      ,(format nil "The address of the tracepoint field `~a`, at its offset in the running kernel's struct trace_event_raw_~a (byte ~d here)."
+                               (first field) event offset)
+                      '(+ (ctx-ptr) ,relocated))))
+            (t nil)))))))
+
 (defmacro deftracepoint (name &rest fields)
   "(deftracepoint CATEGORY/EVENT [FIELD...])
-Defines (tp-FIELD), reading the field from the tracepoint's context with `ctx-load` at the
-offset and with the size and signedness of the kernel's format file, for each FIELD named (all
-but the common_ ones when none is), and (tp-FIELD-ptr), the field's address, for arrays and
-fields of other sizes. Hyphens in names stand for the kernel's underscores."
+Defines (tp-FIELD), the field's value, for each FIELD named (all but the common_ ones when
+none is), and (tp-FIELD-ptr), the field's address, for arrays and fields of other sizes. A field
+the kernel's BTF describes in `struct trace_event_raw_EVENT` is read at the running kernel's
+offset and width (CO-RE); others with `ctx-load` at the offset, size and signedness of the
+format file. Hyphens in names stand for the kernel's underscores."
   (let* ((where (string-downcase (symbol-name name)))
          (slash (position #\/ where)))
     (unless slash
@@ -102,8 +165,15 @@ fields of other sizes. Hyphens in names stand for the kernel's underscores."
     (unless (fboundp '%tracepoint-format)
       (error "deftracepoint ~a: this compiler has no tracepoint format reader (the host function %tracepoint-format)"
              where))
-    (let* ((text (funcall '%tracepoint-format
-                          (%underscores (subseq where 0 slash))
-                          (%underscores (subseq where (1+ slash)))))
-           (all (%parse-tracepoint-format text)))
-      `(progn ,@(mapcan #'%tracepoint-field-macros (%select-fields all fields where))))))
+    (let* ((event (%underscores (subseq where (1+ slash))))
+           (layout (%tracepoint-btf-layout event))
+           (category (%underscores (subseq where 0 slash)))
+           (all (if layout
+                    (handler-case
+                        (%parse-tracepoint-format (funcall '%tracepoint-format category event))
+                      (error () (%btf-tracepoint-fields layout)))
+                    (%parse-tracepoint-format (funcall '%tracepoint-format category event)))))
+      `(progn ,@(mapcan (lambda (field)
+                          (or (%tracepoint-btf-macros field layout event)
+                              (%tracepoint-field-macros field)))
+                        (%select-fields all fields where))))))

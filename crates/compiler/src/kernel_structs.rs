@@ -4,7 +4,7 @@
 //! (`kernel-type-exists`, `kernel-enum-value`...).
 
 use crate::ast::Ty;
-use whistler_object::btf::{Btf, BtfKind, Kind, INT_SIGNED};
+use whistler_object::btf::{BtfKind, BtfTypes, Kind, INT_SIGNED};
 use whistler_object::{KernelStructRef, KernelType};
 
 /// A struct (or union) of the kernel, by its C name.
@@ -41,11 +41,11 @@ pub enum FieldAccess {
 }
 
 /// The layout of kernel struct (or union) `name`.
-pub fn kernel_struct(btf: &Btf, name: &str) -> Result<KernelStruct, String> {
+pub fn kernel_struct(btf: &impl BtfTypes, name: &str) -> Result<KernelStruct, String> {
     let id = [BtfKind::Struct, BtfKind::Union]
         .into_iter()
         .find_map(|kind| {
-            btf.find_all_by_name_kind(name, kind)
+            btf.ids_named(name, kind)
                 .into_iter()
                 .find(|&id| btf.members(id).is_ok_and(|m| !m.is_empty()))
         })
@@ -63,26 +63,24 @@ pub fn kernel_struct(btf: &Btf, name: &str) -> Result<KernelStruct, String> {
 
 /// The struct, union or enum named `name` (structs first, with members before forward
 /// declarations), as CO-RE relocations describe it; `None` when the kernel has none.
-pub fn named_type(btf: &Btf, name: &str) -> Option<KernelType> {
+pub fn named_type(btf: &impl BtfTypes, name: &str) -> Option<KernelType> {
     let kinds = [
         BtfKind::Struct,
         BtfKind::Union,
         BtfKind::Enum,
         BtfKind::Enum64,
     ];
-    let mut ids = kinds
-        .into_iter()
-        .flat_map(|kind| btf.find_all_by_name_kind(name, kind));
+    let mut ids = kinds.into_iter().flat_map(|kind| btf.ids_named(name, kind));
     let id = ids.find(|&id| btf.resolve_size(id).is_ok_and(|size| size > 0))?;
     kernel_type(btf, id, 0)
 }
 
 /// The enum named `name` and its values by name (as two's complement 64-bit numbers); `None`
 /// when the kernel has no such enum.
-pub fn kernel_enum(btf: &Btf, name: &str) -> Option<(KernelType, Vec<(String, i64)>)> {
+pub fn kernel_enum(btf: &impl BtfTypes, name: &str) -> Option<(KernelType, Vec<(String, i64)>)> {
     let id = [BtfKind::Enum, BtfKind::Enum64]
         .into_iter()
-        .find_map(|kind| btf.find_all_by_name_kind(name, kind).next())?;
+        .find_map(|kind| btf.ids_named(name, kind).first().copied())?;
     let Some(Kind::Enum { values, .. } | Kind::Enum64 { values, .. }) = btf.kind(id) else {
         return None;
     };
@@ -94,7 +92,13 @@ pub fn kernel_enum(btf: &Btf, name: &str) -> Option<(KernelType, Vec<(String, i6
 /// Anonymous members nest at most this deep (the kernel's go a few levels).
 const MAX_NESTING: usize = 16;
 
-fn collect_fields(btf: &Btf, id: u32, base: u32, out: &mut Vec<KernelField>, depth: usize) {
+fn collect_fields(
+    btf: &impl BtfTypes,
+    id: u32,
+    base: u32,
+    out: &mut Vec<KernelField>,
+    depth: usize,
+) {
     let Ok(members) = btf.members(id) else {
         return;
     };
@@ -142,7 +146,7 @@ fn collect_fields(btf: &Btf, id: u32, base: u32, out: &mut Vec<KernelField>, dep
 
 /// The type `id` (typedefs and qualifiers skipped) as CO-RE compares it; `None` for kinds no
 /// member has (functions, variables...).
-fn kernel_type(btf: &Btf, id: u32, depth: usize) -> Option<KernelType> {
+fn kernel_type(btf: &impl BtfTypes, id: u32, depth: usize) -> Option<KernelType> {
     let id = btf.skip_mods_and_typedefs(id);
     Some(match btf.kind(id)? {
         Kind::Int { size, encoding, .. } => KernelType::Int {
@@ -176,12 +180,9 @@ fn scalar(size: u32, signed: bool) -> FieldAccess {
     Ty::integer(size, signed).map_or(FieldAccess::Address(None), FieldAccess::Value)
 }
 
-fn not_found(btf: &Btf, name: &str) -> String {
-    let names = btf
-        .iter()
-        .filter(|(_, ty)| matches!(ty.kind, Kind::Struct { .. } | Kind::Union { .. }))
-        .map(|(id, _)| btf.name(id));
-    let names: Vec<&str> = names.filter(|n| !n.is_empty()).collect();
+fn not_found(btf: &impl BtfTypes, name: &str) -> String {
+    let mut names = btf.names_of_kind(BtfKind::Struct);
+    names.extend(btf.names_of_kind(BtfKind::Union));
     let mut message = format!("the kernel's BTF has no struct or union named `{name}`");
     if let Some(near) = whistler_syntax::suggest::closest(name, names.iter().copied()) {
         message.push_str(&format!("; did you mean `{near}`?"));

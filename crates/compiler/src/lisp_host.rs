@@ -7,7 +7,7 @@ use crate::kernel_structs::{kernel_enum, kernel_struct, named_type, FieldAccess,
 use std::cell::OnceCell;
 use std::rc::Rc;
 use whistler_lisp::{EvalError, Interp, Value};
-use whistler_object::btf::Btf;
+use whistler_object::btf::LazyBtf;
 use whistler_object::{KernelStructRef, KernelType};
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile, Symbol};
 
@@ -81,7 +81,7 @@ pub fn define_kernel_constants<'a>(
 /// [`standard_interp`] that can read the kernel a program is built for: `deftracepoint` gets a
 /// tracepoint's format text from `tracepoint_format(category, event)` (through the host function
 /// `%tracepoint-format`) and `import-kernel-struct` reads struct layouts from the BTF bytes
-/// `vmlinux_btf()` returns (decoded once, on first use; host function `%kernel-struct`; the CO-RE
+/// `vmlinux_btf()` returns (read and indexed once, on first use; host function `%kernel-struct`; the CO-RE
 /// forms also ask `%kernel-type` for a named struct, union or enum, and `%kernel-enum` for an
 /// enum's values, each NIL when the kernel has none). An `Err`
 /// becomes a Lisp error with its text. The compiler does no I/O: the embedding program supplies
@@ -100,16 +100,18 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
                 .map_err(|e| EvalError::new("error", e.to_string(), span))
         }),
     );
-    let btf: Rc<OnceCell<Result<Btf, String>>> = Rc::default();
+    let btf: Rc<OnceCell<Result<LazyBtf, String>>> = Rc::default();
     let vmlinux_btf = Rc::new(vmlinux_btf);
-    // Each host function decodes the BTF on first use, into the one cell they share.
-    let reader = |read: fn(&mut Interp, &Btf, &str) -> Result<Value, String>| {
+    // Each host function indexes the BTF on first use, into the one cell they share; types are
+    // decoded as lookups reach them.
+    let reader = |read: fn(&mut Interp, &LazyBtf, &str) -> Result<Value, String>| {
         let (btf, vmlinux_btf) = (btf.clone(), vmlinux_btf.clone());
         Box::new(move |interp: &mut Interp, args: &[Value], span| {
             let btf = btf.get_or_init(|| {
                 let bytes =
                     vmlinux_btf().map_err(|e| format!("cannot read the kernel's BTF: {e}"))?;
-                Btf::from_bytes(&bytes).map_err(|e| format!("cannot decode the kernel's BTF: {e}"))
+                LazyBtf::from_bytes(bytes)
+                    .map_err(|e| format!("cannot decode the kernel's BTF: {e}"))
             });
             let name = args.first().and_then(|a| a.as_str()).unwrap_or("");
             btf.as_ref()

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 use whistler_loader::object::Object;
 use whistler_loader::{LoadOptions, TestRun};
-use whistler_object::btf::{Btf, EnumValue, Kind, Member, INT_SIGNED};
+use whistler_object::btf::{Btf, BtfKind, EnumValue, Kind, Member, INT_SIGNED};
 use whistler_syntax::SourceFile;
 use whistler_testkit::vm::{self, Artifact, GuestFile};
 
@@ -330,9 +330,87 @@ fn a_field_the_kernel_lacks_is_named_with_its_source_line() {
     );
 }
 
+/// A tracepoint's record through BTF: `sched_process_fork`'s fields are members of the kernel's
+/// `struct trace_event_raw_sched_process_fork`, so `deftracepoint` reads them through CO-RE
+/// relocations (on Linux 6.1 the record holds the two command names inline; later kernels keep
+/// them out of line, which moves `child_pid` from byte 44 to byte 20).
+const FORK_TRACEPOINT: &str = "(deftracepoint sched/sched-process-fork parent-pid child-pid)
+(defmap forks :type :lru-hash :key-size 4 :value-size 4 :max-entries 8192)
+(defprog on-fork (:type :tracepoint :section \"tracepoint/sched/sched_process_fork\" :license \"GPL\")
+  (setf (getmap forks (tp-child-pid)) (tp-parent-pid))
+  0)
+";
+
+/// `FORK_TRACEPOINT` compiled with this machine's tracefs and kernel BTF.
+fn compile_fork_tracepoint() -> Vec<u8> {
+    let mut interp = whistler_kernel_host::macro_host();
+    let file = SourceFile::new("forks.lisp", FORK_TRACEPOINT);
+    let forms = whistler_syntax::read(&file).forms;
+    let options = whistler_compiler::Options::default();
+    whistler_compiler::compile_with(&file, &forms, options, &mut interp)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .elf
+}
+
+#[test]
+fn tracepoint_fields_are_read_through_btf_with_core_relocations() {
+    if !common::kernel_available("tracepoint_fields_are_read_through_btf_with_core_relocations") {
+        return;
+    }
+    let elf = compile_fork_tracepoint();
+    let object = whistler_object::parse(&elf).unwrap();
+    let btf = Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
+    let record = btf
+        .find_by_name_kind("trace_event_raw_sched_process_fork", BtfKind::Struct)
+        .expect("the record's struct in the object's BTF");
+    let members: Vec<&str> = btf
+        .members(record)
+        .unwrap()
+        .iter()
+        .map(|m| btf.member_name(m))
+        .collect();
+    assert_eq!(members, ["parent_pid", "child_pid"]);
+    let relos = &object.code_sections[0].core_relos;
+    // Each signed pid: offset, byte size and the two sign-extension shifts.
+    assert_eq!(relos.len(), 8, "{relos:?}");
+    assert!(relos.iter().all(|r| r.type_id == record), "{relos:?}");
+    check_forks(&elf);
+    // libbpf relocates it too.
+    common::load(&elf, "fork_tracepoint").unwrap_or_else(|e| panic!("libbpf: {e}"));
+}
+
+/// Loads `elf` (FORK_TRACEPOINT), attaches it, forks a child from this thread and checks the
+/// record's child and parent pids as the program read them.
+fn check_forks(elf: &[u8]) {
+    let object =
+        Object::load(elf, &LoadOptions::default()).unwrap_or_else(|e| panic!("does not load: {e}"));
+    let program = object.program("on-fork").unwrap();
+    let _link = program
+        .attach(whistler_loader::attach::AttachTarget::Auto)
+        .unwrap_or_else(|e| panic!("attach: {e}"));
+    let mut child = Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    let tid = std::fs::read_link("/proc/thread-self").unwrap();
+    let tid: u32 = tid.file_name().unwrap().to_str().unwrap().parse().unwrap();
+    let forks = object.map("forks").unwrap();
+    let parent = forks
+        .lookup(&child.id().to_ne_bytes())
+        .unwrap()
+        .unwrap_or_else(|| panic!("no record of the fork of {}", child.id()));
+    assert_eq!(
+        u32::from_ne_bytes(parent.try_into().unwrap()),
+        tid,
+        "parent_pid"
+    );
+}
+
 const VM_GUEST_SCRIPT: &str = "\
 WHISTLER_VM_GUEST=1 /guest --ignored --exact vm_guest_runs_the_host_object --nocapture --test-threads=1
-code=$?";
+code=$?
+if [ $code -eq 0 ]; then
+  WHISTLER_VM_GUEST=1 /guest --ignored --exact vm_guest_runs_the_host_tracepoint_object --nocapture --test-threads=1
+  code=$?
+fi";
 
 /// Compile once here, run there: the object built against this machine's kernel BTF loads and
 /// reads the right tgid, parent and comm inside the VM.
@@ -350,6 +428,8 @@ fn an_object_built_here_runs_on_debians_6_1_kernel() {
     };
     let object = std::env::temp_dir().join(format!("whistler_core_{}.o", std::process::id()));
     std::fs::write(&object, compile_text(PROGRAM, host_btf)).unwrap();
+    let forks = std::env::temp_dir().join(format!("whistler_forks_{}.o", std::process::id()));
+    std::fs::write(&forks, compile_fork_tracepoint()).unwrap();
     let guest = vm::build_static(Artifact::Test {
         package: "whistler-compiler",
         name: "core_relocations",
@@ -366,6 +446,11 @@ fn an_object_built_here_runs_on_debians_6_1_kernel() {
             source: &object,
             executable: false,
         },
+        GuestFile {
+            name: "forks.o",
+            source: &forks,
+            executable: false,
+        },
     ];
     vm::boot_and_check(
         &qemu,
@@ -375,6 +460,7 @@ fn an_object_built_here_runs_on_debians_6_1_kernel() {
         Duration::from_secs(600),
     );
     let _ = std::fs::remove_file(&object);
+    let _ = std::fs::remove_file(&forks);
 }
 
 /// Runs inside the VM only (started by `/init` with WHISTLER_VM_GUEST=1).
@@ -423,4 +509,42 @@ fn vm_guest_runs_the_host_object() {
         "the host's object read the right values on {}",
         std::fs::read_to_string("/proc/version").unwrap()
     );
+}
+
+/// Runs inside the VM only, after `vm_guest_runs_the_host_object`: the tracepoint object built
+/// on the host, whose record offsets are the host's, reads the right pids of a fork here.
+#[test]
+#[ignore = "runs inside the VM that an_object_built_here_runs_on_debians_6_1_kernel boots"]
+fn vm_guest_runs_the_host_tracepoint_object() {
+    if std::env::var("WHISTLER_VM_GUEST").as_deref() != Ok("1") {
+        eprintln!("vm_guest_runs_the_host_tracepoint_object only runs inside the test VM");
+        return;
+    }
+    let elf = std::fs::read("/forks.o").unwrap();
+    // As above: meaningful only when the record is laid out differently here.
+    let btf = Btf::from_bytes(&whistler_kernel_host::vmlinux_btf().unwrap()).unwrap();
+    let record = "trace_event_raw_sched_process_fork";
+    let layout = whistler_compiler::kernel_structs::kernel_struct(&btf, record).unwrap();
+    let here = layout
+        .fields
+        .iter()
+        .find(|f| f.name == "child_pid")
+        .unwrap();
+    let parsed = whistler_object::parse(&elf).unwrap();
+    let section = &parsed.code_sections[0];
+    let built: Vec<u32> = section
+        .core_relos
+        .iter()
+        .map(|r| section.insns[r.insn_offset as usize].imm as u32)
+        .collect();
+    eprintln!(
+        "record offsets in the object: {built:?}; child_pid here at {}",
+        here.offset
+    );
+    assert!(
+        !built.contains(&here.offset),
+        "same child_pid offset on both kernels"
+    );
+    check_forks(&elf);
+    eprintln!("the host's tracepoint object read the right pids");
 }

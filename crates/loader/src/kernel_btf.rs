@@ -1,24 +1,34 @@
-//! The running kernel's BTF (`/sys/kernel/btf/vmlinux`), read once per path and shared, and the
-//! BTF ids that tracing programs are loaded against.
+//! The running kernel's BTF (`/sys/kernel/btf/vmlinux`), read and indexed once per path and
+//! shared, its types decoded as lookups reach them; and the BTF ids that tracing programs are
+//! loaded against.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use whistler_bpf::ProgramType;
-use whistler_object::btf::{Btf, BtfKind};
+#[cfg(test)]
+use whistler_object::btf::Btf;
+use whistler_object::btf::{BtfKind, LazyBtf};
 
 use crate::error::LoadError;
+use crate::sys::kernel_file::MappedKernelFile;
 
 /// Where the kernel exposes its own BTF.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
-/// Decoded kernel BTF with a name index for fast lookups.
+/// A type name and kind, as lookups ask for them.
+type NameAndKind = (String, BtfKind);
+
+/// The kernel's BTF, indexed once and decoded type by type as lookups reach them
+/// ([`LazyBtf`]): a CO-RE load decodes the few dozen types its relocations touch, not the
+/// hundred thousand of vmlinux.
 #[derive(Debug)]
 pub struct KernelBtf {
-    /// The decoded types.
-    pub btf: Btf,
-    by_name: HashMap<String, Vec<u32>>,
+    /// The kernel's types.
+    pub btf: LazyBtf,
+    /// Name lookups already made (each one scans the whole index).
+    found: Mutex<HashMap<NameAndKind, Arc<[u32]>>>,
 }
 
 impl KernelBtf {
@@ -27,36 +37,50 @@ impl KernelBtf {
             path: path.to_path_buf(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-        let btf = Btf::from_bytes(&bytes).map_err(|e| fail(e.to_string()))?;
-        Ok(KernelBtf::from_btf(btf))
+        // The kernel's own file is mapped where the kernel allows it; any other file (btfhub's,
+        // on disk) is read, so that no one can change it under the mapping.
+        let mapped = (path == Path::new(VMLINUX_BTF))
+            .then(|| MappedKernelFile::map(path).ok())
+            .flatten();
+        let btf = match mapped {
+            Some(mapped) => LazyBtf::from_bytes(mapped),
+            None => LazyBtf::from_bytes(std::fs::read(path).map_err(|e| fail(e.to_string()))?),
+        };
+        let btf = btf.map_err(|e| fail(e.to_string()))?;
+        Ok(KernelBtf::from_lazy(btf))
     }
 
-    /// Indexes decoded BTF (tests use small hand-made ones).
-    pub fn from_btf(btf: Btf) -> KernelBtf {
-        let by_name = btf
-            .name_index()
-            .into_iter()
-            .map(|(name, ids)| (name.to_string(), ids))
-            .collect();
-        KernelBtf { btf, by_name }
+    fn from_lazy(btf: LazyBtf) -> KernelBtf {
+        KernelBtf {
+            btf,
+            found: Mutex::default(),
+        }
     }
 
-    /// Type ids named `name`, in id order.
-    pub fn ids_named(&self, name: &str) -> &[u32] {
-        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    /// A hand-made BTF standing for a kernel's (unit tests).
+    #[cfg(test)]
+    pub(crate) fn from_btf(btf: &Btf) -> KernelBtf {
+        let btf = LazyBtf::from_bytes(btf.to_bytes()).expect("encoded BTF indexes back");
+        KernelBtf::from_lazy(btf)
+    }
+
+    /// Type ids named `name` of kind `kind`, in id order.
+    pub fn find_all(&self, name: &str, kind: BtfKind) -> Arc<[u32]> {
+        let key = (name.to_string(), kind);
+        let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
+        let ids = found
+            .entry(key)
+            .or_insert_with(|| self.btf.find_all_by_name_kind(name, kind).collect());
+        ids.clone()
     }
 
     /// The first type named `name` of kind `kind`.
     pub fn find(&self, name: &str, kind: BtfKind) -> Option<u32> {
-        self.ids_named(name)
-            .iter()
-            .copied()
-            .find(|&id| self.btf.kind(id).is_some_and(|k| k.btf_kind() == kind))
+        self.find_all(name, kind).first().copied()
     }
 }
 
-/// The kernel BTF at `path` (default [`VMLINUX_BTF`]), decoded on first use.
+/// The kernel BTF at `path` (default [`VMLINUX_BTF`]), read and indexed on first use.
 pub fn kernel_btf(path: Option<&Path>) -> Result<Arc<KernelBtf>, LoadError> {
     static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<KernelBtf>>>> = OnceLock::new();
     let path = path.unwrap_or(Path::new(VMLINUX_BTF)).to_path_buf();
@@ -111,6 +135,25 @@ pub fn attach_btf_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kernels_btf_mapped_or_read_finds_its_types() {
+        let path = Path::new(VMLINUX_BTF);
+        let Ok(bytes) = std::fs::read(path) else {
+            eprintln!("skipped: no {VMLINUX_BTF}");
+            return;
+        };
+        match MappedKernelFile::map(path) {
+            Ok(mapped) => assert!(mapped.as_ref() == bytes.as_slice(), "mapped = read"),
+            Err(e) => eprintln!("this kernel does not map its BTF ({e}): read instead"),
+        }
+        let kernel = KernelBtf::read(path).unwrap();
+        let task = kernel.find("task_struct", BtfKind::Struct).unwrap();
+        assert_eq!(kernel.find_all("task_struct", BtfKind::Struct)[0], task);
+        assert!(kernel
+            .find("no_such_type_anywhere", BtfKind::Struct)
+            .is_none());
+    }
 
     #[test]
     fn btf_targets_of_sections() {

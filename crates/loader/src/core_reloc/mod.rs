@@ -13,7 +13,7 @@ mod spec;
 
 pub use patch::POISON_HELPER;
 
-use whistler_object::btf::{Btf, Kind};
+use whistler_object::btf::{Btf, BtfTypes, EnumValue, Kind};
 use whistler_object::{CodeSection, CoreRelocation};
 
 use crate::kernel_btf::KernelBtf;
@@ -81,14 +81,13 @@ pub fn resolve(
     if kind == CoreKind::TYPE_ID_LOCAL {
         return Ok(value(u64::from(relo.type_id)));
     }
-    let name = essential_name(local.name(relo.type_id));
-    if name.is_empty() {
+    if essential_name(local.name(relo.type_id)).is_empty() {
         return Err(format!(
             "{kind:?} on anonymous type {} cannot be matched by name",
             relo.type_id
         ));
     }
-    let cands = candidates(local, relo.type_id, &target.btf, target.ids_named(name));
+    let cands = candidates(local, relo.type_id, target);
     match kind {
         k if k.is_field() => resolve_field(k, relo.type_id, &access, local, &target.btf, &cands),
         CoreKind::ENUMVAL_EXISTS | CoreKind::ENUMVAL_VALUE => {
@@ -127,7 +126,7 @@ fn resolve_field(
     root: u32,
     access: &[u32],
     local: &Btf,
-    target: &Btf,
+    target: &impl BtfTypes,
     cands: &[u32],
 ) -> Result<Resolution, String> {
     let (local_spec, steps) = local_field(local, root, access)?;
@@ -152,7 +151,11 @@ fn resolve_field(
 }
 
 /// The value of a field relocation, and the byte size of the field's load.
-fn field_value(kind: CoreKind, btf: &Btf, spec: &FieldSpec) -> Result<(u64, u32), String> {
+fn field_value(
+    kind: CoreKind,
+    btf: &impl BtfTypes,
+    spec: &FieldSpec,
+) -> Result<(u64, u32), String> {
     let (byte_off, byte_size) = field_load(btf, spec)?;
     let bit_size = u64::from(spec.bitfield_bits.unwrap_or(byte_size * 8));
     let value = match kind {
@@ -169,7 +172,7 @@ fn field_value(kind: CoreKind, btf: &Btf, spec: &FieldSpec) -> Result<(u64, u32)
 
 /// Byte offset and size of the smallest aligned load that covers the field (for a bitfield,
 /// doubling the load until it holds every bit).
-fn field_load(btf: &Btf, spec: &FieldSpec) -> Result<(u64, u32), String> {
+fn field_load(btf: &impl BtfTypes, spec: &FieldSpec) -> Result<(u64, u32), String> {
     let mut size = btf.resolve_size(spec.type_id).map_err(|e| e.to_string())?;
     let Some(bits) = spec.bitfield_bits else {
         if !spec.bit_offset.is_multiple_of(8) {
@@ -194,7 +197,7 @@ fn resolve_type(
     kind: CoreKind,
     local_id: u32,
     local: &Btf,
-    target: &Btf,
+    target: &impl BtfTypes,
     cands: &[u32],
 ) -> Result<Resolution, String> {
     let compatible: Vec<u32> = cands
@@ -214,7 +217,7 @@ fn resolve_type(
     Ok(value(first.unwrap_or(0)))
 }
 
-fn type_value(kind: CoreKind, target: &Btf, id: u32) -> Result<u64, String> {
+fn type_value(kind: CoreKind, target: &impl BtfTypes, id: u32) -> Result<u64, String> {
     Ok(match kind {
         CoreKind::TYPE_ID_TARGET => u64::from(id),
         CoreKind::TYPE_EXISTS | CoreKind::TYPE_MATCHES => 1,
@@ -228,14 +231,10 @@ fn resolve_enum(
     local_id: u32,
     access: &[u32],
     local: &Btf,
-    target: &Btf,
+    target: &impl BtfTypes,
     cands: &[u32],
 ) -> Result<Resolution, String> {
-    let values_of = |btf: &Btf, id: u32| match btf.kind(id) {
-        Some(Kind::Enum { values, .. } | Kind::Enum64 { values, .. }) => Some(values.clone()),
-        _ => None,
-    };
-    let local_values = values_of(local, local_id).ok_or("enum relocation on a non-enum type")?;
+    let local_values = enum_values(local, local_id).ok_or("enum relocation on a non-enum type")?;
     let idx = *access.first().ok_or("empty access string")? as usize;
     let enumerator = local_values
         .get(idx)
@@ -243,7 +242,7 @@ fn resolve_enum(
     let name = essential_name(local.str_at(enumerator.name_off)).to_string();
     let found: Vec<u64> = cands
         .iter()
-        .filter_map(|&c| values_of(target, c))
+        .filter_map(|&c| enum_values(target, c))
         .filter_map(|vals| {
             vals.iter()
                 .find(|v| essential_name(target.str_at(v.name_off)) == name)
@@ -255,6 +254,13 @@ fn resolve_enum(
         (_, Some(v)) => value(v),
         (_, None) => Resolution::Poison,
     })
+}
+
+fn enum_values(btf: &impl BtfTypes, id: u32) -> Option<&[EnumValue]> {
+    match btf.kind(id) {
+        Some(Kind::Enum { values, .. } | Kind::Enum64 { values, .. }) => Some(values),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! CO-RE access specs: what a relocation's access string (`0:1:2`) reaches in the object's own
 //! BTF, and the same field found by name in the kernel's BTF.
 
-use whistler_object::btf::{Btf, Kind, Member};
+use whistler_object::btf::{Btf, BtfTypes, Kind, Member};
+
+use crate::kernel_btf::KernelBtf;
 
 /// A field reached by an access string, as the values of field relocations need it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +40,7 @@ pub fn essential_name(name: &str) -> &str {
     name.find("___").map_or(name, |i| &name[..i])
 }
 
-fn size_of(btf: &Btf, id: u32) -> Result<u64, String> {
+fn size_of(btf: &impl BtfTypes, id: u32) -> Result<u64, String> {
     btf.resolve_size(id)
         .map(u64::from)
         .map_err(|e| e.to_string())
@@ -82,7 +84,7 @@ pub fn local_field(btf: &Btf, root: u32, access: &[u32]) -> Result<(FieldSpec, V
     Ok((spec, steps))
 }
 
-fn enter_member(btf: &Btf, spec: &mut FieldSpec, m: &Member) {
+fn enter_member(btf: &impl BtfTypes, spec: &mut FieldSpec, m: &Member) {
     spec.bit_offset += u64::from(m.bit_offset);
     spec.type_id = m.ty;
     spec.bitfield_bits = m
@@ -95,7 +97,7 @@ fn enter_member(btf: &Btf, spec: &mut FieldSpec, m: &Member) {
 pub fn target_field(
     local: &Btf,
     local_field: &FieldSpec,
-    target: &Btf,
+    target: &impl BtfTypes,
     root: u32,
     first: u32,
     steps: &[Step],
@@ -128,7 +130,7 @@ pub fn target_field(
 }
 
 /// Finds member `name` of composite `id`, looking inside anonymous members too.
-fn find_member(btf: &Btf, id: u32, name: &str, spec: &mut FieldSpec, depth: u32) -> bool {
+fn find_member(btf: &impl BtfTypes, id: u32, name: &str, spec: &mut FieldSpec, depth: u32) -> bool {
     let Ok(members) = btf.members(id) else {
         return false;
     };
@@ -156,7 +158,13 @@ fn find_member(btf: &Btf, id: u32, name: &str, spec: &mut FieldSpec, depth: u32)
 
 /// libbpf's notion of field compatibility: same kind family after modifiers and typedefs,
 /// any composites, any integers, any pointers, arrays of compatible elements.
-pub fn fields_compatible(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> bool {
+pub fn fields_compatible(
+    local: &impl BtfTypes,
+    l: u32,
+    target: &impl BtfTypes,
+    t: u32,
+    depth: u32,
+) -> bool {
     let (l, t) = (
         local.skip_mods_and_typedefs(l),
         target.skip_mods_and_typedefs(t),
@@ -183,16 +191,13 @@ pub fn fields_compatible(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) 
     }
 }
 
-/// Target types that may stand for local type `id`: same kind, same essential name.
-pub fn candidates<'t>(local: &Btf, id: u32, target: &'t Btf, by_name: &'t [u32]) -> Vec<u32> {
-    let Some(local_kind) = local.kind(id).map(Kind::btf_kind) else {
-        return Vec::new();
+/// Kernel types that may stand for local type `id`: same kind, same essential name
+/// (`task_struct___mine` stands for `task_struct`).
+pub fn candidates(local: &Btf, id: u32, target: &KernelBtf) -> std::sync::Arc<[u32]> {
+    let Some(kind) = local.kind(id).map(Kind::btf_kind) else {
+        return std::sync::Arc::new([]);
     };
-    by_name
-        .iter()
-        .copied()
-        .filter(|&c| target.kind(c).is_some_and(|k| k.btf_kind() == local_kind))
-        .collect()
+    target.find_all(essential_name(local.name(id)), kind)
 }
 
 #[cfg(test)]

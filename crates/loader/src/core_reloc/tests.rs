@@ -89,7 +89,7 @@ fn kernel() -> KernelBtf {
             values,
         },
     );
-    KernelBtf::from_btf(btf)
+    KernelBtf::from_btf(&btf)
 }
 
 fn relo(btf: &mut Btf, type_id: u32, access: &str, kind: CoreKind) -> CoreRelocation {

@@ -4,6 +4,7 @@
 #[cfg(feature = "tokio")]
 pub mod async_fd;
 pub mod bpf;
+pub(crate) mod kernel_file;
 pub(crate) mod mmap;
 pub mod netlink;
 pub mod perf;

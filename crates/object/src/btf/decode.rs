@@ -38,7 +38,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// The header fields that locate the type and string sections.
-struct Header {
+pub(crate) struct Header {
     hdr_len: usize,
     type_off: usize,
     type_len: usize,
@@ -47,11 +47,11 @@ struct Header {
 }
 
 pub(crate) fn decode(bytes: &[u8]) -> Result<Btf, BtfError> {
-    let header = decode_header(bytes)?;
-    let data = &bytes[header.hdr_len..];
-    let types_bytes = slice(data, header.type_off, header.type_len)?;
-    let str_bytes = slice(data, header.str_off, header.str_len)?;
-    let strings = decode_strings(str_bytes)?;
+    let (types_range, str_range) = sections(bytes)?;
+    let types_bytes = &bytes[types_range];
+    let str_bytes = &bytes[str_range];
+    check_strings(str_bytes)?;
+    let strings = decode_strings(str_bytes);
     let types = decode_types(types_bytes)?;
     let btf = Btf::from_parts(types, strings);
     validate(&btf)?;
@@ -61,6 +61,22 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Btf, BtfError> {
 pub(crate) fn string_section(bytes: &[u8]) -> Option<&[u8]> {
     let header = decode_header(bytes).ok()?;
     slice(&bytes[header.hdr_len..], header.str_off, header.str_len).ok()
+}
+
+/// Where the type and string sections are in `bytes`, checked to lie inside them.
+pub(crate) fn sections(
+    bytes: &[u8],
+) -> Result<(std::ops::Range<usize>, std::ops::Range<usize>), BtfError> {
+    let header = decode_header(bytes)?;
+    let data = &bytes[header.hdr_len..];
+    let range = |off: usize, len: usize| {
+        slice(data, off, len)?;
+        Ok::<_, BtfError>(header.hdr_len + off..header.hdr_len + off + len)
+    };
+    Ok((
+        range(header.type_off, header.type_len)?,
+        range(header.str_off, header.str_len)?,
+    ))
 }
 
 fn decode_header(bytes: &[u8]) -> Result<Header, BtfError> {
@@ -102,14 +118,19 @@ fn slice(data: &[u8], off: usize, len: usize) -> Result<&[u8], BtfError> {
         .ok_or(BtfError::BadHeader("section out of range"))
 }
 
-fn decode_strings(bytes: &[u8]) -> Result<StringTable, BtfError> {
+/// A string table must start and end with a NUL (or be empty).
+pub(crate) fn check_strings(bytes: &[u8]) -> Result<(), BtfError> {
+    match (bytes.first(), bytes.last()) {
+        (None, _) | (Some(0), Some(0)) => Ok(()),
+        _ => Err(BtfError::BadStrings),
+    }
+}
+
+fn decode_strings(bytes: &[u8]) -> StringTable {
     if bytes.is_empty() {
-        return Ok(StringTable::new());
+        return StringTable::new();
     }
-    if bytes[0] != 0 || bytes[bytes.len() - 1] != 0 {
-        return Err(BtfError::BadStrings);
-    }
-    Ok(StringTable::from_bytes(bytes.to_vec()))
+    StringTable::from_bytes(bytes.to_vec())
 }
 
 fn decode_types(bytes: &[u8]) -> Result<Vec<Type>, BtfError> {
@@ -123,7 +144,7 @@ fn decode_types(bytes: &[u8]) -> Result<Vec<Type>, BtfError> {
     Ok(types)
 }
 
-fn decode_type(c: &mut Cursor, id: u32) -> Result<Type, BtfError> {
+pub(crate) fn decode_type(c: &mut Cursor, id: u32) -> Result<Type, BtfError> {
     let truncated = BtfError::TruncatedType(id);
     let name_off = c.u32().ok_or(truncated.clone())?;
     let info = c.u32().ok_or(truncated.clone())?;
@@ -134,6 +155,29 @@ fn decode_type(c: &mut Cursor, id: u32) -> Result<Type, BtfError> {
     let kind = BtfKind::from_u32(kind_num).ok_or(BtfError::UnknownKind { id, kind: kind_num })?;
     let kind = decode_kind(c, kind, vlen, kflag, size_or_type).ok_or(truncated)?;
     Ok(Type { name_off, kind })
+}
+
+/// The encoded length in bytes of a type whose info word is `info`: the 12-byte `struct
+/// btf_type` and the data its kind appends (what [`decode_kind`] reads). `None` for an unknown
+/// kind.
+pub(crate) fn encoded_len(info: u32) -> Option<usize> {
+    let vlen = (info & 0xffff) as usize;
+    let extra = match BtfKind::from_u32((info >> 24) & 0x1f)? {
+        BtfKind::Int | BtfKind::Var | BtfKind::DeclTag => 4,
+        BtfKind::Array => 12,
+        BtfKind::Struct | BtfKind::Union | BtfKind::Enum64 | BtfKind::Datasec => 12 * vlen,
+        BtfKind::Enum | BtfKind::FuncProto => 8 * vlen,
+        BtfKind::Ptr
+        | BtfKind::Fwd
+        | BtfKind::Typedef
+        | BtfKind::Volatile
+        | BtfKind::Const
+        | BtfKind::Restrict
+        | BtfKind::Func
+        | BtfKind::Float
+        | BtfKind::TypeTag => 0,
+    };
+    Some(12 + extra)
 }
 
 fn decode_kind(

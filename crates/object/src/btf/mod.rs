@@ -1,6 +1,7 @@
 //! BTF: the type model ([`Btf`], [`Type`], [`Kind`]), its string table, encoding to and
-//! decoding from `.BTF` bytes, lookups and size/offset resolution; and `.BTF.ext`
-//! ([`ext::BtfExt`]).
+//! decoding from `.BTF` bytes, lookups and size/offset resolution ([`BtfTypes`]); [`LazyBtf`],
+//! which decodes a large BTF (the kernel's) one type at a time, as lookups reach them; and
+//! `.BTF.ext` ([`ext::BtfExt`]).
 //!
 //! Type id 0 is `void` and has no entry; ids 1.. index the types in order. A decoded [`Btf`] has
 //! been checked: every type reference and name offset is in range, so lookups never panic.
@@ -8,10 +9,13 @@
 mod decode;
 mod encode;
 pub mod ext;
+mod lazy;
 mod resolve;
 mod strings;
 mod types;
 
+pub use lazy::LazyBtf;
+pub use resolve::BtfTypes;
 pub use strings::StringTable;
 pub use types::*;
 
@@ -179,17 +183,6 @@ impl Btf {
                     && self.strings.get_bytes(t.name_off) == Some(name.as_bytes())
             })
             .map(|(id, _)| id)
-    }
-
-    /// Every named type's id grouped by name, for repeated lookups in a large BTF (vmlinux).
-    pub fn name_index(&self) -> std::collections::HashMap<&str, Vec<u32>> {
-        let mut index: std::collections::HashMap<&str, Vec<u32>> = Default::default();
-        for (id, t) in self.iter() {
-            if t.name_off != 0 {
-                index.entry(self.str_at(t.name_off)).or_default().push(id);
-            }
-        }
-        index
     }
 }
 

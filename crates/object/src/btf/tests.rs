@@ -178,7 +178,6 @@ fn lookups_and_resolution() {
     assert_eq!(btf.resolve_size(3), Ok(12)); // int[3]
     assert_eq!(btf.resolve_size(0), Err(BtfError::NoSize(0)));
     assert!(btf.find_by_name_kind("s", BtfKind::Union).is_none());
-    assert_eq!(btf.name_index()["fn"].len(), 1);
 }
 
 #[test]
@@ -298,4 +297,86 @@ fn string_section_without_decoding_types() {
     assert_eq!(string_at(strings, off + 2), "line of source");
     assert_eq!(string_at(strings, 1 << 20), "");
     assert_eq!(string_section(&bytes[..10]), None);
+}
+
+#[test]
+fn lazy_btf_decodes_each_type_as_the_full_decoder_does() {
+    let btf = every_kind();
+    let lazy = LazyBtf::from_bytes(btf.to_bytes()).unwrap();
+    assert_eq!(lazy.type_count(), btf.type_count());
+    for (id, ty) in btf.iter() {
+        assert_eq!(BtfTypes::type_by_id(&lazy, id), Some(ty), "type {id}");
+        assert_eq!(BtfTypes::name(&lazy, id), btf.name(id));
+    }
+    assert_eq!(BtfTypes::type_by_id(&lazy, 0), None);
+    assert_eq!(BtfTypes::type_by_id(&lazy, btf.type_count()), None);
+    let s = lazy.find_by_name_kind("s", BtfKind::Struct).unwrap();
+    assert_eq!(Some(s), btf.find_by_name_kind("s", BtfKind::Struct));
+    assert_eq!(lazy.resolve_size(s), Ok(16));
+    assert_eq!(lazy.member_by_name(s, "y").unwrap().0, 1);
+    assert!(lazy.find_by_name_kind("s", BtfKind::Union).is_none());
+    // A name that is a prefix of another is not that other.
+    assert!(lazy.find_by_name_kind("myin", BtfKind::Typedef).is_none());
+    for kind in [
+        BtfKind::Struct,
+        BtfKind::Int,
+        BtfKind::Typedef,
+        BtfKind::Ptr,
+    ] {
+        assert_eq!(
+            lazy.names_of_kind(kind),
+            btf.names_of_kind(kind),
+            "{kind:?}"
+        );
+    }
+    assert_eq!(
+        lazy.ids_named("int", BtfKind::Int),
+        btf.ids_named("int", BtfKind::Int)
+    );
+}
+
+#[test]
+fn lazy_btf_rejects_truncation_and_never_panics() {
+    let bytes = every_kind().to_bytes();
+    for len in 0..bytes.len() {
+        assert!(
+            LazyBtf::from_bytes(bytes[..len].to_vec()).is_err(),
+            "prefix {len}"
+        );
+    }
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= 0xff;
+        if let Ok(lazy) = LazyBtf::from_bytes(b) {
+            for id in 0..lazy.type_count() + 1 {
+                let _ = lazy.resolve_size(id);
+                let _ = lazy.members(id);
+                let _ = lazy.name(id);
+            }
+        }
+    }
+}
+
+#[test]
+fn lazy_vmlinux_finds_what_the_full_decoder_finds() {
+    let Ok(bytes) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        eprintln!("skipped: no /sys/kernel/btf/vmlinux");
+        return;
+    };
+    let btf = Btf::from_bytes(&bytes).unwrap();
+    let lazy = LazyBtf::from_bytes(bytes).unwrap();
+    assert_eq!(lazy.type_count(), btf.type_count());
+    let task = lazy
+        .find_by_name_kind("task_struct", BtfKind::Struct)
+        .unwrap();
+    assert_eq!(
+        Some(task),
+        btf.find_by_name_kind("task_struct", BtfKind::Struct)
+    );
+    assert_eq!(BtfTypes::type_by_id(&lazy, task), btf.type_by_id(task));
+    let (_, pid) = lazy.member_by_name(task, "pid").unwrap();
+    assert_eq!(lazy.resolve_size(pid.ty), Ok(4));
+    // The last type too: the index walked the whole section.
+    let last = btf.type_count() - 1;
+    assert_eq!(BtfTypes::type_by_id(&lazy, last), btf.type_by_id(last));
 }
