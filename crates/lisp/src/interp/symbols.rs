@@ -12,13 +12,17 @@ use crate::value::{BuiltinFn, Function, Sym, SymData, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
+
+/// The tables' maps: keyed by symbol names, hashed with [`NameHasher`].
+type NameMap<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
 
 pub(crate) struct SymbolTable {
     /// Interned symbols by key: the name, or `package:name` for a package of its own.
-    interned: RefCell<HashMap<String, Sym>>,
+    interned: RefCell<NameMap<String, Sym>>,
     /// Definitions of symbols not interned yet, by name (symbols without a package).
-    pending: RefCell<HashMap<Cow<'static, str>, Pending>>,
+    pending: RefCell<NameMap<Cow<'static, str>, Pending>>,
 }
 
 /// The definitions a symbol not interned yet will receive.
@@ -48,8 +52,14 @@ const STARTING_INTERNED: usize = 256;
 impl Default for SymbolTable {
     fn default() -> SymbolTable {
         SymbolTable {
-            interned: RefCell::new(HashMap::with_capacity(STARTING_INTERNED)),
-            pending: RefCell::new(HashMap::with_capacity(STARTING_PENDING)),
+            interned: RefCell::new(NameMap::with_capacity_and_hasher(
+                STARTING_INTERNED,
+                Default::default(),
+            )),
+            pending: RefCell::new(NameMap::with_capacity_and_hasher(
+                STARTING_PENDING,
+                Default::default(),
+            )),
         }
     }
 }
@@ -144,5 +154,38 @@ impl SymbolTable {
         for sym in self.interned.borrow().values() {
             sym.clear();
         }
+    }
+}
+
+/// A hash for symbol names, which are short: eight bytes at a time, multiplied in, and mixed at
+/// the end (splitmix64's finalizer) so that the high bits the map's control bytes use vary too.
+/// Much cheaper than the standard library's SipHash, whose resistance to chosen collisions a
+/// compiler's symbol table does not need.
+#[derive(Default)]
+pub(crate) struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        let word = u64::from_le_bytes(last) ^ (bytes.len() as u64) << 56;
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.write(&[byte]);
+    }
+
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
     }
 }
