@@ -197,6 +197,16 @@ fn main() {
         )
         .unwrap();
     }
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load = load.split_whitespace().next().unwrap_or("?").to_string();
+        writeln!(
+            report,
+            "\nLoad average when the run ended: {load} (on {} CPUs): whole-process times are \
+             wall-clock, process start included.",
+            std::thread::available_parallelism().map_or(1, usize::from)
+        )
+        .unwrap();
+    }
     print!("{report}");
     whistler_testkit::benchmarks::write_section(&report).unwrap();
     let _ = std::fs::remove_dir_all(&out_dir);

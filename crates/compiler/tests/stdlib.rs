@@ -958,7 +958,8 @@ fn golden_expansions() {
 #[test]
 fn standard_headers_expansion_is_current() {
     let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("lib");
-    let text = std::fs::read_to_string(lib.join("standard-headers.lisp")).expect("the declarations");
+    let text =
+        std::fs::read_to_string(lib.join("standard-headers.lisp")).expect("the declarations");
     let read = whistler_syntax::read(&SourceFile::new("standard-headers.lisp", text.as_str()));
     assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
     let mut out = String::from(
@@ -975,7 +976,10 @@ fn standard_headers_expansion_is_current() {
             Some([head, definitions @ ..]) if head.is_symbol_named("progn") => definitions,
             _ => panic!("{declaration} does not expand to (progn (defmacro ...) ...)"),
         };
-        let header = declaration.as_list().and_then(|l| l.get(1)).expect("a name");
+        let header = declaration
+            .as_list()
+            .and_then(|l| l.get(1))
+            .expect("a name");
         out.push_str(&format!("\n;;; (defheader {header} ...)\n"));
         for definition in definitions {
             let parts = definition.as_list().expect("(defmacro NAME ARGS DOC BODY)");
