@@ -15,6 +15,10 @@ use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile, Symbol};
 pub const STANDARD_LIBRARY: &[(&str, &str)] = &[
     ("lib/core.lisp", include_str!("../lib/core.lisp")),
     ("lib/headers.lisp", include_str!("../lib/headers.lisp")),
+    (
+        "lib/standard-headers.expanded.lisp",
+        include_str!("../lib/standard-headers.expanded.lisp"),
+    ),
     ("lib/packets.lisp", include_str!("../lib/packets.lisp")),
     (
         "lib/user-memory.lisp",

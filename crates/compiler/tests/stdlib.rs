@@ -952,6 +952,56 @@ fn golden_expansions() {
     assert_eq!(out, expected, "rerun with UPDATE_EXPECT=1 to accept");
 }
 
+/// The standard headers load as the expansion of their `defheader` declarations
+/// (`lib/standard-headers.lisp`), written out as top-level `defmacro`s so that each is read and
+/// evaluated on first use: the expansion file must be exactly what `defheader` makes of them.
+#[test]
+fn standard_headers_expansion_is_current() {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("lib");
+    let text =
+        std::fs::read_to_string(lib.join("standard-headers.lisp")).expect("the declarations");
+    let read = whistler_syntax::read(&SourceFile::new("standard-headers.lisp", text.as_str()));
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    let mut out = String::from(
+        ";;;; Generated from `standard-headers.lisp` by the compiler's test\n\
+         ;;;; `standard_headers_expansion_is_current` (`UPDATE_EXPECT=1` rewrites it); do not edit.\n",
+    );
+    let mut interp = whistler_compiler::lisp_host::standard_interp();
+    for declaration in &read.forms {
+        let expansion = interp
+            .macroexpand_1(declaration)
+            .unwrap_or_else(|e| panic!("{declaration}: {e:?}"))
+            .unwrap_or_else(|| panic!("{declaration} is not a macro call"));
+        let definitions = match expansion.as_list() {
+            Some([head, definitions @ ..]) if head.is_symbol_named("progn") => definitions,
+            _ => panic!("{declaration} does not expand to (progn (defmacro ...) ...)"),
+        };
+        let header = declaration
+            .as_list()
+            .and_then(|l| l.get(1))
+            .expect("a name");
+        out.push_str(&format!("\n;;; (defheader {header} ...)\n"));
+        for definition in definitions {
+            let parts = definition.as_list().expect("(defmacro NAME ARGS DOC BODY)");
+            let [defmacro, name, args, rest @ ..] = parts else {
+                panic!("{definition} is not (defmacro NAME ARGS ...)");
+            };
+            out.push_str(&format!("({defmacro} {name} {args}"));
+            for part in rest {
+                out.push_str(&format!("\n  {part}"));
+            }
+            out.push_str(")\n");
+        }
+    }
+    let expanded_path = lib.join("standard-headers.expanded.lisp");
+    if std::env::var("UPDATE_EXPECT").as_deref() == Ok("1") {
+        std::fs::write(&expanded_path, &out).expect("write standard-headers.expanded.lisp");
+        return;
+    }
+    let expanded = std::fs::read_to_string(&expanded_path).unwrap_or_default();
+    assert_eq!(out, expanded, "rerun with UPDATE_EXPECT=1 to accept");
+}
+
 fn compile_errors(source: &str) -> String {
     let file = SourceFile::new("bad.lisp", source);
     match whistler_compiler::compile(&file) {

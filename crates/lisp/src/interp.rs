@@ -14,6 +14,7 @@ use whistler_syntax::suggest::closest;
 use whistler_syntax::{Span, Symbol};
 
 mod host;
+mod symbols;
 
 /// Macro expansions remembered per call form (code built at run time can make many forms).
 const MAX_CACHED_EXPANSIONS: usize = 100_000;
@@ -62,7 +63,7 @@ pub(crate) struct Known {
 }
 
 pub struct Interp {
-    pub(crate) symbols: HashMap<String, Sym>,
+    pub(crate) symbols: symbols::SymbolTable,
     pub(crate) known: Known,
     pub(crate) output: Output,
     pub(crate) error_output: Output,
@@ -102,9 +103,7 @@ impl Drop for Interp {
     /// Symbols' cells may hold closures whose environments refer back to symbols: break the
     /// cycles so everything is freed.
     fn drop(&mut self) {
-        for sym in self.symbols.values() {
-            sym.clear();
-        }
+        self.symbols.clear_cells();
         self.expansion_cache.clear();
     }
 }
@@ -130,11 +129,9 @@ fn package_key(package: Option<&str>) -> Option<&str> {
 
 impl Interp {
     pub fn new() -> Interp {
-        let mut symbols = HashMap::new();
-        let mut intern = |name: &str| -> Sym {
-            let sym = Rc::new(SymData::new(name.to_string(), None, true));
-            symbols.insert(name.to_string(), sym.clone());
-            sym
+        let symbols = symbols::SymbolTable::default();
+        let intern = |name: &str| -> Sym {
+            symbols.intern(name, || SymData::new(name.to_string(), None, true))
         };
         let known = Known {
             t: intern("t"),
@@ -151,18 +148,17 @@ impl Interp {
             whole: intern("&whole"),
             environment: intern("&environment"),
             allow_other_keys: intern("&allow-other-keys"),
-            allow_other_keys_kw: Rc::new(SymData::new(
-                "allow-other-keys".into(),
-                Some("keyword".into()),
-                true,
-            )),
+            allow_other_keys_kw: symbols.intern("keyword:allow-other-keys", || {
+                SymData::new("allow-other-keys".into(), Some("keyword".into()), true)
+            }),
             declare: intern("declare"),
             standard_output: intern("*standard-output*"),
         };
-        symbols.insert(
-            ":allow-other-keys".into(),
-            known.allow_other_keys_kw.clone(),
-        );
+        let allow_other_keys_kw = Value::sym(&known.allow_other_keys_kw);
+        known
+            .allow_other_keys_kw
+            .value
+            .replace(Some(allow_other_keys_kw));
         let mut interp = Interp {
             symbols,
             known,
@@ -258,9 +254,10 @@ impl Interp {
     pub fn function_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .symbols
-            .iter()
+            .entries()
+            .into_iter()
             .filter(|(_, s)| s.has_function())
-            .map(|(key, _)| key.clone())
+            .map(|(key, _)| key)
             .collect();
         names.sort();
         names
@@ -303,18 +300,14 @@ impl Interp {
             Some(p) => format!("{p}:{name}"),
             None => name.to_string(),
         };
-        if let Some(sym) = self.symbols.get(&key) {
-            return sym.clone();
-        }
-        let sym = Rc::new(SymData::new(
-            name.to_string(),
-            package.map(String::from),
-            true,
-        ));
-        if sym.is_keyword() {
+        let mut created = false;
+        let sym = self.symbols.intern(&key, || {
+            created = true;
+            SymData::new(name.to_string(), package.map(String::from), true)
+        });
+        if created && sym.is_keyword() {
             sym.value.replace(Some(Value::sym(&sym)));
         }
-        self.symbols.insert(key, sym.clone());
         sym
     }
 
@@ -456,7 +449,8 @@ impl Interp {
     /// Names of interned symbols (without package) that satisfy `keep`.
     fn names_where(&self, keep: impl Fn(&SymData) -> bool) -> Vec<String> {
         self.symbols
-            .values()
+            .symbols()
+            .into_iter()
             .filter(|s| s.package.is_none() && keep(s))
             .map(|s| s.name.clone())
             .collect()

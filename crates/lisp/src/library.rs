@@ -6,6 +6,7 @@
 use crate::error::{EvalError, Flow};
 use crate::interp::Interp;
 use crate::value::{Sym, NO_SPAN};
+use std::borrow::Cow;
 use std::ops::Range;
 use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile, Span, Symbol};
 
@@ -41,7 +42,8 @@ impl Interp {
             let list = &text[range.clone()];
             if let Some((is_macro, name)) = definition_head(list) {
                 let source = Source::Text(list, options);
-                self.defer(&Symbol::new(name), DeferredDefinition { is_macro, source });
+                let definition = DeferredDefinition { is_macro, source };
+                self.symbols.defer(name, definition);
                 continue;
             }
             match read_one(file_name, list, options, range.clone()) {
@@ -95,9 +97,9 @@ impl Interp {
     pub fn define_all_deferred(&mut self) -> Vec<EvalError> {
         let deferred: Vec<Sym> = self
             .symbols
-            .values()
+            .symbols()
+            .into_iter()
             .filter(|s| s.deferred.borrow().is_some())
-            .cloned()
             .collect();
         let mut errors = Vec::new();
         for sym in &deferred {
@@ -149,7 +151,7 @@ fn read_one(
 
 /// `Some((is_macro, name))` when `list` is `(defun NAME ...)` or `(defmacro NAME ...)` with a
 /// plain symbol as the name (no package, no escapes), the name as the reader folds it.
-fn definition_head(list: &str) -> Option<(bool, String)> {
+fn definition_head(list: &'static str) -> Option<(bool, Cow<'static, str>)> {
     let mut words = list[1..].split_ascii_whitespace();
     let is_macro = match words.next()? {
         "defmacro" => true,
@@ -158,7 +160,12 @@ fn definition_head(list: &str) -> Option<(bool, String)> {
     };
     let name = words.next()?;
     let plain = |c: char| c.is_ascii_graphic() && !"()'\"`,;|\\:#".contains(c);
-    name.chars()
-        .all(plain)
-        .then(|| (is_macro, name.to_ascii_lowercase()))
+    if !name.chars().all(plain) {
+        return None;
+    }
+    let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => Cow::Owned(name.to_ascii_lowercase()),
+        false => Cow::Borrowed(name),
+    };
+    Some((is_macro, name))
 }

@@ -13,7 +13,7 @@ macro_rules! special_forms {
     ($($variant:ident = $name:literal),* $(,)?) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum SpecialForm { $($variant),* }
-        const TABLE: &[(&str, SpecialForm)] = &[$(($name, SpecialForm::$variant)),*];
+        const TABLE: &[(&'static str, SpecialForm)] = &[$(($name, SpecialForm::$variant)),*];
     };
 }
 
@@ -41,8 +41,8 @@ special_forms! {
 }
 
 pub fn install(interp: &mut Interp) {
-    for (name, form) in TABLE {
-        interp.symbol(name).form.set(Some(*form));
+    for &(name, form) in TABLE {
+        interp.symbols.define_form(name, form);
     }
 }
 

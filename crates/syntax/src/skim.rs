@@ -13,9 +13,19 @@ pub fn top_level_lists(text: &str) -> Option<Vec<Range<usize>>> {
     let mut lists = Vec::new();
     let (mut depth, mut start, mut at) = (0usize, 0, 0);
     while at < bytes.len() {
+        if depth > 0 {
+            // Inside a list only these bytes matter: skip runs of the others in one sweep.
+            let run = bytes[at..]
+                .iter()
+                .position(|&b| MATTERS_IN_A_LIST[usize::from(b)]);
+            at += run.unwrap_or(bytes.len() - at);
+            if at == bytes.len() {
+                break;
+            }
+        }
         let next = bytes.get(at + 1).copied();
         match bytes[at] {
-            b';' => at = find(bytes, at, b"\n").unwrap_or(bytes.len()),
+            b';' => at = line_end(bytes, at),
             b'#' if next == Some(b'|') => at = block_comment_end(bytes, at)?,
             b' ' | b'\t' | b'\n' | b'\r' | 0x0c => at += 1,
             b'(' => {
@@ -76,12 +86,24 @@ fn block_comment_end(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| from + i)
+/// Where the comment line starting at `from` ends (its newline, or the end of the text).
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    let run = bytes[from..].iter().position(|&b| b == b'\n');
+    run.map_or(bytes.len(), |i| from + i)
 }
+
+/// The bytes the loop of [`top_level_lists`] acts on inside a list; every other byte is
+/// stepped over.
+const MATTERS_IN_A_LIST: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let special = b"();\"|\\#";
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

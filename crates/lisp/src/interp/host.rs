@@ -77,9 +77,10 @@ impl Interp {
     pub fn macro_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .symbols
-            .iter()
+            .entries()
+            .into_iter()
             .filter(|(_, s)| s.has_macro())
-            .map(|(key, _)| key.clone())
+            .map(|(key, _)| key)
             .collect();
         names.sort();
         names
@@ -99,7 +100,7 @@ impl Interp {
         sym.value.replace(Some(value));
     }
 
-    fn find_symbol(&self, name: &Symbol) -> Option<&Sym> {
+    fn find_symbol(&self, name: &Symbol) -> Option<Sym> {
         let key = match package_key(name.package.as_deref()) {
             Some(p) => format!("{p}:{}", name.name),
             None => name.name.clone(),
@@ -176,10 +177,15 @@ impl Interp {
         })
     }
 
+    /// Defines the builtin function `name` (written as Lisp reads it, like [`Interp::symbol`]).
     pub(crate) fn define_fn(&mut self, name: &'static str, f: crate::value::BuiltinFn) {
-        let sym = self.symbol(name);
-        sym.function
-            .replace(Some(Value::Func(Rc::new(Function::Builtin { name, f }))));
+        if name.contains(':') || name.chars().any(char::is_uppercase) {
+            let sym = self.symbol(name);
+            let function = Function::Builtin { name, f };
+            sym.function.replace(Some(Value::Func(Rc::new(function))));
+            return;
+        }
+        self.symbols.define_builtin(name, f);
     }
 
     /// Writes `text` to a Lisp output stream value (`t`, a string stream, a file stream...).
