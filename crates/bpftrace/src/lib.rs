@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod forms;
+pub mod kernel_types;
 pub mod output;
 pub mod parser;
 pub mod plan;

@@ -51,6 +51,12 @@ impl ProbeKind {
         }
     }
 
+    /// Whether the pointers among its arguments point into the traced process (syscall
+    /// tracepoints), as bpftrace reads them.
+    pub fn has_user_pointer_args(&self) -> bool {
+        matches!(self, ProbeKind::Tracepoint { category, .. } if category == "syscalls")
+    }
+
     /// The program type keyword of `defprog`.
     pub fn program_type(&self) -> &'static str {
         match self {
@@ -255,6 +261,8 @@ pub fn list(pattern: Option<&str>) -> Vec<String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TracepointField {
     pub name: String,
+    /// The C type as the format file writes it (`struct __kernel_timespec *`).
+    pub c_type: String,
     pub offset: usize,
     pub size: usize,
     pub ty: FieldType,
@@ -325,8 +333,10 @@ fn parse_field_line(line: &str) -> Option<TracepointField> {
             signed: signed && !decl.contains('*'),
         }
     };
+    let c_type = decl[..decl.len() - word.len()].trim().to_string();
     Some(TracepointField {
         name,
+        c_type,
         offset: offset?,
         size: size?,
         ty,

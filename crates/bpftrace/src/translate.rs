@@ -8,6 +8,7 @@
 
 use crate::ast::*;
 use crate::forms::At;
+use crate::kernel_types::{self, FieldValue, StructId};
 use crate::plan::{Event, Plan, PlannedMap, PlannedProbe, Printf};
 use crate::printf;
 use crate::probes::{self, ProbeKind, TracepointField};
@@ -82,6 +83,8 @@ struct ProbeContext {
     vars: Vec<(String, Type, String)>,
     /// Macro parameters bound to argument expressions, innermost last.
     macro_args: Vec<HashMap<String, Expr>>,
+    /// What the scratch variables holding kernel addresses point to, by name.
+    var_kernel: HashMap<String, Kernel>,
 }
 
 /// A translated expression: for in-memory types the form is the buffer's address.
@@ -91,6 +94,33 @@ struct Value {
     ty: Type,
     /// The string of a literal, for comparisons.
     literal: Option<String>,
+    /// The kernel memory an integer addresses, when its type says: a struct (through a
+    /// pointer or embedded) or an array.
+    kernel: Option<Kernel>,
+}
+
+/// What memory an address points to, typed by the kernel's BTF, and whether it is the traced
+/// process's memory (pointers in syscall tracepoints' arguments, as bpftrace reads them) rather
+/// than the kernel's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    Struct {
+        id: StructId,
+        user: bool,
+    },
+    /// An array of this many bytes (`u6_addr8`, for `ntop`).
+    Bytes {
+        size: usize,
+        user: bool,
+    },
+}
+
+impl Kernel {
+    fn user(self) -> bool {
+        match self {
+            Kernel::Struct { user, .. } | Kernel::Bytes { user, .. } => user,
+        }
+    }
 }
 
 impl Value {
@@ -99,6 +129,15 @@ impl Value {
             form,
             ty: Type::Int { signed },
             literal: None,
+            kernel: None,
+        }
+    }
+
+    /// An address of kernel memory of a known type.
+    fn address(form: Sexp, kernel: Kernel) -> Value {
+        Value {
+            kernel: Some(kernel),
+            ..Value::int(form, false)
         }
     }
 }
@@ -220,6 +259,7 @@ impl<'a> Translator<'a> {
             fields,
             vars: Vec::new(),
             macro_args: Vec::new(),
+            var_kernel: HashMap::new(),
         };
         let at = At(probe.span);
         (self.key_buffer, self.value_buffer) = (0, 0);
@@ -465,6 +505,10 @@ impl<'a> Translator<'a> {
             ExprKind::Var(name) => {
                 let v = self.expr(cx, value)?;
                 let var = self.var_binding(cx, name, v.ty, target.span)?;
+                match v.kernel {
+                    Some(k) => cx.var_kernel.insert(name.clone(), k),
+                    None => cx.var_kernel.remove(name),
+                };
                 let ty = cx
                     .vars
                     .iter()
@@ -825,6 +869,7 @@ impl<'a> Translator<'a> {
                         form: at.sym(lisp),
                         ty: *ty,
                         literal: None,
+                        kernel: cx.var_kernel.get(name).copied(),
                     }),
                     None => self.error(e.span, format!("${name} is used before it is assigned")),
                 }
@@ -862,7 +907,7 @@ impl<'a> Translator<'a> {
                     UnOp::Not => at.call("not", vec![v]),
                     UnOp::BitNot => at.call("lognot", vec![v]),
                     UnOp::Neg => at.call("-", vec![v]),
-                    UnOp::Deref => read_kernel(at, v, 8, self),
+                    UnOp::Deref => read_memory(at, v, 8, false, false, self),
                 };
                 Some(Value::int(form, signed || *op == UnOp::Neg))
             }
@@ -886,11 +931,19 @@ impl<'a> Translator<'a> {
                     form: at.call("if", vec![test, a.form, b.form]),
                     ty,
                     literal: None,
+                    kernel: None,
                 })
             }
             ExprKind::Field(base, field) => self.field(cx, base, field, e.span),
             ExprKind::Cast(ty, operand) => {
                 let (v, _) = self.int_expr(cx, operand)?;
+                if let Some(name) = crate::parser::struct_pointer_name(ty) {
+                    let id = kernel_types::struct_named(name)
+                        .map_err(|message| self.error::<()>(e.span, message))
+                        .ok()?;
+                    let user = matches!(cx.kind, ProbeKind::Uprobe { .. });
+                    return Some(Value::address(v, Kernel::Struct { id, user }));
+                }
                 let (size, signed) = types::int_type(ty)?;
                 let form = at.call("cast", vec![at.sym(types::load_type(size, signed)), v]);
                 Some(Value::int(form, signed))
@@ -923,6 +976,7 @@ impl<'a> Translator<'a> {
             form: at.let_star(vec![(name, at.buffer(size.div_ceil(8) * 8))], forms),
             ty: Type::Str(size),
             literal: Some(s.to_string()),
+            kernel: None,
         }
     }
 
@@ -970,6 +1024,7 @@ impl<'a> Translator<'a> {
             form,
             ty,
             literal: None,
+            kernel: None,
         })
     }
 
@@ -1007,6 +1062,7 @@ impl<'a> Translator<'a> {
                     form,
                     ty: Type::Str(16),
                     literal: None,
+                    kernel: None,
                 })
             }
             "probe" => Some(self.string_literal(at, &cx.kind.full_name())),
@@ -1045,6 +1101,9 @@ impl<'a> Translator<'a> {
                     }
                     return unsigned(at.call(&format!("pt-regs-parm{}", n + 1), vec![]));
                 }
+                if let Some(n) = header_constant(name).or_else(|| kernel_types::enum_value(name)) {
+                    return Some(Value::int(at.int(n as i128), true));
+                }
                 self.error(span, format!("unknown builtin or identifier `{name}`"))
             }
         }
@@ -1058,11 +1117,19 @@ impl<'a> Translator<'a> {
         span: Span,
     ) -> Translated<Value> {
         let at = At(span);
-        if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
-            return self.error(
-                span,
-                "fields of kernel structs are not supported yet; only args.FIELD",
-            );
+        let macro_arg = |name: &str| cx.macro_args.last().is_some_and(|a| a.contains_key(name));
+        if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args" && !macro_arg(b)) {
+            let v = self.expr(cx, base)?;
+            let Some(Kernel::Struct { id, user }) = v.kernel else {
+                return self.error(
+                    span,
+                    format!(
+                        "`{field}` is looked up in a value that is not a kernel struct; cast it \
+                         first, as in ((struct task_struct *)curtask)->{field}"
+                    ),
+                );
+            };
+            return self.struct_field(at, v.form, id, user, field);
         }
         let fields = match &cx.fields {
             Some(Ok(fields)) => fields,
@@ -1086,10 +1153,19 @@ impl<'a> Translator<'a> {
         match f.ty {
             probes::FieldType::Int { signed } => {
                 let load = types::load_type(f.size, signed);
-                Some(Value::int(
-                    at.call("ctx-load", vec![at.sym(load), at.int(f.offset as i128)]),
-                    signed,
-                ))
+                let form = at.call("ctx-load", vec![at.sym(load), at.int(f.offset as i128)]);
+                Some(
+                    match f.c_type.contains("struct ") || f.c_type.contains("union ") {
+                        true => match kernel_types::pointee_of_c_type(&f.c_type) {
+                            Some(id) => {
+                                let user = cx.kind.has_user_pointer_args();
+                                Value::address(form, Kernel::Struct { id, user })
+                            }
+                            None => Value::int(form, signed),
+                        },
+                        false => Value::int(form, signed),
+                    },
+                )
             }
             probes::FieldType::CharArray | probes::FieldType::DataLocString => {
                 let buffer = self.fresh("field");
@@ -1118,9 +1194,75 @@ impl<'a> Translator<'a> {
                     form,
                     ty,
                     literal: None,
+                    kernel: None,
                 })
             }
         }
+    }
+
+    /// Field `name` of the kernel struct `id` at `base`: read with `probe-read-kernel` at an
+    /// offset the loader relocates (CO-RE) for the kernel it loads on.
+    fn struct_field(
+        &mut self,
+        at: At,
+        base: Sexp,
+        id: StructId,
+        user: bool,
+        name: &str,
+    ) -> Translated<Value> {
+        let f = kernel_types::field(id, name)
+            .map_err(|message| self.error::<()>(at.0, message))
+            .ok()?;
+        let offset = match &f.core {
+            Some((owner, member)) => at.call(
+                "kernel-field-offset",
+                vec![
+                    crate::forms::kernel_type(at, owner),
+                    at.string(name),
+                    at.int(f.offset as i128),
+                    crate::forms::kernel_type(at, member),
+                ],
+            ),
+            None => at.int(f.offset as i128),
+        };
+        let address = at.call("+", vec![base, offset]);
+        Some(match f.value {
+            FieldValue::Int { size, signed } => {
+                Value::int(read_memory(at, address, size, signed, user, self), signed)
+            }
+            FieldValue::Pointer(pointee) => {
+                let form = read_memory(at, address, 8, false, user, self);
+                match pointee {
+                    Some(id) => Value::address(form, Kernel::Struct { id, user }),
+                    None => Value::int(form, false),
+                }
+            }
+            FieldValue::Struct(id) => Value::address(address, Kernel::Struct { id, user }),
+            FieldValue::Bytes(size) => Value::address(address, Kernel::Bytes { size, user }),
+            FieldValue::Chars(size) => {
+                let buffer = self.fresh("chars");
+                let form = at.let_star(
+                    vec![(buffer.clone(), at.buffer(size))],
+                    vec![
+                        at.call(
+                            if user {
+                                "probe-read-user-str"
+                            } else {
+                                "probe-read-kernel-str"
+                            },
+                            vec![at.sym(&buffer), at.int(size as i128), address],
+                        ),
+                        at.sym(&buffer),
+                    ],
+                );
+                Value {
+                    form,
+                    ty: Type::Str(size),
+                    literal: None,
+                    kernel: None,
+                }
+            }
+        })
     }
 
     fn call(
@@ -1161,6 +1303,7 @@ impl<'a> Translator<'a> {
                     form,
                     ty: Type::Str(size),
                     literal: None,
+                    kernel: None,
                 })
             }
             "kaddr" => match args {
@@ -1185,6 +1328,7 @@ impl<'a> Translator<'a> {
                     form: v,
                     ty: Type::Ksym,
                     literal: None,
+                    kernel: None,
                 })
             }
             "usym" => {
@@ -1209,6 +1353,7 @@ impl<'a> Translator<'a> {
                     form,
                     ty: Type::Usym,
                     literal: None,
+                    kernel: None,
                 })
             }
             "has_key" => {
@@ -1304,6 +1449,7 @@ impl<'a> Translator<'a> {
             form: At(span).progn(forms),
             ty: value.ty,
             literal: value.literal,
+            kernel: value.kernel,
         })
     }
 
@@ -1588,17 +1734,29 @@ fn linear_bucket(at: At, value: Sexp, min: i64, max: i64, step: i64) -> Sexp {
     )
 }
 
-/// `*address`: `size` bytes read from kernel memory (0 when the read fails).
-fn read_kernel(at: At, address: Sexp, size: usize, t: &mut Translator) -> Sexp {
+/// `*address`: an integer of `size` bytes read from kernel memory, or the traced process's
+/// when `user` (0 when the read fails).
+fn read_memory(
+    at: At,
+    address: Sexp,
+    size: usize,
+    signed: bool,
+    user: bool,
+    t: &mut Translator,
+) -> Sexp {
     let buffer = t.fresh("deref");
     at.let_star(
         vec![(buffer.clone(), at.buffer(8))],
         vec![
             at.call(
-                "probe-read-kernel",
+                if user {
+                    "probe-read-user"
+                } else {
+                    "probe-read-kernel"
+                },
                 vec![at.sym(&buffer), at.int(size as i128), address],
             ),
-            at.load("u64", at.sym(&buffer), 0),
+            at.load(types::load_type(size, signed), at.sym(&buffer), 0),
         ],
     )
 }
@@ -1682,6 +1840,17 @@ fn constant(e: &Expr) -> Option<i64> {
         ExprKind::Unary(UnOp::Neg, inner) => constant(inner).map(|n| -n),
         _ => None,
     }
+}
+
+/// Constants bpftrace's tools take from the C headers they include (`#define`s, which BTF does
+/// not describe); enum values come from BTF.
+fn header_constant(name: &str) -> Option<i64> {
+    Some(match name {
+        "TASK_RUNNING" => 0,
+        "AF_INET" => 2,
+        "AF_INET6" => 10,
+        _ => return None,
+    })
 }
 
 fn signal_number(name: &str) -> Option<i32> {

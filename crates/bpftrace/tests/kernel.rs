@@ -230,3 +230,62 @@ fn builtins_of_this_process() {
         )
     );
 }
+
+/// Debian's bpftrace's output for `script` run with `-c command`, when it is installed.
+fn theirs(test: &str, script: &str, command: &str) -> Option<String> {
+    let bpftrace = Path::new("/usr/bin/bpftrace");
+    if !bpftrace.exists() && !whistler_testkit::skip(test, "needs Debian's bpftrace") {
+        return None;
+    }
+    let out = Command::new(bpftrace)
+        .arg("-c")
+        .arg(command)
+        .arg("-e")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// A shell named `wbt-opener` (see [`opener`]) that runs `sleep` with each duration.
+fn sleeper(durations: &[&str]) -> String {
+    let (dir, _) = opener();
+    let script: String = durations.iter().map(|d| format!("sleep {d}\n")).collect();
+    std::fs::write(dir.join("sleeps.sh"), script).unwrap();
+    format!("{0}/{OPENER} {0}/sleeps.sh", dir.display())
+}
+
+#[test]
+fn kernel_struct_fields_through_btf() {
+    if !whistler_testkit::kernel_available("kernel_struct_fields_through_btf") {
+        return;
+    }
+    // Casts, pointer chains (`->`), embedded char arrays read as strings, a tracepoint field
+    // that points to a struct (`args->rqtp`), scratch variables holding struct pointers.
+    let script = r#"
+tracepoint:syscalls:sys_enter_clock_nanosleep
+/((struct task_struct *)curtask)->real_parent->comm == "wbt-opener"/
+{
+  $t = (struct task_struct *)curtask;
+  $ts = args->rqtp;
+  printf("%s child of %s: %d.%03d s, own pid %d, group leader %d\n", $t->comm,
+    $t->real_parent->comm, $ts->tv_sec, args->rqtp->tv_nsec / 1000000,
+    $t->pid == tid, $t->group_leader->pid == pid);
+  @sleeps[$t->comm] = count();
+}
+"#;
+    let command = sleeper(&["0.25", "1.125"]);
+    let out = ours(script, with_command(&command));
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\n\
+         sleep child of wbt-opener: 0.250 s, own pid 1, group leader 1\n\
+         sleep child of wbt-opener: 1.125 s, own pid 1, group leader 1\n\
+         \n\n\
+         @sleeps[sleep]: 2\n"
+    );
+    if let Some(theirs) = theirs("kernel_struct_fields_through_btf", script, &command) {
+        assert_eq!(out, theirs);
+    }
+}
