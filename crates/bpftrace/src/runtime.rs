@@ -8,7 +8,7 @@
 
 use crate::output::{self, Format};
 use crate::plan::{Event, Plan, PlannedMap};
-use crate::probes::ProbeKind;
+use crate::probes::{ProbeKind, Sampling};
 use crate::symbols::Symbols;
 use crate::translate::{GLOBALS_MAP, GLOBAL_CPID, GLOBAL_START};
 use crate::Compiled;
@@ -17,7 +17,7 @@ use std::io::Write;
 use std::process::{Child, Command};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use whistler_loader::attach::{AttachError, AttachTarget};
+use whistler_loader::attach::{AttachError, AttachTarget, PerfSampling};
 use whistler_loader::ringbuf::RingBufferError;
 use whistler_loader::{LoadError, LoadOptions, MapError, ProgramError, TestRun, UpdateFlags};
 use whistler_session::{MapEntry, Session, StopFlag};
@@ -142,6 +142,12 @@ fn attach(session: &mut Session, name: &str, kind: &ProbeKind) -> Result<(), Run
             offset: 0,
             pid: None,
         }),
+        ProbeKind::Profile { sampling, .. } => {
+            program.attach_to(AttachTarget::PerfEvent(match *sampling {
+                Sampling::Frequency(hz) => PerfSampling::Frequency(hz),
+                Sampling::PeriodNs(ns) => PerfSampling::Period(ns),
+            }))
+        }
         _ => program.attach_auto(),
     };
     result.map(drop).map_err(|source| RunError::Attach {

@@ -115,14 +115,6 @@ enum Kernel {
     },
 }
 
-impl Kernel {
-    fn user(self) -> bool {
-        match self {
-            Kernel::Struct { user, .. } | Kernel::Bytes { user, .. } => user,
-        }
-    }
-}
-
 impl Value {
     fn int(form: Sexp, signed: bool) -> Value {
         Value {

@@ -289,3 +289,37 @@ tracepoint:syscalls:sys_enter_clock_nanosleep
         assert_eq!(out, theirs);
     }
 }
+
+#[test]
+fn profile_and_software_cpu_clock_sample_every_cpu() {
+    if !whistler_testkit::kernel_available("profile_and_software_cpu_clock_sample_every_cpu") {
+        return;
+    }
+    // A busy child keeps a CPU sampled; each probe records that it fired, under its name.
+    let script = r#"
+profile:hz:997 { @[probe] = 1; @cpus = lhist(cpu, 0, 1024, 1024); }
+software:cpu-clock:1000000 { @[probe] = 1; }
+interval:ms:300 { exit(); }
+"#;
+    let mut busy = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("while :; do :; done")
+        .spawn()
+        .unwrap();
+    let out = ours(script, RunOptions::default());
+    let _ = busy.kill();
+    let _ = busy.wait();
+    let bar = "@".repeat(52);
+    let expected_head = "Attaching 3 probes...\n\n\n\
+         @[profile:hz:997]: 1\n\
+         @[software:cpu-clock:1000000]: 1\n\
+         @cpus: \n";
+    assert!(out.starts_with(expected_head), "{out}");
+    let histogram = &out[expected_head.len()..];
+    let count: &str = histogram
+        .strip_prefix("[0, 1K)")
+        .and_then(|rest| rest.trim_start().split(' ').next())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(count.parse::<u64>().unwrap() > 0, "{out}");
+    assert!(histogram.ends_with(&format!("|{bar}|\n\n")), "{out}");
+}
