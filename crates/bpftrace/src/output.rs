@@ -48,6 +48,20 @@ fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols) -> String {
         Type::Str(_) => c_string(bytes),
         Type::Ksym => symbols.kernel(int_at(bytes, 0) as u64),
         Type::Usym => symbols.user(int_at(bytes, 0) as u64, int_at(bytes, 8) as u32),
+        Type::Inet => inet_text(bytes),
+    }
+}
+
+/// An `ntop` address as `inet_ntop` writes it.
+fn inet_text(bytes: &[u8]) -> String {
+    let mut address = [0u8; 16];
+    let given = bytes.get(8..).unwrap_or_default();
+    let n = given.len().min(16);
+    address[..n].copy_from_slice(&given[..n]);
+    match int_at(bytes, 0) {
+        2 => std::net::Ipv4Addr::new(address[0], address[1], address[2], address[3]).to_string(),
+        10 => std::net::Ipv6Addr::from(address).to_string(),
+        family => format!("(address family {family})"),
     }
 }
 
@@ -494,6 +508,23 @@ mod tests {
             &mut Symbols::default(),
         );
         assert_eq!(text, "@x: count 2, average 3, total 7\n\n");
+    }
+
+    #[test]
+    fn inet_addresses_as_inet_ntop_writes_them() {
+        let inet = |family: u64, address: &[u8]| {
+            let mut bytes = family.to_le_bytes().to_vec();
+            bytes.extend_from_slice(address);
+            bytes.resize(24, 0);
+            inet_text(&bytes)
+        };
+        assert_eq!(inet(2, &[10, 0, 0, 1]), "10.0.0.1");
+        let mut v6 = [0u8; 16];
+        v6[0] = 0xfe;
+        v6[1] = 0x80;
+        v6[15] = 1;
+        assert_eq!(inet(10, &v6), "fe80::1");
+        assert_eq!(inet(10, &[0; 16]), "::");
     }
 
     #[test]

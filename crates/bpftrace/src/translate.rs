@@ -113,6 +113,10 @@ enum Kernel {
         size: usize,
         user: bool,
     },
+    /// Not an address: an integer of this many bytes (less than 8; `bswap` swaps them).
+    Int {
+        size: usize,
+    },
 }
 
 impl Value {
@@ -938,7 +942,7 @@ impl<'a> Translator<'a> {
                 }
                 let (size, signed) = types::int_type(ty)?;
                 let form = at.call("cast", vec![at.sym(types::load_type(size, signed)), v]);
-                Some(Value::int(form, signed))
+                Some(sized_int(form, size, signed))
             }
             ExprKind::SizeofType(ty) => {
                 let (size, _) = types::int_type(ty)?;
@@ -1155,7 +1159,7 @@ impl<'a> Translator<'a> {
                             }
                             None => Value::int(form, signed),
                         },
-                        false => Value::int(form, signed),
+                        false => sized_int(form, f.size, signed),
                     },
                 )
             }
@@ -1220,7 +1224,8 @@ impl<'a> Translator<'a> {
         let address = at.call("+", vec![base, offset]);
         Some(match f.value {
             FieldValue::Int { size, signed } => {
-                Value::int(read_memory(at, address, size, signed, user, self), signed)
+                let form = read_memory(at, address, size, signed, user, self);
+                sized_int(form, size, signed)
             }
             FieldValue::Pointer(pointee) => {
                 let form = read_memory(at, address, 8, false, user, self);
@@ -1297,6 +1302,23 @@ impl<'a> Translator<'a> {
                     literal: None,
                     kernel: None,
                 })
+            }
+            "ntop" => self.ntop(cx, args, span),
+            "bswap" => {
+                let [arg] = args else {
+                    return self.error(span, "bswap() takes one integer");
+                };
+                let v = self.expr(cx, arg)?;
+                let Type::Int { signed } = v.ty else {
+                    return self.error(span, "bswap() takes an integer");
+                };
+                let (size, swap) = match v.kernel {
+                    Some(Kernel::Int { size: 1 }) => return Some(v),
+                    Some(Kernel::Int { size: 2 }) => (2, "ntohs"),
+                    Some(Kernel::Int { size: 4 }) => (4, "ntohl"),
+                    _ => (8, "ntohll"),
+                };
+                Some(sized_int(at.call(swap, vec![v.form]), size, signed))
             }
             "kaddr" => match args {
                 [Expr {
@@ -1397,6 +1419,67 @@ impl<'a> Translator<'a> {
                 self.error(span, format!("unknown function `{name}`"))
             }
         }
+    }
+
+    /// `ntop([family,] address)`: an IPv4 address from an integer (as the kernel stores it, in
+    /// network order) or an IPv6 (or IPv4) one from a kernel byte array, printed as text.
+    fn ntop(&mut self, cx: &mut ProbeContext, args: &[Expr], span: Span) -> Translated<Value> {
+        let at = At(span);
+        let (family, address) = match args {
+            [address] => (None, address),
+            [family, address] => (Some(family), address),
+            _ => return self.error(span, "ntop() takes an address, or a family and an address"),
+        };
+        let family = match family {
+            Some(f) => Some(self.int_expr(cx, f)?.0),
+            None => None,
+        };
+        let v = self.expr(cx, address)?;
+        let buffer = self.fresh("inet");
+        let (family, fill) = match (v.ty, v.kernel) {
+            (Type::Int { .. }, Some(Kernel::Bytes { size, user })) => {
+                let family = family.unwrap_or_else(|| at.int(if size >= 16 { 10 } else { 2 }));
+                let read = if user {
+                    "probe-read-user"
+                } else {
+                    "probe-read-kernel"
+                };
+                let destination = at.call("+", vec![at.sym(&buffer), at.int(8)]);
+                let length = at.int(size.min(16) as i128);
+                (family, at.call(read, vec![destination, length, v.form]))
+            }
+            (Type::Int { .. }, _) => {
+                let family = family.unwrap_or_else(|| at.int(2));
+                let store = at.call(
+                    "store",
+                    vec![at.sym("u32"), at.sym(&buffer), at.int(8), v.form],
+                );
+                (family, store)
+            }
+            (other, _) => {
+                return self.error(
+                    address.span,
+                    format!(
+                        "ntop() takes an integer or a kernel byte array, not {}",
+                        other.describe()
+                    ),
+                )
+            }
+        };
+        let form = at.let_star(
+            vec![(buffer.clone(), at.buffer(Type::Inet.size()))],
+            vec![
+                at.store64(at.sym(&buffer), 0, family),
+                fill,
+                at.sym(&buffer),
+            ],
+        );
+        Some(Value {
+            form,
+            ty: Type::Inet,
+            literal: None,
+            kernel: None,
+        })
     }
 
     /// A macro call: the body's statements with the parameters bound to the arguments; its
@@ -1526,6 +1609,14 @@ fn key_size(info: &MapInfo) -> usize {
     let keys: usize = info.keys.iter().map(|t| t.slot_size()).sum();
     let bucket = if info.kind.has_bucket() { 8 } else { 0 };
     (keys + bucket).max(8)
+}
+
+/// An integer of `size` bytes (its width remembered for `bswap`).
+fn sized_int(form: Sexp, size: usize, signed: bool) -> Value {
+    Value {
+        kernel: (size < 8).then_some(Kernel::Int { size }),
+        ..Value::int(form, signed)
+    }
 }
 
 /// `(getmap globals SLOT)`.

@@ -13,6 +13,8 @@ pub enum Type {
     Ksym,
     /// A user address printed as its symbol in the traced process (`usym`): address, pid.
     Usym,
+    /// An IP address (`ntop`): the family (2 or 10) in 8 bytes, then 16 bytes of address.
+    Inet,
 }
 
 impl Type {
@@ -25,6 +27,7 @@ impl Type {
             Type::Int { .. } | Type::Ksym => 8,
             Type::Str(n) => n,
             Type::Usym => 16,
+            Type::Inet => 24,
         }
     }
 
@@ -36,7 +39,7 @@ impl Type {
 
     /// Whether the value is a buffer address rather than the value itself.
     pub fn in_memory(self) -> bool {
-        matches!(self, Type::Str(_) | Type::Usym)
+        matches!(self, Type::Str(_) | Type::Usym | Type::Inet)
     }
 
     pub fn describe(self) -> String {
@@ -46,6 +49,7 @@ impl Type {
             Type::Str(n) => format!("string[{n}]"),
             Type::Ksym => "ksym".into(),
             Type::Usym => "usym".into(),
+            Type::Inet => "inet".into(),
         }
     }
 }

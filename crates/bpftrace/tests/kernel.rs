@@ -233,17 +233,16 @@ fn builtins_of_this_process() {
 
 /// Debian's bpftrace's output for `script` run with `-c command`, when it is installed.
 fn theirs(test: &str, script: &str, command: &str) -> Option<String> {
+    theirs_with(test, &["-c", command, "-e", script])
+}
+
+/// Debian's bpftrace's output with these arguments, when it is installed.
+fn theirs_with(test: &str, args: &[&str]) -> Option<String> {
     let bpftrace = Path::new("/usr/bin/bpftrace");
     if !bpftrace.exists() && !whistler_testkit::skip(test, "needs Debian's bpftrace") {
         return None;
     }
-    let out = Command::new(bpftrace)
-        .arg("-c")
-        .arg(command)
-        .arg("-e")
-        .arg(script)
-        .output()
-        .unwrap();
+    let out = Command::new(bpftrace).args(args).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     Some(String::from_utf8(out.stdout).unwrap())
 }
@@ -322,4 +321,25 @@ interval:ms:300 { exit(); }
         .unwrap_or_else(|| panic!("{out}"));
     assert!(count.parse::<u64>().unwrap() > 0, "{out}");
     assert!(histogram.ends_with(&format!("|{bar}|\n\n")), "{out}");
+}
+
+#[test]
+fn ntop_and_bswap() {
+    if !whistler_testkit::kernel_available("ntop_and_bswap") {
+        return;
+    }
+    let script = r#"BEGIN {
+  printf("%s %s %s\n", ntop(0x0100007f), ntop(2, 0x0101a8c0), ntop(0));
+  @[ntop(0x0a0a0a0a)] = count();
+  printf("%x %x\n", bswap((uint16)0x1234), bswap((uint32)0x12345678));
+  exit();
+}"#;
+    let out = ours(script, RunOptions::default());
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\n127.0.0.1 192.168.1.1 0.0.0.0\n3412 78563412\n\n\n@[10.10.10.10]: 1\n"
+    );
+    if let Some(theirs) = theirs_with("ntop_and_bswap", &["-e", script]) {
+        assert_eq!(out, theirs);
+    }
 }
