@@ -40,8 +40,9 @@ pub fn message(format: Format, kind: &str, text: &str) -> String {
     }
 }
 
-/// One decoded value, for printing.
-fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols) -> String {
+/// One decoded value, for printing; stacks are indented by `indent` spaces (8 in printf and
+/// values, 4 in map keys, as bpftrace does).
+fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols, indent: usize) -> String {
     match ty {
         Type::Int { signed: true } => int_at(bytes, 0).to_string(),
         Type::Int { signed: false } => (int_at(bytes, 0) as u64).to_string(),
@@ -49,6 +50,10 @@ fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols) -> String {
         Type::Ksym => symbols.kernel(int_at(bytes, 0) as u64),
         Type::Usym => symbols.user(int_at(bytes, 0) as u64, int_at(bytes, 8) as u32),
         Type::Inet => inet_text(bytes),
+        Type::Stack { user, limit } => {
+            let pid = if user { int_at(bytes, 8) as u32 } else { 0 };
+            symbols.stack_text(user, int_at(bytes, 0), pid, limit as usize, indent)
+        }
     }
 }
 
@@ -69,7 +74,7 @@ fn inet_text(bytes: &[u8]) -> String {
 pub fn printf_arg(ty: Type, bytes: &[u8], symbols: &mut Symbols) -> crate::printf::Arg {
     match ty {
         Type::Int { .. } => crate::printf::Arg::Int(int_at(bytes, 0)),
-        _ => crate::printf::Arg::Str(value_text(ty, bytes, symbols)),
+        _ => crate::printf::Arg::Str(value_text(ty, bytes, symbols, 8)),
     }
 }
 
@@ -114,6 +119,7 @@ fn key_parts(map: &PlannedMap, key: &[u8], symbols: &mut Symbols) -> Vec<String>
             *ty,
             &key[offset..(offset + ty.size()).min(end)],
             symbols,
+            4,
         ));
         offset = end;
     }
@@ -173,7 +179,7 @@ fn values(
     let mut elems = Vec::new();
     for (key, value) in &entries {
         let label = key_label(format, map, key, symbols);
-        let text = value_text(value_type, value, symbols);
+        let text = value_text(value_type, value, symbols, 8);
         let quoted = format == Format::Json && value_type.in_memory() || value_type == Type::Ksym;
         let text = match quoted && format == Format::Json {
             true => format!("\"{}\"", json_escape(&text)),

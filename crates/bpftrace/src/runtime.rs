@@ -10,7 +10,10 @@ use crate::output::{self, Format};
 use crate::plan::{Event, Plan, PlannedMap};
 use crate::probes::{ProbeKind, Sampling};
 use crate::symbols::Symbols;
-use crate::translate::{GLOBALS_MAP, GLOBAL_CPID, GLOBAL_START};
+use crate::translate::{
+    GLOBALS_MAP, GLOBAL_CPID, GLOBAL_START, KERNEL_STACKS_MAP, USER_STACKS_MAP,
+};
+use crate::types::{MapKind, Type};
 use crate::Compiled;
 use std::cell::RefCell;
 use std::io::Write;
@@ -299,6 +302,7 @@ impl Running<'_> {
                 for ty in &printf.args {
                     let end = (offset + ty.slot_size()).min(record.len());
                     let value = &record[offset..(offset + ty.size()).min(end)];
+                    read_stacks(session, &mut self.symbols, *ty, value);
                     args.push(output::printf_arg(*ty, value, &mut self.symbols));
                     offset = end;
                 }
@@ -349,10 +353,41 @@ impl Running<'_> {
 
     fn print_map(&mut self, session: &Session, map: &PlannedMap) -> Result<(), RunError> {
         let entries = read_map(session, map)?;
+        for (key, value) in &entries {
+            let mut offset = 0;
+            for ty in &map.keys {
+                let end = (offset + ty.slot_size()).min(key.len());
+                read_stacks(session, &mut self.symbols, *ty, &key[offset..end]);
+                offset = end;
+            }
+            if let MapKind::Value(ty) = map.kind {
+                read_stacks(session, &mut self.symbols, ty, value);
+            }
+        }
         let text = output::map(self.format, map, entries, &mut self.symbols);
         write!(self.out, "{text}")?;
         Ok(())
     }
+}
+
+/// Reads the stack a `kstack` or `ustack` value names from its stack map, for printing.
+fn read_stacks(session: &Session, symbols: &mut Symbols, ty: Type, bytes: &[u8]) {
+    let Type::Stack { user, .. } = ty else {
+        return;
+    };
+    let id = output::int_at(bytes, 0);
+    if !symbols.needs_stack(user, id) {
+        return;
+    }
+    let name = if user {
+        USER_STACKS_MAP
+    } else {
+        KERNEL_STACKS_MAP
+    };
+    let frames = session
+        .map(&whistler_compiler::symbol_name(name))
+        .and_then(|m| m.lookup(&(id as u32).to_le_bytes()).ok().flatten());
+    symbols.add_stack(user, id, &frames.unwrap_or_default());
 }
 
 /// The index in the map's object name (`map_N`).

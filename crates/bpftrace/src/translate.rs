@@ -22,6 +22,14 @@ pub const EVENTS_MAP: &str = "events";
 pub const GLOBALS_MAP: &str = "globals";
 pub const GLOBAL_START: u32 = 0;
 pub const GLOBAL_CPID: u32 = 1;
+/// The stack trace maps `kstack` and `ustack` record into (declared when used).
+pub const KERNEL_STACKS_MAP: &str = "kernel-stacks";
+pub const USER_STACKS_MAP: &str = "user-stacks";
+/// Frames a stack map keeps per stack (the kernel's PERF_MAX_STACK_DEPTH).
+pub const STACK_DEPTH: usize = 127;
+const STACK_ENTRIES: i128 = 4096;
+/// `bpf_get_stackid`'s flag for the user stack.
+const BPF_F_USER_STACK: i128 = 1 << 8;
 const RING_BYTES: i128 = 1 << 20;
 const MAP_ENTRIES: i128 = 4096;
 /// Iterations a `while` loop may run (the verifier needs a bound).
@@ -68,6 +76,9 @@ struct Translator<'a> {
     /// number of map operations.
     key_buffer: usize,
     value_buffer: usize,
+    /// `kstack` and `ustack` are used: their stack maps are declared.
+    kernel_stacks: bool,
+    user_stacks: bool,
 }
 
 /// The program's buffer for map keys; every map operation fills it anew.
@@ -156,6 +167,8 @@ impl<'a> Translator<'a> {
             next_name: 0,
             key_buffer: 0,
             value_buffer: 0,
+            kernel_stacks: false,
+            user_stacks: false,
         }
     }
 
@@ -212,6 +225,27 @@ impl<'a> Translator<'a> {
                 ],
             ),
         ];
+        for (used, name) in [
+            (self.kernel_stacks, KERNEL_STACKS_MAP),
+            (self.user_stacks, USER_STACKS_MAP),
+        ] {
+            if used {
+                forms.push(at.call(
+                    "defmap",
+                    vec![
+                        at.sym(name),
+                        at.keyword("type"),
+                        at.keyword("stack-trace"),
+                        at.keyword("key-size"),
+                        at.int(4),
+                        at.keyword("value-size"),
+                        at.int(8 * STACK_DEPTH as i128),
+                        at.keyword("max-entries"),
+                        at.int(STACK_ENTRIES),
+                    ],
+                ));
+            }
+        }
         let mut maps: Vec<(&String, &MapInfo)> = self.maps.iter().collect();
         maps.sort_by_key(|(_, info)| info.index);
         for (name, info) in maps {
@@ -1086,6 +1120,8 @@ impl<'a> Translator<'a> {
                 ),
             },
             "args" => self.error(span, "use a field of args, as in args.filename"),
+            "kstack" => Some(self.stack(at, false, STACK_DEPTH)),
+            "ustack" => Some(self.stack(at, true, STACK_DEPTH)),
             _ => {
                 if let Some(n) = name.strip_prefix("arg").and_then(|n| n.parse::<u8>().ok()) {
                     if !matches!(cx.kind, ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. }) {
@@ -1304,6 +1340,23 @@ impl<'a> Translator<'a> {
                 })
             }
             "ntop" => self.ntop(cx, args, span),
+            "kstack" | "ustack" => {
+                // kstack(N), kstack(MODE, N): the mode (bpftrace, perf) is bpftrace's default.
+                let limit = match args.last().map(|a| (a, constant(a))) {
+                    None => STACK_DEPTH,
+                    Some((_, Some(n))) if n > 0 => (n as usize).min(STACK_DEPTH),
+                    Some((a, _)) if matches!(&a.kind, ExprKind::Builtin(m) if m == "bpftrace") => {
+                        STACK_DEPTH
+                    }
+                    Some((a, _)) => {
+                        return self.error(
+                            a.span,
+                            format!("{name}() takes a constant number of frames"),
+                        )
+                    }
+                };
+                Some(self.stack(at, name == "ustack", limit))
+            }
             "bswap" => {
                 let [arg] = args else {
                     return self.error(span, "bswap() takes one integer");
@@ -1418,6 +1471,51 @@ impl<'a> Translator<'a> {
                 }
                 self.error(span, format!("unknown function `{name}`"))
             }
+        }
+    }
+
+    /// `kstack`/`ustack`: the stack's id in its stack map (with the process id for user
+    /// stacks, whose symbols are the process's).
+    fn stack(&mut self, at: At, user: bool, limit: usize) -> Value {
+        let (map, flags) = match user {
+            false => (KERNEL_STACKS_MAP, 0),
+            true => (USER_STACKS_MAP, BPF_F_USER_STACK),
+        };
+        *(match user {
+            false => &mut self.kernel_stacks,
+            true => &mut self.user_stacks,
+        }) = true;
+        let id = at.call(
+            "get-stackid",
+            vec![at.call("ctx-ptr", vec![]), at.sym(map), at.int(flags)],
+        );
+        let ty = Type::Stack {
+            user,
+            limit: limit.min(u8::MAX as usize) as u8,
+        };
+        let form = match user {
+            false => id,
+            true => {
+                let buffer = self.fresh("ustack");
+                let pid = at.call(
+                    ">>",
+                    vec![at.call("get-current-pid-tgid", vec![]), at.int(32)],
+                );
+                at.let_star(
+                    vec![(buffer.clone(), at.buffer(16))],
+                    vec![
+                        at.store64(at.sym(&buffer), 0, id),
+                        at.store64(at.sym(&buffer), 8, pid),
+                        at.sym(&buffer),
+                    ],
+                )
+            }
+        };
+        Value {
+            form,
+            ty,
+            literal: None,
+            kernel: None,
         }
     }
 

@@ -15,6 +15,12 @@ pub enum Type {
     Usym,
     /// An IP address (`ntop`): the family (2 or 10) in 8 bytes, then 16 bytes of address.
     Inet,
+    /// A stack trace (`kstack`, `ustack`): its id in the stack map, then (user stacks) the
+    /// process id; printed with at most `limit` frames.
+    Stack {
+        user: bool,
+        limit: u8,
+    },
 }
 
 impl Type {
@@ -28,6 +34,8 @@ impl Type {
             Type::Str(n) => n,
             Type::Usym => 16,
             Type::Inet => 24,
+            Type::Stack { user: false, .. } => 8,
+            Type::Stack { user: true, .. } => 16,
         }
     }
 
@@ -39,7 +47,10 @@ impl Type {
 
     /// Whether the value is a buffer address rather than the value itself.
     pub fn in_memory(self) -> bool {
-        matches!(self, Type::Str(_) | Type::Usym | Type::Inet)
+        matches!(
+            self,
+            Type::Str(_) | Type::Usym | Type::Inet | Type::Stack { user: true, .. }
+        )
     }
 
     pub fn describe(self) -> String {
@@ -50,6 +61,8 @@ impl Type {
             Type::Ksym => "ksym".into(),
             Type::Usym => "usym".into(),
             Type::Inet => "inet".into(),
+            Type::Stack { user: false, .. } => "kstack".into(),
+            Type::Stack { user: true, .. } => "ustack".into(),
         }
     }
 }

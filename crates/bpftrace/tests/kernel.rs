@@ -343,3 +343,44 @@ fn ntop_and_bswap() {
         assert_eq!(out, theirs);
     }
 }
+
+#[test]
+fn kernel_stacks_symbolized_as_bpftrace_prints_them() {
+    if !whistler_testkit::kernel_available("kernel_stacks_symbolized_as_bpftrace_prints_them") {
+        return;
+    }
+    let (_dir, opener) = opener();
+    let script = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
+  @[kstack] = count();
+  @top[kstack(2)] = count();
+  if (@seen == 0) {{ @seen = 1; printf("first:%s|\n", kstack(2)); }}
+}}"#
+    );
+    let out = ours(&script, with_command(&opener));
+    // One path into the syscall: every open has the same stack.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Attaching 1 probe...", "{out}");
+    assert_eq!(lines[1], "first:", "{out}");
+    let frame = |line: &str, indent: usize| {
+        line.len() > indent
+            && line[..indent].trim().is_empty()
+            && !line[indent..].starts_with(' ')
+            && line.contains('+')
+    };
+    assert!(frame(lines[2], 8) && frame(lines[3], 8), "{out}");
+    assert_eq!(lines[4], "|", "{out}");
+    let top = out.find("@top[\n").unwrap_or_else(|| panic!("{out}"));
+    let top: Vec<&str> = out[top..].lines().collect();
+    assert!(frame(top[1], 4) && frame(top[2], 4), "{out}");
+    assert!(top[3].starts_with("]: "), "{out}");
+    assert_eq!(top[1].trim(), lines[2].trim());
+    assert!(out.contains("\n    do_syscall_64+"), "{out}");
+    if let Some(theirs) = theirs(
+        "kernel_stacks_symbolized_as_bpftrace_prints_them",
+        &script,
+        &opener,
+    ) {
+        assert_eq!(out, theirs);
+    }
+}
