@@ -313,6 +313,18 @@ impl Running<'_> {
                     _ => self.cat(&text)?,
                 }
             }
+            Event::Join => {
+                let delimiter = self.plan.texts.get(index).cloned().unwrap_or_default();
+                let elements: Vec<String> = record
+                    .get(8..)
+                    .unwrap_or_default()
+                    .chunks(crate::STRING_SIZE)
+                    .take(crate::plan::JOIN_ARGS)
+                    .map(output::c_string)
+                    .take_while(|s| !s.is_empty())
+                    .collect();
+                self.write("join", &format!("{}\n", elements.join(&delimiter)))?;
+            }
             Event::Time => {
                 let format = self.plan.texts.get(index).cloned().unwrap_or_default();
                 let text = crate::time::strftime_utc(&format, wall_clock_seconds());

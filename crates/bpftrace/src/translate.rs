@@ -9,7 +9,7 @@
 use crate::ast::*;
 use crate::forms::At;
 use crate::kernel_types::{self, FieldValue, StructId};
-use crate::plan::{Event, Plan, PlannedMap, PlannedProbe, Printf};
+use crate::plan::{Event, Plan, PlannedMap, PlannedProbe, Printf, JOIN_ARGS};
 use crate::printf;
 use crate::probes::{self, ProbeKind, TracepointField};
 use crate::types::{self, MapKind, Type};
@@ -411,6 +411,7 @@ impl<'a> Translator<'a> {
             }
             "system" => self.error(e.span, "system() needs --unsafe"),
             "cat" => self.printf(cx, args, e.span, Event::Cat),
+            "join" => self.join(cx, args, e.span),
             "time" => {
                 let format = match args.first() {
                     None => "%H:%M:%S\n".to_string(),
@@ -499,6 +500,70 @@ impl<'a> Translator<'a> {
             args: types,
         });
         Some(self.event(At(span), event, index, values))
+    }
+
+    /// `join(array [, delimiter])`: the strings a NULL-terminated array of pointers points to
+    /// (as `argv` in `execve`'s arguments), read straight into the event record.
+    fn join(&mut self, cx: &mut ProbeContext, args: &[Expr], span: Span) -> Translated<Sexp> {
+        let at = At(span);
+        let (array, delimiter) = match args {
+            [array] => (array, " ".to_string()),
+            [array, Expr {
+                kind: ExprKind::Str(d),
+                ..
+            }] => (array, d.clone()),
+            _ => {
+                return self.error(
+                    span,
+                    "join() takes an array and optionally a delimiter string",
+                )
+            }
+        };
+        let (array, _) = self.int_expr(cx, array)?;
+        let index = self.plan.texts.len();
+        self.plan.texts.push(delimiter);
+        let header = ((index as i128) << 32) | Event::Join as i128;
+        let (base, slot, done, record) = (
+            self.fresh("array"),
+            self.fresh("element"),
+            self.fresh("done"),
+            self.fresh("record"),
+        );
+        let size = crate::STRING_SIZE;
+        let mut writes = vec![at.store64(at.sym(&record), 0, at.int(header))];
+        for i in 0..JOIN_ARGS {
+            let pointer = || at.load("u64", at.sym(&slot), 0);
+            let element = at.call("+", vec![at.sym(&base), at.int(8 * i as i128)]);
+            let destination = at.call("+", vec![at.sym(&record), at.int((8 + i * size) as i128)]);
+            writes.push(at.call(
+                "when",
+                vec![
+                    at.call("=", vec![at.sym(&done), at.int(0)]),
+                    at.store64(at.sym(&slot), 0, at.int(0)),
+                    at.call("probe-read", vec![at.sym(&slot), at.int(8), element]),
+                    at.call(
+                        "if",
+                        vec![
+                            at.call("=", vec![pointer(), at.int(0)]),
+                            at.call("setq", vec![at.sym(&done), at.int(1)]),
+                            at.call(
+                                "probe-read-str",
+                                vec![destination, at.int(size as i128), pointer()],
+                            ),
+                        ],
+                    ),
+                ],
+            ));
+        }
+        let head = at.list(vec![
+            at.sym(&record),
+            at.sym(EVENTS_MAP),
+            at.int((8 + JOIN_ARGS * size) as i128),
+        ]);
+        Some(at.let_star(
+            vec![(base, array), (slot, at.buffer(8)), (done, at.int(0))],
+            vec![at.call("with-ringbuf", [vec![head], writes].concat())],
+        ))
     }
 
     /// Sends an event record: an 8-byte header (event kind, index) and the values.

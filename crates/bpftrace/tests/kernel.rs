@@ -384,3 +384,23 @@ fn kernel_stacks_symbolized_as_bpftrace_prints_them() {
         assert_eq!(out, theirs);
     }
 }
+
+#[test]
+fn join_prints_execve_arguments() {
+    if !whistler_testkit::kernel_available("join_prints_execve_arguments") {
+        return;
+    }
+    let script = r#"tracepoint:syscalls:sys_enter_execve /comm == "wbt-opener"/ {
+  join(args->argv);
+  join(args->argv, ",");
+}"#;
+    let command = sleeper(&["0.01", "0.02"]);
+    let out = ours(script, with_command(&command));
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\nsleep 0.01\nsleep,0.01\nsleep 0.02\nsleep,0.02\n\n\n"
+    );
+    if let Some(theirs) = theirs("join_prints_execve_arguments", script, &command) {
+        assert_eq!(out, theirs);
+    }
+}
