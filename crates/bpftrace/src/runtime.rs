@@ -78,12 +78,22 @@ pub fn run(
     stop: &StopFlag,
     out: &mut dyn Write,
 ) -> Result<(), RunError> {
-    let mut session = Session::load(&compiled.object.elf, &LoadOptions::default())?;
+    run_object(&compiled.object.elf, &compiled.plan, options, stop, out)
+}
+
+/// Runs a script's object with its plan (compiled here or ahead of time, see [`crate::aot`]).
+pub fn run_object(
+    elf: &[u8],
+    plan: &Plan,
+    options: &RunOptions,
+    stop: &StopFlag,
+    out: &mut dyn Write,
+) -> Result<(), RunError> {
+    let mut session = Session::load(elf, &LoadOptions::default())?;
     set_global(&session, GLOBAL_START, monotonic_ns())?;
     let queue: Rc<RefCell<Vec<Vec<u8>>>> = Rc::default();
     let sink = queue.clone();
     session.consume_rings(move |_, record| sink.borrow_mut().push(record.to_vec()))?;
-    let plan = &compiled.plan;
     for probe in &plan.probes {
         attach(&mut session, &probe.object_name, &probe.kind)?;
     }

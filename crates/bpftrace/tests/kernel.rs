@@ -404,3 +404,34 @@ fn join_prints_execve_arguments() {
         assert_eq!(out, theirs);
     }
 }
+
+#[test]
+fn ahead_of_time_file_runs_without_compiling() {
+    if !whistler_testkit::kernel_available("ahead_of_time_file_runs_without_compiling") {
+        return;
+    }
+    let (dir, opener) = opener();
+    let script = exact_script(&dir);
+    let file = SourceFile::new("test.bt", script.as_str());
+    let compiled =
+        whistler_bpftrace::compile(&file, &Settings::default(), Default::default()).unwrap();
+    let path = dir.join("script.wbt");
+    std::fs::write(&path, whistler_bpftrace::aot::write(&compiled)).unwrap();
+    drop(compiled);
+    // What runs is only the file's object and plan.
+    let program = whistler_bpftrace::aot::read(&std::fs::read(&path).unwrap()).unwrap();
+    let stop = whistler_session::stop_on_ctrl_c().unwrap();
+    let mut out = Vec::new();
+    whistler_bpftrace::run_object(
+        &program.elf,
+        &program.plan,
+        &with_command(&opener),
+        &stop,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        ours(&script, with_command(&opener))
+    );
+}
