@@ -97,8 +97,46 @@ pub fn field(id: StructId, name: &str) -> Result<Field, String> {
         return Err(format!("{owner} has no field `{name}`"));
     };
     let offset = offset.ok_or_else(|| format!("`{name}` is a bitfield, which is not readable"))?;
+    let value = value_of_type(btf, ty)
+        .ok_or_else(|| format!("field `{name}` has a type that cannot be read"))?;
+    let core = core_types(btf, id, name);
+    Ok(Field {
+        offset,
+        value,
+        core,
+    })
+}
+
+/// The parameters of kernel function `function` by name with what each holds, and what it
+/// returns (`None` for void), for fentry's `args` and fexit's `retval`.
+pub fn function_signature(
+    function: &str,
+) -> Result<(Vec<(String, Option<FieldValue>)>, Option<FieldValue>), String> {
+    let btf = btf()?;
+    let func = btf
+        .find_by_name_kind(function, BtfKind::Func)
+        .ok_or_else(|| format!("the kernel's BTF has no function `{function}`"))?;
+    let Some(Kind::Func { proto, .. }) = btf.kind(func) else {
+        return Err(format!("`{function}` is not a function"));
+    };
+    let Some(Kind::FuncProto { ret, params }) = btf.kind(*proto) else {
+        return Err(format!("`{function}` has no prototype in BTF"));
+    };
+    let params = params
+        .iter()
+        .map(|p| (btf.str_at(p.name_off).to_string(), value_of_type(btf, p.ty)))
+        .collect();
+    let ret = match *ret {
+        0 => None,
+        ty => value_of_type(btf, ty),
+    };
+    Ok((params, ret))
+}
+
+/// How a value of BTF type `ty` is read; `None` for types that cannot be.
+fn value_of_type(btf: &Btf, ty: u32) -> Option<FieldValue> {
     let target = btf.skip_mods_and_typedefs(ty);
-    let value = match btf.kind(target) {
+    Some(match btf.kind(target) {
         Some(Kind::Int { size, encoding, .. }) => FieldValue::Int {
             size: *size as usize,
             signed: encoding & INT_SIGNED != 0,
@@ -127,13 +165,7 @@ pub fn field(id: StructId, name: &str) -> Result<Field, String> {
                 _ => FieldValue::Bytes(btf.resolve_size(target).unwrap_or(0) as usize),
             }
         }
-        _ => return Err(format!("field `{name}` has a type that cannot be read")),
-    };
-    let core = core_types(btf, id, name);
-    Ok(Field {
-        offset,
-        value,
-        core,
+        _ => return None,
     })
 }
 

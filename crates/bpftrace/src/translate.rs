@@ -1175,6 +1175,13 @@ impl<'a> Translator<'a> {
                     "func is known in kprobe, uprobe and fentry probes only",
                 ),
             },
+            "retval" if matches!(cx.kind, ProbeKind::Fentry { ret: true, .. }) => {
+                let ProbeKind::Fentry { function, .. } = &cx.kind else {
+                    unreachable!("matched above")
+                };
+                let function = function.clone();
+                self.fentry_value(at, &function, None)
+            }
             "retval" => match &cx.kind {
                 ProbeKind::Kprobe { ret: true, .. } | ProbeKind::Uprobe { ret: true, .. } => {
                     Some(Value::int(at.call("pt-regs-ret", vec![]), true))
@@ -1227,6 +1234,10 @@ impl<'a> Translator<'a> {
                 );
             };
             return self.struct_field(at, v.form, id, user, field);
+        }
+        if let ProbeKind::Fentry { function, .. } = &cx.kind {
+            let function = function.clone();
+            return self.fentry_value(at, &function, Some(field));
         }
         let fields = match &cx.fields {
             Some(Ok(fields)) => fields,
@@ -1294,6 +1305,49 @@ impl<'a> Translator<'a> {
                     kernel: None,
                 })
             }
+        }
+    }
+
+    /// An fentry/fexit argument by name (`args.filename`), or fexit's return value (`None`):
+    /// the context holds them as 8-byte slots, the arguments first; their types come from the
+    /// function's prototype in BTF.
+    fn fentry_value(&mut self, at: At, function: &str, name: Option<&str>) -> Translated<Value> {
+        let (params, ret) = kernel_types::function_signature(function)
+            .map_err(|message| self.error::<()>(at.0, message))
+            .ok()?;
+        let (slot, value) = match name {
+            Some(name) => match params.iter().position(|(n, _)| n == name) {
+                Some(i) => (i, params[i].1.clone()),
+                None => {
+                    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+                    return self.error(
+                        at.0,
+                        format!(
+                            "{function} has no argument `{name}`; it has {}",
+                            names.join(", ")
+                        ),
+                    );
+                }
+            },
+            None => (params.len(), ret),
+        };
+        let form = at.call("ctx-load", vec![at.sym("u64"), at.int(8 * slot as i128)]);
+        match value {
+            Some(FieldValue::Int { size, signed }) => {
+                let load = at.call("cast", vec![at.sym(types::load_type(size, signed)), form]);
+                Some(sized_int(load, size, signed))
+            }
+            Some(FieldValue::Pointer(Some(id))) => {
+                Some(Value::address(form, Kernel::Struct { id, user: false }))
+            }
+            Some(FieldValue::Pointer(None)) => Some(Value::int(form, false)),
+            _ => self.error(
+                at.0,
+                format!(
+                    "{function}'s {} is not an integer or a pointer",
+                    name.unwrap_or("return value")
+                ),
+            ),
         }
     }
 

@@ -91,3 +91,30 @@ fn struct_field_mistakes_and_core_relocations() {
         .collect();
     assert_eq!(relocated, ["task_struct.real_parent", "task_struct.tgid"]);
 }
+
+#[test]
+fn fentry_arguments_come_from_the_functions_prototype() {
+    if !std::path::Path::new(whistler_kernel_host::VMLINUX_BTF).exists()
+        && !whistler_testkit::skip(
+            "fentry_arguments_come_from_the_functions_prototype",
+            "needs the kernel's BTF",
+        )
+    {
+        return;
+    }
+    let found = errors("fentry:do_sys_openat2 { @x = args.nope; }\n");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with(
+            "t.bt:1:30: error: do_sys_openat2 has no argument `nope`; it has dfd, filename, how"
+        ),
+        "{}",
+        found[0]
+    );
+    let file = SourceFile::new(
+        "t.bt",
+        "fentry:do_sys_openat2 { printf(\"%s %d %d\\n\", str(args.filename), args.dfd, args.how->flags); }\nfexit:do_sys_openat2 { @fd = hist(retval); }\n",
+    );
+    whistler_bpftrace::compile(&file, &Settings::default(), Default::default())
+        .unwrap_or_else(|d| panic!("{}", whistler_syntax::render(&file, &d[0])));
+}
