@@ -195,6 +195,7 @@ fn type_json(ty: Type) -> Value {
         Type::Usym => json!("usym"),
         Type::Inet => json!("inet"),
         Type::Stack { user, limit } => json!(["stack", user, limit]),
+        Type::Buf(n) => json!(["buf", n]),
     }
 }
 
@@ -212,6 +213,7 @@ fn type_from(v: &Value) -> Option<Type> {
     let items = v.as_array()?;
     Some(match items.first()?.as_str()? {
         "str" => Type::Str(items.get(1)?.as_u64()? as usize),
+        "buf" => Type::Buf(items.get(1)?.as_u64()? as usize),
         "stack" => Type::Stack {
             user: items.get(1)?.as_bool()?,
             limit: u8::try_from(items.get(2)?.as_u64()?).ok()?,

@@ -1459,6 +1459,7 @@ impl<'a> Translator<'a> {
                 })
             }
             "ntop" => self.ntop(cx, args, span),
+            "buf" => self.buf(cx, args, span),
             "kstack" | "ustack" => {
                 // kstack(N), kstack(MODE, N): the mode (bpftrace, perf) is bpftrace's default.
                 let limit = match args.last().map(|a| (a, constant(a))) {
@@ -1591,6 +1592,56 @@ impl<'a> Translator<'a> {
                 self.error(span, format!("unknown function `{name}`"))
             }
         }
+    }
+
+    /// `buf(address, length)` (or `buf(array)`): up to [`crate::STRING_SIZE`] bytes of memory
+    /// with their count, printed by `%r` with non-printable bytes as `\xNN`.
+    fn buf(&mut self, cx: &mut ProbeContext, args: &[Expr], span: Span) -> Translated<Value> {
+        let at = At(span);
+        let max = crate::STRING_SIZE;
+        let (address, length) = match args {
+            [address] => {
+                let v = self.expr(cx, address)?;
+                match v.kernel {
+                    Some(Kernel::Bytes { size, .. }) => (v.form, at.int(size.min(max) as i128)),
+                    _ => {
+                        return self
+                            .error(span, "buf(address) needs a length unless it is an array")
+                    }
+                }
+            }
+            [address, length] => (self.int_expr(cx, address)?.0, self.int_expr(cx, length)?.0),
+            _ => return self.error(span, "buf() takes an address and a length"),
+        };
+        let (buffer, n) = (self.fresh("buf"), self.fresh("length"));
+        let form = at.let_star(
+            vec![(buffer.clone(), at.buffer(8 + max)), (n.clone(), length)],
+            vec![
+                at.call(
+                    "when",
+                    vec![
+                        at.call(">", vec![at.sym(&n), at.int(max as i128)]),
+                        at.call("setq", vec![at.sym(&n), at.int(max as i128)]),
+                    ],
+                ),
+                at.store64(at.sym(&buffer), 0, at.sym(&n)),
+                at.call(
+                    "probe-read",
+                    vec![
+                        at.call("+", vec![at.sym(&buffer), at.int(8)]),
+                        at.sym(&n),
+                        address,
+                    ],
+                ),
+                at.sym(&buffer),
+            ],
+        );
+        Some(Value {
+            form,
+            ty: Type::Buf(max),
+            literal: None,
+            kernel: None,
+        })
     }
 
     /// `kstack`/`ustack`: the stack's id in its stack map (with the process id for user

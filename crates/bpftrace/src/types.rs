@@ -21,6 +21,8 @@ pub enum Type {
         user: bool,
         limit: u8,
     },
+    /// Bytes read by `buf()`, printed with `%r`: their count in 8 bytes, then up to this many.
+    Buf(usize),
 }
 
 impl Type {
@@ -36,6 +38,7 @@ impl Type {
             Type::Inet => 24,
             Type::Stack { user: false, .. } => 8,
             Type::Stack { user: true, .. } => 16,
+            Type::Buf(n) => 8 + n,
         }
     }
 
@@ -49,7 +52,7 @@ impl Type {
     pub fn in_memory(self) -> bool {
         matches!(
             self,
-            Type::Str(_) | Type::Usym | Type::Inet | Type::Stack { user: true, .. }
+            Type::Str(_) | Type::Usym | Type::Inet | Type::Stack { user: true, .. } | Type::Buf(_)
         )
     }
 
@@ -63,6 +66,7 @@ impl Type {
             Type::Inet => "inet".into(),
             Type::Stack { user: false, .. } => "kstack".into(),
             Type::Stack { user: true, .. } => "ustack".into(),
+            Type::Buf(n) => format!("buffer[{n}]"),
         }
     }
 }

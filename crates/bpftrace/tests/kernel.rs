@@ -435,3 +435,24 @@ fn ahead_of_time_file_runs_without_compiling() {
         ours(&script, with_command(&opener))
     );
 }
+
+#[test]
+fn buf_prints_bytes_with_r() {
+    if !whistler_testkit::kernel_available("buf_prints_bytes_with_r") {
+        return;
+    }
+    let (dir, opener) = opener();
+    let script = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
+  printf("%r|%r|%s\n", buf(args->filename, 5), buf(args->filename, 0), str(args->filename, 3));
+}}"#
+    );
+    let out = ours(&script, with_command(&opener));
+    let d = dir.display().to_string();
+    let first = format!("{}|", &d[..5]);
+    assert!(out.starts_with("Attaching 1 probe...\n"), "{out}");
+    assert!(out.contains(&format!("\n{first}|{}\n", &d[..3])), "{out}");
+    if let Some(theirs) = theirs("buf_prints_bytes_with_r", &script, &opener) {
+        assert_eq!(out, theirs);
+    }
+}
