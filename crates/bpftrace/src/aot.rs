@@ -196,6 +196,7 @@ fn type_json(ty: Type) -> Value {
         Type::Inet => json!("inet"),
         Type::Stack { user, limit } => json!(["stack", user, limit]),
         Type::Buf(n) => json!(["buf", n]),
+        Type::Timestamp(i) => json!(["timestamp", i]),
     }
 }
 
@@ -214,6 +215,7 @@ fn type_from(v: &Value) -> Option<Type> {
     Some(match items.first()?.as_str()? {
         "str" => Type::Str(items.get(1)?.as_u64()? as usize),
         "buf" => Type::Buf(items.get(1)?.as_u64()? as usize),
+        "timestamp" => Type::Timestamp(u32::try_from(items.get(1)?.as_u64()?).ok()?),
         "stack" => Type::Stack {
             user: items.get(1)?.as_bool()?,
             limit: u8::try_from(items.get(2)?.as_u64()?).ok()?,

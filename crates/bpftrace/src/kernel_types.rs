@@ -107,11 +107,15 @@ pub fn field(id: StructId, name: &str) -> Result<Field, String> {
     })
 }
 
-/// The parameters of kernel function `function` by name with what each holds, and what it
-/// returns (`None` for void), for fentry's `args` and fexit's `retval`.
-pub fn function_signature(
-    function: &str,
-) -> Result<(Vec<(String, Option<FieldValue>)>, Option<FieldValue>), String> {
+/// A kernel function's parameters by name with what each holds (`None`: not readable), and
+/// what it returns (`None` for void), for fentry's `args` and fexit's `retval`.
+pub struct Signature {
+    pub params: Vec<(String, Option<FieldValue>)>,
+    pub ret: Option<FieldValue>,
+}
+
+/// The signature of kernel function `function`, from its BTF prototype.
+pub fn function_signature(function: &str) -> Result<Signature, String> {
     let btf = btf()?;
     let func = btf
         .find_by_name_kind(function, BtfKind::Func)
@@ -130,7 +134,7 @@ pub fn function_signature(
         0 => None,
         ty => value_of_type(btf, ty),
     };
-    Ok((params, ret))
+    Ok(Signature { params, ret })
 }
 
 /// How a value of BTF type `ty` is read; `None` for types that cannot be.

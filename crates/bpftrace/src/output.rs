@@ -50,6 +50,7 @@ fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols, indent: usize) -> S
         Type::Ksym => symbols.kernel(int_at(bytes, 0) as u64),
         Type::Usym => symbols.user(int_at(bytes, 0) as u64, int_at(bytes, 8) as u32),
         Type::Inet => inet_text(bytes),
+        Type::Timestamp(format) => symbols.timestamp(format, int_at(bytes, 0) as u64),
         Type::Buf(_) => {
             let data = bytes.get(8..).unwrap_or_default();
             let n = (int_at(bytes, 0).max(0) as usize).min(data.len());

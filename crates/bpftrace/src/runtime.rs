@@ -97,10 +97,15 @@ pub fn run_object(
     for probe in &plan.probes {
         attach(&mut session, &probe.object_name, &probe.kind)?;
     }
+    let mut symbols = Symbols::default();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    symbols.set_clock(plan.texts.clone(), wall - monotonic_ns() as i128);
     let mut run = Running {
         plan,
         format: options.format,
-        symbols: Symbols::default(),
+        symbols,
         queue,
         out,
         exit: false,

@@ -12,6 +12,9 @@ pub struct Symbols {
     files: HashMap<String, Option<ElfFunctions>>,
     /// Stack traces read from the stack maps, by (user, stack id): their return addresses.
     stacks: HashMap<(bool, i64), Vec<u64>>,
+    /// `strftime` formats by index, and the wall clock's lead over the monotonic clock.
+    time_formats: Vec<String>,
+    wall_minus_monotonic_ns: i128,
 }
 
 impl Symbols {
@@ -23,6 +26,23 @@ impl Symbols {
             Some((_, name)) if address != 0 => name.clone(),
             _ => format!("0x{address:x}"),
         }
+    }
+
+    /// Sets what `strftime` values print with: their formats, and the wall clock time minus
+    /// the monotonic clock's (nanoseconds).
+    pub fn set_clock(&mut self, formats: Vec<String>, wall_minus_monotonic_ns: i128) {
+        self.time_formats = formats;
+        self.wall_minus_monotonic_ns = wall_minus_monotonic_ns;
+    }
+
+    /// A `strftime` value: monotonic nanoseconds as wall clock time in format `format`.
+    pub fn timestamp(&self, format: u32, monotonic_ns: u64) -> String {
+        let wall = monotonic_ns as i128 + self.wall_minus_monotonic_ns;
+        let format = self
+            .time_formats
+            .get(format as usize)
+            .map_or("", String::as_str);
+        crate::time::strftime_utc(format, (wall / 1_000_000_000) as i64)
     }
 
     /// Whether stack `id` (of the user stack map when `user`) still needs to be read.

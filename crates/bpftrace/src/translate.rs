@@ -1312,7 +1312,7 @@ impl<'a> Translator<'a> {
     /// the context holds them as 8-byte slots, the arguments first; their types come from the
     /// function's prototype in BTF.
     fn fentry_value(&mut self, at: At, function: &str, name: Option<&str>) -> Translated<Value> {
-        let (params, ret) = kernel_types::function_signature(function)
+        let kernel_types::Signature { params, ret } = kernel_types::function_signature(function)
             .map_err(|message| self.error::<()>(at.0, message))
             .ok()?;
         let (slot, value) = match name {
@@ -1460,6 +1460,24 @@ impl<'a> Translator<'a> {
             }
             "ntop" => self.ntop(cx, args, span),
             "buf" => self.buf(cx, args, span),
+            "strftime" => {
+                let [Expr {
+                    kind: ExprKind::Str(format),
+                    ..
+                }, time] = args
+                else {
+                    return self.error(span, "strftime() takes a format string and nanoseconds");
+                };
+                let (form, _) = self.int_expr(cx, time)?;
+                let index = self.plan.texts.len();
+                self.plan.texts.push(format.clone());
+                Some(Value {
+                    form,
+                    ty: Type::Timestamp(index as u32),
+                    literal: None,
+                    kernel: None,
+                })
+            }
             "kstack" | "ustack" => {
                 // kstack(N), kstack(MODE, N): the mode (bpftrace, perf) is bpftrace's default.
                 let limit = match args.last().map(|a| (a, constant(a))) {

@@ -23,6 +23,9 @@ pub enum Type {
     },
     /// Bytes read by `buf()`, printed with `%r`: their count in 8 bytes, then up to this many.
     Buf(usize),
+    /// `strftime(FORMAT, nsecs)`: nanoseconds of the monotonic clock, printed as the wall
+    /// clock time with the format the plan's texts hold at this index.
+    Timestamp(u32),
 }
 
 impl Type {
@@ -39,6 +42,7 @@ impl Type {
             Type::Stack { user: false, .. } => 8,
             Type::Stack { user: true, .. } => 16,
             Type::Buf(n) => 8 + n,
+            Type::Timestamp(_) => 8,
         }
     }
 
@@ -67,6 +71,7 @@ impl Type {
             Type::Stack { user: false, .. } => "kstack".into(),
             Type::Stack { user: true, .. } => "ustack".into(),
             Type::Buf(n) => format!("buffer[{n}]"),
+            Type::Timestamp(_) => "timestamp".into(),
         }
     }
 }

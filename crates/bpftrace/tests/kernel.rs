@@ -456,3 +456,33 @@ fn buf_prints_bytes_with_r() {
         assert_eq!(out, theirs);
     }
 }
+
+#[test]
+fn strftime_prints_wall_clock_time() {
+    if !whistler_testkit::kernel_available("strftime_prints_wall_clock_time") {
+        return;
+    }
+    let script = r#"BEGIN { printf("%s|\n", strftime("%Y-%m-%d %H", nsecs)); @t[strftime("%Y", nsecs)] = count(); exit(); }"#;
+    let date = |format: &str| {
+        let out = Command::new("date").arg("-u").arg(format).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let before = date("+%Y-%m-%d %H");
+    let out = ours(script, RunOptions::default());
+    let after = date("+%Y-%m-%d %H");
+    let year = &after[..4];
+    let expected =
+        |hour: &str| format!("Attaching 1 probe...\n{hour}|\n\n\n@t[{}]: 1\n", &hour[..4]);
+    assert!(
+        out == expected(&before) || out == expected(&after),
+        "{out} (it is {after}, year {year})"
+    );
+    if let Some(theirs) = theirs_with("strftime_prints_wall_clock_time", &["-e", script]) {
+        if std::env::var("TZ").is_err() && date("+%z") == "+0000" {
+            assert!(
+                theirs == expected(&before) || theirs == expected(&after),
+                "{theirs}"
+            );
+        }
+    }
+}
