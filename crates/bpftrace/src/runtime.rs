@@ -94,9 +94,6 @@ pub fn run_object(
     let queue: Rc<RefCell<Vec<Vec<u8>>>> = Rc::default();
     let sink = queue.clone();
     session.consume_rings(move |_, record| sink.borrow_mut().push(record.to_vec()))?;
-    for probe in &plan.probes {
-        attach(&mut session, &probe.object_name, &probe.kind)?;
-    }
     let mut symbols = Symbols::default();
     let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -117,8 +114,13 @@ pub fn run_object(
             output::attached(options.format, plan.probes.len())
         )?;
     }
+    // BEGIN runs before the other probes are attached, as bpftrace runs it: what it sets up
+    // (maps of names...) is there for their first event.
     run.probes(&session, |k| *k == ProbeKind::Begin)?;
     run.events(&mut session, stop)?;
+    for probe in &plan.probes {
+        attach(&mut session, &probe.object_name, &probe.kind)?;
+    }
     let mut child = match &options.command {
         Some(command) => Some(spawn(&session, command)?),
         None => None,
