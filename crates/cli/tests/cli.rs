@@ -557,8 +557,7 @@ fn bpftrace_ahead_of_time_file_runs_with_run_aot() {
     let dir = scratch("bpftrace-aot");
     let out = dir.join("hello.wbt");
     let out = out.to_str().unwrap();
-    let script =
-        r#"BEGIN { printf("hi %d\n", 41 + 1); @x["k", 2] = count(); exit(); }"#;
+    let script = r#"BEGIN { printf("hi %d\n", 41 + 1); @x["k", 2] = count(); exit(); }"#;
     let compiled = whistler(&["bpftrace", "--aot", out, "-e", script]);
     assert!(compiled.status.success(), "{}", text(&compiled.stderr));
     assert!(compiled.stdout.is_empty());
