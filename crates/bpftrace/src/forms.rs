@@ -72,3 +72,34 @@ impl At {
         self.call("struct-alloc", vec![self.int(size.max(1) as i128)])
     }
 }
+
+/// A kernel type as the compiler's CO-RE forms read it: `(:int 4 t)`, `(:ptr)`,
+/// `(:struct "sock" 760)`, `(:array (:int 1 nil) 16)`...
+pub fn kernel_type(at: At, ty: &whistler_object::KernelType) -> Sexp {
+    use whistler_object::KernelType;
+    let flag = |b: bool| at.sym(if b { "t" } else { "nil" });
+    let items = match ty {
+        KernelType::Int { size, signed } => {
+            vec![at.keyword("int"), at.int(*size as i128), flag(*signed)]
+        }
+        KernelType::Ptr => vec![at.keyword("ptr")],
+        KernelType::Enum { name, size, signed } => vec![
+            at.keyword("enum"),
+            at.string(name),
+            at.int(*size as i128),
+            flag(*signed),
+        ],
+        KernelType::Composite(s) => vec![
+            at.keyword(if s.union { "union" } else { "struct" }),
+            at.string(&s.name),
+            at.int(s.size as i128),
+        ],
+        KernelType::Array { elem, count } => vec![
+            at.keyword("array"),
+            kernel_type(at, elem),
+            at.int(*count as i128),
+        ],
+        KernelType::Float { size } => vec![at.keyword("float"), at.int(*size as i128)],
+    };
+    at.list(items)
+}

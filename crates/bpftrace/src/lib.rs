@@ -6,8 +6,10 @@
 //! runtime's [`plan::Plan`]) → `whistler_compiler::compile_with` (ELF) → [`runtime`] (load,
 //! attach, events, maps printed by [`output`], symbols by [`symbols`]).
 
+pub mod aot;
 pub mod ast;
 mod forms;
+pub mod kernel_types;
 pub mod output;
 pub mod parser;
 pub mod plan;
@@ -20,7 +22,7 @@ pub mod translate;
 pub mod types;
 
 pub use output::Format;
-pub use runtime::{run, RunError, RunOptions};
+pub use runtime::{run, run_object, RunError, RunOptions};
 pub use translate::Settings;
 
 use whistler_syntax::{Diagnostic, SourceFile};

@@ -40,14 +40,45 @@ pub fn message(format: Format, kind: &str, text: &str) -> String {
     }
 }
 
-/// One decoded value, for printing.
-fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols) -> String {
+/// One decoded value, for printing; stacks are indented by `indent` spaces (8 in printf and
+/// values, 4 in map keys, as bpftrace does).
+fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols, indent: usize) -> String {
     match ty {
         Type::Int { signed: true } => int_at(bytes, 0).to_string(),
         Type::Int { signed: false } => (int_at(bytes, 0) as u64).to_string(),
         Type::Str(_) => c_string(bytes),
         Type::Ksym => symbols.kernel(int_at(bytes, 0) as u64),
         Type::Usym => symbols.user(int_at(bytes, 0) as u64, int_at(bytes, 8) as u32),
+        Type::Inet => inet_text(bytes),
+        Type::Timestamp(format) => symbols.timestamp(format, int_at(bytes, 0) as u64),
+        Type::Buf(_) => {
+            let data = bytes.get(8..).unwrap_or_default();
+            let n = (int_at(bytes, 0).max(0) as usize).min(data.len());
+            data[..n]
+                .iter()
+                .map(|&b| match b {
+                    32..=126 => (b as char).to_string(),
+                    _ => format!("\\x{b:02x}"),
+                })
+                .collect()
+        }
+        Type::Stack { user, limit } => {
+            let pid = if user { int_at(bytes, 8) as u32 } else { 0 };
+            symbols.stack_text(user, int_at(bytes, 0), pid, limit as usize, indent)
+        }
+    }
+}
+
+/// An `ntop` address as `inet_ntop` writes it.
+fn inet_text(bytes: &[u8]) -> String {
+    let mut address = [0u8; 16];
+    let given = bytes.get(8..).unwrap_or_default();
+    let n = given.len().min(16);
+    address[..n].copy_from_slice(&given[..n]);
+    match int_at(bytes, 0) {
+        2 => std::net::Ipv4Addr::new(address[0], address[1], address[2], address[3]).to_string(),
+        10 => std::net::Ipv6Addr::from(address).to_string(),
+        family => format!("(address family {family})"),
     }
 }
 
@@ -55,7 +86,7 @@ fn value_text(ty: Type, bytes: &[u8], symbols: &mut Symbols) -> String {
 pub fn printf_arg(ty: Type, bytes: &[u8], symbols: &mut Symbols) -> crate::printf::Arg {
     match ty {
         Type::Int { .. } => crate::printf::Arg::Int(int_at(bytes, 0)),
-        _ => crate::printf::Arg::Str(value_text(ty, bytes, symbols)),
+        _ => crate::printf::Arg::Str(value_text(ty, bytes, symbols, 8)),
     }
 }
 
@@ -100,6 +131,7 @@ fn key_parts(map: &PlannedMap, key: &[u8], symbols: &mut Symbols) -> Vec<String>
             *ty,
             &key[offset..(offset + ty.size()).min(end)],
             symbols,
+            4,
         ));
         offset = end;
     }
@@ -159,7 +191,7 @@ fn values(
     let mut elems = Vec::new();
     for (key, value) in &entries {
         let label = key_label(format, map, key, symbols);
-        let text = value_text(value_type, value, symbols);
+        let text = value_text(value_type, value, symbols, 8);
         let quoted = format == Format::Json && value_type.in_memory() || value_type == Type::Ksym;
         let text = match quoted && format == Format::Json {
             true => format!("\"{}\"", json_escape(&text)),
@@ -494,6 +526,23 @@ mod tests {
             &mut Symbols::default(),
         );
         assert_eq!(text, "@x: count 2, average 3, total 7\n\n");
+    }
+
+    #[test]
+    fn inet_addresses_as_inet_ntop_writes_them() {
+        let inet = |family: u64, address: &[u8]| {
+            let mut bytes = family.to_le_bytes().to_vec();
+            bytes.extend_from_slice(address);
+            bytes.resize(24, 0);
+            inet_text(&bytes)
+        };
+        assert_eq!(inet(2, &[10, 0, 0, 1]), "10.0.0.1");
+        let mut v6 = [0u8; 16];
+        v6[0] = 0xfe;
+        v6[1] = 0x80;
+        v6[15] = 1;
+        assert_eq!(inet(10, &v6), "fe80::1");
+        assert_eq!(inet(10, &[0; 16]), "::");
     }
 
     #[test]

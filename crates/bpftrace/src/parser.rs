@@ -73,6 +73,8 @@ impl Parser<'_> {
                 self.config(&mut script)
             } else if self.at_keyword("macro") {
                 self.macro_def().map(|m| script.macros.push(m))
+            } else if self.at_struct_definition() {
+                self.skip_struct_definition()
             } else {
                 self.probe().map(|p| script.probes.push(p))
             };
@@ -98,6 +100,30 @@ impl Parser<'_> {
                 break;
             }
         }
+        Ok(())
+    }
+
+    /// `struct NAME {` (or `union`) at the top level: a C type declaration.
+    fn at_struct_definition(&self) -> bool {
+        let rest = &self.text[self.pos..];
+        let Some(rest) = rest
+            .strip_prefix("struct ")
+            .or_else(|| rest.strip_prefix("union "))
+        else {
+            return false;
+        };
+        let rest = rest.trim_start();
+        let name_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        name_end > 0 && rest[name_end..].trim_start().starts_with('{')
+    }
+
+    /// Skips a C struct declaration and its `;`: kernel types come from BTF, which describes
+    /// the running kernel (the declarations in bpftrace's tools stand in for missing headers).
+    fn skip_struct_definition(&mut self) -> Parsed<()> {
+        self.skip_past_block();
+        self.eat(";");
         Ok(())
     }
 
@@ -391,7 +417,8 @@ impl Parser<'_> {
         self.postfix()
     }
 
-    /// `(TYPE)expr` for the integer type names; `None` (nothing consumed) otherwise.
+    /// `(TYPE)expr` for the integer type names and struct pointers (`(struct sock *)arg0`);
+    /// `None` (nothing consumed) otherwise.
     fn cast(&mut self) -> Parsed<Option<Expr>> {
         let start = self.pos;
         let inner = self.text[start + 1..].trim_start();
@@ -399,7 +426,7 @@ impl Parser<'_> {
             return Ok(None);
         };
         let name = inner[..close].trim();
-        if !crate::types::is_int_type_name(name) {
+        if !crate::types::is_int_type_name(name) && struct_pointer_name(name).is_none() {
             return Ok(None);
         }
         self.pos = self.text.len() - inner.len() + close + 1;
@@ -684,12 +711,38 @@ impl Parser<'_> {
                 self.pos += rest.find('\n').unwrap_or(rest.len());
             } else if rest.starts_with("/*") {
                 self.pos += rest.find("*/").map_or(rest.len(), |i| i + 2);
+            } else if rest.starts_with("#ifndef BPFTRACE_HAVE_BTF") {
+                // What a kernel without BTF needs (headers, struct declarations): we have BTF.
+                self.skip_conditional_block();
             } else if rest.starts_with('#') {
-                // C preprocessor lines (#include, #ifndef BPFTRACE_HAVE_BTF...) declare kernel
-                // types; types come from BTF here.
+                // Other C preprocessor lines (#include...) declare kernel types; types come
+                // from BTF here.
                 self.pos += rest.find('\n').unwrap_or(rest.len());
             } else {
                 return;
+            }
+        }
+    }
+
+    /// Past the `#endif` (or to `#else`) that closes the `#if...` line at `pos`, nested ones
+    /// included.
+    fn skip_conditional_block(&mut self) {
+        let mut depth = 0;
+        while !self.at_end() {
+            let rest = &self.text[self.pos..];
+            let line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let line = rest[..line_end].trim();
+            self.pos += line_end;
+            if line.starts_with("#if") {
+                depth += 1;
+            } else if line.starts_with("#else") && depth == 1 {
+                // The `#else` part is for kernels with BTF; its `#endif` is skipped as a line.
+                return;
+            } else if line.starts_with("#endif") {
+                depth -= 1;
+                if depth == 0 {
+                    return;
+                }
             }
         }
     }
@@ -737,6 +790,17 @@ impl Parser<'_> {
         self.diags.push(Diagnostic::error(span, message));
         Err(Failed)
     }
+}
+
+/// The struct of a cast to a struct pointer: `struct sock *` (or `union`) gives `sock`.
+pub fn struct_pointer_name(cast: &str) -> Option<&str> {
+    let pointee = cast.strip_suffix('*')?.trim_end();
+    let name = pointee
+        .strip_prefix("struct ")
+        .or_else(|| pointee.strip_prefix("union "))?
+        .trim();
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(name)
 }
 
 fn binary(op: BinOp, left: Expr, right: Expr, span: Span) -> Expr {

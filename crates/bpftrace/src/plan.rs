@@ -12,7 +12,7 @@ pub struct Plan {
     pub maps: Vec<PlannedMap>,
     /// printf, system and cat formats, by index.
     pub printfs: Vec<Printf>,
-    /// time() formats, by index.
+    /// time() formats and join() delimiters, by index.
     pub texts: Vec<String>,
 }
 
@@ -51,7 +51,13 @@ pub enum Event {
     Time = 5,
     System = 6,
     Cat = 7,
+    /// `join()`: [`JOIN_ARGS`] strings of [`crate::STRING_SIZE`] bytes; the index names the
+    /// delimiter among the texts.
+    Join = 8,
 }
+
+/// Elements of the array `join()` prints at most (bpftrace's default).
+pub const JOIN_ARGS: usize = 16;
 
 impl Event {
     pub fn from_u32(n: u32) -> Option<Event> {
@@ -64,6 +70,7 @@ impl Event {
             5 => Event::Time,
             6 => Event::System,
             7 => Event::Cat,
+            8 => Event::Join,
             _ => return None,
         })
     }

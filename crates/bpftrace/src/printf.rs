@@ -86,7 +86,7 @@ fn parse(format: &str) -> Result<Vec<Piece>, String> {
         let Some(conversion) = chars.next() else {
             return Err("the format ends inside a conversion".into());
         };
-        if !"diuxXoscp".contains(conversion) {
+        if !"diuxXoscpr".contains(conversion) {
             return Err(format!("unsupported conversion `%{conversion}`"));
         }
         spec.conversion = conversion;
@@ -118,8 +118,12 @@ pub fn check(format: &str, args: &[Type]) -> Result<(), String> {
         ));
     }
     for (i, (spec, ty)) in specs.iter().zip(args).enumerate() {
-        let textual = !matches!(ty, Type::Int { .. });
-        if (spec.conversion == 's') != textual {
+        let fits = match spec.conversion {
+            'r' => matches!(ty, Type::Buf(_)),
+            's' => !matches!(ty, Type::Int { .. } | Type::Buf(_)),
+            _ => matches!(ty, Type::Int { .. }),
+        };
+        if !fits {
             return Err(format!(
                 "argument {} is {}, which `%{}` does not print",
                 i + 1,

@@ -31,6 +31,22 @@ pub enum ProbeKind {
         function: String,
         ret: bool,
     },
+    /// `profile:hz:99`, `profile:ms:10`, `software:cpu-clock:1000000`: samples of a cpu-clock
+    /// perf event on every CPU.
+    Profile {
+        /// The attach point as written, for `probe`.
+        name: String,
+        sampling: Sampling,
+    },
+}
+
+/// How often a cpu-clock event samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Samples per second on each CPU.
+    Frequency(u64),
+    /// One sample every this many nanoseconds of CPU time.
+    PeriodNs(u64),
 }
 
 impl ProbeKind {
@@ -48,7 +64,14 @@ impl ProbeKind {
             ProbeKind::Fentry { function, ret } => {
                 format!("{}/{function}", if *ret { "fexit" } else { "fentry" })
             }
+            ProbeKind::Profile { .. } => "perf_event".into(),
         }
+    }
+
+    /// Whether the pointers among its arguments point into the traced process (syscall
+    /// tracepoints), as bpftrace reads them.
+    pub fn has_user_pointer_args(&self) -> bool {
+        matches!(self, ProbeKind::Tracepoint { category, .. } if category == "syscalls")
     }
 
     /// The program type keyword of `defprog`.
@@ -61,6 +84,7 @@ impl ProbeKind {
             ProbeKind::Tracepoint { .. } => "tracepoint",
             ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. } => "kprobe",
             ProbeKind::Fentry { .. } => "tracing",
+            ProbeKind::Profile { .. } => "perf-event",
         }
     }
 
@@ -86,6 +110,7 @@ impl ProbeKind {
             ProbeKind::Fentry { function, ret } => {
                 format!("{}:{function}", if *ret { "fexit" } else { "fentry" })
             }
+            ProbeKind::Profile { name, .. } => name.clone(),
         }
     }
 }
@@ -122,9 +147,42 @@ pub fn expand(text: &str) -> Result<Vec<ProbeKind>, String> {
             function: parts.last().copied().unwrap_or_default().to_string(),
             ret: matches!(provider, "fexit" | "fr" | "kretfunc"),
         }),
+        "profile" | "p" => {
+            let sampling = match interval_ns(arg(1)?, arg(2)?)? {
+                _ if arg(1)? == "hz" => Sampling::Frequency(arg(2)?.parse().unwrap_or(1)),
+                ns => Sampling::PeriodNs(ns),
+            };
+            one(ProbeKind::Profile {
+                name: format!("profile:{}:{}", arg(1)?, arg(2)?),
+                sampling,
+            })
+        }
+        "software" | "s" => match arg(1)? {
+            "cpu-clock" | "cpu" => {
+                let count = match parts.get(2) {
+                    Some(n) => n
+                        .parse()
+                        .map_err(|_| format!("software event count `{n}` is not a number"))?,
+                    None => 1_000_000,
+                };
+                one(ProbeKind::Profile {
+                    name: format!("software:{}:{count}", arg(1)?),
+                    sampling: Sampling::PeriodNs(count),
+                })
+            }
+            other => Err(format!(
+                "software event `{other}` is not supported; cpu-clock (cpu) is"
+            )),
+        },
+        "hardware" | "h" => Err(
+            "hardware events are not supported: the loader samples the cpu-clock software \
+             event only (use profile:hz:N or software:cpu-clock:N)"
+                .into(),
+        ),
         _ => Err(format!(
             "unknown probe type `{provider}` (supported: BEGIN, END, interval, tracepoint, \
-             rawtracepoint, kprobe, kretprobe, uprobe, uretprobe, fentry, fexit)"
+             rawtracepoint, kprobe, kretprobe, uprobe, uretprobe, fentry, fexit, profile, \
+             software)"
         )),
     }
 }
@@ -255,6 +313,8 @@ pub fn list(pattern: Option<&str>) -> Vec<String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TracepointField {
     pub name: String,
+    /// The C type as the format file writes it (`struct __kernel_timespec *`).
+    pub c_type: String,
     pub offset: usize,
     pub size: usize,
     pub ty: FieldType,
@@ -325,8 +385,10 @@ fn parse_field_line(line: &str) -> Option<TracepointField> {
             signed: signed && !decl.contains('*'),
         }
     };
+    let c_type = decl[..decl.len() - word.len()].trim().to_string();
     Some(TracepointField {
         name,
+        c_type,
         offset: offset?,
         size: size?,
         ty,

@@ -8,16 +8,19 @@
 
 use crate::output::{self, Format};
 use crate::plan::{Event, Plan, PlannedMap};
-use crate::probes::ProbeKind;
+use crate::probes::{ProbeKind, Sampling};
 use crate::symbols::Symbols;
-use crate::translate::{GLOBALS_MAP, GLOBAL_CPID, GLOBAL_START};
+use crate::translate::{
+    GLOBALS_MAP, GLOBAL_CPID, GLOBAL_START, KERNEL_STACKS_MAP, USER_STACKS_MAP,
+};
+use crate::types::{MapKind, Type};
 use crate::Compiled;
 use std::cell::RefCell;
 use std::io::Write;
 use std::process::{Child, Command};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use whistler_loader::attach::{AttachError, AttachTarget};
+use whistler_loader::attach::{AttachError, AttachTarget, PerfSampling};
 use whistler_loader::ringbuf::RingBufferError;
 use whistler_loader::{LoadError, LoadOptions, MapError, ProgramError, TestRun, UpdateFlags};
 use whistler_session::{MapEntry, Session, StopFlag};
@@ -75,19 +78,31 @@ pub fn run(
     stop: &StopFlag,
     out: &mut dyn Write,
 ) -> Result<(), RunError> {
-    let mut session = Session::load(&compiled.object.elf, &LoadOptions::default())?;
+    run_object(&compiled.object.elf, &compiled.plan, options, stop, out)
+}
+
+/// Runs a script's object with its plan (compiled here or ahead of time, see [`crate::aot`]).
+pub fn run_object(
+    elf: &[u8],
+    plan: &Plan,
+    options: &RunOptions,
+    stop: &StopFlag,
+    out: &mut dyn Write,
+) -> Result<(), RunError> {
+    let mut session = Session::load(elf, &LoadOptions::default())?;
     set_global(&session, GLOBAL_START, monotonic_ns())?;
     let queue: Rc<RefCell<Vec<Vec<u8>>>> = Rc::default();
     let sink = queue.clone();
     session.consume_rings(move |_, record| sink.borrow_mut().push(record.to_vec()))?;
-    let plan = &compiled.plan;
-    for probe in &plan.probes {
-        attach(&mut session, &probe.object_name, &probe.kind)?;
-    }
+    let mut symbols = Symbols::default();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    symbols.set_clock(plan.texts.clone(), wall - monotonic_ns() as i128);
     let mut run = Running {
         plan,
         format: options.format,
-        symbols: Symbols::default(),
+        symbols,
         queue,
         out,
         exit: false,
@@ -99,8 +114,13 @@ pub fn run(
             output::attached(options.format, plan.probes.len())
         )?;
     }
+    // BEGIN runs before the other probes are attached, as bpftrace runs it: what it sets up
+    // (maps of names...) is there for their first event.
     run.probes(&session, |k| *k == ProbeKind::Begin)?;
     run.events(&mut session, stop)?;
+    for probe in &plan.probes {
+        attach(&mut session, &probe.object_name, &probe.kind)?;
+    }
     let mut child = match &options.command {
         Some(command) => Some(spawn(&session, command)?),
         None => None,
@@ -142,6 +162,12 @@ fn attach(session: &mut Session, name: &str, kind: &ProbeKind) -> Result<(), Run
             offset: 0,
             pid: None,
         }),
+        ProbeKind::Profile { sampling, .. } => {
+            program.attach_to(AttachTarget::PerfEvent(match *sampling {
+                Sampling::Frequency(hz) => PerfSampling::Frequency(hz),
+                Sampling::PeriodNs(ns) => PerfSampling::Period(ns),
+            }))
+        }
         _ => program.attach_auto(),
     };
     result.map(drop).map_err(|source| RunError::Attach {
@@ -293,6 +319,7 @@ impl Running<'_> {
                 for ty in &printf.args {
                     let end = (offset + ty.slot_size()).min(record.len());
                     let value = &record[offset..(offset + ty.size()).min(end)];
+                    read_stacks(session, &mut self.symbols, *ty, value);
                     args.push(output::printf_arg(*ty, value, &mut self.symbols));
                     offset = end;
                 }
@@ -302,6 +329,18 @@ impl Running<'_> {
                     Event::System => self.system(&text)?,
                     _ => self.cat(&text)?,
                 }
+            }
+            Event::Join => {
+                let delimiter = self.plan.texts.get(index).cloned().unwrap_or_default();
+                let elements: Vec<String> = record
+                    .get(8..)
+                    .unwrap_or_default()
+                    .chunks(crate::STRING_SIZE)
+                    .take(crate::plan::JOIN_ARGS)
+                    .map(output::c_string)
+                    .take_while(|s| !s.is_empty())
+                    .collect();
+                self.write("join", &format!("{}\n", elements.join(&delimiter)))?;
             }
             Event::Time => {
                 let format = self.plan.texts.get(index).cloned().unwrap_or_default();
@@ -343,10 +382,41 @@ impl Running<'_> {
 
     fn print_map(&mut self, session: &Session, map: &PlannedMap) -> Result<(), RunError> {
         let entries = read_map(session, map)?;
+        for (key, value) in &entries {
+            let mut offset = 0;
+            for ty in &map.keys {
+                let end = (offset + ty.slot_size()).min(key.len());
+                read_stacks(session, &mut self.symbols, *ty, &key[offset..end]);
+                offset = end;
+            }
+            if let MapKind::Value(ty) = map.kind {
+                read_stacks(session, &mut self.symbols, ty, value);
+            }
+        }
         let text = output::map(self.format, map, entries, &mut self.symbols);
         write!(self.out, "{text}")?;
         Ok(())
     }
+}
+
+/// Reads the stack a `kstack` or `ustack` value names from its stack map, for printing.
+fn read_stacks(session: &Session, symbols: &mut Symbols, ty: Type, bytes: &[u8]) {
+    let Type::Stack { user, .. } = ty else {
+        return;
+    };
+    let id = output::int_at(bytes, 0);
+    if !symbols.needs_stack(user, id) {
+        return;
+    }
+    let name = if user {
+        USER_STACKS_MAP
+    } else {
+        KERNEL_STACKS_MAP
+    };
+    let frames = session
+        .map(&whistler_compiler::symbol_name(name))
+        .and_then(|m| m.lookup(&(id as u32).to_le_bytes()).ok().flatten());
+    symbols.add_stack(user, id, &frames.unwrap_or_default());
 }
 
 /// The index in the map's object name (`map_N`).

@@ -10,6 +10,11 @@ pub struct Symbols {
     kernel: Option<Vec<(u64, String)>>,
     /// Function symbols of ELF files by path.
     files: HashMap<String, Option<ElfFunctions>>,
+    /// Stack traces read from the stack maps, by (user, stack id): their return addresses.
+    stacks: HashMap<(bool, i64), Vec<u64>>,
+    /// `strftime` formats by index, and the wall clock's lead over the monotonic clock.
+    time_formats: Vec<String>,
+    wall_minus_monotonic_ns: i128,
 }
 
 impl Symbols {
@@ -23,13 +28,86 @@ impl Symbols {
         }
     }
 
+    /// Sets what `strftime` values print with: their formats, and the wall clock time minus
+    /// the monotonic clock's (nanoseconds).
+    pub fn set_clock(&mut self, formats: Vec<String>, wall_minus_monotonic_ns: i128) {
+        self.time_formats = formats;
+        self.wall_minus_monotonic_ns = wall_minus_monotonic_ns;
+    }
+
+    /// A `strftime` value: monotonic nanoseconds as wall clock time in format `format`.
+    pub fn timestamp(&self, format: u32, monotonic_ns: u64) -> String {
+        let wall = monotonic_ns as i128 + self.wall_minus_monotonic_ns;
+        let format = self
+            .time_formats
+            .get(format as usize)
+            .map_or("", String::as_str);
+        crate::time::strftime_utc(format, (wall / 1_000_000_000) as i64)
+    }
+
+    /// Whether stack `id` (of the user stack map when `user`) still needs to be read.
+    pub fn needs_stack(&self, user: bool, id: i64) -> bool {
+        id >= 0 && !self.stacks.contains_key(&(user, id))
+    }
+
+    /// Keeps a stack's frames read from its stack map (the map's value: addresses, 0 after
+    /// the last).
+    pub fn add_stack(&mut self, user: bool, id: i64, value: &[u8]) {
+        let frames = value
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .take_while(|&a| a != 0)
+            .collect();
+        self.stacks.insert((user, id), frames);
+    }
+
+    /// A stack as bpftrace prints it: a newline, then each frame (`function+offset`, or the
+    /// address when no symbol holds it) on its own line after `indent` spaces.
+    pub fn stack_text(
+        &mut self,
+        user: bool,
+        id: i64,
+        pid: u32,
+        limit: usize,
+        indent: usize,
+    ) -> String {
+        let frames = self.stacks.get(&(user, id)).cloned().unwrap_or_default();
+        let mut text = String::from("\n");
+        for address in frames.into_iter().take(limit) {
+            let frame = match user {
+                false => self.kernel_with_offset(address),
+                true => self.user_with_offset(address, pid),
+            };
+            text.push_str(&format!("{:indent$}{frame}\n", ""));
+        }
+        text
+    }
+
+    fn kernel_with_offset(&mut self, address: u64) -> String {
+        let table = self.kernel.get_or_insert_with(read_kallsyms);
+        let i = table.partition_point(|(a, _)| *a <= address);
+        match i.checked_sub(1).map(|i| &table[i]) {
+            Some((start, name)) => format!("{name}+{}", address - start),
+            None => format!("0x{address:x}"),
+        }
+    }
+
+    fn user_with_offset(&mut self, address: u64, pid: u32) -> String {
+        match self.user_symbol(address, pid) {
+            Some((name, offset)) => format!("{name}+{offset}"),
+            None => format!("0x{address:x}"),
+        }
+    }
+
     /// The symbol containing `address` in process `pid`, or `0x...`.
     pub fn user(&mut self, address: u64, pid: u32) -> String {
         self.user_symbol(address, pid)
+            .map(|(name, _)| name)
             .unwrap_or_else(|| format!("0x{address:x}"))
     }
 
-    fn user_symbol(&mut self, address: u64, pid: u32) -> Option<String> {
+    /// The function containing `address` in process `pid`, and the offset in it.
+    fn user_symbol(&mut self, address: u64, pid: u32) -> Option<(String, u64)> {
         let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
         let (start, offset, path) = maps.lines().find_map(|line| {
             let mut parts = line.split_whitespace();
@@ -57,7 +135,7 @@ impl Symbols {
             .partition_point(|(a, ..)| *a <= wanted)
             .checked_sub(1)?;
         let (a, size, name) = &elf.functions[i];
-        (wanted < a + (*size).max(1)).then(|| name.clone())
+        (wanted < a + (*size).max(1)).then(|| (name.clone(), wanted - a))
     }
 }
 

@@ -8,7 +8,8 @@
 
 use crate::ast::*;
 use crate::forms::At;
-use crate::plan::{Event, Plan, PlannedMap, PlannedProbe, Printf};
+use crate::kernel_types::{self, FieldValue, StructId};
+use crate::plan::{Event, Plan, PlannedMap, PlannedProbe, Printf, JOIN_ARGS};
 use crate::printf;
 use crate::probes::{self, ProbeKind, TracepointField};
 use crate::types::{self, MapKind, Type};
@@ -21,6 +22,14 @@ pub const EVENTS_MAP: &str = "events";
 pub const GLOBALS_MAP: &str = "globals";
 pub const GLOBAL_START: u32 = 0;
 pub const GLOBAL_CPID: u32 = 1;
+/// The stack trace maps `kstack` and `ustack` record into (declared when used).
+pub const KERNEL_STACKS_MAP: &str = "kernel-stacks";
+pub const USER_STACKS_MAP: &str = "user-stacks";
+/// Frames a stack map keeps per stack (the kernel's PERF_MAX_STACK_DEPTH).
+pub const STACK_DEPTH: usize = 127;
+const STACK_ENTRIES: i128 = 4096;
+/// `bpf_get_stackid`'s flag for the user stack.
+const BPF_F_USER_STACK: i128 = 1 << 8;
 const RING_BYTES: i128 = 1 << 20;
 const MAP_ENTRIES: i128 = 4096;
 /// Iterations a `while` loop may run (the verifier needs a bound).
@@ -67,6 +76,9 @@ struct Translator<'a> {
     /// number of map operations.
     key_buffer: usize,
     value_buffer: usize,
+    /// `kstack` and `ustack` are used: their stack maps are declared.
+    kernel_stacks: bool,
+    user_stacks: bool,
 }
 
 /// The program's buffer for map keys; every map operation fills it anew.
@@ -82,6 +94,8 @@ struct ProbeContext {
     vars: Vec<(String, Type, String)>,
     /// Macro parameters bound to argument expressions, innermost last.
     macro_args: Vec<HashMap<String, Expr>>,
+    /// What the scratch variables holding kernel addresses point to, by name.
+    var_kernel: HashMap<String, Kernel>,
 }
 
 /// A translated expression: for in-memory types the form is the buffer's address.
@@ -91,6 +105,29 @@ struct Value {
     ty: Type,
     /// The string of a literal, for comparisons.
     literal: Option<String>,
+    /// The kernel memory an integer addresses, when its type says: a struct (through a
+    /// pointer or embedded) or an array.
+    kernel: Option<Kernel>,
+}
+
+/// What memory an address points to, typed by the kernel's BTF, and whether it is the traced
+/// process's memory (pointers in syscall tracepoints' arguments, as bpftrace reads them) rather
+/// than the kernel's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    Struct {
+        id: StructId,
+        user: bool,
+    },
+    /// An array of this many bytes (`u6_addr8`, for `ntop`).
+    Bytes {
+        size: usize,
+        user: bool,
+    },
+    /// Not an address: an integer of this many bytes (less than 8; `bswap` swaps them).
+    Int {
+        size: usize,
+    },
 }
 
 impl Value {
@@ -99,6 +136,15 @@ impl Value {
             form,
             ty: Type::Int { signed },
             literal: None,
+            kernel: None,
+        }
+    }
+
+    /// An address of kernel memory of a known type.
+    fn address(form: Sexp, kernel: Kernel) -> Value {
+        Value {
+            kernel: Some(kernel),
+            ..Value::int(form, false)
         }
     }
 }
@@ -121,6 +167,8 @@ impl<'a> Translator<'a> {
             next_name: 0,
             key_buffer: 0,
             value_buffer: 0,
+            kernel_stacks: false,
+            user_stacks: false,
         }
     }
 
@@ -177,6 +225,27 @@ impl<'a> Translator<'a> {
                 ],
             ),
         ];
+        for (used, name) in [
+            (self.kernel_stacks, KERNEL_STACKS_MAP),
+            (self.user_stacks, USER_STACKS_MAP),
+        ] {
+            if used {
+                forms.push(at.call(
+                    "defmap",
+                    vec![
+                        at.sym(name),
+                        at.keyword("type"),
+                        at.keyword("stack-trace"),
+                        at.keyword("key-size"),
+                        at.int(4),
+                        at.keyword("value-size"),
+                        at.int(8 * STACK_DEPTH as i128),
+                        at.keyword("max-entries"),
+                        at.int(STACK_ENTRIES),
+                    ],
+                ));
+            }
+        }
         let mut maps: Vec<(&String, &MapInfo)> = self.maps.iter().collect();
         maps.sort_by_key(|(_, info)| info.index);
         for (name, info) in maps {
@@ -220,6 +289,7 @@ impl<'a> Translator<'a> {
             fields,
             vars: Vec::new(),
             macro_args: Vec::new(),
+            var_kernel: HashMap::new(),
         };
         let at = At(probe.span);
         (self.key_buffer, self.value_buffer) = (0, 0);
@@ -341,6 +411,7 @@ impl<'a> Translator<'a> {
             }
             "system" => self.error(e.span, "system() needs --unsafe"),
             "cat" => self.printf(cx, args, e.span, Event::Cat),
+            "join" => self.join(cx, args, e.span),
             "time" => {
                 let format = match args.first() {
                     None => "%H:%M:%S\n".to_string(),
@@ -431,6 +502,70 @@ impl<'a> Translator<'a> {
         Some(self.event(At(span), event, index, values))
     }
 
+    /// `join(array [, delimiter])`: the strings a NULL-terminated array of pointers points to
+    /// (as `argv` in `execve`'s arguments), read straight into the event record.
+    fn join(&mut self, cx: &mut ProbeContext, args: &[Expr], span: Span) -> Translated<Sexp> {
+        let at = At(span);
+        let (array, delimiter) = match args {
+            [array] => (array, " ".to_string()),
+            [array, Expr {
+                kind: ExprKind::Str(d),
+                ..
+            }] => (array, d.clone()),
+            _ => {
+                return self.error(
+                    span,
+                    "join() takes an array and optionally a delimiter string",
+                )
+            }
+        };
+        let (array, _) = self.int_expr(cx, array)?;
+        let index = self.plan.texts.len();
+        self.plan.texts.push(delimiter);
+        let header = ((index as i128) << 32) | Event::Join as i128;
+        let (base, slot, done, record) = (
+            self.fresh("array"),
+            self.fresh("element"),
+            self.fresh("done"),
+            self.fresh("record"),
+        );
+        let size = crate::STRING_SIZE;
+        let mut writes = vec![at.store64(at.sym(&record), 0, at.int(header))];
+        for i in 0..JOIN_ARGS {
+            let pointer = || at.load("u64", at.sym(&slot), 0);
+            let element = at.call("+", vec![at.sym(&base), at.int(8 * i as i128)]);
+            let destination = at.call("+", vec![at.sym(&record), at.int((8 + i * size) as i128)]);
+            writes.push(at.call(
+                "when",
+                vec![
+                    at.call("=", vec![at.sym(&done), at.int(0)]),
+                    at.store64(at.sym(&slot), 0, at.int(0)),
+                    at.call("probe-read", vec![at.sym(&slot), at.int(8), element]),
+                    at.call(
+                        "if",
+                        vec![
+                            at.call("=", vec![pointer(), at.int(0)]),
+                            at.call("setq", vec![at.sym(&done), at.int(1)]),
+                            at.call(
+                                "probe-read-str",
+                                vec![destination, at.int(size as i128), pointer()],
+                            ),
+                        ],
+                    ),
+                ],
+            ));
+        }
+        let head = at.list(vec![
+            at.sym(&record),
+            at.sym(EVENTS_MAP),
+            at.int((8 + JOIN_ARGS * size) as i128),
+        ]);
+        Some(at.let_star(
+            vec![(base, array), (slot, at.buffer(8)), (done, at.int(0))],
+            vec![at.call("with-ringbuf", [vec![head], writes].concat())],
+        ))
+    }
+
     /// Sends an event record: an 8-byte header (event kind, index) and the values.
     fn event(&mut self, at: At, event: Event, index: usize, values: Vec<Value>) -> Sexp {
         let header = ((index as i128) << 32) | event as i128;
@@ -465,6 +600,10 @@ impl<'a> Translator<'a> {
             ExprKind::Var(name) => {
                 let v = self.expr(cx, value)?;
                 let var = self.var_binding(cx, name, v.ty, target.span)?;
+                match v.kernel {
+                    Some(k) => cx.var_kernel.insert(name.clone(), k),
+                    None => cx.var_kernel.remove(name),
+                };
                 let ty = cx
                     .vars
                     .iter()
@@ -825,6 +964,7 @@ impl<'a> Translator<'a> {
                         form: at.sym(lisp),
                         ty: *ty,
                         literal: None,
+                        kernel: cx.var_kernel.get(name).copied(),
                     }),
                     None => self.error(e.span, format!("${name} is used before it is assigned")),
                 }
@@ -862,7 +1002,7 @@ impl<'a> Translator<'a> {
                     UnOp::Not => at.call("not", vec![v]),
                     UnOp::BitNot => at.call("lognot", vec![v]),
                     UnOp::Neg => at.call("-", vec![v]),
-                    UnOp::Deref => read_kernel(at, v, 8, self),
+                    UnOp::Deref => read_memory(at, v, 8, false, false, self),
                 };
                 Some(Value::int(form, signed || *op == UnOp::Neg))
             }
@@ -886,14 +1026,22 @@ impl<'a> Translator<'a> {
                     form: at.call("if", vec![test, a.form, b.form]),
                     ty,
                     literal: None,
+                    kernel: None,
                 })
             }
             ExprKind::Field(base, field) => self.field(cx, base, field, e.span),
             ExprKind::Cast(ty, operand) => {
                 let (v, _) = self.int_expr(cx, operand)?;
+                if let Some(name) = crate::parser::struct_pointer_name(ty) {
+                    let id = kernel_types::struct_named(name)
+                        .map_err(|message| self.error::<()>(e.span, message))
+                        .ok()?;
+                    let user = matches!(cx.kind, ProbeKind::Uprobe { .. });
+                    return Some(Value::address(v, Kernel::Struct { id, user }));
+                }
                 let (size, signed) = types::int_type(ty)?;
                 let form = at.call("cast", vec![at.sym(types::load_type(size, signed)), v]);
-                Some(Value::int(form, signed))
+                Some(sized_int(form, size, signed))
             }
             ExprKind::SizeofType(ty) => {
                 let (size, _) = types::int_type(ty)?;
@@ -923,6 +1071,7 @@ impl<'a> Translator<'a> {
             form: at.let_star(vec![(name, at.buffer(size.div_ceil(8) * 8))], forms),
             ty: Type::Str(size),
             literal: Some(s.to_string()),
+            kernel: None,
         }
     }
 
@@ -970,6 +1119,7 @@ impl<'a> Translator<'a> {
             form,
             ty,
             literal: None,
+            kernel: None,
         })
     }
 
@@ -1007,6 +1157,7 @@ impl<'a> Translator<'a> {
                     form,
                     ty: Type::Str(16),
                     literal: None,
+                    kernel: None,
                 })
             }
             "probe" => Some(self.string_literal(at, &cx.kind.full_name())),
@@ -1024,6 +1175,13 @@ impl<'a> Translator<'a> {
                     "func is known in kprobe, uprobe and fentry probes only",
                 ),
             },
+            "retval" if matches!(cx.kind, ProbeKind::Fentry { ret: true, .. }) => {
+                let ProbeKind::Fentry { function, .. } = &cx.kind else {
+                    unreachable!("matched above")
+                };
+                let function = function.clone();
+                self.fentry_value(at, &function, None)
+            }
             "retval" => match &cx.kind {
                 ProbeKind::Kprobe { ret: true, .. } | ProbeKind::Uprobe { ret: true, .. } => {
                     Some(Value::int(at.call("pt-regs-ret", vec![]), true))
@@ -1034,6 +1192,8 @@ impl<'a> Translator<'a> {
                 ),
             },
             "args" => self.error(span, "use a field of args, as in args.filename"),
+            "kstack" => Some(self.stack(at, false, STACK_DEPTH)),
+            "ustack" => Some(self.stack(at, true, STACK_DEPTH)),
             _ => {
                 if let Some(n) = name.strip_prefix("arg").and_then(|n| n.parse::<u8>().ok()) {
                     if !matches!(cx.kind, ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. }) {
@@ -1044,6 +1204,9 @@ impl<'a> Translator<'a> {
                         return self.error(span, "arguments past arg5 are not in registers");
                     }
                     return unsigned(at.call(&format!("pt-regs-parm{}", n + 1), vec![]));
+                }
+                if let Some(n) = header_constant(name).or_else(|| kernel_types::enum_value(name)) {
+                    return Some(Value::int(at.int(n as i128), true));
                 }
                 self.error(span, format!("unknown builtin or identifier `{name}`"))
             }
@@ -1058,11 +1221,23 @@ impl<'a> Translator<'a> {
         span: Span,
     ) -> Translated<Value> {
         let at = At(span);
-        if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
-            return self.error(
-                span,
-                "fields of kernel structs are not supported yet; only args.FIELD",
-            );
+        let macro_arg = |name: &str| cx.macro_args.last().is_some_and(|a| a.contains_key(name));
+        if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args" && !macro_arg(b)) {
+            let v = self.expr(cx, base)?;
+            let Some(Kernel::Struct { id, user }) = v.kernel else {
+                return self.error(
+                    span,
+                    format!(
+                        "`{field}` is looked up in a value that is not a kernel struct; cast it \
+                         first, as in ((struct task_struct *)curtask)->{field}"
+                    ),
+                );
+            };
+            return self.struct_field(at, v.form, id, user, field);
+        }
+        if let ProbeKind::Fentry { function, .. } = &cx.kind {
+            let function = function.clone();
+            return self.fentry_value(at, &function, Some(field));
         }
         let fields = match &cx.fields {
             Some(Ok(fields)) => fields,
@@ -1086,10 +1261,19 @@ impl<'a> Translator<'a> {
         match f.ty {
             probes::FieldType::Int { signed } => {
                 let load = types::load_type(f.size, signed);
-                Some(Value::int(
-                    at.call("ctx-load", vec![at.sym(load), at.int(f.offset as i128)]),
-                    signed,
-                ))
+                let form = at.call("ctx-load", vec![at.sym(load), at.int(f.offset as i128)]);
+                Some(
+                    match f.c_type.contains("struct ") || f.c_type.contains("union ") {
+                        true => match kernel_types::pointee_of_c_type(&f.c_type) {
+                            Some(id) => {
+                                let user = cx.kind.has_user_pointer_args();
+                                Value::address(form, Kernel::Struct { id, user })
+                            }
+                            None => Value::int(form, signed),
+                        },
+                        false => sized_int(form, f.size, signed),
+                    },
+                )
             }
             probes::FieldType::CharArray | probes::FieldType::DataLocString => {
                 let buffer = self.fresh("field");
@@ -1118,9 +1302,119 @@ impl<'a> Translator<'a> {
                     form,
                     ty,
                     literal: None,
+                    kernel: None,
                 })
             }
         }
+    }
+
+    /// An fentry/fexit argument by name (`args.filename`), or fexit's return value (`None`):
+    /// the context holds them as 8-byte slots, the arguments first; their types come from the
+    /// function's prototype in BTF.
+    fn fentry_value(&mut self, at: At, function: &str, name: Option<&str>) -> Translated<Value> {
+        let kernel_types::Signature { params, ret } = kernel_types::function_signature(function)
+            .map_err(|message| self.error::<()>(at.0, message))
+            .ok()?;
+        let (slot, value) = match name {
+            Some(name) => match params.iter().position(|(n, _)| n == name) {
+                Some(i) => (i, params[i].1.clone()),
+                None => {
+                    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+                    return self.error(
+                        at.0,
+                        format!(
+                            "{function} has no argument `{name}`; it has {}",
+                            names.join(", ")
+                        ),
+                    );
+                }
+            },
+            None => (params.len(), ret),
+        };
+        let form = at.call("ctx-load", vec![at.sym("u64"), at.int(8 * slot as i128)]);
+        match value {
+            Some(FieldValue::Int { size, signed }) => {
+                let load = at.call("cast", vec![at.sym(types::load_type(size, signed)), form]);
+                Some(sized_int(load, size, signed))
+            }
+            Some(FieldValue::Pointer(Some(id))) => {
+                Some(Value::address(form, Kernel::Struct { id, user: false }))
+            }
+            Some(FieldValue::Pointer(None)) => Some(Value::int(form, false)),
+            _ => self.error(
+                at.0,
+                format!(
+                    "{function}'s {} is not an integer or a pointer",
+                    name.unwrap_or("return value")
+                ),
+            ),
+        }
+    }
+
+    /// Field `name` of the kernel struct `id` at `base`: read with `probe-read-kernel` at an
+    /// offset the loader relocates (CO-RE) for the kernel it loads on.
+    fn struct_field(
+        &mut self,
+        at: At,
+        base: Sexp,
+        id: StructId,
+        user: bool,
+        name: &str,
+    ) -> Translated<Value> {
+        let f = kernel_types::field(id, name)
+            .map_err(|message| self.error::<()>(at.0, message))
+            .ok()?;
+        let offset = match &f.core {
+            Some((owner, member)) => at.call(
+                "kernel-field-offset",
+                vec![
+                    crate::forms::kernel_type(at, owner),
+                    at.string(name),
+                    at.int(f.offset as i128),
+                    crate::forms::kernel_type(at, member),
+                ],
+            ),
+            None => at.int(f.offset as i128),
+        };
+        let address = at.call("+", vec![base, offset]);
+        Some(match f.value {
+            FieldValue::Int { size, signed } => {
+                let form = read_memory(at, address, size, signed, user, self);
+                sized_int(form, size, signed)
+            }
+            FieldValue::Pointer(pointee) => {
+                let form = read_memory(at, address, 8, false, user, self);
+                match pointee {
+                    Some(id) => Value::address(form, Kernel::Struct { id, user }),
+                    None => Value::int(form, false),
+                }
+            }
+            FieldValue::Struct(id) => Value::address(address, Kernel::Struct { id, user }),
+            FieldValue::Bytes(size) => Value::address(address, Kernel::Bytes { size, user }),
+            FieldValue::Chars(size) => {
+                let buffer = self.fresh("chars");
+                let form = at.let_star(
+                    vec![(buffer.clone(), at.buffer(size))],
+                    vec![
+                        at.call(
+                            if user {
+                                "probe-read-user-str"
+                            } else {
+                                "probe-read-kernel-str"
+                            },
+                            vec![at.sym(&buffer), at.int(size as i128), address],
+                        ),
+                        at.sym(&buffer),
+                    ],
+                );
+                Value {
+                    form,
+                    ty: Type::Str(size),
+                    literal: None,
+                    kernel: None,
+                }
+            }
+        })
     }
 
     fn call(
@@ -1161,7 +1455,61 @@ impl<'a> Translator<'a> {
                     form,
                     ty: Type::Str(size),
                     literal: None,
+                    kernel: None,
                 })
+            }
+            "ntop" => self.ntop(cx, args, span),
+            "buf" => self.buf(cx, args, span),
+            "strftime" => {
+                let [Expr {
+                    kind: ExprKind::Str(format),
+                    ..
+                }, time] = args
+                else {
+                    return self.error(span, "strftime() takes a format string and nanoseconds");
+                };
+                let (form, _) = self.int_expr(cx, time)?;
+                let index = self.plan.texts.len();
+                self.plan.texts.push(format.clone());
+                Some(Value {
+                    form,
+                    ty: Type::Timestamp(index as u32),
+                    literal: None,
+                    kernel: None,
+                })
+            }
+            "kstack" | "ustack" => {
+                // kstack(N), kstack(MODE, N): the mode (bpftrace, perf) is bpftrace's default.
+                let limit = match args.last().map(|a| (a, constant(a))) {
+                    None => STACK_DEPTH,
+                    Some((_, Some(n))) if n > 0 => (n as usize).min(STACK_DEPTH),
+                    Some((a, _)) if matches!(&a.kind, ExprKind::Builtin(m) if m == "bpftrace") => {
+                        STACK_DEPTH
+                    }
+                    Some((a, _)) => {
+                        return self.error(
+                            a.span,
+                            format!("{name}() takes a constant number of frames"),
+                        )
+                    }
+                };
+                Some(self.stack(at, name == "ustack", limit))
+            }
+            "bswap" => {
+                let [arg] = args else {
+                    return self.error(span, "bswap() takes one integer");
+                };
+                let v = self.expr(cx, arg)?;
+                let Type::Int { signed } = v.ty else {
+                    return self.error(span, "bswap() takes an integer");
+                };
+                let (size, swap) = match v.kernel {
+                    Some(Kernel::Int { size: 1 }) => return Some(v),
+                    Some(Kernel::Int { size: 2 }) => (2, "ntohs"),
+                    Some(Kernel::Int { size: 4 }) => (4, "ntohl"),
+                    _ => (8, "ntohll"),
+                };
+                Some(sized_int(at.call(swap, vec![v.form]), size, signed))
             }
             "kaddr" => match args {
                 [Expr {
@@ -1185,6 +1533,7 @@ impl<'a> Translator<'a> {
                     form: v,
                     ty: Type::Ksym,
                     literal: None,
+                    kernel: None,
                 })
             }
             "usym" => {
@@ -1209,6 +1558,7 @@ impl<'a> Translator<'a> {
                     form,
                     ty: Type::Usym,
                     literal: None,
+                    kernel: None,
                 })
             }
             "has_key" => {
@@ -1262,6 +1612,162 @@ impl<'a> Translator<'a> {
         }
     }
 
+    /// `buf(address, length)` (or `buf(array)`): up to [`crate::STRING_SIZE`] bytes of memory
+    /// with their count, printed by `%r` with non-printable bytes as `\xNN`.
+    fn buf(&mut self, cx: &mut ProbeContext, args: &[Expr], span: Span) -> Translated<Value> {
+        let at = At(span);
+        let max = crate::STRING_SIZE;
+        let (address, length) = match args {
+            [address] => {
+                let v = self.expr(cx, address)?;
+                match v.kernel {
+                    Some(Kernel::Bytes { size, .. }) => (v.form, at.int(size.min(max) as i128)),
+                    _ => {
+                        return self
+                            .error(span, "buf(address) needs a length unless it is an array")
+                    }
+                }
+            }
+            [address, length] => (self.int_expr(cx, address)?.0, self.int_expr(cx, length)?.0),
+            _ => return self.error(span, "buf() takes an address and a length"),
+        };
+        let (buffer, n) = (self.fresh("buf"), self.fresh("length"));
+        let form = at.let_star(
+            vec![(buffer.clone(), at.buffer(8 + max)), (n.clone(), length)],
+            vec![
+                at.call(
+                    "when",
+                    vec![
+                        at.call(">", vec![at.sym(&n), at.int(max as i128)]),
+                        at.call("setq", vec![at.sym(&n), at.int(max as i128)]),
+                    ],
+                ),
+                at.store64(at.sym(&buffer), 0, at.sym(&n)),
+                at.call(
+                    "probe-read",
+                    vec![
+                        at.call("+", vec![at.sym(&buffer), at.int(8)]),
+                        at.sym(&n),
+                        address,
+                    ],
+                ),
+                at.sym(&buffer),
+            ],
+        );
+        Some(Value {
+            form,
+            ty: Type::Buf(max),
+            literal: None,
+            kernel: None,
+        })
+    }
+
+    /// `kstack`/`ustack`: the stack's id in its stack map (with the process id for user
+    /// stacks, whose symbols are the process's).
+    fn stack(&mut self, at: At, user: bool, limit: usize) -> Value {
+        let (map, flags) = match user {
+            false => (KERNEL_STACKS_MAP, 0),
+            true => (USER_STACKS_MAP, BPF_F_USER_STACK),
+        };
+        *(match user {
+            false => &mut self.kernel_stacks,
+            true => &mut self.user_stacks,
+        }) = true;
+        let id = at.call(
+            "get-stackid",
+            vec![at.call("ctx-ptr", vec![]), at.sym(map), at.int(flags)],
+        );
+        let ty = Type::Stack {
+            user,
+            limit: limit.min(u8::MAX as usize) as u8,
+        };
+        let form = match user {
+            false => id,
+            true => {
+                let buffer = self.fresh("ustack");
+                let pid = at.call(
+                    ">>",
+                    vec![at.call("get-current-pid-tgid", vec![]), at.int(32)],
+                );
+                at.let_star(
+                    vec![(buffer.clone(), at.buffer(16))],
+                    vec![
+                        at.store64(at.sym(&buffer), 0, id),
+                        at.store64(at.sym(&buffer), 8, pid),
+                        at.sym(&buffer),
+                    ],
+                )
+            }
+        };
+        Value {
+            form,
+            ty,
+            literal: None,
+            kernel: None,
+        }
+    }
+
+    /// `ntop([family,] address)`: an IPv4 address from an integer (as the kernel stores it, in
+    /// network order) or an IPv6 (or IPv4) one from a kernel byte array, printed as text.
+    fn ntop(&mut self, cx: &mut ProbeContext, args: &[Expr], span: Span) -> Translated<Value> {
+        let at = At(span);
+        let (family, address) = match args {
+            [address] => (None, address),
+            [family, address] => (Some(family), address),
+            _ => return self.error(span, "ntop() takes an address, or a family and an address"),
+        };
+        let family = match family {
+            Some(f) => Some(self.int_expr(cx, f)?.0),
+            None => None,
+        };
+        let v = self.expr(cx, address)?;
+        let buffer = self.fresh("inet");
+        let (family, fill) = match (v.ty, v.kernel) {
+            (Type::Int { .. }, Some(Kernel::Bytes { size, user })) => {
+                let family = family.unwrap_or_else(|| at.int(if size >= 16 { 10 } else { 2 }));
+                let read = if user {
+                    "probe-read-user"
+                } else {
+                    "probe-read-kernel"
+                };
+                let destination = at.call("+", vec![at.sym(&buffer), at.int(8)]);
+                let length = at.int(size.min(16) as i128);
+                (family, at.call(read, vec![destination, length, v.form]))
+            }
+            (Type::Int { .. }, _) => {
+                let family = family.unwrap_or_else(|| at.int(2));
+                let store = at.call(
+                    "store",
+                    vec![at.sym("u32"), at.sym(&buffer), at.int(8), v.form],
+                );
+                (family, store)
+            }
+            (other, _) => {
+                return self.error(
+                    address.span,
+                    format!(
+                        "ntop() takes an integer or a kernel byte array, not {}",
+                        other.describe()
+                    ),
+                )
+            }
+        };
+        let form = at.let_star(
+            vec![(buffer.clone(), at.buffer(Type::Inet.size()))],
+            vec![
+                at.store64(at.sym(&buffer), 0, family),
+                fill,
+                at.sym(&buffer),
+            ],
+        );
+        Some(Value {
+            form,
+            ty: Type::Inet,
+            literal: None,
+            kernel: None,
+        })
+    }
+
     /// A macro call: the body's statements with the parameters bound to the arguments; its
     /// value is the last expression statement's.
     fn expand_macro(
@@ -1304,6 +1810,7 @@ impl<'a> Translator<'a> {
             form: At(span).progn(forms),
             ty: value.ty,
             literal: value.literal,
+            kernel: value.kernel,
         })
     }
 
@@ -1388,6 +1895,14 @@ fn key_size(info: &MapInfo) -> usize {
     let keys: usize = info.keys.iter().map(|t| t.slot_size()).sum();
     let bucket = if info.kind.has_bucket() { 8 } else { 0 };
     (keys + bucket).max(8)
+}
+
+/// An integer of `size` bytes (its width remembered for `bswap`).
+fn sized_int(form: Sexp, size: usize, signed: bool) -> Value {
+    Value {
+        kernel: (size < 8).then_some(Kernel::Int { size }),
+        ..Value::int(form, signed)
+    }
 }
 
 /// `(getmap globals SLOT)`.
@@ -1588,17 +2103,29 @@ fn linear_bucket(at: At, value: Sexp, min: i64, max: i64, step: i64) -> Sexp {
     )
 }
 
-/// `*address`: `size` bytes read from kernel memory (0 when the read fails).
-fn read_kernel(at: At, address: Sexp, size: usize, t: &mut Translator) -> Sexp {
+/// `*address`: an integer of `size` bytes read from kernel memory, or the traced process's
+/// when `user` (0 when the read fails).
+fn read_memory(
+    at: At,
+    address: Sexp,
+    size: usize,
+    signed: bool,
+    user: bool,
+    t: &mut Translator,
+) -> Sexp {
     let buffer = t.fresh("deref");
     at.let_star(
         vec![(buffer.clone(), at.buffer(8))],
         vec![
             at.call(
-                "probe-read-kernel",
+                if user {
+                    "probe-read-user"
+                } else {
+                    "probe-read-kernel"
+                },
                 vec![at.sym(&buffer), at.int(size as i128), address],
             ),
-            at.load("u64", at.sym(&buffer), 0),
+            at.load(types::load_type(size, signed), at.sym(&buffer), 0),
         ],
     )
 }
@@ -1682,6 +2209,17 @@ fn constant(e: &Expr) -> Option<i64> {
         ExprKind::Unary(UnOp::Neg, inner) => constant(inner).map(|n| -n),
         _ => None,
     }
+}
+
+/// Constants bpftrace's tools take from the C headers they include (`#define`s, which BTF does
+/// not describe); enum values come from BTF.
+fn header_constant(name: &str) -> Option<i64> {
+    Some(match name {
+        "TASK_RUNNING" => 0,
+        "AF_INET" => 2,
+        "AF_INET6" => 10,
+        _ => return None,
+    })
 }
 
 fn signal_number(name: &str) -> Option<i32> {

@@ -13,6 +13,19 @@ pub enum Type {
     Ksym,
     /// A user address printed as its symbol in the traced process (`usym`): address, pid.
     Usym,
+    /// An IP address (`ntop`): the family (2 or 10) in 8 bytes, then 16 bytes of address.
+    Inet,
+    /// A stack trace (`kstack`, `ustack`): its id in the stack map, then (user stacks) the
+    /// process id; printed with at most `limit` frames.
+    Stack {
+        user: bool,
+        limit: u8,
+    },
+    /// Bytes read by `buf()`, printed with `%r`: their count in 8 bytes, then up to this many.
+    Buf(usize),
+    /// `strftime(FORMAT, nsecs)`: nanoseconds of the monotonic clock, printed as the wall
+    /// clock time with the format the plan's texts hold at this index.
+    Timestamp(u32),
 }
 
 impl Type {
@@ -25,6 +38,11 @@ impl Type {
             Type::Int { .. } | Type::Ksym => 8,
             Type::Str(n) => n,
             Type::Usym => 16,
+            Type::Inet => 24,
+            Type::Stack { user: false, .. } => 8,
+            Type::Stack { user: true, .. } => 16,
+            Type::Buf(n) => 8 + n,
+            Type::Timestamp(_) => 8,
         }
     }
 
@@ -36,7 +54,10 @@ impl Type {
 
     /// Whether the value is a buffer address rather than the value itself.
     pub fn in_memory(self) -> bool {
-        matches!(self, Type::Str(_) | Type::Usym)
+        matches!(
+            self,
+            Type::Str(_) | Type::Usym | Type::Inet | Type::Stack { user: true, .. } | Type::Buf(_)
+        )
     }
 
     pub fn describe(self) -> String {
@@ -46,6 +67,11 @@ impl Type {
             Type::Str(n) => format!("string[{n}]"),
             Type::Ksym => "ksym".into(),
             Type::Usym => "usym".into(),
+            Type::Inet => "inet".into(),
+            Type::Stack { user: false, .. } => "kstack".into(),
+            Type::Stack { user: true, .. } => "ustack".into(),
+            Type::Buf(n) => format!("buffer[{n}]"),
+            Type::Timestamp(_) => "timestamp".into(),
         }
     }
 }

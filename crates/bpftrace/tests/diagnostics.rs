@@ -50,3 +50,71 @@ fn unknown_probes_and_builtins() {
         found[1]
     );
 }
+
+#[test]
+fn struct_field_mistakes_and_core_relocations() {
+    if !std::path::Path::new(whistler_kernel_host::VMLINUX_BTF).exists()
+        && !whistler_testkit::skip(
+            "struct_field_mistakes_and_core_relocations",
+            "needs the kernel's BTF",
+        )
+    {
+        return;
+    }
+    let found = errors(
+        "BEGIN {\n  $t = (struct task_struct *)curtask;\n  @a = $t->no_such_field;\n  @b = (struct no_such_struct *)0;\n  @c = pid->x;\n}\n",
+    );
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found[0].starts_with("t.bt:3:8: error: struct task_struct has no field `no_such_field`"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[1].contains("no struct or union named `no_such_struct`"),
+        "{}",
+        found[1]
+    );
+    assert!(found[2].contains("not a kernel struct"), "{}", found[2]);
+
+    // Field offsets are CO-RE relocations, so the object loads on other kernels too.
+    let file = SourceFile::new(
+        "t.bt",
+        "#ifndef BPFTRACE_HAVE_BTF\nstruct task_struct { int pid; };\n#endif\nBEGIN { printf(\"%d\\n\", ((struct task_struct *)curtask)->real_parent->tgid); }\n",
+    );
+    let compiled = whistler_bpftrace::compile(&file, &Settings::default(), Default::default())
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let relocated: Vec<String> = compiled.object.spec.programs[0]
+        .core_relocs
+        .iter()
+        .map(|r| r.value.subject_name())
+        .collect();
+    assert_eq!(relocated, ["task_struct.real_parent", "task_struct.tgid"]);
+}
+
+#[test]
+fn fentry_arguments_come_from_the_functions_prototype() {
+    if !std::path::Path::new(whistler_kernel_host::VMLINUX_BTF).exists()
+        && !whistler_testkit::skip(
+            "fentry_arguments_come_from_the_functions_prototype",
+            "needs the kernel's BTF",
+        )
+    {
+        return;
+    }
+    let found = errors("fentry:do_sys_openat2 { @x = args.nope; }\n");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with(
+            "t.bt:1:30: error: do_sys_openat2 has no argument `nope`; it has dfd, filename, how"
+        ),
+        "{}",
+        found[0]
+    );
+    let file = SourceFile::new(
+        "t.bt",
+        "fentry:do_sys_openat2 { printf(\"%s %d %d\\n\", str(args.filename), args.dfd, args.how->flags); }\nfexit:do_sys_openat2 { @fd = hist(retval); }\n",
+    );
+    whistler_bpftrace::compile(&file, &Settings::default(), Default::default())
+        .unwrap_or_else(|d| panic!("{}", whistler_syntax::render(&file, &d[0])));
+}

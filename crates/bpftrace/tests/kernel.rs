@@ -230,3 +230,259 @@ fn builtins_of_this_process() {
         )
     );
 }
+
+/// Debian's bpftrace's output for `script` run with `-c command`, when it is installed.
+fn theirs(test: &str, script: &str, command: &str) -> Option<String> {
+    theirs_with(test, &["-c", command, "-e", script])
+}
+
+/// Debian's bpftrace's output with these arguments, when it is installed.
+fn theirs_with(test: &str, args: &[&str]) -> Option<String> {
+    let bpftrace = Path::new("/usr/bin/bpftrace");
+    if !bpftrace.exists() && !whistler_testkit::skip(test, "needs Debian's bpftrace") {
+        return None;
+    }
+    let out = Command::new(bpftrace).args(args).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// A shell named `wbt-opener` (see [`opener`]) that runs `sleep` with each duration.
+fn sleeper(durations: &[&str]) -> String {
+    let (dir, _) = opener();
+    let script: String = durations.iter().map(|d| format!("sleep {d}\n")).collect();
+    std::fs::write(dir.join("sleeps.sh"), script).unwrap();
+    format!("{0}/{OPENER} {0}/sleeps.sh", dir.display())
+}
+
+#[test]
+fn kernel_struct_fields_through_btf() {
+    if !whistler_testkit::kernel_available("kernel_struct_fields_through_btf") {
+        return;
+    }
+    // Casts, pointer chains (`->`), embedded char arrays read as strings, a tracepoint field
+    // that points to a struct (`args->rqtp`), scratch variables holding struct pointers.
+    let script = r#"
+tracepoint:syscalls:sys_enter_clock_nanosleep
+/((struct task_struct *)curtask)->real_parent->comm == "wbt-opener"/
+{
+  $t = (struct task_struct *)curtask;
+  $ts = args->rqtp;
+  printf("%s child of %s: %d.%03d s, own pid %d, group leader %d\n", $t->comm,
+    $t->real_parent->comm, $ts->tv_sec, args->rqtp->tv_nsec / 1000000,
+    $t->pid == tid, $t->group_leader->pid == pid);
+  @sleeps[$t->comm] = count();
+}
+"#;
+    let command = sleeper(&["0.25", "1.125"]);
+    let out = ours(script, with_command(&command));
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\n\
+         sleep child of wbt-opener: 0.250 s, own pid 1, group leader 1\n\
+         sleep child of wbt-opener: 1.125 s, own pid 1, group leader 1\n\
+         \n\n\
+         @sleeps[sleep]: 2\n"
+    );
+    if let Some(theirs) = theirs("kernel_struct_fields_through_btf", script, &command) {
+        assert_eq!(out, theirs);
+    }
+}
+
+#[test]
+fn profile_and_software_cpu_clock_sample_every_cpu() {
+    if !whistler_testkit::kernel_available("profile_and_software_cpu_clock_sample_every_cpu") {
+        return;
+    }
+    // A busy child keeps a CPU sampled; each probe records that it fired, under its name.
+    let script = r#"
+profile:hz:997 { @[probe] = 1; @cpus = lhist(cpu, 0, 1024, 1024); }
+software:cpu-clock:1000000 { @[probe] = 1; }
+interval:ms:300 { exit(); }
+"#;
+    let mut busy = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("while :; do :; done")
+        .spawn()
+        .unwrap();
+    let out = ours(script, RunOptions::default());
+    let _ = busy.kill();
+    let _ = busy.wait();
+    let bar = "@".repeat(52);
+    let expected_head = "Attaching 3 probes...\n\n\n\
+         @[profile:hz:997]: 1\n\
+         @[software:cpu-clock:1000000]: 1\n\
+         @cpus: \n";
+    assert!(out.starts_with(expected_head), "{out}");
+    let histogram = &out[expected_head.len()..];
+    let count: &str = histogram
+        .strip_prefix("[0, 1K)")
+        .and_then(|rest| rest.trim_start().split(' ').next())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(count.parse::<u64>().unwrap() > 0, "{out}");
+    assert!(histogram.ends_with(&format!("|{bar}|\n\n")), "{out}");
+}
+
+#[test]
+fn ntop_and_bswap() {
+    if !whistler_testkit::kernel_available("ntop_and_bswap") {
+        return;
+    }
+    let script = r#"BEGIN {
+  printf("%s %s %s\n", ntop(0x0100007f), ntop(2, 0x0101a8c0), ntop(0));
+  @[ntop(0x0a0a0a0a)] = count();
+  printf("%x %x\n", bswap((uint16)0x1234), bswap((uint32)0x12345678));
+  exit();
+}"#;
+    let out = ours(script, RunOptions::default());
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\n127.0.0.1 192.168.1.1 0.0.0.0\n3412 78563412\n\n\n@[10.10.10.10]: 1\n"
+    );
+    if let Some(theirs) = theirs_with("ntop_and_bswap", &["-e", script]) {
+        assert_eq!(out, theirs);
+    }
+}
+
+#[test]
+fn kernel_stacks_symbolized_as_bpftrace_prints_them() {
+    if !whistler_testkit::kernel_available("kernel_stacks_symbolized_as_bpftrace_prints_them") {
+        return;
+    }
+    let (_dir, opener) = opener();
+    let script = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
+  @[kstack] = count();
+  @top[kstack(2)] = count();
+  if (@seen == 0) {{ @seen = 1; printf("first:%s|\n", kstack(2)); }}
+}}"#
+    );
+    let out = ours(&script, with_command(&opener));
+    // One path into the syscall: every open has the same stack.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Attaching 1 probe...", "{out}");
+    assert_eq!(lines[1], "first:", "{out}");
+    let frame = |line: &str, indent: usize| {
+        line.len() > indent
+            && line[..indent].trim().is_empty()
+            && !line[indent..].starts_with(' ')
+            && line.contains('+')
+    };
+    assert!(frame(lines[2], 8) && frame(lines[3], 8), "{out}");
+    assert_eq!(lines[4], "|", "{out}");
+    let top = out.find("@top[\n").unwrap_or_else(|| panic!("{out}"));
+    let top: Vec<&str> = out[top..].lines().collect();
+    assert!(frame(top[1], 4) && frame(top[2], 4), "{out}");
+    assert!(top[3].starts_with("]: "), "{out}");
+    assert_eq!(top[1].trim(), lines[2].trim());
+    assert!(out.contains("\n    do_syscall_64+"), "{out}");
+    if let Some(theirs) = theirs(
+        "kernel_stacks_symbolized_as_bpftrace_prints_them",
+        &script,
+        &opener,
+    ) {
+        assert_eq!(out, theirs);
+    }
+}
+
+#[test]
+fn join_prints_execve_arguments() {
+    if !whistler_testkit::kernel_available("join_prints_execve_arguments") {
+        return;
+    }
+    let script = r#"tracepoint:syscalls:sys_enter_execve /comm == "wbt-opener"/ {
+  join(args->argv);
+  join(args->argv, ",");
+}"#;
+    let command = sleeper(&["0.01", "0.02"]);
+    let out = ours(script, with_command(&command));
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\nsleep 0.01\nsleep,0.01\nsleep 0.02\nsleep,0.02\n\n\n"
+    );
+    if let Some(theirs) = theirs("join_prints_execve_arguments", script, &command) {
+        assert_eq!(out, theirs);
+    }
+}
+
+#[test]
+fn ahead_of_time_file_runs_without_compiling() {
+    if !whistler_testkit::kernel_available("ahead_of_time_file_runs_without_compiling") {
+        return;
+    }
+    let (dir, opener) = opener();
+    let script = exact_script(&dir);
+    let file = SourceFile::new("test.bt", script.as_str());
+    let compiled =
+        whistler_bpftrace::compile(&file, &Settings::default(), Default::default()).unwrap();
+    let path = dir.join("script.wbt");
+    std::fs::write(&path, whistler_bpftrace::aot::write(&compiled)).unwrap();
+    drop(compiled);
+    // What runs is only the file's object and plan.
+    let program = whistler_bpftrace::aot::read(&std::fs::read(&path).unwrap()).unwrap();
+    let stop = whistler_session::stop_on_ctrl_c().unwrap();
+    let mut out = Vec::new();
+    whistler_bpftrace::run_object(
+        &program.elf,
+        &program.plan,
+        &with_command(&opener),
+        &stop,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        ours(&script, with_command(&opener))
+    );
+}
+
+#[test]
+fn buf_prints_bytes_with_r() {
+    if !whistler_testkit::kernel_available("buf_prints_bytes_with_r") {
+        return;
+    }
+    let (dir, opener) = opener();
+    let script = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
+  printf("%r|%r|%s\n", buf(args->filename, 5), buf(args->filename, 0), str(args->filename, 3));
+}}"#
+    );
+    let out = ours(&script, with_command(&opener));
+    let d = dir.display().to_string();
+    let first = format!("{}|", &d[..5]);
+    assert!(out.starts_with("Attaching 1 probe...\n"), "{out}");
+    assert!(out.contains(&format!("\n{first}|{}\n", &d[..3])), "{out}");
+    if let Some(theirs) = theirs("buf_prints_bytes_with_r", &script, &opener) {
+        assert_eq!(out, theirs);
+    }
+}
+
+#[test]
+fn strftime_prints_wall_clock_time() {
+    if !whistler_testkit::kernel_available("strftime_prints_wall_clock_time") {
+        return;
+    }
+    let script = r#"BEGIN { printf("%s|\n", strftime("%Y-%m-%d %H", nsecs)); @t[strftime("%Y", nsecs)] = count(); exit(); }"#;
+    let date = |format: &str| {
+        let out = Command::new("date").arg("-u").arg(format).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let before = date("+%Y-%m-%d %H");
+    let out = ours(script, RunOptions::default());
+    let after = date("+%Y-%m-%d %H");
+    let year = &after[..4];
+    let expected =
+        |hour: &str| format!("Attaching 1 probe...\n{hour}|\n\n\n@t[{}]: 1\n", &hour[..4]);
+    assert!(
+        out == expected(&before) || out == expected(&after),
+        "{out} (it is {after}, year {year})"
+    );
+    if let Some(theirs) = theirs_with("strftime_prints_wall_clock_time", &["-e", script]) {
+        if std::env::var("TZ").is_err() && date("+%z") == "+0000" {
+            assert!(
+                theirs == expected(&before) || theirs == expected(&after),
+                "{theirs}"
+            );
+        }
+    }
+}

@@ -10,7 +10,7 @@ use whistler_bpftrace::{RunOptions, Settings};
 use whistler_syntax::SourceFile;
 
 /// Tools of bpftrace 0.17 that compile today; fewer is a regression.
-const COMPILING_AT_LEAST: usize = 20;
+const COMPILING_AT_LEAST: usize = 36;
 
 fn tools() -> Vec<PathBuf> {
     let mut tools: Vec<PathBuf> = std::fs::read_dir("/usr/sbin")
@@ -21,12 +21,14 @@ fn tools() -> Vec<PathBuf> {
     tools
 }
 
-/// This host has no kprobes (so no fentry either); uprobes need their binary.
+/// This host has no kprobes (so no fentry either); uprobes need their binary; cpu-clock perf
+/// events (profile) sample here.
 fn runs_here(kind: &ProbeKind) -> bool {
     match kind {
         ProbeKind::Begin
         | ProbeKind::End
         | ProbeKind::Interval(_)
+        | ProbeKind::Profile { .. }
         | ProbeKind::Tracepoint { .. } => true,
         ProbeKind::Uprobe { binary, .. } => {
             binary.starts_with('/') && std::path::Path::new(binary).exists()

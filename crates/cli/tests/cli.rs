@@ -602,3 +602,31 @@ fn run_draws_the_readme_read_sizes_histogram() {
     assert!(count >= 300, "{stdout}");
     assert!(stdout.starts_with("map read_bytes_hist:\n"), "{stdout}");
 }
+
+#[test]
+fn bpftrace_ahead_of_time_file_runs_with_run_aot() {
+    if !kernel_available("bpftrace_ahead_of_time_file_runs_with_run_aot") {
+        return;
+    }
+    let dir = scratch("bpftrace-aot");
+    let out = dir.join("hello.wbt");
+    let out = out.to_str().unwrap();
+    let script = r#"BEGIN { printf("hi %d\n", 41 + 1); @x["k", 2] = count(); exit(); }"#;
+    let compiled = whistler(&["bpftrace", "--aot", out, "-e", script]);
+    assert!(compiled.status.success(), "{}", text(&compiled.stderr));
+    assert!(compiled.stdout.is_empty());
+    let ran = whistler(&["bpftrace", "--run-aot", out]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(
+        text(&ran.stdout),
+        "Attaching 1 probe...\nhi 42\n\n\n@x[k, 2]: 1\n"
+    );
+    let broken = write(&dir, "broken.wbt", "not an aot file");
+    let refused = whistler(&["bpftrace", "--run-aot", &broken]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("not a whistler bpftrace ahead-of-time file"),
+        "{}",
+        text(&refused.stderr)
+    );
+}

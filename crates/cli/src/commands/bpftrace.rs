@@ -1,6 +1,8 @@
 //! `whistler bpftrace -e 'PROGRAM' | FILE.bt | - [ARGS]... [-l [PATTERN]] [-f json] [-q]
-//! [-c CMD] [-p PID] [--dump] [--unsafe]`: bpftrace scripts compiled by our compiler and run on
-//! our loader (`whistler-bpftrace`), printed as bpftrace prints.
+//! [-c CMD] [-p PID] [--dump] [--unsafe] [--aot OUT]`: bpftrace scripts compiled by our compiler
+//! and run on our loader (`whistler-bpftrace`), printed as bpftrace prints. `--aot OUT` writes
+//! the compiled script (object and plan) instead of running it; `--run-aot FILE` runs such a
+//! file without compiling anything.
 
 use super::{CommandResult, Failure};
 use anyhow::{bail, Context};
@@ -34,6 +36,12 @@ pub struct Args {
     /// Allow system().
     #[arg(long = "unsafe")]
     allow_unsafe: bool,
+    /// Compile ahead of time: write the object and its plan to OUT instead of running.
+    #[arg(long = "aot", value_name = "OUT")]
+    aot: Option<std::path::PathBuf>,
+    /// Run a file written by --aot (nothing is compiled).
+    #[arg(long = "run-aot", value_name = "FILE", conflicts_with_all = ["program", "aot", "dump"])]
+    run_aot: Option<std::path::PathBuf>,
     /// A script file (`-` for standard input) unless -e is given, then its positional
     /// parameters ($1, $2...).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
@@ -46,6 +54,23 @@ pub fn run(args: Args) -> CommandResult {
         for name in whistler_bpftrace::probes::list(pattern) {
             println!("{name}");
         }
+        return Ok(());
+    }
+    if let Some(path) = &args.run_aot {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let program = whistler_bpftrace::aot::read(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let options = run_options(&args)?;
+        let stop = whistler_session::stop_on_ctrl_c()?;
+        let stdout = std::io::stdout();
+        whistler_bpftrace::run_object(
+            &program.elf,
+            &program.plan,
+            &options,
+            &stop,
+            &mut stdout.lock(),
+        )?;
         return Ok(());
     }
     let (file, positional) = source(&args)?;
@@ -73,24 +98,31 @@ pub fn run(args: Args) -> CommandResult {
         }
         return Ok(());
     }
+    if let Some(out) = &args.aot {
+        std::fs::write(out, whistler_bpftrace::aot::write(&compiled))
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        return Ok(());
+    }
+    let options = run_options(&args)?;
+    let stop = whistler_session::stop_on_ctrl_c()?;
+    let stdout = std::io::stdout();
+    whistler_bpftrace::run(&compiled, &options, &stop, &mut stdout.lock())?;
+    Ok(())
+}
+
+fn run_options(args: &Args) -> anyhow::Result<RunOptions> {
     let format = match args.format.as_str() {
         "text" => Format::Text,
         "json" => Format::Json,
-        other => {
-            return Err(anyhow::anyhow!("unknown output format `{other}` (text or json)").into())
-        }
+        other => bail!("unknown output format `{other}` (text or json)"),
     };
-    let options = RunOptions {
+    Ok(RunOptions {
         format,
         quiet: args.quiet,
         command: args.command.clone(),
         pid: args.pid,
         duration: None,
-    };
-    let stop = whistler_session::stop_on_ctrl_c()?;
-    let stdout = std::io::stdout();
-    whistler_bpftrace::run(&compiled, &options, &stop, &mut stdout.lock())?;
-    Ok(())
+    })
 }
 
 /// The script and its positional parameters.
