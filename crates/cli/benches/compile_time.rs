@@ -187,16 +187,6 @@ fn main() {
                (setf a (+ a I)))`, compiled in process with a fresh macro host.\n\n\
                | forms | ms | ms per 1k forms |\n|---:|---:|---:|\n";
     for forms in SIZES {
-        if forms > 4000 && std::env::var_os("WHISTLER_BENCH_8K").is_none() {
-            // Register allocation's memory grows with the square of the program: 8k forms
-            // took over 16 GB on the 2-core CI machine, enough to be killed.
-            writeln!(
-                report,
-                "| {forms} | not run (over 16 GB; `WHISTLER_BENCH_8K=1` runs it) | |"
-            )
-            .unwrap();
-            continue;
-        }
         let file = generated_program(forms);
         let runs = (4000 / forms).max(1);
         let time = ms(fastest(runs, || session_expansion(&file)));

@@ -244,7 +244,11 @@ fn build_bundles(
         while leader[r] != r {
             r = leader[r];
         }
-        leader[v] = r;
+        // Every value on the way now points at the leader, so chains stay short.
+        let mut x = v;
+        while leader[x] != r {
+            (x, leader[x]) = (leader[x], r);
+        }
         r
     }
     let mut pairs: Vec<(Value, Value, bool)> = Vec::new();
@@ -285,7 +289,13 @@ fn build_bundles(
         }
         let b = bundles[by].take().unwrap();
         let a = bundles[bx].as_mut().unwrap();
-        a.ranges = ranges::union(&a.ranges, &b.ranges);
+        // The longer list takes the shorter one in (the result is the same sorted list), so a
+        // bundle growing over many joins is not copied at each.
+        let mut added = b.ranges;
+        if added.len() > a.ranges.len() {
+            std::mem::swap(&mut a.ranges, &mut added);
+        }
+        ranges::merge_into(&mut a.ranges, &added);
         a.crosses |= b.crosses;
         a.r0_ok &= b.r0_ok;
         a.hint_reg = match (a.hint_reg, b.hint_reg) {
@@ -340,6 +350,12 @@ impl<'a> Scan<'a> {
         let mut spilled = Vec::new();
         for (k, &b) in order.iter().enumerate() {
             let bundle = &self.bundles[b];
+            // Bundles are taken in order of their start: one that ended before this one starts
+            // overlaps no bundle still to come, so the registers stop listing it.
+            let start = bundle.ranges[0].0;
+            for holders in &mut self.in_reg {
+                holders.retain(|&o| self.bundles[o].end() >= start);
+            }
             let allowed: &[u8] = if bundle.crosses {
                 &CALLEE_SAVED
             } else if self.use_r0 && bundle.r0_ok {
@@ -400,10 +416,16 @@ impl<'a> Scan<'a> {
             &CALLER_SAVED
         };
         let wanted_later = |r: u8| {
-            later.iter().any(|&o| {
-                self.bundles[o].hint_reg == Some(r)
-                    && ranges::overlap(&bundle.ranges, &self.bundles[o].ranges)
-            })
+            // `later` is in order of start: none after one starting past this bundle's end
+            // overlaps it.
+            let end = bundle.end();
+            later
+                .iter()
+                .take_while(|&&o| self.bundles[o].ranges[0].0 <= end)
+                .any(|&o| {
+                    self.bundles[o].hint_reg == Some(r)
+                        && ranges::overlap(&bundle.ranges, &self.bundles[o].ranges)
+                })
         };
         // Within the preferred class, then among the others: a register no one wants first.
         let rest: Vec<u8> = allowed

@@ -6,7 +6,7 @@
 //! defined), then per instruction a use point (even) and a definition point (odd), then the
 //! terminator's use point (the block's end, where jump arguments are moved).
 
-use crate::ir::{Function, Value};
+use crate::ir::{Block, Function, Value};
 
 /// An inclusive range of program points.
 pub type Range = (u32, u32);
@@ -95,95 +95,100 @@ fn number(func: &Function) -> Numbering {
 }
 
 /// The values live at the end of every block (block parameters belong to their block: they
-/// are not live out of its predecessors; jump arguments are uses at the jump).
+/// are not live out of its predecessors; jump arguments are uses at the jump), in value order.
+///
+/// SSA liveness by walking up from each use: a value used in a block other than the one that
+/// defines it is live into that block, hence out of each predecessor and, unless the predecessor
+/// defines it, into that predecessor too. The work and the memory are the size of the live sets,
+/// not blocks times values, so time grows with the program, not with its square.
 fn live_out(func: &Function) -> Vec<Vec<Value>> {
-    let n = func.values.len();
     let nb = func.blocks.len();
-    // Per block: values used before any definition in it (upward-exposed) and values it defines.
-    let mut exposed: Vec<Vec<Value>> = vec![Vec::new(); nb];
-    let mut defined: Vec<Vec<bool>> = vec![Vec::new(); nb];
+    let mut defined_in: Vec<Option<Block>> = vec![None; func.values.len()];
+    // (value, block): a use of the value in a block that does not define it.
+    let mut live_in_uses: Vec<(Value, Block)> = Vec::new();
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
-        let mut defs = vec![false; n];
         for &p in &data.params {
-            defs[p.index()] = true;
+            defined_in[p.index()] = Some(b);
         }
-        let mut uses = Vec::new();
-        let mut note = |v: Value, defs: &[bool]| {
-            if !defs[v.index()] && !uses.contains(&v) {
-                uses.push(v);
+        for &i in &data.insts {
+            if let Some(r) = func.inst(i).result {
+                defined_in[r.index()] = Some(b);
+            }
+        }
+    }
+    for &b in &func.layout {
+        let data = &func.blocks[b.index()];
+        let Some(t) = &data.term else { continue };
+        let mut note = |v: Value| {
+            if defined_in[v.index()] != Some(b) {
+                live_in_uses.push((v, b));
             }
         };
         for &i in &data.insts {
-            let inst = func.inst(i);
-            inst.kind.for_each_use(|v| note(v, &defs));
-            if let Some(r) = inst.result {
-                defs[r.index()] = true;
-            }
+            func.inst(i).kind.for_each_use(&mut note);
         }
-        if let Some(t) = &data.term {
-            t.for_each_use(|v| note(v, &defs));
-        }
-        exposed[b.index()] = uses;
-        defined[b.index()] = defs;
+        t.for_each_use(&mut note);
     }
-    let mut live_in: Vec<Vec<bool>> = vec![vec![false; n]; nb];
-    let mut live_out: Vec<Vec<bool>> = vec![vec![false; n]; nb];
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for &b in func.layout.iter().rev() {
-            let Some(t) = &func.blocks[b.index()].term else {
+    live_in_uses.sort_unstable_by_key(|&(v, b)| (v.index(), b.index()));
+    let preds = func.predecessors();
+    let mut live_out: Vec<Vec<Value>> = vec![Vec::new(); nb];
+    // The last value marked live in / live out of each block (values are walked in order).
+    let mut marked_in: Vec<Option<Value>> = vec![None; nb];
+    let mut marked_out: Vec<Option<Value>> = vec![None; nb];
+    let mut work: Vec<Block> = Vec::new();
+    for &(v, b) in &live_in_uses {
+        work.push(b);
+        while let Some(b) = work.pop() {
+            if marked_in[b.index()] == Some(v) {
                 continue;
-            };
-            let mut out = vec![false; n];
-            for s in t.successors() {
-                for (o, &l) in out.iter_mut().zip(&live_in[s.index()]) {
-                    *o |= l;
+            }
+            marked_in[b.index()] = Some(v);
+            for &p in &preds[b.index()] {
+                if marked_out[p.index()] != Some(v) {
+                    marked_out[p.index()] = Some(v);
+                    live_out[p.index()].push(v);
                 }
-            }
-            let mut inn: Vec<bool> = out
-                .iter()
-                .zip(&defined[b.index()])
-                .map(|(&o, &d)| o && !d)
-                .collect();
-            for &v in &exposed[b.index()] {
-                inn[v.index()] = true;
-            }
-            if inn != live_in[b.index()] || out != live_out[b.index()] {
-                (live_in[b.index()], live_out[b.index()]) = (inn, out);
-                changed = true;
+                if defined_in[v.index()] != Some(p) {
+                    work.push(p);
+                }
             }
         }
     }
     live_out
-        .iter()
-        .map(|o| (0..n).filter(|&v| o[v]).map(|v| Value(v as u32)).collect())
-        .collect()
 }
 
-/// True when two sorted range lists share a point.
+/// True when two sorted, disjoint range lists share a point: each range of the shorter list is
+/// looked up in the longer one, so a short list against a long one costs its length times a
+/// logarithm, not the long list's length.
 pub fn overlap(a: &[Range], b: &[Range]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.iter().any(|&(start, end)| {
+        // The first range of `long` that ends at or after `start` (ends ascend: disjoint).
+        let i = long.partition_point(|&(_, e)| e < start);
+        long.get(i).is_some_and(|&(s, _)| s <= end)
+    })
+}
+
+/// Merges the sorted range list `b` into the sorted list `a`. Only the part of `a` from `b`'s
+/// first range on moves, so a bundle that grows at its end (the usual case: values are merged
+/// in block order) costs the size of what is added.
+pub fn merge_into(a: &mut Vec<Range>, b: &[Range]) {
+    let Some(&first) = b.first() else { return };
+    let tail = a.split_off(a.partition_point(|&r| r < first));
+    a.reserve(tail.len() + b.len());
     let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let ((s1, e1), (s2, e2)) = (a[i], b[j]);
-        if s1 <= e2 && s2 <= e1 {
-            return true;
-        }
-        if e1 < e2 {
-            i += 1;
-        } else {
+    while i < tail.len() && j < b.len() {
+        if b[j] < tail[i] {
+            a.push(b[j]);
             j += 1;
+        } else {
+            a.push(tail[i]);
+            i += 1;
         }
     }
-    false
-}
-
-/// Merges two sorted range lists.
-pub fn union(a: &[Range], b: &[Range]) -> Vec<Range> {
-    let mut all: Vec<Range> = a.iter().chain(b).copied().collect();
-    all.sort_unstable();
-    all
+    a.extend_from_slice(&tail[i..]);
+    a.extend_from_slice(&b[j..]);
 }
 
 /// True when a call lies strictly inside one of the ranges (the value must survive it).
@@ -192,4 +197,41 @@ pub fn crosses_call(ranges: &[Range], calls: &[u32]) -> bool {
         let i = calls.partition_point(|&c| c <= start);
         calls.get(i).is_some_and(|&c| c < end)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sorted, disjoint ranges from a seed: `count` ranges with gaps.
+    fn ranges(seed: u32, count: u32) -> Vec<Range> {
+        let mut at = seed % 7;
+        (0..count)
+            .map(|k| {
+                let start = at + (seed.wrapping_mul(k + 3) % 5);
+                let end = start + (seed.wrapping_add(k) % 4);
+                at = end + 1 + (k % 3);
+                (start, end)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn overlap_and_merge_agree_with_point_sets() {
+        let points = |rs: &[Range]| -> Vec<u32> { rs.iter().flat_map(|&(s, e)| s..=e).collect() };
+        for seed in 1..60 {
+            for (m, n) in [(0, 5), (1, 40), (7, 9), (30, 2), (12, 12)] {
+                let (a, b) = (ranges(seed, m), ranges(seed * 31 + 5, n));
+                let (pa, pb) = (points(&a), points(&b));
+                let shared = pa.iter().any(|p| pb.contains(p));
+                assert_eq!(overlap(&a, &b), shared, "{a:?} {b:?}");
+                assert_eq!(overlap(&b, &a), shared, "{a:?} {b:?}");
+                let mut merged = a.clone();
+                merge_into(&mut merged, &b);
+                let mut expected: Vec<Range> = a.iter().chain(&b).copied().collect();
+                expected.sort_unstable();
+                assert_eq!(merged, expected);
+            }
+        }
+    }
 }
