@@ -4,6 +4,7 @@
 //! this host, its output is compared with ours byte for byte.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::process::Command;
 use whistler_bpftrace::{Format, RunOptions, Settings};
 use whistler_syntax::SourceFile;
@@ -11,9 +12,20 @@ use whistler_syntax::SourceFile;
 /// The command name of the opener scripts (at most 15 characters, as `comm` keeps).
 const OPENER: &str = "wbt-opener";
 
+/// Held while a test's traced command runs: every such command is named `wbt-opener`, so two
+/// at once would be counted by each other's scripts.
+type Alone = MutexGuard<'static, ()>;
+
+fn one_traced_command_at_a_time() -> Alone {
+    static TRACED_COMMAND: Mutex<()> = Mutex::new(());
+    TRACED_COMMAND.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A directory with files `a` and `b`, a copy of the shell named `wbt-opener` (so its `comm`
-/// is that) and a script it runs that opens `a` once and `b` twice. Returns the command.
-fn opener() -> (PathBuf, String) {
+/// is that) and a script it runs that opens `a` once and `b` twice. Returns the command, and
+/// the guard that keeps other traced commands from running until it is dropped.
+fn opener() -> (PathBuf, String, Alone) {
+    let alone = one_traced_command_at_a_time();
     let dir = std::env::temp_dir().join(format!("wbt-{}", whistler_testkit::unique()));
     std::fs::create_dir_all(&dir).unwrap();
     for name in ["a", "b"] {
@@ -27,7 +39,7 @@ fn opener() -> (PathBuf, String) {
     .unwrap();
     std::fs::copy("/bin/sh", dir.join(OPENER)).unwrap();
     let command = format!("{d}/{OPENER} {d}/opens.sh");
-    (dir, command)
+    (dir, command, alone)
 }
 
 fn ours(script: &str, options: RunOptions) -> String {
@@ -102,7 +114,7 @@ fn aggregations_print_exactly_as_bpftrace() {
     if !whistler_testkit::kernel_available("aggregations_print_exactly_as_bpftrace") {
         return;
     }
-    let (dir, opener) = opener();
+    let (dir, opener, _alone) = opener();
     let script = exact_script(&dir);
     let out = ours(&script, with_command(&opener));
     let bar = "@".repeat(52);
@@ -141,7 +153,7 @@ fn same_output_as_debians_bpftrace() {
     {
         return;
     }
-    let (dir, opener) = opener();
+    let (dir, opener, _alone) = opener();
     let script = comparison_script(&dir);
     let theirs = Command::new(bpftrace)
         .arg("-c")
@@ -248,11 +260,11 @@ fn theirs_with(test: &str, args: &[&str]) -> Option<String> {
 }
 
 /// A shell named `wbt-opener` (see [`opener`]) that runs `sleep` with each duration.
-fn sleeper(durations: &[&str]) -> String {
-    let (dir, _) = opener();
+fn sleeper(durations: &[&str]) -> (String, Alone) {
+    let (dir, _, alone) = opener();
     let script: String = durations.iter().map(|d| format!("sleep {d}\n")).collect();
     std::fs::write(dir.join("sleeps.sh"), script).unwrap();
-    format!("{0}/{OPENER} {0}/sleeps.sh", dir.display())
+    (format!("{0}/{OPENER} {0}/sleeps.sh", dir.display()), alone)
 }
 
 #[test]
@@ -274,7 +286,7 @@ tracepoint:syscalls:sys_enter_clock_nanosleep
   @sleeps[$t->comm] = count();
 }
 "#;
-    let command = sleeper(&["0.25", "1.125"]);
+    let (command, _alone) = sleeper(&["0.25", "1.125"]);
     let out = ours(script, with_command(&command));
     assert_eq!(
         out,
@@ -349,7 +361,7 @@ fn kernel_stacks_symbolized_as_bpftrace_prints_them() {
     if !whistler_testkit::kernel_available("kernel_stacks_symbolized_as_bpftrace_prints_them") {
         return;
     }
-    let (_dir, opener) = opener();
+    let (_dir, opener, _alone) = opener();
     let script = format!(
         r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
   @[kstack] = count();
@@ -394,7 +406,7 @@ fn join_prints_execve_arguments() {
   join(args->argv);
   join(args->argv, ",");
 }"#;
-    let command = sleeper(&["0.01", "0.02"]);
+    let (command, _alone) = sleeper(&["0.01", "0.02"]);
     let out = ours(script, with_command(&command));
     assert_eq!(
         out,
@@ -410,7 +422,7 @@ fn ahead_of_time_file_runs_without_compiling() {
     if !whistler_testkit::kernel_available("ahead_of_time_file_runs_without_compiling") {
         return;
     }
-    let (dir, opener) = opener();
+    let (dir, opener, _alone) = opener();
     let script = exact_script(&dir);
     let file = SourceFile::new("test.bt", script.as_str());
     let compiled =
@@ -441,7 +453,7 @@ fn buf_prints_bytes_with_r() {
     if !whistler_testkit::kernel_available("buf_prints_bytes_with_r") {
         return;
     }
-    let (dir, opener) = opener();
+    let (dir, opener, _alone) = opener();
     let script = format!(
         r#"tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}"/ {{
   printf("%r|%r|%s\n", buf(args->filename, 5), buf(args->filename, 0), str(args->filename, 3));
