@@ -174,6 +174,11 @@ impl Program {
         self.links.clear();
     }
 
+    /// Hands every attachment over: each ends when the caller drops it.
+    pub fn take_links(&mut self) -> Vec<Link> {
+        self.links.drain(..).map(|(_, link)| link).collect()
+    }
+
     pub fn links(&self) -> impl Iterator<Item = &Link> {
         self.links.iter().map(|(_, link)| link)
     }

@@ -5,6 +5,7 @@ use crate::{LinkId, Program, StopFlag};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 use whistler_bpf::MapType;
+use whistler_loader::link::Link;
 use whistler_loader::object::Object;
 use whistler_loader::ringbuf::{RingBufferError, RingBufferSet};
 use whistler_loader::{LoadError, LoadOptions, Map};
@@ -106,21 +107,55 @@ impl Session {
         stop: &StopFlag,
         deadline: Option<Instant>,
     ) -> Result<(), RingBufferError> {
-        while !stop.is_set() {
+        self.poll_rings(stop, deadline, false).map(drop)
+    }
+
+    /// Hands ring records over as soon as there are some, waiting for the first until `stop`
+    /// is set or `deadline` passes; returns how many were handed over (a caller watching for
+    /// one record, such as an exit request, sees it without waiting out a poll interval).
+    pub fn wait_for_records(
+        &mut self,
+        stop: &StopFlag,
+        deadline: Option<Instant>,
+    ) -> Result<usize, RingBufferError> {
+        self.poll_rings(stop, deadline, true)
+    }
+
+    fn poll_rings(
+        &mut self,
+        stop: &StopFlag,
+        deadline: Option<Instant>,
+        until_first: bool,
+    ) -> Result<usize, RingBufferError> {
+        let mut records = 0;
+        loop {
+            if stop.is_set() || (until_first && records > 0) {
+                break;
+            }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) {
                 break;
             }
             let wait = left.unwrap_or(Duration::MAX).min(WAIT_SLICE);
             match self.rings.as_mut().filter(|r| !r.is_empty()) {
-                Some(rings) => drop(rings.poll(Some(wait))?),
+                Some(rings) => records += rings.poll(Some(wait))?,
                 None => std::thread::sleep(wait),
             }
         }
         if let Some(rings) = &mut self.rings {
-            rings.consume();
+            records += rings.consume();
         }
-        Ok(())
+        Ok(records)
+    }
+
+    /// Takes every attachment of every program, leaving the programs loaded: the caller ends
+    /// them by dropping the links (on other threads, say: closing a tracepoint's link waits
+    /// for RCU grace periods).
+    pub fn take_links(&mut self) -> Vec<Link> {
+        self.programs
+            .iter_mut()
+            .flat_map(|p| p.take_links())
+            .collect()
     }
 
     /// Stops the ring consumers and detaches every program, keeping programs and maps (to read

@@ -10,7 +10,7 @@
 //! | `tracepoint/`, `tp/`                | PERF_TYPE_TRACEPOINT event, id from tracefs          | disable, close |
 //! | `raw_tp/`, `raw_tracepoint/`        | BPF_RAW_TRACEPOINT_OPEN                              | close |
 //! | `tp_btf/`, `fentry/`, `fexit/`, `lsm/`, `iter/` | BPF_LINK_CREATE (target from load time)  | close |
-//! | `perf_event`                        | cpu-clock event per online CPU                       | disable, close all |
+//! | `perf_event`                        | software or hardware counter per online CPU          | disable, close all |
 //! | `xdp`                               | XDP link, else netlink IFLA_XDP                      | LINK_DETACH / netlink fd -1 |
 //! | `tc`, `classifier`, `tcx/`          | tcx link, else clsact + cls_bpf direct-action        | LINK_DETACH / delete filter (and our clsact) |
 //! | `cgroup_skb/`, `cgroup/`, `sockops` | cgroup link, else BPF_PROG_ATTACH (multi)            | LINK_DETACH / BPF_PROG_DETACH |
@@ -49,8 +49,9 @@ use crate::sys::netlink::NetlinkError;
 
 pub use cgroup::{attach_cgroup_legacy, cgroup2_mount_point, CGROUP2_SUPER_MAGIC};
 pub use kprobe::attach_kprobe_tracefs;
+pub use perf_event::counter_available;
 pub use support::{probe_support, ProbeMechanism, ProbeSupport};
-pub use target::{AttachApi, InterfaceMode, PerfSampling, TcDirection, XdpMode};
+pub use target::{AttachApi, InterfaceMode, PerfCounter, PerfSampling, TcDirection, XdpMode};
 
 /// What the program is: the facts [`attach`] dispatches on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -108,8 +109,11 @@ pub enum AttachTarget {
     /// A network namespace file such as `/proc/thread-self/ns/net` or `/run/netns/NAME` (sk_lookup,
     /// flow_dissector).
     NetNs(PathBuf),
-    /// Software cpu-clock events on every online CPU (perf_event programs).
+    /// Software cpu-clock events on every online CPU (perf_event programs): the same as
+    /// `PerfCounter(PerfCounter::CpuClock, sampling)`.
     PerfEvent(PerfSampling),
+    /// A software or hardware counter on every online CPU (perf_event programs).
+    PerfCounter(PerfCounter, PerfSampling),
     /// A sockmap or sockhash (sk_skb, sk_msg programs); the link keeps this fd.
     SockMap(OwnedFd),
 }
@@ -123,6 +127,19 @@ pub enum AttachError {
         /// The call (`BPF_LINK_CREATE`, `perf_event_open`...).
         call: &'static str,
         /// Its error.
+        source: io::Error,
+    },
+    /// A hardware counter was asked for and the machine has no PMU that counts it (virtual
+    /// machines often expose none).
+    #[error(
+        "this machine has no hardware counter for {} (perf_event_open of a \
+         PERF_TYPE_HARDWARE event failed: {source}); software events such as cpu-clock work",
+        counter.name()
+    )]
+    NoHardwareCounter {
+        /// The counter asked for.
+        counter: PerfCounter,
+        /// perf_event_open's error (ENOENT, EOPNOTSUPP or ENODEV).
         source: io::Error,
     },
     /// A netlink request (legacy XDP, tc qdisc and filter) failed.
@@ -349,7 +366,10 @@ pub fn attach(
             Err(wrong("a network namespace path"))
         }
         (AttachKind::PerfEvent, AttachTarget::PerfEvent(sampling)) => {
-            perf_event::attach_sampling(prog, *sampling)
+            perf_event::attach_sampling(prog, PerfCounter::CpuClock, *sampling)
+        }
+        (AttachKind::PerfEvent, AttachTarget::PerfCounter(counter, sampling)) => {
+            perf_event::attach_sampling(prog, *counter, *sampling)
         }
         (AttachKind::PerfEvent, _) => Err(wrong("a sampling frequency or period")),
         (AttachKind::None, _) => Err(not_attachable(info)),

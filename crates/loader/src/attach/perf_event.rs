@@ -1,12 +1,12 @@
 //! Running a program on a perf event (BPF_LINK_CREATE with BPF_PERF_EVENT, else
 //! PERF_EVENT_IOC_SET_BPF), shared by tracepoints, kprobes and uprobes; and perf_event programs
-//! sampling software cpu-clock events on every online CPU.
+//! sampling a software or hardware counter on every online CPU.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use whistler_bpf::AttachType;
 
 use super::tracefs::DynamicProbe;
-use super::{fd_target, link_create, AttachError, PerfSampling};
+use super::{fd_target, link_create, AttachError, PerfCounter, PerfSampling};
 use crate::link::{Attachment, Link};
 use crate::perf_buffer::online_cpus;
 use crate::sys::perf::{self, PerfEventAttr, PerfScope};
@@ -48,12 +48,14 @@ pub(super) fn open_disabled(
         .map_err(|e| AttachError::syscall("perf_event_open", e))
 }
 
-/// A perf_event program on a software cpu-clock event of every online CPU, as one link.
+/// A perf_event program on `counter` of every online CPU, as one link.
 pub(super) fn attach_sampling(
     prog: BorrowedFd<'_>,
+    counter: PerfCounter,
     sampling: PerfSampling,
 ) -> Result<Link, AttachError> {
-    let mut attr = PerfEventAttr::new(perf::PERF_TYPE_SOFTWARE, perf::PERF_COUNT_SW_CPU_CLOCK);
+    let (type_, config) = counter.type_and_config();
+    let mut attr = PerfEventAttr::new(type_, config);
     match sampling {
         PerfSampling::Frequency(hz) => {
             attr.sample_period_or_freq = hz;
@@ -71,8 +73,36 @@ pub(super) fn attach_sampling(
             pid: -1,
             cpu: cpu as i32,
         };
-        let event = open_disabled(attr, scope, None)?;
+        let event = open_disabled(attr, scope, None).map_err(|e| no_pmu(counter, e))?;
         links.push(attach_to_event(prog, event, None)?);
     }
     Ok(Link::new(Attachment::Group(links)))
+}
+
+/// Whether this machine counts `counter`: opens it for this thread, counting only, and
+/// closes it. The error for a hardware counter without a PMU is
+/// [`AttachError::NoHardwareCounter`].
+pub fn counter_available(counter: PerfCounter) -> Result<(), AttachError> {
+    let (type_, config) = counter.type_and_config();
+    let this_thread = PerfScope { pid: 0, cpu: -1 };
+    open_disabled(PerfEventAttr::new(type_, config), this_thread, None)
+        .map(drop)
+        .map_err(|e| no_pmu(counter, e))
+}
+
+/// perf_event_open answers ENOENT for a hardware event no PMU takes, EOPNOTSUPP when the PMU
+/// cannot sample it, ENODEV when it has no such counter.
+fn no_pmu(counter: PerfCounter, error: AttachError) -> AttachError {
+    match error {
+        AttachError::Syscall { source, .. }
+            if counter.is_hardware()
+                && matches!(
+                    source.raw_os_error(),
+                    Some(libc::ENOENT | libc::EOPNOTSUPP | libc::ENODEV)
+                ) =>
+        {
+            AttachError::NoHardwareCounter { counter, source }
+        }
+        other => other,
+    }
 }

@@ -68,8 +68,123 @@ pub struct InterfaceMode {
 pub enum PerfSampling {
     /// Samples per second on each CPU.
     Frequency(u64),
-    /// One sample every this many nanoseconds of CPU time (cpu-clock counts nanoseconds).
+    /// One sample every this many counts of the counter (nanoseconds of CPU time for
+    /// cpu-clock, page faults for page-faults, cycles for cpu-cycles...).
     Period(u64),
+}
+
+/// The counter a perf_event program samples on every CPU: a kernel software event or a
+/// generalized hardware event (which needs a PMU: virtual machines often have none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PerfCounter {
+    /// CPU time in nanoseconds.
+    #[default]
+    CpuClock,
+    /// CPU time of the task running, in nanoseconds.
+    TaskClock,
+    /// Page faults, minor and major.
+    PageFaults,
+    /// Context switches.
+    ContextSwitches,
+    /// Moves of a task to another CPU.
+    CpuMigrations,
+    /// Page faults served without I/O.
+    MinorFaults,
+    /// Page faults that needed I/O.
+    MajorFaults,
+    /// Unaligned accesses the kernel fixed up.
+    AlignmentFaults,
+    /// Instructions the kernel emulated.
+    EmulationFaults,
+    /// Never counts (a placeholder event).
+    Dummy,
+    /// Counts `bpf_perf_event_output` samples.
+    BpfOutput,
+    /// CPU cycles.
+    CpuCycles,
+    /// Instructions retired.
+    Instructions,
+    /// Last-level cache accesses.
+    CacheReferences,
+    /// Last-level cache misses.
+    CacheMisses,
+    /// Branch instructions retired.
+    BranchInstructions,
+    /// Mispredicted branches.
+    BranchMisses,
+    /// Bus cycles.
+    BusCycles,
+    /// Cycles the front end issued nothing.
+    FrontendStalls,
+    /// Cycles the back end took nothing.
+    BackendStalls,
+    /// Cycles at the reference clock, not scaled by frequency changes.
+    RefCycles,
+}
+
+impl PerfCounter {
+    /// Whether the counter is a hardware one (`PERF_TYPE_HARDWARE`).
+    pub fn is_hardware(self) -> bool {
+        self.type_and_config().0 == crate::sys::perf::PERF_TYPE_HARDWARE
+    }
+
+    /// The name `perf list` gives it.
+    pub fn name(self) -> &'static str {
+        use PerfCounter::*;
+        match self {
+            CpuClock => "cpu-clock",
+            TaskClock => "task-clock",
+            PageFaults => "page-faults",
+            ContextSwitches => "context-switches",
+            CpuMigrations => "cpu-migrations",
+            MinorFaults => "minor-faults",
+            MajorFaults => "major-faults",
+            AlignmentFaults => "alignment-faults",
+            EmulationFaults => "emulation-faults",
+            Dummy => "dummy",
+            BpfOutput => "bpf-output",
+            CpuCycles => "cpu-cycles",
+            Instructions => "instructions",
+            CacheReferences => "cache-references",
+            CacheMisses => "cache-misses",
+            BranchInstructions => "branch-instructions",
+            BranchMisses => "branch-misses",
+            BusCycles => "bus-cycles",
+            FrontendStalls => "stalled-cycles-frontend",
+            BackendStalls => "stalled-cycles-backend",
+            RefCycles => "ref-cycles",
+        }
+    }
+
+    /// `perf_event_attr`'s `type` and `config`: the kernel's `PERF_COUNT_SW_*` and
+    /// `PERF_COUNT_HW_*` numbers.
+    pub(crate) fn type_and_config(self) -> (u32, u64) {
+        use crate::sys::perf::{PERF_TYPE_HARDWARE as HW, PERF_TYPE_SOFTWARE as SW};
+        use PerfCounter::*;
+        match self {
+            CpuClock => (SW, 0),
+            TaskClock => (SW, 1),
+            PageFaults => (SW, 2),
+            ContextSwitches => (SW, 3),
+            CpuMigrations => (SW, 4),
+            MinorFaults => (SW, 5),
+            MajorFaults => (SW, 6),
+            AlignmentFaults => (SW, 7),
+            EmulationFaults => (SW, 8),
+            Dummy => (SW, 9),
+            BpfOutput => (SW, 10),
+            CpuCycles => (HW, 0),
+            Instructions => (HW, 1),
+            CacheReferences => (HW, 2),
+            CacheMisses => (HW, 3),
+            BranchInstructions => (HW, 4),
+            BranchMisses => (HW, 5),
+            BusCycles => (HW, 6),
+            FrontendStalls => (HW, 7),
+            BackendStalls => (HW, 8),
+            RefCycles => (HW, 9),
+        }
+    }
 }
 
 impl Default for PerfSampling {

@@ -5,6 +5,9 @@ use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
+/// `PERF_TYPE_HARDWARE`: the CPU's generalized counters (`PERF_COUNT_HW_*`), when the machine
+/// exposes a PMU.
+pub const PERF_TYPE_HARDWARE: u32 = 0;
 /// `PERF_TYPE_SOFTWARE`: the kernel's software events (dynamic PMUs such as kprobe/uprobe read
 /// their type from sysfs).
 pub const PERF_TYPE_SOFTWARE: u32 = 1;
