@@ -9,7 +9,7 @@
 //! ```
 
 use crate::plan::{Plan, PlannedMap, PlannedProbe, Printf};
-use crate::probes::{ProbeKind, Sampling};
+use crate::probes::{self, PerfSampling, ProbeKind};
 use crate::types::{MapKind, Type};
 use serde_json::{json, Value};
 
@@ -140,10 +140,17 @@ fn kind_json(kind: &ProbeKind) -> Value {
             ret,
         } => json!(["uprobe", binary, symbol, ret]),
         ProbeKind::Fentry { function, ret } => json!(["fentry", function, ret]),
-        ProbeKind::Profile { name, sampling } => match sampling {
-            Sampling::Frequency(hz) => json!(["profile", name, "hz", hz]),
-            Sampling::PeriodNs(ns) => json!(["profile", name, "ns", ns]),
-        },
+        ProbeKind::Profile {
+            name,
+            counter,
+            sampling,
+        } => {
+            let counter = probes::perf_event_name(*counter);
+            match sampling {
+                PerfSampling::Frequency(hz) => json!(["profile", name, "hz", hz, counter]),
+                PerfSampling::Period(n) => json!(["profile", name, "period", n, counter]),
+            }
+        }
     }
 }
 
@@ -176,9 +183,10 @@ fn kind_from(v: &Value) -> Option<ProbeKind> {
         },
         "profile" => ProbeKind::Profile {
             name: s(1)?,
+            counter: probes::perf_event_named(&s(4)?)?,
             sampling: match s(2)?.as_str() {
-                "hz" => Sampling::Frequency(n(3)?),
-                "ns" => Sampling::PeriodNs(n(3)?),
+                "hz" => PerfSampling::Frequency(n(3)?),
+                "period" => PerfSampling::Period(n(3)?),
                 _ => return None,
             },
         },
@@ -261,6 +269,7 @@ fn map_kind_from(v: &Value) -> Option<MapKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probes::PerfCounter;
 
     #[test]
     fn every_kind_of_plan_entry_reads_back() {
@@ -279,7 +288,13 @@ mod tests {
                 },
                 ProbeKind::Profile {
                     name: "profile:hz:99".into(),
-                    sampling: Sampling::Frequency(99),
+                    counter: PerfCounter::CpuClock,
+                    sampling: PerfSampling::Frequency(99),
+                },
+                ProbeKind::Profile {
+                    name: "hardware:cycles:1000".into(),
+                    counter: PerfCounter::CpuCycles,
+                    sampling: PerfSampling::Period(1000),
                 },
             ]
             .into_iter()

@@ -4,6 +4,7 @@
 
 use crate::types::Type;
 use std::path::PathBuf;
+pub use whistler_loader::attach::{PerfCounter, PerfSampling};
 
 /// One concrete attach point.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,22 +32,68 @@ pub enum ProbeKind {
         function: String,
         ret: bool,
     },
-    /// `profile:hz:99`, `profile:ms:10`, `software:cpu-clock:1000000`: samples of a cpu-clock
-    /// perf event on every CPU.
+    /// `profile:hz:99`, `profile:ms:10`, `software:page-faults:100`, `hardware:cycles`:
+    /// samples of a perf counter on every CPU.
     Profile {
         /// The attach point as written, for `probe`.
         name: String,
-        sampling: Sampling,
+        counter: PerfCounter,
+        sampling: PerfSampling,
     },
 }
 
-/// How often a cpu-clock event samples.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sampling {
-    /// Samples per second on each CPU.
-    Frequency(u64),
-    /// One sample every this many nanoseconds of CPU time.
-    PeriodNs(u64),
+/// bpftrace's software and hardware events: the name, the alias (or ""), the count between
+/// samples when the probe gives none, and the counter. The provider (`software`/`hardware`)
+/// must match the counter's kind.
+const PERF_EVENTS: &[(&str, &str, u64, PerfCounter)] = {
+    use PerfCounter::*;
+    &[
+        ("alignment-faults", "", 1, AlignmentFaults),
+        ("bpf-output", "", 1, BpfOutput),
+        ("context-switches", "cs", 1000, ContextSwitches),
+        ("cpu-clock", "cpu", 1_000_000, CpuClock),
+        ("cpu-migrations", "", 1, CpuMigrations),
+        ("dummy", "", 1, Dummy),
+        ("emulation-faults", "", 1, EmulationFaults),
+        ("major-faults", "", 1, MajorFaults),
+        ("minor-faults", "", 100, MinorFaults),
+        ("page-faults", "faults", 100, PageFaults),
+        ("task-clock", "", 1, TaskClock),
+        ("backend-stalls", "", 1_000_000, BackendStalls),
+        (
+            "branch-instructions",
+            "branches",
+            100_000,
+            BranchInstructions,
+        ),
+        ("branch-misses", "", 100_000, BranchMisses),
+        ("bus-cycles", "", 100_000, BusCycles),
+        ("cache-misses", "", 1_000_000, CacheMisses),
+        ("cache-references", "", 1_000_000, CacheReferences),
+        ("cpu-cycles", "cycles", 1_000_000, CpuCycles),
+        ("frontend-stalls", "", 1_000_000, FrontendStalls),
+        ("instructions", "", 1_000_000, Instructions),
+        ("ref-cycles", "", 1_000_000, RefCycles),
+    ]
+};
+
+/// The bpftrace name of a counter (`cpu-cycles`), as the ahead-of-time plan writes it.
+pub fn perf_event_name(counter: PerfCounter) -> &'static str {
+    PERF_EVENTS
+        .iter()
+        .find(|e| e.3 == counter)
+        .map_or("cpu-clock", |e| e.0)
+}
+
+/// The counter of a bpftrace event name or alias.
+pub fn perf_event_named(name: &str) -> Option<PerfCounter> {
+    perf_event(name).map(|e| e.3)
+}
+
+fn perf_event(name: &str) -> Option<&'static (&'static str, &'static str, u64, PerfCounter)> {
+    PERF_EVENTS
+        .iter()
+        .find(|(full, alias, _, _)| name == *full || (!alias.is_empty() && name == *alias))
 }
 
 impl ProbeKind {
@@ -149,40 +196,53 @@ pub fn expand(text: &str) -> Result<Vec<ProbeKind>, String> {
         }),
         "profile" | "p" => {
             let sampling = match interval_ns(arg(1)?, arg(2)?)? {
-                _ if arg(1)? == "hz" => Sampling::Frequency(arg(2)?.parse().unwrap_or(1)),
-                ns => Sampling::PeriodNs(ns),
+                _ if arg(1)? == "hz" => PerfSampling::Frequency(arg(2)?.parse().unwrap_or(1)),
+                ns => PerfSampling::Period(ns),
             };
             one(ProbeKind::Profile {
                 name: format!("profile:{}:{}", arg(1)?, arg(2)?),
+                counter: PerfCounter::CpuClock,
                 sampling,
             })
         }
-        "software" | "s" => match arg(1)? {
-            "cpu-clock" | "cpu" => {
-                let count = match parts.get(2) {
-                    Some(n) => n
-                        .parse()
-                        .map_err(|_| format!("software event count `{n}` is not a number"))?,
-                    None => 1_000_000,
+        "software" | "s" | "hardware" | "h" => {
+            let hardware = provider.starts_with('h');
+            let kind = if hardware { "hardware" } else { "software" };
+            let event = perf_event(arg(1)?)
+                .filter(|e| e.3.is_hardware() == hardware)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = PERF_EVENTS
+                        .iter()
+                        .filter(|e| e.3.is_hardware() == hardware)
+                        .map(|e| e.0)
+                        .collect();
+                    format!(
+                        "unknown {kind} event `{}` (known: {})",
+                        arg(1).unwrap_or_default(),
+                        names.join(", ")
+                    )
+                })?;
+            let count =
+                match parts.get(2) {
+                    Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        format!("{kind} event count `{n}` is not a positive number")
+                    })?,
+                    None => event.2,
                 };
-                one(ProbeKind::Profile {
-                    name: format!("software:{}:{count}", arg(1)?),
-                    sampling: Sampling::PeriodNs(count),
-                })
+            if hardware {
+                whistler_loader::attach::counter_available(event.3)
+                    .map_err(|e| format!("cannot sample `{text}`: {e}"))?;
             }
-            other => Err(format!(
-                "software event `{other}` is not supported; cpu-clock (cpu) is"
-            )),
-        },
-        "hardware" | "h" => Err(
-            "hardware events are not supported: the loader samples the cpu-clock software \
-             event only (use profile:hz:N or software:cpu-clock:N)"
-                .into(),
-        ),
+            one(ProbeKind::Profile {
+                name: format!("{kind}:{}:{count}", arg(1)?),
+                counter: event.3,
+                sampling: PerfSampling::Period(count),
+            })
+        }
         _ => Err(format!(
             "unknown probe type `{provider}` (supported: BEGIN, END, interval, tracepoint, \
              rawtracepoint, kprobe, kretprobe, uprobe, uretprobe, fentry, fexit, profile, \
-             software)"
+             software, hardware)"
         )),
     }
 }
@@ -426,5 +486,66 @@ mod tests {
         assert!(glob_match("sys_enter_open*", "sys_enter_openat2"));
         assert!(!glob_match("sys_enter_open*", "sys_exit_openat"));
         assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn software_and_hardware_events_by_name_alias_and_default_count() {
+        let one = |text: &str| expand(text).map(|mut kinds| kinds.remove(0));
+        let profile = |name: &str, counter, n| ProbeKind::Profile {
+            name: name.into(),
+            counter,
+            sampling: PerfSampling::Period(n),
+        };
+        assert_eq!(
+            one("software:faults:1").unwrap(),
+            profile("software:faults:1", PerfCounter::PageFaults, 1)
+        );
+        assert_eq!(
+            one("s:cs").unwrap(),
+            profile("software:cs:1000", PerfCounter::ContextSwitches, 1000)
+        );
+        assert_eq!(
+            one("software:minor-faults").unwrap(),
+            profile("software:minor-faults:100", PerfCounter::MinorFaults, 100)
+        );
+        assert_eq!(
+            expand("software:cycles").unwrap_err(),
+            "unknown software event `cycles` (known: alignment-faults, bpf-output, \
+             context-switches, cpu-clock, cpu-migrations, dummy, emulation-faults, major-faults, \
+             minor-faults, page-faults, task-clock)"
+        );
+        assert!(expand("hardware:page-faults")
+            .unwrap_err()
+            .starts_with("unknown hardware event"));
+        assert_eq!(
+            expand("software:faults:x").unwrap_err(),
+            "software event count `x` is not a positive number"
+        );
+        // A hardware event compiles where the machine counts it, and names the machine's lack
+        // of counters where it does not.
+        match one("h:branches") {
+            Ok(kind) => assert_eq!(
+                kind,
+                profile(
+                    "hardware:branches:100000",
+                    PerfCounter::BranchInstructions,
+                    100_000
+                )
+            ),
+            Err(e) => assert!(
+                e.starts_with(
+                    "cannot sample `h:branches`: this machine has no hardware counter for \
+                     branch-instructions"
+                ),
+                "{e}"
+            ),
+        }
+        for (name, _, _, counter) in PERF_EVENTS {
+            assert_eq!(
+                perf_event_named(perf_event_name(*counter)),
+                Some(*counter),
+                "{name}"
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::output::{self, Format};
 use crate::plan::{Event, Plan, PlannedMap};
-use crate::probes::{ProbeKind, Sampling};
+use crate::probes::ProbeKind;
 use crate::symbols::Symbols;
 use crate::translate::{
     GLOBALS_MAP, GLOBAL_CPID, GLOBAL_START, KERNEL_STACKS_MAP, USER_STACKS_MAP,
@@ -20,13 +20,13 @@ use std::io::Write;
 use std::process::{Child, Command};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use whistler_loader::attach::{AttachError, AttachTarget, PerfSampling};
+use whistler_loader::attach::{AttachError, AttachTarget};
 use whistler_loader::ringbuf::RingBufferError;
 use whistler_loader::{LoadError, LoadOptions, MapError, ProgramError, TestRun, UpdateFlags};
 use whistler_session::{MapEntry, Session, StopFlag};
 
-/// The longest wait for events before exit(), the command's end and intervals are looked
-/// at again (the session core drains until a deadline, not until the first record).
+/// The longest wait for events before the command's end, the process's end and intervals are
+/// looked at again; records (an exit() among them) are handled as soon as they arrive.
 const EVENT_WAIT: Duration = Duration::from_millis(10);
 
 /// How to run.
@@ -127,20 +127,27 @@ pub fn run_object(
     };
     let deadline = options.duration.map(|d| Instant::now() + d);
     run.until_exit(&mut session, stop, child.as_mut(), options.pid, deadline)?;
-    for program in session.programs_mut() {
-        program.detach_all();
+    // Events after exit() are dropped, as bpftrace drops them.
+    let has_end = plan.probes.iter().any(|p| p.kind == ProbeKind::End);
+    if has_end {
+        // END runs once the probes are detached, so that what it prints and clears is final;
+        // END's events are printed.
+        detach(&mut session);
+        session.drain_until(stop, Some(Instant::now()))?;
+        run.queue.borrow_mut().clear();
+        run.exit = false;
+        run.probes(&session, |k| *k == ProbeKind::End)?;
+        run.events(&mut session, stop)?;
     }
-    // Events after exit() are dropped, as bpftrace drops them; END's are printed.
-    session.drain_until(stop, Some(Instant::now()))?;
-    run.queue.borrow_mut().clear();
-    run.exit = false;
-    run.probes(&session, |k| *k == ProbeKind::End)?;
-    run.events(&mut session, stop)?;
+    // Without END, the maps are printed as they are at exit, and only then are the probes
+    // detached: closing a tracepoint's perf event waits for RCU grace periods (tens of
+    // milliseconds), which need not delay the output.
     write!(run.out, "\n\n")?;
     for map in &plan.maps {
         run.print_map(&session, map)?;
     }
     run.out.flush()?;
+    detach(&mut session);
     if let Some(mut child) = child {
         if child.try_wait().ok().flatten().is_none() {
             let _ = child.kill();
@@ -148,6 +155,21 @@ pub fn run_object(
         let _ = child.wait();
     }
     Ok(())
+}
+
+/// Detaches every probe, each on its own thread: the kernel waits for RCU grace periods when
+/// a tracepoint or probe attachment ends, and those waits overlap.
+fn detach(session: &mut Session) {
+    let links = session.take_links();
+    if links.len() < 2 {
+        drop(links);
+        return;
+    }
+    std::thread::scope(|scope| {
+        for link in links {
+            scope.spawn(move || drop(link));
+        }
+    });
 }
 
 fn attach(session: &mut Session, name: &str, kind: &ProbeKind) -> Result<(), RunError> {
@@ -162,12 +184,9 @@ fn attach(session: &mut Session, name: &str, kind: &ProbeKind) -> Result<(), Run
             offset: 0,
             pid: None,
         }),
-        ProbeKind::Profile { sampling, .. } => {
-            program.attach_to(AttachTarget::PerfEvent(match *sampling {
-                Sampling::Frequency(hz) => PerfSampling::Frequency(hz),
-                Sampling::PeriodNs(ns) => PerfSampling::Period(ns),
-            }))
-        }
+        ProbeKind::Profile {
+            counter, sampling, ..
+        } => program.attach_to(AttachTarget::PerfCounter(*counter, *sampling)),
         _ => program.attach_auto(),
     };
     result.map(drop).map_err(|source| RunError::Attach {
@@ -258,7 +277,7 @@ impl Running<'_> {
         while !self.exit && !stop.is_set() {
             let next = intervals.iter().map(|(_, _, due)| *due).min();
             let slice = Instant::now() + EVENT_WAIT;
-            session.drain_until(stop, Some(next.map_or(slice, |n| n.min(slice))))?;
+            session.wait_for_records(stop, Some(next.map_or(slice, |n| n.min(slice))))?;
             self.handle(session)?;
             for (i, every, due) in &mut intervals {
                 if Instant::now() >= *due && !self.exit {

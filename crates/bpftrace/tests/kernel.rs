@@ -4,8 +4,8 @@
 //! this host, its output is compared with ours byte for byte.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use whistler_bpftrace::{Format, RunOptions, Settings};
 use whistler_syntax::SourceFile;
 
@@ -18,7 +18,9 @@ type Alone = MutexGuard<'static, ()>;
 
 fn one_traced_command_at_a_time() -> Alone {
     static TRACED_COMMAND: Mutex<()> = Mutex::new(());
-    TRACED_COMMAND.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    TRACED_COMMAND
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A directory with files `a` and `b`, a copy of the shell named `wbt-opener` (so its `comm`
@@ -494,6 +496,108 @@ fn strftime_prints_wall_clock_time() {
             assert!(
                 theirs == expected(&before) || theirs == expected(&after),
                 "{theirs}"
+            );
+        }
+    }
+}
+
+#[test]
+fn software_events_count_the_traced_commands_faults_and_switches() {
+    if !whistler_testkit::kernel_available(
+        "software_events_count_the_traced_commands_faults_and_switches",
+    ) {
+        return;
+    }
+    // The shell faults its pages in as it starts and waits for each external command (a
+    // context switch). Every page fault the kernel reports as an event ends as a minor or a
+    // major one; sampled every 1 event, the counts must agree exactly. (Plain sums: the
+    // traced task faults on one CPU at a time, and bpftrace compares no count() maps.)
+    let (dir, _, _alone) = opener();
+    std::fs::write(dir.join("runs.sh"), "/bin/true\n/bin/true\n").unwrap();
+    let command = format!("{0}/{OPENER} {0}/runs.sh", dir.display());
+    let script = format!(
+        r#"
+software:page-faults:1 /comm == "{OPENER}"/ {{ @pf = @pf + 1; }}
+software:minor-faults:1 /comm == "{OPENER}"/ {{ @minor = @minor + 1; }}
+software:major-faults:1 /comm == "{OPENER}"/ {{ @major = @major + 1; }}
+software:context-switches:1 /comm == "{OPENER}"/ {{ @cs = @cs + 1; }}
+END {{
+  printf("faults %d, each minor or major %d, switches while waiting %d\n",
+         @pf > 10, @pf == @minor + @major, @cs >= 2);
+  clear(@pf); clear(@minor); clear(@major); clear(@cs);
+}}
+"#
+    );
+    let out = ours(&script, with_command(&command));
+    assert_eq!(
+        out,
+        "Attaching 5 probes...\n\
+         faults 1, each minor or major 1, switches while waiting 1\n\n\n\n\n\n\n"
+    );
+    if let Some(theirs) = theirs(
+        "software_events_count_the_traced_commands_faults_and_switches",
+        &script,
+        &command,
+    ) {
+        assert_eq!(out, theirs);
+    }
+}
+
+#[test]
+fn hardware_events_sample_or_say_the_machine_has_no_counters() {
+    if !whistler_testkit::kernel_available(
+        "hardware_events_sample_or_say_the_machine_has_no_counters",
+    ) {
+        return;
+    }
+    // A core PMU shows in sysfs as `cpu` (x86), `cpu_core`/`cpu_atom` (hybrid x86) or
+    // `armv8_pmuv3*`; without one, perf_event_open has no PERF_TYPE_HARDWARE event to give.
+    let has_pmu = std::fs::read_dir("/sys/bus/event_source/devices")
+        .unwrap()
+        .flatten()
+        .any(|d| {
+            let name = d.file_name().to_string_lossy().into_owned();
+            name == "cpu" || name.starts_with("cpu_") || name.starts_with("armv8_pmuv3")
+        });
+    let script = "hardware:cycles:100000 { @[probe] = 1; }\ninterval:ms:300 { exit(); }\n";
+    let file = SourceFile::new("test.bt", script);
+    match whistler_bpftrace::compile(&file, &Settings::default(), Default::default()) {
+        Ok(compiled) => {
+            assert!(
+                has_pmu,
+                "hardware:cycles compiled on a machine without a PMU"
+            );
+            let mut busy = Command::new("/bin/sh")
+                .arg("-c")
+                .arg("while :; do :; done")
+                .spawn()
+                .unwrap();
+            let stop = whistler_session::stop_on_ctrl_c().unwrap();
+            let mut out = Vec::new();
+            let result = whistler_bpftrace::run(&compiled, &RunOptions::default(), &stop, &mut out);
+            let _ = busy.kill();
+            let _ = busy.wait();
+            result.unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                "Attaching 2 probes...\n\n\n@[hardware:cycles:100000]: 1\n"
+            );
+        }
+        Err(diags) => {
+            assert!(!has_pmu, "{diags:?}");
+            let rendered: Vec<String> = diags
+                .iter()
+                .map(|d| whistler_syntax::render(&file, d))
+                .collect();
+            assert_eq!(rendered.len(), 1, "{rendered:?}");
+            assert!(
+                rendered[0].starts_with(
+                    "test.bt:1:1: error: cannot sample `hardware:cycles:100000`: this machine \
+                     has no hardware counter for cpu-cycles (perf_event_open of a \
+                     PERF_TYPE_HARDWARE event failed: "
+                ),
+                "{}",
+                rendered[0]
             );
         }
     }
