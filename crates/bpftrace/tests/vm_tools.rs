@@ -3,7 +3,8 @@
 //! `capable.bt` (compiled in the guest, against the guest kernel's BTF), and runs an
 //! ahead-of-time file compiled here, whose struct field offsets (CO-RE) the loader fixes for
 //! the guest's older kernel, and an fentry/fexit script whose `args` and `retval` come from the
-//! function's BTF prototype. The outputs are checked inside the guest. Skipped (with the
+//! function's BTF prototype, and perf events (no hardware counters there, page faults
+//! counted). The outputs are checked inside the guest. Skipped (with the
 //! reason printed) when qemu is not installed, unless WHISTLER_REQUIRE_KERNEL=1.
 
 use std::time::Duration;
@@ -22,7 +23,10 @@ const AHEAD_OF_TIME: &str = r#"kprobe:cap_capable /comm == "busybox"/ {
 }"#;
 
 /// The guest's part of `/init`: capable.bt while busybox chowns a file (CAP_CHOWN, number 0),
-/// the ahead-of-time file, then fentry/fexit on the open of a file by busybox.
+/// the ahead-of-time file, then fentry/fexit on the open of a file by busybox; then perf
+/// events: the guest (TCG, whose x86 CPUs have no PMU: its kernel logs "PMU not available due
+/// to virtualization") has no hardware counters, which the error must say, and counts a
+/// command's page faults.
 const GUEST_SCRIPT: &str = r#"
 run() { out=$1; shift; /bin/busybox timeout 120 "$@" > "$out" 2>&1; echo "--- $* (exit $?)"; cat "$out"; }
 echo x > /tmp/f
@@ -32,13 +36,18 @@ run /tmp/fentry.out /whistler bpftrace -e 'fentry:do_sys_openat2 /comm == "busyb
   printf("open %s %d\n", str(args.filename), args.dfd); }
   fexit:do_sys_openat2 /comm == "busybox"/ { printf("fd %d\n", retval); exit(); }' \
   -c "/bin/busybox cat /tmp/f"
+run /tmp/hw.out /whistler bpftrace -e 'hardware:cycles:100000 { @ = count(); }'
+run /tmp/sw.out /whistler bpftrace -e 'software:page-faults:1 /comm == "busybox"/ { @faults = count(); }' \
+  -c "/bin/busybox true"
 code=1
 if grep -qx "open /tmp/f -100" /tmp/fentry.out && grep -qx "fd 3" /tmp/fentry.out \
   && grep -q "^Tracing cap_capable syscalls... Hit Ctrl-C to end.$" /tmp/capable.out \
   && grep -q "^TIME      UID    PID    COMM             CAP  NAME                 AUDIT$" /tmp/capable.out \
   && grep -q "^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]  0      [0-9]* *busybox          0    CAP_CHOWN            [0-9]*$" /tmp/capable.out \
   && grep -qx "Attaching 1 probe..." /tmp/aot.out \
-  && grep -qx "cap 0 busybox 1 1" /tmp/aot.out; then
+  && grep -qx "cap 0 busybox 1 1" /tmp/aot.out \
+  && grep -q '^-e:1:1: error: cannot sample `hardware:cycles:100000`: this machine has no hardware counter for cpu-cycles' /tmp/hw.out \
+  && grep -q "^@faults: [1-9][0-9]*$" /tmp/sw.out; then
   code=0
 fi"#;
 
