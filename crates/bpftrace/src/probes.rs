@@ -337,8 +337,9 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     }
 }
 
-/// Every probe name matching `pattern` (all when none), for `-l`: tracepoints from tracefs
-/// and kprobe-able functions from `available_filter_functions` when the kernel has kprobes.
+/// Every probe name matching `pattern` (all when none), for `-l`: tracepoints from tracefs,
+/// kprobe-able functions from `available_filter_functions` when the kernel has kprobes, and
+/// the software and hardware events.
 pub fn list(pattern: Option<&str>) -> Vec<String> {
     let mut names: Vec<String> = all_tracepoints()
         .into_iter()
@@ -354,6 +355,14 @@ pub fn list(pattern: Option<&str>) -> Vec<String> {
             .filter_map(|l| l.split_whitespace().next())
             .map(|f| format!("kprobe:{f}")),
     );
+    names.extend(PERF_EVENTS.iter().map(|(name, _, _, counter)| {
+        let kind = if counter.is_hardware() {
+            "hardware"
+        } else {
+            "software"
+        };
+        format!("{kind}:{name}:")
+    }));
     names.extend(["BEGIN".to_string(), "END".to_string()]);
     match pattern {
         None => names,
@@ -540,6 +549,17 @@ mod tests {
                 "{e}"
             ),
         }
+        assert_eq!(
+            list(Some("software:*faults:")),
+            [
+                "software:alignment-faults:",
+                "software:emulation-faults:",
+                "software:major-faults:",
+                "software:minor-faults:",
+                "software:page-faults:",
+            ]
+        );
+        assert_eq!(list(Some("hardware:cpu-*")), ["hardware:cpu-cycles:"]);
         for (name, _, _, counter) in PERF_EVENTS {
             assert_eq!(
                 perf_event_named(perf_event_name(*counter)),
