@@ -151,7 +151,7 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("break", |i, a, s| {
         let message = match a.first() {
-            Some(Value::Str(control, _)) => crate::format::format(i, control, &a[1..], s)?,
+            Some(Value::Str(control, _)) => crate::format::format(i, &control.text(), &a[1..], s)?,
             _ => "break".to_string(),
         };
         fail("error", format!("break: {message}"), s)
