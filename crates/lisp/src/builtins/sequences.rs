@@ -511,7 +511,11 @@ fn coerce(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
         }
     }
     let kind = result_kind(&args[1], span)?;
-    let (items, _) = items(&args[0], span)?;
+    let (items, from) = items(&args[0], span)?;
+    if from == kind {
+        // Already of the type: the object itself.
+        return Ok(args[0].clone());
+    }
     rebuild(kind, items, span)
 }
 
