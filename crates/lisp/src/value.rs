@@ -264,6 +264,13 @@ impl LispString {
         let text = std::mem::take(&mut *self.text.borrow_mut());
         Rc::try_unwrap(text).unwrap_or_else(|shared| shared.to_string())
     }
+    /// Removes and returns the last character (`vector-pop`).
+    pub fn pop(&self) -> Option<char> {
+        let mut cell = self.text.borrow_mut();
+        let c = Rc::make_mut(&mut cell).pop()?;
+        self.count.set(self.count.get() - 1);
+        Some(c)
+    }
     /// Keeps the first `n` characters (`(setf (fill-pointer s) n)`).
     pub fn truncate(&self, n: usize) {
         let mut cell = self.text.borrow_mut();

@@ -128,6 +128,12 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("vector-pop", |_, a, s| {
         arity(a, 1, 1, "vector-pop", s)?;
+        if let Value::Str(text, _) = &a[0] {
+            return match text.pop() {
+                Some(c) => Ok(Value::Char(c, crate::value::NO_SPAN)),
+                None => fail("error", "vector-pop: the string is empty", s),
+            };
+        }
         match the_vector(&a[0], "vector-pop", "vector", s)?
             .borrow_mut()
             .pop()
