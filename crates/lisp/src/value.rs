@@ -1,6 +1,6 @@
 //! Lisp values: symbols with their value/function cells, conses that remember the span they were
-//! read from, integers that grow into bignums, strings, characters, vectors, hash tables,
-//! functions, conditions and opaque host objects.
+//! read from, integers that grow into bignums, strings (mutable, with identity), characters,
+//! vectors, hash tables, functions, conditions and opaque host objects.
 
 use crate::special::SpecialForm;
 use num_bigint::BigInt;
