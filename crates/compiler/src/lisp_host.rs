@@ -98,8 +98,8 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
     interp.define_builtin(
         "%tracepoint-format",
         Box::new(move |_, args, span| {
-            let arg = |i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or("");
-            tracepoint_format(arg(0), arg(1))
+            let arg = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or_default();
+            tracepoint_format(&arg(0), &arg(1))
                 .map(Value::string)
                 .map_err(|e| EvalError::new("error", e.to_string(), span))
         }),
@@ -117,10 +117,10 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
                 LazyBtf::from_bytes(bytes)
                     .map_err(|e| format!("cannot decode the kernel's BTF: {e}"))
             });
-            let name = args.first().and_then(|a| a.as_str()).unwrap_or("");
+            let name = args.first().and_then(Value::as_str).unwrap_or_default();
             btf.as_ref()
                 .map_err(String::clone)
-                .and_then(|btf| read(interp, btf, name))
+                .and_then(|btf| read(interp, btf, &name))
                 .map_err(|e| EvalError::new("error", e, span))
         })
     };

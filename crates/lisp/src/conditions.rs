@@ -517,7 +517,7 @@ fn report_message(
         slots: condition.slots.clone(),
     }));
     interp.apply(&function, &[draft, Value::Foreign(stream.clone())], span)?;
-    let text = stream.text.borrow().clone();
+    let text = stream.text.to_string();
     Ok(text)
 }
 
@@ -539,7 +539,7 @@ fn make_signal(
     match datum {
         Value::Condition(c) => Ok(c.clone()),
         Value::Str(control, _) => {
-            let message = crate::format::format(interp, control, &args[1..], span)?;
+            let message = crate::format::format(interp, &control.text(), &args[1..], span)?;
             let ctype = interp.symbol(default_type);
             let slots = vec![
                 ("format-control".to_string(), datum.clone()),
@@ -571,7 +571,7 @@ fn make_signal(
                         .unwrap_or_default();
                     // The report is made when the condition is made; a control string its
                     // arguments do not fit reports as written rather than failing here.
-                    crate::format::format(interp, &control, &fargs, span)
+                    crate::format::format(interp, &control.text(), &fargs, span)
                         .unwrap_or_else(|_| control.to_string())
                 }
                 _ if rest.is_empty() => format!("condition {} was signalled", s.lisp_name()),

@@ -33,7 +33,9 @@ impl Interp {
                 Value::Int(n, _) => Value::Int(n, s.span),
                 big => big,
             },
-            SexpKind::Str(text) => Value::Str(text.as_str().into(), s.span),
+            SexpKind::Str(text) => {
+                Value::Str(Rc::new(crate::value::LispString::new(text.clone())), s.span)
+            }
             SexpKind::Char(c) => Value::Char(*c, s.span),
         }
     }

@@ -48,7 +48,7 @@ pub fn key(test: HashTest, v: &Value) -> HashKey {
         (HashTest::Equalp, Value::Char(c, _)) => HashKey::Char(c.to_ascii_lowercase()),
         (_, Value::Char(c, _)) => HashKey::Char(*c),
         (HashTest::Equal, Value::Str(s, _)) => HashKey::Str(s.to_string()),
-        (HashTest::Equalp, Value::Str(s, _)) => HashKey::Str(s.to_lowercase()),
+        (HashTest::Equalp, Value::Str(s, _)) => HashKey::Str(s.text().to_lowercase()),
         (HashTest::Equal | HashTest::Equalp, Value::Cons(_)) => {
             let printed = crate::printer::prin1(v);
             HashKey::Structural(if test == HashTest::Equalp {
@@ -104,9 +104,11 @@ fn structural_unguarded(a: &Value, b: &Value, fold: bool, depth: usize) -> bool 
                 b = next_b;
             }
             (Value::Str(x, _), Value::Str(y, _)) if fold => {
-                return x.to_lowercase() == y.to_lowercase()
+                return x.text().to_lowercase() == y.text().to_lowercase()
             }
-            (Value::Str(x, _), Value::Str(y, _)) => return x == y,
+            (Value::Str(x, _), Value::Str(y, _)) => {
+                return Rc::ptr_eq(x, y) || x.text() == y.text()
+            }
             (Value::Char(x, _), Value::Char(y, _)) if fold => {
                 return x.to_lowercase().eq(y.to_lowercase())
             }

@@ -5,7 +5,7 @@ use crate::env::{Env, Namespace};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::special::{arg, args_from};
-use crate::value::{Cons, HashTable, Sym, Value};
+use crate::value::{Cons, HashTable, LispString, Sym, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use whistler_syntax::Span;
@@ -16,6 +16,8 @@ pub enum Place {
     Cdr(Rc<Cons>),
     Hash(Rc<RefCell<HashTable>>, Value, Value),
     Aref(Rc<RefCell<Vec<Value>>>, usize),
+    /// `(char string i)`: a character of a string.
+    Char(Rc<LispString>, usize, Span),
     SymbolValue(Sym),
     /// `(getf base indicator default)`.
     Getf(Box<Place>, Value, Value),
@@ -122,6 +124,12 @@ pub fn resolve(interp: &mut Interp, form: &Value, env: &Rc<Env>) -> Result<Place
                         return fail("error", format!("index {i} is out of bounds"), span);
                     }
                     Ok(Place::Aref(v, i))
+                }
+                Value::Str(text, _) if name != "svref" => {
+                    if i >= text.len() {
+                        return fail("error", format!("index {i} is out of bounds"), span);
+                    }
+                    Ok(Place::Char(text, i, span))
                 }
                 list @ Value::Cons(_) if name == "elt" => {
                     Ok(Place::Car(cons_of(nthcdr(&list, i), name, span)?))
@@ -264,6 +272,10 @@ pub fn get(interp: &mut Interp, place: &Place, env: &Rc<Env>) -> Result<Value, F
                 .map_or_else(|| default.clone(), |(_, v)| v.clone())
         }
         Place::Aref(v, i) => v.borrow()[*i].clone(),
+        Place::Char(text, i, span) => match text.char_at(*i) {
+            Some(c) => Value::Char(c, crate::value::NO_SPAN),
+            None => return fail("error", format!("index {i} is out of bounds"), *span),
+        },
         Place::SymbolValue(s) => s.value.borrow().clone().unwrap_or(Value::Nil),
         Place::Getf(base, indicator, default) => {
             let plist = get(interp, base, env)?;
@@ -294,6 +306,21 @@ pub fn set(interp: &mut Interp, place: &Place, value: Value, env: &Rc<Env>) -> R
             h.map.insert(k, (key.clone(), value));
         }
         Place::Aref(v, i) => v.borrow_mut()[*i] = value,
+        Place::Char(text, i, span) => {
+            let Value::Char(c, _) = value else {
+                return fail(
+                    "type-error",
+                    format!(
+                        "{} is not a character, so it cannot be stored in a string",
+                        crate::printer::prin1(&value)
+                    ),
+                    *span,
+                );
+            };
+            if !text.set_char(*i, c) {
+                return fail("error", format!("index {i} is out of bounds"), *span);
+            }
+        }
         Place::SymbolValue(s) => {
             let global = interp.global.clone();
             set_variable(s, value, &global, crate::value::NO_SPAN)?;

@@ -406,9 +406,6 @@
   (apply #'string>= (string-downcase (string a)) (string-downcase (string b)) options))
 (defun string-not-equal (a b &rest options)
   (apply #'string/= (string-downcase (string a)) (string-downcase (string b)) options))
-(defun nstring-upcase (string &rest options) (apply #'string-upcase string options))
-(defun nstring-downcase (string &rest options) (apply #'string-downcase string options))
-(defun nstring-capitalize (string &rest options) (apply #'string-capitalize string options))
 (defun simple-string-p (object) (stringp object))
 
 ;;; Symbols and functions
@@ -556,6 +553,7 @@
 
 (defun adjustable-array-p (array) (vectorp array))
 (defun array-has-fill-pointer-p (array) (vectorp array))
+(defun (setf fill-pointer) (n vector) (%set-fill-pointer n vector))
 (defun hash-table-size (table) (max 16 (hash-table-count table)))
 (defun hash-table-rehash-size (table) (declare (ignore table)) 1.5)
 (defun hash-table-rehash-threshold (table) (declare (ignore table)) 1.0)

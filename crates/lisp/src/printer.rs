@@ -72,9 +72,9 @@ fn write_value(out: &mut String, v: &Value, readably: bool, depth: usize) {
         }
         Value::Sym(s, _) => write_symbol(out, s, readably),
         Value::Str(s, _) if readably => {
-            let _ = write_string_literal(out, s);
+            let _ = write_string_literal(out, &s.text());
         }
-        Value::Str(s, _) => out.push_str(s),
+        Value::Str(s, _) => out.push_str(&s.text()),
         Value::Char(c, _) if readably => {
             let _ = write_char_literal(out, *c);
         }

@@ -688,9 +688,28 @@ fn go(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
 
 /// `(with-output-to-string (s) body)`: `format s` and `princ x s` inside write to a string
 /// (`s` may be a special variable such as `*standard-output*`, bound dynamically).
+/// `(with-output-to-string (s string) body)` appends to `string` (one with a fill pointer) and
+/// returns the body's value.
 fn with_output_to_string(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
     let var = arg(c, 0).car();
-    let buffer = crate::builtins::StringStream::new();
+    let target = match interp.eval(&arg(c, 0).cdr().car(), env)? {
+        Value::Nil => None,
+        Value::Str(s, _) => Some(s),
+        other => {
+            return fail(
+                "type-error",
+                format!(
+                    "with-output-to-string: {} is not a string",
+                    crate::printer::prin1(&other)
+                ),
+                c.span,
+            )
+        }
+    };
+    let buffer = match &target {
+        Some(s) => crate::builtins::StringStream::appending_to(s.clone()),
+        None => crate::builtins::StringStream::new(),
+    };
     let inner = Env::child(env);
     let mut saved = Vec::new();
     if let Some(s) = var.as_sym() {
@@ -698,9 +717,10 @@ fn with_output_to_string(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Re
     }
     let result = interp.progn(&args_from(c, 1), &inner);
     restore_specials(saved);
-    result?;
-    let text = buffer.text.borrow().clone();
-    Ok(Value::string(text))
+    match target {
+        Some(_) => result,
+        None => result.map(|_| Value::string(buffer.text.take())),
+    }
 }
 
 /// `(when-let ((x form)) body)` / `(if-let ((x form)) then else)` (Alexandria's).

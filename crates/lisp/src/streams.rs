@@ -11,18 +11,20 @@ use whistler_syntax::Span;
 
 use crate::error::{EvalError, Flow};
 use crate::interp::Interp;
-use crate::value::{Value, NO_SPAN};
+use crate::value::{LispString, Value, NO_SPAN};
 
-/// A string output stream.
+/// A string output stream: it appends to its string (a fresh one, or the string given to
+/// `with-output-to-string`).
 pub struct StringStream {
-    pub text: RefCell<String>,
+    pub text: Rc<LispString>,
 }
 
 impl StringStream {
     pub fn new() -> Rc<StringStream> {
-        Rc::new(StringStream {
-            text: RefCell::new(String::new()),
-        })
+        StringStream::appending_to(Rc::new(LispString::new(String::new())))
+    }
+    pub fn appending_to(text: Rc<LispString>) -> Rc<StringStream> {
+        Rc::new(StringStream { text })
     }
 }
 
@@ -214,7 +216,7 @@ impl Sink {
             Sink::Standard => interp.output.at_line_start,
             Sink::Error => interp.error_output.at_line_start,
             Sink::String(s) => {
-                let text = s.text.borrow();
+                let text = s.text.text();
                 text.is_empty() || text.ends_with('\n')
             }
             Sink::File(f) => f.at_line_start.get(),
@@ -227,7 +229,7 @@ impl Sink {
             Sink::Standard => interp.output.write(text),
             Sink::Error => interp.error_output.write(text),
             Sink::String(s) => {
-                s.text.borrow_mut().push_str(text);
+                s.text.push_str(text);
                 Ok(())
             }
             Sink::File(f) => f.write(text.as_bytes(), text.ends_with('\n')),

@@ -54,7 +54,7 @@ fn options(interp: &mut Interp, spec: &Value, c: &Cons) -> Result<Options, Flow>
                 conc_name = match &value {
                     Value::Nil => String::new(),
                     Value::Sym(s, _) => s.name.clone(),
-                    Value::Str(s, _) => s.to_lowercase(),
+                    Value::Str(s, _) => s.text().to_lowercase(),
                     _ => conc_name,
                 }
             }

@@ -1,6 +1,6 @@
 //! Lisp values: symbols with their value/function cells, conses that remember the span they were
-//! read from, integers that grow into bignums, strings, characters, vectors, hash tables,
-//! functions, conditions and opaque host objects.
+//! read from, integers that grow into bignums, strings (mutable, with identity), characters,
+//! vectors, hash tables, functions, conditions and opaque host objects.
 
 use crate::special::SpecialForm;
 use num_bigint::BigInt;
@@ -192,6 +192,103 @@ pub struct Condition {
     pub slots: Vec<(String, Value)>,
 }
 
+/// A string's characters. Strings are mutable and have identity, like vectors: `(setf (char s
+/// 0) #\x)`, `fill`, `replace`, `nstring-upcase`, `vector-push-extend` change the one object
+/// every reference sees. Readers take a snapshot of the text ([`LispString::text`], a reference
+/// count, no copy); a change copies the text only while such a snapshot is still held, so no
+/// borrow is ever held across Lisp code and a string changed while it is being read is no
+/// panic. A string made with a fill pointer is one whose length is its fill pointer.
+pub struct LispString {
+    text: RefCell<Rc<String>>,
+    /// The number of characters (equal to the number of bytes when the text is ASCII, so
+    /// character indexes are byte indexes).
+    count: Cell<usize>,
+}
+
+impl LispString {
+    pub fn new(text: String) -> LispString {
+        LispString {
+            count: Cell::new(text.chars().count()),
+            text: RefCell::new(Rc::new(text)),
+        }
+    }
+    /// The current text.
+    pub fn text(&self) -> Rc<String> {
+        self.text.borrow().clone()
+    }
+    /// The number of characters.
+    pub fn len(&self) -> usize {
+        self.count.get()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.count.get() == 0
+    }
+    /// The byte range of the character at character index `i`.
+    fn byte_range(&self, text: &str, i: usize) -> Option<std::ops::Range<usize>> {
+        if text.len() == self.count.get() {
+            return (i < text.len()).then_some(i..i + 1);
+        }
+        text.char_indices()
+            .nth(i)
+            .map(|(at, c)| at..at + c.len_utf8())
+    }
+    /// The character at character index `i`.
+    pub fn char_at(&self, i: usize) -> Option<char> {
+        let text = self.text.borrow();
+        let range = self.byte_range(&text, i)?;
+        text[range].chars().next()
+    }
+    /// Replaces the character at index `i`; false when `i` is out of bounds.
+    pub fn set_char(&self, i: usize, c: char) -> bool {
+        let mut cell = self.text.borrow_mut();
+        let Some(range) = self.byte_range(&cell, i) else {
+            return false;
+        };
+        Rc::make_mut(&mut cell).replace_range(range, c.encode_utf8(&mut [0u8; 4]));
+        true
+    }
+    /// Appends text (`vector-push-extend`, output to a string with a fill pointer).
+    pub fn push_str(&self, more: &str) {
+        let mut cell = self.text.borrow_mut();
+        Rc::make_mut(&mut cell).push_str(more);
+        self.count.set(self.count.get() + more.chars().count());
+    }
+    /// Replaces the whole text (in-place `sort`, `nreverse`, `nstring-upcase`).
+    pub fn set_text(&self, text: String) {
+        self.count.set(text.chars().count());
+        *self.text.borrow_mut() = Rc::new(text);
+    }
+    /// The text, leaving the string empty (`get-output-stream-string`).
+    pub fn take(&self) -> String {
+        self.count.set(0);
+        let text = std::mem::take(&mut *self.text.borrow_mut());
+        Rc::try_unwrap(text).unwrap_or_else(|shared| shared.to_string())
+    }
+    /// Removes and returns the last character (`vector-pop`).
+    pub fn pop(&self) -> Option<char> {
+        let mut cell = self.text.borrow_mut();
+        let c = Rc::make_mut(&mut cell).pop()?;
+        self.count.set(self.count.get() - 1);
+        Some(c)
+    }
+    /// Keeps the first `n` characters (`(setf (fill-pointer s) n)`).
+    pub fn truncate(&self, n: usize) {
+        let mut cell = self.text.borrow_mut();
+        if n >= self.count.get() {
+            return;
+        }
+        let at = self.byte_range(&cell, n).map_or(cell.len(), |r| r.start);
+        Rc::make_mut(&mut cell).truncate(at);
+        self.count.set(n);
+    }
+}
+
+impl std::fmt::Display for LispString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text.borrow())
+    }
+}
+
 /// How a hash table compares keys.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum HashTest {
@@ -218,7 +315,8 @@ pub enum Value {
     /// (`(sleep 0.5)`); BPF programs have none.
     Float(f64),
     Sym(Sym, Span),
-    Str(Rc<str>, Span),
+    /// A string: mutable, with identity (see [`LispString`]).
+    Str(Rc<LispString>, Span),
     Char(char, Span),
     Cons(Rc<Cons>),
     Vector(Rc<RefCell<Vec<Value>>>),
@@ -239,8 +337,9 @@ impl Value {
     pub fn int(n: i64) -> Value {
         Value::Int(n, NO_SPAN)
     }
-    pub fn string(s: impl Into<Rc<str>>) -> Value {
-        Value::Str(s.into(), NO_SPAN)
+    /// A fresh string.
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::Str(Rc::new(LispString::new(s.into())), NO_SPAN)
     }
     pub fn sym(s: &Sym) -> Value {
         Value::Sym(s.clone(), NO_SPAN)
@@ -302,9 +401,10 @@ impl Value {
             _ => None,
         }
     }
-    pub fn as_str(&self) -> Option<&str> {
+    /// The text of a string (a snapshot: later changes to the string do not show in it).
+    pub fn as_str(&self) -> Option<Rc<String>> {
         match self {
-            Value::Str(s, _) => Some(s),
+            Value::Str(s, _) => Some(s.text()),
             _ => None,
         }
     }

@@ -224,7 +224,7 @@ fn install(
         "uiop:getenv",
         Box::new(|_, args, _| {
             let name = args.first().and_then(Value::as_str).unwrap_or_default();
-            Ok(std::env::var(name).map_or(Value::Nil, |v| Value::string(v.as_str())))
+            Ok(std::env::var(name.as_str()).map_or(Value::Nil, |v| Value::string(v.as_str())))
         }),
     );
     Ok(())

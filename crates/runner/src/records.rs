@@ -269,7 +269,7 @@ fn encode_field(
         BtfTypeRef::Array { elem, count } => {
             let items: Vec<Value> = match value {
                 Value::Vector(v) => v.borrow().clone(),
-                Value::Str(s, _) => s.bytes().map(|b| Value::int(i64::from(b))).collect(),
+                Value::Str(s, _) => s.text().bytes().map(|b| Value::int(i64::from(b))).collect(),
                 other => other.to_vec().unwrap_or_default(),
             };
             let step = type_size(layouts, elem);

@@ -33,7 +33,7 @@ pub fn install(interp: &mut Interp) {
             name,
             Box::new(|_, args, _| {
                 let name = args.first().and_then(Value::as_str).unwrap_or_default();
-                Ok(std::env::var(name).map_or(Value::Nil, |v| Value::string(v.as_str())))
+                Ok(std::env::var(name.as_str()).map_or(Value::Nil, |v| Value::string(v.as_str())))
             }),
         );
     }
@@ -190,7 +190,7 @@ fn run_program(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value,
         .map(|list| list.iter().map(|a| whistler_lisp::princ(&a)).collect())
         .unwrap_or_default();
     let options = args.get(2..).unwrap_or_default();
-    let mut command = Command::new(program);
+    let mut command = Command::new(program.as_str());
     command.args(&arguments);
     let output = destination(interp, keyword_arg(options, "output"));
     let error_to_output = keyword_arg(options, "error")
@@ -206,13 +206,13 @@ fn run_program(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value,
     command.stdin(match keyword_arg(options, "input") {
         Some(Value::Sym(s, _)) if s.name == "t" => Stdio::inherit(),
         Some(Value::Str(path, _)) => Stdio::from(
-            std::fs::File::open(path.as_ref())
+            std::fs::File::open(path.text().as_str())
                 .map_err(|e| EvalError::new("file-error", format!("{path}: {e}"), span))?,
         ),
         _ => Stdio::null(),
     });
     if let Some(dir) = keyword_arg(options, "directory").and_then(Value::as_str) {
-        command.current_dir(dir);
+        command.current_dir(dir.as_str());
     }
     if let Some(environment) = keyword_arg(options, "environment") {
         command.env_clear();

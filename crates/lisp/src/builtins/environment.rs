@@ -128,6 +128,12 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("vector-pop", |_, a, s| {
         arity(a, 1, 1, "vector-pop", s)?;
+        if let Value::Str(text, _) = &a[0] {
+            return match text.pop() {
+                Some(c) => Ok(Value::Char(c, crate::value::NO_SPAN)),
+                None => fail("error", "vector-pop: the string is empty", s),
+            };
+        }
         match the_vector(&a[0], "vector-pop", "vector", s)?
             .borrow_mut()
             .pop()
@@ -151,7 +157,7 @@ pub fn install(interp: &mut Interp) {
     });
     interp.define_fn("break", |i, a, s| {
         let message = match a.first() {
-            Some(Value::Str(control, _)) => crate::format::format(i, control, &a[1..], s)?,
+            Some(Value::Str(control, _)) => crate::format::format(i, &control.text(), &a[1..], s)?,
             _ => "break".to_string(),
         };
         fail("error", format!("break: {message}"), s)

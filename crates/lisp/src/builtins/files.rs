@@ -283,7 +283,7 @@ fn file_position(interp: &mut Interp, args: &[Value], span: Span) -> Result<Valu
         });
     }
     if let Some(out) = args[0].downcast::<StringStream>() {
-        return Ok(Value::int(out.text.borrow().chars().count() as i64));
+        return Ok(Value::int(out.text.len() as i64));
     }
     Ok(Value::Nil)
 }

@@ -356,31 +356,43 @@ fn read_byte(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, F
     Ok(Value::int(i64::from(u32::from(c))))
 }
 
-/// `(read-sequence sequence stream &key start end)`: fills a vector (or list) in place and
-/// returns the index after the last element filled. Strings are immutable here, so a string
-/// sequence is refused.
+/// `(read-sequence sequence stream &key start end)`: fills a vector or string in place and
+/// returns the index after the last element filled.
 fn read_sequence(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 2, 6, "read-sequence", span)?;
     let (stream, _) = input(interp, Some(&args[1]), span)?;
-    let Value::Vector(items) = &args[0] else {
-        return fail(
-            "type-error",
-            "read-sequence: the sequence must be a vector (strings cannot be filled in place)",
-            span,
-        );
+    let len = match &args[0] {
+        Value::Vector(items) => items.borrow().len(),
+        Value::Str(text, _) => text.len(),
+        _ => {
+            return fail(
+                "type-error",
+                "read-sequence: the sequence must be a vector or a string",
+                span,
+            )
+        }
     };
-    let len = items.borrow().len();
     let rest = &args[2..];
     let (start, end) = bounds(keyword(rest, "start"), keyword(rest, "end"), len, span)?;
     let mut at = start;
     while at < end && has_more(interp, &stream, span)? {
         let c = stream.chars.borrow()[stream.position.get()];
         stream.position.set(stream.position.get() + 1);
-        items.borrow_mut()[at] = if stream.binary {
-            Value::int(i64::from(u32::from(c)))
-        } else {
-            Value::Char(c, NO_SPAN)
-        };
+        match &args[0] {
+            Value::Str(text, _) => {
+                text.set_char(at, c);
+            }
+            Value::Vector(items) => {
+                if let Some(slot) = items.borrow_mut().get_mut(at) {
+                    *slot = if stream.binary {
+                        Value::int(i64::from(u32::from(c)))
+                    } else {
+                        Value::Char(c, NO_SPAN)
+                    };
+                }
+            }
+            _ => {}
+        }
         at += 1;
     }
     Ok(Value::int(at as i64))

@@ -205,9 +205,7 @@ pub fn install(interp: &mut Interp) {
     interp.define_fn("get-output-stream-string", |_, a, s| {
         arity(a, 1, 1, "get-output-stream-string", s)?;
         match a[0].downcast::<super::StringStream>() {
-            Some(stream) => Ok(Value::string(std::mem::take(
-                &mut *stream.text.borrow_mut(),
-            ))),
+            Some(stream) => Ok(Value::string(stream.text.take())),
             None => fail(
                 "type-error",
                 "get-output-stream-string: not a string output stream",
@@ -442,7 +440,7 @@ fn print(
 fn format(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "format", span)?;
     let control = match &args[1] {
-        Value::Str(s, _) => s.clone(),
+        Value::Str(s, _) => s.text(),
         other => {
             return fail(
                 "type-error",
@@ -458,16 +456,12 @@ fn format(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
         let text = crate::format::format_at(interp, &control, &args[2..], span, true)?;
         return Ok(Value::string(text));
     }
-    if let Value::Vector(chars) = &args[0] {
+    if let Value::Str(target, _) = &args[0] {
         // A string with a fill pointer (`make-array ... :fill-pointer 0`): append to it.
-        let line_start = chars
-            .borrow()
-            .last()
-            .is_none_or(|c| matches!(c, Value::Char('\n', _)));
+        let line_start = target.text().ends_with('\n') || target.is_empty();
         let text = crate::format::format_at(interp, &control, &args[2..], span, line_start)?;
-        let mut chars = chars.borrow_mut();
-        super::check_size(chars.len() + text.chars().count(), span)?;
-        chars.extend(text.chars().map(|c| Value::Char(c, crate::value::NO_SPAN)));
+        super::check_size(target.len() + text.chars().count(), span)?;
+        target.push_str(&text);
         return Ok(Value::Nil);
     }
     let sink = Sink::of(interp, Some(&args[0]), span)?;

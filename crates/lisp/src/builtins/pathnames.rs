@@ -74,7 +74,7 @@ pub fn install(interp: &mut Interp) {
             Some(d) => pathname(d, s)?,
             None => i
                 .global("*default-pathname-defaults*")
-                .and_then(|d| d.as_str().map(String::from))
+                .and_then(|d| d.as_str().map(|d| d.to_string()))
                 .unwrap_or_default(),
         };
         Ok(Value::string(merge(&path, &defaults)))
@@ -171,7 +171,7 @@ fn make_pathname(interp: &mut Interp, args: &[Value], span: Span) -> Result<Valu
 /// `(:absolute "a" "b")` → `"/a/b/"`; a string is taken as it is.
 fn directory_text(interp: &mut Interp, v: &Value, span: Span) -> Result<String, Flow> {
     if let Value::Str(s, _) = v {
-        return Ok(format!("{}/", s.trim_end_matches('/')));
+        return Ok(format!("{}/", s.text().trim_end_matches('/')));
     }
     let _ = interp;
     let mut out = String::new();

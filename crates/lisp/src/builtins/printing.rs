@@ -68,6 +68,7 @@ pub fn install(interp: &mut Interp) {
         arity(a, 2, 6, "write-sequence", s)?;
         let items: Vec<Value> = match &a[0] {
             Value::Str(text, _) => text
+                .text()
                 .chars()
                 .map(|c| Value::Char(c, crate::value::NO_SPAN))
                 .collect(),

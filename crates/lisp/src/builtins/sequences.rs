@@ -27,7 +27,7 @@ fn items(v: &Value, span: Span) -> Result<(Vec<Value>, Kind), Flow> {
             (items, Kind::List)
         }
         Value::Str(s, _) => (
-            s.chars().map(|c| Value::Char(c, NO_SPAN)).collect(),
+            s.text().chars().map(|c| Value::Char(c, NO_SPAN)).collect(),
             Kind::Str,
         ),
         Value::Vector(items) => (items.borrow().clone(), Kind::Vector),
@@ -44,7 +44,7 @@ fn items(v: &Value, span: Span) -> Result<(Vec<Value>, Kind), Flow> {
 /// A sequence's length without copying it (0 for non-sequences, which fail later).
 fn sequence_length(v: &Value) -> usize {
     match v {
-        Value::Str(s, _) => s.chars().count(),
+        Value::Str(s, _) => s.len(),
         Value::Vector(items) => items.borrow().len(),
         other => other.iter().count(),
     }
@@ -55,36 +55,63 @@ fn rebuild(kind: Kind, items: Vec<Value>, span: Span) -> Result<Value, Flow> {
     Ok(match kind {
         Kind::List => Value::list(items),
         Kind::Vector => Value::Vector(Rc::new(RefCell::new(items))),
-        Kind::Str => {
-            let mut s = String::new();
-            for item in items {
-                match item {
-                    Value::Char(c, _) => s.push(c),
-                    other => {
-                        return fail(
-                            "type-error",
-                            format!("{} is not a character", crate::printer::prin1(&other)),
-                            span,
-                        )
-                    }
-                }
-            }
-            Value::string(s)
-        }
+        Kind::Str => Value::string(text_of(items, span)?),
     })
+}
+
+/// The text of a sequence of characters.
+fn text_of(items: Vec<Value>, span: Span) -> Result<String, Flow> {
+    let mut s = String::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::Char(c, _) => s.push(c),
+            other => {
+                return fail(
+                    "type-error",
+                    format!("{} is not a character", crate::printer::prin1(&other)),
+                    span,
+                )
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// Gives the vector or string `target` the elements `items` in place, so every reference sees
+/// them (in-place `sort`, `nreverse`); a list gets a fresh list. Returns the result.
+fn store_in_place(
+    target: &Value,
+    items: Vec<Value>,
+    kind: Kind,
+    span: Span,
+) -> Result<Value, Flow> {
+    match target {
+        Value::Vector(v) => {
+            *v.borrow_mut() = items;
+            Ok(target.clone())
+        }
+        Value::Str(s, _) => {
+            s.set_text(text_of(items, span)?);
+            Ok(target.clone())
+        }
+        _ => rebuild(kind, items, span),
+    }
 }
 
 pub fn install(interp: &mut Interp) {
     interp.define_fn("length", |_, a, s| {
         arity(a, 1, 1, "length", s)?;
         Ok(Value::int(match &a[0] {
-            Value::Str(text, _) => text.chars().count(),
+            Value::Str(text, _) => text.len(),
             Value::Vector(v) => v.borrow().len(),
             other => items(other, s)?.0.len(),
         } as i64))
     });
-    interp.define_fn("elt", |_, a, s| {
+    interp.define_fn("elt", |i, a, s| {
         arity(a, 2, 2, "elt", s)?;
+        if matches!(a[0], Value::Str(..) | Value::Vector(_)) {
+            return aref(i, a, s);
+        }
         let (items, _) = items(&a[0], s)?;
         let i = index(&a[1], s)?;
         items.get(i).cloned().map_or_else(
@@ -99,7 +126,12 @@ pub fn install(interp: &mut Interp) {
         let (items, kind) = items(&a[0], s)?;
         rebuild(kind, items, s)
     });
-    interp.define_fn("nreverse", reverse);
+    interp.define_fn("nreverse", |_, a, s| {
+        arity(a, 1, 1, "nreverse", s)?;
+        let (mut items, kind) = items(&a[0], s)?;
+        items.reverse();
+        store_in_place(&a[0], items, kind, s)
+    });
     interp.define_fn("find", |i, a, s| find(i, a, s, Search::Item, false));
     interp.define_fn("find-if", |i, a, s| find(i, a, s, Search::If, false));
     interp.define_fn("find-if-not", |i, a, s| find(i, a, s, Search::IfNot, false));
@@ -145,9 +177,11 @@ pub fn install(interp: &mut Interp) {
         arity(a, 1, 1, "fill-pointer", s)?;
         match &a[0] {
             Value::Vector(v) => Ok(Value::int(v.borrow().len() as i64)),
+            Value::Str(text, _) => Ok(Value::int(text.len() as i64)),
             _ => fail("type-error", "fill-pointer: not a vector", s),
         }
     });
+    interp.define_fn("%set-fill-pointer", set_fill_pointer);
 }
 
 /// The `:start`/`:end` bounds of `options` for a sequence of `len` items.
@@ -359,7 +393,12 @@ fn sort(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> 
     }
     // Merge sort driven by the Lisp predicate (stable; errors propagate).
     let sorted = merge_sort(interp, keyed, &args[1], span)?;
-    rebuild(kind, sorted.into_iter().map(|(_, v)| v).collect(), span)
+    store_in_place(
+        &args[0],
+        sorted.into_iter().map(|(_, v)| v).collect(),
+        kind,
+        span,
+    )
 }
 
 fn merge_sort(
@@ -441,7 +480,10 @@ fn concatenate(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
     let total = args[1..].iter().map(sequence_length).sum();
     super::check_size(total, span)?;
     if kind == Kind::Str && args[1..].iter().all(|a| matches!(a, Value::Str(..))) {
-        let joined: String = args[1..].iter().filter_map(Value::as_str).collect();
+        let mut joined = String::new();
+        for text in args[1..].iter().filter_map(Value::as_str) {
+            joined.push_str(&text);
+        }
         return Ok(Value::string(joined));
     }
     let mut all = Vec::new();
@@ -455,8 +497,8 @@ fn coerce(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 2, 2, "coerce", span)?;
     if let Some(name) = args[1].as_sym().map(|s| s.name.as_str()) {
         match (name, &args[0]) {
-            ("character", Value::Str(s, _)) if s.chars().count() == 1 => {
-                return Ok(Value::Char(s.chars().next().unwrap_or(' '), NO_SPAN))
+            ("character", Value::Str(s, _)) if s.len() == 1 => {
+                return Ok(Value::Char(s.char_at(0).unwrap_or(' '), NO_SPAN))
             }
             ("character", Value::Sym(s, _)) if s.name.chars().count() == 1 => {
                 return Ok(Value::Char(
@@ -469,7 +511,11 @@ fn coerce(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
         }
     }
     let kind = result_kind(&args[1], span)?;
-    let (items, _) = items(&args[0], span)?;
+    let (items, from) = items(&args[0], span)?;
+    if from == kind {
+        // Already of the type: the object itself.
+        return Ok(args[0].clone());
+    }
     rebuild(kind, items, span)
 }
 
@@ -555,7 +601,44 @@ fn make_array(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow>
     if let Some(n) = fill {
         items.truncate(n);
     }
+    if is_character_type(keyword(options, "element-type")) {
+        return Ok(Value::string(text_of(items, span)?));
+    }
     Ok(Value::Vector(Rc::new(RefCell::new(items))))
+}
+
+/// Whether an `:element-type` makes a string.
+fn is_character_type(element_type: Option<&Value>) -> bool {
+    element_type
+        .and_then(Value::as_sym)
+        .is_some_and(|s| matches!(s.name.as_str(), "character" | "base-char" | "standard-char"))
+}
+
+/// `(setf (fill-pointer vector) n)`: keeps the first `n` elements (a vector's length is its
+/// fill pointer, so it cannot grow this way).
+fn set_fill_pointer(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
+    arity(args, 2, 2, "(setf fill-pointer)", span)?;
+    let n = index(&args[0], span)?;
+    let len = sequence_length(&args[1]);
+    if n > len {
+        return fail(
+            "error",
+            format!("(setf fill-pointer): {n} is beyond the vector's {len} elements"),
+            span,
+        );
+    }
+    match &args[1] {
+        Value::Vector(v) => v.borrow_mut().truncate(n),
+        Value::Str(s, _) => s.truncate(n),
+        other => {
+            return fail(
+                "type-error",
+                format!("{} is not a vector", crate::printer::prin1(other)),
+                span,
+            )
+        }
+    }
+    Ok(args[0].clone())
 }
 
 fn aref(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
@@ -563,7 +646,7 @@ fn aref(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     let i = index(&args[1], span)?;
     let item = match &args[0] {
         Value::Vector(v) => v.borrow().get(i).cloned(),
-        Value::Str(s, _) => s.chars().nth(i).map(|c| Value::Char(c, NO_SPAN)),
+        Value::Str(s, _) => s.char_at(i).map(|c| Value::Char(c, NO_SPAN)),
         other => {
             return fail(
                 "type-error",
@@ -586,6 +669,17 @@ fn vector_push(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow
             v.push(args[0].clone());
             Ok(Value::int(v.len() as i64 - 1))
         }
+        Value::Str(s, _) => match &args[0] {
+            Value::Char(c, _) => {
+                s.push_str(c.encode_utf8(&mut [0u8; 4]));
+                Ok(Value::int(s.len() as i64 - 1))
+            }
+            other => fail(
+                "type-error",
+                format!("{} is not a character", crate::printer::prin1(other)),
+                span,
+            ),
+        },
         other => fail(
             "type-error",
             format!("{} is not a vector", crate::printer::prin1(other)),

@@ -43,8 +43,20 @@ pub fn install(interp: &mut Interp) {
         convert(a, s, |t| t.to_lowercase())
     });
     interp.define_fn("string-capitalize", |_, a, s| convert(a, s, capitalize));
+    interp.define_fn("nstring-upcase", |_, a, s| {
+        convert_in_place(a, s, |t| t.to_uppercase())
+    });
+    interp.define_fn("nstring-downcase", |_, a, s| {
+        convert_in_place(a, s, |t| t.to_lowercase())
+    });
+    interp.define_fn("nstring-capitalize", |_, a, s| {
+        convert_in_place(a, s, capitalize)
+    });
     interp.define_fn("string", |_, a, s| {
         arity(a, 1, 1, "string", s)?;
+        if let Value::Str(..) = a[0] {
+            return Ok(a[0].clone());
+        }
         Ok(Value::string(string_designator(&a[0], s)?))
     });
     interp.define_fn("symbol-name", |i, a, s| {
@@ -216,6 +228,28 @@ fn compare(
 
 /// The case conversions: `f` applied to the part of the string between `:start` and `:end`.
 fn convert(args: &[Value], span: Span, f: impl Fn(&str) -> String) -> Result<Value, Flow> {
+    Ok(Value::string(converted(args, span, f)?))
+}
+
+/// The destructive case conversions (`nstring-upcase`...): the string itself is changed and
+/// returned.
+fn convert_in_place(args: &[Value], span: Span, f: impl Fn(&str) -> String) -> Result<Value, Flow> {
+    let Some(Value::Str(target, _)) = args.first() else {
+        return fail(
+            "type-error",
+            format!(
+                "{} is not a string",
+                args.first().map_or("nothing".into(), crate::printer::prin1)
+            ),
+            span,
+        );
+    };
+    target.set_text(converted(args, span, f)?);
+    Ok(args[0].clone())
+}
+
+/// The text of a case conversion.
+fn converted(args: &[Value], span: Span, f: impl Fn(&str) -> String) -> Result<String, Flow> {
     arity(args, 1, 5, "string conversion", span)?;
     let chars: Vec<char> = string_designator(&args[0], span)?.chars().collect();
     let (start, end) = super::input::bounds(
@@ -227,7 +261,7 @@ fn convert(args: &[Value], span: Span, f: impl Fn(&str) -> String) -> Result<Val
     let before: String = chars[..start].iter().collect();
     let middle: String = chars[start..end].iter().collect();
     let after: String = chars[end..].iter().collect();
-    Ok(Value::string(format!("{before}{}{after}", f(&middle))))
+    Ok(format!("{before}{}{after}", f(&middle)))
 }
 
 fn capitalize(text: &str) -> String {
@@ -252,7 +286,7 @@ fn capitalize(text: &str) -> String {
 fn intern(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 1, 2, "intern", span)?;
     let name = match &args[0] {
-        Value::Str(s, _) => s.to_lowercase(),
+        Value::Str(s, _) => s.text().to_lowercase(),
         other => {
             return fail(
                 "type-error",
@@ -322,7 +356,7 @@ fn char_compare(
 fn trim(args: &[Value], span: Span, left: bool, right: bool) -> Result<Value, Flow> {
     arity(args, 2, 2, "string-trim", span)?;
     let bag: Vec<char> = match &args[0] {
-        Value::Str(s, _) => s.chars().collect(),
+        Value::Str(s, _) => s.text().chars().collect(),
         list => list
             .iter()
             .filter_map(|c| {

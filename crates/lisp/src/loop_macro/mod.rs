@@ -213,6 +213,7 @@ fn start(interp: &mut Interp, iter: &Iter, env: &Rc<Env>, span: Span) -> Result<
                 Value::Vector(v) => State::Index(v, 0),
                 Value::Str(s, _) => {
                     let chars = s
+                        .text()
                         .chars()
                         .map(|c| Value::Char(c, crate::value::NO_SPAN))
                         .collect();
