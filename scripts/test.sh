@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(clang llvm bpftool libbpf-dev iproute2 qemu-system-x86 busybox-static cpio prometheus curl bpftrace sbcl)
+packages=(clang llvm bpftool libbpf-dev iproute2 qemu-system-x86 busybox-static cpio prometheus curl bpftrace sbcl python3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
