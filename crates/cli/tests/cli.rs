@@ -630,3 +630,30 @@ fn bpftrace_ahead_of_time_file_runs_with_run_aot() {
         text(&refused.stderr)
     );
 }
+
+#[test]
+fn bpftrace_options_may_follow_the_script_file() {
+    if !kernel_available("bpftrace_options_may_follow_the_script_file") {
+        return;
+    }
+    let dir = scratch("bpftrace-options-after");
+    let script = write(
+        &dir,
+        "args.bt",
+        "BEGIN { printf(\"args %d %d\\n\", $1, $2); }\n\
+         END { printf(\"cpid set %d\\n\", cpid > 0); }\n",
+    );
+    // getopt permutes: -q and -c after the file and between its parameters are options.
+    let ran = whistler(&["bpftrace", &script, "3", "-q", "-4", "-c", "true"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(text(&ran.stdout), "args 3 -4\ncpid set 1\n\n\n");
+    // After `--` nothing is an option.
+    let ran = whistler(&["bpftrace", "-q", &script, "-c", "true", "--", "-q", "5"]);
+    assert!(!ran.status.success(), "`-q` after `--` is a parameter");
+    let ran = whistler(&["bpftrace", "-c", "true", &script, "--", "-7", "5"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(
+        text(&ran.stdout),
+        "Attaching 2 probes...\nargs -7 5\ncpid set 1\n\n\n"
+    );
+}
