@@ -4,8 +4,8 @@
 //! this host, its output is compared with ours byte for byte.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use whistler_bpftrace::{Format, RunOptions, Settings};
 use whistler_syntax::SourceFile;
 
@@ -18,7 +18,9 @@ type Alone = MutexGuard<'static, ()>;
 
 fn one_traced_command_at_a_time() -> Alone {
     static TRACED_COMMAND: Mutex<()> = Mutex::new(());
-    TRACED_COMMAND.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    TRACED_COMMAND
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A directory with files `a` and `b`, a copy of the shell named `wbt-opener` (so its `comm`
@@ -497,4 +499,36 @@ fn strftime_prints_wall_clock_time() {
             );
         }
     }
+}
+
+#[test]
+fn for_walks_a_map_entry_by_entry() {
+    if !whistler_testkit::kernel_available("for_walks_a_map_entry_by_entry") {
+        return;
+    }
+    // One entry where the order of a hash map's walk would show; sums where several are.
+    let script = r#"BEGIN {
+  @n["one", 1] = 10;
+  @c[7] = count(); @c[7] = count(); @c[8] = count();
+  @name["k"] = "value";
+  $total = 5; $visits = 0;
+  for ($kv : @n) { printf("%s %d -> %d\n", $kv.0.0, $kv.0.1, $kv.1); }
+  for ($kv : @c) { $total += $kv.0 * $kv.1; $visits++; $inner = 1; }
+  for ($kv : @name) { printf("%s=%s in %s\n", $kv.0, $kv.1, probe); }
+  printf("total %d visits %d\n", $total, $visits);
+  exit();
+}"#;
+    let out = ours(script, RunOptions::default());
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\n\
+         one 1 -> 10\n\
+         k=value in BEGIN\n\
+         total 27 visits 2\n\
+         \n\n\
+         @c[8]: 1\n\
+         @c[7]: 2\n\
+         @n[one, 1]: 10\n\
+         @name[k]: value\n"
+    );
 }
