@@ -532,3 +532,29 @@ fn for_walks_a_map_entry_by_entry() {
          @name[k]: value\n"
     );
 }
+
+#[test]
+fn bswap_of_a_literal_and_printf_lengths_as_bpftrace() {
+    if !whistler_testkit::kernel_available("bswap_of_a_literal_and_printf_lengths_as_bpftrace") {
+        return;
+    }
+    // A literal is an int64: bswap swaps 8 bytes, and `%x` prints the low 32 bits of it.
+    let script = r#"BEGIN {
+  printf("%x %x %lx %llx\n", bswap(0x1234), bswap(0x123456789), bswap(0x1234), bswap((uint32)0x1234));
+  printf("%d %u %ld %hd %hhx %5d|\n", 0x100000005, -1, 0x100000005, 0x12345, 0x1234, 0x1fffffffe);
+  exit();
+}"#;
+    let out = ours(script, RunOptions::default());
+    assert_eq!(
+        out,
+        "Attaching 1 probe...\n\
+         0 1000000 3412000000000000 34120000\n\
+         5 4294967295 4294967301 9029 34    -2|\n\n\n"
+    );
+    if let Some(theirs) = theirs_with(
+        "bswap_of_a_literal_and_printf_lengths_as_bpftrace",
+        &["-e", script],
+    ) {
+        assert_eq!(out, theirs);
+    }
+}
