@@ -657,3 +657,42 @@ fn bpftrace_options_may_follow_the_script_file() {
         "Attaching 2 probes...\nargs -7 5\ncpid set 1\n\n\n"
     );
 }
+
+/// `whistler bpftrace` (or Debian's bpftrace) with `TZ` set to `zone`.
+fn in_zone(program: &str, zone: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .env("TZ", zone)
+        .output()
+        .expect("the program runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn bpftrace_strftime_and_time_print_local_time() {
+    if !kernel_available("bpftrace_strftime_and_time_print_local_time") {
+        return;
+    }
+    let script = r#"BEGIN { printf("%s|\n", strftime("%Y-%m-%d %H:%M %z %Z", nsecs)); time("%H:%M\n"); exit(); }"#;
+    let ours = env!("CARGO_BIN_EXE_whistler");
+    for zone in ["Asia/Kolkata", "America/New_York"] {
+        let date = || in_zone("date", zone, &["+%Y-%m-%d %H:%M %z %Z|%H:%M"]);
+        let expected = |date: String| {
+            let (stamp, time) = date.trim().split_once('|').unwrap();
+            format!("Attaching 1 probe...\n{stamp}|\n{time}\n\n\n")
+        };
+        let before = expected(date());
+        let out = in_zone(ours, zone, &["bpftrace", "-e", script]);
+        let after = expected(date());
+        assert!(out == before || out == after, "{zone}: {out} ({after})");
+        let bpftrace = "/usr/bin/bpftrace";
+        if Path::new(bpftrace).exists() {
+            let theirs = in_zone(bpftrace, zone, &["-e", script]);
+            let ours = in_zone(ours, zone, &["bpftrace", "-e", script]);
+            let after = expected(date());
+            // The same minute, unless one passed between the two runs.
+            assert!(theirs == ours || ours == after, "{zone}: {theirs} {ours}");
+        }
+    }
+}
