@@ -557,3 +557,75 @@ fn bswap_of_a_literal_and_printf_lengths_as_bpftrace() {
         assert_eq!(out, theirs);
     }
 }
+
+/// A C program with symbols and frame pointers whose `main` calls `middle`, which calls
+/// `leaf`, then stays alive a moment so that its maps can be read; None without a C compiler.
+fn program_with_symbols(test: &str) -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("wbt-ustack-{}", whistler_testkit::unique()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("frames.c");
+    std::fs::write(
+        &source,
+        "#include <unistd.h>\n\
+         __attribute__((noinline)) int leaf(int x) { return x * 3 + 1; }\n\
+         __attribute__((noinline)) int middle(int x) { return leaf(x) + 2; }\n\
+         int main(void) { int r = middle(4); usleep(300000); return r == 15 ? 0 : 1; }\n",
+    )
+    .unwrap();
+    let binary = dir.join("frames");
+    let built = Command::new("cc")
+        .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .status();
+    match built {
+        Ok(status) if status.success() => Some(binary),
+        _ => {
+            whistler_testkit::skip(test, "needs a C compiler (cc)");
+            None
+        }
+    }
+}
+
+/// Stack addresses (which differ from run to run) as `ADDR`.
+fn without_addresses(text: &str) -> String {
+    let words = text
+        .split('\n')
+        .map(|line| match line.trim().strip_prefix("0x") {
+            Some(hex) if hex.chars().all(|c| c.is_ascii_hexdigit()) => "    ADDR".to_string(),
+            _ => line.to_string(),
+        });
+    words.collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn ustack_symbolized_as_debians_bpftrace() {
+    const TEST: &str = "ustack_symbolized_as_debians_bpftrace";
+    if !whistler_testkit::kernel_available(TEST) {
+        return;
+    }
+    let Some(binary) = program_with_symbols(TEST) else {
+        return;
+    };
+    let bin = binary.display();
+    let script =
+        format!(r#"uprobe:{bin}:leaf {{ printf("%s|\n", ustack(3)); @[ustack(3)] = count(); }}"#);
+    let out = ours(&script, with_command(&bin.to_string()));
+    // Printed while the process runs: symbols; the map at exit, when it is gone: addresses.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..3],
+        ["Attaching 1 probe...", "", "        leaf+0"],
+        "{out}"
+    );
+    assert!(lines[3].starts_with("        middle+"), "{out}");
+    assert!(lines[4].starts_with("        main+"), "{out}");
+    assert_eq!(
+        without_addresses(&lines[5..].join("\n")),
+        "|\n\n\n@[\n    ADDR\n    ADDR\n    ADDR\n]: 1",
+        "{out}"
+    );
+    if let Some(theirs) = theirs(TEST, &script, &bin.to_string()) {
+        assert_eq!(without_addresses(&out), without_addresses(&theirs));
+    }
+}
