@@ -98,6 +98,10 @@ struct ProbeContext {
     var_kernel: HashMap<String, Kernel>,
     /// The variables of the `for ($kv : @map)` loops being translated, innermost last.
     map_entries: Vec<MapEntry>,
+    /// The loops around the statement being translated, innermost last: for a `for` over a
+    /// map, the forms that write the shared variables back before its callback returns
+    /// (`break`, `continue`, `exit()`); nothing for the loops the compiler unrolls or bounds.
+    loops: Vec<Option<Vec<Sexp>>>,
 }
 
 /// `$kv` in `for ($kv : @map)`: the map, and the Lisp names of the entry's key and value
@@ -301,6 +305,7 @@ impl<'a> Translator<'a> {
             vars: Vec::new(),
             macro_args: Vec::new(),
             map_entries: Vec::new(),
+            loops: Vec::new(),
             var_kernel: HashMap::new(),
         };
         let at = At(probe.span);
@@ -371,14 +376,14 @@ impl<'a> Translator<'a> {
                     return self.error(stmt.span, "unroll takes a count from 1 to 100");
                 }
                 let var = self.fresh("unroll");
-                let body = self.block(cx, body);
+                let body = self.loop_body(cx, None, body);
                 let head = at.list(vec![at.sym(&var), at.int(*count as i128)]);
                 Some(at.call("dotimes", [vec![head], body].concat()))
             }
             StmtKind::While(cond, body) => {
                 let test = self.condition(cx, cond)?;
                 let var = self.fresh("while");
-                let body = self.block(cx, body);
+                let body = self.loop_body(cx, None, body);
                 let head = at.list(vec![at.sym(&var), at.int(WHILE_BOUND)]);
                 Some(at.call(
                     "dotimes",
@@ -398,7 +403,7 @@ impl<'a> Translator<'a> {
                         at.call("+", vec![at.sym(&counter), at.int(from_n as i128)]),
                     ],
                 )];
-                forms.extend(self.block(cx, body));
+                forms.extend(self.loop_body(cx, None, body));
                 let count = (to_n - from_n).max(0) as i128;
                 let head = at.list(vec![at.sym(&counter), at.int(count)]);
                 Some(at.call("dotimes", [vec![head], forms].concat()))
@@ -406,11 +411,35 @@ impl<'a> Translator<'a> {
             StmtKind::ForMap(var, map, map_span, body) => {
                 self.for_map(cx, var, map, *map_span, body, stmt.span)
             }
-            StmtKind::Return => Some(at.call("return", vec![at.int(0)])),
-            StmtKind::Break | StmtKind::Continue => {
-                self.error(stmt.span, "break and continue are not supported yet")
-            }
+            StmtKind::Return => Some(leave(at, cx, at.int(0))),
+            StmtKind::Break | StmtKind::Continue => match cx.loops.last() {
+                Some(Some(write_back)) => {
+                    let stop = matches!(stmt.kind, StmtKind::Break);
+                    let forms = [
+                        write_back.clone(),
+                        vec![at.call("return", vec![at.int(stop as i128)])],
+                    ];
+                    Some(at.progn(forms.concat()))
+                }
+                _ => self.error(
+                    stmt.span,
+                    "break and continue are supported in `for` loops over maps only",
+                ),
+            },
         }
+    }
+
+    /// A loop's body, with `write_back` (see [`ProbeContext::loops`]) in force inside it.
+    fn loop_body(
+        &mut self,
+        cx: &mut ProbeContext,
+        write_back: Option<Vec<Sexp>>,
+        body: &[Stmt],
+    ) -> Vec<Sexp> {
+        cx.loops.push(write_back);
+        let forms = self.block(cx, body);
+        cx.loops.pop();
+        forms
     }
 
     /// `for ($kv : @map) { body }`: the body becomes the callback of `for_each_map_elem` (the
@@ -441,15 +470,21 @@ impl<'a> Translator<'a> {
         let outer_buffers = (self.key_buffer, self.value_buffer);
         (self.key_buffer, self.value_buffer) = (0, 0);
         let (key, value, record) = (self.fresh("key"), self.fresh("value"), self.fresh("shared"));
+        let rec = || at.sym(&record);
+        let store = |i: usize, lisp: &String| at.store64(rec(), 8 * i, at.sym(lisp));
+        let write_back: Vec<Sexp> = shared
+            .iter()
+            .enumerate()
+            .map(|(i, l)| store(i, l))
+            .collect();
         cx.map_entries.push(MapEntry {
             name: var.to_string(),
             info: info.clone(),
             key: key.clone(),
             value: value.clone(),
         });
-        let forms = self.block(cx, body);
+        let forms = self.loop_body(cx, Some(write_back.clone()), body);
         cx.map_entries.pop();
-        let rec = || at.sym(&record);
         let mut bindings: Vec<(String, Sexp)> = (shared.iter().enumerate())
             .map(|(i, lisp)| (lisp.clone(), at.load("u64", rec(), 8 * i)))
             .collect();
@@ -469,9 +504,7 @@ impl<'a> Translator<'a> {
             }
         }
         (self.key_buffer, self.value_buffer) = outer_buffers;
-        let store = |i: usize, lisp: &String| at.store64(rec(), 8 * i, at.sym(lisp));
-        let write_back = shared.iter().enumerate().map(|(i, lisp)| store(i, lisp));
-        let callback = at.let_star(bindings, [forms, write_back.collect()].concat());
+        let callback = at.let_star(bindings, [forms, write_back.clone()].concat());
         let head = at.list(vec![
             at.sym(&key),
             at.sym(&value),
@@ -479,11 +512,7 @@ impl<'a> Translator<'a> {
             rec(),
             rec(),
         ]);
-        let mut caller: Vec<Sexp> = shared
-            .iter()
-            .enumerate()
-            .map(|(i, l)| store(i, l))
-            .collect();
+        let mut caller = write_back;
         caller.push(at.call("map-for-each", vec![head, callback, at.int(0)]));
         caller.extend(
             shared
@@ -573,10 +602,10 @@ impl<'a> Translator<'a> {
                 self.plan.texts.push(format);
                 Some(self.event(at, Event::Time, index, Vec::new()))
             }
-            "exit" => Some(at.progn(vec![
-                self.event(at, Event::Exit, 0, Vec::new()),
-                at.call("return", vec![at.int(0)]),
-            ])),
+            "exit" => {
+                let event = self.event(at, Event::Exit, 0, Vec::new());
+                Some(at.progn(vec![event, leave(at, cx, at.int(0))]))
+            }
             "clear" | "zero" | "print" => {
                 let event = match name.as_str() {
                     "clear" => Event::Clear,
@@ -2044,6 +2073,18 @@ impl<'a> Translator<'a> {
 // ---- code shapes ----
 
 /// The Lisp name of map number `index`.
+/// Leaves the probe (`return`, `exit()`) with `value`; inside a `for` loop over a map, whose
+/// body is a callback, the walk stops instead, its shared variables written back.
+fn leave(at: At, cx: &ProbeContext, value: Sexp) -> Sexp {
+    match cx.loops.iter().rev().find_map(Option::as_ref) {
+        Some(write_back) => {
+            let stop = at.call("return", vec![at.int(1)]);
+            at.progn([write_back.clone(), vec![stop]].concat())
+        }
+        None => at.call("return", vec![value]),
+    }
+}
+
 /// `$kv.0`, `$kv.1` or `$kv.0.N` where `$kv` is a `for` loop's map entry: the entry's index
 /// in `cx.map_entries` and the field names.
 fn map_entry_path(cx: &ProbeContext, e: &Expr) -> Option<(usize, Vec<String>)> {

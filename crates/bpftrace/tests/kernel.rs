@@ -515,6 +515,10 @@ fn for_walks_a_map_entry_by_entry() {
   for ($kv : @c) { $total += $kv.0 * $kv.1; $visits++; $inner = 1; }
   for ($kv : @name) { printf("%s=%s in %s\n", $kv.0, $kv.1, probe); }
   printf("total %d visits %d\n", $total, $visits);
+  $n = 0; $skipped = 0; $walks = 0;
+  for ($kv : @c) { $n++; if ($kv.0 == 7) { $skipped++; continue; } $n += 10; }
+  for ($kv : @c) { $walks++; break; }
+  printf("n %d skipped %d walks %d\n", $n, $skipped, $walks);
   exit();
 }"#;
     let out = ours(script, RunOptions::default());
@@ -524,6 +528,7 @@ fn for_walks_a_map_entry_by_entry() {
          one 1 -> 10\n\
          k=value in BEGIN\n\
          total 27 visits 2\n\
+         n 12 skipped 1 walks 1\n\
          \n\n\
          @c[8]: 1\n\
          @c[7]: 2\n\
