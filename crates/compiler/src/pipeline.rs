@@ -183,7 +183,7 @@ fn compile_program(
     expanded: &Expanded,
     p: &Program,
     options: Options,
-) -> Result<(ProgramSpec, Option<ProgramDump>), Diagnostic> {
+) -> Result<(ProgramSpec, Vec<ProgramDump>), Diagnostic> {
     let span = p.def.span;
     let ice = |msg: String| Diagnostic::error(span, format!("internal compiler error: {msg}"));
     let map_sizes: Vec<(u32, u32)> = (expanded.env.maps.iter())
@@ -198,19 +198,31 @@ fn compile_program(
     });
     let code = compile_function(file, func, span, options, dump.as_mut())?;
     let mut callbacks = Vec::with_capacity(p.callbacks.len());
+    let mut callback_dumps = Vec::new();
     for (n, callback) in p.callbacks.iter().enumerate() {
         let name = format!("{}-callback-{n}", p.def.name);
         let mut func = lower::lower_callback(&name, callback, p.var_count, func_maps(expanded));
         func.map_sizes = map_sizes.clone();
-        if let Some(dump) = dump.as_mut() {
-            dump.expanded += &format!("\n; {name}\n{}", callback.body);
-        }
-        callbacks.push(compile_function(file, func, span, options, dump.as_mut())?);
+        let mut callback_dump = options.dump.then(|| ProgramDump {
+            name: name.clone(),
+            expanded: callback.body.to_string(),
+            asm: format!("; placed after {}'s body, in its assembly\n", p.def.name),
+            ..Default::default()
+        });
+        callbacks.push(compile_function(
+            file,
+            func,
+            span,
+            options,
+            callback_dump.as_mut(),
+        )?);
+        callback_dumps.extend(callback_dump);
     }
     let code = codegen::callbacks::link(code, callbacks).map_err(ice)?;
     if let Some(dump) = dump.as_mut() {
         dump.asm = disassemble(&code.insns);
     }
+    let dumps = dump.into_iter().chain(callback_dumps).collect();
     let spec = ProgramSpec {
         // libbpf passes the symbol name to the kernel, which accepts only [A-Za-z0-9_.].
         name: whistler_object::symbol_name(&p.def.name),
@@ -220,7 +232,7 @@ fn compile_program(
         lines: code.lines,
         core_relocs: code.core_relocs,
     };
-    Ok((spec, dump))
+    Ok((spec, dumps))
 }
 
 /// The names of the object's maps, which `MapFd` instructions index.

@@ -105,6 +105,23 @@ impl Expander<'_> {
             .map(|(_, b)| *b)
     }
 
+    /// The error for `name` when it is a variable of the code around the `map-for-each` body
+    /// being expanded, which the body cannot see.
+    pub fn hidden_variable(&self, name: &str, span: Span) -> Option<Diagnostic> {
+        let hidden = self.hidden.iter().any(|h| h == name);
+        hidden.then(|| {
+            error(
+                span,
+                format!(
+                    "`{name}` belongs to the code around `map-for-each`, which its body cannot see"
+                ),
+            )
+            .with_help(
+                "the body runs as a function of its own: pass values through the context pointer",
+            )
+        })
+    }
+
     /// A sequence of body forms as one expression.
     pub fn body(&mut self, forms: &[Sexp], span: Span) -> Expr {
         let mut items: Vec<Expr> = forms
@@ -165,16 +182,7 @@ impl Expander<'_> {
         if let Some(&m) = self.env.map_index.get(name) {
             return Expr::new(ExprKind::MapRef(m as u32), span);
         }
-        if self.hidden.iter().any(|h| h == name) {
-            let d = error(
-                span,
-                format!(
-                    "`{name}` belongs to the code around `map-for-each`, which its body cannot see"
-                ),
-            )
-            .with_help(
-                "the body runs as a function of its own: pass values through the context pointer",
-            );
+        if let Some(d) = self.hidden_variable(name, span) {
             return self.report(d);
         }
         if let Some(value) = form.as_symbol().and_then(|s| self.host.describe_global(s)) {
