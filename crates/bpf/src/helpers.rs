@@ -27,6 +27,7 @@ pub mod ids {
     pub const MAP_UPDATE_ELEM: u32 = 2;
     pub const MAP_DELETE_ELEM: u32 = 3;
     pub const TAIL_CALL: u32 = 12;
+    pub const FOR_EACH_MAP_ELEM: u32 = 164;
     pub const RINGBUF_RESERVE: u32 = 131;
     pub const RINGBUF_SUBMIT: u32 = 132;
 }

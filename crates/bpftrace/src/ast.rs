@@ -44,8 +44,10 @@ pub enum StmtKind {
     If(Expr, Vec<Stmt>, Vec<Stmt>),
     Unroll(u64, Vec<Stmt>),
     While(Expr, Vec<Stmt>),
-    /// `for ($k, $v : @map) { }` is not supported; `for ($i : a..b)` is.
+    /// `for ($i : a..b) { }`.
     ForRange(String, Expr, Expr, Vec<Stmt>),
+    /// `for ($kv : @map) { }`: the variable, the map's name and the map's span, the body.
+    ForMap(String, String, Span, Vec<Stmt>),
     Break,
     Continue,
     Return,

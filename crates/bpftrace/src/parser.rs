@@ -220,6 +220,7 @@ impl Parser<'_> {
                             | StmtKind::Unroll(..)
                             | StmtKind::While(..)
                             | StmtKind::ForRange(..)
+                            | StmtKind::ForMap(..)
                     );
                     stmts.push(s);
                     self.skip_trivia();
@@ -298,6 +299,17 @@ impl Parser<'_> {
         let (var, _) = self.ident()?;
         self.expect(":")?;
         let from = self.expr()?;
+        self.skip_trivia();
+        if let (ExprKind::Map(map, keys), true) = (&from.kind, self.looking_at(")")) {
+            if !keys.is_empty() {
+                return self.fail(
+                    from.span,
+                    "`for` walks a whole map: write @name, no keys".into(),
+                );
+            }
+            self.expect(")")?;
+            return Ok(StmtKind::ForMap(var, map.clone(), from.span, self.block()?));
+        }
         self.expect("..")?;
         let to = self.expr()?;
         self.expect(")")?;
@@ -443,7 +455,7 @@ impl Parser<'_> {
         loop {
             self.skip_trivia();
             if self.eat("->") || (self.looking_at(".") && !self.looking_at("..") && self.eat(".")) {
-                let (field, span) = self.ident()?;
+                let (field, span) = self.field_name()?;
                 let span = e.span.to(span);
                 e = Expr {
                     kind: ExprKind::Field(Box::new(e), field),
@@ -617,6 +629,22 @@ impl Parser<'_> {
                 c => out.push(c),
             }
         }
+    }
+
+    /// A struct field's name, or a tuple element's number (`$kv.0`).
+    fn field_name(&mut self) -> Parsed<(String, Span)> {
+        self.skip_trivia();
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return self.ident();
+        }
+        Ok((
+            self.text[start..self.pos].to_string(),
+            Span::new(start, self.pos),
+        ))
     }
 
     fn ident(&mut self) -> Parsed<(String, Span)> {

@@ -20,7 +20,21 @@ struct Spec {
     zero: bool,
     width: Option<usize>,
     precision: Option<usize>,
+    /// Bits of the argument the conversion prints, from the length modifier as C reads it
+    /// (none: `int`, 32; `h`: 16; `hh`: 8; `l`, `ll`, `j`, `z`, `t`: 64). bpftrace hands C's
+    /// printf its 64-bit values with the script's conversion, so `%d` of `0x100000005` is 5.
+    bits: u32,
     conversion: char,
+}
+
+/// The width in bits a length modifier (`h`, `hh`, `l`, `ll`, `j`, `z`, `t`, `L`) gives.
+fn length_bits(modifier: &str) -> u32 {
+    match modifier {
+        "" => 32,
+        "h" => 16,
+        "hh" => 8,
+        _ => 64,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +65,7 @@ fn parse(format: &str) -> Result<Vec<Piece>, String> {
             zero: false,
             width: None,
             precision: None,
+            bits: 32,
             conversion: 'd',
         };
         while let Some(&f) = chars.peek() {
@@ -77,12 +92,15 @@ fn parse(format: &str) -> Result<Vec<Piece>, String> {
             chars.next();
             spec.precision = Some(number(&mut chars).unwrap_or(0));
         }
-        while chars
+        let mut modifier = String::new();
+        while let Some(&m) = chars
             .peek()
-            .is_some_and(|c| matches!(c, 'h' | 'l' | 'z' | 'j' | 't' | 'L'))
+            .filter(|c| matches!(c, 'h' | 'l' | 'z' | 'j' | 't' | 'L'))
         {
+            modifier.push(m);
             chars.next();
         }
+        spec.bits = length_bits(&modifier);
         let Some(conversion) = chars.next() else {
             return Err("the format ends inside a conversion".into());
         };
@@ -138,7 +156,7 @@ pub fn check(format: &str, args: &[Type]) -> Result<(), String> {
 /// The format `print(value)` uses.
 pub fn value_format(ty: Type) -> String {
     match ty {
-        Type::Int { .. } => "%d\n".into(),
+        Type::Int { .. } => "%ld\n".into(),
         _ => "%s\n".into(),
     }
 }
@@ -179,6 +197,7 @@ fn convert(spec: &Spec, arg: Arg) -> String {
             false,
         ),
         ('d' | 'i', Arg::Int(n)) => {
+            let n = signed_in_bits(n, spec.bits);
             let sign = if n < 0 {
                 "-"
             } else if spec.plus {
@@ -191,7 +210,8 @@ fn convert(spec: &Spec, arg: Arg) -> String {
             (n.unsigned_abs().to_string(), sign.to_string(), true)
         }
         (conversion, Arg::Int(n)) => {
-            let n = n as u64;
+            let bits = if conversion == 'p' { 64 } else { spec.bits };
+            let n = unsigned_in_bits(n, bits);
             let (digits, prefix) = match conversion {
                 'x' => (format!("{n:x}"), "0x"),
                 'X' => (format!("{n:X}"), "0X"),
@@ -226,6 +246,18 @@ fn convert(spec: &Spec, arg: Arg) -> String {
     }
 }
 
+/// The low `bits` of `n`, sign-extended: what C's `%d` with that length reads.
+fn signed_in_bits(n: i64, bits: u32) -> i64 {
+    let shift = 64 - bits;
+    (n << shift) >> shift
+}
+
+/// The low `bits` of `n`: what C's `%u`/`%x`/`%o` with that length reads.
+fn unsigned_in_bits(n: i64, bits: u32) -> u64 {
+    let shift = 64 - bits;
+    ((n as u64) << shift) >> shift
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +279,27 @@ mod tests {
         assert_eq!(
             format("%#x %8.3d %-4u|", &[Arg::Int(16), Arg::Int(5), Arg::Int(1)]),
             "0x10      005 1   |"
+        );
+    }
+
+    #[test]
+    fn length_modifiers_choose_the_bits_printed() {
+        let big = [Arg::Int(0x1_0000_0005), Arg::Int(0xf_0000_0001)];
+        assert_eq!(format("%d %x", &big), "5 1");
+        assert_eq!(format("%ld %llx", &big), "4294967301 f00000001");
+        assert_eq!(
+            format(
+                "%5d|%hhd|%hu",
+                &[Arg::Int(0x1_ffff_fffe), Arg::Int(0x1ff), Arg::Int(-1)]
+            ),
+            "   -2|-1|65535"
+        );
+        assert_eq!(
+            format(
+                "%p %zd",
+                &[Arg::Int(0x1_0000_0001), Arg::Int(-0x1_0000_0005)]
+            ),
+            "0x100000001 -4294967301"
         );
     }
 

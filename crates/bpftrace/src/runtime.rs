@@ -363,7 +363,7 @@ impl Running<'_> {
             }
             Event::Time => {
                 let format = self.plan.texts.get(index).cloned().unwrap_or_default();
-                let text = crate::time::strftime_utc(&format, wall_clock_seconds());
+                let text = crate::time::strftime(&format, wall_clock_seconds());
                 self.write("time", &text)?;
             }
             Event::Clear | Event::Zero | Event::Print => {

@@ -42,7 +42,7 @@ impl Symbols {
             .time_formats
             .get(format as usize)
             .map_or("", String::as_str);
-        crate::time::strftime_utc(format, (wall / 1_000_000_000) as i64)
+        crate::time::strftime(format, (wall / 1_000_000_000) as i64)
     }
 
     /// Whether stack `id` (of the user stack map when `user`) still needs to be read.

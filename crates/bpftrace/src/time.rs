@@ -1,10 +1,23 @@
-//! `time()` output: the strftime conversions bpftrace scripts use, in UTC.
+//! `time()` and `strftime()` output: the strftime conversions bpftrace scripts use, in the
+//! local time zone as bpftrace prints them (`TZ`, else /etc/localtime, as `jiff` reads them).
 
-/// Formats `seconds` since the epoch (UTC) with `%H %M %S %Y %m %d %y %e %j %T %F %D %R %s %%`;
-/// other conversions are kept as written.
-pub fn strftime_utc(format: &str, seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400);
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+/// Formats `seconds` since the epoch as local time (see [`strftime_in`]).
+pub fn strftime(format: &str, seconds: i64) -> String {
+    strftime_in(format, seconds, &TimeZone::system())
+}
+
+/// Formats `seconds` since the epoch as the time in `zone` with `%H %M %S %Y %m %d %y %e %j %T
+/// %F %D %R %z %Z %s %%`; other conversions are kept as written.
+pub fn strftime_in(format: &str, seconds: i64, zone: &TimeZone) -> String {
+    let instant = Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH);
+    let info = zone.to_offset_info(instant);
+    let offset = info.offset().seconds();
+    let local = seconds + i64::from(offset);
+    let days = local.div_euclid(86_400);
+    let of_day = local.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
     let (h, m, s) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
     let day_of_year = days - days_from_civil(year, 1, 1) + 1;
@@ -30,6 +43,12 @@ pub fn strftime_utc(format: &str, seconds: i64) -> String {
             Some('F') => out.push_str(&format!("{year}-{month:02}-{day:02}")),
             Some('D') => out.push_str(&format!("{month:02}/{day:02}/{:02}", year % 100)),
             Some('s') => out.push_str(&seconds.to_string()),
+            Some('z') => {
+                let sign = if offset < 0 { '-' } else { '+' };
+                let minutes = offset.unsigned_abs() / 60;
+                out.push_str(&format!("{sign}{:02}{:02}", minutes / 60, minutes % 60));
+            }
+            Some('Z') => out.push_str(info.abbreviation()),
             Some('%') => out.push('%'),
             Some(other) => {
                 out.push('%');
@@ -67,7 +86,25 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::strftime_utc;
+    use super::*;
+
+    fn strftime_utc(format: &str, seconds: i64) -> String {
+        strftime_in(format, seconds, &TimeZone::UTC)
+    }
+
+    #[test]
+    fn in_a_zone_with_a_known_offset() {
+        let kolkata = TimeZone::get("Asia/Kolkata").expect("the system's time zone database");
+        assert_eq!(
+            strftime_in("%F %T %z %Z %s", 1_709_210_096, &kolkata),
+            "2024-02-29 18:04:56 +0530 IST 1709210096"
+        );
+        let new_york = TimeZone::get("America/New_York").expect("the time zone database");
+        assert_eq!(
+            strftime_in("%F %T %z", 0, &new_york),
+            "1969-12-31 19:00:00 -0500"
+        );
+    }
 
     #[test]
     fn known_instants() {

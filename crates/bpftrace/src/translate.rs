@@ -96,6 +96,21 @@ struct ProbeContext {
     macro_args: Vec<HashMap<String, Expr>>,
     /// What the scratch variables holding kernel addresses point to, by name.
     var_kernel: HashMap<String, Kernel>,
+    /// The variables of the `for ($kv : @map)` loops being translated, innermost last.
+    map_entries: Vec<MapEntry>,
+    /// The loops around the statement being translated, innermost last: for a `for` over a
+    /// map, the forms that write the shared variables back before its callback returns
+    /// (`break`, `continue`, `exit()`); nothing for the loops the compiler unrolls or bounds.
+    loops: Vec<Option<Vec<Sexp>>>,
+}
+
+/// `$kv` in `for ($kv : @map)`: the map, and the Lisp names of the entry's key and value
+/// pointers in the loop's callback.
+struct MapEntry {
+    name: String,
+    info: MapInfo,
+    key: String,
+    value: String,
 }
 
 /// A translated expression: for in-memory types the form is the buffer's address.
@@ -289,6 +304,8 @@ impl<'a> Translator<'a> {
             fields,
             vars: Vec::new(),
             macro_args: Vec::new(),
+            map_entries: Vec::new(),
+            loops: Vec::new(),
             var_kernel: HashMap::new(),
         };
         let at = At(probe.span);
@@ -359,14 +376,14 @@ impl<'a> Translator<'a> {
                     return self.error(stmt.span, "unroll takes a count from 1 to 100");
                 }
                 let var = self.fresh("unroll");
-                let body = self.block(cx, body);
+                let body = self.loop_body(cx, None, body);
                 let head = at.list(vec![at.sym(&var), at.int(*count as i128)]);
                 Some(at.call("dotimes", [vec![head], body].concat()))
             }
             StmtKind::While(cond, body) => {
                 let test = self.condition(cx, cond)?;
                 let var = self.fresh("while");
-                let body = self.block(cx, body);
+                let body = self.loop_body(cx, None, body);
                 let head = at.list(vec![at.sym(&var), at.int(WHILE_BOUND)]);
                 Some(at.call(
                     "dotimes",
@@ -386,16 +403,176 @@ impl<'a> Translator<'a> {
                         at.call("+", vec![at.sym(&counter), at.int(from_n as i128)]),
                     ],
                 )];
-                forms.extend(self.block(cx, body));
+                forms.extend(self.loop_body(cx, None, body));
                 let count = (to_n - from_n).max(0) as i128;
                 let head = at.list(vec![at.sym(&counter), at.int(count)]);
                 Some(at.call("dotimes", [vec![head], forms].concat()))
             }
-            StmtKind::Return => Some(at.call("return", vec![at.int(0)])),
-            StmtKind::Break | StmtKind::Continue => {
-                self.error(stmt.span, "break and continue are not supported yet")
+            StmtKind::ForMap(var, map, map_span, body) => {
+                self.for_map(cx, var, map, *map_span, body, stmt.span)
+            }
+            StmtKind::Return => Some(leave(at, cx, at.int(0))),
+            StmtKind::Break | StmtKind::Continue => match cx.loops.last() {
+                Some(Some(write_back)) => {
+                    let stop = matches!(stmt.kind, StmtKind::Break);
+                    let forms = [
+                        write_back.clone(),
+                        vec![at.call("return", vec![at.int(stop as i128)])],
+                    ];
+                    Some(at.progn(forms.concat()))
+                }
+                _ => self.error(
+                    stmt.span,
+                    "break and continue are supported in `for` loops over maps only",
+                ),
+            },
+        }
+    }
+
+    /// A loop's body, with `write_back` (see [`ProbeContext::loops`]) in force inside it.
+    fn loop_body(
+        &mut self,
+        cx: &mut ProbeContext,
+        write_back: Option<Vec<Sexp>>,
+        body: &[Stmt],
+    ) -> Vec<Sexp> {
+        cx.loops.push(write_back);
+        let forms = self.block(cx, body);
+        cx.loops.pop();
+        forms
+    }
+
+    /// `for ($kv : @map) { body }`: the body becomes the callback of `for_each_map_elem` (the
+    /// compiler's `map-for-each`), a function of its own. The integer scratch variables of the
+    /// code around it travel in a record: the caller fills it before the walk and reads it
+    /// back after; each iteration reads it at its start and writes it back at its end.
+    /// Variables first assigned in the body belong to it, as in bpftrace.
+    fn for_map(
+        &mut self,
+        cx: &mut ProbeContext,
+        var: &str,
+        map: &str,
+        map_span: Span,
+        body: &[Stmt],
+        span: Span,
+    ) -> Translated<Sexp> {
+        let at = At(span);
+        let info = self.map_info(map, map_span)?;
+        if info.kind.has_bucket() {
+            let kind = info.kind.name();
+            return self.error(map_span, format!("`for` cannot walk {map}, a {kind} map"));
+        }
+        let shared: Vec<String> = (cx.vars.iter())
+            .filter(|(_, ty, _)| !ty.in_memory())
+            .map(|(_, _, lisp)| lisp.clone())
+            .collect();
+        let outer_vars = cx.vars.len();
+        let outer_buffers = (self.key_buffer, self.value_buffer);
+        (self.key_buffer, self.value_buffer) = (0, 0);
+        let (key, value, record) = (self.fresh("key"), self.fresh("value"), self.fresh("shared"));
+        let rec = || at.sym(&record);
+        let store = |i: usize, lisp: &String| at.store64(rec(), 8 * i, at.sym(lisp));
+        let write_back: Vec<Sexp> = shared
+            .iter()
+            .enumerate()
+            .map(|(i, l)| store(i, l))
+            .collect();
+        cx.map_entries.push(MapEntry {
+            name: var.to_string(),
+            info: info.clone(),
+            key: key.clone(),
+            value: value.clone(),
+        });
+        let forms = self.loop_body(cx, Some(write_back.clone()), body);
+        cx.map_entries.pop();
+        let mut bindings: Vec<(String, Sexp)> = (shared.iter().enumerate())
+            .map(|(i, lisp)| (lisp.clone(), at.load("u64", rec(), 8 * i)))
+            .collect();
+        for (_, ty, lisp) in cx.vars.drain(outer_vars..) {
+            let init = match ty.in_memory() {
+                true => at.buffer(ty.size()),
+                false => at.int(0),
+            };
+            bindings.push((lisp, init));
+        }
+        for (name, size) in [
+            (KEY_BUFFER, self.key_buffer),
+            (VALUE_BUFFER, self.value_buffer),
+        ] {
+            if size > 0 {
+                bindings.push((name.to_string(), at.buffer(size)));
             }
         }
+        (self.key_buffer, self.value_buffer) = outer_buffers;
+        let callback = at.let_star(bindings, [forms, write_back.clone()].concat());
+        let head = at.list(vec![
+            at.sym(&key),
+            at.sym(&value),
+            at.sym(&map_symbol(info.index)),
+            rec(),
+            rec(),
+        ]);
+        let mut caller = write_back;
+        caller.push(at.call("map-for-each", vec![head, callback, at.int(0)]));
+        caller.extend(
+            shared
+                .iter()
+                .enumerate()
+                .map(|(i, lisp)| at.call("setq", vec![at.sym(lisp), at.load("u64", rec(), 8 * i)])),
+        );
+        let record_bytes = at.buffer(8 * shared.len());
+        Some(at.let_star(vec![(record, record_bytes)], caller))
+    }
+
+    /// `$kv.0` (the key; `$kv.0.N`, key N of several) and `$kv.1` (the value) of a `for` loop
+    /// over a map, read through the entry's pointers.
+    fn map_entry_part(&mut self, entry: &MapEntry, path: &[&str], span: Span) -> Translated<Value> {
+        let at = At(span);
+        let MapEntry {
+            info, key, value, ..
+        } = entry;
+        let slot = |n: usize| {
+            let offset = info.keys[..n].iter().map(|t| t.slot_size()).sum::<usize>();
+            (info.keys[n], offset)
+        };
+        let (ptr, ty, offset) = match (path, info.keys.len()) {
+            (["0"], 0) => (key, Type::UINT, 0),
+            (["0"], 1) => (key, slot(0).0, 0),
+            (["0", n], count) if count > 1 => {
+                match n.parse::<usize>().ok().filter(|&n| n < count) {
+                    Some(n) => (key, slot(n).0, slot(n).1),
+                    None => {
+                        return self.error(span, format!("the map's keys are 0 to {}", count - 1))
+                    }
+                }
+            }
+            (["1"], _) => match info.kind {
+                MapKind::Value(ty) => (value, ty, 0),
+                _ => (value, Type::INT, 0),
+            },
+            _ => {
+                let several = if info.keys.len() > 1 {
+                    " ($kv.0.N: key N)"
+                } else {
+                    ""
+                };
+                return self.error(
+                    span,
+                    format!("a map entry is (key, value): use $kv.0{several} and $kv.1"),
+                );
+            }
+        };
+        let form = match (ty.in_memory(), ty) {
+            (true, _) => at.call("+", vec![at.sym(ptr), at.int(offset as i128)]),
+            (false, Type::Int { signed: true }) => at.load("i64", at.sym(ptr), offset),
+            (false, _) => at.load("u64", at.sym(ptr), offset),
+        };
+        Some(Value {
+            form,
+            ty,
+            literal: None,
+            kernel: None,
+        })
     }
 
     /// An expression statement: a call for its effect, or a value thrown away.
@@ -425,10 +602,10 @@ impl<'a> Translator<'a> {
                 self.plan.texts.push(format);
                 Some(self.event(at, Event::Time, index, Vec::new()))
             }
-            "exit" => Some(at.progn(vec![
-                self.event(at, Event::Exit, 0, Vec::new()),
-                at.call("return", vec![at.int(0)]),
-            ])),
+            "exit" => {
+                let event = self.event(at, Event::Exit, 0, Vec::new());
+                Some(at.progn(vec![event, leave(at, cx, at.int(0))]))
+            }
             "clear" | "zero" | "print" => {
                 let event = match name.as_str() {
                     "clear" => Event::Clear,
@@ -966,6 +1143,10 @@ impl<'a> Translator<'a> {
                         literal: None,
                         kernel: cx.var_kernel.get(name).copied(),
                     }),
+                    None if cx.map_entries.iter().any(|m| &m.name == name) => self.error(
+                        e.span,
+                        format!("${name} is a map entry (key, value): use ${name}.0 and ${name}.1"),
+                    ),
                     None => self.error(e.span, format!("${name} is used before it is assigned")),
                 }
             }
@@ -1028,6 +1209,11 @@ impl<'a> Translator<'a> {
                     literal: None,
                     kernel: None,
                 })
+            }
+            ExprKind::Field(..) if map_entry_path(cx, e).is_some() => {
+                let (entry, path) = map_entry_path(cx, e)?;
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                self.map_entry_part(&cx.map_entries[entry], &path, e.span)
             }
             ExprKind::Field(base, field) => self.field(cx, base, field, e.span),
             ExprKind::Cast(ty, operand) => {
@@ -1887,6 +2073,36 @@ impl<'a> Translator<'a> {
 // ---- code shapes ----
 
 /// The Lisp name of map number `index`.
+/// Leaves the probe (`return`, `exit()`) with `value`; inside a `for` loop over a map, whose
+/// body is a callback, the walk stops instead, its shared variables written back.
+fn leave(at: At, cx: &ProbeContext, value: Sexp) -> Sexp {
+    match cx.loops.iter().rev().find_map(Option::as_ref) {
+        Some(write_back) => {
+            let stop = at.call("return", vec![at.int(1)]);
+            at.progn([write_back.clone(), vec![stop]].concat())
+        }
+        None => at.call("return", vec![value]),
+    }
+}
+
+/// `$kv.0`, `$kv.1` or `$kv.0.N` where `$kv` is a `for` loop's map entry: the entry's index
+/// in `cx.map_entries` and the field names.
+fn map_entry_path(cx: &ProbeContext, e: &Expr) -> Option<(usize, Vec<String>)> {
+    match &e.kind {
+        ExprKind::Var(name) => cx
+            .map_entries
+            .iter()
+            .rposition(|m| &m.name == name)
+            .map(|i| (i, Vec::new())),
+        ExprKind::Field(base, field) => {
+            let (entry, mut path) = map_entry_path(cx, base)?;
+            path.push(field.clone());
+            Some((entry, path))
+        }
+        _ => None,
+    }
+}
+
 fn map_symbol(index: usize) -> String {
     format!("map-{index}")
 }

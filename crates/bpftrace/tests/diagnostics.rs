@@ -118,3 +118,25 @@ fn fentry_arguments_come_from_the_functions_prototype() {
     whistler_bpftrace::compile(&file, &Settings::default(), Default::default())
         .unwrap_or_else(|d| panic!("{}", whistler_syntax::render(&file, &d[0])));
 }
+
+#[test]
+fn for_over_maps_mistakes() {
+    let found = errors(
+        "BEGIN {\n  @h = hist(2); @m[1, 2] = 3;\n  for ($kv : @h) { }\n  for ($kv : @m) { print($kv); $x = $kv.2; $y = $kv.0; }\n}\n",
+    );
+    let starts = [
+        "t.bt:3:14: error: `for` cannot walk @h, a hist map",
+        "t.bt:4:26: error: $kv is a map entry (key, value): use $kv.0 and $kv.1",
+        "t.bt:4:37: error: a map entry is (key, value): use $kv.0 ($kv.0.N: key N) and $kv.1",
+        "t.bt:4:49: error: a map entry is (key, value)",
+    ];
+    for (found, start) in found.iter().zip(starts) {
+        assert!(found.starts_with(start), "{found}");
+    }
+    assert_eq!(found.len(), starts.len(), "{found:#?}");
+    let found = errors("BEGIN { @m[1] = 1; for ($kv : @m[1]) { } }");
+    assert!(
+        found[0].starts_with("t.bt:1:31: error: `for` walks a whole map: write @name, no keys"),
+        "{found:#?}"
+    );
+}

@@ -630,3 +630,69 @@ fn bpftrace_ahead_of_time_file_runs_with_run_aot() {
         text(&refused.stderr)
     );
 }
+
+#[test]
+fn bpftrace_options_may_follow_the_script_file() {
+    if !kernel_available("bpftrace_options_may_follow_the_script_file") {
+        return;
+    }
+    let dir = scratch("bpftrace-options-after");
+    let script = write(
+        &dir,
+        "args.bt",
+        "BEGIN { printf(\"args %d %d\\n\", $1, $2); }\n\
+         END { printf(\"cpid set %d\\n\", cpid > 0); }\n",
+    );
+    // getopt permutes: -q and -c after the file and between its parameters are options.
+    let ran = whistler(&["bpftrace", &script, "3", "-q", "-4", "-c", "true"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(text(&ran.stdout), "args 3 -4\ncpid set 1\n\n\n");
+    // After `--` nothing is an option.
+    let ran = whistler(&["bpftrace", "-q", &script, "-c", "true", "--", "-q", "5"]);
+    assert!(!ran.status.success(), "`-q` after `--` is a parameter");
+    let ran = whistler(&["bpftrace", "-c", "true", &script, "--", "-7", "5"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(
+        text(&ran.stdout),
+        "Attaching 2 probes...\nargs -7 5\ncpid set 1\n\n\n"
+    );
+}
+
+/// `whistler bpftrace` (or Debian's bpftrace) with `TZ` set to `zone`.
+fn in_zone(program: &str, zone: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .env("TZ", zone)
+        .output()
+        .expect("the program runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn bpftrace_strftime_and_time_print_local_time() {
+    if !kernel_available("bpftrace_strftime_and_time_print_local_time") {
+        return;
+    }
+    let script = r#"BEGIN { printf("%s|\n", strftime("%Y-%m-%d %H:%M %z %Z", nsecs)); time("%H:%M\n"); exit(); }"#;
+    let ours = env!("CARGO_BIN_EXE_whistler");
+    for zone in ["Asia/Kolkata", "America/New_York"] {
+        let date = || in_zone("date", zone, &["+%Y-%m-%d %H:%M %z %Z|%H:%M"]);
+        let expected = |date: String| {
+            let (stamp, time) = date.trim().split_once('|').unwrap();
+            format!("Attaching 1 probe...\n{stamp}|\n{time}\n\n\n")
+        };
+        let before = expected(date());
+        let out = in_zone(ours, zone, &["bpftrace", "-e", script]);
+        let after = expected(date());
+        assert!(out == before || out == after, "{zone}: {out} ({after})");
+        let bpftrace = "/usr/bin/bpftrace";
+        if Path::new(bpftrace).exists() {
+            let theirs = in_zone(bpftrace, zone, &["-e", script]);
+            let ours = in_zone(ours, zone, &["bpftrace", "-e", script]);
+            let after = expected(date());
+            // The same minute, unless one passed between the two runs.
+            assert!(theirs == ours || ours == after, "{zone}: {theirs} {ours}");
+        }
+    }
+}

@@ -10,6 +10,31 @@ use whistler_syntax::Span;
 /// A local variable, unique within one program.
 pub type VarId = u32;
 
+/// A function a helper calls back (`map-for-each`'s body), compiled on its own and placed
+/// after its program's body. It sees its parameters and the program's context (`ctx`), not
+/// the variables of the code around it; its value is what it returns to the helper.
+#[derive(Clone, Debug)]
+pub struct Callback {
+    pub body: Expr,
+    /// Bound to the entry's key and value pointers and to the context the caller passed.
+    pub key: VarId,
+    pub value: VarId,
+    pub context: VarId,
+}
+
+/// The record a program passes `for_each_map_elem` as the callback context: a stack region of
+/// the caller holding, at these byte offsets, what the callback's entry reads. The callback's
+/// entry stores the key and value pointers the helper hands it, then takes the record as its
+/// one argument (`codegen::callbacks`); the caller stores the context and its own `ctx`
+/// (`lower`).
+pub mod callback_record {
+    pub const KEY: i16 = 0;
+    pub const VALUE: i16 = 8;
+    pub const CONTEXT: i16 = 16;
+    pub const PROGRAM_CTX: i16 = 24;
+    pub const SIZE: u32 = 32;
+}
+
 /// A scalar type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ty {
@@ -209,6 +234,13 @@ pub enum ExprKind {
         value: Box<Expr>,
     },
     Return(Box<Expr>),
+    /// Calls `for_each_map_elem` on map `map` with the program's callback number `callback`,
+    /// which sees `context`'s value; the value is the number of entries visited.
+    ForEachMapElem {
+        map: u32,
+        callback: u32,
+        context: Box<Expr>,
+    },
     /// `dotimes` with a constant count; `var` runs from 0 to `count - 1`.
     Dotimes {
         var: VarId,
@@ -279,6 +311,14 @@ impl std::fmt::Display for Expr {
                     .map_or_else(|| helper.to_string(), |h| h.lisp_name());
                 list(f, &format!("call {name}"), &args.iter().collect::<Vec<_>>())
             }
+            ExprKind::ForEachMapElem {
+                map,
+                callback,
+                context,
+            } => write!(
+                f,
+                "(map-for-each (map {map}) callback-{callback} {context})"
+            ),
             ExprKind::MapRef(m) => write!(f, "(map {m})"),
             ExprKind::KernelValue(v) => write!(
                 f,

@@ -183,38 +183,46 @@ fn compile_program(
     expanded: &Expanded,
     p: &Program,
     options: Options,
-) -> Result<(ProgramSpec, Option<ProgramDump>), Diagnostic> {
+) -> Result<(ProgramSpec, Vec<ProgramDump>), Diagnostic> {
     let span = p.def.span;
     let ice = |msg: String| Diagnostic::error(span, format!("internal compiler error: {msg}"));
-    let maps = expanded
-        .env
-        .maps
-        .iter()
-        .map(|m| m.spec.name.clone())
-        .collect();
-    let mut func = lower::lower(&p.def.name, &p.body, p.var_count, maps);
-    func.map_sizes = (expanded.env.maps.iter())
+    let map_sizes: Vec<(u32, u32)> = (expanded.env.maps.iter())
         .map(|m| (m.spec.key_size, m.spec.value_size))
         .collect();
-    check(&func, "lowering").map_err(ice)?;
-    let lowered_ir = options.dump.then(|| ir::print::to_text(&func));
-    optimize(&mut func).map_err(ice)?;
-    let alloc = regalloc::allocate(&func);
-    regalloc::checker::check(&func, &alloc)
-        .map_err(|e| ice(format!("register allocation: {e}")))?;
-    let code = codegen::generate(&func, &alloc, file, options.cpu).map_err(|e| match e {
-        CodegenError::StackTooLarge(_) => Diagnostic::error(span, e.to_string()).with_help(
-            "use fewer or smaller structs and temporaries, or move data into a per-CPU array map",
-        ),
-        CodegenError::Internal(_) => Diagnostic::error(span, e.to_string()),
-    })?;
-    let dump = options.dump.then(|| ProgramDump {
+    let mut func = lower::lower(&p.def.name, &p.body, p.var_count, func_maps(expanded));
+    func.map_sizes = map_sizes.clone();
+    let mut dump = options.dump.then(|| ProgramDump {
         name: p.def.name.clone(),
         expanded: p.body.to_string(),
-        lowered_ir: lowered_ir.unwrap_or_default(),
-        optimized_ir: ir::print::to_text(&func),
-        asm: disassemble(&code.insns),
+        ..Default::default()
     });
+    let code = compile_function(file, func, span, options, dump.as_mut())?;
+    let mut callbacks = Vec::with_capacity(p.callbacks.len());
+    let mut callback_dumps = Vec::new();
+    for (n, callback) in p.callbacks.iter().enumerate() {
+        let name = format!("{}-callback-{n}", p.def.name);
+        let mut func = lower::lower_callback(&name, callback, p.var_count, func_maps(expanded));
+        func.map_sizes = map_sizes.clone();
+        let mut callback_dump = options.dump.then(|| ProgramDump {
+            name: name.clone(),
+            expanded: callback.body.to_string(),
+            asm: format!("; placed after {}'s body, in its assembly\n", p.def.name),
+            ..Default::default()
+        });
+        callbacks.push(compile_function(
+            file,
+            func,
+            span,
+            options,
+            callback_dump.as_mut(),
+        )?);
+        callback_dumps.extend(callback_dump);
+    }
+    let code = codegen::callbacks::link(code, callbacks).map_err(ice)?;
+    if let Some(dump) = dump.as_mut() {
+        dump.asm = disassemble(&code.insns);
+    }
+    let dumps = dump.into_iter().chain(callback_dumps).collect();
     let spec = ProgramSpec {
         // libbpf passes the symbol name to the kernel, which accepts only [A-Za-z0-9_.].
         name: whistler_object::symbol_name(&p.def.name),
@@ -224,7 +232,42 @@ fn compile_program(
         lines: code.lines,
         core_relocs: code.core_relocs,
     };
-    Ok((spec, dump))
+    Ok((spec, dumps))
+}
+
+/// The names of the object's maps, which `MapFd` instructions index.
+fn func_maps(expanded: &Expanded) -> Vec<String> {
+    (expanded.env.maps.iter())
+        .map(|m| m.spec.name.clone())
+        .collect()
+}
+
+/// One lowered function through the passes, register allocation and code generation; its IR
+/// before and after optimization is added to `dump`.
+fn compile_function(
+    file: &SourceFile,
+    mut func: Function,
+    span: whistler_syntax::Span,
+    options: Options,
+    dump: Option<&mut ProgramDump>,
+) -> Result<codegen::Code, Diagnostic> {
+    let ice = |msg: String| Diagnostic::error(span, format!("internal compiler error: {msg}"));
+    check(&func, "lowering").map_err(ice)?;
+    let lowered_ir = dump.is_some().then(|| ir::print::to_text(&func));
+    optimize(&mut func).map_err(ice)?;
+    let alloc = regalloc::allocate(&func);
+    regalloc::checker::check(&func, &alloc)
+        .map_err(|e| ice(format!("register allocation: {e}")))?;
+    if let Some(dump) = dump {
+        dump.lowered_ir += &lowered_ir.unwrap_or_default();
+        dump.optimized_ir += &ir::print::to_text(&func);
+    }
+    codegen::generate(&func, &alloc, file, options.cpu).map_err(|e| match e {
+        CodegenError::StackTooLarge(_) => Diagnostic::error(span, e.to_string()).with_help(
+            "use fewer or smaller structs and temporaries, or move data into a per-CPU array map",
+        ),
+        CodegenError::Internal(_) => Diagnostic::error(span, e.to_string()),
+    })
 }
 
 /// Rounds of the main pass list at most; each round peels one level of constants or branches

@@ -442,3 +442,18 @@ fn reassociation_moves_a_header_length_constant_into_the_uses() {
     let out = run(&kept, opt::reassociate::run);
     assert!(out.contains("v6 = add v1, v5"), "{out}");
 }
+
+#[test]
+fn callback_addresses_read_back_from_text_and_survive_the_passes() {
+    let text = "function f\n  ss0 = slot 32, align 8\n  maps m\nblock0:\n  v0 = arg\n  v1 = stack_addr ss0\n  store.8 v1, 24, v0\n  v2 = map_fd 0\n  v3 = func_addr 1\n  v4 = iconst 0\n  v5 = call 164(v2, v3, v1, v4)\n  return v5\n";
+    let printed = to_text(&parse(text).expect("parse"));
+    assert!(printed.contains("  v3 = func_addr 1\n"), "{printed}");
+    assert_eq!(to_text(&parse(&printed).expect("parse")), printed);
+    let out = run(text, opt::dead_stack_stores::run);
+    let out = run(&out, opt::dead_code::run);
+    assert!(out.contains("= func_addr 1\n"), "{out}");
+    assert!(
+        out.contains("store.8 "),
+        "the record escapes to the helper:\n{out}"
+    );
+}

@@ -43,8 +43,9 @@ pub struct Args {
     #[arg(long = "run-aot", value_name = "FILE", conflicts_with_all = ["program", "aot", "dump"])]
     run_aot: Option<std::path::PathBuf>,
     /// A script file (`-` for standard input) unless -e is given, then its positional
-    /// parameters ($1, $2...).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    /// parameters ($1, $2...). Options may come before, between or after them, as bpftrace's
+    /// getopt permutes; after `--` everything is a parameter.
+    #[arg(allow_negative_numbers = true, num_args = 0..)]
     args: Vec<String>,
 }
 

@@ -6,6 +6,7 @@
 //! R5 serves as a scratch register (the allocator never assigns it), and R0 too when the
 //! allocation spills (the allocator then does not assign R0).
 
+pub mod callbacks;
 pub(crate) mod moves;
 mod peephole;
 
@@ -408,6 +409,15 @@ impl Emitter<'_> {
                     map_name: name,
                 });
                 self.insns.extend(Insn::ld_imm64(d, BPF_PSEUDO_MAP_FD, 0));
+                self.finish(r, d)
+            }
+            InstKind::FuncAddr(n) => {
+                let r = res()?;
+                let d = self.target(r)?;
+                // The callback's number stands in the immediate until `callbacks::link` places
+                // the callbacks and turns it into their distance.
+                self.insns
+                    .extend(Insn::ld_imm64(d, BPF_PSEUDO_FUNC, u64::from(*n)));
                 self.finish(r, d)
             }
             InstKind::KernelValue(k) => {

@@ -4,7 +4,7 @@
 
 use super::forms::{self, Arity};
 use super::{consts, form_name, head_symbol, symbol_name, Env, MacroHost, ProgDef};
-use crate::ast::{Expr, ExprKind, Ty, VarId};
+use crate::ast::{Callback, Expr, ExprKind, Ty, VarId};
 use crate::diag::{error, with_suggestion};
 use crate::ops::{BinOp, Cond};
 use std::collections::HashMap;
@@ -36,6 +36,10 @@ pub(super) struct Expander<'a> {
     pub next_var: VarId,
     pub program_type: ProgramType,
     pub accessors: HashMap<String, Accessor>,
+    /// The program's callbacks so far (`map-for-each` bodies), by number.
+    pub callbacks: Vec<Callback>,
+    /// Variables of the code around the callback body being expanded, which it cannot see.
+    pub hidden: Vec<String>,
 }
 
 /// Expands a program's body; its last form's value is the program's result.
@@ -44,7 +48,7 @@ pub fn expand_program(
     def: &ProgDef,
     host: &mut dyn MacroHost,
     diags: &mut Vec<Diagnostic>,
-) -> (Expr, u32) {
+) -> (Expr, u32, Vec<Callback>) {
     let mut x = Expander {
         env,
         host,
@@ -53,10 +57,12 @@ pub fn expand_program(
         next_var: 0,
         program_type: def.program_type,
         accessors: accessors(env),
+        callbacks: Vec::new(),
+        hidden: Vec::new(),
     };
     let body = x.body(&def.body, def.span);
     let ret = Expr::new(ExprKind::Return(body.boxed()), def.span);
-    (ret, x.next_var)
+    (ret, x.next_var, x.callbacks)
 }
 
 fn accessors(env: &Env) -> HashMap<String, Accessor> {
@@ -97,6 +103,23 @@ impl Expander<'_> {
             .rev()
             .find(|(n, _)| n == name)
             .map(|(_, b)| *b)
+    }
+
+    /// The error for `name` when it is a variable of the code around the `map-for-each` body
+    /// being expanded, which the body cannot see.
+    pub fn hidden_variable(&self, name: &str, span: Span) -> Option<Diagnostic> {
+        let hidden = self.hidden.iter().any(|h| h == name);
+        hidden.then(|| {
+            error(
+                span,
+                format!(
+                    "`{name}` belongs to the code around `map-for-each`, which its body cannot see"
+                ),
+            )
+            .with_help(
+                "the body runs as a function of its own: pass values through the context pointer",
+            )
+        })
     }
 
     /// A sequence of body forms as one expression.
@@ -158,6 +181,9 @@ impl Expander<'_> {
         }
         if let Some(&m) = self.env.map_index.get(name) {
             return Expr::new(ExprKind::MapRef(m as u32), span);
+        }
+        if let Some(d) = self.hidden_variable(name, span) {
+            return self.report(d);
         }
         if let Some(value) = form.as_symbol().and_then(|s| self.host.describe_global(s)) {
             let d = error(

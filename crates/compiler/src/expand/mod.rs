@@ -16,7 +16,7 @@ pub use forms::{forms, Arity, Form};
 pub use structs::{FieldDef, FieldTy, StructDef};
 pub use toplevel::{MapDef, ProgDef};
 
-use crate::ast::Expr;
+use crate::ast::{Callback, Expr};
 use std::collections::HashMap;
 use whistler_syntax::{Diagnostic, Sexp, SexpKind, SourceFile, Symbol};
 
@@ -92,8 +92,10 @@ pub struct Env {
 pub struct Program {
     pub def: ProgDef,
     pub body: Expr,
-    /// Number of variables the body uses (`VarId`s are `0..var_count`).
+    /// Number of variables the body and its callbacks use (`VarId`s are `0..var_count`).
     pub var_count: u32,
+    /// The functions helpers call back, by number (`ExprKind::ForEachMapElem`'s `callback`).
+    pub callbacks: Vec<Callback>,
 }
 
 /// The result of expansion.
@@ -117,11 +119,12 @@ pub fn expand(
     env.metrics = metrics::declare(&env, host, &mut diags);
     let mut programs = Vec::new();
     for def in env.programs.clone() {
-        let (body, var_count) = body::expand_program(&env, &def, host, &mut diags);
+        let (body, var_count, callbacks) = body::expand_program(&env, &def, host, &mut diags);
         programs.push(Program {
             def,
             body,
             var_count,
+            callbacks,
         });
     }
     (Expanded { env, programs }, diags)

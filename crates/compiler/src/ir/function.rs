@@ -61,6 +61,9 @@ pub enum InstKind {
     StackAddr(StackSlot),
     /// A map's address for helpers (`ld_imm64` with a map relocation); indexes `Function::maps`.
     MapFd(u32),
+    /// The address of the program's callback number `n` (`ld_imm64` with `BPF_PSEUDO_FUNC`), for
+    /// helpers that call back, such as `for_each_map_elem`.
+    FuncAddr(u32),
     /// A number about the kernel's types, such as a struct member's byte offset or whether a
     /// type exists (`mov` of the build machine's value with a CO-RE relocation); indexes
     /// `Function::kernel_values`. Not a constant: passes must not fold it.
@@ -103,6 +106,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
+            | InstKind::FuncAddr(_)
             | InstKind::KernelValue(_)
             | InstKind::Asm(_) => {}
             InstKind::Binary { lhs, rhs, .. } => {
@@ -139,6 +143,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
+            | InstKind::FuncAddr(_)
             | InstKind::KernelValue(_)
             | InstKind::Asm(_) => {}
             InstKind::Binary { lhs, rhs, .. } => {

@@ -261,6 +261,7 @@ impl Parser {
                     }
                 }
             }
+            "func_addr" => InstKind::FuncAddr(self.int(args.trim())?),
             "kernel_value" => {
                 match kernel_value(args) {
                     Some(value) => {

@@ -97,6 +97,7 @@ fn inst_text(func: &Function, kind: &InstKind) -> String {
             "map_fd {}",
             func.maps.get(*m as usize).map_or("?", |s| s.as_str())
         ),
+        InstKind::FuncAddr(n) => format!("func_addr {n}"),
         InstKind::KernelValue(k) => match func.kernel_values.get(*k as usize) {
             Some(v) => format!(
                 "kernel_value {} {} {}",

@@ -7,7 +7,7 @@
 
 mod ssa;
 
-use crate::ast::{Expr, ExprKind, Ty, VarId};
+use crate::ast::{callback_record, Callback, Expr, ExprKind, Ty, VarId};
 use crate::ir::{
     BinOp, Block, Cond, Function, InstKind, Operand, StackSlot, Terminator, UnOp, Value,
 };
@@ -20,29 +20,72 @@ pub const UNROLL_LIMIT: u32 = 8;
 /// Lowers one program body. `var_count` is the number of source variables; `maps` names the
 /// maps `MapRef` indexes refer to.
 pub fn lower(name: &str, body: &Expr, var_count: u32, maps: Vec<String>) -> Function {
-    let mut func = Function::new(name);
-    func.maps = maps;
-    let mut l = Lowerer {
-        func,
-        ssa: SsaBuilder::default(),
-        cur: Block(0),
-        ctx: Value(0),
-        next_var: var_count,
-        temps: Vec::new(),
-        temps_in_use: 0,
-        site_slots: std::collections::HashMap::new(),
-        span: body.span,
-    };
-    let entry = l.new_block();
-    l.func.layout.push(entry);
-    l.ssa.seal_block(&mut l.func, entry);
-    l.cur = entry;
+    let mut l = Lowerer::start(name, body.span, var_count, maps);
     l.ctx = l.emit(InstKind::Arg);
     let v = l.expr(body);
-    l.terminate(Terminator::Return(Operand::Value(v)));
-    let mut func = l.func;
-    func.layout = func.reverse_postorder();
-    func
+    l.finish(v)
+}
+
+/// Lowers a callback of a program (see [`callback_record`]): its one argument is the record
+/// the caller passed, from which it reads its parameters and the program's context.
+pub fn lower_callback(
+    name: &str,
+    callback: &Callback,
+    var_count: u32,
+    maps: Vec<String>,
+) -> Function {
+    let mut l = Lowerer::start(name, callback.body.span, var_count, maps);
+    let record = l.emit(InstKind::Arg);
+    let field = |l: &mut Lowerer, offset| {
+        l.emit(InstKind::Load {
+            size: 8,
+            ptr: record,
+            offset,
+        })
+    };
+    l.ctx = field(&mut l, callback_record::PROGRAM_CTX);
+    for (var, offset) in [
+        (callback.key, callback_record::KEY),
+        (callback.value, callback_record::VALUE),
+        (callback.context, callback_record::CONTEXT),
+    ] {
+        let v = field(&mut l, offset);
+        l.def(var, v);
+    }
+    let v = l.expr(&callback.body);
+    l.finish(v)
+}
+
+impl Lowerer {
+    /// A lowerer positioned in the sealed entry block of a fresh function.
+    fn start(name: &str, span: Span, var_count: u32, maps: Vec<String>) -> Lowerer {
+        let mut func = Function::new(name);
+        func.maps = maps;
+        let mut l = Lowerer {
+            func,
+            ssa: SsaBuilder::default(),
+            cur: Block(0),
+            ctx: Value(0),
+            next_var: var_count,
+            temps: Vec::new(),
+            temps_in_use: 0,
+            site_slots: std::collections::HashMap::new(),
+            span,
+        };
+        let entry = l.new_block();
+        l.func.layout.push(entry);
+        l.ssa.seal_block(&mut l.func, entry);
+        l.cur = entry;
+        l
+    }
+
+    /// Returns `v` and hands over the function, its blocks in reverse postorder.
+    fn finish(mut self, v: Value) -> Function {
+        self.terminate(Terminator::Return(Operand::Value(v)));
+        let mut func = self.func;
+        func.layout = func.reverse_postorder();
+        func
+    }
 }
 
 struct Lowerer {
@@ -248,6 +291,11 @@ impl Lowerer {
                 self.dead_block();
                 self.iconst(0)
             }
+            ExprKind::ForEachMapElem {
+                map,
+                callback,
+                context,
+            } => self.for_each_map_elem(e, *map, *callback, context),
             ExprKind::Dotimes { var, count, body } => self.dotimes(*var, *count, body),
             ExprKind::Asm(insn) => self.emit(InstKind::Asm(*insn)),
         }
@@ -311,6 +359,34 @@ impl Lowerer {
         self.emit(InstKind::Call {
             helper,
             args: values,
+        })
+    }
+
+    /// `for_each_map_elem(map, &callback, &record, 0)`, the record holding the callback's
+    /// context and the program's (see [`callback_record`]).
+    fn for_each_map_elem(&mut self, site: &Expr, map: u32, callback: u32, context: &Expr) -> Value {
+        let context = self.expr(context);
+        let record = self.stack_alloc(site, callback_record::SIZE, false);
+        for (offset, value) in [
+            (callback_record::CONTEXT, context),
+            (callback_record::PROGRAM_CTX, self.ctx),
+        ] {
+            self.emit_effect(InstKind::Store {
+                size: 8,
+                ptr: record,
+                offset,
+                value: Operand::Value(value),
+            });
+        }
+        let args = vec![
+            self.emit(InstKind::MapFd(map)),
+            self.emit(InstKind::FuncAddr(callback)),
+            record,
+            self.iconst(0),
+        ];
+        self.emit(InstKind::Call {
+            helper: whistler_bpf::helpers::ids::FOR_EACH_MAP_ELEM,
+            args,
         })
     }
 

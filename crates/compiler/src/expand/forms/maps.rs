@@ -1,7 +1,7 @@
 //! Map, ring buffer and tail-call forms. Scalar keys and values reach helpers through stack
 //! temporaries ([`ExprKind::Spill`]); keys and values larger than 8 bytes are pointers already.
 
-use crate::ast::{Expr, ExprKind, Ty};
+use crate::ast::{Callback, Expr, ExprKind, Ty};
 use crate::diag::{error, with_suggestion};
 use crate::expand::body::{if_expr, Binding, Expander};
 use crate::expand::{keyword_name, symbol_name};
@@ -18,6 +18,60 @@ use whistler_bpf::helpers::ids::{
 const BPF_NOEXIST: i64 = whistler_bpf::consts::BPF_NOEXIST as i64;
 
 impl Expander<'_> {
+    /// `(map-for-each (KEY VALUE MAP [CONTEXT-VAR CONTEXT]) BODY...)`: the body becomes one of
+    /// the program's callbacks, expanded where only its parameters are in scope.
+    pub(super) fn map_for_each(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        const SYNTAX: &str =
+            "expected `(map-for-each (KEY VALUE MAP [CONTEXT-VAR CONTEXT]) BODY...)`";
+        let span = form.span;
+        let spec = args[0].as_list().unwrap_or_default();
+        if spec.len() != 3 && spec.len() != 5 {
+            return self.err(args[0].span, SYNTAX);
+        }
+        let names: Option<Vec<&str>> = [0, 1, 3]
+            .iter()
+            .map(|&i| spec.get(i).map_or(Some(""), symbol_name))
+            .collect();
+        let Some(names) = names else {
+            return self.err(args[0].span, SYNTAX);
+        };
+        let Some(map) = self.map_arg(&spec[2]) else {
+            return Expr::int(0, span);
+        };
+        let context = match spec.get(4) {
+            Some(c) => self.expr(c),
+            None => Expr::int(0, span),
+        };
+        let (key, value, context_var) = (self.fresh_var(), self.fresh_var(), self.fresh_var());
+        let outer = std::mem::take(&mut self.scopes);
+        let hidden_before = self.hidden.len();
+        self.hidden.extend(outer.iter().map(|(n, _)| n.clone()));
+        for (name, var) in names.iter().zip([key, value, context_var]) {
+            if !name.is_empty() {
+                let ty = Some(Ty::U64);
+                self.scopes
+                    .push((name.to_string(), Binding::Reg { var, ty }));
+            }
+        }
+        let body = self.body(&args[1..], span);
+        self.scopes = outer;
+        self.hidden.truncate(hidden_before);
+        self.callbacks.push(Callback {
+            body: Expr::new(ExprKind::Seq(vec![body, Expr::int(0, span)]), span),
+            key,
+            value,
+            context: context_var,
+        });
+        Expr::new(
+            ExprKind::ForEachMapElem {
+                map: map as u32,
+                callback: self.callbacks.len() as u32 - 1,
+                context: context.boxed(),
+            },
+            span,
+        )
+    }
+
     /// The map and the expanded key of a map form's first two arguments.
     fn map_and_key(&mut self, args: &[Sexp]) -> Option<(usize, Expr)> {
         let map = self.map_arg(&args[0])?;

@@ -780,6 +780,17 @@ static FORMS: &[Form] = &[
         expand: |x, form, args| x.map_key_call(form, args, MAP_DELETE, false),
     },
     Form {
+        name: "map-for-each",
+        arity: Arity::at_least(1),
+        syntax: "(map-for-each (KEY VALUE MAP [CONTEXT-VAR CONTEXT]) BODY...)",
+        summary: "Runs BODY for each entry of MAP (`for_each_map_elem`, Linux 5.13) with KEY and \
+                  VALUE bound to pointers to the entry's key and value, and CONTEXT-VAR to \
+                  CONTEXT's value (a stack pointer to share data through). BODY is a function of \
+                  its own: it sees `ctx` and those names, not the variables around it; \
+                  `(return 1)` stops the walk. The value is the number of entries visited.",
+        expand: |x, form, args| x.map_for_each(form, args),
+    },
+    Form {
         name: "tail-call",
         arity: Arity::exactly(2),
         syntax: "(tail-call PROG-ARRAY INDEX)",

@@ -77,6 +77,10 @@ impl Expander<'_> {
             return match self.lookup(name) {
                 Some(b) => Some(Place::Var(b)),
                 None => {
+                    if let Some(d) = self.hidden_variable(name, form.span) {
+                        self.diags.push(d);
+                        return None;
+                    }
                     let names: Vec<String> = self.scopes.iter().map(|(n, _)| n.clone()).collect();
                     self.diags.push(with_suggestion(
                         error(form.span, format!("unknown variable `{name}`")),

@@ -1,0 +1,20 @@
+;; test: prog=p expect=1501505
+;; map-for-each: a callback walks a hash map, adding keys and values into a record the caller
+;; passes as its context; (return 1) stops the walk of `stop` after the first entry
+(defmap pairs :type :hash :key-size 4 :value-size 8 :max-entries 16)
+(defmap stop :type :hash :key-size 4 :value-size 8 :max-entries 4)
+(defprog p (:type :xdp)
+  (dotimes (i 5)
+    (setf (getmap pairs (+ i 1)) (* 100 (+ i 1))))
+  (setf (getmap stop 1) 1)
+  (setf (getmap stop 2) 2)
+  (let ((acc (struct-alloc 16))
+        (seen 0)
+        (stopped 0))
+    (setf seen (map-for-each (k v pairs sums acc)
+                 (atomic-add sums 0 (load u32 k 0))
+                 (atomic-add sums 8 (load u64 v 0))
+                 0))
+    (setf stopped (map-for-each (k v stop) (return 1)))
+    ;; 1500 (values) * 1000 + 15 (keys) * 100 + 5 entries + 0 (stopped after one: 1 - 1)
+    (+ (* (load u64 acc 8) 1000) (* (load u64 acc 0) 100) seen (- stopped 1))))
