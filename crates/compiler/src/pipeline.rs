@@ -196,6 +196,7 @@ fn compile_program(
     func.map_sizes = (expanded.env.maps.iter())
         .map(|m| (m.spec.key_size, m.spec.value_size))
         .collect();
+    func.returns_int = p.def.program_type.returns_int();
     check(&func, "lowering").map_err(ice)?;
     let lowered_ir = options.dump.then(|| ir::print::to_text(&func));
     optimize(&mut func).map_err(ice)?;
@@ -251,10 +252,14 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "reassociate")?;
         opt::address_folding::run(func);
         check(func, "address_folding")?;
+        opt::context_loads::run(func);
+        check(func, "context_loads")?;
         opt::stack_forwarding::run(func);
         check(func, "stack_forwarding")?;
         opt::known_branches::run(func);
         check(func, "known_branches")?;
+        opt::int_return::run(func);
+        check(func, "int_return")?;
         opt::join_constants::run(func);
         check(func, "join_constants")?;
         opt::copy_propagation::run(func);
