@@ -445,14 +445,18 @@ fn reassociation_moves_a_header_length_constant_into_the_uses() {
 
 #[test]
 fn context_loads_after_a_call_move_to_the_entry() {
-    let text = "function f\n  ss0 = slot 8, align 8\n  maps m\nblock0:\n  v0 = arg\n  v1 = map_fd m\n  v2 = stack_addr ss0\n  store.4 v2, 0, 0\n  v3 = call 1(v1, v2)\n  br ne v3, 0, block1, block2\nblock1:\n  v4 = load.4 v0, 0\n  v5 = load.4 v0, 0\n  v6 = add v4, v5\n  atomic_add.8 v3, 0, v6\n  jump block2\nblock2:\n  return 0\n";
+    let text = "function f\n  ss0 = slot 8, align 8\n  maps m\nblock0:\n  v0 = arg\n  v1 = map_fd m\n  v2 = stack_addr ss0\n  store.4 v2, 0, 0\n  v9 = load.4 v0, 0\n  store.4 v2, 4, v9\n  v3 = call 1(v1, v2)\n  br ne v3, 0, block1, block2\nblock1:\n  v4 = load.4 v0, 0\n  v5 = load.4 v0, 0\n  v6 = add v4, v5\n  atomic_add.8 v3, 0, v6\n  jump block2\nblock2:\n  return 0\n";
     let out = run(text, opt::context_loads::run);
     assert!(
-        out.contains("block0:\n  v0 = arg\n  v4 = load.4 v0, 0\n"),
+        out.contains("block0:\n  v0 = arg\n  v9 = load.4 v0, 0\n"),
         "the field is read before the call\n{out}"
     );
-    assert!(!out.contains("v5 = load"), "one load per field\n{out}");
-    assert!(out.contains("v6 = add v4, v4"), "{out}");
+    assert!(
+        !out.contains("v4 = load") && !out.contains("v5 = load"),
+        "one load per field\n{out}"
+    );
+    assert!(out.contains("store.4 v2, 4, v9"), "{out}");
+    assert!(out.contains("v6 = add v9, v9"), "{out}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! pointer of loads, a load of a context field that runs after a helper call moves to the entry
 //! block, right after `arg`. The context pointer then dies before the first call, so it no
 //! longer needs a callee-saved register (and the `r6 = r1` that fills it); the field's value
-//! takes that register instead. Identical hoisted loads become one.
+//! takes that register instead. Every load of a hoisted field, before the calls too, becomes
+//! that one load (the field cannot change, see below).
 //!
 //! Why the value cannot change: no helper receives the context pointer (every use of it is a
 //! load), and a helper reaches the context only through its arguments; the program itself
@@ -36,10 +37,14 @@ pub fn run(func: &mut Function) {
     if late.is_empty() || fields.len() > MAX_HOISTED {
         return;
     }
+    // Every load of a hoisted field, before calls too, becomes the one in the entry block.
     let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
     let mut hoisted: Vec<((u8, i16), Value)> = Vec::new();
     let mut moved: Vec<Inst> = Vec::new();
-    for &(b, i, field) in &late {
+    for (b, i, field) in context_loads(func, ctx) {
+        if !fields.contains(&field) {
+            continue;
+        }
         func.blocks[b.index()].insts.retain(|&x| x != i);
         let result = func.insts[i.index()].result.expect("a load has a result");
         match hoisted.iter().find(|(f, _)| *f == field) {
@@ -50,9 +55,29 @@ pub fn run(func: &mut Function) {
             }
         }
     }
+    let arg_index = func.blocks[entry.index()]
+        .insts
+        .iter()
+        .position(|&i| matches!(func.inst(i).kind, InstKind::Arg))
+        .unwrap_or(arg_index);
     let insts = &mut func.blocks[entry.index()].insts;
     insts.splice(arg_index + 1..arg_index + 1, moved);
     func.substitute(&subst);
+}
+
+/// Every load of `ctx`: block, instruction and (size, offset).
+fn context_loads(func: &Function, ctx: Value) -> Vec<(Block, Inst, (u8, i16))> {
+    let mut loads = Vec::new();
+    for &b in &func.layout {
+        for &i in &func.blocks[b.index()].insts {
+            if let InstKind::Load { size, ptr, offset } = func.inst(i).kind {
+                if ptr == ctx {
+                    loads.push((b, i, (size, offset)));
+                }
+            }
+        }
+    }
+    loads
 }
 
 /// The `arg` instruction's position in the entry block and its value.
