@@ -69,6 +69,16 @@ kernel_enum! {
     }
 }
 
+impl ProgramType {
+    /// True when the program's result is the `int` of the kernel function it stands in for and
+    /// the kernel reads only its low 32 bits: the trampoline of an LSM hook hands the hook's
+    /// caller an `int`, and the verifier checks the return range on the low 32 bits. Programs
+    /// whose result the verifier range-checks on all 64 bits (cgroup, fentry/fexit) are not.
+    pub fn returns_int(self) -> bool {
+        matches!(self, ProgramType::LSM)
+    }
+}
+
 kernel_enum! {
     /// `enum bpf_map_type`.
     MapType {

@@ -191,6 +191,7 @@ fn compile_program(
         .collect();
     let mut func = lower::lower(&p.def.name, &p.body, p.var_count, func_maps(expanded));
     func.map_sizes = map_sizes.clone();
+    func.returns_int = p.def.program_type.returns_int();
     let mut dump = options.dump.then(|| ProgramDump {
         name: p.def.name.clone(),
         expanded: p.body.to_string(),
@@ -294,10 +295,14 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "reassociate")?;
         opt::address_folding::run(func);
         check(func, "address_folding")?;
+        opt::context_loads::run(func);
+        check(func, "context_loads")?;
         opt::stack_forwarding::run(func);
         check(func, "stack_forwarding")?;
         opt::known_branches::run(func);
         check(func, "known_branches")?;
+        opt::int_return::run(func);
+        check(func, "int_return")?;
         opt::join_constants::run(func);
         check(func, "join_constants")?;
         opt::copy_propagation::run(func);

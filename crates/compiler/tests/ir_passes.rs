@@ -457,3 +457,57 @@ fn callback_addresses_read_back_from_text_and_survive_the_passes() {
         "the record escapes to the helper:\n{out}"
     );
 }
+
+#[test]
+fn context_loads_after_a_call_move_to_the_entry() {
+    let text = "function f\n  ss0 = slot 8, align 8\n  maps m\nblock0:\n  v0 = arg\n  v1 = map_fd m\n  v2 = stack_addr ss0\n  store.4 v2, 0, 0\n  v9 = load.4 v0, 0\n  store.4 v2, 4, v9\n  v3 = call 1(v1, v2)\n  br ne v3, 0, block1, block2\nblock1:\n  v4 = load.4 v0, 0\n  v5 = load.4 v0, 0\n  v6 = add v4, v5\n  atomic_add.8 v3, 0, v6\n  jump block2\nblock2:\n  return 0\n";
+    let out = run(text, opt::context_loads::run);
+    assert!(
+        out.contains("block0:\n  v0 = arg\n  v9 = load.4 v0, 0\n"),
+        "the field is read before the call\n{out}"
+    );
+    assert!(
+        !out.contains("v4 = load") && !out.contains("v5 = load"),
+        "one load per field\n{out}"
+    );
+    assert!(out.contains("store.4 v2, 4, v9"), "{out}");
+    assert!(out.contains("v6 = add v9, v9"), "{out}");
+}
+
+#[test]
+fn context_loads_stay_when_a_helper_gets_the_context() {
+    // `skb_change_tail(ctx, ...)` may change `len`: the later load must stay after the call.
+    let text = "function f\nblock0:\n  v0 = arg\n  v1 = iconst 64\n  v2 = iconst 0\n  v3 = call 38(v0, v1, v2)\n  v4 = load.4 v0, 0\n  return v4\n";
+    let out = run(text, opt::context_loads::run);
+    assert!(
+        out.contains("call 38(v0, v1, v2)\n  v4 = load.4 v0, 0\n"),
+        "{out}"
+    );
+    // Two different fields read after a call would need two registers across it.
+    let text = "function f\n  ss0 = slot 8, align 8\n  maps m\nblock0:\n  v0 = arg\n  v1 = map_fd m\n  v2 = stack_addr ss0\n  store.4 v2, 0, 0\n  v3 = call 1(v1, v2)\n  v4 = load.4 v0, 0\n  v5 = load.4 v0, 4\n  v6 = add v4, v5\n  return v6\n";
+    let out = run(text, opt::context_loads::run);
+    assert!(
+        out.contains("v3 = call 1(v1, v2)\n  v4 = load.4 v0, 0\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn int_return_drops_extensions_only_for_int_results() {
+    let body = "block0:\n  v0 = arg\n  v1 = load.8 v0, 8\n  v2 = lsh v1, 32\n  v3 = arsh v2, 32\n  br eq v1, 0, block1, block2\nblock1:\n  v4 = zext32 v1\n  return v4\nblock2:\n  return v3\n";
+    let out = run(
+        &format!("function f\n  returns int\n{body}"),
+        opt::int_return::run,
+    );
+    assert!(
+        out.contains("block1:\n  v4 = zext32 v1\n  return v1\n"),
+        "{out}"
+    );
+    assert!(out.contains("block2:\n  return v1\n"), "{out}");
+    // Elsewhere the upper bits of the result are read: the extensions stay.
+    let out = run(&format!("function f\n{body}"), opt::int_return::run);
+    assert!(
+        out.contains("return v4") && out.contains("return v3"),
+        "{out}"
+    );
+}

@@ -273,6 +273,9 @@ pub struct Function {
     pub kernel_values: Vec<whistler_object::KernelValue>,
     /// The blocks in program order; the first is the entry. Blocks not listed are dead.
     pub layout: Vec<Block>,
+    /// The kernel reads only the low 32 bits of the returned value (an `int` hook result, see
+    /// `ProgramType::returns_int`); printed as `returns int`.
+    pub returns_int: bool,
 }
 
 impl Function {

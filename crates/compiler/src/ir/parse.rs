@@ -48,6 +48,8 @@ impl Parser {
             self.func.name = name.trim().to_string();
         } else if let Some(maps) = line.strip_prefix("maps ") {
             self.func.maps = maps.split_whitespace().map(String::from).collect();
+        } else if line == "returns int" {
+            self.func.returns_int = true;
         } else if line.starts_with("block") && line.ends_with(':') {
             self.block_header(&line[..line.len() - 1])?;
         } else if line.starts_with("ss") && line.contains("= slot") {

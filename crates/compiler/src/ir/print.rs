@@ -25,6 +25,9 @@ pub fn to_text(func: &Function) -> String {
     if !func.maps.is_empty() {
         let _ = writeln!(out, "  maps {}", func.maps.join(" "));
     }
+    if func.returns_int {
+        out.push_str("  returns int\n");
+    }
     for &b in &func.layout {
         write_block(&mut out, func, b);
     }

@@ -3,9 +3,11 @@
 
 pub mod address_folding;
 pub mod const_fold;
+pub mod context_loads;
 pub mod copy_propagation;
 pub mod dead_code;
 pub mod dead_stack_stores;
+pub mod int_return;
 pub mod join_constants;
 pub mod known_branches;
 pub mod reassociate;
