@@ -4,8 +4,8 @@
 //! this host, its output is compared with ours byte for byte.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use whistler_bpftrace::{Format, RunOptions, Settings};
 use whistler_syntax::SourceFile;
 
@@ -18,7 +18,9 @@ type Alone = MutexGuard<'static, ()>;
 
 fn one_traced_command_at_a_time() -> Alone {
     static TRACED_COMMAND: Mutex<()> = Mutex::new(());
-    TRACED_COMMAND.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    TRACED_COMMAND
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A directory with files `a` and `b`, a copy of the shell named `wbt-opener` (so its `comm`
