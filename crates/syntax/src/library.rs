@@ -89,7 +89,7 @@ mod tests {
 
     #[test]
     fn definitions_are_told_from_other_forms() {
-        let text = "(defun f (x) x)\n(defvar *v* 1)\n(DEFMACRO My-Mac () nil)\n(defun |odd| () 1)";
+        let text = "(defun f (x) x)\n(defvar *v* 1)\n(defmacro My-Mac () nil)\n(defun |odd| () 1)";
         let lists = library_lists(text).unwrap();
         let heads: Vec<Option<(bool, &str)>> = lists
             .iter()

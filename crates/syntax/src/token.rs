@@ -473,3 +473,92 @@ fn block_comment(
     );
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the general path (`raw_token` + `classify`) makes of `token`: its atom, or `None`.
+    fn general(token: &str, floats: bool) -> Option<SexpKind> {
+        let (mut pos, mut diags) = (0, Vec::new());
+        let raw = raw_token(token, &mut pos, &mut diags);
+        match classify(raw, Span::new(0, pos), &mut diags, floats) {
+            Token::Atom(kind) if diags.is_empty() => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The one-sweep path reads every plain token as the general path does, and declines
+    /// (leaving it to the general path) every token that needs escapes or a diagnostic.
+    #[test]
+    fn plain_tokens_read_as_the_general_path_reads_them() {
+        let tokens = [
+            "foo",
+            "FOO",
+            "Mixed-Case",
+            "1+",
+            "-",
+            "+",
+            "+foo+",
+            "*x*",
+            "12",
+            "-12",
+            "+7",
+            "12.",
+            "0x1F",
+            "#x1f",
+            "#B101",
+            "#o17",
+            "0x",
+            "1.5",
+            "1/2",
+            ".5",
+            "1e3",
+            ":key",
+            ":KEY",
+            "pkg:name",
+            "Pkg::Name",
+            "a:b:c",
+            "a:",
+            ":",
+            "a:::b",
+            "&optional",
+            "%float",
+            "x#y",
+            "99999999999999999999999999999999999999999",
+            "1..2",
+            "a.b",
+        ];
+        for token in tokens {
+            for floats in [false, true] {
+                let mut pos = 0;
+                let plain = plain_token(token, &mut pos, floats);
+                match plain {
+                    Some(Token::Atom(kind)) => {
+                        assert_eq!(pos, token.len(), "{token}");
+                        assert_eq!(Some(kind), general(token, floats), "{token}");
+                    }
+                    Some(_) => panic!("{token}: a plain token is an atom"),
+                    None => {
+                        assert_eq!(pos, 0, "{token}");
+                        assert_eq!(general(token, floats), None, "{token} reads plainly");
+                    }
+                }
+            }
+        }
+        for escaped in ["a|b|", "a\\b", "é", "..", "."] {
+            assert!(plain_token(escaped, &mut 0, true).is_none(), "{escaped}");
+        }
+    }
+
+    #[test]
+    fn plain_strings_are_taken_whole_and_escapes_left_to_the_general_path() {
+        let mut pos = 1;
+        let Some(Token::Atom(SexpKind::Str(s))) = plain_string("\"ab c\" rest", &mut pos) else {
+            panic!("a plain string");
+        };
+        assert_eq!((s.as_str(), pos), ("ab c", 6));
+        assert!(plain_string("\"a\\\"b\"", &mut 1).is_none());
+        assert!(plain_string("\"unterminated", &mut 1).is_none());
+    }
+}
