@@ -9,30 +9,13 @@ use std::rc::Rc;
 use whistler_lisp::{EvalError, Interp, Value};
 use whistler_object::btf::LazyBtf;
 use whistler_object::{KernelStructRef, KernelType};
-use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile, Symbol};
+use whistler_syntax::{Diagnostic, LibraryList, ReadOptions, Sexp, SourceFile, Symbol};
 
-/// The standard macro library, in load order: (file name, text).
-pub const STANDARD_LIBRARY: &[(&str, &str)] = &[
-    ("lib/core.lisp", include_str!("../lib/core.lisp")),
-    ("lib/headers.lisp", include_str!("../lib/headers.lisp")),
-    (
-        "lib/standard-headers.expanded.lisp",
-        include_str!("../lib/standard-headers.expanded.lisp"),
-    ),
-    ("lib/packets.lisp", include_str!("../lib/packets.lisp")),
-    (
-        "lib/user-memory.lisp",
-        include_str!("../lib/user-memory.lisp"),
-    ),
-    (
-        "lib/tracepoints.lisp",
-        include_str!("../lib/tracepoints.lisp"),
-    ),
-    (
-        "lib/kernel-structs.lisp",
-        include_str!("../lib/kernel-structs.lisp"),
-    ),
-];
+/// The standard macro library, in load order: (file name, text, its top-level lists). Written
+/// by the build script (`build.rs`, which holds the list of files), which splits each text
+/// into its top-level lists ahead of time.
+pub const STANDARD_LIBRARY: &[(&str, &str, &[LibraryList<'static>])] =
+    include!(concat!(env!("OUT_DIR"), "/standard_library.rs"));
 
 /// An evaluator with the standard macro library loaded.
 ///
@@ -52,8 +35,8 @@ pub fn standard_interp() -> Interp {
 pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
     define_kernel_constants(interp, whistler_bpf::consts::CONSTANTS.iter().copied());
     let mut errors = Vec::new();
-    for (name, text) in STANDARD_LIBRARY {
-        let diagnostics = interp.load_library(name, text, ReadOptions::default());
+    for (name, text, lists) in STANDARD_LIBRARY {
+        let diagnostics = interp.load_split_library(name, text, lists, ReadOptions::default());
         if !diagnostics.is_empty() {
             let file = SourceFile::new(*name, *text);
             errors.extend(
@@ -292,11 +275,12 @@ mod tests {
     }
 
     /// Each library file splits into its top-level lists without being read, so a program
-    /// reads only the definitions it uses.
+    /// reads only the definitions it uses; the build script's tables are those splits.
     #[test]
     fn the_standard_library_splits_without_reading() {
-        for (name, text) in super::STANDARD_LIBRARY {
-            assert!(whistler_syntax::top_level_lists(text).is_some(), "{name}");
+        for (name, text, lists) in super::STANDARD_LIBRARY {
+            let split = whistler_syntax::library_lists(text);
+            assert_eq!(split.as_deref(), Some(*lists), "{name}");
         }
     }
 }

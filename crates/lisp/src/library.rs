@@ -6,9 +6,8 @@
 use crate::error::{EvalError, Flow};
 use crate::interp::Interp;
 use crate::value::{Sym, NO_SPAN};
-use std::borrow::Cow;
 use std::ops::Range;
-use whistler_syntax::{Diagnostic, ReadOptions, Sexp, SourceFile, Span, Symbol};
+use whistler_syntax::{Diagnostic, LibraryList, ReadOptions, Sexp, SourceFile, Span, Symbol};
 
 /// A library definition waiting for its first use: a top-level list of a library's text.
 pub(crate) struct DeferredDefinition {
@@ -34,19 +33,34 @@ impl Interp {
         text: &'static str,
         options: ReadOptions,
     ) -> Vec<Diagnostic> {
-        let Some(lists) = whistler_syntax::top_level_lists(text) else {
-            return self.load_library_read_whole(file_name, text, options);
-        };
+        match whistler_syntax::library_lists(text) {
+            Some(lists) => self.load_split_library(file_name, text, &lists, options),
+            None => self.load_library_read_whole(file_name, text, options),
+        }
+    }
+
+    /// [`Interp::load_library`] of a text already split into its top-level lists (by
+    /// `whistler_syntax::library_lists`, or at build time by a build script writing
+    /// `whistler_syntax::library_table`), so that loading does not skim the text again.
+    pub fn load_split_library(
+        &mut self,
+        file_name: &str,
+        text: &'static str,
+        lists: &[LibraryList<'static>],
+        options: ReadOptions,
+    ) -> Vec<Diagnostic> {
         let mut errors = Vec::new();
-        for range in lists {
-            let list = &text[range.clone()];
-            if let Some((is_macro, name)) = definition_head(list) {
-                let source = Source::Text(list, options);
-                let definition = DeferredDefinition { is_macro, source };
-                self.symbols.defer(name, definition);
+        for list in lists {
+            let range = list.start..list.end;
+            let list_text = &text[range.clone()];
+            if let Some(definition) = &list.definition {
+                let source = Source::Text(list_text, options);
+                let is_macro = definition.is_macro;
+                let deferred = DeferredDefinition { is_macro, source };
+                self.symbols.defer(definition.name.clone(), deferred);
                 continue;
             }
-            match read_one(file_name, list, options, range.clone()) {
+            match read_one(file_name, list_text, options, range) {
                 Ok(form) => errors.extend(self.eval_library_form(&form).err()),
                 Err(diagnostics) => return diagnostics,
             }
@@ -147,25 +161,4 @@ fn read_one(
             .map(|d| Diagnostic { span: at, ..d })
             .collect()),
     }
-}
-
-/// `Some((is_macro, name))` when `list` is `(defun NAME ...)` or `(defmacro NAME ...)` with a
-/// plain symbol as the name (no package, no escapes), the name as the reader folds it.
-fn definition_head(list: &'static str) -> Option<(bool, Cow<'static, str>)> {
-    let mut words = list[1..].split_ascii_whitespace();
-    let is_macro = match words.next()? {
-        "defmacro" => true,
-        "defun" => false,
-        _ => return None,
-    };
-    let name = words.next()?;
-    let plain = |c: char| c.is_ascii_graphic() && !"()'\"`,;|\\:#".contains(c);
-    if !name.chars().all(plain) {
-        return None;
-    }
-    let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
-        true => Cow::Owned(name.to_ascii_lowercase()),
-        false => Cow::Borrowed(name),
-    };
-    Some((is_macro, name))
 }

@@ -8,21 +8,27 @@ use whistler_syntax::ReadOptions;
 
 const PRELUDE: &str = include_str!("prelude.lisp");
 
+/// The prelude's top-level lists, split by the build script.
+const PRELUDE_LISTS: &[whistler_syntax::LibraryList<'static>] =
+    include!(concat!(env!("OUT_DIR"), "/prelude_lists.rs"));
+
 /// Loads the prelude.
 ///
 /// # Panics
 /// When the prelude does not load: a bug that this crate's tests catch.
 pub fn load(interp: &mut Interp) {
-    let errors = interp.load_library("prelude.lisp", PRELUDE, ReadOptions { host_code: true });
+    let options = ReadOptions { host_code: true };
+    let errors = interp.load_split_library("prelude.lisp", PRELUDE, PRELUDE_LISTS, options);
     assert!(errors.is_empty(), "prelude.lisp does not load: {errors:?}");
 }
 
 #[cfg(test)]
 mod tests {
     /// The prelude splits into its top-level lists without being read, so only the definitions
-    /// a program uses are ever read.
+    /// a program uses are ever read; the build script's table is that split.
     #[test]
     fn the_prelude_splits_without_reading() {
-        assert!(whistler_syntax::top_level_lists(super::PRELUDE).is_some());
+        let lists = whistler_syntax::library_lists(super::PRELUDE);
+        assert_eq!(lists.as_deref(), Some(super::PRELUDE_LISTS));
     }
 }

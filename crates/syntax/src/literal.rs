@@ -92,12 +92,12 @@ pub(crate) fn parse_token(text: &str) -> Option<Result<i128, NumberProblem>> {
 
 /// Splits off `0x` or `#x`/`#b`/`#o`; plain decimal otherwise.
 fn radix_prefix(body: &str) -> Option<(u32, &str)> {
-    let lower = body.get(..2).map(str::to_ascii_lowercase);
-    let radix = match lower.as_deref() {
-        Some("0x") if body.len() > 2 => 16,
-        Some("#x") => 16,
-        Some("#b") => 2,
-        Some("#o") => 8,
+    let lower = (body.as_bytes().get(..2)).map(|p| [p[0], p[1].to_ascii_lowercase()]);
+    let radix = match lower {
+        Some([b'0', b'x']) if body.len() > 2 => 16,
+        Some([b'#', b'x']) => 16,
+        Some([b'#', b'b']) => 2,
+        Some([b'#', b'o']) => 8,
         _ if body.starts_with('#') => return None,
         _ => return Some((10, body)),
     };

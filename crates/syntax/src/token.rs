@@ -58,7 +58,7 @@ pub(crate) fn next(
                 Token::Prefix("unquote-splicing")
             }
             ',' => Token::Prefix("unquote"),
-            '"' => string(text, start, pos, diags),
+            '"' => plain_string(text, pos).unwrap_or_else(|| string(text, start, pos, diags)),
             '#' => match dispatch(text, start, pos, diags, host_code) {
                 Some(token) => token,
                 None => continue,
@@ -69,6 +69,9 @@ pub(crate) fn next(
             }
             _ => {
                 *pos = start;
+                if let Some(token) = plain_token(text, pos, host_code) {
+                    return Some((token, Span::new(start, *pos)));
+                }
                 let raw = raw_token(text, pos, diags);
                 classify(raw, Span::new(start, *pos), diags, host_code)
             }
@@ -92,6 +95,81 @@ fn stray_character(c: char, span: Span, diags: &mut Vec<Diagnostic>) {
 /// True for characters that end a token.
 pub(crate) fn is_terminator(c: char) -> bool {
     matches!(c, '(' | ')' | '\'' | '"' | ';' | '`' | ',') || c.is_whitespace() || c.is_control()
+}
+
+/// True for the ASCII bytes that end a token: [`is_terminator`] of an ASCII character.
+fn is_ascii_terminator(b: u8) -> bool {
+    b <= b' ' || b == 0x7f || matches!(b, b'(' | b')' | b'\'' | b'"' | b';' | b'`' | b',')
+}
+
+/// The common case of [`raw_token`] and [`classify`], without their per-character work: a
+/// token of ASCII characters without escapes that is a well-formed number or symbol. `None`
+/// (and `*pos` unchanged) for anything else, which the general path then reads and reports.
+fn plain_token(text: &str, pos: &mut usize, floats: bool) -> Option<Token> {
+    let start = *pos;
+    let rest = &text.as_bytes()[start..];
+    let len = rest
+        .iter()
+        .position(|&b| !b.is_ascii() || b == b'|' || b == b'\\' || is_ascii_terminator(b))
+        .unwrap_or(rest.len());
+    if rest
+        .get(len)
+        .is_some_and(|&b| !b.is_ascii() || b == b'|' || b == b'\\')
+    {
+        return None;
+    }
+    let token = &text[start..start + len];
+    if token.bytes().all(|b| b == b'.') {
+        // The consing dot, or only dots (an error the general path reports).
+        return None;
+    }
+    let kind =
+        match crate::literal::parse_token(token) {
+            Some(Ok(n)) => SexpKind::Int(n),
+            Some(Err(
+                crate::literal::NumberProblem::Float | crate::literal::NumberProblem::Ratio,
+            )) if floats => SexpKind::Symbol(Symbol {
+                package: Some(crate::FLOAT_PACKAGE.to_string()),
+                name: token.to_ascii_lowercase(),
+            }),
+            Some(Err(_)) => return None,
+            None => SexpKind::Symbol(plain_symbol(token)?),
+        };
+    *pos = start + len;
+    Some(Token::Atom(kind))
+}
+
+/// [`symbol`] of a token of ASCII characters without escapes; `None` when malformed.
+fn plain_symbol(token: &str) -> Option<Symbol> {
+    let (Some(first), Some(last)) = (token.find(':'), token.rfind(':')) else {
+        return Some(Symbol::new(token.to_ascii_lowercase()));
+    };
+    let colons = token[first..=last].bytes().filter(|&b| b == b':').count();
+    let contiguous = last - first + 1 == colons && colons <= 2;
+    let name = &token[last + 1..];
+    if !contiguous || name.is_empty() {
+        return None;
+    }
+    let package = match first {
+        0 => "keyword".to_string(),
+        _ => token[..first].to_ascii_lowercase(),
+    };
+    Some(Symbol {
+        package: Some(package),
+        name: name.to_ascii_lowercase(),
+    })
+}
+
+/// The common case of [`string`]: a string literal without `\` escapes, taken whole.
+fn plain_string(text: &str, pos: &mut usize) -> Option<Token> {
+    let rest = &text.as_bytes()[*pos..];
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest[end] != b'"' {
+        return None;
+    }
+    let out = text[*pos..*pos + end].to_string();
+    *pos += end + 1;
+    Some(Token::Atom(SexpKind::Str(out)))
 }
 
 /// Reads a symbol or number token, handling `\` and `|...|` escapes.
@@ -394,4 +472,93 @@ fn block_comment(
             .with_help("add a matching `|#` where the comment should end (`#|` comments nest)"),
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the general path (`raw_token` + `classify`) makes of `token`: its atom, or `None`.
+    fn general(token: &str, floats: bool) -> Option<SexpKind> {
+        let (mut pos, mut diags) = (0, Vec::new());
+        let raw = raw_token(token, &mut pos, &mut diags);
+        match classify(raw, Span::new(0, pos), &mut diags, floats) {
+            Token::Atom(kind) if diags.is_empty() => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The one-sweep path reads every plain token as the general path does, and declines
+    /// (leaving it to the general path) every token that needs escapes or a diagnostic.
+    #[test]
+    fn plain_tokens_read_as_the_general_path_reads_them() {
+        let tokens = [
+            "foo",
+            "FOO",
+            "Mixed-Case",
+            "1+",
+            "-",
+            "+",
+            "+foo+",
+            "*x*",
+            "12",
+            "-12",
+            "+7",
+            "12.",
+            "0x1F",
+            "#x1f",
+            "#B101",
+            "#o17",
+            "0x",
+            "1.5",
+            "1/2",
+            ".5",
+            "1e3",
+            ":key",
+            ":KEY",
+            "pkg:name",
+            "Pkg::Name",
+            "a:b:c",
+            "a:",
+            ":",
+            "a:::b",
+            "&optional",
+            "%float",
+            "x#y",
+            "99999999999999999999999999999999999999999",
+            "1..2",
+            "a.b",
+        ];
+        for token in tokens {
+            for floats in [false, true] {
+                let mut pos = 0;
+                let plain = plain_token(token, &mut pos, floats);
+                match plain {
+                    Some(Token::Atom(kind)) => {
+                        assert_eq!(pos, token.len(), "{token}");
+                        assert_eq!(Some(kind), general(token, floats), "{token}");
+                    }
+                    Some(_) => panic!("{token}: a plain token is an atom"),
+                    None => {
+                        assert_eq!(pos, 0, "{token}");
+                        assert_eq!(general(token, floats), None, "{token} reads plainly");
+                    }
+                }
+            }
+        }
+        for escaped in ["a|b|", "a\\b", "é", "..", "."] {
+            assert!(plain_token(escaped, &mut 0, true).is_none(), "{escaped}");
+        }
+    }
+
+    #[test]
+    fn plain_strings_are_taken_whole_and_escapes_left_to_the_general_path() {
+        let mut pos = 1;
+        let Some(Token::Atom(SexpKind::Str(s))) = plain_string("\"ab c\" rest", &mut pos) else {
+            panic!("a plain string");
+        };
+        assert_eq!((s.as_str(), pos), ("ab c", 6));
+        assert!(plain_string("\"a\\\"b\"", &mut 1).is_none());
+        assert!(plain_string("\"unterminated", &mut 1).is_none());
+    }
 }

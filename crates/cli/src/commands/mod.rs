@@ -47,7 +47,12 @@ pub fn compile_source_for(
         cpu,
         ..Default::default()
     };
-    whistler_compiler::compile_in_with(file, options, &mut interp).map_err(|diagnostics| {
+    let compiled = whistler_compiler::compile_in_with(file, options, &mut interp);
+    // The evaluator is not needed again, and freeing its many small allocations one by one
+    // costs a fair part of a small program's compile; the operating system takes them back at
+    // exit in one go.
+    std::mem::forget(interp);
+    compiled.map_err(|diagnostics| {
         for d in &diagnostics {
             eprint!("{}", render(file, d));
         }

@@ -165,6 +165,37 @@ impl InstKind {
     }
 }
 
+/// A terminator's successors (at most two), kept without allocating: the passes ask for them
+/// for every block, many times per round. Used as a slice or iterated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Successors {
+    blocks: [Block; 2],
+    len: u8,
+}
+
+impl Successors {
+    fn new(blocks: [Block; 2], len: u8) -> Successors {
+        Successors { blocks, len }
+    }
+}
+
+impl std::ops::Deref for Successors {
+    type Target = [Block];
+
+    fn deref(&self) -> &[Block] {
+        &self.blocks[..usize::from(self.len)]
+    }
+}
+
+impl IntoIterator for Successors {
+    type Item = Block;
+    type IntoIter = std::iter::Take<std::array::IntoIter<Block, 2>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.blocks.into_iter().take(usize::from(self.len))
+    }
+}
+
 /// How a block ends.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Terminator {
@@ -183,15 +214,17 @@ pub enum Terminator {
 }
 
 impl Terminator {
-    pub fn successors(&self) -> Vec<Block> {
+    /// The blocks control may go to next: a jump's destination, a branch's `then` and `else`
+    /// (in that order), none after a return.
+    pub fn successors(&self) -> Successors {
         match self {
-            Terminator::Jump { dest, .. } => vec![*dest],
+            Terminator::Jump { dest, .. } => Successors::new([*dest, *dest], 1),
             Terminator::Branch {
                 then_dest,
                 else_dest,
                 ..
-            } => vec![*then_dest, *else_dest],
-            Terminator::Return(_) => vec![],
+            } => Successors::new([*then_dest, *else_dest], 2),
+            Terminator::Return(_) => Successors::new([Block(0), Block(0)], 0),
         }
     }
 
@@ -349,7 +382,18 @@ impl Function {
 
     /// Predecessors of every block (indexed by block), in layout order.
     pub fn predecessors(&self) -> Vec<Vec<Block>> {
-        let mut preds = vec![Vec::new(); self.blocks.len()];
+        // Counted first, so that each list is allocated once, at its size.
+        let mut counts = vec![0usize; self.blocks.len()];
+        for t in self
+            .layout
+            .iter()
+            .filter_map(|b| self.blocks[b.index()].term.as_ref())
+        {
+            for s in t.successors() {
+                counts[s.index()] += 1;
+            }
+        }
+        let mut preds: Vec<Vec<Block>> = counts.into_iter().map(Vec::with_capacity).collect();
         for &b in &self.layout {
             if let Some(t) = &self.blocks[b.index()].term {
                 for s in t.successors() {
@@ -398,11 +442,10 @@ impl Function {
         let mut stack: Vec<(Block, usize)> = vec![(self.entry(), 0)];
         visited[self.entry().index()] = true;
         while let Some((b, next)) = stack.pop() {
-            let succs = self.blocks[b.index()]
-                .term
-                .as_ref()
-                .map(Terminator::successors)
-                .unwrap_or_default();
+            let succs = match &self.blocks[b.index()].term {
+                Some(t) => t.successors(),
+                None => Successors::new([b, b], 0),
+            };
             // Successors are visited last-first so that the first one (a branch's `then`) is
             // laid out right after its predecessor.
             let pick = succs.len().checked_sub(next + 1).map(|k| succs[k]);

@@ -513,10 +513,7 @@ fn mask_field(spec: &Value, n: &Num, span: Span) -> Result<Num, Flow> {
 }
 
 fn define_constant(interp: &mut Interp, name: &str, value: Value) {
-    let sym = interp.symbol(name);
-    sym.value.replace(Some(value));
-    sym.special.set(true);
-    sym.constant.set(true);
+    interp.define_constant(&whistler_syntax::Symbol::new(name), value);
 }
 
 /// Implementation limits and float constants. All floats are doubles here, so the short,

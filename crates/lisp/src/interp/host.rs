@@ -94,6 +94,11 @@ impl Interp {
 
     /// Defines `name` as a global constant, as `defconstant` would.
     pub fn define_constant(&mut self, name: &Symbol, value: Value) {
+        if name.package.is_none() {
+            // Installed when the symbol is first interned, like builtins (`interp/symbols.rs`).
+            let key = std::borrow::Cow::Owned(name.name.clone());
+            return self.symbols.define_constant(key, value);
+        }
         let sym = self.intern_symbol(name);
         sym.special.set(true);
         sym.constant.set(true);

@@ -31,10 +31,15 @@ struct Pending {
     form: Option<SpecialForm>,
     builtin: Option<(&'static str, BuiltinFn)>,
     deferred: Option<DeferredDefinition>,
+    /// A constant's value (`pi`, the kernel's `+xdp-pass+`...).
+    constant: Option<Value>,
 }
 
 impl Pending {
     fn install(self, sym: &SymData) {
+        if let Some(value) = self.constant {
+            make_constant(sym, value);
+        }
         sym.form.set(self.form);
         if let Some((name, f)) = self.builtin {
             let function = Value::Func(Rc::new(Function::Builtin { name, f }));
@@ -110,6 +115,14 @@ impl SymbolTable {
         }
     }
 
+    /// Makes `name` (a symbol without package) a constant of value `value`.
+    pub(crate) fn define_constant(&self, name: Cow<'static, str>, value: Value) {
+        match self.interned.borrow().get(name.as_ref()) {
+            Some(sym) => make_constant(sym, value),
+            None => self.pending(name).constant = Some(value),
+        }
+    }
+
     /// Gives `name` (a symbol without package) a deferred library definition, which replaces a
     /// native standard macro of that name and an earlier deferred definition
     /// (`special::forget_standard_macro`).
@@ -155,6 +168,13 @@ impl SymbolTable {
             sym.clear();
         }
     }
+}
+
+/// What defining `sym` as a constant of value `value` sets.
+fn make_constant(sym: &SymData, value: Value) {
+    sym.special.set(true);
+    sym.constant.set(true);
+    sym.value.replace(Some(value));
 }
 
 /// A hash for symbol names, which are short: eight bytes at a time, multiplied in, and mixed at
