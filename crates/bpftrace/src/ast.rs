@@ -10,6 +10,9 @@ pub struct Script {
     pub config: Vec<(String, Expr)>,
     pub macros: Vec<Macro>,
     pub functions: Vec<Function>,
+    /// C struct and union declarations (`struct NAME { ... };`), laid out by
+    /// [`crate::script_types`] when `offsetof` names them.
+    pub structs: Vec<StructDecl>,
     pub probes: Vec<Probe>,
 }
 
@@ -32,6 +35,16 @@ pub struct Function {
     /// An integer type name, or `void`.
     pub ret: String,
     pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `struct NAME { members };` (or `union`) at the top level, as written.
+#[derive(Clone, Debug)]
+pub struct StructDecl {
+    pub name: String,
+    pub union: bool,
+    /// The text between the braces.
+    pub members: String,
     pub span: Span,
 }
 

@@ -76,7 +76,7 @@ impl Parser<'_> {
             } else if self.at_keyword("fn") {
                 self.function_def().map(|f| script.functions.push(f))
             } else if self.at_struct_definition() {
-                self.skip_struct_definition()
+                self.struct_definition().map(|d| script.structs.push(d))
             } else {
                 self.probe().map(|p| script.probes.push(p))
             };
@@ -121,12 +121,27 @@ impl Parser<'_> {
         name_end > 0 && rest[name_end..].trim_start().starts_with('{')
     }
 
-    /// Skips a C struct declaration and its `;`: kernel types come from BTF, which describes
-    /// the running kernel (the declarations in bpftrace's tools stand in for missing headers).
-    fn skip_struct_definition(&mut self) -> Parsed<()> {
+    /// A C struct declaration and its `;`, kept as text: field access reads kernel types from
+    /// BTF, which describes the running kernel (the declarations in bpftrace's tools stand in
+    /// for missing headers); `offsetof` lays declared structs out.
+    fn struct_definition(&mut self) -> Parsed<StructDecl> {
+        let start = self.pos;
+        let union = self.at_keyword("union");
+        self.keyword(if union { "union" } else { "struct" })?;
+        let (name, _) = self.ident()?;
+        self.expect("{")?;
+        let body_start = self.pos;
+        self.pos -= 1;
         self.skip_past_block();
+        let members = self.text[body_start..self.pos.saturating_sub(1).max(body_start)].to_string();
+        let span = Span::new(start, self.pos);
         self.eat(";");
-        Ok(())
+        Ok(StructDecl {
+            name,
+            union,
+            members,
+            span,
+        })
     }
 
     fn macro_def(&mut self) -> Parsed<Macro> {

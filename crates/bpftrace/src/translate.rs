@@ -2003,7 +2003,10 @@ impl<'a> Translator<'a> {
 
     /// `offsetof(struct NAME, a.b)`: the bytes from the start of the kernel struct to the
     /// field, through embedded structs for a path; the kernel's BTF gives the layout.
-    fn offset_of(&mut self, name: &str, path: &[String], span: Span) -> Translated<u32> {
+    fn offset_of(&mut self, name: &str, path: &[String], span: Span) -> Translated<u64> {
+        if crate::script_types::layout(&self.script.structs, name).is_some() {
+            return self.declared_offset_of(name, path, span);
+        }
         let mut id = kernel_types::struct_named(name)
             .map_err(|message| self.error::<()>(span, message))
             .ok()?;
@@ -2017,6 +2020,33 @@ impl<'a> Translator<'a> {
                 (_, None) => {}
                 (FieldValue::Struct(inner), Some(_)) => id = inner,
                 (_, Some(next)) => {
+                    return self.error(
+                        span,
+                        format!("`{part}` is not a struct or union, so it has no field `{next}`"),
+                    )
+                }
+            }
+        }
+        Some(offset as u64)
+    }
+
+    /// `offsetof` of a struct the script declares, from its C layout.
+    fn declared_offset_of(&mut self, name: &str, path: &[String], span: Span) -> Translated<u64> {
+        let (mut owner, mut offset) = (name.to_string(), 0);
+        for (i, part) in path.iter().enumerate() {
+            let layout = match crate::script_types::layout(&self.script.structs, &owner) {
+                Some(Ok(layout)) => layout,
+                Some(Err(message)) => return self.error(span, message),
+                None => return self.error(span, format!("struct {owner} is not declared")),
+            };
+            let Some(member) = layout.members.iter().find(|m| m.name == *part) else {
+                return self.error(span, format!("struct {owner} has no field `{part}`"));
+            };
+            offset += member.offset;
+            match (&member.embedded, path.get(i + 1)) {
+                (_, None) => {}
+                (Some(inner), Some(_)) => owner = inner.clone(),
+                (None, Some(next)) => {
                     return self.error(
                         span,
                         format!("`{part}` is not a struct or union, so it has no field `{next}`"),
@@ -2065,7 +2095,7 @@ impl<'a> Translator<'a> {
             "void" => None,
             ty => Some(types::int_type(ty)?.1),
         };
-        if result.is_some() && !f.body.iter().any(|s| has_return_value(s)) {
+        if result.is_some() && !f.body.iter().any(has_return_value) {
             return self.error(
                 f.span,
                 format!(
@@ -2076,7 +2106,7 @@ impl<'a> Translator<'a> {
         }
         let tail_return = matches!(f.body.last(), Some(s) if matches!(s.kind, StmtKind::Return(_)));
         let early_return =
-            (f.body.iter().rev().skip(usize::from(tail_return))).any(|s| contains_return(s));
+            (f.body.iter().rev().skip(usize::from(tail_return))).any(contains_return);
         let scope = format!("{}#{}:", f.name, self.fresh("call"));
         cx.frames.push(Frame {
             name: f.name.clone(),

@@ -805,6 +805,53 @@ fn offsetof_kernel_structs_from_btf() {
     assert_eq!(out, expected);
 }
 
+/// Structs declared in a script, laid out as C lays them out: checked against the C compiler.
+const DECLARED_STRUCTS: &str = "struct inner { char c; int i; };
+struct outer { char tag; struct inner in; char name[5]; long *p, n; unsigned short s; };
+union either { char c[3]; long l; };
+";
+
+#[test]
+fn offsetof_structs_declared_in_the_script_as_c_lays_them_out() {
+    if !whistler_testkit::kernel_available("offsetof_structs_declared_in_the_script") {
+        return;
+    }
+    let script = format!(
+        r#"{DECLARED_STRUCTS}
+BEGIN {{
+  printf("%d %d %d %d %d %d\n", offsetof(struct outer, in), offsetof(struct outer, in.i),
+    offsetof(outer, name), offsetof(struct outer, n), offsetof(struct outer, s),
+    offsetof(union either, l));
+  exit();
+}}"#
+    );
+    let out = ours(&script, RunOptions::default());
+    let dir = std::env::temp_dir().join(format!("wbt-c-{}", whistler_testkit::unique()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = format!(
+        "#include <stdio.h>\n#include <stddef.h>\n{DECLARED_STRUCTS}
+int main(void) {{
+  printf(\"%zu %zu %zu %zu %zu %zu\\n\", offsetof(struct outer, in),
+    offsetof(struct outer, in.i), offsetof(struct outer, name), offsetof(struct outer, n),
+    offsetof(struct outer, s), offsetof(union either, l));
+  return 0;
+}}"
+    );
+    std::fs::write(dir.join("layout.c"), program).unwrap();
+    let compiled = Command::new("cc")
+        .arg("-o")
+        .arg(dir.join("layout"))
+        .arg(dir.join("layout.c"))
+        .status();
+    if !compiled.is_ok_and(|s| s.success()) {
+        eprintln!("skipped the comparison: no C compiler");
+        return;
+    }
+    let c = Command::new(dir.join("layout")).output().unwrap();
+    let c = String::from_utf8(c.stdout).unwrap();
+    assert_eq!(out, format!("Attaching 1 probe...\n{c}\n\n"));
+}
+
 #[test]
 fn user_functions_inlined_with_their_own_variables() {
     if !whistler_testkit::kernel_available("user_functions_inlined_with_their_own_variables") {
