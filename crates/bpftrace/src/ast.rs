@@ -9,6 +9,10 @@ pub struct Script {
     /// `config = { name = value; ... }`.
     pub config: Vec<(String, Expr)>,
     pub macros: Vec<Macro>,
+    pub functions: Vec<Function>,
+    /// C struct and union declarations (`struct NAME { ... };`), laid out by
+    /// [`crate::script_types`] when `offsetof` names them.
+    pub structs: Vec<StructDecl>,
     pub probes: Vec<Probe>,
 }
 
@@ -18,6 +22,29 @@ pub struct Macro {
     pub name: String,
     pub params: Vec<String>,
     pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `fn name($a : int64, ...) : int64 { ... }`: inlined at each call, its parameters bound to
+/// the arguments' values, `return EXPR` giving the call's value.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub name: String,
+    /// Each parameter's name (without `$`) and integer type name.
+    pub params: Vec<(String, String)>,
+    /// An integer type name, or `void`.
+    pub ret: String,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `struct NAME { members };` (or `union`) at the top level, as written.
+#[derive(Clone, Debug)]
+pub struct StructDecl {
+    pub name: String,
+    pub union: bool,
+    /// The text between the braces.
+    pub members: String,
     pub span: Span,
 }
 
@@ -50,7 +77,8 @@ pub enum StmtKind {
     ForMap(String, String, Span, Vec<Stmt>),
     Break,
     Continue,
-    Return,
+    /// `return;` leaves the probe; in a function, `return EXPR;` gives the call's value.
+    Return(Option<Expr>),
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +112,8 @@ pub enum ExprKind {
     Cast(String, Box<Expr>),
     /// `sizeof(TYPE)` of a type name.
     SizeofType(String),
+    /// `offsetof(struct NAME, field.subfield)`: the struct's name and the field path.
+    Offsetof(String, Vec<String>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod printf;
 pub mod probes;
 pub mod runtime;
+pub mod script_types;
 pub mod symbols;
 mod time;
 pub mod translate;

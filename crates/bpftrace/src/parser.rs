@@ -73,8 +73,10 @@ impl Parser<'_> {
                 self.config(&mut script)
             } else if self.at_keyword("macro") {
                 self.macro_def().map(|m| script.macros.push(m))
+            } else if self.at_keyword("fn") {
+                self.function_def().map(|f| script.functions.push(f))
             } else if self.at_struct_definition() {
-                self.skip_struct_definition()
+                self.struct_definition().map(|d| script.structs.push(d))
             } else {
                 self.probe().map(|p| script.probes.push(p))
             };
@@ -119,12 +121,27 @@ impl Parser<'_> {
         name_end > 0 && rest[name_end..].trim_start().starts_with('{')
     }
 
-    /// Skips a C struct declaration and its `;`: kernel types come from BTF, which describes
-    /// the running kernel (the declarations in bpftrace's tools stand in for missing headers).
-    fn skip_struct_definition(&mut self) -> Parsed<()> {
+    /// A C struct declaration and its `;`, kept as text: field access reads kernel types from
+    /// BTF, which describes the running kernel (the declarations in bpftrace's tools stand in
+    /// for missing headers); `offsetof` lays declared structs out.
+    fn struct_definition(&mut self) -> Parsed<StructDecl> {
+        let start = self.pos;
+        let union = self.at_keyword("union");
+        self.keyword(if union { "union" } else { "struct" })?;
+        let (name, _) = self.ident()?;
+        self.expect("{")?;
+        let body_start = self.pos;
+        self.pos -= 1;
         self.skip_past_block();
+        let members = self.text[body_start..self.pos.saturating_sub(1).max(body_start)].to_string();
+        let span = Span::new(start, self.pos);
         self.eat(";");
-        Ok(())
+        Ok(StructDecl {
+            name,
+            union,
+            members,
+            span,
+        })
     }
 
     fn macro_def(&mut self) -> Parsed<Macro> {
@@ -150,6 +167,53 @@ impl Parser<'_> {
             body,
             span: Span::new(start, self.pos),
         })
+    }
+
+    fn function_def(&mut self) -> Parsed<Function> {
+        let start = self.pos;
+        self.keyword("fn")?;
+        let (name, _) = self.ident()?;
+        self.expect("(")?;
+        let mut params = Vec::new();
+        while !self.eat(")") {
+            self.expect("$")?;
+            let (param, _) = self.ident()?;
+            self.expect(":")?;
+            let ty = self.int_type_name()?;
+            params.push((param, ty));
+            if !self.eat(",") {
+                self.expect(")")?;
+                break;
+            }
+        }
+        self.expect(":")?;
+        self.skip_trivia();
+        let ret = match self.at_keyword("void") {
+            true => self.keyword("void").map(|()| "void".to_string())?,
+            false => self.int_type_name()?,
+        };
+        let body = self.block()?;
+        Ok(Function {
+            name,
+            params,
+            ret,
+            body,
+            span: Span::new(start, self.pos),
+        })
+    }
+
+    /// An integer type's name (`int64`, `uint32`...), for function signatures.
+    fn int_type_name(&mut self) -> Parsed<String> {
+        let (name, span) = self.ident()?;
+        match crate::types::is_int_type_name(&name) {
+            true => Ok(name),
+            false => self.fail(
+                span,
+                format!(
+                    "`{name}`: function parameters and results are integers (int64, uint32...)"
+                ),
+            ),
+        }
     }
 
     fn probe(&mut self) -> Parsed<Probe> {
@@ -261,7 +325,11 @@ impl Parser<'_> {
             StmtKind::Continue
         } else if self.at_keyword("return") {
             self.keyword("return")?;
-            StmtKind::Return
+            self.skip_trivia();
+            match self.looking_at(";") || self.looking_at("}") {
+                true => StmtKind::Return(None),
+                false => StmtKind::Return(Some(self.expr()?)),
+            }
         } else {
             self.simple_stmt()?
         };
@@ -553,6 +621,9 @@ impl Parser<'_> {
             return Ok(ExprKind::Builtin(name));
         }
         self.expect("(")?;
+        if name == "offsetof" {
+            return self.offsetof();
+        }
         if name == "sizeof" {
             let inner_start = self.pos;
             let inner = self.text[self.pos..].split(')').next().unwrap_or("").trim();
@@ -573,6 +644,24 @@ impl Parser<'_> {
             self.expect(")")?;
         }
         Ok(ExprKind::Call(name, args))
+    }
+
+    /// `offsetof(struct NAME, field.subfield)` after its `(` (`struct` is optional).
+    fn offsetof(&mut self) -> Parsed<ExprKind> {
+        self.skip_trivia();
+        if self.at_keyword("struct") {
+            self.keyword("struct")?;
+        } else if self.at_keyword("union") {
+            self.keyword("union")?;
+        }
+        let (name, _) = self.ident()?;
+        self.expect(",")?;
+        let mut path = vec![self.ident()?.0];
+        while self.eat(".") {
+            path.push(self.ident()?.0);
+        }
+        self.expect(")")?;
+        Ok(ExprKind::Offsetof(name, path))
     }
 
     // ---- tokens ----

@@ -102,6 +102,31 @@ struct ProbeContext {
     /// map, the forms that write the shared variables back before its callback returns
     /// (`break`, `continue`, `exit()`); nothing for the loops the compiler unrolls or bounds.
     loops: Vec<Option<Vec<Sexp>>>,
+    /// The user functions being inlined, innermost last; their scratch variables are named in
+    /// the innermost one's scope.
+    frames: Vec<Frame>,
+}
+
+/// A user function inlined at a call: its scope, where `return` puts the value, and the flag
+/// that skips the rest of the body after a `return` that does not end it.
+struct Frame {
+    name: String,
+    /// Prefixes the names of the function's scratch variables in `ProbeContext::vars`.
+    scope: String,
+    /// The result's Lisp variable and whether it is signed (`None`: a void function).
+    result: Option<(String, bool)>,
+    /// The Lisp variable set by `return`, when a `return` does not end the body.
+    done: Option<String>,
+}
+
+impl ProbeContext {
+    /// The key of scratch variable `name` in the current scope.
+    fn scoped(&self, name: &str) -> String {
+        match self.frames.last() {
+            Some(frame) => format!("{}{name}", frame.scope),
+            None => name.to_string(),
+        }
+    }
 }
 
 /// `$kv` in `for ($kv : @map)`: the map, and the Lisp names of the entry's key and value
@@ -307,6 +332,7 @@ impl<'a> Translator<'a> {
             map_entries: Vec::new(),
             loops: Vec::new(),
             var_kernel: HashMap::new(),
+            frames: Vec::new(),
         };
         let at = At(probe.span);
         (self.key_buffer, self.value_buffer) = (0, 0);
@@ -356,6 +382,14 @@ impl<'a> Translator<'a> {
 
     fn block(&mut self, cx: &mut ProbeContext, stmts: &[Stmt]) -> Vec<Sexp> {
         let mut forms: Vec<Sexp> = stmts.iter().filter_map(|s| self.stmt(cx, s)).collect();
+        if let Some(done) = cx.frames.last().and_then(|f| f.done.clone()) {
+            // After a `return` in a function, the rest of its body is skipped.
+            let at = At(Span::default());
+            let not_done = || at.call("=", vec![at.sym(&done), at.int(0)]);
+            forms = (forms.into_iter())
+                .map(|form| at.call("when", vec![not_done(), form]))
+                .collect();
+        }
         forms.push(At(Span::default()).int(0));
         forms
     }
@@ -411,7 +445,7 @@ impl<'a> Translator<'a> {
             StmtKind::ForMap(var, map, map_span, body) => {
                 self.for_map(cx, var, map, *map_span, body, stmt.span)
             }
-            StmtKind::Return => Some(leave(at, cx, at.int(0))),
+            StmtKind::Return(value) => self.return_stmt(cx, value.as_ref(), stmt.span),
             StmtKind::Break | StmtKind::Continue => match cx.loops.last() {
                 Some(Some(write_back)) => {
                     let stop = matches!(stmt.kind, StmtKind::Break);
@@ -777,14 +811,15 @@ impl<'a> Translator<'a> {
             ExprKind::Var(name) => {
                 let v = self.expr(cx, value)?;
                 let var = self.var_binding(cx, name, v.ty, target.span)?;
+                let key = cx.scoped(name);
                 match v.kernel {
-                    Some(k) => cx.var_kernel.insert(name.clone(), k),
-                    None => cx.var_kernel.remove(name),
+                    Some(k) => cx.var_kernel.insert(key.clone(), k),
+                    None => cx.var_kernel.remove(&key),
                 };
                 let ty = cx
                     .vars
                     .iter()
-                    .find(|(n, ..)| n == name)
+                    .find(|(n, ..)| *n == key)
                     .map(|(_, t, _)| *t)?;
                 match ty.in_memory() {
                     false => Some(at.call("setq", vec![at.sym(&var), v.form])),
@@ -1078,7 +1113,8 @@ impl<'a> Translator<'a> {
         ty: Type,
         span: Span,
     ) -> Translated<String> {
-        if let Some((_, known, lisp)) = cx.vars.iter().find(|(n, ..)| n == name) {
+        let key = cx.scoped(name);
+        if let Some((_, known, lisp)) = cx.vars.iter().find(|(n, ..)| *n == key) {
             if known.in_memory() != ty.in_memory() {
                 return self.error(
                     span,
@@ -1087,8 +1123,11 @@ impl<'a> Translator<'a> {
             }
             return Some(lisp.clone());
         }
-        let lisp = format!("scratch-{name}");
-        cx.vars.push((name.to_string(), ty, lisp.clone()));
+        let lisp = match cx.frames.is_empty() {
+            true => format!("scratch-{name}"),
+            false => self.fresh(&format!("scratch-{name}")),
+        };
+        cx.vars.push((key, ty, lisp.clone()));
         Some(lisp)
     }
 
@@ -1136,12 +1175,13 @@ impl<'a> Translator<'a> {
                     let arg = arg.clone();
                     return self.expr(cx, &arg);
                 }
-                match cx.vars.iter().find(|(n, ..)| n == name) {
+                let key = cx.scoped(name);
+                match cx.vars.iter().find(|(n, ..)| *n == key) {
                     Some((_, ty, lisp)) => Some(Value {
                         form: at.sym(lisp),
                         ty: *ty,
                         literal: None,
-                        kernel: cx.var_kernel.get(name).copied(),
+                        kernel: cx.var_kernel.get(&key).copied(),
                     }),
                     None if cx.map_entries.iter().any(|m| &m.name == name) => self.error(
                         e.span,
@@ -1232,6 +1272,10 @@ impl<'a> Translator<'a> {
             ExprKind::SizeofType(ty) => {
                 let (size, _) = types::int_type(ty)?;
                 Some(Value::int(at.int(size as i128), false))
+            }
+            ExprKind::Offsetof(name, path) => {
+                let offset = self.offset_of(name, path, e.span)?;
+                Some(Value::int(at.int(offset as i128), false))
             }
             ExprKind::Index(..) => self.error(e.span, "indexing is not supported yet"),
             ExprKind::Tuple(_) => self.error(e.span, "tuples are supported as map keys only"),
@@ -1611,6 +1655,9 @@ impl<'a> Translator<'a> {
         span: Span,
     ) -> Translated<Value> {
         let at = At(span);
+        if let Some(f) = self.script.functions.iter().find(|f| f.name == name) {
+            return self.inline_function(cx, f, args, span);
+        }
         match name {
             "str" => {
                 let Some(first) = args.first() else {
@@ -1954,6 +2001,197 @@ impl<'a> Translator<'a> {
         })
     }
 
+    /// `offsetof(struct NAME, a.b)`: the bytes from the start of the kernel struct to the
+    /// field, through embedded structs for a path; the kernel's BTF gives the layout.
+    fn offset_of(&mut self, name: &str, path: &[String], span: Span) -> Translated<u64> {
+        if crate::script_types::layout(&self.script.structs, name).is_some() {
+            return self.declared_offset_of(name, path, span);
+        }
+        let mut id = kernel_types::struct_named(name)
+            .map_err(|message| self.error::<()>(span, message))
+            .ok()?;
+        let mut offset = 0;
+        for (i, part) in path.iter().enumerate() {
+            let field = kernel_types::field(id, part)
+                .map_err(|message| self.error::<()>(span, message))
+                .ok()?;
+            offset += field.offset;
+            match (field.value, path.get(i + 1)) {
+                (_, None) => {}
+                (FieldValue::Struct(inner), Some(_)) => id = inner,
+                (_, Some(next)) => {
+                    return self.error(
+                        span,
+                        format!("`{part}` is not a struct or union, so it has no field `{next}`"),
+                    )
+                }
+            }
+        }
+        Some(offset as u64)
+    }
+
+    /// `offsetof` of a struct the script declares, from its C layout.
+    fn declared_offset_of(&mut self, name: &str, path: &[String], span: Span) -> Translated<u64> {
+        let (mut owner, mut offset) = (name.to_string(), 0);
+        for (i, part) in path.iter().enumerate() {
+            let layout = match crate::script_types::layout(&self.script.structs, &owner) {
+                Some(Ok(layout)) => layout,
+                Some(Err(message)) => return self.error(span, message),
+                None => return self.error(span, format!("struct {owner} is not declared")),
+            };
+            let Some(member) = layout.members.iter().find(|m| m.name == *part) else {
+                return self.error(span, format!("struct {owner} has no field `{part}`"));
+            };
+            offset += member.offset;
+            match (&member.embedded, path.get(i + 1)) {
+                (_, None) => {}
+                (Some(inner), Some(_)) => owner = inner.clone(),
+                (None, Some(next)) => {
+                    return self.error(
+                        span,
+                        format!("`{part}` is not a struct or union, so it has no field `{next}`"),
+                    )
+                }
+            }
+        }
+        Some(offset)
+    }
+
+    /// A user function's call, inlined: the arguments evaluated into the function's own
+    /// scratch variables, then its body, whose `return` sets the call's value.
+    fn inline_function(
+        &mut self,
+        cx: &mut ProbeContext,
+        f: &'a Function,
+        args: &[Expr],
+        span: Span,
+    ) -> Translated<Value> {
+        let at = At(span);
+        if cx.frames.iter().any(|frame| frame.name == f.name) {
+            return self.error(
+                span,
+                format!(
+                    "function `{}` calls itself, which is not supported (functions are inlined)",
+                    f.name
+                ),
+            );
+        }
+        if args.len() != f.params.len() {
+            return self.error(
+                span,
+                format!(
+                    "function `{}` takes {} argument(s), not {}",
+                    f.name,
+                    f.params.len(),
+                    args.len()
+                ),
+            );
+        }
+        let mut values = Vec::new();
+        for arg in args {
+            values.push(self.int_expr(cx, arg)?);
+        }
+        let result = match f.ret.as_str() {
+            "void" => None,
+            ty => Some(types::int_type(ty)?.1),
+        };
+        if result.is_some() && !f.body.iter().any(has_return_value) {
+            return self.error(
+                f.span,
+                format!(
+                    "function `{}` returns {} but has no `return`",
+                    f.name, f.ret
+                ),
+            );
+        }
+        let tail_return = matches!(f.body.last(), Some(s) if matches!(s.kind, StmtKind::Return(_)));
+        let early_return =
+            (f.body.iter().rev().skip(usize::from(tail_return))).any(contains_return);
+        let scope = format!("{}#{}:", f.name, self.fresh("call"));
+        cx.frames.push(Frame {
+            name: f.name.clone(),
+            scope,
+            result: None,
+            done: None,
+        });
+        let mut forms = Vec::new();
+        let result = result.and_then(|signed| {
+            let lisp = self.var_binding(cx, "#result", Type::Int { signed }, span)?;
+            forms.push(at.call("setq", vec![at.sym(&lisp), at.int(0)]));
+            Some((lisp, signed))
+        });
+        let done = match early_return {
+            true => self.var_binding(cx, "#done", Type::INT, span),
+            false => None,
+        };
+        if let Some(done) = &done {
+            forms.push(at.call("setq", vec![at.sym(done), at.int(0)]));
+        }
+        for ((param, ty), (value, _)) in f.params.iter().zip(values) {
+            let (size, signed) = types::int_type(ty).unwrap_or((8, true));
+            let value = match size {
+                8 => value,
+                _ => at.call("cast", vec![at.sym(types::load_type(size, signed)), value]),
+            };
+            if let Some(lisp) = self.var_binding(cx, param, Type::Int { signed }, span) {
+                forms.push(at.call("setq", vec![at.sym(&lisp), value]));
+            }
+        }
+        if let Some(frame) = cx.frames.last_mut() {
+            frame.result = result.clone();
+            frame.done = done;
+        }
+        let hidden_macro_args = std::mem::take(&mut cx.macro_args);
+        let hidden_entries = std::mem::take(&mut cx.map_entries);
+        forms.extend(self.block(cx, &f.body));
+        cx.macro_args = hidden_macro_args;
+        cx.map_entries = hidden_entries;
+        cx.frames.pop();
+        let value = match result {
+            Some((lisp, signed)) => Value::int(at.sym(&lisp), signed),
+            None => Value::int(at.int(0), true),
+        };
+        forms.push(value.form);
+        Some(Value::int(at.progn(forms), value.ty == Type::INT))
+    }
+
+    /// `return;` leaves the probe; in a function, `return [EXPR];` sets the call's value and
+    /// skips the rest of its body.
+    fn return_stmt(
+        &mut self,
+        cx: &mut ProbeContext,
+        value: Option<&Expr>,
+        span: Span,
+    ) -> Translated<Sexp> {
+        let at = At(span);
+        let Some(frame) = cx.frames.last() else {
+            return match value {
+                None => Some(leave(at, cx, at.int(0))),
+                Some(v) => self.error(v.span, "a probe's `return` takes no value"),
+            };
+        };
+        let (name, result, done) = (frame.name.clone(), frame.result.clone(), frame.done.clone());
+        let mut forms = Vec::new();
+        match (value, result) {
+            (Some(e), Some((lisp, _))) => {
+                let (v, _) = self.int_expr(cx, e)?;
+                forms.push(at.call("setq", vec![at.sym(&lisp), v]));
+            }
+            (None, None) => {}
+            (Some(e), None) => {
+                return self.error(e.span, format!("function `{name}` returns void: no value"))
+            }
+            (None, Some(_)) => {
+                return self.error(span, format!("function `{name}` must return a value"))
+            }
+        }
+        if let Some(done) = done {
+            forms.push(at.call("setq", vec![at.sym(&done), at.int(1)]));
+        }
+        forms.push(at.int(0));
+        Some(at.progn(forms))
+    }
+
     /// A macro call: the body's statements with the parameters bound to the arguments; its
     /// value is the last expression statement's.
     fn expand_macro(
@@ -2071,6 +2309,29 @@ impl<'a> Translator<'a> {
 }
 
 // ---- code shapes ----
+
+/// Whether a statement is or holds a `return`.
+fn contains_return(stmt: &Stmt) -> bool {
+    statement_returns(stmt, false)
+}
+
+/// Whether a statement is or holds a `return` with a value.
+fn has_return_value(stmt: &Stmt) -> bool {
+    statement_returns(stmt, true)
+}
+
+fn statement_returns(stmt: &Stmt, with_value: bool) -> bool {
+    let any = |stmts: &[Stmt]| stmts.iter().any(|s| statement_returns(s, with_value));
+    match &stmt.kind {
+        StmtKind::Return(value) => !with_value || value.is_some(),
+        StmtKind::If(_, then, otherwise) => any(then) || any(otherwise),
+        StmtKind::Unroll(_, body)
+        | StmtKind::While(_, body)
+        | StmtKind::ForRange(_, _, _, body)
+        | StmtKind::ForMap(_, _, _, body) => any(body),
+        _ => false,
+    }
+}
 
 /// The Lisp name of map number `index`.
 /// Leaves the probe (`return`, `exit()`) with `value`; inside a `for` loop over a map, whose

@@ -140,3 +140,69 @@ fn for_over_maps_mistakes() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn user_function_mistakes() {
+    let found = errors(
+        "fn add($a : int64, $b : int64) : int64 { return $a + $b; }\n\
+         fn down($n : int64) : int64 { return down($n - 1); }\n\
+         fn none($n : int64) : void { return $n; }\n\
+         BEGIN {\n  @x = add(1);\n  @y = nosuch(2);\n  @z = down(3);\n  none(1);\n}\n",
+    );
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(
+        found[0].starts_with("t.bt:5:8: error: function `add` takes 2 argument(s), not 1"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[1].starts_with("t.bt:6:8: error: unknown function `nosuch`"),
+        "{}",
+        found[1]
+    );
+    assert!(
+        found[2].starts_with("t.bt:2:38: error: function `down` calls itself"),
+        "{}",
+        found[2]
+    );
+    assert!(
+        found[3].starts_with("t.bt:3:37: error: function `none` returns void"),
+        "{}",
+        found[3]
+    );
+}
+
+#[test]
+fn user_function_signatures_take_integer_types() {
+    let found = errors("fn f($s : string) : int64 { return 1; }\nBEGIN { }\n");
+    assert!(
+        found[0].starts_with("t.bt:1:11: error: `string`: function parameters"),
+        "{}",
+        found[0]
+    );
+}
+
+#[test]
+fn offsetof_mistakes() {
+    let found = errors(
+        "BEGIN {\n  @a = offsetof(struct task_struct, no_such_field);\n  \
+         @b = offsetof(struct no_such_struct_here, x);\n  \
+         @c = offsetof(struct task_struct, pid.x);\n}\n",
+    );
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found[0].starts_with("t.bt:2:8: error: struct task_struct has no field `no_such_field`"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[1].starts_with("t.bt:3:8: error: the kernel's BTF has no struct or union named"),
+        "{}",
+        found[1]
+    );
+    assert!(
+        found[2].starts_with("t.bt:4:8: error: `pid` is not a struct or union"),
+        "{}",
+        found[2]
+    );
+}

@@ -736,3 +736,170 @@ fn ustack_symbolized_as_debians_bpftrace() {
         assert_eq!(without_addresses(&out), without_addresses(&theirs));
     }
 }
+
+/// The byte offset of member `path` (`se.vruntime`: through embedded structs) of struct
+/// `name`, read from `bpftool btf dump`'s listing of the kernel's BTF (not our BTF reader).
+fn bpftool_offset(listing: &str, name: &str, path: &[&str]) -> u64 {
+    let mut owner = format!("STRUCT '{name}' size=");
+    let mut offset = 0;
+    for member in path {
+        let start = listing.find(&owner).unwrap_or_else(|| panic!("no {owner}"));
+        let fields = listing[start..].lines().skip(1);
+        let line = fields
+            .take_while(|l| l.starts_with('\t'))
+            .find(|l| l.trim_start().starts_with(&format!("'{member}' ")))
+            .unwrap_or_else(|| panic!("{name} has no member {member}"));
+        let number = |key: &str| -> u64 {
+            let rest = &line[line.find(key).unwrap() + key.len()..];
+            rest.split_whitespace().next().unwrap().parse().unwrap()
+        };
+        offset += number("bits_offset=") / 8;
+        // The member's type, to find the next member in: `[ID] STRUCT 'name'`.
+        let id = number("type_id=");
+        let type_line = listing
+            .lines()
+            .find(|l| l.starts_with(&format!("[{id}] ")))
+            .unwrap();
+        owner = match type_line.split('\'').nth(1) {
+            Some(n) => format!("STRUCT '{n}' size="),
+            None => String::new(),
+        };
+    }
+    offset
+}
+
+#[test]
+fn offsetof_kernel_structs_from_btf() {
+    if !whistler_testkit::kernel_available("offsetof_kernel_structs_from_btf") {
+        return;
+    }
+    let Ok(dump) = Command::new("bpftool")
+        .args([
+            "btf",
+            "dump",
+            "file",
+            "/sys/kernel/btf/vmlinux",
+            "format",
+            "raw",
+        ])
+        .output()
+    else {
+        eprintln!("skipped: no bpftool");
+        return;
+    };
+    let listing = String::from_utf8(dump.stdout).unwrap();
+    let script = r#"BEGIN {
+  printf("%d %d %d %d\n", offsetof(struct task_struct, real_parent),
+    offsetof(task_struct, pid), offsetof(struct task_struct, se.vruntime),
+    offsetof(struct task_struct, comm) + sizeof(uint32));
+  exit();
+}"#;
+    let out = ours(script, RunOptions::default());
+    let expected = format!(
+        "Attaching 1 probe...\n{} {} {} {}\n\n\n",
+        bpftool_offset(&listing, "task_struct", &["real_parent"]),
+        bpftool_offset(&listing, "task_struct", &["pid"]),
+        bpftool_offset(&listing, "task_struct", &["se", "vruntime"]),
+        bpftool_offset(&listing, "task_struct", &["comm"]) + 4,
+    );
+    assert_eq!(out, expected);
+}
+
+/// Structs declared in a script, laid out as C lays them out: checked against the C compiler.
+const DECLARED_STRUCTS: &str = "struct inner { char c; int i; };
+struct outer { char tag; struct inner in; char name[5]; long *p, n; unsigned short s; };
+union either { char c[3]; long l; };
+";
+
+#[test]
+fn offsetof_structs_declared_in_the_script_as_c_lays_them_out() {
+    if !whistler_testkit::kernel_available("offsetof_structs_declared_in_the_script") {
+        return;
+    }
+    let script = format!(
+        r#"{DECLARED_STRUCTS}
+BEGIN {{
+  printf("%d %d %d %d %d %d\n", offsetof(struct outer, in), offsetof(struct outer, in.i),
+    offsetof(outer, name), offsetof(struct outer, n), offsetof(struct outer, s),
+    offsetof(union either, l));
+  exit();
+}}"#
+    );
+    let out = ours(&script, RunOptions::default());
+    let dir = std::env::temp_dir().join(format!("wbt-c-{}", whistler_testkit::unique()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = format!(
+        "#include <stdio.h>\n#include <stddef.h>\n{DECLARED_STRUCTS}
+int main(void) {{
+  printf(\"%zu %zu %zu %zu %zu %zu\\n\", offsetof(struct outer, in),
+    offsetof(struct outer, in.i), offsetof(struct outer, name), offsetof(struct outer, n),
+    offsetof(struct outer, s), offsetof(union either, l));
+  return 0;
+}}"
+    );
+    std::fs::write(dir.join("layout.c"), program).unwrap();
+    let compiled = Command::new("cc")
+        .arg("-o")
+        .arg(dir.join("layout"))
+        .arg(dir.join("layout.c"))
+        .status();
+    if !compiled.is_ok_and(|s| s.success()) {
+        eprintln!("skipped the comparison: no C compiler");
+        return;
+    }
+    let c = Command::new(dir.join("layout")).output().unwrap();
+    let c = String::from_utf8(c.stdout).unwrap();
+    assert_eq!(out, format!("Attaching 1 probe...\n{c}\n\n"));
+}
+
+#[test]
+fn user_functions_inlined_with_their_own_variables() {
+    if !whistler_testkit::kernel_available("user_functions_inlined_with_their_own_variables") {
+        return;
+    }
+    // Arguments bound to the function's own `$a` (the probe's `$a` keeps its value), an early
+    // `return` in a loop, a function calling another, a void function, narrowing parameters.
+    let script = r#"
+fn add($a : int64, $b : int64) : int64 { return $a + $b; }
+fn clamp($x : int64, $hi : int64) : int64 {
+  if ($x > $hi) { return $hi; }
+  return $x;
+}
+fn twice($x : int64) : int64 { $y = add($x, $x); return $y; }
+fn hello($n : uint8) : void { printf("hello %d\n", $n); return; printf("never\n"); }
+BEGIN {
+  $a = 5;
+  $sum = 0;
+  $i = 0;
+  while ($i < 3) { $sum = $sum + clamp($i * 5, 7); $i++; }
+  printf("%d %d %d %d %d %d\n", add(2, 3), clamp(10, 7), clamp(3, 7), twice(21), $a, $sum);
+  hello(257);
+  exit();
+}
+"#;
+    let out = ours(script, RunOptions::default());
+    assert_eq!(out, "Attaching 1 probe...\n5 7 3 42 5 12\nhello 1\n\n\n");
+}
+
+#[test]
+fn user_functions_in_a_tracepoints_predicate_and_map_key() {
+    if !whistler_testkit::kernel_available("user_functions_in_a_tracepoints_predicate_and_map_key")
+    {
+        return;
+    }
+    let (dir, command, _alone) = opener();
+    let d = dir.display();
+    let script = format!(
+        r#"
+fn slot($n : int64) : int64 {{ return $n * 10 + 1; }}
+fn from_cwd($dfd : int32) : int64 {{ return $dfd == -100; }}
+tracepoint:syscalls:sys_enter_openat /comm == "{OPENER}" && from_cwd(args->dfd)/ {{
+  $f = str(args->filename);
+  if ($f == "{d}/b") {{ @[slot(2)] = count(); }}
+  else if ($f == "{d}/a") {{ @[slot(1)] = count(); }}
+}}
+"#
+    );
+    let out = ours(&script, with_command(&command));
+    assert_eq!(out, "Attaching 1 probe...\n\n\n@[11]: 1\n@[21]: 2\n");
+}
