@@ -247,7 +247,9 @@ fn build_bundles(
         // Every value on the way now points at the leader, so chains stay short.
         let mut x = v;
         while leader[x] != r {
-            (x, leader[x]) = (leader[x], r);
+            let next = leader[x];
+            leader[x] = r;
+            x = next;
         }
         r
     }
