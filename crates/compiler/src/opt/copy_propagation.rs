@@ -41,7 +41,7 @@ fn remove_copies(func: &mut Function) {
 /// The single value every incoming edge passes for parameter `k` of `b`, if there is one.
 fn trivial_value(
     func: &Function,
-    preds: &[Vec<crate::ir::Block>],
+    preds: &crate::ir::Predecessors,
     b: crate::ir::Block,
     k: usize,
 ) -> Option<Value> {

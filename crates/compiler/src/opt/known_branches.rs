@@ -11,7 +11,7 @@
 //! only hold at join points.
 
 use crate::analysis::dominators::DominatorTree;
-use crate::ir::{Block, Cond, Function, Operand, Terminator, Value};
+use crate::ir::{Block, Cond, Function, Operand, Predecessors, Terminator, Value};
 use std::collections::HashMap;
 
 /// `lhs cond rhs` is known to hold.
@@ -121,7 +121,7 @@ fn thread_target(func: &Function, mut dest: Block, value: Value, facts: &[Fact])
 }
 
 /// The fact a block inherits from its single predecessor's branch.
-fn edge_fact(func: &Function, preds: &[Vec<Block>], b: Block) -> Option<(Value, Fact)> {
+fn edge_fact(func: &Function, preds: &Predecessors, b: Block) -> Option<(Value, Fact)> {
     let [p] = preds[b.index()][..] else {
         return None;
     };

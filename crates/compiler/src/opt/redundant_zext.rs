@@ -11,7 +11,7 @@
 //! values (`a + b` of two bytes) or parameters of loops whose arguments depend on themselves.
 
 use super::def_kind;
-use crate::ir::{BinOp, Block, Function, InstKind, Operand, Terminator, UnOp, Value, ValueDef};
+use crate::ir::{BinOp, Function, InstKind, Operand, Predecessors, Terminator, UnOp, Value, ValueDef};
 
 /// How many definitions deep the upper bits are traced.
 const MAX_DEPTH: u32 = 4;
@@ -66,7 +66,7 @@ fn only_narrow_uses(func: &Function) -> Vec<bool> {
     narrow.iter().zip(&wide).map(|(&n, &w)| n && !w).collect()
 }
 
-fn upper_bits_zero(func: &Function, preds: &[Vec<Block>], v: Value, depth: u32) -> bool {
+fn upper_bits_zero(func: &Function, preds: &Predecessors, v: Value, depth: u32) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }

@@ -22,7 +22,7 @@ pub fn run(func: &mut Function) {
     let preds = func.predecessors();
     let mut at_end: HashMap<Block, Known> = HashMap::new();
     for b in func.layout.clone() {
-        let mut known = match preds[b.index()].as_slice() {
+        let mut known = match &preds[b.index()] {
             [p] => at_end.get(p).cloned().unwrap_or_default(),
             _ => Known::new(),
         };

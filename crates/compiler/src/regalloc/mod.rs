@@ -193,7 +193,7 @@ fn deciding_branch_operands(func: &Function) -> Vec<Vec<Value>> {
         let Some(Terminator::Jump { dest, args }) = &func.blocks[a.index()].term else {
             continue;
         };
-        let [p] = preds[a.index()].as_slice() else {
+        let [p] = &preds[a.index()] else {
             continue;
         };
         let Some(Terminator::Branch { lhs, rhs, .. }) = &func.blocks[p.index()].term else {
