@@ -11,7 +11,9 @@
 //! values (`a + b` of two bytes) or parameters of loops whose arguments depend on themselves.
 
 use super::def_kind;
-use crate::ir::{BinOp, Function, InstKind, Operand, Predecessors, Terminator, UnOp, Value, ValueDef};
+use crate::ir::{
+    BinOp, Function, InstKind, Operand, Predecessors, Terminator, UnOp, Value, ValueDef,
+};
 
 /// How many definitions deep the upper bits are traced.
 const MAX_DEPTH: u32 = 4;
