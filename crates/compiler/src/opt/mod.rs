@@ -10,6 +10,7 @@ pub mod dead_stack_stores;
 pub mod int_return;
 pub mod join_constants;
 pub mod known_branches;
+pub mod merged_copies;
 pub mod reassociate;
 pub mod redundant_zext;
 pub mod rematerialize;
