@@ -306,6 +306,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "int_return")?;
         opt::join_constants::run(func);
         check(func, "join_constants")?;
+        opt::sign_select::run(func);
+        check(func, "sign_select")?;
         opt::copy_propagation::run(func);
         check(func, "copy_propagation")?;
         opt::unused_helper_calls::run(func);

@@ -566,3 +566,33 @@ fn copies_stay_apart_when_merging_could_change_them() {
         "a call in between",
     );
 }
+
+#[test]
+fn sign_tests_between_constants_one_apart_become_shifts() {
+    let select = |text: &str| run(text, opt::sign_select::run);
+    // map_push_elem (87) returns 0 or a negative error: `== 0` is a sign test.
+    let out = select("function f\nblock0:\n  v0 = map_fd q\n  v1 = arg\n  v2 = iconst 0\n  v3 = call 87(v0, v1, v2)\n  br eq v3, 0, block1, block2\nblock1:\n  return 2\nblock2:\n  return 1\n");
+    assert!(
+        out.contains("v4 = arsh v3, 63\n  v5 = add v4, 2\n  return v5\n"),
+        "{out}"
+    );
+    // Any value's sign, the larger constant on the negative side.
+    let out = select("function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br slt v1, 0, block1, block2\nblock1:\n  return 1\nblock2:\n  return 0\n");
+    assert!(out.contains("v2 = rsh v1, 63\n  return v2\n"), "{out}");
+    let keep = |text: &str, why: &str| {
+        let out = select(text);
+        assert!(!out.contains("sh v"), "{why}\n{out}");
+    };
+    keep(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br eq v1, 0, block1, block2\nblock1:\n  return 2\nblock2:\n  return 1\n",
+        "a loaded value may be positive",
+    );
+    keep(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br slt v1, 0, block1, block2\nblock1:\n  return 3\nblock2:\n  return 1\n",
+        "constants two apart",
+    );
+    keep(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br eq v1, 7, block3, block4\nblock3:\n  return 1\nblock4:\n  br slt v1, 0, block1, block2\nblock1:\n  return 1\nblock2:\n  return 0\n",
+        "a constant another block returns too",
+    );
+}

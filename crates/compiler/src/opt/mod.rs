@@ -15,6 +15,7 @@ pub mod reassociate;
 pub mod redundant_zext;
 pub mod rematerialize;
 pub mod shared_branches;
+pub mod sign_select;
 pub mod simplify_cfg;
 pub mod stack_forwarding;
 pub mod unused_helper_calls;
