@@ -102,6 +102,28 @@ pub fn write_buffers(id: u32) -> &'static [(u8, u8)] {
     }
 }
 
+/// True for helpers documented to return 0 on success or a negative error number
+/// (`-MAX_ERRNO..=-1`) on failure, and nothing else: their result is never positive, so
+/// `result == 0` and `result >= 0` (signed) are the same test.
+pub fn returns_zero_or_errno(id: u32) -> bool {
+    const ZERO_OR_ERRNO: [&str; 13] = [
+        "map_update_elem",
+        "map_delete_elem",
+        "map_push_elem",
+        "map_pop_elem",
+        "map_peek_elem",
+        "probe_read",
+        "probe_read_user",
+        "probe_read_kernel",
+        "skb_load_bytes",
+        "skb_store_bytes",
+        "get_current_comm",
+        "perf_event_output",
+        "ringbuf_output",
+    ];
+    by_id(id).is_some_and(|h| ZERO_OR_ERRNO.contains(&h.kernel_name))
+}
+
 /// Looks a helper up by its Lisp name (`ktime-get-ns`) or kernel name (`ktime_get_ns`,
 /// `bpf_ktime_get_ns`).
 pub fn by_name(name: &str) -> Option<&'static Helper> {

@@ -63,6 +63,19 @@ pub fn ctx_struct(program_type: ProgramType) -> Option<CtxStruct> {
     Some(CtxStruct { name, fields })
 }
 
+/// The offsets of the context fields that hold a pointer into the packet (`data` and
+/// `data_meta`): a value loaded from one of them points into packet memory, which no other
+/// pointer (stack, map value, ring-buffer record) reaches.
+pub fn packet_pointer_fields(program_type: ProgramType) -> Vec<i16> {
+    let Some(ctx) = ctx_struct(program_type) else {
+        return Vec::new();
+    };
+    (ctx.fields.iter())
+        .filter(|f| f.name == "data" || f.name == "data_meta")
+        .map(|f| f.offset as i16)
+        .collect()
+}
+
 /// x86_64 `struct pt_regs`.
 pub static PT_REGS: &[CtxField] = &[
     f("r15", 0, 8, 1),

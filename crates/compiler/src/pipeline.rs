@@ -192,6 +192,7 @@ fn compile_program(
     let mut func = lower::lower(&p.def.name, &p.body, p.var_count, func_maps(expanded));
     func.map_sizes = map_sizes.clone();
     func.returns_int = p.def.program_type.returns_int();
+    func.packet_fields = crate::context::packet_pointer_fields(p.def.program_type);
     let mut dump = options.dump.then(|| ProgramDump {
         name: p.def.name.clone(),
         expanded: p.body.to_string(),
@@ -305,6 +306,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "int_return")?;
         opt::join_constants::run(func);
         check(func, "join_constants")?;
+        opt::sign_select::run(func);
+        check(func, "sign_select")?;
         opt::copy_propagation::run(func);
         check(func, "copy_propagation")?;
         opt::unused_helper_calls::run(func);
@@ -313,6 +316,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "dead_code")?;
         opt::widened_stores::run(func);
         check(func, "widened_stores")?;
+        opt::merged_copies::run(func);
+        check(func, "merged_copies")?;
         opt::dead_stack_stores::run(func);
         check(func, "dead_stack_stores")?;
         let after = func.fingerprint();

@@ -511,3 +511,88 @@ fn int_return_drops_extensions_only_for_int_results() {
         "{out}"
     );
 }
+
+#[test]
+fn adjacent_copies_merge_into_one_wide_copy() {
+    // Packet (context field 0) to a ring-buffer record: two 4-byte copies become one 8-byte
+    // copy, and four 1-byte copies into a stack slot become one 4-byte copy.
+    let text = "function f\n  ss0 = slot 8, align 8\n  packet fields 0\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  v2 = map_fd q\n  v3 = iconst 0\n  v4 = iconst 12\n  v5 = call 131(v2, v4, v3)\n  v6 = load.4 v1, 26\n  store.4 v5, 0, v6\n  v7 = load.4 v1, 30\n  store.4 v5, 4, v7\n  v8 = stack_addr ss0\n  v9 = load.1 v1, 14\n  store.1 v8, 4, v9\n  v10 = load.1 v1, 15\n  store.1 v8, 5, v10\n  v11 = load.1 v1, 16\n  store.1 v8, 6, v11\n  v12 = load.1 v1, 17\n  store.1 v8, 7, v12\n  return v5\n";
+    let out = run(text, opt::merged_copies::run);
+    assert!(
+        out.contains("v6 = load.8 v1, 26\n  store.8 v5, 0, v6\n"),
+        "{out}"
+    );
+    assert!(!out.contains("v7 ="), "{out}");
+    assert!(
+        out.contains("v9 = load.4 v1, 14\n  store.4 v8, 4, v9\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn copies_stay_apart_when_merging_could_change_them() {
+    let keep = |text: &str, why: &str| {
+        let out = run(text, opt::merged_copies::run);
+        assert!(!out.contains("store.8"), "{why}\n{out}");
+    };
+    // Context fields must be read at their own size.
+    keep(
+        "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = stack_addr ss0\n  v2 = load.4 v0, 0\n  store.4 v1, 0, v2\n  v3 = load.4 v0, 4\n  store.4 v1, 4, v3\n  return 0\n",
+        "a context pointer",
+    );
+    // Without `packet fields`, a pointer loaded from the context may be a kernel struct's.
+    keep(
+        "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  v2 = stack_addr ss0\n  v3 = load.4 v1, 0\n  store.4 v2, 0, v3\n  v4 = load.4 v1, 4\n  store.4 v2, 4, v4\n  return 0\n",
+        "a pointer into unknown memory",
+    );
+    // The stack wants aligned accesses: bytes 4..12 of a slot are not an aligned u64.
+    keep(
+        "function f\n  ss0 = slot 16, align 8\n  packet fields 0\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  v2 = stack_addr ss0\n  v3 = load.4 v1, 0\n  store.4 v2, 4, v3\n  v4 = load.4 v1, 4\n  store.4 v2, 8, v4\n  return 0\n",
+        "a misaligned stack store",
+    );
+    // Two map values may be the same bytes: the second load must see the first store.
+    keep(
+        "function f\n  packet fields 0\nblock0:\n  v0 = map_fd q\n  v1 = arg\n  v2 = call 1(v0, v1)\n  v3 = call 1(v0, v1)\n  v4 = load.4 v2, 0\n  store.4 v3, 0, v4\n  v5 = load.4 v2, 4\n  store.4 v3, 4, v5\n  return 0\n",
+        "two map values",
+    );
+    // Within one slot, a copy whose first store overwrites what the second load reads.
+    keep(
+        "function f\n  ss0 = slot 16, align 8\nblock0:\n  v0 = stack_addr ss0\n  v1 = load.4 v0, 0\n  store.4 v0, 4, v1\n  v2 = load.4 v0, 4\n  store.4 v0, 8, v2\n  return 0\n",
+        "an overlapping copy",
+    );
+    // A call between the copies may write either side.
+    keep(
+        "function f\n  ss0 = slot 8, align 8\n  packet fields 0\nblock0:\n  v0 = arg\n  v1 = load.4 v0, 0\n  v2 = stack_addr ss0\n  v3 = load.4 v1, 0\n  store.4 v2, 0, v3\n  v4 = call 5()\n  v5 = load.4 v1, 4\n  store.4 v2, 4, v5\n  return v4\n",
+        "a call in between",
+    );
+}
+
+#[test]
+fn sign_tests_between_constants_one_apart_become_shifts() {
+    let select = |text: &str| run(text, opt::sign_select::run);
+    // map_push_elem (87) returns 0 or a negative error: `== 0` is a sign test.
+    let out = select("function f\nblock0:\n  v0 = map_fd q\n  v1 = arg\n  v2 = iconst 0\n  v3 = call 87(v0, v1, v2)\n  br eq v3, 0, block1, block2\nblock1:\n  return 2\nblock2:\n  return 1\n");
+    assert!(
+        out.contains("v4 = arsh v3, 63\n  v5 = add v4, 2\n  return v5\n"),
+        "{out}"
+    );
+    // Any value's sign, the larger constant on the negative side.
+    let out = select("function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br slt v1, 0, block1, block2\nblock1:\n  return 1\nblock2:\n  return 0\n");
+    assert!(out.contains("v2 = rsh v1, 63\n  return v2\n"), "{out}");
+    let keep = |text: &str, why: &str| {
+        let out = select(text);
+        assert!(!out.contains("sh v"), "{why}\n{out}");
+    };
+    keep(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br eq v1, 0, block1, block2\nblock1:\n  return 2\nblock2:\n  return 1\n",
+        "a loaded value may be positive",
+    );
+    keep(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br slt v1, 0, block1, block2\nblock1:\n  return 3\nblock2:\n  return 1\n",
+        "constants two apart",
+    );
+    keep(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br eq v1, 7, block3, block4\nblock3:\n  return 1\nblock4:\n  br slt v1, 0, block1, block2\nblock1:\n  return 1\nblock2:\n  return 0\n",
+        "a constant another block returns too",
+    );
+}

@@ -326,6 +326,9 @@ pub struct Function {
     /// The kernel reads only the low 32 bits of the returned value (an `int` hook result, see
     /// `ProgramType::returns_int`); printed as `returns int`.
     pub returns_int: bool,
+    /// Context offsets whose loaded value points into the packet (`data`, `data_meta`; see
+    /// `context::packet_pointer_fields`); printed as `packet fields 0 8`.
+    pub packet_fields: Vec<i16>,
 }
 
 impl Function {

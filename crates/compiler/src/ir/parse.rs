@@ -50,6 +50,11 @@ impl Parser {
             self.func.maps = maps.split_whitespace().map(String::from).collect();
         } else if line == "returns int" {
             self.func.returns_int = true;
+        } else if let Some(fields) = line.strip_prefix("packet fields ") {
+            self.func.packet_fields = match fields.split_whitespace().map(str::parse).collect() {
+                Ok(fields) => fields,
+                Err(_) => return self.err(format!("bad packet field offsets `{fields}`")),
+            };
         } else if line.starts_with("block") && line.ends_with(':') {
             self.block_header(&line[..line.len() - 1])?;
         } else if line.starts_with("ss") && line.contains("= slot") {

@@ -28,6 +28,10 @@ pub fn to_text(func: &Function) -> String {
     if func.returns_int {
         out.push_str("  returns int\n");
     }
+    if !func.packet_fields.is_empty() {
+        let fields: Vec<String> = func.packet_fields.iter().map(i16::to_string).collect();
+        let _ = writeln!(out, "  packet fields {}", fields.join(" "));
+    }
     for &b in &func.layout {
         write_block(&mut out, func, b);
     }
