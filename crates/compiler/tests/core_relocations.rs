@@ -9,6 +9,8 @@ mod common;
 
 use std::process::Command;
 use std::time::Duration;
+use whistler_bpf::opcode::{class, BPF_CALL, BPF_JMP, BPF_LDX};
+use whistler_bpf::CoreKind;
 use whistler_loader::object::Object;
 use whistler_loader::{LoadOptions, TestRun};
 use whistler_object::btf::{Btf, BtfKind, EnumValue, Kind, Member, INT_SIGNED};
@@ -370,13 +372,41 @@ fn tracepoint_fields_are_read_through_btf_with_core_relocations() {
         .map(|m| btf.member_name(m))
         .collect();
     assert_eq!(members, ["parent_pid", "child_pid"]);
-    let relos = &object.code_sections[0].core_relos;
-    // Each signed pid: offset, byte size and the two sign-extension shifts.
-    assert_eq!(relos.len(), 8, "{relos:?}");
+    let section = &object.code_sections[0];
+    let relos = &section.core_relos;
+    // Each signed pid: its offset, on the load, and the two sign-extension shifts.
+    assert_eq!(relos.len(), 6, "{relos:?}");
     assert!(relos.iter().all(|r| r.type_id == record), "{relos:?}");
+    let offsets = record_offsets(section);
+    assert_eq!(offsets.len(), 2, "one load per field: {relos:?}");
+    let layout = whistler_compiler::kernel_structs::kernel_struct(
+        &Btf::from_bytes(&whistler_kernel_host::vmlinux_btf().unwrap()).unwrap(),
+        "trace_event_raw_sched_process_fork",
+    )
+    .unwrap();
+    for field in ["parent_pid", "child_pid"] {
+        let here = layout.fields.iter().find(|f| f.name == field).unwrap();
+        assert!(offsets.contains(&here.offset), "{field} at {}: {offsets:?}", here.offset);
+    }
+    // Read straight from the context: the only helper call is the map update.
+    let calls: Vec<i32> = (section.insns.iter())
+        .filter(|i| i.code == BPF_JMP | BPF_CALL)
+        .map(|i| i.imm)
+        .collect();
+    assert_eq!(calls, [2], "bpf_map_update_elem only");
     check_forks(&elf);
     // libbpf relocates it too.
     common::load(&elf, "fork_tracepoint").unwrap_or_else(|e| panic!("libbpf: {e}"));
+}
+
+/// The record offsets `section` reads at: the offset of every load that carries a field byte
+/// offset relocation.
+fn record_offsets(section: &whistler_object::CodeSection) -> Vec<u32> {
+    let loads = (section.core_relos.iter())
+        .filter(|r| CoreKind::from_u32(r.kind) == Some(CoreKind::FIELD_BYTE_OFFSET))
+        .map(|r| section.insns[r.insn_offset as usize])
+        .inspect(|insn| assert_eq!(class(insn.code), BPF_LDX, "a load: {insn:?}"));
+    loads.map(|insn| insn.off as u32).collect()
 }
 
 /// Loads `elf` (FORK_TRACEPOINT), attaches it, forks a child from this thread and checks the
@@ -531,12 +561,7 @@ fn vm_guest_runs_the_host_tracepoint_object() {
         .find(|f| f.name == "child_pid")
         .unwrap();
     let parsed = whistler_object::parse(&elf).unwrap();
-    let section = &parsed.code_sections[0];
-    let built: Vec<u32> = section
-        .core_relos
-        .iter()
-        .map(|r| section.insns[r.insn_offset as usize].imm as u32)
-        .collect();
+    let built = record_offsets(&parsed.code_sections[0]);
     eprintln!(
         "record offsets in the object: {built:?}; child_pid here at {}",
         here.offset
