@@ -434,6 +434,77 @@ fn check_forks(elf: &[u8]) {
     );
 }
 
+/// Fields of other widths and signs, read straight from the context: `task_newtask`'s unsigned
+/// 8-byte `clone_flags` and signed 2-byte `oom_score_adj`, and `signal_generate`'s signed 4-byte
+/// `code`, which a queued SIGCONT (18) has as `SI_QUEUE` (-1): the relocated shifts sign-extend it.
+const SIGNED_FIELDS: &str = "(deftracepoint task/task-newtask clone-flags oom-score-adj)
+(deftracepoint signal/signal-generate sig code pid)
+(defmap adjustments :type :hash :key-size 4 :value-size 8 :max-entries 1024)
+(defmap flags :type :hash :key-size 4 :value-size 8 :max-entries 1024)
+(defmap codes :type :hash :key-size 4 :value-size 8 :max-entries 1024)
+(defprog on-newtask (:type :tracepoint :section \"tracepoint/task/task_newtask\" :license \"GPL\")
+  (let ((parent (cast u32 (>> (get-current-pid-tgid) 32))))
+    (setf (getmap adjustments parent) (tp-oom-score-adj)
+          (getmap flags parent) (tp-clone-flags)))
+  0)
+(defprog on-signal (:type :tracepoint :section \"tracepoint/signal/signal_generate\" :license \"GPL\")
+  (when (= (tp-sig) 18)
+    (setf (getmap codes (tp-pid)) (tp-code)))
+  0)
+";
+
+#[test]
+fn tracepoint_fields_of_other_widths_keep_their_sign() {
+    if !common::kernel_available("tracepoint_fields_of_other_widths_keep_their_sign") {
+        return;
+    }
+    let mut interp = whistler_kernel_host::macro_host();
+    let file = SourceFile::new("signed.lisp", SIGNED_FIELDS);
+    let forms = whistler_syntax::read(&file).forms;
+    let options = whistler_compiler::Options::default();
+    let elf = whistler_compiler::compile_with(&file, &forms, options, &mut interp)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .elf;
+    let parsed = whistler_object::parse(&elf).unwrap();
+    // Per field one load, and for a signed one (all but clone_flags) its two shifts.
+    let relocations = parsed.code_sections.iter().map(|s| s.core_relos.len());
+    assert_eq!(relocations.sum::<usize>(), 3 + 1 + 3 * 3);
+    let loads = parsed.code_sections.iter().map(|s| record_offsets(s).len());
+    assert_eq!(loads.sum::<usize>(), 5, "one load per field");
+    common::load(&elf, "signed_fields").unwrap_or_else(|e| panic!("libbpf: {e}"));
+    let object = Object::load(&elf, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("does not load: {e}"));
+    let _links: Vec<_> = ["on-newtask", "on-signal"]
+        .map(|name| {
+            (object.program(name).unwrap())
+                .attach(whistler_loader::attach::AttachTarget::Auto)
+                .unwrap_or_else(|e| panic!("attach {name}: {e}"))
+        })
+        .into();
+    // A shell that raises its OOM score adjustment, forks, then has a signal queued to it
+    // (procps' kill -q: sigqueue(3)).
+    let script = "set -e; echo 7 > /proc/self/oom_score_adj; /bin/true & wait; \
+                  /bin/kill -q 1 -s CONT $$";
+    let shell = Command::new("sh").args(["-c", script]).spawn().unwrap();
+    let shell_pid = shell.id().to_ne_bytes();
+    let out = shell.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = |map: &str| {
+        let value = (object.map(map).unwrap().lookup(&shell_pid).unwrap())
+            .unwrap_or_else(|| panic!("{map}: no record for the shell"));
+        i64::from_ne_bytes(value.try_into().unwrap())
+    };
+    assert_eq!(read("adjustments"), 7, "oom_score_adj");
+    // The shell's last child came from fork(3) (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID) or
+    // vfork(2) (CLONE_VM | CLONE_VFORK); the exit signal is not among the flags.
+    let flags = read("flags");
+    assert!(
+        [0x0120_0000, 0x4100].contains(&flags),
+        "clone_flags {flags:#x}"
+    );
+    assert_eq!(read("codes"), -1, "SI_QUEUE, sign-extended to 64 bits");
+}
+
 const VM_GUEST_SCRIPT: &str = "\
 WHISTLER_VM_GUEST=1 /guest --ignored --exact vm_guest_runs_the_host_object --nocapture --test-threads=1
 code=$?
