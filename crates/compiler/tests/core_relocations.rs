@@ -386,7 +386,11 @@ fn tracepoint_fields_are_read_through_btf_with_core_relocations() {
     .unwrap();
     for field in ["parent_pid", "child_pid"] {
         let here = layout.fields.iter().find(|f| f.name == field).unwrap();
-        assert!(offsets.contains(&here.offset), "{field} at {}: {offsets:?}", here.offset);
+        assert!(
+            offsets.contains(&here.offset),
+            "{field} at {}: {offsets:?}",
+            here.offset
+        );
     }
     // Read straight from the context: the only helper call is the map update.
     let calls: Vec<i32> = (section.insns.iter())

@@ -269,9 +269,10 @@ impl Emitter<'_> {
     /// then for a signed member `d <<= lshift; d s>>= rshift`, each shift with its own
     /// relocation: whatever width the loader gives the load, the shifts sign-extend that width.
     fn field_load(&mut self, d: Reg, p: Reg, field: u32) -> Result<(), CodegenError> {
-        let (member, load) = self.func.loaded_member(field).ok_or_else(|| {
-            CodegenError::Internal(format!("field load of kernel value {field}"))
-        })?;
+        let (member, load) = self
+            .func
+            .loaded_member(field)
+            .ok_or_else(|| CodegenError::Internal(format!("field load of kernel value {field}")))?;
         let relocated = |kind| whistler_object::KernelValue {
             kind,
             of: whistler_object::KernelSubject::Field(member.clone()),

@@ -74,7 +74,10 @@ pub enum InstKind {
     /// loader rewrites the offset, the width and the shifts for the running kernel (CO-RE).
     /// Only for memory the kernel lets a program load from directly (a tracepoint's record
     /// through the context pointer), never the stack.
-    FieldLoad { ptr: Value, field: u32 },
+    FieldLoad {
+        ptr: Value,
+        field: u32,
+    },
     /// A helper call: arguments go to R1..R5, the result comes back in R0; R1-R5 are clobbered.
     Call {
         helper: u32,
@@ -195,7 +198,9 @@ impl MemberLoad {
         ) {
             return None;
         }
-        let size = u8::try_from(ty.size()).ok().filter(|s| [1, 2, 4, 8].contains(s))?;
+        let size = u8::try_from(ty.size())
+            .ok()
+            .filter(|s| [1, 2, 4, 8].contains(s))?;
         Some(MemberLoad {
             offset: i16::try_from(field.member.offset).ok()?,
             size,

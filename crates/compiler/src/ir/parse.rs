@@ -284,7 +284,8 @@ impl Parser {
                     }
                 }
                 None => {
-                    return self.err("expected `field_load.SIZE PTR, STRUCT.MEMBER OFFSET [signed]`")
+                    return self
+                        .err("expected `field_load.SIZE PTR, STRUCT.MEMBER OFFSET [signed]`")
                 }
             },
             "call" => {

@@ -143,13 +143,14 @@ impl Verifier<'_> {
             InstKind::KernelValue(k) if *k as usize >= f.kernel_values.len() => {
                 self.errors.push(format!("unknown kernel value {k}"))
             }
-            InstKind::FieldLoad { field, .. } if f.loaded_member(*field).is_none() => self
-                .errors
-                .push(format!("field load of kernel value {field}, not a loadable member")),
-            InstKind::FieldLoad { ptr, .. } if self.is_stack_address(*ptr) => {
-                self.errors
-                    .push(format!("field load through the stack address {ptr}"))
+            InstKind::FieldLoad { field, .. } if f.loaded_member(*field).is_none() => {
+                self.errors.push(format!(
+                    "field load of kernel value {field}, not a loadable member"
+                ))
             }
+            InstKind::FieldLoad { ptr, .. } if self.is_stack_address(*ptr) => self
+                .errors
+                .push(format!("field load through the stack address {ptr}")),
             _ => {}
         }
     }
