@@ -176,8 +176,8 @@ impl InstKind {
 }
 
 /// How a `FieldLoad` reads its member on the build machine: the byte offset and width of the
-/// load, and whether the value is sign-extended. The loader changes all three for the running
-/// kernel.
+/// load, and whether the value is sign-extended. The loader changes the offset and width for the
+/// running kernel (and the amounts of the sign-extending shifts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemberLoad {
     pub offset: i16,
