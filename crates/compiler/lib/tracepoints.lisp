@@ -8,9 +8,9 @@
 ;;;;
 ;;;; Through BTF where the kernel has it: when the kernel's BTF (the host functions of
 ;;;; kernel-structs.lisp) describes the event's record as `struct trace_event_raw_EVENT`, a field
-;;;; found there is read at the running kernel's offset and width (CO-RE relocations, as
-;;;; `import-kernel-struct`'s accessors read), so a record laid out differently on another kernel
-;;;; reads right. Events without their own struct (those sharing a class's, the syscall events),
+;;;; found there is read with `ctx-load-member`: one load from the context at the running
+;;;; kernel's offset and width (CO-RE relocations on the load itself, and on the shifts that
+;;;; sign-extend a signed field), so a record laid out differently on another kernel reads right. Events without their own struct (those sharing a class's, the syscall events),
 ;;;; fields it lacks or describes as bitfields, and builds without BTF use the format file's
 ;;;; offsets. Without a format file, the BTF struct alone gives the fields.
 
@@ -140,9 +140,7 @@ the running kernel's offset (CO-RE); NIL when LAYOUT lacks it or has it as a bit
              (list `(defmacro ,(%symbolicate "tp-" lisp-name) ()
                       ,(format nil "The tracepoint field `~a`: ~(~a~), read at its offset in the running kernel's struct trace_event_raw_~a (byte ~d here)."
                                (first field) type event offset)
-                      ',(if (eq (first btf-type) :ptr)
-                            `(kernel-load u64 (ctx-ptr) ,relocated)
-                            `(kernel-load-member (ctx-ptr) ,@(rest relocated))))))
+                      '(ctx-load-member ,@(rest relocated)))))
             (:address
              (list `(defmacro ,(%symbolicate "tp-" lisp-name "-ptr") ()
                       ,(format nil "The address of the tracepoint field `~a`, at its offset in the running kernel's struct trace_event_raw_~a (byte ~d here)."

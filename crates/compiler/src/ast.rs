@@ -222,6 +222,13 @@ pub enum ExprKind {
     /// A number about the kernel's types (a member's byte offset, whether a type exists...),
     /// relocated by the loader for the running kernel.
     KernelValue(Box<whistler_object::KernelValue>),
+    /// The kernel struct member `field` of the struct at `ptr`, read with one load at the
+    /// running kernel's offset and width (and sign-extended when signed); `ptr` is memory the
+    /// program may load from directly (the context of a tracepoint).
+    FieldLoad {
+        ptr: Box<Expr>,
+        field: Box<whistler_object::KernelFieldRef>,
+    },
     /// A pointer to a fresh stack region of `size` bytes (zeroed when `zero`).
     StackAlloc {
         size: u32,
@@ -326,6 +333,11 @@ impl std::fmt::Display for Expr {
                 v.kind.lisp_names()[0],
                 v.subject_name(),
                 v.local_value().unwrap_or(0)
+            ),
+            ExprKind::FieldLoad { ptr, field } => write!(
+                f,
+                "(field-load {ptr} {}.{} {})",
+                field.structure.name, field.member.name, field.member.offset
             ),
             ExprKind::StackAlloc { size, zero } => write!(
                 f,

@@ -9,6 +9,8 @@ mod common;
 
 use std::process::Command;
 use std::time::Duration;
+use whistler_bpf::opcode::{class, BPF_CALL, BPF_JMP, BPF_LDX};
+use whistler_bpf::CoreKind;
 use whistler_loader::object::Object;
 use whistler_loader::{LoadOptions, TestRun};
 use whistler_object::btf::{Btf, BtfKind, EnumValue, Kind, Member, INT_SIGNED};
@@ -370,13 +372,45 @@ fn tracepoint_fields_are_read_through_btf_with_core_relocations() {
         .map(|m| btf.member_name(m))
         .collect();
     assert_eq!(members, ["parent_pid", "child_pid"]);
-    let relos = &object.code_sections[0].core_relos;
-    // Each signed pid: offset, byte size and the two sign-extension shifts.
-    assert_eq!(relos.len(), 8, "{relos:?}");
+    let section = &object.code_sections[0];
+    let relos = &section.core_relos;
+    // Each signed pid: its offset, on the load, and the two sign-extension shifts.
+    assert_eq!(relos.len(), 6, "{relos:?}");
     assert!(relos.iter().all(|r| r.type_id == record), "{relos:?}");
+    let offsets = record_offsets(section);
+    assert_eq!(offsets.len(), 2, "one load per field: {relos:?}");
+    let layout = whistler_compiler::kernel_structs::kernel_struct(
+        &Btf::from_bytes(&whistler_kernel_host::vmlinux_btf().unwrap()).unwrap(),
+        "trace_event_raw_sched_process_fork",
+    )
+    .unwrap();
+    for field in ["parent_pid", "child_pid"] {
+        let here = layout.fields.iter().find(|f| f.name == field).unwrap();
+        assert!(
+            offsets.contains(&here.offset),
+            "{field} at {}: {offsets:?}",
+            here.offset
+        );
+    }
+    // Read straight from the context: the only helper call is the map update.
+    let calls: Vec<i32> = (section.insns.iter())
+        .filter(|i| i.code == BPF_JMP | BPF_CALL)
+        .map(|i| i.imm)
+        .collect();
+    assert_eq!(calls, [2], "bpf_map_update_elem only");
     check_forks(&elf);
     // libbpf relocates it too.
     common::load(&elf, "fork_tracepoint").unwrap_or_else(|e| panic!("libbpf: {e}"));
+}
+
+/// The record offsets `section` reads at: the offset of every load that carries a field byte
+/// offset relocation.
+fn record_offsets(section: &whistler_object::CodeSection) -> Vec<u32> {
+    let loads = (section.core_relos.iter())
+        .filter(|r| CoreKind::from_u32(r.kind) == Some(CoreKind::FIELD_BYTE_OFFSET))
+        .map(|r| section.insns[r.insn_offset as usize])
+        .inspect(|insn| assert_eq!(class(insn.code), BPF_LDX, "a load: {insn:?}"));
+    loads.map(|insn| insn.off as u32).collect()
 }
 
 /// Loads `elf` (FORK_TRACEPOINT), attaches it, forks a child from this thread and checks the
@@ -402,6 +436,77 @@ fn check_forks(elf: &[u8]) {
         tid,
         "parent_pid"
     );
+}
+
+/// Fields of other widths and signs, read straight from the context: `task_newtask`'s unsigned
+/// 8-byte `clone_flags` and signed 2-byte `oom_score_adj`, and `signal_generate`'s signed 4-byte
+/// `code`, which a queued SIGCONT (18) has as `SI_QUEUE` (-1): the relocated shifts sign-extend it.
+const SIGNED_FIELDS: &str = "(deftracepoint task/task-newtask clone-flags oom-score-adj)
+(deftracepoint signal/signal-generate sig code pid)
+(defmap adjustments :type :hash :key-size 4 :value-size 8 :max-entries 1024)
+(defmap flags :type :hash :key-size 4 :value-size 8 :max-entries 1024)
+(defmap codes :type :hash :key-size 4 :value-size 8 :max-entries 1024)
+(defprog on-newtask (:type :tracepoint :section \"tracepoint/task/task_newtask\" :license \"GPL\")
+  (let ((parent (cast u32 (>> (get-current-pid-tgid) 32))))
+    (setf (getmap adjustments parent) (tp-oom-score-adj)
+          (getmap flags parent) (tp-clone-flags)))
+  0)
+(defprog on-signal (:type :tracepoint :section \"tracepoint/signal/signal_generate\" :license \"GPL\")
+  (when (= (tp-sig) 18)
+    (setf (getmap codes (tp-pid)) (tp-code)))
+  0)
+";
+
+#[test]
+fn tracepoint_fields_of_other_widths_keep_their_sign() {
+    if !common::kernel_available("tracepoint_fields_of_other_widths_keep_their_sign") {
+        return;
+    }
+    let mut interp = whistler_kernel_host::macro_host();
+    let file = SourceFile::new("signed.lisp", SIGNED_FIELDS);
+    let forms = whistler_syntax::read(&file).forms;
+    let options = whistler_compiler::Options::default();
+    let elf = whistler_compiler::compile_with(&file, &forms, options, &mut interp)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .elf;
+    let parsed = whistler_object::parse(&elf).unwrap();
+    // Per field one load, and for a signed one (all but clone_flags) its two shifts.
+    let relocations = parsed.code_sections.iter().map(|s| s.core_relos.len());
+    assert_eq!(relocations.sum::<usize>(), 3 + 1 + 3 * 3);
+    let loads = parsed.code_sections.iter().map(|s| record_offsets(s).len());
+    assert_eq!(loads.sum::<usize>(), 5, "one load per field");
+    common::load(&elf, "signed_fields").unwrap_or_else(|e| panic!("libbpf: {e}"));
+    let object = Object::load(&elf, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("does not load: {e}"));
+    let _links: Vec<_> = ["on-newtask", "on-signal"]
+        .map(|name| {
+            (object.program(name).unwrap())
+                .attach(whistler_loader::attach::AttachTarget::Auto)
+                .unwrap_or_else(|e| panic!("attach {name}: {e}"))
+        })
+        .into();
+    // A shell that raises its OOM score adjustment, forks, then has a signal queued to it
+    // (procps' kill -q: sigqueue(3)).
+    let script = "set -e; echo 7 > /proc/self/oom_score_adj; /bin/true & wait; \
+                  /bin/kill -q 1 -s CONT $$";
+    let shell = Command::new("sh").args(["-c", script]).spawn().unwrap();
+    let shell_pid = shell.id().to_ne_bytes();
+    let out = shell.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = |map: &str| {
+        let value = (object.map(map).unwrap().lookup(&shell_pid).unwrap())
+            .unwrap_or_else(|| panic!("{map}: no record for the shell"));
+        i64::from_ne_bytes(value.try_into().unwrap())
+    };
+    assert_eq!(read("adjustments"), 7, "oom_score_adj");
+    // The shell's last child came from fork(3) (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID) or
+    // vfork(2) (CLONE_VM | CLONE_VFORK); the exit signal is not among the flags.
+    let flags = read("flags");
+    assert!(
+        [0x0120_0000, 0x4100].contains(&flags),
+        "clone_flags {flags:#x}"
+    );
+    assert_eq!(read("codes"), -1, "SI_QUEUE, sign-extended to 64 bits");
 }
 
 const VM_GUEST_SCRIPT: &str = "\
@@ -531,12 +636,7 @@ fn vm_guest_runs_the_host_tracepoint_object() {
         .find(|f| f.name == "child_pid")
         .unwrap();
     let parsed = whistler_object::parse(&elf).unwrap();
-    let section = &parsed.code_sections[0];
-    let built: Vec<u32> = section
-        .core_relos
-        .iter()
-        .map(|r| section.insns[r.insn_offset as usize].imm as u32)
-        .collect();
+    let built = record_offsets(&parsed.code_sections[0]);
     eprintln!(
         "record offsets in the object: {built:?}; child_pid here at {}",
         here.offset

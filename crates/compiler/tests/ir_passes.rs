@@ -596,3 +596,20 @@ fn sign_tests_between_constants_one_apart_become_shifts() {
         "a constant another block returns too",
     );
 }
+
+#[test]
+fn field_loads_read_back_from_text_and_never_read_the_stack() {
+    let text = "function f\nblock0:\n  v0 = arg\n  v1 = field_load.2 v0, task.prio 40 signed\n  v2 = field_load.8 v0, task.flags 32\n  v3 = add v1, v2\n  return v3\n";
+    let out = run(text, opt::const_fold::run);
+    assert_eq!(out, text);
+    let stack = "function f\n  ss0 = slot 8, align 8\nblock0:\n  v0 = stack_addr ss0\n  v1 = field_load.4 v0, task.pid 8\n  return v1\n";
+    let errors = verify(&parse(stack).unwrap());
+    assert_eq!(errors, ["field load through the stack address v0"]);
+    for bad in [
+        "field_load.3 v0, task.pid 8",
+        "field_load.4 v0, task.pid 8 maybe",
+    ] {
+        let text = format!("function f\nblock0:\n  v0 = arg\n  v1 = {bad}\n  return v1\n");
+        assert!(parse(&text).is_err(), "{bad}");
+    }
+}

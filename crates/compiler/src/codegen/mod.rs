@@ -14,7 +14,7 @@ use crate::ir::{BinOp, Block, Cond, Function, InstKind, Operand, Terminator, UnO
 use crate::regalloc::{Allocation, Loc};
 use moves::{sequentialize, Step, CALL_TEMP};
 use whistler_bpf::opcode::*;
-use whistler_bpf::{Insn, Reg};
+use whistler_bpf::{CoreKind, Insn, Reg};
 use whistler_object::{CoreReloc, LineInfo, MapReloc};
 use whistler_syntax::{SourceFile, Span};
 
@@ -265,6 +265,41 @@ impl Emitter<'_> {
         Ok(())
     }
 
+    /// `d = *(size *)(p + offset)` with the member's field byte offset relocation on the load,
+    /// then for a signed member `d <<= lshift; d s>>= rshift`, each shift with its own
+    /// relocation: whatever width the loader gives the load, the shifts sign-extend that width.
+    fn field_load(&mut self, d: Reg, p: Reg, field: u32) -> Result<(), CodegenError> {
+        let (member, load) = self
+            .func
+            .loaded_member(field)
+            .ok_or_else(|| CodegenError::Internal(format!("field load of kernel value {field}")))?;
+        let relocated = |kind| whistler_object::KernelValue {
+            kind,
+            of: whistler_object::KernelSubject::Field(member.clone()),
+        };
+        let offset = relocated(CoreKind::FIELD_BYTE_OFFSET);
+        self.core_relocs.push(CoreReloc {
+            insn_index: self.insns.len(),
+            value: offset,
+        });
+        self.push(Insn::load(size_code(load.size), d, p, load.offset));
+        if load.signed {
+            for (op, kind) in [
+                (BPF_LSH, CoreKind::FIELD_LSHIFT_U64),
+                (BPF_ARSH, CoreKind::FIELD_RSHIFT_U64),
+            ] {
+                let shift = relocated(kind);
+                let amount = shift.local_value().unwrap_or(0) as i32;
+                self.core_relocs.push(CoreReloc {
+                    insn_index: self.insns.len(),
+                    value: shift,
+                });
+                self.push(Insn::alu64_imm(op, d, amount));
+            }
+        }
+        Ok(())
+    }
+
     fn finish_call(&mut self, r: Value) -> Result<(), CodegenError> {
         if self.uses.get(r.index()).copied().unwrap_or(0) == 0 {
             return Ok(());
@@ -437,6 +472,13 @@ impl Emitter<'_> {
                     Ok(imm) => self.push(Insn::mov64_imm(d, imm)),
                     Err(_) => self.insns.extend(Insn::ld_imm64(d, 0, local as u64)),
                 }
+                self.finish(r, d)
+            }
+            InstKind::FieldLoad { ptr, field } => {
+                let r = res()?;
+                let p = self.read(*ptr, R0)?;
+                let d = self.target(r)?;
+                self.field_load(d, p, *field)?;
                 self.finish(r, d)
             }
             InstKind::Call { helper, args } => {

@@ -68,6 +68,16 @@ pub enum InstKind {
     /// type exists (`mov` of the build machine's value with a CO-RE relocation); indexes
     /// `Function::kernel_values`. Not a constant: passes must not fold it.
     KernelValue(u32),
+    /// Reads the kernel struct member that `Function::kernel_values[field]` (a field byte
+    /// offset) names from the struct at `ptr`, with one load at the member's offset and width
+    /// (`MemberLoad`), zero-extended, or sign-extended by two shifts for a signed member; the
+    /// loader rewrites the offset, the width and the shifts for the running kernel (CO-RE).
+    /// Only for memory the kernel lets a program load from directly (a tracepoint's record
+    /// through the context pointer), never the stack.
+    FieldLoad {
+        ptr: Value,
+        field: u32,
+    },
     /// A helper call: arguments go to R1..R5, the result comes back in R0; R1-R5 are clobbered.
     Call {
         helper: u32,
@@ -116,7 +126,7 @@ impl InstKind {
                 }
             }
             InstKind::Unary { arg, .. } | InstKind::Copy(arg) => f(*arg),
-            InstKind::Load { ptr, .. } => f(*ptr),
+            InstKind::Load { ptr, .. } | InstKind::FieldLoad { ptr, .. } => f(*ptr),
             InstKind::Store { ptr, value, .. } => {
                 f(*ptr);
                 if let Operand::Value(v) = value {
@@ -151,7 +161,7 @@ impl InstKind {
                 op(rhs, &mut f);
             }
             InstKind::Unary { arg, .. } | InstKind::Copy(arg) => *arg = f(*arg),
-            InstKind::Load { ptr, .. } => *ptr = f(*ptr),
+            InstKind::Load { ptr, .. } | InstKind::FieldLoad { ptr, .. } => *ptr = f(*ptr),
             InstKind::Store { ptr, value, .. } => {
                 *ptr = f(*ptr);
                 op(value, &mut f);
@@ -162,6 +172,40 @@ impl InstKind {
             }
             InstKind::Call { args, .. } => args.iter_mut().for_each(|a| *a = f(*a)),
         }
+    }
+}
+
+/// How a `FieldLoad` reads its member on the build machine: the byte offset and width of the
+/// load, and whether the value is sign-extended. The loader changes the offset and width for the
+/// running kernel (and the amounts of the sign-extending shifts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberLoad {
+    pub offset: i16,
+    pub size: u8,
+    pub signed: bool,
+}
+
+impl MemberLoad {
+    /// How one load reads `field`: integer, enum and pointer members of 1, 2, 4 or 8 bytes at
+    /// an offset a load instruction holds; `None` for the others (aggregates, floats, members
+    /// past 32 KiB), which no single load reads.
+    pub fn of(field: &whistler_object::KernelFieldRef) -> Option<MemberLoad> {
+        use whistler_object::KernelType;
+        let ty = &field.member.ty;
+        if !matches!(
+            ty,
+            KernelType::Int { .. } | KernelType::Enum { .. } | KernelType::Ptr
+        ) {
+            return None;
+        }
+        let size = u8::try_from(ty.size())
+            .ok()
+            .filter(|s| [1, 2, 4, 8].contains(s))?;
+        Some(MemberLoad {
+            offset: i16::try_from(field.member.offset).ok()?,
+            size,
+            signed: ty.is_signed(),
+        })
     }
 }
 
@@ -387,6 +431,23 @@ impl Function {
 
     pub fn inst(&self, inst: Inst) -> &InstData {
         &self.insts[inst.index()]
+    }
+
+    /// The member a `FieldLoad` of `field` reads and how (`None` when `field` is not the byte
+    /// offset of a member one load reads).
+    pub fn loaded_member(
+        &self,
+        field: u32,
+    ) -> Option<(&whistler_object::KernelFieldRef, MemberLoad)> {
+        let value = self.kernel_values.get(field as usize)?;
+        match &value.of {
+            whistler_object::KernelSubject::Field(f)
+                if value.kind == whistler_bpf::CoreKind::FIELD_BYTE_OFFSET =>
+            {
+                Some((f, MemberLoad::of(f)?))
+            }
+            _ => None,
+        }
     }
 
     /// The constant a value is defined as, if any.

@@ -280,6 +280,19 @@ impl Parser {
                     ),
                 }
             }
+            "field_load" => match field_load(arg(&parts, 1), size) {
+                Some(value) => {
+                    self.func.kernel_values.push(value);
+                    InstKind::FieldLoad {
+                        ptr: self.value(arg(&parts, 0))?,
+                        field: self.func.kernel_values.len() as u32 - 1,
+                    }
+                }
+                None => {
+                    return self
+                        .err("expected `field_load.SIZE PTR, STRUCT.MEMBER OFFSET [signed]`")
+                }
+            },
             "call" => {
                 let (id, rest) = args.split_once('(').unwrap_or((args, ")"));
                 let helper = self.int(id.trim())?;
@@ -326,6 +339,38 @@ fn list(text: &str) -> Vec<&str> {
 
 fn arg<'a>(parts: &[&'a str], i: usize) -> &'a str {
     parts.get(i).copied().unwrap_or("")
+}
+
+/// `STRUCT.MEMBER OFFSET [signed]` of a `field_load.SIZE`, as `print` writes it: the byte
+/// offset of a member read as an integer of SIZE bytes (what only the object's BTF uses, such
+/// as a pointer type, is left out).
+fn field_load(args: &str, size: u8) -> Option<whistler_object::KernelValue> {
+    use whistler_object::{KernelFieldRef, KernelMember, KernelStructRef, KernelType};
+    let mut words = args.split_whitespace();
+    let (subject, offset) = (words.next()?, words.next()?.parse().ok()?);
+    let signed = match words.next() {
+        None => false,
+        Some("signed") => true,
+        Some(_) => return None,
+    };
+    let (structure, member) = subject.split_once('.')?;
+    let field = KernelFieldRef {
+        structure: KernelStructRef {
+            name: structure.to_string(),
+            union: false,
+            size: 0,
+        },
+        member: KernelMember {
+            name: member.to_string(),
+            offset,
+            ty: KernelType::Int {
+                size: u32::from(size),
+                signed,
+            },
+        },
+    };
+    crate::ir::MemberLoad::of(&field)?;
+    Some(whistler_object::KernelValue::field_offset(field))
 }
 
 /// `KIND SUBJECT LOCAL-VALUE`, as `print` writes a `KernelValue`: KIND a `CoreKind`'s Lisp name,

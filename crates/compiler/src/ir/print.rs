@@ -114,6 +114,17 @@ fn inst_text(func: &Function, kind: &InstKind) -> String {
             ),
             None => "kernel_value ?".to_string(),
         },
+        InstKind::FieldLoad { ptr, field } => match func.loaded_member(*field) {
+            Some((member, load)) => format!(
+                "field_load.{} {ptr}, {}.{} {}{}",
+                load.size,
+                member.structure.name,
+                member.member.name,
+                load.offset,
+                if load.signed { " signed" } else { "" }
+            ),
+            None => format!("field_load {ptr}, ?"),
+        },
         InstKind::Call { helper, args } => format!("call {helper}({})", join(args)),
         InstKind::Asm(i) => format!("asm {:#x} {} {} {} {}", i.code, i.dst, i.src, i.off, i.imm),
     }

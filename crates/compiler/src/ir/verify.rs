@@ -13,6 +13,9 @@
 //! 7. Loads and stores access 1, 2, 4 or 8 bytes; atomic adds 4 or 8 bytes.
 //! 8. Helper calls take at most 5 arguments.
 //! 9. Stack slots, maps and kernel fields referred to exist.
+//! 10. A field load names the byte offset of a member one load reads (an integer, enum or
+//!     pointer of 1, 2, 4 or 8 bytes at an offset that fits the instruction), and does not read
+//!     through a stack address.
 
 use super::*;
 use crate::analysis::dominators::DominatorTree;
@@ -140,8 +143,22 @@ impl Verifier<'_> {
             InstKind::KernelValue(k) if *k as usize >= f.kernel_values.len() => {
                 self.errors.push(format!("unknown kernel value {k}"))
             }
+            InstKind::FieldLoad { field, .. } if f.loaded_member(*field).is_none() => {
+                self.errors.push(format!(
+                    "field load of kernel value {field}, not a loadable member"
+                ))
+            }
+            InstKind::FieldLoad { ptr, .. } if self.is_stack_address(*ptr) => self
+                .errors
+                .push(format!("field load through the stack address {ptr}")),
             _ => {}
         }
+    }
+
+    fn is_stack_address(&self, v: Value) -> bool {
+        let f = self.func;
+        matches!(f.values.get(v.index()), Some(ValueDef::Inst(i))
+            if matches!(f.inst(*i).kind, InstKind::StackAddr(_)))
     }
 
     fn check_dominance(&mut self, defined_at: &[Option<(Block, usize)>]) {

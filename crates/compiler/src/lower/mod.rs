@@ -273,15 +273,14 @@ impl Lowerer {
             ExprKind::Call { helper, args } => self.call(*helper, args),
             ExprKind::MapRef(m) => self.emit(InstKind::MapFd(*m)),
             ExprKind::KernelValue(value) => {
-                let values = &mut self.func.kernel_values;
-                let index = values
-                    .iter()
-                    .position(|v| v == &**value)
-                    .unwrap_or_else(|| {
-                        values.push((**value).clone());
-                        values.len() - 1
-                    });
-                self.emit(InstKind::KernelValue(index as u32))
+                let index = self.kernel_value(value);
+                self.emit(InstKind::KernelValue(index))
+            }
+            ExprKind::FieldLoad { ptr, field } => {
+                let p = self.expr(ptr);
+                let offset = whistler_object::KernelValue::field_offset((**field).clone());
+                let field = self.kernel_value(&offset);
+                self.emit(InstKind::FieldLoad { ptr: p, field })
             }
             ExprKind::StackAlloc { size, zero } => self.stack_alloc(e, *size, *zero),
             ExprKind::Spill { size, value } => self.spill(*size, value),
@@ -299,6 +298,16 @@ impl Lowerer {
             ExprKind::Dotimes { var, count, body } => self.dotimes(*var, *count, body),
             ExprKind::Asm(insn) => self.emit(InstKind::Asm(*insn)),
         }
+    }
+
+    /// The index of `value` in the function's kernel values, added when new.
+    fn kernel_value(&mut self, value: &whistler_object::KernelValue) -> u32 {
+        let values = &mut self.func.kernel_values;
+        let index = values.iter().position(|v| v == value).unwrap_or_else(|| {
+            values.push(value.clone());
+            values.len() - 1
+        });
+        index as u32
     }
 
     /// Splits a pointer expression plus offset into a base value and a 16-bit constant offset.

@@ -13,7 +13,7 @@
 //! returned elsewhere costs nothing more): otherwise the arithmetic would not be shorter.
 
 use super::def_kind;
-use crate::ir::{BinOp, Block, Function, InstKind, Operand, Terminator, Value};
+use crate::ir::{BinOp, Block, Function, InstKind, Operand, Predecessors, Terminator, Value};
 use crate::ops::Cond;
 use whistler_bpf::helpers::returns_zero_or_errno;
 use whistler_syntax::Span;
@@ -78,7 +78,7 @@ fn sign_test(func: &Function, cond: Cond, x: Value, k: i32) -> Option<bool> {
 }
 
 /// The constant `block` returns when it does nothing else and `from` is its only predecessor.
-fn lone_return(func: &Function, preds: &[Vec<Block>], block: Block, from: Block) -> Option<i32> {
+fn lone_return(func: &Function, preds: &Predecessors, block: Block, from: Block) -> Option<i32> {
     let data = &func.blocks[block.index()];
     if !data.insts.is_empty() || !data.params.is_empty() || preds[block.index()] != [from] {
         return None;

@@ -3,9 +3,11 @@
 //! carry a CO-RE relocation, so the loader rewrites them for the running kernel. The macro
 //! library writes them (`import-kernel-struct`'s accessors, `kernel-field-exists`...) with the
 //! types as the build machine's BTF describes them (the Lisp data `lisp_host` produces).
+//! `ctx-load-member` reads a member of the struct the context points to with one relocated load.
 
 use crate::ast::{Expr, ExprKind};
 use crate::expand::body::Expander;
+use crate::ir::MemberLoad;
 use whistler_bpf::CoreKind;
 use whistler_object::{
     KernelEnumerator, KernelFieldRef, KernelMember, KernelStructRef, KernelSubject, KernelType,
@@ -17,7 +19,11 @@ impl Expander<'_> {
     /// `(kernel-field-offset STRUCT-TYPE "member" OFFSET MEMBER-TYPE)`.
     pub(super) fn kernel_field_offset(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
         match kernel_field(args) {
-            Some(field) => self.kernel_value(form.span, CoreKind::FIELD_BYTE_OFFSET, field),
+            Some(field) => self.kernel_value(
+                form.span,
+                CoreKind::FIELD_BYTE_OFFSET,
+                KernelSubject::Field(field),
+            ),
             None => self.err(
                 form.span,
                 "`kernel-field-offset` takes a named struct type, a member name, its byte offset \
@@ -30,7 +36,9 @@ impl Expander<'_> {
     pub(super) fn kernel_field_relocation(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
         let kind = core_kind(&args[0]).filter(|k| k.is_field());
         match (kind, kernel_field(&args[1..])) {
-            (Some(kind), Some(field)) => self.kernel_value(form.span, kind, field),
+            (Some(kind), Some(field)) => {
+                self.kernel_value(form.span, kind, KernelSubject::Field(field))
+            }
             _ => self.err(
                 form.span,
                 "`kernel-field-relocation` takes a field relocation kind (:field-byte-offset, \
@@ -39,6 +47,30 @@ impl Expander<'_> {
                  its type",
             ),
         }
+    }
+
+    /// `(ctx-load-member STRUCT-TYPE "member" OFFSET MEMBER-TYPE)`.
+    pub(super) fn ctx_load_member(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let Some(field) = kernel_field(args) else {
+            return self.err(
+                form.span,
+                "`ctx-load-member` takes a named struct type, a member name, its byte offset and \
+                 its type, as `deftracepoint` writes them",
+            );
+        };
+        if MemberLoad::of(&field).is_none() {
+            return self.err(
+                form.span,
+                format!(
+                    "`ctx-load-member` reads integer, enum and pointer members of 1, 2, 4 or 8 \
+                     bytes at offsets below 32768; `{}.{}` is not one",
+                    field.structure.name, field.member.name
+                ),
+            );
+        }
+        let ptr = Expr::new(ExprKind::Ctx, form.span).boxed();
+        let field = Box::new(field);
+        Expr::new(ExprKind::FieldLoad { ptr, field }, form.span)
     }
 
     /// `(kernel-type-relocation KIND TYPE)`.
@@ -106,7 +138,7 @@ fn core_kind(form: &Sexp) -> Option<CoreKind> {
 }
 
 /// `STRUCT-TYPE "member" OFFSET MEMBER-TYPE`, as `import-kernel-struct` writes them.
-fn kernel_field(args: &[Sexp]) -> Option<KernelSubject> {
+fn kernel_field(args: &[Sexp]) -> Option<KernelFieldRef> {
     let structure = match kernel_type(&args[0])? {
         KernelType::Composite(s) if !s.name.is_empty() => s,
         _ => return None,
@@ -116,7 +148,7 @@ fn kernel_field(args: &[Sexp]) -> Option<KernelSubject> {
         offset: args[2].as_int().and_then(|n| u32::try_from(n).ok())?,
         ty: kernel_type(&args[3])?,
     };
-    Some(KernelSubject::Field(KernelFieldRef { structure, member }))
+    Some(KernelFieldRef { structure, member })
 }
 
 /// A type written as `lisp_host` writes it: (:int SIZE SIGNED), (:ptr), (:enum "name" SIZE

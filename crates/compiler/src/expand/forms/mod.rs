@@ -615,6 +615,16 @@ static FORMS: &[Form] = &[
         expand: |x, form, args| x.kernel_field_offset(form, args),
     },
     Form {
+        name: "ctx-load-member",
+        arity: Arity::exactly(4),
+        syntax: "(ctx-load-member STRUCT-TYPE \"member\" OFFSET MEMBER-TYPE)",
+        summary: "The integer, enum or pointer member of the kernel struct the context points to \
+                  (a tracepoint's record), read with one load whose offset and width the loader \
+                  rewrites for the running kernel (CO-RE), sign-extended when signed; written by \
+                  `deftracepoint`.",
+        expand: |x, form, args| x.ctx_load_member(form, args),
+    },
+    Form {
         name: "kernel-field-relocation",
         arity: Arity::exactly(5),
         syntax: "(kernel-field-relocation KIND STRUCT-TYPE \"member\" OFFSET MEMBER-TYPE)",
