@@ -68,9 +68,11 @@ fn compile_replaces_an_existing_output_and_writes_to_a_pipe() {
     let dir = scratch("replace");
     let input = write(&dir, "counter.lisp", COUNTER);
     let fresh = dir.join("fresh.o");
-    assert!(whistler(&["compile", &input, "-o", fresh.to_str().unwrap()])
-        .status
-        .success());
+    assert!(
+        whistler(&["compile", &input, "-o", fresh.to_str().unwrap()])
+            .status
+            .success()
+    );
     let object = std::fs::read(&fresh).unwrap();
     let old = dir.join("old.o");
     std::fs::write(&old, vec![0xa5u8; object.len() * 3]).unwrap();
