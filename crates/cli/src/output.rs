@@ -14,6 +14,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
+        .truncate(false)
         .open(path)
         .with_context(cannot)?;
     file.write_all(bytes).with_context(cannot)?;
