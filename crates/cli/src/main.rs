@@ -5,6 +5,7 @@ mod commands;
 mod generate;
 mod input;
 mod map_view;
+mod output;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -61,6 +61,30 @@ fn compile_writes_the_object_next_to_the_input() {
     );
 }
 
+/// The object replaces whatever the output file held, longer or shorter (it is overwritten in
+/// place, then cut to length), and goes to a pipe as well as to a file.
+#[test]
+fn compile_replaces_an_existing_output_and_writes_to_a_pipe() {
+    let dir = scratch("replace");
+    let input = write(&dir, "counter.lisp", COUNTER);
+    let fresh = dir.join("fresh.o");
+    assert!(
+        whistler(&["compile", &input, "-o", fresh.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let object = std::fs::read(&fresh).unwrap();
+    let old = dir.join("old.o");
+    std::fs::write(&old, vec![0xa5u8; object.len() * 3]).unwrap();
+    assert!(whistler(&["compile", &input, "-o", old.to_str().unwrap()])
+        .status
+        .success());
+    assert_eq!(std::fs::read(&old).unwrap(), object, "no old bytes remain");
+    let piped = whistler(&["compile", &input, "-o", "/dev/stdout"]);
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(piped.stdout, object);
+}
+
 #[test]
 fn compile_errors_are_located_and_fail() {
     let dir = scratch("errors");

@@ -3,7 +3,7 @@
 
 use super::{compile_source_for, CommandResult};
 use crate::generate::{generate, Definitions, Language};
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -47,16 +47,14 @@ pub fn run(args: Args) -> CommandResult {
         };
         for (suffix, text) in generate(language, stem, &defs) {
             let path = args.input.with_file_name(format!("{stem}{suffix}"));
-            std::fs::write(&path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            crate::output::write(&path, text.as_bytes())?;
             eprintln!("wrote {}", path.display());
         }
     }
     let output = args
         .output
         .unwrap_or_else(|| args.input.with_extension("bpf.o"));
-    std::fs::write(&output, &compiled.elf)
-        .with_context(|| format!("cannot write {}", output.display()))?;
+    crate::output::write(&output, &compiled.elf)?;
     eprintln!(
         "wrote {} ({} program{}, {} map{})",
         output.display(),
