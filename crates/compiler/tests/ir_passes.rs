@@ -475,6 +475,17 @@ fn context_loads_after_a_call_move_to_the_entry() {
 }
 
 #[test]
+fn relocated_member_loads_after_a_call_move_to_the_entry() {
+    // A tracepoint record's member (a CO-RE relocated load) is hoisted like a fixed field.
+    let text = "function f\n  ss0 = slot 8, align 8\n  maps m\nblock0:\n  v0 = arg\n  v1 = map_fd m\n  v2 = stack_addr ss0\n  store.4 v2, 0, 0\n  v3 = call 1(v1, v2)\n  br ne v3, 0, block1, block2\nblock1:\n  v4 = field_load.4 v0, rec.pid 8 signed\n  atomic_add.8 v3, 0, v4\n  jump block2\nblock2:\n  return 0\n";
+    let out = run(text, opt::context_loads::run);
+    assert!(
+        out.contains("block0:\n  v0 = arg\n  v4 = field_load.4 v0, rec.pid 8 signed\n"),
+        "the member is read before the call\n{out}"
+    );
+}
+
+#[test]
 fn context_loads_stay_when_a_helper_gets_the_context() {
     // `skb_change_tail(ctx, ...)` may change `len`: the later load must stay after the call.
     let text = "function f\nblock0:\n  v0 = arg\n  v1 = iconst 64\n  v2 = iconst 0\n  v3 = call 38(v0, v1, v2)\n  v4 = load.4 v0, 0\n  return v4\n";

@@ -1,5 +1,5 @@
 //! Context loads moved before helper calls: when the context pointer (`arg`) is only ever the
-//! pointer of loads, a load of a context field that runs after a helper call moves to the entry
+//! pointer of loads (plain or CO-RE relocated `FieldLoad`s of a tracepoint record), a load of a context field that runs after a helper call moves to the entry
 //! block, right after `arg`. The context pointer then dies before the first call, so it no
 //! longer needs a callee-saved register (and the `r6 = r1` that fills it); the field's value
 //! takes that register instead. Every load of a hoisted field, before the calls too, becomes
@@ -18,7 +18,26 @@
 
 use crate::ir::{Block, Function, Inst, InstKind, Value};
 
-/// At most this many different fields (offset and size) are hoisted: one field costs the
+/// What a load reads from the context: a field at a fixed size and offset, or the relocated
+/// kernel struct member `Function::kernel_values[index]` names.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ContextField {
+    Fixed { size: u8, offset: i16 },
+    Member(u32),
+}
+
+/// The context field `kind` reads when it is a load through `ctx`.
+fn read_of(kind: &InstKind, ctx: Value) -> Option<ContextField> {
+    match *kind {
+        InstKind::Load { size, ptr, offset } if ptr == ctx => {
+            Some(ContextField::Fixed { size, offset })
+        }
+        InstKind::FieldLoad { ptr, field } if ptr == ctx => Some(ContextField::Member(field)),
+        _ => None,
+    }
+}
+
+/// At most this many different fields (offset and size, or member) are hoisted: one field costs the
 /// callee-saved register the context pointer held, more would add register pressure.
 pub const MAX_HOISTED: usize = 1;
 
@@ -31,7 +50,7 @@ pub fn run(func: &mut Function) {
         return;
     }
     let late = loads_after_calls(func, ctx);
-    let mut fields: Vec<(u8, i16)> = late.iter().map(|&(_, _, field)| field).collect();
+    let mut fields: Vec<ContextField> = late.iter().map(|&(_, _, field)| field).collect();
     fields.sort_unstable();
     fields.dedup();
     if late.is_empty() || fields.len() > MAX_HOISTED {
@@ -39,7 +58,7 @@ pub fn run(func: &mut Function) {
     }
     // Every load of a hoisted field, before calls too, becomes the one in the entry block.
     let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
-    let mut hoisted: Vec<((u8, i16), Value)> = Vec::new();
+    let mut hoisted: Vec<(ContextField, Value)> = Vec::new();
     let mut moved: Vec<Inst> = Vec::new();
     for (b, i, field) in context_loads(func, ctx) {
         if !fields.contains(&field) {
@@ -65,15 +84,13 @@ pub fn run(func: &mut Function) {
     func.substitute(&subst);
 }
 
-/// Every load of `ctx`: block, instruction and (size, offset).
-fn context_loads(func: &Function, ctx: Value) -> Vec<(Block, Inst, (u8, i16))> {
+/// Every load of `ctx`: block, instruction and the field it reads.
+fn context_loads(func: &Function, ctx: Value) -> Vec<(Block, Inst, ContextField)> {
     let mut loads = Vec::new();
     for &b in &func.layout {
         for &i in &func.blocks[b.index()].insts {
-            if let InstKind::Load { size, ptr, offset } = func.inst(i).kind {
-                if ptr == ctx {
-                    loads.push((b, i, (size, offset)));
-                }
+            if let Some(field) = read_of(&func.inst(i).kind, ctx) {
+                loads.push((b, i, field));
             }
         }
     }
@@ -98,7 +115,7 @@ fn only_loaded(func: &Function, ctx: Value) -> bool {
             let kind = &func.inst(i).kind;
             match kind {
                 InstKind::Asm(_) => return false,
-                InstKind::Load { .. } => {}
+                InstKind::Load { .. } | InstKind::FieldLoad { .. } => {}
                 _ => kind.for_each_use(|v| ok &= v != ctx),
             }
         }
@@ -109,18 +126,17 @@ fn only_loaded(func: &Function, ctx: Value) -> bool {
     ok
 }
 
-/// Loads of `ctx` that a helper call may run before: block, instruction and (size, offset).
-fn loads_after_calls(func: &Function, ctx: Value) -> Vec<(Block, Inst, (u8, i16))> {
+/// Loads of `ctx` that a helper call may run before: block, instruction and the field.
+fn loads_after_calls(func: &Function, ctx: Value) -> Vec<(Block, Inst, ContextField)> {
     let called_before = calls_on_the_way_in(func);
     let mut late = Vec::new();
     for &b in &func.layout {
         let mut called = called_before[b.index()];
         for &i in &func.blocks[b.index()].insts {
-            match func.inst(i).kind {
-                InstKind::Load { size, ptr, offset } if called && ptr == ctx => {
-                    late.push((b, i, (size, offset)))
-                }
-                ref kind if kind.is_call() => called = true,
+            let kind = &func.inst(i).kind;
+            match read_of(kind, ctx) {
+                Some(field) if called => late.push((b, i, field)),
+                _ if kind.is_call() => called = true,
                 _ => {}
             }
         }
