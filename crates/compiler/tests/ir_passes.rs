@@ -603,6 +603,10 @@ fn sign_tests_between_constants_one_apart_become_shifts() {
         "constants two apart",
     );
     keep(
+        "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br slt v1, 0, block1, block2\nblock1:\n  return -2147483648\nblock2:\n  return 2147483647\n",
+        "constants at the ends of the 32-bit range",
+    );
+    keep(
         "function f\nblock0:\n  v0 = arg\n  v1 = load.8 v0, 0\n  br eq v1, 7, block3, block4\nblock3:\n  return 1\nblock4:\n  br slt v1, 0, block1, block2\nblock1:\n  return 1\nblock2:\n  return 0\n",
         "a constant another block returns too",
     );

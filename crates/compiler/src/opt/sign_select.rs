@@ -45,7 +45,7 @@ pub fn run(func: &mut Function) {
         ) else {
             continue;
         };
-        let shift = match n - p {
+        let shift = match i64::from(n) - i64::from(p) {
             -1 => BinOp::Arsh,
             1 => BinOp::Rsh,
             _ => continue,
