@@ -16,8 +16,9 @@ pub(crate) struct DeferredDefinition {
 }
 
 enum Source {
-    /// Read already (the library could not be split without reading it).
-    Form(Sexp),
+    /// Read already (the library could not be split without reading it). Boxed: the symbol
+    /// table keeps a thousand pending definitions, nearly all `Text`, and this keeps each small.
+    Form(Box<Sexp>),
     /// Not read yet: the list's text and how to read it.
     Text(&'static str, ReadOptions),
 }
@@ -88,7 +89,7 @@ impl Interp {
             });
             match definition {
                 Some((is_macro, name)) => {
-                    let source = Source::Form(form);
+                    let source = Source::Form(Box::new(form));
                     self.defer(&name, DeferredDefinition { is_macro, source });
                 }
                 None => {
@@ -130,7 +131,7 @@ impl Interp {
             return Ok(());
         };
         let form = match deferred.source {
-            Source::Form(form) => form,
+            Source::Form(form) => *form,
             Source::Text(list, options) => {
                 let range = 0..list.len();
                 read_one(&sym.name, list, options, range).map_err(|diagnostics| {
