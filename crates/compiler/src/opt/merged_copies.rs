@@ -19,8 +19,8 @@
 //! memory accept unaligned accesses on the machines BPF runs on (those with efficient
 //! unaligned access; programs loaded with `BPF_F_STRICT_ALIGNMENT` are not).
 
-use super::{def_kind, use_counts};
-use crate::ir::{BinOp, Function, Inst, InstKind, Operand, StackSlot, Value, ValueDef};
+use super::{def_kind, is_context, use_counts};
+use crate::ir::{BinOp, Function, Inst, InstKind, Operand, StackSlot, Value};
 use whistler_bpf::helpers::ids;
 
 /// How many definitions (copies, additions) are followed back to a pointer's origin.
@@ -153,14 +153,8 @@ fn mergeable(func: &Function, insts: &[Inst], a: &Copy, b: &Copy) -> bool {
     let end = b.store;
     let ours = [a.load, a.store, b.load, b.store];
     let touches_memory = (start..=end).filter(|k| !ours.contains(k)).any(|k| {
-        matches!(
-            func.inst(insts[k]).kind,
-            InstKind::Load { .. }
-                | InstKind::Store { .. }
-                | InstKind::AtomicAdd { .. }
-                | InstKind::Call { .. }
-                | InstKind::Asm(_)
-        )
+        let kind = &func.inst(insts[k]).kind;
+        kind.has_side_effects() || matches!(kind, InstKind::Load { .. })
     });
     if touches_memory {
         return false;
@@ -257,11 +251,6 @@ fn rhs_constant(rhs: Operand) -> Option<i64> {
         Operand::Imm(k) => Some(k as i64),
         Operand::Value(_) => None,
     }
-}
-
-/// True when `v` is the context pointer the program received.
-fn is_context(func: &Function, v: Value) -> bool {
-    matches!(func.values.get(v.index()), Some(ValueDef::Inst(i)) if matches!(func.inst(*i).kind, InstKind::Arg))
 }
 
 /// Rewrites the pair: the earlier load reads both halves, the later store writes them, and the

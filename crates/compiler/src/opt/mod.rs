@@ -54,3 +54,8 @@ pub fn def_kind(func: &Function, v: Value) -> Option<&InstKind> {
         _ => None,
     }
 }
+
+/// True when `v` is the context pointer the program received (`arg`).
+pub fn is_context(func: &Function, v: Value) -> bool {
+    matches!(def_kind(func, v), Some(InstKind::Arg))
+}

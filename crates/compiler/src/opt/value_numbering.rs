@@ -32,7 +32,7 @@ pub fn run(func: &mut Function) {
             let mut kind = func.insts[i.index()].kind.clone();
             let numbered = match &kind {
                 InstKind::Binary { .. } | InstKind::Unary { .. } => true,
-                InstKind::Load { ptr, .. } => ctx_loads_pure && is_ctx(func, *ptr),
+                InstKind::Load { ptr, .. } => ctx_loads_pure && super::is_context(func, *ptr),
                 _ => false,
             };
             if !numbered {
@@ -77,15 +77,11 @@ fn ctx_is_immutable(func: &Function) -> bool {
             .all(|&i| match &func.inst(i).kind {
                 InstKind::Call { .. } | InstKind::Asm(_) => false,
                 InstKind::Store { ptr, .. } | InstKind::AtomicAdd { ptr, .. } => {
-                    !is_ctx(func, *ptr)
+                    !super::is_context(func, *ptr)
                 }
                 _ => true,
             })
     })
-}
-
-fn is_ctx(func: &Function, v: Value) -> bool {
-    matches!(super::def_kind(func, v), Some(InstKind::Arg))
 }
 
 fn resolve(subst: &[Option<Value>], mut v: Value) -> Value {
