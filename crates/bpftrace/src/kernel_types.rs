@@ -2,13 +2,16 @@
 //! `(struct sock *)arg0`, `args->rqtp->tv_sec`) and enum values named in scripts. Each field
 //! read is described with the CO-RE type data the compiler's `kernel-field-offset` form takes,
 //! so that the offset carries a relocation and the loader fixes it for the kernel it loads on.
+//! Tracepoint fields (`args.pid`) are found in the event's record the same way `deftracepoint`
+//! finds them (`kernel_structs::tracepoint_record`).
 //!
-//! The BTF is read once, on the first struct a script names (scripts without one never read it).
+//! The BTF is read and indexed once, on the first struct or tracepoint field a script names
+//! (scripts without one never read it); types are decoded as lookups reach them.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-use whistler_compiler::kernel_structs::{self, KernelStruct};
-use whistler_object::btf::{Btf, BtfKind, Kind, INT_SIGNED};
+use whistler_compiler::kernel_structs::{self, KernelField, KernelStruct, TracepointRecord};
+use whistler_object::btf::{BtfKind, BtfTypes, Kind, LazyBtf, INT_SIGNED};
 use whistler_object::KernelType;
 
 /// A struct or union of the kernel: its BTF id (after typedefs and qualifiers).
@@ -41,8 +44,8 @@ pub struct Field {
     pub core: Option<(KernelType, KernelType)>,
 }
 
-fn btf() -> Result<&'static Btf, String> {
-    static BTF: OnceLock<Result<Btf, String>> = OnceLock::new();
+fn btf() -> Result<&'static LazyBtf, String> {
+    static BTF: OnceLock<Result<LazyBtf, String>> = OnceLock::new();
     BTF.get_or_init(|| {
         let path = whistler_kernel_host::btf_path(None);
         let bytes = std::fs::read(&path).map_err(|e| {
@@ -51,7 +54,7 @@ fn btf() -> Result<&'static Btf, String> {
                 path.display()
             )
         })?;
-        Btf::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+        LazyBtf::from_bytes(bytes).map_err(|e| format!("{}: {e}", path.display()))
     })
     .as_ref()
     .map_err(Clone::clone)
@@ -107,6 +110,20 @@ pub fn field(id: StructId, name: &str) -> Result<Field, String> {
     })
 }
 
+/// The member of tracepoint `event`'s record (`struct trace_event_raw_EVENT`) holding its
+/// format file's field `name`, with the struct's CO-RE type; `None` when the kernel's BTF has no
+/// record for the event (the syscall events have none) or cannot be read (cached per event).
+pub fn tracepoint_member(event: &str, name: &str) -> Option<(KernelType, KernelField)> {
+    static RECORDS: OnceLock<Mutex<HashMap<String, Option<TracepointRecord>>>> = OnceLock::new();
+    let btf = btf().ok()?;
+    let mut records = RECORDS.get_or_init(Mutex::default).lock().ok()?;
+    let record = records
+        .entry(event.to_string())
+        .or_insert_with(|| kernel_structs::tracepoint_record(btf, event))
+        .as_ref()?;
+    Some((record.structure.clone(), record.member(name)?.clone()))
+}
+
 /// A kernel function's parameters by name with what each holds (`None`: not readable), and
 /// what it returns (`None` for void), for fentry's `args` and fexit's `retval`.
 pub struct Signature {
@@ -138,7 +155,7 @@ pub fn function_signature(function: &str) -> Result<Signature, String> {
 }
 
 /// How a value of BTF type `ty` is read; `None` for types that cannot be.
-fn value_of_type(btf: &Btf, ty: u32) -> Option<FieldValue> {
+fn value_of_type(btf: &LazyBtf, ty: u32) -> Option<FieldValue> {
     let target = btf.skip_mods_and_typedefs(ty);
     Some(match btf.kind(target) {
         Some(Kind::Int { size, encoding, .. }) => FieldValue::Int {
@@ -174,7 +191,7 @@ fn value_of_type(btf: &Btf, ty: u32) -> Option<FieldValue> {
 }
 
 /// Member `name` of `id`: its byte offset (`None` for a bitfield) and type id.
-fn find_member(btf: &Btf, id: u32, name: &str, depth: usize) -> Option<(Option<u32>, u32)> {
+fn find_member(btf: &LazyBtf, id: u32, name: &str, depth: usize) -> Option<(Option<u32>, u32)> {
     let members = btf.members(id).ok()?;
     for member in members {
         let member_name = btf.member_name(member);
@@ -198,7 +215,7 @@ fn find_member(btf: &Btf, id: u32, name: &str, depth: usize) -> Option<(Option<u
 
 /// The CO-RE description of member `name` of named struct `id`, from the compiler's layout of
 /// the struct (cached: a script reads a few structs many times).
-fn core_types(btf: &Btf, id: StructId, name: &str) -> Option<(KernelType, KernelType)> {
+fn core_types(btf: &LazyBtf, id: StructId, name: &str) -> Option<(KernelType, KernelType)> {
     static LAYOUTS: OnceLock<Mutex<HashMap<String, Option<KernelStruct>>>> = OnceLock::new();
     let struct_name = btf.name(id.0);
     if struct_name.is_empty() {
@@ -217,7 +234,7 @@ fn core_types(btf: &Btf, id: StructId, name: &str) -> Option<(KernelType, Kernel
 /// The value of enumerator `name` of any kernel enum (`TCP_ESTABLISHED`).
 pub fn enum_value(name: &str) -> Option<i64> {
     let btf = btf().ok()?;
-    btf.iter().find_map(|(_, ty)| match &ty.kind {
+    (1..btf.type_count()).find_map(|id| match btf.kind(id)? {
         Kind::Enum { values, .. } | Kind::Enum64 { values, .. } => values
             .iter()
             .find(|v| btf.str_at(v.name_off) == name)

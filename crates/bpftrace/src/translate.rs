@@ -14,6 +14,7 @@ use crate::printf;
 use crate::probes::{self, ProbeKind, TracepointField};
 use crate::types::{self, MapKind, Type};
 use std::collections::HashMap;
+use whistler_compiler::kernel_structs::{FieldAccess, KernelField};
 use whistler_syntax::{Diagnostic, Sexp, Span};
 
 /// The ring buffer every event goes through.
@@ -1488,10 +1489,13 @@ impl<'a> Translator<'a> {
             );
         };
         let ty = f.value_type();
+        let record = match &cx.kind {
+            ProbeKind::Tracepoint { name, .. } => RecordField::of(name, &f),
+            _ => RecordField { member: None },
+        };
         match f.ty {
             probes::FieldType::Int { signed } => {
-                let load = types::load_type(f.size, signed);
-                let form = at.call("ctx-load", vec![at.sym(load), at.int(f.offset as i128)]);
+                let form = record.load(at, types::load_type(f.size, signed), f.offset);
                 Some(
                     match f.c_type.contains("struct ") || f.c_type.contains("union ") {
                         true => match kernel_types::pointee_of_c_type(&f.c_type) {
@@ -1508,13 +1512,10 @@ impl<'a> Translator<'a> {
             probes::FieldType::CharArray | probes::FieldType::DataLocString => {
                 let buffer = self.fresh("field");
                 let source = match f.ty {
-                    probes::FieldType::CharArray => at.int(f.offset as i128),
+                    probes::FieldType::CharArray => record.offset(at, f.offset),
                     _ => at.call(
                         "logand",
-                        vec![
-                            at.call("ctx-load", vec![at.sym("u32"), at.int(f.offset as i128)]),
-                            at.int(0xffff),
-                        ],
+                        vec![record.load(at, "u32", f.offset), at.int(0xffff)],
                     ),
                 };
                 let address = at.call("+", vec![at.call("ctx-ptr", vec![]), source]);
@@ -1663,7 +1664,16 @@ impl<'a> Translator<'a> {
                 let Some(first) = args.first() else {
                     return self.error(span, "str() takes an address");
                 };
-                let (address, _) = self.int_expr(cx, first)?;
+                let value = self.expr(cx, first)?;
+                // A string already (a `__data_loc` field, which bpftrace 0.17 reads with str()).
+                if let (Type::Str(_), 1) = (value.ty, args.len()) {
+                    return Some(value);
+                }
+                let Type::Int { .. } = value.ty else {
+                    let found = value.ty.describe();
+                    return self.error(first.span, format!("expected an integer, found {found}"));
+                };
+                let address = value.form;
                 let size = match args.get(1) {
                     None => crate::STRING_SIZE,
                     Some(n) => match constant(n) {
@@ -2713,4 +2723,50 @@ fn signal_number(name: &str) -> Option<i32> {
         "STOP" => 19,
         _ => return None,
     })
+}
+
+/// A tracepoint field as the event's record in the kernel's BTF holds it, when it does:
+/// read at the running kernel's offset (CO-RE), as `deftracepoint` reads it; otherwise at the
+/// format file's offset.
+struct RecordField {
+    member: Option<(whistler_object::KernelType, KernelField)>,
+}
+
+impl RecordField {
+    fn of(event: &str, f: &TracepointField) -> RecordField {
+        RecordField {
+            member: kernel_types::tracepoint_member(event, &f.name),
+        }
+    }
+
+    /// The member's CO-RE description: the struct's type, its name, offset and type.
+    fn core_args(at: At, owner: &whistler_object::KernelType, m: &KernelField) -> Vec<Sexp> {
+        vec![
+            crate::forms::kernel_type(at, owner),
+            at.string(&m.name),
+            at.int(m.offset as i128),
+            crate::forms::kernel_type(at, &m.ty),
+        ]
+    }
+
+    /// The field's value: `(ctx-load-member ...)` for a member read as a value, else
+    /// `(ctx-load TYPE OFFSET)`.
+    fn load(&self, at: At, ty: &str, offset: usize) -> Sexp {
+        match &self.member {
+            Some((owner, m)) if matches!(m.access, FieldAccess::Value(_)) => {
+                at.call("ctx-load-member", Self::core_args(at, owner, m))
+            }
+            _ => at.call("ctx-load", vec![at.sym(ty), at.int(offset as i128)]),
+        }
+    }
+
+    /// The field's offset in the context: relocated for a member read by address (an array).
+    fn offset(&self, at: At, offset: usize) -> Sexp {
+        match &self.member {
+            Some((owner, m)) if matches!(m.access, FieldAccess::Address(_)) => {
+                at.call("kernel-field-offset", Self::core_args(at, owner, m))
+            }
+            _ => at.int(offset as i128),
+        }
+    }
 }

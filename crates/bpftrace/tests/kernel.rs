@@ -45,19 +45,27 @@ fn opener() -> (PathBuf, String, Alone) {
 }
 
 fn ours(script: &str, options: RunOptions) -> String {
+    run(&compiled(script), options)
+}
+
+fn compiled(script: &str) -> whistler_bpftrace::Compiled {
     let file = SourceFile::new("test.bt", script);
-    let compiled = whistler_bpftrace::compile(&file, &Settings::default(), Default::default())
-        .unwrap_or_else(|d| {
+    whistler_bpftrace::compile(&file, &Settings::default(), Default::default()).unwrap_or_else(
+        |d| {
             panic!(
                 "{}",
                 d.iter()
                     .map(|d| whistler_syntax::render(&file, d))
                     .collect::<String>()
             )
-        });
+        },
+    )
+}
+
+fn run(compiled: &whistler_bpftrace::Compiled, options: RunOptions) -> String {
     let stop = whistler_session::stop_on_ctrl_c().unwrap();
     let mut out = Vec::new();
-    whistler_bpftrace::run(&compiled, &options, &stop, &mut out).unwrap();
+    whistler_bpftrace::run(compiled, &options, &stop, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -301,6 +309,89 @@ tracepoint:syscalls:sys_enter_clock_nanosleep
     if let Some(theirs) = theirs("kernel_struct_fields_through_btf", script, &command) {
         assert_eq!(out, theirs);
     }
+}
+
+/// Tracepoint fields (`args.NAME`) of events whose record the kernel's BTF describes (`struct
+/// trace_event_raw_EVENT`) are read at the running kernel's offsets: each read carries a CO-RE
+/// field offset relocation against the record, as `deftracepoint`'s reads do. A `__data_loc`
+/// string (`filename`), integers (`pid`, `prev_pid`) and a char array (`prev_comm`); the
+/// syscall events, whose records have no struct of their own, keep the format file's offsets.
+#[test]
+fn tracepoint_args_read_through_btf_with_core_relocations() {
+    if !whistler_testkit::kernel_available("tracepoint_args_read_through_btf_with_core_relocations")
+    {
+        return;
+    }
+    let script = format!(
+        r#"tracepoint:sched:sched_process_exec /comm == "{OPENER}"/ {{
+  printf("exec %s, pid %d, old pid %d\n", str(args->filename), args->pid == tid, args->old_pid == tid);
+}}
+tracepoint:sched:sched_switch /args->prev_comm == "{OPENER}"/ {{
+  @switched[args->prev_comm, args->prev_pid == tid] = 1;
+}}
+"#
+    );
+    let object = compiled(&script);
+    let relocated = relocated_members(&object.object.elf);
+    for (record, member) in [
+        ("trace_event_raw_sched_process_exec", "__data_loc_filename"),
+        ("trace_event_raw_sched_process_exec", "pid"),
+        ("trace_event_raw_sched_process_exec", "old_pid"),
+        ("trace_event_raw_sched_switch", "prev_comm"),
+        ("trace_event_raw_sched_switch", "prev_pid"),
+    ] {
+        let wanted = (record.to_string(), member.to_string());
+        assert!(relocated.contains(&wanted), "{wanted:?} in {relocated:?}");
+    }
+    let syscall = compiled("tracepoint:syscalls:sys_enter_openat { @[args.dfd] = count(); }");
+    assert_eq!(relocated_members(&syscall.object.elf), []);
+    let (command, _alone) = sleeper(&["0.1", "0.1"]);
+    let out = run(&object, with_command(&command));
+    let program = command.split(' ').next().unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "Attaching 2 probes...\n\
+             exec {program}, pid 1, old pid 1\n\
+             \n\n\
+             @switched[{OPENER}, 1]: 1\n"
+        )
+    );
+    if let Some(theirs) = theirs(
+        "tracepoint_args_read_through_btf_with_core_relocations",
+        &script,
+        &command,
+    ) {
+        assert_eq!(out, theirs);
+    }
+}
+
+/// The (struct, member) of every CO-RE field offset relocation in the object `elf`.
+fn relocated_members(elf: &[u8]) -> Vec<(String, String)> {
+    use whistler_object::btf::Btf;
+    let object = whistler_object::parse(elf).unwrap();
+    let Some(btf) = object.btf.as_ref() else {
+        return Vec::new();
+    };
+    let btf = Btf::from_bytes(btf).unwrap();
+    let relocations = object.code_sections.iter().flat_map(|s| &s.core_relos);
+    relocations
+        .filter(|r| {
+            whistler_bpf::CoreKind::from_u32(r.kind)
+                == Some(whistler_bpf::CoreKind::FIELD_BYTE_OFFSET)
+        })
+        .map(|r| {
+            let access = btf.str_at(r.access_str_off);
+            let Some(("0", index)) = access.split_once(':') else {
+                panic!("a member of the struct itself: {access}");
+            };
+            let member = &btf.members(r.type_id).unwrap()[index.parse::<usize>().unwrap()];
+            (
+                btf.name(r.type_id).to_string(),
+                btf.member_name(member).to_string(),
+            )
+        })
+        .collect()
 }
 
 #[test]

@@ -6,13 +6,14 @@
 ;;;; or a session reads /sys/kernel/tracing). Without it, `deftracepoint` reports what is missing.
 ;;;; Everything else, parsing included, is here.
 ;;;;
-;;;; Through BTF where the kernel has it: when the kernel's BTF (the host functions of
-;;;; kernel-structs.lisp) describes the event's record as `struct trace_event_raw_EVENT`, a field
-;;;; found there is read with `ctx-load-member`: one load from the context at the running
-;;;; kernel's offset and width (CO-RE relocations on the load itself, and on the shifts that
-;;;; sign-extend a signed field), so a record laid out differently on another kernel reads right. Events without their own struct (those sharing a class's, the syscall events),
-;;;; fields it lacks or describes as bitfields, and builds without BTF use the format file's
-;;;; offsets. Without a format file, the BTF struct alone gives the fields.
+;;;; Through BTF where the kernel has it: when the kernel's BTF describes the event's record as
+;;;; `struct trace_event_raw_EVENT` (the host function %tracepoint-record, which the bpftrace
+;;;; front end's `args` shares), a field found there is read with `ctx-load-member`: one load from
+;;;; the context at the running kernel's offset and width (CO-RE relocations on the load itself,
+;;;; and on the shifts that sign-extend a signed field), so a record laid out differently on
+;;;; another kernel reads right. Events without their own struct (those sharing a class's, the
+;;;; syscall events), fields it lacks or describes as bitfields, and builds without BTF use the
+;;;; format file's offsets. Without a format file, the BTF struct alone gives the fields.
 
 (defun %underscores (name)
   "NAME (a string) with every `-` replaced by `_`."
@@ -97,35 +98,21 @@
               wanted)))
 
 (defun %tracepoint-btf-layout (event)
-  "The layout (SIZE FIELDS STRUCT-TYPE) of the kernel's `struct trace_event_raw_EVENT`, or NIL
-when there is no BTF reader, the BTF cannot be read or it has no such struct."
-  (when (fboundp '%kernel-type)
-    (let ((name (format nil "trace_event_raw_~a" event)))
-      (handler-case
-          (and (eq (first (funcall '%kernel-type name)) :struct)
-               (funcall '%kernel-struct name))
-        (error () nil)))))
+  "The kernel's record of EVENT (`struct trace_event_raw_EVENT`) as (STRUCT-TYPE ((FIELD . MEMBER)
+...)), each FIELD by the format file's name, or NIL when there is no BTF reader, the BTF cannot
+be read or the event has no struct of its own (the host function %tracepoint-record)."
+  (when (fboundp '%tracepoint-record)
+    (handler-case (funcall '%tracepoint-record event)
+      (error () nil))))
 
 (defun %tracepoint-btf-member (name layout)
-  "The member of LAYOUT holding the format file's field NAME: NAME, or for a `__data_loc`
-field (the format file's `__data_loc char[] NAME`) `__data_loc_NAME`."
-  (let ((members (second layout)))
-    (or (find name members :key #'first :test #'string=)
-        (find (concatenate 'string "__data_loc_" name) members :key #'first :test #'string=))))
+  "The member of LAYOUT holding the format file's field NAME."
+  (cdr (assoc name (second layout) :test #'string=)))
 
 (defun %btf-tracepoint-fields (layout)
   "The fields of a tracepoint record described by LAYOUT alone, as the format file would list
-them: every member but the common header (`ent`) and the variable part (`__data`), with
-`__data_loc_NAME` called NAME. Only names count: every one is found in LAYOUT again."
-  (mapcan (lambda (member)
-            (let ((name (first member))
-                  (prefix "__data_loc_"))
-              (cond ((member name '("ent" "__data") :test #'string=) nil)
-                    ((and (> (length name) (length prefix))
-                          (string= prefix (subseq name 0 (length prefix))))
-                     (list (list (subseq name (length prefix)) nil nil nil nil)))
-                    (t (list (list name nil nil nil nil))))))
-          (second layout)))
+them. Only names count: every one is found in LAYOUT again."
+  (mapcar (lambda (field) (list (car field) nil nil nil nil)) (second layout)))
 
 (defun %tracepoint-btf-macros (field layout event)
   "`tp-NAME` or `tp-NAME-ptr` of FIELD read through the BTF member of LAYOUT that holds it, at
@@ -134,7 +121,7 @@ the running kernel's offset (CO-RE); NIL when LAYOUT lacks it or has it as a bit
         (lisp-name (%hyphens (first field))))
     (when member
       (destructuring-bind (c-name offset access type btf-type) member
-        (let ((relocated `(kernel-field-offset ,(third layout) ,c-name ,offset ,btf-type)))
+        (let ((relocated `(kernel-field-offset ,(first layout) ,c-name ,offset ,btf-type)))
           (case access
             (:value
              (list `(defmacro ,(%symbolicate "tp-" lisp-name) ()

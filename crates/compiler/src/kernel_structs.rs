@@ -1,7 +1,8 @@
 //! Kernel types read from BTF: struct layouts for `import-kernel-struct` (each field's byte
 //! offset and how BPF code reads it; members of anonymous structs and unions are flattened into
 //! their parent, as C code names them), and named types and enums for the CO-RE forms
-//! (`kernel-type-exists`, `kernel-enum-value`...).
+//! (`kernel-type-exists`, `kernel-enum-value`...), and tracepoint records
+//! (`struct trace_event_raw_EVENT`) for `deftracepoint` and the bpftrace front end's `args`.
 
 use crate::ast::Ty;
 use whistler_object::btf::{BtfKind, BtfTypes, Kind, INT_SIGNED};
@@ -58,6 +59,57 @@ pub fn kernel_struct(btf: &impl BtfTypes, name: &str) -> Result<KernelStruct, St
         union: matches!(btf.kind(id), Some(Kind::Union { .. })),
         size,
         fields,
+    })
+}
+
+/// A tracepoint's record as the kernel's BTF describes it: `struct trace_event_raw_EVENT`, which
+/// `TRACE_EVENT` and `DECLARE_EVENT_CLASS` define. Events defined in another event's class
+/// (`DEFINE_EVENT`) and the syscall events (`sys_enter_NAME`, recorded in `struct
+/// trace_event_raw_sys_enter`'s `args[6]`) have no struct of their own, and so no record here:
+/// their fields are read at the format file's offsets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracepointRecord {
+    /// The struct, as CO-RE relocations name it.
+    pub structure: KernelType,
+    /// The fields the format file lists, by its names, each with the member holding it
+    /// (`__data_loc_NAME` for a `__data_loc` field); the common header (`ent`) and the variable
+    /// part (`__data`) are no fields.
+    pub fields: Vec<(String, KernelField)>,
+}
+
+impl TracepointRecord {
+    /// The member holding the format file's field `name`.
+    pub fn member(&self, name: &str) -> Option<&KernelField> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+}
+
+/// The record of tracepoint `event` (`sched_process_fork`), `None` when the kernel's BTF has no
+/// `struct trace_event_raw_EVENT`.
+pub fn tracepoint_record(btf: &impl BtfTypes, event: &str) -> Option<TracepointRecord> {
+    let name = format!("trace_event_raw_{event}");
+    // Asked first, as `kernel_struct` looks for a name to suggest when there is none.
+    if btf.ids_named(&name, BtfKind::Struct).is_empty() {
+        return None;
+    }
+    let layout = kernel_struct(btf, &name).ok().filter(|l| !l.union)?;
+    let fields = layout.fields.into_iter().filter_map(|member| {
+        if member.name == "ent" || member.name == "__data" {
+            return None;
+        }
+        let field = member
+            .name
+            .strip_prefix("__data_loc_")
+            .unwrap_or(&member.name);
+        Some((field.to_string(), member))
+    });
+    Some(TracepointRecord {
+        structure: KernelType::Composite(KernelStructRef {
+            name: layout.name,
+            union: false,
+            size: layout.size,
+        }),
+        fields: fields.collect(),
     })
 }
 

@@ -3,7 +3,10 @@
 //! [`whistler_lisp::Interp`] preloaded with the standard macro library (`lib/*.lisp`).
 
 use crate::expand::MacroHost;
-use crate::kernel_structs::{kernel_enum, kernel_struct, named_type, FieldAccess, KernelStruct};
+use crate::kernel_structs::{
+    kernel_enum, kernel_struct, named_type, tracepoint_record, FieldAccess, KernelField,
+    KernelStruct, TracepointRecord,
+};
 use std::cell::OnceCell;
 use std::rc::Rc;
 use whistler_lisp::{EvalError, Interp, Value};
@@ -70,7 +73,8 @@ pub fn define_kernel_constants<'a>(
 /// `%tracepoint-format`) and `import-kernel-struct` reads struct layouts from the BTF bytes
 /// `vmlinux_btf()` returns (read and indexed once, on first use; host function `%kernel-struct`; the CO-RE
 /// forms also ask `%kernel-type` for a named struct, union or enum, and `%kernel-enum` for an
-/// enum's values, each NIL when the kernel has none). An `Err`
+/// enum's values, each NIL when the kernel has none; `deftracepoint` asks `%tracepoint-record`
+/// for an event's record). An `Err`
 /// becomes a Lisp error with its text. The compiler does no I/O: the embedding program supplies
 /// both (tracefs and `/sys/kernel/btf/vmlinux`, or files).
 pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
@@ -118,6 +122,12 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
         }),
     );
     interp.define_builtin(
+        "%tracepoint-record",
+        reader(|interp, btf, event| {
+            Ok(tracepoint_record(btf, event).map_or(Value::Nil, |r| record_value(interp, &r)))
+        }),
+    );
+    interp.define_builtin(
         "%kernel-enum",
         reader(|interp, btf, name| {
             Ok(kernel_enum(btf, name).map_or(Value::Nil, |(ty, values)| {
@@ -134,26 +144,13 @@ pub fn standard_interp_for_kernel<E1: std::fmt::Display, E2: std::fmt::Display>(
     interp
 }
 
-/// A struct layout as `%kernel-struct` returns it: (SIZE (("name" OFFSET ACCESS TYPE BTF-TYPE)...)
-/// STRUCT-TYPE), BTF-TYPE and STRUCT-TYPE as [`kernel_type_value`] writes them.
+/// A struct layout as `%kernel-struct` returns it: (SIZE (MEMBER...) STRUCT-TYPE), each MEMBER as
+/// [`member_value`] writes it, STRUCT-TYPE as [`kernel_type_value`] does.
 fn layout_value(interp: &mut Interp, layout: &KernelStruct) -> Value {
-    let fields = layout.fields.iter().map(|field| {
-        let (access, ty) = match &field.access {
-            FieldAccess::Value(ty) => (":value", Value::sym(&interp.symbol(ty.name()))),
-            FieldAccess::Address(name) => (
-                ":address",
-                name.as_deref().map_or(Value::Nil, Value::string),
-            ),
-            FieldAccess::Bitfield => (":bitfield", Value::Nil),
-        };
-        Value::list([
-            Value::string(field.name.as_str()),
-            Value::int(i64::from(field.offset)),
-            Value::sym(&interp.symbol(access)),
-            ty,
-            kernel_type_value(interp, &field.ty),
-        ])
-    });
+    let fields = layout
+        .fields
+        .iter()
+        .map(|field| member_value(interp, field));
     let fields: Vec<Value> = fields.collect();
     let structure = KernelType::Composite(KernelStructRef {
         name: layout.name.clone(),
@@ -164,6 +161,40 @@ fn layout_value(interp: &mut Interp, layout: &KernelStruct) -> Value {
         Value::int(i64::from(layout.size)),
         Value::list(fields),
         kernel_type_value(interp, &structure),
+    ])
+}
+
+/// A tracepoint record as `%tracepoint-record` returns it: (STRUCT-TYPE (("field" . MEMBER)...)),
+/// each field by the format file's name, MEMBER as [`member_value`] writes it.
+fn record_value(interp: &mut Interp, record: &TracepointRecord) -> Value {
+    let fields = record.fields.iter().map(|(name, member)| {
+        Value::cons(Value::string(name.as_str()), member_value(interp, member))
+    });
+    let fields: Vec<Value> = fields.collect();
+    Value::list([
+        kernel_type_value(interp, &record.structure),
+        Value::list(fields),
+    ])
+}
+
+/// A struct member as Lisp data: ("name" OFFSET ACCESS TYPE BTF-TYPE), ACCESS `:value` (TYPE the
+/// load type), `:address` (TYPE the embedded struct's name or NIL) or `:bitfield`, BTF-TYPE as
+/// [`kernel_type_value`] writes it.
+fn member_value(interp: &mut Interp, field: &KernelField) -> Value {
+    let (access, ty) = match &field.access {
+        FieldAccess::Value(ty) => (":value", Value::sym(&interp.symbol(ty.name()))),
+        FieldAccess::Address(name) => (
+            ":address",
+            name.as_deref().map_or(Value::Nil, Value::string),
+        ),
+        FieldAccess::Bitfield => (":bitfield", Value::Nil),
+    };
+    Value::list([
+        Value::string(field.name.as_str()),
+        Value::int(i64::from(field.offset)),
+        Value::sym(&interp.symbol(access)),
+        ty,
+        kernel_type_value(interp, &field.ty),
     ])
 }
 
