@@ -159,16 +159,14 @@ enum Kernel {
     Struct {
         id: StructId,
         user: bool,
+        /// A pointer the verifier knows by its BTF type (an fentry or fexit argument or
+        /// return value, or a pointer member read from one): members are loaded directly.
+        btf: bool,
     },
     /// An array of this many bytes (`u6_addr8`, for `ntop`).
-    Bytes {
-        size: usize,
-        user: bool,
-    },
+    Bytes { size: usize, user: bool },
     /// Not an address: an integer of this many bytes (less than 8; `bswap` swaps them).
-    Int {
-        size: usize,
-    },
+    Int { size: usize },
 }
 
 impl Value {
@@ -814,6 +812,12 @@ impl<'a> Translator<'a> {
                 let var = self.var_binding(cx, name, v.ty, target.span)?;
                 let key = cx.scoped(name);
                 match v.kernel {
+                    // Kept where the verifier may no longer know it by its BTF type.
+                    Some(Kernel::Struct { id, user, .. }) => {
+                        let btf = false;
+                        cx.var_kernel
+                            .insert(key.clone(), Kernel::Struct { id, user, btf })
+                    }
                     Some(k) => cx.var_kernel.insert(key.clone(), k),
                     None => cx.var_kernel.remove(&key),
                 };
@@ -1264,7 +1268,8 @@ impl<'a> Translator<'a> {
                         .map_err(|message| self.error::<()>(e.span, message))
                         .ok()?;
                     let user = matches!(cx.kind, ProbeKind::Uprobe { .. });
-                    return Some(Value::address(v, Kernel::Struct { id, user }));
+                    let btf = false;
+                    return Some(Value::address(v, Kernel::Struct { id, user, btf }));
                 }
                 let (size, signed) = types::int_type(ty)?;
                 let form = at.call("cast", vec![at.sym(types::load_type(size, signed)), v]);
@@ -1455,7 +1460,7 @@ impl<'a> Translator<'a> {
         let macro_arg = |name: &str| cx.macro_args.last().is_some_and(|a| a.contains_key(name));
         if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args" && !macro_arg(b)) {
             let v = self.expr(cx, base)?;
-            let Some(Kernel::Struct { id, user }) = v.kernel else {
+            let Some(pointer @ Kernel::Struct { .. }) = v.kernel else {
                 return self.error(
                     span,
                     format!(
@@ -1464,7 +1469,7 @@ impl<'a> Translator<'a> {
                     ),
                 );
             };
-            return self.struct_field(at, v.form, id, user, field);
+            return self.struct_field(at, v.form, pointer, field);
         }
         if let ProbeKind::Fentry { function, .. } = &cx.kind {
             let function = function.clone();
@@ -1501,7 +1506,14 @@ impl<'a> Translator<'a> {
                         true => match kernel_types::pointee_of_c_type(&f.c_type) {
                             Some(id) => {
                                 let user = cx.kind.has_user_pointer_args();
-                                Value::address(form, Kernel::Struct { id, user })
+                                Value::address(
+                                    form,
+                                    Kernel::Struct {
+                                        id,
+                                        user,
+                                        btf: false,
+                                    },
+                                )
                             }
                             None => Value::int(form, signed),
                         },
@@ -1569,7 +1581,12 @@ impl<'a> Translator<'a> {
                 Some(sized_int(load, size, signed))
             }
             Some(FieldValue::Pointer(Some(id))) => {
-                Some(Value::address(form, Kernel::Struct { id, user: false }))
+                let pointer = Kernel::Struct {
+                    id,
+                    user: false,
+                    btf: true,
+                };
+                Some(Value::address(form, pointer))
             }
             Some(FieldValue::Pointer(None)) => Some(Value::int(form, false)),
             _ => self.error(
@@ -1583,28 +1600,49 @@ impl<'a> Translator<'a> {
     }
 
     /// Field `name` of the kernel struct `id` at `base`: read with `probe-read-kernel` at an
-    /// offset the loader relocates (CO-RE) for the kernel it loads on.
+    /// offset the loader relocates (CO-RE) for the kernel it loads on; when `base` is a pointer
+    /// the verifier knows by its BTF type (`btf`), integers and pointers are loaded directly, with
+    /// one relocated load (`btf-load-member`).
     fn struct_field(
         &mut self,
         at: At,
         base: Sexp,
-        id: StructId,
-        user: bool,
+        pointer: Kernel,
         name: &str,
     ) -> Translated<Value> {
+        let Kernel::Struct { id, user, btf } = pointer else {
+            return self.error(
+                at.0,
+                format!("`{name}` is looked up in a value that is not a struct"),
+            );
+        };
         let f = kernel_types::field(id, name)
             .map_err(|message| self.error::<()>(at.0, message))
             .ok()?;
-        let offset = match &f.core {
-            Some((owner, member)) => at.call(
-                "kernel-field-offset",
-                vec![
-                    crate::forms::kernel_type(at, owner),
-                    at.string(name),
-                    at.int(f.offset as i128),
-                    crate::forms::kernel_type(at, member),
-                ],
-            ),
+        let core = f.core.as_ref().map(|(owner, member)| {
+            vec![
+                crate::forms::kernel_type(at, owner),
+                at.string(name),
+                at.int(f.offset as i128),
+                crate::forms::kernel_type(at, member),
+            ]
+        });
+        if let (true, Some(core), FieldValue::Int { .. } | FieldValue::Pointer(_)) =
+            (btf, &core, &f.value)
+        {
+            let mut args = vec![base];
+            args.extend(core.iter().cloned());
+            let form = at.call("btf-load-member", args);
+            return Some(match f.value {
+                FieldValue::Int { size, signed } => sized_int(form, size, signed),
+                FieldValue::Pointer(Some(id)) => {
+                    Value::address(form, Kernel::Struct { id, user, btf })
+                }
+                _ => Value::int(form, false),
+            });
+        }
+        let offset = match core {
+            Some(core) => at.call("kernel-field-offset", core),
             None => at.int(f.offset as i128),
         };
         let address = at.call("+", vec![base, offset]);
@@ -1616,11 +1654,19 @@ impl<'a> Translator<'a> {
             FieldValue::Pointer(pointee) => {
                 let form = read_memory(at, address, 8, false, user, self);
                 match pointee {
-                    Some(id) => Value::address(form, Kernel::Struct { id, user }),
+                    // Read from memory: a number to the verifier, whatever `base` was.
+                    Some(id) => Value::address(
+                        form,
+                        Kernel::Struct {
+                            id,
+                            user,
+                            btf: false,
+                        },
+                    ),
                     None => Value::int(form, false),
                 }
             }
-            FieldValue::Struct(id) => Value::address(address, Kernel::Struct { id, user }),
+            FieldValue::Struct(id) => Value::address(address, Kernel::Struct { id, user, btf }),
             FieldValue::Bytes(size) => Value::address(address, Kernel::Bytes { size, user }),
             FieldValue::Chars(size) => {
                 let buffer = self.fresh("chars");

@@ -366,6 +366,37 @@ tracepoint:sched:sched_switch /args->prev_comm == "{OPENER}"/ {{
     }
 }
 
+/// Members of structs that fentry arguments point to (pointers the verifier knows by their BTF
+/// type) are loaded directly, each with one load whose offset the loader relocates, and no
+/// `probe_read_kernel`; pointers read that way stay such pointers (`path->dentry->d_name`).
+/// This kernel cannot attach fentry programs: `vm_tools.rs` runs one in a VM.
+#[test]
+fn fentry_argument_members_are_loaded_directly() {
+    use whistler_bpf::opcode::{class, BPF_CALL, BPF_JMP, BPF_LDX};
+    if !whistler_testkit::kernel_available("fentry_argument_members_are_loaded_directly") {
+        return;
+    }
+    let script = r#"fentry:vfs_open { printf("%s %d %d\n", str(args.path->dentry->d_name.name),
+  args.path->dentry->d_name.len, args.file->f_flags); }"#;
+    let object = compiled(script);
+    let program = &object.object.spec.programs[0];
+    let calls: Vec<i32> = (program.insns.iter())
+        .filter(|i| i.code == BPF_JMP | BPF_CALL)
+        .map(|i| i.imm)
+        .collect();
+    let probe_read_kernel = whistler_bpf::helpers::by_name("probe_read_kernel")
+        .unwrap()
+        .id as i32;
+    assert!(!calls.contains(&probe_read_kernel), "{calls:?}");
+    let loads: Vec<String> = (program.core_relocs.iter())
+        .filter(|r| class(program.insns[r.insn_index].code) == BPF_LDX)
+        .map(|r| r.value.subject_name())
+        .collect();
+    for member in ["path.dentry", "qstr.name", "qstr.len", "file.f_flags"] {
+        assert!(loads.iter().any(|l| l == member), "{member} in {loads:?}");
+    }
+}
+
 /// The (struct, member) of every CO-RE field offset relocation in the object `elf`.
 fn relocated_members(elf: &[u8]) -> Vec<(String, String)> {
     use whistler_object::btf::Btf;

@@ -224,7 +224,7 @@ pub enum ExprKind {
     KernelValue(Box<whistler_object::KernelValue>),
     /// The kernel struct member `field` of the struct at `ptr`, read with one load at the
     /// running kernel's offset and width (and sign-extended when signed); `ptr` is memory the
-    /// program may load from directly (the context of a tracepoint).
+    /// program may load from directly (the context of a tracepoint, a BTF-typed pointer).
     FieldLoad {
         ptr: Box<Expr>,
         field: Box<whistler_object::KernelFieldRef>,

@@ -73,7 +73,8 @@ pub enum InstKind {
     /// (`MemberLoad`), zero-extended, or sign-extended by two shifts for a signed member; the
     /// loader rewrites the offset, the width and the shifts for the running kernel (CO-RE).
     /// Only for memory the kernel lets a program load from directly (a tracepoint's record
-    /// through the context pointer), never the stack.
+    /// through the context pointer, a struct at a pointer the verifier knows by its BTF type),
+    /// never the stack.
     FieldLoad {
         ptr: Value,
         field: u32,

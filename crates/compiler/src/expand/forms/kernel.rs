@@ -3,7 +3,8 @@
 //! carry a CO-RE relocation, so the loader rewrites them for the running kernel. The macro
 //! library writes them (`import-kernel-struct`'s accessors, `kernel-field-exists`...) with the
 //! types as the build machine's BTF describes them (the Lisp data `lisp_host` produces).
-//! `ctx-load-member` reads a member of the struct the context points to with one relocated load.
+//! `ctx-load-member` reads a member of the struct the context points to with one relocated load,
+//! `btf-load-member` one of a struct at a pointer the verifier knows by its BTF type.
 
 use crate::ast::{Expr, ExprKind};
 use crate::expand::body::Expander;
@@ -51,25 +52,46 @@ impl Expander<'_> {
 
     /// `(ctx-load-member STRUCT-TYPE "member" OFFSET MEMBER-TYPE)`.
     pub(super) fn ctx_load_member(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let ptr = Expr::new(ExprKind::Ctx, form.span);
+        self.member_load(form, ptr, args, "ctx-load-member", "`deftracepoint`")
+    }
+
+    /// `(btf-load-member PTR STRUCT-TYPE "member" OFFSET MEMBER-TYPE)`.
+    pub(super) fn btf_load_member(&mut self, form: &Sexp, args: &[Sexp]) -> Expr {
+        let ptr = self.expr(&args[0]);
+        let writer = "the bpftrace front end for fentry arguments";
+        self.member_load(form, ptr, &args[1..], "btf-load-member", writer)
+    }
+
+    /// One relocated load of the member `args` name from the struct at `ptr` (`FieldLoad`).
+    fn member_load(
+        &mut self,
+        form: &Sexp,
+        ptr: Expr,
+        args: &[Sexp],
+        name: &str,
+        writer: &str,
+    ) -> Expr {
         let Some(field) = kernel_field(args) else {
             return self.err(
                 form.span,
-                "`ctx-load-member` takes a named struct type, a member name, its byte offset and \
-                 its type, as `deftracepoint` writes them",
+                format!(
+                    "`{name}` takes a named struct type, a member name, its byte offset and its \
+                     type, as {writer} writes them"
+                ),
             );
         };
         if MemberLoad::of(&field).is_none() {
             return self.err(
                 form.span,
                 format!(
-                    "`ctx-load-member` reads integer, enum and pointer members of 1, 2, 4 or 8 \
-                     bytes at offsets below 32768; `{}.{}` is not one",
+                    "`{name}` reads integer, enum and pointer members of 1, 2, 4 or 8 bytes at \
+                     offsets below 32768; `{}.{}` is not one",
                     field.structure.name, field.member.name
                 ),
             );
         }
-        let ptr = Expr::new(ExprKind::Ctx, form.span).boxed();
-        let field = Box::new(field);
+        let (ptr, field) = (ptr.boxed(), Box::new(field));
         Expr::new(ExprKind::FieldLoad { ptr, field }, form.span)
     }
 

@@ -625,6 +625,17 @@ static FORMS: &[Form] = &[
         expand: |x, form, args| x.ctx_load_member(form, args),
     },
     Form {
+        name: "btf-load-member",
+        arity: Arity::exactly(5),
+        syntax: "(btf-load-member PTR STRUCT-TYPE \"member\" OFFSET MEMBER-TYPE)",
+        summary: "The integer, enum or pointer member of the kernel struct at PTR, a pointer the \
+                  verifier knows by its BTF type (an fentry, fexit, tp_btf or lsm argument, or a \
+                  pointer member read from one), read with one load whose offset and width the \
+                  loader rewrites for the running kernel (CO-RE), sign-extended when signed; no \
+                  `probe-read-kernel`. Other pointers fail to load.",
+        expand: |x, form, args| x.btf_load_member(form, args),
+    },
+    Form {
         name: "kernel-field-relocation",
         arity: Arity::exactly(5),
         syntax: "(kernel-field-relocation KIND STRUCT-TYPE \"member\" OFFSET MEMBER-TYPE)",
