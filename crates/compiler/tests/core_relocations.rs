@@ -438,6 +438,78 @@ fn check_forks(elf: &[u8]) {
     );
 }
 
+/// `btf-load-member` in a tp_btf program, whose arguments the verifier knows by their BTF type
+/// (`sched_process_fork`'s parent and child `task_struct`s): the child's `pid`, and its
+/// `real_parent` pointer, read directly and loaded from in turn for the parent's `tgid`, each
+/// one load with a relocated offset and no `probe_read_kernel`. The forks of a child of this
+/// process are recorded with this process as the parent.
+#[test]
+fn btf_typed_pointers_are_loaded_from_directly() {
+    if !common::kernel_available("btf_typed_pointers_are_loaded_from_directly") {
+        return;
+    }
+    let btf = Btf::from_bytes(&whistler_kernel_host::vmlinux_btf().unwrap()).unwrap();
+    let task = whistler_compiler::kernel_structs::kernel_struct(&btf, "task_struct").unwrap();
+    let offset = |name: &str| task.fields.iter().find(|f| f.name == name).unwrap().offset;
+    let member = |ptr: &str, name: &str, ty: &str| {
+        format!(
+            "(btf-load-member {ptr} (:struct \"task_struct\" {}) \"{name}\" {} {ty})",
+            task.size,
+            offset(name)
+        )
+    };
+    let parent = member(
+        &member("(ctx u64 8)", "real_parent", "(:ptr)"),
+        "tgid",
+        "(:int 4 t)",
+    );
+    let source = format!(
+        "(defmap forks :type :hash :key-size 4 :value-size 8 :max-entries 1024)
+(defprog on-fork (:type :tp-btf :section \"tp_btf/sched_process_fork\" :license \"GPL\")
+  (setf (getmap forks (cast u32 {})) {parent})
+  0)",
+        member("(ctx u64 8)", "pid", "(:int 4 t)")
+    );
+    let file = SourceFile::new("tp_btf.lisp", source.as_str());
+    let compiled = whistler_compiler::compile(&file).unwrap_or_else(|d| panic!("{d:?}"));
+    let program = &compiled.spec.programs[0];
+    let calls: Vec<i32> = (program.insns.iter())
+        .filter(|i| i.code == BPF_JMP | BPF_CALL)
+        .map(|i| i.imm)
+        .collect();
+    assert_eq!(calls, [2], "bpf_map_update_elem only");
+    let loads = (program.core_relocs.iter())
+        .filter(|r| class(program.insns[r.insn_index].code) == BPF_LDX)
+        .map(|r| r.value.subject_name());
+    let mut loads: Vec<String> = loads.collect();
+    loads.sort();
+    assert_eq!(
+        loads,
+        [
+            "task_struct.pid",
+            "task_struct.real_parent",
+            "task_struct.tgid"
+        ]
+    );
+    let object = Object::load(&compiled.elf, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("does not load: {e}"));
+    let _link = (object.program("on-fork").unwrap())
+        .attach(whistler_loader::attach::AttachTarget::Auto)
+        .unwrap_or_else(|e| panic!("attach: {e}"));
+    let mut child = Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    let parent = (object.map("forks").unwrap())
+        .lookup(&child.id().to_ne_bytes())
+        .unwrap()
+        .unwrap_or_else(|| panic!("no record of the fork of {}", child.id()));
+    let parent = u64::from_ne_bytes(parent.try_into().unwrap());
+    assert_eq!(
+        parent,
+        u64::from(std::process::id()),
+        "the child's real_parent->tgid"
+    );
+}
+
 /// Fields of other widths and signs, read straight from the context: `task_newtask`'s unsigned
 /// 8-byte `clone_flags` and signed 2-byte `oom_score_adj`, and `signal_generate`'s signed 4-byte
 /// `code`, which a queued SIGCONT (18) has as `SI_QUEUE` (-1): the relocated shifts sign-extend it.
