@@ -20,7 +20,11 @@
 //!   its register is dead on the other side, where that removes a `goto` or an `exit` (a
 //!   speculated return value or join constant, as clang does), and a constant return that
 //!   several jumps share moves in front of the first of them;
-//! - instructions no path reaches go (the verifier rejects them).
+//! - instructions no path reaches go (the verifier rejects them);
+//! - last, once the rest is done: a constant moved into a register only for the next
+//!   instruction to read, at two places or more, lives in a callee-saved register (R6-R9) the
+//!   function leaves unused instead, set once at the entry (`r1 = 1; lock *(r0 +0) += r1`
+//!   twice, around a call, becomes `r8 = 1` and two `lock *(r0 +0) += r8`).
 //!
 //! Calls are assumed to read R1-R5 and clobber R0-R5; unknown instructions (`asm`, legacy
 //! packet loads) read every register. Line-info and relocation indices follow the instructions;
@@ -68,8 +72,12 @@ pub fn run(code: &mut Code, cpu: Cpu) {
         // Last: it moves instructions in front of others, which the other steps do not model.
         changed |= speculate_constants(&mut nodes) || hoist_constant_tails(&mut nodes);
         if !changed {
-            return;
+            break;
         }
+        encode(&nodes, code);
+    }
+    let mut nodes = decode(&code.insns);
+    if constants_in_spare_registers(&mut nodes, code) {
         encode(&nodes, code);
     }
 }
@@ -1130,6 +1138,46 @@ mod tests {
         );
     }
 
+    /// Two maps' counters bumped by 1 around calls: `r1 = 1` before each `lock +=`.
+    fn two_increments(saved: &[R]) -> Vec<Insn> {
+        let mut insns: Vec<Insn> = saved.iter().map(|&r| Insn::mov64_reg(r, R::R1)).collect();
+        for _ in 0..2 {
+            insns.extend([
+                Insn::mov64_reg(R::R1, saved[0]),
+                Insn::call_helper(7),
+                Insn::mov64_imm(R::R1, 1),
+                Insn::atomic(BPF_DW, i32::from(BPF_ADD), R::R0, 0, R::R1),
+            ]);
+        }
+        insns.push(Insn::mov64_reg(R::R0, saved[0]));
+        insns.extend(
+            saved[1..]
+                .iter()
+                .map(|&r| Insn::alu64_reg(BPF_ADD, R::R0, r)),
+        );
+        insns.push(Insn::exit());
+        insns
+    }
+
+    #[test]
+    fn a_constant_used_twice_lives_in_a_spare_callee_saved_register() {
+        let out = optimized(two_increments(&[R::R6]));
+        let lock = "lock *(u64 *)(r0 +0) += r7";
+        let call = "call bpf_get_prandom_u32#7";
+        assert_eq!(
+            out,
+            ["r7 = 1", "r6 = r1", call, lock, "r1 = r6", call, lock, "r0 = r6", "exit"],
+            "{out:?}"
+        );
+        let all = [R::R6, R::R7, R::R8, R::R9];
+        let out = optimized(two_increments(&all));
+        assert_eq!(
+            out.iter().filter(|i| *i == "r1 = 1").count(),
+            2,
+            "none spare: {out:?}"
+        );
+    }
+
     #[test]
     fn a_constant_return_is_speculated_and_the_exits_shared() {
         let out = optimized(vec![
@@ -1232,5 +1280,80 @@ mod tests {
             Insn::exit(),
         ]);
         assert_eq!(out.len(), 5, "{out:?}");
+    }
+}
+
+/// The callee-saved registers, which calls keep.
+const CALLEE_SAVED: std::ops::RangeInclusive<u8> = 6..=9;
+
+/// Puts a constant that several `mov rX, k` set only for the instruction right after to read
+/// (as its source register, `rX` dead after it) in a callee-saved register nothing in the
+/// function uses, set once at the entry: each such pair loses its `mov`, the entry gains one.
+/// The constant met most often, when it is met at least twice; one per function.
+fn constants_in_spare_registers(nodes: &mut [Node], code: &Code) -> bool {
+    let used = (nodes.iter().filter(|n| !n.deleted)).fold(0, |acc, n| {
+        let (reads, writes) = effects(&n.insn);
+        acc | reads | writes
+    });
+    let Some(register) = CALLEE_SAVED.into_iter().find(|&r| used & bit(r) == 0) else {
+        return false;
+    };
+    let mut by_value: HashMap<i32, Vec<(usize, usize)>> = HashMap::new();
+    for (k, j) in constant_operands(nodes, code) {
+        by_value.entry(nodes[k].insn.imm).or_default().push((k, j));
+    }
+    let best = by_value
+        .into_iter()
+        .max_by_key(|(imm, uses)| (uses.len(), -i64::from(*imm)));
+    let Some((imm, uses)) = best.filter(|(_, uses)| uses.len() >= 2) else {
+        return false;
+    };
+    for (k, j) in uses {
+        nodes[k].deleted = true;
+        nodes[j].insn.src = register;
+    }
+    // Jumps back to the entry run the `mov` again, which sets what the register holds anyway.
+    if let Some(entry) = nodes.iter_mut().find(|n| !n.deleted) {
+        entry.before = Some(Insn::mov64_imm(Reg(register), imm));
+    }
+    true
+}
+
+/// The pairs (`mov rX, k` at `k`, its one reader at `j`) [`constants_in_spare_registers`]
+/// can fold: `k` is a 64-bit move of an immediate, `j` follows it in the same block, reads
+/// `rX` as its source register, neither writes it nor uses it otherwise, and nothing reads
+/// `rX` after `j`.
+fn constant_operands(nodes: &[Node], code: &Code) -> Vec<(usize, usize)> {
+    let live = live_out(nodes);
+    let starts = block_starts(nodes);
+    let relocated = relocated(nodes, code);
+    let mut pairs = Vec::new();
+    for k in 0..nodes.len() {
+        let n = &nodes[k];
+        if n.deleted || relocated[k] || n.insn.code != BPF_ALU64 | BPF_MOV | BPF_K {
+            continue;
+        }
+        let Some(j) = (k + 1..nodes.len()).find(|&j| !nodes[j].deleted) else {
+            continue;
+        };
+        let (r, reader) = (n.insn.dst, &nodes[j].insn);
+        let (_, writes) = effects(reader);
+        let only_source = reads_source_register(reader) && reader.src == r && reader.dst != r;
+        if !starts[j] && only_source && writes & bit(r) == 0 && live[j] & bit(r) == 0 {
+            pairs.push((k, j));
+        }
+    }
+    pairs
+}
+
+/// True when `i` reads its source register (an ALU or jump operation on two registers, a
+/// store of a register).
+fn reads_source_register(i: &Insn) -> bool {
+    let op = i.code & 0xf0;
+    match class(i.code) {
+        BPF_ALU | BPF_ALU64 => i.code & BPF_X != 0 && op != BPF_NEG && op != BPF_END,
+        BPF_JMP | BPF_JMP32 => i.code & BPF_X != 0 && !matches!(op, BPF_CALL | BPF_EXIT | BPF_JA),
+        BPF_STX => true,
+        _ => false,
     }
 }
