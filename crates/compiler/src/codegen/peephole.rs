@@ -1048,6 +1048,81 @@ fn redirect_into(nodes: &mut [Node], kept: &[usize], replaced: &[usize]) {
     };
 }
 
+/// The callee-saved registers, which calls keep.
+const CALLEE_SAVED: std::ops::RangeInclusive<u8> = 6..=9;
+
+/// Puts a constant that several `mov rX, k` set only for the instruction right after to read
+/// (as its source register, `rX` dead after it) in a callee-saved register nothing in the
+/// function uses, set once at the entry: each such pair loses its `mov`, the entry gains one.
+/// The constant met most often, when it is met at least twice; one per function.
+fn constants_in_spare_registers(nodes: &mut [Node], code: &Code) -> bool {
+    let used = (nodes.iter().filter(|n| !n.deleted)).fold(0, |acc, n| {
+        let (reads, writes) = effects(&n.insn);
+        acc | reads | writes
+    });
+    let Some(register) = CALLEE_SAVED.into_iter().find(|&r| used & bit(r) == 0) else {
+        return false;
+    };
+    let mut by_value: HashMap<i32, Vec<(usize, usize)>> = HashMap::new();
+    for (k, j) in constant_operands(nodes, code) {
+        by_value.entry(nodes[k].insn.imm).or_default().push((k, j));
+    }
+    let best = by_value
+        .into_iter()
+        .max_by_key(|(imm, uses)| (uses.len(), -i64::from(*imm)));
+    let Some((imm, uses)) = best.filter(|(_, uses)| uses.len() >= 2) else {
+        return false;
+    };
+    for (k, j) in uses {
+        nodes[k].deleted = true;
+        nodes[j].insn.src = register;
+    }
+    // Jumps back to the entry run the `mov` again, which sets what the register holds anyway.
+    if let Some(entry) = nodes.iter_mut().find(|n| !n.deleted) {
+        entry.before = Some(Insn::mov64_imm(Reg(register), imm));
+    }
+    true
+}
+
+/// The pairs (`mov rX, k` at `k`, its one reader at `j`) [`constants_in_spare_registers`]
+/// can fold: `k` is a 64-bit move of an immediate, `j` follows it in the same block, reads
+/// `rX` as its source register, neither writes it nor uses it otherwise, and nothing reads
+/// `rX` after `j`.
+fn constant_operands(nodes: &[Node], code: &Code) -> Vec<(usize, usize)> {
+    let live = live_out(nodes);
+    let starts = block_starts(nodes);
+    let relocated = relocated(nodes, code);
+    let mut pairs = Vec::new();
+    for k in 0..nodes.len() {
+        let n = &nodes[k];
+        if n.deleted || relocated[k] || n.insn.code != BPF_ALU64 | BPF_MOV | BPF_K {
+            continue;
+        }
+        let Some(j) = (k + 1..nodes.len()).find(|&j| !nodes[j].deleted) else {
+            continue;
+        };
+        let (r, reader) = (n.insn.dst, &nodes[j].insn);
+        let (_, writes) = effects(reader);
+        let only_source = reads_source_register(reader) && reader.src == r && reader.dst != r;
+        if !starts[j] && only_source && writes & bit(r) == 0 && live[j] & bit(r) == 0 {
+            pairs.push((k, j));
+        }
+    }
+    pairs
+}
+
+/// True when `i` reads its source register (an ALU or jump operation on two registers, a
+/// store of a register).
+fn reads_source_register(i: &Insn) -> bool {
+    let op = i.code & 0xf0;
+    match class(i.code) {
+        BPF_ALU | BPF_ALU64 => i.code & BPF_X != 0 && op != BPF_NEG && op != BPF_END,
+        BPF_JMP | BPF_JMP32 => i.code & BPF_X != 0 && !matches!(op, BPF_CALL | BPF_EXIT | BPF_JA),
+        BPF_STX => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1280,80 +1355,5 @@ mod tests {
             Insn::exit(),
         ]);
         assert_eq!(out.len(), 5, "{out:?}");
-    }
-}
-
-/// The callee-saved registers, which calls keep.
-const CALLEE_SAVED: std::ops::RangeInclusive<u8> = 6..=9;
-
-/// Puts a constant that several `mov rX, k` set only for the instruction right after to read
-/// (as its source register, `rX` dead after it) in a callee-saved register nothing in the
-/// function uses, set once at the entry: each such pair loses its `mov`, the entry gains one.
-/// The constant met most often, when it is met at least twice; one per function.
-fn constants_in_spare_registers(nodes: &mut [Node], code: &Code) -> bool {
-    let used = (nodes.iter().filter(|n| !n.deleted)).fold(0, |acc, n| {
-        let (reads, writes) = effects(&n.insn);
-        acc | reads | writes
-    });
-    let Some(register) = CALLEE_SAVED.into_iter().find(|&r| used & bit(r) == 0) else {
-        return false;
-    };
-    let mut by_value: HashMap<i32, Vec<(usize, usize)>> = HashMap::new();
-    for (k, j) in constant_operands(nodes, code) {
-        by_value.entry(nodes[k].insn.imm).or_default().push((k, j));
-    }
-    let best = by_value
-        .into_iter()
-        .max_by_key(|(imm, uses)| (uses.len(), -i64::from(*imm)));
-    let Some((imm, uses)) = best.filter(|(_, uses)| uses.len() >= 2) else {
-        return false;
-    };
-    for (k, j) in uses {
-        nodes[k].deleted = true;
-        nodes[j].insn.src = register;
-    }
-    // Jumps back to the entry run the `mov` again, which sets what the register holds anyway.
-    if let Some(entry) = nodes.iter_mut().find(|n| !n.deleted) {
-        entry.before = Some(Insn::mov64_imm(Reg(register), imm));
-    }
-    true
-}
-
-/// The pairs (`mov rX, k` at `k`, its one reader at `j`) [`constants_in_spare_registers`]
-/// can fold: `k` is a 64-bit move of an immediate, `j` follows it in the same block, reads
-/// `rX` as its source register, neither writes it nor uses it otherwise, and nothing reads
-/// `rX` after `j`.
-fn constant_operands(nodes: &[Node], code: &Code) -> Vec<(usize, usize)> {
-    let live = live_out(nodes);
-    let starts = block_starts(nodes);
-    let relocated = relocated(nodes, code);
-    let mut pairs = Vec::new();
-    for k in 0..nodes.len() {
-        let n = &nodes[k];
-        if n.deleted || relocated[k] || n.insn.code != BPF_ALU64 | BPF_MOV | BPF_K {
-            continue;
-        }
-        let Some(j) = (k + 1..nodes.len()).find(|&j| !nodes[j].deleted) else {
-            continue;
-        };
-        let (r, reader) = (n.insn.dst, &nodes[j].insn);
-        let (_, writes) = effects(reader);
-        let only_source = reads_source_register(reader) && reader.src == r && reader.dst != r;
-        if !starts[j] && only_source && writes & bit(r) == 0 && live[j] & bit(r) == 0 {
-            pairs.push((k, j));
-        }
-    }
-    pairs
-}
-
-/// True when `i` reads its source register (an ALU or jump operation on two registers, a
-/// store of a register).
-fn reads_source_register(i: &Insn) -> bool {
-    let op = i.code & 0xf0;
-    match class(i.code) {
-        BPF_ALU | BPF_ALU64 => i.code & BPF_X != 0 && op != BPF_NEG && op != BPF_END,
-        BPF_JMP | BPF_JMP32 => i.code & BPF_X != 0 && !matches!(op, BPF_CALL | BPF_EXIT | BPF_JA),
-        BPF_STX => true,
-        _ => false,
     }
 }
