@@ -691,6 +691,64 @@ fn task_btf() -> Vec<u8> {
     );
     btf.to_bytes()
 }
+/// A tracepoint's record, `struct trace_event_raw_EVENT`, gives its fields by the format file's
+/// names: `__data_loc_NAME` holds `NAME`; the common header and the variable part are none.
+#[test]
+fn tracepoint_records_name_fields_as_format_files_do() {
+    use whistler_compiler::kernel_structs::tracepoint_record;
+    use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
+    let mut btf = Btf::new();
+    let int = |size: u32, encoding: u8| Kind::Int {
+        size,
+        encoding,
+        offset: 0,
+        bits: (size * 8) as u8,
+    };
+    let int_ = btf.add("int", int(4, INT_SIGNED));
+    let u32_ = btf.add("u32", int(4, 0));
+    let char_ = btf.add("char", int(1, 0));
+    let data = btf.add(
+        "",
+        Kind::Array {
+            elem: char_,
+            index: int_,
+            nelems: 0,
+        },
+    );
+    let mut member = |name: &str, ty, bit_offset| Member {
+        name_off: btf.add_string(name),
+        ty,
+        bit_offset,
+        bitfield_size: 0,
+    };
+    let members = vec![
+        member("ent", u32_, 0),
+        member("__data_loc_filename", u32_, 32),
+        member("pid", int_, 64),
+        member("__data", data, 96),
+    ];
+    btf.add(
+        "trace_event_raw_exec",
+        Kind::Struct {
+            size: 12,
+            members,
+            bitfield_encoding: false,
+        },
+    );
+    let btf = Btf::from_bytes(&btf.to_bytes()).unwrap();
+    let record = tracepoint_record(&btf, "exec").expect("a record");
+    let fields: Vec<(&str, &str, u32)> = (record.fields.iter())
+        .map(|(name, m)| (name.as_str(), m.name.as_str(), m.offset))
+        .collect();
+    assert_eq!(
+        fields,
+        [("filename", "__data_loc_filename", 4), ("pid", "pid", 8)]
+    );
+    assert_eq!(record.member("pid").map(|m| m.offset), Some(8));
+    assert!(record.member("ent").is_none());
+    assert!(tracepoint_record(&btf, "sys_enter_openat").is_none());
+}
+
 #[test]
 fn kernel_struct_layouts_from_btf() {
     use whistler_compiler::ast::Ty;
