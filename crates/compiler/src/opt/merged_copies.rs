@@ -68,11 +68,12 @@ struct Copy {
 fn merge_one(func: &mut Function) -> bool {
     let uses = use_counts(func);
     for b in func.layout.clone() {
-        let insts = func.blocks[b.index()].insts.clone();
-        let copies = copies(func, &insts, &uses);
+        let insts = &func.blocks[b.index()].insts;
+        let copies = copies(func, insts, &uses);
         for (n, first) in copies.iter().enumerate() {
             for second in &copies[n + 1..] {
-                if mergeable(func, &insts, first, second) {
+                if mergeable(func, insts, first, second) {
+                    let insts = insts.clone();
                     merge(func, b, &insts, first, second);
                     return true;
                 }

@@ -12,6 +12,7 @@
 //! blocks that keep several predecessors.
 
 use crate::ir::{Block, Function, Operand, Terminator, Value, ValueDef};
+use std::collections::HashMap;
 
 pub fn run(func: &mut Function) {
     loop {
@@ -84,19 +85,22 @@ fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
 /// Makes every block that returns the same constant jump to one shared block that does, so
 /// branches can go straight to a common exit. Returns whether anything changed.
 fn share_constant_returns(func: &mut Function) -> bool {
-    let mut canonical: std::collections::HashMap<i32, Block> = std::collections::HashMap::new();
+    let mut canonical: HashMap<i32, Block> = HashMap::new();
+    // How many laid-out blocks return each constant.
+    let mut returning: HashMap<i32, usize> = HashMap::new();
     // Prefer an existing empty block as the shared exit.
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
-        if let (true, Some(Terminator::Return(Operand::Imm(k)))) =
-            (data.insts.is_empty() && data.params.is_empty(), &data.term)
-        {
-            canonical.entry(*k).or_insert(b);
+        if let Some(Terminator::Return(Operand::Imm(k))) = &data.term {
+            *returning.entry(*k).or_default() += 1;
+            if data.insts.is_empty() && data.params.is_empty() {
+                canonical.entry(*k).or_insert(b);
+            }
         }
     }
     let mut changed = false;
     for b in func.layout.clone() {
-        let Some(Terminator::Return(Operand::Imm(k))) = func.blocks[b.index()].term.clone() else {
+        let Some(Terminator::Return(Operand::Imm(k))) = func.blocks[b.index()].term else {
             continue;
         };
         let shared = match canonical.get(&k) {
@@ -108,11 +112,8 @@ fn share_constant_returns(func: &mut Function) -> bool {
                 func.blocks[c.index()].term = Some(Terminator::Return(Operand::Imm(k)));
                 func.blocks[c.index()].term_span = func.blocks[b.index()].term_span;
                 canonical.insert(k, c);
-                if !func
-                    .layout
-                    .iter()
-                    .any(|&o| o != b && returns_imm(func, o, k))
-                {
+                // No block returning `k` has been redirected yet (that needs a shared one).
+                if returning[&k] == 1 {
                     canonical.insert(k, b);
                     continue;
                 }
@@ -126,10 +127,6 @@ fn share_constant_returns(func: &mut Function) -> bool {
         changed = true;
     }
     changed
-}
-
-fn returns_imm(func: &Function, b: Block, k: i32) -> bool {
-    matches!(func.blocks[b.index()].term, Some(Terminator::Return(Operand::Imm(x))) if x == k)
 }
 
 /// True when a parameter of `b` is used outside `b`'s own terminator (then `b`'s terminator
@@ -181,7 +178,7 @@ fn inline_jump(
         if matches!(&term, Terminator::Jump { dest: d, .. } if *d == dest) {
             break;
         }
-        let params = data.params.clone();
+        let params = &data.params;
         term.map_uses(|v| match params.iter().position(|p| *p == v) {
             Some(k) => args.get(k).copied().unwrap_or(v),
             None => v,
@@ -219,12 +216,16 @@ fn merge_blocks(func: &mut Function) -> bool {
         while let Some(h) = merged_into[host.index()] {
             host = h;
         }
-        let Some(Terminator::Jump { dest, args }) = func.blocks[host.index()].term.clone() else {
+        let Some(Terminator::Jump { dest, .. }) = &func.blocks[host.index()].term else {
             continue;
         };
-        if dest != b {
+        if *dest != b {
             continue;
         }
+        // The host's jump goes: `b`'s terminator replaces it below.
+        let Some(Terminator::Jump { args, .. }) = func.blocks[host.index()].term.take() else {
+            continue;
+        };
         let params = std::mem::take(&mut func.blocks[b.index()].params);
         substituted |= !params.is_empty();
         for (param, arg) in params.iter().zip(args) {
