@@ -18,14 +18,13 @@ pub struct DominatorTree {
 impl DominatorTree {
     pub fn compute(f: &Function) -> DominatorTree {
         let idom = immediate_dominators(f);
-        let children = Lists::build(f.blocks.len(), |add| {
-            for &b in &f.layout {
-                match idom[b.index()] {
-                    Some(d) if d != b => add(d.index(), b),
-                    _ => {}
-                }
-            }
-        });
+        let children = Lists::build(
+            f.blocks.len(),
+            (f.layout.iter()).filter_map(|&b| match idom[b.index()] {
+                Some(d) if d != b => Some((d.index(), b)),
+                _ => None,
+            }),
+        );
         let (pre, post) = number(f.entry(), &children, f.blocks.len());
         DominatorTree {
             idom,

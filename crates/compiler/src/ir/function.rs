@@ -449,15 +449,14 @@ impl Function {
 
     /// Predecessors of every block (indexed by block), in layout order.
     pub fn predecessors(&self) -> Predecessors {
-        Predecessors::build(self.blocks.len(), |add| {
-            for &b in &self.layout {
-                if let Some(t) = &self.blocks[b.index()].term {
-                    for s in t.successors() {
-                        add(s.index(), b);
-                    }
-                }
-            }
-        })
+        let edges = (self.layout.iter()).flat_map(|&b| {
+            let succs = self.blocks[b.index()]
+                .term
+                .as_ref()
+                .map(Terminator::successors);
+            succs.into_iter().flatten().map(move |s| (s.index(), b))
+        });
+        Predecessors::build(self.blocks.len(), edges)
     }
 
     /// Rewrites every use of a value through `subst` (applied until a fixed point, so chains

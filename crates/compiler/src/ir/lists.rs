@@ -11,33 +11,28 @@ pub struct Lists<T> {
 }
 
 impl<T: Copy> Lists<T> {
-    /// Lists `0..len` of the items `each` hands to its argument as `(list, item)`, each list in
-    /// the order its items come. `each` is called twice (the lists are counted first, so that
-    /// they share one table, each at its place) and must hand the same items both times.
-    pub fn build(len: usize, mut each: impl FnMut(&mut dyn FnMut(usize, T))) -> Lists<T> {
+    /// Lists `0..len` of the `(list, item)` pairs of `pairs`, each list in the order its items
+    /// come. The pairs are gathered first (walking the function once), then counted, so that
+    /// the lists share one table, each at its place.
+    pub fn build(len: usize, pairs: impl IntoIterator<Item = (usize, T)>) -> Lists<T> {
+        let pairs: Vec<(usize, T)> = pairs.into_iter().collect();
         // `starts[k + 2]` counts list `k`, so that after the prefix sums `starts[k + 1]` is where
         // list `k` starts: filling moves it to where list `k` ends, that is where `k + 1` starts.
         let mut starts = vec![0u32; len + 2];
-        let mut first = None;
-        each(&mut |k, item| {
+        for &(k, _) in &pairs {
             starts[k + 2] += 1;
-            first.get_or_insert(item);
-        });
+        }
         for k in 2..starts.len() {
             starts[k] += starts[k - 1];
         }
-        let Some(first) = first else {
-            starts.pop();
-            return Lists {
-                starts,
-                items: Vec::new(),
-            };
+        let mut items = match pairs.first() {
+            Some(&(_, first)) => vec![first; pairs.len()],
+            None => Vec::new(),
         };
-        let mut items = vec![first; starts[len + 1] as usize];
-        each(&mut |k, item| {
+        for (k, item) in pairs {
             items[starts[k + 1] as usize] = item;
             starts[k + 1] += 1;
-        });
+        }
         starts.pop();
         Lists { starts, items }
     }
@@ -58,13 +53,13 @@ mod tests {
     #[test]
     fn lists_keep_their_items_in_order() {
         let pairs = [(2, 'a'), (0, 'b'), (2, 'c'), (3, 'd'), (0, 'e')];
-        let lists = Lists::build(5, |add| pairs.iter().for_each(|&(k, c)| add(k, c)));
+        let lists = Lists::build(5, pairs);
         assert_eq!(&lists[0], &['b', 'e']);
         assert!(lists[1].is_empty());
         assert_eq!(&lists[2], &['a', 'c']);
         assert_eq!(&lists[3], &['d']);
         assert!(lists[4].is_empty());
-        let empty: Lists<char> = Lists::build(3, |_| {});
+        let empty: Lists<char> = Lists::build(3, []);
         assert!((0..3).all(|k| empty[k].is_empty()));
     }
 }

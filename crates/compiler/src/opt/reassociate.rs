@@ -60,20 +60,18 @@ pub fn run(func: &mut Function) {
 
 /// The instructions (by index) reading each value, each once.
 fn users(func: &Function) -> Lists<usize> {
-    Lists::build(func.values.len(), |add| {
-        let mut read = Vec::new();
-        for &b in &func.layout {
-            for &i in &func.blocks[b.index()].insts {
-                read.clear();
-                func.inst(i).kind.for_each_use(|v| {
-                    if !read.contains(&v) {
-                        read.push(v);
-                        add(v.index(), i.index());
-                    }
-                });
-            }
+    let mut pairs = Vec::new();
+    for &b in &func.layout {
+        for &i in &func.blocks[b.index()].insts {
+            let first = pairs.len();
+            func.inst(i).kind.for_each_use(|v| {
+                if !pairs[first..].contains(&(v.index(), i.index())) {
+                    pairs.push((v.index(), i.index()));
+                }
+            });
         }
-    })
+    }
+    Lists::build(func.values.len(), pairs)
 }
 
 /// True when `kind` reads `r` only as a pointer with room for `c` more in its offset, or as
