@@ -22,13 +22,15 @@ pub fn run(func: &mut Function) {
         for b in func.layout.clone() {
             changed |= thread(func, b, &counts);
         }
-        func.layout = func.reverse_postorder();
+        // Unchanged terminators keep the layout in reverse postorder.
+        if changed {
+            func.layout = func.reverse_postorder();
+        }
         changed |= merge_blocks(func);
         if !changed {
             break;
         }
     }
-    func.layout = func.reverse_postorder();
 }
 
 /// Where a jump or branch to `b` can go instead, if `b` is an empty forwarding block.
