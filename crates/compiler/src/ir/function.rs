@@ -449,13 +449,12 @@ impl Function {
 
     /// Predecessors of every block (indexed by block), in layout order.
     pub fn predecessors(&self) -> Predecessors {
-        let edges = (self.layout.iter()).flat_map(|&b| {
-            let succs = self.blocks[b.index()]
-                .term
-                .as_ref()
-                .map(Terminator::successors);
-            succs.into_iter().flatten().map(move |s| (s.index(), b))
-        });
+        let mut edges = Vec::with_capacity(2 * self.layout.len());
+        for &b in &self.layout {
+            if let Some(t) = &self.blocks[b.index()].term {
+                edges.extend(t.successors().into_iter().map(|s| (s.index(), b)));
+            }
+        }
         Predecessors::build(self.blocks.len(), edges)
     }
 
