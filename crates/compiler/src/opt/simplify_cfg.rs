@@ -135,18 +135,13 @@ fn share_constant_returns(func: &mut Function) -> bool {
 /// cannot be copied into a predecessor: the other uses would lose their definition).
 fn params_escape(func: &Function, b: Block, counts: &[u32]) -> bool {
     let data = &func.blocks[b.index()];
-    let mut local = vec![0u32; data.params.len()];
-    if let Some(t) = &data.term {
-        t.for_each_use(|v| {
-            if let Some(k) = data.params.iter().position(|p| *p == v) {
-                local[k] += 1;
-            }
-        });
-    }
-    data.params
-        .iter()
-        .zip(&local)
-        .any(|(p, l)| counts.get(p.index()).copied().unwrap_or(0) != *l)
+    data.params.iter().any(|&p| {
+        let mut local = 0;
+        if let Some(t) = &data.term {
+            t.for_each_use(|v| local += u32::from(v == p));
+        }
+        counts.get(p.index()).copied().unwrap_or(0) != local
+    })
 }
 
 /// Follows forwarding blocks (bounded, so a cycle of empty blocks cannot loop forever).
