@@ -3,14 +3,14 @@
 //! postorder; the tree is numbered in DFS pre/post order so that dominance is an O(1) query.
 //! Unreachable blocks have no dominator and dominate nothing.
 
-use crate::ir::{Block, Function};
+use crate::ir::{Block, Function, Lists};
 
 /// The dominator tree of a function.
 pub struct DominatorTree {
     /// Indexed by block; `None` for unreachable blocks, the entry maps to itself.
     idom: Vec<Option<Block>>,
     /// Indexed by block: the blocks it immediately dominates, in layout order.
-    children: Vec<Vec<Block>>,
+    children: Lists<Block>,
     pre: Vec<u32>,
     post: Vec<u32>,
 }
@@ -18,14 +18,14 @@ pub struct DominatorTree {
 impl DominatorTree {
     pub fn compute(f: &Function) -> DominatorTree {
         let idom = immediate_dominators(f);
-        let mut children = vec![Vec::new(); f.blocks.len()];
-        for &b in &f.layout {
-            match idom[b.index()] {
-                Some(d) if d != b => children[d.index()].push(b),
-                _ => {}
-            }
-        }
-        let (pre, post) = number(f.entry(), &children);
+        let children = Lists::build(
+            f.blocks.len(),
+            (f.layout.iter()).filter_map(|&b| match idom[b.index()] {
+                Some(d) if d != b => Some((d.index(), b)),
+                _ => None,
+            }),
+        );
+        let (pre, post) = number(f.entry(), &children, f.blocks.len());
         DominatorTree {
             idom,
             children,
@@ -100,8 +100,7 @@ fn intersect(idom: &[Option<Block>], order: &[usize], mut a: Block, mut b: Block
 
 /// DFS pre- and post-order numbers of the tree below `entry` (`u32::MAX` before unreachable
 /// blocks, which then dominate nothing).
-fn number(entry: Block, children: &[Vec<Block>]) -> (Vec<u32>, Vec<u32>) {
-    let n = children.len();
+fn number(entry: Block, children: &Lists<Block>, n: usize) -> (Vec<u32>, Vec<u32>) {
     let (mut pre, mut post) = (vec![u32::MAX; n], vec![0; n]);
     let mut counter = 0;
     let mut stack = vec![(entry, 0usize)];

@@ -241,22 +241,8 @@ impl IntoIterator for Successors {
     }
 }
 
-/// The predecessors of every block, in one table (the passes ask for them many times per
-/// round, so they are not one allocation per block): `preds[b.index()]` lists block `b`'s.
-#[derive(Clone, Debug)]
-pub struct Predecessors {
-    /// Where each block's list starts in `blocks`; the last entry is the end of the table.
-    starts: Vec<u32>,
-    blocks: Vec<Block>,
-}
-
-impl std::ops::Index<usize> for Predecessors {
-    type Output = [Block];
-
-    fn index(&self, block: usize) -> &[Block] {
-        &self.blocks[self.starts[block] as usize..self.starts[block + 1] as usize]
-    }
-}
+/// The predecessors of every block: `preds[b.index()]` lists block `b`'s.
+pub type Predecessors = super::Lists<Block>;
 
 /// How a block ends.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -464,28 +450,13 @@ impl Function {
 
     /// Predecessors of every block (indexed by block), in layout order.
     pub fn predecessors(&self) -> Predecessors {
-        let terms = || {
-            (self.layout.iter()).filter_map(|&b| Some((b, self.blocks[b.index()].term.as_ref()?)))
-        };
-        // Counted first, so that the lists share one table, each at its place.
-        let mut starts = vec![0u32; self.blocks.len() + 1];
-        for (_, t) in terms() {
-            for s in t.successors() {
-                starts[s.index() + 1] += 1;
+        let mut edges = Vec::with_capacity(2 * self.layout.len());
+        for &b in &self.layout {
+            if let Some(t) = &self.blocks[b.index()].term {
+                edges.extend(t.successors().into_iter().map(|s| (s.index(), b)));
             }
         }
-        for k in 1..starts.len() {
-            starts[k] += starts[k - 1];
-        }
-        let mut next = starts.clone();
-        let mut blocks = vec![Block(0); starts[self.blocks.len()] as usize];
-        for (b, t) in terms() {
-            for s in t.successors() {
-                blocks[next[s.index()] as usize] = b;
-                next[s.index()] += 1;
-            }
-        }
-        Predecessors { starts, blocks }
+        Predecessors::build(self.blocks.len(), edges)
     }
 
     /// Rewrites every use of a value through `subst` (applied until a fixed point, so chains

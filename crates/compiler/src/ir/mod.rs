@@ -4,6 +4,7 @@
 
 mod entities;
 mod function;
+mod lists;
 pub mod parse;
 pub mod print;
 pub mod verify;
@@ -12,3 +13,4 @@ pub mod verify;
 pub use crate::ops::{BinOp, Cond, UnOp};
 pub use entities::{Block, Inst, StackSlot, Value};
 pub use function::*;
+pub use lists::Lists;

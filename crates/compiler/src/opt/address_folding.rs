@@ -10,9 +10,9 @@ use crate::ir::{BinOp, Function, InstKind, Operand, Value};
 
 pub fn run(func: &mut Function) {
     for b in func.layout.clone() {
-        for i in func.blocks[b.index()].insts.clone() {
-            let kind = func.insts[i.index()].kind.clone();
-            let folded = match kind {
+        for k in 0..func.blocks[b.index()].insts.len() {
+            let i = func.blocks[b.index()].insts[k];
+            let folded = match func.insts[i.index()].kind {
                 InstKind::Load { size, ptr, offset } => fold(func, ptr, offset)
                     .map(|(ptr, offset)| InstKind::Load { size, ptr, offset }),
                 InstKind::Store {

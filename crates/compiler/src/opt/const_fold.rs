@@ -15,13 +15,13 @@ use crate::ir::{BinOp, Cond, Function, InstKind, Operand, Terminator, UnOp, Valu
 
 pub fn run(func: &mut Function) {
     for b in func.layout.clone() {
-        for i in func.blocks[b.index()].insts.clone() {
-            let kind = func.insts[i.index()].kind.clone();
-            if let Some(new) = fold(func, &kind) {
+        for k in 0..func.blocks[b.index()].insts.len() {
+            let i = func.blocks[b.index()].insts[k];
+            if let Some(new) = fold(func, &func.insts[i.index()].kind) {
                 func.insts[i.index()].kind = new;
             }
         }
-        if let Some(t) = func.blocks[b.index()].term.clone() {
+        if let Some(t) = func.blocks[b.index()].term.take() {
             func.blocks[b.index()].term = Some(fold_term(func, t));
         }
     }

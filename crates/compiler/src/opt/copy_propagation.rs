@@ -91,12 +91,7 @@ fn remove_trivial_params(func: &mut Function, subst: &mut [Option<Value>]) -> bo
 }
 
 fn renumber_params(func: &mut Function, b: crate::ir::Block) {
-    for (i, p) in func.blocks[b.index()]
-        .params
-        .clone()
-        .into_iter()
-        .enumerate()
-    {
+    for (i, p) in func.blocks[b.index()].params.iter().enumerate() {
         func.values[p.index()] = ValueDef::Param(b, i);
     }
 }

@@ -9,26 +9,27 @@ use crate::ir::{Function, Inst, Terminator, ValueDef};
 
 pub fn run(func: &mut Function) {
     loop {
-        remove_dead_insts(func);
-        if !remove_dead_params(func) {
+        let counts = remove_dead_insts(func);
+        if !remove_dead_params(func, &counts) {
             return;
         }
     }
 }
 
-/// Removes parameters nothing reads; returns whether any was removed.
-fn remove_dead_params(func: &mut Function) -> bool {
-    let counts = super::use_counts(func);
+/// Removes parameters nothing reads (`counts`: the use count of every value); returns whether
+/// any was removed.
+fn remove_dead_params(func: &mut Function, counts: &[u32]) -> bool {
     let preds = func.predecessors();
     let mut changed = false;
     for b in func.layout.clone() {
-        let params = func.blocks[b.index()].params.clone();
-        for k in (0..params.len()).rev() {
-            if counts[params[k].index()] != 0 {
+        // Backwards, so parameter `k` is still at its place when it is looked at.
+        for k in (0..func.blocks[b.index()].params.len()).rev() {
+            let param = func.blocks[b.index()].params[k];
+            if counts[param.index()] != 0 {
                 continue;
             }
             func.blocks[b.index()].params.remove(k);
-            func.values[params[k].index()] = ValueDef::None;
+            func.values[param.index()] = ValueDef::None;
             for &p in &preds[b.index()] {
                 if let Some(Terminator::Jump { args, .. }) = &mut func.blocks[p.index()].term {
                     if k < args.len() {
@@ -38,19 +39,15 @@ fn remove_dead_params(func: &mut Function) -> bool {
             }
             changed = true;
         }
-        for (i, p) in func.blocks[b.index()]
-            .params
-            .clone()
-            .into_iter()
-            .enumerate()
-        {
+        for (i, p) in func.blocks[b.index()].params.iter().enumerate() {
             func.values[p.index()] = ValueDef::Param(b, i);
         }
     }
     changed
 }
 
-fn remove_dead_insts(func: &mut Function) {
+/// Removes unused instructions; returns the use count of every value in what remains.
+fn remove_dead_insts(func: &mut Function) -> Vec<u32> {
     let mut counts = super::use_counts(func);
     let mut dead = vec![false; func.insts.len()];
     let mut work: Vec<Inst> = Vec::new();
@@ -83,4 +80,5 @@ fn remove_dead_insts(func: &mut Function) {
     for &b in &func.layout {
         func.blocks[b.index()].insts.retain(|i| !dead[i.index()]);
     }
+    counts
 }

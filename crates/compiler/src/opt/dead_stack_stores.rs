@@ -20,37 +20,25 @@
 //! Only stores whose pointer is the slot's address itself (`stack_addr`, with the offset in the
 //! store) are considered. Does not look across blocks, nor at helpers that overwrite a buffer.
 
+use super::SlotAddresses;
 use crate::ir::{Function, Inst, InstKind, StackSlot, Value};
 use std::collections::HashMap;
 use whistler_bpf::helpers::{read_buffers, write_buffers, ReadSize};
 
 pub fn run(func: &mut Function) {
-    let slot_of = slot_addresses(func);
+    let slot_of = SlotAddresses::new(func);
     let unread = never_read_slots(func, &slot_of);
     let escaped = escaped_slots(func, &slot_of);
     let readable = readable_bytes(func, &slot_of);
     for b in func.layout.clone() {
-        let insts = func.blocks[b.index()].insts.clone();
-        let dead = block_dead_stores(func, &insts, &slot_of, &unread, &escaped, &readable);
+        let insts = &func.blocks[b.index()].insts;
+        let dead = block_dead_stores(func, insts, &slot_of, &unread, &escaped, &readable);
         func.blocks[b.index()].insts.retain(|i| !dead.contains(i));
     }
 }
 
-/// The slot each `stack_addr` value is the address of.
-fn slot_addresses(func: &Function) -> HashMap<Value, StackSlot> {
-    let mut slot_of = HashMap::new();
-    for &b in &func.layout {
-        for &i in &func.blocks[b.index()].insts {
-            if let (InstKind::StackAddr(s), Some(r)) = (&func.inst(i).kind, func.inst(i).result) {
-                slot_of.insert(r, *s);
-            }
-        }
-    }
-    slot_of
-}
-
 /// Slots whose address is only ever the pointer of a store.
-fn never_read_slots(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec<bool> {
+fn never_read_slots(func: &Function, slot_of: &SlotAddresses) -> Vec<bool> {
     let mut read = vec![false; func.slots.len()];
     let mut mark = |v: Value| {
         if let Some(s) = slot_of.get(&v) {
@@ -78,7 +66,7 @@ fn never_read_slots(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec
 
 /// Slots whose address is used other than as the pointer of a load or store or as a helper
 /// argument: a pointer into them may be held by any other value.
-fn escaped_slots(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec<bool> {
+fn escaped_slots(func: &Function, slot_of: &SlotAddresses) -> Vec<bool> {
     let mut escaped = vec![false; func.slots.len()];
     let mut mark = |v: Value| {
         if let Some(s) = slot_of.get(&v) {
@@ -109,7 +97,7 @@ fn escaped_slots(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec<bo
 fn block_dead_stores(
     func: &Function,
     insts: &[Inst],
-    slot_of: &HashMap<Value, StackSlot>,
+    slot_of: &SlotAddresses,
     unread: &[bool],
     escaped: &[bool],
     readable: &[Vec<bool>],
@@ -177,7 +165,7 @@ fn block_dead_stores(
 
 /// Per slot, the bytes something may read: what loads read, what the helpers of
 /// `read_buffers` read, the whole slot for any other use of its address.
-fn readable_bytes(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec<Vec<bool>> {
+fn readable_bytes(func: &Function, slot_of: &SlotAddresses) -> Vec<Vec<bool>> {
     let mut read: Vec<Vec<bool>> = (func.slots.iter())
         .map(|s| vec![false; s.size as usize])
         .collect();
@@ -215,8 +203,8 @@ fn readable_bytes(func: &Function, slot_of: &HashMap<Value, StackSlot>) -> Vec<V
                 }
                 // Raw instructions may read any stack byte.
                 InstKind::Asm(_) => {
-                    for v in slot_of.keys() {
-                        mark(*v, 0, None);
+                    for v in slot_of.values() {
+                        mark(v, 0, None);
                     }
                 }
                 kind => kind.for_each_use(|v| mark(v, 0, None)),

@@ -107,8 +107,7 @@ fn replace_below(func: &mut Function, tree: &DominatorTree, dest: Block, value: 
     func.blocks[dest.index()].insts.rotate_right(1);
     let swap = |v: Value| if v == value { constant } else { v };
     for b in below {
-        let insts = func.blocks[b.index()].insts.clone();
-        for i in insts {
+        for &i in &func.blocks[b.index()].insts {
             func.insts[i.index()].kind.map_uses(swap);
         }
         if let Some(t) = &mut func.blocks[b.index()].term {

@@ -28,6 +28,8 @@ pub fn run(func: &mut Function) {
     let mut stack: Vec<(Block, Option<Value>)> = vec![(func.entry(), None)];
     let mut decided: Vec<(Block, Block)> = Vec::new();
     let mut threaded: Vec<(Block, usize, Block)> = Vec::new();
+    // The facts along an edge (one buffer for every edge).
+    let mut with_edge: Vec<Fact> = Vec::new();
     while let Some((b, leaving)) = stack.pop() {
         if let Some(v) = leaving {
             if let Some(list) = facts.get_mut(&v) {
@@ -57,7 +59,8 @@ pub fn run(func: &mut Function) {
                 let edges = [(*then_dest, Some(*cond)), (*else_dest, cond.negate())];
                 for (k, (dest, edge_cond)) in edges.into_iter().enumerate() {
                     let Some(edge_cond) = edge_cond else { continue };
-                    let mut with_edge = known.to_vec();
+                    with_edge.clear();
+                    with_edge.extend_from_slice(known);
                     with_edge.push(Fact {
                         cond: edge_cond,
                         rhs: *rhs,

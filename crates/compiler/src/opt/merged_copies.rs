@@ -21,6 +21,7 @@
 
 use super::{def_kind, is_context, use_counts};
 use crate::ir::{BinOp, Function, Inst, InstKind, Operand, StackSlot, Value};
+use std::collections::HashMap;
 use whistler_bpf::helpers::ids;
 
 /// How many definitions (copies, additions) are followed back to a pointer's origin.
@@ -68,11 +69,12 @@ struct Copy {
 fn merge_one(func: &mut Function) -> bool {
     let uses = use_counts(func);
     for b in func.layout.clone() {
-        let insts = func.blocks[b.index()].insts.clone();
-        let copies = copies(func, &insts, &uses);
+        let insts = &func.blocks[b.index()].insts;
+        let copies = copies(func, insts, &uses);
         for (n, first) in copies.iter().enumerate() {
             for second in &copies[n + 1..] {
-                if mergeable(func, &insts, first, second) {
+                if mergeable(func, insts, first, second) {
+                    let insts = insts.clone();
                     merge(func, b, &insts, first, second);
                     return true;
                 }
@@ -86,7 +88,12 @@ fn merge_one(func: &mut Function) -> bool {
 /// use is a store of the same size.
 fn copies(func: &Function, insts: &[Inst], uses: &[u32]) -> Vec<Copy> {
     let mut out = Vec::new();
+    // The position of each load seen so far, by its result (not a search back per store).
+    let mut loads: HashMap<Value, usize> = HashMap::new();
     for (store, &i) in insts.iter().enumerate() {
+        if let (InstKind::Load { .. }, Some(r)) = (&func.inst(i).kind, func.inst(i).result) {
+            loads.insert(r, store);
+        }
         let InstKind::Store {
             size,
             ptr: dst,
@@ -96,10 +103,7 @@ fn copies(func: &Function, insts: &[Inst], uses: &[u32]) -> Vec<Copy> {
         else {
             continue;
         };
-        let Some(load) = insts[..store]
-            .iter()
-            .position(|&l| func.inst(l).result == Some(v))
-        else {
+        let Some(&load) = loads.get(&v) else {
             continue;
         };
         if let InstKind::Load {

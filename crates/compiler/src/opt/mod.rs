@@ -22,7 +22,7 @@ pub mod unused_helper_calls;
 pub mod value_numbering;
 pub mod widened_stores;
 
-use crate::ir::{Function, InstKind, Value, ValueDef};
+use crate::ir::{Function, InstKind, StackSlot, Value, ValueDef};
 
 /// Number of uses of every value (instructions and terminators of laid-out blocks).
 pub fn use_counts(func: &Function) -> Vec<u32> {
@@ -58,4 +58,33 @@ pub fn def_kind(func: &Function, v: Value) -> Option<&InstKind> {
 /// True when `v` is the context pointer the program received (`arg`).
 pub fn is_context(func: &Function, v: Value) -> bool {
     matches!(def_kind(func, v), Some(InstKind::Arg))
+}
+
+/// The slot each `stack_addr` result of the laid-out blocks is the address of, indexed by value
+/// (a table, not a hash map: passes look up every pointer they meet).
+pub struct SlotAddresses(Vec<Option<StackSlot>>);
+
+impl SlotAddresses {
+    pub fn new(func: &Function) -> SlotAddresses {
+        let mut slot_of = vec![None; func.values.len()];
+        for &b in &func.layout {
+            for &i in &func.blocks[b.index()].insts {
+                if let (InstKind::StackAddr(s), Some(r)) = (&func.inst(i).kind, func.inst(i).result)
+                {
+                    slot_of[r.index()] = Some(*s);
+                }
+            }
+        }
+        SlotAddresses(slot_of)
+    }
+
+    /// The slot `v` is the address of.
+    pub fn get(&self, v: &Value) -> Option<&StackSlot> {
+        self.0.get(v.index())?.as_ref()
+    }
+
+    /// Every value that is a slot's address.
+    pub fn values(&self) -> impl Iterator<Item = Value> + '_ {
+        (self.0.iter().enumerate()).filter_map(|(v, s)| s.map(|_| Value(v as u32)))
+    }
 }

@@ -6,13 +6,14 @@
 //!
 //! Only when `a + c` has no other use, and every offset stays within its field.
 
-use crate::ir::{BinOp, Function, InstKind, Operand, Value};
+use crate::ir::{BinOp, Function, InstKind, Lists, Operand, Value};
 
 pub fn run(func: &mut Function) {
     let counts = super::use_counts(func);
     let users = users(func);
     for b in func.layout.clone() {
-        for i in func.blocks[b.index()].insts.clone() {
+        for k in 0..func.blocks[b.index()].insts.len() {
+            let i = func.blocks[b.index()].insts[k];
             let InstKind::Binary {
                 op: BinOp::Add,
                 lhs,
@@ -57,20 +58,20 @@ pub fn run(func: &mut Function) {
     }
 }
 
-/// The instructions (by index) reading each value.
-fn users(func: &Function) -> Vec<Vec<usize>> {
-    let mut users = vec![Vec::new(); func.values.len()];
+/// The instructions (by index) reading each value, each once.
+fn users(func: &Function) -> Lists<usize> {
+    let mut pairs = Vec::new();
     for &b in &func.layout {
         for &i in &func.blocks[b.index()].insts {
-            func.inst(i)
-                .kind
-                .for_each_use(|v| users[v.index()].push(i.index()));
+            let first = pairs.len();
+            func.inst(i).kind.for_each_use(|v| {
+                if !pairs[first..].contains(&(v.index(), i.index())) {
+                    pairs.push((v.index(), i.index()));
+                }
+            });
         }
     }
-    for u in &mut users {
-        u.dedup();
-    }
-    users
+    Lists::build(func.values.len(), pairs)
 }
 
 /// True when `kind` reads `r` only as a pointer with room for `c` more in its offset, or as

@@ -22,7 +22,8 @@ pub fn run(func: &mut Function) {
     let preds = func.predecessors();
     let narrow_only = only_narrow_uses(func);
     for b in func.layout.clone() {
-        for i in func.blocks[b.index()].insts.clone() {
+        for k in 0..func.blocks[b.index()].insts.len() {
+            let i = func.blocks[b.index()].insts[k];
             let data = &func.insts[i.index()];
             let InstKind::Unary {
                 op: UnOp::Zext32,

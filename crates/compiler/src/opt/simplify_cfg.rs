@@ -12,6 +12,7 @@
 //! blocks that keep several predecessors.
 
 use crate::ir::{Block, Function, Operand, Terminator, Value, ValueDef};
+use std::collections::HashMap;
 
 pub fn run(func: &mut Function) {
     loop {
@@ -21,13 +22,15 @@ pub fn run(func: &mut Function) {
         for b in func.layout.clone() {
             changed |= thread(func, b, &counts);
         }
-        func.layout = func.reverse_postorder();
+        // Unchanged terminators keep the layout in reverse postorder.
+        if changed {
+            func.layout = func.reverse_postorder();
+        }
         changed |= merge_blocks(func);
         if !changed {
             break;
         }
     }
-    func.layout = func.reverse_postorder();
 }
 
 /// Where a jump or branch to `b` can go instead, if `b` is an empty forwarding block.
@@ -84,19 +87,22 @@ fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
 /// Makes every block that returns the same constant jump to one shared block that does, so
 /// branches can go straight to a common exit. Returns whether anything changed.
 fn share_constant_returns(func: &mut Function) -> bool {
-    let mut canonical: std::collections::HashMap<i32, Block> = std::collections::HashMap::new();
+    let mut canonical: HashMap<i32, Block> = HashMap::new();
+    // How many laid-out blocks return each constant.
+    let mut returning: HashMap<i32, usize> = HashMap::new();
     // Prefer an existing empty block as the shared exit.
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
-        if let (true, Some(Terminator::Return(Operand::Imm(k)))) =
-            (data.insts.is_empty() && data.params.is_empty(), &data.term)
-        {
-            canonical.entry(*k).or_insert(b);
+        if let Some(Terminator::Return(Operand::Imm(k))) = &data.term {
+            *returning.entry(*k).or_default() += 1;
+            if data.insts.is_empty() && data.params.is_empty() {
+                canonical.entry(*k).or_insert(b);
+            }
         }
     }
     let mut changed = false;
     for b in func.layout.clone() {
-        let Some(Terminator::Return(Operand::Imm(k))) = func.blocks[b.index()].term.clone() else {
+        let Some(Terminator::Return(Operand::Imm(k))) = func.blocks[b.index()].term else {
             continue;
         };
         let shared = match canonical.get(&k) {
@@ -108,11 +114,8 @@ fn share_constant_returns(func: &mut Function) -> bool {
                 func.blocks[c.index()].term = Some(Terminator::Return(Operand::Imm(k)));
                 func.blocks[c.index()].term_span = func.blocks[b.index()].term_span;
                 canonical.insert(k, c);
-                if !func
-                    .layout
-                    .iter()
-                    .any(|&o| o != b && returns_imm(func, o, k))
-                {
+                // No block returning `k` has been redirected yet (that needs a shared one).
+                if returning[&k] == 1 {
                     canonical.insert(k, b);
                     continue;
                 }
@@ -128,26 +131,17 @@ fn share_constant_returns(func: &mut Function) -> bool {
     changed
 }
 
-fn returns_imm(func: &Function, b: Block, k: i32) -> bool {
-    matches!(func.blocks[b.index()].term, Some(Terminator::Return(Operand::Imm(x))) if x == k)
-}
-
 /// True when a parameter of `b` is used outside `b`'s own terminator (then `b`'s terminator
 /// cannot be copied into a predecessor: the other uses would lose their definition).
 fn params_escape(func: &Function, b: Block, counts: &[u32]) -> bool {
     let data = &func.blocks[b.index()];
-    let mut local = vec![0u32; data.params.len()];
-    if let Some(t) = &data.term {
-        t.for_each_use(|v| {
-            if let Some(k) = data.params.iter().position(|p| *p == v) {
-                local[k] += 1;
-            }
-        });
-    }
-    data.params
-        .iter()
-        .zip(&local)
-        .any(|(p, l)| counts.get(p.index()).copied().unwrap_or(0) != *l)
+    data.params.iter().any(|&p| {
+        let mut local = 0;
+        if let Some(t) = &data.term {
+            t.for_each_use(|v| local += u32::from(v == p));
+        }
+        counts.get(p.index()).copied().unwrap_or(0) != local
+    })
 }
 
 /// Follows forwarding blocks (bounded, so a cycle of empty blocks cannot loop forever).
@@ -181,7 +175,7 @@ fn inline_jump(
         if matches!(&term, Terminator::Jump { dest: d, .. } if *d == dest) {
             break;
         }
-        let params = data.params.clone();
+        let params = &data.params;
         term.map_uses(|v| match params.iter().position(|p| *p == v) {
             Some(k) => args.get(k).copied().unwrap_or(v),
             None => v,
@@ -219,12 +213,16 @@ fn merge_blocks(func: &mut Function) -> bool {
         while let Some(h) = merged_into[host.index()] {
             host = h;
         }
-        let Some(Terminator::Jump { dest, args }) = func.blocks[host.index()].term.clone() else {
+        let Some(Terminator::Jump { dest, .. }) = &func.blocks[host.index()].term else {
             continue;
         };
-        if dest != b {
+        if *dest != b {
             continue;
         }
+        // The host's jump goes: `b`'s terminator replaces it below.
+        let Some(Terminator::Jump { args, .. }) = func.blocks[host.index()].term.take() else {
+            continue;
+        };
         let params = std::mem::take(&mut func.blocks[b.index()].params);
         substituted |= !params.is_empty();
         for (param, arg) in params.iter().zip(args) {

@@ -26,9 +26,9 @@ pub fn run(func: &mut Function) {
             [p] => at_end.get(p).cloned().unwrap_or_default(),
             _ => Known::new(),
         };
-        for i in func.blocks[b.index()].insts.clone() {
-            let kind = func.insts[i.index()].kind.clone();
-            match kind {
+        for k in 0..func.blocks[b.index()].insts.len() {
+            let i = func.blocks[b.index()].insts[k];
+            match func.insts[i.index()].kind {
                 InstKind::Store {
                     size,
                     ptr,

@@ -17,20 +17,20 @@ pub fn run(func: &mut Function) {
     let mut table: HashMap<InstKind, Value> = HashMap::new();
     let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
     let mut removed = vec![false; func.insts.len()];
-    // Iterative preorder walk; `undo` records the keys each block added.
-    let mut stack: Vec<(Block, bool)> = vec![(func.entry(), false)];
-    let mut undo: Vec<Vec<InstKind>> = Vec::new();
+    // Iterative preorder walk; `added` holds the keys of the blocks on the path from the entry,
+    // and leaving a block (a stack entry with the length of `added` before it) drops its keys.
+    let mut stack: Vec<(Block, Option<usize>)> = vec![(func.entry(), None)];
+    let mut added: Vec<InstKind> = Vec::new();
     while let Some((b, leaving)) = stack.pop() {
-        if leaving {
-            for key in undo.pop().unwrap_or_default() {
+        if let Some(before) = leaving {
+            for key in added.drain(before..) {
                 table.remove(&key);
             }
             continue;
         }
-        let mut added = Vec::new();
+        let before = added.len();
         for &i in &func.blocks[b.index()].insts {
-            let mut kind = func.insts[i.index()].kind.clone();
-            let numbered = match &kind {
+            let numbered = match &func.insts[i.index()].kind {
                 InstKind::Binary { .. } | InstKind::Unary { .. } => true,
                 InstKind::Load { ptr, .. } => ctx_loads_pure && super::is_context(func, *ptr),
                 _ => false,
@@ -38,6 +38,7 @@ pub fn run(func: &mut Function) {
             if !numbered {
                 continue;
             }
+            let mut kind = func.insts[i.index()].kind.clone();
             kind.map_uses(|v| resolve(&subst, v));
             let Some(result) = func.insts[i.index()].result else {
                 continue;
@@ -53,10 +54,9 @@ pub fn run(func: &mut Function) {
                 }
             }
         }
-        undo.push(added);
-        stack.push((b, true));
+        stack.push((b, Some(before)));
         for &c in tree.children(b).iter().rev() {
-            stack.push((c, false));
+            stack.push((c, None));
         }
     }
     if removed.iter().any(|r| *r) {

@@ -10,25 +10,19 @@
 //! call, `asm`, atomic add or store through any other pointer (which may point into a slot
 //! whose address escaped) forgets everything.
 
-use super::def_kind;
-use crate::ir::{BinOp, Function, InstKind, Operand, StackSlot, UnOp, Value};
+use super::{def_kind, SlotAddresses};
+use crate::ir::{BinOp, Function, InstKind, Operand, StackSlot, UnOp};
 use std::collections::HashMap;
 
 /// How many definitions deep a value's width is traced.
 const MAX_DEPTH: u32 = 4;
 
 pub fn run(func: &mut Function) {
-    let mut slot_of: HashMap<Value, StackSlot> = HashMap::new();
-    for &b in &func.layout {
-        for &i in &func.blocks[b.index()].insts {
-            if let (InstKind::StackAddr(s), Some(r)) = (&func.inst(i).kind, func.inst(i).result) {
-                slot_of.insert(r, *s);
-            }
-        }
-    }
+    let slot_of = SlotAddresses::new(func);
     for b in func.layout.clone() {
         let mut zero: HashMap<StackSlot, Vec<bool>> = HashMap::new();
-        for i in func.blocks[b.index()].insts.clone() {
+        for k in 0..func.blocks[b.index()].insts.len() {
+            let i = func.blocks[b.index()].insts[k];
             let widen = match &func.inst(i).kind {
                 InstKind::Store {
                     size,

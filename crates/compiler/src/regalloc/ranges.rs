@@ -21,14 +21,14 @@ pub struct Numbering {
 /// The live ranges of every value (empty for values that are never defined) and the numbering.
 pub fn live_ranges(func: &Function) -> (Vec<Vec<Range>>, Numbering) {
     let numbering = number(func);
-    let live_out = live_out(func);
+    let mut live_out = live_out(func);
     let mut ranges: Vec<Vec<Range>> = vec![Vec::new(); func.values.len()];
     // Open ranges while walking a block backwards: the end of each live value's current range.
     let mut open: Vec<Option<u32>> = vec![None; func.values.len()];
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
         let end = numbering.block_end[b.index()];
-        let mut live: Vec<Value> = live_out[b.index()].clone();
+        let mut live: Vec<Value> = std::mem::take(&mut live_out[b.index()]);
         for &v in &live {
             open[v.index()] = Some(end);
         }
