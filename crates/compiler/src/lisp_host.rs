@@ -39,7 +39,7 @@ pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
     define_kernel_constants(interp, whistler_bpf::consts::CONSTANTS.iter().copied());
     let mut errors = Vec::new();
     for (name, text, lists) in STANDARD_LIBRARY {
-        let diagnostics = interp.load_split_library(name, text, lists, ReadOptions::default());
+        let diagnostics = interp.load_split_library(text, lists, ReadOptions::default());
         if !diagnostics.is_empty() {
             let file = SourceFile::new(*name, *text);
             errors.extend(

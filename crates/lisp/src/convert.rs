@@ -12,40 +12,55 @@ use whistler_syntax::{Sexp, SexpKind, Span, Symbol, FLOAT_PACKAGE, MAX_DEPTH, VE
 impl Interp {
     /// The value of a read form (conses and atoms keep their spans).
     pub fn sexp_to_value(&mut self, s: &Sexp) -> Value {
+        self.form_value(s, true)
+    }
+
+    /// The value of a read form whose conses and atoms carry no span (a library's code, what
+    /// `read` returns to Lisp code).
+    pub(crate) fn sexp_to_value_without_spans(&mut self, s: &Sexp) -> Value {
+        self.form_value(s, false)
+    }
+
+    fn form_value(&mut self, s: &Sexp, keep_spans: bool) -> Value {
+        let span = if keep_spans { s.span } else { NO_SPAN };
         match &s.kind {
             SexpKind::List(items) => match vector_literal(items) {
                 Some(elements) => {
-                    let elements = elements.iter().map(|e| self.sexp_to_value(e)).collect();
+                    let elements = elements
+                        .iter()
+                        .map(|e| self.form_value(e, keep_spans))
+                        .collect();
                     Value::Vector(Rc::new(RefCell::new(elements)))
                 }
-                None => self.list_value(items, Value::Nil, s.span),
+                None => self.list_value(items, Value::Nil, span, keep_spans),
             },
             SexpKind::DottedList(items, tail) => {
-                let tail = self.sexp_to_value(tail);
-                self.list_value(items, tail, s.span)
+                let tail = self.form_value(tail, keep_spans);
+                self.list_value(items, tail, span, keep_spans)
             }
             SexpKind::Symbol(sym) if sym.package.is_none() && sym.name == "nil" => Value::Nil,
             SexpKind::Symbol(sym) if sym.package.as_deref() == Some(FLOAT_PACKAGE) => {
                 crate::number::parse_literal(&sym.name)
             }
-            SexpKind::Symbol(sym) => Value::Sym(self.intern_symbol(sym), s.span),
+            SexpKind::Symbol(sym) => Value::Sym(self.intern_symbol(sym), span),
             SexpKind::Int(n) => match crate::number::from_i128(*n) {
-                Value::Int(n, _) => Value::Int(n, s.span),
+                Value::Int(n, _) => Value::Int(n, span),
                 big => big,
             },
             SexpKind::Str(text) => {
-                Value::Str(Rc::new(crate::value::LispString::new(text.clone())), s.span)
+                Value::Str(Rc::new(crate::value::LispString::new(text.clone())), span)
             }
-            SexpKind::Char(c) => Value::Char(*c, s.span),
+            SexpKind::Char(c) => Value::Char(*c, span),
         }
     }
 
-    /// Conses for `items` ending in `tail`; each tail cons spans from its element to the end.
-    fn list_value(&mut self, items: &[Sexp], tail: Value, span: Span) -> Value {
+    /// Conses for `items` ending in `tail`; each tail cons spans from its element to the end
+    /// (or has no span, without `keep_spans`).
+    fn list_value(&mut self, items: &[Sexp], tail: Value, span: Span, keep_spans: bool) -> Value {
         let mut list = tail;
         for (i, item) in items.iter().enumerate().rev() {
-            let car = crate::stack::guard(|| self.sexp_to_value(item));
-            let cell_span = if i == 0 {
+            let car = crate::stack::guard(|| self.form_value(item, keep_spans));
+            let cell_span = if i == 0 || !keep_spans {
                 span
             } else {
                 Span {
@@ -163,41 +178,6 @@ fn to_sexp(v: &Value, within: Span, depth: usize, budget: &mut usize) -> Sexp {
             }
         }
         other => Sexp::symbol(crate::printer::prin1(other).to_lowercase(), within),
-    }
-}
-
-/// A copy of `v` whose conses and atoms carry no span (deep structure is shared, not copied,
-/// below the nesting limit).
-pub(crate) fn strip_spans(v: &Value) -> Value {
-    strip(v, 0)
-}
-
-fn strip(v: &Value, depth: usize) -> Value {
-    crate::stack::guard(|| strip_unguarded(v, depth))
-}
-
-fn strip_unguarded(v: &Value, depth: usize) -> Value {
-    match v {
-        Value::Int(n, _) => Value::Int(*n, NO_SPAN),
-        Value::Sym(s, _) => Value::Sym(s.clone(), NO_SPAN),
-        Value::Str(s, _) => Value::Str(s.clone(), NO_SPAN),
-        Value::Char(c, _) => Value::Char(*c, NO_SPAN),
-        Value::Cons(_) if depth < MAX_DEPTH * 4 => {
-            let mut items = Vec::new();
-            let mut rest = v.clone();
-            let mut walked = 0usize;
-            while let Value::Cons(c) = rest {
-                walked += 1;
-                if walked > crate::value::MAX_LIST_WALK {
-                    rest = Value::Nil;
-                    break;
-                }
-                items.push(strip(&c.car(), depth + 1));
-                rest = c.cdr();
-            }
-            Value::list_with_tail(items, strip(&rest, depth + 1))
-        }
-        other => other.clone(),
     }
 }
 

@@ -35,7 +35,7 @@ impl Interp {
         options: ReadOptions,
     ) -> Vec<Diagnostic> {
         match whistler_syntax::library_lists(text) {
-            Some(lists) => self.load_split_library(file_name, text, &lists, options),
+            Some(lists) => self.load_split_library(text, &lists, options),
             None => self.load_library_read_whole(file_name, text, options),
         }
     }
@@ -45,7 +45,6 @@ impl Interp {
     /// `whistler_syntax::library_table`), so that loading does not skim the text again.
     pub fn load_split_library(
         &mut self,
-        file_name: &str,
         text: &'static str,
         lists: &[LibraryList<'static>],
         options: ReadOptions,
@@ -61,7 +60,7 @@ impl Interp {
                 self.symbols.defer(definition.name.clone(), deferred);
                 continue;
             }
-            match read_one(file_name, list_text, options, range) {
+            match read_one(list_text, options, range) {
                 Ok(form) => errors.extend(self.eval_library_form(&form).err()),
                 Err(diagnostics) => return diagnostics,
             }
@@ -134,7 +133,7 @@ impl Interp {
             Source::Form(form) => *form,
             Source::Text(list, options) => {
                 let range = 0..list.len();
-                read_one(&sym.name, list, options, range).map_err(|diagnostics| {
+                read_one(list, options, range).map_err(|diagnostics| {
                     let message = diagnostics.first().map_or("", |d| &d.message);
                     EvalError::new("error", message, NO_SPAN)
                 })?
@@ -144,15 +143,14 @@ impl Interp {
     }
 }
 
-/// Reads the one list `list`, found at `range` of the file `file_name`; the form's span and
-/// any diagnostic are placed at `range`.
+/// Reads the one list `list`, found at `range` of its library's text; the form's span and any
+/// diagnostic are placed at `range`.
 fn read_one(
-    file_name: &str,
     list: &str,
     options: ReadOptions,
     range: Range<usize>,
 ) -> Result<Sexp, Vec<Diagnostic>> {
-    let read = whistler_syntax::read_with(&SourceFile::new(file_name, list), options);
+    let read = whistler_syntax::read_str_with(list, options);
     let at = Span::new(range.start, range.end);
     match (read.diagnostics.is_empty(), read.forms.into_iter().next()) {
         (true, Some(form)) => Ok(Sexp { span: at, ..form }),

@@ -18,7 +18,7 @@ const PRELUDE_LISTS: &[whistler_syntax::LibraryList<'static>] =
 /// When the prelude does not load: a bug that this crate's tests catch.
 pub fn load(interp: &mut Interp) {
     let options = ReadOptions { host_code: true };
-    let errors = interp.load_split_library("prelude.lisp", PRELUDE, PRELUDE_LISTS, options);
+    let errors = interp.load_split_library(PRELUDE, PRELUDE_LISTS, options);
     assert!(errors.is_empty(), "prelude.lisp does not load: {errors:?}");
 }
 

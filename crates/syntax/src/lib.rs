@@ -18,7 +18,7 @@ pub use diagnostic::{render, Diagnostic, Severity};
 pub use print::{
     write_char_literal, write_string_literal, write_symbol, write_symbol_name, LetterCase,
 };
-pub use reader::{read, read_str, read_with, ReadOptions, ReadResult, MAX_DEPTH};
+pub use reader::{read, read_str, read_str_with, read_with, ReadOptions, ReadResult, MAX_DEPTH};
 
 /// The package of the symbols that stand for floating-point and ratio literals when reading
 /// with [`ReadOptions::host_code`]; the symbol's name is the literal (`0.5`, `1/3`).

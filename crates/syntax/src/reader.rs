@@ -51,6 +51,11 @@ pub fn read_str(text: &str) -> ReadResult {
     read_text(text, ReadOptions::default())
 }
 
+/// Reads every top-level form of `text` with `options` (spans are byte offsets into `text`).
+pub fn read_str_with(text: &str, options: ReadOptions) -> ReadResult {
+    read_text(text, options)
+}
+
 fn read_text(text: &str, options: ReadOptions) -> ReadResult {
     let mut reader = Reader {
         options,

@@ -446,9 +446,6 @@ pub fn read_one(
     {
         return fail("reader-error", format!("read: {}", d.message), span);
     }
-    let value = interp.sexp_to_value(first);
-    Ok(Some((
-        crate::convert::strip_spans(&value),
-        first.span.end as usize,
-    )))
+    let value = interp.sexp_to_value_without_spans(first);
+    Ok(Some((value, first.span.end as usize)))
 }

@@ -473,7 +473,7 @@ fn read_from_string(interp: &mut Interp, args: &[Value], span: Span) -> Result<V
     if token && stop < end && chars[stop].is_whitespace() {
         stop += 1;
     }
-    let value = crate::convert::strip_spans(&interp.sexp_to_value(first));
+    let value = interp.sexp_to_value_without_spans(first);
     interp.values = Some(vec![value.clone(), Value::int(stop as i64)]);
     Ok(value)
 }

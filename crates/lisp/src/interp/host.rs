@@ -172,8 +172,7 @@ impl Interp {
     /// whatever its macros build, and any error inside them, is placed at the user's call site.
     /// An error while loading is placed at `form`'s own span (in the library's text).
     pub fn eval_library_form(&mut self, form: &Sexp) -> Result<Value, EvalError> {
-        let value = self.sexp_to_value(form);
-        let value = crate::convert::strip_spans(&value);
+        let value = self.sexp_to_value_without_spans(form);
         self.eval_value(&value).map_err(|mut e| {
             if e.span == NO_SPAN {
                 e.span = form.span;
