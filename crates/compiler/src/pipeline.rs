@@ -328,6 +328,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
     }
     opt::simplify_cfg::run(func);
     check(func, "simplify_cfg")?;
+    opt::rebased_accesses::run(func);
+    check(func, "rebased_accesses")?;
     opt::shared_branches::run(func);
     check(func, "shared_branches")?;
     opt::rematerialize::run(func);

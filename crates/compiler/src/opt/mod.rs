@@ -12,6 +12,7 @@ pub mod join_constants;
 pub mod known_branches;
 pub mod merged_copies;
 pub mod reassociate;
+pub mod rebased_accesses;
 pub mod redundant_zext;
 pub mod rematerialize;
 pub mod shared_branches;
