@@ -302,6 +302,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "stack_forwarding")?;
         opt::known_branches::run(func);
         check(func, "known_branches")?;
+        opt::zeroed_buffer_checks::run(func);
+        check(func, "zeroed_buffer_checks")?;
         opt::int_return::run(func);
         check(func, "int_return")?;
         opt::join_constants::run(func);
@@ -330,6 +332,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
     check(func, "simplify_cfg")?;
     opt::rebased_accesses::run(func);
     check(func, "rebased_accesses")?;
+    opt::copy_propagation::run(func);
+    check(func, "copy_propagation")?;
     opt::shared_branches::run(func);
     check(func, "shared_branches")?;
     opt::rematerialize::run(func);

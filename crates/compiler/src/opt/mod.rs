@@ -22,6 +22,7 @@ pub mod stack_forwarding;
 pub mod unused_helper_calls;
 pub mod value_numbering;
 pub mod widened_stores;
+pub mod zeroed_buffer_checks;
 
 use crate::ir::{Function, InstKind, StackSlot, Value, ValueDef};
 

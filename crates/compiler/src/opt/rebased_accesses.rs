@@ -48,6 +48,10 @@ fn rebase_one(func: &mut Function) -> bool {
             }
             let mut reachable: Option<Vec<bool>> = None;
             let mut rebased = Vec::new();
+            let is_pointer = uses[base.index()].iter().any(|u| {
+                u.inst
+                    .is_some_and(|i| pointer_of(&func.insts[i.index()].kind) == Some(base))
+            });
             let all_fit = uses[base.index()].iter().all(|u| {
                 if u.inst == Some(add) {
                     return true;
@@ -62,14 +66,14 @@ fn rebase_one(func: &mut Function) -> bool {
                     let reachable = reachable.get_or_insert_with(|| reachable_after(func, b));
                     return !reachable[u.block.index()];
                 }
-                let kind = u.inst.and_then(|i| rebase(&func.insts[i.index()].kind, base, p, c));
-                kind.map(|kind| rebased.push((u.inst, kind))).is_some()
+                u.inst
+                    .is_some_and(|i| moved(func, &uses, i, base, p, c, is_pointer, &mut rebased, 0))
             });
             if !all_fit || rebased.is_empty() {
                 continue;
             }
             for (u, kind) in rebased {
-                func.insts[u.expect("only instructions are rebased").index()].kind = kind;
+                func.insts[u.index()].kind = kind;
             }
             return true;
         }
@@ -97,49 +101,109 @@ fn may_rebase(func: &Function, base: Value) -> bool {
     )
 }
 
-/// `kind` reading `base` only as its pointer (or as the operand of `base + c2`), moved onto
-/// `p = base + c`.
-fn rebase(kind: &InstKind, base: Value, p: Value, c: i32) -> Option<InstKind> {
+/// How deep sums of a rebased pointer and a variable are followed.
+const MAX_DEPTH: u32 = 4;
+
+/// Rewrites instruction `i`, which reads `from`, to read `to = from + c` instead, pushing the
+/// new instruction (and those of the values it changes) onto `out`; false when some use cannot
+/// be rewritten. Loads, stores and atomic adds through `from` take `offset - c`, and `from + c2`
+/// becomes `to + (c2 - c)` (a copy of `to` when that is 0). When `from` is a pointer, `from + x` becomes `to + x`, which is `c`
+/// more than before, so its own uses are rewritten the same way (in place, `to` = itself):
+/// a header at a variable offset from a checked packet pointer. The pointer must be the one
+/// moved: the verifier keeps a pointer's constant offset apart from its variable part and
+/// checks an access's constant part alone.
+#[allow(clippy::too_many_arguments)]
+fn moved(
+    func: &Function,
+    uses: &[Vec<Use>],
+    i: Inst,
+    from: Value,
+    to: Value,
+    c: i32,
+    from_is_pointer: bool,
+    out: &mut Vec<(Inst, InstKind)>,
+    depth: u32,
+) -> bool {
     let offset = |o: i16| i16::try_from(o as i64 - c as i64).ok();
-    Some(match *kind {
-        InstKind::Load { size, ptr, offset: o } if ptr == base => InstKind::Load {
+    let kind = match func.insts[i.index()].kind {
+        InstKind::Load {
             size,
-            ptr: p,
-            offset: offset(o)?,
-        },
+            ptr,
+            offset: o,
+        } if ptr == from => offset(o).map(|offset| InstKind::Load {
+            size,
+            ptr: to,
+            offset,
+        }),
         InstKind::Store {
             size,
             ptr,
             offset: o,
             value,
-        } if ptr == base && value != Operand::Value(base) => InstKind::Store {
-            size,
-            ptr: p,
-            offset: offset(o)?,
-            value,
-        },
+        } if ptr == from && value != Operand::Value(from) => {
+            offset(o).map(|offset| InstKind::Store {
+                size,
+                ptr: to,
+                offset,
+                value,
+            })
+        }
         InstKind::AtomicAdd {
             size,
             ptr,
             offset: o,
             value,
-        } if ptr == base && value != base => InstKind::AtomicAdd {
+        } if ptr == from && value != from => offset(o).map(|offset| InstKind::AtomicAdd {
             size,
-            ptr: p,
-            offset: offset(o)?,
+            ptr: to,
+            offset,
             value,
-        },
+        }),
         InstKind::Binary {
             op: BinOp::Add,
             lhs,
             rhs: Operand::Imm(c2),
-        } if lhs == base => InstKind::Binary {
-            op: BinOp::Add,
-            lhs: p,
-            rhs: Operand::Imm(i32::try_from(c2 as i64 - c as i64).ok()?),
+        } if lhs == from => match i32::try_from(c2 as i64 - c as i64) {
+            Ok(0) => Some(InstKind::Copy(to)),
+            Ok(c2) => Some(InstKind::Binary {
+                op: BinOp::Add,
+                lhs: to,
+                rhs: Operand::Imm(c2),
+            }),
+            Err(_) => None,
         },
-        _ => return None,
-    })
+        InstKind::Binary {
+            op: BinOp::Add,
+            lhs,
+            rhs: Operand::Value(rhs),
+        } if from_is_pointer && (lhs == from) != (rhs == from) && depth < MAX_DEPTH => {
+            let Some(sum) = func.insts[i.index()].result else {
+                return false;
+            };
+            let all = uses[sum.index()].iter().all(|u| {
+                u.inst
+                    .is_some_and(|j| moved(func, uses, j, sum, sum, c, true, out, depth + 1))
+            });
+            let swap = |v: Value| if v == from { to } else { v };
+            all.then(|| InstKind::Binary {
+                op: BinOp::Add,
+                lhs: swap(lhs),
+                rhs: Operand::Value(swap(rhs)),
+            })
+        }
+        _ => None,
+    };
+    kind.map(|kind| out.push((i, kind))).is_some()
+}
+
+/// The pointer a load, store or atomic add goes through.
+fn pointer_of(kind: &InstKind) -> Option<Value> {
+    match kind {
+        InstKind::Load { ptr, .. }
+        | InstKind::Store { ptr, .. }
+        | InstKind::AtomicAdd { ptr, .. } => Some(*ptr),
+        _ => None,
+    }
 }
 
 /// Where a value is read: an instruction (`index` in its block) or a block's terminator
