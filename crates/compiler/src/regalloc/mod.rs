@@ -14,7 +14,11 @@
 //! set the constant before that branch, as a speculated join constant). When none is free, the bundle (or a
 //! single longer-living one holding a register it may use) goes to a stack slot.
 //! When coalescing made values spill, the allocation is redone with those values kept apart
-//! and the cheaper of the two (loads and stores of stack values) is kept.
+//! and the cheaper of the two (loads and stores of stack values) is kept. All this is done
+//! twice: once keeping an operation's result apart from its operand when only one of them
+//! lives across a call, once merging them too (a packet pointer loaded into R6 that its end,
+//! checked and kept across a helper call, then replaces); the allocation with the fewer
+//! moves, loads and stores is kept.
 //!
 //! R0 is allocatable too, for values that are neither block parameters nor jump or call
 //! arguments and live across no call (typically a helper's result that is null-checked and
@@ -80,7 +84,58 @@ impl Bundle {
 
 pub fn allocate(func: &Function) -> Allocation {
     let (ranges, numbering) = ranges::live_ranges(func);
-    let coalesced = allocate_bundles(func, &ranges, &numbering, &[]);
+    let uses = crate::opt::use_counts(func);
+    let kept = allocate_coalescing(func, &ranges, &numbering, false, &uses);
+    let across = allocate_coalescing(func, &ranges, &numbering, true, &uses);
+    if cost(func, &across, &uses) < cost(func, &kept, &uses) {
+        across
+    } else {
+        kept
+    }
+}
+
+/// Loads and stores of stack values (a spilled value costs a load at every use and a store),
+/// plus one move for every operation computed in place whose result is not where its operand
+/// is and for every jump argument not where its block parameter is.
+fn cost(func: &Function, a: &Allocation, uses: &[u32]) -> u32 {
+    let spills: u32 = spill_cost(a, uses);
+    let apart = |x: Value, y: Value| u32::from(a.loc(x) != a.loc(y));
+    let mut moves = 0;
+    for &b in &func.layout {
+        let data = &func.blocks[b.index()];
+        for &i in &data.insts {
+            let inst = func.inst(i);
+            if let (Some(r), Some(lhs)) = (inst.result, computed_from(&inst.kind)) {
+                moves += apart(r, lhs);
+            }
+        }
+        if let Some(Terminator::Jump { dest, args }) = &data.term {
+            for (&p, &arg) in func.blocks[dest.index()].params.iter().zip(args) {
+                moves += apart(p, arg);
+            }
+        }
+    }
+    spills + moves
+}
+
+fn spill_cost(a: &Allocation, uses: &[u32]) -> u32 {
+    (a.locs.iter().zip(uses))
+        .filter(|(l, _)| matches!(l, Some(Loc::Stack(_))))
+        .map(|(_, u)| u + 1)
+        .sum()
+}
+
+/// Coalesced allocation (merging results with operands on different sides of calls when
+/// `across_calls`); when it spills, also the allocation with the spilled values kept apart, and
+/// whichever spills less.
+fn allocate_coalescing(
+    func: &Function,
+    ranges: &[Vec<Range>],
+    numbering: &ranges::Numbering,
+    across_calls: bool,
+    uses: &[u32],
+) -> Allocation {
+    let coalesced = allocate_bundles(func, ranges, numbering, &[], across_calls);
     if coalesced.spill_slots == 0 {
         return coalesced;
     }
@@ -91,15 +146,8 @@ pub fn allocate(func: &Function) -> Allocation {
         .iter()
         .map(|l| matches!(l, Some(Loc::Stack(_))))
         .collect();
-    let split = allocate_bundles(func, &ranges, &numbering, &apart);
-    let uses = crate::opt::use_counts(func);
-    let cost = |a: &Allocation| -> u32 {
-        (a.locs.iter().zip(&uses))
-            .filter(|(l, _)| matches!(l, Some(Loc::Stack(_))))
-            .map(|(_, u)| u + 1)
-            .sum()
-    };
-    if cost(&split) < cost(&coalesced) {
+    let split = allocate_bundles(func, ranges, numbering, &apart, across_calls);
+    if spill_cost(&split, uses) < spill_cost(&coalesced, uses) {
         split
     } else {
         coalesced
@@ -113,8 +161,9 @@ fn allocate_bundles(
     ranges: &[Vec<Range>],
     numbering: &ranges::Numbering,
     apart: &[bool],
+    across_calls: bool,
 ) -> Allocation {
-    let (bundles, of) = build_bundles(func, ranges.to_vec(), numbering, apart);
+    let (bundles, of) = build_bundles(func, ranges.to_vec(), numbering, apart, across_calls);
     let first = Scan::new(&bundles, &of, true).run();
     if first.spill_slots == 0 {
         return first;
@@ -220,6 +269,7 @@ fn build_bundles(
     ranges: Vec<Vec<Range>>,
     numbering: &ranges::Numbering,
     apart: &[bool],
+    across_calls: bool,
 ) -> (Vec<Bundle>, Vec<Option<usize>>) {
     let (hint_reg, r0_ok) = value_hints(func);
     let mut avoid = deciding_branch_operands(func);
@@ -279,11 +329,14 @@ fn build_bundles(
             continue;
         };
         // An operation whose operand lives across a call but whose result does not (or the
-        // reverse) is better computed with one move than kept in R6-R9 longer.
-        // Nor is a value bound for R0 (returned) merged with one that cannot live there.
-        let loses_r0 = (a.hint_reg == Some(0) || b.hint_reg == Some(0)) && !(a.r0_ok && b.r0_ok);
-        let mergeable = !ranges::overlap(&a.ranges, &b.ranges)
-            && (is_jump || (a.crosses == b.crosses && !loses_r0));
+        // reverse) is often better computed with one move than kept in R6-R9 longer: merged
+        // only when `across_calls`. Nor is a value bound for R0 (returned) merged with one
+        // that cannot live there (a bundle living across a call cannot).
+        let loses_r0 = (a.hint_reg == Some(0) || b.hint_reg == Some(0))
+            && !(a.r0_ok && b.r0_ok && !a.crosses && !b.crosses);
+        let same_side = a.crosses == b.crosses || across_calls;
+        let mergeable =
+            !ranges::overlap(&a.ranges, &b.ranges) && (is_jump || (same_side && !loses_r0));
         if !mergeable {
             bundles[bx].as_mut().unwrap().related.push(y);
             bundles[by].as_mut().unwrap().related.push(x);
