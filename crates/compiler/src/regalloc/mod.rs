@@ -332,8 +332,9 @@ fn build_bundles(
         // reverse) is often better computed with one move than kept in R6-R9 longer: merged
         // only when `across_calls`. Nor is a value bound for R0 (returned) merged with one
         // that cannot live there (a bundle living across a call cannot).
-        let loses_r0 = (a.hint_reg == Some(0) || b.hint_reg == Some(0))
-            && !(a.r0_ok && b.r0_ok && !a.crosses && !b.crosses);
+        let may_be_r0 = |x: &Bundle| x.r0_ok && !x.crosses;
+        let loses_r0 =
+            (a.hint_reg == Some(0) || b.hint_reg == Some(0)) && !(may_be_r0(a) && may_be_r0(b));
         let same_side = a.crosses == b.crosses || across_calls;
         let mergeable =
             !ranges::overlap(&a.ranges, &b.ranges) && (is_jump || (same_side && !loses_r0));
