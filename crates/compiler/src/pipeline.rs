@@ -300,6 +300,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "context_loads")?;
         opt::stack_forwarding::run(func);
         check(func, "stack_forwarding")?;
+        opt::shared_key_slots::run(func);
+        check(func, "shared_key_slots")?;
         opt::known_branches::run(func);
         check(func, "known_branches")?;
         opt::zeroed_buffer_checks::run(func);

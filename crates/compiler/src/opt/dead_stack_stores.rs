@@ -218,7 +218,7 @@ fn readable_bytes(func: &Function, slot_of: &SlotAddresses) -> Vec<Vec<bool>> {
 }
 
 /// How many bytes helper `helper` reads through its argument `k`, when known.
-fn helper_reads(func: &Function, helper: u32, args: &[Value], k: usize) -> Option<i64> {
+pub(super) fn helper_reads(func: &Function, helper: u32, args: &[Value], k: usize) -> Option<i64> {
     let (_, size) = read_buffers(helper)
         .iter()
         .find(|(a, _)| *a as usize == k)?;

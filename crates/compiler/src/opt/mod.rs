@@ -16,6 +16,7 @@ pub mod rebased_accesses;
 pub mod redundant_zext;
 pub mod rematerialize;
 pub mod shared_branches;
+pub mod shared_key_slots;
 pub mod sign_select;
 pub mod simplify_cfg;
 pub mod stack_forwarding;

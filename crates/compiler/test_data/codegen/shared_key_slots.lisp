@@ -1,0 +1,10 @@
+;; The last lookup reads its key from the slot the first incf filled (r7), with no store.
+(defmap counts :type :hash :key-size 4 :value-size 8 :max-entries 8)
+(defprog p (:type :xdp)
+  (let* ((data (xdp-data)) (data-end (xdp-data-end)))
+    (when (> (+ data 16) data-end) (return 0))
+    (let ((k (load u32 data 0)))
+      (incf (getmap counts k))
+      (incf (getmap counts (+ k 1)) 5)
+      (incf (getmap counts k) 2)
+      (+ 10 (getmap counts k)))))
