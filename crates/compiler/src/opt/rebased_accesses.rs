@@ -7,13 +7,14 @@
 //! access's offset, so it checks the same bytes against the same bounds.
 //!
 //! Runs once after the main pass list, whose `address_folding` goes the other way (accesses
-//! through `p` move onto `base`, which frees `p` when nothing else reads it). Not for the
-//! context pointer, which may not be moved before a dereference, nor for stack addresses,
-//! which code generation folds into `r10`-relative accesses. Does not rebase when an offset
-//! would leave its range, nor uses that `p` does not dominate (`base` would stay live).
+//! through `p` move onto `base`, which frees `p` when nothing else reads it). Not for what may
+//! be the context pointer (also through copies and block parameters), which may not be moved
+//! before a dereference, nor for stack addresses, which code generation folds into
+//! `r10`-relative accesses. Does not rebase when an offset would leave its range, nor uses that
+//! `p` does not dominate (`base` would stay live).
 
 use crate::analysis::dominators::DominatorTree;
-use crate::ir::{BinOp, Block, Function, Inst, InstKind, Operand, Value};
+use crate::ir::{BinOp, Block, Function, Inst, InstKind, Operand, Terminator, Value};
 
 pub fn run(func: &mut Function) {
     // Each rewrite moves uses of a value onto one defined after it, so this ends; the bound
@@ -30,6 +31,7 @@ pub fn run(func: &mut Function) {
 fn rebase_one(func: &mut Function) -> bool {
     let dominators = DominatorTree::compute(func);
     let uses = uses(func);
+    let context = context_values(func);
     for &b in &func.layout {
         for (k, &add) in func.blocks[b.index()].insts.iter().enumerate() {
             let InstKind::Binary {
@@ -43,7 +45,7 @@ fn rebase_one(func: &mut Function) -> bool {
             let Some(p) = func.insts[add.index()].result else {
                 continue;
             };
-            if !may_rebase(func, base) {
+            if context[base.index()] || !may_rebase(func, base) {
                 continue;
             }
             let mut reachable: Option<Vec<bool>> = None;
@@ -93,12 +95,45 @@ fn reachable_after(func: &Function, b: Block) -> Vec<bool> {
     seen
 }
 
-/// Not the context pointer, a stack address or a constant.
+/// Not a stack address or a constant.
 fn may_rebase(func: &Function, base: Value) -> bool {
     !matches!(
         super::def_kind(func, base),
-        Some(InstKind::Arg | InstKind::StackAddr(_) | InstKind::Iconst(_))
+        Some(InstKind::StackAddr(_) | InstKind::Iconst(_))
     )
+}
+
+/// The values that may be the context pointer: `arg`, its copies, and block parameters that
+/// receive any of them.
+fn context_values(func: &Function) -> Vec<bool> {
+    let mut context = vec![false; func.values.len()];
+    loop {
+        let mut changed = false;
+        for &b in &func.layout {
+            let data = &func.blocks[b.index()];
+            for &i in &data.insts {
+                let inst = func.inst(i);
+                let is_context = match inst.kind {
+                    InstKind::Arg => true,
+                    InstKind::Copy(v) => context[v.index()],
+                    _ => false,
+                };
+                if let (true, Some(r)) = (is_context, inst.result) {
+                    changed |= !std::mem::replace(&mut context[r.index()], true);
+                }
+            }
+            if let Some(Terminator::Jump { dest, args }) = &data.term {
+                for (&p, &a) in func.blocks[dest.index()].params.iter().zip(args) {
+                    if context[a.index()] {
+                        changed |= !std::mem::replace(&mut context[p.index()], true);
+                    }
+                }
+            }
+        }
+        if !changed {
+            return context;
+        }
+    }
 }
 
 /// How deep sums of a rebased pointer and a variable are followed.
