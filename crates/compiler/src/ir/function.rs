@@ -479,7 +479,7 @@ impl Function {
     /// before and after a pass mean, short of a collision, that the pass changed nothing.
     pub fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = super::FastHasher::default();
         for &b in &self.layout {
             let data = &self.blocks[b.index()];
             (b, &data.params, &data.term).hash(&mut h);

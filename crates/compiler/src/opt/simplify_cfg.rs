@@ -11,8 +11,8 @@
 //! Repeats until nothing changes. Does not reorder instructions or touch block parameters of
 //! blocks that keep several predecessors.
 
+use crate::ir::FastHashMap;
 use crate::ir::{Block, Function, Operand, Terminator, Value, ValueDef};
-use std::collections::HashMap;
 
 pub fn run(func: &mut Function) {
     loop {
@@ -87,9 +87,9 @@ fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
 /// Makes every block that returns the same constant jump to one shared block that does, so
 /// branches can go straight to a common exit. Returns whether anything changed.
 fn share_constant_returns(func: &mut Function) -> bool {
-    let mut canonical: HashMap<i32, Block> = HashMap::new();
+    let mut canonical: FastHashMap<i32, Block> = FastHashMap::default();
     // How many laid-out blocks return each constant.
-    let mut returning: HashMap<i32, usize> = HashMap::new();
+    let mut returning: FastHashMap<i32, usize> = FastHashMap::default();
     // Prefer an existing empty block as the shared exit.
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
