@@ -16,7 +16,14 @@ pub struct DominatorTree {
 }
 
 impl DominatorTree {
-    pub fn compute(f: &Function) -> DominatorTree {
+    /// The dominator tree of `f`, computed once per control flow (see
+    /// [`super::cfg_cache`]).
+    pub fn compute(f: &Function) -> std::sync::Arc<DominatorTree> {
+        super::cfg_cache::dominators(f)
+    }
+
+    /// Computes the dominator tree of `f`.
+    pub(super) fn build(f: &Function) -> DominatorTree {
         let idom = immediate_dominators(f);
         let children = Lists::build(
             f.blocks.len(),
@@ -55,7 +62,7 @@ impl DominatorTree {
 }
 
 fn immediate_dominators(f: &Function) -> Vec<Option<Block>> {
-    let rpo = f.reverse_postorder();
+    let rpo = super::cfg_cache::reverse_postorder(f);
     let mut order = vec![usize::MAX; f.blocks.len()];
     for (i, b) in rpo.iter().enumerate() {
         order[b.index()] = i;

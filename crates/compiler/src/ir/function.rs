@@ -360,6 +360,9 @@ pub struct Function {
     /// Context offsets whose loaded value points into the packet (`data`, `data_meta`; see
     /// `context::packet_pointer_fields`); printed as `packet fields 0 8`.
     pub packet_fields: Vec<i16>,
+    /// Predecessors, reverse postorder and dominators, kept while the control flow stays the
+    /// same.
+    pub(crate) cfg_cache: crate::analysis::cfg_cache::CfgCache,
 }
 
 impl Function {
@@ -448,8 +451,13 @@ impl Function {
         }
     }
 
-    /// Predecessors of every block (indexed by block), in layout order.
-    pub fn predecessors(&self) -> Predecessors {
+    /// Predecessors of every block (indexed by block), in layout order; computed once per
+    /// control flow.
+    pub fn predecessors(&self) -> std::sync::Arc<Predecessors> {
+        crate::analysis::cfg_cache::predecessors(self)
+    }
+
+    pub(crate) fn compute_predecessors(&self) -> Predecessors {
         let mut edges = Vec::with_capacity(2 * self.layout.len());
         for &b in &self.layout {
             if let Some(t) = &self.blocks[b.index()].term {
@@ -490,8 +498,12 @@ impl Function {
         h.finish()
     }
 
-    /// Blocks reachable from the entry, in reverse postorder.
+    /// Blocks reachable from the entry, in reverse postorder; computed once per control flow.
     pub fn reverse_postorder(&self) -> Vec<Block> {
+        crate::analysis::cfg_cache::reverse_postorder(self).to_vec()
+    }
+
+    pub(crate) fn compute_reverse_postorder(&self) -> Vec<Block> {
         let mut visited = vec![false; self.blocks.len()];
         let mut order = Vec::with_capacity(self.layout.len());
         let mut stack: Vec<(Block, usize)> = vec![(self.entry(), 0)];
