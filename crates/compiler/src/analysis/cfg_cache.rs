@@ -98,37 +98,47 @@ impl CfgCache {
     }
 }
 
+impl Cached {
+    fn predecessors(&mut self, func: &Function) -> Arc<Predecessors> {
+        (self
+            .predecessors
+            .get_or_insert_with(|| Arc::new(func.compute_predecessors())))
+        .clone()
+    }
+
+    fn reverse_postorder(&mut self, func: &Function) -> Arc<Vec<Block>> {
+        if let Some(rpo) = &self.reverse_postorder {
+            return rpo.clone();
+        }
+        let rpo = Arc::new(func.compute_reverse_postorder());
+        self.note_reachable(func, &rpo);
+        self.reverse_postorder = Some(rpo.clone());
+        rpo
+    }
+
+    fn dominators(&mut self, func: &Function) -> Arc<DominatorTree> {
+        if let Some(tree) = &self.dominators {
+            return tree.clone();
+        }
+        let (rpo, preds) = (self.reverse_postorder(func), self.predecessors(func));
+        let tree = Arc::new(DominatorTree::build(func, &rpo, &preds));
+        self.dominators = Some(tree.clone());
+        tree
+    }
+}
+
 /// The predecessors of every block, from the cache when the control flow is unchanged.
 pub fn predecessors(func: &Function) -> Arc<Predecessors> {
-    func.cfg_cache.with(func, |c| {
-        c.predecessors
-            .get_or_insert_with(|| Arc::new(func.compute_predecessors()))
-            .clone()
-    })
+    func.cfg_cache.with(func, |c| c.predecessors(func))
 }
 
 /// The reachable blocks in reverse postorder, from the cache when the control flow is
 /// unchanged.
 pub fn reverse_postorder(func: &Function) -> Arc<Vec<Block>> {
-    func.cfg_cache.with(func, |c| {
-        if let Some(rpo) = &c.reverse_postorder {
-            return rpo.clone();
-        }
-        let rpo = Arc::new(func.compute_reverse_postorder());
-        c.note_reachable(func, &rpo);
-        c.reverse_postorder = Some(rpo.clone());
-        rpo
-    })
+    func.cfg_cache.with(func, |c| c.reverse_postorder(func))
 }
 
 /// The dominator tree, from the cache when the control flow is unchanged.
 pub fn dominators(func: &Function) -> Arc<DominatorTree> {
-    // Outside the lock: computing the tree asks for the reverse postorder and predecessors.
-    if let Some(tree) = func.cfg_cache.with(func, |c| c.dominators.clone()) {
-        return tree;
-    }
-    let tree = Arc::new(DominatorTree::build(func));
-    func.cfg_cache.with(func, |c| {
-        c.dominators.get_or_insert_with(|| tree.clone()).clone()
-    })
+    func.cfg_cache.with(func, |c| c.dominators(func))
 }
