@@ -313,10 +313,15 @@ pub struct InstData {
     pub span: Span,
 }
 
+/// A block's instructions. Most blocks hold a few, kept inline in the block (no heap
+/// allocation each): the passes walk every block's list many times per round, and lists
+/// scattered over the heap made each walk touch thousands of pages.
+pub type InstList = smallvec::SmallVec<[Inst; 4]>;
+
 #[derive(Clone, Debug, Default)]
 pub struct BlockData {
     pub params: Vec<Value>,
-    pub insts: Vec<Inst>,
+    pub insts: InstList,
     /// `None` only while the function is being built.
     pub term: Option<Terminator>,
     pub term_span: Span,

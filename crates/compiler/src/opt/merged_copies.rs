@@ -279,5 +279,5 @@ fn merge(func: &mut Function, b: crate::ir::Block, insts: &[Inst], a: &Copy, c: 
     let first_store = insts[a.store];
     func.blocks[b.index()]
         .insts
-        .retain(|&i| i != other_load && i != first_store);
+        .retain(|&mut i| i != other_load && i != first_store);
 }
