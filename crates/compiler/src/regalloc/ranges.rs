@@ -11,6 +11,10 @@ use crate::ir::{Block, Function, Value};
 /// An inclusive range of program points.
 pub type Range = (u32, u32);
 
+/// A value's (or bundle's) sorted ranges. Most values live in one or two ranges, kept inline
+/// (no heap allocation per value, which scattered the lists over the heap).
+pub type RangeList = smallvec::SmallVec<[Range; 2]>;
+
 pub struct Numbering {
     pub block_start: Vec<u32>,
     pub block_end: Vec<u32>,
@@ -19,10 +23,10 @@ pub struct Numbering {
 }
 
 /// The live ranges of every value (empty for values that are never defined) and the numbering.
-pub fn live_ranges(func: &Function) -> (Vec<Vec<Range>>, Numbering) {
+pub fn live_ranges(func: &Function) -> (Vec<RangeList>, Numbering) {
     let numbering = number(func);
     let mut live_out = live_out(func);
-    let mut ranges: Vec<Vec<Range>> = vec![Vec::new(); func.values.len()];
+    let mut ranges: Vec<RangeList> = vec![RangeList::new(); func.values.len()];
     // Open ranges while walking a block backwards: the end of each live value's current range.
     let mut open: Vec<Option<u32>> = vec![None; func.values.len()];
     for &b in &func.layout {
@@ -173,9 +177,9 @@ pub fn overlap(a: &[Range], b: &[Range]) -> bool {
 /// Merges the sorted range list `b` into the sorted list `a`. Only the part of `a` from `b`'s
 /// first range on moves, so a bundle that grows at its end (the usual case: values are merged
 /// in block order) costs the size of what is added.
-pub fn merge_into(a: &mut Vec<Range>, b: &[Range]) {
+pub fn merge_into(a: &mut RangeList, b: &[Range]) {
     let Some(&first) = b.first() else { return };
-    let tail = a.split_off(a.partition_point(|&r| r < first));
+    let tail: RangeList = a.drain(a.partition_point(|&r| r < first)..).collect();
     a.reserve(tail.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < tail.len() && j < b.len() {
@@ -204,7 +208,7 @@ mod tests {
     use super::*;
 
     /// Sorted, disjoint ranges from a seed: `count` ranges with gaps.
-    fn ranges(seed: u32, count: u32) -> Vec<Range> {
+    fn ranges(seed: u32, count: u32) -> RangeList {
         let mut at = seed % 7;
         (0..count)
             .map(|k| {
@@ -230,7 +234,7 @@ mod tests {
                 merge_into(&mut merged, &b);
                 let mut expected: Vec<Range> = a.iter().chain(&b).copied().collect();
                 expected.sort_unstable();
-                assert_eq!(merged, expected);
+                assert_eq!(merged[..], expected[..]);
             }
         }
     }
