@@ -248,7 +248,7 @@ pub type Predecessors = super::Lists<Block>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Terminator {
     /// Jumps to `dest`, passing `args` to its parameters.
-    Jump { dest: Block, args: Vec<Value> },
+    Jump { dest: Block, args: ValueList },
     /// Two-way branch; branch targets take no parameters.
     Branch {
         cond: Cond,
@@ -318,9 +318,13 @@ pub struct InstData {
 /// scattered over the heap made each walk touch thousands of pages.
 pub type InstList = smallvec::SmallVec<[Inst; 4]>;
 
+/// A block's parameters or a jump's arguments: a few values, kept inline (no heap allocation
+/// per block, for the same reason as [`InstList`]).
+pub type ValueList = smallvec::SmallVec<[Value; 4]>;
+
 #[derive(Clone, Debug, Default)]
 pub struct BlockData {
-    pub params: Vec<Value>,
+    pub params: ValueList,
     pub insts: InstList,
     /// `None` only while the function is being built.
     pub term: Option<Terminator>,

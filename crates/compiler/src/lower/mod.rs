@@ -142,7 +142,7 @@ impl Lowerer {
     fn jump(&mut self, dest: Block) {
         self.terminate(Terminator::Jump {
             dest,
-            args: Vec::new(),
+            args: Default::default(),
         });
     }
 

@@ -92,7 +92,7 @@ pub fn run(func: &mut Function) {
     for (b, dest) in decided {
         func.blocks[b.index()].term = Some(Terminator::Jump {
             dest,
-            args: Vec::new(),
+            args: Default::default(),
         });
     }
 }

@@ -34,7 +34,7 @@ pub fn run(func: &mut Function) {
         if let Some(&shared) = empty.get(t) {
             data.term = Some(Terminator::Jump {
                 dest: shared,
-                args: Vec::new(),
+                args: Default::default(),
             });
             changed = true;
         }

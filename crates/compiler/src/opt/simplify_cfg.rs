@@ -64,7 +64,7 @@ fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
             if t == e {
                 Terminator::Jump {
                     dest: t,
-                    args: Vec::new(),
+                    args: Default::default(),
                 }
             } else {
                 Terminator::Branch {
@@ -124,7 +124,7 @@ fn share_constant_returns(func: &mut Function) -> bool {
         };
         func.blocks[b.index()].term = Some(Terminator::Jump {
             dest: shared,
-            args: Vec::new(),
+            args: Default::default(),
         });
         changed = true;
     }
@@ -161,7 +161,7 @@ fn inline_jump(
     func: &Function,
     from: Block,
     mut dest: Block,
-    mut args: Vec<Value>,
+    mut args: crate::ir::ValueList,
     counts: &[u32],
 ) -> Terminator {
     for _ in 0..8 {
@@ -239,7 +239,7 @@ fn merge_blocks(func: &mut Function) -> bool {
         // Keep `b` structurally valid (it is now unreachable): a self-loop.
         func.blocks[b.index()].term = Some(Terminator::Jump {
             dest: b,
-            args: Vec::new(),
+            args: Default::default(),
         });
         merged_into[b.index()] = Some(host);
         changed = true;
