@@ -82,7 +82,7 @@ pub enum InstKind {
     /// A helper call: arguments go to R1..R5, the result comes back in R0; R1-R5 are clobbered.
     Call {
         helper: u32,
-        args: Vec<Value>,
+        args: ValueList,
     },
     /// A raw instruction (the `asm` escape hatch). It may use R0-R5 freely; its value is R0 after it.
     Asm(Insn),

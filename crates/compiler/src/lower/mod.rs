@@ -363,7 +363,7 @@ impl Lowerer {
 
     fn call(&mut self, helper: u32, args: &[Expr]) -> Value {
         let base = self.temps_in_use;
-        let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+        let values = args.iter().map(|a| self.expr(a)).collect();
         self.temps_in_use = base;
         self.emit(InstKind::Call {
             helper,
@@ -387,12 +387,13 @@ impl Lowerer {
                 value: Operand::Value(value),
             });
         }
-        let args = vec![
+        let args = [
             self.emit(InstKind::MapFd(map)),
             self.emit(InstKind::FuncAddr(callback)),
             record,
             self.iconst(0),
-        ];
+        ]
+        .into();
         self.emit(InstKind::Call {
             helper: whistler_bpf::helpers::ids::FOR_EACH_MAP_ELEM,
             args,
