@@ -492,6 +492,53 @@ impl Function {
         }
     }
 
+    /// Drops the instructions no block lists any more (removed by passes) and renumbers the
+    /// others in layout order, then those of blocks not laid out: the passes walk the
+    /// instructions in layout order, and a dense table in that order is read sequentially
+    /// instead of hopping over removed entries. Instruction numbers never show in the text
+    /// form, and a value whose instruction was dropped becomes undefined.
+    pub fn compact_insts(&mut self) {
+        const DROPPED: u32 = u32::MAX;
+        let mut new_id = vec![DROPPED; self.insts.len()];
+        let mut order: Vec<Inst> = Vec::with_capacity(self.insts.len());
+        let mut laid = vec![false; self.blocks.len()];
+        for &b in &self.layout {
+            laid[b.index()] = true;
+        }
+        let others = (0..self.blocks.len())
+            .filter(|&b| !laid[b])
+            .map(|b| Block(b as u32));
+        let blocks: Vec<Block> = self.layout.iter().copied().chain(others).collect();
+        for &b in &blocks {
+            for i in &mut self.blocks[b.index()].insts {
+                if new_id[i.index()] == DROPPED {
+                    new_id[i.index()] = order.len() as u32;
+                    order.push(*i);
+                }
+                *i = Inst(new_id[i.index()]);
+            }
+        }
+        if order.len() == self.insts.len() && order.iter().enumerate().all(|(k, i)| i.index() == k)
+        {
+            return;
+        }
+        let mut old: Vec<Option<InstData>> = std::mem::take(&mut self.insts)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.insts = (order.iter())
+            .map(|i| old[i.index()].take().expect("each instruction kept once"))
+            .collect();
+        for def in &mut self.values {
+            if let ValueDef::Inst(i) = def {
+                *def = match new_id[i.index()] {
+                    DROPPED => ValueDef::None,
+                    n => ValueDef::Inst(Inst(n)),
+                };
+            }
+        }
+    }
+
     /// A hash of the laid-out code (parameters, instructions, terminators): equal fingerprints
     /// before and after a pass mean, short of a collision, that the pass changed nothing.
     pub fn fingerprint(&self) -> u64 {
@@ -567,4 +614,29 @@ fn chain_ends(subst: &[Option<Value>]) -> Vec<Value> {
         .enumerate()
         .map(|(i, e)| e.unwrap_or(Value(i as u32)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{parse::parse, print::to_text, verify::verify, ValueDef};
+
+    #[test]
+    fn compacting_drops_removed_instructions_and_keeps_the_code() {
+        let mut f = parse(
+            "function f\nblock0:\n  v0 = arg\n  v1 = iconst 7\n  v2 = iconst 8\n  br eq v0, 0, block1, block2\n\
+             block1:\n  v3 = add v0, v1\n  return v3\nblock2:\n  return v2\n",
+        )
+        .unwrap();
+        // A pass removes `v1 = iconst 7`'s use and the instruction, as dead code does.
+        f.blocks[1].insts.clear();
+        f.blocks[1].term = Some(crate::ir::Terminator::Return(crate::ir::Operand::Imm(0)));
+        f.blocks[0].insts.remove(1);
+        let text = to_text(&f);
+        f.compact_insts();
+        assert_eq!(to_text(&f), text);
+        assert_eq!(f.insts.len(), 2);
+        assert!(verify(&f).is_empty(), "{:?}", verify(&f));
+        assert_eq!(f.values[1], ValueDef::None);
+        assert_eq!(f.values[3], ValueDef::None);
+    }
 }
