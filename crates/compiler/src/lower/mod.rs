@@ -69,7 +69,7 @@ impl Lowerer {
             next_var: var_count,
             temps: Vec::new(),
             temps_in_use: 0,
-            site_slots: std::collections::HashMap::new(),
+            site_slots: crate::ir::FastHashMap::default(),
             span,
         };
         let entry = l.new_block();
@@ -98,7 +98,7 @@ struct Lowerer {
     temps: Vec<StackSlot>,
     temps_in_use: usize,
     /// Stack slots by allocation site (the address of its `StackAlloc` node).
-    site_slots: std::collections::HashMap<usize, StackSlot>,
+    site_slots: crate::ir::FastHashMap<usize, StackSlot>,
     span: Span,
 }
 
