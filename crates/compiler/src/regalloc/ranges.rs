@@ -6,7 +6,7 @@
 //! defined), then per instruction a use point (even) and a definition point (odd), then the
 //! terminator's use point (the block's end, where jump arguments are moved).
 
-use crate::ir::{Block, Function, Value};
+use crate::ir::{Block, Function, Value, ValueList};
 
 /// An inclusive range of program points.
 pub type Range = (u32, u32);
@@ -32,11 +32,11 @@ pub fn live_ranges(func: &Function) -> (Vec<RangeList>, Numbering) {
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
         let end = numbering.block_end[b.index()];
-        let mut live: Vec<Value> = std::mem::take(&mut live_out[b.index()]);
+        let mut live: ValueList = std::mem::take(&mut live_out[b.index()]);
         for &v in &live {
             open[v.index()] = Some(end);
         }
-        let use_at = |v: Value, pos: u32, open: &mut [Option<u32>], live: &mut Vec<Value>| {
+        let use_at = |v: Value, pos: u32, open: &mut [Option<u32>], live: &mut ValueList| {
             if open[v.index()].is_none() {
                 open[v.index()] = Some(pos);
                 live.push(v);
@@ -52,7 +52,7 @@ pub fn live_ranges(func: &Function) -> (Vec<RangeList>, Numbering) {
             if let Some(r) = inst.result {
                 let until = open[r.index()].take().unwrap_or(pos + 1);
                 ranges[r.index()].push((pos + 1, until));
-                live.retain(|&x| x != r);
+                live.retain(|&mut x| x != r);
             }
             inst.kind
                 .for_each_use(|v| use_at(v, pos, &mut open, &mut live));
@@ -61,7 +61,7 @@ pub fn live_ranges(func: &Function) -> (Vec<RangeList>, Numbering) {
         for &p in &data.params {
             let until = open[p.index()].take().unwrap_or(start);
             ranges[p.index()].push((start, until));
-            live.retain(|&x| x != p);
+            live.retain(|&mut x| x != p);
         }
         for v in live {
             if let Some(until) = open[v.index()].take() {
@@ -105,7 +105,7 @@ fn number(func: &Function) -> Numbering {
 /// defines it is live into that block, hence out of each predecessor and, unless the predecessor
 /// defines it, into that predecessor too. The work and the memory are the size of the live sets,
 /// not blocks times values, so time grows with the program, not with its square.
-fn live_out(func: &Function) -> Vec<Vec<Value>> {
+fn live_out(func: &Function) -> Vec<ValueList> {
     let nb = func.blocks.len();
     let mut defined_in: Vec<Option<Block>> = vec![None; func.values.len()];
     // (value, block): a use of the value in a block that does not define it.
@@ -136,7 +136,7 @@ fn live_out(func: &Function) -> Vec<Vec<Value>> {
     }
     live_in_uses.sort_unstable_by_key(|&(v, b)| (v.index(), b.index()));
     let preds = func.predecessors();
-    let mut live_out: Vec<Vec<Value>> = vec![Vec::new(); nb];
+    let mut live_out: Vec<ValueList> = vec![ValueList::new(); nb];
     // The last value marked live in / live out of each block (values are walked in order).
     let mut marked_in: Vec<Option<Value>> = vec![None; nb];
     let mut marked_out: Vec<Option<Value>> = vec![None; nb];
