@@ -92,8 +92,36 @@ impl CfgCache {
     fn with<T>(&self, func: &Function, f: impl FnOnce(&mut Cached) -> T) -> T {
         let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match guard.as_mut() {
-            Some(c) if c.matches(func) => f(c),
+            Some(c) if c.matches(func) => {
+                if cfg!(debug_assertions) {
+                    c.assert_current(func);
+                }
+                f(c)
+            }
             _ => f(guard.insert(Cached::of(func))),
+        }
+    }
+}
+
+impl Cached {
+    /// Debug and test builds: what a hit returns is what recomputing gives.
+    fn assert_current(&self, func: &Function) {
+        if let Some(preds) = &self.predecessors {
+            assert_eq!(**preds, func.compute_predecessors(), "stale predecessors");
+        }
+        if let Some(rpo) = &self.reverse_postorder {
+            assert_eq!(
+                **rpo,
+                func.compute_reverse_postorder(),
+                "stale reverse postorder"
+            );
+        }
+        if let Some(tree) = &self.dominators {
+            assert_eq!(
+                **tree,
+                DominatorTree::compute_uncached(func),
+                "stale dominators"
+            );
         }
     }
 }
@@ -141,4 +169,35 @@ pub fn reverse_postorder(func: &Function) -> Arc<Vec<Block>> {
 /// The dominator tree, from the cache when the control flow is unchanged.
 pub fn dominators(func: &Function) -> Arc<DominatorTree> {
     func.cfg_cache.with(func, |c| c.dominators(func))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{parse::parse, Block, Terminator};
+
+    #[test]
+    fn a_changed_terminator_or_layout_recomputes() {
+        let mut f = parse(
+            "function f\nblock0:\n  v0 = arg\n  br eq v0, 0, block1, block2\nblock1:\n  jump block3\n\
+             block2:\n  jump block3\nblock3:\n  return 0\n",
+        )
+        .unwrap();
+        let before = f.predecessors();
+        assert_eq!(&before[3], &[Block(1), Block(2)]);
+        assert!(std::sync::Arc::ptr_eq(&before, &f.predecessors()), "a hit");
+        f.blocks[0].term = Some(Terminator::Jump {
+            dest: Block(1),
+            args: Default::default(),
+        });
+        assert_eq!(
+            &f.predecessors()[3],
+            &[Block(1), Block(2)],
+            "block2 still laid out"
+        );
+        assert!(f.predecessors()[2].is_empty());
+        assert_eq!(f.reverse_postorder(), [Block(0), Block(1), Block(3)]);
+        f.layout = f.reverse_postorder();
+        assert_eq!(&f.predecessors()[3], &[Block(1)]);
+        assert!(!crate::analysis::dominators::DominatorTree::compute(&f).is_reachable(Block(2)));
+    }
 }

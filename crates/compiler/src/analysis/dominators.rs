@@ -6,6 +6,7 @@
 use crate::ir::{Block, Function, Lists, Predecessors};
 
 /// The dominator tree of a function.
+#[derive(Debug, PartialEq, Eq)]
 pub struct DominatorTree {
     /// Indexed by block; `None` for unreachable blocks, the entry maps to itself.
     idom: Vec<Option<Block>>,
@@ -20,6 +21,12 @@ impl DominatorTree {
     /// [`super::cfg_cache`]).
     pub fn compute(f: &Function) -> std::sync::Arc<DominatorTree> {
         super::cfg_cache::dominators(f)
+    }
+
+    /// Computes the dominator tree of `f` without the cache (for the verifier, which checks
+    /// what the passes were given rather than trusting it).
+    pub fn compute_uncached(f: &Function) -> DominatorTree {
+        DominatorTree::build(f, &f.compute_reverse_postorder(), &f.compute_predecessors())
     }
 
     /// Computes the dominator tree of `f`, whose reverse postorder and predecessors are given.
