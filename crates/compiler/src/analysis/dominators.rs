@@ -3,9 +3,10 @@
 //! postorder; the tree is numbered in DFS pre/post order so that dominance is an O(1) query.
 //! Unreachable blocks have no dominator and dominate nothing.
 
-use crate::ir::{Block, Function, Lists};
+use crate::ir::{Block, Function, Lists, Predecessors};
 
 /// The dominator tree of a function.
+#[derive(Debug, PartialEq, Eq)]
 pub struct DominatorTree {
     /// Indexed by block; `None` for unreachable blocks, the entry maps to itself.
     idom: Vec<Option<Block>>,
@@ -16,8 +17,21 @@ pub struct DominatorTree {
 }
 
 impl DominatorTree {
-    pub fn compute(f: &Function) -> DominatorTree {
-        let idom = immediate_dominators(f);
+    /// The dominator tree of `f`, computed once per control flow (see
+    /// [`super::cfg_cache`]).
+    pub fn compute(f: &Function) -> std::sync::Arc<DominatorTree> {
+        super::cfg_cache::dominators(f)
+    }
+
+    /// Computes the dominator tree of `f` without the cache (for the verifier, which checks
+    /// what the passes were given rather than trusting it).
+    pub fn compute_uncached(f: &Function) -> DominatorTree {
+        DominatorTree::build(f, &f.compute_reverse_postorder(), &f.compute_predecessors())
+    }
+
+    /// Computes the dominator tree of `f`, whose reverse postorder and predecessors are given.
+    pub(super) fn build(f: &Function, rpo: &[Block], preds: &Predecessors) -> DominatorTree {
+        let idom = immediate_dominators(f, rpo, preds);
         let children = Lists::build(
             f.blocks.len(),
             (f.layout.iter()).filter_map(|&b| match idom[b.index()] {
@@ -54,13 +68,11 @@ impl DominatorTree {
     }
 }
 
-fn immediate_dominators(f: &Function) -> Vec<Option<Block>> {
-    let rpo = f.reverse_postorder();
-    let mut order = vec![usize::MAX; f.blocks.len()];
+fn immediate_dominators(f: &Function, rpo: &[Block], preds: &Predecessors) -> Vec<Option<Block>> {
+    let mut order = vec![u32::MAX; f.blocks.len()];
     for (i, b) in rpo.iter().enumerate() {
-        order[b.index()] = i;
+        order[b.index()] = i as u32;
     }
-    let preds = f.predecessors();
     let mut idom: Vec<Option<Block>> = vec![None; f.blocks.len()];
     idom[f.entry().index()] = Some(f.entry());
     let mut changed = true;
@@ -86,7 +98,7 @@ fn immediate_dominators(f: &Function) -> Vec<Option<Block>> {
     idom
 }
 
-fn intersect(idom: &[Option<Block>], order: &[usize], mut a: Block, mut b: Block) -> Block {
+fn intersect(idom: &[Option<Block>], order: &[u32], mut a: Block, mut b: Block) -> Block {
     while a != b {
         while order[a.index()] > order[b.index()] {
             a = idom[a.index()].unwrap_or(a);

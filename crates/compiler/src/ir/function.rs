@@ -82,7 +82,7 @@ pub enum InstKind {
     /// A helper call: arguments go to R1..R5, the result comes back in R0; R1-R5 are clobbered.
     Call {
         helper: u32,
-        args: Vec<Value>,
+        args: ValueList,
     },
     /// A raw instruction (the `asm` escape hatch). It may use R0-R5 freely; its value is R0 after it.
     Asm(Insn),
@@ -248,7 +248,7 @@ pub type Predecessors = super::Lists<Block>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Terminator {
     /// Jumps to `dest`, passing `args` to its parameters.
-    Jump { dest: Block, args: Vec<Value> },
+    Jump { dest: Block, args: ValueList },
     /// Two-way branch; branch targets take no parameters.
     Branch {
         cond: Cond,
@@ -313,10 +313,19 @@ pub struct InstData {
     pub span: Span,
 }
 
+/// A block's instructions. Most blocks hold a few, kept inline in the block (no heap
+/// allocation each): the passes walk every block's list many times per round, and lists
+/// scattered over the heap made each walk touch thousands of pages.
+pub type InstList = smallvec::SmallVec<[Inst; 4]>;
+
+/// A block's parameters or a jump's arguments: a few values, kept inline (no heap allocation
+/// per block, for the same reason as [`InstList`]).
+pub type ValueList = smallvec::SmallVec<[Value; 4]>;
+
 #[derive(Clone, Debug, Default)]
 pub struct BlockData {
-    pub params: Vec<Value>,
-    pub insts: Vec<Inst>,
+    pub params: ValueList,
+    pub insts: InstList,
     /// `None` only while the function is being built.
     pub term: Option<Terminator>,
     pub term_span: Span,
@@ -360,6 +369,9 @@ pub struct Function {
     /// Context offsets whose loaded value points into the packet (`data`, `data_meta`; see
     /// `context::packet_pointer_fields`); printed as `packet fields 0 8`.
     pub packet_fields: Vec<i16>,
+    /// Predecessors, reverse postorder and dominators, kept while the control flow stays the
+    /// same.
+    pub(crate) cfg_cache: crate::analysis::cfg_cache::CfgCache,
 }
 
 impl Function {
@@ -448,8 +460,13 @@ impl Function {
         }
     }
 
-    /// Predecessors of every block (indexed by block), in layout order.
-    pub fn predecessors(&self) -> Predecessors {
+    /// Predecessors of every block (indexed by block), in layout order; computed once per
+    /// control flow.
+    pub fn predecessors(&self) -> std::sync::Arc<Predecessors> {
+        crate::analysis::cfg_cache::predecessors(self)
+    }
+
+    pub(crate) fn compute_predecessors(&self) -> Predecessors {
         let mut edges = Vec::with_capacity(2 * self.layout.len());
         for &b in &self.layout {
             if let Some(t) = &self.blocks[b.index()].term {
@@ -475,11 +492,58 @@ impl Function {
         }
     }
 
+    /// Drops the instructions no block lists any more (removed by passes) and renumbers the
+    /// others in layout order, then those of blocks not laid out: the passes walk the
+    /// instructions in layout order, and a dense table in that order is read sequentially
+    /// instead of hopping over removed entries. Instruction numbers never show in the text
+    /// form, and a value whose instruction was dropped becomes undefined.
+    pub fn compact_insts(&mut self) {
+        const DROPPED: u32 = u32::MAX;
+        let mut new_id = vec![DROPPED; self.insts.len()];
+        let mut order: Vec<Inst> = Vec::with_capacity(self.insts.len());
+        let mut laid = vec![false; self.blocks.len()];
+        for &b in &self.layout {
+            laid[b.index()] = true;
+        }
+        let others = (0..self.blocks.len())
+            .filter(|&b| !laid[b])
+            .map(|b| Block(b as u32));
+        let blocks: Vec<Block> = self.layout.iter().copied().chain(others).collect();
+        for &b in &blocks {
+            for i in &mut self.blocks[b.index()].insts {
+                if new_id[i.index()] == DROPPED {
+                    new_id[i.index()] = order.len() as u32;
+                    order.push(*i);
+                }
+                *i = Inst(new_id[i.index()]);
+            }
+        }
+        if order.len() == self.insts.len() && order.iter().enumerate().all(|(k, i)| i.index() == k)
+        {
+            return;
+        }
+        let mut old: Vec<Option<InstData>> = std::mem::take(&mut self.insts)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.insts = (order.iter())
+            .map(|i| old[i.index()].take().expect("each instruction kept once"))
+            .collect();
+        for def in &mut self.values {
+            if let ValueDef::Inst(i) = def {
+                *def = match new_id[i.index()] {
+                    DROPPED => ValueDef::None,
+                    n => ValueDef::Inst(Inst(n)),
+                };
+            }
+        }
+    }
+
     /// A hash of the laid-out code (parameters, instructions, terminators): equal fingerprints
     /// before and after a pass mean, short of a collision, that the pass changed nothing.
     pub fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = super::FastHasher::default();
         for &b in &self.layout {
             let data = &self.blocks[b.index()];
             (b, &data.params, &data.term).hash(&mut h);
@@ -490,8 +554,12 @@ impl Function {
         h.finish()
     }
 
-    /// Blocks reachable from the entry, in reverse postorder.
+    /// Blocks reachable from the entry, in reverse postorder; computed once per control flow.
     pub fn reverse_postorder(&self) -> Vec<Block> {
+        crate::analysis::cfg_cache::reverse_postorder(self).to_vec()
+    }
+
+    pub(crate) fn compute_reverse_postorder(&self) -> Vec<Block> {
         let mut visited = vec![false; self.blocks.len()];
         let mut order = Vec::with_capacity(self.layout.len());
         let mut stack: Vec<(Block, usize)> = vec![(self.entry(), 0)];
@@ -546,4 +614,29 @@ fn chain_ends(subst: &[Option<Value>]) -> Vec<Value> {
         .enumerate()
         .map(|(i, e)| e.unwrap_or(Value(i as u32)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{parse::parse, print::to_text, verify::verify, ValueDef};
+
+    #[test]
+    fn compacting_drops_removed_instructions_and_keeps_the_code() {
+        let mut f = parse(
+            "function f\nblock0:\n  v0 = arg\n  v1 = iconst 7\n  v2 = iconst 8\n  br eq v0, 0, block1, block2\n\
+             block1:\n  v3 = add v0, v1\n  return v3\nblock2:\n  return v2\n",
+        )
+        .unwrap();
+        // A pass removes `v1 = iconst 7`'s use and the instruction, as dead code does.
+        f.blocks[1].insts.clear();
+        f.blocks[1].term = Some(crate::ir::Terminator::Return(crate::ir::Operand::Imm(0)));
+        f.blocks[0].insts.remove(1);
+        let text = to_text(&f);
+        f.compact_insts();
+        assert_eq!(to_text(&f), text);
+        assert_eq!(f.insts.len(), 2);
+        assert!(verify(&f).is_empty(), "{:?}", verify(&f));
+        assert_eq!(f.values[1], ValueDef::None);
+        assert_eq!(f.values[3], ValueDef::None);
+    }
 }

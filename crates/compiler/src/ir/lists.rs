@@ -3,7 +3,7 @@
 //! round, and one allocation per list would scatter them over the heap.
 
 /// Lists indexed `0..len`; `lists[k]` is the slice of list `k`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lists<T> {
     /// List `k` is `items[starts[k]..starts[k + 1]]`.
     starts: Vec<u32>,

@@ -4,6 +4,7 @@
 
 mod entities;
 mod function;
+mod hash;
 mod lists;
 pub mod parse;
 pub mod print;
@@ -13,4 +14,5 @@ pub mod verify;
 pub use crate::ops::{BinOp, Cond, UnOp};
 pub use entities::{Block, Inst, StackSlot, Value};
 pub use function::*;
+pub use hash::{FastHashMap, FastHasher};
 pub use lists::Lists;

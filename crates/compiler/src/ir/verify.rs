@@ -163,7 +163,7 @@ impl Verifier<'_> {
 
     fn check_dominance(&mut self, defined_at: &[Option<(Block, usize)>]) {
         let f = self.func;
-        let tree = DominatorTree::compute(f);
+        let tree = DominatorTree::compute_uncached(f);
         for &b in &f.layout {
             if !tree.is_reachable(b) {
                 continue; // unreachable blocks are removed later; their uses are not checked

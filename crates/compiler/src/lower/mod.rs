@@ -69,7 +69,7 @@ impl Lowerer {
             next_var: var_count,
             temps: Vec::new(),
             temps_in_use: 0,
-            site_slots: std::collections::HashMap::new(),
+            site_slots: crate::ir::FastHashMap::default(),
             span,
         };
         let entry = l.new_block();
@@ -98,7 +98,7 @@ struct Lowerer {
     temps: Vec<StackSlot>,
     temps_in_use: usize,
     /// Stack slots by allocation site (the address of its `StackAlloc` node).
-    site_slots: std::collections::HashMap<usize, StackSlot>,
+    site_slots: crate::ir::FastHashMap<usize, StackSlot>,
     span: Span,
 }
 
@@ -142,7 +142,7 @@ impl Lowerer {
     fn jump(&mut self, dest: Block) {
         self.terminate(Terminator::Jump {
             dest,
-            args: Vec::new(),
+            args: Default::default(),
         });
     }
 
@@ -363,7 +363,7 @@ impl Lowerer {
 
     fn call(&mut self, helper: u32, args: &[Expr]) -> Value {
         let base = self.temps_in_use;
-        let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+        let values = args.iter().map(|a| self.expr(a)).collect();
         self.temps_in_use = base;
         self.emit(InstKind::Call {
             helper,
@@ -387,12 +387,13 @@ impl Lowerer {
                 value: Operand::Value(value),
             });
         }
-        let args = vec![
+        let args = [
             self.emit(InstKind::MapFd(map)),
             self.emit(InstKind::FuncAddr(callback)),
             record,
             self.iconst(0),
-        ];
+        ]
+        .into();
         self.emit(InstKind::Call {
             helper: whistler_bpf::helpers::ids::FOR_EACH_MAP_ELEM,
             args,

@@ -6,8 +6,7 @@
 //! header) is only ever reached by `jump`s; branch targets are fresh blocks with one predecessor,
 //! sealed as soon as they are created.
 
-use crate::ir::{Block, Function, InstKind, Terminator, Value};
-use std::collections::HashMap;
+use crate::ir::{Block, FastHashMap, Function, InstKind, Terminator, Value};
 use whistler_syntax::Span;
 
 /// A variable of the source program (or a synthetic one the lowering creates).
@@ -17,7 +16,7 @@ const PLACEHOLDER: Value = Value(u32::MAX);
 
 #[derive(Default)]
 pub struct SsaBuilder {
-    defs: Vec<HashMap<Var, Value>>,
+    defs: Vec<FastHashMap<Var, Value>>,
     sealed: Vec<bool>,
     incomplete: Vec<Vec<(Var, Value)>>,
     preds: Vec<Vec<Block>>,
@@ -28,7 +27,7 @@ impl SsaBuilder {
     pub fn declare_block(&mut self, b: Block) {
         let n = b.index() + 1;
         if self.defs.len() < n {
-            self.defs.resize_with(n, HashMap::new);
+            self.defs.resize_with(n, FastHashMap::default);
             self.sealed.resize(n, false);
             self.incomplete.resize_with(n, Vec::new);
             self.preds.resize_with(n, Vec::new);

@@ -223,7 +223,7 @@ fn fold_term_operands(func: &Function, t: Terminator) -> Terminator {
                 };
                 return Terminator::Jump {
                     dest,
-                    args: Vec::new(),
+                    args: Default::default(),
                 };
             }
             match (a, rhs) {

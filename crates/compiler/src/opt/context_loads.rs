@@ -64,7 +64,7 @@ pub fn run(func: &mut Function) {
         if !fields.contains(&field) {
             continue;
         }
-        func.blocks[b.index()].insts.retain(|&x| x != i);
+        func.blocks[b.index()].insts.retain(|&mut x| x != i);
         let result = func.insts[i.index()].result.expect("a load has a result");
         match hoisted.iter().find(|(f, _)| *f == field) {
             Some(&(_, first)) => subst[result.index()] = Some(first),
@@ -80,7 +80,7 @@ pub fn run(func: &mut Function) {
         .position(|&i| matches!(func.inst(i).kind, InstKind::Arg))
         .unwrap_or(arg_index);
     let insts = &mut func.blocks[entry.index()].insts;
-    insts.splice(arg_index + 1..arg_index + 1, moved);
+    insts.insert_many(arg_index + 1, moved);
     func.substitute(&subst);
 }
 

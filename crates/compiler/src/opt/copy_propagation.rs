@@ -34,7 +34,7 @@ fn remove_copies(func: &mut Function) {
         let insts = &func.insts;
         func.blocks[b.index()]
             .insts
-            .retain(|&i| !matches!(insts[i.index()].kind, InstKind::Copy(_)));
+            .retain(|&mut i| !matches!(insts[i.index()].kind, InstKind::Copy(_)));
     }
 }
 

@@ -21,8 +21,8 @@
 //! store) are considered. Does not look across blocks, nor at helpers that overwrite a buffer.
 
 use super::SlotAddresses;
+use crate::ir::FastHashMap;
 use crate::ir::{Function, Inst, InstKind, StackSlot, Value};
-use std::collections::HashMap;
 use whistler_bpf::helpers::{read_buffers, write_buffers, ReadSize};
 
 pub fn run(func: &mut Function) {
@@ -103,7 +103,7 @@ fn block_dead_stores(
     readable: &[Vec<bool>],
 ) -> Vec<Inst> {
     // Per slot, the bytes that a later store of this block overwrites before any read.
-    let mut overwritten: HashMap<StackSlot, Vec<bool>> = HashMap::new();
+    let mut overwritten: FastHashMap<StackSlot, Vec<bool>> = FastHashMap::default();
     let mut dead = Vec::new();
     for &i in insts.iter().rev() {
         match &func.inst(i).kind {

@@ -11,8 +11,8 @@
 //! only hold at join points.
 
 use crate::analysis::dominators::DominatorTree;
+use crate::ir::FastHashMap;
 use crate::ir::{Block, Cond, Function, Operand, Predecessors, Terminator, Value};
-use std::collections::HashMap;
 
 /// `lhs cond rhs` is known to hold.
 #[derive(Clone, Copy, Debug)]
@@ -24,7 +24,7 @@ struct Fact {
 pub fn run(func: &mut Function) {
     let tree = DominatorTree::compute(func);
     let preds = func.predecessors();
-    let mut facts: HashMap<Value, Vec<Fact>> = HashMap::new();
+    let mut facts: FastHashMap<Value, Vec<Fact>> = FastHashMap::default();
     let mut stack: Vec<(Block, Option<Value>)> = vec![(func.entry(), None)];
     let mut decided: Vec<(Block, Block)> = Vec::new();
     let mut threaded: Vec<(Block, usize, Block)> = Vec::new();
@@ -92,7 +92,7 @@ pub fn run(func: &mut Function) {
     for (b, dest) in decided {
         func.blocks[b.index()].term = Some(Terminator::Jump {
             dest,
-            args: Vec::new(),
+            args: Default::default(),
         });
     }
 }

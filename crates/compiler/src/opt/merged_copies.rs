@@ -20,8 +20,8 @@
 //! unaligned access; programs loaded with `BPF_F_STRICT_ALIGNMENT` are not).
 
 use super::{def_kind, is_context, use_counts};
+use crate::ir::FastHashMap;
 use crate::ir::{BinOp, Function, Inst, InstKind, Operand, StackSlot, Value};
-use std::collections::HashMap;
 use whistler_bpf::helpers::ids;
 
 /// How many definitions (copies, additions) are followed back to a pointer's origin.
@@ -89,7 +89,7 @@ fn merge_one(func: &mut Function) -> bool {
 fn copies(func: &Function, insts: &[Inst], uses: &[u32]) -> Vec<Copy> {
     let mut out = Vec::new();
     // The position of each load seen so far, by its result (not a search back per store).
-    let mut loads: HashMap<Value, usize> = HashMap::new();
+    let mut loads: FastHashMap<Value, usize> = FastHashMap::default();
     for (store, &i) in insts.iter().enumerate() {
         if let (InstKind::Load { .. }, Some(r)) = (&func.inst(i).kind, func.inst(i).result) {
             loads.insert(r, store);
@@ -279,5 +279,5 @@ fn merge(func: &mut Function, b: crate::ir::Block, insts: &[Inst], a: &Copy, c: 
     let first_store = insts[a.store];
     func.blocks[b.index()]
         .insts
-        .retain(|&i| i != other_load && i != first_store);
+        .retain(|&mut i| i != other_load && i != first_store);
 }

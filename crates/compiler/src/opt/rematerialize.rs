@@ -11,13 +11,13 @@
 //! Uses the constant already folds into an immediate are not touched (there are none left after
 //! `const_fold`); values defined in the same block directly before their use are kept.
 
-use crate::ir::{Function, Inst, InstData, InstKind, Value, ValueDef};
+use crate::ir::{Function, Inst, InstData, InstKind, InstList, Value, ValueDef};
 
 pub fn run(func: &mut Function) {
     let rematerializable = rematerializable_addresses(func);
     for b in func.layout.clone() {
         let old = std::mem::take(&mut func.blocks[b.index()].insts);
-        let mut new: Vec<Inst> = Vec::with_capacity(old.len());
+        let mut new = InstList::with_capacity(old.len());
         for i in old {
             let mut kind = func.insts[i.index()].kind.clone();
             let span = func.insts[i.index()].span;
@@ -42,7 +42,7 @@ fn remat(
     func: &mut Function,
     v: Value,
     last: Option<Inst>,
-    new: &mut Vec<Inst>,
+    new: &mut InstList,
     span: whistler_syntax::Span,
     rematerializable: &[bool],
 ) -> Value {

@@ -6,11 +6,11 @@
 //!
 //! Runs once, after the pass loop: `simplify_cfg` would copy the branch back.
 
+use crate::ir::FastHashMap;
 use crate::ir::{Block, Function, Terminator};
-use std::collections::HashMap;
 
 pub fn run(func: &mut Function) {
-    let mut empty: HashMap<Terminator, Block> = HashMap::new();
+    let mut empty: FastHashMap<Terminator, Block> = FastHashMap::default();
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
         if let Some(t @ Terminator::Branch { .. }) = &data.term {
@@ -34,7 +34,7 @@ pub fn run(func: &mut Function) {
         if let Some(&shared) = empty.get(t) {
             data.term = Some(Terminator::Jump {
                 dest: shared,
-                args: Vec::new(),
+                args: Default::default(),
             });
             changed = true;
         }

@@ -11,8 +11,8 @@
 //! Repeats until nothing changes. Does not reorder instructions or touch block parameters of
 //! blocks that keep several predecessors.
 
+use crate::ir::FastHashMap;
 use crate::ir::{Block, Function, Operand, Terminator, Value, ValueDef};
-use std::collections::HashMap;
 
 pub fn run(func: &mut Function) {
     loop {
@@ -64,7 +64,7 @@ fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
             if t == e {
                 Terminator::Jump {
                     dest: t,
-                    args: Vec::new(),
+                    args: Default::default(),
                 }
             } else {
                 Terminator::Branch {
@@ -87,9 +87,9 @@ fn thread(func: &mut Function, b: Block, counts: &[u32]) -> bool {
 /// Makes every block that returns the same constant jump to one shared block that does, so
 /// branches can go straight to a common exit. Returns whether anything changed.
 fn share_constant_returns(func: &mut Function) -> bool {
-    let mut canonical: HashMap<i32, Block> = HashMap::new();
+    let mut canonical: FastHashMap<i32, Block> = FastHashMap::default();
     // How many laid-out blocks return each constant.
-    let mut returning: HashMap<i32, usize> = HashMap::new();
+    let mut returning: FastHashMap<i32, usize> = FastHashMap::default();
     // Prefer an existing empty block as the shared exit.
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
@@ -124,7 +124,7 @@ fn share_constant_returns(func: &mut Function) -> bool {
         };
         func.blocks[b.index()].term = Some(Terminator::Jump {
             dest: shared,
-            args: Vec::new(),
+            args: Default::default(),
         });
         changed = true;
     }
@@ -161,7 +161,7 @@ fn inline_jump(
     func: &Function,
     from: Block,
     mut dest: Block,
-    mut args: Vec<Value>,
+    mut args: crate::ir::ValueList,
     counts: &[u32],
 ) -> Terminator {
     for _ in 0..8 {
@@ -239,7 +239,7 @@ fn merge_blocks(func: &mut Function) -> bool {
         // Keep `b` structurally valid (it is now unreachable): a self-loop.
         func.blocks[b.index()].term = Some(Terminator::Jump {
             dest: b,
-            args: Vec::new(),
+            args: Default::default(),
         });
         merged_into[b.index()] = Some(host);
         changed = true;

@@ -9,8 +9,8 @@
 //! address, and, for the overwritten bytes, at other stores to the slot. Only pointers that are
 //! a `stack_addr` themselves (offsets in the instruction) are followed.
 
+use crate::ir::FastHashMap;
 use crate::ir::{BinOp, Block, Function, InstKind, Operand, StackSlot, UnOp, Value, ValueDef};
-use std::collections::HashMap;
 
 /// Stored bytes: (slot, offset, size) and what was stored there.
 type Known = Vec<(StackSlot, i16, u8, Operand)>;
@@ -20,7 +20,7 @@ const MAX_DEPTH: u32 = 6;
 
 pub fn run(func: &mut Function) {
     let preds = func.predecessors();
-    let mut at_end: HashMap<Block, Known> = HashMap::new();
+    let mut at_end: FastHashMap<Block, Known> = FastHashMap::default();
     for b in func.layout.clone() {
         let mut known = match &preds[b.index()] {
             [p] => at_end.get(p).cloned().unwrap_or_default(),

@@ -13,7 +13,7 @@ use whistler_bpf::helpers::side_effect_free;
 pub fn run(func: &mut Function) {
     let counts = super::use_counts(func);
     for b in func.layout.clone() {
-        func.blocks[b.index()].insts.retain(|&i| {
+        func.blocks[b.index()].insts.retain(|&mut i| {
             let data = &func.insts[i.index()];
             let unused = data.result.is_none_or(|r| counts[r.index()] == 0);
             !(unused

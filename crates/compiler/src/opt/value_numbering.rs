@@ -8,13 +8,13 @@
 //! to recompute than to keep live across helper calls; see `rematerialize`).
 
 use crate::analysis::dominators::DominatorTree;
+use crate::ir::FastHashMap;
 use crate::ir::{Block, Function, InstKind, Value};
-use std::collections::HashMap;
 
 pub fn run(func: &mut Function) {
     let tree = DominatorTree::compute(func);
     let ctx_loads_pure = ctx_is_immutable(func);
-    let mut table: HashMap<InstKind, Value> = HashMap::new();
+    let mut table: FastHashMap<InstKind, Value> = FastHashMap::default();
     let mut subst: Vec<Option<Value>> = vec![None; func.values.len()];
     let mut removed = vec![false; func.insts.len()];
     // Iterative preorder walk; `added` holds the keys of the blocks on the path from the entry,

@@ -11,8 +11,8 @@
 //! whose address escaped) forgets everything.
 
 use super::{def_kind, SlotAddresses};
+use crate::ir::FastHashMap;
 use crate::ir::{BinOp, Function, InstKind, Operand, StackSlot, UnOp};
-use std::collections::HashMap;
 
 /// How many definitions deep a value's width is traced.
 const MAX_DEPTH: u32 = 4;
@@ -20,7 +20,7 @@ const MAX_DEPTH: u32 = 4;
 pub fn run(func: &mut Function) {
     let slot_of = SlotAddresses::new(func);
     for b in func.layout.clone() {
-        let mut zero: HashMap<StackSlot, Vec<bool>> = HashMap::new();
+        let mut zero: FastHashMap<StackSlot, Vec<bool>> = FastHashMap::default();
         for k in 0..func.blocks[b.index()].insts.len() {
             let i = func.blocks[b.index()].insts[k];
             let widen = match &func.inst(i).kind {

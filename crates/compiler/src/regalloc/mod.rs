@@ -32,7 +32,7 @@ pub mod checker;
 mod ranges;
 
 use crate::ir::{Block, Function, InstKind, Operand, Terminator, Value};
-use ranges::Range;
+use ranges::RangeList;
 
 /// Where a value lives for its whole lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,7 +62,7 @@ const CALLEE_SAVED: [u8; 4] = [6, 7, 8, 9];
 /// result with the operand it is computed from, when their live ranges do not overlap.
 #[derive(Clone, Debug)]
 struct Bundle {
-    ranges: Vec<Range>,
+    ranges: RangeList,
     /// The register a member wants (R0 for a returned value, Rk for the k-th helper argument).
     hint_reg: Option<u8>,
     /// Values related by a move that could not be merged: their register is the next hint.
@@ -158,7 +158,7 @@ fn allocate_coalescing(
 /// nothing spills.
 fn allocate_bundles(
     func: &Function,
-    ranges: &[Vec<Range>],
+    ranges: &[RangeList],
     numbering: &ranges::Numbering,
     apart: &[bool],
     across_calls: bool,
@@ -266,7 +266,7 @@ fn deciding_branch_operands(func: &Function) -> Vec<Vec<Value>> {
 /// from, whenever the live ranges do not overlap.
 fn build_bundles(
     func: &Function,
-    ranges: Vec<Vec<Range>>,
+    ranges: Vec<RangeList>,
     numbering: &ranges::Numbering,
     apart: &[bool],
     across_calls: bool,

@@ -6,10 +6,14 @@
 //! defined), then per instruction a use point (even) and a definition point (odd), then the
 //! terminator's use point (the block's end, where jump arguments are moved).
 
-use crate::ir::{Block, Function, Value};
+use crate::ir::{Block, Function, Value, ValueList};
 
 /// An inclusive range of program points.
 pub type Range = (u32, u32);
+
+/// A value's (or bundle's) sorted ranges. Most values live in one or two ranges, kept inline
+/// (no heap allocation per value, which scattered the lists over the heap).
+pub type RangeList = smallvec::SmallVec<[Range; 2]>;
 
 pub struct Numbering {
     pub block_start: Vec<u32>,
@@ -19,20 +23,20 @@ pub struct Numbering {
 }
 
 /// The live ranges of every value (empty for values that are never defined) and the numbering.
-pub fn live_ranges(func: &Function) -> (Vec<Vec<Range>>, Numbering) {
+pub fn live_ranges(func: &Function) -> (Vec<RangeList>, Numbering) {
     let numbering = number(func);
     let mut live_out = live_out(func);
-    let mut ranges: Vec<Vec<Range>> = vec![Vec::new(); func.values.len()];
+    let mut ranges: Vec<RangeList> = vec![RangeList::new(); func.values.len()];
     // Open ranges while walking a block backwards: the end of each live value's current range.
     let mut open: Vec<Option<u32>> = vec![None; func.values.len()];
     for &b in &func.layout {
         let data = &func.blocks[b.index()];
         let end = numbering.block_end[b.index()];
-        let mut live: Vec<Value> = std::mem::take(&mut live_out[b.index()]);
+        let mut live: ValueList = std::mem::take(&mut live_out[b.index()]);
         for &v in &live {
             open[v.index()] = Some(end);
         }
-        let use_at = |v: Value, pos: u32, open: &mut [Option<u32>], live: &mut Vec<Value>| {
+        let use_at = |v: Value, pos: u32, open: &mut [Option<u32>], live: &mut ValueList| {
             if open[v.index()].is_none() {
                 open[v.index()] = Some(pos);
                 live.push(v);
@@ -48,7 +52,7 @@ pub fn live_ranges(func: &Function) -> (Vec<Vec<Range>>, Numbering) {
             if let Some(r) = inst.result {
                 let until = open[r.index()].take().unwrap_or(pos + 1);
                 ranges[r.index()].push((pos + 1, until));
-                live.retain(|&x| x != r);
+                live.retain(|&mut x| x != r);
             }
             inst.kind
                 .for_each_use(|v| use_at(v, pos, &mut open, &mut live));
@@ -57,7 +61,7 @@ pub fn live_ranges(func: &Function) -> (Vec<Vec<Range>>, Numbering) {
         for &p in &data.params {
             let until = open[p.index()].take().unwrap_or(start);
             ranges[p.index()].push((start, until));
-            live.retain(|&x| x != p);
+            live.retain(|&mut x| x != p);
         }
         for v in live {
             if let Some(until) = open[v.index()].take() {
@@ -101,7 +105,7 @@ fn number(func: &Function) -> Numbering {
 /// defines it is live into that block, hence out of each predecessor and, unless the predecessor
 /// defines it, into that predecessor too. The work and the memory are the size of the live sets,
 /// not blocks times values, so time grows with the program, not with its square.
-fn live_out(func: &Function) -> Vec<Vec<Value>> {
+fn live_out(func: &Function) -> Vec<ValueList> {
     let nb = func.blocks.len();
     let mut defined_in: Vec<Option<Block>> = vec![None; func.values.len()];
     // (value, block): a use of the value in a block that does not define it.
@@ -132,7 +136,7 @@ fn live_out(func: &Function) -> Vec<Vec<Value>> {
     }
     live_in_uses.sort_unstable_by_key(|&(v, b)| (v.index(), b.index()));
     let preds = func.predecessors();
-    let mut live_out: Vec<Vec<Value>> = vec![Vec::new(); nb];
+    let mut live_out: Vec<ValueList> = vec![ValueList::new(); nb];
     // The last value marked live in / live out of each block (values are walked in order).
     let mut marked_in: Vec<Option<Value>> = vec![None; nb];
     let mut marked_out: Vec<Option<Value>> = vec![None; nb];
@@ -173,9 +177,9 @@ pub fn overlap(a: &[Range], b: &[Range]) -> bool {
 /// Merges the sorted range list `b` into the sorted list `a`. Only the part of `a` from `b`'s
 /// first range on moves, so a bundle that grows at its end (the usual case: values are merged
 /// in block order) costs the size of what is added.
-pub fn merge_into(a: &mut Vec<Range>, b: &[Range]) {
+pub fn merge_into(a: &mut RangeList, b: &[Range]) {
     let Some(&first) = b.first() else { return };
-    let tail = a.split_off(a.partition_point(|&r| r < first));
+    let tail: RangeList = a.drain(a.partition_point(|&r| r < first)..).collect();
     a.reserve(tail.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < tail.len() && j < b.len() {
@@ -204,7 +208,7 @@ mod tests {
     use super::*;
 
     /// Sorted, disjoint ranges from a seed: `count` ranges with gaps.
-    fn ranges(seed: u32, count: u32) -> Vec<Range> {
+    fn ranges(seed: u32, count: u32) -> RangeList {
         let mut at = seed % 7;
         (0..count)
             .map(|k| {
@@ -230,7 +234,7 @@ mod tests {
                 merge_into(&mut merged, &b);
                 let mut expected: Vec<Range> = a.iter().chain(&b).copied().collect();
                 expected.sort_unstable();
-                assert_eq!(merged, expected);
+                assert_eq!(merged[..], expected[..]);
             }
         }
     }
