@@ -5,20 +5,140 @@ use super::{arity, index, keyword};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::place::{cxr_path, nthcdr};
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("cons", |_, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("cons", |_, a, s| {
         arity(a, 2, 2, "cons", s)?;
         Ok(Value::cons(a[0].clone(), a[1].clone()))
-    });
-    interp.define_fn("list", |_, a, _| Ok(Value::list(a.iter().cloned())));
-    interp.define_fn("list*", |_, a, s| {
+    }),
+    ("list", |_, a, _| Ok(Value::list(a.iter().cloned()))),
+    ("list*", |_, a, s| {
         arity(a, 1, usize::MAX, "list*", s)?;
         let (last, items) = a.split_last().expect("arity checked");
         Ok(Value::list_with_tail(items.iter().cloned(), last.clone()))
-    });
+    }),
+    ("rest", |_, a, s| {
+        arity(a, 1, 1, "rest", s)?;
+        list_arg(&a[0], s).map(|l| l.cdr())
+    }),
+    ("nth", |_, a, s| {
+        arity(a, 2, 2, "nth", s)?;
+        Ok(nthcdr(&a[1], index(&a[0], s)?).car())
+    }),
+    ("nthcdr", |_, a, s| {
+        arity(a, 2, 2, "nthcdr", s)?;
+        Ok(nthcdr(&a[1], index(&a[0], s)?))
+    }),
+    ("last", last),
+    ("butlast", butlast),
+    ("append", append),
+    ("nconc", append),
+    ("copy-list", |_, a, s| {
+        arity(a, 1, 1, "copy-list", s)?;
+        Ok(copy_list(&a[0]))
+    }),
+    ("copy-tree", |_, a, s| {
+        arity(a, 1, 1, "copy-tree", s)?;
+        Ok(copy_tree(&a[0], 0))
+    }),
+    ("make-list", |_, a, s| {
+        arity(a, 1, 3, "make-list", s)?;
+        let n = index(&a[0], s)?;
+        super::check_size(n, s)?;
+        let init = keyword(&a[1..], "initial-element")
+            .cloned()
+            .unwrap_or(Value::Nil);
+        Ok(Value::list(vec![init; n]))
+    }),
+    ("member", member),
+    ("member-if", |i, a, s| member_if(i, a, s, true)),
+    ("member-if-not", |i, a, s| member_if(i, a, s, false)),
+    ("assoc", assoc),
+    ("assoc-if", assoc_if),
+    ("rassoc", rassoc),
+    ("acons", |_, a, s| {
+        arity(a, 3, 3, "acons", s)?;
+        Ok(Value::cons(
+            Value::cons(a[0].clone(), a[1].clone()),
+            a[2].clone(),
+        ))
+    }),
+    ("pairlis", |_, a, s| {
+        arity(a, 2, 3, "pairlis", s)?;
+        let tail = a.get(2).cloned().unwrap_or(Value::Nil);
+        let pairs: Vec<Value> = a[0]
+            .iter()
+            .zip(a[1].iter())
+            .map(|(k, v)| Value::cons(k, v))
+            .collect();
+        Ok(Value::list_with_tail(pairs, tail))
+    }),
+    ("getf", |_, a, s| {
+        arity(a, 2, 3, "getf", s)?;
+        Ok(getf(&a[0], &a[1]).unwrap_or_else(|| a.get(2).cloned().unwrap_or(Value::Nil)))
+    }),
+    ("mapcar", |i, a, s| {
+        map_lists(i, a, s, MapKind::Collect, false)
+    }),
+    ("mapc", |i, a, s| map_lists(i, a, s, MapKind::Ignore, false)),
+    ("mapcan", |i, a, s| {
+        map_lists(i, a, s, MapKind::Concatenate, false)
+    }),
+    ("maplist", |i, a, s| {
+        map_lists(i, a, s, MapKind::Collect, true)
+    }),
+    ("mapl", |i, a, s| map_lists(i, a, s, MapKind::Ignore, true)),
+    ("mapcon", |i, a, s| {
+        map_lists(i, a, s, MapKind::Concatenate, true)
+    }),
+    ("adjoin", |i, a, s| {
+        arity(a, 2, usize::MAX, "adjoin", s)?;
+        for e in a[1].iter() {
+            if test_matches(i, &a[2..], &a[0], &e, s)? {
+                return Ok(a[1].clone());
+            }
+        }
+        Ok(Value::cons(a[0].clone(), a[1].clone()))
+    }),
+    ("union", |i, a, s| set_op(i, a, s, SetOp::Union)),
+    ("intersection", |i, a, s| {
+        set_op(i, a, s, SetOp::Intersection)
+    }),
+    ("set-difference", |i, a, s| {
+        set_op(i, a, s, SetOp::Difference)
+    }),
+    ("subsetp", |i, a, s| {
+        arity(a, 2, usize::MAX, "subsetp", s)?;
+        for x in a[0].iter() {
+            if !contains(i, &a[2..], &x, &a[1], s)? {
+                return Ok(Value::Nil);
+            }
+        }
+        Ok(i.t())
+    }),
+    ("list-length", |_, a, s| {
+        arity(a, 1, 1, "list-length", s)?;
+        Ok(Value::int(a[0].iter().count() as i64))
+    }),
+    ("tree-equal", |i, a, s| {
+        arity(a, 2, 2, "tree-equal", s)?;
+        Ok(i.bool(crate::hash::equal(&a[0], &a[1])))
+    }),
+    ("subst", |i, a, s| {
+        arity(a, 3, 9, "subst", s)?;
+        if a.len() == 3 {
+            return Ok(subst(&a[0], &a[1], &a[2], 0));
+        }
+        subst_matching(i, &a[0], &a[1], &a[2], &a[3..], s, 0)
+    }),
+];
+
+pub fn install(interp: &mut Interp) {
     install_cxrs(interp);
     for (i, name) in [
         "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
@@ -41,120 +161,6 @@ pub fn install(interp: &mut Interp) {
         };
         interp.define_fn(name, f);
     }
-    interp.define_fn("rest", |_, a, s| {
-        arity(a, 1, 1, "rest", s)?;
-        list_arg(&a[0], s).map(|l| l.cdr())
-    });
-    interp.define_fn("nth", |_, a, s| {
-        arity(a, 2, 2, "nth", s)?;
-        Ok(nthcdr(&a[1], index(&a[0], s)?).car())
-    });
-    interp.define_fn("nthcdr", |_, a, s| {
-        arity(a, 2, 2, "nthcdr", s)?;
-        Ok(nthcdr(&a[1], index(&a[0], s)?))
-    });
-    interp.define_fn("last", last);
-    interp.define_fn("butlast", butlast);
-    interp.define_fn("append", append);
-    interp.define_fn("nconc", append);
-    interp.define_fn("copy-list", |_, a, s| {
-        arity(a, 1, 1, "copy-list", s)?;
-        Ok(copy_list(&a[0]))
-    });
-    interp.define_fn("copy-tree", |_, a, s| {
-        arity(a, 1, 1, "copy-tree", s)?;
-        Ok(copy_tree(&a[0], 0))
-    });
-    interp.define_fn("make-list", |_, a, s| {
-        arity(a, 1, 3, "make-list", s)?;
-        let n = index(&a[0], s)?;
-        super::check_size(n, s)?;
-        let init = keyword(&a[1..], "initial-element")
-            .cloned()
-            .unwrap_or(Value::Nil);
-        Ok(Value::list(vec![init; n]))
-    });
-    interp.define_fn("member", member);
-    interp.define_fn("member-if", |i, a, s| member_if(i, a, s, true));
-    interp.define_fn("member-if-not", |i, a, s| member_if(i, a, s, false));
-    interp.define_fn("assoc", assoc);
-    interp.define_fn("assoc-if", assoc_if);
-    interp.define_fn("rassoc", rassoc);
-    interp.define_fn("acons", |_, a, s| {
-        arity(a, 3, 3, "acons", s)?;
-        Ok(Value::cons(
-            Value::cons(a[0].clone(), a[1].clone()),
-            a[2].clone(),
-        ))
-    });
-    interp.define_fn("pairlis", |_, a, s| {
-        arity(a, 2, 3, "pairlis", s)?;
-        let tail = a.get(2).cloned().unwrap_or(Value::Nil);
-        let pairs: Vec<Value> = a[0]
-            .iter()
-            .zip(a[1].iter())
-            .map(|(k, v)| Value::cons(k, v))
-            .collect();
-        Ok(Value::list_with_tail(pairs, tail))
-    });
-    interp.define_fn("getf", |_, a, s| {
-        arity(a, 2, 3, "getf", s)?;
-        Ok(getf(&a[0], &a[1]).unwrap_or_else(|| a.get(2).cloned().unwrap_or(Value::Nil)))
-    });
-    interp.define_fn("mapcar", |i, a, s| {
-        map_lists(i, a, s, MapKind::Collect, false)
-    });
-    interp.define_fn("mapc", |i, a, s| map_lists(i, a, s, MapKind::Ignore, false));
-    interp.define_fn("mapcan", |i, a, s| {
-        map_lists(i, a, s, MapKind::Concatenate, false)
-    });
-    interp.define_fn("maplist", |i, a, s| {
-        map_lists(i, a, s, MapKind::Collect, true)
-    });
-    interp.define_fn("mapl", |i, a, s| map_lists(i, a, s, MapKind::Ignore, true));
-    interp.define_fn("mapcon", |i, a, s| {
-        map_lists(i, a, s, MapKind::Concatenate, true)
-    });
-    interp.define_fn("adjoin", |i, a, s| {
-        arity(a, 2, usize::MAX, "adjoin", s)?;
-        for e in a[1].iter() {
-            if test_matches(i, &a[2..], &a[0], &e, s)? {
-                return Ok(a[1].clone());
-            }
-        }
-        Ok(Value::cons(a[0].clone(), a[1].clone()))
-    });
-    interp.define_fn("union", |i, a, s| set_op(i, a, s, SetOp::Union));
-    interp.define_fn("intersection", |i, a, s| {
-        set_op(i, a, s, SetOp::Intersection)
-    });
-    interp.define_fn("set-difference", |i, a, s| {
-        set_op(i, a, s, SetOp::Difference)
-    });
-    interp.define_fn("subsetp", |i, a, s| {
-        arity(a, 2, usize::MAX, "subsetp", s)?;
-        for x in a[0].iter() {
-            if !contains(i, &a[2..], &x, &a[1], s)? {
-                return Ok(Value::Nil);
-            }
-        }
-        Ok(i.t())
-    });
-    interp.define_fn("list-length", |_, a, s| {
-        arity(a, 1, 1, "list-length", s)?;
-        Ok(Value::int(a[0].iter().count() as i64))
-    });
-    interp.define_fn("tree-equal", |i, a, s| {
-        arity(a, 2, 2, "tree-equal", s)?;
-        Ok(i.bool(crate::hash::equal(&a[0], &a[1])))
-    });
-    interp.define_fn("subst", |i, a, s| {
-        arity(a, 3, 9, "subst", s)?;
-        if a.len() == 3 {
-            return Ok(subst(&a[0], &a[1], &a[2], 0));
-        }
-        subst_matching(i, &a[0], &a[1], &a[2], &a[3..], s, 0)
-    });
 }
 
 fn list_arg(v: &Value, span: Span) -> Result<Value, Flow> {

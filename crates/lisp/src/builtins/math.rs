@@ -7,6 +7,7 @@ use super::arity;
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::number::{self, num, Num, Number, Op, Rounding};
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use num_bigint::BigInt;
 use num_integer::Integer;
@@ -14,6 +15,146 @@ use num_traits::{Signed, ToPrimitive, Zero};
 use std::cell::Cell;
 use std::rc::Rc;
 use whistler_syntax::Span;
+
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("sqrt", |_, a, s| {
+        arity(a, 1, 1, "sqrt", s)?;
+        let x = float(&a[0], s)?;
+        real_result(x.sqrt(), "sqrt", s)
+    }),
+    ("isqrt", |_, a, s| {
+        arity(a, 1, 1, "isqrt", s)?;
+        let n = num(&a[0], s)?.big();
+        if n.is_negative() {
+            return fail("type-error", "isqrt of a negative number", s);
+        }
+        Ok(number::from_big(n.sqrt()))
+    }),
+    ("log", |_, a, s| {
+        arity(a, 1, 2, "log", s)?;
+        let x = float(&a[0], s)?;
+        let result = match a.get(1) {
+            Some(base) => x.ln() / float(base, s)?.ln(),
+            None => x.ln(),
+        };
+        real_result(result, "log", s)
+    }),
+    ("atan", |_, a, s| {
+        arity(a, 1, 2, "atan", s)?;
+        let y = float(&a[0], s)?;
+        Ok(Value::Float(match a.get(1) {
+            Some(x) => y.atan2(float(x, s)?),
+            None => y.atan(),
+        }))
+    }),
+    ("expt", expt),
+    ("numerator", |_, a, s| {
+        arity(a, 1, 1, "numerator", s)?;
+        match &a[0] {
+            Value::Ratio(r) => Ok(number::from_big(r.numer().clone())),
+            other => Ok(num(other, s)?.value()),
+        }
+    }),
+    ("denominator", |_, a, s| {
+        arity(a, 1, 1, "denominator", s)?;
+        match &a[0] {
+            Value::Ratio(r) => Ok(number::from_big(r.denom().clone())),
+            other => num(other, s).map(|_| Value::int(1)),
+        }
+    }),
+    ("rational", |_, a, s| rational(a, s, false)),
+    ("rationalize", |_, a, s| rational(a, s, true)),
+    ("rationalp", |i, a, s| {
+        arity(a, 1, 1, "rationalp", s)?;
+        Ok(i.bool(matches!(
+            a[0],
+            Value::Int(..) | Value::Big(_) | Value::Ratio(_)
+        )))
+    }),
+    ("complexp", |_, a, s| {
+        arity(a, 1, 1, "complexp", s)?;
+        Ok(Value::Nil)
+    }),
+    ("realpart", |_, a, s| {
+        arity(a, 1, 1, "realpart", s)?;
+        number::number(&a[0], s).map(|n| n.value())
+    }),
+    ("conjugate", |_, a, s| {
+        arity(a, 1, 1, "conjugate", s)?;
+        number::number(&a[0], s).map(|n| n.value())
+    }),
+    ("imagpart", |_, a, s| {
+        arity(a, 1, 1, "imagpart", s)?;
+        let n = number::number(&a[0], s)?;
+        let zero = Number::Integer(Num::Small(0));
+        number::arith(&n, &zero, Op::Mul, s).map(|z| z.value())
+    }),
+    ("phase", |_, a, s| {
+        arity(a, 1, 1, "phase", s)?;
+        let x = float(&a[0], s)?;
+        Ok(Value::Float(if x < 0.0 {
+            std::f64::consts::PI
+        } else {
+            0.0
+        }))
+    }),
+    ("ffloor", |i, a, s| float_rounding(i, a, s, Rounding::Floor)),
+    ("fceiling", |i, a, s| {
+        float_rounding(i, a, s, Rounding::Ceiling)
+    }),
+    ("ftruncate", |i, a, s| {
+        float_rounding(i, a, s, Rounding::Truncate)
+    }),
+    ("fround", |i, a, s| float_rounding(i, a, s, Rounding::Round)),
+    ("decode-float", decode_float),
+    ("integer-decode-float", integer_decode_float),
+    ("scale-float", |_, a, s| {
+        arity(a, 2, 2, "scale-float", s)?;
+        let k = super::int(&a[1], s)?.clamp(-2100, 2100) as i32;
+        Ok(Value::Float(float(&a[0], s)? * 2f64.powi(k)))
+    }),
+    ("float-sign", |_, a, s| {
+        arity(a, 1, 2, "float-sign", s)?;
+        let x = float(&a[0], s)?;
+        let magnitude = match a.get(1) {
+            Some(m) => float(m, s)?.abs(),
+            None => 1.0,
+        };
+        Ok(Value::Float(magnitude.copysign(x)))
+    }),
+    ("float-radix", |_, a, s| {
+        arity(a, 1, 1, "float-radix", s)?;
+        float(&a[0], s).map(|_| Value::int(2))
+    }),
+    ("float-digits", |_, a, s| {
+        arity(a, 1, 1, "float-digits", s)?;
+        float(&a[0], s).map(|_| Value::int(53))
+    }),
+    ("float-precision", |_, a, s| {
+        arity(a, 1, 1, "float-precision", s)?;
+        let x = float(&a[0], s)?;
+        Ok(Value::int(if x == 0.0 { 0 } else { 53 }))
+    }),
+    ("random", random),
+    ("make-random-state", make_random_state),
+    ("random-state-p", |i, a, s| {
+        arity(a, 1, 1, "random-state-p", s)?;
+        Ok(i.bool(a[0].downcast::<RandomState>().is_some()))
+    }),
+    ("lcm", |_, a, s| {
+        let mut l = BigInt::from(1);
+        for v in a {
+            let n = num(v, s)?.big();
+            if n.is_zero() {
+                return Ok(Value::int(0));
+            }
+            l = l.lcm(&n);
+        }
+        Ok(number::from_big(l))
+    }),
+];
 
 pub fn install(interp: &mut Interp) {
     macro_rules! float_functions {
@@ -27,145 +168,10 @@ pub fn install(interp: &mut Interp) {
         "tanh" => f64::tanh, "asinh" => f64::asinh, "acosh" => f64::acosh,
         "atanh" => f64::atanh,
     }
-    interp.define_fn("sqrt", |_, a, s| {
-        arity(a, 1, 1, "sqrt", s)?;
-        let x = float(&a[0], s)?;
-        real_result(x.sqrt(), "sqrt", s)
-    });
-    interp.define_fn("isqrt", |_, a, s| {
-        arity(a, 1, 1, "isqrt", s)?;
-        let n = num(&a[0], s)?.big();
-        if n.is_negative() {
-            return fail("type-error", "isqrt of a negative number", s);
-        }
-        Ok(number::from_big(n.sqrt()))
-    });
-    interp.define_fn("log", |_, a, s| {
-        arity(a, 1, 2, "log", s)?;
-        let x = float(&a[0], s)?;
-        let result = match a.get(1) {
-            Some(base) => x.ln() / float(base, s)?.ln(),
-            None => x.ln(),
-        };
-        real_result(result, "log", s)
-    });
-    interp.define_fn("atan", |_, a, s| {
-        arity(a, 1, 2, "atan", s)?;
-        let y = float(&a[0], s)?;
-        Ok(Value::Float(match a.get(1) {
-            Some(x) => y.atan2(float(x, s)?),
-            None => y.atan(),
-        }))
-    });
-    interp.define_fn("expt", expt);
-    interp.define_fn("numerator", |_, a, s| {
-        arity(a, 1, 1, "numerator", s)?;
-        match &a[0] {
-            Value::Ratio(r) => Ok(number::from_big(r.numer().clone())),
-            other => Ok(num(other, s)?.value()),
-        }
-    });
-    interp.define_fn("denominator", |_, a, s| {
-        arity(a, 1, 1, "denominator", s)?;
-        match &a[0] {
-            Value::Ratio(r) => Ok(number::from_big(r.denom().clone())),
-            other => num(other, s).map(|_| Value::int(1)),
-        }
-    });
-    interp.define_fn("rational", |_, a, s| rational(a, s, false));
-    interp.define_fn("rationalize", |_, a, s| rational(a, s, true));
-    interp.define_fn("rationalp", |i, a, s| {
-        arity(a, 1, 1, "rationalp", s)?;
-        Ok(i.bool(matches!(
-            a[0],
-            Value::Int(..) | Value::Big(_) | Value::Ratio(_)
-        )))
-    });
-    interp.define_fn("complexp", |_, a, s| {
-        arity(a, 1, 1, "complexp", s)?;
-        Ok(Value::Nil)
-    });
-    interp.define_fn("realpart", |_, a, s| {
-        arity(a, 1, 1, "realpart", s)?;
-        number::number(&a[0], s).map(|n| n.value())
-    });
-    interp.define_fn("conjugate", |_, a, s| {
-        arity(a, 1, 1, "conjugate", s)?;
-        number::number(&a[0], s).map(|n| n.value())
-    });
-    interp.define_fn("imagpart", |_, a, s| {
-        arity(a, 1, 1, "imagpart", s)?;
-        let n = number::number(&a[0], s)?;
-        let zero = Number::Integer(Num::Small(0));
-        number::arith(&n, &zero, Op::Mul, s).map(|z| z.value())
-    });
-    interp.define_fn("phase", |_, a, s| {
-        arity(a, 1, 1, "phase", s)?;
-        let x = float(&a[0], s)?;
-        Ok(Value::Float(if x < 0.0 {
-            std::f64::consts::PI
-        } else {
-            0.0
-        }))
-    });
-    interp.define_fn("ffloor", |i, a, s| float_rounding(i, a, s, Rounding::Floor));
-    interp.define_fn("fceiling", |i, a, s| {
-        float_rounding(i, a, s, Rounding::Ceiling)
-    });
-    interp.define_fn("ftruncate", |i, a, s| {
-        float_rounding(i, a, s, Rounding::Truncate)
-    });
-    interp.define_fn("fround", |i, a, s| float_rounding(i, a, s, Rounding::Round));
-    interp.define_fn("decode-float", decode_float);
-    interp.define_fn("integer-decode-float", integer_decode_float);
-    interp.define_fn("scale-float", |_, a, s| {
-        arity(a, 2, 2, "scale-float", s)?;
-        let k = super::int(&a[1], s)?.clamp(-2100, 2100) as i32;
-        Ok(Value::Float(float(&a[0], s)? * 2f64.powi(k)))
-    });
-    interp.define_fn("float-sign", |_, a, s| {
-        arity(a, 1, 2, "float-sign", s)?;
-        let x = float(&a[0], s)?;
-        let magnitude = match a.get(1) {
-            Some(m) => float(m, s)?.abs(),
-            None => 1.0,
-        };
-        Ok(Value::Float(magnitude.copysign(x)))
-    });
-    interp.define_fn("float-radix", |_, a, s| {
-        arity(a, 1, 1, "float-radix", s)?;
-        float(&a[0], s).map(|_| Value::int(2))
-    });
-    interp.define_fn("float-digits", |_, a, s| {
-        arity(a, 1, 1, "float-digits", s)?;
-        float(&a[0], s).map(|_| Value::int(53))
-    });
-    interp.define_fn("float-precision", |_, a, s| {
-        arity(a, 1, 1, "float-precision", s)?;
-        let x = float(&a[0], s)?;
-        Ok(Value::int(if x == 0.0 { 0 } else { 53 }))
-    });
-    interp.define_fn("random", random);
-    interp.define_fn("make-random-state", make_random_state);
-    interp.define_fn("random-state-p", |i, a, s| {
-        arity(a, 1, 1, "random-state-p", s)?;
-        Ok(i.bool(a[0].downcast::<RandomState>().is_some()))
-    });
     interp.set_global(
         "*random-state*",
         Value::foreign(RandomState::seeded(0x2545_F491_4F6C_DD1D)),
     );
-    interp.define_fn("lcm", |_, a, s| {
-        let mut l = BigInt::from(1);
-        for v in a {
-            let n = num(v, s)?.big();
-            if n.is_zero() {
-                return Ok(Value::int(0));
-            }
-            l = l.lcm(&n);
-        }
-        Ok(number::from_big(l))
-    });
     install_bits(interp);
     install_constants(interp);
 }
