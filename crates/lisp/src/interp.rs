@@ -291,7 +291,10 @@ impl Interp {
             Some(i) => (Some(name[..i].trim_end_matches(':')), &name[i + 1..]),
             None => (None, name),
         };
-        self.intern_in(package, &base.to_lowercase())
+        if base.chars().any(char::is_uppercase) {
+            return self.intern_in(package, &base.to_lowercase());
+        }
+        self.intern_in(package, base)
     }
 
     pub(crate) fn intern_in(&mut self, package: Option<&str>, name: &str) -> Sym {

@@ -138,30 +138,35 @@ pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
     }),
 ];
 
-pub fn install(interp: &mut Interp) {
-    install_cxrs(interp);
-    for (i, name) in [
-        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-        "tenth",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let f: crate::value::BuiltinFn = match i {
-            0 => |_, a, s| nth_of(a, s, 0),
-            1 => |_, a, s| nth_of(a, s, 1),
-            2 => |_, a, s| nth_of(a, s, 2),
-            3 => |_, a, s| nth_of(a, s, 3),
-            4 => |_, a, s| nth_of(a, s, 4),
-            5 => |_, a, s| nth_of(a, s, 5),
-            6 => |_, a, s| nth_of(a, s, 6),
-            7 => |_, a, s| nth_of(a, s, 7),
-            8 => |_, a, s| nth_of(a, s, 8),
-            _ => |_, a, s| nth_of(a, s, 9),
-        };
-        interp.define_fn(name, f);
-    }
-}
+/// `first` to `tenth`, and the c[ad]r family with a function per name (each knows its path).
+pub(super) const POSITIONS_AND_CXRS: &[(&str, BuiltinFn)] = &[
+    ("first", |_, a, s| nth_of(a, s, 0)),
+    ("second", |_, a, s| nth_of(a, s, 1)),
+    ("third", |_, a, s| nth_of(a, s, 2)),
+    ("fourth", |_, a, s| nth_of(a, s, 3)),
+    ("fifth", |_, a, s| nth_of(a, s, 4)),
+    ("sixth", |_, a, s| nth_of(a, s, 5)),
+    ("seventh", |_, a, s| nth_of(a, s, 6)),
+    ("eighth", |_, a, s| nth_of(a, s, 7)),
+    ("ninth", |_, a, s| nth_of(a, s, 8)),
+    ("tenth", |_, a, s| nth_of(a, s, 9)),
+    ("car", |_, a, s| walk_cxr("car", a, s)),
+    ("cdr", |_, a, s| walk_cxr("cdr", a, s)),
+    ("caar", |_, a, s| walk_cxr("caar", a, s)),
+    ("cadr", |_, a, s| walk_cxr("cadr", a, s)),
+    ("cdar", |_, a, s| walk_cxr("cdar", a, s)),
+    ("cddr", |_, a, s| walk_cxr("cddr", a, s)),
+    ("caaar", |_, a, s| walk_cxr("caaar", a, s)),
+    ("caadr", |_, a, s| walk_cxr("caadr", a, s)),
+    ("cadar", |_, a, s| walk_cxr("cadar", a, s)),
+    ("caddr", |_, a, s| walk_cxr("caddr", a, s)),
+    ("cdaar", |_, a, s| walk_cxr("cdaar", a, s)),
+    ("cdadr", |_, a, s| walk_cxr("cdadr", a, s)),
+    ("cddar", |_, a, s| walk_cxr("cddar", a, s)),
+    ("cdddr", |_, a, s| walk_cxr("cdddr", a, s)),
+    ("cadddr", |_, a, s| walk_cxr("cadddr", a, s)),
+    ("cddddr", |_, a, s| walk_cxr("cddddr", a, s)),
+];
 
 fn list_arg(v: &Value, span: Span) -> Result<Value, Flow> {
     match v {
@@ -172,19 +177,6 @@ fn list_arg(v: &Value, span: Span) -> Result<Value, Flow> {
             span,
         ),
     }
-}
-
-/// Defines the c[ad]r family with a function per name (each knows its path).
-pub fn install_cxrs(interp: &mut Interp) {
-    macro_rules! cxr_fns {
-        ($($name:literal),*) => {
-            $(interp.define_fn($name, |_, a, s| walk_cxr($name, a, s));)*
-        };
-    }
-    cxr_fns!(
-        "car", "cdr", "caar", "cadr", "cdar", "cddr", "caaar", "caadr", "cadar", "caddr", "cdaar",
-        "cdadr", "cddar", "cdddr", "cadddr", "cddddr"
-    );
 }
 
 fn walk_cxr(name: &str, args: &[Value], span: Span) -> Result<Value, Flow> {

@@ -22,7 +22,6 @@ use whistler_syntax::Span;
 /// Defines the builtins that need more than a name and a function (computed names, variables,
 /// constants); the others wait in [`BUILTINS`].
 pub fn install(interp: &mut Interp) {
-    lists::install(interp);
     math::install(interp);
     files::install(interp);
     time::install(interp);
@@ -36,10 +35,12 @@ type Entry = (&'static str, BuiltinFn);
 const TABLES: &[&[Entry]] = &[
     numbers::BUILTINS,
     lists::BUILTINS,
+    lists::POSITIONS_AND_CXRS,
     sequences::BUILTINS,
     strings::BUILTINS,
     misc::BUILTINS,
     math::BUILTINS,
+    math::FLOAT_FUNCTIONS,
     input::BUILTINS,
     files::BUILTINS,
     pathnames::BUILTINS,
