@@ -64,6 +64,15 @@ impl Interp {
                 let is_macro = match definition.kind {
                     DefinitionKind::Macro => true,
                     DefinitionKind::Function => false,
+                    DefinitionKind::SetfFunction => {
+                        let source = Source::Text(list_text, options);
+                        let deferred = DeferredDefinition {
+                            is_macro: false,
+                            source,
+                        };
+                        self.symbols.defer_setf(name, deferred);
+                        continue;
+                    }
                     DefinitionKind::Variable(operator, init) => {
                         if let Some(init) = self.variable_value(text, init) {
                             let variable = LibraryVariable { operator, init };
@@ -155,11 +164,12 @@ impl Interp {
             .symbols
             .symbols()
             .into_iter()
-            .filter(|s| s.deferred.borrow().is_some())
+            .filter(|s| s.deferred.borrow().is_some() || s.deferred_setf.borrow().is_some())
             .collect();
         let mut errors = Vec::new();
         for sym in &deferred {
-            if let Err(flow) = self.define_deferred(sym) {
+            let defined = self.define_deferred(sym);
+            if let Err(flow) = defined.and_then(|()| self.define_deferred_setf(sym)) {
                 errors.push(self.flow_to_error(flow, NO_SPAN));
             }
         }
@@ -168,9 +178,21 @@ impl Interp {
 
     /// Evaluates `sym`'s deferred library definition, if it has one.
     pub(crate) fn define_deferred(&mut self, sym: &Sym) -> Result<(), Flow> {
-        let Some(deferred) = sym.deferred.take() else {
-            return Ok(());
-        };
+        match sym.deferred.take() {
+            Some(deferred) => self.define_library_definition(deferred),
+            None => Ok(()),
+        }
+    }
+
+    /// Evaluates `sym`'s deferred library `(defun (setf NAME) ...)`, if it has one.
+    pub(crate) fn define_deferred_setf(&mut self, sym: &Sym) -> Result<(), Flow> {
+        match sym.deferred_setf.take() {
+            Some(deferred) => self.define_library_definition(deferred),
+            None => Ok(()),
+        }
+    }
+
+    fn define_library_definition(&mut self, deferred: DeferredDefinition) -> Result<(), Flow> {
         let form = match deferred.source {
             Source::Form(form) => *form,
             Source::Text(list, options) => {

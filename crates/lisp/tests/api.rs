@@ -450,3 +450,34 @@ fn builtins_and_table_constants_are_listed_before_their_first_use() {
     assert_eq!(value(&mut interp, "(boundp 'most-positive-fixnum)"), "T");
     assert_eq!(value(&mut interp, "(boundp 'most-positive-float)"), "NIL");
 }
+
+/// A library's `(defun (setf NAME) ...)` waits until a place or `#'(setf NAME)` needs it; a
+/// definition made before then replaces it.
+#[test]
+fn deferred_library_setf_functions() {
+    let mut interp = Interp::new();
+    let library = "(defun lib-get (cell) (car cell)) \
+                   (defun (setf lib-get) (v cell) (setf (car cell) (* 10 v))) \
+                   (defun (setf lib-other) (v cell) (setf (car cell) v))";
+    let errors = interp.load_library("lib.lisp", library, Default::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let value = |interp: &mut Interp, text: &str| {
+        let form = &forms(text)[0];
+        whistler_lisp::prin1(&interp.eval_toplevel(form).unwrap())
+    };
+    let set = "(let ((c (list 1))) (setf (lib-get c) 2) c)";
+    assert_eq!(value(&mut interp, set), "(20)");
+    let call = "(let ((c (list 1))) (funcall #'(setf lib-other) 3 c) c)";
+    assert_eq!(value(&mut interp, call), "(3)");
+    let mut interp = Interp::new();
+    let errors = interp.load_library("lib.lisp", library, Default::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    load(
+        &mut interp,
+        "(defun (setf lib-get) (v cell) (setf (car cell) (- v)))",
+    );
+    assert_eq!(value(&mut interp, set), "(-2)");
+    // The prelude's own: (setf subseq).
+    let subseq = "(let ((s (list 1 2 3))) (setf (subseq s 1) '(8 9)) s)";
+    assert_eq!(value(&mut interp, subseq), "(1 8 9)");
+}

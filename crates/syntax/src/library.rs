@@ -1,5 +1,5 @@
 //! A library's top-level lists classified without reading them: which are plain `(defun NAME
-//! ...)` or `(defmacro NAME ...)` definitions, which the evaluator keeps as text until first
+//! ...)`, `(defun (setf NAME) ...)` or `(defmacro NAME ...)` definitions, which the evaluator keeps as text until first
 //! use, which define a variable with a value known without evaluating anything (`(defvar NAME
 //! 0)`, `(defconstant NAME 'DATUM "doc")`), which the evaluator defines when the name is first
 //! used, and which are other forms. Done when a library is loaded, or once at build time: a
@@ -34,6 +34,8 @@ pub struct LibraryDefinition<'a> {
 pub enum DefinitionKind {
     Function,
     Macro,
+    /// `(defun (setf NAME) ...)`: NAME's setf function.
+    SetfFunction,
     /// `(defvar NAME INIT [DOC])`, `(defparameter ...)` or `(defconstant ...)`.
     Variable(VariableOperator, VariableInit),
 }
@@ -123,8 +125,9 @@ fn kind_expression(kind: DefinitionKind) -> String {
     format!("whistler_syntax::DefinitionKind::{kind}")
 }
 
-/// What the list `text[start..end]` defines when it is `(defun NAME ...)` or `(defmacro NAME
-/// ...)` with a plain symbol as the name (no package, no escapes), or a variable definition
+/// What the list `text[start..end]` defines when it is `(defun NAME ...)`, `(defun (setf NAME)
+/// ...)` or `(defmacro NAME ...)` with a plain symbol as NAME (no package, no escapes), or a
+/// variable definition
 /// [`variable_init`] accepts.
 fn definition_head(text: &str, start: usize, end: usize) -> Option<LibraryDefinition<'_>> {
     let list = &text[start..end];
@@ -135,7 +138,15 @@ fn definition_head(text: &str, start: usize, end: usize) -> Option<LibraryDefini
         "defvar" | "defparameter" | "defconstant" => return variable(text, start, end),
         _ => return None,
     };
-    let name = plain_name(words.next()?)?;
+    let mut name = words.next()?;
+    let kind = match (kind, name) {
+        (DefinitionKind::Function, "(setf") => {
+            name = words.next()?.strip_suffix(')')?;
+            DefinitionKind::SetfFunction
+        }
+        (kind, _) => kind,
+    };
+    let name = plain_name(name)?;
     Some(LibraryDefinition { kind, name })
 }
 
@@ -220,17 +231,23 @@ mod tests {
     #[test]
     fn definitions_are_told_from_other_forms() {
         let text =
-            "(defun f (x) x)\n(defvar *v* (f 1))\n(defmacro My-Mac () nil)\n(defun |odd| () 1)";
+            "(defun f (x) x)\n(defvar *v* (f 1))\n(defmacro My-Mac () nil)\n(defun |odd| () 1)\n\
+                    (defun (setf f) (v x) v) (defun (setf |g|) (v) v)";
         let lists = library_lists(text).unwrap();
         let heads: Vec<Option<(DefinitionKind, &str)>> = lists
             .iter()
             .map(|l| l.definition.as_ref().map(|d| (d.kind, d.name.as_ref())))
             .collect();
-        use DefinitionKind::{Function, Macro};
-        assert_eq!(
-            heads,
-            [Some((Function, "f")), None, Some((Macro, "my-mac")), None]
-        );
+        use DefinitionKind::{Function, Macro, SetfFunction};
+        let expected = [
+            Some((Function, "f")),
+            None,
+            Some((Macro, "my-mac")),
+            None,
+            Some((SetfFunction, "f")),
+            None,
+        ];
+        assert_eq!(heads, expected);
         assert_eq!(&text[lists[1].start..lists[1].end], "(defvar *v* (f 1))");
     }
 

@@ -18,9 +18,9 @@ use whistler_syntax::Span;
 pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
     ("%set-setf-function", |i, a, s| {
         arity(a, 2, 2, "%set-setf-function", s)?;
-        symbol(&a[0], i, s)?
-            .setf_function
-            .replace(Some(a[1].clone()));
+        let accessor = symbol(&a[0], i, s)?;
+        accessor.deferred_setf.replace(None);
+        accessor.setf_function.replace(Some(a[1].clone()));
         Ok(a[0].clone())
     }),
     ("%set-symbol-plist", |i, a, s| {
@@ -41,6 +41,7 @@ pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
         arity(a, 1, 1, "fmakunbound", s)?;
         let sym = match crate::special::setf_name(&a[0]) {
             Some(accessor) => {
+                accessor.deferred_setf.replace(None);
                 accessor.setf_function.replace(None);
                 return Ok(a[0].clone());
             }

@@ -562,7 +562,8 @@ impl ConstantTable for NumericConstants {
         if name == "pi" {
             return Some(Value::Float(std::f64::consts::PI));
         }
-        if let Some(code) = BOOLE_OPS.iter().position(|&op| op == name) {
+        if name.starts_with("boole-") {
+            let code = BOOLE_OPS.iter().position(|&op| op == name)?;
             return Some(Value::int(code as i64));
         }
         if let Some(&(_, n)) = INTEGER_CONSTANTS.iter().find(|(n, _)| *n == name) {
@@ -594,6 +595,10 @@ impl ConstantTable for NumericConstants {
 /// The value of the float constant `name` (`most-positive-double-float`,
 /// `single-float-epsilon`...).
 fn float_constant(name: &str) -> Option<f64> {
+    // Most names asked for are none of these: tell them apart by their end first.
+    if !name.ends_with("-float") && !name.ends_with("epsilon") {
+        return None;
+    }
     if let Some(rest) = name.strip_suffix("-float") {
         let (prefix, kind) = rest.rsplit_once('-')?;
         FLOAT_KINDS.contains(&kind).then_some(())?;

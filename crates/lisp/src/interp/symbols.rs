@@ -46,6 +46,7 @@ struct Pending {
     form: Option<SpecialForm>,
     builtin: Option<(&'static str, BuiltinFn)>,
     deferred: Option<DeferredDefinition>,
+    deferred_setf: Option<DeferredDefinition>,
     /// A constant's value (`pi`, the kernel's `+xdp-pass+`...).
     constant: Option<Value>,
     /// A library's `defvar`, `defparameter` or `defconstant` (at most one of this and
@@ -104,6 +105,7 @@ impl Pending {
             sym.function.replace(Some(function));
         }
         sym.deferred.replace(self.deferred);
+        sym.deferred_setf.replace(self.deferred_setf);
     }
 }
 
@@ -277,6 +279,14 @@ impl SymbolTable {
             pending.form = None;
         }
         pending.deferred = Some(definition);
+    }
+
+    /// Gives `name` (a symbol without package) a deferred library `(defun (setf NAME) ...)`.
+    pub(crate) fn defer_setf(&self, name: Cow<'static, str>, definition: DeferredDefinition) {
+        match self.interned.borrow().get(name.as_ref()) {
+            Some(sym) => drop(sym.deferred_setf.replace(Some(definition))),
+            None => self.pending(name).deferred_setf = Some(definition),
+        }
     }
 
     fn pending(&self, name: Cow<'static, str>) -> std::cell::RefMut<'_, Pending> {
