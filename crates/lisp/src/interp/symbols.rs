@@ -40,12 +40,19 @@ pub trait ConstantTable {
     fn names(&self) -> Vec<String>;
 }
 
-/// The definitions a symbol not interned yet will receive.
+/// The definitions a symbol not interned yet will receive. Kept small, the rarer ones boxed:
+/// the table holds hundreds, and every page of it an evaluator's start touches costs a fault.
 #[derive(Default)]
 struct Pending {
     form: Option<SpecialForm>,
-    builtin: Option<(&'static str, BuiltinFn)>,
     deferred: Option<DeferredDefinition>,
+    rare: Option<Box<RarePending>>,
+}
+
+/// The definitions few pending symbols have.
+#[derive(Default)]
+struct RarePending {
+    builtin: Option<(&'static str, BuiltinFn)>,
     deferred_setf: Option<DeferredDefinition>,
     /// A constant's value (`pi`, the kernel's `+xdp-pass+`...).
     constant: Option<Value>,
@@ -93,25 +100,40 @@ impl LibraryVariable {
 
 impl Pending {
     fn install(self, sym: &SymData, symbols: &SymbolTable) {
-        if let Some(value) = self.constant {
+        let rare = self.rare.map(|rare| *rare).unwrap_or_default();
+        if let Some(value) = rare.constant {
             make_constant(sym, value);
         }
-        if let Some(variable) = self.variable {
+        if let Some(variable) = rare.variable {
             variable.define(sym, symbols);
         }
         sym.form.set(self.form);
-        if let Some((name, f)) = self.builtin {
+        if let Some((name, f)) = rare.builtin {
             let function = Value::Func(Rc::new(Function::Builtin { name, f }));
             sym.function.replace(Some(function));
         }
         sym.deferred.replace(self.deferred);
-        sym.deferred_setf.replace(self.deferred_setf);
+        sym.deferred_setf.replace(rare.deferred_setf);
+    }
+
+    fn rare(&mut self) -> &mut RarePending {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    fn has_builtin(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.builtin.is_some())
+    }
+
+    /// True when the symbol's value is defined (a constant or a library variable).
+    fn defines_value(&self) -> bool {
+        let rare = self.rare.as_ref();
+        rare.is_some_and(|r| r.constant.is_some() || r.variable.is_some())
     }
 }
 
 /// Room for the definitions an evaluator starts with, so that filling the tables does not
 /// rehash them.
-const STARTING_PENDING: usize = 1024;
+const STARTING_PENDING: usize = 512;
 const STARTING_INTERNED: usize = 256;
 
 impl Default for SymbolTable {
@@ -138,18 +160,19 @@ impl SymbolTable {
         }
         let pending = self.pending.borrow_mut().remove(key);
         let found = pending.is_some();
-        let mut pending = pending.unwrap_or_default();
+        let pending = pending.unwrap_or_default();
+        // The builtin tables and constant tables come first: what was defined later, and waits
+        // in `pending`, replaces them.
+        let (mut builtin, mut constant) = (None, None);
         if !key.contains(':') {
-            // The builtin tables and constant tables come first: what was defined later, and
-            // waits in `pending`, replaces them.
-            if pending.builtin.is_none() {
-                pending.builtin = crate::builtins::builtin(key);
+            if !pending.has_builtin() {
+                builtin = crate::builtins::builtin(key);
             }
-            if pending.constant.is_none() && pending.variable.is_none() {
-                pending.constant = self.table_constant(key);
+            if !pending.defines_value() {
+                constant = self.table_constant(key);
             }
         }
-        if !found && pending.builtin.is_none() && pending.constant.is_none() {
+        if !found && builtin.is_none() && constant.is_none() {
             return None;
         }
         let sym = Rc::new(SymData::new(key.to_string(), None, true));
@@ -157,6 +180,13 @@ impl SymbolTable {
         self.interned
             .borrow_mut()
             .insert(key.to_string(), sym.clone());
+        if let Some((name, f)) = builtin {
+            let function = Value::Func(Rc::new(Function::Builtin { name, f }));
+            sym.function.replace(Some(function));
+        }
+        if let Some(value) = constant {
+            make_constant(&sym, value);
+        }
         pending.install(&sym, self);
         Some(sym)
     }
@@ -201,7 +231,7 @@ impl SymbolTable {
                 let function = Value::Func(Rc::new(Function::Builtin { name, f }));
                 sym.function.replace(Some(function));
             }
-            None => self.pending(Cow::Borrowed(name)).builtin = Some((name, f)),
+            None => self.pending(Cow::Borrowed(name)).rare().builtin = Some((name, f)),
         }
     }
 
@@ -220,10 +250,10 @@ impl SymbolTable {
             }
         }
         for (name, pending) in self.pending.borrow_mut().iter_mut() {
-            if pending.constant.is_some() || pending.variable.is_some() {
+            if pending.defines_value() {
                 if let Some(value) = table.value(name) {
-                    pending.constant = Some(value);
-                    pending.variable = None;
+                    pending.rare().constant = Some(value);
+                    pending.rare().variable = None;
                 }
             }
         }
@@ -234,7 +264,7 @@ impl SymbolTable {
     pub(crate) fn define_constant(&self, name: Cow<'static, str>, value: Value) {
         match self.pending_value_cell(name.as_ref()) {
             Some(sym) => make_constant(&sym, value),
-            None => self.pending(name).constant = Some(value),
+            None => self.pending(name).rare().constant = Some(value),
         }
     }
 
@@ -242,7 +272,7 @@ impl SymbolTable {
     pub(crate) fn define_variable(&self, name: Cow<'static, str>, variable: LibraryVariable) {
         match self.pending_value_cell(name.as_ref()) {
             Some(sym) => variable.define(&sym, self),
-            None => self.pending(name).variable = Some(variable),
+            None => self.pending(name).rare().variable = Some(variable),
         }
     }
 
@@ -257,7 +287,7 @@ impl SymbolTable {
             .pending
             .borrow()
             .get(name)
-            .is_some_and(|p| p.constant.is_some() || p.variable.is_some());
+            .is_some_and(Pending::defines_value);
         if defines_value || (!name.contains(':') && self.table_constant(name).is_some()) {
             return self.get(name);
         }
@@ -285,7 +315,7 @@ impl SymbolTable {
     pub(crate) fn defer_setf(&self, name: Cow<'static, str>, definition: DeferredDefinition) {
         match self.interned.borrow().get(name.as_ref()) {
             Some(sym) => drop(sym.deferred_setf.replace(Some(definition))),
-            None => self.pending(name).deferred_setf = Some(definition),
+            None => self.pending(name).rare().deferred_setf = Some(definition),
         }
     }
 
