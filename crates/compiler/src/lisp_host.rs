@@ -36,7 +36,7 @@ pub fn standard_interp() -> Interp {
 /// ([`Interp::load_library`]): a program pays for the macros it uses.
 /// The kernel's named constants come first (see [`define_kernel_constants`]).
 pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
-    define_kernel_constants(interp, whistler_bpf::consts::CONSTANTS.iter().copied());
+    interp.define_constant_table(Rc::new(KernelConstants));
     let mut errors = Vec::new();
     for (name, text, lists) in STANDARD_LIBRARY {
         let diagnostics = interp.load_split_library(text, lists, ReadOptions::default());
@@ -57,14 +57,45 @@ pub fn load_standard_library(interp: &mut Interp) -> Result<(), Vec<String>> {
 }
 
 /// Defines kernel constants, given by their kernel names, as Lisp constants: `XDP_PASS` becomes
-/// `+xdp-pass+`. The numbers stay in `whistler-bpf`; Lisp code never restates them.
+/// `+xdp-pass+` ([`lisp_constant_name`]). The numbers stay in `whistler-bpf`; Lisp code never
+/// restates them.
 pub fn define_kernel_constants<'a>(
     interp: &mut Interp,
     constants: impl IntoIterator<Item = (&'a str, i64)>,
 ) {
     for (kernel_name, value) in constants {
-        let name = format!("+{}+", kernel_name.to_ascii_lowercase().replace('_', "-"));
+        let name = lisp_constant_name(kernel_name);
         interp.define_constant(&Symbol::new(name), Value::int(value));
+    }
+}
+
+/// The Lisp name of the kernel constant `kernel_name`: `XDP_PASS` is `+xdp-pass+`.
+fn lisp_constant_name(kernel_name: &str) -> String {
+    format!("+{}+", kernel_name.to_ascii_lowercase().replace('_', "-"))
+}
+
+/// `whistler_bpf::consts::CONSTANTS` under their Lisp names ([`lisp_constant_name`]), looked
+/// up when a program names one rather than all defined ahead.
+struct KernelConstants;
+
+impl whistler_lisp::ConstantTable for KernelConstants {
+    fn value(&self, name: &str) -> Option<Value> {
+        let kernel_name = name.strip_prefix('+')?.strip_suffix('+')?;
+        // `by_name` also takes other spellings (`xdp_pass`, capitals): only this one is Lisp's.
+        if kernel_name
+            .bytes()
+            .any(|b| b == b'_' || b.is_ascii_uppercase())
+        {
+            return None;
+        }
+        whistler_bpf::consts::by_name(kernel_name).map(Value::int)
+    }
+
+    fn names(&self) -> Vec<String> {
+        let constants = whistler_bpf::consts::CONSTANTS.iter();
+        constants
+            .map(|(name, _)| lisp_constant_name(name))
+            .collect()
     }
 }
 

@@ -3,7 +3,8 @@
 //! anything a macro built itself gets the span of the macro call.
 
 use crate::error::EvalError;
-use crate::interp::Interp;
+use crate::interp::symbols::SymbolTable;
+use crate::interp::{package_key, Interp};
 use crate::value::{span_within, Value, NO_SPAN};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,65 +13,13 @@ use whistler_syntax::{Sexp, SexpKind, Span, Symbol, FLOAT_PACKAGE, MAX_DEPTH, VE
 impl Interp {
     /// The value of a read form (conses and atoms keep their spans).
     pub fn sexp_to_value(&mut self, s: &Sexp) -> Value {
-        self.form_value(s, true)
+        form_value(&self.symbols, s, true)
     }
 
     /// The value of a read form whose conses and atoms carry no span (a library's code, what
     /// `read` returns to Lisp code).
     pub(crate) fn sexp_to_value_without_spans(&mut self, s: &Sexp) -> Value {
-        self.form_value(s, false)
-    }
-
-    fn form_value(&mut self, s: &Sexp, keep_spans: bool) -> Value {
-        let span = if keep_spans { s.span } else { NO_SPAN };
-        match &s.kind {
-            SexpKind::List(items) => match vector_literal(items) {
-                Some(elements) => {
-                    let elements = elements
-                        .iter()
-                        .map(|e| self.form_value(e, keep_spans))
-                        .collect();
-                    Value::Vector(Rc::new(RefCell::new(elements)))
-                }
-                None => self.list_value(items, Value::Nil, span, keep_spans),
-            },
-            SexpKind::DottedList(items, tail) => {
-                let tail = self.form_value(tail, keep_spans);
-                self.list_value(items, tail, span, keep_spans)
-            }
-            SexpKind::Symbol(sym) if sym.package.is_none() && sym.name == "nil" => Value::Nil,
-            SexpKind::Symbol(sym) if sym.package.as_deref() == Some(FLOAT_PACKAGE) => {
-                crate::number::parse_literal(&sym.name)
-            }
-            SexpKind::Symbol(sym) => Value::Sym(self.intern_symbol(sym), span),
-            SexpKind::Int(n) => match crate::number::from_i128(*n) {
-                Value::Int(n, _) => Value::Int(n, span),
-                big => big,
-            },
-            SexpKind::Str(text) => {
-                Value::Str(Rc::new(crate::value::LispString::new(text.clone())), span)
-            }
-            SexpKind::Char(c) => Value::Char(*c, span),
-        }
-    }
-
-    /// Conses for `items` ending in `tail`; each tail cons spans from its element to the end
-    /// (or has no span, without `keep_spans`).
-    fn list_value(&mut self, items: &[Sexp], tail: Value, span: Span, keep_spans: bool) -> Value {
-        let mut list = tail;
-        for (i, item) in items.iter().enumerate().rev() {
-            let car = crate::stack::guard(|| self.form_value(item, keep_spans));
-            let cell_span = if i == 0 || !keep_spans {
-                span
-            } else {
-                Span {
-                    start: item.span.start,
-                    end: span.end,
-                }
-            };
-            list = Value::cons_at(car, list, cell_span);
-        }
-        list
+        form_value(&self.symbols, s, false)
     }
 
     /// The s-expression for a value. Spans inside `span` are kept; all others (code-built
@@ -81,6 +30,69 @@ impl Interp {
         let mut budget = 10_000_000usize;
         to_sexp(v, span, 0, &mut budget)
     }
+}
+
+/// The value of a read form, interned in `symbols`; with `keep_spans`, conses and atoms keep
+/// their spans.
+pub(crate) fn form_value(symbols: &SymbolTable, s: &Sexp, keep_spans: bool) -> Value {
+    let span = if keep_spans { s.span } else { NO_SPAN };
+    match &s.kind {
+        SexpKind::List(items) => match vector_literal(items) {
+            Some(elements) => {
+                let elements = elements
+                    .iter()
+                    .map(|e| form_value(symbols, e, keep_spans))
+                    .collect();
+                Value::Vector(Rc::new(RefCell::new(elements)))
+            }
+            None => list_value(symbols, items, Value::Nil, span, keep_spans),
+        },
+        SexpKind::DottedList(items, tail) => {
+            let tail = form_value(symbols, tail, keep_spans);
+            list_value(symbols, items, tail, span, keep_spans)
+        }
+        SexpKind::Symbol(sym) if sym.package.is_none() && sym.name == "nil" => Value::Nil,
+        SexpKind::Symbol(sym) if sym.package.as_deref() == Some(FLOAT_PACKAGE) => {
+            crate::number::parse_literal(&sym.name)
+        }
+        SexpKind::Symbol(sym) => {
+            let package = package_key(sym.package.as_deref());
+            Value::Sym(symbols.intern_in(package, &sym.name), span)
+        }
+        SexpKind::Int(n) => match crate::number::from_i128(*n) {
+            Value::Int(n, _) => Value::Int(n, span),
+            big => big,
+        },
+        SexpKind::Str(text) => {
+            Value::Str(Rc::new(crate::value::LispString::new(text.clone())), span)
+        }
+        SexpKind::Char(c) => Value::Char(*c, span),
+    }
+}
+
+/// Conses for `items` ending in `tail`; each tail cons spans from its element to the end
+/// (or has no span, without `keep_spans`).
+fn list_value(
+    symbols: &SymbolTable,
+    items: &[Sexp],
+    tail: Value,
+    span: Span,
+    keep_spans: bool,
+) -> Value {
+    let mut list = tail;
+    for (i, item) in items.iter().enumerate().rev() {
+        let car = crate::stack::guard(|| form_value(symbols, item, keep_spans));
+        let cell_span = if i == 0 || !keep_spans {
+            span
+        } else {
+            Span {
+                start: item.span.start,
+                end: span.end,
+            }
+        };
+        list = Value::cons_at(car, list, cell_span);
+    }
+    list
 }
 
 /// The elements of `(%vector-literal (ELEMENTS...))`, how host code reads `#(ELEMENTS...)`.

@@ -14,7 +14,7 @@ use whistler_syntax::suggest::closest;
 use whistler_syntax::{Span, Symbol};
 
 mod host;
-mod symbols;
+pub(crate) mod symbols;
 
 /// Macro expansions remembered per call form (code built at run time can make many forms).
 const MAX_CACHED_EXPANSIONS: usize = 100_000;
@@ -109,7 +109,7 @@ impl Drop for Interp {
 }
 
 /// Packages that are all one namespace for us (the Common Lisp and Whistler user packages).
-fn package_key(package: Option<&str>) -> Option<&str> {
+pub(crate) fn package_key(package: Option<&str>) -> Option<&str> {
     match package {
         None
         | Some(
@@ -291,24 +291,14 @@ impl Interp {
             Some(i) => (Some(name[..i].trim_end_matches(':')), &name[i + 1..]),
             None => (None, name),
         };
-        self.intern_in(package, &base.to_lowercase())
+        if base.chars().any(char::is_uppercase) {
+            return self.intern_in(package, &base.to_lowercase());
+        }
+        self.intern_in(package, base)
     }
 
     pub(crate) fn intern_in(&mut self, package: Option<&str>, name: &str) -> Sym {
-        let package = package_key(package);
-        let key = match package {
-            Some(p) => format!("{p}:{name}"),
-            None => name.to_string(),
-        };
-        let mut created = false;
-        let sym = self.symbols.intern(&key, || {
-            created = true;
-            SymData::new(name.to_string(), package.map(String::from), true)
-        });
-        if created && sym.is_keyword() {
-            sym.value.replace(Some(Value::sym(&sym)));
-        }
-        sym
+        self.symbols.intern_in(package_key(package), name)
     }
 
     pub(crate) fn intern_symbol(&mut self, s: &Symbol) -> Sym {
@@ -410,8 +400,9 @@ impl Interp {
                 }
                 self.nesting += 1;
                 let c = c.clone();
-                let result =
-                    stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.eval_cons(&c, env));
+                let result = crate::stack::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
+                    self.eval_cons(&c, env)
+                });
                 self.nesting -= 1;
                 result.map_err(|flow| crate::conditions::signal_raised(self, flow))
             }

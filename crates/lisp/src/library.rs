@@ -1,13 +1,19 @@
 //! Loading libraries written in Lisp (the prelude, the compiler's macro library) so that a
 //! program pays only for the definitions it uses: a top-level `defun` or `defmacro` of a symbol
-//! is kept as text, and read and evaluated on the symbol's first use as a function or macro;
-//! every other form is evaluated at load, in order.
+//! is kept as text, and read and evaluated on the symbol's first use as a function or macro; a
+//! `defvar`, `defparameter` or `defconstant` whose value needs no evaluation (a number, a
+//! quoted datum, a constant's name) is made when its symbol is first interned; every other form
+//! is evaluated at load, in order.
 
 use crate::error::{EvalError, Flow};
+use crate::interp::symbols::{LibraryVariable, VariableValue};
 use crate::interp::Interp;
 use crate::value::{Sym, NO_SPAN};
 use std::ops::Range;
-use whistler_syntax::{Diagnostic, LibraryList, ReadOptions, Sexp, SourceFile, Span, Symbol};
+use whistler_syntax::{
+    DefinitionKind, Diagnostic, LibraryList, ReadOptions, Sexp, SourceFile, Span, Symbol,
+    VariableInit,
+};
 
 /// A library definition waiting for its first use: a top-level list of a library's text.
 pub(crate) struct DeferredDefinition {
@@ -54,10 +60,35 @@ impl Interp {
             let range = list.start..list.end;
             let list_text = &text[range.clone()];
             if let Some(definition) = &list.definition {
+                let name = definition.name.clone();
+                let is_macro = match definition.kind {
+                    DefinitionKind::Macro => true,
+                    DefinitionKind::Function => false,
+                    DefinitionKind::SetfFunction => {
+                        let source = Source::Text(list_text, options);
+                        let deferred = DeferredDefinition {
+                            is_macro: false,
+                            source,
+                        };
+                        self.symbols.defer_setf(name, deferred);
+                        continue;
+                    }
+                    DefinitionKind::Variable(operator, init) => {
+                        if let Some(init) = self.variable_value(text, init) {
+                            let variable = LibraryVariable { operator, init };
+                            self.symbols.define_variable(name, variable);
+                            continue;
+                        }
+                        match read_one(list_text, options, range) {
+                            Ok(form) => errors.extend(self.eval_library_form(&form).err()),
+                            Err(diagnostics) => return diagnostics,
+                        }
+                        continue;
+                    }
+                };
                 let source = Source::Text(list_text, options);
-                let is_macro = definition.is_macro;
                 let deferred = DeferredDefinition { is_macro, source };
-                self.symbols.defer(definition.name.clone(), deferred);
+                self.symbols.defer(name, deferred);
                 continue;
             }
             match read_one(list_text, options, range) {
@@ -66,6 +97,26 @@ impl Interp {
             }
         }
         errors.iter().flat_map(EvalError::to_diagnostics).collect()
+    }
+
+    /// The value a library variable definition's `init` gives, unless the form must be evaluated
+    /// (it names a symbol that is not a constant).
+    fn variable_value(&mut self, text: &'static str, init: VariableInit) -> Option<VariableValue> {
+        let value = match init {
+            VariableInit::Integer(n) => crate::number::from_i128(n),
+            VariableInit::Symbol { start, end } => {
+                let sym = self.symbols.get(&text[start..end])?;
+                if !sym.constant.get() {
+                    return None;
+                }
+                let value = sym.value.borrow().clone()?;
+                value
+            }
+            VariableInit::Quoted { start, end } => {
+                return Some(VariableValue::Datum(&text[start..end]))
+            }
+        };
+        Some(VariableValue::Value(value))
     }
 
     /// [`Interp::load_library`] for text that must be read whole first.
@@ -113,11 +164,12 @@ impl Interp {
             .symbols
             .symbols()
             .into_iter()
-            .filter(|s| s.deferred.borrow().is_some())
+            .filter(|s| s.deferred.borrow().is_some() || s.deferred_setf.borrow().is_some())
             .collect();
         let mut errors = Vec::new();
         for sym in &deferred {
-            if let Err(flow) = self.define_deferred(sym) {
+            let defined = self.define_deferred(sym);
+            if let Err(flow) = defined.and_then(|()| self.define_deferred_setf(sym)) {
                 errors.push(self.flow_to_error(flow, NO_SPAN));
             }
         }
@@ -126,9 +178,21 @@ impl Interp {
 
     /// Evaluates `sym`'s deferred library definition, if it has one.
     pub(crate) fn define_deferred(&mut self, sym: &Sym) -> Result<(), Flow> {
-        let Some(deferred) = sym.deferred.take() else {
-            return Ok(());
-        };
+        match sym.deferred.take() {
+            Some(deferred) => self.define_library_definition(deferred),
+            None => Ok(()),
+        }
+    }
+
+    /// Evaluates `sym`'s deferred library `(defun (setf NAME) ...)`, if it has one.
+    pub(crate) fn define_deferred_setf(&mut self, sym: &Sym) -> Result<(), Flow> {
+        match sym.deferred_setf.take() {
+            Some(deferred) => self.define_library_definition(deferred),
+            None => Ok(()),
+        }
+    }
+
+    fn define_library_definition(&mut self, deferred: DeferredDefinition) -> Result<(), Flow> {
         let form = match deferred.source {
             Source::Form(form) => *form,
             Source::Text(list, options) => {

@@ -66,6 +66,7 @@ pub fn resolve(interp: &mut Interp, form: &Value, env: &Rc<Env>) -> Result<Place
     let Some(head) = c.car().as_sym().cloned() else {
         return fail("program-error", "malformed place", span);
     };
+    interp.define_deferred_setf(&head)?;
     let name = head.name.as_str();
     if let Some(path) = cxr_path(name) {
         let mut target = interp.eval(&arg(&c, 0), env)?;

@@ -236,6 +236,7 @@ fn function(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, F
         }
         Value::Cons(_) if setf_name(&name).is_some() => {
             let accessor = setf_name(&name).unwrap_or_else(|| interp.known.nil.clone());
+            interp.define_deferred_setf(&accessor)?;
             let f = accessor.setf_function.borrow().clone();
             f.map_or_else(
                 || {
@@ -389,6 +390,7 @@ fn let_bindings(
 fn defun(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
     if let Some(accessor) = setf_name(&arg(c, 0)) {
         let f = interp.make_closure(None, &arg(c, 1), &args_from(c, 2), env, c.span, false)?;
+        accessor.deferred_setf.replace(None);
         accessor.setf_function.replace(Some(f));
         return Ok(arg(c, 0));
     }

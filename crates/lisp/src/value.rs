@@ -42,6 +42,9 @@ pub struct SymData {
     /// A library `defun` or `defmacro` of this symbol, read but not evaluated yet: it is
     /// evaluated when the symbol is first used as a function or macro (`library.rs`).
     pub(crate) deferred: RefCell<Option<crate::library::DeferredDefinition>>,
+    /// A library `(defun (setf NAME) ...)` of this symbol, not evaluated yet: evaluated when a
+    /// place or `(function (setf NAME))` first needs it (`library.rs`).
+    pub(crate) deferred_setf: RefCell<Option<crate::library::DeferredDefinition>>,
 }
 
 impl SymData {
@@ -60,6 +63,7 @@ impl SymData {
             form: Cell::new(None),
             setf_function: RefCell::new(None),
             deferred: RefCell::new(None),
+            deferred_setf: RefCell::new(None),
         }
     }
     pub fn is_keyword(&self) -> bool {
@@ -82,6 +86,7 @@ impl SymData {
     /// Drops the cells (they may hold closures that refer back to this symbol).
     pub(crate) fn clear(&self) {
         self.deferred.replace(None);
+        self.deferred_setf.replace(None);
         self.value.replace(None);
         self.function.replace(None);
         self.macro_fn.replace(None);

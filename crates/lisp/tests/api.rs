@@ -388,3 +388,96 @@ fn definitions_replace_deferred_library_definitions() {
     assert_eq!(value(&mut interp, "(fboundp 'lib-twice)"), "NIL");
     assert_eq!(value(&mut interp, "(fboundp 'lib-m)"), "T");
 }
+
+/// A library's variables whose values need no evaluation are made on the symbol's first use,
+/// with what evaluating them at load would have left: `defvar` keeps a value bound before,
+/// `defparameter` replaces it, `defconstant` makes a constant, a quoted datum may name the
+/// variable itself, and a variable initialized from a symbol that is not a constant is
+/// evaluated at load.
+#[test]
+fn library_variables_defined_on_first_use_behave_as_if_evaluated_at_load() {
+    let mut interp = Interp::new();
+    let library = "(defvar *lib-n* #x10) (defvar *lib-n* 99) (defparameter *lib-p* 1) \
+                   (defparameter *lib-p* 2) (defconstant +lib-c+ '(+lib-c+ :k \"s\" #\\x)) \
+                   (defvar *lib-pi* pi \"doc\") (defvar *lib-nil* nil) (defvar *lib-later* 3) \
+                   (defvar *lib-from-var* *lib-later*)";
+    let errors = interp.load_library("lib.lisp", library, Default::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let value = |interp: &mut Interp, text: &str| {
+        let form = &forms(text)[0];
+        whistler_lisp::prin1(&interp.eval_toplevel(form).unwrap())
+    };
+    assert_eq!(value(&mut interp, "*lib-n*"), "16");
+    assert_eq!(value(&mut interp, "*lib-p*"), "2");
+    assert_eq!(value(&mut interp, "+lib-c+"), "(+LIB-C+ :K \"s\" #\\x)");
+    assert_eq!(value(&mut interp, "(eq (car +lib-c+) '+lib-c+)"), "T");
+    assert_eq!(value(&mut interp, "(constantp '+lib-c+)"), "T");
+    assert_eq!(value(&mut interp, "(= *lib-pi* pi)"), "T");
+    assert_eq!(value(&mut interp, "(boundp '*lib-nil*)"), "T");
+    assert_eq!(value(&mut interp, "*lib-from-var*"), "3");
+    // Special: a `let` binding is seen by a function reading the variable.
+    load(&mut interp, "(defun read-lib-p () *lib-p*)");
+    assert_eq!(value(&mut interp, "(let ((*lib-p* 5)) (read-lib-p))"), "5");
+    // A later `defvar` keeps the value; a later `defparameter` replaces it.
+    load(
+        &mut interp,
+        "(defvar *lib-n* 0) (defparameter *lib-later* 7)",
+    );
+    assert_eq!(value(&mut interp, "(list *lib-n* *lib-later*)"), "(16 7)");
+}
+
+/// Builtins and table constants (`boole-and`, `most-positive-double-float`) are found when first
+/// named, and builtins are listed by `apropos-list` before being named.
+#[test]
+fn builtins_and_table_constants_are_listed_before_their_first_use() {
+    let mut interp = Interp::new();
+    let value = |interp: &mut Interp, text: &str| {
+        let form = &forms(text)[0];
+        whistler_lisp::prin1(&interp.eval_toplevel(form).unwrap())
+    };
+    let listed = value(&mut interp, "(apropos-list \"CADDDR\")");
+    assert_eq!(listed, "(CADDDR)");
+    assert_eq!(value(&mut interp, "(constantp 'boole-and)"), "T");
+    assert_eq!(value(&mut interp, "(boole boole-and 12 10)"), "8");
+    assert_eq!(value(&mut interp, "(fboundp 'string-upcase)"), "T");
+    assert_eq!(
+        value(
+            &mut interp,
+            "(= most-positive-double-float most-positive-short-float)"
+        ),
+        "T"
+    );
+    assert_eq!(value(&mut interp, "(boundp 'most-positive-fixnum)"), "T");
+    assert_eq!(value(&mut interp, "(boundp 'most-positive-float)"), "NIL");
+}
+
+/// A library's `(defun (setf NAME) ...)` waits until a place or `#'(setf NAME)` needs it; a
+/// definition made before then replaces it.
+#[test]
+fn deferred_library_setf_functions() {
+    let mut interp = Interp::new();
+    let library = "(defun lib-get (cell) (car cell)) \
+                   (defun (setf lib-get) (v cell) (setf (car cell) (* 10 v))) \
+                   (defun (setf lib-other) (v cell) (setf (car cell) v))";
+    let errors = interp.load_library("lib.lisp", library, Default::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let value = |interp: &mut Interp, text: &str| {
+        let form = &forms(text)[0];
+        whistler_lisp::prin1(&interp.eval_toplevel(form).unwrap())
+    };
+    let set = "(let ((c (list 1))) (setf (lib-get c) 2) c)";
+    assert_eq!(value(&mut interp, set), "(20)");
+    let call = "(let ((c (list 1))) (funcall #'(setf lib-other) 3 c) c)";
+    assert_eq!(value(&mut interp, call), "(3)");
+    let mut interp = Interp::new();
+    let errors = interp.load_library("lib.lisp", library, Default::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    load(
+        &mut interp,
+        "(defun (setf lib-get) (v cell) (setf (car cell) (- v)))",
+    );
+    assert_eq!(value(&mut interp, set), "(-2)");
+    // The prelude's own: (setf subseq).
+    let subseq = "(let ((s (list 1 2 3))) (setf (subseq s 1) '(8 9)) s)";
+    assert_eq!(value(&mut interp, subseq), "(1 8 9)");
+}

@@ -27,7 +27,10 @@ pub const FLOAT_PACKAGE: &str = "%float";
 /// The head of the form a vector literal `#(a b)` reads as with [`ReadOptions::host_code`]:
 /// `(%vector-literal (a b))`, printed back as `#(a b)`.
 pub const VECTOR_LITERAL: &str = "%vector-literal";
-pub use library::{library_lists, library_table, LibraryDefinition, LibraryList};
+pub use library::{
+    library_lists, library_table, DefinitionKind, LibraryDefinition, LibraryList, VariableInit,
+    VariableOperator,
+};
 pub use skim::top_level_lists;
 pub use source::{LineCol, SourceFile, Span};
 

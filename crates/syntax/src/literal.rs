@@ -80,6 +80,14 @@ pub(crate) fn parse_token(text: &str) -> Option<Result<i128, NumberProblem>> {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
+    // Every number starts (after its sign) with a digit, `.` or `#`; most tokens are symbols.
+    if !body
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_digit() || b == b'.' || b == b'#')
+    {
+        return None;
+    }
     let (radix, mut digits) = radix_prefix(body)?;
     if radix == 10 {
         digits = digits.strip_suffix('.').unwrap_or(digits);

@@ -38,7 +38,12 @@ pub(crate) fn next(
     diags: &mut Vec<Diagnostic>,
     host_code: bool,
 ) -> Option<(Token, Span)> {
+    let bytes = text.as_bytes();
     loop {
+        // Runs of ASCII whitespace (indentation) in one sweep.
+        while let Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c) = bytes.get(*pos) {
+            *pos += 1;
+        }
         let start = *pos;
         let c = text[start..].chars().next()?;
         *pos += c.len_utf8();
@@ -98,9 +103,22 @@ pub(crate) fn is_terminator(c: char) -> bool {
 }
 
 /// True for the ASCII bytes that end a token: [`is_terminator`] of an ASCII character.
-fn is_ascii_terminator(b: u8) -> bool {
+const fn is_ascii_terminator(b: u8) -> bool {
     b <= b' ' || b == 0x7f || matches!(b, b'(' | b')' | b'\'' | b'"' | b';' | b'`' | b',')
 }
+
+/// The bytes that end a plain token's run: non-ASCII bytes, escapes and
+/// [`is_ascii_terminator`]s.
+static ENDS_PLAIN_TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = !byte.is_ascii() || byte == b'|' || byte == b'\\' || is_ascii_terminator(byte);
+        b += 1;
+    }
+    table
+};
 
 /// The common case of [`raw_token`] and [`classify`], without their per-character work: a
 /// token of ASCII characters without escapes that is a well-formed number or symbol. `None`
@@ -110,7 +128,7 @@ fn plain_token(text: &str, pos: &mut usize, floats: bool) -> Option<Token> {
     let rest = &text.as_bytes()[start..];
     let len = rest
         .iter()
-        .position(|&b| !b.is_ascii() || b == b'|' || b == b'\\' || is_ascii_terminator(b))
+        .position(|&b| ENDS_PLAIN_TOKEN[usize::from(b)])
         .unwrap_or(rest.len());
     if rest
         .get(len)
@@ -119,7 +137,7 @@ fn plain_token(text: &str, pos: &mut usize, floats: bool) -> Option<Token> {
         return None;
     }
     let token = &text[start..start + len];
-    if token.bytes().all(|b| b == b'.') {
+    if token.starts_with('.') && token.bytes().all(|b| b == b'.') {
         // The consing dot, or only dots (an error the general path reports).
         return None;
     }

@@ -138,7 +138,7 @@ impl Expander<'_> {
 
     pub fn expr(&mut self, form: &Sexp) -> Expr {
         // Deeply nested (or macro-generated) forms must not overflow the native stack.
-        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(form))
+        whistler_lisp::stack::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_inner(form))
     }
 
     fn expr_inner(&mut self, form: &Sexp) -> Expr {

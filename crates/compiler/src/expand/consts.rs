@@ -71,7 +71,7 @@ pub fn resolve(
     form: &Sexp,
     unknown: Unknown,
 ) -> Result<Sexp, Diagnostic> {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+    whistler_lisp::stack::maybe_grow(64 * 1024, 1024 * 1024, || {
         let int = |v: i64| Sexp::new(SexpKind::Int(v.into()), form.span);
         match &form.kind {
             SexpKind::Symbol(s) if s.is_keyword() || host.describe_global(s).is_some() => {

@@ -166,7 +166,7 @@ impl Lowerer {
 
     fn expr(&mut self, e: &Expr) -> Value {
         let saved = std::mem::replace(&mut self.span, e.span);
-        let v = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_kind(e));
+        let v = whistler_lisp::stack::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.expr_kind(e));
         self.span = saved;
         v
     }
@@ -468,7 +468,7 @@ impl Lowerer {
     /// Branches on `cond` to the join-like blocks `t` and `f`, through fresh single-predecessor
     /// blocks so that `t` and `f` are only reached by jumps.
     fn cond(&mut self, e: &Expr, t: Block, f: Block) {
-        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.cond_inner(e, t, f))
+        whistler_lisp::stack::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.cond_inner(e, t, f))
     }
 
     fn cond_inner(&mut self, e: &Expr, t: Block, f: Block) {

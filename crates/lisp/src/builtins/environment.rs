@@ -7,25 +7,28 @@ use super::{arity, symbol};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::streams::Sink;
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("%set-setf-function", |i, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("%set-setf-function", |i, a, s| {
         arity(a, 2, 2, "%set-setf-function", s)?;
-        symbol(&a[0], i, s)?
-            .setf_function
-            .replace(Some(a[1].clone()));
+        let accessor = symbol(&a[0], i, s)?;
+        accessor.deferred_setf.replace(None);
+        accessor.setf_function.replace(Some(a[1].clone()));
         Ok(a[0].clone())
-    });
-    interp.define_fn("%set-symbol-plist", |i, a, s| {
+    }),
+    ("%set-symbol-plist", |i, a, s| {
         arity(a, 2, 2, "%set-symbol-plist", s)?;
         symbol(&a[0], i, s)?.plist.replace(a[1].clone());
         Ok(a[1].clone())
-    });
-    interp.define_fn("makunbound", |i, a, s| {
+    }),
+    ("makunbound", |i, a, s| {
         arity(a, 1, 1, "makunbound", s)?;
         let sym = symbol(&a[0], i, s)?;
         if sym.constant.get() {
@@ -33,11 +36,12 @@ pub fn install(interp: &mut Interp) {
         }
         sym.value.replace(None);
         Ok(a[0].clone())
-    });
-    interp.define_fn("fmakunbound", |i, a, s| {
+    }),
+    ("fmakunbound", |i, a, s| {
         arity(a, 1, 1, "fmakunbound", s)?;
         let sym = match crate::special::setf_name(&a[0]) {
             Some(accessor) => {
+                accessor.deferred_setf.replace(None);
                 accessor.setf_function.replace(None);
                 return Ok(a[0].clone());
             }
@@ -47,8 +51,8 @@ pub fn install(interp: &mut Interp) {
         sym.macro_fn.replace(None);
         sym.deferred.replace(None);
         Ok(a[0].clone())
-    });
-    interp.define_fn("special-operator-p", |i, a, s| {
+    }),
+    ("special-operator-p", |i, a, s| {
         arity(a, 1, 1, "special-operator-p", s)?;
         let sym = symbol(&a[0], i, s)?;
         let special = sym
@@ -56,8 +60,8 @@ pub fn install(interp: &mut Interp) {
             .get()
             .is_some_and(|f| !crate::special::is_redefinable(f));
         Ok(i.bool(special))
-    });
-    interp.define_fn("constantp", |i, a, s| {
+    }),
+    ("constantp", |i, a, s| {
         arity(a, 1, 2, "constantp", s)?;
         let constant = match &a[0] {
             Value::Sym(sym, _) => sym.constant.get(),
@@ -65,20 +69,20 @@ pub fn install(interp: &mut Interp) {
             _ => true,
         };
         Ok(i.bool(constant))
-    });
-    interp.define_fn("sxhash", |_, a, s| {
+    }),
+    ("sxhash", |_, a, s| {
         arity(a, 1, 1, "sxhash", s)?;
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         crate::printer::prin1(&a[0]).hash(&mut hasher);
         Ok(Value::int((hasher.finish() >> 2) as i64))
-    });
-    interp.define_fn("subtypep", subtypep);
-    interp.define_fn("documentation", |_, a, s| {
+    }),
+    ("subtypep", subtypep),
+    ("documentation", |_, a, s| {
         arity(a, 2, 2, "documentation", s)?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("describe", |i, a, s| {
+    }),
+    ("describe", |i, a, s| {
         arity(a, 1, 2, "describe", s)?;
         let text = format!(
             "{}\n  [{}]\n",
@@ -87,8 +91,8 @@ pub fn install(interp: &mut Interp) {
         );
         Sink::of(i, a.get(1), s)?.write(i, &text)?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("apropos-list", |i, a, s| {
+    }),
+    ("apropos-list", |i, a, s| {
         arity(a, 1, 2, "apropos-list", s)?;
         let part = super::string_designator(&a[0], s)?.to_lowercase();
         let names: Vec<Value> = i
@@ -98,8 +102,8 @@ pub fn install(interp: &mut Interp) {
             .map(|n| Value::sym(&i.symbol(&n)))
             .collect();
         Ok(Value::list(names))
-    });
-    interp.define_fn("apropos", |i, a, s| {
+    }),
+    ("apropos", |i, a, s| {
         arity(a, 1, 2, "apropos", s)?;
         let part = super::string_designator(&a[0], s)?.to_lowercase();
         let mut text = String::new();
@@ -108,9 +112,9 @@ pub fn install(interp: &mut Interp) {
         }
         Sink::of(i, None, s)?.write(i, &text)?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("room", |_, _, _| Ok(Value::Nil));
-    interp.define_fn("hash-table-test", |i, a, s| {
+    }),
+    ("room", |_, _, _| Ok(Value::Nil)),
+    ("hash-table-test", |i, a, s| {
         arity(a, 1, 1, "hash-table-test", s)?;
         let Value::Hash(h) = &a[0] else {
             return fail("type-error", "hash-table-test: not a hash table", s);
@@ -122,11 +126,11 @@ pub fn install(interp: &mut Interp) {
             crate::value::HashTest::Equalp => "equalp",
         };
         Ok(Value::sym(&i.symbol(name)))
-    });
-    interp.define_fn("machine-instance", |i, _, _| {
+    }),
+    ("machine-instance", |i, _, _| {
         Ok(i.host.machine_name().map_or(Value::Nil, Value::string))
-    });
-    interp.define_fn("vector-pop", |_, a, s| {
+    }),
+    ("vector-pop", |_, a, s| {
         arity(a, 1, 1, "vector-pop", s)?;
         if let Value::Str(text, _) = &a[0] {
             return match text.pop() {
@@ -141,28 +145,28 @@ pub fn install(interp: &mut Interp) {
             Some(last) => Ok(last),
             None => fail("error", "vector-pop: the vector is empty", s),
         }
-    });
-    interp.define_fn("copy-structure", |_, a, s| {
+    }),
+    ("copy-structure", |_, a, s| {
         arity(a, 1, 1, "copy-structure", s)?;
         let fields = the_vector(&a[0], "copy-structure", "structure", s)?;
         Ok(Value::Vector(Rc::new(RefCell::new(
             fields.borrow().clone(),
         ))))
-    });
-    interp.define_fn("invoke-debugger", |i, a, s| {
+    }),
+    ("invoke-debugger", |i, a, s| {
         arity(a, 1, 1, "invoke-debugger", s)?;
         let message = crate::printer::princ(&a[0]);
         let _ = i;
         fail("error", format!("debugger invoked: {message}"), s)
-    });
-    interp.define_fn("break", |i, a, s| {
+    }),
+    ("break", |i, a, s| {
         let message = match a.first() {
             Some(Value::Str(control, _)) => crate::format::format(i, &control.text(), &a[1..], s)?,
             _ => "break".to_string(),
         };
         fail("error", format!("break: {message}"), s)
-    });
-}
+    }),
+];
 
 /// `(subtypep type1 type2)` for type names: true when every value of the first type is of
 /// the second, judged by the type hierarchy the evaluator knows; the second value says

@@ -8,13 +8,16 @@ use crate::error::{fail, Flow};
 use crate::host::WriteMode;
 use crate::interp::Interp;
 use crate::streams::{Composite, ErrorStream, FileOutput, InputStream, Sink, StringStream};
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use std::cell::{Cell, RefCell};
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("open", open);
-    interp.define_fn("close", |i, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("open", open),
+    ("close", |i, a, s| {
         arity(a, 1, 3, "close", s)?;
         if let Some(file) = a[0].downcast::<FileOutput>() {
             return Ok(i.bool(file.close()));
@@ -23,8 +26,8 @@ pub fn install(interp: &mut Interp) {
             return Ok(i.bool(input.open.replace(false)));
         }
         Ok(i.t())
-    });
-    interp.define_fn("open-stream-p", |i, a, s| {
+    }),
+    ("open-stream-p", |i, a, s| {
         arity(a, 1, 1, "open-stream-p", s)?;
         let open = match (
             a[0].downcast::<FileOutput>(),
@@ -35,28 +38,28 @@ pub fn install(interp: &mut Interp) {
             _ => is_stream(&a[0]),
         };
         Ok(i.bool(open))
-    });
-    interp.define_fn("streamp", |i, a, s| {
+    }),
+    ("streamp", |i, a, s| {
         arity(a, 1, 1, "streamp", s)?;
         Ok(i.bool(is_stream(&a[0])))
-    });
-    interp.define_fn("input-stream-p", |i, a, s| {
+    }),
+    ("input-stream-p", |i, a, s| {
         arity(a, 1, 1, "input-stream-p", s)?;
         let input = super::input::input(i, Some(&a[0]), s).is_ok();
         Ok(i.bool(input))
-    });
-    interp.define_fn("output-stream-p", |i, a, s| {
+    }),
+    ("output-stream-p", |i, a, s| {
         arity(a, 1, 1, "output-stream-p", s)?;
         Ok(i.bool(Sink::of_stream(i, &a[0], s).is_ok()))
-    });
-    interp.define_fn("interactive-stream-p", |i, a, s| {
+    }),
+    ("interactive-stream-p", |i, a, s| {
         arity(a, 1, 1, "interactive-stream-p", s)?;
         let standard = a[0]
             .downcast::<InputStream>()
             .is_some_and(|s| s.standard_input);
         Ok(i.bool(standard))
-    });
-    interp.define_fn("stream-element-type", |i, a, s| {
+    }),
+    ("stream-element-type", |i, a, s| {
         arity(a, 1, 1, "stream-element-type", s)?;
         let binary = a[0].downcast::<InputStream>().is_some_and(|s| s.binary)
             || a[0].downcast::<FileOutput>().is_some_and(|f| f.binary);
@@ -66,13 +69,13 @@ pub fn install(interp: &mut Interp) {
         } else {
             Value::sym(&i.symbol("character"))
         })
-    });
-    interp.define_fn("stream-external-format", |i, a, s| {
+    }),
+    ("stream-external-format", |i, a, s| {
         arity(a, 1, 1, "stream-external-format", s)?;
         Ok(Value::sym(&i.keyword("utf-8")))
-    });
-    interp.define_fn("file-position", file_position);
-    interp.define_fn("file-length", |i, a, s| {
+    }),
+    ("file-position", file_position),
+    ("file-length", |i, a, s| {
         arity(a, 1, 1, "file-length", s)?;
         if let Some(input) = a[0].downcast::<InputStream>() {
             return Ok(Value::int(input.chars.borrow().len() as i64));
@@ -82,16 +85,16 @@ pub fn install(interp: &mut Interp) {
         }
         let _ = i;
         fail("type-error", "file-length: not a file stream", s)
-    });
-    interp.define_fn("file-string-length", |_, a, s| {
+    }),
+    ("file-string-length", |_, a, s| {
         arity(a, 2, 2, "file-string-length", s)?;
         let text = match &a[1] {
             Value::Char(c, _) => c.to_string(),
             other => string_designator(other, s)?,
         };
         Ok(Value::int(text.len() as i64))
-    });
-    interp.define_fn("write-byte", |i, a, s| {
+    }),
+    ("write-byte", |i, a, s| {
         arity(a, 2, 2, "write-byte", s)?;
         let byte = u8::try_from(super::int(&a[0], s)?)
             .or_else(|_| fail("type-error", "write-byte: not an octet", s))?;
@@ -100,23 +103,23 @@ pub fn install(interp: &mut Interp) {
             sink => sink.write(i, &char::from(byte).to_string())?,
         }
         Ok(a[0].clone())
-    });
-    interp.define_fn("clear-output", |_, _, _| Ok(Value::Nil));
-    interp.define_fn("probe-file", |i, a, s| {
+    }),
+    ("clear-output", |_, _, _| Ok(Value::Nil)),
+    ("probe-file", |i, a, s| {
         arity(a, 1, 1, "probe-file", s)?;
         let path = pathname(&a[0], s)?;
         let info = i.host.file_info(&path).map_err(|e| e.at(s))?;
         Ok(info.map_or(Value::Nil, |f| Value::string(f.truename)))
-    });
-    interp.define_fn("truename", |i, a, s| {
+    }),
+    ("truename", |i, a, s| {
         arity(a, 1, 1, "truename", s)?;
         let path = pathname(&a[0], s)?;
         match i.host.file_info(&path).map_err(|e| e.at(s))? {
             Some(f) => Ok(Value::string(f.truename)),
             None => fail("file-error", format!("truename: {path} does not exist"), s),
         }
-    });
-    interp.define_fn("file-write-date", |i, a, s| {
+    }),
+    ("file-write-date", |i, a, s| {
         arity(a, 1, 1, "file-write-date", s)?;
         let path = pathname(&a[0], s)?;
         let info = i.host.file_info(&path).map_err(|e| e.at(s))?;
@@ -124,25 +127,25 @@ pub fn install(interp: &mut Interp) {
             Some(unix) => Value::int(unix as i64 + super::time::UNIX_EPOCH_UNIVERSAL),
             None => Value::Nil,
         })
-    });
-    interp.define_fn("file-author", |_, a, s| {
+    }),
+    ("file-author", |_, a, s| {
         arity(a, 1, 1, "file-author", s)?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("delete-file", |i, a, s| {
+    }),
+    ("delete-file", |i, a, s| {
         arity(a, 1, 1, "delete-file", s)?;
         let path = pathname(&a[0], s)?;
         i.host.delete_file(&path).map_err(|e| e.at(s))?;
         Ok(i.t())
-    });
-    interp.define_fn("rename-file", |i, a, s| {
+    }),
+    ("rename-file", |i, a, s| {
         arity(a, 2, 2, "rename-file", s)?;
         let from = pathname(&a[0], s)?;
         let to = merge(&pathname(&a[1], s)?, &from);
         i.host.rename_file(&from, &to).map_err(|e| e.at(s))?;
         Ok(Value::string(to))
-    });
-    interp.define_fn("ensure-directories-exist", |i, a, s| {
+    }),
+    ("ensure-directories-exist", |i, a, s| {
         arity(a, 1, usize::MAX, "ensure-directories-exist", s)?;
         let path = pathname(&a[0], s)?;
         let directory = directory_part(&path);
@@ -154,8 +157,11 @@ pub fn install(interp: &mut Interp) {
         let created = i.bool(created);
         i.values = Some(vec![Value::string(path.clone()), created]);
         Ok(Value::string(path))
-    });
-    interp.define_fn("directory", directory);
+    }),
+    ("directory", directory),
+];
+
+pub fn install(interp: &mut Interp) {
     crate::builtins::pathnames::install(interp);
 }
 

@@ -5,36 +5,39 @@ use super::{arity, index, keyword};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::streams::{closed_stream, Composite, InputStream, Sink};
+use crate::value::BuiltinFn;
 use crate::value::{Value, NO_SPAN};
 use std::rc::Rc;
 use whistler_syntax::{ReadOptions, SourceFile, Span};
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("read-line", read_line);
-    interp.define_fn("read-char", read_char);
-    interp.define_fn("read-char-no-hang", read_char);
-    interp.define_fn("peek-char", peek_char);
-    interp.define_fn("unread-char", |i, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("read-line", read_line),
+    ("read-char", read_char),
+    ("read-char-no-hang", read_char),
+    ("peek-char", peek_char),
+    ("unread-char", |i, a, s| {
         arity(a, 1, 2, "unread-char", s)?;
         let (stream, _) = input(i, a.get(1), s)?;
         stream.position.set(stream.position.get().saturating_sub(1));
         Ok(Value::Nil)
-    });
-    interp.define_fn("listen", |i, a, s| {
+    }),
+    ("listen", |i, a, s| {
         let (stream, _) = input(i, a.first(), s)?;
         let ready = stream.position.get() < stream.chars.borrow().len();
         Ok(i.bool(ready))
-    });
-    interp.define_fn("clear-input", |i, a, s| {
+    }),
+    ("clear-input", |i, a, s| {
         let (stream, _) = input(i, a.first(), s)?;
         stream.position.set(stream.chars.borrow().len());
         Ok(Value::Nil)
-    });
-    interp.define_fn("read", read);
-    interp.define_fn("read-preserving-whitespace", read);
-    interp.define_fn("read-byte", read_byte);
-    interp.define_fn("read-sequence", read_sequence);
-    interp.define_fn("make-string-input-stream", |_, a, s| {
+    }),
+    ("read", read),
+    ("read-preserving-whitespace", read),
+    ("read-byte", read_byte),
+    ("read-sequence", read_sequence),
+    ("make-string-input-stream", |_, a, s| {
         arity(a, 1, 3, "make-string-input-stream", s)?;
         let text = super::string_designator(&a[0], s)?;
         let chars: Vec<char> = text.chars().collect();
@@ -43,68 +46,68 @@ pub fn install(interp: &mut Interp) {
         stream.chars.replace(chars[..end].to_vec());
         stream.position.set(start);
         Ok(Value::Foreign(stream))
-    });
-    interp.define_fn("make-broadcast-stream", |_, a, _| {
+    }),
+    ("make-broadcast-stream", |_, a, _| {
         Ok(composite(Composite::Broadcast(a.to_vec())))
-    });
-    interp.define_fn("make-concatenated-stream", |_, a, _| {
+    }),
+    ("make-concatenated-stream", |_, a, _| {
         Ok(composite(Composite::Concatenated(a.to_vec())))
-    });
-    interp.define_fn("make-two-way-stream", |_, a, s| {
+    }),
+    ("make-two-way-stream", |_, a, s| {
         arity(a, 2, 2, "make-two-way-stream", s)?;
         Ok(composite(Composite::TwoWay(a[0].clone(), a[1].clone())))
-    });
-    interp.define_fn("make-echo-stream", |_, a, s| {
+    }),
+    ("make-echo-stream", |_, a, s| {
         arity(a, 2, 2, "make-echo-stream", s)?;
         Ok(composite(Composite::Echo(a[0].clone(), a[1].clone())))
-    });
-    interp.define_fn("make-synonym-stream", |i, a, s| {
+    }),
+    ("make-synonym-stream", |i, a, s| {
         arity(a, 1, 1, "make-synonym-stream", s)?;
         Ok(composite(Composite::Synonym(super::symbol(&a[0], i, s)?)))
-    });
-    interp.define_fn("broadcast-stream-streams", |_, a, s| {
+    }),
+    ("broadcast-stream-streams", |_, a, s| {
         part(a, s, |c| match c {
             Composite::Broadcast(v) => Some(Value::list(v.clone())),
             _ => None,
         })
-    });
-    interp.define_fn("concatenated-stream-streams", |_, a, s| {
+    }),
+    ("concatenated-stream-streams", |_, a, s| {
         part(a, s, |c| match c {
             Composite::Concatenated(v) => Some(Value::list(v.clone())),
             _ => None,
         })
-    });
-    interp.define_fn("two-way-stream-input-stream", |_, a, s| {
+    }),
+    ("two-way-stream-input-stream", |_, a, s| {
         part(a, s, |c| match c {
             Composite::TwoWay(i, _) => Some(i.clone()),
             _ => None,
         })
-    });
-    interp.define_fn("two-way-stream-output-stream", |_, a, s| {
+    }),
+    ("two-way-stream-output-stream", |_, a, s| {
         part(a, s, |c| match c {
             Composite::TwoWay(_, o) => Some(o.clone()),
             _ => None,
         })
-    });
-    interp.define_fn("echo-stream-input-stream", |_, a, s| {
+    }),
+    ("echo-stream-input-stream", |_, a, s| {
         part(a, s, |c| match c {
             Composite::Echo(i, _) => Some(i.clone()),
             _ => None,
         })
-    });
-    interp.define_fn("echo-stream-output-stream", |_, a, s| {
+    }),
+    ("echo-stream-output-stream", |_, a, s| {
         part(a, s, |c| match c {
             Composite::Echo(_, o) => Some(o.clone()),
             _ => None,
         })
-    });
-    interp.define_fn("synonym-stream-symbol", |_, a, s| {
+    }),
+    ("synonym-stream-symbol", |_, a, s| {
         part(a, s, |c| match c {
             Composite::Synonym(sym) => Some(Value::sym(sym)),
             _ => None,
         })
-    });
-}
+    }),
+];
 
 fn composite(c: Composite) -> Value {
     Value::Foreign(Rc::new(c))

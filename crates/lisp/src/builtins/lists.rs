@@ -5,67 +5,48 @@ use super::{arity, index, keyword};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::place::{cxr_path, nthcdr};
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("cons", |_, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("cons", |_, a, s| {
         arity(a, 2, 2, "cons", s)?;
         Ok(Value::cons(a[0].clone(), a[1].clone()))
-    });
-    interp.define_fn("list", |_, a, _| Ok(Value::list(a.iter().cloned())));
-    interp.define_fn("list*", |_, a, s| {
+    }),
+    ("list", |_, a, _| Ok(Value::list(a.iter().cloned()))),
+    ("list*", |_, a, s| {
         arity(a, 1, usize::MAX, "list*", s)?;
         let (last, items) = a.split_last().expect("arity checked");
         Ok(Value::list_with_tail(items.iter().cloned(), last.clone()))
-    });
-    install_cxrs(interp);
-    for (i, name) in [
-        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-        "tenth",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let f: crate::value::BuiltinFn = match i {
-            0 => |_, a, s| nth_of(a, s, 0),
-            1 => |_, a, s| nth_of(a, s, 1),
-            2 => |_, a, s| nth_of(a, s, 2),
-            3 => |_, a, s| nth_of(a, s, 3),
-            4 => |_, a, s| nth_of(a, s, 4),
-            5 => |_, a, s| nth_of(a, s, 5),
-            6 => |_, a, s| nth_of(a, s, 6),
-            7 => |_, a, s| nth_of(a, s, 7),
-            8 => |_, a, s| nth_of(a, s, 8),
-            _ => |_, a, s| nth_of(a, s, 9),
-        };
-        interp.define_fn(name, f);
-    }
-    interp.define_fn("rest", |_, a, s| {
+    }),
+    ("rest", |_, a, s| {
         arity(a, 1, 1, "rest", s)?;
         list_arg(&a[0], s).map(|l| l.cdr())
-    });
-    interp.define_fn("nth", |_, a, s| {
+    }),
+    ("nth", |_, a, s| {
         arity(a, 2, 2, "nth", s)?;
         Ok(nthcdr(&a[1], index(&a[0], s)?).car())
-    });
-    interp.define_fn("nthcdr", |_, a, s| {
+    }),
+    ("nthcdr", |_, a, s| {
         arity(a, 2, 2, "nthcdr", s)?;
         Ok(nthcdr(&a[1], index(&a[0], s)?))
-    });
-    interp.define_fn("last", last);
-    interp.define_fn("butlast", butlast);
-    interp.define_fn("append", append);
-    interp.define_fn("nconc", append);
-    interp.define_fn("copy-list", |_, a, s| {
+    }),
+    ("last", last),
+    ("butlast", butlast),
+    ("append", append),
+    ("nconc", append),
+    ("copy-list", |_, a, s| {
         arity(a, 1, 1, "copy-list", s)?;
         Ok(copy_list(&a[0]))
-    });
-    interp.define_fn("copy-tree", |_, a, s| {
+    }),
+    ("copy-tree", |_, a, s| {
         arity(a, 1, 1, "copy-tree", s)?;
         Ok(copy_tree(&a[0], 0))
-    });
-    interp.define_fn("make-list", |_, a, s| {
+    }),
+    ("make-list", |_, a, s| {
         arity(a, 1, 3, "make-list", s)?;
         let n = index(&a[0], s)?;
         super::check_size(n, s)?;
@@ -73,21 +54,21 @@ pub fn install(interp: &mut Interp) {
             .cloned()
             .unwrap_or(Value::Nil);
         Ok(Value::list(vec![init; n]))
-    });
-    interp.define_fn("member", member);
-    interp.define_fn("member-if", |i, a, s| member_if(i, a, s, true));
-    interp.define_fn("member-if-not", |i, a, s| member_if(i, a, s, false));
-    interp.define_fn("assoc", assoc);
-    interp.define_fn("assoc-if", assoc_if);
-    interp.define_fn("rassoc", rassoc);
-    interp.define_fn("acons", |_, a, s| {
+    }),
+    ("member", member),
+    ("member-if", |i, a, s| member_if(i, a, s, true)),
+    ("member-if-not", |i, a, s| member_if(i, a, s, false)),
+    ("assoc", assoc),
+    ("assoc-if", assoc_if),
+    ("rassoc", rassoc),
+    ("acons", |_, a, s| {
         arity(a, 3, 3, "acons", s)?;
         Ok(Value::cons(
             Value::cons(a[0].clone(), a[1].clone()),
             a[2].clone(),
         ))
-    });
-    interp.define_fn("pairlis", |_, a, s| {
+    }),
+    ("pairlis", |_, a, s| {
         arity(a, 2, 3, "pairlis", s)?;
         let tail = a.get(2).cloned().unwrap_or(Value::Nil);
         let pairs: Vec<Value> = a[0]
@@ -96,26 +77,26 @@ pub fn install(interp: &mut Interp) {
             .map(|(k, v)| Value::cons(k, v))
             .collect();
         Ok(Value::list_with_tail(pairs, tail))
-    });
-    interp.define_fn("getf", |_, a, s| {
+    }),
+    ("getf", |_, a, s| {
         arity(a, 2, 3, "getf", s)?;
         Ok(getf(&a[0], &a[1]).unwrap_or_else(|| a.get(2).cloned().unwrap_or(Value::Nil)))
-    });
-    interp.define_fn("mapcar", |i, a, s| {
+    }),
+    ("mapcar", |i, a, s| {
         map_lists(i, a, s, MapKind::Collect, false)
-    });
-    interp.define_fn("mapc", |i, a, s| map_lists(i, a, s, MapKind::Ignore, false));
-    interp.define_fn("mapcan", |i, a, s| {
+    }),
+    ("mapc", |i, a, s| map_lists(i, a, s, MapKind::Ignore, false)),
+    ("mapcan", |i, a, s| {
         map_lists(i, a, s, MapKind::Concatenate, false)
-    });
-    interp.define_fn("maplist", |i, a, s| {
+    }),
+    ("maplist", |i, a, s| {
         map_lists(i, a, s, MapKind::Collect, true)
-    });
-    interp.define_fn("mapl", |i, a, s| map_lists(i, a, s, MapKind::Ignore, true));
-    interp.define_fn("mapcon", |i, a, s| {
+    }),
+    ("mapl", |i, a, s| map_lists(i, a, s, MapKind::Ignore, true)),
+    ("mapcon", |i, a, s| {
         map_lists(i, a, s, MapKind::Concatenate, true)
-    });
-    interp.define_fn("adjoin", |i, a, s| {
+    }),
+    ("adjoin", |i, a, s| {
         arity(a, 2, usize::MAX, "adjoin", s)?;
         for e in a[1].iter() {
             if test_matches(i, &a[2..], &a[0], &e, s)? {
@@ -123,15 +104,15 @@ pub fn install(interp: &mut Interp) {
             }
         }
         Ok(Value::cons(a[0].clone(), a[1].clone()))
-    });
-    interp.define_fn("union", |i, a, s| set_op(i, a, s, SetOp::Union));
-    interp.define_fn("intersection", |i, a, s| {
+    }),
+    ("union", |i, a, s| set_op(i, a, s, SetOp::Union)),
+    ("intersection", |i, a, s| {
         set_op(i, a, s, SetOp::Intersection)
-    });
-    interp.define_fn("set-difference", |i, a, s| {
+    }),
+    ("set-difference", |i, a, s| {
         set_op(i, a, s, SetOp::Difference)
-    });
-    interp.define_fn("subsetp", |i, a, s| {
+    }),
+    ("subsetp", |i, a, s| {
         arity(a, 2, usize::MAX, "subsetp", s)?;
         for x in a[0].iter() {
             if !contains(i, &a[2..], &x, &a[1], s)? {
@@ -139,23 +120,53 @@ pub fn install(interp: &mut Interp) {
             }
         }
         Ok(i.t())
-    });
-    interp.define_fn("list-length", |_, a, s| {
+    }),
+    ("list-length", |_, a, s| {
         arity(a, 1, 1, "list-length", s)?;
         Ok(Value::int(a[0].iter().count() as i64))
-    });
-    interp.define_fn("tree-equal", |i, a, s| {
+    }),
+    ("tree-equal", |i, a, s| {
         arity(a, 2, 2, "tree-equal", s)?;
         Ok(i.bool(crate::hash::equal(&a[0], &a[1])))
-    });
-    interp.define_fn("subst", |i, a, s| {
+    }),
+    ("subst", |i, a, s| {
         arity(a, 3, 9, "subst", s)?;
         if a.len() == 3 {
             return Ok(subst(&a[0], &a[1], &a[2], 0));
         }
         subst_matching(i, &a[0], &a[1], &a[2], &a[3..], s, 0)
-    });
-}
+    }),
+];
+
+/// `first` to `tenth`, and the c[ad]r family with a function per name (each knows its path).
+pub(super) const POSITIONS_AND_CXRS: &[(&str, BuiltinFn)] = &[
+    ("first", |_, a, s| nth_of(a, s, 0)),
+    ("second", |_, a, s| nth_of(a, s, 1)),
+    ("third", |_, a, s| nth_of(a, s, 2)),
+    ("fourth", |_, a, s| nth_of(a, s, 3)),
+    ("fifth", |_, a, s| nth_of(a, s, 4)),
+    ("sixth", |_, a, s| nth_of(a, s, 5)),
+    ("seventh", |_, a, s| nth_of(a, s, 6)),
+    ("eighth", |_, a, s| nth_of(a, s, 7)),
+    ("ninth", |_, a, s| nth_of(a, s, 8)),
+    ("tenth", |_, a, s| nth_of(a, s, 9)),
+    ("car", |_, a, s| walk_cxr("car", a, s)),
+    ("cdr", |_, a, s| walk_cxr("cdr", a, s)),
+    ("caar", |_, a, s| walk_cxr("caar", a, s)),
+    ("cadr", |_, a, s| walk_cxr("cadr", a, s)),
+    ("cdar", |_, a, s| walk_cxr("cdar", a, s)),
+    ("cddr", |_, a, s| walk_cxr("cddr", a, s)),
+    ("caaar", |_, a, s| walk_cxr("caaar", a, s)),
+    ("caadr", |_, a, s| walk_cxr("caadr", a, s)),
+    ("cadar", |_, a, s| walk_cxr("cadar", a, s)),
+    ("caddr", |_, a, s| walk_cxr("caddr", a, s)),
+    ("cdaar", |_, a, s| walk_cxr("cdaar", a, s)),
+    ("cdadr", |_, a, s| walk_cxr("cdadr", a, s)),
+    ("cddar", |_, a, s| walk_cxr("cddar", a, s)),
+    ("cdddr", |_, a, s| walk_cxr("cdddr", a, s)),
+    ("cadddr", |_, a, s| walk_cxr("cadddr", a, s)),
+    ("cddddr", |_, a, s| walk_cxr("cddddr", a, s)),
+];
 
 fn list_arg(v: &Value, span: Span) -> Result<Value, Flow> {
     match v {
@@ -166,19 +177,6 @@ fn list_arg(v: &Value, span: Span) -> Result<Value, Flow> {
             span,
         ),
     }
-}
-
-/// Defines the c[ad]r family with a function per name (each knows its path).
-pub fn install_cxrs(interp: &mut Interp) {
-    macro_rules! cxr_fns {
-        ($($name:literal),*) => {
-            $(interp.define_fn($name, |_, a, s| walk_cxr($name, a, s));)*
-        };
-    }
-    cxr_fns!(
-        "car", "cdr", "caar", "cadr", "cdar", "cddr", "caaar", "caadr", "cadar", "caddr", "cdaar",
-        "cdadr", "cddar", "cdddr", "cadddr", "cddddr"
-    );
 }
 
 fn walk_cxr(name: &str, args: &[Value], span: Span) -> Result<Value, Flow> {

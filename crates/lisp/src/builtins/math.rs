@@ -7,7 +7,8 @@ use super::arity;
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::number::{self, num, Num, Number, Op, Rounding};
-use crate::value::Value;
+use crate::value::{BuiltinFn, Value};
+use crate::ConstantTable;
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -15,32 +16,23 @@ use std::cell::Cell;
 use std::rc::Rc;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    macro_rules! float_functions {
-        ($($name:literal => $f:path),* $(,)?) => {
-            $(interp.define_fn($name, |_, a, s| apply_float(a, s, $name, $f));)*
-        };
-    }
-    float_functions! {
-        "exp" => f64::exp, "sin" => f64::sin, "cos" => f64::cos, "tan" => f64::tan,
-        "asin" => f64::asin, "acos" => f64::acos, "sinh" => f64::sinh, "cosh" => f64::cosh,
-        "tanh" => f64::tanh, "asinh" => f64::asinh, "acosh" => f64::acosh,
-        "atanh" => f64::atanh,
-    }
-    interp.define_fn("sqrt", |_, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("sqrt", |_, a, s| {
         arity(a, 1, 1, "sqrt", s)?;
         let x = float(&a[0], s)?;
         real_result(x.sqrt(), "sqrt", s)
-    });
-    interp.define_fn("isqrt", |_, a, s| {
+    }),
+    ("isqrt", |_, a, s| {
         arity(a, 1, 1, "isqrt", s)?;
         let n = num(&a[0], s)?.big();
         if n.is_negative() {
             return fail("type-error", "isqrt of a negative number", s);
         }
         Ok(number::from_big(n.sqrt()))
-    });
-    interp.define_fn("log", |_, a, s| {
+    }),
+    ("log", |_, a, s| {
         arity(a, 1, 2, "log", s)?;
         let x = float(&a[0], s)?;
         let result = match a.get(1) {
@@ -48,58 +40,58 @@ pub fn install(interp: &mut Interp) {
             None => x.ln(),
         };
         real_result(result, "log", s)
-    });
-    interp.define_fn("atan", |_, a, s| {
+    }),
+    ("atan", |_, a, s| {
         arity(a, 1, 2, "atan", s)?;
         let y = float(&a[0], s)?;
         Ok(Value::Float(match a.get(1) {
             Some(x) => y.atan2(float(x, s)?),
             None => y.atan(),
         }))
-    });
-    interp.define_fn("expt", expt);
-    interp.define_fn("numerator", |_, a, s| {
+    }),
+    ("expt", expt),
+    ("numerator", |_, a, s| {
         arity(a, 1, 1, "numerator", s)?;
         match &a[0] {
             Value::Ratio(r) => Ok(number::from_big(r.numer().clone())),
             other => Ok(num(other, s)?.value()),
         }
-    });
-    interp.define_fn("denominator", |_, a, s| {
+    }),
+    ("denominator", |_, a, s| {
         arity(a, 1, 1, "denominator", s)?;
         match &a[0] {
             Value::Ratio(r) => Ok(number::from_big(r.denom().clone())),
             other => num(other, s).map(|_| Value::int(1)),
         }
-    });
-    interp.define_fn("rational", |_, a, s| rational(a, s, false));
-    interp.define_fn("rationalize", |_, a, s| rational(a, s, true));
-    interp.define_fn("rationalp", |i, a, s| {
+    }),
+    ("rational", |_, a, s| rational(a, s, false)),
+    ("rationalize", |_, a, s| rational(a, s, true)),
+    ("rationalp", |i, a, s| {
         arity(a, 1, 1, "rationalp", s)?;
         Ok(i.bool(matches!(
             a[0],
             Value::Int(..) | Value::Big(_) | Value::Ratio(_)
         )))
-    });
-    interp.define_fn("complexp", |_, a, s| {
+    }),
+    ("complexp", |_, a, s| {
         arity(a, 1, 1, "complexp", s)?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("realpart", |_, a, s| {
+    }),
+    ("realpart", |_, a, s| {
         arity(a, 1, 1, "realpart", s)?;
         number::number(&a[0], s).map(|n| n.value())
-    });
-    interp.define_fn("conjugate", |_, a, s| {
+    }),
+    ("conjugate", |_, a, s| {
         arity(a, 1, 1, "conjugate", s)?;
         number::number(&a[0], s).map(|n| n.value())
-    });
-    interp.define_fn("imagpart", |_, a, s| {
+    }),
+    ("imagpart", |_, a, s| {
         arity(a, 1, 1, "imagpart", s)?;
         let n = number::number(&a[0], s)?;
         let zero = Number::Integer(Num::Small(0));
         number::arith(&n, &zero, Op::Mul, s).map(|z| z.value())
-    });
-    interp.define_fn("phase", |_, a, s| {
+    }),
+    ("phase", |_, a, s| {
         arity(a, 1, 1, "phase", s)?;
         let x = float(&a[0], s)?;
         Ok(Value::Float(if x < 0.0 {
@@ -107,23 +99,23 @@ pub fn install(interp: &mut Interp) {
         } else {
             0.0
         }))
-    });
-    interp.define_fn("ffloor", |i, a, s| float_rounding(i, a, s, Rounding::Floor));
-    interp.define_fn("fceiling", |i, a, s| {
+    }),
+    ("ffloor", |i, a, s| float_rounding(i, a, s, Rounding::Floor)),
+    ("fceiling", |i, a, s| {
         float_rounding(i, a, s, Rounding::Ceiling)
-    });
-    interp.define_fn("ftruncate", |i, a, s| {
+    }),
+    ("ftruncate", |i, a, s| {
         float_rounding(i, a, s, Rounding::Truncate)
-    });
-    interp.define_fn("fround", |i, a, s| float_rounding(i, a, s, Rounding::Round));
-    interp.define_fn("decode-float", decode_float);
-    interp.define_fn("integer-decode-float", integer_decode_float);
-    interp.define_fn("scale-float", |_, a, s| {
+    }),
+    ("fround", |i, a, s| float_rounding(i, a, s, Rounding::Round)),
+    ("decode-float", decode_float),
+    ("integer-decode-float", integer_decode_float),
+    ("scale-float", |_, a, s| {
         arity(a, 2, 2, "scale-float", s)?;
         let k = super::int(&a[1], s)?.clamp(-2100, 2100) as i32;
         Ok(Value::Float(float(&a[0], s)? * 2f64.powi(k)))
-    });
-    interp.define_fn("float-sign", |_, a, s| {
+    }),
+    ("float-sign", |_, a, s| {
         arity(a, 1, 2, "float-sign", s)?;
         let x = float(&a[0], s)?;
         let magnitude = match a.get(1) {
@@ -131,31 +123,27 @@ pub fn install(interp: &mut Interp) {
             None => 1.0,
         };
         Ok(Value::Float(magnitude.copysign(x)))
-    });
-    interp.define_fn("float-radix", |_, a, s| {
+    }),
+    ("float-radix", |_, a, s| {
         arity(a, 1, 1, "float-radix", s)?;
         float(&a[0], s).map(|_| Value::int(2))
-    });
-    interp.define_fn("float-digits", |_, a, s| {
+    }),
+    ("float-digits", |_, a, s| {
         arity(a, 1, 1, "float-digits", s)?;
         float(&a[0], s).map(|_| Value::int(53))
-    });
-    interp.define_fn("float-precision", |_, a, s| {
+    }),
+    ("float-precision", |_, a, s| {
         arity(a, 1, 1, "float-precision", s)?;
         let x = float(&a[0], s)?;
         Ok(Value::int(if x == 0.0 { 0 } else { 53 }))
-    });
-    interp.define_fn("random", random);
-    interp.define_fn("make-random-state", make_random_state);
-    interp.define_fn("random-state-p", |i, a, s| {
+    }),
+    ("random", random),
+    ("make-random-state", make_random_state),
+    ("random-state-p", |i, a, s| {
         arity(a, 1, 1, "random-state-p", s)?;
         Ok(i.bool(a[0].downcast::<RandomState>().is_some()))
-    });
-    interp.set_global(
-        "*random-state*",
-        Value::foreign(RandomState::seeded(0x2545_F491_4F6C_DD1D)),
-    );
-    interp.define_fn("lcm", |_, a, s| {
+    }),
+    ("lcm", |_, a, s| {
         let mut l = BigInt::from(1);
         for v in a {
             let n = num(v, s)?.big();
@@ -165,9 +153,74 @@ pub fn install(interp: &mut Interp) {
             l = l.lcm(&n);
         }
         Ok(number::from_big(l))
-    });
-    install_bits(interp);
-    install_constants(interp);
+    }),
+    // `boole`, the `log*` combinations, and the remaining byte functions.
+    ("boole", |_, a, s| {
+        arity(a, 3, 3, "boole", s)?;
+        let op = super::int(&a[0], s)?;
+        let (x, y) = (num(&a[1], s)?, num(&a[2], s)?);
+        match boole(op, &x, &y) {
+            Some(n) => Ok(n.value()),
+            None => fail(
+                "type-error",
+                format!("boole: {op} is not a boole operation"),
+                s,
+            ),
+        }
+    }),
+    ("logeqv", |_, a, s| logical(a, s, 9)),
+    ("lognand", |_, a, s| logical(a, s, 10)),
+    ("lognor", |_, a, s| logical(a, s, 11)),
+    ("logandc1", |_, a, s| logical(a, s, 12)),
+    ("logandc2", |_, a, s| logical(a, s, 13)),
+    ("logorc1", |_, a, s| logical(a, s, 14)),
+    ("logorc2", |_, a, s| logical(a, s, 15)),
+    ("byte-size", |_, a, s| {
+        arity(a, 1, 1, "byte-size", s)?;
+        Ok(a[0].car())
+    }),
+    ("byte-position", |_, a, s| {
+        arity(a, 1, 1, "byte-position", s)?;
+        Ok(a[0].cdr())
+    }),
+    ("ldb-test", |i, a, s| {
+        arity(a, 2, 2, "ldb-test", s)?;
+        let field = mask_field(&a[0], &num(&a[1], s)?, s)?;
+        Ok(i.bool(!field.is_zero()))
+    }),
+    ("mask-field", |_, a, s| {
+        arity(a, 2, 2, "mask-field", s)?;
+        Ok(mask_field(&a[0], &num(&a[1], s)?, s)?.value())
+    }),
+    ("deposit-field", |_, a, s| {
+        arity(a, 3, 3, "deposit-field", s)?;
+        let mask = byte_mask(&a[1], s)?;
+        let new = number::logand(&num(&a[0], s)?, &mask);
+        let kept = number::logand(&num(&a[2], s)?, &number::lognot(&mask));
+        Ok(number::logior(&kept, &new).value())
+    }),
+];
+
+macro_rules! float_functions {
+    ($($name:literal => $f:path),* $(,)?) => {
+        &[$(($name, |_, a, s| apply_float(a, s, $name, $f))),*]
+    };
+}
+
+/// The float functions that apply one `f64` function.
+pub(super) const FLOAT_FUNCTIONS: &[(&str, BuiltinFn)] = float_functions! {
+    "exp" => f64::exp, "sin" => f64::sin, "cos" => f64::cos, "tan" => f64::tan,
+    "asin" => f64::asin, "acos" => f64::acos, "sinh" => f64::sinh, "cosh" => f64::cosh,
+    "tanh" => f64::tanh, "asinh" => f64::asinh, "acosh" => f64::acosh,
+    "atanh" => f64::atanh,
+};
+
+pub fn install(interp: &mut Interp) {
+    interp.set_global(
+        "*random-state*",
+        Value::foreign(RandomState::seeded(0x2545_F491_4F6C_DD1D)),
+    );
+    interp.define_constant_table(Rc::new(NumericConstants));
 }
 
 fn apply_float(args: &[Value], span: Span, name: &str, f: fn(f64) -> f64) -> Result<Value, Flow> {
@@ -397,75 +450,6 @@ fn make_random_state(interp: &mut Interp, args: &[Value], span: Span) -> Result<
     Ok(Value::Foreign(Rc::new(RandomState::seeded(seed))))
 }
 
-/// `boole`, the `log*` combinations, and the remaining byte functions.
-fn install_bits(interp: &mut Interp) {
-    let ops = [
-        "boole-clr",
-        "boole-set",
-        "boole-1",
-        "boole-2",
-        "boole-c1",
-        "boole-c2",
-        "boole-and",
-        "boole-ior",
-        "boole-xor",
-        "boole-eqv",
-        "boole-nand",
-        "boole-nor",
-        "boole-andc1",
-        "boole-andc2",
-        "boole-orc1",
-        "boole-orc2",
-    ];
-    for (code, name) in ops.iter().enumerate() {
-        define_constant(interp, name, Value::int(code as i64));
-    }
-    interp.define_fn("boole", |_, a, s| {
-        arity(a, 3, 3, "boole", s)?;
-        let op = super::int(&a[0], s)?;
-        let (x, y) = (num(&a[1], s)?, num(&a[2], s)?);
-        match boole(op, &x, &y) {
-            Some(n) => Ok(n.value()),
-            None => fail(
-                "type-error",
-                format!("boole: {op} is not a boole operation"),
-                s,
-            ),
-        }
-    });
-    interp.define_fn("logeqv", |_, a, s| logical(a, s, 9));
-    interp.define_fn("lognand", |_, a, s| logical(a, s, 10));
-    interp.define_fn("lognor", |_, a, s| logical(a, s, 11));
-    interp.define_fn("logandc1", |_, a, s| logical(a, s, 12));
-    interp.define_fn("logandc2", |_, a, s| logical(a, s, 13));
-    interp.define_fn("logorc1", |_, a, s| logical(a, s, 14));
-    interp.define_fn("logorc2", |_, a, s| logical(a, s, 15));
-    interp.define_fn("byte-size", |_, a, s| {
-        arity(a, 1, 1, "byte-size", s)?;
-        Ok(a[0].car())
-    });
-    interp.define_fn("byte-position", |_, a, s| {
-        arity(a, 1, 1, "byte-position", s)?;
-        Ok(a[0].cdr())
-    });
-    interp.define_fn("ldb-test", |i, a, s| {
-        arity(a, 2, 2, "ldb-test", s)?;
-        let field = mask_field(&a[0], &num(&a[1], s)?, s)?;
-        Ok(i.bool(!field.is_zero()))
-    });
-    interp.define_fn("mask-field", |_, a, s| {
-        arity(a, 2, 2, "mask-field", s)?;
-        Ok(mask_field(&a[0], &num(&a[1], s)?, s)?.value())
-    });
-    interp.define_fn("deposit-field", |_, a, s| {
-        arity(a, 3, 3, "deposit-field", s)?;
-        let mask = byte_mask(&a[1], s)?;
-        let new = number::logand(&num(&a[0], s)?, &mask);
-        let kept = number::logand(&num(&a[2], s)?, &number::lognot(&mask));
-        Ok(number::logior(&kept, &new).value())
-    });
-}
-
 fn logical(args: &[Value], span: Span, op: i64) -> Result<Value, Flow> {
     arity(args, 2, 2, "logical operation", span)?;
     let (x, y) = (num(&args[0], span)?, num(&args[1], span)?);
@@ -512,51 +496,121 @@ fn mask_field(spec: &Value, n: &Num, span: Span) -> Result<Num, Flow> {
     Ok(number::logand(n, &byte_mask(spec, span)?))
 }
 
-fn define_constant(interp: &mut Interp, name: &str, value: Value) {
-    interp.define_constant(&whistler_syntax::Symbol::new(name), value);
+/// `boole`'s operation codes, by name (`boole-clr` is 0).
+const BOOLE_OPS: [&str; 16] = [
+    "boole-clr",
+    "boole-set",
+    "boole-1",
+    "boole-2",
+    "boole-c1",
+    "boole-c2",
+    "boole-and",
+    "boole-ior",
+    "boole-xor",
+    "boole-eqv",
+    "boole-nand",
+    "boole-nor",
+    "boole-andc1",
+    "boole-andc2",
+    "boole-orc1",
+    "boole-orc2",
+];
+
+/// Integer constants: fixnum bounds and implementation limits.
+const INTEGER_CONSTANTS: [(&str, i64); 9] = [
+    ("most-positive-fixnum", i64::MAX),
+    ("most-negative-fixnum", i64::MIN),
+    ("array-dimension-limit", super::MAX_ELEMENTS as i64),
+    ("array-rank-limit", 1),
+    ("array-total-size-limit", super::MAX_ELEMENTS as i64),
+    ("call-arguments-limit", 4_611_686_018_427_387_903),
+    ("lambda-parameters-limit", 4_611_686_018_427_387_903),
+    ("multiple-values-limit", 1_073_741_824),
+    ("char-code-limit", 0x11_0000),
+];
+
+/// The float kinds: all floats are doubles here, so each float constant has the double's value
+/// under every kind's name.
+const FLOAT_KINDS: [&str; 4] = ["short", "single", "double", "long"];
+
+/// `PREFIX-KIND-float` constants, by prefix.
+const FLOAT_BOUNDS: [(&str, f64); 6] = [
+    ("most-positive", f64::MAX),
+    ("most-negative", f64::MIN),
+    ("least-positive", f64::from_bits(1)),
+    ("least-negative", -f64::from_bits(1)),
+    ("least-positive-normalized", f64::MIN_POSITIVE),
+    ("least-negative-normalized", -f64::MIN_POSITIVE),
+];
+
+/// `KIND-float-SUFFIX` constants, by suffix.
+const FLOAT_EPSILONS: [(&str, f64); 2] = [
+    ("epsilon", f64::EPSILON / 2.0 * (1.0 + f64::EPSILON)),
+    (
+        "negative-epsilon",
+        f64::EPSILON / 4.0 * (1.0 + f64::EPSILON),
+    ),
+];
+
+/// The standard's numeric constants (`pi`, fixnum and float bounds, implementation limits,
+/// `boole`'s operation codes), defined when a program names one
+/// ([`Interp::define_constant_table`]).
+pub(super) struct NumericConstants;
+
+impl ConstantTable for NumericConstants {
+    fn value(&self, name: &str) -> Option<Value> {
+        if name == "pi" {
+            return Some(Value::Float(std::f64::consts::PI));
+        }
+        if name.starts_with("boole-") {
+            let code = BOOLE_OPS.iter().position(|&op| op == name)?;
+            return Some(Value::int(code as i64));
+        }
+        if let Some(&(_, n)) = INTEGER_CONSTANTS.iter().find(|(n, _)| *n == name) {
+            return Some(Value::int(n));
+        }
+        float_constant(name).map(Value::Float)
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names = vec!["pi".to_string()];
+        names.extend(BOOLE_OPS.iter().map(|op| op.to_string()));
+        names.extend(INTEGER_CONSTANTS.iter().map(|(name, _)| name.to_string()));
+        for kind in FLOAT_KINDS {
+            names.extend(
+                FLOAT_BOUNDS
+                    .iter()
+                    .map(|(p, _)| format!("{p}-{kind}-float")),
+            );
+            names.extend(
+                FLOAT_EPSILONS
+                    .iter()
+                    .map(|(s, _)| format!("{kind}-float-{s}")),
+            );
+        }
+        names
+    }
 }
 
-/// Implementation limits and float constants. All floats are doubles here, so the short,
-/// single, double and long variants of each float constant have the double's value.
-fn install_constants(interp: &mut Interp) {
-    define_constant(interp, "pi", Value::Float(std::f64::consts::PI));
-    define_constant(interp, "most-positive-fixnum", Value::int(i64::MAX));
-    define_constant(interp, "most-negative-fixnum", Value::int(i64::MIN));
-    let limits = [
-        ("array-dimension-limit", super::MAX_ELEMENTS as i64),
-        ("array-rank-limit", 1),
-        ("array-total-size-limit", super::MAX_ELEMENTS as i64),
-        ("call-arguments-limit", 4_611_686_018_427_387_903),
-        ("lambda-parameters-limit", 4_611_686_018_427_387_903),
-        ("multiple-values-limit", 1_073_741_824),
-        ("char-code-limit", 0x11_0000),
-    ];
-    for (name, n) in limits {
-        define_constant(interp, name, Value::int(n));
+/// The value of the float constant `name` (`most-positive-double-float`,
+/// `single-float-epsilon`...).
+fn float_constant(name: &str) -> Option<f64> {
+    // Most names asked for are none of these: tell them apart by their end first.
+    if !name.ends_with("-float") && !name.ends_with("epsilon") {
+        return None;
     }
-    let min_normal = f64::MIN_POSITIVE;
-    let min_subnormal = f64::from_bits(1);
-    let floats = [
-        ("most-positive", f64::MAX),
-        ("most-negative", f64::MIN),
-        ("least-positive", min_subnormal),
-        ("least-negative", -min_subnormal),
-        ("least-positive-normalized", min_normal),
-        ("least-negative-normalized", -min_normal),
-    ];
-    for kind in ["short", "single", "double", "long"] {
-        for (prefix, x) in floats {
-            define_constant(interp, &format!("{prefix}-{kind}-float"), Value::Float(x));
-        }
-        define_constant(
-            interp,
-            &format!("{kind}-float-epsilon"),
-            Value::Float(f64::EPSILON / 2.0 * (1.0 + f64::EPSILON)),
-        );
-        define_constant(
-            interp,
-            &format!("{kind}-float-negative-epsilon"),
-            Value::Float(f64::EPSILON / 4.0 * (1.0 + f64::EPSILON)),
-        );
+    if let Some(rest) = name.strip_suffix("-float") {
+        let (prefix, kind) = rest.rsplit_once('-')?;
+        FLOAT_KINDS.contains(&kind).then_some(())?;
+        return FLOAT_BOUNDS
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .map(|&(_, x)| x);
     }
+    let (kind, suffix) = name.split_once("-float-")?;
+    FLOAT_KINDS.contains(&kind).then_some(())?;
+    FLOAT_EPSILONS
+        .iter()
+        .find(|(s, _)| *s == suffix)
+        .map(|&(_, x)| x)
 }

@@ -5,122 +5,125 @@ use super::{arity, keyword};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::streams::Sink;
+use crate::value::BuiltinFn;
 use crate::value::{Function, HashTable, HashTest, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("eq", |i, a, s| pair(i, a, s, crate::hash::eq));
-    interp.define_fn("eql", |i, a, s| pair(i, a, s, crate::hash::eql));
-    interp.define_fn("equal", |i, a, s| pair(i, a, s, crate::hash::equal));
-    interp.define_fn("equalp", |i, a, s| pair(i, a, s, crate::hash::equalp));
-    interp.define_fn("not", |i, a, s| predicate(i, a, s, Value::is_nil));
-    interp.define_fn("null", |i, a, s| predicate(i, a, s, Value::is_nil));
-    interp.define_fn("endp", |i, a, s| predicate(i, a, s, Value::is_nil));
-    interp.define_fn("atom", |i, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("eq", |i, a, s| pair(i, a, s, crate::hash::eq)),
+    ("eql", |i, a, s| pair(i, a, s, crate::hash::eql)),
+    ("equal", |i, a, s| pair(i, a, s, crate::hash::equal)),
+    ("equalp", |i, a, s| pair(i, a, s, crate::hash::equalp)),
+    ("not", |i, a, s| predicate(i, a, s, Value::is_nil)),
+    ("null", |i, a, s| predicate(i, a, s, Value::is_nil)),
+    ("endp", |i, a, s| predicate(i, a, s, Value::is_nil)),
+    ("atom", |i, a, s| {
         predicate(i, a, s, |v| !matches!(v, Value::Cons(_)))
-    });
-    interp.define_fn("consp", |i, a, s| {
+    }),
+    ("consp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Cons(_)))
-    });
-    interp.define_fn("listp", |i, a, s| {
+    }),
+    ("listp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Cons(_) | Value::Nil))
-    });
-    interp.define_fn("symbolp", |i, a, s| {
+    }),
+    ("symbolp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Sym(..) | Value::Nil))
-    });
-    interp.define_fn("keywordp", |i, a, s| {
+    }),
+    ("keywordp", |i, a, s| {
         predicate(i, a, s, |v| v.as_sym().is_some_and(|s| s.is_keyword()))
-    });
-    interp.define_fn("stringp", |i, a, s| {
+    }),
+    ("stringp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Str(..)))
-    });
-    interp.define_fn("characterp", |i, a, s| {
+    }),
+    ("characterp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Char(..)))
-    });
-    interp.define_fn("integerp", |i, a, s| {
+    }),
+    ("integerp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Int(..) | Value::Big(_)))
-    });
-    interp.define_fn("numberp", |i, a, s| {
+    }),
+    ("numberp", |i, a, s| {
         predicate(i, a, s, |v| {
             matches!(v, Value::Int(..) | Value::Big(_) | Value::Float(_))
         })
-    });
-    interp.define_fn("functionp", |i, a, s| {
+    }),
+    ("functionp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Func(_)))
-    });
-    interp.define_fn("hash-table-p", |i, a, s| {
+    }),
+    ("hash-table-p", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Hash(_)))
-    });
-    interp.define_fn("vectorp", |i, a, s| {
+    }),
+    ("vectorp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Vector(_) | Value::Str(..)))
-    });
-    interp.define_fn("arrayp", |i, a, s| {
+    }),
+    ("arrayp", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Vector(_) | Value::Str(..)))
-    });
-    interp.define_fn("simple-vector-p", |i, a, s| {
+    }),
+    ("simple-vector-p", |i, a, s| {
         predicate(i, a, s, |v| matches!(v, Value::Vector(_)))
-    });
-    interp.define_fn("typep", |i, a, s| {
+    }),
+    ("typep", |i, a, s| {
         arity(a, 2, 2, "typep", s)?;
         Ok(i.bool(super::typep(i, &a[0], &a[1])))
-    });
-    interp.define_fn("type-of", |i, a, s| {
+    }),
+    ("type-of", |i, a, s| {
         arity(a, 1, 1, "type-of", s)?;
         let name = match &a[0] {
             Value::Condition(c) => c.ctype.name.clone(),
             other => super::type_of(other).to_string(),
         };
         Ok(Value::sym(&i.symbol(&name)))
-    });
-    interp.define_fn("identity", |_, a, s| {
+    }),
+    ("identity", |_, a, s| {
         arity(a, 1, 1, "identity", s)?;
         Ok(a[0].clone())
-    });
-    interp.define_fn("funcall", |i, a, s| {
+    }),
+    ("funcall", |i, a, s| {
         arity(a, 1, usize::MAX, "funcall", s)?;
         i.apply(&a[0], &a[1..], s)
-    });
-    interp.define_fn("apply", apply);
-    interp.define_fn("eval", |i, a, s| {
+    }),
+    ("apply", apply),
+    ("eval", |i, a, s| {
         arity(a, 1, 1, "eval", s)?;
         let global = i.global.clone();
         i.eval(&a[0], &global)
-    });
-    interp.define_fn("macroexpand-1", |i, a, s| macroexpand(i, a, s, false));
-    interp.define_fn("macroexpand", |i, a, s| macroexpand(i, a, s, true));
-    interp.define_fn("macro-function", |i, a, s| {
+    }),
+    ("macroexpand-1", |i, a, s| macroexpand(i, a, s, false)),
+    ("macroexpand", |i, a, s| macroexpand(i, a, s, true)),
+    ("macro-function", |i, a, s| {
         arity(a, 1, 2, "macro-function", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         i.define_deferred(&sym)?;
         let m = sym.macro_fn.borrow().clone();
         Ok(m.unwrap_or(Value::Nil))
-    });
-    interp.define_fn("values", |i, a, _| {
+    }),
+    ("values", |i, a, _| {
         i.values = Some(a.to_vec());
         Ok(a.first().cloned().unwrap_or(Value::Nil))
-    });
-    interp.define_fn("values-list", |i, a, s| {
+    }),
+    ("values-list", |i, a, s| {
         arity(a, 1, 1, "values-list", s)?;
         let items: Vec<Value> = a[0].iter().collect();
         let first = items.first().cloned().unwrap_or(Value::Nil);
         i.values = Some(items);
         Ok(first)
-    });
-    interp.define_fn("boundp", |i, a, s| {
+    }),
+    ("boundp", |i, a, s| {
         arity(a, 1, 1, "boundp", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         let bound = sym.value.borrow().is_some();
         Ok(i.bool(bound))
-    });
-    interp.define_fn("fboundp", |i, a, s| {
+    }),
+    ("fboundp", |i, a, s| {
         arity(a, 1, 1, "fboundp", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         let bound = sym.has_function() || sym.has_macro() || sym.form.get().is_some();
         Ok(i.bool(bound))
-    });
-    interp.define_fn("symbol-value", |i, a, s| {
+    }),
+    ("symbol-value", |i, a, s| {
         arity(a, 1, 1, "symbol-value", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         let v = sym.value.borrow().clone();
@@ -134,49 +137,49 @@ pub fn install(interp: &mut Interp) {
             },
             Ok,
         )
-    });
-    interp.define_fn("symbol-function", symbol_function);
-    interp.define_fn("fdefinition", symbol_function);
-    interp.define_fn("set", |i, a, s| {
+    }),
+    ("symbol-function", symbol_function),
+    ("fdefinition", symbol_function),
+    ("set", |i, a, s| {
         arity(a, 2, 2, "set", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         let global = i.global.clone();
         crate::place::set_variable(&sym, a[1].clone(), &global, s)?;
         Ok(a[1].clone())
-    });
-    interp.define_fn("get", |i, a, s| {
+    }),
+    ("get", |i, a, s| {
         arity(a, 2, 3, "get", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         let plist = sym.plist.borrow().clone();
         Ok(super::lists::getf(&plist, &a[1])
             .unwrap_or_else(|| a.get(2).cloned().unwrap_or(Value::Nil)))
-    });
-    interp.define_fn("symbol-plist", |i, a, s| {
+    }),
+    ("symbol-plist", |i, a, s| {
         arity(a, 1, 1, "symbol-plist", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         let plist = sym.plist.borrow().clone();
         Ok(plist)
-    });
-    interp.define_fn("make-hash-table", make_hash_table);
-    interp.define_fn("gethash", gethash);
-    interp.define_fn("remhash", |i, a, s| {
+    }),
+    ("make-hash-table", make_hash_table),
+    ("gethash", gethash),
+    ("remhash", |i, a, s| {
         arity(a, 2, 2, "remhash", s)?;
         let table = hash_arg(&a[1], s)?;
         let mut table = table.borrow_mut();
         let key = crate::hash::key(table.test, &a[0]);
         let removed = table.map.shift_remove(&key).is_some();
         Ok(i.bool(removed))
-    });
-    interp.define_fn("clrhash", |_, a, s| {
+    }),
+    ("clrhash", |_, a, s| {
         arity(a, 1, 1, "clrhash", s)?;
         hash_arg(&a[0], s)?.borrow_mut().map.clear();
         Ok(a[0].clone())
-    });
-    interp.define_fn("hash-table-count", |_, a, s| {
+    }),
+    ("hash-table-count", |_, a, s| {
         arity(a, 1, 1, "hash-table-count", s)?;
         Ok(Value::int(hash_arg(&a[0], s)?.borrow().map.len() as i64))
-    });
-    interp.define_fn("maphash", |i, a, s| {
+    }),
+    ("maphash", |i, a, s| {
         arity(a, 2, 2, "maphash", s)?;
         let entries: Vec<(Value, Value)> =
             hash_arg(&a[1], s)?.borrow().map.values().cloned().collect();
@@ -184,25 +187,25 @@ pub fn install(interp: &mut Interp) {
             i.apply(&a[0], &[k, v], s)?;
         }
         Ok(Value::Nil)
-    });
-    interp.define_fn("constantly", |_, a, s| {
+    }),
+    ("constantly", |_, a, s| {
         arity(a, 1, 1, "constantly", s)?;
         let value = a[0].clone();
         Ok(host_fn("constantly", move |_, _, _| Ok(value.clone())))
-    });
-    interp.define_fn("complement", |_, a, s| {
+    }),
+    ("complement", |_, a, s| {
         arity(a, 1, 1, "complement", s)?;
         let f = a[0].clone();
         Ok(host_fn("complement", move |i, args, span| {
             let r = i.apply(&f, args, span).map_err(flow_error)?;
             Ok(i.bool(r.is_nil()))
         }))
-    });
-    interp.define_fn("format", format);
-    interp.define_fn("make-string-output-stream", |_, _, _| {
+    }),
+    ("format", format),
+    ("make-string-output-stream", |_, _, _| {
         Ok(Value::Foreign(super::StringStream::new()))
-    });
-    interp.define_fn("get-output-stream-string", |_, a, s| {
+    }),
+    ("get-output-stream-string", |_, a, s| {
         arity(a, 1, 1, "get-output-stream-string", s)?;
         match a[0].downcast::<super::StringStream>() {
             Some(stream) => Ok(Value::string(stream.text.take())),
@@ -212,34 +215,34 @@ pub fn install(interp: &mut Interp) {
                 s,
             ),
         }
-    });
-    interp.define_fn("write-string", |i, a, s| write_string(i, a, s, ""));
-    interp.define_fn("write-char", |i, a, s| {
+    }),
+    ("write-string", |i, a, s| write_string(i, a, s, "")),
+    ("write-char", |i, a, s| {
         print(i, a, s, "", crate::printer::princ, "")
-    });
-    interp.define_fn("write-line", |i, a, s| write_string(i, a, s, "\n"));
-    interp.define_fn("terpri", |i, a, s| {
+    }),
+    ("write-line", |i, a, s| write_string(i, a, s, "\n")),
+    ("terpri", |i, a, s| {
         emit(i, a.first(), "\n", s)?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("fresh-line", |i, a, s| {
+    }),
+    ("fresh-line", |i, a, s| {
         let sink = Sink::of(i, a.first(), s)?;
         if sink.at_line_start(i) {
             return Ok(Value::Nil);
         }
         sink.write(i, "\n")?;
         Ok(i.t())
-    });
-    interp.define_fn("finish-output", |i, _, _| {
+    }),
+    ("finish-output", |i, _, _| {
         i.flush_output();
         Ok(Value::Nil)
-    });
-    interp.define_fn("force-output", |i, _, _| {
+    }),
+    ("force-output", |i, _, _| {
         i.flush_output();
         Ok(Value::Nil)
-    });
-    interp.define_fn("sleep", sleep);
-}
+    }),
+    ("sleep", sleep),
+];
 
 fn flow_error(flow: Flow) -> crate::EvalError {
     match flow {

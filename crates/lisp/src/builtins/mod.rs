@@ -15,22 +15,133 @@ mod time;
 
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
-use crate::value::{Sym, Value};
+use crate::value::{BuiltinFn, Sym, Value};
 use std::rc::Rc;
 use whistler_syntax::Span;
 
+/// Defines the builtins that need more than a name and a function (computed names, variables,
+/// constants); the others wait in [`BUILTINS`].
 pub fn install(interp: &mut Interp) {
-    numbers::install(interp);
-    lists::install(interp);
-    sequences::install(interp);
-    strings::install(interp);
-    misc::install(interp);
     math::install(interp);
-    input::install(interp);
     files::install(interp);
     time::install(interp);
-    environment::install(interp);
     printing::install(interp);
+}
+
+/// A builtin function's name and function.
+type Entry = (&'static str, BuiltinFn);
+
+/// Each module's table of builtins that need nothing but a name and a function.
+const TABLES: &[&[Entry]] = &[
+    numbers::BUILTINS,
+    lists::BUILTINS,
+    lists::POSITIONS_AND_CXRS,
+    sequences::BUILTINS,
+    strings::BUILTINS,
+    misc::BUILTINS,
+    math::BUILTINS,
+    math::FLOAT_FUNCTIONS,
+    input::BUILTINS,
+    files::BUILTINS,
+    pathnames::BUILTINS,
+    time::BUILTINS,
+    environment::BUILTINS,
+    printing::BUILTINS,
+];
+
+/// Every module's table in one, sorted by name at compile time (and checked to define no name
+/// twice), so that an evaluator's start installs none of them: the symbol table asks
+/// [`builtin`] when a symbol is first interned (`interp/symbols.rs`).
+static BUILTINS: [Entry; entries(TABLES)] = sorted(TABLES);
+
+/// The builtin function `name` of the tables.
+pub(crate) fn builtin(name: &str) -> Option<Entry> {
+    let at = BUILTINS.binary_search_by(|(n, _)| n.cmp(&name)).ok()?;
+    Some(BUILTINS[at])
+}
+
+/// The names of every builtin in the tables.
+pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|(name, _)| *name)
+}
+
+const fn entries(tables: &[&[Entry]]) -> usize {
+    let (mut count, mut i) = (0, 0);
+    while i < tables.len() {
+        count += tables[i].len();
+        i += 1;
+    }
+    count
+}
+
+/// The entries of `tables` (`N` of them) sorted by name, by heapsort.
+const fn sorted<const N: usize>(tables: &[&[Entry]]) -> [Entry; N] {
+    let mut all = [tables[0][0]; N];
+    let (mut at, mut i) = (0, 0);
+    while i < tables.len() {
+        let mut j = 0;
+        while j < tables[i].len() {
+            all[at] = tables[i][j];
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    let mut start = N / 2;
+    while start > 0 {
+        start -= 1;
+        sift_down(&mut all, start, N);
+    }
+    let mut end = N;
+    while end > 1 {
+        end -= 1;
+        let first = all[0];
+        all[0] = all[end];
+        all[end] = first;
+        sift_down(&mut all, 0, end);
+    }
+    let mut k = 1;
+    while k < N {
+        assert!(
+            name_before(all[k - 1].0, all[k].0),
+            "a builtin is defined twice"
+        );
+        k += 1;
+    }
+    all
+}
+
+/// Restores the max-heap order of `heap[..end]` below `root`.
+const fn sift_down(heap: &mut [Entry], mut root: usize, end: usize) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && name_before(heap[child].0, heap[child + 1].0) {
+            child += 1;
+        }
+        if !name_before(heap[root].0, heap[child].0) {
+            return;
+        }
+        let parent = heap[root];
+        heap[root] = heap[child];
+        heap[child] = parent;
+        root = child;
+    }
+}
+
+/// True when `a` sorts strictly before `b` (byte order, as `str`'s `Ord`).
+const fn name_before(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
+    }
+    a.len() < b.len()
 }
 
 pub use crate::streams::StringStream;

@@ -5,117 +5,120 @@ use super::arity;
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
 use crate::number::{self, num, Num, Number, Op, Rounding};
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use num_traits::FromPrimitive;
 use std::cmp::Ordering;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("+", |_, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("+", |_, a, s| {
         fold(a, s, Number::Integer(Num::Small(0)), Op::Add)
-    });
-    interp.define_fn("*", |_, a, s| {
+    }),
+    ("*", |_, a, s| {
         fold(a, s, Number::Integer(Num::Small(1)), Op::Mul)
-    });
-    interp.define_fn("-", |_, a, s| reduce(a, s, "-", Op::Sub));
-    interp.define_fn("/", |_, a, s| reduce(a, s, "/", Op::Div));
-    interp.define_fn("float", |_, a, s| {
+    }),
+    ("-", |_, a, s| reduce(a, s, "-", Op::Sub)),
+    ("/", |_, a, s| reduce(a, s, "/", Op::Div)),
+    ("float", |_, a, s| {
         arity(a, 1, 2, "float", s)?;
         Ok(Value::Float(number::number(&a[0], s)?.to_f64()))
-    });
-    interp.define_fn("floatp", |i, a, s| {
+    }),
+    ("floatp", |i, a, s| {
         arity(a, 1, 1, "floatp", s)?;
         Ok(i.bool(matches!(a[0], Value::Float(_))))
-    });
-    interp.define_fn("realp", |i, a, s| {
+    }),
+    ("realp", |i, a, s| {
         arity(a, 1, 1, "realp", s)?;
         Ok(i.bool(number::real(&a[0]).is_some()))
-    });
-    interp.define_fn("logand", |_, a, s| {
+    }),
+    ("logand", |_, a, s| {
         int_fold(a, s, Num::Small(-1), number::logand)
-    });
-    interp.define_fn("logior", |_, a, s| {
+    }),
+    ("logior", |_, a, s| {
         int_fold(a, s, Num::Small(0), number::logior)
-    });
-    interp.define_fn("logxor", |_, a, s| {
+    }),
+    ("logxor", |_, a, s| {
         int_fold(a, s, Num::Small(0), number::logxor)
-    });
-    interp.define_fn("1+", |_, a, s| step(a, s, "1+", Op::Add));
-    interp.define_fn("1-", |_, a, s| step(a, s, "1-", Op::Sub));
-    interp.define_fn("abs", |_, a, s| {
+    }),
+    ("1+", |_, a, s| step(a, s, "1+", Op::Add)),
+    ("1-", |_, a, s| step(a, s, "1-", Op::Sub)),
+    ("abs", |_, a, s| {
         arity(a, 1, 1, "abs", s)?;
         let n = number::number(&a[0], s)?;
         if sign(&n) == Ordering::Less {
             return Ok(negate(&n, s)?.value());
         }
         Ok(n.value())
-    });
-    interp.define_fn("lognot", |_, a, s| {
+    }),
+    ("lognot", |_, a, s| {
         arity(a, 1, 1, "lognot", s)?;
         Ok(number::lognot(&num(&a[0], s)?).value())
-    });
-    interp.define_fn("signum", |_, a, s| {
+    }),
+    ("signum", |_, a, s| {
         arity(a, 1, 1, "signum", s)?;
         Ok(match number::number(&a[0], s)? {
             Number::Float(x) if x == 0.0 || x.is_nan() => Value::Float(x),
             Number::Float(x) => Value::Float(x.signum()),
             n => Value::int(sign(&n) as i64),
         })
-    });
-    interp.define_fn("floor", |i, a, s| division(i, a, s, Rounding::Floor));
-    interp.define_fn("truncate", |i, a, s| division(i, a, s, Rounding::Truncate));
-    interp.define_fn("ceiling", |i, a, s| division(i, a, s, Rounding::Ceiling));
-    interp.define_fn("round", |i, a, s| division(i, a, s, Rounding::Round));
-    interp.define_fn("mod", |i, a, s| remainder(i, a, s, Rounding::Floor));
-    interp.define_fn("rem", |i, a, s| remainder(i, a, s, Rounding::Truncate));
-    interp.define_fn("=", |i, a, s| compare(i, a, s, |o| o == Ordering::Equal));
-    interp.define_fn("<", |i, a, s| compare(i, a, s, |o| o == Ordering::Less));
-    interp.define_fn(">", |i, a, s| compare(i, a, s, |o| o == Ordering::Greater));
-    interp.define_fn("<=", |i, a, s| compare(i, a, s, |o| o != Ordering::Greater));
-    interp.define_fn(">=", |i, a, s| compare(i, a, s, |o| o != Ordering::Less));
-    interp.define_fn("/=", not_equal);
-    interp.define_fn("max", |_, a, s| extreme(a, s, Ordering::Greater));
-    interp.define_fn("min", |_, a, s| extreme(a, s, Ordering::Less));
-    interp.define_fn("zerop", |i, a, s| sign_test(i, a, s, Ordering::Equal));
-    interp.define_fn("plusp", |i, a, s| sign_test(i, a, s, Ordering::Greater));
-    interp.define_fn("minusp", |i, a, s| sign_test(i, a, s, Ordering::Less));
-    interp.define_fn("evenp", |i, a, s| parity(i, a, s, false));
-    interp.define_fn("oddp", |i, a, s| parity(i, a, s, true));
-    interp.define_fn("ash", ash);
-    interp.define_fn("integer-length", |_, a, s| {
+    }),
+    ("floor", |i, a, s| division(i, a, s, Rounding::Floor)),
+    ("truncate", |i, a, s| division(i, a, s, Rounding::Truncate)),
+    ("ceiling", |i, a, s| division(i, a, s, Rounding::Ceiling)),
+    ("round", |i, a, s| division(i, a, s, Rounding::Round)),
+    ("mod", |i, a, s| remainder(i, a, s, Rounding::Floor)),
+    ("rem", |i, a, s| remainder(i, a, s, Rounding::Truncate)),
+    ("=", |i, a, s| compare(i, a, s, |o| o == Ordering::Equal)),
+    ("<", |i, a, s| compare(i, a, s, |o| o == Ordering::Less)),
+    (">", |i, a, s| compare(i, a, s, |o| o == Ordering::Greater)),
+    ("<=", |i, a, s| compare(i, a, s, |o| o != Ordering::Greater)),
+    (">=", |i, a, s| compare(i, a, s, |o| o != Ordering::Less)),
+    ("/=", not_equal),
+    ("max", |_, a, s| extreme(a, s, Ordering::Greater)),
+    ("min", |_, a, s| extreme(a, s, Ordering::Less)),
+    ("zerop", |i, a, s| sign_test(i, a, s, Ordering::Equal)),
+    ("plusp", |i, a, s| sign_test(i, a, s, Ordering::Greater)),
+    ("minusp", |i, a, s| sign_test(i, a, s, Ordering::Less)),
+    ("evenp", |i, a, s| parity(i, a, s, false)),
+    ("oddp", |i, a, s| parity(i, a, s, true)),
+    ("ash", ash),
+    ("integer-length", |_, a, s| {
         arity(a, 1, 1, "integer-length", s)?;
         Ok(Value::int(number::integer_length(&num(&a[0], s)?) as i64))
-    });
-    interp.define_fn("logtest", |i, a, s| {
+    }),
+    ("logtest", |i, a, s| {
         arity(a, 2, 2, "logtest", s)?;
         Ok(i.bool(!number::logand(&num(&a[0], s)?, &num(&a[1], s)?).is_zero()))
-    });
-    interp.define_fn("byte", |_, a, s| {
+    }),
+    ("byte", |_, a, s| {
         arity(a, 2, 2, "byte", s)?;
         super::index(&a[0], s)?;
         super::index(&a[1], s)?;
         Ok(Value::cons(a[0].clone(), a[1].clone()))
-    });
-    interp.define_fn("ldb", |_, a, s| {
+    }),
+    ("ldb", |_, a, s| {
         arity(a, 2, 2, "ldb", s)?;
         let (size, pos) = byte_spec(&a[0], s)?;
         let shifted = number::ash(&num(&a[1], s)?, -pos, s)?;
         Ok(number::logand(&shifted, &mask(size, s)?).value())
-    });
-    interp.define_fn("dpb", |_, a, s| {
+    }),
+    ("dpb", |_, a, s| {
         arity(a, 3, 3, "dpb", s)?;
         let (size, pos) = byte_spec(&a[1], s)?;
         let field = number::ash(&mask(size, s)?, pos, s)?;
         let new = number::logand(&number::ash(&num(&a[0], s)?, pos, s)?, &field);
         let kept = number::logand(&num(&a[2], s)?, &number::lognot(&field));
         Ok(number::logior(&kept, &new).value())
-    });
-    interp.define_fn("logbitp", |i, a, s| {
+    }),
+    ("logbitp", |i, a, s| {
         arity(a, 2, 2, "logbitp", s)?;
         let bit = super::index(&a[0], s)?;
         Ok(i.bool(num(&a[1], s)?.big().bit(bit as u64)))
-    });
-    interp.define_fn("logcount", |_, a, s| {
+    }),
+    ("logcount", |_, a, s| {
         arity(a, 1, 1, "logcount", s)?;
         let n = num(&a[0], s)?.big();
         let n = if n.sign() == num_bigint::Sign::Minus {
@@ -124,15 +127,15 @@ pub fn install(interp: &mut Interp) {
             n
         };
         Ok(Value::int(n.magnitude().count_ones() as i64))
-    });
-    interp.define_fn("gcd", |_, a, s| {
+    }),
+    ("gcd", |_, a, s| {
         let mut g = num_bigint::BigInt::from(0);
         for v in a {
             g = num_integer::Integer::gcd(&g, &num(v, s)?.big());
         }
         Ok(number::from_big(g))
-    });
-}
+    }),
+];
 
 /// `(byte size position)` as made by `byte`.
 fn byte_spec(v: &Value, span: Span) -> Result<(i64, i64), Flow> {

@@ -7,33 +7,35 @@ use super::files::{directory_part, merge, pathname};
 use super::keyword;
 use crate::error::Flow;
 use crate::interp::Interp;
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.set_global("*default-pathname-defaults*", Value::string(""));
-    interp.define_fn("pathname", |_, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("pathname", |_, a, s| {
         one_path(a, s, "pathname", |p| Value::string(p))
-    });
-    interp.define_fn("namestring", |_, a, s| {
+    }),
+    ("namestring", |_, a, s| {
         one_path(a, s, "namestring", |p| Value::string(p))
-    });
-    interp.define_fn("parse-namestring", |_, a, s| {
+    }),
+    ("parse-namestring", |_, a, s| {
         arity(a, 1, usize::MAX, "parse-namestring", s)?;
         pathname(&a[0], s).map(Value::string)
-    });
-    interp.define_fn("file-namestring", |_, a, s| {
+    }),
+    ("file-namestring", |_, a, s| {
         one_path(a, s, "file-namestring", |p| Value::string(file_part(p)))
-    });
-    interp.define_fn("directory-namestring", |_, a, s| {
+    }),
+    ("directory-namestring", |_, a, s| {
         one_path(a, s, "directory-namestring", |p| {
             Value::string(directory_part(p))
         })
-    });
-    interp.define_fn("host-namestring", |_, a, s| {
+    }),
+    ("host-namestring", |_, a, s| {
         one_path(a, s, "host-namestring", |_| Value::string(""))
-    });
-    interp.define_fn("enough-namestring", |_, a, s| {
+    }),
+    ("enough-namestring", |_, a, s| {
         arity(a, 1, 2, "enough-namestring", s)?;
         let path = pathname(&a[0], s)?;
         let defaults = match a.get(1) {
@@ -44,30 +46,25 @@ pub fn install(interp: &mut Interp) {
         Ok(Value::string(
             path.strip_prefix(base.as_str()).unwrap_or(&path),
         ))
-    });
-    interp.define_fn("pathname-name", |_, a, s| {
+    }),
+    ("pathname-name", |_, a, s| {
         one_path(a, s, "pathname-name", |p| optional(name_and_type(p).0))
-    });
-    interp.define_fn("pathname-type", |_, a, s| {
+    }),
+    ("pathname-type", |_, a, s| {
         one_path(a, s, "pathname-type", |p| optional(name_and_type(p).1))
-    });
-    interp.define_fn("pathname-directory", pathname_directory);
-    for name in ["pathname-host", "pathname-device", "pathname-version"] {
-        interp.define_fn(name, |_, a, s| {
-            one_path(a, s, "pathname part", |_| Value::Nil)
-        });
-    }
-    interp.define_fn("pathnamep", |_, a, s| {
+    }),
+    ("pathname-directory", pathname_directory),
+    ("pathnamep", |_, a, s| {
         arity(a, 1, 1, "pathnamep", s)?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("wild-pathname-p", |i, a, s| {
+    }),
+    ("wild-pathname-p", |i, a, s| {
         arity(a, 1, 2, "wild-pathname-p", s)?;
         let wild = pathname(&a[0], s)?.contains('*');
         Ok(i.bool(wild))
-    });
-    interp.define_fn("make-pathname", make_pathname);
-    interp.define_fn("merge-pathnames", |i, a, s| {
+    }),
+    ("make-pathname", make_pathname),
+    ("merge-pathnames", |i, a, s| {
         arity(a, 1, 3, "merge-pathnames", s)?;
         let path = pathname(&a[0], s)?;
         let defaults = match a.get(1) {
@@ -78,14 +75,23 @@ pub fn install(interp: &mut Interp) {
                 .unwrap_or_default(),
         };
         Ok(Value::string(merge(&path, &defaults)))
-    });
-    interp.define_fn("user-homedir-pathname", |i, _, s| {
+    }),
+    ("user-homedir-pathname", |i, _, s| {
         let home = i.host.environment_variable("HOME").map_err(|e| e.at(s))?;
         Ok(Value::string(format!(
             "{}/",
             home.unwrap_or_default().trim_end_matches('/')
         )))
-    });
+    }),
+];
+
+pub fn install(interp: &mut Interp) {
+    interp.set_global("*default-pathname-defaults*", Value::string(""));
+    for name in ["pathname-host", "pathname-device", "pathname-version"] {
+        interp.define_fn(name, |_, a, s| {
+            one_path(a, s, "pathname part", |_| Value::Nil)
+        });
+    }
 }
 
 fn one_path(

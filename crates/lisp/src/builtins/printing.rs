@@ -7,6 +7,7 @@ use super::{arity, keyword};
 use crate::error::Flow;
 use crate::interp::Interp;
 use crate::streams::Sink;
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use whistler_syntax::Span;
 
@@ -19,52 +20,35 @@ struct Style {
     case: String,
 }
 
-pub fn install(interp: &mut Interp) {
-    let defaults: [(&str, Value); 14] = [
-        ("*print-base*", Value::int(10)),
-        ("*print-radix*", Value::Nil),
-        ("*print-case*", Value::sym(&interp.keyword("upcase"))),
-        ("*print-escape*", interp.t()),
-        ("*print-pretty*", Value::Nil),
-        ("*print-readably*", Value::Nil),
-        ("*print-circle*", Value::Nil),
-        ("*print-gensym*", interp.t()),
-        ("*print-array*", interp.t()),
-        ("*print-length*", Value::Nil),
-        ("*print-level*", Value::Nil),
-        ("*print-lines*", Value::Nil),
-        ("*print-right-margin*", Value::Nil),
-        ("*print-miser-width*", Value::Nil),
-    ];
-    for (name, value) in defaults {
-        interp.set_global(name, value);
-    }
-    interp.define_fn("print", |i, a, s| out(i, a, s, "\n", true, " "));
-    interp.define_fn("prin1", |i, a, s| out(i, a, s, "", true, ""));
-    interp.define_fn("princ", |i, a, s| out(i, a, s, "", false, ""));
-    interp.define_fn("pprint", |i, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("print", |i, a, s| out(i, a, s, "\n", true, " ")),
+    ("prin1", |i, a, s| out(i, a, s, "", true, "")),
+    ("princ", |i, a, s| out(i, a, s, "", false, "")),
+    ("pprint", |i, a, s| {
         out(i, a, s, "\n", true, "")?;
         Ok(Value::Nil)
-    });
-    interp.define_fn("write", |i, a, s| {
+    }),
+    ("write", |i, a, s| {
         arity(a, 1, usize::MAX, "write", s)?;
         let text = styled(i, &a[0], Some(&a[1..]), None);
         Sink::of(i, keyword(&a[1..], "stream"), s)?.write(i, &text)?;
         Ok(a[0].clone())
-    });
-    interp.define_fn("write-to-string", |i, a, s| {
+    }),
+    ("write-to-string", |i, a, s| {
         arity(a, 1, usize::MAX, "write-to-string", s)?;
         Ok(Value::string(styled(i, &a[0], Some(&a[1..]), None)))
-    });
-    interp.define_fn("prin1-to-string", |i, a, s| {
+    }),
+    ("prin1-to-string", |i, a, s| {
         arity(a, 1, 1, "prin1-to-string", s)?;
         Ok(Value::string(styled(i, &a[0], None, Some(true))))
-    });
-    interp.define_fn("princ-to-string", |i, a, s| {
+    }),
+    ("princ-to-string", |i, a, s| {
         arity(a, 1, 1, "princ-to-string", s)?;
         Ok(Value::string(styled(i, &a[0], None, Some(false))))
-    });
-    interp.define_fn("write-sequence", |i, a, s| {
+    }),
+    ("write-sequence", |i, a, s| {
         arity(a, 2, 6, "write-sequence", s)?;
         let items: Vec<Value> = match &a[0] {
             Value::Str(text, _) => text
@@ -91,7 +75,29 @@ pub fn install(interp: &mut Interp) {
         }
         Sink::of(i, Some(&a[1]), s)?.write(i, &text)?;
         Ok(a[0].clone())
-    });
+    }),
+];
+
+pub fn install(interp: &mut Interp) {
+    let defaults: [(&str, Value); 14] = [
+        ("*print-base*", Value::int(10)),
+        ("*print-radix*", Value::Nil),
+        ("*print-case*", Value::sym(&interp.keyword("upcase"))),
+        ("*print-escape*", interp.t()),
+        ("*print-pretty*", Value::Nil),
+        ("*print-readably*", Value::Nil),
+        ("*print-circle*", Value::Nil),
+        ("*print-gensym*", interp.t()),
+        ("*print-array*", interp.t()),
+        ("*print-length*", Value::Nil),
+        ("*print-level*", Value::Nil),
+        ("*print-lines*", Value::Nil),
+        ("*print-right-margin*", Value::Nil),
+        ("*print-miser-width*", Value::Nil),
+    ];
+    for (name, value) in defaults {
+        interp.set_global(name, value);
+    }
 }
 
 fn out(

@@ -6,6 +6,7 @@ use super::lists::{apply_key, test_matches};
 use super::{arity, index, keyword};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
+use crate::value::BuiltinFn;
 use crate::value::{Value, NO_SPAN};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -98,16 +99,18 @@ fn store_in_place(
     }
 }
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("length", |_, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("length", |_, a, s| {
         arity(a, 1, 1, "length", s)?;
         Ok(Value::int(match &a[0] {
             Value::Str(text, _) => text.len(),
             Value::Vector(v) => v.borrow().len(),
             other => items(other, s)?.0.len(),
         } as i64))
-    });
-    interp.define_fn("elt", |i, a, s| {
+    }),
+    ("elt", |i, a, s| {
         arity(a, 2, 2, "elt", s)?;
         if matches!(a[0], Value::Str(..) | Value::Vector(_)) {
             return aref(i, a, s);
@@ -118,71 +121,71 @@ pub fn install(interp: &mut Interp) {
             || fail("error", format!("elt: index {i} is out of bounds"), s),
             Ok,
         )
-    });
-    interp.define_fn("subseq", subseq);
-    interp.define_fn("reverse", reverse);
-    interp.define_fn("copy-seq", |_, a, s| {
+    }),
+    ("subseq", subseq),
+    ("reverse", reverse),
+    ("copy-seq", |_, a, s| {
         arity(a, 1, 1, "copy-seq", s)?;
         let (items, kind) = items(&a[0], s)?;
         rebuild(kind, items, s)
-    });
-    interp.define_fn("nreverse", |_, a, s| {
+    }),
+    ("nreverse", |_, a, s| {
         arity(a, 1, 1, "nreverse", s)?;
         let (mut items, kind) = items(&a[0], s)?;
         items.reverse();
         store_in_place(&a[0], items, kind, s)
-    });
-    interp.define_fn("find", |i, a, s| find(i, a, s, Search::Item, false));
-    interp.define_fn("find-if", |i, a, s| find(i, a, s, Search::If, false));
-    interp.define_fn("find-if-not", |i, a, s| find(i, a, s, Search::IfNot, false));
-    interp.define_fn("position", |i, a, s| find(i, a, s, Search::Item, true));
-    interp.define_fn("position-if", |i, a, s| find(i, a, s, Search::If, true));
-    interp.define_fn("position-if-not", |i, a, s| {
+    }),
+    ("find", |i, a, s| find(i, a, s, Search::Item, false)),
+    ("find-if", |i, a, s| find(i, a, s, Search::If, false)),
+    ("find-if-not", |i, a, s| find(i, a, s, Search::IfNot, false)),
+    ("position", |i, a, s| find(i, a, s, Search::Item, true)),
+    ("position-if", |i, a, s| find(i, a, s, Search::If, true)),
+    ("position-if-not", |i, a, s| {
         find(i, a, s, Search::IfNot, true)
-    });
-    interp.define_fn("remove", |i, a, s| remove(i, a, s, Search::Item));
-    interp.define_fn("remove-if", |i, a, s| remove(i, a, s, Search::If));
-    interp.define_fn("remove-if-not", |i, a, s| remove(i, a, s, Search::IfNot));
-    interp.define_fn("delete", |i, a, s| remove(i, a, s, Search::Item));
-    interp.define_fn("delete-if", |i, a, s| remove(i, a, s, Search::If));
-    interp.define_fn("delete-if-not", |i, a, s| remove(i, a, s, Search::IfNot));
-    interp.define_fn("count", |i, a, s| count(i, a, s, Search::Item));
-    interp.define_fn("count-if", |i, a, s| count(i, a, s, Search::If));
-    interp.define_fn("count-if-not", |i, a, s| count(i, a, s, Search::IfNot));
-    interp.define_fn("some", |i, a, s| quantify(i, a, s, Quantifier::Some));
-    interp.define_fn("every", |i, a, s| quantify(i, a, s, Quantifier::Every));
-    interp.define_fn("notany", |i, a, s| quantify(i, a, s, Quantifier::NotAny));
-    interp.define_fn("notevery", |i, a, s| {
+    }),
+    ("remove", |i, a, s| remove(i, a, s, Search::Item)),
+    ("remove-if", |i, a, s| remove(i, a, s, Search::If)),
+    ("remove-if-not", |i, a, s| remove(i, a, s, Search::IfNot)),
+    ("delete", |i, a, s| remove(i, a, s, Search::Item)),
+    ("delete-if", |i, a, s| remove(i, a, s, Search::If)),
+    ("delete-if-not", |i, a, s| remove(i, a, s, Search::IfNot)),
+    ("count", |i, a, s| count(i, a, s, Search::Item)),
+    ("count-if", |i, a, s| count(i, a, s, Search::If)),
+    ("count-if-not", |i, a, s| count(i, a, s, Search::IfNot)),
+    ("some", |i, a, s| quantify(i, a, s, Quantifier::Some)),
+    ("every", |i, a, s| quantify(i, a, s, Quantifier::Every)),
+    ("notany", |i, a, s| quantify(i, a, s, Quantifier::NotAny)),
+    ("notevery", |i, a, s| {
         quantify(i, a, s, Quantifier::NotEvery)
-    });
-    interp.define_fn("reduce", reduce);
-    interp.define_fn("sort", sort);
-    interp.define_fn("stable-sort", sort);
-    interp.define_fn("remove-duplicates", remove_duplicates);
-    interp.define_fn("concatenate", concatenate);
-    interp.define_fn("coerce", coerce);
-    interp.define_fn("map", map);
-    interp.define_fn("search", search);
-    interp.define_fn("vector", |_, a, _| {
+    }),
+    ("reduce", reduce),
+    ("sort", sort),
+    ("stable-sort", sort),
+    ("remove-duplicates", remove_duplicates),
+    ("concatenate", concatenate),
+    ("coerce", coerce),
+    ("map", map),
+    ("search", search),
+    ("vector", |_, a, _| {
         Ok(Value::Vector(Rc::new(RefCell::new(a.to_vec()))))
-    });
-    interp.define_fn("make-array", make_array);
-    interp.define_fn("aref", aref);
-    interp.define_fn("svref", aref);
-    interp.define_fn("char", aref);
-    interp.define_fn("schar", aref);
-    interp.define_fn("vector-push-extend", vector_push);
-    interp.define_fn("vector-push", vector_push);
-    interp.define_fn("fill-pointer", |_, a, s| {
+    }),
+    ("make-array", make_array),
+    ("aref", aref),
+    ("svref", aref),
+    ("char", aref),
+    ("schar", aref),
+    ("vector-push-extend", vector_push),
+    ("vector-push", vector_push),
+    ("fill-pointer", |_, a, s| {
         arity(a, 1, 1, "fill-pointer", s)?;
         match &a[0] {
             Value::Vector(v) => Ok(Value::int(v.borrow().len() as i64)),
             Value::Str(text, _) => Ok(Value::int(text.len() as i64)),
             _ => fail("type-error", "fill-pointer: not a vector", s),
         }
-    });
-    interp.define_fn("%set-fill-pointer", set_fill_pointer);
-}
+    }),
+    ("%set-fill-pointer", set_fill_pointer),
+];
 
 /// The `:start`/`:end` bounds of `options` for a sequence of `len` items.
 fn bounds(options: &[Value], len: usize, span: Span) -> Result<(usize, usize), Flow> {

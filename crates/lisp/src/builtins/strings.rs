@@ -4,82 +4,85 @@
 use super::{arity, keyword, string_designator};
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
+use crate::value::BuiltinFn;
 use crate::value::{Value, NO_SPAN};
 use std::cmp::Ordering;
 use std::rc::Rc;
 use whistler_syntax::Span;
 
-pub fn install(interp: &mut Interp) {
-    interp.define_fn("string=", |i, a, s| {
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("string=", |i, a, s| {
         let equal = compare(a, s, false, |o| o == Ordering::Equal)?;
         Ok(i.bool(equal.truthy()))
-    });
-    interp.define_fn("string-equal", |i, a, s| {
+    }),
+    ("string-equal", |i, a, s| {
         let equal = compare(a, s, true, |o| o == Ordering::Equal)?;
         Ok(i.bool(equal.truthy()))
-    });
-    interp.define_fn("string/=", |_, a, s| {
+    }),
+    ("string/=", |_, a, s| {
         compare(a, s, false, |o| o != Ordering::Equal)
-    });
-    interp.define_fn("string<", |_, a, s| {
+    }),
+    ("string<", |_, a, s| {
         compare(a, s, false, |o| o == Ordering::Less)
-    });
-    interp.define_fn("string>", |_, a, s| {
+    }),
+    ("string>", |_, a, s| {
         compare(a, s, false, |o| o == Ordering::Greater)
-    });
-    interp.define_fn("string<=", |_, a, s| {
+    }),
+    ("string<=", |_, a, s| {
         compare(a, s, false, |o| o != Ordering::Greater)
-    });
-    interp.define_fn("string>=", |_, a, s| {
+    }),
+    ("string>=", |_, a, s| {
         compare(a, s, false, |o| o != Ordering::Less)
-    });
-    interp.define_fn("string-lessp", |_, a, s| {
+    }),
+    ("string-lessp", |_, a, s| {
         compare(a, s, true, |o| o == Ordering::Less)
-    });
-    interp.define_fn("string-upcase", |_, a, s| {
+    }),
+    ("string-upcase", |_, a, s| {
         convert(a, s, |t| t.to_uppercase())
-    });
-    interp.define_fn("string-downcase", |_, a, s| {
+    }),
+    ("string-downcase", |_, a, s| {
         convert(a, s, |t| t.to_lowercase())
-    });
-    interp.define_fn("string-capitalize", |_, a, s| convert(a, s, capitalize));
-    interp.define_fn("nstring-upcase", |_, a, s| {
+    }),
+    ("string-capitalize", |_, a, s| convert(a, s, capitalize)),
+    ("nstring-upcase", |_, a, s| {
         convert_in_place(a, s, |t| t.to_uppercase())
-    });
-    interp.define_fn("nstring-downcase", |_, a, s| {
+    }),
+    ("nstring-downcase", |_, a, s| {
         convert_in_place(a, s, |t| t.to_lowercase())
-    });
-    interp.define_fn("nstring-capitalize", |_, a, s| {
+    }),
+    ("nstring-capitalize", |_, a, s| {
         convert_in_place(a, s, capitalize)
-    });
-    interp.define_fn("string", |_, a, s| {
+    }),
+    ("string", |_, a, s| {
         arity(a, 1, 1, "string", s)?;
         if let Value::Str(..) = a[0] {
             return Ok(a[0].clone());
         }
         Ok(Value::string(string_designator(&a[0], s)?))
-    });
-    interp.define_fn("symbol-name", |i, a, s| {
+    }),
+    ("symbol-name", |i, a, s| {
         arity(a, 1, 1, "symbol-name", s)?;
         Ok(Value::string(super::symbol(&a[0], i, s)?.lisp_name()))
-    });
-    interp.define_fn("intern", intern);
-    interp.define_fn("make-symbol", |_, a, s| {
+    }),
+    ("intern", intern),
+    ("make-symbol", |_, a, s| {
         arity(a, 1, 1, "make-symbol", s)?;
         let name = string_designator(&a[0], s)?.to_lowercase();
         Ok(Value::sym(&Rc::new(crate::value::SymData::new(
             name, None, false,
         ))))
-    });
-    interp.define_fn("gensym", |i, a, s| {
+    }),
+    ("gensym", |i, a, s| {
         arity(a, 0, 1, "gensym", s)?;
         let prefix = match a.first() {
             Some(v) => string_designator(v, s)?,
             None => "g".into(),
         };
         Ok(Value::sym(&i.gensym(&prefix)))
-    });
-    interp.define_fn("symbol-package", |i, a, s| {
+    }),
+    ("symbol-package", |i, a, s| {
         arity(a, 1, 1, "symbol-package", s)?;
         let sym = super::symbol(&a[0], i, s)?;
         Ok(match (&sym.package, sym.interned) {
@@ -87,38 +90,38 @@ pub fn install(interp: &mut Interp) {
             (Some(p), _) => Value::string(p.to_uppercase()),
             (None, _) => Value::string("COMMON-LISP-USER"),
         })
-    });
-    interp.define_fn("char-code", |_, a, s| {
+    }),
+    ("char-code", |_, a, s| {
         arity(a, 1, 1, "char-code", s)?;
         Ok(Value::int(char_arg(&a[0], s)? as i64))
-    });
-    interp.define_fn("code-char", |_, a, s| {
+    }),
+    ("code-char", |_, a, s| {
         arity(a, 1, 1, "code-char", s)?;
         let code = super::int(&a[0], s)?;
         Ok(u32::try_from(code)
             .ok()
             .and_then(char::from_u32)
             .map_or(Value::Nil, |c| Value::Char(c, NO_SPAN)))
-    });
-    interp.define_fn("char-upcase", |_, a, s| {
+    }),
+    ("char-upcase", |_, a, s| {
         char_map(a, s, |c| c.to_uppercase().next().unwrap_or(c))
-    });
-    interp.define_fn("char-downcase", |_, a, s| {
+    }),
+    ("char-downcase", |_, a, s| {
         char_map(a, s, |c| c.to_lowercase().next().unwrap_or(c))
-    });
-    interp.define_fn("char=", |i, a, s| {
+    }),
+    ("char=", |i, a, s| {
         char_compare(i, a, s, false, |o| o == Ordering::Equal)
-    });
-    interp.define_fn("char-equal", |i, a, s| {
+    }),
+    ("char-equal", |i, a, s| {
         char_compare(i, a, s, true, |o| o == Ordering::Equal)
-    });
-    interp.define_fn("char<", |i, a, s| {
+    }),
+    ("char<", |i, a, s| {
         char_compare(i, a, s, false, |o| o == Ordering::Less)
-    });
-    interp.define_fn("char>", |i, a, s| {
+    }),
+    ("char>", |i, a, s| {
         char_compare(i, a, s, false, |o| o == Ordering::Greater)
-    });
-    interp.define_fn("char/=", |i, a, s| {
+    }),
+    ("char/=", |i, a, s| {
         arity(a, 1, usize::MAX, "char/=", s)?;
         let chars = a
             .iter()
@@ -129,8 +132,8 @@ pub fn install(interp: &mut Interp) {
             .enumerate()
             .all(|(n, c)| !chars[n + 1..].contains(c));
         Ok(i.bool(distinct))
-    });
-    interp.define_fn("digit-char-p", |_, a, s| {
+    }),
+    ("digit-char-p", |_, a, s| {
         arity(a, 1, 2, "digit-char-p", s)?;
         let radix = a
             .get(1)
@@ -141,8 +144,8 @@ pub fn install(interp: &mut Interp) {
         Ok(char_arg(&a[0], s)?
             .to_digit(radix)
             .map_or(Value::Nil, |d| Value::int(d as i64)))
-    });
-    interp.define_fn("digit-char", |_, a, s| {
+    }),
+    ("digit-char", |_, a, s| {
         arity(a, 1, 2, "digit-char", s)?;
         let radix = a
             .get(1)
@@ -155,25 +158,25 @@ pub fn install(interp: &mut Interp) {
             .ok()
             .and_then(|d| char::from_digit(d, radix))
             .map_or(Value::Nil, |c| Value::Char(c.to_ascii_uppercase(), NO_SPAN)))
-    });
-    interp.define_fn("alpha-char-p", |i, a, s| {
+    }),
+    ("alpha-char-p", |i, a, s| {
         char_test(i, a, s, char::is_alphabetic)
-    });
-    interp.define_fn("alphanumericp", |i, a, s| {
+    }),
+    ("alphanumericp", |i, a, s| {
         char_test(i, a, s, char::is_alphanumeric)
-    });
-    interp.define_fn("upper-case-p", |i, a, s| {
+    }),
+    ("upper-case-p", |i, a, s| {
         char_test(i, a, s, char::is_uppercase)
-    });
-    interp.define_fn("lower-case-p", |i, a, s| {
+    }),
+    ("lower-case-p", |i, a, s| {
         char_test(i, a, s, char::is_lowercase)
-    });
-    interp.define_fn("string-trim", |_, a, s| trim(a, s, true, true));
-    interp.define_fn("string-left-trim", |_, a, s| trim(a, s, true, false));
-    interp.define_fn("string-right-trim", |_, a, s| trim(a, s, false, true));
-    interp.define_fn("parse-integer", parse_integer);
-    interp.define_fn("read-from-string", read_from_string);
-}
+    }),
+    ("string-trim", |_, a, s| trim(a, s, true, true)),
+    ("string-left-trim", |_, a, s| trim(a, s, true, false)),
+    ("string-right-trim", |_, a, s| trim(a, s, false, true)),
+    ("parse-integer", parse_integer),
+    ("read-from-string", read_from_string),
+];
 
 /// The string comparisons over `:start1`/`:end1`/`:start2`/`:end2`: when `ok` holds for the
 /// two substrings, the index in the first string where they start to differ (its end when they

@@ -6,6 +6,7 @@
 use super::arity;
 use crate::error::{fail, Flow};
 use crate::interp::Interp;
+use crate::value::BuiltinFn;
 use crate::value::Value;
 use whistler_syntax::Span;
 
@@ -18,36 +19,41 @@ const MAX_UNIVERSAL: i64 = 3_093_527_980_800;
 /// Internal time units per second, as SBCL: microseconds.
 const UNITS_PER_SECOND: i64 = 1_000_000;
 
+/// The builtins of this module that need nothing but a name and a function: found when their
+/// symbol is first interned (`builtins::builtin`).
+pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
+    ("get-universal-time", |i, a, s| {
+        arity(a, 0, 0, "get-universal-time", s)?;
+        let now = i.host.wall_clock().map_err(|e| e.at(s))?;
+        Ok(Value::int(now.as_secs() as i64 + UNIX_EPOCH_UNIVERSAL))
+    }),
+    ("get-internal-real-time", |i, a, s| {
+        arity(a, 0, 0, "get-internal-real-time", s)?;
+        let now = i.host.monotonic_clock().map_err(|e| e.at(s))?;
+        Ok(Value::int(now.as_micros() as i64))
+    }),
+    ("get-internal-run-time", |i, a, s| {
+        arity(a, 0, 0, "get-internal-run-time", s)?;
+        let used = i.host.run_time().map_err(|e| e.at(s))?;
+        Ok(Value::int(used.as_micros() as i64))
+    }),
+    ("decode-universal-time", |i, a, s| {
+        arity(a, 1, 2, "decode-universal-time", s)?;
+        let universal = super::int(&a[0], s)?;
+        decode(i, universal, a.get(1), s)
+    }),
+    ("get-decoded-time", |i, a, s| {
+        arity(a, 0, 0, "get-decoded-time", s)?;
+        let now = i.host.wall_clock().map_err(|e| e.at(s))?;
+        decode(i, now.as_secs() as i64 + UNIX_EPOCH_UNIVERSAL, None, s)
+    }),
+    ("encode-universal-time", encode),
+];
+
 pub fn install(interp: &mut Interp) {
     let units = interp.symbol("internal-time-units-per-second");
     units.value.replace(Some(Value::int(UNITS_PER_SECOND)));
     units.constant.set(true);
-    interp.define_fn("get-universal-time", |i, a, s| {
-        arity(a, 0, 0, "get-universal-time", s)?;
-        let now = i.host.wall_clock().map_err(|e| e.at(s))?;
-        Ok(Value::int(now.as_secs() as i64 + UNIX_EPOCH_UNIVERSAL))
-    });
-    interp.define_fn("get-internal-real-time", |i, a, s| {
-        arity(a, 0, 0, "get-internal-real-time", s)?;
-        let now = i.host.monotonic_clock().map_err(|e| e.at(s))?;
-        Ok(Value::int(now.as_micros() as i64))
-    });
-    interp.define_fn("get-internal-run-time", |i, a, s| {
-        arity(a, 0, 0, "get-internal-run-time", s)?;
-        let used = i.host.run_time().map_err(|e| e.at(s))?;
-        Ok(Value::int(used.as_micros() as i64))
-    });
-    interp.define_fn("decode-universal-time", |i, a, s| {
-        arity(a, 1, 2, "decode-universal-time", s)?;
-        let universal = super::int(&a[0], s)?;
-        decode(i, universal, a.get(1), s)
-    });
-    interp.define_fn("get-decoded-time", |i, a, s| {
-        arity(a, 0, 0, "get-decoded-time", s)?;
-        let now = i.host.wall_clock().map_err(|e| e.at(s))?;
-        decode(i, now.as_secs() as i64 + UNIX_EPOCH_UNIVERSAL, None, s)
-    });
-    interp.define_fn("encode-universal-time", encode);
 }
 
 /// The nine values of `decode-universal-time`: second, minute, hour, date, month, year,

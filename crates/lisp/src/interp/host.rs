@@ -92,6 +92,13 @@ impl Interp {
         self.find_symbol(name)?.value.borrow().clone()
     }
 
+    /// Defines the constants of `table`, each as [`Interp::define_constant`] would, when its
+    /// symbol is first interned (or the symbol table listed): an evaluator given a large table
+    /// pays for the constants a program names. A constant defined later replaces the table's.
+    pub fn define_constant_table(&mut self, table: Rc<dyn crate::ConstantTable>) {
+        self.symbols.add_constant_table(table);
+    }
+
     /// Defines `name` as a global constant, as `defconstant` would.
     pub fn define_constant(&mut self, name: &Symbol, value: Value) {
         if name.package.is_none() {
