@@ -34,10 +34,16 @@ fn main() {
         .split(',')
         .any(|f| f == "crt-static");
     if var("CARGO_CFG_TARGET_OS") != "linux" || static_build {
+        link_is(if static_build {
+            "static-pie"
+        } else {
+            "default"
+        });
         return;
     }
     println!("cargo:rustc-link-arg-bin=whistler=-no-pie");
     if var("CARGO_CFG_TARGET_ENV") != "gnu" || var("TARGET") != var("HOST") {
+        link_is("dynamic");
         return;
     }
     let compiler = std::env::var("RUSTC_LINKER").unwrap_or_else(|_| "cc".to_owned());
@@ -46,12 +52,22 @@ fn main() {
         Some(dir) => {
             println!("cargo:rustc-link-arg-bin=whistler=-static");
             println!("cargo:rustc-link-arg-bin=whistler=-L{}", dir.display());
+            link_is("static");
         }
-        None => println!(
-            "cargo:warning=static C libraries not found by {compiler}: whistler is linked \
-             dynamically (it starts slower)"
-        ),
+        None => {
+            println!(
+                "cargo:warning=static C libraries not found by {compiler}: whistler is linked \
+                 dynamically (it starts slower)"
+            );
+            link_is("dynamic");
+        }
     }
+}
+
+/// Tells the package's tests how the binary is linked: `static` and `dynamic` (both
+/// fixed-address), `static-pie`, or `default` (not Linux).
+fn link_is(how: &str) {
+    println!("cargo:rustc-env=WHISTLER_BINARY_LINK={how}");
 }
 
 /// Writes the stand-ins into `dir` and returns it, or `None` when an archive is missing.
