@@ -197,8 +197,8 @@ fn main() {
         report,
         "\nProcess start: `whistler --version` (the process started, its arguments parsed, \
          nothing compiled) takes {start:.2} ms, the fastest of {} runs: of the whole-process \
-         times above, that much is starting a process (exec, the dynamic loader, page faults) \
-         and the rest is the compile and writing the object.",
+         times above, that much is starting a process (exec, page faults, the C and Rust \
+         runtimes' start) and the rest is the compile and writing the object.",
         PROCESS_RUNS * 5
     )
     .unwrap();

@@ -21,7 +21,10 @@ struct Cli {
     command: Command,
 }
 
+/// Each subcommand's arguments are defined only when it is the one invoked (or for help): a
+/// short compile does not build every other subcommand's definitions first.
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Compile a .lisp file to a BPF ELF object.
     Compile(commands::compile::Args),

@@ -18,8 +18,10 @@ pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .open(path)
         .with_context(cannot)?;
     file.write_all(bytes).with_context(cannot)?;
-    // Pipes and devices (`-o /dev/stdout`) have no length to cut.
-    if file.metadata().with_context(cannot)?.is_file() {
+    // Only a longer old file has a tail to cut (cutting to the same length still costs the
+    // file system a transaction); pipes and devices (`-o /dev/stdout`) have no length.
+    let metadata = file.metadata().with_context(cannot)?;
+    if metadata.is_file() && metadata.len() > bytes.len() as u64 {
         file.set_len(bytes.len() as u64).with_context(cannot)?;
     }
     Ok(())

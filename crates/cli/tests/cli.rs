@@ -179,6 +179,45 @@ fn non_text_input_is_refused() {
     );
 }
 
+/// How the binary was linked (`build.rs`): fixed-address, and without the dynamic loader when
+/// the static C libraries were found. It still starts and compiles.
+#[test]
+fn the_binary_is_linked_for_a_fast_start() {
+    let elf = std::fs::read(env!("CARGO_BIN_EXE_whistler")).unwrap();
+    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
+    const ET_EXEC: u16 = 2;
+    const PT_INTERP: u32 = 3;
+    let (header_table, header_size, headers) = (u64_at(32) as usize, u16_at(54), u16_at(56));
+    let has_interpreter =
+        (0..headers as usize).any(|i| u32_at(header_table + i * header_size as usize) == PT_INTERP);
+    let fixed_address = u16_at(16) == ET_EXEC;
+    match env!("WHISTLER_BINARY_LINK") {
+        "static" => assert!(fixed_address && !has_interpreter),
+        "dynamic" => assert!(fixed_address && has_interpreter),
+        "static-pie" => assert!(!fixed_address && !has_interpreter),
+        _ => {}
+    }
+    let version = whistler(&["--version"]);
+    assert!(version.status.success());
+    assert_eq!(
+        text(&version.stdout),
+        format!("whistler {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let dir = scratch("fast-start");
+    let input = write(&dir, "counter.lisp", COUNTER);
+    let out = whistler(&["compile", &input]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "wrote {} (1 program, 1 map)\n",
+            dir.join("counter.bpf.o").display()
+        )
+    );
+}
+
 #[test]
 fn help_everywhere() {
     for sub in [

@@ -55,21 +55,16 @@ pub fn run(args: Args) -> CommandResult {
         .output
         .unwrap_or_else(|| args.input.with_extension("bpf.o"));
     crate::output::write(&output, &compiled.elf)?;
-    eprintln!(
-        "wrote {} ({} program{}, {} map{})",
+    let programs = compiled.spec.programs.len();
+    let maps = compiled.spec.maps.len();
+    // One line, one write: standard error is unbuffered, and `eprintln!` with arguments writes
+    // each piece with its own system call.
+    let line = format!(
+        "wrote {} ({programs} program{}, {maps} map{})\n",
         output.display(),
-        compiled.spec.programs.len(),
-        if compiled.spec.programs.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
-        compiled.spec.maps.len(),
-        if compiled.spec.maps.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
+        if programs == 1 { "" } else { "s" },
+        if maps == 1 { "" } else { "s" },
     );
+    eprint!("{line}");
     Ok(())
 }
