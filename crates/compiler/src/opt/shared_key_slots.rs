@@ -63,7 +63,7 @@ pub fn run(func: &mut Function) {
                     args[arg] = address;
                 }
                 if !read_after(func, b, store, slot, &slot_of) {
-                    func.blocks[b.index()].insts.retain(|&i| i != store);
+                    func.blocks[b.index()].insts.retain(|i| *i != store);
                     held[slot.index()] = None;
                     k -= 1;
                 }

@@ -12,9 +12,10 @@
 //! are a stack slot's address with a constant length are considered; blocks with parameters
 //! are never the failure target.
 
-use crate::ir::{Block, Cond, Function, InstKind, Operand, StackSlot, Terminator, Value};
+use crate::ir::{
+    Block, Cond, FastHashMap, Function, InstKind, Operand, StackSlot, Terminator, Value, ValueList,
+};
 use crate::opt::const_fold::{eval_binary, eval_unary};
-use std::collections::HashMap;
 use whistler_bpf::helpers::{returns_zero_or_errno, write_buffers};
 
 /// How many pure blocks the success side is followed through.
@@ -31,7 +32,7 @@ pub fn run(func: &mut Function) {
         if reaches_on_zeroed_buffer(func, success, failure, buffer) {
             func.blocks[b.index()].term = Some(Terminator::Jump {
                 dest: success,
-                args: Vec::new(),
+                args: ValueList::new(),
             });
         }
     }
@@ -84,7 +85,7 @@ fn reaches_on_zeroed_buffer(
     failure: Block,
     buffer: Buffer,
 ) -> bool {
-    let mut known: HashMap<Value, i64> = HashMap::new();
+    let mut known: FastHashMap<Value, i64> = FastHashMap::default();
     for _ in 0..MAX_BLOCKS {
         let data = &func.blocks[block.index()];
         if !data.params.is_empty() {
@@ -134,7 +135,7 @@ fn reaches_on_zeroed_buffer(
 fn eval(
     func: &Function,
     kind: &InstKind,
-    known: &HashMap<Value, i64>,
+    known: &FastHashMap<Value, i64>,
     (slot, len): Buffer,
 ) -> Option<Option<i64>> {
     let value = |v: &Value| known.get(v).copied();

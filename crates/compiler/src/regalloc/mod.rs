@@ -130,7 +130,7 @@ fn spill_cost(a: &Allocation, uses: &[u32]) -> u32 {
 /// whichever spills less.
 fn allocate_coalescing(
     func: &Function,
-    ranges: &[Vec<Range>],
+    ranges: &[RangeList],
     numbering: &ranges::Numbering,
     across_calls: bool,
     uses: &[u32],
