@@ -48,31 +48,41 @@ fn rebase_one(func: &mut Function) -> bool {
             if context[base.index()] || !may_rebase(func, base) {
                 continue;
             }
-            let mut reachable: Option<Vec<bool>> = None;
             let mut rebased = Vec::new();
             let is_pointer = uses[base.index()].iter().any(|u| {
                 u.inst
                     .is_some_and(|i| pointer_of(&func.insts[i.index()].kind) == Some(base))
             });
-            let all_fit = uses[base.index()].iter().all(|u| {
-                if u.inst == Some(add) {
-                    return true;
-                }
-                let after_p = if u.block == b {
+            let after_p = |u: &Use| {
+                if u.block == b {
                     u.index > k
                 } else {
                     dominators.is_reachable(u.block) && dominators.dominates(b, u.block)
-                };
-                if !after_p {
-                    // A use before `p` that control never reaches again once `p` is defined.
-                    let reachable = reachable.get_or_insert_with(|| reachable_after(func, b));
-                    return !reachable[u.block.index()];
                 }
-                u.inst
-                    .is_some_and(|i| moved(func, &uses, i, base, p, c, is_pointer, &mut rebased, 0))
-            });
-            if !all_fit || rebased.is_empty() {
+            };
+            // The uses after `p` first: finding whether control reaches the others again walks
+            // the whole graph, which only a rebase that would happen pays for.
+            let later_fit = uses[base.index()]
+                .iter()
+                .filter(|u| u.inst != Some(add) && after_p(u))
+                .all(|u| {
+                    u.inst.is_some_and(|i| {
+                        moved(func, &uses, i, base, p, c, is_pointer, &mut rebased, 0)
+                    })
+                });
+            if !later_fit || rebased.is_empty() {
                 continue;
+            }
+            let mut earlier = uses[base.index()]
+                .iter()
+                .filter(|u| u.inst != Some(add) && !after_p(u))
+                .peekable();
+            if earlier.peek().is_some() {
+                // Uses before `p` that control never reaches again once `p` is defined.
+                let reachable = reachable_after(func, b);
+                if earlier.any(|u| reachable[u.block.index()]) {
+                    continue;
+                }
             }
             for (u, kind) in rebased {
                 func.insts[u.index()].kind = kind;
