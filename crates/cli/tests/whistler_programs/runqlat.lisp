@@ -3,7 +3,9 @@
 ;;; next one waited. The tracepoint's fields come from tracefs when it can be read at compile
 ;;; time (probed in `eval-when`), else from the offsets of x86-64 Linux 6.x.
 ;; run:
-;; workload: sh -c 'i=0; while [ $i -lt 200 ]; do i=$((i+1)); done & i=0; while [ $i -lt 200 ]; do i=$((i+1)); done; wait'
+;;; The workload keeps four busy loops on the machine's CPUs for longer than a time slice, so
+;;; the scheduler preempts one (a task switched out while running is what gets queued).
+;; workload: for j in 1 2 3 4; do timeout 0.3 sh -c 'while :; do :; done' & done; wait
 ;; expect-map: latency-log2 * >= 1
 
 (defmap queued-at :type :hash :key-size 4 :value-size 8 :max-entries 10240)
