@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::code_section;
+
 use std::path::PathBuf;
 use whistler_object::btf::{Btf, BtfKind};
 use whistler_object::*;
@@ -35,14 +37,6 @@ fn compile(name: &str) -> Option<Vec<u8>> {
     Some(std::fs::read(out).unwrap())
 }
 
-fn section<'a>(object: &'a ParsedObject, name: &str) -> &'a CodeSection {
-    object
-        .code_sections
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no section {name}"))
-}
-
 fn map<'a>(object: &'a ParsedObject, name: &str) -> (usize, &'a ParsedMap) {
     let i = object
         .maps
@@ -52,6 +46,17 @@ fn map<'a>(object: &'a ParsedObject, name: &str) -> (usize, &'a ParsedMap) {
     (i, &object.maps[i])
 }
 
+/// A map's definition as a C `struct { __uint(type, ...); ... }` gives it: type, key size, value
+/// size, max entries.
+fn definition(m: &ParsedMap) -> (u32, u32, u32, u32) {
+    (m.map_type, m.key_size, m.value_size, m.max_entries)
+}
+
+/// Where each relocation of `section` points, in instruction order.
+fn reloc_targets(section: &CodeSection) -> Vec<RelocTarget> {
+    section.relocs.iter().map(|r| r.target.clone()).collect()
+}
+
 #[test]
 fn global_data_sections_become_array_maps() {
     let Some(bytes) = compile("global_data") else {
@@ -59,10 +64,7 @@ fn global_data_sections_become_array_maps() {
     };
     let object = parse(&bytes).unwrap();
     let (data, m) = map(&object, ".data");
-    assert_eq!(
-        (m.map_type, m.key_size, m.value_size, m.max_entries),
-        (2, 4, 4, 1)
-    );
+    assert_eq!(definition(m), (2, 4, 4, 1));
     assert_eq!(m.data.as_ref().unwrap().bytes, 5i32.to_le_bytes());
     let (rodata, m) = map(&object, ".rodata");
     let g = m.data.as_ref().unwrap();
@@ -81,8 +83,8 @@ fn global_data_sections_become_array_maps() {
     // Fixed up like libbpf: DATASEC sizes are the section sizes.
     assert_eq!(btf.resolve_size(m.btf_value_type_id), Ok(40));
 
-    let xdp = section(&object, "xdp");
-    let targets: Vec<_> = xdp.relocs.iter().map(|r| r.target.clone()).collect();
+    let xdp = code_section(&object, "xdp");
+    let targets = reloc_targets(xdp);
     assert!(
         targets.contains(&RelocTarget::MapValue {
             map: bss,
@@ -126,14 +128,14 @@ fn static_and_global_subprograms_are_not_programs() {
     let object = parse(&bytes).unwrap();
     let names: Vec<_> = object.programs.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["calls"]);
-    let text = section(&object, ".text");
+    let text = code_section(&object, ".text");
     let twice = text.functions.iter().find(|f| f.name == "twice").unwrap();
     let add_one = text.functions.iter().find(|f| f.name == "add_one").unwrap();
     assert!(!twice.global && add_one.global);
-    let xdp = section(&object, "xdp");
+    let xdp = code_section(&object, "xdp");
     let half = xdp.functions.iter().find(|f| f.name == "half").unwrap();
     assert!(!half.global);
-    let calls: Vec<_> = xdp.relocs.iter().map(|r| r.target.clone()).collect();
+    let calls = reloc_targets(xdp);
     assert_eq!(
         calls,
         [
@@ -169,28 +171,12 @@ fn btf_defined_maps() {
     let object = parse(&bytes).unwrap();
     let btf = Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
     let (stats_index, stats) = map(&object, "stats");
-    assert_eq!(
-        (
-            stats.map_type,
-            stats.key_size,
-            stats.value_size,
-            stats.max_entries
-        ),
-        (1, 4, 16, 64)
-    );
+    assert_eq!(definition(stats), (1, 4, 16, 64));
     assert_eq!((stats.map_flags, stats.pinning), (1, 1));
     assert_eq!(btf.name(stats.btf_value_type_id), "value");
     assert_eq!(btf.name(stats.btf_key_type_id), "int");
     let (_, events) = map(&object, "events");
-    assert_eq!(
-        (
-            events.map_type,
-            events.key_size,
-            events.value_size,
-            events.max_entries
-        ),
-        (27, 0, 0, 4096)
-    );
+    assert_eq!(definition(events), (27, 0, 0, 4096));
     let (_, seen) = map(&object, "seen");
     assert_eq!(
         (
@@ -202,49 +188,17 @@ fn btf_defined_maps() {
         (30, 0, 8, 3)
     );
     let (_, perf) = map(&object, "perf");
-    assert_eq!(
-        (
-            perf.map_type,
-            perf.key_size,
-            perf.value_size,
-            perf.max_entries
-        ),
-        (4, 4, 4, 0)
-    );
+    assert_eq!(definition(perf), (4, 4, 4, 0));
     let (jumps_index, jumps) = map(&object, "jumps");
-    assert_eq!(
-        (
-            jumps.map_type,
-            jumps.key_size,
-            jumps.value_size,
-            jumps.max_entries
-        ),
-        (3, 4, 4, 4)
-    );
+    assert_eq!(definition(jumps), (3, 4, 4, 4));
     assert_eq!(jumps.initial_programs, [(2, "tail".to_string())]);
     let (_, outer) = map(&object, "outer");
-    assert_eq!(
-        (
-            outer.map_type,
-            outer.key_size,
-            outer.value_size,
-            outer.max_entries
-        ),
-        (12, 4, 4, 2)
-    );
+    assert_eq!(definition(outer), (12, 4, 4, 2));
     assert_eq!(outer.initial_maps, [(1, "inner_a".to_string())]);
     let inner = outer.inner_map.as_ref().unwrap();
-    assert_eq!(
-        (
-            inner.map_type,
-            inner.key_size,
-            inner.value_size,
-            inner.max_entries
-        ),
-        (2, 4, 8, 1)
-    );
-    let xdp = section(&object, "xdp");
-    let maps: Vec<_> = xdp.relocs.iter().map(|r| r.target.clone()).collect();
+    assert_eq!(definition(inner), (2, 4, 8, 1));
+    let xdp = code_section(&object, "xdp");
+    let maps = reloc_targets(xdp);
     assert!(
         maps.contains(&RelocTarget::Map(stats_index))
             && maps.contains(&RelocTarget::Map(jumps_index))
@@ -283,11 +237,7 @@ fn legacy_maps_and_version() {
         ),
         (1, 8, 16, 32, 1)
     );
-    let targets: Vec<_> = section(&object, "socket")
-        .relocs
-        .iter()
-        .map(|r| r.target.clone())
-        .collect();
+    let targets = reloc_targets(code_section(&object, "socket"));
     assert_eq!(targets, [RelocTarget::Map(first), RelocTarget::Map(second)]);
 }
 
@@ -307,7 +257,7 @@ fn two_programs_in_one_section() {
         object.programs[0].code_section,
         object.programs[1].code_section
     );
-    let xdp = section(&object, "xdp");
+    let xdp = code_section(&object, "xdp");
     assert_eq!(
         xdp.func_info
             .iter()
@@ -324,7 +274,7 @@ fn core_relocations_are_read() {
     };
     let object = parse(&bytes).unwrap();
     let btf = Btf::from_bytes(object.btf.as_ref().unwrap()).unwrap();
-    let s = section(&object, "tracepoint/syscalls/sys_enter_getpid");
+    let s = code_section(&object, "tracepoint/syscalls/sys_enter_getpid");
     assert!(s.core_relos.len() >= 3, "{:?}", s.core_relos);
     for r in &s.core_relos {
         assert_eq!(btf.name(r.type_id), "task_struct");
@@ -366,7 +316,7 @@ fn externs_are_left_to_the_loader() {
         return;
     };
     let object = parse(&bytes).unwrap();
-    let s = section(&object, "tp_btf/sys_enter");
+    let s = code_section(&object, "tp_btf/sys_enter");
     let mut names: Vec<_> = s
         .relocs
         .iter()

@@ -112,6 +112,43 @@ fn write_and_inspect(spec: &ObjectSpec, dir: &std::path::Path) -> std::path::Pat
     path
 }
 
+/// Sets slot 0 of the pinned u32 array `map` to `value`, with bpftool.
+fn set_slot_0(pins: &PinDir, map: &str, value: u8) {
+    let map = pins.join(&format!("maps/{map}"));
+    let value = value.to_string();
+    run(
+        "bpftool",
+        &[
+            "map", "update", "pinned", &map, "key", "0", "0", "0", "0", "value", &value, "0", "0",
+            "0",
+        ],
+    );
+}
+
+/// The pinned program as the kernel translated it, each instruction under its source line.
+fn xlated_with_lines(pins: &PinDir, prog: &str) -> String {
+    run(
+        "bpftool",
+        &[
+            "prog",
+            "dump",
+            "xlated",
+            "pinned",
+            &pins.join(prog),
+            "linum",
+        ],
+    )
+}
+
+/// The section's relocations as (instruction index, target) pairs.
+fn relocs_by_insn(section: &CodeSection) -> Vec<(usize, RelocTarget)> {
+    section
+        .relocs
+        .iter()
+        .map(|r| (r.insn_index, r.target.clone()))
+        .collect()
+}
+
 #[test]
 fn xdp_program_returning_pass() {
     let spec = object(
@@ -120,23 +157,11 @@ fn xdp_program_returning_pass() {
     );
     let dir = scratch_dir("xdp");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available("xdp_program_returning_pass") {
+    let Some(pins) = load_pinned("xdp_program_returning_pass", &path) else {
         return;
-    }
-    let pins = PinDir::new("xdp");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "xdp_pass", &[0; 64], &dir), 2);
-    let xlated = run(
-        "bpftool",
-        &[
-            "prog",
-            "dump",
-            "xlated",
-            "pinned",
-            &pins.join("xdp_pass"),
-            "linum",
-        ],
-    );
+    let xlated = xlated_with_lines(&pins, "xdp_pass");
     assert!(xlated.contains("test.lisp"), "{xlated}");
     assert!(
         xlated.contains("(return 2)) [file:test.lisp line_num:3 line_col:3]"),
@@ -152,19 +177,11 @@ fn array_map_lookup_through_a_relocation() {
     );
     let dir = scratch_dir("array");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available("array_map_lookup_through_a_relocation") {
+    let Some(pins) = load_pinned("array_map_lookup_through_a_relocation", &path) else {
         return;
-    }
-    let pins = PinDir::new("array");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "lookup", &[0; 64], &dir), 0);
-    let m = pins.join("maps/values");
-    run(
-        "bpftool",
-        &[
-            "map", "update", "pinned", &m, "key", "0", "0", "0", "0", "value", "42", "0", "0", "0",
-        ],
-    );
+    set_slot_0(&pins, "values", 42);
     assert_eq!(bpftool_run(&pins, "lookup", &[0; 64], &dir), 42);
 }
 
@@ -187,11 +204,9 @@ fn two_programs_share_one_section() {
     );
     let dir = scratch_dir("shared");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available("two_programs_share_one_section") {
+    let Some(pins) = load_pinned("two_programs_share_one_section", &path) else {
         return;
-    }
-    let pins = PinDir::new("shared");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "first", &[0; 64], &dir), 1);
     assert_eq!(bpftool_run(&pins, "second", &[0; 64], &dir), 3);
 }
@@ -245,11 +260,9 @@ fn struct_valued_hash_map() {
         "{dump}"
     );
     assert!(dump.contains("'last_len'"), "{dump}");
-    if !kernel_available("struct_valued_hash_map") {
+    let Some(pins) = load_pinned("struct_valued_hash_map", &path) else {
         return;
-    }
-    let pins = PinDir::new("struct");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "lookup", &[0; 64], &dir), 99);
     let m = pins.join("maps/stats_by_key");
     let mut args = vec![
@@ -324,11 +337,9 @@ fn every_defmap_type_loads() {
     let spec = object(maps.clone(), vec![reference_every_map(&maps)]);
     let dir = scratch_dir("maps");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available("every_defmap_type_loads") {
+    let Some(pins) = load_pinned("every_defmap_type_loads", &path) else {
         return;
-    }
-    let pins = PinDir::new("maps");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "use_maps", &[0; 64], &dir), 2);
     for m in &maps {
         let info = run(
@@ -372,11 +383,9 @@ fn ringbuf_output_from_a_program() {
     let spec = object(vec![rb], vec![p]);
     let dir = scratch_dir("ringbuf");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available("ringbuf_output_from_a_program") {
+    let Some(pins) = load_pinned("ringbuf_output_from_a_program", &path) else {
         return;
-    }
-    let pins = PinDir::new("ringbuf");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "emit", &[0; 64], &dir), 2);
 }
 
@@ -400,16 +409,8 @@ fn program_with_a_subprogram() {
     let path = write_and_inspect(&spec, &dir);
     let object = parse(&std::fs::read(&path).unwrap()).unwrap();
     // The subprogram moved to .text (libbpf follows calls only there), called through a relocation.
-    let xdp = object
-        .code_sections
-        .iter()
-        .find(|s| s.name == "xdp")
-        .unwrap();
-    let text = object
-        .code_sections
-        .iter()
-        .find(|s| s.name == ".text")
-        .unwrap();
+    let xdp = code_section(&object, "xdp");
+    let text = code_section(&object, ".text");
     assert_eq!(xdp.insns.len(), 4);
     assert_eq!(text.functions[0].name, "caller__sub4");
     assert!(!text.functions[0].global);
@@ -417,33 +418,15 @@ fn program_with_a_subprogram() {
         section: text.index,
         insn_offset: 0,
     };
-    assert_eq!(
-        xdp.relocs
-            .iter()
-            .map(|r| (r.insn_index, r.target.clone()))
-            .collect::<Vec<_>>(),
-        [(1, target)]
-    );
+    assert_eq!(relocs_by_insn(xdp), [(1, target)]);
     assert_eq!(text.func_info.len(), 1);
     assert_eq!(text.line_info[0].insn_offset, 0);
     assert_eq!(object.programs.len(), 1);
-    if !kernel_available("program_with_a_subprogram") {
+    let Some(pins) = load_pinned("program_with_a_subprogram", &path) else {
         return;
-    }
-    let pins = PinDir::new("subprog");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "caller", &[0; 64], &dir), 22);
-    let xlated = run(
-        "bpftool",
-        &[
-            "prog",
-            "dump",
-            "xlated",
-            "pinned",
-            &pins.join("caller"),
-            "linum",
-        ],
-    );
+    let xlated = xlated_with_lines(&pins, "caller");
     assert!(xlated.contains("caller__sub4"), "{xlated}");
 }
 
@@ -481,19 +464,14 @@ fn subprograms_of_two_programs_with_a_map_lookup_inside() {
     );
     let dir = scratch_dir("subprogs");
     let path = write_and_inspect(&spec, &dir);
-    if !kernel_available("subprograms_of_two_programs_with_a_map_lookup_inside") {
+    let Some(pins) = load_pinned(
+        "subprograms_of_two_programs_with_a_map_lookup_inside",
+        &path,
+    ) else {
         return;
-    }
-    let pins = PinDir::new("subprogs");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "first", &[0; 64], &dir), 0);
-    let m = pins.join("maps/values");
-    run(
-        "bpftool",
-        &[
-            "map", "update", "pinned", &m, "key", "0", "0", "0", "0", "value", "7", "0", "0", "0",
-        ],
-    );
+    set_slot_0(&pins, "values", 7);
     assert_eq!(bpftool_run(&pins, "first", &[0; 64], &dir), 7);
     assert_eq!(bpftool_run(&pins, "second", &[0; 64], &dir), 11);
 }
@@ -518,32 +496,16 @@ fn bpf_loop_callback_by_address() {
     let dir = scratch_dir("loop");
     let path = write_and_inspect(&spec, &dir);
     let object = parse(&std::fs::read(&path).unwrap()).unwrap();
-    let text = object
-        .code_sections
-        .iter()
-        .find(|s| s.name == ".text")
-        .unwrap();
-    let xdp = object
-        .code_sections
-        .iter()
-        .find(|s| s.name == "xdp")
-        .unwrap();
+    let text = code_section(&object, ".text");
+    let xdp = code_section(&object, "xdp");
     let target = RelocTarget::Function {
         section: text.index,
         insn_offset: 0,
     };
-    assert_eq!(
-        xdp.relocs
-            .iter()
-            .map(|r| (r.insn_index, r.target.clone()))
-            .collect::<Vec<_>>(),
-        [(1, target)]
-    );
-    if !kernel_available("bpf_loop_callback_by_address") {
+    assert_eq!(relocs_by_insn(xdp), [(1, target)]);
+    let Some(pins) = load_pinned("bpf_loop_callback_by_address", &path) else {
         return;
-    }
-    let pins = PinDir::new("loop");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "looper", &[0; 64], &dir), 3);
 }
 
@@ -574,10 +536,11 @@ fn libbpf_loads_an_object_carrying_metrics_and_we_read_them_back() {
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(read_metrics(&bytes).unwrap(), spec.metrics);
     assert_eq!(parse(&bytes).unwrap().maps.len(), 1);
-    if !kernel_available("libbpf_loads_an_object_carrying_metrics_and_we_read_them_back") {
+    let Some(pins) = load_pinned(
+        "libbpf_loads_an_object_carrying_metrics_and_we_read_them_back",
+        &path,
+    ) else {
         return;
-    }
-    let pins = PinDir::new("metrics");
-    bpftool_loadall(&path, &pins);
+    };
     assert_eq!(bpftool_run(&pins, "lookup", &[0; 64], &dir), 0);
 }

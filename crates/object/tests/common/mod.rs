@@ -139,3 +139,26 @@ pub fn bpftool_run(pins: &PinDir, prog: &str, data: &[u8], dir: &Path) -> u32 {
         .parse()
         .unwrap()
 }
+
+/// The code section called `name`, panicking when the object has none.
+pub fn code_section<'a>(
+    object: &'a whistler_object::ParsedObject,
+    name: &str,
+) -> &'a whistler_object::CodeSection {
+    object
+        .code_sections
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no section {name}"))
+}
+
+/// Loads `object` with [`bpftool_loadall`] into a fresh pin directory named after `test`, or
+/// returns `None` when `test` may not use the kernel ([`kernel_available`]).
+pub fn load_pinned(test: &str, object: &Path) -> Option<PinDir> {
+    if !kernel_available(test) {
+        return None;
+    }
+    let pins = PinDir::new(test);
+    bpftool_loadall(object, &pins);
+    Some(pins)
+}
