@@ -109,9 +109,7 @@ pub fn eval(
         F::Defun => defun(interp, c, env),
         F::Defmacro => defmacro(interp, c, env),
         F::Defvar | F::Defparameter | F::Defconstant => defvar(interp, form, c, env),
-        F::Flet => flet(interp, c, env, false),
-        F::Labels => flet(interp, c, env, true),
-        F::Macrolet => macrolet(interp, c, env),
+        F::Flet | F::Labels | F::Macrolet => local_definitions(interp, c, env, form),
         F::Block => {
             let name = block_name(interp, &arg(c, 0), c.span)?;
             let body = args_from(c, 1);
@@ -483,45 +481,44 @@ fn defvar(
     Ok(Value::sym(&name))
 }
 
-fn flet(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>, recursive: bool) -> Result<Value, Flow> {
+/// `flet`, `labels` and `macrolet`: binds each definition in a child environment and runs the
+/// body there. Only `labels` definitions see one another (and themselves); `macrolet` binds macros.
+fn local_definitions(
+    interp: &mut Interp,
+    c: &Rc<Cons>,
+    env: &Rc<Env>,
+    form: SpecialForm,
+) -> Result<Value, Flow> {
+    let is_macro = form == SpecialForm::Macrolet;
     let inner = Env::child(env);
     for def in arg(c, 0).iter() {
         let Some(name) = def.car().as_sym().cloned() else {
-            return fail(
-                "program-error",
-                "malformed local function definition",
-                c.span,
-            );
+            let message = if is_macro {
+                "malformed macrolet definition"
+            } else {
+                "malformed local function definition"
+            };
+            return fail("program-error", message, c.span);
         };
-        let closure_env = if recursive { &inner } else { env };
+        let closure_env = if form == SpecialForm::Labels {
+            &inner
+        } else {
+            env
+        };
         let f = interp.make_closure(
             Some(name.clone()),
             &def.cdr().car(),
             &def.cdr().cdr(),
             closure_env,
             def.span(),
-            false,
+            is_macro,
         )?;
-        inner.bind(&name, Namespace::Function, f);
-    }
-    interp.progn(&args_from(c, 1), &inner)
-}
-
-fn macrolet(interp: &mut Interp, c: &Rc<Cons>, env: &Rc<Env>) -> Result<Value, Flow> {
-    let inner = Env::child(env);
-    for def in arg(c, 0).iter() {
-        let Some(name) = def.car().as_sym().cloned() else {
-            return fail("program-error", "malformed macrolet definition", c.span);
+        let namespace = if is_macro {
+            Namespace::Macro
+        } else {
+            Namespace::Function
         };
-        let f = interp.make_closure(
-            Some(name.clone()),
-            &def.cdr().car(),
-            &def.cdr().cdr(),
-            env,
-            def.span(),
-            true,
-        )?;
-        inner.bind(&name, Namespace::Macro, f);
+        inner.bind(&name, namespace, f);
     }
     interp.progn(&args_from(c, 1), &inner)
 }
