@@ -52,6 +52,11 @@ impl Env {
         self.entries.borrow_mut().push((sym.clone(), ns, value));
     }
     pub fn lookup(&self, sym: &Sym, ns: Namespace) -> Option<Value> {
+        self.innermost(|s, n| n == ns && Rc::ptr_eq(s, sym))
+            .map(|(_, v)| v)
+    }
+    /// The innermost binding, here or in a parent, whose symbol and namespace satisfy `wanted`.
+    fn innermost(&self, wanted: impl Fn(&Sym, Namespace) -> bool) -> Option<(Namespace, Value)> {
         let mut env = self;
         loop {
             let found = env
@@ -59,8 +64,8 @@ impl Env {
                 .borrow()
                 .iter()
                 .rev()
-                .find(|(s, n, _)| *n == ns && Rc::ptr_eq(s, sym))
-                .map(|(_, _, v)| v.clone());
+                .find(|(s, n, _)| wanted(s, *n))
+                .map(|(_, n, v)| (*n, v.clone()));
             if found.is_some() {
                 return found;
             }
@@ -107,21 +112,8 @@ impl Env {
 
     /// True when a local function or local macro of this name shadows the global definition.
     pub fn shadows_function(&self, sym: &Sym) -> Option<(Namespace, Value)> {
-        let mut env = self;
-        loop {
-            let found = env
-                .entries
-                .borrow()
-                .iter()
-                .rev()
-                .find(|(s, n, _)| {
-                    matches!(n, Namespace::Function | Namespace::Macro) && Rc::ptr_eq(s, sym)
-                })
-                .map(|(_, n, v)| (*n, v.clone()));
-            if found.is_some() {
-                return found;
-            }
-            env = env.parent.as_deref()?;
-        }
+        self.innermost(|s, n| {
+            matches!(n, Namespace::Function | Namespace::Macro) && Rc::ptr_eq(s, sym)
+        })
     }
 }
