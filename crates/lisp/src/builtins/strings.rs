@@ -135,24 +135,14 @@ pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
     }),
     ("digit-char-p", |_, a, s| {
         arity(a, 1, 2, "digit-char-p", s)?;
-        let radix = a
-            .get(1)
-            .map(|r| super::int(r, s))
-            .transpose()?
-            .unwrap_or(10)
-            .clamp(2, 36) as u32;
+        let radix = radix_arg(a, s)?;
         Ok(char_arg(&a[0], s)?
             .to_digit(radix)
             .map_or(Value::Nil, |d| Value::int(d as i64)))
     }),
     ("digit-char", |_, a, s| {
         arity(a, 1, 2, "digit-char", s)?;
-        let radix = a
-            .get(1)
-            .map(|r| super::int(r, s))
-            .transpose()?
-            .unwrap_or(10)
-            .clamp(2, 36) as u32;
+        let radix = radix_arg(a, s)?;
         let d = super::int(&a[0], s)?;
         Ok(u32::try_from(d)
             .ok()
@@ -324,6 +314,17 @@ fn char_arg(v: &Value, span: Span) -> Result<char, Flow> {
 fn char_map(args: &[Value], span: Span, f: fn(char) -> char) -> Result<Value, Flow> {
     arity(args, 1, 1, "character function", span)?;
     Ok(Value::Char(f(char_arg(&args[0], span)?), NO_SPAN))
+}
+
+/// The optional radix of `digit-char-p` and `digit-char`, the second argument: 10 when absent,
+/// held to 2..=36.
+fn radix_arg(args: &[Value], span: Span) -> Result<u32, Flow> {
+    Ok(args
+        .get(1)
+        .map(|r| super::int(r, span))
+        .transpose()?
+        .unwrap_or(10)
+        .clamp(2, 36) as u32)
 }
 
 fn char_test(
