@@ -313,19 +313,8 @@ pub fn bind_list(
     span: Span,
     what: &str,
 ) -> Result<(), Flow> {
-    let mut items = Vec::new();
-    let mut rest = list.clone();
-    let mut walked = 0usize;
-    while let Value::Cons(c) = rest {
-        walked += 1;
-        if walked > crate::value::MAX_LIST_WALK {
-            rest = Value::Nil;
-            break;
-        }
-        items.push(c.car());
-        rest = c.cdr();
-    }
-    bind(interp, ll, &items, rest, env, span, what)
+    let (items, tail) = list.items_and_tail();
+    bind(interp, ll, &items, tail, env, span, what)
 }
 
 /// Binds `args` (and a dotted `tail`) into `env` following `ll`. Init forms are evaluated in
@@ -493,12 +482,12 @@ fn bind_pattern_unguarded(
         }
         Pattern::Ignore => Ok(()),
         Pattern::Nested(inner) => {
+            let span = if value.span() == crate::value::NO_SPAN {
+                span
+            } else {
+                value.span()
+            };
             if !matches!(value, Value::Cons(_) | Value::Nil) {
-                let span = if value.span() == crate::value::NO_SPAN {
-                    span
-                } else {
-                    value.span()
-                };
                 return fail(
                     "program-error",
                     format!(
@@ -508,11 +497,6 @@ fn bind_pattern_unguarded(
                     span,
                 );
             }
-            let span = if value.span() == crate::value::NO_SPAN {
-                span
-            } else {
-                value.span()
-            };
             bind_list(interp, inner, &value, env, span, what)
         }
     }

@@ -244,20 +244,9 @@ pub fn nthcdr(list: &Value, n: usize) -> Value {
 }
 
 fn plist_find(plist: &Value, indicator: &Value) -> Option<Rc<Cons>> {
-    let mut rest = plist.clone();
-    let mut walked = 0usize;
-    while let Value::Cons(c) = rest {
-        walked += 1;
-        if walked > crate::value::MAX_LIST_WALK {
-            break;
-        }
-        let value_cell = c.cdr();
-        if crate::hash::eq(&c.car(), indicator) {
-            return value_cell.as_cons().cloned();
-        }
-        rest = value_cell.cdr();
-    }
-    None
+    crate::builtins::lists::plist_value_cell(plist, indicator)?
+        .as_cons()
+        .cloned()
 }
 
 pub fn get(interp: &mut Interp, place: &Place, env: &Rc<Env>) -> Result<Value, Flow> {

@@ -447,6 +447,20 @@ impl Value {
             walked: 0,
         }
     }
+    /// The elements of a list and what ends it: `Nil` for a proper list, the atom after the dot
+    /// for a dotted one, and `Nil` again when the walk stops at [`MAX_LIST_WALK`] cells.
+    pub fn items_and_tail(&self) -> (Vec<Value>, Value) {
+        let mut items = Vec::new();
+        let mut rest = self.clone();
+        while let Value::Cons(c) = rest {
+            if items.len() == MAX_LIST_WALK {
+                return (items, Value::Nil);
+            }
+            items.push(c.car());
+            rest = c.cdr();
+        }
+        (items, rest)
+    }
     /// The elements of a proper list, or `None` for a dotted or circular-looking list.
     pub fn to_vec(&self) -> Option<Vec<Value>> {
         let mut out = Vec::new();

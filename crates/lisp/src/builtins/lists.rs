@@ -58,9 +58,9 @@ pub(super) const BUILTINS: &[(&str, BuiltinFn)] = &[
     ("member", member),
     ("member-if", |i, a, s| member_if(i, a, s, true)),
     ("member-if-not", |i, a, s| member_if(i, a, s, false)),
-    ("assoc", assoc),
+    ("assoc", |i, a, s| assoc(i, a, s, "assoc", Value::car)),
     ("assoc-if", assoc_if),
-    ("rassoc", rassoc),
+    ("rassoc", |i, a, s| assoc(i, a, s, "rassoc", Value::cdr)),
     ("acons", |_, a, s| {
         arity(a, 3, 3, "acons", s)?;
         Ok(Value::cons(
@@ -255,19 +255,8 @@ fn append(_: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
 }
 
 pub fn copy_list(v: &Value) -> Value {
-    let mut items = Vec::new();
-    let mut rest = v.clone();
-    let mut walked = 0usize;
-    while let Value::Cons(c) = rest {
-        walked += 1;
-        if walked > crate::value::MAX_LIST_WALK {
-            rest = Value::Nil;
-            break;
-        }
-        items.push(c.car());
-        rest = c.cdr();
-    }
-    Value::list_with_tail(items, rest)
+    let (items, tail) = v.items_and_tail();
+    Value::list_with_tail(items, tail)
 }
 
 fn copy_tree(v: &Value, depth: usize) -> Value {
@@ -391,33 +380,32 @@ fn contains(
 
 fn member(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "member", span)?;
-    let mut rest = list_arg(&args[1], span)?;
-    let mut walked = 0usize;
-    while let Value::Cons(c) = &rest {
-        walked += 1;
-        if walked > crate::value::MAX_LIST_WALK {
-            break;
-        }
-        if test_matches(interp, &args[2..], &args[0], &c.car(), span)? {
-            return Ok(rest);
-        }
-        let next = c.cdr();
-        rest = next;
-    }
-    Ok(Value::Nil)
+    first_tail_whose_car(list_arg(&args[1], span)?, |item| {
+        test_matches(interp, &args[2..], &args[0], item, span)
+    })
 }
 
 fn member_if(interp: &mut Interp, args: &[Value], span: Span, want: bool) -> Result<Value, Flow> {
     arity(args, 2, usize::MAX, "member-if", span)?;
-    let mut rest = list_arg(&args[1], span)?;
+    first_tail_whose_car(list_arg(&args[1], span)?, |item| {
+        let key = apply_key(interp, &args[2..], item, span)?;
+        Ok(interp.apply(&args[0], &[key], span)?.truthy() == want)
+    })
+}
+
+/// The first tail of `list` whose car satisfies `hit`, or `Nil` (what `member` returns).
+fn first_tail_whose_car(
+    list: Value,
+    mut hit: impl FnMut(&Value) -> Result<bool, Flow>,
+) -> Result<Value, Flow> {
+    let mut rest = list;
     let mut walked = 0usize;
     while let Value::Cons(c) = &rest {
         walked += 1;
         if walked > crate::value::MAX_LIST_WALK {
             break;
         }
-        let key = apply_key(interp, &args[2..], &c.car(), span)?;
-        if interp.apply(&args[0], &[key], span)?.truthy() == want {
+        if hit(&c.car())? {
             return Ok(rest);
         }
         let next = c.cdr();
@@ -426,10 +414,18 @@ fn member_if(interp: &mut Interp, args: &[Value], span: Span, want: bool) -> Res
     Ok(Value::Nil)
 }
 
-fn assoc(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
-    arity(args, 2, usize::MAX, "assoc", span)?;
+/// `assoc` (`key_of` is [`Value::car`]) and `rassoc` ([`Value::cdr`]): the first pair of the
+/// alist whose key matches.
+fn assoc(
+    interp: &mut Interp,
+    args: &[Value],
+    span: Span,
+    name: &str,
+    key_of: fn(&Value) -> Value,
+) -> Result<Value, Flow> {
+    arity(args, 2, usize::MAX, name, span)?;
     for pair in list_arg(&args[1], span)?.iter() {
-        if pair.truthy() && test_matches(interp, &args[2..], &args[0], &pair.car(), span)? {
+        if pair.truthy() && test_matches(interp, &args[2..], &args[0], &key_of(&pair), span)? {
             return Ok(pair);
         }
     }
@@ -446,17 +442,13 @@ fn assoc_if(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Fl
     Ok(Value::Nil)
 }
 
-fn rassoc(interp: &mut Interp, args: &[Value], span: Span) -> Result<Value, Flow> {
-    arity(args, 2, usize::MAX, "rassoc", span)?;
-    for pair in list_arg(&args[1], span)?.iter() {
-        if pair.truthy() && test_matches(interp, &args[2..], &args[0], &pair.cdr(), span)? {
-            return Ok(pair);
-        }
-    }
-    Ok(Value::Nil)
+pub fn getf(plist: &Value, indicator: &Value) -> Option<Value> {
+    plist_value_cell(plist, indicator).map(|cell| cell.car())
 }
 
-pub fn getf(plist: &Value, indicator: &Value) -> Option<Value> {
+/// What follows the first `indicator` (by `eq`) in indicator position of `plist`: the cell
+/// whose car is its value, or an atom when the plist ends there.
+pub fn plist_value_cell(plist: &Value, indicator: &Value) -> Option<Value> {
     let mut rest = plist.clone();
     let mut walked = 0usize;
     while let Value::Cons(c) = rest {
@@ -464,11 +456,11 @@ pub fn getf(plist: &Value, indicator: &Value) -> Option<Value> {
         if walked > crate::value::MAX_LIST_WALK {
             break;
         }
-        let next = c.cdr();
+        let value_cell = c.cdr();
         if crate::hash::eq(&c.car(), indicator) {
-            return Some(next.car());
+            return Some(value_cell);
         }
-        rest = next.cdr();
+        rest = value_cell.cdr();
     }
     None
 }
