@@ -14,8 +14,9 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use whistler_syntax::SourceFile;
+use whistler_testkit::benchmarks::{fastest, median};
 
 /// The BPF instruction-set version both compilers target.
 const CPU: &str = "v3";
@@ -48,18 +49,6 @@ fn twins() -> Vec<(String, PathBuf, PathBuf)> {
         .collect();
     twins.sort();
     twins
-}
-
-/// The fastest of `runs` timings of `f`.
-fn fastest(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .expect("at least one run")
 }
 
 fn run(command: &mut Command) {
@@ -128,11 +117,6 @@ fn generated_program(forms: usize) -> SourceFile {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use whistler_loader::ringbuf::{DropCounter, RingBuffer, RingReader};
 use whistler_loader::{LoadOptions, Object, TestRun};
+use whistler_testkit::benchmarks::{build_with_libbpf, libbpf_version, median, stdout_of};
 
 const SIZES: [usize; 3] = [8, 64, 512];
 const ROUNDS: usize = 11;
@@ -85,11 +86,6 @@ fn rate(per_second: f64) -> String {
     format!("{:.0}M/s", per_second / 1e6)
 }
 
-fn median(mut rates: Vec<f64>) -> f64 {
-    rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
-}
-
 fn expected_sum(first: u64, count: u32) -> u64 {
     (first..first + u64::from(count)).sum()
 }
@@ -98,56 +94,34 @@ fn bench_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/ringbuf")
 }
 
-fn run(command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 fn build_producer(dir: &Path) -> PathBuf {
     let out = dir.join("producer.bpf.o");
     let multiarch = format!("-I/usr/include/{}-linux-gnu", std::env::consts::ARCH);
-    run(Command::new("clang")
-        .args(["-O2", "-g", "-target", "bpf", &multiarch, "-c"])
-        .arg(bench_dir().join("producer.bpf.c"))
-        .arg("-o")
-        .arg(&out));
+    stdout_of(
+        Command::new("clang")
+            .args(["-O2", "-g", "-target", "bpf", &multiarch, "-c"])
+            .arg(bench_dir().join("producer.bpf.c"))
+            .arg("-o")
+            .arg(&out),
+    );
     out
 }
 
 fn build_libbpf_consumer(dir: &Path) -> PathBuf {
     let out = dir.join("libbpf_consumer");
-    run(Command::new("cc")
-        .args(["-O2", "-o"])
-        .arg(&out)
-        .arg(bench_dir().join("libbpf_consumer.c"))
-        .arg("-lbpf"));
+    build_with_libbpf(&bench_dir().join("libbpf_consumer.c"), &out);
     out
-}
-
-fn libbpf_version() -> String {
-    let output = Command::new("pkg-config")
-        .args(["--modversion", "libbpf"])
-        .output();
-    match output {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => "(Debian libbpf-dev)".to_string(),
-    }
 }
 
 /// libbpf's rounds, as records per second; each round's count and sum are checked.
 fn run_libbpf(consumer: &Path, object: &Path, size: usize, count: u32) -> Vec<f64> {
-    let text = run(Command::new(consumer)
-        .arg(object)
-        .arg(size.to_string())
-        .arg(count.to_string())
-        .arg(ROUNDS.to_string()));
+    let text = stdout_of(
+        Command::new(consumer)
+            .arg(object)
+            .arg(size.to_string())
+            .arg(count.to_string())
+            .arg(ROUNDS.to_string()),
+    );
     text.lines()
         .enumerate()
         .map(|(round, line)| {

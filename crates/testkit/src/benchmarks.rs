@@ -1,7 +1,10 @@
 //! `BENCHMARKS.md` at the repository root: each benchmark owns one section, starting at its
-//! `# Title` line and ending before the next `# ` line, and rewrites only that section.
+//! `# Title` line and ending before the next `# ` line, and rewrites only that section. Also what
+//! the benchmarks share to measure: timing, medians, running commands, libbpf's side.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// The repository's `BENCHMARKS.md`.
 pub fn benchmarks_file() -> PathBuf {
@@ -39,6 +42,59 @@ pub fn replace_section(document: &str, section: &str) -> String {
         out.extend(&lines[end..]);
     }
     out.join("\n") + "\n"
+}
+
+/// The middle value (the upper one of an even count).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The fastest of `runs` timings of `f`.
+pub fn fastest(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .expect("at least one run")
+}
+
+/// Runs `command`, which must succeed, and returns its standard output.
+pub fn stdout_of(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Compiles the C program `source` into the executable `out`, linked against the system's libbpf.
+pub fn build_with_libbpf(source: &Path, out: &Path) {
+    stdout_of(
+        Command::new("cc")
+            .args(["-O2", "-o"])
+            .arg(out)
+            .arg(source)
+            .arg("-lbpf"),
+    );
+}
+
+/// The installed libbpf's version, as pkg-config reports it.
+pub fn libbpf_version() -> String {
+    let output = Command::new("pkg-config")
+        .args(["--modversion", "libbpf"])
+        .output();
+    match output {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => "(Debian libbpf-dev)".to_string(),
+    }
 }
 
 #[cfg(test)]

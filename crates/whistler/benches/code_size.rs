@@ -15,8 +15,9 @@ use common::twins::{files_with_extension, host_cannot_load, load, pairs, verifie
 use common::{clang_available, crate_dir, CPU};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use whistler_syntax::SourceFile;
+use whistler_testkit::benchmarks::fastest;
 
 /// Sizes of one program (or of `.text`, the subprograms programs call).
 #[derive(Clone, Copy, Default)]
@@ -62,18 +63,6 @@ fn verified(elf: &[u8]) -> BTreeMap<String, u64> {
     load(elf)
         .map(|o| verifier_processed(&o))
         .unwrap_or_default()
-}
-
-/// The fastest of `runs` timings of `f`.
-fn fastest(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap()
 }
 
 fn ratio(a: usize, b: usize) -> String {

@@ -23,6 +23,7 @@ use std::time::Instant;
 use common::{clang_once, crate_dir, session_lisp, CPU};
 use whistler_loader::{LoadOptions, Object};
 use whistler_syntax::SourceFile;
+use whistler_testkit::benchmarks::{build_with_libbpf, libbpf_version, median, stdout_of};
 
 const RUNS: usize = 21;
 const CHILD: &str = "WHISTLER_FIRST_LOAD";
@@ -124,23 +125,6 @@ fn millis(nanos: f64) -> String {
     format!("{:.2} ms", nanos / 1e6)
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 fn nanos(text: String) -> f64 {
     text.trim()
         .parse()
@@ -148,7 +132,7 @@ fn nanos(text: String) -> f64 {
 }
 
 fn run_libbpf(loader: &Path, object: &Path) -> f64 {
-    nanos(run(Command::new(loader).arg(object)))
+    nanos(stdout_of(Command::new(loader).arg(object)))
 }
 
 fn run_ours(object: &Path, read_btf: bool) -> f64 {
@@ -157,7 +141,7 @@ fn run_ours(object: &Path, read_btf: bool) -> f64 {
     if read_btf {
         child.env(READ_BTF, "1");
     }
-    nanos(run(&mut child))
+    nanos(stdout_of(&mut child))
 }
 
 /// Our object for an example's `session!` Lisp, compiled with the macro host of this machine's
@@ -189,20 +173,6 @@ fn clangs(dir: &Path, name: &str) -> PathBuf {
 
 fn build_libbpf_loader(dir: &Path) -> PathBuf {
     let out = dir.join("libbpf_load");
-    run(Command::new("cc")
-        .args(["-O2", "-o"])
-        .arg(&out)
-        .arg(crate_dir().join("benches/core_load/libbpf_load.c"))
-        .arg("-lbpf"));
+    build_with_libbpf(&crate_dir().join("benches/core_load/libbpf_load.c"), &out);
     out
-}
-
-fn libbpf_version() -> String {
-    let output = Command::new("pkg-config")
-        .args(["--modversion", "libbpf"])
-        .output();
-    match output {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => "(Debian libbpf-dev)".to_string(),
-    }
 }
