@@ -242,16 +242,7 @@ fn map_kind_json(kind: MapKind) -> Value {
 
 fn map_kind_from(v: &Value) -> Option<MapKind> {
     if let Some(name) = v.as_str() {
-        return Some(match name {
-            "count" => MapKind::Count,
-            "sum" => MapKind::Sum,
-            "min" => MapKind::Min,
-            "max" => MapKind::Max,
-            "avg" => MapKind::Avg,
-            "stats" => MapKind::Stats,
-            "hist" => MapKind::Hist,
-            _ => return None,
-        });
+        return MapKind::without_parameters(name);
     }
     let items = v.as_array()?;
     let n = |i: usize| items.get(i)?.as_i64();

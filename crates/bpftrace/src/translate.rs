@@ -878,32 +878,19 @@ impl<'a> Translator<'a> {
 
     /// The aggregation a call names, with its constant parameters.
     fn aggregation(&mut self, func: &str, args: &[Expr], span: Span) -> Option<MapKind> {
-        let kind = match func {
-            "count" => MapKind::Count,
-            "sum" => MapKind::Sum,
-            "min" => MapKind::Min,
-            "max" => MapKind::Max,
-            "avg" => MapKind::Avg,
-            "stats" => MapKind::Stats,
-            "hist" => MapKind::Hist,
-            "lhist" => {
-                let bounds: Vec<Option<i64>> = args.iter().skip(1).map(constant).collect();
-                match bounds[..] {
-                    [Some(min), Some(max), Some(step)] if step > 0 && max > min => {
-                        MapKind::Lhist { min, max, step }
-                    }
-                    _ => {
-                        self.error::<()>(
-                            span,
-                            "lhist(value, min, max, step) needs constant min < max and step > 0",
-                        );
-                        return None;
-                    }
-                }
+        if func != "lhist" {
+            return MapKind::without_parameters(func);
+        }
+        let bounds: Vec<Option<i64>> = args.iter().skip(1).map(constant).collect();
+        match bounds[..] {
+            [Some(min), Some(max), Some(step)] if step > 0 && max > min => {
+                Some(MapKind::Lhist { min, max, step })
             }
-            _ => return None,
-        };
-        Some(kind)
+            _ => self.error(
+                span,
+                "lhist(value, min, max, step) needs constant min < max and step > 0",
+            ),
+        }
     }
 
     fn aggregate(

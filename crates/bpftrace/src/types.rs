@@ -112,6 +112,15 @@ impl MapKind {
         }
     }
 
+    /// The aggregation called `name` that takes no parameters (`count`, `hist`...; not `value`
+    /// or `lhist`), the inverse of [`MapKind::name`] for those.
+    pub fn without_parameters(name: &str) -> Option<MapKind> {
+        use MapKind::*;
+        [Count, Sum, Min, Max, Avg, Stats, Hist]
+            .into_iter()
+            .find(|kind| kind.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             MapKind::Value(_) => "value",
