@@ -258,6 +258,15 @@ fn theirs(test: &str, script: &str, command: &str) -> Option<String> {
     theirs_with(test, &["-c", command, "-e", script])
 }
 
+/// Checks that Debian's bpftrace, when it is installed, prints `out` too for `script` run with
+/// `-c command`.
+#[track_caller]
+fn assert_same_as_theirs(out: &str, test: &str, script: &str, command: &str) {
+    if let Some(theirs) = theirs(test, script, command) {
+        assert_eq!(out, theirs);
+    }
+}
+
 /// Debian's bpftrace's output with these arguments, when it is installed.
 fn theirs_with(test: &str, args: &[&str]) -> Option<String> {
     let bpftrace = Path::new("/usr/bin/bpftrace");
@@ -306,9 +315,7 @@ tracepoint:syscalls:sys_enter_clock_nanosleep
          \n\n\
          @sleeps[sleep]: 2\n"
     );
-    if let Some(theirs) = theirs("kernel_struct_fields_through_btf", script, &command) {
-        assert_eq!(out, theirs);
-    }
+    assert_same_as_theirs(&out, "kernel_struct_fields_through_btf", script, &command);
 }
 
 /// Tracepoint fields (`args.NAME`) of events whose record the kernel's BTF describes (`struct
@@ -357,13 +364,12 @@ tracepoint:sched:sched_switch /args->prev_comm == "{OPENER}"/ {{
              @switched[{OPENER}, 1]: 1\n"
         )
     );
-    if let Some(theirs) = theirs(
+    assert_same_as_theirs(
+        &out,
         "tracepoint_args_read_through_btf_with_core_relocations",
         &script,
         &command,
-    ) {
-        assert_eq!(out, theirs);
-    }
+    );
 }
 
 /// Members of structs that fentry arguments point to (pointers the verifier knows by their BTF
@@ -512,13 +518,12 @@ fn kernel_stacks_symbolized_as_bpftrace_prints_them() {
     assert!(top[3].starts_with("]: "), "{out}");
     assert_eq!(top[1].trim(), lines[2].trim());
     assert!(out.contains("\n    do_syscall_64+"), "{out}");
-    if let Some(theirs) = theirs(
+    assert_same_as_theirs(
+        &out,
         "kernel_stacks_symbolized_as_bpftrace_prints_them",
         &script,
         &opener,
-    ) {
-        assert_eq!(out, theirs);
-    }
+    );
 }
 
 #[test]
@@ -536,9 +541,7 @@ fn join_prints_execve_arguments() {
         out,
         "Attaching 1 probe...\nsleep 0.01\nsleep,0.01\nsleep 0.02\nsleep,0.02\n\n\n"
     );
-    if let Some(theirs) = theirs("join_prints_execve_arguments", script, &command) {
-        assert_eq!(out, theirs);
-    }
+    assert_same_as_theirs(&out, "join_prints_execve_arguments", script, &command);
 }
 
 #[test]
@@ -588,9 +591,7 @@ fn buf_prints_bytes_with_r() {
     let first = format!("{}|", &d[..5]);
     assert!(out.starts_with("Attaching 1 probe...\n"), "{out}");
     assert!(out.contains(&format!("\n{first}|{}\n", &d[..3])), "{out}");
-    if let Some(theirs) = theirs("buf_prints_bytes_with_r", &script, &opener) {
-        assert_eq!(out, theirs);
-    }
+    assert_same_as_theirs(&out, "buf_prints_bytes_with_r", &script, &opener);
 }
 
 #[test]
@@ -747,13 +748,12 @@ END {{
         "Attaching 5 probes...\n\
          faults 1, each minor or major 1, switches while waiting 1\n\n\n\n\n\n\n"
     );
-    if let Some(theirs) = theirs(
+    assert_same_as_theirs(
+        &out,
         "software_events_count_the_traced_commands_faults_and_switches",
         &script,
         &command,
-    ) {
-        assert_eq!(out, theirs);
-    }
+    );
 }
 
 #[test]
