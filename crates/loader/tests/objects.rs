@@ -31,6 +31,22 @@ fn run_xdp(object: &Object, program: &str, packet_len: usize) -> u32 {
         .retval
 }
 
+/// Runs a raw_tracepoint program of sys_enter (its two u64 arguments zero), which runs in the
+/// calling thread, and returns its return value.
+fn run_raw_tracepoint(object: &Object, program: &str) -> u32 {
+    let args = [0u8; 16];
+    let run = TestRun {
+        ctx_in: &args,
+        ..Default::default()
+    };
+    object
+        .program(program)
+        .unwrap()
+        .test_run(run)
+        .unwrap()
+        .retval
+}
+
 fn load(name: &str, options: &LoadOptions) -> Object {
     Object::load(&common::compile_c(name), options).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -165,14 +181,7 @@ fn core_reads_of_task_struct() {
         return;
     }
     let mut object = load("core_task", &LoadOptions::default());
-    // raw_tracepoint test runs execute in the calling thread: two u64 arguments for sys_enter.
-    let args = [0u8; 16];
-    let run = TestRun {
-        ctx_in: &args,
-        ..Default::default()
-    };
-    let out = object.program("read_task").unwrap().test_run(run).unwrap();
-    assert_eq!(out.retval, 0);
+    assert_eq!(run_raw_tracepoint(&object, "read_task"), 0);
     let results = TypedMap::<u32, CoreResult>::new(object.take_map("results").unwrap()).unwrap();
     let r = results.get(&0).unwrap().unwrap();
     // SAFETY-free ids: the kernel's view of this thread.
@@ -351,17 +360,7 @@ fn core_with_a_generated_vmlinux_h() {
     let bytes = common::compile_c_with("vmlinux_task", &["-D__TARGET_ARCH_x86", &flag]);
     std::fs::remove_dir_all(&include).unwrap();
     let object = Object::load(&bytes, &LoadOptions::default()).unwrap();
-    let args = [0u8; 16];
-    let run = TestRun {
-        ctx_in: &args,
-        ..Default::default()
-    };
-    let out = object
-        .program("snapshot_task")
-        .unwrap()
-        .test_run(run)
-        .unwrap();
-    assert_eq!(out.retval, 0);
+    assert_eq!(run_raw_tracepoint(&object, "snapshot_task"), 0);
     let snapshots = TypedMap::<u32, Snapshot, _>::new(object.map("snapshots").unwrap()).unwrap();
     let s = snapshots.get(&0).unwrap().unwrap();
     let tid = rustix::thread::gettid().as_raw_nonzero().get();
@@ -426,12 +425,7 @@ fn typed_ksym_variable() {
         }
         Err(other) => panic!("{other}"),
     };
-    let args = [0u8; 16];
-    let run = TestRun {
-        ctx_in: &args,
-        ..Default::default()
-    };
-    let out = object.program("this_cpu").unwrap().test_run(run).unwrap();
+    let retval = run_raw_tracepoint(&object, "this_cpu");
     let cpus = whistler_loader::cpus::possible_cpu_count().unwrap() as u32;
-    assert!((1000..1000 + cpus).contains(&out.retval), "{}", out.retval);
+    assert!((1000..1000 + cpus).contains(&retval), "{retval}");
 }
