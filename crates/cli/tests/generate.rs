@@ -35,16 +35,9 @@ fn generated(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("shapes.lisp"), SOURCE).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_whistler"))
+    run(Command::new(env!("CARGO_BIN_EXE_whistler"))
         .args(["compile", "shapes.lisp", "--gen", "all"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .current_dir(&dir));
     dir
 }
 
@@ -94,6 +87,7 @@ fn report(
     out
 }
 
+/// Runs `command`, which must succeed; returns its standard output.
 fn run(command: &mut Command) -> Vec<u8> {
     let out = command.output().unwrap();
     assert!(
@@ -216,16 +210,9 @@ fn camel_field(field: &str) -> String {
 #[test]
 fn lisp_types_round_trip() {
     let dir = generated("lisp");
-    let out = Command::new(env!("CARGO_BIN_EXE_whistler"))
+    run(Command::new(env!("CARGO_BIN_EXE_whistler"))
         .args(["compile", "shapes_types.lisp", "--gen", "rust"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .current_dir(&dir));
     assert_eq!(
         std::fs::read_to_string(dir.join("shapes_types_types.rs")).unwrap(),
         std::fs::read_to_string(dir.join("shapes_types.rs")).unwrap()
