@@ -1,7 +1,7 @@
 //! The macro hook: a host's top-level forms and macros are consulted before built-in handling,
 //! except for built-in form names.
 
-use whistler_compiler::{compile_with, MacroHost, NoMacros, Options};
+use whistler_compiler::{compile_with, Compiled, MacroHost, NoMacros, Options};
 use whistler_syntax::{read, Diagnostic, Sexp, SexpKind, SourceFile, Symbol};
 
 /// Knows one macro, `(twice X)` => `(* 2 X)`, and records the top-level forms it was given.
@@ -56,24 +56,25 @@ impl MacroHost for FakeHost {
     }
 }
 
+/// Compiles `text` against `host`, keeping each program's expansion and assembly.
+fn compile_dumping(name: &str, text: &str, host: &mut FakeHost) -> Compiled {
+    let file = SourceFile::new(name, text);
+    let forms = read(&file).forms;
+    let options = Options {
+        dump: true,
+        ..Default::default()
+    };
+    compile_with(&file, &forms, options, host).expect("compiles")
+}
+
 #[test]
 fn host_macros_expand_and_toplevel_forms_reach_the_host() {
-    let file = SourceFile::new(
+    let mut host = FakeHost::default();
+    let compiled = compile_dumping(
         "m.lisp",
         "(defmacro twice (x) `(* 2 ,x))\n(defvar *n* 3)\n(defprog p (:type :xdp) (when 1 (twice (twice 5))))",
-    );
-    let forms = read(&file).forms;
-    let mut host = FakeHost::default();
-    let compiled = compile_with(
-        &file,
-        &forms,
-        Options {
-            dump: true,
-            ..Default::default()
-        },
         &mut host,
-    )
-    .expect("compiles");
+    );
     assert_eq!(host.toplevel, ["defmacro", "defvar"]);
     // `when` stays the built-in form even though the host claims it.
     assert!(
@@ -92,22 +93,12 @@ fn host_macros_expand_and_toplevel_forms_reach_the_host() {
 
 #[test]
 fn host_globals_are_constants_and_defconstants_reach_the_host() {
-    let file = SourceFile::new(
+    let mut host = FakeHost::default();
+    let compiled = compile_dumping(
         "c.lisp",
         "(defconstant +base+ 5)\n(defprog p (:type :xdp) (let ((s 0)) (dotimes (i *threshold*) (incf s)) (+ s +base+ *threshold*)))",
-    );
-    let forms = read(&file).forms;
-    let mut host = FakeHost::default();
-    let compiled = compile_with(
-        &file,
-        &forms,
-        Options {
-            dump: true,
-            ..Default::default()
-        },
         &mut host,
-    )
-    .expect("compiles");
+    );
     assert_eq!(host.constants, [("+base+".to_string(), 5)]);
     assert!(
         compiled.dumps[0].asm.contains("r0 = 19"),
