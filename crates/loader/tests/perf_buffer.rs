@@ -46,19 +46,8 @@ fn producer(counter: BorrowedFd<'_>, events: BorrowedFd<'_>) -> Vec<Insn> {
         Insn::mov64_imm(Reg::R5, 16),
         Insn::call_helper(PERF_EVENT_OUTPUT),
     ]);
-    let mut code = vec![
-        Insn::mov64_reg(Reg::R6, Reg::R1),
-        Insn::store_imm(BPF_W, Reg::FP, -4, 0),
-        Insn::mov64_reg(Reg::R2, Reg::FP),
-        Insn::alu64_imm(BPF_ADD, Reg::R2, -4),
-    ];
-    code.extend(ld_map(Reg::R1, counter));
-    code.extend([
-        Insn::call_helper(MAP_LOOKUP_ELEM),
-        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, body.len() as i16 + 2),
-        Insn::mov64_imm(Reg::R7, 1),
-        Insn::atomic(BPF_DW, BPF_ADD as i32 | BPF_FETCH, Reg::R0, 0, Reg::R7),
-    ]);
+    let mut code = vec![Insn::mov64_reg(Reg::R6, Reg::R1)];
+    code.extend(next_seq(counter, body.len() as i16));
     code.extend(body);
     code.extend([Insn::mov64_imm(Reg::R0, XDP_PASS), Insn::exit()]);
     code
@@ -71,19 +60,6 @@ fn stay_on_first_cpu() {
     let mut set = rustix::thread::CpuSet::new();
     set.set(online_cpus().unwrap()[0] as usize);
     rustix::thread::sched_setaffinity(None, &set).expect("sched_setaffinity");
-}
-
-fn run_times(prog: BorrowedFd<'_>, times: u32) {
-    let packet = [0u8; 64];
-    let run = bpf::TestRun {
-        data_in: &packet,
-        repeat: times,
-        ..Default::default()
-    };
-    assert_eq!(
-        bpf::prog_test_run(prog, run).unwrap().retval,
-        XDP_PASS as u32
-    );
 }
 
 #[test]

@@ -11,7 +11,6 @@ use attach_util::*;
 use whistler_bpf::opcode::*;
 use whistler_bpf::{Insn, Reg};
 use whistler_loader::ringbuf::{typed, RingBuffer, RingBufferSet};
-use whistler_loader::sys::bpf;
 use whistler_testkit::kernel_available;
 
 const MAGIC: u32 = 0x5157_4853;
@@ -28,23 +27,6 @@ struct Event {
 
 fn ring_map(size: u32) -> OwnedFd {
     create_map(27, 0, 0, size)
-}
-
-/// `r7 = counters[0]++` (atomic fetch-add); jumps to the end (`exit_offset`) if the lookup fails.
-fn next_seq(counter: BorrowedFd<'_>, exit_offset: i16) -> Vec<Insn> {
-    let mut code = vec![
-        Insn::store_imm(BPF_W, Reg::FP, -4, 0),
-        Insn::mov64_reg(Reg::R2, Reg::FP),
-        Insn::alu64_imm(BPF_ADD, Reg::R2, -4),
-    ];
-    code.extend(ld_map(Reg::R1, counter));
-    code.extend([
-        Insn::call_helper(MAP_LOOKUP_ELEM),
-        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, exit_offset + 2),
-        Insn::mov64_imm(Reg::R7, 1),
-        Insn::atomic(BPF_DW, BPF_ADD as i32 | BPF_FETCH, Reg::R0, 0, Reg::R7),
-    ]);
-    code
 }
 
 /// Each run: `bpf_ringbuf_output(ring, &Event { seq, MAGIC, tag }, 16, 0)`.
@@ -95,21 +77,6 @@ fn finish(mut code: Vec<Insn>, body: Vec<Insn>) -> Vec<Insn> {
     code.extend(body);
     code.extend([Insn::mov64_imm(Reg::R0, XDP_PASS), Insn::exit()]);
     code
-}
-
-/// Runs an XDP program `times` times on a dummy packet.
-fn run_times(prog: BorrowedFd<'_>, times: u32) {
-    let packet = [0u8; 64];
-    let result = bpf::prog_test_run(
-        prog,
-        bpf::TestRun {
-            data_in: &packet,
-            repeat: times,
-            ..Default::default()
-        },
-    )
-    .expect("test run");
-    assert_eq!(result.retval, XDP_PASS as u32);
 }
 
 fn decode_all(records: &[Vec<u8>]) -> Vec<Event> {

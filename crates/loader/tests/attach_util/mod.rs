@@ -114,6 +114,39 @@ pub fn increment(map: BorrowedFd<'_>, key: u32) -> Vec<Insn> {
     code
 }
 
+/// `r7 = counters[0]++` (atomic fetch-add); jumps to the end (`exit_offset`) if the lookup fails.
+pub fn next_seq(counter: BorrowedFd<'_>, exit_offset: i16) -> Vec<Insn> {
+    let mut code = vec![
+        Insn::store_imm(BPF_W, Reg::FP, -4, 0),
+        Insn::mov64_reg(Reg::R2, Reg::FP),
+        Insn::alu64_imm(BPF_ADD, Reg::R2, -4),
+    ];
+    code.extend(ld_map(Reg::R1, counter));
+    code.extend([
+        Insn::call_helper(MAP_LOOKUP_ELEM),
+        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, exit_offset + 2),
+        Insn::mov64_imm(Reg::R7, 1),
+        Insn::atomic(BPF_DW, BPF_ADD as i32 | BPF_FETCH, Reg::R0, 0, Reg::R7),
+    ]);
+    code
+}
+
+/// Runs an XDP program `times` times on a dummy packet; it must return XDP_PASS.
+pub fn run_times(prog: BorrowedFd<'_>, times: u32) {
+    const XDP_PASS: u32 = 2;
+    let packet = [0u8; 64];
+    let result = bpf::prog_test_run(
+        prog,
+        bpf::TestRun {
+            data_in: &packet,
+            repeat: times,
+            ..Default::default()
+        },
+    )
+    .expect("test run");
+    assert_eq!(result.retval, XDP_PASS);
+}
+
 /// A program that does `counters[0] += 1` whenever the current process is ours, then returns
 /// `ret`.
 pub fn count_own_hits(map: BorrowedFd<'_>, ret: i32) -> Vec<Insn> {
