@@ -10,11 +10,16 @@ use std::os::fd::AsFd;
 use whistler_bpf::{MapType, ProgramType};
 use whistler_loader::{LoadError, LoadOptions, Object, TestRun, TypedMap};
 
-fn run(object: &Object, program: &str) -> u32 {
+/// Runs `program` of `object` once with `run` and returns its return value.
+fn run_with(object: &Object, program: &str, run: TestRun<'_>) -> u32 {
     let program = object
         .program(program)
         .unwrap_or_else(|| panic!("no program {program}"));
-    program.test_run(TestRun::default()).unwrap().retval
+    program.test_run(run).unwrap().retval
+}
+
+fn run(object: &Object, program: &str) -> u32 {
+    run_with(object, program, TestRun::default())
 }
 
 fn run_xdp(object: &Object, program: &str, packet_len: usize) -> u32 {
@@ -23,12 +28,7 @@ fn run_xdp(object: &Object, program: &str, packet_len: usize) -> u32 {
         data_in: &packet,
         ..Default::default()
     };
-    object
-        .program(program)
-        .unwrap()
-        .test_run(run)
-        .unwrap()
-        .retval
+    run_with(object, program, run)
 }
 
 /// Runs a raw_tracepoint program of sys_enter (its two u64 arguments zero), which runs in the
@@ -39,12 +39,7 @@ fn run_raw_tracepoint(object: &Object, program: &str) -> u32 {
         ctx_in: &args,
         ..Default::default()
     };
-    object
-        .program(program)
-        .unwrap()
-        .test_run(run)
-        .unwrap()
-        .retval
+    run_with(object, program, run)
 }
 
 fn load(name: &str, options: &LoadOptions) -> Object {
