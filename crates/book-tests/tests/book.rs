@@ -56,7 +56,7 @@ fn compile_block(place: &str, block: &CodeBlock) -> Result<Compiled, String> {
 #[test]
 fn reference_pages_match_the_code() {
     let dir = book_src().join("reference");
-    let update = std::env::var("UPDATE_EXPECT").as_deref() == Ok("1");
+    let update = whistler_testkit::update_expect();
     let mut stale = Vec::new();
     for (name, expected) in reference_pages() {
         let path = dir.join(name);

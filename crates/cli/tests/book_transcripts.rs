@@ -46,7 +46,7 @@ fn run(command: &str, dir: &Path) -> String {
 
 #[test]
 fn console_transcripts_show_what_the_binary_prints() {
-    let update = std::env::var("UPDATE_EXPECT").as_deref() == Ok("1");
+    let update = whistler_testkit::update_expect();
     let kernel = whistler_testkit::kernel_available("book console,kernel transcripts");
     let (mut checked, mut failures) = (0, Vec::new());
     for (page, text) in pages() {

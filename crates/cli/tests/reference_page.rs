@@ -56,7 +56,7 @@ fn cli_reference_page_matches_the_help() {
         expected.contains("## whistler compile"),
         "no subcommands found in the help"
     );
-    if std::env::var("UPDATE_EXPECT").as_deref() == Ok("1") {
+    if whistler_testkit::update_expect() {
         std::fs::write(&path, &expected).expect("write cli.md");
         return;
     }

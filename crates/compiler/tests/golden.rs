@@ -25,7 +25,7 @@ fn inputs(dir: &str) -> Vec<PathBuf> {
 /// Compares `actual` with the `.txt` beside `input`, or rewrites it under `UPDATE_EXPECT=1`.
 fn expect(input: &Path, actual: &str, failures: &mut Vec<String>) {
     let path = input.with_extension("txt");
-    if std::env::var("UPDATE_EXPECT").as_deref() == Ok("1") {
+    if whistler_testkit::update_expect() {
         std::fs::write(&path, actual).expect("write expectation");
         return;
     }

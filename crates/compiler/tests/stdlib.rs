@@ -1001,13 +1001,17 @@ fn golden_expansions() {
         }
         out.push_str(&format!("{form}\n=> {current}\n\n"));
     }
-    let expected_path = dir.join("expansions.expected");
-    if std::env::var("UPDATE_EXPECT").as_deref() == Ok("1") {
-        std::fs::write(&expected_path, &out).expect("write expansions.expected");
+    expect_file(&dir.join("expansions.expected"), &out);
+}
+
+/// Compares `actual` with the file at `path`, or rewrites the file under `UPDATE_EXPECT=1`.
+fn expect_file(path: &Path, actual: &str) {
+    if whistler_testkit::update_expect() {
+        std::fs::write(path, actual).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         return;
     }
-    let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-    assert_eq!(out, expected, "rerun with UPDATE_EXPECT=1 to accept");
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    assert_eq!(actual, expected, "rerun with UPDATE_EXPECT=1 to accept");
 }
 
 /// The standard headers load as the expansion of their `defheader` declarations
@@ -1051,13 +1055,7 @@ fn standard_headers_expansion_is_current() {
             out.push_str(")\n");
         }
     }
-    let expanded_path = lib.join("standard-headers.expanded.lisp");
-    if std::env::var("UPDATE_EXPECT").as_deref() == Ok("1") {
-        std::fs::write(&expanded_path, &out).expect("write standard-headers.expanded.lisp");
-        return;
-    }
-    let expanded = std::fs::read_to_string(&expanded_path).unwrap_or_default();
-    assert_eq!(out, expanded, "rerun with UPDATE_EXPECT=1 to accept");
+    expect_file(&lib.join("standard-headers.expanded.lisp"), &out);
 }
 
 fn compile_errors(source: &str) -> String {

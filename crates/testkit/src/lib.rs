@@ -42,6 +42,12 @@ pub fn skip(test: &str, needs: &str) -> bool {
     false
 }
 
+/// True under `UPDATE_EXPECT=1`, which asks golden tests to rewrite their expected output
+/// instead of comparing with it.
+pub fn update_expect() -> bool {
+    std::env::var("UPDATE_EXPECT").as_deref() == Ok("1")
+}
+
 /// Mounts the bpffs at /sys/fs/bpf unless it is mounted there already; panics when it cannot.
 pub fn mount_bpffs() {
     let run_ok = |program: &str, args: &[&str]| {
