@@ -280,33 +280,9 @@ mod tests {
     #[test]
     fn btf_types_decode_structs_signed_ints_and_char_arrays() {
         let mut btf = Btf::new();
-        let u32_id = btf.add(
-            "unsigned int",
-            Kind::Int {
-                size: 4,
-                encoding: 0,
-                offset: 0,
-                bits: 32,
-            },
-        );
-        let i16_id = btf.add(
-            "short",
-            Kind::Int {
-                size: 2,
-                encoding: INT_SIGNED,
-                offset: 0,
-                bits: 16,
-            },
-        );
-        let char_id = btf.add(
-            "char",
-            Kind::Int {
-                size: 1,
-                encoding: 2,
-                offset: 0,
-                bits: 8,
-            },
-        );
+        let u32_id = btf.add("unsigned int", Kind::int(4, 0));
+        let i16_id = btf.add("short", Kind::int(2, INT_SIGNED));
+        let char_id = btf.add("char", Kind::int(1, 2));
         let comm = btf.add(
             "",
             Kind::Array {

@@ -543,15 +543,7 @@ fn btf_files_replace_the_kernels_btf() {
     use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
     let dir = scratch("btf");
     let mut btf = Btf::new();
-    let int = btf.add(
-        "int",
-        Kind::Int {
-            size: 4,
-            encoding: INT_SIGNED,
-            offset: 0,
-            bits: 32,
-        },
-    );
+    let int = btf.add("int", Kind::int(4, INT_SIGNED));
     let tgid = Member {
         name_off: btf.add_string("tgid"),
         ty: int,

@@ -22,16 +22,10 @@ use whistler_testkit::vm::{self, Artifact, GuestFile};
 /// PIDTYPE_TGID = 7, PIDTYPE_GONE = 9 }`: the "build machine" of these tests.
 fn made_up_task_struct_btf() -> Vec<u8> {
     let mut btf = Btf::new();
-    let int = |size: u32, encoding| Kind::Int {
-        size,
-        encoding,
-        offset: 0,
-        bits: (size * 8) as u8,
-    };
-    let int_ = btf.add("int", int(4, INT_SIGNED));
-    let char_ = btf.add("char", int(1, 0));
+    let int_ = btf.add("int", Kind::int(4, INT_SIGNED));
+    let char_ = btf.add("char", Kind::int(1, 0));
     let pid_t = btf.add("pid_t", Kind::Typedef { ty: int_ });
-    let long = btf.add("long", int(8, INT_SIGNED));
+    let long = btf.add("long", Kind::int(8, INT_SIGNED));
     let comm = btf.add(
         "",
         Kind::Array {

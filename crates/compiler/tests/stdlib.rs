@@ -617,18 +617,7 @@ fn deftracepoint_programs_load_with_the_kernels_format() {
 fn task_btf() -> Vec<u8> {
     use whistler_object::btf::{Btf, Kind, Member, Type, INT_SIGNED};
     let mut btf = Btf::new();
-    let mut int = |name: &str, size: u32, encoding: u8| {
-        let bits = (size * 8) as u8;
-        btf.add(
-            name,
-            Kind::Int {
-                size,
-                encoding,
-                offset: 0,
-                bits,
-            },
-        )
-    };
+    let mut int = |name: &str, size: u32, encoding: u8| btf.add(name, Kind::int(size, encoding));
     let int_ = int("int", 4, INT_SIGNED);
     let uint = int("unsigned int", 4, 0);
     let u16_ = int("u16", 2, 0);
@@ -698,15 +687,9 @@ fn tracepoint_records_name_fields_as_format_files_do() {
     use whistler_compiler::kernel_structs::tracepoint_record;
     use whistler_object::btf::{Btf, Kind, Member, INT_SIGNED};
     let mut btf = Btf::new();
-    let int = |size: u32, encoding: u8| Kind::Int {
-        size,
-        encoding,
-        offset: 0,
-        bits: (size * 8) as u8,
-    };
-    let int_ = btf.add("int", int(4, INT_SIGNED));
-    let u32_ = btf.add("u32", int(4, 0));
-    let char_ = btf.add("char", int(1, 0));
+    let int_ = btf.add("int", Kind::int(4, INT_SIGNED));
+    let u32_ = btf.add("u32", Kind::int(4, 0));
+    let char_ = btf.add("char", Kind::int(1, 0));
     let data = btf.add(
         "",
         Kind::Array {

@@ -85,24 +85,14 @@ pub fn sanitize(btf: &Btf) -> Btf {
 
 fn replacement(kind: &Kind) -> Option<Kind> {
     Some(match kind {
-        Kind::DeclTag { .. } => Kind::Int {
-            size: 1,
-            encoding: 0,
-            offset: 0,
-            bits: 8,
-        },
+        Kind::DeclTag { .. } => Kind::int(1, 0),
         Kind::TypeTag { ty, .. } => Kind::Const { ty: *ty },
         Kind::Float { size } => Kind::Struct {
             size: *size,
             members: Vec::new(),
             bitfield_encoding: false,
         },
-        Kind::Enum64 { size, signed, .. } => Kind::Int {
-            size: *size,
-            encoding: if *signed { INT_SIGNED } else { 0 },
-            offset: 0,
-            bits: (*size * 8) as u8,
-        },
+        Kind::Enum64 { size, signed, .. } => Kind::int(*size, if *signed { INT_SIGNED } else { 0 }),
         Kind::Enum {
             size,
             signed: true,
@@ -131,15 +121,7 @@ mod tests {
     #[test]
     fn sanitizing_replaces_new_kinds_in_place() {
         let mut btf = Btf::new();
-        let int = btf.add(
-            "int",
-            Kind::Int {
-                size: 4,
-                encoding: INT_SIGNED,
-                offset: 0,
-                bits: 32,
-            },
-        );
+        let int = btf.add("int", Kind::int(4, INT_SIGNED));
         let float = btf.add("float", Kind::Float { size: 4 });
         let tag = btf.add(
             "user",

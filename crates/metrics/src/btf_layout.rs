@@ -176,15 +176,7 @@ mod tests {
 
     fn int(btf: &mut Btf, name: &str, size: u32, signed: bool) -> u32 {
         let encoding = if signed { INT_SIGNED } else { 0 };
-        btf.add(
-            name,
-            Kind::Int {
-                size,
-                encoding,
-                offset: 0,
-                bits: (size * 8) as u8,
-            },
-        )
+        btf.add(name, Kind::int(size, encoding))
     }
 
     fn member(

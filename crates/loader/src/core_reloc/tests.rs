@@ -9,16 +9,7 @@ use crate::kernel_btf::KernelBtf;
 
 fn int(btf: &mut Btf, name: &str, size: u32, signed: bool) -> u32 {
     let encoding = if signed { INT_SIGNED } else { 0 };
-    let bits = (size * 8) as u8;
-    btf.add(
-        name,
-        Kind::Int {
-            size,
-            encoding,
-            offset: 0,
-            bits,
-        },
-    )
+    btf.add(name, Kind::int(size, encoding))
 }
 
 fn member(btf: &mut Btf, name: &str, ty: u32, bit_offset: u32, bitfield_size: u32) -> Member {

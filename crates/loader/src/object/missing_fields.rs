@@ -130,15 +130,7 @@ mod tests {
     #[test]
     fn access_strings_read_as_member_paths() {
         let mut btf = Btf::new();
-        let int = btf.add(
-            "int",
-            Kind::Int {
-                size: 4,
-                encoding: 0,
-                offset: 0,
-                bits: 32,
-            },
-        );
+        let int = btf.add("int", Kind::int(4, 0));
         let member = |btf: &mut Btf, name: &str, ty| Member {
             name_off: btf.add_string(name),
             ty,

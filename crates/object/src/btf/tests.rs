@@ -7,15 +7,7 @@ use crate::{CoreRelocation, FuncInfoRecord, LineInfoRecord};
 /// A BTF using every kind once, with names and references that make sense.
 fn every_kind() -> Btf {
     let mut b = Btf::new();
-    let int = b.add(
-        "int",
-        Kind::Int {
-            size: 4,
-            encoding: INT_SIGNED,
-            offset: 0,
-            bits: 32,
-        },
-    );
+    let int = b.add("int", Kind::int(4, INT_SIGNED));
     let ptr = b.add("", Kind::Ptr { ty: int });
     let arr = b.add(
         "",

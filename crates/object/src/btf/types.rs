@@ -205,6 +205,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// A whole-byte integer of `size` bytes, as C's integer types are: no bit offset, every bit
+    /// used. `encoding` as in [`Kind::Int`].
+    pub fn int(size: u32, encoding: u8) -> Kind {
+        Kind::Int {
+            size,
+            encoding,
+            offset: 0,
+            bits: (size * 8) as u8,
+        }
+    }
+
     /// The kind number.
     pub fn btf_kind(&self) -> BtfKind {
         match self {

@@ -138,15 +138,7 @@ fn takes_typed_key_value(map_type: u32) -> bool {
 impl<'a> Builder<'a> {
     fn new() -> Builder<'a> {
         let mut btf = Btf::new();
-        let index_type = btf.add(
-            "__ARRAY_SIZE_TYPE__",
-            Kind::Int {
-                size: 4,
-                encoding: 0,
-                offset: 0,
-                bits: 32,
-            },
-        );
+        let index_type = btf.add("__ARRAY_SIZE_TYPE__", Kind::int(4, 0));
         Builder {
             btf,
             ints: HashMap::new(),
@@ -171,15 +163,9 @@ impl<'a> Builder<'a> {
             (8, true) => "long long",
             _ => "unsigned long long",
         };
-        let id = self.btf.add(
-            name,
-            Kind::Int {
-                size,
-                encoding: if signed { INT_SIGNED } else { 0 },
-                offset: 0,
-                bits: (size * 8) as u8,
-            },
-        );
+        let id = self
+            .btf
+            .add(name, Kind::int(size, if signed { INT_SIGNED } else { 0 }));
         self.ints.insert((size, signed), id);
         id
     }
@@ -408,15 +394,7 @@ impl<'a> Builder<'a> {
 
     /// `char _license[N]`, as the `license` DATASEC's only variable.
     fn license_var(&mut self, license: &str) -> VarSecInfo {
-        let char_type = self.btf.add(
-            "char",
-            Kind::Int {
-                size: 1,
-                encoding: INT_SIGNED,
-                offset: 0,
-                bits: 8,
-            },
-        );
+        let char_type = self.btf.add("char", Kind::int(1, INT_SIGNED));
         let size = license.len() as u32 + 1;
         let array = self.array(char_type, size);
         let var = self.btf.add(
