@@ -163,37 +163,34 @@ fn missing(rt: &Shared, what: &str, name: &str, span: Span) -> EvalError {
 
 /// A map argument: a map handle, or a map's name.
 pub(crate) fn map_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<MapHandle>> {
-    if let Some(h) = value.downcast::<MapHandle>() {
-        return Ok(h);
-    }
-    match value {
-        Value::Sym(_, _) | Value::Str(_, _) => {
-            let name = object_name(value);
-            let found = rt.borrow().find_map(&name);
-            found.ok_or_else(|| missing(rt, "map", &name, span))
-        }
-        other => Err(error(
-            format!("expected a BPF map, not {}", whistler_lisp::prin1(other)),
-            span,
-        )),
-    }
+    handle_arg(rt, value, span, "map", Runtime::find_map)
 }
 
+/// A program argument: a program handle, or a program's name.
 pub(crate) fn prog_arg(rt: &Shared, value: &Value, span: Span) -> Result<Rc<ProgHandle>> {
-    if let Some(h) = value.downcast::<ProgHandle>() {
+    handle_arg(rt, value, span, "program", Runtime::find_program)
+}
+
+/// The handle `value` is, or the one the session finds (`find`) by the name `value` gives;
+/// `what` names the kind of handle in errors.
+fn handle_arg<H: 'static>(
+    rt: &Shared,
+    value: &Value,
+    span: Span,
+    what: &str,
+    find: fn(&Runtime, &str) -> Option<Rc<H>>,
+) -> Result<Rc<H>> {
+    if let Some(h) = value.downcast::<H>() {
         return Ok(h);
     }
     match value {
         Value::Sym(_, _) | Value::Str(_, _) => {
             let name = object_name(value);
-            let found = rt.borrow().find_program(&name);
-            found.ok_or_else(|| missing(rt, "program", &name, span))
+            let found = find(&rt.borrow(), &name);
+            found.ok_or_else(|| missing(rt, what, &name, span))
         }
         other => Err(error(
-            format!(
-                "expected a BPF program, not {}",
-                whistler_lisp::prin1(other)
-            ),
+            format!("expected a BPF {what}, not {}", whistler_lisp::prin1(other)),
             span,
         )),
     }
