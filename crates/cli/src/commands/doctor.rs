@@ -108,14 +108,7 @@ pub fn run(_args: Args) -> CommandResult {
                  kprobe_events (a kernel with CONFIG_KPROBE_EVENTS is needed)"
             ),
             Ok(_) => println!("  {section:<38} loads"),
-            Err(e) => {
-                let error = e.to_string();
-                println!(
-                    "  {section:<38} does not load ({})  {}",
-                    errno_name(&error).unwrap_or(&error),
-                    probe_fix(&error)
-                );
-            }
+            Err(e) => println!("  {section:<38} does not load {}", cause_and_fix(&e)),
         }
     }
     println!("attach:");
@@ -164,14 +157,7 @@ pub fn run(_args: Args) -> CommandResult {
         let name = map_type.lisp_names().first().copied().unwrap_or("?");
         match Map::create(&definition) {
             Ok(_) => println!("  {name:<20} creates"),
-            Err(e) => {
-                let error = e.to_string();
-                println!(
-                    "  {name:<20} cannot be created ({})  {}",
-                    errno_name(&error).unwrap_or(&error),
-                    probe_fix(&error)
-                );
-            }
+            Err(e) => println!("  {name:<20} cannot be created {}", cause_and_fix(&e)),
         }
     }
     Ok(())
@@ -238,6 +224,16 @@ fn capabilities() {
             );
         }
     }
+}
+
+/// `(ERRNO)  what to do`, for a probe load or map creation that failed with `error`.
+fn cause_and_fix(error: &dyn std::fmt::Display) -> String {
+    let error = error.to_string();
+    format!(
+        "({})  {}",
+        errno_name(&error).unwrap_or(&error),
+        probe_fix(&error)
+    )
 }
 
 /// The `(EPERM)`-style errno name in a loader error.
