@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use super::{fd_target, link_create, AttachError};
 use crate::link::{Attachment, Link};
-use crate::sys::bpf;
 
 /// `CGROUP2_SUPER_MAGIC`: statfs(2)'s f_type on a cgroup v2 directory.
 pub const CGROUP2_SUPER_MAGIC: u64 = 0x6367_7270;
@@ -51,16 +50,8 @@ fn prog_attach(
     attach_type: u32,
     cgroup: OwnedFd,
 ) -> Result<Link, AttachError> {
-    bpf::prog_attach(cgroup.as_fd(), prog, attach_type, BPF_F_ALLOW_MULTI, None)
-        .map_err(|e| AttachError::syscall("BPF_PROG_ATTACH (cgroup)", e))?;
-    let prog = prog
-        .try_clone_to_owned()
-        .map_err(|e| AttachError::syscall("dup", e))?;
-    Ok(Link::new(Attachment::ProgAttach {
-        target: cgroup,
-        prog,
-        attach_type,
-    }))
+    let call = "BPF_PROG_ATTACH (cgroup)";
+    super::prog_attach(prog, cgroup, attach_type, BPF_F_ALLOW_MULTI, call)
 }
 
 /// Opens `path` after checking that it is a cgroup v2 directory.

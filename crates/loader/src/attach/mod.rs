@@ -36,7 +36,7 @@ mod uprobe;
 mod xdp;
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use whistler_bpf::section::{AttachKind, Section};
@@ -413,6 +413,28 @@ pub(crate) fn link_create(
         flags,
         extra: bpf::LinkExtra::None,
     })
+}
+
+/// BPF_PROG_ATTACH of `prog` to `target` with `flags` (`call` names the attempt in errors), as a
+/// link that undoes it with BPF_PROG_DETACH when dropped; the link keeps `target` and a duplicate
+/// of `prog` for that.
+pub(crate) fn prog_attach(
+    prog: BorrowedFd<'_>,
+    target: OwnedFd,
+    attach_type: u32,
+    flags: u32,
+    call: &'static str,
+) -> Result<Link, AttachError> {
+    bpf::prog_attach(target.as_fd(), prog, attach_type, flags, None)
+        .map_err(|e| AttachError::syscall(call, e))?;
+    let prog = prog
+        .try_clone_to_owned()
+        .map_err(|e| AttachError::syscall("dup", e))?;
+    Ok(Link::new(crate::link::Attachment::ProgAttach {
+        target,
+        prog,
+        attach_type,
+    }))
 }
 
 /// An fd as BPF_LINK_CREATE's target number.

@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::{AttachError, AttachTarget};
 use crate::link::{Attachment, Link};
-use crate::sys::{bpf, socket};
+use crate::sys::socket;
 
 pub(super) fn attach_filter(
     prog: BorrowedFd<'_>,
@@ -26,14 +26,5 @@ pub(super) fn attach_sockmap(
     let AttachTarget::SockMap(map) = target else {
         unreachable!("attach() dispatches only AttachTarget::SockMap here")
     };
-    bpf::prog_attach(map.as_fd(), prog, attach_type, 0, None)
-        .map_err(|e| AttachError::syscall("BPF_PROG_ATTACH (sockmap)", e))?;
-    let prog = prog
-        .try_clone_to_owned()
-        .map_err(|e| AttachError::syscall("dup", e))?;
-    Ok(Link::new(Attachment::ProgAttach {
-        target: map,
-        prog,
-        attach_type,
-    }))
+    super::prog_attach(prog, map, attach_type, 0, "BPF_PROG_ATTACH (sockmap)")
 }
