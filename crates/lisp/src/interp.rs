@@ -252,15 +252,7 @@ impl Interp {
 
     /// The names of every function defined (builtins, host functions and `defun`s), sorted.
     pub fn function_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .symbols
-            .entries()
-            .into_iter()
-            .filter(|(_, s)| s.has_function())
-            .map(|(key, _)| key)
-            .collect();
-        names.sort();
-        names
+        self.symbols.sorted_keys(|s| s.has_function())
     }
 
     /// How `name` is defined, as Common Lisp's `describe` would say: `"special operator"`,

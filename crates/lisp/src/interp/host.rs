@@ -75,15 +75,7 @@ impl Interp {
 
     /// The names of every macro defined (library and user `defmacro`s), sorted.
     pub fn macro_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .symbols
-            .entries()
-            .into_iter()
-            .filter(|(_, s)| s.has_macro())
-            .map(|(key, _)| key)
-            .collect();
-        names.sort();
-        names
+        self.symbols.sorted_keys(|s| s.has_macro())
     }
 
     /// The global value of `name` (`defvar`, `defparameter`, `defconstant`, [`Interp::set_global`]),

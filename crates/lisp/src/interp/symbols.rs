@@ -343,6 +343,19 @@ impl SymbolTable {
             .collect()
     }
 
+    /// The keys of every symbol `wanted` accepts, sorted, every pending definition installed
+    /// first.
+    pub(crate) fn sorted_keys(&self, wanted: impl Fn(&Sym) -> bool) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .entries()
+            .into_iter()
+            .filter(|(_, s)| wanted(s))
+            .map(|(key, _)| key)
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// Every symbol, every pending definition installed first.
     pub(crate) fn symbols(&self) -> Vec<Sym> {
         self.entries().into_iter().map(|(_, s)| s).collect()
