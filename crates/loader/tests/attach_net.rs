@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use attach_util::*;
-use whistler_bpf::opcode::*;
 use whistler_bpf::{AttachType, Insn, ProgramType, Reg};
 use whistler_loader::attach::{
     attach, AttachApi, AttachProgramInfo, AttachTarget, InterfaceMode, TcDirection, XdpMode,
@@ -531,16 +530,9 @@ const SK_RELEASE: i32 = 86;
 
 /// Assigns every lookup to the socket in `sockmap[0]`.
 fn steer_to_sockmap(sockmap: BorrowedFd<'_>) -> Vec<Insn> {
-    let mut code = vec![
-        Insn::mov64_reg(Reg::R6, Reg::R1),
-        Insn::store_imm(BPF_W, Reg::FP, -4, 0),
-        Insn::mov64_reg(Reg::R2, Reg::FP),
-        Insn::alu64_imm(BPF_ADD, Reg::R2, -4),
-    ];
-    code.extend(ld_map(Reg::R1, sockmap));
+    let mut code = vec![Insn::mov64_reg(Reg::R6, Reg::R1)];
+    code.extend(lookup_or_skip(sockmap, 0, 7));
     code.extend([
-        Insn::call_helper(MAP_LOOKUP_ELEM),
-        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, 7),
         Insn::mov64_reg(Reg::R7, Reg::R0),
         Insn::mov64_reg(Reg::R1, Reg::R6),
         Insn::mov64_reg(Reg::R2, Reg::R7),

@@ -97,8 +97,9 @@ pub fn tgid_filter(tgid: u32, exit_offset: i16) -> Vec<Insn> {
     ]
 }
 
-/// `counters[key] += 1` (atomically); clobbers r0-r5.
-pub fn increment(map: BorrowedFd<'_>, key: u32) -> Vec<Insn> {
+/// `r0 = &map[key]` (the u32 key stored at fp-4); when there is no such entry, jumps over the
+/// `skip` instructions that follow. Clobbers r0-r5.
+pub fn lookup_or_skip(map: BorrowedFd<'_>, key: u32, skip: i16) -> Vec<Insn> {
     let mut code = vec![
         Insn::store_imm(BPF_W, Reg::FP, -4, key as i32),
         Insn::mov64_reg(Reg::R2, Reg::FP),
@@ -107,7 +108,15 @@ pub fn increment(map: BorrowedFd<'_>, key: u32) -> Vec<Insn> {
     code.extend(ld_map(Reg::R1, map));
     code.extend([
         Insn::call_helper(MAP_LOOKUP_ELEM),
-        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, 2),
+        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, skip),
+    ]);
+    code
+}
+
+/// `counters[key] += 1` (atomically); clobbers r0-r5.
+pub fn increment(map: BorrowedFd<'_>, key: u32) -> Vec<Insn> {
+    let mut code = lookup_or_skip(map, key, 2);
+    code.extend([
         Insn::mov64_imm(Reg::R1, 1),
         Insn::atomic(BPF_DW, BPF_ADD as i32, Reg::R0, 0, Reg::R1),
     ]);
@@ -116,15 +125,8 @@ pub fn increment(map: BorrowedFd<'_>, key: u32) -> Vec<Insn> {
 
 /// `r7 = counters[0]++` (atomic fetch-add); jumps to the end (`exit_offset`) if the lookup fails.
 pub fn next_seq(counter: BorrowedFd<'_>, exit_offset: i16) -> Vec<Insn> {
-    let mut code = vec![
-        Insn::store_imm(BPF_W, Reg::FP, -4, 0),
-        Insn::mov64_reg(Reg::R2, Reg::FP),
-        Insn::alu64_imm(BPF_ADD, Reg::R2, -4),
-    ];
-    code.extend(ld_map(Reg::R1, counter));
+    let mut code = lookup_or_skip(counter, 0, exit_offset + 2);
     code.extend([
-        Insn::call_helper(MAP_LOOKUP_ELEM),
-        Insn::jmp_imm(BPF_JEQ, Reg::R0, 0, exit_offset + 2),
         Insn::mov64_imm(Reg::R7, 1),
         Insn::atomic(BPF_DW, BPF_ADD as i32 | BPF_FETCH, Reg::R0, 0, Reg::R7),
     ]);
