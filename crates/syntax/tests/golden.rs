@@ -42,7 +42,7 @@ fn actual_output(path: &Path) -> (String, usize) {
 
 /// Compares (or with `UPDATE_EXPECT=1` rewrites) each case; returns the names that differ.
 fn check(dir: &str, want_errors: bool) -> Vec<String> {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let update = std::env::var("UPDATE_EXPECT").as_deref() == Ok("1");
     let mut failures = Vec::new();
     let files = cases(dir);
     assert!(!files.is_empty(), "no golden cases in {dir}");
