@@ -282,7 +282,7 @@ const MAX_ROUNDS: usize = 12;
 pub fn optimize(func: &mut Function) -> Result<(), String> {
     let mut before = func.fingerprint();
     for _ in 0..MAX_ROUNDS {
-        func.compact_insts();
+        func.compact();
         opt::simplify_cfg::run(func);
         check(func, "simplify_cfg")?;
         opt::copy_propagation::run(func);
@@ -331,7 +331,7 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         }
         before = after;
     }
-    func.compact_insts();
+    func.compact();
     opt::simplify_cfg::run(func);
     check(func, "simplify_cfg")?;
     opt::rebased_accesses::run(func);

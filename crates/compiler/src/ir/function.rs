@@ -276,6 +276,22 @@ impl Terminator {
         }
     }
 
+    /// Rewrites the blocks control may go to next.
+    pub fn map_successors(&mut self, mut f: impl FnMut(Block) -> Block) {
+        match self {
+            Terminator::Jump { dest, .. } => *dest = f(*dest),
+            Terminator::Branch {
+                then_dest,
+                else_dest,
+                ..
+            } => {
+                *then_dest = f(*then_dest);
+                *else_dest = f(*else_dest);
+            }
+            Terminator::Return(_) => {}
+        }
+    }
+
     pub fn for_each_use(&self, mut f: impl FnMut(Value)) {
         match self {
             Terminator::Jump { args, .. } => args.iter().copied().for_each(f),
@@ -492,25 +508,59 @@ impl Function {
         }
     }
 
+    /// Drops what the passes left behind and renumbers the rest in layout order: first the
+    /// blocks no longer laid out, then the instructions no block lists any more. The passes
+    /// walk the layout, its blocks and their instructions many times per round; dense tables in
+    /// that order are read sequentially instead of hopping over removed entries (at 8k forms
+    /// most of the block table was dead, and the function no longer fits in the caches).
+    /// Instruction numbers never show in the text form; block numbers do, and change only by
+    /// that renumbering. A value defined in a dropped block or by a dropped instruction becomes
+    /// undefined.
+    pub fn compact(&mut self) {
+        self.compact_blocks();
+        self.compact_insts();
+    }
+
+    /// Drops the blocks not laid out (no laid-out block goes to them, which the verifier
+    /// checks) and numbers the others in layout order.
+    fn compact_blocks(&mut self) {
+        const DROPPED: u32 = u32::MAX;
+        let in_order = self.layout.iter().enumerate().all(|(k, b)| b.index() == k);
+        if in_order && self.layout.len() == self.blocks.len() {
+            return;
+        }
+        let mut new_id = vec![DROPPED; self.blocks.len()];
+        for (k, b) in self.layout.iter().enumerate() {
+            new_id[b.index()] = k as u32;
+        }
+        let mut old = std::mem::take(&mut self.blocks);
+        self.blocks = (self.layout.iter())
+            .map(|b| std::mem::take(&mut old[b.index()]))
+            .collect();
+        for data in &mut self.blocks {
+            if let Some(t) = &mut data.term {
+                t.map_successors(|b| Block(new_id[b.index()]));
+            }
+        }
+        for def in &mut self.values {
+            if let ValueDef::Param(b, k) = *def {
+                *def = match new_id[b.index()] {
+                    DROPPED => ValueDef::None,
+                    n => ValueDef::Param(Block(n), k),
+                };
+            }
+        }
+        self.layout = (0..self.blocks.len() as u32).map(Block).collect();
+    }
+
     /// Drops the instructions no block lists any more (removed by passes) and renumbers the
-    /// others in layout order, then those of blocks not laid out: the passes walk the
-    /// instructions in layout order, and a dense table in that order is read sequentially
-    /// instead of hopping over removed entries. Instruction numbers never show in the text
-    /// form, and a value whose instruction was dropped becomes undefined.
-    pub fn compact_insts(&mut self) {
+    /// others in block order (the layout order, once the blocks are compacted).
+    fn compact_insts(&mut self) {
         const DROPPED: u32 = u32::MAX;
         let mut new_id = vec![DROPPED; self.insts.len()];
         let mut order: Vec<Inst> = Vec::with_capacity(self.insts.len());
-        let mut laid = vec![false; self.blocks.len()];
-        for &b in &self.layout {
-            laid[b.index()] = true;
-        }
-        let others = (0..self.blocks.len())
-            .filter(|&b| !laid[b])
-            .map(|b| Block(b as u32));
-        let blocks: Vec<Block> = self.layout.iter().copied().chain(others).collect();
-        for &b in &blocks {
-            for i in &mut self.blocks[b.index()].insts {
+        for data in &mut self.blocks {
+            for i in &mut data.insts {
                 if new_id[i.index()] == DROPPED {
                     new_id[i.index()] = order.len() as u32;
                     order.push(*i);
@@ -632,7 +682,7 @@ mod tests {
         f.blocks[1].term = Some(crate::ir::Terminator::Return(crate::ir::Operand::Imm(0)));
         f.blocks[0].insts.remove(1);
         let text = to_text(&f);
-        f.compact_insts();
+        f.compact();
         assert_eq!(to_text(&f), text);
         assert_eq!(f.insts.len(), 2);
         assert!(verify(&f).is_empty(), "{:?}", verify(&f));
