@@ -540,6 +540,11 @@ impl Function {
             .map(|b| std::mem::take(&mut old[b.index()]))
             .collect();
         for data in &mut self.blocks {
+            // A list that grew past its inline capacity while the block was built (or a pass
+            // added to it) and shrank back stays on the heap, somewhere among everything else
+            // allocated meanwhile: every walk would then leave the block table for it.
+            data.insts.shrink_to_fit();
+            data.params.shrink_to_fit();
             if let Some(t) = &mut data.term {
                 t.map_successors(|b| Block(new_id[b.index()]));
             }
