@@ -613,10 +613,12 @@ impl Function {
             return;
         }
         // Every use is of a defined value (the verifier checks it for laid-out blocks, and
-        // every block is laid out once compacted); anything else is left as it is.
+        // every block is laid out once compacted). Should a pass break that, the use becomes
+        // a number past the table, which the verifier and the code generator report, rather
+        // than the number of another value.
         let renumber = |v: Value| match new_id.get(v.index()) {
             Some(&n) if n != DROPPED => Value(n),
-            _ => v,
+            _ => Value(u32::MAX),
         };
         self.values.retain(|def| *def != ValueDef::None);
         for data in &mut self.blocks {
