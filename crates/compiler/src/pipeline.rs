@@ -280,9 +280,16 @@ const MAX_ROUNDS: usize = 12;
 /// The optimization passes, each followed by the verifier, repeated until the IR stops
 /// changing.
 pub fn optimize(func: &mut Function) -> Result<(), String> {
-    let mut before = func.fingerprint();
+    let mut before = None;
     for _ in 0..MAX_ROUNDS {
-        func.compact_insts();
+        // Compacting renumbers the blocks, which the fingerprint sees: both fingerprints
+        // compared are taken right after it, so a round that changed nothing ends the loop.
+        func.compact();
+        let now = func.fingerprint();
+        if before == Some(now) {
+            break;
+        }
+        before = Some(now);
         opt::simplify_cfg::run(func);
         check(func, "simplify_cfg")?;
         opt::copy_propagation::run(func);
@@ -325,13 +332,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "merged_copies")?;
         opt::dead_stack_stores::run(func);
         check(func, "dead_stack_stores")?;
-        let after = func.fingerprint();
-        if after == before {
-            break;
-        }
-        before = after;
     }
-    func.compact_insts();
+    func.compact();
     opt::simplify_cfg::run(func);
     check(func, "simplify_cfg")?;
     opt::rebased_accesses::run(func);

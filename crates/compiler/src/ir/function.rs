@@ -276,6 +276,22 @@ impl Terminator {
         }
     }
 
+    /// Rewrites the blocks control may go to next.
+    pub fn map_successors(&mut self, mut f: impl FnMut(Block) -> Block) {
+        match self {
+            Terminator::Jump { dest, .. } => *dest = f(*dest),
+            Terminator::Branch {
+                then_dest,
+                else_dest,
+                ..
+            } => {
+                *then_dest = f(*then_dest);
+                *else_dest = f(*else_dest);
+            }
+            Terminator::Return(_) => {}
+        }
+    }
+
     pub fn for_each_use(&self, mut f: impl FnMut(Value)) {
         match self {
             Terminator::Jump { args, .. } => args.iter().copied().for_each(f),
@@ -492,25 +508,66 @@ impl Function {
         }
     }
 
+    /// Drops what the passes left behind and renumbers the rest: the blocks no longer laid out
+    /// (the others numbered in layout order), the instructions no block lists any more (the
+    /// others numbered in that order too), then the values they defined (the others keep
+    /// their relative order). The passes walk the layout, its blocks and their instructions
+    /// many times per round, and size tables by the number of values; dense tables in walking
+    /// order are read sequentially instead of hopping over removed entries (at 8k forms most
+    /// of the block table and more than half of the values were dead, and the function no
+    /// longer fits in the caches). Instruction numbers never show in the text form; block
+    /// and value numbers do, and change only by that renumbering.
+    pub fn compact(&mut self) {
+        self.compact_blocks();
+        self.compact_insts();
+        self.compact_values();
+    }
+
+    /// Drops the blocks not laid out (no laid-out block goes to them, which the verifier
+    /// checks) and numbers the others in layout order.
+    fn compact_blocks(&mut self) {
+        const DROPPED: u32 = u32::MAX;
+        let in_order = self.layout.iter().enumerate().all(|(k, b)| b.index() == k);
+        if in_order && self.layout.len() == self.blocks.len() {
+            return;
+        }
+        let mut new_id = vec![DROPPED; self.blocks.len()];
+        for (k, b) in self.layout.iter().enumerate() {
+            new_id[b.index()] = k as u32;
+        }
+        let mut old = std::mem::take(&mut self.blocks);
+        self.blocks = (self.layout.iter())
+            .map(|b| std::mem::take(&mut old[b.index()]))
+            .collect();
+        for data in &mut self.blocks {
+            // A list that grew past its inline capacity while the block was built (or a pass
+            // added to it) and shrank back stays on the heap, somewhere among everything else
+            // allocated meanwhile: every walk would then leave the block table for it.
+            data.insts.shrink_to_fit();
+            data.params.shrink_to_fit();
+            if let Some(t) = &mut data.term {
+                t.map_successors(|b| Block(new_id[b.index()]));
+            }
+        }
+        for def in &mut self.values {
+            if let ValueDef::Param(b, k) = *def {
+                *def = match new_id[b.index()] {
+                    DROPPED => ValueDef::None,
+                    n => ValueDef::Param(Block(n), k),
+                };
+            }
+        }
+        self.layout = (0..self.blocks.len() as u32).map(Block).collect();
+    }
+
     /// Drops the instructions no block lists any more (removed by passes) and renumbers the
-    /// others in layout order, then those of blocks not laid out: the passes walk the
-    /// instructions in layout order, and a dense table in that order is read sequentially
-    /// instead of hopping over removed entries. Instruction numbers never show in the text
-    /// form, and a value whose instruction was dropped becomes undefined.
-    pub fn compact_insts(&mut self) {
+    /// others in block order (the layout order, once the blocks are compacted).
+    fn compact_insts(&mut self) {
         const DROPPED: u32 = u32::MAX;
         let mut new_id = vec![DROPPED; self.insts.len()];
         let mut order: Vec<Inst> = Vec::with_capacity(self.insts.len());
-        let mut laid = vec![false; self.blocks.len()];
-        for &b in &self.layout {
-            laid[b.index()] = true;
-        }
-        let others = (0..self.blocks.len())
-            .filter(|&b| !laid[b])
-            .map(|b| Block(b as u32));
-        let blocks: Vec<Block> = self.layout.iter().copied().chain(others).collect();
-        for &b in &blocks {
-            for i in &mut self.blocks[b.index()].insts {
+        for data in &mut self.blocks {
+            for i in &mut data.insts {
                 if new_id[i.index()] == DROPPED {
                     new_id[i.index()] = order.len() as u32;
                     order.push(*i);
@@ -536,6 +593,43 @@ impl Function {
                     n => ValueDef::Inst(Inst(n)),
                 };
             }
+        }
+    }
+
+    /// Drops the values no longer defined (their instruction or block was dropped, or a pass
+    /// removed them) and numbers the others in their old order: passes that break ties by
+    /// value number decide as before.
+    fn compact_values(&mut self) {
+        const DROPPED: u32 = u32::MAX;
+        let mut new_id = vec![DROPPED; self.values.len()];
+        let mut kept = 0;
+        for (v, def) in self.values.iter().enumerate() {
+            if *def != ValueDef::None {
+                new_id[v] = kept;
+                kept += 1;
+            }
+        }
+        if kept as usize == self.values.len() {
+            return;
+        }
+        // Every use is of a defined value (the verifier checks it for laid-out blocks, and
+        // every block is laid out once compacted). Should a pass break that, the use becomes
+        // a number past the table, which the verifier and the code generator report, rather
+        // than the number of another value.
+        let renumber = |v: Value| match new_id.get(v.index()) {
+            Some(&n) if n != DROPPED => Value(n),
+            _ => Value(u32::MAX),
+        };
+        self.values.retain(|def| *def != ValueDef::None);
+        for data in &mut self.blocks {
+            data.params.iter_mut().for_each(|p| *p = renumber(*p));
+            if let Some(t) = &mut data.term {
+                t.map_uses(renumber);
+            }
+        }
+        for inst in &mut self.insts {
+            inst.kind.map_uses(renumber);
+            inst.result = inst.result.map(renumber);
         }
     }
 
@@ -621,22 +715,25 @@ mod tests {
     use crate::ir::{parse::parse, print::to_text, verify::verify, ValueDef};
 
     #[test]
-    fn compacting_drops_removed_instructions_and_keeps_the_code() {
+    fn compacting_drops_what_is_dead_and_renumbers_the_rest_in_order() {
         let mut f = parse(
             "function f\nblock0:\n  v0 = arg\n  v1 = iconst 7\n  v2 = iconst 8\n  br eq v0, 0, block1, block2\n\
              block1:\n  v3 = add v0, v1\n  return v3\nblock2:\n  return v2\n",
         )
         .unwrap();
-        // A pass removes `v1 = iconst 7`'s use and the instruction, as dead code does.
-        f.blocks[1].insts.clear();
-        f.blocks[1].term = Some(crate::ir::Terminator::Return(crate::ir::Operand::Imm(0)));
+        // A pass decides the branch, which leaves block1 dead, and removes `v1 = iconst 7`.
+        f.blocks[0].term = Some(crate::ir::Terminator::Jump {
+            dest: crate::ir::Block(2),
+            args: Default::default(),
+        });
+        f.layout.retain(|b| b.index() != 1);
         f.blocks[0].insts.remove(1);
-        let text = to_text(&f);
-        f.compact_insts();
-        assert_eq!(to_text(&f), text);
-        assert_eq!(f.insts.len(), 2);
+        f.compact();
+        let expected = "function f\nblock0:\n  v0 = arg\n  v1 = iconst 8\n  jump block1\n\
+                        block1:\n  return v1\n";
+        assert_eq!(to_text(&f), to_text(&parse(expected).unwrap()));
         assert!(verify(&f).is_empty(), "{:?}", verify(&f));
-        assert_eq!(f.values[1], ValueDef::None);
-        assert_eq!(f.values[3], ValueDef::None);
+        assert_eq!((f.blocks.len(), f.insts.len(), f.values.len()), (2, 2, 2));
+        assert_eq!(f.values[1], ValueDef::Inst(crate::ir::Inst(1)));
     }
 }
