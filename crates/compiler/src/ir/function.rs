@@ -390,6 +390,9 @@ pub struct Function {
     pub(crate) cfg_cache: crate::analysis::cfg_cache::CfgCache,
 }
 
+/// The new number of a block, instruction or value that compaction drops.
+const DROPPED: u32 = u32::MAX;
+
 impl Function {
     pub fn new(name: impl Into<String>) -> Function {
         Function {
@@ -526,7 +529,6 @@ impl Function {
     /// Drops the blocks not laid out (no laid-out block goes to them, which the verifier
     /// checks) and numbers the others in layout order.
     fn compact_blocks(&mut self) {
-        const DROPPED: u32 = u32::MAX;
         let in_order = self.layout.iter().enumerate().all(|(k, b)| b.index() == k);
         if in_order && self.layout.len() == self.blocks.len() {
             return;
@@ -563,7 +565,6 @@ impl Function {
     /// Drops the instructions no block lists any more (removed by passes) and renumbers the
     /// others in block order (the layout order, once the blocks are compacted).
     fn compact_insts(&mut self) {
-        const DROPPED: u32 = u32::MAX;
         let mut new_id = vec![DROPPED; self.insts.len()];
         let mut order: Vec<Inst> = Vec::with_capacity(self.insts.len());
         for data in &mut self.blocks {
@@ -600,7 +601,6 @@ impl Function {
     /// removed them) and numbers the others in their old order: passes that break ties by
     /// value number decide as before.
     fn compact_values(&mut self) {
-        const DROPPED: u32 = u32::MAX;
         let mut new_id = vec![DROPPED; self.values.len()];
         let mut kept = 0;
         for (v, def) in self.values.iter().enumerate() {
@@ -616,10 +616,7 @@ impl Function {
         // every block is laid out once compacted). Should a pass break that, the use becomes
         // a number past the table, which the verifier and the code generator report, rather
         // than the number of another value.
-        let renumber = |v: Value| match new_id.get(v.index()) {
-            Some(&n) if n != DROPPED => Value(n),
-            _ => Value(u32::MAX),
-        };
+        let renumber = |v: Value| Value(new_id.get(v.index()).copied().unwrap_or(DROPPED));
         self.values.retain(|def| *def != ValueDef::None);
         for data in &mut self.blocks {
             data.params.iter_mut().for_each(|p| *p = renumber(*p));
