@@ -54,6 +54,7 @@ fn counter() -> ProgramSpec {
             insn_index: 3,
             map_name: "pkt-count".into(),
         }],
+        data_relocs: Vec::new(),
         lines: vec![line(0, 3), line(9, 4), line(11, 4)],
         core_relocs: vec![],
     }
@@ -69,6 +70,7 @@ fn bad_read() -> ProgramSpec {
             Insn::exit(),
         ],
         map_relocs: Vec::new(),
+        data_relocs: Vec::new(),
         lines: vec![line(0, 6), line(1, 6)],
         core_relocs: vec![],
     }
@@ -150,6 +152,7 @@ fn constant_program(name: &str, verdict: i32) -> ProgramSpec {
         section: "xdp".into(),
         insns: vec![Insn::mov64_imm(Reg::R0, verdict), Insn::exit()],
         map_relocs: Vec::new(),
+        data_relocs: Vec::new(),
         core_relocs: Vec::new(),
         lines: vec![line(0, 4)],
     }

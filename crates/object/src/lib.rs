@@ -55,7 +55,7 @@ pub struct MapSpec {
 }
 
 /// One program: its own section, instructions and relocations.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProgramSpec {
     /// The Lisp name; the writer emits it as [`symbol_name`] (`pkt-count` becomes `pkt_count`), which is what
     /// libbpf passes to the kernel and what loaders look programs up by.
@@ -65,6 +65,9 @@ pub struct ProgramSpec {
     pub insns: Vec<Insn>,
     /// `ld_imm64` instructions that must receive a map's fd (R_BPF_64_64 against the map symbol).
     pub map_relocs: Vec<MapReloc>,
+    /// `ld_imm64` instructions that must receive the address of constant bytes in the object's
+    /// read-only data (`.rodata`, R_BPF_64_64 against its section symbol).
+    pub data_relocs: Vec<DataReloc>,
     /// Source line of instructions, in ascending `insn_index` order.
     pub lines: Vec<LineInfo>,
     /// Instructions whose immediate is a number about the kernel's types (a field's offset or
@@ -236,6 +239,14 @@ impl KernelType {
 pub struct MapReloc {
     pub insn_index: usize,
     pub map_name: String,
+}
+
+/// An `ld_imm64` of the address of `bytes`, which the writer places in `.rodata` (once, however
+/// many instructions load them); a loader turns it into a pointer into a frozen, read-only map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataReloc {
+    pub insn_index: usize,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,6 +25,7 @@ fn program(name: &str, section: &str, insns: Vec<Insn>) -> ProgramSpec {
         section: section.into(),
         insns,
         map_relocs: vec![],
+        data_relocs: Vec::new(),
         lines,
         core_relocs: vec![],
     }

@@ -3,9 +3,9 @@
 //!
 //! Layout: one section per distinct program section name (programs sharing a name are placed one
 //! after another, each with its own FUNC symbol), `.text` with the programs' subprograms if they
-//! have any (see [`layout`]), `license`, `.maps` (when there are maps), `.whistler.metrics`
-//! (when metrics are declared), `.BTF`, `.BTF.ext` (with
-//! CO-RE records, see `core_relocs.rs`), one
+//! have any (see [`layout`]), `license`, `.rodata` (when programs load the address of constant
+//! data, see [`read_only_data`]), `.maps` (when there are maps), `.whistler.metrics` (when
+//! metrics are declared), `.BTF`, `.BTF.ext` (with CO-RE records, see `core_relocs.rs`), one
 //! `.rel<section>` per code section with relocations, `.symtab`, `.strtab`, `.shstrtab`.
 //! Nothing depends on hash-map iteration order or the clock, so identical input gives identical
 //! bytes.
@@ -15,6 +15,7 @@ mod core_relocs;
 mod elf;
 mod layout;
 mod line_info;
+mod read_only_data;
 mod subprograms;
 
 use crate::btf::ext::{BtfExt, ExtSection};
@@ -24,6 +25,7 @@ use crate::{
 };
 use elf::{Section, Symbol};
 use layout::{Layout, PieceKind};
+use read_only_data::ReadOnlyData;
 
 /// `R_BPF_64_64`: a 64-bit immediate load of a symbol's address (a map, a callback).
 const R_BPF_64_64: u32 = 1;
@@ -39,9 +41,7 @@ pub enum WriteError {
         map: String,
         insn_index: usize,
     },
-    #[error(
-        "program `{program}`: map relocation at instruction {insn_index} is not on an ld_imm64"
-    )]
+    #[error("program `{program}`: relocation at instruction {insn_index} is not on an ld_imm64")]
     RelocNotLdImm64 { program: String, insn_index: usize },
     #[error("unknown struct `{0}`")]
     UnknownStruct(String),
@@ -73,15 +73,20 @@ pub enum WriteError {
 /// Writes `spec` as an ELF object, or says why the spec is inconsistent (a bug in whatever
 /// built it, never a user mistake).
 pub fn write_object(spec: &ObjectSpec) -> Result<Vec<u8>, WriteError> {
-    let spec = &with_symbol_names(spec);
-    validate(spec)?;
+    let mut spec = with_symbol_names(spec);
+    validate(&spec)?;
+    let rodata = ReadOnlyData::place(&spec.programs);
+    rodata.point_loads(&mut spec.programs);
+    let spec = &spec;
     let layout = Layout::new(&spec.programs);
+    let index = SectionIndex::new(&layout, &rodata);
     let mut object_btf = btf_types::build(spec)?;
     let ext = build_ext(spec, &layout, &mut object_btf);
-    let symbols = build_symbols(spec, &layout, &object_btf.map_slot_sizes);
+    let symbols = build_symbols(spec, &layout, &index, &object_btf.map_slot_sizes);
     Ok(elf::write(sections(
         spec,
         &layout,
+        &rodata,
         &object_btf,
         &ext,
         &symbols,
@@ -126,6 +131,7 @@ fn is_reserved_section(name: &str) -> bool {
     let reserved = [
         ".text",
         "license",
+        ".rodata",
         ".maps",
         ".BTF",
         ".BTF.ext",
@@ -158,29 +164,29 @@ fn validate(spec: &ObjectSpec) -> Result<(), WriteError> {
             return Err(WriteError::EmptyProgram(p.name.clone()));
         }
         for r in &p.map_relocs {
-            validate_reloc(p, r, &map_names)?;
+            if !map_names.contains(r.map_name.as_str()) {
+                return Err(WriteError::UnknownMap {
+                    program: p.name.clone(),
+                    map: r.map_name.clone(),
+                    insn_index: r.insn_index,
+                });
+            }
+        }
+        let relocated = (p.map_relocs.iter().map(|r| r.insn_index))
+            .chain(p.data_relocs.iter().map(|r| r.insn_index));
+        for insn_index in relocated {
+            validate_ld_imm64(p, insn_index)?;
         }
     }
     Ok(())
 }
 
-fn validate_reloc(
-    p: &ProgramSpec,
-    r: &crate::MapReloc,
-    maps: &std::collections::HashSet<&str>,
-) -> Result<(), WriteError> {
-    if !maps.contains(r.map_name.as_str()) {
-        return Err(WriteError::UnknownMap {
-            program: p.name.clone(),
-            map: r.map_name.clone(),
-            insn_index: r.insn_index,
-        });
-    }
-    let is_ld_imm64 = p.insns.get(r.insn_index).is_some_and(|i| i.is_ld_imm64());
-    if !is_ld_imm64 || r.insn_index + 1 >= p.insns.len() {
+fn validate_ld_imm64(p: &ProgramSpec, insn_index: usize) -> Result<(), WriteError> {
+    let is_ld_imm64 = p.insns.get(insn_index).is_some_and(|i| i.is_ld_imm64());
+    if !is_ld_imm64 || insn_index + 1 >= p.insns.len() {
         return Err(WriteError::RelocNotLdImm64 {
             program: p.name.clone(),
-            insn_index: r.insn_index,
+            insn_index,
         });
     }
     Ok(())
@@ -273,6 +279,8 @@ struct Symbols {
     first_global: u32,
     /// Symbol index of each map, in `spec.maps` order.
     map_symbols: Vec<u32>,
+    /// The section symbol of `.rodata`, when there is one.
+    rodata_symbol: Option<u32>,
 }
 
 impl Symbols {
@@ -282,22 +290,47 @@ impl Symbols {
     }
 }
 
-/// ELF section index of the `license` section: right after the code sections.
-fn license_index(layout: &Layout) -> u16 {
-    layout.sections.len() as u16 + 1
+/// ELF section indexes of the sections symbols point into: the code sections come first
+/// (1..), then `license`, `.rodata` when programs load constant data, `.maps`.
+struct SectionIndex {
+    license: u16,
+    rodata: Option<u16>,
+    maps: u16,
 }
 
-fn build_symbols(spec: &ObjectSpec, layout: &Layout, slot_sizes: &[u32]) -> Symbols {
+impl SectionIndex {
+    fn new(layout: &Layout, rodata: &ReadOnlyData) -> SectionIndex {
+        let license = layout.sections.len() as u16 + 1;
+        let rodata = (!rodata.bytes.is_empty()).then_some(license + 1);
+        SectionIndex {
+            license,
+            rodata,
+            maps: rodata.unwrap_or(license) + 1,
+        }
+    }
+}
+
+fn build_symbols(
+    spec: &ObjectSpec,
+    layout: &Layout,
+    index: &SectionIndex,
+    slot_sizes: &[u32],
+) -> Symbols {
     let mut strtab = elf::ElfStrings::new();
+    let section_symbol = |shndx: u16| Symbol {
+        name: 0,
+        info: elf::STB_LOCAL << 4 | elf::STT_SECTION,
+        shndx,
+        value: 0,
+        size: 0,
+    };
     let mut table: Vec<Symbol> = (0..layout.sections.len())
-        .map(|i| Symbol {
-            name: 0,
-            info: elf::STB_LOCAL << 4 | elf::STT_SECTION,
-            shndx: i as u16 + 1,
-            value: 0,
-            size: 0,
-        })
+        .map(|i| section_symbol(i as u16 + 1))
         .collect();
+    let rodata_symbol = index.rodata.map(|shndx| {
+        table.push(section_symbol(shndx));
+        table.len() as u32
+    });
     let function = |strtab: &mut elf::ElfStrings, s: usize, piece: &layout::Piece, bind: u8| {
         let p = &spec.programs[piece.program];
         let name = match piece.kind {
@@ -323,7 +356,6 @@ fn build_symbols(spec: &ObjectSpec, layout: &Layout, slot_sizes: &[u32]) -> Symb
             table.push(function(&mut strtab, s, piece, elf::STB_GLOBAL));
         }
     }
-    let maps_index = license_index(layout) + 1;
     let mut map_symbols = Vec::new();
     let mut offset = 0u64;
     for (m, &size) in spec.maps.iter().zip(slot_sizes) {
@@ -331,7 +363,7 @@ fn build_symbols(spec: &ObjectSpec, layout: &Layout, slot_sizes: &[u32]) -> Symb
         table.push(Symbol {
             name: strtab.add(&m.name),
             info: elf::STB_GLOBAL << 4 | elf::STT_OBJECT,
-            shndx: maps_index,
+            shndx: index.maps,
             value: offset,
             size: size as u64,
         });
@@ -340,7 +372,7 @@ fn build_symbols(spec: &ObjectSpec, layout: &Layout, slot_sizes: &[u32]) -> Symb
     table.push(Symbol {
         name: strtab.add("_license"),
         info: elf::STB_GLOBAL << 4 | elf::STT_OBJECT,
-        shndx: license_index(layout),
+        shndx: index.license,
         value: 0,
         size: spec.license.len() as u64 + 1,
     });
@@ -349,12 +381,14 @@ fn build_symbols(spec: &ObjectSpec, layout: &Layout, slot_sizes: &[u32]) -> Symb
         strtab: strtab.into_bytes(),
         first_global,
         map_symbols,
+        rodata_symbol,
     }
 }
 
 fn sections(
     spec: &ObjectSpec,
     layout: &Layout,
+    rodata: &ReadOnlyData,
     ob: &btf_types::ObjectBtf,
     ext: &BtfExt,
     symbols: &Symbols,
@@ -371,6 +405,10 @@ fn sections(
     license.push(0);
     let alloc_write = elf::SHF_ALLOC | elf::SHF_WRITE;
     out.push(Section::progbits("license", alloc_write, license, 1));
+    if !rodata.bytes.is_empty() {
+        let bytes = rodata.bytes.clone();
+        out.push(Section::progbits(".rodata", elf::SHF_ALLOC, bytes, 8));
+    }
     if !spec.maps.is_empty() {
         let size: u32 = ob.map_slot_sizes.iter().sum();
         out.push(Section::progbits(
@@ -434,8 +472,8 @@ fn sections(
     out
 }
 
-/// (byte offset, symbol index, type) for the map relocations and the references into `.text` of
-/// code section `s`, in offset order.
+/// (byte offset, symbol index, type) for the map and data relocations and the references into
+/// `.text` of code section `s`, in offset order.
 fn code_relocations(
     spec: &ObjectSpec,
     layout: &Layout,
@@ -452,6 +490,17 @@ fn code_relocations(
             if let Some((section, at)) = layout.locate(prog, r.insn_index) {
                 if section == s {
                     relocs.push((at as u64 * 8, symbols.map_symbols[map], R_BPF_64_64));
+                }
+            }
+        }
+        for r in &p.data_relocs {
+            // place() gave `.rodata` bytes, so its symbol, for every data relocation.
+            let Some(rodata) = symbols.rodata_symbol else {
+                continue;
+            };
+            if let Some((section, at)) = layout.locate(prog, r.insn_index) {
+                if section == s {
+                    relocs.push((at as u64 * 8, rodata, R_BPF_64_64));
                 }
             }
         }

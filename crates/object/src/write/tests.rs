@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::btf::{Btf, BtfKind};
-use crate::{BtfTypeRef, FieldSpec, LineInfo, MapReloc, MapSpec, StructSpec};
+use crate::{
+    BtfTypeRef, DataReloc, FieldSpec, LineInfo, MapReloc, MapSpec, RelocTarget, StructSpec,
+};
 use whistler_bpf::{Insn, Reg};
 
 fn program(name: &str, insns: Vec<Insn>) -> ProgramSpec {
@@ -11,6 +13,7 @@ fn program(name: &str, insns: Vec<Insn>) -> ProgramSpec {
         section: "xdp".into(),
         insns,
         map_relocs: vec![],
+        data_relocs: Vec::new(),
         lines: vec![],
         core_relocs: vec![],
     }
@@ -68,6 +71,66 @@ fn relocation_against_unknown_map_is_an_error() {
     }];
     let err = write_object(&spec(vec![hash_map("m")], vec![p])).unwrap_err();
     assert!(matches!(err, WriteError::UnknownMap { .. }), "{err}");
+}
+
+/// A program loading the address of each of `constants`, then returning.
+fn loading_constants(name: &str, constants: &[&[u8]]) -> ProgramSpec {
+    let mut p = program(name, vec![]);
+    for bytes in constants {
+        p.data_relocs.push(DataReloc {
+            insn_index: p.insns.len(),
+            bytes: bytes.to_vec(),
+        });
+        p.insns.extend(Insn::ld_imm64(Reg::R2, 0, 0));
+    }
+    p.insns.extend(ret());
+    p
+}
+
+#[test]
+fn constants_are_placed_once_each_in_rodata() {
+    let programs = vec![
+        loading_constants("a", &[&[1, 0, 0, 0], &[7; 10]]),
+        loading_constants("b", &[&[7; 10], &[1, 0, 0, 0], &[2]]),
+    ];
+    let object = crate::read::parse(&write_object(&spec(vec![], programs)).unwrap()).unwrap();
+    let rodata = object
+        .maps
+        .iter()
+        .position(|m| m.name == ".rodata")
+        .unwrap();
+    let data = object.maps[rodata].data.as_ref().unwrap();
+    assert!(data.read_only);
+    let mut expected = vec![1, 0, 0, 0, 0, 0, 0, 0];
+    expected.extend([7; 10]);
+    expected.extend([0; 6]);
+    expected.push(2);
+    assert_eq!(
+        data.bytes, expected,
+        "each distinct constant once, 8-byte aligned"
+    );
+    let offsets: Vec<Vec<u32>> = (object.code_sections.iter())
+        .map(|s| {
+            (s.relocs.iter())
+                .map(|r| match r.target {
+                    RelocTarget::MapValue { map, offset } if map == rodata => offset,
+                    ref other => panic!("unexpected relocation {other:?}"),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        offsets,
+        [vec![0, 8, 8, 0, 24]],
+        "both programs share the `xdp` section"
+    );
+}
+
+#[test]
+fn without_constants_there_is_no_rodata() {
+    let bytes = write_object(&spec(vec![hash_map("m")], vec![program("p", ret())])).unwrap();
+    let object = crate::read::parse(&bytes).unwrap();
+    assert!(object.maps.iter().all(|m| m.data.is_none()));
 }
 
 #[test]
