@@ -191,6 +191,7 @@ fn compile_program(
         .collect();
     let mut func = lower::lower(&p.def.name, &p.body, p.var_count, func_maps(expanded));
     func.map_sizes = map_sizes.clone();
+    func.read_only_data = options.cpu.has_read_only_data();
     func.returns_int = p.def.program_type.returns_int();
     func.packet_fields = crate::context::packet_pointer_fields(p.def.program_type);
     let mut dump = options.dump.then(|| ProgramDump {
@@ -205,6 +206,7 @@ fn compile_program(
         let name = format!("{}-callback-{n}", p.def.name);
         let mut func = lower::lower_callback(&name, callback, p.var_count, func_maps(expanded));
         func.map_sizes = map_sizes.clone();
+        func.read_only_data = options.cpu.has_read_only_data();
         let mut callback_dump = options.dump.then(|| ProgramDump {
             name: name.clone(),
             expanded: callback.body.to_string(),
@@ -231,6 +233,7 @@ fn compile_program(
         section: p.def.section.clone(),
         insns: code.insns,
         map_relocs: code.map_relocs,
+        data_relocs: code.data_relocs,
         lines: code.lines,
         core_relocs: code.core_relocs,
     };
@@ -308,6 +311,8 @@ pub fn optimize(func: &mut Function) -> Result<(), String> {
         check(func, "context_loads")?;
         opt::stack_forwarding::run(func);
         check(func, "stack_forwarding")?;
+        opt::read_only_keys::run(func);
+        check(func, "read_only_keys")?;
         opt::shared_key_slots::run(func);
         check(func, "shared_key_slots")?;
         opt::known_branches::run(func);

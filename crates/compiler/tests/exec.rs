@@ -82,10 +82,14 @@ fn run_file(path: &PathBuf, index: usize, cpu: Cpu) -> Result<usize, String> {
     Ok(spec.cases.len())
 }
 
-/// No `<`/`<=` jumps, which the v1 instruction set lacks.
+/// No `<`/`<=` jumps, which the v1 instruction set lacks, and no constants in `.rodata`, which
+/// kernels before 5.2 cannot load.
 fn check_v1_only(compiled: &whistler_compiler::Compiled) -> Result<(), String> {
     use whistler_bpf::opcode::*;
     for p in &compiled.spec.programs {
+        if !p.data_relocs.is_empty() {
+            return Err(format!("{}: reads constants from `.rodata` at v1", p.name));
+        }
         for (k, i) in p.insns.iter().enumerate() {
             let less = matches!(i.code & 0xf0, BPF_JLT | BPF_JLE | BPF_JSLT | BPF_JSLE);
             if matches!(class(i.code), BPF_JMP | BPF_JMP32) && less {

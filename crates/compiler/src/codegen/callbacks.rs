@@ -36,6 +36,11 @@ pub fn link(mut code: Code, callbacks: Vec<Code>) -> Result<Code, String> {
                 r.insn_index += base;
                 r
             }));
+        code.data_relocs
+            .extend(callback.data_relocs.into_iter().map(|mut r| {
+                r.insn_index += base;
+                r
+            }));
         code.core_relocs
             .extend(callback.core_relocs.into_iter().map(|mut r| {
                 r.insn_index += base;

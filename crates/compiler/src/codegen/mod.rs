@@ -15,7 +15,7 @@ use crate::regalloc::{Allocation, Loc};
 use moves::{sequentialize, Step, CALL_TEMP};
 use whistler_bpf::opcode::*;
 use whistler_bpf::{CoreKind, Insn, Reg};
-use whistler_object::{CoreReloc, LineInfo, MapReloc};
+use whistler_object::{CoreReloc, DataReloc, LineInfo, MapReloc};
 use whistler_syntax::{SourceFile, Span};
 
 /// The BPF instruction-set version to emit for, like clang's `-mcpu`.
@@ -53,6 +53,13 @@ impl Cpu {
     pub fn has_jump(self, c: Cond) -> bool {
         self >= Cpu::V2 || !matches!(c, Cond::Lt | Cond::Le | Cond::Slt | Cond::Sle)
     }
+
+    /// True when programs may take constant keys and values from the object's read-only data
+    /// (`.rodata`, a frozen array map; kernel 5.2): for v3 and later, whose kernels have it
+    /// (5.1 being the exception).
+    pub fn has_read_only_data(self) -> bool {
+        self >= Cpu::V3
+    }
 }
 
 /// The BPF stack limit.
@@ -61,6 +68,7 @@ pub const STACK_LIMIT: u32 = 512;
 pub struct Code {
     pub insns: Vec<Insn>,
     pub map_relocs: Vec<MapReloc>,
+    pub data_relocs: Vec<DataReloc>,
     pub core_relocs: Vec<CoreReloc>,
     pub lines: Vec<LineInfo>,
     pub stack_size: u32,
@@ -95,6 +103,7 @@ pub fn generate(
         spill_base,
         insns: Vec::new(),
         relocs: Vec::new(),
+        data_relocs: Vec::new(),
         core_relocs: Vec::new(),
         lines: Vec::new(),
         last_span: None,
@@ -111,6 +120,7 @@ pub fn generate(
     let mut code = Code {
         insns: e.insns,
         map_relocs: e.relocs,
+        data_relocs: e.data_relocs,
         core_relocs: e.core_relocs,
         lines: e.lines,
         stack_size,
@@ -144,6 +154,7 @@ struct Emitter<'a> {
     spill_base: i32,
     insns: Vec<Insn>,
     relocs: Vec<MapReloc>,
+    data_relocs: Vec<DataReloc>,
     core_relocs: Vec<CoreReloc>,
     lines: Vec<LineInfo>,
     last_span: Option<Span>,
@@ -444,6 +455,20 @@ impl Emitter<'_> {
                     map_name: name,
                 });
                 self.insns.extend(Insn::ld_imm64(d, BPF_PSEUDO_MAP_FD, 0));
+                self.finish(r, d)
+            }
+            InstKind::DataAddr(n) => {
+                let r = res()?;
+                let d = self.target(r)?;
+                let bytes = self.func.data.get(*n as usize).cloned();
+                let bytes = bytes
+                    .ok_or_else(|| CodegenError::Internal(format!("unknown constant data {n}")))?;
+                self.data_relocs.push(DataReloc {
+                    insn_index: self.insns.len(),
+                    bytes,
+                });
+                // The writer puts the bytes' offset in `.rodata` in the immediate.
+                self.insns.extend(Insn::ld_imm64(d, 0, 0));
                 self.finish(r, d)
             }
             InstKind::FuncAddr(n) => {

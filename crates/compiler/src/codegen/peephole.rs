@@ -28,7 +28,7 @@
 //!
 //! Calls are assumed to read R1-R5 and clobber R0-R5; unknown instructions (`asm`, legacy
 //! packet loads) read every register. Line-info and relocation indices follow the instructions;
-//! relocated instructions (maps, CO-RE) never merge, and no constant is learnt from them.
+//! relocated instructions (maps, constant data, CO-RE) never merge, and no constant is learnt from them.
 
 use super::{Code, Cpu};
 use std::collections::HashMap;
@@ -162,6 +162,10 @@ fn encode(nodes: &[Node], code: &mut Code) {
     let own_index = |k: usize| new_index[k] + usize::from(nodes[k].before.is_some());
     code.map_relocs.retain(|r| !nodes[r.insn_index].deleted);
     for r in &mut code.map_relocs {
+        r.insn_index = own_index(r.insn_index);
+    }
+    code.data_relocs.retain(|r| !nodes[r.insn_index].deleted);
+    for r in &mut code.data_relocs {
         r.insn_index = own_index(r.insn_index);
     }
     code.core_relocs.retain(|r| !nodes[r.insn_index].deleted);
@@ -839,11 +843,16 @@ fn prev_alive(nodes: &[Node], k: usize) -> Option<usize> {
     (0..k).rev().find(|&j| !nodes[j].deleted)
 }
 
-/// True for the instructions a map or CO-RE relocation patches: they never merge with another.
+/// True for the instructions a map, data or CO-RE relocation patches: they never merge with
+/// another.
 fn relocated(nodes: &[Node], code: &Code) -> Vec<bool> {
     let mut relocated = vec![false; nodes.len()];
     let map = code.map_relocs.iter().map(|r| r.insn_index);
-    for k in map.chain(code.core_relocs.iter().map(|r| r.insn_index)) {
+    let data = code.data_relocs.iter().map(|r| r.insn_index);
+    for k in map
+        .chain(data)
+        .chain(code.core_relocs.iter().map(|r| r.insn_index))
+    {
         relocated[k] = true;
     }
     relocated
@@ -1132,6 +1141,7 @@ mod tests {
         let mut code = Code {
             insns,
             map_relocs: Vec::new(),
+            data_relocs: Vec::new(),
             core_relocs: Vec::new(),
             lines: Vec::new(),
             stack_size: 0,

@@ -61,6 +61,10 @@ pub enum InstKind {
     StackAddr(StackSlot),
     /// A map's address for helpers (`ld_imm64` with a map relocation); indexes `Function::maps`.
     MapFd(u32),
+    /// The address of the constant bytes `Function::data[n]`, which the object keeps in its
+    /// read-only data (`ld_imm64` with a `.rodata` relocation): a key or value that a map
+    /// helper only reads.
+    DataAddr(u32),
     /// The address of the program's callback number `n` (`ld_imm64` with `BPF_PSEUDO_FUNC`), for
     /// helpers that call back, such as `for_each_map_elem`.
     FuncAddr(u32),
@@ -117,6 +121,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
+            | InstKind::DataAddr(_)
             | InstKind::FuncAddr(_)
             | InstKind::KernelValue(_)
             | InstKind::Asm(_) => {}
@@ -154,6 +159,7 @@ impl InstKind {
             | InstKind::Arg
             | InstKind::StackAddr(_)
             | InstKind::MapFd(_)
+            | InstKind::DataAddr(_)
             | InstKind::FuncAddr(_)
             | InstKind::KernelValue(_)
             | InstKind::Asm(_) => {}
@@ -377,6 +383,12 @@ pub struct Function {
     pub map_sizes: Vec<(u32, u32)>,
     /// The numbers about kernel types `KernelValue` refers to.
     pub kernel_values: Vec<whistler_object::KernelValue>,
+    /// The constant bytes `DataAddr` refers to.
+    pub data: Vec<Vec<u8>>,
+    /// Whether map helpers may read constant keys and values from the object's read-only data
+    /// (`DataAddr`) instead of the stack: kernels since 5.2 load such objects (see
+    /// `opt::read_only_keys`).
+    pub read_only_data: bool,
     /// The blocks in program order; the first is the entry. Blocks not listed are dead.
     pub layout: Vec<Block>,
     /// The kernel reads only the low 32 bits of the returned value (an `int` hook result, see

@@ -50,6 +50,8 @@ impl Parser {
             self.func.maps = maps.split_whitespace().map(String::from).collect();
         } else if line == "returns int" {
             self.func.returns_int = true;
+        } else if line == "read-only data" {
+            self.func.read_only_data = true;
         } else if let Some(fields) = line.strip_prefix("packet fields ") {
             self.func.packet_fields = match fields.split_whitespace().map(str::parse).collect() {
                 Ok(fields) => fields,
@@ -268,6 +270,13 @@ impl Parser {
                     }
                 }
             }
+            "data_addr" => match hex_bytes(args.trim()) {
+                Some(bytes) => {
+                    self.func.data.push(bytes);
+                    InstKind::DataAddr(self.func.data.len() as u32 - 1)
+                }
+                None => return self.err("expected `data_addr HEX-BYTES`"),
+            },
             "func_addr" => InstKind::FuncAddr(self.int(args.trim())?),
             "kernel_value" => {
                 match kernel_value(args) {
@@ -344,6 +353,17 @@ fn arg<'a>(parts: &[&'a str], i: usize) -> &'a str {
 /// `STRUCT.MEMBER OFFSET [signed]` of a `field_load.SIZE`, as `print` writes it: the byte
 /// offset of a member read as an integer of SIZE bytes (what only the object's BTF uses, such
 /// as a pointer type, is left out).
+/// Bytes written as two hex digits each, as `print` writes `data_addr`'s.
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 fn field_load(args: &str, size: u8) -> Option<whistler_object::KernelValue> {
     use whistler_object::{KernelFieldRef, KernelMember, KernelStructRef, KernelType};
     let mut words = args.split_whitespace();

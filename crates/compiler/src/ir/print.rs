@@ -28,6 +28,9 @@ pub fn to_text(func: &Function) -> String {
     if func.returns_int {
         out.push_str("  returns int\n");
     }
+    if func.read_only_data {
+        out.push_str("  read-only data\n");
+    }
     if !func.packet_fields.is_empty() {
         let fields: Vec<String> = func.packet_fields.iter().map(i16::to_string).collect();
         let _ = writeln!(out, "  packet fields {}", fields.join(" "));
@@ -104,6 +107,10 @@ fn inst_text(func: &Function, kind: &InstKind) -> String {
             "map_fd {}",
             func.maps.get(*m as usize).map_or("?", |s| s.as_str())
         ),
+        InstKind::DataAddr(d) => match func.data.get(*d as usize) {
+            Some(bytes) => format!("data_addr {}", hex(bytes)),
+            None => "data_addr ?".to_string(),
+        },
         InstKind::FuncAddr(n) => format!("func_addr {n}"),
         InstKind::KernelValue(k) => match func.kernel_values.get(*k as usize) {
             Some(v) => format!(
@@ -147,4 +154,9 @@ fn term_text(t: &Terminator) -> String {
         ),
         Terminator::Return(v) => format!("return {}", operand(v)),
     }
+}
+
+/// Bytes as two hex digits each, in memory order.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -140,6 +140,9 @@ impl Verifier<'_> {
             InstKind::MapFd(m) if *m as usize >= f.maps.len() => {
                 self.errors.push(format!("unknown map {m}"))
             }
+            InstKind::DataAddr(d) if *d as usize >= f.data.len() => {
+                self.errors.push(format!("unknown constant data {d}"))
+            }
             InstKind::KernelValue(k) if *k as usize >= f.kernel_values.len() => {
                 self.errors.push(format!("unknown kernel value {k}"))
             }

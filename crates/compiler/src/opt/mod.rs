@@ -11,6 +11,7 @@ pub mod int_return;
 pub mod join_constants;
 pub mod known_branches;
 pub mod merged_copies;
+pub mod read_only_keys;
 pub mod reassociate;
 pub mod rebased_accesses;
 pub mod redundant_zext;

@@ -10,61 +10,112 @@
 //! a `stack_addr` themselves (offsets in the instruction) are followed.
 
 use crate::ir::FastHashMap;
-use crate::ir::{BinOp, Block, Function, InstKind, Operand, StackSlot, UnOp, Value, ValueDef};
-
-/// Stored bytes: (slot, offset, size) and what was stored there.
-type Known = Vec<(StackSlot, i16, u8, Operand)>;
+use crate::ir::{
+    BinOp, Block, Function, Inst, InstKind, Operand, StackSlot, UnOp, Value, ValueDef,
+};
 
 /// How many definitions deep a value's upper bound is traced.
 const MAX_DEPTH: u32 = 6;
 
 pub fn run(func: &mut Function) {
-    let preds = func.predecessors();
-    let mut at_end: FastHashMap<Block, Known> = FastHashMap::default();
-    for b in func.layout.clone() {
-        let mut known = match &preds[b.index()] {
-            [p] => at_end.get(p).cloned().unwrap_or_default(),
-            _ => Known::new(),
+    walk(func, |func, _, i, contents| {
+        let InstKind::Load { size, ptr, offset } = func.insts[i.index()].kind else {
+            return;
         };
-        for k in 0..func.blocks[b.index()].insts.len() {
-            let i = func.blocks[b.index()].insts[k];
-            match func.insts[i.index()].kind {
-                InstKind::Store {
-                    size,
-                    ptr,
-                    offset,
-                    value,
-                } => match slot_of(func, ptr).filter(|&s| within(func, s, offset, size)) {
-                    Some(slot) => {
-                        forget_bytes(&mut known, slot, offset, size);
-                        known.push((slot, offset, size, value));
-                    }
-                    None => known.clear(),
-                },
-                InstKind::Load { size, ptr, offset } => {
-                    let Some(slot) = slot_of(func, ptr).filter(|&s| within(func, s, offset, size))
-                    else {
-                        continue;
-                    };
-                    let stored = known
-                        .iter()
-                        .find(|k| k.0 == slot && k.1 == offset && k.2 == size)
-                        .map(|k| k.3);
-                    if let Some(stored) = stored {
-                        func.insts[i.index()].kind = forwarded(func, stored, size);
-                    }
+        let stored = slot_of(func, ptr)
+            .filter(|&s| within(func, s, offset, size))
+            .and_then(|slot| contents.stored(slot, offset, size));
+        if let Some(stored) = stored {
+            func.insts[i.index()].kind = forwarded(func, stored, size);
+        }
+    });
+}
+
+/// What the stack slots hold before an instruction: stored bytes, as (slot, offset, size) and
+/// what was stored there.
+#[derive(Clone, Default)]
+pub(super) struct SlotContents(Vec<(StackSlot, i16, u8, Operand)>);
+
+impl SlotContents {
+    /// What a store of exactly these bytes left there.
+    fn stored(&self, slot: StackSlot, offset: i16, size: u8) -> Option<Operand> {
+        (self.0.iter())
+            .find(|k| k.0 == slot && k.1 == offset && k.2 == size)
+            .map(|k| k.3)
+    }
+
+    /// The first `len` bytes of `slot`, when constants stored there cover them all.
+    pub(super) fn constant_bytes(
+        &self,
+        func: &Function,
+        slot: StackSlot,
+        len: usize,
+    ) -> Option<Vec<u8>> {
+        let mut bytes = vec![None; len];
+        for &(_, offset, size, value) in self.0.iter().filter(|k| k.0 == slot) {
+            let constant = match value {
+                Operand::Imm(c) => Some(c as i64),
+                Operand::Value(v) => func.const_value(v),
+            };
+            for (n, at) in (offset as usize..offset as usize + size as usize).enumerate() {
+                if let Some(byte) = bytes.get_mut(at) {
+                    *byte = constant.map(|c| (c >> (8 * n)) as u8);
                 }
-                InstKind::AtomicAdd { .. } | InstKind::Call { .. } | InstKind::Asm(_) => {
-                    known.clear()
-                }
-                _ => {}
             }
         }
-        at_end.insert(b, known);
+        bytes.into_iter().collect()
+    }
+
+    /// Takes instruction `i` into account.
+    fn after(&mut self, func: &Function, i: Inst) {
+        match func.insts[i.index()].kind {
+            InstKind::Store {
+                size,
+                ptr,
+                offset,
+                value,
+            } => match slot_of(func, ptr).filter(|&s| within(func, s, offset, size)) {
+                Some(slot) => {
+                    self.forget_bytes(slot, offset, size);
+                    self.0.push((slot, offset, size, value));
+                }
+                None => self.0.clear(),
+            },
+            InstKind::AtomicAdd { .. } | InstKind::Call { .. } | InstKind::Asm(_) => self.0.clear(),
+            _ => {}
+        }
+    }
+
+    fn forget_bytes(&mut self, slot: StackSlot, offset: i16, size: u8) {
+        let (start, end) = (offset as i32, offset as i32 + size as i32);
+        (self.0)
+            .retain(|&(s, o, n, _)| s != slot || o as i32 + n as i32 <= start || o as i32 >= end);
     }
 }
 
-fn slot_of(func: &Function, ptr: Value) -> Option<StackSlot> {
+/// Visits every instruction of the laid-out blocks, in order, with what the slots hold before
+/// it: a block starts from what its single predecessor ended with, or from nothing.
+pub(super) fn walk(
+    func: &mut Function,
+    mut visit: impl FnMut(&mut Function, Block, Inst, &SlotContents),
+) {
+    let preds = func.predecessors();
+    let mut at_end: FastHashMap<Block, SlotContents> = FastHashMap::default();
+    for b in func.layout.clone() {
+        let mut contents = match &preds[b.index()] {
+            [p] => at_end.get(p).cloned().unwrap_or_default(),
+            _ => SlotContents::default(),
+        };
+        for k in 0..func.blocks[b.index()].insts.len() {
+            let i = func.blocks[b.index()].insts[k];
+            visit(func, b, i, &contents);
+            contents.after(func, i);
+        }
+        at_end.insert(b, contents);
+    }
+}
+
+pub(super) fn slot_of(func: &Function, ptr: Value) -> Option<StackSlot> {
     match super::def_kind(func, ptr)? {
         InstKind::StackAddr(s) => Some(*s),
         _ => None,
@@ -75,11 +126,6 @@ fn slot_of(func: &Function, ptr: Value) -> Option<StackSlot> {
 fn within(func: &Function, slot: StackSlot, offset: i16, size: u8) -> bool {
     let len = func.slots[slot.index()].size as i32;
     offset >= 0 && offset as i32 + size as i32 <= len
-}
-
-fn forget_bytes(known: &mut Known, slot: StackSlot, offset: i16, size: u8) {
-    let (start, end) = (offset as i32, offset as i32 + size as i32);
-    known.retain(|&(s, o, n, _)| s != slot || o as i32 + n as i32 <= start || o as i32 >= end);
 }
 
 /// What a load of `size` bytes reads back after a store of the same size of `stored`.
