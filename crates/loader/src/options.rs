@@ -50,7 +50,8 @@ pub struct LoadOptions {
     /// Directory in a bpffs where maps with `pinning = LIBBPF_PIN_BY_NAME` are pinned by name
     /// and reused when already there (default `/sys/fs/bpf`).
     pub pin_dir: Option<PathBuf>,
-    /// Pin every map by name under [`LoadOptions::pin_dir`], not only those the object marks.
+    /// Pin every map by name under [`LoadOptions::pin_dir`], not only those the object marks
+    /// (but `.rodata`, the object's constants; a `.` in a name becomes `_`).
     pub pin_all_maps: bool,
     /// `.rodata` values to write before the read-only maps are frozen.
     pub rodata: Vec<RodataOverride>,
@@ -86,7 +87,8 @@ impl LoadOptions {
         self
     }
 
-    /// Pins every map by name, not only those the object marks.
+    /// Pins every map by name, not only those the object marks (but `.rodata`, the object's
+    /// constants; a `.` in a name becomes `_`).
     pub fn pin_all_maps(mut self, yes: bool) -> LoadOptions {
         self.pin_all_maps = yes;
         self

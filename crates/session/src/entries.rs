@@ -58,20 +58,21 @@ pub fn clear_entries(map: &Map) -> Result<(), MapError> {
     Ok(())
 }
 
-/// Whether a map's contents are keyed values (not ring or perf buffers, program arrays, queues,
-/// stacks or stack traces).
+/// Whether a map's contents are keyed values a program keeps (not constants programs only read,
+/// such as `.rodata`, nor ring or perf buffers, program arrays, queues, stacks or stack traces).
 pub fn holds_entries(map: &Map) -> bool {
-    map.info().kind().is_some_and(|kind| {
-        !matches!(
-            kind,
-            MapType::RINGBUF
-                | MapType::PERF_EVENT_ARRAY
-                | MapType::PROG_ARRAY
-                | MapType::QUEUE
-                | MapType::STACK
-                | MapType::STACK_TRACE
-        )
-    })
+    !map.info().read_only_for_programs()
+        && map.info().kind().is_some_and(|kind| {
+            !matches!(
+                kind,
+                MapType::RINGBUF
+                    | MapType::PERF_EVENT_ARRAY
+                    | MapType::PROG_ARRAY
+                    | MapType::QUEUE
+                    | MapType::STACK
+                    | MapType::STACK_TRACE
+            )
+        })
 }
 
 fn read_entries(map: &Map) -> Result<Vec<MapEntry>, MapError> {

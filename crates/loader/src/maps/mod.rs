@@ -71,6 +71,12 @@ impl MapInfo {
         MapType::from_u32(self.map_type)
     }
 
+    /// True when programs can only read the map (`BPF_F_RDONLY_PROG`): constants such as an
+    /// object's `.rodata`, never a program's results.
+    pub fn read_only_for_programs(&self) -> bool {
+        self.map_flags & whistler_bpf::consts::BPF_F_RDONLY_PROG != 0
+    }
+
     fn kind_name(&self) -> String {
         self.kind().map_or_else(
             || format!("map type {}", self.map_type),

@@ -166,15 +166,19 @@ pub fn remove_new_pins(maps: &mut [Map], existing: &[PathBuf]) {
     }
 }
 
+/// Where a map is pinned: maps declared `pinning = LIBBPF_PIN_BY_NAME`, and with
+/// `pin_all_maps` every other map but read-only global data (`.rodata`: constants the object
+/// recreates at each load), under its name with `.` as `_` (bpffs refuses dots, as libbpf does).
 fn pin_path(parsed: &ParsedMap, options: &LoadOptions) -> Option<PathBuf> {
-    if parsed.pinning != PIN_BY_NAME && !options.pin_all_maps {
+    let constants = parsed.data.as_ref().is_some_and(|d| d.read_only);
+    if parsed.pinning != PIN_BY_NAME && (!options.pin_all_maps || constants) {
         return None;
     }
     let dir = options
         .pin_dir
         .as_deref()
         .unwrap_or(Path::new(DEFAULT_PIN_DIR));
-    Some(dir.join(&parsed.name))
+    Some(dir.join(parsed.name.replace('.', "_")))
 }
 
 /// Opens a pinned map and checks it is the one the object describes.

@@ -266,11 +266,15 @@ pub fn observe(object: &Object, spec: &Spec) -> Result<Observation, String> {
 
 /// A map's contents as comparable records: key and value of every entry in key order (per-CPU
 /// values summed over CPUs in 8-byte lanes), the values of a queue or stack in pop order, the
-/// records of a ring buffer; `None` for maps of program or event fds.
+/// records of a ring buffer; `None` for maps of program or event fds and for constants (maps
+/// programs only read, such as `.rodata`).
 fn contents(map: &whistler_loader::Map) -> Result<Option<Vec<Vec<u8>>>, String> {
     let err = |e: whistler_loader::MapError| format!("map {}: {e}", map.name());
     let kind = map.info().kind();
-    if kind == Some(MapType::PROG_ARRAY) || kind == Some(MapType::PERF_EVENT_ARRAY) {
+    if kind == Some(MapType::PROG_ARRAY)
+        || kind == Some(MapType::PERF_EVENT_ARRAY)
+        || map.info().read_only_for_programs()
+    {
         return Ok(None);
     }
     let mut records = Vec::new();
