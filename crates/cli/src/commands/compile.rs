@@ -13,7 +13,8 @@ pub struct Args {
     /// Where to write the object (default: the input with `.bpf.o`).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// The BPF instruction-set version to emit for, like clang's -mcpu: v1, v2, v3 or v4.
+    /// The BPF instruction-set version to emit for, like clang's -mcpu: v1, v2, v3 or v4. From
+    /// v3 on, constant map keys and values are read from the object's .rodata (Linux 5.2).
     #[arg(long, default_value = "v3")]
     cpu: whistler_compiler::Cpu,
     /// Also write user-space type definitions of every defstruct and defconstant next to the

@@ -17,6 +17,12 @@ struct SourceNote {
     text: String,
 }
 
+/// What the `ld_imm64` at `insn_index` loads, by name: a map, or an address in global data.
+struct Loaded {
+    insn_index: usize,
+    what: String,
+}
+
 pub fn run(args: Args) -> CommandResult {
     match crate::input::read(&args.input)? {
         Input::Lisp(file) => {
@@ -35,7 +41,16 @@ pub fn run(args: Args) -> CommandResult {
                         ),
                     })
                     .collect::<Vec<_>>();
-                print_program(&prog.name, &prog.section, &prog.insns, &notes);
+                let maps = prog.map_relocs.iter().map(|r| Loaded {
+                    insn_index: r.insn_index,
+                    what: format!("map[{}]", whistler_object::symbol_name(&r.map_name)),
+                });
+                let data = prog.data_relocs.iter().map(|r| Loaded {
+                    insn_index: r.insn_index,
+                    what: format!(".rodata[{}]", hex(&r.bytes)),
+                });
+                let loaded: Vec<Loaded> = maps.chain(data).collect();
+                print_program(&prog.name, &prog.section, &prog.insns, &notes, &loaded);
             }
         }
         Input::Object(bytes) => {
@@ -44,7 +59,14 @@ pub fn run(args: Args) -> CommandResult {
                 let section = &object.code_sections[prog.code_section];
                 let range = prog.insn_offset..prog.insn_offset + prog.insn_count;
                 let notes = object_line_notes(&object, section, range.clone());
-                print_program(&prog.name, &prog.section, &section.insns[range], &notes);
+                let loaded = object_loads(&object, section, range.clone());
+                print_program(
+                    &prog.name,
+                    &prog.section,
+                    &section.insns[range],
+                    &notes,
+                    &loaded,
+                );
             }
         }
     }
@@ -79,7 +101,42 @@ fn object_line_notes(
         .collect()
 }
 
-fn print_program(name: &str, section: &str, insns: &[Insn], notes: &[SourceNote]) {
+/// The maps and global data the object's `ld_imm64`s in `range` load, by their relocations.
+fn object_loads(
+    object: &whistler_object::ParsedObject,
+    section: &whistler_object::CodeSection,
+    range: std::ops::Range<usize>,
+) -> Vec<Loaded> {
+    use whistler_object::RelocTarget;
+    let map_name = |m: usize| object.maps.get(m).map_or("?", |m| m.name.as_str());
+    (section.relocs.iter())
+        .filter(|r| range.contains(&r.insn_index))
+        .filter_map(|r| {
+            let what = match &r.target {
+                RelocTarget::Map(m) => format!("map[{}]", map_name(*m)),
+                RelocTarget::MapValue { map, offset } => format!("{}+{offset}", map_name(*map)),
+                _ => return None,
+            };
+            Some(Loaded {
+                insn_index: r.insn_index - range.start,
+                what,
+            })
+        })
+        .collect()
+}
+
+/// Bytes as two hex digits each, in memory order.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn print_program(
+    name: &str,
+    section: &str,
+    insns: &[Insn],
+    notes: &[SourceNote],
+    loaded: &[Loaded],
+) {
     println!("{name}: section {section}, {} instructions", insns.len());
     let mut notes = notes.iter().peekable();
     let mut last_note = String::new();
@@ -90,7 +147,10 @@ fn print_program(name: &str, section: &str, insns: &[Insn], notes: &[SourceNote]
                 last_note.clone_from(&note.text);
             }
         }
-        println!("{index:5}: {text}");
+        match loaded.iter().find(|l| l.insn_index == index) {
+            Some(l) => println!("{index:5}: r{} = {} ll", insns[index].dst, l.what),
+            None => println!("{index:5}: {text}"),
+        }
     }
     println!();
 }
