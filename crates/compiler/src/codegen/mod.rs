@@ -129,15 +129,24 @@ pub fn generate(
     Ok(code)
 }
 
-/// Offsets (negative, from R10) of every program slot, the base of the spill area, and the
-/// total frame size.
+/// Offsets (negative, from R10) of every program slot whose address the code takes (the others,
+/// such as a constant key's slot once the key moved to `.rodata`, take no room), the base of
+/// the spill area, and the total frame size.
 fn frame(func: &Function, alloc: &Allocation) -> (Vec<i32>, i32, u32) {
+    let mut addressed = vec![false; func.slots.len()];
+    for &b in &func.layout {
+        for &i in &func.blocks[b.index()].insts {
+            if let InstKind::StackAddr(s) = func.inst(i).kind {
+                addressed[s.index()] = true;
+            }
+        }
+    }
     let mut used = 0u32;
-    let offsets = func
-        .slots
-        .iter()
-        .map(|s| {
-            used += s.size.next_multiple_of(8);
+    let offsets = (func.slots.iter().zip(addressed))
+        .map(|(s, addressed)| {
+            if addressed {
+                used += s.size.next_multiple_of(8);
+            }
             -(used as i32)
         })
         .collect();
